@@ -1,0 +1,117 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { ConfigHolder } from './config/holder.js';
+import { ConfigError, type ConfigIssue } from './config/issues.js';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import type { MainConfig } from './config/main-schema.js';
+import { systemClock, type Clock } from './engine/clock.js';
+import type { ValveRegistry } from './engine/registry.js';
+import { createHttpApp } from './http/app.js';
+import type { CallObservers } from './http/authentication.js';
+import { createLogger } from './logger.js';
+import { createStore } from './store/create.js';
+import type { Store } from './store/store.js';
+import { createRegistry } from './valves/index.js';
+
+/**
+ * The composition root: wires config, registry, store, engine and HTTP. Services that
+ * outlive a reload (store, clock, logger) are created once here; everything read from the
+ * config files is rebuilt on each load and swapped in whole.
+ */
+export interface AppOptions {
+  configFile: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  clock?: Clock;
+  logger?: Logger;
+  /** A store to use instead of the configured one (tests). */
+  store?: Store;
+  observers?: CallObservers;
+}
+
+export interface AuthpipeApp {
+  readonly holder: ConfigHolder;
+  readonly registry: ValveRegistry;
+  readonly logger: Logger;
+  readonly store: Store;
+  /** An express app per listener, keyed by http configuration id. */
+  httpApp(listenerId?: string): ReturnType<typeof createHttpApp>;
+  /** Loads and validates everything, then swaps; on failure keeps serving the old config. */
+  reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+  listen(): Promise<Server[]>;
+  close(): Promise<void>;
+}
+
+export function createApp(options: AppOptions): AuthpipeApp {
+  const env = options.env ?? process.env;
+  const clock = options.clock ?? systemClock;
+  const registry = createRegistry();
+  let logger = options.logger;
+  let store = options.store;
+
+  const runtimeFor = (main: MainConfig) => {
+    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
+    store ??= createStore(main.store, clock);
+    return { store, clock, logger };
+  };
+  const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+
+  const holder = new ConfigHolder(load());
+  const servers: Server[] = [];
+  const apps = new Map<string, ReturnType<typeof createHttpApp>>();
+  const log = logger as Logger;
+
+  const httpApp = (listenerId?: string) => {
+    const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
+    let app = apps.get(id);
+    if (!app) apps.set(id, (app = createHttpApp({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
+    return app;
+  };
+
+  return {
+    holder,
+    registry,
+    logger: log,
+    store: store as Store,
+    httpApp,
+    reload() {
+      try {
+        const next = load();
+        holder.swap(next);
+        log.info({ version: next.version }, 'config reloaded');
+        return { ok: true, version: next.version };
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        for (const issue of err.issues) log.error(issue, 'config reload refused');
+        return { ok: false, issues: err.issues };
+      }
+    },
+    async listen() {
+      for (const [index, listener] of holder.current.listeners.entries()) {
+        // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
+        const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
+        const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
+        const server = httpApp(listener.http.id).listen(port, host);
+        server.requestTimeout = 10_000;
+        server.headersTimeout = 5_000;
+        server.keepAliveTimeout = 5_000;
+        await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+        log.info({ listener: listener.http.id, address: server.address() }, 'listening');
+        servers.push(server);
+      }
+      return servers;
+    },
+    async close() {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeIdleConnections();
+            }),
+        ),
+      );
+      await holder.current.services.store.close();
+      log.flush?.();
+    },
+  };
+}

@@ -1,0 +1,6 @@
+import type { Command } from './command.js';
+import { schemas } from './schemas.js';
+import { serve } from './serve.js';
+import { validate } from './validate.js';
+
+export const commands: Record<string, Command> = { serve, validate, schemas };

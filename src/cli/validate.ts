@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, formatIssue } from '../config/issues.js';
+import { loadConfig } from '../config/load.js';
+import { systemClock } from '../engine/clock.js';
+import { silentLogger } from '../logger.js';
+import { MemoryStore } from '../store/memory.js';
+import { createRegistry } from '../valves/index.js';
+import { DEFAULT_CONFIG, type Command } from './command.js';
+
+/** `authpipe validate [--config FILE]`: exit 0 when valid, else 1 and one line per issue. */
+export const validate: Command = {
+  summary: 'check the config, every pipe and every valve config; print <file>: <pointer>: <message>',
+  run(args) {
+    const { values } = parseArgs({ args, options: { config: { type: 'string', default: DEFAULT_CONFIG } } });
+    const store = new MemoryStore(systemClock);
+    try {
+      const loaded = loadConfig(values.config as string, {
+        registry: createRegistry(),
+        runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+      });
+      process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes)\n`);
+      return 0;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) process.stdout.write(`${formatIssue(issue)}\n`);
+      return 1;
+    } finally {
+      void store.close();
+    }
+  },
+};

@@ -1,0 +1,27 @@
+import { readFileSync } from 'node:fs';
+import type { ConfigIssue } from './issues.js';
+
+/** Reads a JSON file; a syntax error becomes an issue with its line and column. */
+export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unknown; text: string } | null {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    issues.push({ file, pointer: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    return null;
+  }
+  try {
+    return { value: JSON.parse(text), text };
+  } catch (err) {
+    const message = (err as Error).message;
+    const at = /position (\d+)/.exec(message);
+    const where = at ? ` at ${lineAndColumn(text, Number(at[1]))}` : '';
+    issues.push({ file, pointer: '', message: `invalid JSON${where}: ${message}` });
+    return null;
+  }
+}
+
+function lineAndColumn(text: string, position: number): string {
+  const before = text.slice(0, position).split('\n');
+  return `line ${before.length} column ${(before[before.length - 1]?.length ?? 0) + 1}`;
+}

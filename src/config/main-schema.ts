@@ -1,0 +1,131 @@
+/**
+ * The JSON Schema of the main file, config/authpipe.json. The tenant module keeps the
+ * PhenixID seed's shape and names (name, id, config.http_configuration_ref, config.tenant[]
+ * of {id, displayName, allowedOperation[]}). `authpipe schemas` writes this to schemas/.
+ */
+export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
+export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+
+export const mainSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://authpipe.dev/schemas/authpipe.schema.json',
+  title: 'authpipe main configuration',
+  type: 'object',
+  additionalProperties: false,
+  required: ['http_configuration', 'modules', 'pipes'],
+  properties: {
+    $schema: { type: 'string' },
+    http_configuration: {
+      description: 'HTTP listeners; a module names the one it is served on by id.',
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id: { type: 'string', minLength: 1 },
+          host: { type: 'string', default: '127.0.0.1', description: 'Overridden by the HOST environment variable.' },
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Overridden by the PORT environment variable.' },
+          trusted_proxies: {
+            description: 'Addresses or CIDR ranges whose X-Forwarded-For is honoured. Empty: never.',
+            type: 'array',
+            items: { type: 'string', minLength: 1 },
+            default: [],
+          },
+          max_body_bytes: { type: 'integer', minimum: 2, maximum: 1048576, default: 16384 },
+          max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
+          max_value_length: { type: 'integer', minimum: 1, maximum: 1048576, default: 8192 },
+        },
+      },
+    },
+    modules: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'id', 'config'],
+        properties: {
+          name: { const: 'com.phenixidentity~phenix-api-authenticate' },
+          id: { type: 'string', minLength: 1 },
+          config: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['http_configuration_ref', 'tenant'],
+            properties: {
+              http_configuration_ref: { type: 'string', minLength: 1 },
+              tenant: {
+                type: 'array',
+                minItems: 1,
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['id', 'allowedOperation'],
+                  properties: {
+                    id: { type: 'string', pattern: TENANT_PATTERN },
+                    displayName: { type: 'string' },
+                    allowedOperation: {
+                      type: 'array',
+                      uniqueItems: true,
+                      items: { type: 'string', pattern: OPERATION_PATTERN },
+                    },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
+    store: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
+      properties: {
+        type: { enum: ['memory', 'redis'] },
+        url: { type: 'string' },
+        options: { type: 'object', description: 'Store-specific options (see README).' },
+      },
+      default: { type: 'memory' },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+      },
+    },
+  },
+} as const;
+
+export interface HttpConfiguration {
+  id: string;
+  host?: string;
+  port?: number;
+  trusted_proxies?: string[];
+  max_body_bytes?: number;
+  max_properties?: number;
+  max_value_length?: number;
+}
+
+export interface TenantConfig {
+  id: string;
+  displayName?: string;
+  allowedOperation: string[];
+}
+
+export interface ModuleConfig {
+  name: string;
+  id: string;
+  config: { http_configuration_ref: string; tenant: TenantConfig[] };
+}
+
+export interface MainConfig {
+  http_configuration: HttpConfiguration[];
+  modules: ModuleConfig[];
+  pipes: string;
+  store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
+  log?: { level?: string };
+}

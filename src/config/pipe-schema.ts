@@ -1,0 +1,90 @@
+import type { ValveRegistry } from '../engine/registry.js';
+import { OPERATION_PATTERN } from './main-schema.js';
+
+/**
+ * The JSON Schema of a pipe file. The loader validates this generic shape first, then each
+ * valve's config against that valve's own schema. `pipeSchemaForEditors` folds the valve
+ * schemas in (if name is X then config is X's schema), for schemas/pipe.schema.json.
+ */
+export const pipeSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://authpipe.dev/schemas/pipe.schema.json',
+  title: 'authpipe pipe',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'valves'],
+  properties: {
+    $schema: { type: 'string' },
+    id: { type: 'string', pattern: OPERATION_PATTERN, description: 'Equals the file name without .json, and the operation it serves.' },
+    description: { type: 'string' },
+    valves: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', description: 'The valve type.' },
+          id: { type: 'string', minLength: 1, maxLength: 64, description: 'A label for traces and logs.' },
+          description: { type: 'string' },
+          enabled: { type: 'boolean', default: true },
+          exec_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: run only when true.' },
+          skip_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: skip when true.' },
+          proceed_on_error: { type: 'boolean', default: false, description: 'A refusal is recorded in `error` and the pipe goes on.' },
+          config: { type: 'object' },
+        },
+      },
+    },
+    response: {
+      type: 'array',
+      uniqueItems: true,
+      items: { type: 'string', minLength: 1 },
+      description: 'Item properties returned on 200. Nothing else is returned.',
+      default: [],
+    },
+  },
+} as const;
+
+export interface PipeValveConfig {
+  name: string;
+  id?: string;
+  description?: string;
+  enabled?: boolean;
+  exec_if?: unknown;
+  skip_if?: unknown;
+  proceed_on_error?: boolean;
+  config?: Record<string, unknown>;
+}
+
+export interface PipeConfig {
+  id: string;
+  description?: string;
+  valves: PipeValveConfig[];
+  response?: string[];
+}
+
+export function pipeSchemaForEditors(registry: ValveRegistry): Record<string, unknown> {
+  const valveItem = pipeSchema.properties.valves.items;
+  return {
+    ...pipeSchema,
+    properties: {
+      ...pipeSchema.properties,
+      valves: {
+        type: 'array',
+        items: {
+          ...valveItem,
+          properties: { ...valveItem.properties, name: { enum: registry.names(), description: 'The valve type.' } },
+          allOf: registry.all().map(({ definition }) => ({
+            if: { properties: { name: { const: definition.name } }, required: ['name'] },
+            then: { properties: { config: { description: definition.summary, ...stripSchemaKeyword(definition.configSchema) } } },
+          })),
+        },
+      },
+    },
+  };
+}
+
+function stripSchemaKeyword(schema: Record<string, unknown>): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = schema;
+  return rest;
+}

@@ -1,0 +1,74 @@
+import type { Logger } from 'pino';
+import { AuthpipeError } from '../errors.js';
+import { emptyProps, type Props } from './props.js';
+import type { Scope } from './scope.js';
+import type { Services } from './services.js';
+import type { CallContext, Item } from './valve.js';
+import type { RunObserver } from './runner.js';
+import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
+
+export interface CallInput {
+  requestId: string;
+  tenant: { id: string; displayName: string };
+  operation: string;
+  /** Already checked flat, string-valued, null-prototype. */
+  body: Props;
+  clientIp: string;
+  headers: Readonly<Record<string, readonly string[]>>;
+  observer?: RunObserver;
+}
+
+/** Names the engine sets on `request`; a body may not carry them (see http/body.ts). */
+export const RESERVED_REQUEST_NAMES: ReadonlySet<string> = new Set(['client_ip', 'tenant', 'operation', 'request_id']);
+
+const storeByTenant = new WeakMap<Store, Map<string, Store>>();
+
+/** One tenant-scoped store view per tenant, built once, not per call. */
+function tenantStore(store: Store, tenant: string): Store {
+  let views = storeByTenant.get(store);
+  if (!views) storeByTenant.set(store, (views = new Map()));
+  let view = views.get(tenant);
+  if (!view) views.set(tenant, (view = prefixedStore(store, tenantPrefix(tenant))));
+  return view;
+}
+
+export function createCallContext(input: CallInput, services: Services, log: Logger): CallContext {
+  const request = input.body;
+  request.client_ip = input.clientIp;
+  request.tenant = input.tenant.id;
+  request.operation = input.operation;
+  request.request_id = input.requestId;
+  const ctx: CallContext = {
+    requestId: input.requestId,
+    tenant: input.tenant,
+    operation: input.operation,
+    request,
+    headers: input.headers,
+    flow: [{ id: input.requestId, props: emptyProps() }],
+    session: emptyProps(),
+    error: null,
+    store: tenantStore(services.store, input.tenant.id),
+    clock: services.clock,
+    log,
+    services,
+    observer: input.observer,
+    responseHeaders: {},
+    item(): Item {
+      if (ctx.flow.length !== 1) {
+        throw new AuthpipeError('INTERNAL_ERROR', { detail: `expected one item in the flow, found ${ctx.flow.length}` });
+      }
+      return ctx.flow[0] as Item;
+    },
+    scope(): Scope {
+      return {
+        request,
+        item: ctx.flow.length === 1 ? (ctx.flow[0] as Item).props : emptyProps(),
+        session: ctx.session,
+        tenant: input.tenant,
+        operation: input.operation,
+        error: ctx.error,
+      };
+    },
+  };
+  return ctx;
+}

@@ -1,0 +1,69 @@
+import { toAuthpipeError, type AuthpipeError } from '../errors.js';
+import { emptyProps, hasProp } from './props.js';
+import type { CompiledPipe, CompiledStep } from './pipe.js';
+import type { CallContext } from './valve.js';
+
+/**
+ * Runs a pipe's valves top to bottom. A valve continues (returns), refuses (throws a
+ * 403-coded AuthpipeError) or faults (throws anything else, or a 500 code). A refusal
+ * from a step with proceed_on_error is recorded in `ctx.error` and the pipe goes on; a
+ * fault always stops the pipe: failures fail closed.
+ */
+export type StepOutcome = 'ran' | 'skipped' | 'refused' | 'proceeded' | 'fault';
+
+export interface RunObserver {
+  stepStart?(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext): void;
+  stepEnd(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext, outcome: StepOutcome, ms: number, detail: { reason?: string; error?: AuthpipeError }): void;
+}
+
+/** Thrown out of runSteps: the error plus the step that raised it, for logs and traces. */
+export class StepFailure extends Error {
+  constructor(readonly error: AuthpipeError, readonly pipe: string, readonly step: string) {
+    super(error.message, { cause: error });
+  }
+}
+
+export async function runSteps(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
+  const observer = ctx.observer;
+  for (const step of pipe.steps) {
+    const started = observer ? performance.now() : 0;
+    const skipReason = skipped(step, ctx);
+    if (skipReason) {
+      observer?.stepEnd(pipe, step, ctx, 'skipped', 0, { reason: skipReason });
+      continue;
+    }
+    observer?.stepStart?.(pipe, step, ctx);
+    try {
+      const pending = step.run(ctx);
+      if (pending) await pending;
+      observer?.stepEnd(pipe, step, ctx, 'ran', performance.now() - started, {});
+    } catch (thrown) {
+      if (thrown instanceof StepFailure) throw thrown; // from a nested pipe-call, already attributed
+      const error = toAuthpipeError(thrown);
+      if (error.isRefusal && step.proceedOnError) {
+        ctx.error = { code: error.code, valve: step.label };
+        observer?.stepEnd(pipe, step, ctx, 'proceeded', performance.now() - started, { error });
+        continue;
+      }
+      observer?.stepEnd(pipe, step, ctx, error.isRefusal ? 'refused' : 'fault', performance.now() - started, { error });
+      throw new StepFailure(error, pipe.id, step.label);
+    }
+  }
+}
+
+function skipped(step: CompiledStep, ctx: CallContext): string | null {
+  if (step.execIf === null && step.skipIf === null) return null;
+  const scope = ctx.scope();
+  if (step.execIf !== null && !step.execIf(scope)) return 'exec_if is false';
+  if (step.skipIf !== null && step.skipIf(scope)) return 'skip_if is true';
+  return null;
+}
+
+/** The 200 body: the single item's properties named in `response`, and nothing else. */
+export function pickResponse(pipe: CompiledPipe, ctx: CallContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (pipe.response.length === 0) return out;
+  const props = ctx.flow.length === 1 ? (ctx.flow[0]?.props ?? emptyProps()) : ctx.item().props;
+  for (const name of pipe.response) if (hasProp(props, name)) out[name] = props[name] as string;
+  return out;
+}

@@ -1,0 +1,17 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Store } from '../store/store.js';
+
+/**
+ * Long-lived services the composition root builds and valves use (store, clock, and,
+ * as issues land, the directory, the signing keys, the OTP senders). It is one typed bag
+ * so that a valve asks for what it needs by name, and tests build it with real parts.
+ */
+export interface Services {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The folder of the main config file: relative paths in config resolve against it. */
+  readonly configDir: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}

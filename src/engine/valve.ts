@@ -1,0 +1,78 @@
+import type { Logger } from 'pino';
+import type { Clock } from './clock.js';
+import type { Condition } from './condition.js';
+import type { Props } from './props.js';
+import type { Scope } from './scope.js';
+import type { Template } from './template.js';
+import type { Store } from '../store/store.js';
+import type { Services } from './services.js';
+import type { RunObserver } from './runner.js';
+
+/**
+ * The valve contract. A valve is one file exporting a ValveDefinition: its type name,
+ * its config's JSON Schema, and `create`, which compiles the validated config once at
+ * load and returns the function run per call. The engine knows valves only through this.
+ */
+
+/** An item of the flow: an id plus string properties. Most valves act on the single current item. */
+export interface Item {
+  id: string;
+  props: Props;
+}
+
+export interface CallContext {
+  readonly requestId: string;
+  readonly tenant: { readonly id: string; readonly displayName: string };
+  readonly operation: string;
+  /** The flat body plus client_ip, tenant, operation and request_id set by the engine. */
+  readonly request: Readonly<Props>;
+  /** Request headers by lower-case name, every value kept (a doubled header has two). */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  flow: Item[];
+  session: Props;
+  error: Scope['error'];
+  /** The store, scoped to this call's tenant. */
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly services: Services;
+  /** Watches each step (traces, metrics); absent on the plain hot path. */
+  readonly observer: RunObserver | undefined;
+  /** Response headers a valve wants on a 200 (a refusal carries its own). */
+  readonly responseHeaders: Record<string, string>;
+  /** The single current item. A fault when the flow holds none or several. */
+  item(): Item;
+  scope(): Scope;
+}
+
+export type ValveRun = (ctx: CallContext) => void | Promise<void>;
+
+/** What a valve gets at compile time, besides its validated config. */
+export interface CompileTools {
+  /** Compile a `{{…}}` template found at `pointer` (relative to the valve's config). */
+  template(source: string, pointer: string): Template;
+  /** Compile a json-logic expression found at `pointer`. */
+  condition(expr: unknown, pointer: string): Condition;
+  /** Another pipe by id, resolved once every pipe is compiled. */
+  pipe(id: string): { run(ctx: CallContext): Promise<void> };
+  /** A load error at `pointer` (relative to the valve's config). */
+  fail(pointer: string, message: string): never;
+  readonly services: Services;
+}
+
+export interface ValveDefinition<C = unknown> {
+  /** The type name pipes use in `valves[].name`. */
+  readonly name: string;
+  /** One line for the docs and the generated schema. */
+  readonly summary: string;
+  /** JSON Schema (draft 2020-12) of `config`; validated with ajv before `create`. */
+  readonly configSchema: Record<string, unknown>;
+  /** Pipes this valve will call, so the loader can check they exist and form no cycle. */
+  references?(config: C): { pipes?: readonly string[] };
+  create(config: C, tools: CompileTools): ValveRun;
+}
+
+/** Declares a valve with its config type inferred at the definition site. */
+export function defineValve<C>(definition: ValveDefinition<C>): ValveDefinition<C> {
+  return definition;
+}

@@ -1,0 +1,58 @@
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ConfigHolder } from '../config/holder.js';
+import { authenticationHandler, type CallObservers } from './authentication.js';
+import { requestIdOf } from './request-id.js';
+import { baseHeaders, sendJson } from './respond.js';
+
+/**
+ * The express app of one listener: the authentication API, health and readiness, and
+ * plain 404s elsewhere. Every answer, whatever its path, carries x-request-id and
+ * Cache-Control: no-store.
+ */
+export interface HttpAppOptions {
+  holder: ConfigHolder;
+  listenerId: string;
+  logger: Logger;
+  observers?: CallObservers;
+  /** Extra routers mounted by later features (JWKS, metrics, admin). */
+  mount?: (app: Express) => void;
+}
+
+export function createHttpApp(options: HttpAppOptions): Express {
+  const { holder, listenerId, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('query parser', false);
+
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    const requestId = requestIdOf(req);
+    res.locals.requestId = requestId;
+    baseHeaders(res, requestId);
+    next();
+  });
+
+  const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
+  app.use('/api/authentication', (req: Request, res: Response) => authenticate(req, res, res.locals.requestId as string));
+
+  app.get('/healthz', (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
+  app.get('/readyz', async (_req: Request, res: Response) => {
+    const config = holder.current;
+    try {
+      await config.services.store.ping();
+      sendJson(res, 200, { status: 'ready', version: config.version });
+    } catch {
+      sendJson(res, 503, { status: 'unavailable', version: config.version, store: 'down' });
+    }
+  });
+
+  options.mount?.(app);
+
+  app.use((_req: Request, res: Response) => sendJson(res, 404, { status: 'NotFound' }));
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    logger.error({ requestId: res.locals.requestId, err, path: req.path }, 'unhandled error');
+    if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId: res.locals.requestId });
+  });
+  return app;
+}

@@ -1,0 +1,143 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
+import type { ConfigHolder } from '../config/holder.js';
+import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
+import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
+import type { CompiledPipe } from '../engine/pipe.js';
+import { pickResponse, runSteps, StepFailure, type RunObserver } from '../engine/runner.js';
+import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
+import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
+import { readBody } from './read-body.js';
+import { sendJson } from './respond.js';
+
+/**
+ * PUT /api/authentication/<operation>: the contract of DESIGN section 1. Checks run in a
+ * fixed order (method, tenant, operation, content type, body) so that nothing about an
+ * operation is revealed to a caller without a valid tenant. Every refusal is a coded 403;
+ * only a fault is a 500, and its detail goes to the log, never to the caller.
+ */
+
+const OPERATION_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/;
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+interface ListenerRuntime {
+  readonly proxies: TrustedProxies;
+  readonly limits: FlatJsonLimits;
+}
+
+const runtimes = new WeakMap<Listener, ListenerRuntime>();
+
+function runtimeOf(listener: Listener): ListenerRuntime {
+  let runtime = runtimes.get(listener);
+  if (!runtime) {
+    runtime = {
+      proxies: trustedProxies(listener.http.trusted_proxies),
+      limits: { maxProperties: listener.http.max_properties, maxValueLength: listener.http.max_value_length, reserved: RESERVED_REQUEST_NAMES },
+    };
+    runtimes.set(listener, runtime);
+  }
+  return runtime;
+}
+
+export interface CallObservers {
+  /** Called once per answered call, for the call log and metrics. */
+  callEnd?(event: CallEvent): void;
+  /** Per-step observer (debug logs, traces); absent on the plain hot path. */
+  steps?: RunObserver;
+}
+
+export interface CallEvent {
+  requestId: string;
+  tenant: string | undefined;
+  operation: string | undefined;
+  status: number;
+  code: string | undefined;
+  ms: number;
+}
+
+export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
+    const started = performance.now();
+    const config = holder.current;
+    let tenant: Tenant | undefined;
+    let operation: string | undefined;
+    let pipe: CompiledPipe | undefined;
+    let status = 200;
+    let code: string | undefined;
+    let failedStep: string | undefined;
+    try {
+      const listener = config.listeners.find((l) => l.http.id === listenerId);
+      if (!listener) throw new AuthpipeError('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
+      const runtime = runtimeOf(listener);
+      if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
+      tenant = tenantOf(req, listener);
+      ({ operation, pipe } = operationOf(req.url ?? '', tenant, config));
+      checkContentType(req);
+      const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
+      if (!parsed.ok) {
+        throw refuse('INVALID_REQUEST', { erroneousProperties: parsed.property === undefined ? [] : [parsed.property], detail: `body: ${parsed.problem}` });
+      }
+      const ctx = createCallContext(
+        {
+          requestId,
+          tenant: { id: tenant.id, displayName: tenant.displayName },
+          operation,
+          body: parsed.props,
+          clientIp: clientIp(req, runtime.proxies),
+          headers: req.headersDistinct as Record<string, string[]>,
+          ...(observers.steps ? { observer: observers.steps } : {}),
+        },
+        config.services,
+        logger,
+      );
+      await runSteps(pipe, ctx);
+      sendJson(res, 200, pickResponse(pipe, ctx), ctx.responseHeaders);
+    } catch (thrown) {
+      failedStep = thrown instanceof StepFailure ? thrown.step : undefined;
+      const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
+      status = error.status;
+      code = error.code;
+      if (error.status === 500) {
+        logger.error({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, code, err: error.cause ?? error }, 'fault');
+      }
+      // The rest of an oversized or unread body is not worth reading on a refused call.
+      if (!req.complete) res.setHeader('connection', 'close');
+      sendJson(res, status, failureBody(error, requestId), error.headers);
+      if (!req.complete) req.resume();
+      if (error.isRefusal) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: 'refused', code, detail: error.detail, ms: elapsed(started) }, 'call');
+    }
+    if (status === 200) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
+    observers.callEnd?.({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started });
+  };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+function tenantOf(req: IncomingMessage, listener: Listener): Tenant {
+  const values = req.headersDistinct.tenant;
+  if (!values || values.length !== 1) {
+    throw refuse('UNKNOWN_TENANT', { detail: values ? 'tenant header doubled' : 'no tenant header' });
+  }
+  const tenant = listener.tenants.get(values[0] as string);
+  if (!tenant) throw refuse('UNKNOWN_TENANT', { detail: 'no such tenant' });
+  return tenant;
+}
+
+function operationOf(url: string, tenant: Tenant, config: LoadedConfig): { operation: string; pipe: CompiledPipe } {
+  const match = OPERATION_PATH.exec(url);
+  const operation = match?.[1];
+  if (operation === undefined) throw refuse('OPERATION_NOT_ALLOWED', { detail: 'malformed operation path' });
+  const pipe = config.pipes.get(operation);
+  if (!tenant.allowedOperations.has(operation) || !pipe) throw refuse('OPERATION_NOT_ALLOWED', { detail: `operation ${operation}` });
+  return { operation, pipe };
+}
+
+function checkContentType(req: IncomingMessage): void {
+  const values = req.headersDistinct['content-type'];
+  if (!values || values.length !== 1 || !JSON_TYPE.test(values[0] as string)) {
+    throw refuse('UNSUPPORTED_MEDIA_TYPE', { detail: `content-type ${values ? values.join(', ') : 'missing'}` });
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The store contract: the only shared state of the engine (OTP transactions, lockout
+ * counters, refresh-token families, rate limits). Every operation that two processes could
+ * race on is atomic here, so valves never read-modify-write in two steps.
+ * TTLs are milliseconds; a key without TTL lives until deleted.
+ */
+export interface Store {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs?: number): Promise<void>;
+  /** Atomically add `by` (default 1) and return the new value; the TTL is set when the key is created. */
+  incr(key: string, ttlMs: number, by?: number): Promise<number>;
+  /** Atomically read and delete: the single-use primitive (OTP codes, refresh tokens). */
+  take(key: string): Promise<string | null>;
+  /**
+   * Atomically replace the value when it equals `expected` (`null`: only when absent).
+   * Returns whether the write happened.
+   */
+  compareAndSet(key: string, expected: string | null, value: string, ttlMs?: number): Promise<boolean>;
+  del(key: string): Promise<void>;
+  /** Remaining TTL in ms, or null when the key is absent or has none. */
+  ttl(key: string): Promise<number | null>;
+  /** Resolves when the store answers; rejects (in bounded time) when it does not. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A view of a store whose keys all live under one prefix, so a tenant cannot reach another's keys. */
+export function prefixedStore(store: Store, prefix: string): Store {
+  return {
+    get: (k) => store.get(prefix + k),
+    set: (k, v, ttl) => store.set(prefix + k, v, ttl),
+    incr: (k, ttl, by) => store.incr(prefix + k, ttl, by),
+    take: (k) => store.take(prefix + k),
+    compareAndSet: (k, e, v, ttl) => store.compareAndSet(prefix + k, e, v, ttl),
+    del: (k) => store.del(prefix + k),
+    ttl: (k) => store.ttl(prefix + k),
+    ping: () => store.ping(),
+    close: () => Promise.resolve(),
+  };
+}
+
+/** Key prefix of one tenant. The braces are a Redis Cluster hash tag: one tenant, one slot. */
+export function tenantPrefix(tenantId: string): string {
+  return `authpipe:{${tenantId}}:`;
+}

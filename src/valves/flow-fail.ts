@@ -1,0 +1,33 @@
+/**
+ * flow-fail: refuses on purpose with a configured refusal code, usually behind `exec_if`
+ * (e.g. after a valve that ran with proceed_on_error). Only 403 codes may be configured:
+ * a pipe cannot fake a server fault.
+ */
+import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { defineValve } from '../engine/valve.js';
+
+interface Config {
+  code: ErrorCode;
+  erroneous_properties?: string[];
+  message?: string;
+}
+
+export default defineValve<Config>({
+  name: 'flow-fail',
+  summary: 'Refuse with a configured code (usually behind exec_if).',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['code'],
+    properties: {
+      code: { enum: REFUSAL_CODES },
+      erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+      message: { type: 'string', description: 'Logged, never sent to the caller.' },
+    },
+  },
+  create(config) {
+    return () => {
+      throw refuse(config.code, { erroneousProperties: config.erroneous_properties ?? [], detail: config.message ?? 'flow-fail' });
+    };
+  },
+});

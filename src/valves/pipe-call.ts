@@ -1,0 +1,27 @@
+/**
+ * pipe-call: runs another pipe's valves on the current flow, so shared steps (input checks,
+ * credential checks) are written once. The loader checks the target exists and that calls
+ * form no cycle. The called pipe's `response` is ignored: only the outer pipe answers.
+ */
+import { defineValve } from '../engine/valve.js';
+import { OPERATION_PATTERN } from '../config/main-schema.js';
+
+interface Config {
+  pipe: string;
+}
+
+export default defineValve<Config>({
+  name: 'pipe-call',
+  summary: 'Run another pipe on the current flow.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['pipe'],
+    properties: { pipe: { type: 'string', pattern: OPERATION_PATTERN } },
+  },
+  references: (config) => ({ pipes: [config.pipe] }),
+  create(config, tools) {
+    const target = tools.pipe(config.pipe);
+    return (ctx) => target.run(ctx);
+  },
+});

@@ -1,0 +1,31 @@
+/**
+ * property-remove: removes properties from the current item or the session, e.g. to drop an
+ * intermediate value before a later valve or before the response is picked.
+ */
+import { defineValve } from '../engine/valve.js';
+
+interface Config {
+  properties: string[];
+  from?: 'item' | 'session';
+}
+
+export default defineValve<Config>({
+  name: 'property-remove',
+  summary: 'Remove properties from the item or the session.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['properties'],
+    properties: {
+      properties: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
+      from: { enum: ['item', 'session'], default: 'item' },
+    },
+  },
+  create(config) {
+    const fromSession = config.from === 'session';
+    return (ctx) => {
+      const props = fromSession ? ctx.session : ctx.item().props;
+      for (const name of config.properties) delete props[name];
+    };
+  },
+});

@@ -1,0 +1,35 @@
+/**
+ * property-set: sets properties on the current item (or the session) from templates,
+ * e.g. `{"properties": {"greeting": "hello {{request.username}}"}}`. Templates are compiled
+ * at load; a reference to an unknown root fails the load.
+ */
+import { defineValve } from '../engine/valve.js';
+import { pointer } from '../config/issues.js';
+
+interface Config {
+  properties: Record<string, string>;
+  target?: 'item' | 'session';
+}
+
+export default defineValve<Config>({
+  name: 'property-set',
+  summary: 'Set item or session properties from templates.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['properties'],
+    properties: {
+      properties: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
+      target: { enum: ['item', 'session'], default: 'item' },
+    },
+  },
+  create(config, tools) {
+    const entries = Object.entries(config.properties).map(([name, source]) => [name, tools.template(source, pointer('properties', name))] as const);
+    const toSession = config.target === 'session';
+    return (ctx) => {
+      const scope = ctx.scope();
+      const props = toSession ? ctx.session : ctx.item().props;
+      for (const [name, template] of entries) props[name] = template.render(scope);
+    };
+  },
+});
