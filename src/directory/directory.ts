@@ -1,0 +1,52 @@
+/**
+ * The embedded identity data (config/directory.json), per tenant: a till of `acme` cannot be
+ * found through `demo`. This file is the contract valves code against; the loader that
+ * builds it from the file lives beside it.
+ */
+export type Status = 'active' | 'disabled';
+
+export interface DirectoryStore {
+  readonly id: string;
+  readonly name: string;
+  /** The access group the store is allocated to; absent means the tenant default. */
+  readonly access_group?: string;
+}
+
+export interface DirectoryTill {
+  readonly username: string;
+  /** PHC string: $scrypt$…, $argon2id$…, or a bcrypt $2b$… hash. */
+  readonly password_hash: string;
+  readonly store: string;
+  readonly status: Status;
+}
+
+export interface DirectoryUser {
+  readonly id: string;
+  readonly username?: string;
+  readonly mobile?: string;
+  readonly email?: string;
+  readonly status?: Status;
+  /** Extra string attributes returned by lookups (givenName, …). */
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** Base32 TOTP secret, for totp-verify. */
+  readonly totp_secret?: string;
+  readonly access_group?: string;
+}
+
+export interface DirectoryClient {
+  readonly client_id: string;
+  readonly secret_hash: string;
+  readonly scopes: readonly string[];
+  readonly status: Status;
+  readonly access_group?: string;
+}
+
+export type UserKey = 'id' | 'username' | 'mobile' | 'email';
+
+export interface Directory {
+  till(tenant: string, username: string): DirectoryTill | undefined;
+  client(tenant: string, clientId: string): DirectoryClient | undefined;
+  user(tenant: string, by: UserKey, value: string): DirectoryUser | undefined;
+  store(tenant: string, id: string): DirectoryStore | undefined;
+  stores(tenant: string): readonly DirectoryStore[];
+}
