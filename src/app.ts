@@ -1,22 +1,33 @@
 import type { Server } from 'node:http';
-import type { Logger } from 'pino';
+import { dirname, resolve } from 'node:path';
+import type { DestinationStream, Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
-import { ConfigError, type ConfigIssue } from './config/issues.js';
+import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { MainConfig } from './config/main-schema.js';
+import { watchConfig, type ConfigWatcher } from './config/watch.js';
+import { noopAudit, type Audit } from './engine/audit.js';
 import { systemClock, type Clock } from './engine/clock.js';
+import { noopMetrics } from './engine/metrics.js';
 import type { ValveRegistry } from './engine/registry.js';
+import type { RunObserver } from './engine/runner.js';
 import { createHttpApp } from './http/app.js';
-import type { CallObservers } from './http/authentication.js';
+import type { CallEvent, CallObservers } from './http/authentication.js';
+import { mountMetrics } from './http/metrics-route.js';
 import { createLogger } from './logger.js';
+import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
+import { createMetrics, type AppMetrics } from './observe/prometheus.js';
+import { countStoreErrors } from './observe/store-errors.js';
+import { traceSwitch } from './observe/trace-switch.js';
 import { createStore } from './store/create.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 
 /**
  * The composition root: wires config, registry, store, engine and HTTP. Services that
- * outlive a reload (store, clock, logger) are created once here; everything read from the
- * config files is rebuilt on each load and swapped in whole.
+ * outlive a reload (store, clock, logger, metrics, audit) are created once here, from the
+ * first load; everything read from the config files is rebuilt on each load and swapped in
+ * whole.
  */
 export interface AppOptions {
   configFile: string;
@@ -25,46 +36,118 @@ export interface AppOptions {
   logger?: Logger;
   /** A store to use instead of the configured one (tests). */
   store?: Store;
+  /** Where audit lines go instead of the configured destination (tests). */
+  auditStream?: DestinationStream;
   observers?: CallObservers;
 }
+
+export type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
 
 export interface AuthpipeApp {
   readonly holder: ConfigHolder;
   readonly registry: ValveRegistry;
   readonly logger: Logger;
   readonly store: Store;
+  /** Undefined when `metrics.enabled` was false at start. */
+  readonly metrics: AppMetrics | undefined;
+  readonly audit: Audit;
   /** An express app per listener, keyed by http configuration id. */
   httpApp(listenerId?: string): ReturnType<typeof createHttpApp>;
-  /** Loads and validates everything, then swaps; on failure keeps serving the old config. */
-  reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+  /**
+   * Loads and validates everything, then swaps; on failure keeps serving the old config and
+   * reports it on /readyz. `trigger` names who asked (SIGHUP, watch, api) in the audit log.
+   */
+  reload(trigger?: string): ReloadResult;
+  /** Reloads when a config, data or pipe file changes (unless `reload.watch` is false). */
+  watch(): void;
   listen(): Promise<Server[]>;
+  /** Stops accepting, lets calls in flight finish (up to `shutdown.grace_ms`), closes the store. */
   close(): Promise<void>;
 }
 
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
+  const configDir = dirname(resolve(options.configFile));
   const registry = createRegistry();
   let logger = options.logger;
-  let store = options.store;
+  let store: Store | undefined;
+  let metrics: AppMetrics | undefined;
+  let audit: AuditLog | undefined;
+  let auditSuccess = true;
 
+  // Runs on the first load only: what it builds outlives reloads (changing it needs a restart).
   const runtimeFor = (main: MainConfig) => {
-    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
-    store ??= createStore(main.store, clock);
-    return { store, clock, logger };
+    if (!logger) logger = createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
+    if (!store) {
+      if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
+      if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
+      auditSuccess = main.audit?.success !== false;
+      const base = options.store ?? createStore(main.store, clock);
+      store = metrics ? countStoreErrors(base, metrics) : base;
+    }
+    return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
 
   const holder = new ConfigHolder(load());
+  const log = logger as Logger;
+  const auditLog: Audit = audit ?? noopAudit;
+  metrics?.reloaded('success', holder.current.version);
+
+  const callEnd = (event: CallEvent): void => {
+    metrics?.callEnd(event);
+    if (event.status !== 200 || auditSuccess) {
+      const type = event.status === 200 ? 'auth.success' : event.status === 500 ? 'auth.fault' : 'auth.failure';
+      auditLog.event(type, { subject: event.subject, tenant: event.tenant, operation: event.operation, code: event.code, requestId: event.requestId });
+    }
+    options.observers?.callEnd?.(event);
+  };
+  const steps = bothObservers(metrics?.steps, options.observers?.steps);
+  const observers: CallObservers = {
+    callEnd,
+    ...(steps ? { steps } : {}),
+    trace: options.observers?.trace ?? traceSwitch(log, steps),
+  };
+
   const servers: Server[] = [];
   const apps = new Map<string, ReturnType<typeof createHttpApp>>();
-  const log = logger as Logger;
+  let watcher: ConfigWatcher | undefined;
+  let closing: Promise<void> | undefined;
 
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = createHttpApp({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
+    if (!app) {
+      app = createHttpApp({ holder, listenerId: id, logger: log, observers, ...(metrics ? { mount: mountMetrics(metrics.registry, holder, id) } : {}) });
+      apps.set(id, app);
+    }
     return app;
+  };
+
+  const reload = (trigger = 'api'): ReloadResult => {
+    let next: LoadedConfig;
+    try {
+      next = load();
+    } catch (err) {
+      const issues = err instanceof ConfigError ? err.issues : [{ file: options.configFile, pointer: '', message: `reload failed: ${(err as Error).message}` }];
+      holder.refused(issues);
+      for (const issue of issues) log.error({ ...issue, trigger }, 'config reload refused; the last good config keeps serving');
+      metrics?.reloaded('failure');
+      auditLog.event('admin.config_rejected', { subject: trigger, version: holder.current.version, issues: issues.length, first: issues[0] ? formatIssue(issues[0]) : '' });
+      return { ok: false, issues };
+    }
+    const previous = holder.swap(next);
+    log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
+    metrics?.reloaded('success', next.version);
+    auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
+    if (watcher && next.main.reload?.watch === false) {
+      watcher.close();
+      watcher = undefined;
+    } else {
+      watcher?.update(next);
+    }
+    return { ok: true, version: next.version };
   };
 
   return {
@@ -72,18 +155,16 @@ export function createApp(options: AppOptions): AuthpipeApp {
     registry,
     logger: log,
     store: store as Store,
+    metrics,
+    audit: auditLog,
     httpApp,
-    reload() {
-      try {
-        const next = load();
-        holder.swap(next);
-        log.info({ version: next.version }, 'config reloaded');
-        return { ok: true, version: next.version };
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        for (const issue of err.issues) log.error(issue, 'config reload refused');
-        return { ok: false, issues: err.issues };
-      }
+    reload,
+    watch() {
+      if (watcher || closing || holder.current.main.reload?.watch === false) return;
+      watcher = watchConfig(holder.current, () => reload('watch'), {
+        debounceMs: holder.current.main.reload?.debounce_ms ?? 200,
+        onError: (err) => log.warn({ err }, 'config watch failed; SIGHUP still reloads'),
+      });
     },
     async listen() {
       for (const [index, listener] of holder.current.listeners.entries()) {
@@ -100,18 +181,51 @@ export function createApp(options: AppOptions): AuthpipeApp {
       }
       return servers;
     },
-    async close() {
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeIdleConnections();
-            }),
-        ),
-      );
-      await holder.current.services.store.close();
-      log.flush?.();
+    close() {
+      closing ??= (async () => {
+        watcher?.close();
+        watcher = undefined;
+        const grace = holder.current.main.shutdown?.grace_ms ?? 10_000;
+        await Promise.all(servers.map((server) => drain(server, grace)));
+        await (store as Store).close();
+        audit?.flush();
+        log.flush?.();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Stops accepting at once, closes idle keep-alive connections as soon as they go idle (so a
+ * connection that was busy does not linger for its keep-alive timeout), and after `graceMs`
+ * cuts whatever is still open: shutdown is bounded even with a stalled client.
+ */
+function drain(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    sweep.unref();
+    force.unref();
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function bothObservers(a: RunObserver | undefined, b: RunObserver | undefined): RunObserver | undefined {
+  if (!a || !b) return a ?? b;
+  return {
+    stepStart(pipe, step, ctx) {
+      a.stepStart?.(pipe, step, ctx);
+      b.stepStart?.(pipe, step, ctx);
+    },
+    stepEnd(pipe, step, ctx, outcome, ms, detail) {
+      a.stepEnd(pipe, step, ctx, outcome, ms, detail);
+      b.stepEnd(pipe, step, ctx, outcome, ms, detail);
     },
   };
 }

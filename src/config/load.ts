@@ -5,6 +5,8 @@ import { compilePipes, type PipeSource } from '../engine/compile.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { newAjv, type ValveRegistry } from '../engine/registry.js';
 import type { Services } from '../engine/services.js';
+import { noopAudit } from '../engine/audit.js';
+import { noopMetrics } from '../engine/metrics.js';
 import { ajvIssues } from './ajv-issues.js';
 import { ConfigError, pointer, type ConfigIssue } from './issues.js';
 import { readJsonFile } from './json-file.js';
@@ -50,7 +52,7 @@ export interface LoadedConfig {
 export interface LoadOptions {
   registry: ValveRegistry;
   /** Built from the main file on first use (the store type is configured there), then reused. */
-  runtime: (main: MainConfig) => Omit<Services, 'configDir' | 'env'>;
+  runtime: (main: MainConfig) => Omit<Services, 'configDir' | 'env' | 'metrics' | 'audit'> & Partial<Pick<Services, 'metrics' | 'audit'>>;
   env?: Readonly<Record<string, string | undefined>>;
 }
 
@@ -86,7 +88,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
   });
-  const services: Services = { ...options.runtime(main), ...configServices, configDir: dir, env };
+  const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
   const sources = readPipes(pipesDir, env, issues, hash);
   const { pipes, calls } = compilePipes(sources, options.registry, services, issues);

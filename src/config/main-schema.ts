@@ -3,6 +3,8 @@
  * PhenixID seed's shape and names (name, id, config.http_configuration_ref, config.tenant[]
  * of {id, displayName, allowedOperation[]}). `authpipe schemas` writes this to schemas/.
  */
+import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
+
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
@@ -90,6 +92,7 @@ export const mainSchema = {
       },
       default: { type: 'memory' },
     },
+    ...adminSchemaProperties,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -122,7 +125,7 @@ export interface ModuleConfig {
   config: { http_configuration_ref: string; tenant: TenantConfig[] };
 }
 
-export interface MainConfig {
+export interface MainConfig extends AdminConfig {
   http_configuration: HttpConfiguration[];
   modules: ModuleConfig[];
   pipes: string;

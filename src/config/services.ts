@@ -1,4 +1,5 @@
 import type { Services } from '../engine/services.js';
+import { checkAdminSections } from './admin-schema.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 
@@ -20,8 +21,9 @@ export interface ConfigServiceContext {
   watch(file: string): void;
 }
 
-export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
+export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env' | 'metrics' | 'audit'>>;
 
-export function buildConfigServices(_ctx: ConfigServiceContext): ConfigServices {
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices {
+  checkAdminSections(ctx.main, ctx.file, ctx.issues);
   return {};
 }

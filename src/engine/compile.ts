@@ -87,6 +87,7 @@ function compileSteps(
         execIf,
         skipIf,
         proceedOnError: valve.proceed_on_error === true,
+        conditionSource: { exec_if: valve.exec_if, skip_if: valve.skip_if },
       });
     } catch (err) {
       if (err instanceof CompileFailure) issues.push({ file, pointer: err.pointer, message: err.message });

@@ -13,6 +13,8 @@ export interface CompiledStep {
   readonly execIf: Condition | null;
   readonly skipIf: Condition | null;
   readonly proceedOnError: boolean;
+  /** The exec_if / skip_if expressions as written, for traces that say why a step was skipped. */
+  readonly conditionSource?: { readonly exec_if?: unknown; readonly skip_if?: unknown };
 }
 
 export interface CompiledPipe {

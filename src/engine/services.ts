@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import type { Audit } from './audit.js';
 import type { Clock } from './clock.js';
+import type { Metrics } from './metrics.js';
 import type { Store } from '../store/store.js';
 
 /**
@@ -14,4 +16,8 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Declared counters (engine/metrics.ts): `services.metrics.inc('lockouts', { tenant })`. */
+  readonly metrics: Metrics;
+  /** The audit log (engine/audit.ts): `services.audit.event('account.lockout', { ...callFields(ctx), subject })`. */
+  readonly audit: Audit;
 }

@@ -41,9 +41,9 @@ export function createHttpApp(options: HttpAppOptions): Express {
     const config = holder.current;
     try {
       await config.services.store.ping();
-      sendJson(res, 200, { status: 'ready', version: config.version });
+      sendJson(res, 200, { status: 'ready', ...reloadStatus(holder) });
     } catch {
-      sendJson(res, 503, { status: 'unavailable', version: config.version, store: 'down' });
+      sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder), store: 'down' });
     }
   });
 
@@ -55,4 +55,17 @@ export function createHttpApp(options: HttpAppOptions): Express {
     if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId: res.locals.requestId });
   });
   return app;
+}
+
+/**
+ * The active config version, when it was swapped in, and the last refused reload since then
+ * (null when the files on disk are what is serving). Capped so a broken file cannot bloat it.
+ */
+function reloadStatus(holder: ConfigHolder) {
+  const failure = holder.lastError;
+  return {
+    version: holder.current.version,
+    loadedAt: holder.loadedAt,
+    lastReloadError: failure && { at: failure.at, count: failure.issues.length, issues: failure.issues.slice(0, 10) },
+  };
 }

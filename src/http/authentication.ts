@@ -6,6 +6,9 @@ import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { pickResponse, runSteps, StepFailure, type RunObserver } from '../engine/runner.js';
+import type { CallContext } from '../engine/valve.js';
+import { subjectOf } from '../engine/audit.js';
+import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
 import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
 import { readBody } from './read-body.js';
@@ -45,6 +48,8 @@ export interface CallObservers {
   callEnd?(event: CallEvent): void;
   /** Per-step observer (debug logs, traces); absent on the plain hot path. */
   steps?: RunObserver;
+  /** Asked once per call that reaches its pipe: a debug trace of this call, or undefined. */
+  trace?(call: TraceRequest): CallTrace | undefined;
 }
 
 export interface CallEvent {
@@ -54,6 +59,8 @@ export interface CallEvent {
   status: number;
   code: string | undefined;
   ms: number;
+  /** Who the call was about (engine/audit.ts subjectOf), when the pipe got that far. */
+  subject: string | undefined;
 }
 
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
@@ -66,6 +73,8 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
     let status = 200;
     let code: string | undefined;
     let failedStep: string | undefined;
+    let ctx: CallContext | undefined;
+    let trace: CallTrace | undefined;
     try {
       const listener = config.listeners.find((l) => l.http.id === listenerId);
       if (!listener) throw new AuthpipeError('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
@@ -78,21 +87,26 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       if (!parsed.ok) {
         throw refuse('INVALID_REQUEST', { erroneousProperties: parsed.property === undefined ? [] : [parsed.property], detail: `body: ${parsed.problem}` });
       }
-      const ctx = createCallContext(
+      const ip = clientIp(req, runtime.proxies);
+      trace = observers.trace?.({ config, headers: req.headersDistinct, clientIp: ip });
+      const observer = trace?.observer ?? observers.steps;
+      ctx = createCallContext(
         {
           requestId,
           tenant: { id: tenant.id, displayName: tenant.displayName },
           operation,
           body: parsed.props,
-          clientIp: clientIp(req, runtime.proxies),
+          clientIp: ip,
           headers: req.headersDistinct as Record<string, string[]>,
-          ...(observers.steps ? { observer: observers.steps } : {}),
+          ...(observer ? { observer } : {}),
         },
         config.services,
         logger,
       );
       await runSteps(pipe, ctx);
-      sendJson(res, 200, pickResponse(pipe, ctx), ctx.responseHeaders);
+      const body = pickResponse(pipe, ctx);
+      trace?.end(res, ctx, 200);
+      sendJson(res, 200, body, ctx.responseHeaders);
     } catch (thrown) {
       failedStep = thrown instanceof StepFailure ? thrown.step : undefined;
       const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
@@ -103,12 +117,15 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       }
       // The rest of an oversized or unread body is not worth reading on a refused call.
       if (!req.complete) res.setHeader('connection', 'close');
+      trace?.end(res, ctx, status, error);
       sendJson(res, status, failureBody(error, requestId), error.headers);
       if (!req.complete) req.resume();
       if (error.isRefusal) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: 'refused', code, detail: error.detail, ms: elapsed(started) }, 'call');
     }
     if (status === 200) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
-    observers.callEnd?.({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started });
+    if (observers.callEnd) {
+      observers.callEnd({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started, subject: ctx ? subjectOf(ctx) : undefined });
+    }
   };
 }
 

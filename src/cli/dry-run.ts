@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
+import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
+import { OPERATION_PATTERN } from '../config/main-schema.js';
+import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
+import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
+import type { CallContext } from '../engine/valve.js';
+import { parseFlatJson } from '../http/flat-json.js';
+import { TraceRecorder, type Trace } from '../observe/trace.js';
+
+/**
+ * Runs one call in-process, without HTTP, with the same checks the HTTP route makes after
+ * the transport (tenant, allowedOperation, the strict flat-JSON body and its limits), on the
+ * configured store. A dry run has the side effects of a real call (counters, OTP sends):
+ * it is the real pipe, only the caller is the command line.
+ */
+export interface DryRunInput {
+  operation: string;
+  tenant: string;
+  /** The request body, as it would be sent. */
+  data: string;
+  headers?: Readonly<Record<string, readonly string[]>>;
+  clientIp?: string;
+  trace?: boolean;
+}
+
+export interface DryRunResult {
+  status: 200 | 403 | 500;
+  body: Record<string, unknown>;
+  headers: Readonly<Record<string, string>>;
+  /** The refusal or fault, with its internal detail (a dry run is the admin's own). */
+  error?: AuthpipeError;
+  trace?: Trace;
+}
+
+const OPERATION = new RegExp(OPERATION_PATTERN);
+
+export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<DryRunResult> {
+  const requestId = `dry-run-${randomUUID()}`;
+  const recorder = input.trace ? new TraceRecorder() : undefined;
+  let ctx: CallContext | undefined;
+  try {
+    const { listener, tenant } = tenantOf(config, input.tenant);
+    const pipe = config.pipes.get(input.operation);
+    if (!OPERATION.test(input.operation) || !tenant.allowedOperations.has(input.operation) || !pipe) {
+      throw refuse('OPERATION_NOT_ALLOWED', { detail: `operation ${input.operation}` });
+    }
+    if (Buffer.byteLength(input.data) > listener.http.max_body_bytes) {
+      throw refuse('PAYLOAD_TOO_LARGE', { detail: `body over ${listener.http.max_body_bytes} bytes` });
+    }
+    const parsed = parseFlatJson(input.data, {
+      maxProperties: listener.http.max_properties,
+      maxValueLength: listener.http.max_value_length,
+      reserved: RESERVED_REQUEST_NAMES,
+    });
+    if (!parsed.ok) {
+      throw refuse('INVALID_REQUEST', { erroneousProperties: parsed.property === undefined ? [] : [parsed.property], detail: `body: ${parsed.problem}` });
+    }
+    ctx = createCallContext(
+      {
+        requestId,
+        tenant: { id: tenant.id, displayName: tenant.displayName },
+        operation: input.operation,
+        body: parsed.props,
+        clientIp: input.clientIp ?? '127.0.0.1',
+        headers: { ...input.headers, tenant: [tenant.id], 'content-type': ['application/json'] },
+        ...(recorder ? { observer: recorder } : {}),
+      },
+      config.services,
+      config.services.logger,
+    );
+    await runSteps(pipe, ctx);
+    const result: DryRunResult = { status: 200, body: pickResponse(pipe, ctx), headers: ctx.responseHeaders };
+    if (recorder) result.trace = recorder.finish(ctx, 200);
+    return result;
+  } catch (thrown) {
+    const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
+    const result: DryRunResult = { status: error.status, body: { ...failureBody(error, requestId) }, headers: error.headers, error };
+    if (recorder) result.trace = recorder.finish(ctx, error.status, error);
+    return result;
+  }
+}
+
+function tenantOf(config: LoadedConfig, id: string): { listener: Listener; tenant: Tenant } {
+  for (const listener of config.listeners) {
+    const tenant = listener.tenants.get(id);
+    if (tenant) return { listener, tenant };
+  }
+  throw refuse('UNKNOWN_TENANT', { detail: 'no such tenant' });
+}

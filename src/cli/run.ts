@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, formatIssue } from '../config/issues.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { systemClock } from '../engine/clock.js';
+import { createLogger } from '../logger.js';
+import { formatTrace } from '../observe/trace-format.js';
+import { createStore } from '../store/create.js';
+import type { Store } from '../store/store.js';
+import { createRegistry } from '../valves/index.js';
+import { DEFAULT_CONFIG, type Command } from './command.js';
+import { dryRun } from './dry-run.js';
+
+/**
+ * `authpipe run <operation> --tenant T [--data JSON] [--header k=v]… [--trace] [--json]`:
+ * runs the pipe in-process on the configured store and prints the answer, and with --trace
+ * every step. Exit 0 for 200, 3 for 403, 4 for 500; 2 for a usage error, 1 for a bad config.
+ */
+const EXIT: Record<number, number> = { 200: 0, 403: 3, 500: 4 };
+
+const USAGE = "usage: authpipe run <operation> --tenant T [--data '{\"k\":\"v\"}'] [--header k=v]... [--client-ip IP] [--trace] [--json] [--config FILE]\n";
+
+export const run: Command = {
+  summary: 'run a pipe in-process (no HTTP) on the configured store; --trace shows every valve',
+  async run(args) {
+    let parsed;
+    try {
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          config: { type: 'string', default: DEFAULT_CONFIG },
+          tenant: { type: 'string' },
+          data: { type: 'string', default: '{}' },
+          header: { type: 'string', multiple: true, default: [] },
+          'client-ip': { type: 'string', default: '127.0.0.1' },
+          trace: { type: 'boolean', default: false },
+          json: { type: 'boolean', default: false },
+        },
+      });
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n${USAGE}`);
+      return 2;
+    }
+    const { values, positionals } = parsed;
+    const headers = parseHeaders(values.header as string[]);
+    if (positionals.length !== 1 || values.tenant === undefined || headers === null) {
+      process.stderr.write(headers === null ? `--header takes name=value\n${USAGE}` : USAGE);
+      return 2;
+    }
+
+    let store: Store | undefined;
+    let config: LoadedConfig;
+    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });
+    try {
+      config = loadConfig(values.config as string, {
+        registry: createRegistry(),
+        runtime: (main) => ({ store: (store ??= createStore(main.store, systemClock)), clock: systemClock, logger }),
+      });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+      await store?.close();
+      return 1;
+    }
+    try {
+      const result = await dryRun(config, {
+        operation: positionals[0] as string,
+        tenant: values.tenant,
+        data: values.data as string,
+        headers,
+        clientIp: values['client-ip'] as string,
+        trace: values.trace as boolean,
+      });
+      if (values.json) {
+        process.stdout.write(`${JSON.stringify({ status: result.status, body: result.body, headers: result.headers, ...(result.trace ? { trace: result.trace } : {}) })}\n`);
+      } else {
+        if (result.trace) process.stdout.write(`${formatTrace(result.trace)}\n`);
+        process.stdout.write(`${result.status} ${JSON.stringify(result.body)}\n`);
+        if (result.status === 403 && result.error) process.stderr.write(`refused: ${result.error.message}\n`);
+        if (result.status === 500 && result.error) process.stderr.write(`fault: ${result.error.message}\n${(result.error.cause as Error | undefined)?.stack ?? ''}\n`);
+      }
+      return EXIT[result.status] ?? 4;
+    } finally {
+      await config.services.store.close();
+      logger.flush();
+    }
+  },
+};
+
+function parseHeaders(entries: readonly string[]): Record<string, string[]> | null {
+  const headers: Record<string, string[]> = {};
+  for (const entry of entries) {
+    const at = entry.indexOf('=');
+    if (at <= 0) return null;
+    const name = entry.slice(0, at).trim().toLowerCase();
+    (headers[name] ??= []).push(entry.slice(at + 1));
+  }
+  return headers;
+}

@@ -1,0 +1,92 @@
+import { invalidProxyEntry } from '../http/client-ip.js';
+import { pointer, type ConfigIssue } from './issues.js';
+import type { MainConfig } from './main-schema.js';
+
+/**
+ * Main-file sections for operating the server: reload, metrics, debug traces, audit and
+ * shutdown. Kept apart from main-schema.ts so that file only spreads them in.
+ */
+const ADDRESS_LIST = {
+  type: 'array',
+  items: { type: 'string', minLength: 1 },
+  description: 'IP addresses or CIDR ranges, matched against the client address (trusted_proxies honoured).',
+} as const;
+
+export const adminSchemaProperties = {
+  reload: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Hot reload. SIGHUP always reloads; `watch` also reloads when a config, data or pipe file changes.',
+    properties: {
+      watch: { type: 'boolean', default: true },
+      debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
+    },
+  },
+  metrics: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Prometheus metrics at GET /metrics on every listener. Read at start.',
+    properties: {
+      enabled: { type: 'boolean', default: true },
+      clients: { ...ADDRESS_LIST, default: [], description: 'Who may scrape /metrics; empty: anyone who reaches the listener.' },
+      default_metrics: { type: 'boolean', default: true, description: 'Also export process metrics (CPU, memory, event loop, GC).' },
+    },
+  },
+  trace: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Debug traces of single calls asked for with the x-authpipe-trace request header. Off by default.',
+    properties: {
+      enabled: { type: 'boolean', default: false },
+      output: {
+        enum: ['log', 'header'],
+        default: 'log',
+        description: 'log: one "trace" log line; header: also the x-authpipe-trace response header (needs token).',
+      },
+      token: { type: 'string', minLength: 16, description: 'When set, the request header must carry exactly this value. Use ${env:NAME}.' },
+      clients: { ...ADDRESS_LIST, default: ['127.0.0.1', '::1'] },
+    },
+  },
+  audit: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'Audit events on their own pino stream. Read at start.',
+    properties: {
+      enabled: { type: 'boolean', default: true },
+      destination: { type: 'string', minLength: 1, default: 'stdout', description: '"stdout", "stderr" or a file path (relative to this file).' },
+      success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
+    },
+  },
+  shutdown: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      grace_ms: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'How long SIGTERM waits for calls in flight before closing their connections.' },
+    },
+  },
+} as const;
+
+export interface AdminConfig {
+  reload?: { watch?: boolean; debounce_ms?: number };
+  metrics?: { enabled?: boolean; clients?: string[]; default_metrics?: boolean };
+  trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };
+  audit?: { enabled?: boolean; destination?: string; success?: boolean };
+  shutdown?: { grace_ms?: number };
+}
+
+/** What the schema cannot say: address lists parse, and a trace sent back to callers needs a token. */
+export function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[]): void {
+  const lists: [string, string[] | undefined][] = [
+    ['metrics', main.metrics?.clients],
+    ['trace', main.trace?.clients],
+  ];
+  for (const [section, list] of lists) {
+    (list ?? []).forEach((entry, i) => {
+      const problem = invalidProxyEntry(entry);
+      if (problem) issues.push({ file, pointer: pointer(section, 'clients', i), message: problem });
+    });
+  }
+  if (main.trace?.output === 'header' && main.trace.token === undefined) {
+    issues.push({ file, pointer: '/trace/output', message: '"header" sends traces back to callers: set trace.token (e.g. "${env:AUTHPIPE_TRACE_TOKEN}") so only you can ask for one' });
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Audit events: who did what, for security review, on their own log stream. Every event
+ * carries the type plus subject, tenant, operation, code and request id when known; extra
+ * fields are allowed but any whose name looks secret (password, token, otp, …) is dropped,
+ * so a careless call cannot write a secret. Add a type here (additively) for a new event.
+ */
+export const AUDIT_EVENTS = [
+  'auth.success', //        a call answered 200
+  'auth.failure', //        a call refused (403), with its code
+  'auth.fault', //          a call failed on the server side (500)
+  'account.lockout', //     an account was locked after failed checks
+  'token.issued',
+  'token.refreshed',
+  'token.revoked',
+  'admin.config_reloaded', // a new config version was swapped in
+  'admin.config_rejected', // a reload was refused; the last good config keeps serving
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENTS)[number];
+
+export interface AuditFields {
+  /** Who: a username, client id or token subject; never a credential. */
+  subject?: string | undefined;
+  tenant?: string | undefined;
+  operation?: string | undefined;
+  code?: string | undefined;
+  requestId?: string | undefined;
+  [extra: string]: string | number | boolean | undefined;
+}
+
+export interface Audit {
+  /** Writes one audit line. Never throws. */
+  event(type: AuditEventType, fields: AuditFields): void;
+}
+
+/** The fields a valve knows from its call: `audit.event('token.issued', {...callFields(ctx), subject})`. */
+export function callFields(ctx: { requestId: string; tenant: { id: string }; operation: string }): AuditFields {
+  return { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: ctx.operation };
+}
+
+export const noopAudit: Audit = { event() {} };
+
+/**
+ * Who a call was about, by convention: the item's `sub` or `subject` once a valve has
+ * established it, else the `username` or `client_id` the caller claimed.
+ */
+export function subjectOf(ctx: { flow: readonly { props: Readonly<Record<string, string>> }[]; request: Readonly<Record<string, string>> }): string | undefined {
+  const item = ctx.flow.length === 1 ? ctx.flow[0]?.props : undefined;
+  return item?.sub ?? item?.subject ?? ctx.request.username ?? ctx.request.client_id;
+}

@@ -1,0 +1,26 @@
+/**
+ * The metrics valves and helpers may count, without knowing prom-client. Each counter is
+ * declared once here with its label names, so a valve cannot invent a series by typo and
+ * the README table stays true. Add a line here (additively) to count something new.
+ * Exported as `authpipe_<name>_total`.
+ */
+export const COUNTERS = {
+  lockouts: { help: 'Accounts locked after too many failed credential checks.', labels: ['tenant'] },
+  otp_issued: { help: 'One-time codes issued.', labels: ['tenant', 'channel'] },
+  otp_verified: { help: 'One-time codes checked, by result (ok, invalid, expired, exhausted).', labels: ['tenant', 'result'] },
+  tokens_issued: { help: 'Tokens issued, by kind (system, user, refresh).', labels: ['tenant', 'kind'] },
+  tokens_refreshed: { help: 'Refresh tokens exchanged.', labels: ['tenant'] },
+  tokens_revoked: { help: 'Tokens or token families revoked.', labels: ['tenant', 'reason'] },
+  store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
+} as const satisfies Record<string, { help: string; labels: readonly string[] }>;
+
+export type CounterName = keyof typeof COUNTERS;
+export type CounterLabels<N extends CounterName> = { readonly [K in (typeof COUNTERS)[N]['labels'][number]]?: string };
+
+export interface Metrics {
+  /** Adds `by` (default 1) to a declared counter. Never throws: metrics must not fail a call. */
+  inc<N extends CounterName>(name: N, labels?: CounterLabels<N>, by?: number): void;
+}
+
+/** For tools that collect nothing (validate, the dry-run CLI, unit tests). */
+export const noopMetrics: Metrics = { inc() {} };

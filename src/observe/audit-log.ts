@@ -1,0 +1,57 @@
+import { resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { AUDIT_EVENTS, type Audit, type AuditEventType, type AuditFields } from '../engine/audit.js';
+import { isSecretName } from '../engine/props.js';
+import { REDACT_PATHS } from '../logger.js';
+
+/**
+ * The audit stream: a pino logger of its own (separate level, destination and lifetime from
+ * the application log), one JSON line per event with `"log":"audit"` and `"event":<type>`.
+ * The fixed fields pass as given; any extra field whose name looks secret is dropped, and
+ * the application log's redaction applies on top.
+ */
+const FIXED = new Set(['subject', 'tenant', 'operation', 'code', 'requestId']);
+const KNOWN: ReadonlySet<string> = new Set(AUDIT_EVENTS);
+const MAX_VALUE = 256;
+
+export interface AuditLog extends Audit {
+  flush(): void;
+}
+
+export function auditDestination(destination: string | undefined, baseDir: string): pino.DestinationStream {
+  if (destination === undefined || destination === 'stdout') return pino.destination({ dest: 1, sync: false });
+  if (destination === 'stderr') return pino.destination({ dest: 2, sync: false });
+  return pino.destination({ dest: resolve(baseDir, destination), sync: false, mkdir: true });
+}
+
+export function createAuditLog(destination: pino.DestinationStream): AuditLog {
+  const logger: Logger = pino(
+    {
+      level: 'info',
+      base: { service: 'authpipe', log: 'audit' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return {
+    event(type: AuditEventType, fields: AuditFields) {
+      try {
+        if (!KNOWN.has(type)) return;
+        const line: Record<string, string | number | boolean> = { event: type };
+        for (const key of Object.keys(fields)) {
+          const value = fields[key];
+          if (value === undefined || (!FIXED.has(key) && isSecretName(key))) continue;
+          line[key] = typeof value === 'string' ? value.slice(0, MAX_VALUE) : value;
+        }
+        logger.info(line);
+      } catch {
+        // Auditing must not fail a call.
+      }
+    },
+    flush() {
+      logger.flush();
+    },
+  };
+}
