@@ -14,7 +14,7 @@ export interface RunningServer {
 }
 
 export async function startServer(options: AppOptions): Promise<RunningServer> {
-  const app = createApp({ logger: silentLogger(), env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, ...options });
+  const app = createApp({ logger: silentLogger(), auditStream: { write() {} }, env: { ...process.env, PORT: '0', HOST: '127.0.0.1' }, ...options });
   const [server] = await app.listen();
   if (!server) throw new Error('no listener started');
   const { port } = server.address() as AddressInfo;
