@@ -1,0 +1,98 @@
+import { describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.js';
+import { callFields, subjectOf } from '../../src/engine/audit.js';
+import { silentLogger } from '../../src/logger.js';
+import { createAuditLog } from '../../src/observe/audit-log.js';
+import { CapturedLines } from '../support/capture.js';
+import { ConfigFixture } from '../support/fixture.js';
+import { LOGIN_PIPES } from '../support/pipes.js';
+import { startServer } from '../support/server.js';
+
+const SECRET = 'p4ssw0rd-never-logged';
+const TENANTS = [{ id: 'demo', allowedOperation: ['login'] }];
+
+describe('audit events', () => {
+  it('records authentication success and failure with subject, tenant, operation, code and request id', async () => {
+    const audit = new CapturedLines();
+    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES);
+    const server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
+    try {
+      const ok = await server.call('login', { username: 'till-001', password: SECRET });
+      const refused = await server.call('login', { username: 'blocked', password: SECRET });
+      const unknown = await server.call('login', { username: 'x', password: SECRET }, { tenant: 'nobody' });
+      const [success] = audit.named('auth.success');
+      expect(success).toEqual({
+        level: 'info',
+        time: expect.any(String),
+        service: 'authpipe',
+        log: 'audit',
+        event: 'auth.success',
+        subject: 'till-001',
+        tenant: 'demo',
+        operation: 'login',
+        requestId: ok.headers.get('x-request-id'),
+      });
+      expect(audit.named('auth.failure')).toEqual([
+        expect.objectContaining({ subject: 'blocked', tenant: 'demo', operation: 'login', code: 'ACCESS_DENIED', requestId: refused.headers.get('x-request-id') }),
+        expect.objectContaining({ code: 'UNKNOWN_TENANT', requestId: unknown.headers.get('x-request-id') }),
+      ]);
+      expect(audit.named('auth.failure')[1]).not.toHaveProperty('tenant');
+      expect(audit.text).not.toContain(SECRET);
+    } finally {
+      await server.close();
+      fixture.cleanup();
+    }
+  });
+
+  it('leaves out successes when audit.success is false', async () => {
+    const audit = new CapturedLines();
+    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, { audit: { success: false } });
+    const server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
+    try {
+      await server.call('login', { username: 'till-001' });
+      await server.call('login', { username: 'blocked' });
+      expect(audit.lines.map((l) => l.event)).toEqual(['auth.failure']);
+    } finally {
+      await server.close();
+      fixture.cleanup();
+    }
+  });
+
+  it('drops secret-named extra fields and unknown event types from helpers', () => {
+    const audit = new CapturedLines();
+    const log = createAuditLog(audit);
+    const ctx = { requestId: 'r-1', tenant: { id: 'demo' }, operation: 'token' };
+    log.event('token.issued', { ...callFields(ctx), subject: 'app-7', kind: 'user', access_token: 'eyJ.secret', refresh_token: 'rt-secret', password: SECRET, otp: '123456', expiresIn: 1800 });
+    log.event('no.such.event' as never, { subject: 'x' });
+    expect(audit.lines).toEqual([
+      expect.objectContaining({ event: 'token.issued', subject: 'app-7', tenant: 'demo', operation: 'token', requestId: 'r-1', kind: 'user', expiresIn: 1800 }),
+    ]);
+    expect(audit.text).not.toMatch(/secret|123456|eyJ/);
+  });
+
+  it('takes the subject from the item once established, else from the claimed username or client id', () => {
+    const props = (o: Record<string, string>) => Object.assign(Object.create(null), o) as Record<string, string>;
+    expect(subjectOf({ flow: [{ props: props({ sub: 'u-1' }) }], request: props({ username: 'alice' }) })).toBe('u-1');
+    expect(subjectOf({ flow: [{ props: props({}) }], request: props({ username: 'alice' }) })).toBe('alice');
+    expect(subjectOf({ flow: [{ props: props({}) }], request: props({ client_id: 'pos-1' }) })).toBe('pos-1');
+    expect(subjectOf({ flow: [], request: props({}) })).toBeUndefined();
+  });
+
+  it('writes to the configured file, relative to the main file', async () => {
+    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, { audit: { destination: 'audit/events.log' } });
+    const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1' } });
+    try {
+      await app.listen();
+      expect(app.reload('SIGHUP')).toMatchObject({ ok: true });
+    } finally {
+      await app.close();
+    }
+    // pino's file destination opens asynchronously; close() flushed what was written.
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = readFileSync(join(fixture.dir, 'config', 'audit', 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([expect.objectContaining({ log: 'audit', event: 'admin.config_reloaded', subject: 'SIGHUP', version: app.holder.current.version })]);
+    fixture.cleanup();
+  });
+});
