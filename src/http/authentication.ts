@@ -57,7 +57,8 @@ export interface CallEvent {
 }
 
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
-  return async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
+  /** `path` is what follows /api/authentication in the request target, e.g. `/echo`. */
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string, path: string): Promise<void> => {
     const started = performance.now();
     const config = holder.current;
     let tenant: Tenant | undefined;
@@ -72,7 +73,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const runtime = runtimeOf(listener);
       if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
       tenant = tenantOf(req, listener);
-      ({ operation, pipe } = operationOf(req.url ?? '', tenant, config));
+      ({ operation, pipe } = operationOf(path, tenant, config));
       checkContentType(req);
       const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
       if (!parsed.ok) {
