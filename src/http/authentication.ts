@@ -10,6 +10,7 @@ import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
 import { readBody } from './read-body.js';
 import { sendJson } from './respond.js';
+import { stepLogObserver } from './step-log.js';
 
 /**
  * PUT /api/authentication/<operation>: the contract of DESIGN section 1. Checks run in a
@@ -57,6 +58,7 @@ export interface CallEvent {
 }
 
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
+  const debugSteps = stepLogObserver(logger);
   /** `path` is what follows /api/authentication in the request target, e.g. `/echo`. */
   return async (req: IncomingMessage, res: ServerResponse, requestId: string, path: string): Promise<void> => {
     const started = performance.now();
@@ -87,7 +89,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
           body: parsed.props,
           clientIp: clientIp(req, runtime.proxies),
           headers: req.headersDistinct as Record<string, string[]>,
-          ...(observers.steps ? { observer: observers.steps } : {}),
+          observer: observers.steps ?? (logger.isLevelEnabled('debug') ? debugSteps : undefined),
         },
         config.services,
         logger,
