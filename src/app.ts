@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
@@ -10,8 +10,8 @@ import { noopAudit, type Audit } from './engine/audit.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import { noopMetrics } from './engine/metrics.js';
 import type { ValveRegistry } from './engine/registry.js';
-import type { RunObserver } from './engine/runner.js';
-import { createHttpApp } from './http/app.js';
+import { combineObservers } from './engine/observers.js';
+import { createRequestListener } from './http/app.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountMetrics } from './http/metrics-route.js';
 import { createLogger } from './logger.js';
@@ -51,8 +51,8 @@ export interface AuthpipeApp {
   /** Undefined when `metrics.enabled` was false at start. */
   readonly metrics: AppMetrics | undefined;
   readonly audit: Audit;
-  /** An express app per listener, keyed by http configuration id. */
-  httpApp(listenerId?: string): ReturnType<typeof createHttpApp>;
+  /** The request listener of a listener (default: the first), for supertest or node:http. */
+  httpApp(listenerId?: string): RequestListener;
   /**
    * Loads and validates everything, then swaps; on failure keeps serving the old config and
    * reports it on /readyz. `trigger` names who asked (SIGHUP, watch, api) in the audit log.
@@ -103,7 +103,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     options.observers?.callEnd?.(event);
   };
-  const steps = bothObservers(metrics?.steps, options.observers?.steps);
+  const steps = combineObservers(metrics?.steps, options.observers?.steps);
   const observers: CallObservers = {
     callEnd,
     ...(steps ? { steps } : {}),
@@ -111,7 +111,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   };
 
   const servers: Server[] = [];
-  const apps = new Map<string, ReturnType<typeof createHttpApp>>();
+  const apps = new Map<string, RequestListener>();
   let watcher: ConfigWatcher | undefined;
   let closing: Promise<void> | undefined;
 
@@ -119,7 +119,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
-      app = createHttpApp({ holder, listenerId: id, logger: log, observers, ...(metrics ? { mount: mountMetrics(metrics.registry, holder, id) } : {}) });
+      app = createRequestListener({ holder, listenerId: id, logger: log, observers, ...(metrics ? { mount: mountMetrics(metrics.registry, holder, id) } : {}) });
       apps.set(id, app);
     }
     return app;
@@ -171,7 +171,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = httpApp(listener.http.id).listen(port, host);
+        const server = createServer(httpApp(listener.http.id));
+        server.listen(port, host);
         server.requestTimeout = 10_000;
         server.headersTimeout = 5_000;
         server.keepAliveTimeout = 5_000;
@@ -214,18 +215,4 @@ function drain(server: Server, graceMs: number): Promise<void> {
     });
     server.closeIdleConnections();
   });
-}
-
-function bothObservers(a: RunObserver | undefined, b: RunObserver | undefined): RunObserver | undefined {
-  if (!a || !b) return a ?? b;
-  return {
-    stepStart(pipe, step, ctx) {
-      a.stepStart?.(pipe, step, ctx);
-      b.stepStart?.(pipe, step, ctx);
-    },
-    stepEnd(pipe, step, ctx, outcome, ms, detail) {
-      a.stepEnd(pipe, step, ctx, outcome, ms, detail);
-      b.stepEnd(pipe, step, ctx, outcome, ms, detail);
-    },
-  };
 }

@@ -16,8 +16,12 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Declared counters (engine/metrics.ts): `services.metrics.inc('lockouts', { tenant })`. */
-  readonly metrics: Metrics;
-  /** The audit log (engine/audit.ts): `services.audit.event('account.lockout', { ...callFields(ctx), subject })`. */
-  readonly audit: Audit;
+  /**
+   * Declared counters (engine/metrics.ts): `services.metrics?.inc('lockouts', { tenant })`.
+   * Always set on a loaded config (a no-op when metrics are off); optional only so that
+   * hand-built Services in tests need not carry it.
+   */
+  readonly metrics?: Metrics;
+  /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', { ...callFields(ctx), subject })`. Same as metrics. */
+  readonly audit?: Audit;
 }

@@ -66,6 +66,7 @@ describe('GET /metrics', () => {
 
   it('exports the counters valves increment through services.metrics, and process metrics', async () => {
     const metrics = server.app.holder.current.services.metrics;
+    if (!metrics) throw new Error('a loaded config always carries services.metrics');
     metrics.inc('lockouts', { tenant: 'demo' });
     metrics.inc('otp_issued', { tenant: 'demo', channel: 'sms' }, 2);
     metrics.inc('otp_verified', { tenant: 'demo', result: 'ok' });
