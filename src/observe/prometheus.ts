@@ -1,8 +1,9 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { COUNTERS, type CounterName, type Metrics } from '../engine/metrics.js';
 import type { CompiledPipe, CompiledStep } from '../engine/pipe.js';
 import type { RunObserver, StepOutcome } from '../engine/runner.js';
 import type { CallEvent } from '../http/authentication.js';
+import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-metrics.js';
 
 /**
  * Every metric authpipe exports, on a Registry of its own (never prom-client's global one,
@@ -30,32 +31,19 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
   const registry = new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'authpipe_' });
 
-  const calls = new Counter({
-    name: 'authpipe_calls_total',
-    help: 'Calls answered on the authentication API, by tenant, operation, outcome (success, refused, fault) and error code.',
-    labelNames: ['tenant', 'operation', 'outcome', 'code'],
-    registers: [registry],
-  });
-  const pipeSeconds = new Histogram({
-    name: 'authpipe_pipe_duration_seconds',
-    help: 'Time from request to answer, by pipe (the operation) and outcome.',
-    labelNames: ['pipe', 'outcome'],
-    buckets: SECONDS,
-    registers: [registry],
-  });
-  const valveSeconds = new Histogram({
-    name: 'authpipe_valve_duration_seconds',
-    help: 'Time spent in one valve step, by pipe, valve label and outcome (ran, refused, proceeded, fault).',
-    labelNames: ['pipe', 'valve', 'outcome'],
-    buckets: SECONDS,
-    registers: [registry],
-  });
-  const valveSkips = new Counter({
-    name: 'authpipe_valve_skips_total',
-    help: 'Valve steps skipped by exec_if or skip_if, by pipe and valve label.',
-    labelNames: ['pipe', 'valve'],
-    registers: [registry],
-  });
+  const calls = new HotCounter(
+    'authpipe_calls_total',
+    'Calls answered on the authentication API, by tenant, operation, outcome (success, refused, fault) and error code.',
+    registry,
+  );
+  const pipeSeconds = new HotHistogram('authpipe_pipe_duration_seconds', 'Time from request to answer, by pipe (the operation) and outcome.', registry, SECONDS);
+  const valveSeconds = new HotHistogram(
+    'authpipe_valve_duration_seconds',
+    'Time spent in one valve step, by pipe, valve label and outcome (ran, refused, proceeded, fault).',
+    registry,
+    SECONDS,
+  );
+  const valveSkips = new HotCounter('authpipe_valve_skips_total', 'Valve steps skipped by exec_if or skip_if, by pipe and valve label.', registry);
   const reloads = new Counter({
     name: 'authpipe_config_reloads_total',
     help: 'Config reloads, by result (success, failure).',
@@ -73,17 +61,35 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     counters.set(name, new Counter({ name: `authpipe_${name}_total`, help: spec.help, labelNames: [...spec.labels], registers: [registry] }));
   }
 
-  // Label objects are built once per step and outcome, not per call.
-  const stepLabels = new WeakMap<CompiledStep, Map<string, Record<string, string>>>();
-  const labelsOf = (pipe: CompiledPipe, step: CompiledStep, outcome: StepOutcome): Record<string, string> => {
-    let byOutcome = stepLabels.get(step);
-    if (!byOutcome) stepLabels.set(step, (byOutcome = new Map()));
-    let labels = byOutcome.get(outcome);
-    if (!labels) {
-      labels = outcome === 'skipped' ? { pipe: pipe.id, valve: step.label } : { pipe: pipe.id, valve: step.label, outcome };
-      byOutcome.set(outcome, labels);
+  // Series are found once per label set, then kept: per step (WeakMap, so a reload's old
+  // steps go with their config) and per tenant / operation / code.
+  const stepSeries = new WeakMap<CompiledStep, Partial<Record<StepOutcome, HistogramSeries | CounterSeries>>>();
+  const seriesOf = (pipe: CompiledPipe, step: CompiledStep, outcome: StepOutcome) => {
+    let byOutcome = stepSeries.get(step);
+    if (!byOutcome) stepSeries.set(step, (byOutcome = {}));
+    let series = byOutcome[outcome];
+    if (!series) {
+      series = outcome === 'skipped' ? valveSkips.series({ pipe: pipe.id, valve: step.label }) : valveSeconds.series({ pipe: pipe.id, valve: step.label, outcome });
+      byOutcome[outcome] = series;
     }
-    return labels;
+    return series;
+  };
+  const callSeries = new Map<string, Map<string, Map<string, { calls: CounterSeries; seconds: HistogramSeries }>>>();
+  const callSeriesOf = (event: CallEvent) => {
+    const tenant = event.tenant ?? '';
+    const operation = event.operation ?? '';
+    const code = event.code ?? '';
+    let byOperation = callSeries.get(tenant);
+    if (!byOperation) callSeries.set(tenant, (byOperation = new Map()));
+    let byCode = byOperation.get(operation);
+    if (!byCode) byOperation.set(operation, (byCode = new Map()));
+    let series = byCode.get(code);
+    if (!series) {
+      const outcome = outcomeOf(event.status);
+      series = { calls: calls.series({ tenant, operation, outcome, code }), seconds: pipeSeconds.series({ pipe: operation, outcome }) };
+      byCode.set(code, series);
+    }
+    return series;
   };
 
   return {
@@ -103,14 +109,15 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
       }
     },
     callEnd(event) {
-      const outcome = outcomeOf(event.status);
-      calls.inc({ tenant: event.tenant ?? '', operation: event.operation ?? '', outcome, code: event.code ?? '' });
-      pipeSeconds.observe({ pipe: event.operation ?? '', outcome }, event.ms / 1000);
+      const series = callSeriesOf(event);
+      series.calls.value += 1;
+      series.seconds.observe(event.ms / 1000);
     },
     steps: {
       stepEnd(pipe, step, _ctx, outcome, ms) {
-        if (outcome === 'skipped') valveSkips.inc(labelsOf(pipe, step, outcome));
-        else valveSeconds.observe(labelsOf(pipe, step, outcome), ms / 1000);
+        const series = seriesOf(pipe, step, outcome);
+        if (outcome === 'skipped') (series as CounterSeries).value += 1;
+        else (series as HistogramSeries).observe(ms / 1000);
       },
     },
     reloaded(result, version) {

@@ -25,7 +25,7 @@ describe('audit events', () => {
       const [success] = audit.named('auth.success');
       expect(success).toEqual({
         level: 'info',
-        time: expect.any(String),
+        time: expect.any(Number),
         service: 'authpipe',
         log: 'audit',
         event: 'auth.success',
