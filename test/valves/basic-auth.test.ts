@@ -37,6 +37,7 @@ beforeAll(async () => {
     ['lock-3', 'lock-3-pass'],
     ['lock-4', 'lock-4-pass'],
     ['cache-1', 'cache-1-pass'],
+    ['burst-till', 'burst-till-pass'],
   ];
   for (const [username, password] of extra) directory.tenants.demo.tills.push({ username, password_hash: await fast(password), store: 'store-01' });
   // Default cost, to compare a refused-before-hashing call with a real verification.
@@ -314,6 +315,26 @@ describe('lockout', () => {
     expect(verified).toHaveLength(5); // and the threshold was used, not fewer
     expect(details.filter((d) => d.startsWith('account locked'))).toHaveLength(15);
     expectInvalidCredentials(await tillLogin({ authorization: basic('lock-3', 'lock-3-pass') }));
+  });
+});
+
+describe('parallel logins with the right password on a cold cache', () => {
+  it('all succeed: identical credentials share one verification and one attempt slot', async () => {
+    const size = verifiedCredentials.size;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => tillLogin({ authorization: basic('burst-till', 'burst-till-pass') })));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(verifiedCredentials.size).toBe(size + 1);
+    expect(await server.app.store.get('authpipe:{demo}:lockout:till:burst-till:attempts')).toBeNull();
+  });
+
+  it('a wrong guess among them still counts, and the right ones still pass', async () => {
+    clock.advance(120_000); // past the cache TTL
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () => tillLogin({ authorization: basic('burst-till', 'burst-till-pass') })),
+      tillLogin({ authorization: basic('burst-till', 'not-it') }),
+    ]);
+    expect(answers.slice(0, 10).map((a) => a.status)).toEqual(Array(10).fill(200));
+    expectInvalidCredentials(answers[10] as Answer);
   });
 });
 
