@@ -16,11 +16,10 @@ import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
-import { verifyPassword } from '../credentials/hash.js';
+import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
-import { defaultDummyHash } from '../credentials/hash.js';
 
 type Source = 'header' | 'body';
 

@@ -75,6 +75,7 @@ describe('the shipped directory', () => {
     expect(directory.till('demo', '__proto__')).toBeUndefined();
     expect(directory.till('__proto__', 'toString')).toBeUndefined();
     expect(directory.user('demo', 'id', 'constructor')).toBeUndefined();
+    expect(directory.user('demo', 'constructor' as 'id', 'alice')).toBeUndefined();
   });
 
   it('is empty when the main file names none', () => {
