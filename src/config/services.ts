@@ -1,6 +1,7 @@
 import type { Services } from '../engine/services.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { buildTokenService } from '../tokens/build.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -18,10 +19,14 @@ export interface ConfigServiceContext {
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
+  /** True for `authpipe validate`: check, but write nothing (no generated keys). */
+  readOnly?: boolean;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
-export function buildConfigServices(_ctx: ConfigServiceContext): ConfigServices {
-  return {};
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices {
+  return {
+    tokens: buildTokenService(ctx),
+  };
 }

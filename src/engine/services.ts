@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
+import type { TokenService } from '../tokens/service.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -14,4 +15,6 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Signing keys and token verification; absent when the main file has no `tokens` section. */
+  readonly tokens?: TokenService;
 }

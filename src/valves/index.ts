@@ -7,6 +7,10 @@ import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
+import tokenMint from './token-mint.js';
+import tokenRefresh from './token-refresh.js';
+import tokenRevoke from './token-revoke.js';
+import tokenVerify from './token-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
   flowFail,
@@ -15,6 +19,10 @@ export const valves: readonly ValveDefinition<never>[] = [
   propertyCopy,
   propertyRemove,
   propertySet,
+  tokenMint,
+  tokenRefresh,
+  tokenRevoke,
+  tokenVerify,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
