@@ -137,6 +137,23 @@ describe('the key folder', () => {
     expect(res.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
   });
 
+  it('`keys list` on an empty folder says so and writes nothing; without a tokens section both actions fail with the pointer', async () => {
+    const f = fixture();
+    const empty = await cli(keys, ['list', '--config', f.mainFile]);
+    expect(empty.code).toBe(0);
+    expect(empty.out).toContain('no keys yet');
+    expect(() => readdirSync(keysDir(f))).toThrow(/ENOENT/);
+    const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+    delete main.tokens;
+    f.writeMain(main);
+    for (const action of ['list', 'rotate']) {
+      const res = await cli(keys, [action, '--config', f.mainFile]);
+      expect(res.code).toBe(1);
+      expect(res.out).toContain(': /tokens: ');
+    }
+    expect(() => readdirSync(keysDir(f))).toThrow(/ENOENT/);
+  });
+
   it('refuses an unknown algorithm in `keys rotate`', async () => {
     const f = fixture();
     let err = '';
