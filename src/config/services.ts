@@ -3,6 +3,7 @@ import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { buildTokenService } from '../tokens/build.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -20,10 +21,15 @@ export interface ConfigServiceContext {
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
+  /** True for `authpipe validate`: check, but write nothing (no generated keys). */
+  readOnly?: boolean;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
-  return { directory: loadDirectory(ctx) };
+  return {
+    directory: loadDirectory(ctx),
+    tokens: buildTokenService(ctx),
+  };
 }
