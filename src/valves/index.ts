@@ -3,18 +3,24 @@ import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import flowFail from './flow-fail.js';
 import inputValidate from './input-validate.js';
+import otpIssue from './otp-issue.js';
+import otpVerify from './otp-verify.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
+import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
   flowFail,
   inputValidate,
+  otpIssue,
+  otpVerify,
   pipeCall,
   propertyCopy,
   propertyRemove,
   propertySet,
+  totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
