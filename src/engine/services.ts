@@ -15,6 +15,6 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** The per-tenant identity data (config/directory.json); its loader arrives with the credentials issue. */
-  readonly directory?: Directory;
+  /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
+  readonly directory: Directory;
 }

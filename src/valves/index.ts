@@ -1,6 +1,7 @@
 /** Every valve the engine knows, registered once. Add a valve here and nowhere else. */
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
+import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
 import inputValidate from './input-validate.js';
 import otpIssue from './otp-issue.js';
@@ -9,9 +10,11 @@ import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
+import rateLimit from './rate-limit.js';
 import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
+  basicAuth,
   flowFail,
   inputValidate,
   otpIssue,
@@ -20,6 +23,7 @@ export const valves: readonly ValveDefinition<never>[] = [
   propertyCopy,
   propertyRemove,
   propertySet,
+  rateLimit,
   totpVerify,
 ] as unknown as ValveDefinition<never>[];
 

@@ -100,9 +100,7 @@ export default defineValve<Config>({
       } else if (lookup === '' || lookup.length > 256) {
         throw invalid(`no ${userBy} to look the user up by`);
       }
-      const directory = ctx.services.directory;
-      if (!directory) throw new AuthpipeError('INTERNAL_ERROR', { detail: 'otp-issue needs a directory and none is configured' });
-      const found = directory.user(ctx.tenant.id, userBy as UserKey, lookup);
+      const found = ctx.services.directory.user(ctx.tenant.id, userBy as UserKey, lookup);
       if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
       const recipient = normalizeRecipient(channel, recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''));
       // Said in the log only: the caller gets the answer an unknown user gets.

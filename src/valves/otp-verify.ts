@@ -7,7 +7,7 @@
  * single use through an atomic take, so of N parallel right answers exactly one succeeds;
  * expiry; and the issuing tenant (the store is tenant-scoped and the tenant is in the MAC).
  */
-import { AuthpipeError, refuse } from '../errors.js';
+import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
@@ -70,9 +70,7 @@ export default defineValve<Config>({
       props.channel = record.c;
       props.recipient = record.r;
       if (record.u !== '') {
-        const directory = ctx.services.directory;
-        if (!directory) throw new AuthpipeError('INTERNAL_ERROR', { detail: 'otp-verify needs a directory and none is configured' });
-        const user = directory.user(ctx.tenant.id, 'id', record.u);
+        const user = ctx.services.directory.user(ctx.tenant.id, 'id', record.u);
         // Disabled or removed since the code was sent: the code no longer signs anyone in.
         if (!usable(user)) throw badTransaction('user gone or disabled since issue');
         putUser(props, user);

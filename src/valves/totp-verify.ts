@@ -9,7 +9,7 @@
  * answer after the same work (a throwaway secret stands in).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { AuthpipeError, refuse } from '../errors.js';
+import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
@@ -90,9 +90,7 @@ export default defineValve<Config>({
         throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'totp-verify: too many failures' });
       }
 
-      const directory = ctx.services.directory;
-      if (!directory) throw new AuthpipeError('INTERNAL_ERROR', { detail: 'totp-verify needs a directory and none is configured' });
-      const found = directory.user(ctx.tenant.id, userBy, lookup);
+      const found = ctx.services.directory.user(ctx.tenant.id, userBy, lookup);
       const user = usable(found) && secretOf(found) !== null ? found : null;
       const step = matchTotp(user ? (secretOf(user) as Buffer) : throwaway, code, ctx.clock.now(), options);
       if (user === null || step === null) throw wrong(user === null ? 'unknown user or no secret' : 'wrong code');
