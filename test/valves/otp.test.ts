@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/engine/clock.js';
+import { MemoryStore } from '../../src/store/memory.js';
+import { slowStore } from '../otp/slow-store.js';
 import { tenantPrefix } from '../../src/store/store.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -39,7 +41,7 @@ beforeAll(async () => {
     response: ['transaction_id'],
   });
   clock = new ManualClock(START);
-  server = await startServer({ configFile: fixture.mainFile, clock });
+  server = await startServer({ configFile: fixture.mainFile, clock, store: slowStore(new MemoryStore(clock)) });
 });
 afterAll(async () => {
   await server.close();
