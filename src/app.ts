@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, type ConfigIssue } from './config/issues.js';
@@ -6,7 +5,8 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { MainConfig } from './config/main-schema.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
-import { createHttpApp } from './http/app.js';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { createRequestListener } from './http/app.js';
 import type { CallObservers } from './http/authentication.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/create.js';
@@ -33,8 +33,8 @@ export interface AuthpipeApp {
   readonly registry: ValveRegistry;
   readonly logger: Logger;
   readonly store: Store;
-  /** An express app per listener, keyed by http configuration id. */
-  httpApp(listenerId?: string): ReturnType<typeof createHttpApp>;
+  /** The request listener of a listener (default: the first), for supertest or node:http. */
+  httpApp(listenerId?: string): RequestListener;
   /** Loads and validates everything, then swaps; on failure keeps serving the old config. */
   reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
   listen(): Promise<Server[]>;
@@ -57,13 +57,13 @@ export function createApp(options: AppOptions): AuthpipeApp {
 
   const holder = new ConfigHolder(load());
   const servers: Server[] = [];
-  const apps = new Map<string, ReturnType<typeof createHttpApp>>();
+  const apps = new Map<string, RequestListener>();
   const log = logger as Logger;
 
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = createHttpApp({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
+    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
     return app;
   };
 
@@ -90,7 +90,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = httpApp(listener.http.id).listen(port, host);
+        const server = createServer(httpApp(listener.http.id));
+        server.listen(port, host);
         server.requestTimeout = 10_000;
         server.headersTimeout = 5_000;
         server.keepAliveTimeout = 5_000;
