@@ -8,14 +8,10 @@
 // otp-verify is the shipped pipe. The code is read back from the outbox file, which the server
 // appends before it answers, so it is there when otp-start's 200 arrives.
 //
-// Pieces for bench/run.js: prepareOtpConfig(root) and otpRoundTripRequests(outbox).
-// Standalone: `npm run build && node bench/otp.js` (BENCH_SECONDS, BENCH_CONNECTIONS).
-import { spawn } from 'node:child_process';
+// Used by the `authpipe-otp` server and the otp scenario: `BENCH_ONLY=otp npm run bench`.
 import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { join } from 'node:path';
 
 /** A temp copy of config/ and pipes/ with otp-start-bench added; its outbox is in the temp folder. */
 export function prepareOtpConfig(root) {
@@ -107,50 +103,3 @@ export function otpRoundTripRequests(outbox) {
     },
   ];
 }
-
-async function main() {
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-  const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-  const config = prepareOtpConfig(root);
-  const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', config.configFile], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'production' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  try {
-    const port = await new Promise((resolve, reject) => {
-      let seen = '';
-      child.once('exit', () => reject(new Error('server exited before listening')));
-      child.stdout.on('data', (chunk) => {
-        seen += chunk;
-        const match = /"port":(\d+)/.exec(seen);
-        if (match) resolve(Number(match[1]));
-      });
-    });
-    child.stdout.resume();
-    const url = `http://127.0.0.1:${port}`;
-    const run = (duration) => autocannon({ url, connections, duration, requests: otpRoundTripRequests(config.outbox) });
-    await run(2); // warm-up
-    const r = await run(seconds);
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]);
-    const row = {
-      scenario: 'authpipe otp-start + otp-verify',
-      rps: Math.round(r.requests.average),
-      roundTripsPerSec: Math.round(r.requests.average / 2),
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      non2xx: r.non2xx,
-      errors: r.errors + r.timeouts,
-      rssMiB: Math.round(kb / 1024),
-    };
-    console.log(JSON.stringify(row));
-    console.log(`\n${seconds}s, ${connections} connections, node ${process.version}; latency is per request (two per round trip)`);
-  } finally {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve)));
-    config.cleanup();
-  }
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
