@@ -4,6 +4,8 @@ import { ValveRegistry } from '../engine/registry.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
 import inputValidate from './input-validate.js';
+import otpIssue from './otp-issue.js';
+import otpVerify from './otp-verify.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
@@ -13,11 +15,14 @@ import tokenMint from './token-mint.js';
 import tokenRefresh from './token-refresh.js';
 import tokenRevoke from './token-revoke.js';
 import tokenVerify from './token-verify.js';
+import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
   basicAuth,
   flowFail,
   inputValidate,
+  otpIssue,
+  otpVerify,
   pipeCall,
   propertyCopy,
   propertyRemove,
@@ -27,6 +32,7 @@ export const valves: readonly ValveDefinition<never>[] = [
   tokenRefresh,
   tokenRevoke,
   tokenVerify,
+  totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
