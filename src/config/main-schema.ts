@@ -3,6 +3,8 @@
  * PhenixID seed's shape and names (name, id, config.http_configuration_ref, config.tenant[]
  * of {id, displayName, allowedOperation[]}). `authpipe schemas` writes this to schemas/.
  */
+import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
@@ -91,6 +93,7 @@ export const mainSchema = {
       },
       default: { type: 'memory' },
     },
+    ldap: ldapSchema,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -130,4 +133,5 @@ export interface MainConfig {
   directory?: string;
   store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
   log?: { level?: string };
+  ldap?: LdapConnectionConfig[];
 }

@@ -3,6 +3,7 @@ import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { buildLdapConnections } from './ldap.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -25,5 +26,11 @@ export interface ConfigServiceContext {
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
-  return { directory: loadDirectory(ctx) };
+  const ldap = buildLdapConnections(ctx);
+  return { directory: loadDirectory(ctx), ...(ldap ? { ldap } : {}) };
+}
+
+/** Releases what a loaded config holds open (LDAP connections), once no call uses it. */
+export async function closeConfigServices(services: Services): Promise<void> {
+  await services.ldap?.close();
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
 import type { Directory } from '../directory/directory.js';
+import type { LdapConnections } from '../idp/ldap.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -17,4 +18,6 @@ export interface Services {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
   readonly directory: Directory;
+  /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
+  readonly ldap?: LdapConnections;
 }

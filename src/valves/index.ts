@@ -3,6 +3,7 @@ import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
+import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
@@ -13,6 +14,7 @@ import rateLimit from './rate-limit.js';
 export const valves: readonly ValveDefinition<never>[] = [
   basicAuth,
   flowFail,
+  idpLookup,
   inputValidate,
   pipeCall,
   propertyCopy,
