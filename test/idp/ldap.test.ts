@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { describeWithSlapd, ssha, startSlapd, SUFFIX, type Slapd } from '../support/slapd.js';
@@ -243,6 +244,24 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     expect(ok.status).toBe(200);
     expect(ok.body.mail).toBe('bob@example.org');
     refusedAsInvalid(await server.call('ldap-starttls', { username: 'bob', password: 'wonderland' }));
+  });
+
+  it('runs the shipped ldap-login pipe once corp-ldap points at a server (README steps)', async () => {
+    const fx = ConfigFixture.fromDemo();
+    const main = JSON.parse(readFileSync(fx.mainFile, 'utf8'));
+    main.ldap[0] = { ...main.ldap[0], url: slapd.url, bind_dn: SERVICE_DN, bind_password: '${env:LDAP_BIND_PASSWORD}' };
+    fx.writeMain(main);
+    const app = await startServer({ configFile: fx.mainFile, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LDAP_BIND_PASSWORD: SERVICE_PASSWORD } });
+    try {
+      const ok = await app.call('ldap-login', { username: 'alice', password: 'wonderland' });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ username: 'alice', displayName: 'alice', givenName: 'Alice', mail: 'alice@example.org', dn: `uid=alice,${PEOPLE}` });
+      refusedAsInvalid(await app.call('ldap-login', { username: 'alice', password: 'wrong' }));
+      refusedAsInvalid(await app.call('ldap-login', { username: '*', password: 'wonderland' }));
+    } finally {
+      await app.close();
+      fx.cleanup();
+    }
   });
 
   it('reuses connections, survives them being cut, and closes them with the app', async () => {
