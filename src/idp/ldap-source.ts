@@ -61,6 +61,7 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
     const refusal = notFound(config);
     const base = config.base_dn;
     const scope = config.scope ?? 'sub';
+    const decoyDn = `cn=authpipe-no-such-entry,${base}`;
 
     return async (ctx) => {
       const values = ctx.scope();
@@ -68,8 +69,11 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
       if (rendered === null) throw refusal('a filter value is empty');
       // Two is enough to tell "exactly one" from "ambiguous" without reading a whole subtree.
       const entries = await connection.search({ base, scope, filter: rendered, attributes: requested, sizeLimit: 2 });
-      if (entries.length === 0) throw refusal('no LDAP entry matches');
-      if (entries.length > 1) throw refusal('ambiguous: more than one LDAP entry matches');
+      if (entries.length !== 1) {
+        // A login pays one bind whether or not the user exists, so timing does not tell.
+        if (password) await connection.verifyPassword(decoyDn, password.render(values)).catch(() => false);
+        throw refusal(entries.length === 0 ? 'no LDAP entry matches' : 'ambiguous: more than one LDAP entry matches');
+      }
       const entry = entries[0] as LdapEntry;
       if (password && !(await connection.verifyPassword(entry.dn, password.render(values)))) {
         throw refusal('LDAP bind as the entry refused');

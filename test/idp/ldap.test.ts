@@ -264,6 +264,32 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     }
   });
 
+  it('takes as long for an unknown user as for a wrong password (one bind either way)', async () => {
+    const slow = await startTcpProxy(slapd.port, 40);
+    const { server: app, fixture: fx } = await startAuthpipe(slow, [], 1, { 'ldap-login': PIPES['ldap-login'] });
+    const timed = async (username: string, password: string) => {
+      const started = performance.now();
+      refusedAsInvalid(await app.call('ldap-login', { username, password }));
+      return performance.now() - started;
+    };
+    try {
+      await timed('alice', 'warm-up'); // opens both connections
+      const wrong: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        wrong.push(await timed('alice', 'wrong'));
+        unknown.push(await timed('nobody', 'wrong'));
+      }
+      // Each lookup is two round trips of 80 ms (search, bind); skipping the bind would halve it.
+      expect(Math.min(...unknown)).toBeGreaterThan(0.8 * Math.min(...wrong));
+      expect(Math.min(...unknown)).toBeGreaterThanOrEqual(150);
+    } finally {
+      await app.close();
+      fx.cleanup();
+      await slow.close();
+    }
+  });
+
   it('reuses connections, survives them being cut, and closes them with the app', async () => {
     const own = await startTcpProxy(slapd.port);
     const { server: app, fixture: fx } = await startAuthpipe(own, [], 2, { 'ldap-login': PIPES['ldap-login'] });

@@ -16,7 +16,8 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+/** `delayMs` holds every chunk that long in each direction: a slow network, in order. */
+export async function startTcpProxy(targetPort: number, delayMs = 0): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let accepted = 0;
   const server: Server = createServer((client) => {
@@ -30,8 +31,13 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     };
     client.on('error', done).on('close', done);
     upstream.on('error', done).on('close', done);
-    client.pipe(upstream);
-    upstream.pipe(client);
+    if (delayMs === 0) {
+      client.pipe(upstream);
+      upstream.pipe(client);
+    } else {
+      client.on('data', (chunk) => setTimeout(() => upstream.write(chunk), delayMs));
+      upstream.on('data', (chunk) => setTimeout(() => client.write(chunk), delayMs));
+    }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
