@@ -4,8 +4,7 @@
  * A missing user and a disabled one give the same refusal. Secrets (the TOTP secret) are
  * never mapped.
  */
-import type { Directory, DirectoryUser, UserKey } from '../directory/directory.js';
-import type { Services } from '../engine/services.js';
+import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { notFound, PROPERTY_NAME, refusalOptions, type IdpSource, type RefusalConfig } from './source.js';
 
 export interface DirectorySourceConfig extends RefusalConfig {
@@ -18,11 +17,6 @@ export interface DirectorySourceConfig extends RefusalConfig {
 const FIELDS = ['id', 'username', 'mobile', 'email', 'status', 'access_group'] as const;
 type Field = (typeof FIELDS)[number];
 const FIELD = `^(${FIELDS.join('|')})$|^attributes\\.[A-Za-z0-9_.-]{1,100}$`;
-
-/** The directory service, when the composition root provides one. */
-export function directoryOf(services: Services): Directory | undefined {
-  return (services as Services & { directory?: Directory }).directory;
-}
 
 type Read = (user: DirectoryUser) => string | undefined;
 
@@ -46,7 +40,7 @@ export const directorySource: IdpSource<DirectorySourceConfig> = {
     },
   },
   create(config, tools) {
-    const directory = directoryOf(tools.services) ?? tools.fail('/source', 'no directory is configured (the main file names none)');
+    const directory = tools.services.directory;
     const value = tools.template(config.value, '/value');
     const by = config.by ?? 'username';
     const refusal = notFound(config);

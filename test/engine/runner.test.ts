@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { emptyDirectory } from '../../src/directory/load.js';
 
 /** Pipe semantics through real pipes and HTTP: conditions, proceed_on_error, flow-fail, pipe-call. */
 let fixture: ConfigFixture;
@@ -115,7 +116,7 @@ describe('runSteps', () => {
   const ctxFor = (outcomes: StepOutcome[]) =>
     createCallContext(
       { requestId: 'r', tenant: { id: 't', displayName: 't' }, operation: 'op', body: emptyProps(), clientIp: '127.0.0.1', headers: {}, observer: { stepEnd: (_p, _s, _c, outcome) => outcomes.push(outcome) } },
-      { store, clock: systemClock, logger: silentLogger(), configDir: '.', env: {} },
+      { store, clock: systemClock, logger: silentLogger(), configDir: '.', env: {}, directory: emptyDirectory() },
       silentLogger(),
     );
   const pipe = (steps: CompiledStep[]): CompiledPipe => ({ id: 'p', description: '', file: 'p.json', steps, response: [] });
