@@ -4,6 +4,7 @@ import { loadDirectory } from '../directory/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
+import { buildLdapConnections } from './ldap.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -28,8 +29,15 @@ export interface ConfigServiceContext {
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
+  const ldap = buildLdapConnections(ctx);
   return {
     directory: loadDirectory(ctx),
     tokens: buildTokenService(ctx),
+    ...(ldap ? { ldap } : {}),
   };
+}
+
+/** Releases what a loaded config holds open (LDAP connections), once no call uses it. */
+export async function closeConfigServices(services: Services): Promise<void> {
+  await services.ldap?.close();
 }

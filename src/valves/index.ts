@@ -3,6 +3,7 @@ import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
+import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
 import otpIssue from './otp-issue.js';
 import otpVerify from './otp-verify.js';
@@ -20,6 +21,7 @@ import totpVerify from './totp-verify.js';
 export const valves: readonly ValveDefinition<never>[] = [
   basicAuth,
   flowFail,
+  idpLookup,
   inputValidate,
   otpIssue,
   otpVerify,
