@@ -4,6 +4,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
+import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
 import { noopAudit, type Audit } from './engine/audit.js';
@@ -13,6 +14,7 @@ import type { ValveRegistry } from './engine/registry.js';
 import { combineObservers } from './engine/observers.js';
 import { createRequestListener } from './http/app.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
+import { mountJwks } from './http/jwks.js';
 import { mountMetrics } from './http/metrics-route.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
@@ -65,6 +67,9 @@ export interface AuthpipeApp {
   close(): Promise<void>;
 }
 
+/** Longer than server.requestTimeout, so no call still runs on a retired config. */
+const RETIRE_GRACE_MS = 30_000;
+
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
@@ -110,6 +115,18 @@ export function createApp(options: AppOptions): AuthpipeApp {
     trace: options.observers?.trace ?? traceSwitch(log, steps),
   };
 
+  // A swapped-out config still serves the calls that started on it: release what it holds
+  // open (LDAP connections) after a grace period longer than any call may run.
+  const retired = new Map<LoadedConfig, NodeJS.Timeout>();
+  const retire = (previous: LoadedConfig) => {
+    const timer = setTimeout(() => {
+      retired.delete(previous);
+      void closeConfigServices(previous.services);
+    }, RETIRE_GRACE_MS);
+    timer.unref();
+    retired.set(previous, timer);
+  };
+
   const servers: Server[] = [];
   const apps = new Map<string, RequestListener>();
   let watcher: ConfigWatcher | undefined;
@@ -119,7 +136,17 @@ export function createApp(options: AppOptions): AuthpipeApp {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
-      app = createRequestListener({ holder, listenerId: id, logger: log, observers, ...(metrics ? { mount: mountMetrics(metrics.registry, holder, id) } : {}) });
+      const metricsRoute = metrics ? mountMetrics(metrics.registry, holder, id) : undefined;
+      app = createRequestListener({
+        holder,
+        listenerId: id,
+        logger: log,
+        observers,
+        mount: (express) => {
+          mountJwks(express, holder);
+          metricsRoute?.(express);
+        },
+      });
       apps.set(id, app);
     }
     return app;
@@ -138,6 +165,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       return { ok: false, issues };
     }
     const previous = holder.swap(next);
+    retire(previous);
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
@@ -188,6 +216,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
         watcher = undefined;
         const grace = holder.current.main.shutdown?.grace_ms ?? 10_000;
         await Promise.all(servers.map((server) => drain(server, grace)));
+        for (const [previous, timer] of retired) {
+          clearTimeout(timer);
+          await closeConfigServices(previous.services);
+        }
+        retired.clear();
+        await closeConfigServices(holder.current.services);
         await (store as Store).close();
         audit?.flush();
         log.flush?.();

@@ -3,6 +3,9 @@ import type { Audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from '../store/store.js';
+import type { Directory } from '../directory/directory.js';
+import type { TokenService } from '../tokens/service.js';
+import type { LdapConnections } from '../idp/ldap.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -24,4 +27,10 @@ export interface Services {
   readonly metrics?: Metrics;
   /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', { ...callFields(ctx), subject })`. Same as metrics. */
   readonly audit?: Audit;
+  /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
+  readonly directory: Directory;
+  /** Signing keys and token verification; absent when the main file has no `tokens` section. */
+  readonly tokens?: TokenService;
+  /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
+  readonly ldap?: LdapConnections;
 }
