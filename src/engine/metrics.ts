@@ -7,10 +7,10 @@
 export const COUNTERS = {
   lockouts: { help: 'Accounts locked after too many failed credential checks.', labels: ['tenant'] },
   otp_issued: { help: 'One-time codes issued.', labels: ['tenant', 'channel'] },
-  otp_verified: { help: 'One-time codes checked, by result (ok, invalid, expired, exhausted).', labels: ['tenant', 'result'] },
-  tokens_issued: { help: 'Tokens issued, by kind (system, user, refresh).', labels: ['tenant', 'kind'] },
+  otp_verified: { help: 'One-time codes checked, by result (ok, wrong_code, bad_transaction: unknown, expired, used or out of attempts; error).', labels: ['tenant', 'result'] },
+  tokens_issued: { help: 'Tokens issued by token-mint, by kind (system, user: with a refresh token).', labels: ['tenant', 'kind'] },
   tokens_refreshed: { help: 'Refresh tokens exchanged.', labels: ['tenant'] },
-  tokens_revoked: { help: 'Tokens or token families revoked.', labels: ['tenant', 'reason'] },
+  tokens_revoked: { help: 'Refresh-token families revoked, by reason (logout, reuse).', labels: ['tenant', 'reason'] },
   store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 

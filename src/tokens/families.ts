@@ -38,8 +38,11 @@ export async function createFamily(store: Store, sid: string, family: Family, no
   if (!created) throw new Error(`refresh family ${sid} already exists`);
 }
 
-/** Moves the family to `nextJti` when `jti` is its live token; otherwise revokes it and refuses. */
-export async function rotateFamily(store: Store, sid: string, jti: string, nextJti: string, now: number, property: string): Promise<Family> {
+/**
+ * Moves the family to `nextJti` when `jti` is its live token; otherwise revokes it and refuses.
+ * `onReuse` hears of a revocation caused by reuse (for metrics and the audit log).
+ */
+export async function rotateFamily(store: Store, sid: string, jti: string, nextJti: string, now: number, property: string, onReuse?: (family: Family) => void): Promise<Family> {
   const invalid = (detail: string) => refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: `refresh token: ${detail}` });
   const current = await store.get(familyKey(sid));
   if (current === null) throw invalid('family expired or unknown');
@@ -48,12 +51,14 @@ export async function rotateFamily(store: Store, sid: string, jti: string, nextJ
   if (record.exp <= now) throw invalid('family expired');
   if (record.jti !== jti) {
     await revoke(store, sid, record.exp, now);
+    onReuse?.(record);
     throw invalid('reused: family revoked');
   }
   const next: Family = { ...record, jti: nextJti };
   if (!(await store.compareAndSet(familyKey(sid), current, JSON.stringify(next), record.exp - now))) {
     // Another call rotated (or revoked) between our read and write: this token was used twice.
     await revoke(store, sid, record.exp, now);
+    onReuse?.(record);
     throw invalid('used concurrently: family revoked');
   }
   return next;

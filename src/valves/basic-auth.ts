@@ -11,6 +11,7 @@
  */
 import { refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
+import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
@@ -172,6 +173,10 @@ export default defineValve<Config>({
         return;
       }
       const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
+      if (lockedFor !== null) {
+        ctx.services.metrics?.inc('lockouts', { tenant });
+        ctx.services.audit?.event('account.lockout', { ...callFields(ctx), subject: username, kind, lockedSeconds: lockedFor / 1000 });
+      }
       const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
       throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
     };

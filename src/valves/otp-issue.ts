@@ -137,6 +137,7 @@ export default defineValve<Config>({
           throw new AuthpipeError('COMMUNICATION_ERROR', { cause: err, detail: `otp-issue: ${sender.type} sender failed: ${(err as Error).message}` });
         }
         seal = sealCode(ctx.tenant.id, id, code);
+        ctx.services.metrics?.inc('otp_issued', { tenant: ctx.tenant.id, channel });
       } else {
         seal = decoySeal();
       }

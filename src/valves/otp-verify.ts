@@ -7,8 +7,8 @@
  * single use through an atomic take, so of N parallel right answers exactly one succeeds;
  * expiry; and the issuing tenant (the store is tenant-scoped and the tenant is in the MAC).
  */
-import { refuse } from '../errors.js';
-import { defineValve } from '../engine/valve.js';
+import { AuthpipeError, refuse } from '../errors.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 
@@ -39,7 +39,7 @@ export default defineValve<Config>({
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
 
-    return async (ctx) => {
+    const verify = async (ctx: CallContext): Promise<void> => {
       const scope = ctx.scope();
       const id = txTemplate.render(scope);
       const code = otpTemplate.render(scope);
@@ -74,6 +74,18 @@ export default defineValve<Config>({
         // Disabled or removed since the code was sent: the code no longer signs anyone in.
         if (!usable(user)) throw badTransaction('user gone or disabled since issue');
         putUser(props, user);
+      }
+    };
+
+    return async (ctx) => {
+      let result = 'ok';
+      try {
+        await verify(ctx);
+      } catch (err) {
+        result = !(err instanceof AuthpipeError) || !err.isRefusal ? 'error' : err.erroneousProperties.includes('otp') ? 'wrong_code' : 'bad_transaction';
+        throw err;
+      } finally {
+        ctx.services.metrics?.inc('otp_verified', { tenant: ctx.tenant.id, result });
       }
     };
   },

@@ -7,7 +7,8 @@
  */
 import { AuthpipeError } from '../errors.js';
 import { pointer } from '../config/issues.js';
-import { defineValve } from '../engine/valve.js';
+import { callFields } from '../engine/audit.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
 import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
 
 interface Config {
@@ -69,6 +70,11 @@ export default defineValve<Config>({
     });
     const audience = config.audience ?? tokens.settings.audience;
 
+    const issued = (ctx: CallContext, subject: string): void => {
+      ctx.services.metrics?.inc('tokens_issued', { tenant: ctx.tenant.id, kind: config.kind });
+      ctx.services.audit?.event('token.issued', { ...callFields(ctx), subject, kind: config.kind });
+    };
+
     return async (ctx) => {
       const scopeView = ctx.scope();
       const subject = sub.render(scopeView);
@@ -96,12 +102,14 @@ export default defineValve<Config>({
         props.token_type = minted.token_type;
         props.expires_in = minted.expires_in;
         props.refresh_token = minted.refresh_token as string;
+        issued(ctx, subject);
         return;
       }
       const access = mintAccess(tokens, grant, now);
       props.access_token = access.token;
       props.token_type = 'Bearer';
       props.expires_in = String(access.expiresIn);
+      issued(ctx, subject);
     };
   },
 });

@@ -4,6 +4,7 @@
  * working. A system token has no family and is refused. Revoking twice is not an error.
  */
 import { refuse } from '../errors.js';
+import { callFields } from '../engine/audit.js';
 import { defineValve } from '../engine/valve.js';
 import { revokeFamily } from '../tokens/families.js';
 import { findToken } from '../tokens/source.js';
@@ -39,6 +40,8 @@ export default defineValve<Config>({
       const claims = await tokens.verify(token, { type, tenant: ctx.tenant.id, now, property });
       if (typeof claims.sid !== 'string') throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'a system token has no login to revoke' });
       await revokeFamily(ctx.store, claims.sid, now);
+      ctx.services.metrics?.inc('tokens_revoked', { tenant: ctx.tenant.id, reason: 'logout' });
+      ctx.services.audit?.event('token.revoked', { ...callFields(ctx), subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid });
     };
   },
 });

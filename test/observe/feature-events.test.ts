@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CapturedLines } from '../support/capture.js';
+import { basic } from '../support/credentials.js';
+import { ConfigFixture } from '../support/fixture.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { codeFor } from '../otp/outbox.js';
+
+/**
+ * The counters and audit events the feature valves raise (basic-auth lockout, otp-issue,
+ * otp-verify, token-mint, token-refresh, token-revoke), on the shipped demo pipes.
+ */
+let fixture: ConfigFixture;
+let server: RunningServer;
+let outbox: string;
+const audit = new CapturedLines();
+const WRONG = 'not-the-password-1';
+
+beforeAll(async () => {
+  fixture = ConfigFixture.fromDemo();
+  outbox = join(fixture.dir, 'var', 'otp-outbox.jsonl');
+  const start = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'otp-start.json'), 'utf8'));
+  start.valves.find((v: { name: string }) => v.name === 'otp-issue').config.sender.file = outbox;
+  fixture.writePipe('otp-start', start);
+  fixture.writePipe('logout', { valves: [{ name: 'token-revoke' }], response: [] });
+  const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
+  main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'demo').allowedOperation.push('logout');
+  main.log = { level: 'silent' };
+  fixture.writeMain(main);
+  server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
+});
+afterAll(async () => {
+  await server.close();
+  fixture.cleanup();
+});
+
+async function sample(series: string): Promise<number | undefined> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('feature metrics and audit events', () => {
+  it('counts and audits a lockout', async () => {
+    for (let i = 0; i < 5; i += 1) {
+      const res = await server.call('till-login', {}, { authorization: basic('till-001', WRONG) });
+      expect(res.status).toBe(403);
+    }
+    expect(await sample('authpipe_lockouts_total{tenant="demo"}')).toBe(1);
+    expect(audit.named('account.lockout')).toEqual([expect.objectContaining({ subject: 'till-001', tenant: 'demo', operation: 'till-login', kind: 'till', lockedSeconds: 60 })]);
+    expect(audit.named('auth.failure').filter((l) => l.code === 'INVALID_CREDENTIALS')).toHaveLength(5);
+  });
+
+  it('counts OTPs issued and verified, and audits the tokens issued, refreshed and revoked', async () => {
+    const started = await server.call('otp-start', { mobile: '+15550000001' });
+    expect(started.status).toBe(200);
+    const tx = started.body.transaction_id as string;
+    const code = codeFor(outbox, tx);
+    const wrong = code === '000000' ? '111111' : '000000';
+    expect((await server.call('otp-verify', { transaction_id: tx, otp: wrong })).status).toBe(403);
+    const verified = await server.call('otp-verify', { transaction_id: tx, otp: code });
+    expect(verified.status).toBe(200);
+    expect((await server.call('otp-verify', { transaction_id: tx, otp: code })).status).toBe(403);
+    expect(await sample('authpipe_otp_issued_total{tenant="demo",channel="sms"}')).toBe(1);
+    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="wrong_code"}')).toBe(1);
+    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="ok"}')).toBe(1);
+    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="bad_transaction"}')).toBe(1);
+
+    const [issued] = audit.named('token.issued');
+    expect(issued).toMatchObject({ tenant: 'demo', operation: 'otp-verify', kind: 'user', requestId: verified.headers.get('x-request-id') });
+    const subject = issued!.subject as string;
+    expect(subject).toBeTruthy();
+    expect(await sample('authpipe_tokens_issued_total{tenant="demo",kind="user"}')).toBe(1);
+
+    const first = verified.body.refresh_token as string;
+    const refreshed = await server.call('token-refresh', { refresh_token: first });
+    expect(refreshed.status).toBe(200);
+    expect(audit.named('token.refreshed')).toEqual([expect.objectContaining({ subject, operation: 'token-refresh' })]);
+    // The old refresh token again: reuse revokes the login.
+    expect((await server.call('token-refresh', { refresh_token: first })).status).toBe(403);
+    expect(audit.named('token.revoked')).toEqual([expect.objectContaining({ subject, reason: 'reuse' })]);
+    expect(await sample('authpipe_tokens_refreshed_total{tenant="demo"}')).toBe(1);
+    expect(await sample('authpipe_tokens_revoked_total{tenant="demo",reason="reuse"}')).toBe(1);
+
+    // Another user's login (alice's resend cooldown still runs), then logout.
+    const again = await server.call('otp-start', { mobile: '+15550000002' });
+    const tx2 = again.body.transaction_id as string;
+    const login = await server.call('otp-verify', { transaction_id: tx2, otp: codeFor(outbox, tx2) });
+    expect((await server.call('logout', { refresh_token: login.body.refresh_token })).status).toBe(200);
+    expect(audit.named('token.revoked')[1]).toMatchObject({ subject: audit.named('token.issued')[1]!.subject, reason: 'logout', operation: 'logout' });
+    expect(audit.named('token.issued')[1]!.subject).not.toBe(subject);
+    expect(await sample('authpipe_tokens_revoked_total{tenant="demo",reason="logout"}')).toBe(1);
+
+    // No secret reaches the audit log: codes, tokens, passwords.
+    for (const secret of [code, first, refreshed.body.refresh_token, refreshed.body.access_token, login.body.refresh_token, WRONG]) {
+      expect(audit.text).not.toContain(secret);
+    }
+  });
+});
