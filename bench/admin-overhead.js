@@ -24,10 +24,12 @@ const variants = [
 ];
 
 const dir = mkdtempSync(join(tmpdir(), 'authpipe-bench-'));
+// The whole demo (its directory, keys folder and pipes resolve relative to the main file).
 cpSync(join(root, 'pipes'), join(dir, 'pipes'), { recursive: true });
+cpSync(join(root, 'config'), join(dir, 'config'), { recursive: true });
 const demo = JSON.parse(readFileSync(join(root, 'config', 'authpipe.json'), 'utf8'));
 for (const [i, v] of variants.entries()) {
-  writeFileSync(join(dir, `v${i}.json`), JSON.stringify({ ...demo, pipes: './pipes', metrics: v.metrics, audit: v.audit, reload: { watch: false } }));
+  writeFileSync(join(dir, 'config', `v${i}.json`), JSON.stringify({ ...demo, metrics: v.metrics, audit: v.audit, reload: { watch: false } }));
 }
 
 async function start(configFile) {
@@ -71,7 +73,7 @@ function cpuSeconds(pid) {
 try {
   for (let round = 0; round < rounds; round += 1) {
     for (const [i, v] of variants.entries()) {
-      const server = await start(join(dir, `v${i}.json`));
+      const server = await start(join(dir, 'config', `v${i}.json`));
       await autocannon({ url: `${server.url}/api/authentication/echo`, ...request, connections, duration: 2 });
       const before = cpuSeconds(server.pid);
       const result = await autocannon({ url: `${server.url}/api/authentication/echo`, ...request, connections, duration: seconds });

@@ -164,6 +164,13 @@ export function createApp(options: AppOptions): AuthpipeApp {
       auditLog.event('admin.config_rejected', { subject: trigger, version: holder.current.version, issues: issues.length, first: issues[0] ? formatIssue(issues[0]) : '' });
       return { ok: false, issues };
     }
+    if (trigger === 'watch' && next.version === holder.current.version) {
+      // A save that changed nothing (or a change already loaded by SIGHUP): nothing to swap.
+      void closeConfigServices(next.services);
+      holder.clearError();
+      log.debug({ version: next.version }, 'config unchanged');
+      return { ok: true, version: next.version };
+    }
     const previous = holder.swap(next);
     retire(previous);
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');

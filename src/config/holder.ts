@@ -39,6 +39,11 @@ export class ConfigHolder {
     return previous;
   }
 
+  /** The files on disk load again and are what serves (a bad edit was undone). */
+  clearError(): void {
+    this.failure = null;
+  }
+
   /** Records a refused reload; the active config stays. */
   refused(issues: readonly ConfigIssue[]): void {
     this.failure = { at: new Date().toISOString(), issues };

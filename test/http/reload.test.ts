@@ -141,6 +141,13 @@ describe('hot reload', () => {
     expect((await s.call('echo', {})).body).toEqual({ v: 'w5' });
     expect(audit.named('admin.config_rejected')[0]).toMatchObject({ subject: 'watch', version: after.version });
 
+    // Undoing the bad edit: the serving version again, so no swap and no audit event, and
+    // /readyz no longer reports an error.
+    fixture.writePipe('echo', versioned('w5'));
+    const undone = await waitFor(() => readyz(s), (r) => r.lastReloadError === null);
+    expect(undone).toMatchObject({ version: after.version, lastReloadError: null });
+    expect(audit.named('admin.config_reloaded')).toHaveLength(1);
+
     // A new pipe file and a main-file edit that allows it: both seen.
     fixture.writePipe('echo', versioned('w6'));
     fixture.writePipe('second', versioned('s1'));
