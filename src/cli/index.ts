@@ -1,6 +1,7 @@
 import type { Command } from './command.js';
+import { hashPasswordCommand } from './hash-password.js';
 import { schemas } from './schemas.js';
 import { serve } from './serve.js';
 import { validate } from './validate.js';
 
-export const commands: Record<string, Command> = { serve, validate, schemas };
+export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand };

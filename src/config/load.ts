@@ -50,7 +50,7 @@ export interface LoadedConfig {
 export interface LoadOptions {
   registry: ValveRegistry;
   /** Built from the main file on first use (the store type is configured there), then reused. */
-  runtime: (main: MainConfig) => Omit<Services, 'configDir' | 'env'>;
+  runtime: (main: MainConfig) => Pick<Services, 'store' | 'clock' | 'logger'>;
   env?: Readonly<Record<string, string | undefined>>;
 }
 

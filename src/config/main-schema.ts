@@ -79,6 +79,7 @@ export const mainSchema = {
       },
     },
     pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
+    directory: { type: 'string', minLength: 1, description: 'The directory file (tills, stores, users, API clients per tenant); relative to this file. Absent: an empty directory.' },
     store: {
       type: 'object',
       additionalProperties: false,
@@ -126,6 +127,7 @@ export interface MainConfig {
   http_configuration: HttpConfiguration[];
   modules: ModuleConfig[];
   pipes: string;
+  directory?: string;
   store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
   log?: { level?: string };
 }

@@ -1,4 +1,6 @@
 import type { Services } from '../engine/services.js';
+import type { Directory } from '../directory/directory.js';
+import { loadDirectory } from '../directory/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 
@@ -22,6 +24,6 @@ export interface ConfigServiceContext {
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
-export function buildConfigServices(_ctx: ConfigServiceContext): ConfigServices {
-  return {};
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
+  return { directory: loadDirectory(ctx) };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
+import type { Directory } from '../directory/directory.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -14,4 +15,6 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
+  readonly directory: Directory;
 }

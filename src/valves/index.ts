@@ -1,20 +1,24 @@
 /** Every valve the engine knows, registered once. Add a valve here and nowhere else. */
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
+import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
 import inputValidate from './input-validate.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
+import rateLimit from './rate-limit.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
+  basicAuth,
   flowFail,
   inputValidate,
   pipeCall,
   propertyCopy,
   propertyRemove,
   propertySet,
+  rateLimit,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
