@@ -19,6 +19,7 @@ import { stepLogObserver } from './step-log.js';
  * only a fault is a 500, and its detail goes to the log, never to the caller.
  */
 
+const MAX_DRAIN_BYTES = 64 * 1024;
 const OPERATION_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
@@ -104,10 +105,12 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       if (error.status === 500) {
         logger.error({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, code, err: error.cause ?? error }, 'fault');
       }
-      // The rest of an oversized or unread body is not worth reading on a refused call.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // A refused call's unread body is drained so the connection stays usable; one that is
+      // over the limit (or of unknown size) is not worth reading: that connection is closed.
+      const unread = !req.complete;
+      if (unread && !(Number(req.headers['content-length']) <= MAX_DRAIN_BYTES)) res.setHeader('connection', 'close');
       sendJson(res, status, failureBody(error, requestId), error.headers);
-      if (!req.complete) req.resume();
+      if (unread) req.resume();
       if (error.isRefusal) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: 'refused', code, detail: error.detail, ms: elapsed(started) }, 'call');
     }
     if (status === 200) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');

@@ -260,3 +260,14 @@ describe('after all of the above', () => {
     expect(res.body.username).toBe('still-here');
   });
 });
+
+describe('connections', () => {
+  it('a small refused call keeps the connection alive; an oversized one closes it', async () => {
+    const small = await rawRequest(port, 'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: nobody\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{"username":"ok"}');
+    const answers = (small.headers + small.body).match(/HTTP\/1\.1 \d{3}/g);
+    expect(answers).toEqual(['HTTP/1.1 403', 'HTTP/1.1 200']);
+    const big = await rawRequest(port, `PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n{"username":"`);
+    expect(big.status).toBe(403);
+    expect(big.headers.toLowerCase()).toContain('connection: close');
+  });
+});
