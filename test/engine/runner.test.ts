@@ -8,6 +8,7 @@ import { runSteps, StepFailure, type StepOutcome } from '../../src/engine/runner
 import type { ValveRun } from '../../src/engine/valve.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { emptyDirectory } from '../../src/directory/load.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
@@ -115,7 +116,7 @@ describe('runSteps', () => {
   const ctxFor = (outcomes: StepOutcome[]) =>
     createCallContext(
       { requestId: 'r', tenant: { id: 't', displayName: 't' }, operation: 'op', body: emptyProps(), clientIp: '127.0.0.1', headers: {}, observer: { stepEnd: (_p, _s, _c, outcome) => outcomes.push(outcome) } },
-      { store, clock: systemClock, logger: silentLogger(), configDir: '.', env: {} },
+      { store, clock: systemClock, logger: silentLogger(), configDir: '.', env: {}, directory: emptyDirectory() },
       silentLogger(),
     );
   const pipe = (steps: CompiledStep[]): CompiledPipe => ({ id: 'p', description: '', file: 'p.json', steps, response: [] });
