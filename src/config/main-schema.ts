@@ -80,6 +80,7 @@ export const mainSchema = {
     },
     pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
     directory: { type: 'string', minLength: 1, description: 'The directory file (tills, stores, users, API clients per tenant); relative to this file. Absent: an empty directory.' },
+    access_groups: { type: 'string', minLength: 1, description: 'The access-groups file (custom groups and the default group per tenant); relative to this file. Absent: built-in groups only, no default.' },
     store: {
       type: 'object',
       additionalProperties: false,
@@ -128,6 +129,7 @@ export interface MainConfig {
   modules: ModuleConfig[];
   pipes: string;
   directory?: string;
+  access_groups?: string;
   store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
   log?: { level?: string };
 }

@@ -1,6 +1,8 @@
 import type { Services } from '../engine/services.js';
 import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
+import type { AccessGroups } from '../access-groups/groups.js';
+import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 
@@ -24,6 +26,8 @@ export interface ConfigServiceContext {
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
-export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
-  return { directory: loadDirectory(ctx) };
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
+  const directory = loadDirectory(ctx);
+  // After the directory: the access-groups check reads which groups the directory names.
+  return { directory, accessGroups: loadAccessGroups(ctx) };
 }

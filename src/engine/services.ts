@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
 import type { Directory } from '../directory/directory.js';
+import type { AccessGroups } from '../access-groups/groups.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -17,4 +18,6 @@ export interface Services {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
   readonly directory: Directory;
+  /** Built-in and custom access groups per tenant (config/access-groups.json), rebuilt per load. */
+  readonly accessGroups?: AccessGroups;
 }

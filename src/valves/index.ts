@@ -1,6 +1,7 @@
 /** Every valve the engine knows, registered once. Add a valve here and nowhere else. */
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
+import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
 import inputValidate from './input-validate.js';
@@ -11,6 +12,7 @@ import propertySet from './property-set.js';
 import rateLimit from './rate-limit.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
+  accessGroup,
   basicAuth,
   flowFail,
   inputValidate,
