@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequestListener } from './http/app.js';
+import { mountJwks } from './http/jwks.js';
 import type { CallObservers } from './http/authentication.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/create.js';
@@ -63,7 +64,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
+    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, mount: (express) => mountJwks(express, holder), ...(options.observers ? { observers: options.observers } : {}) })));
     return app;
   };
 

@@ -1,7 +1,8 @@
 import type { Command } from './command.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { keys } from './keys.js';
 import { schemas } from './schemas.js';
 import { serve } from './serve.js';
 import { validate } from './validate.js';
 
-export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand };
+export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand, keys };

@@ -92,6 +92,24 @@ export const mainSchema = {
       },
       default: { type: 'memory' },
     },
+    tokens: {
+      description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
+      type: 'object',
+      additionalProperties: false,
+      required: ['issuer', 'audience'],
+      properties: {
+        keys_dir: {
+          type: 'string',
+          minLength: 1,
+          default: '../var/keys',
+          description: 'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest key signs; all are published.',
+        },
+        issuer: { type: 'string', minLength: 1, description: 'The iss claim of every token, e.g. https://auth.example.com.' },
+        audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
+        algorithm: { enum: ['ES256', 'EdDSA', 'RS256', 'PS256'], default: 'ES256', description: 'Algorithm of generated keys. Each key file names its own alg.' },
+        clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,
@@ -132,4 +150,13 @@ export interface MainConfig {
   access_groups?: string;
   store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
   log?: { level?: string };
+  tokens?: TokensConfig;
+}
+
+export interface TokensConfig {
+  keys_dir?: string;
+  issuer: string;
+  audience: string;
+  algorithm?: 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
+  clock_tolerance?: number;
 }

@@ -5,6 +5,7 @@ import type { AccessGroups } from '../access-groups/groups.js';
 import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { buildTokenService } from '../tokens/build.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -22,6 +23,8 @@ export interface ConfigServiceContext {
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
+  /** True for `authpipe validate`: check, but write nothing (no generated keys). */
+  readOnly?: boolean;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
@@ -29,5 +32,5 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   const directory = loadDirectory(ctx);
   // After the directory: the access-groups check reads which groups the directory names.
-  return { directory, accessGroups: loadAccessGroups(ctx) };
+  return { directory, accessGroups: loadAccessGroups(ctx), tokens: buildTokenService(ctx) };
 }

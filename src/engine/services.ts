@@ -3,6 +3,7 @@ import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
 import type { Directory } from '../directory/directory.js';
 import type { AccessGroups } from '../access-groups/groups.js';
+import type { TokenService } from '../tokens/service.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -20,4 +21,6 @@ export interface Services {
   readonly directory: Directory;
   /** Built-in and custom access groups per tenant (config/access-groups.json), rebuilt per load. */
   readonly accessGroups?: AccessGroups;
+  /** Signing keys and token verification; absent when the main file has no `tokens` section. */
+  readonly tokens?: TokenService;
 }

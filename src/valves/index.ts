@@ -10,6 +10,10 @@ import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
 import rateLimit from './rate-limit.js';
+import tokenMint from './token-mint.js';
+import tokenRefresh from './token-refresh.js';
+import tokenRevoke from './token-revoke.js';
+import tokenVerify from './token-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
@@ -21,6 +25,10 @@ export const valves: readonly ValveDefinition<never>[] = [
   propertyRemove,
   propertySet,
   rateLimit,
+  tokenMint,
+  tokenRefresh,
+  tokenRevoke,
+  tokenVerify,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
