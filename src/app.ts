@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import type { Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, type ConfigIssue } from './config/issues.js';
@@ -8,6 +9,7 @@ import type { ValveRegistry } from './engine/registry.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { createRequestListener } from './http/app.js';
 import { mountJwks } from './http/jwks.js';
+import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
 import type { CallObservers } from './http/authentication.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/create.js';
@@ -61,10 +63,27 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const apps = new Map<string, RequestListener>();
   const log = logger as Logger;
 
+  const reload: AuthpipeApp['reload'] = () => {
+    try {
+      const next = load();
+      holder.swap(next);
+      log.info({ version: next.version }, 'config reloaded');
+      return { ok: true, version: next.version };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) log.error(issue, 'config reload refused');
+      return { ok: false, issues: err.issues };
+    }
+  };
+
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, mount: (express) => mountJwks(express, holder), ...(options.observers ? { observers: options.observers } : {}) })));
+    const mount = (express: Express) => {
+      mountJwks(express, holder);
+      mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload });
+    };
+    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, mount, ...(options.observers ? { observers: options.observers } : {}) })));
     return app;
   };
 
@@ -74,18 +93,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     logger: log,
     store: store as Store,
     httpApp,
-    reload() {
-      try {
-        const next = load();
-        holder.swap(next);
-        log.info({ version: next.version }, 'config reloaded');
-        return { ok: true, version: next.version };
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        for (const issue of err.issues) log.error(issue, 'config reload refused');
-        return { ok: false, issues: err.issues };
-      }
-    },
+    reload,
     async listen() {
       for (const [index, listener] of holder.current.listeners.entries()) {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.

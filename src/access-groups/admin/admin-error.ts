@@ -47,6 +47,8 @@ function catalogueCode(status: number): ErrorCode {
 export class AdminError extends Error {
   readonly status: number;
   readonly code: ErrorCode;
+  /** For the log only (why a token was rejected); never sent. */
+  detail: string | undefined;
 
   constructor(
     readonly reason: AdminReason,

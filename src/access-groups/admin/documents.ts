@@ -27,6 +27,8 @@ export interface AdminFiles {
 
 export interface DiskDocuments {
   readonly groupsPath: string;
+  /** The file as read, to put back if the config with the change does not load. */
+  readonly groupsText: string;
   readonly groups: AccessGroupsFile;
   readonly directoryPath: string | null;
   readonly directoryText: string | null;
@@ -59,10 +61,10 @@ export async function readDocuments(files: AdminFiles, tenants: ReadonlySet<stri
   }
   const groups = new AccessGroups(checked);
   const state: AdminState = { groups, stores: (tenant) => (directory.tenants?.[tenant]?.stores ?? []) as StoreRef[] };
-  return { groupsPath: files.groups, groups: groupsRead.value as AccessGroupsFile, directoryPath: files.directory, directoryText, directory, state };
+  return { groupsPath: files.groups, groupsText: groupsRead.text, groups: groupsRead.value as AccessGroupsFile, directoryPath: files.directory, directoryText, directory, state };
 }
 
-export function groupsText(doc: AccessGroupsFile): string {
+export function formatGroups(doc: AccessGroupsFile): string {
   return `${JSON.stringify(doc, null, 2)}\n`;
 }
 

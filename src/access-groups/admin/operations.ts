@@ -10,7 +10,7 @@ import { BUILT_IN_GROUPS, type Permissions } from '../catalogue.js';
 import type { AccessGroup } from '../groups.js';
 import type { GroupRecord, TenantGroupsRecord } from '../schema.js';
 import { AdminError } from './admin-error.js';
-import { directoryTextWith, groupsText, type DiskDocuments } from './documents.js';
+import { directoryTextWith, formatGroups, type DiskDocuments } from './documents.js';
 import { allocatedTo } from './views.js';
 
 export interface Plan {
@@ -93,7 +93,7 @@ export function createGroup(docs: DiskDocuments, tenant: string, body: CreateBod
     lastUpdatedBy: actor.sub,
   };
   tenantRecord(docs, tenant).groups?.push(record);
-  return { file: 'groups', text: groupsText(docs.groups), groupId: id };
+  return { file: 'groups', text: formatGroups(docs.groups), groupId: id };
 }
 
 export interface EditBody {
@@ -114,7 +114,7 @@ export function editGroup(docs: DiskDocuments, tenant: string, id: string, body:
   if (body.permissions !== undefined) record.permissions = body.permissions;
   record.lastUpdatedOn = actor.now;
   record.lastUpdatedBy = actor.sub;
-  return { file: 'groups', text: groupsText(docs.groups), groupId: id };
+  return { file: 'groups', text: formatGroups(docs.groups), groupId: id };
 }
 
 export function setStatus(docs: DiskDocuments, tenant: string, id: string, status: 'active' | 'inactive', actor: Actor): Plan | null {
@@ -133,7 +133,7 @@ export function setStatus(docs: DiskDocuments, tenant: string, id: string, statu
   record.status = status;
   record.lastUpdatedOn = actor.now;
   record.lastUpdatedBy = actor.sub;
-  return { file: 'groups', text: groupsText(docs.groups), groupId: id };
+  return { file: 'groups', text: formatGroups(docs.groups), groupId: id };
 }
 
 export function setDefault(docs: DiskDocuments, tenant: string, group: string | null): Plan | null {
@@ -148,7 +148,7 @@ export function setDefault(docs: DiskDocuments, tenant: string, group: string | 
     if (target.status !== 'active') throw new AdminError('GROUP_INACTIVE', `group "${group}" is inactive; only an active group can be the default`, ['/group']);
     record.default = group;
   }
-  return { file: 'groups', text: groupsText(docs.groups), groupId: group ?? '' };
+  return { file: 'groups', text: formatGroups(docs.groups), groupId: group ?? '' };
 }
 
 export interface StoresBody {
