@@ -42,9 +42,9 @@ export const hashPasswordCommand: Command = {
 export async function readPassword(input: PasswordInput, prompt: NodeJS.WritableStream): Promise<string> {
   let password: string;
   if (input.isTTY && input.setRawMode) {
-    password = await readHidden(input, prompt, 'Password: ');
-    const again = await readHidden(input, prompt, 'Again: ');
-    if (again !== password) throw new Error('the passwords differ');
+    const [first, again] = await readHiddenLines(input, prompt, ['Password: ', 'Again: ']);
+    if (again !== first) throw new Error('the passwords differ');
+    password = first as string;
   } else {
     password = (await readAll(input)).replace(/\r?\n$/, '');
   }
@@ -72,29 +72,41 @@ async function readAll(input: NodeJS.ReadableStream): Promise<string> {
   }
 }
 
-/** Reads one line in raw mode, echoing nothing; Ctrl-C aborts, backspace edits. */
-function readHidden(input: PasswordInput, prompt: NodeJS.WritableStream, label: string): Promise<string> {
-  prompt.write(label);
+/**
+ * Reads one line per label in raw mode, echoing nothing; Ctrl-C aborts, backspace edits.
+ * Keys typed ahead arrive in one chunk, so what follows a line end is kept for the next.
+ */
+function readHiddenLines(input: PasswordInput, prompt: NodeJS.WritableStream, labels: readonly string[]): Promise<string[]> {
   input.setRawMode?.(true);
   input.setEncoding?.('utf8');
   input.resume();
   return new Promise((resolve, reject) => {
+    const lines: string[] = [];
     let line = '';
-    const done = (error: Error | null) => {
+    prompt.write(labels[0] as string);
+    const finish = (error: Error | null) => {
       input.removeListener('data', onData);
       input.setRawMode?.(false);
       input.pause();
-      prompt.write('\n');
-      if (error) reject(error);
-      else resolve(line);
+      if (error) {
+        prompt.write('\n');
+        reject(error);
+      } else resolve(lines);
     };
     const onData = (chunk: string | Buffer) => {
       for (const ch of String(chunk)) {
-        if (ch === '\r' || ch === '\n' || ch === '\u0004') return done(null);
-        if (ch === '\u0003') return done(new Error('aborted'));
+        if (ch === '\u0003') return finish(new Error('aborted'));
+        if (ch === '\r' || ch === '\n' || ch === '\u0004') {
+          prompt.write('\n');
+          lines.push(line);
+          line = '';
+          if (lines.length === labels.length) return finish(null);
+          prompt.write(labels[lines.length] as string);
+          continue;
+        }
         if (ch === '\u007f' || ch === '\b') line = [...line].slice(0, -1).join('');
         else line += ch;
-        if (line.length > MAX_PASSWORD_BYTES) return done(new Error(`the password is over ${MAX_PASSWORD_BYTES} bytes`));
+        if (line.length > MAX_PASSWORD_BYTES) return finish(new Error(`the password is over ${MAX_PASSWORD_BYTES} bytes`));
       }
     };
     input.on('data', onData);

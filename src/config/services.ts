@@ -31,6 +31,10 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   const directory = loadDirectory(ctx);
-  // After the directory: the access-groups check reads which groups the directory names.
-  return { directory, accessGroups: loadAccessGroups(ctx), tokens: buildTokenService(ctx) };
+  return {
+    directory,
+    // After the directory: the access-groups check reads which groups the directory names.
+    accessGroups: loadAccessGroups(ctx),
+    tokens: buildTokenService(ctx),
+  };
 }

@@ -51,7 +51,10 @@ export class EmbeddedDirectory implements Directory {
   }
 
   user(tenant: string, by: UserKey, value: string): DirectoryUser | undefined {
-    return this.tenants.get(tenant)?.users[by].get(lookupKey(by, value));
+    const users = this.tenants.get(tenant)?.users;
+    // `by` is typed, but a config string may reach here: never index past the four keys.
+    if (!users || !Object.hasOwn(users, by)) return undefined;
+    return users[by].get(lookupKey(by, value));
   }
 
   store(tenant: string, id: string): DirectoryStore | undefined {

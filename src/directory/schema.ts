@@ -9,7 +9,7 @@ import { TENANT_PATTERN } from '../config/main-schema.js';
 const status = { enum: ['active', 'disabled'], default: 'active' };
 const phc = {
   type: 'string',
-  pattern: '^\\$',
+  minLength: 1,
   description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
 };
 const accessGroup = { type: 'string', minLength: 1, maxLength: 128 };

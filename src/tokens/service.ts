@@ -77,6 +77,10 @@ export class TokenService {
     const invalid = (detail: string, cause?: unknown) => refuse('TOKEN_INVALID', { erroneousProperties: [expect.property], detail: `${expect.type} token: ${detail}`, cause });
     if (token.length > MAX_TOKEN_LENGTH) throw invalid(`longer than ${MAX_TOKEN_LENGTH} characters`);
     if (!COMPACT_JWS.test(token)) throw invalid('not a compact JWS of three base64url segments');
+    // Base64url decoders ignore the spare bits of the last character, so one signature has
+    // several spellings; accept only the canonical one, so that a token has one string.
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid('signature is not canonical base64url');
     const { clockTolerance } = this.settings;
     let payload: JWTPayload;
     try {

@@ -16,11 +16,10 @@ import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
-import { verifyPassword } from '../credentials/hash.js';
+import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
-import { defaultDummyHash } from '../credentials/hash.js';
 
 type Source = 'header' | 'body';
 
@@ -153,6 +152,30 @@ export default defineValve<Config>({
       }
     };
 
+    const inFlight = new Map<string, Promise<void>>();
+
+    /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
+    const verify = async (ctx: CallContext, username: string, password: string, account: DirectoryTill | DirectoryClient | undefined, key?: string): Promise<void> => {
+      const tenant = ctx.tenant.id;
+      const accountKey = `${kind}:${username}`;
+      let attempt = 0;
+      if (lockout) {
+        const reservation = await lockout.reserve(ctx.store, accountKey);
+        if (!reservation.ok) throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
+        attempt = reservation.attempt;
+      }
+      const against = account ? parsedHash(hashOf(account)) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
+      const matches = await verifyPassword(password, against);
+      if (matches && account?.status === 'active') {
+        if (lockout) await lockout.succeeded(ctx.store, accountKey);
+        if (key !== undefined) cache.remember(key, ctx.clock.now(), cacheTtlMs);
+        return;
+      }
+      const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
+      const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
+      throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
+    };
+
     return async (ctx) => {
       const raw = credentials(ctx);
       check(raw.username, maxUser, userProp, raw.where);
@@ -166,30 +189,25 @@ export default defineValve<Config>({
       const accountKey = `${kind}:${username}`;
 
       // Hot path: a credential verified moment ago. The lock is still checked on every call.
-      const cacheKey = active && cacheTtlMs > 0 ? cache.keyOf(tenant, kind, username, password, storedHash) : null;
-      if (cacheKey !== null && cache.has(cacheKey, ctx.clock.now())) {
+      const key = active ? cache.keyOf(tenant, kind, username, password, storedHash) : null;
+      if (key !== null && cacheTtlMs > 0 && cache.has(key, ctx.clock.now())) {
         if (lockout && (await lockout.isLocked(ctx.store, accountKey))) throw invalid('account locked');
         succeed(ctx, account as DirectoryTill | DirectoryClient);
         return;
       }
-
-      let attempt = 0;
-      if (lockout) {
-        const reservation = await lockout.reserve(ctx.store, accountKey);
-        if (!reservation.ok) throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
-        attempt = reservation.attempt;
+      // Unknown or disabled: verified (for the time it takes) and refused.
+      if (key === null) return verify(ctx, username, password, account);
+      // A till firing calls in parallel on a cold cache: identical credentials share one
+      // verification, so they take one attempt slot and one hash, not one each.
+      let flight = inFlight.get(key);
+      if (!flight) {
+        flight = verify(ctx, username, password, account, key);
+        inFlight.set(key, flight);
+        const landed = () => inFlight.delete(key);
+        flight.then(landed, landed);
       }
-      const against = account ? parsedHash(storedHash) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
-      const matches = await verifyPassword(password, against);
-      if (matches && active) {
-        if (lockout) await lockout.succeeded(ctx.store, accountKey);
-        if (cacheKey !== null) cache.remember(cacheKey, ctx.clock.now(), cacheTtlMs);
-        succeed(ctx, account as DirectoryTill | DirectoryClient);
-        return;
-      }
-      const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
-      const reason = !account ? 'unknown user' : !active ? 'account disabled' : 'wrong password';
-      throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
+      await flight;
+      succeed(ctx, account as DirectoryTill | DirectoryClient);
     };
   },
 });

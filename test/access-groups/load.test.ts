@@ -76,7 +76,7 @@ describe('built-in groups and scope strings', () => {
     const groups = load().services.accessGroups!;
     expect(groups.group('demo', 'wechat')?.scope).toBe('data:customer:read data:points:read data:coupon:write data:coupon:read');
     expect(groups.defaultGroup('demo')?.id).toBe('Instore');
-    expect(groups.defaultGroup('acme')).toBeUndefined();
+    expect(groups.defaultGroup('acme')?.id).toBe('POS');
     expect(groups.group('acme', 'wechat')).toBeUndefined();
   });
 

@@ -33,6 +33,7 @@ beforeAll(async () => {
   });
   editJson(fixture, 'config/access-groups.json', (g) => {
     g.tenants.demo.groups.push({ id: 'kiosk-off', name: 'Kiosk (retired)', status: 'inactive', permissions: { data: { customer: 'write' } } });
+    delete g.tenants.acme; // no default: its store without a group gives nothing
   });
   const check = (kind: string) => [{ name: 'access-group', config: { mode: 'check', kind } }];
   fixture.writePipe('client-authorize', { valves: [{ name: 'basic-auth', config: { kind: 'client', from: ['header'] } }, ...check('{{item.kind}}')], response: ['sub', 'access_group', 'scope'] });

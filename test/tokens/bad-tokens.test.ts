@@ -83,6 +83,13 @@ function cases(): [string, Forge][] {
     ['another tenant', (h, p) => es256(h, { ...p, tenant: 'acme' }, ours.key)],
     ['exp as a string', (h, p) => es256(h, { ...p, exp: String(now + 600) }, ours.key)],
     ['payload not JSON', (h) => { const input = `${b64(h)}.${b64('not json')}`; return `${input}.${sign('sha256', Buffer.from(input), { key: ours.key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`; }],
+    ['signature respelled (same bytes, non-canonical last character)', (h, p) => {
+      const t = es256(h, p, ours.key);
+      const last = t.at(-1) as string;
+      // 64 bytes end on a character with 4 spare bits; flip the lowest of them.
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return t.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string);
+    }],
     ['signature tampered', (h, p) => { const t = es256(h, p, ours.key); return t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA'); }],
     ['payload tampered after signing', (h, p) => { const [a, , c] = es256(h, p, ours.key).split('.'); return `${a}.${b64({ ...p, sub: 'admin' })}.${c}`; }],
     ['two segments', (h, p) => es256(h, p, ours.key).split('.').slice(0, 2).join('.')],
