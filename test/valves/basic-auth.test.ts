@@ -75,7 +75,7 @@ describe('accepted credentials', () => {
   it('a till by Basic header answers its subject', async () => {
     const res = await tillLogin({ authorization: basic('till-001', 'till-001-pass') });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ sub: 'till-001' });
+    expect(res.body).toMatchObject({ sub: 'till-001', token_type: 'Bearer', expires_in: '600' });
   });
 
   it('a till by body username/password', async () => {
@@ -101,23 +101,23 @@ describe('accepted credentials', () => {
   });
 
   it('imported argon2id and bcrypt hashes', async () => {
-    expect((await tillLogin({ authorization: basic('till-002', 'till-002-pass') })).body).toEqual({ sub: 'till-002' });
-    expect((await tillLogin({ authorization: basic('till-003', 'till-003-pass') })).body).toEqual({ sub: 'till-003' });
+    expect((await tillLogin({ authorization: basic('till-002', 'till-002-pass') })).body).toMatchObject({ sub: 'till-002', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: basic('till-003', 'till-003-pass') })).body).toMatchObject({ sub: 'till-003', token_type: 'Bearer', expires_in: '600' });
   });
 
   it('the RFC 7617 examples: Aladdin / open sesame and UTF-8 test / 123£', async () => {
-    expect((await tillLogin({ authorization: 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==' })).body).toEqual({ sub: 'Aladdin' });
-    expect((await tillLogin({ authorization: 'Basic dGVzdDoxMjPCow==' })).body).toEqual({ sub: 'test' });
-    expect((await tillLogin({}, { username: 'test', password: '123£' })).body).toEqual({ sub: 'test' });
+    expect((await tillLogin({ authorization: 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==' })).body).toMatchObject({ sub: 'Aladdin', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: 'Basic dGVzdDoxMjPCow==' })).body).toMatchObject({ sub: 'test', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({}, { username: 'test', password: '123£' })).body).toMatchObject({ sub: 'test', token_type: 'Bearer', expires_in: '600' });
   });
 
   it('a colon in the password, and the scheme in any case', async () => {
-    expect((await tillLogin({ authorization: basic('colon-till', 'pa:ss:word') })).body).toEqual({ sub: 'colon-till' });
-    expect((await tillLogin({ authorization: `bAsIc ${Buffer.from('colon-till:pa:ss:word').toString('base64')}` })).body).toEqual({ sub: 'colon-till' });
+    expect((await tillLogin({ authorization: basic('colon-till', 'pa:ss:word') })).body).toMatchObject({ sub: 'colon-till', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: `bAsIc ${Buffer.from('colon-till:pa:ss:word').toString('base64')}` })).body).toMatchObject({ sub: 'colon-till', token_type: 'Bearer', expires_in: '600' });
   });
 
   it('a password typed decomposed matches its NFC hash', async () => {
-    expect((await tillLogin({ authorization: basic('cafe-till', 'cafe\u0301') })).body).toEqual({ sub: 'cafe-till' });
+    expect((await tillLogin({ authorization: basic('cafe-till', 'cafe\u0301') })).body).toMatchObject({ sub: 'cafe-till', token_type: 'Bearer', expires_in: '600' });
   });
 });
 
