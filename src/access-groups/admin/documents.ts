@@ -5,7 +5,6 @@
  * edits only the one member it changes, so a hand-formatted directory keeps its layout.
  */
 import { readFile } from 'node:fs/promises';
-import { isDeepStrictEqual } from 'node:util';
 import type { ConfigIssue } from '../../config/issues.js';
 import { formatIssue } from '../../config/issues.js';
 import { AccessGroups } from '../groups.js';
@@ -85,7 +84,8 @@ export function directoryTextWith(docs: DiskDocuments, tenant: string, changes: 
   let text = docs.directoryText ?? '';
   try {
     for (const [index, group] of changes) text = setMember(text, ['tenants', tenant, 'stores', index], 'access_group', group);
-    if (isDeepStrictEqual(JSON.parse(text), intended)) return text;
+    // Same members in the same order: the in-place edit appends where the object edit appends.
+    if (JSON.stringify(JSON.parse(text)) === JSON.stringify(intended)) return text;
   } catch {
     /* fall through to a full rewrite */
   }

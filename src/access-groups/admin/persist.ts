@@ -45,10 +45,10 @@ const WAIT_MS = 3_000;
 const RETRY_MS = 25;
 
 /** Runs `fn` holding the lock at `lockPath`; LockBusy when another process holds it too long. */
-export function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
+export function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs = WAIT_MS): Promise<T> {
   const previous = chains.get(lockPath) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
-    await acquire(lockPath);
+    await acquire(lockPath, waitMs);
     try {
       return await fn();
     } finally {
@@ -63,8 +63,8 @@ export function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> 
   return run;
 }
 
-async function acquire(lockPath: string): Promise<void> {
-  const deadline = Date.now() + WAIT_MS;
+async function acquire(lockPath: string, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx', 0o600);
