@@ -1,6 +1,7 @@
 // The servers the bench can start, each in its own process so RSS and CPU are its own.
 import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { prepareOtpConfig } from './otp.js';
 
 async function waitReady(url, tries = 100) {
   for (let i = 0; i < tries; i += 1) {
@@ -36,9 +37,9 @@ export const servers = {
   authpipe: {
     // The real server on the shipped demo config, logging its info lines as in production
     // (to a pipe this process drains, so the cost of logging is counted).
-    async start(root, extraEnv = {}) {
+    async start(root, extraEnv = {}, configFile = join(root, 'config', 'authpipe.json')) {
       const port = 18000 + Math.floor(Math.random() * 2000);
-      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', join(root, 'config', 'authpipe.json')], {
+      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile], {
         cwd: root,
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -47,6 +48,14 @@ export const servers = {
       const url = `http://127.0.0.1:${port}`;
       await waitReady(`${url}/healthz`);
       return { url, pid: child.pid, stop: stopper(child) };
+    },
+  },
+  'authpipe-otp': {
+    // The demo config plus a bench-only otp-start without resend limits (see bench/otp.js).
+    async start(root) {
+      const config = prepareOtpConfig(root);
+      const server = await servers.authpipe.start(root, {}, config.configFile);
+      return { ...server, outbox: config.outbox, stop: () => server.stop().finally(config.cleanup) };
     },
   },
 };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, type ConfigIssue } from './config/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
+import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
@@ -44,6 +45,9 @@ export interface AuthpipeApp {
   close(): Promise<void>;
 }
 
+/** Longer than server.requestTimeout, so no call still runs on a retired config. */
+const RETIRE_GRACE_MS = 30_000;
+
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
@@ -59,6 +63,17 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
 
   const holder = new ConfigHolder(load());
+  // A swapped-out config still serves the calls that started on it: release what it holds
+  // open (LDAP connections) after a grace period longer than any call may run.
+  const retired = new Map<LoadedConfig, NodeJS.Timeout>();
+  const retire = (previous: LoadedConfig) => {
+    const timer = setTimeout(() => {
+      retired.delete(previous);
+      void closeConfigServices(previous.services);
+    }, RETIRE_GRACE_MS);
+    timer.unref();
+    retired.set(previous, timer);
+  };
   const servers: Server[] = [];
   const apps = new Map<string, RequestListener>();
   const log = logger as Logger;
@@ -66,7 +81,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const reload: AuthpipeApp['reload'] = () => {
     try {
       const next = load();
-      holder.swap(next);
+      retire(holder.swap(next));
       log.info({ version: next.version }, 'config reloaded');
       return { ok: true, version: next.version };
     } catch (err) {
@@ -120,6 +135,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
             }),
         ),
       );
+      for (const [previous, timer] of retired) {
+        clearTimeout(timer);
+        await closeConfigServices(previous.services);
+      }
+      retired.clear();
+      await closeConfigServices(holder.current.services);
       await holder.current.services.store.close();
       log.flush?.();
     },

@@ -3,6 +3,7 @@ import { hashPasswordCommand } from './hash-password.js';
 import { keys } from './keys.js';
 import { schemas } from './schemas.js';
 import { serve } from './serve.js';
+import { totp } from './totp.js';
 import { validate } from './validate.js';
 
-export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand, keys };
+export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand, keys, totp };

@@ -3,6 +3,8 @@
  * PhenixID seed's shape and names (name, id, config.http_configuration_ref, config.tenant[]
  * of {id, displayName, allowedOperation[]}). `authpipe schemas` writes this to schemas/.
  */
+import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
@@ -110,6 +112,7 @@ export const mainSchema = {
         clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
       },
     },
+    ldap: ldapSchema,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -151,6 +154,7 @@ export interface MainConfig {
   store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
   log?: { level?: string };
   tokens?: TokensConfig;
+  ldap?: LdapConnectionConfig[];
 }
 
 export interface TokensConfig {

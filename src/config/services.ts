@@ -6,6 +6,7 @@ import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
+import { buildLdapConnections } from './ldap.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -31,10 +32,17 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   const directory = loadDirectory(ctx);
+  const ldap = buildLdapConnections(ctx);
   return {
     directory,
     // After the directory: the access-groups check reads which groups the directory names.
     accessGroups: loadAccessGroups(ctx),
     tokens: buildTokenService(ctx),
+    ...(ldap ? { ldap } : {}),
   };
+}
+
+/** Releases what a loaded config holds open (LDAP connections), once no call uses it. */
+export async function closeConfigServices(services: Services): Promise<void> {
+  await services.ldap?.close();
 }

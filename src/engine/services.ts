@@ -4,6 +4,7 @@ import type { Store } from '../store/store.js';
 import type { Directory } from '../directory/directory.js';
 import type { AccessGroups } from '../access-groups/groups.js';
 import type { TokenService } from '../tokens/service.js';
+import type { LdapConnections } from '../idp/ldap.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -23,4 +24,6 @@ export interface Services {
   readonly accessGroups?: AccessGroups;
   /** Signing keys and token verification; absent when the main file has no `tokens` section. */
   readonly tokens?: TokenService;
+  /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
+  readonly ldap?: LdapConnections;
 }

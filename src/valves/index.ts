@@ -4,7 +4,10 @@ import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
+import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
+import otpIssue from './otp-issue.js';
+import otpVerify from './otp-verify.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
@@ -14,12 +17,16 @@ import tokenMint from './token-mint.js';
 import tokenRefresh from './token-refresh.js';
 import tokenRevoke from './token-revoke.js';
 import tokenVerify from './token-verify.js';
+import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
   flowFail,
+  idpLookup,
   inputValidate,
+  otpIssue,
+  otpVerify,
   pipeCall,
   propertyCopy,
   propertyRemove,
@@ -29,6 +36,7 @@ export const valves: readonly ValveDefinition<never>[] = [
   tokenRefresh,
   tokenRevoke,
   tokenVerify,
+  totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
 export function createRegistry(): ValveRegistry {
