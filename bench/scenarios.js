@@ -3,6 +3,7 @@
 import { otpRoundTripRequests } from './otp.js';
 
 const json = { 'content-type': 'application/json', tenant: 'demo' };
+const tillBasic = `Basic ${Buffer.from('till-001:till-001-pass').toString('base64')}`;
 
 export const scenarios = [
   {
@@ -16,6 +17,14 @@ export const scenarios = [
     baseline: 'bare node:http echo',
     target: 0.6,
     request: { method: 'PUT', path: '/api/authentication/echo', headers: json, body: JSON.stringify({ username: 'till-001', message: 'hello' }) },
+  },
+  {
+    // The POS hot path: a gateway asks, on every call, whether till-001 may POST a customer.
+    // The warm-up verifies the password once; after that the verified-credential cache answers.
+    name: 'authpipe authorize (cached credentials)',
+    server: 'authpipe',
+    baseline: 'bare node:http echo',
+    request: { method: 'PUT', path: '/api/authentication/authorize', headers: { ...json, authorization: tillBasic }, body: JSON.stringify({ api: 'data', resource: 'customer', access: 'POST' }) },
   },
   {
     // Two requests per round trip: req/s counts both, latency is per request.
