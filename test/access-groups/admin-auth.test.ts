@@ -32,6 +32,10 @@ beforeAll(async () => {
     d.tenants.demo.clients.push({ client_id: 'store-manager', secret_hash: hash, access_group: 'POS' }, { client_id: 'second-admin', secret_hash: hash, access_group: 'Admin' });
     d.tenants.acme.clients = [{ client_id: 'acme-admin', secret_hash: hash, access_group: 'Admin' }];
   });
+  // acme without a default: its store without a group gives its tills nothing.
+  editJson(fixture, 'config/access-groups.json', (g) => {
+    delete g.tenants.acme;
+  });
   // A login that mints without the kind claim: its subject cannot be looked up.
   fixture.writePipe('client-login-bare', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }, { name: 'token-mint', config: { kind: 'system' } }], response: ['access_token'] });
   allow(fixture, 'demo', ['client-login-bare']);
@@ -141,6 +145,14 @@ describe('403: authenticated, but not in the Admin group', () => {
     const res = await server.call('client-login-bare', {}, { authorization: basic('admin-console', ADMIN_SECRET) });
     expect(res.status).toBe(200);
     expectForbidden(await list(res.body.access_token));
+  });
+
+  it('a till whose store has no group, in a tenant with no default (a token we signed: till-login would refuse it)', async () => {
+    const claims = { ...decodeJwt(await adminToken(server, 'acme', 'acme-admin')), sub: 'acme-till-1', client_id: 'acme-till-1', kind: 'till' };
+    const res = await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, claims, ours.key), 'acme');
+    expectForbidden(res);
+    const login = await server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') });
+    expect(login.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
   });
 
   it('membership is checked at each call: a client moved out of Admin loses access with its token still valid', async () => {
