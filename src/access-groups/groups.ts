@@ -26,14 +26,12 @@ export interface AccessGroup {
   rank(api: Api, resource: string): number;
 }
 
-export type SubjectKind = 'till' | 'client' | 'user';
-
 export interface Subject {
   readonly kind: string;
   readonly sub: string;
 }
 
-/** How a subject got its group, for logs and the admin API. */
+/** How a subject got its group, for the refusal detail in logs. */
 export type Via = 'store' | 'own' | 'default';
 
 export type Resolution = { readonly ok: true; readonly group: AccessGroup; readonly via: Via } | { readonly ok: false; readonly reason: string };
@@ -45,7 +43,7 @@ interface TenantGroups {
 }
 
 /** The full permission table of a record: unknown resources were refused by the schema. */
-export function normalizePermissions(permissions: Permissions): Record<Api, Record<string, Level>> {
+function normalizePermissions(permissions: Permissions): Record<Api, Record<string, Level>> {
   const out = {} as Record<Api, Record<string, Level>>;
   for (const api of APIS) {
     out[api] = {};
@@ -55,7 +53,7 @@ export function normalizePermissions(permissions: Permissions): Record<Api, Reco
 }
 
 /** Scope entries in catalogue order; write also lists read, so a read check needs one entry. */
-export function scopeOf(permissions: Record<Api, Record<string, Level>>): string {
+function scopeOf(permissions: Record<Api, Record<string, Level>>): string {
   const entries: string[] = [];
   for (const api of APIS) {
     for (const resource of RESOURCES[api]) {
@@ -67,7 +65,7 @@ export function scopeOf(permissions: Record<Api, Record<string, Level>>): string
   return entries.join(' ');
 }
 
-export function compileGroup(record: GroupRecord, builtIn: boolean): AccessGroup {
+function compileGroup(record: GroupRecord, builtIn: boolean): AccessGroup {
   const permissions = normalizePermissions(record.permissions);
   const active = record.status === 'active';
   const ranks = new Map<string, number>();
@@ -167,8 +165,6 @@ export class AccessGroups {
 }
 
 const EMPTY_TENANT: TenantGroups = { list: BUILT_INS, byId: new Map(BUILT_INS.map((g) => [g.id, g])), defaultGroup: undefined };
-
-export const BUILT_IN_IDS: ReadonlySet<string> = new Set(BUILT_INS.map((g) => g.id));
 
 export function emptyAccessGroups(): AccessGroups {
   return new AccessGroups(new Map());

@@ -72,7 +72,7 @@ interface DirectoryReferences {
 }
 
 /** Every access_group the directory names must exist in its tenant. */
-export function checkDirectoryReferences(directory: unknown, file: string, groups: AccessGroups, issues: ConfigIssue[]): void {
+function checkDirectoryReferences(directory: unknown, file: string, groups: AccessGroups, issues: ConfigIssue[]): void {
   const tenants = (directory as DirectoryReferences | null)?.tenants;
   if (!tenants || typeof tenants !== 'object') return;
   for (const [tenant, data] of Object.entries(tenants)) {

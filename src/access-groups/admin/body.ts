@@ -11,7 +11,7 @@ import { APIS, API_TITLES, RESOURCES, isApi } from '../catalogue.js';
 import { GROUP_ID_PATTERN, groupDescriptionSchema, groupNameSchema, permissionsSchema } from '../schema.js';
 import { AdminError } from './admin-error.js';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /** The parsed body, or undefined when there is none. */
@@ -44,7 +44,7 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
 const ajv = newAjv();
 const storeList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } };
 
-export const bodySchemas = {
+const bodySchemas = {
   create: ajv.compile({
     type: 'object',
     additionalProperties: false,

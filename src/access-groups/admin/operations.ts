@@ -6,7 +6,7 @@
  * stores allocated, or the tenant default, cannot be deactivated; only an active group can
  * receive stores or become the default.
  */
-import { BUILT_IN_GROUPS, type Permissions } from '../catalogue.js';
+import type { Permissions } from '../catalogue.js';
 import type { AccessGroup } from '../groups.js';
 import type { GroupRecord, TenantGroupsRecord } from '../schema.js';
 import { AdminError } from './admin-error.js';
@@ -176,8 +176,4 @@ export function allocateStores(docs: DiskDocuments, tenant: string, id: string, 
   for (const s of remove) changes.set(indexOf.get(s) as number, undefined);
   if (changes.size === 0) return null;
   return { file: 'directory', text: directoryTextWith(docs, tenant, changes), groupId: id };
-}
-
-export function isBuiltIn(id: string): boolean {
-  return BUILT_IN_GROUPS.some((g) => g.id === id);
 }
