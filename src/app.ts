@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, type ConfigIssue } from './config/issues.js';
@@ -6,6 +7,7 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { MainConfig } from './config/main-schema.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
+import type { ValveDefinition } from './engine/valve.js';
 import { createHttpApp } from './http/app.js';
 import type { CallObservers } from './http/authentication.js';
 import { createLogger } from './logger.js';
@@ -26,6 +28,8 @@ export interface AppOptions {
   /** A store to use instead of the configured one (tests). */
   store?: Store;
   observers?: CallObservers;
+  /** Valves registered beside the built-in ones: tests only (a probe that uses the store). */
+  valves?: readonly ValveDefinition<never>[];
 }
 
 export interface AuthpipeApp {
@@ -44,13 +48,19 @@ export interface AuthpipeApp {
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const registry = createRegistry();
+  const registry = createRegistry(options.valves);
   let logger = options.logger;
   let store = options.store;
+  let storeSection: string | undefined;
 
+  // The store is built once, from the first load; later loads reuse it (connections and
+  // state outlive a reload), so a changed store section needs a restart.
   const runtimeFor = (main: MainConfig) => {
     logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
-    store ??= createStore(main.store, clock);
+    const section = JSON.stringify(main.store ?? null);
+    if (storeSection !== undefined && section !== storeSection) logger.warn('the store section changed; it takes effect at the next restart');
+    storeSection ??= section;
+    store ??= createStore(main.store, { clock, logger, env, configDir: dirname(resolve(options.configFile)) });
     return { store, clock, logger };
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });

@@ -1,6 +1,7 @@
 import type { Services } from '../engine/services.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { checkStoreConfig } from '../store/check.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -22,6 +23,7 @@ export interface ConfigServiceContext {
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
-export function buildConfigServices(_ctx: ConfigServiceContext): ConfigServices {
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices {
+  checkStoreConfig(ctx);
   return {};
 }

@@ -19,6 +19,17 @@ export interface HttpAppOptions {
   mount?: (app: Express) => void;
 }
 
+/** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
+const READY_PING_MS = 1000;
+
+function within(pending: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+}
+
 export function createHttpApp(options: HttpAppOptions): Express {
   const { holder, listenerId, logger } = options;
   const app = express();
@@ -40,7 +51,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/readyz', async (_req: Request, res: Response) => {
     const config = holder.current;
     try {
-      await config.services.store.ping();
+      await within(config.services.store.ping(), READY_PING_MS);
       sendJson(res, 200, { status: 'ready', version: config.version });
     } catch {
       sendJson(res, 503, { status: 'unavailable', version: config.version, store: 'down' });
