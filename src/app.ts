@@ -65,7 +65,15 @@ export function createApp(options: AppOptions): AuthpipeApp {
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
 
-  const holder = new ConfigHolder(load());
+  let first: LoadedConfig;
+  try {
+    first = load();
+  } catch (err) {
+    // The store may already be connecting; a failed start must not leave it running.
+    if (!options.store) void store?.close();
+    throw err;
+  }
+  const holder = new ConfigHolder(first);
   const servers: Server[] = [];
   const apps = new Map<string, ReturnType<typeof createHttpApp>>();
   const log = logger as Logger;
