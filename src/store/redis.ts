@@ -172,6 +172,8 @@ function connect(settings: RedisSettings): Client {
   const failFast = {
     commandTimeout: settings.commandTimeoutMs,
     connectTimeout: settings.connectTimeoutMs,
+    // How long close() lets a dead socket linger before destroying it (keeps exits prompt).
+    disconnectTimeout: settings.commandTimeoutMs,
     maxRetriesPerRequest: 0,
     autoResendUnfulfilledCommands: false,
     disableClientInfo: true,

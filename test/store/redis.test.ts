@@ -1,40 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { StoreConfig } from '../../src/config/main-schema.js';
-import { AuthpipeError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { createStore } from '../../src/store/create.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { RedisStore } from '../../src/store/redis.js';
-import { resolveStoreSettings, type RedisSettings } from '../../src/store/settings.js';
 import { tenantPrefix } from '../../src/store/store.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { describeWithRedis, freePort, RedisServer, sleep } from '../support/redis.js';
+import { failsClosed, openRedis, redisSettings } from '../support/redis-store.js';
 import { storeContract } from './contract.js';
-
-function redisSettings(config: Omit<StoreConfig, 'type'>): RedisSettings {
-  const { settings, problems } = resolveStoreSettings({ type: 'redis', ...config }, {}, process.cwd());
-  if (problems.length > 0 || settings.type !== 'redis') throw new Error(JSON.stringify(problems));
-  return settings;
-}
-
-async function openRedis(config: Omit<StoreConfig, 'type'>): Promise<RedisStore> {
-  const store = new RedisStore(redisSettings(config), silentLogger());
-  await store.ready();
-  return store;
-}
-
-/** Asserts the promise rejects with COMMUNICATION_ERROR and returns how long it took. */
-async function failsClosed(pending: Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  const err = await pending.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(AuthpipeError);
-  expect((err as AuthpipeError).code).toBe('COMMUNICATION_ERROR');
-  expect((err as AuthpipeError).status).toBe(500);
-  return performance.now() - started;
-}
 
 describeWithRedis('redis store', () => {
   let redis: RedisServer;

@@ -27,7 +27,8 @@ describeWithRedis('two engines on one Redis', () => {
         { id: 'acme', allowedOperation: ['count'] },
       ],
       { count: countPipe(LIMIT, 60_000) },
-      { store: { type: 'redis', url: redis.url } },
+      // A generous deadline: this suite is about shared state, fail-closed.test.ts about time.
+      { store: { type: 'redis', url: redis.url, command_timeout_ms: 2000 } },
     );
     a = await startServer({ configFile: fixture.mainFile, valves: [storeCounter] });
     b = await startServer({ configFile: fixture.mainFile, valves: [storeCounter] });

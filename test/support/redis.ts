@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,17 +57,31 @@ export async function freePort(): Promise<number> {
 export class RedisServer {
   private child: ChildProcess | null = null;
   private output = '';
-  private readonly dir = mkdtempSync(join(tmpdir(), 'authpipe-redis-'));
 
   private constructor(
     readonly port: number,
     private readonly extraArgs: readonly string[],
+    private readonly dir: string,
+    private readonly leadingArgs: readonly string[] = [],
   ) {}
 
   /** Starts a server on a free port and waits for PONG. */
   static async start(extraArgs: readonly string[] = []): Promise<RedisServer> {
+    return RedisServer.startWith((port, dir) => new RedisServer(port, extraArgs, dir));
+  }
+
+  /** A Sentinel (redis-server --sentinel) monitoring `master` under `name`, quorum 1. */
+  static async startSentinel(master: RedisServer, name: string): Promise<RedisServer> {
+    return RedisServer.startWith((port, dir) => {
+      const conf = join(dir, 'sentinel.conf');
+      writeFileSync(conf, `sentinel monitor ${name} 127.0.0.1 ${master.port} 1\nsentinel resolve-hostnames no\n`);
+      return new RedisServer(port, [], dir, [conf, '--sentinel']);
+    });
+  }
+
+  private static async startWith(make: (port: number, dir: string) => RedisServer): Promise<RedisServer> {
     for (let attempt = 0; ; attempt++) {
-      const server = new RedisServer(await freePort(), extraArgs);
+      const server = make(await freePort(), mkdtempSync(join(tmpdir(), 'authpipe-redis-')));
       try {
         await server.start();
         return server;
@@ -91,7 +105,7 @@ export class RedisServer {
     if (!REDIS_SERVER) throw new Error('redis-server not found');
     if (this.child) throw new Error('already running');
     this.output = '';
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
+    const args = [...this.leadingArgs, '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
@@ -194,4 +208,37 @@ function complete(reply: string): boolean {
   if (head[0] === '$') return size < 0 || Buffer.byteLength(reply) >= end + 2 + size + 2;
   if (head[0] === '*') return size <= 0 || reply.split('\r\n').length - 1 >= 1 + 2 * size;
   return true;
+}
+
+/**
+ * A Redis Cluster of `size` masters without replicas, slots split evenly, formed with
+ * CLUSTER ADDSLOTSRANGE and CLUSTER MEET; resolves once every node reports cluster_state:ok.
+ */
+export async function startCluster(size = 3): Promise<RedisServer[]> {
+  const nodes: RedisServer[] = [];
+  try {
+    for (let i = 0; i < size; i++) nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+    const per = Math.floor(16384 / size);
+    for (const [i, node] of nodes.entries()) {
+      const first = i * per;
+      const last = i === size - 1 ? 16383 : first + per - 1;
+      expectOk(await node.command('CLUSTER', 'ADDSLOTSRANGE', String(first), String(last)));
+    }
+    for (const node of nodes.slice(1)) expectOk(await nodes[0]!.command('CLUSTER', 'MEET', '127.0.0.1', String(node.port)));
+    const until = Date.now() + 15_000;
+    for (;;) {
+      const states = await Promise.all(nodes.map((n) => n.command('CLUSTER', 'INFO')));
+      const known = await Promise.all(nodes.map((n) => n.command('CLUSTER', 'NODES')));
+      if (states.every((s) => s.includes('cluster_state:ok')) && known.every((k) => k.split('\n').filter((l) => l.includes('master')).length === size)) return nodes;
+      if (Date.now() > until) throw new Error(`cluster did not form:\n${states.join('\n')}`);
+      await sleep(100);
+    }
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw err;
+  }
+}
+
+function expectOk(reply: string): void {
+  if (!reply.startsWith('+OK')) throw new Error(`expected +OK, got ${reply}`);
 }
