@@ -1,14 +1,16 @@
-import type { Server } from 'node:http';
-import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, type ConfigIssue } from './config/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
+import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
 import type { ValveDefinition } from './engine/valve.js';
-import { createHttpApp } from './http/app.js';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { createRequestListener } from './http/app.js';
+import { mountJwks } from './http/jwks.js';
 import type { CallObservers } from './http/authentication.js';
 import { createLogger } from './logger.js';
 import { createStore } from './store/create.js';
@@ -37,13 +39,16 @@ export interface AuthpipeApp {
   readonly registry: ValveRegistry;
   readonly logger: Logger;
   readonly store: Store;
-  /** An express app per listener, keyed by http configuration id. */
-  httpApp(listenerId?: string): ReturnType<typeof createHttpApp>;
+  /** The request listener of a listener (default: the first), for supertest or node:http. */
+  httpApp(listenerId?: string): RequestListener;
   /** Loads and validates everything, then swaps; on failure keeps serving the old config. */
   reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
   listen(): Promise<Server[]>;
   close(): Promise<void>;
 }
+
+/** Longer than server.requestTimeout, so no call still runs on a retired config. */
+const RETIRE_GRACE_MS = 30_000;
 
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
@@ -74,14 +79,25 @@ export function createApp(options: AppOptions): AuthpipeApp {
     throw err;
   }
   const holder = new ConfigHolder(first);
+  // A swapped-out config still serves the calls that started on it: release what it holds
+  // open (LDAP connections) after a grace period longer than any call may run.
+  const retired = new Map<LoadedConfig, NodeJS.Timeout>();
+  const retire = (previous: LoadedConfig) => {
+    const timer = setTimeout(() => {
+      retired.delete(previous);
+      void closeConfigServices(previous.services);
+    }, RETIRE_GRACE_MS);
+    timer.unref();
+    retired.set(previous, timer);
+  };
   const servers: Server[] = [];
-  const apps = new Map<string, ReturnType<typeof createHttpApp>>();
+  const apps = new Map<string, RequestListener>();
   const log = logger as Logger;
 
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = createHttpApp({ holder, listenerId: id, logger: log, ...(options.observers ? { observers: options.observers } : {}) })));
+    if (!app) apps.set(id, (app = createRequestListener({ holder, listenerId: id, logger: log, mount: (express) => mountJwks(express, holder), ...(options.observers ? { observers: options.observers } : {}) })));
     return app;
   };
 
@@ -94,7 +110,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     reload() {
       try {
         const next = load();
-        holder.swap(next);
+        retire(holder.swap(next));
         log.info({ version: next.version }, 'config reloaded');
         return { ok: true, version: next.version };
       } catch (err) {
@@ -108,7 +124,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = httpApp(listener.http.id).listen(port, host);
+        const server = createServer(httpApp(listener.http.id));
+        server.listen(port, host);
         server.requestTimeout = 10_000;
         server.headersTimeout = 5_000;
         server.keepAliveTimeout = 5_000;
@@ -128,6 +145,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
             }),
         ),
       );
+      for (const [previous, timer] of retired) {
+        clearTimeout(timer);
+        await closeConfigServices(previous.services);
+      }
+      retired.clear();
+      await closeConfigServices(holder.current.services);
       await holder.current.services.store.close();
       log.flush?.();
     },

@@ -17,6 +17,7 @@ export const validate: Command = {
       const loaded = loadConfig(values.config as string, {
         registry: createRegistry(),
         runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+        readOnly: true,
       });
       process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes)\n`);
       return 0;

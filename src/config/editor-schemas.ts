@@ -1,3 +1,4 @@
+import { directorySchema } from '../directory/schema.js';
 import { createRegistry } from '../valves/index.js';
 import { mainSchema } from './main-schema.js';
 import { pipeSchemaForEditors } from './pipe-schema.js';
@@ -7,5 +8,6 @@ export function editorSchemas(): Record<string, unknown> {
   return {
     'authpipe.schema.json': mainSchema,
     'pipe.schema.json': pipeSchemaForEditors(createRegistry()),
+    'directory.schema.json': directorySchema,
   };
 }

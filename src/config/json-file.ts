@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from './issues.js';
+import { locateJsonError } from './json-locate.js';
 
 /** Reads a JSON file; a syntax error becomes an issue with its line and column. */
 export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unknown; text: string } | null {
@@ -14,9 +15,8 @@ export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unkn
     return { value: JSON.parse(text), text };
   } catch (err) {
     const message = (err as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const where = at ? ` at ${lineAndColumn(text, Number(at[1]))}` : '';
-    issues.push({ file, pointer: '', message: `invalid JSON${where}: ${message}` });
+    const position = locateJsonError(text);
+    issues.push({ file, pointer: '', message: `invalid JSON at ${lineAndColumn(text, position)}: ${message.split('\n')[0]}` });
     return null;
   }
 }

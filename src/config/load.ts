@@ -50,8 +50,10 @@ export interface LoadedConfig {
 export interface LoadOptions {
   registry: ValveRegistry;
   /** Built from the main file on first use (the store type is configured there), then reused. */
-  runtime: (main: MainConfig) => Omit<Services, 'configDir' | 'env'>;
+  runtime: (main: MainConfig) => Pick<Services, 'store' | 'clock' | 'logger'>;
   env?: Readonly<Record<string, string | undefined>>;
+  /** Check only: builders write nothing (see ConfigServiceContext.readOnly). */
+  readOnly?: boolean;
 }
 
 const ajv = newAjv();
@@ -85,6 +87,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     issues,
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
+    ...(options.readOnly ? { readOnly: true } : {}),
   });
   const services: Services = { ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);

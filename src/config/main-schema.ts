@@ -3,6 +3,8 @@
  * PhenixID seed's shape and names (name, id, config.http_configuration_ref, config.tenant[]
  * of {id, displayName, allowedOperation[]}). `authpipe schemas` writes this to schemas/.
  */
+import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
@@ -90,6 +92,7 @@ export const mainSchema = {
       },
     },
     pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
+    directory: { type: 'string', minLength: 1, description: 'The directory file (tills, stores, users, API clients per tenant); relative to this file. Absent: an empty directory.' },
     store: {
       description: 'Where shared state lives. REDIS_URL in the environment overrides this and selects redis.',
       type: 'object',
@@ -123,6 +126,25 @@ export const mainSchema = {
       dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
       default: { type: 'memory' },
     },
+    tokens: {
+      description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
+      type: 'object',
+      additionalProperties: false,
+      required: ['issuer', 'audience'],
+      properties: {
+        keys_dir: {
+          type: 'string',
+          minLength: 1,
+          default: '../var/keys',
+          description: 'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest key signs; all are published.',
+        },
+        issuer: { type: 'string', minLength: 1, description: 'The iss claim of every token, e.g. https://auth.example.com.' },
+        audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
+        algorithm: { enum: ['ES256', 'EdDSA', 'RS256', 'PS256'], default: 'ES256', description: 'Algorithm of generated keys. Each key file names its own alg.' },
+        clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
+      },
+    },
+    ldap: ldapSchema,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -159,8 +181,19 @@ export interface MainConfig {
   http_configuration: HttpConfiguration[];
   modules: ModuleConfig[];
   pipes: string;
+  directory?: string;
   store?: StoreConfig;
   log?: { level?: string };
+  tokens?: TokensConfig;
+  ldap?: LdapConnectionConfig[];
+}
+
+export interface TokensConfig {
+  keys_dir?: string;
+  issuer: string;
+  audience: string;
+  algorithm?: 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
+  clock_tolerance?: number;
 }
 
 export interface StoreConfig {

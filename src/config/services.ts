@@ -1,7 +1,11 @@
 import type { Services } from '../engine/services.js';
+import type { Directory } from '../directory/directory.js';
+import { loadDirectory } from '../directory/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
+import { buildTokenService } from '../tokens/build.js';
 import { checkStoreConfig } from '../store/check.js';
+import { buildLdapConnections } from './ldap.js';
 
 /**
  * Services read from config data files (the directory, access groups, …), rebuilt on every
@@ -19,11 +23,23 @@ export interface ConfigServiceContext {
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
+  /** True for `authpipe validate`: check, but write nothing (no generated keys). */
+  readOnly?: boolean;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
-export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices {
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
   checkStoreConfig(ctx);
-  return {};
+  const ldap = buildLdapConnections(ctx);
+  return {
+    directory: loadDirectory(ctx),
+    tokens: buildTokenService(ctx),
+    ...(ldap ? { ldap } : {}),
+  };
+}
+
+/** Releases what a loaded config holds open (LDAP connections), once no call uses it. */
+export async function closeConfigServices(services: Services): Promise<void> {
+  await services.ldap?.close();
 }

@@ -15,7 +15,7 @@ export interface CallInput {
   body: Props;
   clientIp: string;
   headers: Readonly<Record<string, readonly string[]>>;
-  observer?: RunObserver;
+  observer?: RunObserver | undefined;
 }
 
 /** Names the engine sets on `request`; a body may not carry them (see http/body.ts). */

@@ -1,6 +1,9 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Store } from '../store/store.js';
+import type { Directory } from '../directory/directory.js';
+import type { TokenService } from '../tokens/service.js';
+import type { LdapConnections } from '../idp/ldap.js';
 
 /**
  * Long-lived services the composition root builds and valves use (store, clock, and,
@@ -14,4 +17,10 @@ export interface Services {
   /** The folder of the main config file: relative paths in config resolve against it. */
   readonly configDir: string;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
+  readonly directory: Directory;
+  /** Signing keys and token verification; absent when the main file has no `tokens` section. */
+  readonly tokens?: TokenService;
+  /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
+  readonly ldap?: LdapConnections;
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
@@ -6,18 +7,22 @@ import { requestIdOf } from './request-id.js';
 import { baseHeaders, sendJson } from './respond.js';
 
 /**
- * The express app of one listener: the authentication API, health and readiness, and
- * plain 404s elsewhere. Every answer, whatever its path, carries x-request-id and
- * Cache-Control: no-store.
+ * The HTTP entry of one listener. `/api/authentication…` goes straight from node:http to
+ * the authentication handler: express 5 alone costs about 3.5x the throughput of the hot
+ * path (measured: 4.0k vs 14.3k req/s for a trivial JSON echo on this machine). Everything
+ * else (health, readiness, and what features mount: JWKS, metrics, admin) is an express
+ * app. Every answer, whatever its path, carries x-request-id and Cache-Control: no-store.
  */
 export interface HttpAppOptions {
   holder: ConfigHolder;
   listenerId: string;
   logger: Logger;
   observers?: CallObservers;
-  /** Extra routers mounted by later features (JWKS, metrics, admin). */
+  /** Extra routes mounted by features (JWKS, metrics, admin). */
   mount?: (app: Express) => void;
 }
+
+const API = '/api/authentication';
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
 const READY_PING_MS = 1000;
@@ -30,8 +35,27 @@ function within(pending: Promise<void>, ms: number): Promise<void> {
   return Promise.race([pending, late]).finally(() => clearTimeout(timer));
 }
 
-export function createHttpApp(options: HttpAppOptions): Express {
+export function createRequestListener(options: HttpAppOptions): RequestListener {
   const { holder, listenerId, logger } = options;
+  const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
+  const rest = createExpressApp(options);
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? '';
+    if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
+      const requestId = requestIdOf(req);
+      baseHeaders(res, requestId);
+      authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {
+        logger.error({ requestId, err }, 'unhandled error in the authentication handler');
+        if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
+      });
+      return;
+    }
+    rest(req, res);
+  };
+}
+
+function createExpressApp(options: HttpAppOptions): Express {
+  const { holder, logger } = options;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
@@ -43,9 +67,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
     baseHeaders(res, requestId);
     next();
   });
-
-  const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
-  app.use('/api/authentication', (req: Request, res: Response) => authenticate(req, res, res.locals.requestId as string));
 
   app.get('/healthz', (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (_req: Request, res: Response) => {

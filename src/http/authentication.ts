@@ -10,6 +10,7 @@ import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
 import { readBody } from './read-body.js';
 import { sendJson } from './respond.js';
+import { stepLogObserver } from './step-log.js';
 
 /**
  * PUT /api/authentication/<operation>: the contract of DESIGN section 1. Checks run in a
@@ -18,6 +19,7 @@ import { sendJson } from './respond.js';
  * only a fault is a 500, and its detail goes to the log, never to the caller.
  */
 
+const MAX_DRAIN_BYTES = 64 * 1024;
 const OPERATION_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
@@ -57,7 +59,9 @@ export interface CallEvent {
 }
 
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
-  return async (req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> => {
+  const debugSteps = stepLogObserver(logger);
+  /** `path` is what follows /api/authentication in the request target, e.g. `/echo`. */
+  return async (req: IncomingMessage, res: ServerResponse, requestId: string, path: string): Promise<void> => {
     const started = performance.now();
     const config = holder.current;
     let tenant: Tenant | undefined;
@@ -72,7 +76,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const runtime = runtimeOf(listener);
       if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
       tenant = tenantOf(req, listener);
-      ({ operation, pipe } = operationOf(req.url ?? '', tenant, config));
+      ({ operation, pipe } = operationOf(path, tenant, config));
       checkContentType(req);
       const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
       if (!parsed.ok) {
@@ -86,7 +90,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
           body: parsed.props,
           clientIp: clientIp(req, runtime.proxies),
           headers: req.headersDistinct as Record<string, string[]>,
-          ...(observers.steps ? { observer: observers.steps } : {}),
+          observer: observers.steps ?? (logger.isLevelEnabled('debug') ? debugSteps : undefined),
         },
         config.services,
         logger,
@@ -101,10 +105,12 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       if (error.status === 500) {
         logger.error({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, code, err: error.cause ?? error }, 'fault');
       }
-      // The rest of an oversized or unread body is not worth reading on a refused call.
-      if (!req.complete) res.setHeader('connection', 'close');
+      // A refused call's unread body is drained so the connection stays usable; one that is
+      // over the limit (or of unknown size) is not worth reading: that connection is closed.
+      const unread = !req.complete;
+      if (unread && !(Number(req.headers['content-length']) <= MAX_DRAIN_BYTES)) res.setHeader('connection', 'close');
       sendJson(res, status, failureBody(error, requestId), error.headers);
-      if (!req.complete) req.resume();
+      if (unread) req.resume();
       if (error.isRefusal) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: 'refused', code, detail: error.detail, ms: elapsed(started) }, 'call');
     }
     if (status === 200) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');

@@ -1,20 +1,40 @@
 /** Every valve the engine knows, registered once. Add a valve here and nowhere else. */
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
+import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
+import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
+import otpIssue from './otp-issue.js';
+import otpVerify from './otp-verify.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
+import rateLimit from './rate-limit.js';
+import tokenMint from './token-mint.js';
+import tokenRefresh from './token-refresh.js';
+import tokenRevoke from './token-revoke.js';
+import tokenVerify from './token-verify.js';
+import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
+  basicAuth,
   flowFail,
+  idpLookup,
   inputValidate,
+  otpIssue,
+  otpVerify,
   pipeCall,
   propertyCopy,
   propertyRemove,
   propertySet,
+  rateLimit,
+  tokenMint,
+  tokenRefresh,
+  tokenRevoke,
+  tokenVerify,
+  totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
 /** `extra`: valves beside the built-in ones, for tests (createApp's `valves` option). */

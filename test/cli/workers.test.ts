@@ -5,8 +5,8 @@ import { describeWithRedis, RedisServer } from '../support/redis.js';
 
 /**
  * `authpipe serve --workers N` as real processes: refused with the memory store, and with
- * Redis N workers share one port, each with its own store connection; a dead worker is
- * replaced; SIGTERM stops them all.
+ * Redis N workers share one port, each with its own store connection, and share lockout
+ * state; a dead worker is replaced; SIGTERM stops them all.
  */
 let built: BuiltCli;
 let fixture: ConfigFixture;
@@ -50,8 +50,8 @@ describe('serve --workers, refused', () => {
   });
 
   it('refuses a worker count that is not a whole number from 1 to 64', async () => {
-    for (const bad of ['0', 'two', '1.5', '65']) {
-      const p = serve(['--workers', bad]);
+    const runs = ['0', 'two', '1.5', '65'].map((bad) => serve(['--workers', bad]));
+    for (const p of runs) {
       expect((await p.exited).code).toBe(2);
       expect(p.stderr).toMatch(/--workers must be a whole number/);
     }
@@ -93,6 +93,18 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       });
     for (let i = 0; i < 10; i++) expect((await call()).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    // Lockout across processes: each login on a fresh connection (node:cluster hands
+    // connections to the workers in turn); five failures lock the till for every worker.
+    const login = (password: string) =>
+      fetch(`${url}/api/authentication/till-login`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close', authorization: `Basic ${Buffer.from(`till-003:${password}`).toString('base64')}` },
+        body: '{}',
+      });
+    for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(403);
+    for (let i = 0; i < 4; i++) expect((await login('till-003-pass')).status).toBe(403);
+    expect(await redis.command('EXISTS', 'authpipe:{demo}:lockout:till:till-003:lock')).toBe(':1\r\n');
 
     process.kill(pids[0] as number, 'SIGKILL');
     const replacement = await p.waitFor(() => listening().find((l) => !pids.includes(l.pid as number)));

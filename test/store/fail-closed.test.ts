@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { basic } from '../support/credentials.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { waitReady } from '../support/ready.js';
 import { describeWithRedis, RedisServer, sleep } from '../support/redis.js';
@@ -8,9 +10,14 @@ import { countPipe, storeCounter } from '../support/store-valve.js';
 /**
  * Redis dies or hangs while calls keep coming: pipes that need the store answer 500
  * COMMUNICATION_ERROR within 1 s (never 200, never a hang), pipes that do not keep
- * answering 200, and the server serves again within 5 s of Redis coming back.
+ * answering 200, and the server serves again within 5 s of Redis coming back. The pipes
+ * under load: the demo's till-login (basic-auth with its lockout counters, then a token),
+ * a rate-limit, and the test counter valve.
  */
+const OPERATIONS = ['till-login', 'limited', 'count'] as const;
+
 interface Outcome {
+  operation: string;
   start: number;
   end: number;
   status: number;
@@ -24,14 +31,16 @@ describeWithRedis('failing closed with Redis down', () => {
 
   beforeAll(async () => {
     redis = await RedisServer.start();
-    fixture = ConfigFixture.minimal(
-      [{ id: 'demo', allowedOperation: ['count', 'echo'] }],
-      {
-        count: countPipe(),
-        echo: { valves: [{ name: 'property-copy', config: { from: 'request', properties: ['username'] } }], response: ['username'] },
-      },
-      { store: { type: 'redis', url: redis.url } },
-    );
+    fixture = ConfigFixture.fromDemo();
+    const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
+    main.store = { type: 'redis', url: redis.url };
+    main.modules[0].config.tenant[0].allowedOperation.push('count', 'limited');
+    fixture.writeMain(main);
+    fixture.writePipe('count', countPipe());
+    fixture.writePipe('limited', {
+      valves: [{ name: 'rate-limit', config: { key: '{{request.username}}', limit: 1_000_000, window_seconds: 60 } }],
+      response: [],
+    });
     server = await startServer({ configFile: fixture.mainFile, valves: [storeCounter] });
     await waitReady(server.url);
   });
@@ -45,11 +54,16 @@ describeWithRedis('failing closed with Redis down', () => {
   function load(username: string) {
     const outcomes: Outcome[] = [];
     let running = true;
+    let turn = 0;
     const caller = async () => {
       while (running) {
+        const operation = OPERATIONS[turn++ % OPERATIONS.length] as string;
         const start = performance.now();
-        const res = await server.call('count', { username }, {});
-        outcomes.push({ start, end: performance.now(), status: res.status, code: res.body?.errorTranslationKeys?.[0] });
+        const res =
+          operation === 'till-login'
+            ? await server.call(operation, {}, { authorization: basic('till-001', 'till-001-pass') })
+            : await server.call(operation, { username });
+        outcomes.push({ operation, start, end: performance.now(), status: res.status, code: res.body?.errorTranslationKeys?.[0] });
       }
     };
     const callers = Array.from({ length: 4 }, caller);
@@ -68,13 +82,12 @@ describeWithRedis('failing closed with Redis down', () => {
     };
   }
 
-  async function firstSuccessAfter(outcomes: Outcome[], since: number, limitMs: number): Promise<Outcome | undefined> {
-    while (performance.now() - since < limitMs) {
-      const ok = outcomes.find((o) => o.status === 200 && o.start >= since);
-      if (ok) return ok;
-      await sleep(20);
-    }
-    return outcomes.find((o) => o.status === 200 && o.start >= since);
+  /** The first success of every operation started after `since`, waiting up to `limitMs`. */
+  async function recoveryAfter(outcomes: Outcome[], since: number, limitMs: number): Promise<number | undefined> {
+    const firsts = () => OPERATIONS.map((op) => outcomes.find((o) => o.operation === op && o.status === 200 && o.start >= since));
+    while (performance.now() - since < limitMs && firsts().some((o) => o === undefined)) await sleep(20);
+    const found = firsts();
+    return found.every((o) => o !== undefined) ? Math.max(...found.map((o) => (o as Outcome).end)) - since : undefined;
   }
 
   function checkEveryAnswer(outcomes: Outcome[]): void {
@@ -93,7 +106,7 @@ describeWithRedis('failing closed with Redis down', () => {
     const killed = performance.now();
 
     // While down: the store-free pipe still works; readiness says no, quickly.
-    const echo = await server.call('echo', { username: 'u' });
+    const echo = await server.call('echo', { username: 'u', message: 'm' });
     expect(echo.status).toBe(200);
     const readyStarted = performance.now();
     const ready = await fetch(`${server.url}/readyz`);
@@ -104,7 +117,7 @@ describeWithRedis('failing closed with Redis down', () => {
     const restarting = performance.now();
     await redis.start();
     const back = performance.now();
-    const recovered = await firstSuccessAfter(run.outcomes, back, 5000);
+    const recovered = await recoveryAfter(run.outcomes, back, 5000);
     await sleep(200);
     await run.stop();
 
@@ -114,8 +127,9 @@ describeWithRedis('failing closed with Redis down', () => {
     const whileDown = outcomes.filter((o) => o.start >= killed && o.end <= restarting);
     expect(whileDown.length).toBeGreaterThan(20);
     expect(whileDown.every((o) => o.status === 500)).toBe(true);
+    for (const op of OPERATIONS) expect(whileDown.some((o) => o.operation === op)).toBe(true);
     expect(recovered).toBeDefined();
-    expect((recovered as Outcome).end - back).toBeLessThan(5000);
+    expect(recovered as number).toBeLessThan(5000);
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
   }, 20_000);
 
@@ -130,7 +144,7 @@ describeWithRedis('failing closed with Redis down', () => {
     await sleep(1500);
     const resuming = performance.now();
     redis.resume();
-    const recovered = await firstSuccessAfter(run.outcomes, resuming, 5000);
+    const recovered = await recoveryAfter(run.outcomes, resuming, 5000);
     await sleep(200);
     await run.stop();
 
@@ -138,9 +152,10 @@ describeWithRedis('failing closed with Redis down', () => {
     checkEveryAnswer(outcomes);
     // A call in flight at the pause may have been answered just before it; later ones may not.
     const whileHung = outcomes.filter((o) => o.start >= pausing + 50 && o.end <= resuming);
-    expect(whileHung.length).toBeGreaterThan(4);
+    expect(whileHung.length).toBeGreaterThan(6);
     expect(whileHung.every((o) => o.status === 500)).toBe(true);
+    for (const op of OPERATIONS) expect(whileHung.some((o) => o.operation === op)).toBe(true);
     expect(recovered).toBeDefined();
-    expect((recovered as Outcome).end - resuming).toBeLessThan(5000);
+    expect(recovered as number).toBeLessThan(5000);
   }, 20_000);
 });

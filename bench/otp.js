@@ -1,0 +1,105 @@
+// The OTP round trip under load: otp-start, read the code from the outbox, otp-verify.
+//
+// The shipped otp-start pipe cannot be hammered as is: it sends codes only to directory users
+// (two demo mobiles) and allows one code per mobile per 30 s and 5 an hour. So the bench runs
+// the real server on a copy of the demo config with one extra pipe, otp-start-bench: the same
+// otp-issue valve with `user_by: none`, and every iteration sends to a fresh mobile, so no
+// limit is hit and every code is really generated, hashed, stored and written to the outbox.
+// otp-verify is the shipped pipe. The code is read back from the outbox file, which the server
+// appends before it answers, so it is there when otp-start's 200 arrives.
+//
+// Used by the `authpipe-otp` server and the otp scenario: `BENCH_ONLY=otp npm run bench`.
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A temp copy of config/ and pipes/ with otp-start-bench added; its outbox is in the temp folder. */
+export function prepareOtpConfig(root) {
+  const dir = mkdtempSync(join(tmpdir(), 'authpipe-bench-otp-'));
+  cpSync(join(root, 'config'), join(dir, 'config'), { recursive: true });
+  cpSync(join(root, 'pipes'), join(dir, 'pipes'), { recursive: true });
+  const outbox = join(dir, 'otp-outbox.jsonl');
+  writeFileSync(
+    join(dir, 'pipes', 'otp-start-bench.json'),
+    JSON.stringify({
+      id: 'otp-start-bench',
+      description: 'Bench only: otp-start for any mobile, without resend limits.',
+      valves: [{ name: 'otp-issue', config: { user_by: 'none', cooldown_seconds: 0, max_per_hour: 1000, sender: { type: 'outbox', file: outbox } } }],
+      response: ['transaction_id'],
+    }),
+  );
+  const mainFile = join(dir, 'config', 'authpipe.json');
+  const main = JSON.parse(readFileSync(mainFile, 'utf8'));
+  const demo = main.modules[0].config.tenant.find((t) => t.id === 'demo');
+  demo.allowedOperation.push('otp-start-bench');
+  writeFileSync(mainFile, JSON.stringify(main));
+  return { dir, configFile: mainFile, outbox, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Reads the outbox as it grows: only the new bytes, and each code is forgotten once used. */
+function outboxReader(file) {
+  const codes = new Map();
+  let offset = 0;
+  let rest = '';
+  const buffer = Buffer.alloc(1 << 20);
+  const pull = () => {
+    let fd;
+    try {
+      fd = openSync(file, 'r');
+    } catch {
+      return; // nothing sent yet
+    }
+    try {
+      for (;;) {
+        const n = readSync(fd, buffer, 0, buffer.length, offset);
+        if (n === 0) break;
+        offset += n;
+        const lines = (rest + buffer.toString('utf8', 0, n)).split('\n');
+        rest = lines.pop();
+        for (const line of lines) if (line) {
+          const m = JSON.parse(line);
+          codes.set(m.transaction_id, m.code);
+        }
+      }
+    } finally {
+      closeSync(fd);
+    }
+  };
+  return (transactionId) => {
+    if (!codes.has(transactionId)) pull();
+    const code = codes.get(transactionId);
+    codes.delete(transactionId);
+    return code;
+  };
+}
+
+/** autocannon `requests`: one otp-start to a fresh mobile, then otp-verify with its code. */
+export function otpRoundTripRequests(outbox) {
+  const codeFor = outboxReader(outbox);
+  const headers = { 'content-type': 'application/json', tenant: 'demo' };
+  let next = 0;
+  return [
+    {
+      method: 'PUT',
+      path: '/api/authentication/otp-start-bench',
+      headers,
+      setupRequest(req) {
+        next += 1;
+        return { ...req, body: JSON.stringify({ mobile: `+1${String(5550000000000 + next)}` }) };
+      },
+      onResponse(status, body, context) {
+        context.tx = status === 200 ? JSON.parse(body).transaction_id : undefined;
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/api/authentication/otp-verify',
+      headers,
+      setupRequest(req, context) {
+        // A missing code sends a wrong one: it shows up as non-2xx, never as a silent pass.
+        const otp = (context.tx && codeFor(context.tx)) ?? '000000';
+        return { ...req, body: JSON.stringify({ transaction_id: context.tx ?? 'x'.repeat(32), otp }) };
+      },
+    },
+  ];
+}

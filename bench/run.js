@@ -1,0 +1,69 @@
+// npm run bench: starts each server the scenarios need as its own process, loads it with
+// autocannon (in this process) and prints requests/s, p50/p99 latency and the server's RSS.
+// Options (env): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
+// BENCH_ONLY (substring filter on scenario names). Results also go to bench/results/ (git-ignored).
+import { fork } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { scenarios } from './scenarios.js';
+import { servers } from './servers.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const only = process.env.BENCH_ONLY;
+
+function rssMiB(pid) {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    return Math.round(kb / 1024);
+  } catch {
+    return NaN;
+  }
+}
+
+async function load(url, request, duration) {
+  const result = await autocannon({ url: url + request.path, method: request.method, headers: request.headers, body: request.body, connections, duration, requests: request.requests });
+  return {
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+const selected = scenarios.filter((s) => !only || s.name.includes(only));
+const running = new Map();
+const results = [];
+try {
+  for (const scenario of selected) {
+    if (!running.has(scenario.server)) running.set(scenario.server, await servers[scenario.server].start(root));
+    const server = running.get(scenario.server);
+    const request = scenario.prepare ? await scenario.prepare(server) : scenario.request;
+    await load(server.url, request, 2); // warm-up: JIT, caches, connections
+    const figures = await load(server.url, request, seconds);
+    const row = { scenario: scenario.name, ...figures, rssMiB: rssMiB(server.pid) };
+    if (scenario.baseline) {
+      const base = results.find((r) => r.scenario === scenario.baseline);
+      if (base) row.ofBaseline = Math.round((row.rps / base.rps) * 100) / 100;
+      row.target = scenario.target;
+    }
+    results.push(row);
+    console.log(JSON.stringify(row));
+  }
+} finally {
+  for (const server of running.values()) await server.stop();
+}
+
+console.log(`\n${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
+console.log('| scenario | req/s | p50 ms | p99 ms | RSS MiB | non-2xx | vs baseline (target) |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of results) {
+  const versus = r.ofBaseline === undefined ? '' : `${r.ofBaseline} (${r.target ?? '-'})`;
+  console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
+}
+mkdirSync(join(root, 'bench', 'results'), { recursive: true });
+writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ seconds, connections, node: process.version, results }, null, 2));

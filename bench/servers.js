@@ -1,0 +1,61 @@
+// The servers the bench can start, each in its own process so RSS and CPU are its own.
+import { fork, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { prepareOtpConfig } from './otp.js';
+
+async function waitReady(url, tries = 100) {
+  for (let i = 0; i < tries; i += 1) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not come up`);
+}
+
+function stopper(child) {
+  return () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+    });
+}
+
+export const servers = {
+  bare: {
+    async start(root) {
+      const child = fork(join(root, 'bench', 'bare-server.js'), [], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+      const { port } = await new Promise((resolve, reject) => child.once('message', resolve).once('exit', reject));
+      return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
+    },
+  },
+  authpipe: {
+    // The real server on the shipped demo config, logging its info lines as in production
+    // (to a pipe this process drains, so the cost of logging is counted).
+    async start(root, extraEnv = {}, configFile = join(root, 'config', 'authpipe.json')) {
+      const port = 18000 + Math.floor(Math.random() * 2000);
+      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile], {
+        cwd: root,
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...extraEnv },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      child.stdout.resume();
+      const url = `http://127.0.0.1:${port}`;
+      await waitReady(`${url}/healthz`);
+      return { url, pid: child.pid, stop: stopper(child) };
+    },
+  },
+  'authpipe-otp': {
+    // The demo config plus a bench-only otp-start without resend limits (see bench/otp.js).
+    async start(root) {
+      const config = prepareOtpConfig(root);
+      const server = await servers.authpipe.start(root, {}, config.configFile);
+      return { ...server, outbox: config.outbox, stop: () => server.stop().finally(config.cleanup) };
+    },
+  },
+};

@@ -1,0 +1,71 @@
+/**
+ * Account lockout, counted atomically in the (tenant-scoped) store. Before a credential is
+ * verified, an attempt is reserved with one atomic increment; an attempt beyond the
+ * threshold is refused without verification, so parallel guesses cannot get more than the
+ * threshold through, whatever their timing and whichever process serves them. A success
+ * releases the reservation and resets the count; a failure keeps it. The failure that
+ * reaches the threshold locks the account for `lock`, doubling with each lock up to `max`;
+ * the lock count is remembered for `memory`. Unknown user names are counted the same way,
+ * so a lock reveals nothing about whether the account exists.
+ */
+import type { Store } from '../store/store.js';
+
+export interface LockoutPolicy {
+  threshold: number;
+  lockMs: number;
+  maxLockMs: number;
+  /** Failures older than this (from the first of a round) are forgotten. */
+  windowMs: number;
+  /** How long the number of past locks is remembered for the doubling. */
+  memoryMs: number;
+}
+
+export const DEFAULT_LOCKOUT: LockoutPolicy = {
+  threshold: 5,
+  lockMs: 60_000,
+  maxLockMs: 15 * 60_000,
+  windowMs: 15 * 60_000,
+  memoryMs: 24 * 3600_000,
+};
+
+export type Reservation = { ok: true; attempt: number } | { ok: false; reason: 'locked' | 'attempts_exhausted' };
+
+export class Lockout {
+  constructor(readonly policy: LockoutPolicy) {}
+
+  private keys(account: string) {
+    const base = `lockout:${account}`;
+    return { attempts: `${base}:attempts`, lock: `${base}:lock`, level: `${base}:level` };
+  }
+
+  async isLocked(store: Store, account: string): Promise<boolean> {
+    return (await store.get(this.keys(account).lock)) !== null;
+  }
+
+  /** Takes one attempt slot; refused when the account is locked or the slots are taken. */
+  async reserve(store: Store, account: string): Promise<Reservation> {
+    const keys = this.keys(account);
+    if ((await store.get(keys.lock)) !== null) return { ok: false, reason: 'locked' };
+    const attempt = await store.incr(keys.attempts, this.policy.windowMs);
+    if (attempt > this.policy.threshold) return { ok: false, reason: 'attempts_exhausted' };
+    return { ok: true, attempt };
+  }
+
+  /** The credential was right: the count and the doubling start over. */
+  async succeeded(store: Store, account: string): Promise<void> {
+    const keys = this.keys(account);
+    await Promise.all([store.del(keys.attempts), store.del(keys.level)]);
+  }
+
+  /** A failed check; returns the lock duration when this failure locked the account. */
+  async failed(store: Store, account: string, attempt: number): Promise<number | null> {
+    if (attempt < this.policy.threshold) return null;
+    const keys = this.keys(account);
+    const level = await store.incr(keys.level, this.policy.memoryMs);
+    const duration = Math.min(this.policy.lockMs * 2 ** Math.min(level - 1, 30), this.policy.maxLockMs);
+    await store.set(keys.lock, String(level), duration);
+    // A fresh round of attempts starts when the lock ends.
+    await store.del(keys.attempts);
+    return duration;
+  }
+}

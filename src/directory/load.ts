@@ -1,0 +1,193 @@
+/**
+ * Builds the Directory from config/directory.json, once per config load. The file is
+ * validated against its schema, then cross-checked: a till's store exists in its tenant,
+ * every hash parses with sane cost parameters, and the keys lookups use are unique. Every
+ * problem becomes an issue naming the file and the JSON pointer. Lookups are Map reads on
+ * frozen entries, so a call can never modify the directory or reach another tenant's data.
+ */
+import { dirname, relative, resolve } from 'node:path';
+import { newAjv } from '../engine/registry.js';
+import { readJsonFile } from '../config/json-file.js';
+import { resolveSecrets } from '../config/secrets.js';
+import type { ConfigServiceContext } from '../config/services.js';
+import { ajvIssues } from '../config/ajv-issues.js';
+import { pointer, type ConfigIssue } from '../config/issues.js';
+import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { defaultDummyHash, dummyLike } from '../credentials/hash.js';
+import type { Directory, DirectoryClient, DirectoryStore, DirectoryTill, DirectoryUser, UserKey } from './directory.js';
+import { directorySchema, type DirectoryFile } from './schema.js';
+
+export type CredentialKind = 'till' | 'client';
+
+interface TenantData {
+  stores: Map<string, DirectoryStore>;
+  storeList: readonly DirectoryStore[];
+  tills: Map<string, DirectoryTill>;
+  clients: Map<string, DirectoryClient>;
+  users: Record<UserKey, Map<string, DirectoryUser>>;
+  /** Per kind, a hash with the most common algorithm and cost of that kind's entries. */
+  dummies: Partial<Record<CredentialKind, ParsedHash>>;
+}
+
+/** Emails are matched without regard to case; every other key exactly. */
+function lookupKey(by: UserKey, value: string): string {
+  return by === 'email' ? value.toLowerCase() : value;
+}
+
+export class EmbeddedDirectory implements Directory {
+  /** Parsed hashes by PHC string, so verification does not parse per call. */
+  private readonly parsed: Map<string, ParsedHash>;
+
+  constructor(private readonly tenants: ReadonlyMap<string, TenantData>, parsed: Map<string, ParsedHash>) {
+    this.parsed = parsed;
+  }
+
+  till(tenant: string, username: string): DirectoryTill | undefined {
+    return this.tenants.get(tenant)?.tills.get(username);
+  }
+
+  client(tenant: string, clientId: string): DirectoryClient | undefined {
+    return this.tenants.get(tenant)?.clients.get(clientId);
+  }
+
+  user(tenant: string, by: UserKey, value: string): DirectoryUser | undefined {
+    const users = this.tenants.get(tenant)?.users;
+    // `by` is typed, but a config string may reach here: never index past the four keys.
+    if (!users || !Object.hasOwn(users, by)) return undefined;
+    return users[by].get(lookupKey(by, value));
+  }
+
+  store(tenant: string, id: string): DirectoryStore | undefined {
+    return this.tenants.get(tenant)?.stores.get(id);
+  }
+
+  stores(tenant: string): readonly DirectoryStore[] {
+    return this.tenants.get(tenant)?.storeList ?? [];
+  }
+
+  /** The parsed form of a hash this directory holds. */
+  parsedHash(phc: string): ParsedHash | undefined {
+    return this.parsed.get(phc);
+  }
+
+  /** What an unknown user of this tenant and kind is verified against: same cost as the real ones. */
+  dummyHash(tenant: string, kind: CredentialKind): ParsedHash {
+    return this.tenants.get(tenant)?.dummies[kind] ?? defaultDummyHash();
+  }
+}
+
+export function emptyDirectory(): EmbeddedDirectory {
+  return new EmbeddedDirectory(new Map(), new Map());
+}
+
+const validateFile = newAjv().compile(directorySchema);
+
+/** Builds the directory from a parsed file; problems go to `issues` under `file`. */
+export function buildDirectory(value: unknown, file: string, issues: ConfigIssue[]): EmbeddedDirectory {
+  if (!validateFile(value)) {
+    issues.push(...ajvIssues(file, '', validateFile.errors));
+    return emptyDirectory();
+  }
+  const data = value as DirectoryFile;
+  const parsed = new Map<string, ParsedHash>();
+  const tenants = new Map<string, TenantData>();
+  for (const [tenantId, source] of Object.entries(data.tenants)) {
+    const at = (...tokens: (string | number)[]) => pointer('tenants', tenantId, ...tokens);
+    const unique = <T>(map: Map<string, T>, key: string, entry: T, where: string, what: string): void => {
+      if (map.has(key)) issues.push({ file, pointer: where, message: `duplicate ${what} "${key}" in tenant "${tenantId}"` });
+      else map.set(key, entry);
+    };
+    const hashOf = (phc: string, where: string, profiles: Map<string, { count: number; hash: ParsedHash }>): void => {
+      const result = parsed.get(phc) ?? parsePhc(phc);
+      if (typeof result === 'string') {
+        issues.push({ file, pointer: where, message: result });
+        return;
+      }
+      parsed.set(phc, result);
+      const profile = costProfile(result);
+      const seen = profiles.get(profile);
+      if (seen) seen.count++;
+      else profiles.set(profile, { count: 1, hash: result });
+    };
+
+    const stores = new Map<string, DirectoryStore>();
+    (source.stores ?? []).forEach((s, i) => {
+      const store: DirectoryStore = Object.freeze({ id: s.id, name: s.name, ...(s.access_group !== undefined ? { access_group: s.access_group } : {}) });
+      unique(stores, s.id, store, at('stores', i, 'id'), 'store id');
+    });
+
+    const tills = new Map<string, DirectoryTill>();
+    const tillProfiles = new Map<string, { count: number; hash: ParsedHash }>();
+    (source.tills ?? []).forEach((t, i) => {
+      if (!stores.has(t.store)) {
+        issues.push({ file, pointer: at('tills', i, 'store'), message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}` });
+      }
+      hashOf(t.password_hash, at('tills', i, 'password_hash'), tillProfiles);
+      const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status ?? 'active' });
+      unique(tills, t.username, till, at('tills', i, 'username'), 'till username');
+    });
+
+    const clients = new Map<string, DirectoryClient>();
+    const clientProfiles = new Map<string, { count: number; hash: ParsedHash }>();
+    (source.clients ?? []).forEach((c, i) => {
+      hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
+      const client: DirectoryClient = Object.freeze({
+        client_id: c.client_id,
+        secret_hash: c.secret_hash,
+        scopes: Object.freeze([...(c.scopes ?? [])]),
+        status: c.status ?? 'active',
+        ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
+      });
+      unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
+    });
+
+    const users: Record<UserKey, Map<string, DirectoryUser>> = { id: new Map(), username: new Map(), mobile: new Map(), email: new Map() };
+    (source.users ?? []).forEach((u, i) => {
+      const user: DirectoryUser = Object.freeze({
+        ...u,
+        status: u.status ?? 'active',
+        ...(u.attributes !== undefined ? { attributes: Object.freeze({ ...u.attributes }) } : {}),
+      });
+      for (const key of ['id', 'username', 'mobile', 'email'] as const) {
+        const v = u[key];
+        if (v !== undefined) unique(users[key], lookupKey(key, v), user, at('users', i, key), `user ${key}`);
+      }
+    });
+
+    const dummies: TenantData['dummies'] = {};
+    const tillModel = mostCommon(tillProfiles);
+    if (tillModel) dummies.till = dummyLike(tillModel);
+    const clientModel = mostCommon(clientProfiles);
+    if (clientModel) dummies.client = dummyLike(clientModel);
+    tenants.set(tenantId, { stores, storeList: Object.freeze([...stores.values()]), tills, clients, users, dummies });
+  }
+  return new EmbeddedDirectory(tenants, parsed);
+}
+
+function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>): ParsedHash | undefined {
+  let best: { count: number; hash: ParsedHash } | undefined;
+  for (const p of profiles.values()) if (!best || p.count > best.count) best = p;
+  return best?.hash;
+}
+
+/** Reads the directory file the main config names (`directory`, relative to the main file). */
+export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
+  if (ctx.main.directory === undefined) return emptyDirectory();
+  const path = resolve(ctx.dir, ctx.main.directory);
+  const rel = relative(process.cwd(), path);
+  const shown = rel && !rel.startsWith('..') ? rel : path;
+  ctx.watch(path);
+  const issues: ConfigIssue[] = [];
+  const read = readJsonFile(path, issues);
+  if (read) {
+    ctx.hash(read.text);
+    const value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path) }, issues);
+    if (issues.length === 0) {
+      const directory = buildDirectory(value, shown, issues);
+      if (issues.length === 0) return directory;
+    }
+  }
+  // readJsonFile names the file by its absolute path; say it the way the other issues do.
+  ctx.issues.push(...issues.map((i) => (i.file === path ? { ...i, file: shown } : i)));
+  return emptyDirectory();
+}

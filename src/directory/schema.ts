@@ -1,0 +1,120 @@
+/**
+ * The JSON Schema of config/directory.json: per tenant, its stores, tills, users and API
+ * clients, with the field names of the Directory contract (directory.ts). Cross checks a
+ * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
+ * `authpipe schemas` writes this to schemas/directory.schema.json.
+ */
+import { TENANT_PATTERN } from '../config/main-schema.js';
+
+const status = { enum: ['active', 'disabled'], default: 'active' };
+const phc = {
+  type: 'string',
+  minLength: 1,
+  description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
+};
+const accessGroup = { type: 'string', minLength: 1, maxLength: 128 };
+const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' };
+
+export const directorySchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://authpipe.dev/schemas/directory.schema.json',
+  title: 'authpipe directory (tills, stores, users, API clients per tenant)',
+  type: 'object',
+  additionalProperties: false,
+  required: ['tenants'],
+  properties: {
+    $schema: { type: 'string' },
+    tenants: {
+      type: 'object',
+      propertyNames: { pattern: TENANT_PATTERN },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          stores: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['id', 'name'],
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 128 },
+                name: { type: 'string', minLength: 1 },
+                access_group: { ...accessGroup, description: 'The access group the store is allocated to; absent means the tenant default.' },
+              },
+            },
+          },
+          tills: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['username', 'password_hash', 'store'],
+              properties: {
+                username: { ...name, description: 'The till code; no colon (Basic credentials split at the first one).' },
+                password_hash: phc,
+                store: { type: 'string', minLength: 1, description: 'Id of a store of the same tenant.' },
+                status,
+              },
+            },
+          },
+          users: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['id'],
+              properties: {
+                id: { type: 'string', minLength: 1, maxLength: 128 },
+                username: name,
+                mobile: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +15550000001.' },
+                email: { type: 'string', format: 'email' },
+                status,
+                attributes: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra string attributes returned by lookups (givenName, …).' },
+                totp_secret: { type: 'string', pattern: '^[A-Z2-7]{16,}=*$', description: 'Base32 TOTP secret; use ${env:NAME} or ${file:path}, never inline.' },
+                access_group: accessGroup,
+              },
+            },
+          },
+          clients: {
+            type: 'array',
+            items: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['client_id', 'secret_hash'],
+              properties: {
+                client_id: name,
+                secret_hash: phc,
+                scopes: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[!#-\\[\\]-~]+$' }, default: [] },
+                status,
+                access_group: accessGroup,
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** The file as written (optional fields may be absent). */
+export interface DirectoryFile {
+  tenants: Record<
+    string,
+    {
+      stores?: { id: string; name: string; access_group?: string }[];
+      tills?: { username: string; password_hash: string; store: string; status?: 'active' | 'disabled' }[];
+      users?: {
+        id: string;
+        username?: string;
+        mobile?: string;
+        email?: string;
+        status?: 'active' | 'disabled';
+        attributes?: Record<string, string>;
+        totp_secret?: string;
+        access_group?: string;
+      }[];
+      clients?: { client_id: string; secret_hash: string; scopes?: string[]; status?: 'active' | 'disabled'; access_group?: string }[];
+    }
+  >;
+}

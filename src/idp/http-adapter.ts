@@ -1,0 +1,296 @@
+/**
+ * idp-lookup source "http": a synchronous adapter (seed 003). POSTs the configured
+ * properties as a flat JSON object, optionally with a bearer token or an HMAC signature,
+ * and reads the AuthenticationResponse:
+ * - Success: mapped `fields` and the two list-of-values maps become item properties;
+ * - Failure: a 403 carrying the adapter's errorTranslationKeys and erroneousProperties,
+ *   UNKNOWN_ERROR when it gave no key;
+ * - no complete answer within `timeout_ms`, a 5xx, an answer over `max_response_bytes`, or
+ *   one that is not a well-formed AuthenticationResponse: 500 COMMUNICATION_ERROR.
+ */
+import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { isAbsolute, resolve } from 'node:path';
+import { AuthpipeError, ERROR_CATALOGUE, isErrorCode, REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { pointer } from '../config/issues.js';
+import type { CompileTools } from '../engine/valve.js';
+import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
+import { PROPERTY_NAME, type IdpSource } from './source.js';
+
+export interface HttpSourceConfig {
+  source: 'http';
+  url: string;
+  properties: Record<string, string>;
+  timeout_ms?: number;
+  max_response_bytes?: number;
+  auth?: { type: 'bearer'; token: string } | { type: 'hmac'; secret: string; header?: string };
+  tls?: { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
+  fields?: Record<string, string>;
+  lists?: { enabled?: boolean; account_prefix?: string; client_prefix?: string; separator?: string };
+  failure_code?: ErrorCode;
+}
+
+const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
+
+export const httpSource: IdpSource<HttpSourceConfig> = {
+  source: 'http',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['source', 'url', 'properties'],
+    properties: {
+      source: { const: 'http' },
+      url: { type: 'string', pattern: '^https?://', description: 'The adapter endpoint; https in production.' },
+      properties: {
+        type: 'object',
+        description: 'The JSON body sent: name -> template, e.g. {"login": "{{request.username}}"}.',
+        propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+        additionalProperties: { type: 'string' },
+      },
+      timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
+      max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536 },
+      auth: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type'],
+        properties: {
+          type: { enum: ['bearer', 'hmac'] },
+          token: { type: 'string', minLength: 1, description: 'bearer: sent as Authorization: Bearer <token>. Use ${env:NAME}.' },
+          secret: { type: 'string', minLength: 16, description: 'hmac: key of the HMAC-SHA256 signature. Use ${env:NAME}.' },
+          header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'x-authpipe-signature' },
+        },
+        allOf: [
+          { if: { properties: { type: { const: 'bearer' } } }, then: { required: ['token'], properties: { token: true, secret: false, header: false } } },
+          { if: { properties: { type: { const: 'hmac' } } }, then: { required: ['secret'], properties: { secret: true, token: false } } },
+        ],
+      },
+      tls: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle to trust, relative to the main config file.' },
+          cert_file: { type: 'string', minLength: 1, description: 'Client certificate (mutual TLS).' },
+          key_file: { type: 'string', minLength: 1 },
+          reject_unauthorized: { type: 'boolean', default: true },
+        },
+        dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] },
+      },
+      fields: {
+        type: 'object',
+        description: 'Item property -> top-level string member of a Success answer.',
+        propertyNames: { pattern: PROPERTY_NAME },
+        additionalProperties: { type: 'string', minLength: 1 },
+      },
+      lists: {
+        type: 'object',
+        additionalProperties: false,
+        description: 'How the list-of-values maps become properties: <prefix><name> = values joined by separator.',
+        properties: {
+          enabled: { type: 'boolean', default: true },
+          account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_' },
+          client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_' },
+          separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+        },
+      },
+      failure_code: {
+        enum: REFUSAL_CODES,
+        default: 'UNKNOWN_ERROR',
+        description: 'Leading code of a Failure whose keys are not in the catalogue; the adapter keys follow it.',
+      },
+    },
+  },
+  create(config, tools) {
+    const target = parseUrl(config.url, tools);
+    const properties = Object.entries(config.properties).map(([name, source]) => [name, tools.template(source, pointer('properties', name))] as const);
+    // The adapter names the properties it received; the caller knows them by their request names.
+    const requestNames = new Map<string, string>();
+    for (const [name, source] of Object.entries(config.properties)) requestNames.set(name, REQUEST_REFERENCE.exec(source)?.[1] ?? name);
+    const timeoutMs = config.timeout_ms ?? 5000;
+    const maxBytes = config.max_response_bytes ?? 65536;
+    const agent = buildAgent(target, config.tls ?? {}, tools);
+    const authorize = authorizer(config.auth);
+    const onSuccess = successWriter(config);
+    const failureCode = config.failure_code ?? 'UNKNOWN_ERROR';
+    const where = `${target.origin}${target.pathname}`;
+    const fault = (detail: string, cause?: unknown) => new AuthpipeError('COMMUNICATION_ERROR', { detail: `adapter ${where}: ${detail}`, cause });
+
+    return async (ctx) => {
+      const scope = ctx.scope();
+      const payload: Record<string, string> = {};
+      for (const [name, template] of properties) payload[name] = template.render(scope);
+      const body = Buffer.from(JSON.stringify(payload));
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        accept: 'application/json',
+        'content-length': String(body.length),
+        'x-request-id': ctx.requestId,
+        ...authorize(body, ctx.clock.now()),
+      };
+
+      let answer: { status: number; body: Buffer };
+      try {
+        answer = await post(target, body, headers, agent, timeoutMs, maxBytes);
+      } catch (err) {
+        throw fault((err as Error).message, err);
+      }
+      if (answer.status >= 500 || answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw fault(`answered HTTP ${answer.status}`);
+      let parsed;
+      try {
+        parsed = readAdapterAnswer(JSON.parse(UTF8.decode(answer.body)));
+      } catch (err) {
+        throw fault(err instanceof AdapterAnswerError ? err.message : 'the answer is not UTF-8 JSON', err);
+      }
+      if (parsed.status === 'Failure') throw failure(parsed, requestNames, failureCode, fault);
+      if (answer.status >= 400) throw fault(`answered HTTP ${answer.status} with status Success`);
+      onSuccess(parsed, ctx.item().props, fault);
+    };
+  },
+};
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseUrl(source: string, tools: CompileTools): URL {
+  let url: URL;
+  try {
+    url = new URL(source);
+  } catch {
+    return tools.fail('/url', `"${source}" is not a URL`);
+  }
+  if (url.username || url.password) tools.fail('/url', 'must not carry credentials; use "auth"');
+  if (url.hash) tools.fail('/url', 'must not carry a #fragment');
+  return url;
+}
+
+function buildAgent(target: URL, tls: NonNullable<HttpSourceConfig['tls']>, tools: CompileTools): http.Agent {
+  // Idle keep-alive sockets are unref'd by node, so they never hold the process open.
+  if (target.protocol === 'http:') {
+    if (Object.keys(tls).length > 0) tools.fail('/tls', 'TLS options need an https:// URL');
+    return new http.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+  const read = (file: string | undefined, at: string): string | undefined => {
+    if (file === undefined) return undefined;
+    const path = isAbsolute(file) ? file : resolve(tools.services.configDir, file);
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      return tools.fail(at, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+  };
+  const ca = read(tls.ca_file, '/tls/ca_file');
+  const cert = read(tls.cert_file, '/tls/cert_file');
+  const key = read(tls.key_file, '/tls/key_file');
+  return new https.Agent({
+    keepAlive: true,
+    maxSockets: 64,
+    rejectUnauthorized: tls.reject_unauthorized !== false,
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  });
+}
+
+/**
+ * HMAC: `<header>: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`; the adapter
+ * recomputes it over the exact bytes it received and rejects stale timestamps.
+ */
+function authorizer(auth: HttpSourceConfig['auth']): (body: Buffer, nowMs: number) => Record<string, string> {
+  if (!auth) return () => ({});
+  if (auth.type === 'bearer') {
+    const value = `Bearer ${auth.token}`;
+    return () => ({ authorization: value });
+  }
+  const header = (auth.header ?? 'x-authpipe-signature').toLowerCase();
+  const secret = auth.secret;
+  return (body, nowMs) => {
+    const t = Math.floor(nowMs / 1000);
+    const mac = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+    return { [header]: `t=${t},v1=${mac}` };
+  };
+}
+
+function successWriter(config: HttpSourceConfig): (answer: AdapterSuccess, props: Record<string, string>, fault: (d: string) => AuthpipeError) => void {
+  const fields = Object.entries(config.fields ?? {});
+  const lists = config.lists ?? {};
+  const flatten = lists.enabled !== false;
+  const accountPrefix = lists.account_prefix ?? 'account_';
+  const clientPrefix = lists.client_prefix ?? 'client_';
+  const separator = lists.separator ?? ',';
+  return (answer, props, fault) => {
+    if (flatten) {
+      const join = (values: readonly string[], name: string) => {
+        if (values.some((v) => v.includes(separator))) throw fault(`list ${name} has a value containing the separator "${separator}"`);
+        return values.join(separator);
+      };
+      for (const [name, values] of answer.accountLists) props[accountPrefix + name] = join(values, name);
+      for (const [name, values] of answer.clientLists) props[clientPrefix + name] = join(values, name);
+    }
+    // Explicit field mappings are written last: an admin's choice wins over a list name.
+    for (const [property, field] of fields) {
+      const value = answer.fields.get(field);
+      if (value !== undefined) props[property] = value;
+    }
+  };
+}
+
+/**
+ * The adapter's keys are relayed, but the first key of our answer is always a catalogue
+ * code: the first adapter key that is one, else `failure_code`. A key the catalogue lists
+ * as a fault (COMMUNICATION_ERROR: the adapter could not reach its system) is a fault here too.
+ */
+function failure(
+  answer: AdapterFailure,
+  requestNames: ReadonlyMap<string, string>,
+  failureCode: ErrorCode,
+  fault: (d: string) => AuthpipeError,
+): AuthpipeError {
+  const keys = answer.errorTranslationKeys;
+  if (keys.some((k) => isErrorCode(k) && ERROR_CATALOGUE[k].status === 500)) return fault(`reported ${keys.join(', ')}`);
+  const known = keys.find((k): k is ErrorCode => isErrorCode(k));
+  const code: ErrorCode = keys.length === 0 ? 'UNKNOWN_ERROR' : (known ?? failureCode);
+  const erroneousProperties = [
+    ...new Set(answer.erroneousProperties.flatMap((p) => (requestNames.has(p) ? [requestNames.get(p) as string] : []))),
+  ];
+  return refuse(code, {
+    extraKeys: keys.filter((k) => k !== code),
+    erroneousProperties,
+    detail: `adapter answered Failure [${keys.join(', ')}] on [${answer.erroneousProperties.join(', ')}]`,
+  });
+}
+
+function post(target: URL, body: Buffer, headers: Record<string, string>, agent: http.Agent, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolvePost, rejectPost) => {
+    let settled = false;
+    const finish = (err: Error | null, value?: { status: number; body: Buffer }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) {
+        req.destroy();
+        rejectPost(err);
+      } else {
+        resolvePost(value as { status: number; body: Buffer });
+      }
+    };
+    const request = target.protocol === 'https:' ? https.request : http.request;
+    const req = request(target, { method: 'POST', headers, agent }, (res) => {
+      const status = res.statusCode ?? 0;
+      const declared = Number(res.headers['content-length']);
+      if (declared > maxBytes) return finish(new Error(`answer of ${declared} bytes is over the ${maxBytes}-byte cap`));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) return finish(new Error(`answer is over the ${maxBytes}-byte cap`));
+        chunks.push(chunk);
+      });
+      res.on('end', () => finish(null, { status, body: Buffer.concat(chunks) }));
+      res.on('error', (err) => finish(err));
+      res.on('close', () => finish(new Error('the connection closed before the answer was complete')));
+    });
+    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
+    req.on('error', (err) => finish(err));
+    req.end(body);
+  });
+}

@@ -1,0 +1,34 @@
+/**
+ * What the idp-lookup sources share: each is a config schema plus a `create` that compiles
+ * that config once and returns the per-call function, like a valve of its own. Also the
+ * refusal every "not found / not accepted" path raises, so an unknown user, an ambiguous
+ * one and a wrong password are indistinguishable to the caller.
+ */
+import { REFUSAL_CODES, refuse, type AuthpipeError, type ErrorCode } from '../errors.js';
+import type { CompileTools, ValveRun } from '../engine/valve.js';
+
+export interface IdpSource<C> {
+  readonly source: string;
+  /** The schema of this source's config (a `then` branch of the valve schema). */
+  readonly schema: Record<string, unknown>;
+  create(config: C, tools: CompileTools): ValveRun;
+}
+
+/** Item property names a source may write: plain names that templates can reference. */
+export const PROPERTY_NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,99}$';
+
+export const refusalOptions = {
+  not_found_code: { enum: REFUSAL_CODES, default: 'INVALID_CREDENTIALS', description: 'Refusal when no single entry matches (or its password is wrong).' },
+  erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description: 'Named in that refusal.' },
+} as const;
+
+export interface RefusalConfig {
+  not_found_code?: ErrorCode;
+  erroneous_properties?: string[];
+}
+
+export function notFound(config: RefusalConfig): (detail: string) => AuthpipeError {
+  const code = config.not_found_code ?? 'INVALID_CREDENTIALS';
+  const erroneousProperties = config.erroneous_properties ?? [];
+  return (detail) => refuse(code, { erroneousProperties, detail });
+}

@@ -1,0 +1,82 @@
+/**
+ * The senders an otp-issue valve may name in its `sender` config, with that config's schema.
+ * Building one checks what the schema cannot: the webhook URL's scheme, and the rule that the
+ * `log` sender is refused in production. Problems come back as (pointer, message) so the
+ * valve reports them at the right place in the pipe file.
+ */
+import { logSender } from './log.js';
+import { DEFAULT_OUTBOX, outboxSender } from './outbox.js';
+import type { OtpSender } from './sender.js';
+import { webhookSender } from './webhook.js';
+
+export type { OtpChannel, OtpMessage, OtpSender } from './sender.js';
+
+export interface SenderConfig {
+  type: 'outbox' | 'webhook' | 'log';
+  file?: string;
+  url?: string;
+  secret?: string;
+  timeout_ms?: number;
+  retries?: number;
+  backoff_ms?: number;
+}
+
+const WEBHOOK_ONLY = ['url', 'secret', 'timeout_ms', 'retries', 'backoff_ms'] as const;
+
+export const senderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type'],
+  description: 'Where codes go: outbox (a JSON-lines file), webhook (a signed POST) or log (development only).',
+  properties: {
+    type: { enum: ['outbox', 'webhook', 'log'] },
+    file: { type: 'string', minLength: 1, default: DEFAULT_OUTBOX, description: 'outbox: the file; a relative path resolves against the working folder.' },
+    url: { type: 'string', minLength: 1, description: 'webhook: http(s) URL the message is POSTed to.' },
+    secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.' },
+    timeout_ms: { type: 'integer', minimum: 50, maximum: 30000, default: 2000, description: 'webhook: per attempt.' },
+    retries: { type: 'integer', minimum: 0, maximum: 5, default: 2, description: 'webhook: attempts after the first.' },
+    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, default: 200, description: 'webhook: wait before retry n is n x backoff_ms.' },
+  },
+  // Each type takes its own settings only: a stray `url` on an outbox is a mistake worth a load error.
+  allOf: [
+    {
+      if: { properties: { type: { const: 'webhook' } } },
+      then: { required: ['url', 'secret'], properties: { url: { type: 'string' }, secret: { type: 'string' } } },
+    },
+    { if: { properties: { type: { enum: ['outbox', 'log'] } } }, then: { properties: Object.fromEntries(WEBHOOK_ONLY.map((p) => [p, false])) } },
+    { if: { properties: { type: { enum: ['webhook', 'log'] } } }, then: { properties: { file: false } } },
+  ],
+} as const;
+
+export type SenderResult = { sender: OtpSender } | { pointer: string; message: string };
+
+export function createSender(config: SenderConfig, env: Readonly<Record<string, string | undefined>>): SenderResult {
+  switch (config.type) {
+    case 'outbox':
+      return { sender: outboxSender(config.file) };
+    case 'log':
+      if (env.NODE_ENV === 'production') {
+        return { pointer: '/type', message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"' };
+      }
+      return { sender: logSender() };
+    case 'webhook': {
+      let url: URL;
+      try {
+        url = new URL(config.url as string);
+      } catch {
+        return { pointer: '/url', message: `"${config.url}" is not a URL; expected http(s)://host/path` };
+      }
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
+      if (url.username || url.password) return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
+      return {
+        sender: webhookSender({
+          url: url.href,
+          secret: config.secret as string,
+          timeoutMs: config.timeout_ms ?? 2000,
+          retries: config.retries ?? 2,
+          backoffMs: config.backoff_ms ?? 200,
+        }),
+      };
+    }
+  }
+}

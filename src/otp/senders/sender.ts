@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+
+/**
+ * The delivery contract of otp-issue: one message per issued code. `send` resolves once the
+ * message is handed over, and rejects when it was not; the valve then answers 500 and keeps
+ * nothing that says a code went out.
+ */
+export type OtpChannel = 'sms' | 'email';
+
+export interface OtpMessage {
+  tenant: string;
+  recipient: string;
+  channel: OtpChannel;
+  code: string;
+  transaction_id: string;
+  /** ISO 8601, from the engine's clock. */
+  at: string;
+}
+
+export interface OtpSender {
+  readonly type: string;
+  send(message: OtpMessage, log: Logger): Promise<void>;
+}

@@ -1,0 +1,74 @@
+/**
+ * The signing algorithm allow-list and what each needs from a key. Only asymmetric
+ * algorithms: the public half is published, so an HMAC "keyed" with it would be forgeable,
+ * and `none` signs nothing. Keys of any other type are refused at load.
+ */
+import { constants, createHash, generateKeyPairSync, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+
+export const ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export const DEFAULT_ALGORITHM: Algorithm = 'ES256';
+
+export function isAlgorithm(value: unknown): value is Algorithm {
+  return typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value);
+}
+
+/** RSA keys below this are refused (RFC 7518 section 3.3 minimum). */
+export const MIN_RSA_BITS = 2048;
+const NEW_RSA_BITS = 3072;
+
+export function generateKeyPair(alg: Algorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  switch (alg) {
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519');
+    case 'RS256':
+    case 'PS256':
+      return generateKeyPairSync('rsa', { modulusLength: NEW_RSA_BITS });
+  }
+}
+
+/** Why `key` cannot sign with `alg`, or null when it can. */
+export function keyMismatch(alg: Algorithm, key: KeyObject): string | null {
+  const details = key.asymmetricKeyDetails ?? {};
+  switch (alg) {
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details.namedCurve === 'prime256v1' ? null : 'ES256 needs an EC key on P-256';
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519' ? null : 'EdDSA needs an Ed25519 key';
+    case 'RS256':
+    case 'PS256':
+      if (key.asymmetricKeyType !== 'rsa') return `${alg} needs an RSA key`;
+      return (details.modulusLength ?? 0) >= MIN_RSA_BITS ? null : `${alg} needs an RSA modulus of at least ${MIN_RSA_BITS} bits`;
+  }
+}
+
+/** A signer bound to one key: what node:crypto needs for the JWS signature of `alg`. */
+export function signerFor(alg: Algorithm, privateKey: KeyObject): (data: Buffer) => Buffer {
+  switch (alg) {
+    case 'ES256': {
+      // JWS wants the raw r||s form (RFC 7518 section 3.4), not DER.
+      const key: SignKeyObjectInput = { key: privateKey, dsaEncoding: 'ieee-p1363' };
+      return (data) => sign('sha256', data, key);
+    }
+    case 'EdDSA':
+      return (data) => sign(null, data, privateKey);
+    case 'RS256':
+      return (data) => sign('sha256', data, privateKey);
+    case 'PS256': {
+      // RFC 7518 section 3.5: MGF1 with SHA-256 and a salt as long as the hash.
+      const key: SignKeyObjectInput = { key: privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+      return (data) => sign('sha256', data, key);
+    }
+  }
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url): a kid derived from the public key itself. */
+export function thumbprint(jwk: JsonWebKey): string {
+  const required: Record<string, readonly string[]> = { EC: ['crv', 'kty', 'x', 'y'], OKP: ['crv', 'kty', 'x'], RSA: ['e', 'kty', 'n'] };
+  const members = required[jwk.kty as string];
+  if (!members) throw new Error(`no thumbprint for key type ${String(jwk.kty)}`);
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`;
+  return createHash('sha256').update(canonical).digest('base64url');
+}

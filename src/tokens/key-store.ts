@@ -1,0 +1,194 @@
+/**
+ * The signing keys: one private JWK per file in a folder outside git. The newest key signs;
+ * every key in the folder is published in the JWKS and accepted by verification until its
+ * file is removed, so rotation never breaks a token already out. Keys are imported once per
+ * load into KeyObjects; nothing is parsed per token.
+ */
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ConfigIssue } from '../config/issues.js';
+import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm } from './algorithms.js';
+
+/** What a kid may look like, here and in a token header: no path, quote or SQL characters. */
+export const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+/** Members of our key files that are ours, not the key's. */
+const META_MEMBERS = new Set(['kid', 'alg', 'use', 'key_ops', 'created']);
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: Algorithm;
+  /** Creation time (ms): the newest key signs. */
+  readonly created: number;
+  readonly file: string;
+  readonly publicKey: KeyObject;
+  /** The published form: public members plus kid, alg, use. */
+  readonly publicJwk: Readonly<Record<string, string>>;
+  readonly sign: (data: Buffer) => Buffer;
+}
+
+export interface KeySet {
+  /** Newest first. */
+  readonly keys: readonly SigningKey[];
+  readonly signing: SigningKey;
+  readonly byKid: ReadonlyMap<string, SigningKey>;
+  /** The algorithms of the loaded keys: all that verification accepts. */
+  readonly algorithms: readonly Algorithm[];
+  /** The JWKS document, serialised once. */
+  readonly jwks: string;
+}
+
+export interface KeyDirOptions {
+  dir: string;
+  /** Algorithm of a key generated into an empty folder. */
+  algorithm: Algorithm;
+  /**
+   * What an empty folder gets: `write` a first key (serve), a key in `memory` only (validate
+   * writes nothing), or `nothing` (listing).
+   */
+  onEmpty: 'write' | 'memory' | 'nothing';
+  now: number;
+  /** The main file and pointer of keys_dir, for issues about the folder itself. */
+  configFile: string;
+  pointer: string;
+}
+
+/** Generates a key and writes it as `<kid>.json`, mode 0600, never over an existing file. */
+export function writeNewKey(dir: string, alg: Algorithm, now: number): SigningKey {
+  const { privateKey } = generateKeyPair(alg);
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = thumbprint(jwk);
+  const file = join(dir, `${kid}.json`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const content = { ...jwk, kid, alg, use: 'sig', created: new Date(now).toISOString() };
+  writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
+  return toSigningKey(kid, alg, now, file, privateKey);
+}
+
+/** Reads every key in `dir`; issues name the file and what is wrong. Null when no key could be used. */
+export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySet | null {
+  let names = listKeyFiles(options, issues);
+  if (names === null) return null;
+  if (names.length === 0) {
+    if (options.onEmpty === 'nothing') return null;
+    if (options.onEmpty === 'memory') return ephemeralKeySet(options.algorithm, options.now);
+    try {
+      writeNewKey(options.dir, options.algorithm, options.now);
+    } catch (err) {
+      issues.push({ file: options.configFile, pointer: options.pointer, message: `cannot create the first signing key in ${options.dir} (${errorCode(err)})` });
+      return null;
+    }
+    names = listKeyFiles(options, issues) ?? [];
+  }
+  const keys: SigningKey[] = [];
+  const seen = new Map<string, string>();
+  for (const name of names) {
+    const key = readKeyFile(join(options.dir, name), issues);
+    if (!key) continue;
+    const other = seen.get(key.kid);
+    if (other !== undefined) {
+      issues.push({ file: key.file, pointer: '/kid', message: `kid "${key.kid}" is also used by ${other}; every key needs its own kid` });
+      continue;
+    }
+    seen.set(key.kid, key.file);
+    keys.push(key);
+  }
+  if (keys.length === 0) {
+    if (issues.length === 0) issues.push({ file: options.configFile, pointer: options.pointer, message: `no usable signing key in ${options.dir}` });
+    return null;
+  }
+  return keySetOf(keys);
+}
+
+export function keySetOf(keys: SigningKey[]): KeySet {
+  const sorted = [...keys].sort((a, b) => b.created - a.created || (a.kid < b.kid ? -1 : 1));
+  return {
+    keys: sorted,
+    signing: sorted[0] as SigningKey,
+    byKid: new Map(sorted.map((k) => [k.kid, k])),
+    algorithms: ALGORITHMS.filter((alg) => sorted.some((k) => k.alg === alg)),
+    jwks: JSON.stringify({ keys: sorted.map((k) => k.publicJwk) }),
+  };
+}
+
+function listKeyFiles(options: KeyDirOptions, issues: ConfigIssue[]): string[] | null {
+  try {
+    return readdirSync(options.dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return [];
+    issues.push({ file: options.configFile, pointer: options.pointer, message: `cannot read the keys folder ${options.dir} (${errorCode(err)})` });
+    return null;
+  }
+}
+
+function readKeyFile(file: string, issues: ConfigIssue[]): SigningKey | null {
+  const fail = (pointer: string, message: string): null => {
+    issues.push({ file, pointer, message });
+    return null;
+  };
+  let text: string;
+  let mtime: number;
+  try {
+    const stat = statSync(file);
+    if (!stat.isFile()) return fail('', 'not a regular file');
+    if (stat.size > MAX_KEY_FILE_BYTES) return fail('', `over ${MAX_KEY_FILE_BYTES} bytes; expected one JWK`);
+    // A private key others can read is a leaked key: refuse it, as ssh does.
+    if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
+      return fail('', `mode ${(stat.mode & 0o777).toString(8)} lets others read a private key; expected 600 (chmod 600 ${file})`);
+    }
+    mtime = stat.mtimeMs;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return fail('', `cannot read the key file (${errorCode(err)})`);
+  }
+  let jwk: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('', 'expected a JWK object');
+    jwk = parsed as Record<string, unknown>;
+  } catch {
+    return fail('', 'invalid JSON; expected one private JWK');
+  }
+  if (!isAlgorithm(jwk.alg)) return fail('/alg', `expected one of ${ALGORITHMS.join(', ')}; "none" and HMAC are never accepted`);
+  if (jwk.use !== undefined && jwk.use !== 'sig') return fail('/use', 'expected "sig"');
+  if (typeof jwk.d !== 'string') return fail('/d', 'expected a private key (no "d" member)');
+  let privateKey: KeyObject;
+  try {
+    const keyMembers: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(jwk)) if (!META_MEMBERS.has(name)) keyMembers[name] = value;
+    privateKey = createPrivateKey({ key: keyMembers as JsonWebKey, format: 'jwk' });
+  } catch (err) {
+    return fail('', `not a usable private JWK (${(err as Error).message})`);
+  }
+  const mismatch = keyMismatch(jwk.alg, privateKey);
+  if (mismatch) return fail('/alg', mismatch);
+  let kid: string;
+  if (jwk.kid === undefined) kid = thumbprint(createPublicKey(privateKey).export({ format: 'jwk' }));
+  else if (typeof jwk.kid === 'string' && KID_PATTERN.test(jwk.kid)) kid = jwk.kid;
+  else return fail('/kid', 'expected 1 to 128 characters of A-Z a-z 0-9 _ -');
+  let created = mtime;
+  if (jwk.created !== undefined) {
+    created = typeof jwk.created === 'string' ? Date.parse(jwk.created) : NaN;
+    if (Number.isNaN(created)) return fail('/created', 'expected an ISO 8601 date');
+  }
+  return toSigningKey(kid, jwk.alg, created, file, privateKey);
+}
+
+/** One key in memory only: for `validate` (which writes nothing) and as a stand-in when the keys failed to load. */
+export function ephemeralKeySet(alg: Algorithm, now: number): KeySet {
+  const { privateKey } = generateKeyPair(alg);
+  return keySetOf([toSigningKey('ephemeral', alg, now, '(memory)', privateKey)]);
+}
+
+function toSigningKey(kid: string, alg: Algorithm, created: number, file: string, privateKey: KeyObject): SigningKey {
+  const publicKey = createPublicKey(privateKey);
+  const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), kid, alg, use: 'sig' };
+  return { kid, alg, created, file, publicKey, publicJwk, sign: signerFor(alg, privateKey) };
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? String(err);
+}

@@ -1,0 +1,78 @@
+/**
+ * Builds and signs the tokens of a grant. The registered claims are set last, so nothing
+ * configured can replace them (the valve also refuses such names at load).
+ */
+import { randomUUID } from 'node:crypto';
+import { createFamily, type Family } from './families.js';
+import type { TokenService } from './service.js';
+import type { Store } from '../store/store.js';
+
+/** Claims the engine sets itself; a configured claim may not use these names. */
+export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'iat', 'exp', 'nbf', 'jti', 'tenant', 'scope', 'client_id', 'sid', 'typ', 'cnf', 'act']);
+
+export interface AccessGrant {
+  sub: string;
+  tenant: string;
+  aud: string;
+  scope?: string | undefined;
+  client_id?: string | undefined;
+  claims: Readonly<Record<string, string>>;
+  /** Lifetime in seconds. */
+  ttl: number;
+}
+
+export interface MintedTokens {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: string;
+  refresh_token?: string;
+}
+
+/** An access token; `notAfter` (ms) caps it at its family's end. */
+export function mintAccess(service: TokenService, grant: AccessGrant, now: number, sid?: string, notAfter = Infinity): { token: string; expiresIn: number } {
+  const iat = Math.floor(now / 1000);
+  const exp = Math.min(iat + grant.ttl, Math.floor(notAfter / 1000));
+  const claims: Record<string, unknown> = { ...grant.claims, iss: service.settings.issuer, sub: grant.sub, aud: grant.aud, iat, exp, jti: randomUUID(), tenant: grant.tenant };
+  if (grant.scope) claims.scope = grant.scope;
+  if (grant.client_id) claims.client_id = grant.client_id;
+  if (sid !== undefined) claims.sid = sid;
+  return { token: service.sign('access', claims), expiresIn: exp - iat };
+}
+
+/** A refresh token: only who, which family and which rotation; the family record holds the rest. Its audience is us. */
+export function mintRefresh(service: TokenService, sub: string, tenant: string, sid: string, jti: string, now: number, family: Pick<Family, 'refresh_ttl' | 'exp'>): string {
+  const iat = Math.floor(now / 1000);
+  const exp = Math.min(iat + family.refresh_ttl, Math.floor(family.exp / 1000));
+  const { issuer } = service.settings;
+  return service.sign('refresh', { iss: issuer, sub, aud: issuer, iat, exp, jti, tenant, sid });
+}
+
+/** A new family: the access token, the first refresh token, and the record that makes it usable once. */
+export async function mintUserTokens(service: TokenService, store: Store, grant: AccessGrant, refreshTtl: number, lifetime: number, now: number): Promise<MintedTokens> {
+  const sid = randomUUID();
+  const family: Family = {
+    jti: randomUUID(),
+    sub: grant.sub,
+    aud: grant.aud,
+    claims: { ...grant.claims },
+    ttl: grant.ttl,
+    refresh_ttl: refreshTtl,
+    exp: now + lifetime * 1000,
+  };
+  if (grant.scope) family.scope = grant.scope;
+  if (grant.client_id) family.client_id = grant.client_id;
+  await createFamily(store, sid, family, now);
+  return familyTokens(service, grant.tenant, sid, family, now);
+}
+
+/** The pair for a family's current rotation (after login or a refresh). */
+export function familyTokens(service: TokenService, tenant: string, sid: string, family: Family, now: number): MintedTokens {
+  const grant: AccessGrant = { sub: family.sub, tenant, aud: family.aud, scope: family.scope, client_id: family.client_id, claims: family.claims, ttl: family.ttl };
+  const access = mintAccess(service, grant, now, sid, family.exp);
+  return {
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: String(access.expiresIn),
+    refresh_token: mintRefresh(service, family.sub, tenant, sid, family.jti, now, family),
+  };
+}

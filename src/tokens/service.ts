@@ -1,0 +1,108 @@
+/**
+ * The token service of one loaded config: signs with the newest key and verifies with jose
+ * against our own keys only. Verification pins everything: the algorithms of our keys, our
+ * issuer and audience, the token type (`at+jwt` or `refresh+jwt`), the tenant, and a header
+ * of exactly alg, typ and kid, so a token cannot point us at a key of its own (jku, jwk,
+ * x5u, x5c) nor pass as the other type. Every way a token can be bad is TOKEN_INVALID.
+ */
+import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { refuse } from '../errors.js';
+import { KID_PATTERN, type KeySet, type SigningKey } from './key-store.js';
+
+export type TokenType = 'access' | 'refresh';
+
+/** RFC 9068 for access tokens; our own type for refresh tokens, so neither passes as the other. */
+export const TOKEN_TYP: Readonly<Record<TokenType, string>> = { access: 'at+jwt', refresh: 'refresh+jwt' };
+
+/** Longer than any token we mint (about 1 KiB with custom claims): parse nothing larger. */
+export const MAX_TOKEN_LENGTH = 8192;
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+const ALLOWED_HEADER = new Set(['alg', 'typ', 'kid']);
+
+export interface TokenSettings {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Seconds of clock skew forgiven on exp, nbf and iat. */
+  readonly clockTolerance: number;
+}
+
+export interface VerifyExpectations {
+  readonly type: TokenType;
+  /** The calling tenant: a token of another tenant is refused. */
+  readonly tenant: string;
+  /** Overrides the configured audience (access tokens only; refresh tokens are for the issuer). */
+  readonly audience?: string;
+  readonly now: number;
+  /** The request property the token came from, named in erroneousProperties. */
+  readonly property: string;
+}
+
+export type Claims = JWTPayload & { sub: string; jti: string; tenant: string; iat: number; exp: number };
+
+/** A refusal raised inside verification (our own checks), mapped to TOKEN_INVALID like jose's. */
+class Rejected extends Error {}
+
+export class TokenService {
+  private readonly headers: Readonly<Record<TokenType, string>>;
+  private readonly resolveKey: (header: JWTHeaderParameters) => SigningKey['publicKey'];
+
+  constructor(
+    readonly keys: KeySet,
+    readonly settings: TokenSettings,
+  ) {
+    const { signing } = keys;
+    const header = (typ: string) => Buffer.from(JSON.stringify({ alg: signing.alg, typ, kid: signing.kid })).toString('base64url');
+    this.headers = { access: header(TOKEN_TYP.access), refresh: header(TOKEN_TYP.refresh) };
+    this.resolveKey = (h) => {
+      for (const name of Object.keys(h)) if (!ALLOWED_HEADER.has(name)) throw new Rejected(`header parameter "${name}" is not accepted`);
+      if (typeof h.kid !== 'string' || !KID_PATTERN.test(h.kid)) throw new Rejected('kid missing or malformed');
+      const key = keys.byKid.get(h.kid);
+      if (!key) throw new Rejected('unknown kid');
+      if (key.alg !== h.alg) throw new Rejected(`alg ${String(h.alg)} does not match key ${key.kid} (${key.alg})`);
+      return key.publicKey;
+    };
+  }
+
+  get jwks(): string {
+    return this.keys.jwks;
+  }
+
+  /** A compact JWS of `claims` with the newest key: one JSON.stringify and one signature. */
+  sign(type: TokenType, claims: Readonly<Record<string, unknown>>): string {
+    const input = `${this.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    return `${input}.${this.keys.signing.sign(Buffer.from(input)).toString('base64url')}`;
+  }
+
+  async verify(token: string, expect: VerifyExpectations): Promise<Claims> {
+    const invalid = (detail: string, cause?: unknown) => refuse('TOKEN_INVALID', { erroneousProperties: [expect.property], detail: `${expect.type} token: ${detail}`, cause });
+    if (token.length > MAX_TOKEN_LENGTH) throw invalid(`longer than ${MAX_TOKEN_LENGTH} characters`);
+    if (!COMPACT_JWS.test(token)) throw invalid('not a compact JWS of three base64url segments');
+    // Base64url decoders ignore the spare bits of the last character, so one signature has
+    // several spellings; accept only the canonical one, so that a token has one string.
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid('signature is not canonical base64url');
+    const { clockTolerance } = this.settings;
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.resolveKey, {
+        algorithms: [...this.keys.algorithms],
+        issuer: this.settings.issuer,
+        audience: expect.type === 'refresh' ? this.settings.issuer : (expect.audience ?? this.settings.audience),
+        typ: TOKEN_TYP[expect.type],
+        clockTolerance,
+        currentDate: new Date(expect.now),
+        requiredClaims: ['iss', 'aud', 'sub', 'iat', 'exp', 'jti', 'tenant', ...(expect.type === 'refresh' ? ['sid'] : [])],
+      }));
+    } catch (err) {
+      if (err instanceof errors.JOSEError) throw invalid(`${err.code}: ${err.message}`, err);
+      if (err instanceof Rejected) throw invalid(err.message, err);
+      throw err;
+    }
+    if (typeof payload.iat !== 'number' || payload.iat > expect.now / 1000 + clockTolerance) throw invalid('iat in the future');
+    if (typeof payload.sub !== 'string' || payload.sub === '') throw invalid('sub is not a string');
+    if (typeof payload.jti !== 'string' || payload.jti === '') throw invalid('jti is not a string');
+    if (payload.tenant !== expect.tenant) throw invalid('issued to another tenant');
+    if (payload.sid !== undefined && typeof payload.sid !== 'string') throw invalid('sid is not a string');
+    return payload as Claims;
+  }
+}

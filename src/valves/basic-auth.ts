@@ -1,0 +1,213 @@
+/**
+ * basic-auth: checks a till's or an API client's credentials against the directory and puts
+ * the subject on the item (sub, kind, tenant, and store for a till or scope for a client).
+ * Credentials come from `Authorization: Basic` (RFC 7617, parsed strictly) or from request
+ * properties; both at once is refused. A wrong password, an unknown user, a disabled
+ * account and a locked one give one answer, INVALID_CREDENTIALS, after the same work: an
+ * unknown user is verified against a dummy hash of the same algorithm and cost. Successes
+ * are cached (verified-cache.ts); failures count towards the lockout (lockout.ts), whose
+ * attempt is reserved before verifying. Malformed credentials are INVALID_REQUEST, refused
+ * before any hashing or counting.
+ */
+import { refuse } from '../errors.js';
+import { hasProp } from '../engine/props.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
+import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
+import { EmbeddedDirectory } from '../directory/load.js';
+import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
+import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
+import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
+import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { verifiedCredentials } from '../credentials/verified-cache.js';
+
+type Source = 'header' | 'body';
+
+interface Config {
+  kind: 'till' | 'client';
+  from?: Source[];
+  username_property?: string;
+  password_property?: string;
+  max_username_bytes?: number;
+  max_password_bytes?: number;
+  cache_ttl_seconds?: number;
+  lockout?: {
+    enabled?: boolean;
+    threshold?: number;
+    lock_seconds?: number;
+    max_lock_seconds?: number;
+    window_seconds?: number;
+    memory_seconds?: number;
+  };
+}
+
+const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
+const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'] } as const;
+
+export default defineValve<Config>({
+  name: 'basic-auth',
+  summary: 'Check till or API client credentials (Basic header or body) against the directory, with cache and lockout.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind'],
+    properties: {
+      kind: { enum: ['till', 'client'], description: 'Which directory entries the credentials name.' },
+      from: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { enum: ['header', 'body'] },
+        default: ['header', 'body'],
+        description: 'Where credentials may come from: the Authorization: Basic header, request properties, or both (not both at once in one call).',
+      },
+      username_property: { ...PROPERTY, description: 'Request property with the user id (default username for tills, client_id for clients).' },
+      password_property: { ...PROPERTY, description: 'Request property with the password (default password for tills, client_secret for clients).' },
+      max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
+      max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
+      cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
+      lockout: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          enabled: { type: 'boolean', default: true },
+          threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
+          lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
+          max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
+          window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
+          memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
+        },
+      },
+    },
+  },
+  create(config, tools) {
+    const kind = config.kind;
+    const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
+    const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
+    if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
+    const maxUser = config.max_username_bytes ?? 128;
+    const maxPass = config.max_password_bytes ?? 256;
+    const maxToken = maxTokenLength(maxUser + 1 + maxPass);
+    const cacheTtlMs = (config.cache_ttl_seconds ?? 60) * 1000;
+    const lo = config.lockout ?? {};
+    const lockout =
+      lo.enabled === false
+        ? null
+        : new Lockout({
+            threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
+            lockMs: (lo.lock_seconds ?? DEFAULT_LOCKOUT.lockMs / 1000) * 1000,
+            maxLockMs: (lo.max_lock_seconds ?? DEFAULT_LOCKOUT.maxLockMs / 1000) * 1000,
+            windowMs: (lo.window_seconds ?? DEFAULT_LOCKOUT.windowMs / 1000) * 1000,
+            memoryMs: (lo.memory_seconds ?? DEFAULT_LOCKOUT.memoryMs / 1000) * 1000,
+          });
+    if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
+    const directory = tools.services.directory;
+    const embedded = directory instanceof EmbeddedDirectory ? directory : null;
+    const cache = verifiedCredentials;
+    const erroneous = [userProp, passProp];
+
+    const invalid = (detail: string) => refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
+    const malformed = (properties: string[], detail: string) => refuse('INVALID_REQUEST', { erroneousProperties: properties, detail });
+
+    /** The raw pair from the header or the body, or a refusal. */
+    const credentials = (ctx: CallContext): { username: string; password: string; where: Source } => {
+      const headers = from.has('header') ? ctx.headers.authorization : undefined;
+      const inBody = from.has('body') && (hasProp(ctx.request, userProp) || hasProp(ctx.request, passProp));
+      if (headers && headers.length > 0) {
+        if (headers.length > 1) throw malformed(['authorization'], 'two Authorization headers');
+        if (inBody) throw malformed(['authorization', userProp, passProp], 'credentials both in the Authorization header and in the body');
+        const parsed = parseBasic(headers[0] as string, maxToken);
+        if (!parsed.ok) throw malformed(['authorization'], parsed.problem);
+        return { ...parsed, where: 'header' };
+      }
+      if (inBody) return { username: ctx.request[userProp] ?? '', password: ctx.request[passProp] ?? '', where: 'body' };
+      throw invalid('no credentials');
+    };
+
+    const check = (value: string, max: number, property: string, where: Source): void => {
+      const problem = credentialTextProblem(value, max);
+      if (problem === 'empty') throw invalid(`empty ${property}`);
+      if (problem !== null) throw malformed(where === 'header' ? ['authorization'] : [property], `${property}: ${problem}`);
+    };
+
+    const hashOf = (account: DirectoryTill | DirectoryClient): string => ('password_hash' in account ? account.password_hash : account.secret_hash);
+
+    const parsedHash = (phc: string): ParsedHash => {
+      const parsed = embedded?.parsedHash(phc) ?? parsePhc(phc);
+      if (typeof parsed === 'string') throw new Error(`directory hash refused: ${parsed}`);
+      return parsed;
+    };
+
+    const succeed = (ctx: CallContext, account: DirectoryTill | DirectoryClient): void => {
+      const props = ctx.item().props;
+      props.tenant = ctx.tenant.id;
+      props.kind = kind;
+      if ('password_hash' in account) {
+        props.sub = account.username;
+        props.store = account.store;
+      } else {
+        props.sub = account.client_id;
+        props.scope = account.scopes.join(' ');
+      }
+    };
+
+    const inFlight = new Map<string, Promise<void>>();
+
+    /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
+    const verify = async (ctx: CallContext, username: string, password: string, account: DirectoryTill | DirectoryClient | undefined, key?: string): Promise<void> => {
+      const tenant = ctx.tenant.id;
+      const accountKey = `${kind}:${username}`;
+      let attempt = 0;
+      if (lockout) {
+        const reservation = await lockout.reserve(ctx.store, accountKey);
+        if (!reservation.ok) throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
+        attempt = reservation.attempt;
+      }
+      const against = account ? parsedHash(hashOf(account)) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
+      const matches = await verifyPassword(password, against);
+      if (matches && account?.status === 'active') {
+        if (lockout) await lockout.succeeded(ctx.store, accountKey);
+        if (key !== undefined) cache.remember(key, ctx.clock.now(), cacheTtlMs);
+        return;
+      }
+      const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
+      const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
+      throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
+    };
+
+    return async (ctx) => {
+      const raw = credentials(ctx);
+      check(raw.username, maxUser, userProp, raw.where);
+      check(raw.password, maxPass, passProp, raw.where);
+      const username = normalizeCredential(raw.username);
+      const password = normalizeCredential(raw.password);
+      const tenant = ctx.tenant.id;
+      const account = kind === 'till' ? directory.till(tenant, username) : directory.client(tenant, username);
+      const active = account?.status === 'active';
+      const storedHash = account ? hashOf(account) : '';
+      const accountKey = `${kind}:${username}`;
+
+      // Hot path: a credential verified moment ago. The lock is still checked on every call.
+      const key = active ? cache.keyOf(tenant, kind, username, password, storedHash) : null;
+      if (key !== null && cacheTtlMs > 0 && cache.has(key, ctx.clock.now())) {
+        if (lockout && (await lockout.isLocked(ctx.store, accountKey))) throw invalid('account locked');
+        succeed(ctx, account as DirectoryTill | DirectoryClient);
+        return;
+      }
+      // Unknown or disabled: verified (for the time it takes) and refused.
+      if (key === null) return verify(ctx, username, password, account);
+      // A till firing calls in parallel on a cold cache: identical credentials share one
+      // verification, so they take one attempt slot and one hash, not one each.
+      let flight = inFlight.get(key);
+      if (!flight) {
+        flight = verify(ctx, username, password, account, key);
+        inFlight.set(key, flight);
+        const landed = () => inFlight.delete(key);
+        flight.then(landed, landed);
+      }
+      await flight;
+      succeed(ctx, account as DirectoryTill | DirectoryClient);
+    };
+  },
+});

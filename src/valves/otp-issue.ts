@@ -1,0 +1,148 @@
+/**
+ * otp-issue: sends a one-time code and answers a `transaction_id` for otp-verify.
+ * Enforces: codes from the CSPRNG, stored only as a salted HMAC under a fresh 192-bit
+ * transaction id with a TTL; a resend cooldown and an hourly issue limit per recipient,
+ * both atomic in the store; a delivery failure answers 500 and leaves nothing behind
+ * (no transaction, cooldown and count given back). An unknown or disabled user gets the
+ * same answer and the same rate limits as a known one, but no code is sent: a decoy
+ * transaction that no code opens stands in for the real one.
+ */
+import { AuthpipeError, refuse } from '../errors.js';
+import type { Template } from '../engine/template.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
+import type { DirectoryUser, UserKey } from '../directory/directory.js';
+import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
+import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
+import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
+import { usable } from '../otp/user-props.js';
+
+interface Config {
+  channel?: OtpChannel;
+  user_by?: UserKey | 'none';
+  user?: string;
+  recipient?: string;
+  digits?: number;
+  ttl_seconds?: number;
+  cooldown_seconds?: number;
+  max_per_hour?: number;
+  sender: SenderConfig;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** `{{request.x}}` alone: the request property a bad value came from, for erroneousProperties. */
+function requestProperty(source: string): string[] {
+  const match = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(source);
+  return match ? [match[1] as string] : [];
+}
+
+export default defineValve<Config>({
+  name: 'otp-issue',
+  summary: 'Send a one-time code to a mobile or e-mail (from the request or the directory user) and answer transaction_id.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['sender'],
+    properties: {
+      channel: { enum: ['sms', 'email'], default: 'sms', description: 'sms: the recipient is an E.164 mobile; email: an address.' },
+      user_by: {
+        enum: ['id', 'username', 'mobile', 'email', 'none'],
+        description: 'Directory key the user is looked up by (default: mobile for sms, email for email). none: send to any well-formed recipient.',
+      },
+      user: { type: 'string', minLength: 1, description: 'Template of the lookup value; default {{request.<user_by>}}.' },
+      recipient: {
+        type: 'string',
+        minLength: 1,
+        description: "Template of the recipient; default the user's mobile or email (user_by none: {{request.mobile}} or {{request.email}}).",
+      },
+      digits: { type: 'integer', minimum: 4, maximum: 10, default: 6 },
+      ttl_seconds: { type: 'integer', minimum: 30, maximum: 3600, default: 300 },
+      cooldown_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30, description: 'Minimum time between two codes to one recipient.' },
+      max_per_hour: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Codes per recipient per hour (the hour starts at the first).' },
+      sender: senderSchema,
+    },
+  },
+  create(config, tools) {
+    const channel = config.channel ?? 'sms';
+    const contactKey: UserKey = channel === 'sms' ? 'mobile' : 'email';
+    const userBy = config.user_by ?? contactKey;
+    const built = createSender(config.sender, tools.services.env);
+    if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message);
+    const { sender } = built;
+    if (userBy === 'none' && config.user !== undefined) tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
+    const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
+    const recipientSource = config.recipient ?? (userBy === 'none' ? `{{request.${contactKey}}}` : null);
+    const recipientTemplate = recipientSource === null ? null : tools.template(recipientSource, '/recipient');
+    // The property a caller should fix when the value they sent is malformed.
+    const blamed = requestProperty(userTemplate?.source ?? recipientSource ?? '');
+    const digits = config.digits ?? 6;
+    const ttlMs = (config.ttl_seconds ?? 300) * 1000;
+    const cooldownMs = (config.cooldown_seconds ?? 30) * 1000;
+    const maxPerHour = config.max_per_hour ?? 5;
+
+    const invalid = (why: string) => refuse('INVALID_REQUEST', { erroneousProperties: blamed, detail: `otp-issue: ${why}` });
+
+    /** Who gets the code (null: nobody, a decoy answers), and the key rate limits count under. */
+    const resolve = (ctx: CallContext): { rateKey: string; recipient: string | null; user: DirectoryUser | null } => {
+      const scope = ctx.scope();
+      if (userTemplate === null) {
+        const recipient = normalizeRecipient(channel, (recipientTemplate as Template).render(scope));
+        if (recipient === null) throw invalid(`not a valid ${channel} recipient`);
+        return { rateKey: recipientKey(channel, recipient), recipient, user: null };
+      }
+      const lookup = userTemplate.render(scope);
+      let counted = lookup;
+      if (userBy === contactKey) {
+        // The caller typed a mobile or address: its format is checked whatever the directory holds.
+        const normalized = normalizeRecipient(channel, lookup);
+        if (normalized === null) throw invalid(`not a valid ${channel} recipient`);
+        counted = normalized;
+      } else if (lookup === '' || lookup.length > 256) {
+        throw invalid(`no ${userBy} to look the user up by`);
+      }
+      const found = ctx.services.directory.user(ctx.tenant.id, userBy as UserKey, lookup);
+      if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
+      const recipient = normalizeRecipient(channel, recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''));
+      // Said in the log only: the caller gets the answer an unknown user gets.
+      if (recipient === null) ctx.log.warn({ valve: 'otp-issue', user: found.id, channel }, 'user has no valid recipient; no code sent');
+      return { rateKey: recipientKey(channel, recipient ?? counted), recipient, user: recipient === null ? null : found };
+    };
+
+    return async (ctx) => {
+      const { rateKey, recipient, user } = resolve(ctx);
+      const store = ctx.store;
+      const coolKey = `otp:cool:${rateKey}`;
+      const hourKey = `otp:hour:${rateKey}`;
+
+      if (cooldownMs > 0 && !(await store.compareAndSet(coolKey, null, '1', cooldownMs))) {
+        const left = (await store.ttl(coolKey)) ?? cooldownMs;
+        throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'otp-issue: resend cooldown' });
+      }
+      const issued = await store.incr(hourKey, HOUR_MS);
+      if (issued > maxPerHour) {
+        const left = (await store.ttl(hourKey)) ?? HOUR_MS;
+        throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'otp-issue: hourly limit' });
+      }
+
+      const id = newTransactionId();
+      const now = ctx.clock.now();
+      let seal: { h: string; s: string };
+      if (recipient !== null) {
+        const code = newCode(digits);
+        try {
+          await sender.send({ tenant: ctx.tenant.id, recipient, channel, code, transaction_id: id, at: new Date(now).toISOString() }, ctx.log);
+        } catch (err) {
+          // Nothing was sent, so nothing may say it was: give the cooldown and the count back.
+          await Promise.allSettled([store.del(coolKey), store.incr(hourKey, HOUR_MS, -1)]);
+          throw new AuthpipeError('COMMUNICATION_ERROR', { cause: err, detail: `otp-issue: ${sender.type} sender failed: ${(err as Error).message}` });
+        }
+        seal = sealCode(ctx.tenant.id, id, code);
+      } else {
+        seal = decoySeal();
+      }
+      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs };
+      await store.set(txKey(id), JSON.stringify(record), ttlMs);
+      ctx.item().props.transaction_id = id;
+    };
+  },
+});

@@ -1,0 +1,80 @@
+/**
+ * otp-verify: checks a code against the transaction otp-issue created, and on success puts
+ * the user (sub, username, mobile, email, attributes) or the bare recipient on the item.
+ * Enforces: exact ASCII digits of the issued length (anything else is refused before the
+ * store is touched); a constant-time hash comparison; at most `max_attempts` tries counted
+ * atomically (parallel guesses cannot exceed it), after which the transaction is dead;
+ * single use through an atomic take, so of N parallel right answers exactly one succeeds;
+ * expiry; and the issuing tenant (the store is tenant-scoped and the tenant is in the MAC).
+ */
+import { refuse } from '../errors.js';
+import { defineValve } from '../engine/valve.js';
+import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, txKey } from '../otp/transaction.js';
+import { putUser, usable } from '../otp/user-props.js';
+
+interface Config {
+  transaction_id?: string;
+  otp?: string;
+  max_attempts?: number;
+}
+
+const DIGITS = /^[0-9]{4,10}$/;
+
+export default defineValve<Config>({
+  name: 'otp-verify',
+  summary: 'Check a one-time code against its transaction (attempts, expiry, single use) and put the user on the item.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}' },
+      otp: { type: 'string', minLength: 1, default: '{{request.otp}}' },
+      max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
+    },
+  },
+  create(config, tools) {
+    const txTemplate = tools.template(config.transaction_id ?? '{{request.transaction_id}}', '/transaction_id');
+    const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
+    const maxAttempts = config.max_attempts ?? 3;
+    const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
+    const badTransaction = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
+
+    return async (ctx) => {
+      const scope = ctx.scope();
+      const id = txTemplate.render(scope);
+      const code = otpTemplate.render(scope);
+      if (!TRANSACTION_ID.test(id)) throw badTransaction('malformed transaction id');
+      if (code.length > 10 || !DIGITS.test(code)) throw badCode('malformed code');
+
+      const store = ctx.store;
+      const stored = await store.get(txKey(id));
+      if (stored === null) throw badTransaction('unknown, expired, used or dead transaction');
+      const record = parseRecord(stored);
+      const now = ctx.clock.now();
+      if (now >= record.e) throw badTransaction('expired transaction');
+      if (code.length !== record.d) throw badCode(`expected ${record.d} digits`);
+
+      // The counter outlives the record by a margin, so a transaction never gets a fresh budget.
+      const attempt = await store.incr(attemptsKey(id), Math.max(1, record.e - now) + 60_000);
+      // Past the budget the transaction is dead. It is not deleted here: a right answer sent in
+      // parallel within the budget may be between its count and its take, and must still win.
+      if (attempt > maxAttempts) throw badTransaction('no attempts left');
+      if (!codeMatches(record, ctx.tenant.id, id, code)) throw badCode(`wrong code (attempt ${attempt} of ${maxAttempts})`);
+      // The right code: only the caller whose take finds the record wins; a parallel twin
+      // (or one that outlived the TTL since its read) gets null.
+      if ((await store.take(txKey(id))) === null) throw badTransaction('already used');
+      // Tidying only: the counter expires soon after the transaction anyway.
+      await store.del(attemptsKey(id)).catch(() => undefined);
+
+      const props = ctx.item().props;
+      props.channel = record.c;
+      props.recipient = record.r;
+      if (record.u !== '') {
+        const user = ctx.services.directory.user(ctx.tenant.id, 'id', record.u);
+        // Disabled or removed since the code was sent: the code no longer signs anyone in.
+        if (!usable(user)) throw badTransaction('user gone or disabled since issue');
+        putUser(props, user);
+      }
+    };
+  },
+});

@@ -1,0 +1,107 @@
+/**
+ * token-mint: signs an access token for the current item's subject and puts access_token,
+ * token_type (Bearer) and expires_in on the item. Kind `system` (servers, tills: 10 min, no
+ * refresh) or `user` (30 min, plus a rotating refresh_token whose family is recorded in the
+ * store). Claims: iss, sub, aud, iat, exp, jti, tenant, scope, client_id, sid, plus configured
+ * claims from templates, which may not reuse a registered name. Header: typ at+jwt, kid.
+ */
+import { AuthpipeError } from '../errors.js';
+import { pointer } from '../config/issues.js';
+import { defineValve } from '../engine/valve.js';
+import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
+
+interface Config {
+  kind: 'system' | 'user';
+  ttl?: number;
+  refresh_ttl?: number;
+  family_lifetime?: number;
+  sub?: string;
+  scope?: string;
+  client_id?: string;
+  audience?: string;
+  claims?: Record<string, string>;
+}
+
+const DEFAULT_TTL = { system: 600, user: 1800 } as const;
+const DEFAULT_FAMILY_LIFETIME = 30 * 24 * 3600;
+const CLAIM_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
+
+export default defineValve<Config>({
+  name: 'token-mint',
+  summary: 'Sign an access token (and for kind user a refresh token) for the current item.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['kind'],
+    properties: {
+      kind: { enum: ['system', 'user'], description: 'system: no refresh token; user: a rotating refresh token.' },
+      ttl: { type: 'integer', minimum: 10, maximum: 86400, description: 'Access token lifetime in seconds (default 600 system, 1800 user).' },
+      refresh_ttl: { type: 'integer', minimum: 60, maximum: 31536000, description: 'kind user: lifetime of each refresh token, seconds (default: the family lifetime).' },
+      family_lifetime: { type: 'integer', minimum: 60, maximum: 31536000, default: DEFAULT_FAMILY_LIFETIME, description: 'kind user: absolute lifetime of a login, seconds.' },
+      sub: { type: 'string', minLength: 1, default: '{{item.sub}}', description: 'Template of the subject.' },
+      scope: { type: 'string', default: '{{item.scope}}', description: 'Template of the space-separated scope; empty: no scope claim.' },
+      client_id: { type: 'string', default: '{{item.client_id}}', description: 'Template of the client_id claim (RFC 9068); kind system falls back to sub.' },
+      audience: { type: 'string', minLength: 1, description: 'aud claim; default tokens.audience of the main file.' },
+      claims: {
+        type: 'object',
+        description: 'Extra claims from templates; an empty value leaves the claim out. Registered claim names are refused.',
+        propertyNames: { pattern: CLAIM_NAME },
+        additionalProperties: { type: 'string' },
+      },
+    },
+  },
+  create(config, tools) {
+    const tokens = tools.services.tokens;
+    if (!tokens) return tools.fail('', 'token-mint needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    const user = config.kind === 'user';
+    if (!user && config.refresh_ttl !== undefined) tools.fail('/refresh_ttl', 'only kind "user" has refresh tokens');
+    if (!user && config.family_lifetime !== undefined) tools.fail('/family_lifetime', 'only kind "user" has refresh tokens');
+    const lifetime = config.family_lifetime ?? DEFAULT_FAMILY_LIFETIME;
+    const refreshTtl = config.refresh_ttl ?? lifetime;
+    if (refreshTtl > lifetime) tools.fail('/refresh_ttl', `a refresh token cannot outlive its family (family_lifetime ${lifetime})`);
+    const ttl = config.ttl ?? DEFAULT_TTL[config.kind];
+    const sub = tools.template(config.sub ?? '{{item.sub}}', '/sub');
+    const scope = tools.template(config.scope ?? '{{item.scope}}', '/scope');
+    const clientId = tools.template(config.client_id ?? '{{item.client_id}}', '/client_id');
+    const claims = Object.entries(config.claims ?? {}).map(([name, source]) => {
+      if (REGISTERED_CLAIMS.has(name)) tools.fail(pointer('claims', name), `"${name}" is a registered claim the engine sets itself; choose another name`);
+      return [name, tools.template(source, pointer('claims', name))] as const;
+    });
+    const audience = config.audience ?? tokens.settings.audience;
+
+    return async (ctx) => {
+      const scopeView = ctx.scope();
+      const subject = sub.render(scopeView);
+      // Minting without a subject means the pipe skipped its authentication: a bug, so a fault.
+      if (subject === '') throw new AuthpipeError('INTERNAL_ERROR', { detail: 'token-mint: the subject rendered empty; set item.sub before minting' });
+      const extra: Record<string, string> = {};
+      for (const [name, template] of claims) {
+        const value = template.render(scopeView);
+        if (value !== '') extra[name] = value;
+      }
+      const grant: AccessGrant = {
+        sub: subject,
+        tenant: ctx.tenant.id,
+        aud: audience,
+        scope: scope.render(scopeView),
+        client_id: clientId.render(scopeView) || (user ? undefined : subject),
+        claims: extra,
+        ttl,
+      };
+      const props = ctx.item().props;
+      const now = ctx.clock.now();
+      if (user) {
+        const minted = await mintUserTokens(tokens, ctx.store, grant, refreshTtl, lifetime, now);
+        props.access_token = minted.access_token;
+        props.token_type = minted.token_type;
+        props.expires_in = minted.expires_in;
+        props.refresh_token = minted.refresh_token as string;
+        return;
+      }
+      const access = mintAccess(tokens, grant, now);
+      props.access_token = access.token;
+      props.token_type = 'Bearer';
+      props.expires_in = String(access.expiresIn);
+    };
+  },
+});

@@ -1,0 +1,46 @@
+/**
+ * token-refresh: trades a refresh token for a new access token and a new refresh token of
+ * the same family. The refresh token is verified (typ refresh+jwt, audience us, tenant),
+ * then consumed by an atomic compare-and-set on its family: a second use of any refresh
+ * token, even in parallel with the first, revokes the family. A family ends at its absolute
+ * lifetime whatever the rotations.
+ */
+import { defineValve } from '../engine/valve.js';
+import { rotateFamily } from '../tokens/families.js';
+import { familyTokens } from '../tokens/mint.js';
+import { findToken } from '../tokens/source.js';
+import { randomUUID } from 'node:crypto';
+
+interface Config {
+  property?: string;
+}
+
+export default defineValve<Config>({
+  name: 'token-refresh',
+  summary: 'Rotate a refresh token: a new access and refresh token; reuse revokes the family.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      property: { type: 'string', minLength: 1, default: 'refresh_token', description: 'Request property holding the refresh token.' },
+    },
+  },
+  create(config, tools) {
+    const tokens = tools.services.tokens;
+    if (!tokens) return tools.fail('', 'token-refresh needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    const source = config.property ?? 'refresh_token';
+    return async (ctx) => {
+      const { token, property } = findToken(ctx, source);
+      const now = ctx.clock.now();
+      const claims = await tokens.verify(token, { type: 'refresh', tenant: ctx.tenant.id, now, property });
+      const sid = claims.sid as string;
+      const family = await rotateFamily(ctx.store, sid, claims.jti, randomUUID(), now, property);
+      const minted = familyTokens(tokens, ctx.tenant.id, sid, family, now);
+      const props = ctx.item().props;
+      props.access_token = minted.access_token;
+      props.token_type = minted.token_type;
+      props.expires_in = minted.expires_in;
+      props.refresh_token = minted.refresh_token as string;
+    };
+  },
+});

@@ -1,0 +1,56 @@
+/**
+ * token-verify: accepts an access token (Bearer header, or a request property) only when
+ * jose verifies it against our keys with our algorithms, issuer, audience, typ at+jwt and
+ * tenant; a refresh token never passes. User tokens are also refused once their refresh
+ * family is revoked (logout, reuse). The claims become item properties.
+ */
+import { refuse } from '../errors.js';
+import { defineValve } from '../engine/valve.js';
+import { familyIsLive } from '../tokens/families.js';
+import { findToken } from '../tokens/source.js';
+
+interface Config {
+  property?: string;
+  audience?: string;
+  prefix?: string;
+  check_revocation?: boolean;
+}
+
+export default defineValve<Config>({
+  name: 'token-verify',
+  summary: 'Verify an access token and put its claims on the current item.',
+  configSchema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      property: { type: 'string', minLength: 1, description: 'Read the token from this request property; default: the Authorization: Bearer header.' },
+      audience: { type: 'string', minLength: 1, description: 'Expected aud; default tokens.audience of the main file.' },
+      prefix: { type: 'string', default: '', pattern: '^[A-Za-z0-9_.-]*$', description: 'Prefix of the item property names the claims become.' },
+      check_revocation: { type: 'boolean', default: true, description: 'Refuse user tokens whose refresh family is revoked (one store read).' },
+    },
+  },
+  create(config, tools) {
+    const tokens = tools.services.tokens;
+    if (!tokens) return tools.fail('', 'token-verify needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    const prefix = config.prefix ?? '';
+    const checkRevocation = config.check_revocation !== false;
+    return async (ctx) => {
+      const { token, property } = findToken(ctx, config.property);
+      const now = ctx.clock.now();
+      const claims = await tokens.verify(token, { type: 'access', tenant: ctx.tenant.id, now, property, ...(config.audience ? { audience: config.audience } : {}) });
+      if (checkRevocation && typeof claims.sid === 'string' && !(await familyIsLive(ctx.store, claims.sid, now))) {
+        throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'access token: its login was revoked or has ended' });
+      }
+      const props = ctx.item().props;
+      for (const [name, value] of Object.entries(claims)) props[prefix + name] = claimText(value);
+    };
+  },
+});
+
+/** Item properties are strings: numbers as decimals, string lists space-separated (as scope is). */
+function claimText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string')) return value.join(' ');
+  return JSON.stringify(value);
+}

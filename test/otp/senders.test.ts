@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { silentLogger } from '../../src/logger.js';
+import { createSender, type OtpMessage, type OtpSender } from '../../src/otp/senders/index.js';
+import { answer, hang, signatureValid, startGateway, type Gateway, type Received } from './webhook-server.js';
+
+const SECRET = 'gateway-shared-secret-0123456789';
+const message = (over: Partial<OtpMessage> = {}): OtpMessage => ({
+  tenant: 'demo',
+  recipient: '+15550000001',
+  channel: 'sms',
+  code: '042917',
+  transaction_id: 'T'.repeat(32),
+  at: '2026-01-01T00:00:00.000Z',
+  ...over,
+});
+
+function build(config: Parameters<typeof createSender>[0], env: Record<string, string> = {}): OtpSender {
+  const built = createSender(config, env);
+  if ('pointer' in built) throw new Error(`${built.pointer}: ${built.message}`);
+  return built.sender;
+}
+
+describe('webhook sender, against a real HTTP server', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => gateway.close());
+
+  const webhook = (over: Record<string, unknown> = {}) =>
+    build({ type: 'webhook', url: gateway.url, secret: SECRET, timeout_ms: 300, retries: 2, backoff_ms: 10, ...over });
+
+  it('POSTs the message as JSON, HMAC-signed, with the transaction as idempotency key', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(202));
+    await webhook().send(message(), silentLogger());
+    expect(gateway.received).toHaveLength(1);
+    const hit = gateway.received[0] as Received;
+    expect(JSON.parse(hit.body)).toEqual(message());
+    expect(hit.headers['content-type']).toBe('application/json');
+    expect(hit.headers['idempotency-key']).toBe('T'.repeat(32));
+    expect(signatureValid(hit, SECRET)).toBe(true);
+    expect(signatureValid(hit, `${SECRET}x`)).toBe(false);
+    expect(signatureValid({ ...hit, body: hit.body.replace('042917', '042918') }, SECRET)).toBe(false);
+  });
+
+  it('retries 5xx and succeeds when a retry does', async () => {
+    gateway.received.length = 0;
+    gateway.behave((_req, res, hit) => res.writeHead(hit < 3 ? 503 : 200).end());
+    await webhook().send(message(), silentLogger());
+    expect(gateway.received).toHaveLength(3);
+  });
+
+  it('fails after 1 + retries attempts when every one fails', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(500));
+    await expect(webhook().send(message(), silentLogger())).rejects.toThrow(/answered 500/);
+    expect(gateway.received).toHaveLength(3);
+  });
+
+  it('does not retry a 4xx other than 408 and 429', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(400));
+    await expect(webhook().send(message(), silentLogger())).rejects.toThrow(/answered 400/);
+    expect(gateway.received).toHaveLength(1);
+    gateway.received.length = 0;
+    gateway.behave(answer(429));
+    await expect(webhook().send(message(), silentLogger())).rejects.toThrow(/answered 429/);
+    expect(gateway.received).toHaveLength(3);
+  });
+
+  it('times out each attempt, so a hanging gateway fails in bounded time', async () => {
+    gateway.received.length = 0;
+    gateway.behave(hang);
+    const started = Date.now();
+    await expect(webhook({ timeout_ms: 150, retries: 1 }).send(message(), silentLogger())).rejects.toThrow(/TimeoutError|aborted/i);
+    const took = Date.now() - started;
+    expect(gateway.received).toHaveLength(2);
+    expect(took).toBeGreaterThanOrEqual(300);
+    expect(took).toBeLessThan(2000);
+  });
+
+  it('does not follow a redirect (the code would go to an unconfigured address)', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(307, { location: `${gateway.url}/elsewhere` }));
+    await expect(webhook({ retries: 0 }).send(message(), silentLogger())).rejects.toThrow();
+    expect(gateway.received).toHaveLength(1);
+  });
+
+  it('fails when nothing listens, without leaking the secret into the error', async () => {
+    const closed = await startGateway();
+    const url = closed.url;
+    await closed.close();
+    const err = await build({ type: 'webhook', url, secret: SECRET, timeout_ms: 300, retries: 1, backoff_ms: 0 })
+      .send(message(), silentLogger())
+      .then(() => null, (e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err?.message).not.toContain(SECRET);
+  });
+});
+
+describe('sender config checks', () => {
+  it('refuses the log sender when NODE_ENV is production, at its /type', () => {
+    const built = createSender({ type: 'log' }, { NODE_ENV: 'production' });
+    expect(built).toEqual({ pointer: '/type', message: expect.stringContaining('production') });
+    expect('sender' in createSender({ type: 'log' }, { NODE_ENV: 'development' })).toBe(true);
+  });
+
+  it('refuses webhook URLs that are not http(s) or carry credentials', () => {
+    expect(createSender({ type: 'webhook', url: 'ftp://x/y', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
+    expect(createSender({ type: 'webhook', url: 'not a url', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
+    expect(createSender({ type: 'webhook', url: 'https://u:p@x/y', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
+  });
+});
+
+describe('outbox and log senders', () => {
+  it('outbox appends one JSON line per message, creating the folder, readable by the owner only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authpipe-outbox-'));
+    try {
+      const file = join(dir, 'deep', 'var', 'outbox.jsonl');
+      const sender = build({ type: 'outbox', file });
+      await Promise.all(Array.from({ length: 50 }, (_, i) => sender.send(message({ code: String(i).padStart(6, '0') }), silentLogger())));
+      const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(50);
+      expect(new Set(lines.map((l) => (JSON.parse(l) as OtpMessage).code)).size).toBe(50);
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('outbox fails (rejects) when the file cannot be written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authpipe-outbox-'));
+    try {
+      // The "folder" is a file: mkdir and append both fail.
+      const blocker = join(dir, 'blocker');
+      await build({ type: 'outbox', file: blocker }).send(message(), silentLogger());
+      await expect(build({ type: 'outbox', file: join(blocker, 'x.jsonl') }).send(message(), silentLogger())).rejects.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('log writes the code to the log at warn level', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+    await build({ type: 'log' }).send(message(), logger);
+    const entry = JSON.parse(lines[0] as string);
+    expect(entry.level).toBe(40);
+    expect(entry.otp_delivery).toMatchObject({ code: '042917', recipient: '+15550000001' });
+  });
+});

@@ -1,0 +1,90 @@
+import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigFixture } from '../support/fixture.js';
+import type { Store } from '../../src/store/store.js';
+
+export const ISSUER = 'https://auth.test.example';
+export const AUDIENCE = 'https://api.test.example';
+
+export const TOKENS_SECTION = { keys_dir: '../var/keys', issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256' };
+
+/**
+ * Test-only pipes around the token valves. Real logins (till-login, client-login) come from
+ * the credential valves; here a property-set stands in for "authenticated as request.username".
+ */
+export const TOKEN_PIPES: Record<string, unknown> = {
+  'system-login': {
+    valves: [
+      { name: 'property-set', config: { properties: { sub: '{{request.username}}', scope: 'data:read data:write' } } },
+      { name: 'token-mint', config: { kind: 'system' } },
+    ],
+    response: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+  },
+  'user-login': {
+    valves: [
+      { name: 'property-set', config: { properties: { sub: '{{request.username}}', scope: 'profile', store: 'store-7' } } },
+      { name: 'token-mint', config: { kind: 'user', claims: { store: '{{item.store}}', locale: '{{request.locale}}' } } },
+    ],
+    response: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+  },
+  'token-refresh': { valves: [{ name: 'token-refresh' }], response: ['access_token', 'token_type', 'expires_in', 'refresh_token'] },
+  introspect: {
+    valves: [{ name: 'token-verify' }, { name: 'property-set', config: { properties: { active: 'true' } } }],
+    response: ['active', 'sub', 'scope', 'exp', 'tenant', 'store'],
+  },
+  'introspect-property': {
+    valves: [{ name: 'token-verify', config: { property: 'token' } }, { name: 'property-set', config: { properties: { active: 'true' } } }],
+    response: ['active', 'sub'],
+  },
+  logout: { valves: [{ name: 'token-revoke' }], response: [] },
+  'logout-access': { valves: [{ name: 'token-revoke', config: { type: 'access' } }], response: [] },
+};
+
+const OPERATIONS = Object.keys(TOKEN_PIPES);
+
+export function tokenFixture(options: { tokens?: Record<string, unknown>; pipes?: Record<string, unknown>; http?: Record<string, unknown> } = {}): ConfigFixture {
+  const pipes = { ...TOKEN_PIPES, ...options.pipes };
+  const operations = Object.keys(pipes);
+  return ConfigFixture.minimal(
+    [
+      { id: 'demo', allowedOperation: operations },
+      { id: 'acme', allowedOperation: operations },
+    ],
+    pipes,
+    {
+      tokens: { ...TOKENS_SECTION, ...options.tokens },
+      ...(options.http ? { http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0, ...options.http }] } : {}),
+    },
+  );
+}
+
+/** The private signing key the server generated into the fixture (to forge near-valid tokens). */
+export function fixtureKey(fixture: ConfigFixture): { kid: string; key: KeyObject; file: string } {
+  const dir = join(fixture.dir, 'var', 'keys');
+  const [name] = readdirSync(dir).filter((n) => n.endsWith('.json'));
+  if (!name) throw new Error('no key generated');
+  const jwk = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { kid: string; kty: string; crv: string; x: string; y: string; d: string };
+  return { kid: jwk.kid, key: createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' }), file: join(dir, name) };
+}
+
+export { OPERATIONS };
+
+/**
+ * A real MemoryStore behind a network-like delay on every operation, so that parallel calls
+ * overlap between their reads and writes as they would on Redis.
+ */
+export function withLatency(store: Store, ms: number): Store {
+  const later = <T>(op: () => Promise<T>) => new Promise<T>((resolve, reject) => setTimeout(() => op().then(resolve, reject), ms));
+  return {
+    get: (k) => later(() => store.get(k)),
+    set: (k, v, t) => later(() => store.set(k, v, t)),
+    incr: (k, t, b) => later(() => store.incr(k, t, b)),
+    take: (k) => later(() => store.take(k)),
+    compareAndSet: (k, e, v, t) => later(() => store.compareAndSet(k, e, v, t)),
+    del: (k) => later(() => store.del(k)),
+    ttl: (k) => later(() => store.ttl(k)),
+    ping: () => store.ping(),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,100 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { ManualClock } from '../../src/engine/clock.js';
+import { ConfigError } from '../../src/config/issues.js';
+import { createApp } from '../../src/app.js';
+import { silentLogger } from '../../src/logger.js';
+import { ConfigFixture } from '../support/fixture.js';
+import { startServer, type RunningServer } from '../support/server.js';
+
+/** rate-limit through real HTTP, with a clock the test moves. */
+let fixture: ConfigFixture;
+let server: RunningServer;
+const clock = new ManualClock();
+
+const limited = (key: string, limit: number, window: number, extra: Record<string, unknown> = {}) => ({
+  valves: [
+    { name: 'rate-limit', config: { key, limit, window_seconds: window, ...extra } },
+    { name: 'property-set', config: { properties: { ok: 'yes' } } },
+  ],
+  response: ['ok'],
+});
+
+beforeAll(async () => {
+  fixture = ConfigFixture.minimal(
+    [
+      { id: 'demo', allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst'] },
+      { id: 'acme', allowedOperation: ['by-ip'] },
+    ],
+    {
+      'by-ip': limited('{{request.client_ip}}', 3, 60),
+      'by-user': limited('{{tenant.id}}:{{request.username}}', 2, 10, { erroneous_properties: ['username'] }),
+      'shared-a': limited('{{request.client_ip}}', 3, 60, { bucket: 'shared' }),
+      'shared-b': limited('{{request.client_ip}}', 3, 60, { bucket: 'shared' }),
+      burst: limited('{{request.client_ip}}', 5, 60),
+    },
+  );
+  server = await startServer({ configFile: fixture.mainFile, clock });
+});
+
+afterAll(async () => {
+  await server.close();
+  fixture.cleanup();
+});
+
+describe('rate-limit', () => {
+  it('allows the limit, then refuses with RATE_LIMITED and Retry-After until the window ends', async () => {
+    for (let i = 0; i < 3; i++) expect((await server.call('by-ip', {})).status).toBe(200);
+    const refused = await server.call('by-ip', {});
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ status: 'Failure', errorTranslationKeys: ['RATE_LIMITED'] });
+    expect(refused.headers.get('retry-after')).toBe('60');
+    clock.advance(45_500);
+    expect((await server.call('by-ip', {})).headers.get('retry-after')).toBe('15');
+    clock.advance(14_500);
+    expect((await server.call('by-ip', {})).status).toBe(200);
+  });
+
+  it('counts each tenant apart', async () => {
+    for (let i = 0; i < 3; i++) expect((await server.call('by-ip', {}, { tenant: 'acme' })).status).toBe(200);
+    expect((await server.call('by-ip', {}, { tenant: 'acme' })).status).toBe(403);
+  });
+
+  it('counts each key value apart, and names the configured properties', async () => {
+    for (let i = 0; i < 2; i++) expect((await server.call('by-user', { username: 'alice' })).status).toBe(200);
+    const refused = await server.call('by-user', { username: 'alice' });
+    expect(refused.body).toMatchObject({ errorTranslationKeys: ['RATE_LIMITED'], erroneousProperties: ['username'] });
+    expect(refused.headers.get('retry-after')).toBe('10');
+    expect((await server.call('by-user', { username: 'bob' })).status).toBe(200);
+    // A long caller-chosen value is hashed into the key, and still counted.
+    const long = 'x'.repeat(5000);
+    for (let i = 0; i < 2; i++) expect((await server.call('by-user', { username: long })).status).toBe(200);
+    expect((await server.call('by-user', { username: long })).status).toBe(403);
+  });
+
+  it('shares a counter between operations naming the same bucket', async () => {
+    expect((await server.call('shared-a', {})).status).toBe(200);
+    expect((await server.call('shared-b', {})).status).toBe(200);
+    expect((await server.call('shared-a', {})).status).toBe(200);
+    expect((await server.call('shared-b', {})).status).toBe(403);
+  });
+
+  it('lets exactly the limit through when 20 calls race', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => server.call('burst', {})));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(5);
+    expect(answers.filter((a) => a.status === 403 && a.body.errorTranslationKeys[0] === 'RATE_LIMITED')).toHaveLength(15);
+  });
+
+  it('a bad key template fails the load with its pointer', () => {
+    const bad = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], { x: limited('{{nowhere.thing}}', 1, 1) });
+    let error: unknown;
+    try {
+      createApp({ configFile: bad.mainFile, logger: silentLogger() });
+    } catch (err) {
+      error = err;
+    } finally {
+      bad.cleanup();
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/key', message: expect.stringContaining('nowhere') });
+  });
+});
