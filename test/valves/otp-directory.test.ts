@@ -49,8 +49,8 @@ beforeAll(async () => {
   const directoryFile = join(fixture.dir, 'config', 'directory.json');
   const directory = json(directoryFile);
   directory.tenants.demo.users.push(
-    { id: 'u-1003', username: 'carol', mobile: '+15550000003', status: 'disabled' },
-    { id: 'u-1004', username: 'dave', email: 'dave@example.com' },
+    { id: 'u-9003', username: 'carol', mobile: '+15550009003', status: 'disabled' },
+    { id: 'u-9004', username: 'dave', email: 'dave@example.com' },
   );
   fixture.write('config/directory.json', directory);
   server = await startServer({ configFile: fixture.mainFile, clock });
@@ -132,7 +132,7 @@ describe('demo: otp-start and otp-verify', () => {
 
   it('treats a disabled user like an unknown one', async () => {
     const before = readOutbox(outbox).length;
-    await transaction('otp-start', { mobile: '+15550000003' });
+    await transaction('otp-start', { mobile: '+15550009003' });
     expect(readOutbox(outbox)).toHaveLength(before);
   });
 
