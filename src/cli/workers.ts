@@ -2,6 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { dirname, resolve } from 'node:path';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig } from '../config/load.js';
+import { closeConfigServices } from '../config/services.js';
 import { systemClock } from '../engine/clock.js';
 import { createLogger, silentLogger } from '../logger.js';
 import { MemoryStore } from '../store/memory.js';
@@ -21,7 +22,9 @@ export function runPrimary(configFile: string, count: number, env: NodeJS.Proces
   const placeholder = new MemoryStore(systemClock);
   let main;
   try {
-    main = loadConfig(configFile, { registry: createRegistry(), runtime: () => ({ store: placeholder, clock: systemClock, logger: silentLogger() }), env }).main;
+    const loaded = loadConfig(configFile, { registry: createRegistry(), runtime: () => ({ store: placeholder, clock: systemClock, logger: silentLogger() }), env });
+    main = loaded.main;
+    void closeConfigServices(loaded.services);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
