@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
@@ -24,9 +26,9 @@ afterAll(() => {
   fixture?.cleanup();
 });
 
-function serve(args: string[], env: Record<string, string> = {}): CliProcess {
+function serve(args: string[], env: Record<string, string> = {}, config: ConfigFixture = fixture): CliProcess {
   const { REDIS_URL: _ignored, ...base } = process.env;
-  const p = new CliProcess(built.cli, ['serve', '--config', fixture.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', ...env });
+  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', ...env });
   started.push(p);
   return p;
 }
@@ -60,15 +62,19 @@ describe('serve --workers, refused', () => {
 
 describeWithRedis('serve --workers 2 on Redis', () => {
   let redis: RedisServer;
+  let fresh: ConfigFixture;
   beforeAll(async () => {
     redis = await RedisServer.start();
+    fresh = ConfigFixture.fromDemo();
   });
   afterAll(async () => {
     await redis?.stop();
+    fresh?.cleanup();
   });
 
   it('runs two workers on one port with their own Redis connections, replaces a dead one, stops on SIGTERM', async () => {
-    const p = serve(['--workers', '2'], { REDIS_URL: redis.url });
+    expect(existsSync(join(fresh.dir, 'var', 'keys'))).toBe(false);
+    const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
     const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
     const first = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
     const pids = first.map((l) => l.pid as number);
@@ -83,6 +89,9 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     const until = Date.now() + 5000;
     while ((await clients()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(await clients()).toBe(2);
+
+    // The primary's config check created the signing key before forking: one key, not one per worker.
+    expect(readdirSync(join(fresh.dir, 'var', 'keys')).filter((n) => n.endsWith('.json'))).toHaveLength(1);
 
     const url = `http://127.0.0.1:${port}`;
     const call = () =>
