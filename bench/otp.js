@@ -28,10 +28,35 @@ export function prepareOtpConfig(root) {
       response: ['transaction_id'],
     }),
   );
+  // The shipped otp-verify mints a token for the directory user; bench recipients are nobody,
+  // so the bench verify names the recipient as subject and mints the same 30-minute user token.
+  writeFileSync(
+    join(dir, 'pipes', 'otp-verify-bench.json'),
+    JSON.stringify({
+      id: 'otp-verify-bench',
+      description: 'Bench only: otp-verify, then a user token for the recipient.',
+      valves: [
+        { name: 'otp-verify', config: { max_attempts: 3 } },
+        { name: 'property-set', config: { properties: { sub: '{{item.recipient}}' } } },
+        { name: 'token-mint', config: { kind: 'user' } },
+      ],
+      response: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+    }),
+  );
+  // Issue 3's figure: a till's cached Basic check alone, without the token till-login mints.
+  writeFileSync(
+    join(dir, 'pipes', 'till-check.json'),
+    JSON.stringify({
+      id: 'till-check',
+      description: 'Bench only: the basic-auth valve of till-login, answering the subject.',
+      valves: [{ name: 'basic-auth', config: { kind: 'till', from: ['header'] } }],
+      response: ['sub'],
+    }),
+  );
   const mainFile = join(dir, 'config', 'authpipe.json');
   const main = JSON.parse(readFileSync(mainFile, 'utf8'));
   const demo = main.modules[0].config.tenant.find((t) => t.id === 'demo');
-  demo.allowedOperation.push('otp-start-bench');
+  demo.allowedOperation.push('otp-start-bench', 'otp-verify-bench', 'till-check');
   writeFileSync(mainFile, JSON.stringify(main));
   return { dir, configFile: mainFile, outbox, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -93,7 +118,7 @@ export function otpRoundTripRequests(outbox) {
     },
     {
       method: 'PUT',
-      path: '/api/authentication/otp-verify',
+      path: '/api/authentication/otp-verify-bench',
       headers,
       setupRequest(req, context) {
         // A missing code sends a wrong one: it shows up as non-2xx, never as a silent pass.

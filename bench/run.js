@@ -46,11 +46,10 @@ try {
     await load(server.url, request, 2); // warm-up: JIT, caches, connections
     const figures = await load(server.url, request, seconds);
     const row = { scenario: scenario.name, ...figures, rssMiB: rssMiB(server.pid) };
-    if (scenario.baseline) {
-      const base = results.find((r) => r.scenario === scenario.baseline);
-      if (base) row.ofBaseline = Math.round((row.rps / base.rps) * 100) / 100;
-      row.target = scenario.target;
-    }
+    row.compare = (scenario.compare ?? []).flatMap(({ to, target }) => {
+      const base = results.find((r) => r.scenario === to);
+      return base ? [{ to, ratio: Math.round((row.rps / base.rps) * 100) / 100, target }] : [];
+    });
     results.push(row);
     console.log(JSON.stringify(row));
   }
@@ -59,10 +58,10 @@ try {
 }
 
 console.log(`\n${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
-console.log('| scenario | req/s | p50 ms | p99 ms | RSS MiB | non-2xx | vs baseline (target) |');
+console.log('| scenario | req/s | p50 ms | p99 ms | RSS MiB | non-2xx | req/s ratio vs (target) |');
 console.log('|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const versus = r.ofBaseline === undefined ? '' : `${r.ofBaseline} (${r.target ?? '-'})`;
+  const versus = r.compare.map((c) => `${c.ratio}x ${c.to}${c.target ? ` (target ${c.target})` : ''}`).join('; ');
   console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
 }
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });

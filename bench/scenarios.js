@@ -3,6 +3,7 @@
 import { otpRoundTripRequests } from './otp.js';
 
 const json = { 'content-type': 'application/json', tenant: 'demo' };
+const tillBasic = { ...json, authorization: `Basic ${Buffer.from('till-001:till-001-pass').toString('base64')}` };
 
 export const scenarios = [
   {
@@ -13,14 +14,40 @@ export const scenarios = [
   {
     name: 'authpipe echo',
     server: 'authpipe',
-    baseline: 'bare node:http echo',
-    target: 0.6,
+    compare: [{ to: 'bare node:http echo', target: 0.6 }],
     request: { method: 'PUT', path: '/api/authentication/echo', headers: json, body: JSON.stringify({ username: 'till-001', message: 'hello' }) },
+  },
+  {
+    name: 'bare node:http till-login (same crypto)',
+    server: 'bare-login',
+    request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
+  },
+  {
+    name: 'oidc-provider client_credentials (ES256 JWT)',
+    server: 'oidc',
+    prepare: (server) => server.requestOptions,
+  },
+  {
+    name: 'authpipe till-check (cached Basic only)',
+    server: 'authpipe-otp',
+    compare: [{ to: 'authpipe echo', target: 0.7 }],
+    request: { method: 'PUT', path: '/api/authentication/till-check', headers: tillBasic, body: '{}' },
+  },
+  {
+    // A till sending Basic on every call: cached verification, then an ES256 system token.
+    name: 'authpipe till-login (cached Basic + ES256 token)',
+    server: 'authpipe',
+    compare: [
+      { to: 'authpipe echo', target: 0.7 },
+      { to: 'bare node:http till-login (same crypto)' },
+      { to: 'oidc-provider client_credentials (ES256 JWT)', target: 2 },
+    ],
+    request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
   },
   {
     // Two requests per round trip: req/s counts both, latency is per request.
     name: 'authpipe otp-start + otp-verify',
     server: 'authpipe-otp',
-    prepare: (server) => ({ method: 'PUT', path: '/api/authentication/otp-verify', headers: json, requests: otpRoundTripRequests(server.outbox) }),
+    prepare: (server) => ({ method: 'PUT', path: '/api/authentication/otp-verify-bench', headers: json, requests: otpRoundTripRequests(server.outbox) }),
   },
 ];

@@ -1,6 +1,7 @@
 // The servers the bench can start, each in its own process so RSS and CPU are its own.
 import { fork, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { prepareOtpConfig } from './otp.js';
 
 async function waitReady(url, tries = 100) {
@@ -26,12 +27,25 @@ function stopper(child) {
     });
 }
 
+async function startBare(root, script) {
+  const child = fork(join(root, 'bench', script), [], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const { port } = await new Promise((resolve, reject) => child.once('message', resolve).once('exit', reject));
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
+}
+
 export const servers = {
-  bare: {
+  bare: { start: (root) => startBare(root, 'bare-server.js') },
+  'bare-login': { start: (root) => startBare(root, 'bare-login-server.js') },
+  // node-oidc-provider's client-credentials grant issuing ES256 JWT access tokens (bench/oidc-provider.js).
+  oidc: {
     async start(root) {
-      const child = fork(join(root, 'bench', 'bare-server.js'), [], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-      const { port } = await new Promise((resolve, reject) => child.once('message', resolve).once('exit', reject));
-      return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
+      const child = spawn(process.execPath, [join(root, 'bench', 'oidc-provider.js')], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] });
+      const line = await new Promise((resolve, reject) => {
+        createInterface({ input: child.stdout }).once('line', resolve);
+        child.once('exit', (code) => reject(new Error(`oidc-provider exited ${code}`)));
+      });
+      const { url, requestOptions } = JSON.parse(line);
+      return { url, requestOptions, pid: child.pid, stop: stopper(child) };
     },
   },
   authpipe: {
