@@ -7,7 +7,9 @@ import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
+import type { ValveDefinition } from './engine/valve.js';
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import { createRequestListener } from './http/app.js';
 import { mountJwks } from './http/jwks.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
@@ -30,6 +32,8 @@ export interface AppOptions {
   /** A store to use instead of the configured one (tests). */
   store?: Store;
   observers?: CallObservers;
+  /** Valves registered beside the built-in ones: tests only (a probe that uses the store). */
+  valves?: readonly ValveDefinition<never>[];
 }
 
 export interface AuthpipeApp {
@@ -51,18 +55,32 @@ const RETIRE_GRACE_MS = 30_000;
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const registry = createRegistry();
+  const registry = createRegistry(options.valves);
   let logger = options.logger;
   let store = options.store;
+  let storeSection: string | undefined;
 
+  // The store is built once, from the first load; later loads reuse it (connections and
+  // state outlive a reload), so a changed store section needs a restart.
   const runtimeFor = (main: MainConfig) => {
     logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
-    store ??= createStore(main.store, clock);
+    const section = JSON.stringify(main.store ?? null);
+    if (storeSection !== undefined && section !== storeSection) logger.warn('the store section changed; it takes effect at the next restart');
+    storeSection ??= section;
+    store ??= createStore(main.store, { clock, logger, env, configDir: dirname(resolve(options.configFile)) });
     return { store, clock, logger };
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
 
-  const holder = new ConfigHolder(load());
+  let first: LoadedConfig;
+  try {
+    first = load();
+  } catch (err) {
+    // The store may already be connecting; a failed start must not leave it running.
+    if (!options.store) void store?.close();
+    throw err;
+  }
+  const holder = new ConfigHolder(first);
   // A swapped-out config still serves the calls that started on it: release what it holds
   // open (LDAP connections) after a grace period longer than any call may run.
   const retired = new Map<LoadedConfig, NodeJS.Timeout>();

@@ -6,6 +6,7 @@ import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
+import { checkStoreConfig } from '../store/check.js';
 import { buildLdapConnections } from './ldap.js';
 
 /**
@@ -31,6 +32,7 @@ export interface ConfigServiceContext {
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env'>>;
 
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
+  checkStoreConfig(ctx);
   const directory = loadDirectory(ctx);
   const ldap = buildLdapConnections(ctx);
   return {

@@ -39,6 +39,7 @@ export const valves: readonly ValveDefinition<never>[] = [
   totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
-export function createRegistry(): ValveRegistry {
-  return new ValveRegistry(valves);
+/** `extra`: valves beside the built-in ones, for tests (createApp's `valves` option). */
+export function createRegistry(extra: readonly ValveDefinition<never>[] = []): ValveRegistry {
+  return new ValveRegistry([...valves, ...extra]);
 }
