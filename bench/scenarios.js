@@ -45,6 +45,14 @@ export const scenarios = [
     request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
   },
   {
+    // The gateway's forward-auth question on every call: may till-001 POST a customer?
+    // Cached Basic verification, then the access-group check; no token is signed.
+    name: 'authpipe authorize (cached Basic + access group)',
+    server: 'authpipe',
+    compare: [{ to: 'authpipe echo' }, { to: 'authpipe till-check (cached Basic only)' }],
+    request: { method: 'PUT', path: '/api/authentication/authorize', headers: tillBasic, body: JSON.stringify({ api: 'data', resource: 'customer', access: 'POST' }) },
+  },
+  {
     // Two requests per round trip: req/s counts both, latency is per request.
     name: 'authpipe otp-start + otp-verify',
     server: 'authpipe-otp',

@@ -1,5 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
+import type { Express } from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
@@ -12,10 +13,12 @@ import { systemClock, type Clock } from './engine/clock.js';
 import { noopMetrics } from './engine/metrics.js';
 import type { ValveRegistry } from './engine/registry.js';
 import { combineObservers } from './engine/observers.js';
+import type { ValveDefinition } from './engine/valve.js';
 import { createRequestListener } from './http/app.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics } from './http/metrics-route.js';
+import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -41,6 +44,8 @@ export interface AppOptions {
   /** Where audit lines go instead of the configured destination (tests). */
   auditStream?: DestinationStream;
   observers?: CallObservers;
+  /** Valves registered beside the built-in ones: tests only (a probe that uses the store). */
+  valves?: readonly ValveDefinition<never>[];
 }
 
 export type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
@@ -74,28 +79,41 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
   const configDir = dirname(resolve(options.configFile));
-  const registry = createRegistry();
+  const registry = createRegistry(options.valves);
   let logger = options.logger;
   let store: Store | undefined;
+  let storeSection: string | undefined;
   let metrics: AppMetrics | undefined;
   let audit: AuditLog | undefined;
   let auditSuccess = true;
 
-  // Runs on the first load only: what it builds outlives reloads (changing it needs a restart).
+  // Runs on every load; what it builds on the first one outlives reloads (store connections
+  // and state, metrics, the audit stream), so changing those sections needs a restart.
   const runtimeFor = (main: MainConfig) => {
-    if (!logger) logger = createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
+    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
+    const section = JSON.stringify(main.store ?? null);
+    if (storeSection !== undefined && section !== storeSection) logger.warn('the store section changed; it takes effect at the next restart');
+    storeSection ??= section;
     if (!store) {
       if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
       if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
       auditSuccess = main.audit?.success !== false;
-      const base = options.store ?? createStore(main.store, clock);
+      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
     return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
 
-  const holder = new ConfigHolder(load());
+  let first: LoadedConfig;
+  try {
+    first = load();
+  } catch (err) {
+    // The store may already be connecting; a failed start must not leave it running.
+    if (!options.store) void store?.close();
+    throw err;
+  }
+  const holder = new ConfigHolder(first);
   const log = logger as Logger;
   const auditLog: Audit = audit ?? noopAudit;
   metrics?.reloaded('success', holder.current.version);
@@ -132,26 +150,6 @@ export function createApp(options: AppOptions): AuthpipeApp {
   let watcher: ConfigWatcher | undefined;
   let closing: Promise<void> | undefined;
 
-  const httpApp = (listenerId?: string) => {
-    const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
-    let app = apps.get(id);
-    if (!app) {
-      const metricsRoute = metrics ? mountMetrics(metrics.registry, holder, id) : undefined;
-      app = createRequestListener({
-        holder,
-        listenerId: id,
-        logger: log,
-        observers,
-        mount: (express) => {
-          mountJwks(express, holder);
-          metricsRoute?.(express);
-        },
-      });
-      apps.set(id, app);
-    }
-    return app;
-  };
-
   const reload = (trigger = 'api'): ReloadResult => {
     let next: LoadedConfig;
     try {
@@ -183,6 +181,22 @@ export function createApp(options: AppOptions): AuthpipeApp {
       watcher?.update(next);
     }
     return { ok: true, version: next.version };
+  };
+
+  const httpApp = (listenerId?: string) => {
+    const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
+    let app = apps.get(id);
+    if (!app) {
+      const metricsRoute = metrics ? mountMetrics(metrics.registry, holder, id) : undefined;
+      const mount = (express: Express) => {
+        mountJwks(express, holder);
+        mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload });
+        metricsRoute?.(express);
+      };
+      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount });
+      apps.set(id, app);
+    }
+    return app;
   };
 
   return {

@@ -1,6 +1,8 @@
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { closeConfigServices } from '../config/services.js';
 import { systemClock } from '../engine/clock.js';
 import { createLogger } from '../logger.js';
 import { formatTrace } from '../observe/trace-format.js';
@@ -54,7 +56,11 @@ export const run: Command = {
     try {
       config = loadConfig(values.config as string, {
         registry: createRegistry(),
-        runtime: (main) => ({ store: (store ??= createStore(main.store, systemClock)), clock: systemClock, logger }),
+        runtime: (main) => ({
+          store: (store ??= createStore(main.store, { clock: systemClock, logger, env: process.env, configDir: dirname(resolve(values.config as string)) })),
+          clock: systemClock,
+          logger,
+        }),
       });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
@@ -81,6 +87,7 @@ export const run: Command = {
       }
       return EXIT[result.status] ?? 4;
     } finally {
+      await closeConfigServices(config.services);
       await config.services.store.close();
       logger.flush();
     }

@@ -1,27 +1,45 @@
+import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
+import { runPrimary } from './workers.js';
 
 /**
- * `authpipe serve [--config FILE]`: serve until SIGTERM/SIGINT. SIGHUP and (unless
- * `reload.watch` is false) any change to a config or pipe file reload the config. The first
- * SIGTERM drains (stop accepting, finish calls in flight, close the store); a second one
- * exits at once.
+ * `authpipe serve [--config FILE] [--workers N]`: serve until SIGTERM/SIGINT. SIGHUP and
+ * (unless `reload.watch` is false) any change to a config or pipe file reload the config.
+ * The first SIGTERM drains (stop accepting, finish calls in flight, close the store); a
+ * second one exits at once. With N > 1 this process becomes a node:cluster primary and N
+ * workers serve (each runs this command without --workers); that needs the redis store.
  */
+const MAX_WORKERS = 64;
+
 export const serve: Command = {
-  summary: 'serve the authentication API on the configured listeners',
+  summary: 'serve the authentication API on the configured listeners (--workers N: N processes, needs redis)',
   async run(args) {
-    const { values } = parseArgs({ args, options: { config: { type: 'string', default: DEFAULT_CONFIG } } });
+    const { values } = parseArgs({ args, options: { config: { type: 'string', default: DEFAULT_CONFIG }, workers: { type: 'string', default: '1' } } });
+    const configFile = values.config as string;
+    const workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
+      process.stderr.write(`authpipe serve: --workers must be a whole number from 1 to ${MAX_WORKERS}, not "${values.workers}"\n`);
+      return 2;
+    }
+    if (workers > 1 && cluster.isPrimary) return runPrimary(configFile, workers);
+
     let app;
     try {
-      app = createApp({ configFile: values.config as string });
+      app = createApp({ configFile });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
       return 1;
     }
-    await app.listen();
+    try {
+      await app.listen();
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
     app.watch();
     process.on('SIGHUP', () => app.reload('SIGHUP'));
     let stopping = false;

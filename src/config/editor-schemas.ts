@@ -1,4 +1,5 @@
 import { directorySchema } from '../directory/schema.js';
+import { accessGroupsSchema } from '../access-groups/schema.js';
 import { createRegistry } from '../valves/index.js';
 import { mainSchema } from './main-schema.js';
 import { pipeSchemaForEditors } from './pipe-schema.js';
@@ -9,5 +10,6 @@ export function editorSchemas(): Record<string, unknown> {
     'authpipe.schema.json': mainSchema,
     'pipe.schema.json': pipeSchemaForEditors(createRegistry()),
     'directory.schema.json': directorySchema,
+    'access-groups.schema.json': accessGroupsSchema,
   };
 }

@@ -9,6 +9,17 @@ import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
 
+const REDIS_NODES = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'port'],
+    properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+  },
+} as const;
+
 export const mainSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://authpipe.dev/schemas/authpipe.schema.json',
@@ -83,15 +94,38 @@ export const mainSchema = {
     },
     pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
     directory: { type: 'string', minLength: 1, description: 'The directory file (tills, stores, users, API clients per tenant); relative to this file. Absent: an empty directory.' },
+    access_groups: { type: 'string', minLength: 1, description: 'The access-groups file (custom groups and the default group per tenant); relative to this file. Absent: built-in groups only, no default.' },
     store: {
+      description: 'Where shared state lives. REDIS_URL in the environment overrides this and selects redis.',
       type: 'object',
       additionalProperties: false,
       required: ['type'],
       properties: {
-        type: { enum: ['memory', 'redis'] },
-        url: { type: 'string' },
-        options: { type: 'object', description: 'Store-specific options (see README).' },
+        type: { enum: ['memory', 'redis'], description: 'memory: one process only. redis: shared by every process (needed for --workers > 1).' },
+        url: { type: 'string', pattern: '^rediss?://', description: 'redis://[user:password@]host:port[/db]; rediss:// for TLS. Default redis://127.0.0.1:6379.' },
+        sentinels: { ...REDIS_NODES, description: 'Sentinel addresses; the master is looked up by sentinel_master.' },
+        sentinel_master: { type: 'string', minLength: 1, description: 'The master name the sentinels monitor.' },
+        sentinel_password: { type: 'string', description: 'Password of the sentinels themselves (use ${env:NAME}).' },
+        cluster: { ...REDIS_NODES, description: 'Seed nodes of a Redis Cluster; the rest is discovered.' },
+        username: { type: 'string', minLength: 1 },
+        password: { type: 'string', description: 'Use ${env:NAME} or ${file:path}; a password in the url wins.' },
+        db: { type: 'integer', minimum: 0, maximum: 65535 },
+        tls: {
+          description: 'true: TLS with the system CAs. An object: custom CA, client certificate, server name.',
+          type: ['boolean', 'object'],
+          additionalProperties: false,
+          properties: {
+            ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle, relative to this file.' },
+            cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (with key_file).' },
+            key_file: { type: 'string', minLength: 1, description: 'PEM client key (with cert_file).' },
+            servername: { type: 'string', minLength: 1, description: 'The name the server certificate must carry, when not the host.' },
+            reject_unauthorized: { type: 'boolean', default: true, description: 'false disables certificate checks: tests only.' },
+          },
+        },
+        command_timeout_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).' },
+        connect_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
       },
+      dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
       default: { type: 'memory' },
     },
     ...adminSchemaProperties,
@@ -151,7 +185,8 @@ export interface MainConfig extends AdminConfig {
   modules: ModuleConfig[];
   pipes: string;
   directory?: string;
-  store?: { type: 'memory' | 'redis'; url?: string; options?: Record<string, unknown> };
+  access_groups?: string;
+  store?: StoreConfig;
   log?: { level?: string };
   tokens?: TokensConfig;
   ldap?: LdapConnectionConfig[];
@@ -163,4 +198,19 @@ export interface TokensConfig {
   audience: string;
   algorithm?: 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
   clock_tolerance?: number;
+}
+
+export interface StoreConfig {
+  type: 'memory' | 'redis';
+  url?: string;
+  sentinels?: { host: string; port: number }[];
+  sentinel_master?: string;
+  sentinel_password?: string;
+  cluster?: { host: string; port: number }[];
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; servername?: string; reject_unauthorized?: boolean };
+  command_timeout_ms?: number;
+  connect_timeout_ms?: number;
 }

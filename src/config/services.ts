@@ -2,9 +2,12 @@ import type { Services } from '../engine/services.js';
 import { checkAdminSections } from './admin-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
+import type { AccessGroups } from '../access-groups/groups.js';
+import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
+import { checkStoreConfig } from '../store/check.js';
 import { buildLdapConnections } from './ldap.js';
 
 /**
@@ -29,11 +32,15 @@ export interface ConfigServiceContext {
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env' | 'metrics' | 'audit'>>;
 
-export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory } {
+export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
+  checkStoreConfig(ctx);
   checkAdminSections(ctx.main, ctx.file, ctx.issues);
+  const directory = loadDirectory(ctx);
   const ldap = buildLdapConnections(ctx);
   return {
-    directory: loadDirectory(ctx),
+    directory,
+    // After the directory: the access-groups check reads which groups the directory names.
+    accessGroups: loadAccessGroups(ctx),
     tokens: buildTokenService(ctx),
     ...(ldap ? { ldap } : {}),
   };

@@ -14,6 +14,7 @@ export const AUDIT_EVENTS = [
   'token.revoked',
   'admin.config_reloaded', // a new config version was swapped in
   'admin.config_rejected', // a reload was refused; the last good config keeps serving
+  'admin.access_groups_changed', // the admin API wrote an access-group change
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from '../store/store.js';
 import type { Directory } from '../directory/directory.js';
+import type { AccessGroups } from '../access-groups/groups.js';
 import type { TokenService } from '../tokens/service.js';
 import type { LdapConnections } from '../idp/ldap.js';
 
@@ -29,6 +30,8 @@ export interface Services {
   readonly audit?: Audit;
   /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
   readonly directory: Directory;
+  /** Built-in and custom access groups per tenant (config/access-groups.json), rebuilt per load. */
+  readonly accessGroups?: AccessGroups;
   /** Signing keys and token verification; absent when the main file has no `tokens` section. */
   readonly tokens?: TokenService;
   /** LDAP connections of the main file's `ldap` section, by id (absent when none). */

@@ -24,6 +24,17 @@ export interface HttpAppOptions {
 
 const API = '/api/authentication';
 
+/** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
+const READY_PING_MS = 1000;
+
+function within(pending: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([pending, late]).finally(() => clearTimeout(timer));
+}
+
 export function createRequestListener(options: HttpAppOptions): RequestListener {
   const { holder, listenerId, logger } = options;
   const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
@@ -61,7 +72,7 @@ function createExpressApp(options: HttpAppOptions): Express {
   app.get('/readyz', async (_req: Request, res: Response) => {
     const config = holder.current;
     try {
-      await config.services.store.ping();
+      await within(config.services.store.ping(), READY_PING_MS);
       sendJson(res, 200, { status: 'ready', ...reloadStatus(holder) });
     } catch {
       sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder), store: 'down' });

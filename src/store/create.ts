@@ -1,11 +1,33 @@
+import type { Logger } from 'pino';
 import type { Clock } from '../engine/clock.js';
 import type { MainConfig } from '../config/main-schema.js';
+import { AuthpipeError } from '../errors.js';
 import { MemoryStore } from './memory.js';
+import { RedisStore } from './redis.js';
+import { resolveStoreSettings } from './settings.js';
 import type { Store } from './store.js';
 
-/** Builds the store the config names. Redis arrives with its own issue. */
-export function createStore(config: MainConfig['store'], clock: Clock): Store {
-  const type = config?.type ?? 'memory';
-  if (type === 'memory') return new MemoryStore(clock);
-  throw new Error(`store type "${type}" is not available in this build`);
+export interface StoreRuntime {
+  clock: Clock;
+  logger: Logger;
+  env: Readonly<Record<string, string | undefined>>;
+  /** The main file's folder: TLS file paths resolve against it. */
+  configDir: string;
+}
+
+/**
+ * Builds the store the config names (REDIS_URL wins and selects Redis). A store section
+ * with problems yields a store that refuses everything: the same load reports those
+ * problems with their pointers (config/services.ts) and fails, so it is never served.
+ */
+export function createStore(config: MainConfig['store'], runtime: StoreRuntime): Store {
+  const { settings, problems } = resolveStoreSettings(config, runtime.env, runtime.configDir);
+  if (problems.length > 0) return unusableStore(problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+  if (settings.type === 'memory') return new MemoryStore(runtime.clock);
+  return new RedisStore(settings, runtime.logger);
+}
+
+function unusableStore(reason: string): Store {
+  const fail = () => Promise.reject(new AuthpipeError('INTERNAL_ERROR', { detail: `store not configured: ${reason}` }));
+  return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, ping: fail, close: () => Promise.resolve() };
 }

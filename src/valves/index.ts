@@ -1,6 +1,7 @@
 /** Every valve the engine knows, registered once. Add a valve here and nowhere else. */
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
+import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
 import idpLookup from './idp-lookup.js';
@@ -19,6 +20,7 @@ import tokenVerify from './token-verify.js';
 import totpVerify from './totp-verify.js';
 
 export const valves: readonly ValveDefinition<never>[] = [
+  accessGroup,
   basicAuth,
   flowFail,
   idpLookup,
@@ -37,6 +39,7 @@ export const valves: readonly ValveDefinition<never>[] = [
   totpVerify,
 ] as unknown as ValveDefinition<never>[];
 
-export function createRegistry(): ValveRegistry {
-  return new ValveRegistry(valves);
+/** `extra`: valves beside the built-in ones, for tests (createApp's `valves` option). */
+export function createRegistry(extra: readonly ValveDefinition<never>[] = []): ValveRegistry {
+  return new ValveRegistry([...valves, ...extra]);
 }

@@ -48,7 +48,7 @@ describe('the shipped directory', () => {
     expect(directory.till('demo', 'till-009')?.status).toBe('disabled');
     expect(directory.client('demo', 'pos-server-1')).toMatchObject({ client_id: 'pos-server-1', status: 'active' });
     expect(directory.store('demo', 'store-01')?.access_group).toBe('POS');
-    expect(directory.stores('demo').map((s) => s.id)).toEqual(['store-01']);
+    expect(directory.stores('demo').map((s) => s.id)).toEqual(['store-01', 'store-02']);
     expect(directory.user('demo', 'username', 'alice')).toMatchObject({ id: 'u-1001', mobile: '+15550000001', attributes: { givenName: 'Alice' } });
     expect(directory.user('demo', 'mobile', '+15550000002')?.id).toBe('u-1002');
     expect(directory.user('demo', 'email', 'Bob@Example.com')?.id).toBe('u-1002');

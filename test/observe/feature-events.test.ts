@@ -6,6 +6,7 @@ import { basic } from '../support/credentials.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { codeFor } from '../otp/outbox.js';
+import { adminCall, adminToken } from '../access-groups/support.js';
 
 /**
  * The counters and audit events the feature valves raise (basic-auth lockout, otp-issue,
@@ -95,6 +96,26 @@ describe('feature metrics and audit events', () => {
     // No secret reaches the audit log: codes, tokens, passwords.
     for (const secret of [code, first, refreshed.body.refresh_token, refreshed.body.access_token, login.body.refresh_token, WRONG]) {
       expect(audit.text).not.toContain(secret);
+    }
+  });
+});
+
+describe('admin changes', () => {
+  it('audits an access-group change made through the admin API, with the admin as subject', async () => {
+    const adminAudit = new CapturedLines();
+    const demo = ConfigFixture.fromDemo();
+    const admin = await startServer({ configFile: demo.mainFile, auditStream: adminAudit });
+    try {
+      const token = await adminToken(admin);
+      const res = await adminCall(admin, 'POST', '', { token, body: { id: 'kiosk', name: 'Kiosk' } });
+      expect(res.status).toBe(201);
+      const [changed] = adminAudit.named('admin.access_groups_changed');
+      expect(changed).toMatchObject({ subject: 'admin-console', tenant: 'demo', group: 'kiosk', version: admin.app.holder.current.version });
+      expect(adminAudit.named('admin.config_reloaded')).toEqual([expect.objectContaining({ subject: 'api', version: changed!.version })]);
+      expect(adminAudit.text).not.toContain(token);
+    } finally {
+      await admin.close();
+      demo.cleanup();
     }
   });
 });

@@ -1,0 +1,109 @@
+/**
+ * Request bodies of the admin API: JSON objects of at most 64 KiB, checked against a schema
+ * compiled once. A permission on an API or resource the catalogue does not have is named
+ * as such (UNKNOWN_RESOURCE, with its pointer and the valid names); anything else that
+ * breaks the schema is BAD_BODY with the pointers of every problem.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { ErrorObject } from 'ajv';
+import { newAjv } from '../../engine/registry.js';
+import { APIS, API_TITLES, RESOURCES, isApi } from '../catalogue.js';
+import { GROUP_ID_PATTERN, groupDescriptionSchema, groupNameSchema, permissionsSchema } from '../schema.js';
+import { AdminError } from './admin-error.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/** The parsed body, or undefined when there is none. */
+export async function readBody(req: IncomingMessage): Promise<unknown> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw new AdminError('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new AdminError('PAYLOAD_TOO_LARGE', `the body is over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  const type = req.headersDistinct['content-type'];
+  if (!type || type.length !== 1 || !JSON_TYPE.test(type[0] as string)) throw new AdminError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new AdminError('BAD_BODY', 'the body is not valid UTF-8');
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new AdminError('BAD_BODY', `the body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+const ajv = newAjv();
+const storeList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } };
+
+const bodySchemas = {
+  create: ajv.compile({
+    type: 'object',
+    additionalProperties: false,
+    required: ['name'],
+    properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN }, name: groupNameSchema, description: groupDescriptionSchema, permissions: permissionsSchema },
+  }),
+  edit: ajv.compile({
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: { name: groupNameSchema, description: groupDescriptionSchema, permissions: permissionsSchema },
+  }),
+  default: ajv.compile({
+    type: 'object',
+    additionalProperties: false,
+    required: ['group'],
+    properties: { group: { anyOf: [{ type: 'string', pattern: GROUP_ID_PATTERN }, { type: 'null' }] } },
+  }),
+  stores: ajv.compile({
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: { add: storeList, remove: storeList },
+  }),
+};
+
+export type BodyKind = keyof typeof bodySchemas;
+
+function unknownPermission(e: ErrorObject): string | null {
+  if (e.keyword !== 'additionalProperties') return null;
+  const name = String((e.params as { additionalProperty: string }).additionalProperty);
+  if (e.instancePath === '/permissions') return `unknown API "${name}" in permissions; expected ${APIS.join(' or ')}`;
+  const api = /^\/permissions\/([^/]+)$/.exec(e.instancePath)?.[1];
+  if (api && isApi(api)) return `unknown resource "${name}" in the ${API_TITLES[api]}; expected one of: ${RESOURCES[api].join(', ')}`;
+  return null;
+}
+
+function describe(e: ErrorObject): string {
+  const p = e.params as Record<string, unknown>;
+  if (e.keyword === 'additionalProperties') return `unknown property "${String(p.additionalProperty)}"`;
+  if (e.keyword === 'required') return `missing required property "${String(p.missingProperty)}"`;
+  if (e.keyword === 'enum') return `must be one of ${JSON.stringify(p.allowedValues)}`;
+  return e.message ?? e.keyword;
+}
+
+/** The body checked against its schema, or a refusal naming every problem. */
+export function checkBody<T>(kind: BodyKind, body: unknown): T {
+  if (body === undefined) throw new AdminError('BAD_BODY', 'this request needs a JSON object body');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AdminError('BAD_BODY', 'the body must be a JSON object');
+  const validate = bodySchemas[kind];
+  if (validate(body)) return body as T;
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf');
+  const unknown = errors.map((e) => [e, unknownPermission(e)] as const).filter(([, m]) => m !== null);
+  const pointerOf = (e: ErrorObject) => {
+    const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
+    return (e.instancePath + extra) || '/';
+  };
+  if (unknown.length > 0) {
+    throw new AdminError('UNKNOWN_RESOURCE', unknown.map(([, m]) => m).join('; '), [...new Set(unknown.map(([e]) => pointerOf(e)))]);
+  }
+  throw new AdminError('BAD_BODY', errors.map((e) => `${e.instancePath || '/'}: ${describe(e)}`).join('; '), [...new Set(errors.map(pointerOf))]);
+}

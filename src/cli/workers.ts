@@ -1,0 +1,88 @@
+import cluster, { type Worker } from 'node:cluster';
+import { dirname, resolve } from 'node:path';
+import { ConfigError, formatIssue } from '../config/issues.js';
+import { loadConfig } from '../config/load.js';
+import { closeConfigServices } from '../config/services.js';
+import { systemClock } from '../engine/clock.js';
+import { createLogger, silentLogger } from '../logger.js';
+import { MemoryStore } from '../store/memory.js';
+import { resolveStoreSettings } from '../store/settings.js';
+import { createRegistry } from '../valves/index.js';
+
+/**
+ * The primary of `authpipe serve --workers N`: checks the config, refuses the memory store
+ * (each worker would hold its own counters, OTPs and refresh tokens), forks N workers that
+ * share the listening ports through node:cluster, replaces a worker that dies, forwards
+ * SIGHUP (reload) and shuts all down on SIGTERM/SIGINT. It serves nothing itself.
+ */
+const RESTART_DELAY_MS = 500;
+const STOP_GRACE_MS = 10_000;
+
+export function runPrimary(configFile: string, count: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const placeholder = new MemoryStore(systemClock);
+  let main;
+  try {
+    const loaded = loadConfig(configFile, { registry: createRegistry(), runtime: () => ({ store: placeholder, clock: systemClock, logger: silentLogger() }), env });
+    main = loaded.main;
+    void closeConfigServices(loaded.services);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    return 1;
+  } finally {
+    void placeholder.close();
+  }
+  const { settings } = resolveStoreSettings(main.store, env, dirname(resolve(configFile)));
+  if (settings.type === 'memory') {
+    process.stderr.write(
+      `authpipe serve: --workers ${count} needs the redis store; with the memory store every worker would keep its own ` +
+        'lockout counters, OTPs and refresh tokens. Set "store": {"type": "redis", ...} in the config, or REDIS_URL.\n',
+    );
+    return 1;
+  }
+
+  const logger = createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
+  cluster.setupPrimary({ exec: process.argv[1] as string, args: ['serve', '--config', configFile] });
+  const listened = new WeakSet<Worker>();
+  let stopping = false;
+
+  const fork = () => cluster.fork();
+  cluster.on('listening', (worker, address) => {
+    listened.add(worker);
+    logger.info({ worker: worker.id, pid: worker.process.pid, address: address.address, port: address.port }, 'worker listening');
+  });
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    if (!listened.has(worker)) {
+      // It died before serving (bad port, unreadable key…): restarting would only loop.
+      logger.fatal({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker failed at start; stopping');
+      void stop(1);
+      return;
+    }
+    logger.warn({ worker: worker.id, pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    setTimeout(() => !stopping && fork(), RESTART_DELAY_MS).unref();
+  });
+
+  const stop = async (exitCode: number) => {
+    if (stopping) return;
+    stopping = true;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+    const exited = workers.map((w) => new Promise<void>((done) => w.once('exit', () => done())));
+    for (const w of workers) w.process.kill('SIGTERM');
+    const force = setTimeout(() => workers.forEach((w) => w.process.kill('SIGKILL')), STOP_GRACE_MS);
+    await Promise.all(exited);
+    clearTimeout(force);
+    logger.info({ exitCode }, 'all workers stopped');
+    logger.flush();
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', () => void stop(0));
+  process.once('SIGINT', () => void stop(0));
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+
+  logger.info({ workers: count, pid: process.pid }, 'starting workers');
+  for (let i = 0; i < count; i++) fork();
+  return undefined;
+}

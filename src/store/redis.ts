@@ -1,0 +1,211 @@
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import { AuthpipeError } from '../errors.js';
+import { describeRedis, type RedisSettings } from './settings.js';
+import type { Store } from './store.js';
+
+/**
+ * The shared store: Redis through ioredis, standalone, Sentinel or Cluster. Every operation
+ * is one command or one Lua script, so two processes can never interleave inside it; TTLs
+ * live in Redis. It fails closed: the offline queue is off (no command waits for a
+ * connection), every operation has a deadline, and any failure becomes COMMUNICATION_ERROR.
+ * A lost connection is retried in the background with a capped backoff, so the engine
+ * serves again by itself when Redis returns.
+ */
+
+// The counter gets its TTL only when this call created it, as in the memory store.
+const INCR_LUA = `
+local created = redis.call('EXISTS', KEYS[1]) == 0
+local value = redis.call('INCRBY', KEYS[1], ARGV[2])
+if created then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return value`;
+
+// ARGV[3] is the TTL in ms, or '' to store without one (SET drops any previous TTL).
+const CAS_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
+return 1`;
+
+interface Scripts {
+  authpipeIncr(key: string, ttlMs: number, by: number): Promise<number>;
+  authpipeCas(key: string, expected: string, value: string, ttlMs: string): Promise<number>;
+}
+
+type Client = (Redis | Cluster) & Scripts;
+
+const MAX_BACKOFF_MS = 1000;
+/** 100, 200, 400, 800, then every second: back within about a second of Redis returning. */
+const backoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt, 5), MAX_BACKOFF_MS);
+
+export class RedisStore implements Store {
+  private readonly client: Client;
+  private readonly deadlineMs: number;
+  private readonly logger: Logger;
+  private down = false;
+  private closed = false;
+
+  constructor(settings: RedisSettings, logger: Logger) {
+    this.deadlineMs = settings.commandTimeoutMs;
+    this.logger = logger;
+    this.client = connect(settings);
+    this.client.defineCommand('authpipeIncr', { numberOfKeys: 1, lua: INCR_LUA });
+    this.client.defineCommand('authpipeCas', { numberOfKeys: 1, lua: CAS_LUA });
+    const where = describeRedis(settings);
+    // Log outages once, not on every reconnect attempt.
+    this.client.on('error', (err: Error) => {
+      if (this.down || this.closed) return logger.debug({ err: err.message, store: where }, 'store still unreachable');
+      this.down = true;
+      logger.error({ err: err.message, store: where }, 'store unreachable; calls that need it fail until it returns');
+    });
+    this.client.on('ready', () => {
+      logger.info({ store: where }, this.down ? 'store reachable again' : 'store connected');
+      this.down = false;
+    });
+  }
+
+  /** Resolves once connected (or rejects after `timeoutMs`); calls before that fail closed. */
+  ready(timeoutMs = 5000): Promise<void> {
+    if (this.client.status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.client.off('ready', onReady);
+        reject(new AuthpipeError('COMMUNICATION_ERROR', { detail: `store not ready within ${timeoutMs} ms` }));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.client.once('ready', onReady);
+    });
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.run('get', () => this.client.get(key));
+  }
+
+  async set(key: string, value: string, ttlMs?: number): Promise<void> {
+    await this.run('set', () => (ttlMs === undefined ? this.client.set(key, value) : this.client.set(key, value, 'PX', millis(ttlMs))));
+  }
+
+  incr(key: string, ttlMs: number, by = 1): Promise<number> {
+    return this.run('incr', () => this.client.authpipeIncr(key, millis(ttlMs), by));
+  }
+
+  take(key: string): Promise<string | null> {
+    return this.run('take', () => this.client.getdel(key));
+  }
+
+  async compareAndSet(key: string, expected: string | null, value: string, ttlMs?: number): Promise<boolean> {
+    if (expected === null) {
+      const reply = await this.run('compareAndSet', () =>
+        ttlMs === undefined ? this.client.set(key, value, 'NX') : this.client.set(key, value, 'PX', millis(ttlMs), 'NX'),
+      );
+      return reply === 'OK';
+    }
+    const ttl = ttlMs === undefined ? '' : String(millis(ttlMs));
+    return (await this.run('compareAndSet', () => this.client.authpipeCas(key, expected, value, ttl))) === 1;
+  }
+
+  async del(key: string): Promise<void> {
+    await this.run('del', () => this.client.del(key));
+  }
+
+  async ttl(key: string): Promise<number | null> {
+    const ms = await this.run('ttl', () => this.client.pttl(key));
+    return ms < 0 ? null : ms;
+  }
+
+  async ping(): Promise<void> {
+    await this.run('ping', () => this.client.ping());
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.run('quit', () => this.client.quit());
+    } catch {
+      // Down or slow: drop the connection instead.
+    } finally {
+      this.client.disconnect();
+    }
+  }
+
+  /** One operation under the deadline; every failure is a coded fault, never a hang. */
+  private run<T>(op: string, command: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.deadlineMs} ms`)), this.deadlineMs);
+    });
+    let pending: Promise<T>;
+    try {
+      pending = command();
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    return Promise.race([pending, deadline]).then(
+      (value) => {
+        clearTimeout(timer);
+        return value;
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        throw new AuthpipeError('COMMUNICATION_ERROR', { cause: err, detail: `store ${op}: ${err instanceof Error ? err.message : String(err)}` });
+      },
+    );
+  }
+}
+
+/** Redis wants a positive whole number of milliseconds. */
+function millis(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}
+
+function connect(settings: RedisSettings): Client {
+  const tls = settings.tls ? { tls: { ...settings.tls } } : {};
+  const auth = {
+    ...(settings.username === undefined ? {} : { username: settings.username }),
+    ...(settings.password === undefined ? {} : { password: settings.password }),
+  };
+  // Shared by every connection: fail fast instead of queueing, never replay a command
+  // (an INCR replayed after a reconnect would count twice).
+  const failFast = {
+    commandTimeout: settings.commandTimeoutMs,
+    connectTimeout: settings.connectTimeoutMs,
+    // How long close() lets a dead socket linger before destroying it (keeps exits prompt).
+    disconnectTimeout: settings.commandTimeoutMs,
+    maxRetriesPerRequest: 0,
+    autoResendUnfulfilledCommands: false,
+    disableClientInfo: true,
+    connectionName: 'authpipe',
+  } satisfies RedisOptions;
+
+  if (settings.mode === 'cluster') {
+    const options: ClusterOptions = {
+      enableOfflineQueue: false,
+      clusterRetryStrategy: backoff,
+      slotsRefreshTimeout: settings.connectTimeoutMs,
+      redisOptions: { ...failFast, ...auth, ...tls },
+    };
+    return new Cluster(settings.nodes, options) as Client;
+  }
+  const options: RedisOptions = {
+    ...failFast,
+    ...auth,
+    ...tls,
+    enableOfflineQueue: false,
+    retryStrategy: backoff,
+    ...(settings.db === undefined ? {} : { db: settings.db }),
+  };
+  if (settings.mode === 'sentinel') {
+    return new Redis({
+      ...options,
+      sentinels: settings.sentinels,
+      name: settings.master,
+      sentinelRetryStrategy: backoff,
+      ...(settings.sentinelPassword === undefined ? {} : { sentinelPassword: settings.sentinelPassword }),
+      ...(settings.tls ? { enableTLSForSentinelMode: true, sentinelTLS: { ...settings.tls } } : {}),
+    }) as Client;
+  }
+  return new Redis(settings.url, options) as Client;
+}

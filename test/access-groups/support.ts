@@ -1,0 +1,70 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigFixture } from '../support/fixture.js';
+import type { RunningServer } from '../support/server.js';
+
+/** Demo secrets (documented in README): the directory holds only their hashes. */
+export const TILL_PASSWORD = 'till-001-pass';
+export const ADMIN_SECRET = 'admin-console-secret';
+
+export function basic(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+}
+
+export function readJson(fixture: ConfigFixture, relative: string): any {
+  return JSON.parse(readFileSync(join(fixture.dir, relative), 'utf8'));
+}
+
+/** Edits a JSON file of the fixture in place. */
+export function editJson(fixture: ConfigFixture, relative: string, edit: (value: any) => void): void {
+  const value = readJson(fixture, relative);
+  edit(value);
+  fixture.write(relative, value);
+}
+
+/** Adds operations (not yet listed) to a tenant of the fixture's main file. */
+export function allow(fixture: ConfigFixture, tenant: string, operations: string[]): void {
+  editJson(fixture, 'config/authpipe.json', (main) => {
+    const entry = main.modules[0].config.tenant.find((t: { id: string }) => t.id === tenant);
+    for (const op of operations) if (!entry.allowedOperation.includes(op)) entry.allowedOperation.push(op);
+  });
+}
+
+export interface AdminAnswer {
+  status: number;
+  body: any;
+  headers: Headers;
+}
+
+/** An admin API call over real HTTP. */
+export async function adminCall(
+  server: RunningServer,
+  method: string,
+  path: string,
+  options: { token?: string; tenant?: string; body?: unknown; ifMatch?: string; headers?: Record<string, string> } = {},
+): Promise<AdminAnswer> {
+  const headers: Record<string, string> = { ...(options.tenant === '' ? {} : { tenant: options.tenant ?? 'demo' }), ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  if (options.ifMatch !== undefined) headers['if-match'] = options.ifMatch;
+  let body: string | undefined;
+  if (options.body !== undefined) {
+    headers['content-type'] ??= 'application/json';
+    body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
+  }
+  const res = await fetch(`${server.url}/admin/access-groups${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    /* leave as text */
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** A bearer token for the demo's admin-console client (group Admin), through client-login. */
+export async function adminToken(server: RunningServer, tenant = 'demo', clientId = 'admin-console', secret = ADMIN_SECRET): Promise<string> {
+  const res = await server.call('client-login', {}, { tenant, authorization: basic(clientId, secret) });
+  if (res.status !== 200) throw new Error(`client-login answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.access_token as string;
+}

@@ -1,0 +1,130 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
+import { ConfigFixture } from '../support/fixture.js';
+import { describeWithRedis, RedisServer } from '../support/redis.js';
+
+/**
+ * `authpipe serve --workers N` as real processes: refused with the memory store, and with
+ * Redis N workers share one port, each with its own store connection, and share lockout
+ * state; a dead worker is replaced; SIGTERM stops them all.
+ */
+let built: BuiltCli;
+let fixture: ConfigFixture;
+const started: CliProcess[] = [];
+const workerPids = new Set<number>();
+
+beforeAll(async () => {
+  built = await buildCli();
+  fixture = ConfigFixture.fromDemo();
+}, 120_000);
+afterAll(() => {
+  for (const p of started) p.kill('SIGKILL');
+  for (const pid of workerPids) alive(pid) && process.kill(pid, 'SIGKILL');
+  built?.cleanup();
+  fixture?.cleanup();
+});
+
+function serve(args: string[], env: Record<string, string> = {}, config: ConfigFixture = fixture): CliProcess {
+  const { REDIS_URL: _ignored, ...base } = process.env;
+  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', ...env });
+  started.push(p);
+  return p;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('serve --workers, refused', () => {
+  it('refuses several workers with the memory store, with a clear message', async () => {
+    const p = serve(['--workers', '2']);
+    const { code } = await p.exited;
+    expect(code).toBe(1);
+    expect(p.stderr).toMatch(/--workers 2 needs the redis store/);
+    expect(p.stderr).toMatch(/REDIS_URL/);
+  });
+
+  it('refuses a worker count that is not a whole number from 1 to 64', async () => {
+    const runs = ['0', 'two', '1.5', '65'].map((bad) => serve(['--workers', bad]));
+    for (const p of runs) {
+      expect((await p.exited).code).toBe(2);
+      expect(p.stderr).toMatch(/--workers must be a whole number/);
+    }
+  });
+});
+
+describeWithRedis('serve --workers 2 on Redis', () => {
+  let redis: RedisServer;
+  let fresh: ConfigFixture;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+    fresh = ConfigFixture.fromDemo();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    fresh?.cleanup();
+  });
+
+  it('runs two workers on one port with their own Redis connections, replaces a dead one, stops on SIGTERM', async () => {
+    expect(existsSync(join(fresh.dir, 'var', 'keys'))).toBe(false);
+    const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
+    const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+    const first = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
+    const pids = first.map((l) => l.pid as number);
+    pids.forEach((pid) => workerPids.add(pid));
+    expect(new Set(pids).size).toBe(2);
+    expect(pids).not.toContain(p.child.pid);
+    const port = first[0]?.port as number;
+    expect(first[1]?.port).toBe(port);
+
+    // Each worker holds its own connection (named "authpipe"); the primary holds none.
+    const clients = async () => ((await redis.command('CLIENT', 'LIST')).match(/name=authpipe /g) ?? []).length;
+    const until = Date.now() + 5000;
+    while ((await clients()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(await clients()).toBe(2);
+
+    // The primary's config check created the signing key before forking: one key, not one per worker.
+    expect(readdirSync(join(fresh.dir, 'var', 'keys')).filter((n) => n.endsWith('.json'))).toHaveLength(1);
+
+    const url = `http://127.0.0.1:${port}`;
+    const call = () =>
+      fetch(`${url}/api/authentication/echo`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close' },
+        body: JSON.stringify({ username: 'till-001' }),
+      });
+    for (let i = 0; i < 10; i++) expect((await call()).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    // Lockout across processes: each login on a fresh connection (node:cluster hands
+    // connections to the workers in turn); five failures lock the till for every worker.
+    const login = (password: string) =>
+      fetch(`${url}/api/authentication/till-login`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close', authorization: `Basic ${Buffer.from(`till-003:${password}`).toString('base64')}` },
+        body: '{}',
+      });
+    for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(403);
+    for (let i = 0; i < 4; i++) expect((await login('till-003-pass')).status).toBe(403);
+    expect(await redis.command('EXISTS', 'authpipe:{demo}:lockout:till:till-003:lock')).toBe(':1\r\n');
+
+    process.kill(pids[0] as number, 'SIGKILL');
+    const replacement = await p.waitFor(() => listening().find((l) => !pids.includes(l.pid as number)));
+    workerPids.add(replacement.pid as number);
+    expect(replacement.port).toBe(port);
+    expect(p.logs().some((l) => l.msg === 'worker died; starting another' && l.pid === pids[0])).toBe(true);
+    for (let i = 0; i < 5; i++) expect((await call()).status).toBe(200);
+
+    p.kill('SIGTERM');
+    const { code } = await p.exited;
+    expect(code).toBe(0);
+    for (const pid of [pids[1] as number, replacement.pid as number]) expect(alive(pid)).toBe(false);
+  }, 30_000);
+});

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
+import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
+import { sleep } from '../support/redis.js';
+
+/**
+ * The one store contract, run against every implementation (memory, Redis standalone,
+ * Sentinel, Cluster). TTLs are real time on purpose: Redis keeps its own clock. Every key
+ * is fresh per test, so the suite can share one server with other suites.
+ */
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    let key: () => string;
+
+    beforeAll(async () => {
+      store = await open();
+      const run = randomUUID();
+      let n = 0;
+      // A tenant prefix, as ctx.store uses: Cluster needs the hash tag for scripts.
+      key = () => `${tenantPrefix('contract')}${run}:${++n}`;
+    });
+    afterAll(async () => {
+      await store.close();
+    });
+
+    it('get of an absent key is null; set then get returns the value', async () => {
+      const k = key();
+      expect(await store.get(k)).toBeNull();
+      await store.set(k, 'v1');
+      expect(await store.get(k)).toBe('v1');
+      await store.set(k, 'v2');
+      expect(await store.get(k)).toBe('v2');
+    });
+
+    it('keeps values byte for byte: unicode, empty, large, odd key characters', async () => {
+      const values = ['', 'ö✓ 𝄞', ' spaces and\nnewlines\t', 'x'.repeat(65536), '{"json":true}', '0'];
+      for (const value of values) {
+        const k = `${key()}:{odd} key ✓`;
+        await store.set(k, value);
+        expect(await store.get(k)).toBe(value);
+      }
+    });
+
+    it('set with a TTL: ttl() reports it, the key expires', async () => {
+      const k = key();
+      await store.set(k, 'v', 300);
+      const left = await store.ttl(k);
+      expect(left).not.toBeNull();
+      expect(left as number).toBeGreaterThan(0);
+      expect(left as number).toBeLessThanOrEqual(300);
+      await sleep(450);
+      expect(await store.get(k)).toBeNull();
+      expect(await store.ttl(k)).toBeNull();
+    });
+
+    it('set without a TTL keeps the key and drops an earlier TTL', async () => {
+      const k = key();
+      await store.set(k, 'a', 100);
+      await store.set(k, 'b');
+      expect(await store.ttl(k)).toBeNull();
+      await sleep(180);
+      expect(await store.get(k)).toBe('b');
+    });
+
+    it('ttl() of an absent key is null', async () => {
+      expect(await store.ttl(key())).toBeNull();
+    });
+
+    it('incr creates the counter at `by` with the TTL, then adds', async () => {
+      const k = key();
+      expect(await store.incr(k, 10_000)).toBe(1);
+      expect(await store.incr(k, 10_000)).toBe(2);
+      expect(await store.incr(k, 10_000, 5)).toBe(7);
+      expect(await store.incr(k, 10_000, -3)).toBe(4);
+      expect(await store.get(k)).toBe('4');
+      const k2 = key();
+      expect(await store.incr(k2, 10_000, 3)).toBe(3);
+    });
+
+    it('incr sets the TTL only when it creates the key (a window, not a sliding one)', async () => {
+      const k = key();
+      await store.incr(k, 300);
+      await sleep(120);
+      await store.incr(k, 300);
+      const left = await store.ttl(k);
+      expect(left as number).toBeLessThanOrEqual(200);
+      await sleep(250);
+      expect(await store.get(k)).toBeNull();
+      expect(await store.incr(k, 300)).toBe(1);
+    });
+
+    it('incr on a key set without TTL keeps it without TTL', async () => {
+      const k = key();
+      await store.set(k, '10');
+      expect(await store.incr(k, 50)).toBe(11);
+      expect(await store.ttl(k)).toBeNull();
+    });
+
+    it('incr is atomic: 200 parallel increments give 1..200 exactly once each', async () => {
+      const k = key();
+      const results = await Promise.all(Array.from({ length: 200 }, () => store.incr(k, 10_000)));
+      expect([...results].sort((a, b) => a - b)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      expect(await store.get(k)).toBe('200');
+    });
+
+    it('take returns the value once and deletes it', async () => {
+      const k = key();
+      await store.set(k, 'once', 10_000);
+      expect(await store.take(k)).toBe('once');
+      expect(await store.take(k)).toBeNull();
+      expect(await store.get(k)).toBeNull();
+      expect(await store.take(key())).toBeNull();
+    });
+
+    it('take is atomic: of 100 parallel takes exactly one gets the value', async () => {
+      const k = key();
+      await store.set(k, 'single-use', 10_000);
+      const results = await Promise.all(Array.from({ length: 100 }, () => store.take(k)));
+      expect(results.filter((r) => r === 'single-use')).toHaveLength(1);
+      expect(results.filter((r) => r === null)).toHaveLength(99);
+    });
+
+    it('take of an expired key is null', async () => {
+      const k = key();
+      await store.set(k, 'v', 50);
+      await sleep(120);
+      expect(await store.take(k)).toBeNull();
+    });
+
+    it('compareAndSet with expected null writes only when absent', async () => {
+      const k = key();
+      expect(await store.compareAndSet(k, null, 'first')).toBe(true);
+      expect(await store.compareAndSet(k, null, 'second')).toBe(false);
+      expect(await store.get(k)).toBe('first');
+    });
+
+    it('compareAndSet with a value writes only when it matches', async () => {
+      const k = key();
+      expect(await store.compareAndSet(k, 'x', 'y')).toBe(false);
+      expect(await store.get(k)).toBeNull();
+      await store.set(k, 'x');
+      expect(await store.compareAndSet(k, 'not-x', 'y')).toBe(false);
+      expect(await store.get(k)).toBe('x');
+      expect(await store.compareAndSet(k, 'x', 'y')).toBe(true);
+      expect(await store.get(k)).toBe('y');
+    });
+
+    it('compareAndSet applies the TTL, or drops it when none is given', async () => {
+      const k = key();
+      expect(await store.compareAndSet(k, null, 'a', 5_000)).toBe(true);
+      const left = await store.ttl(k);
+      expect(left as number).toBeGreaterThan(4_000);
+      expect(await store.compareAndSet(k, 'a', 'b', 100)).toBe(true);
+      expect(await store.ttl(k) as number).toBeLessThanOrEqual(100);
+      expect(await store.compareAndSet(k, 'b', 'c')).toBe(true);
+      expect(await store.ttl(k)).toBeNull();
+    });
+
+    it('compareAndSet with expected null succeeds again once the key expired', async () => {
+      const k = key();
+      expect(await store.compareAndSet(k, null, 'a', 50)).toBe(true);
+      await sleep(120);
+      expect(await store.compareAndSet(k, null, 'b', 1_000)).toBe(true);
+      expect(await store.get(k)).toBe('b');
+    });
+
+    it('compareAndSet is atomic: of 50 parallel swaps from one value exactly one wins', async () => {
+      const k = key();
+      await store.set(k, 'gen-0');
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.compareAndSet(k, 'gen-0', `gen-1-${i}`)));
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect(await store.get(k)).toBe(`gen-1-${winner}`);
+      const fresh = key();
+      const creates = await Promise.all(Array.from({ length: 50 }, (_, i) => store.compareAndSet(fresh, null, String(i), 10_000)));
+      expect(creates.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('del removes a key; deleting an absent key is fine', async () => {
+      const k = key();
+      await store.set(k, 'v');
+      await store.del(k);
+      expect(await store.get(k)).toBeNull();
+      await expect(store.del(key())).resolves.toBeUndefined();
+    });
+
+    it('a tenant view sees only its own keys', async () => {
+      const suffix = randomUUID();
+      const a = prefixedStore(store, tenantPrefix(`a-${suffix}`));
+      const b = prefixedStore(store, tenantPrefix(`b-${suffix}`));
+      await a.set('k', 'from-a');
+      expect(await b.get('k')).toBeNull();
+      expect(await b.incr('k', 1000)).toBe(1);
+      expect(await a.get('k')).toBe('from-a');
+      expect(await store.get(`${tenantPrefix(`a-${suffix}`)}k`)).toBe('from-a');
+      expect(await b.take('k')).toBe('1');
+      expect(await a.get('k')).toBe('from-a');
+    });
+
+    it('ping answers', async () => {
+      await expect(store.ping()).resolves.toBeUndefined();
+    });
+  });
+}

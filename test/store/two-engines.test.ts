@@ -1,0 +1,271 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeJwt } from 'jose';
+import { basic } from '../support/credentials.js';
+import { ConfigFixture } from '../support/fixture.js';
+import { waitReady } from '../support/ready.js';
+import { describeWithRedis, RedisServer } from '../support/redis.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { countPipe, storeCounter } from '../support/store-valve.js';
+import { codeFor } from '../otp/outbox.js';
+import { tokenFixture } from '../tokens/support.js';
+
+/**
+ * Two engines on one Redis share every piece of state: lockout counters, OTP transactions,
+ * refresh-token families, rate counters. Each engine has its own app, registry, config load and Redis
+ * connection, as separate processes would (test/cli/workers.test.ts runs real processes).
+ * The store deadline is generous here: this suite is about shared state, fail-closed.test.ts
+ * about time.
+ */
+const REDIS_STORE = (url: string) => ({ type: 'redis', url, command_timeout_ms: 2000 });
+
+function useRedis(fixture: ConfigFixture, url: string): void {
+  const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
+  main.store = REDIS_STORE(url);
+  fixture.writeMain(main);
+}
+
+describeWithRedis('two engines on one Redis', () => {
+  let redis: RedisServer;
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  /** Two engines on one fixture; A starts first, so B finds the signing key A generated. */
+  async function pair(fixture: ConfigFixture, options: { valves?: [typeof storeCounter] } = {}): Promise<[RunningServer, RunningServer]> {
+    const a = await startServer({ configFile: fixture.mainFile, ...options });
+    const b = await startServer({ configFile: fixture.mainFile, ...options });
+    await Promise.all([waitReady(a.url), waitReady(b.url)]);
+    return [a, b];
+  }
+
+  describe('lockout (demo till-login)', () => {
+    let fixture: ConfigFixture;
+    let a: RunningServer;
+    let b: RunningServer;
+    beforeAll(async () => {
+      fixture = ConfigFixture.fromDemo();
+      useRedis(fixture, redis.url);
+      [a, b] = await pair(fixture);
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      fixture?.cleanup();
+    });
+
+    const login = (engine: RunningServer, password: string) => engine.call('till-login', {}, { authorization: basic('till-002', password) });
+
+    it('failures on both engines add up to one lock, seen by both', async () => {
+      // The demo threshold is 5: alternate the failures over the two engines.
+      for (let i = 0; i < 5; i++) {
+        const res = await login(i % 2 === 0 ? a : b, `wrong-${i}`);
+        expect(res.status).toBe(403);
+        expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
+      }
+      for (const engine of [a, b]) {
+        const res = await login(engine, 'till-002-pass');
+        expect(res.status).toBe(403);
+        expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
+      }
+      const pttl = Number(/^:(\d+)/.exec(await redis.command('PTTL', 'authpipe:{demo}:lockout:till:till-002:lock'))?.[1]);
+      expect(pttl).toBeGreaterThan(50_000);
+      expect(pttl).toBeLessThanOrEqual(60_000);
+      // The lock is the only thing in the way: without it, the right password passes on both.
+      await redis.command('DEL', 'authpipe:{demo}:lockout:till:till-002:lock');
+      expect((await login(b, 'till-002-pass')).status).toBe(200);
+      expect((await login(a, 'till-002-pass')).status).toBe(200);
+    });
+  });
+
+  describe('refresh-token families (token valves)', () => {
+    let fixture: ConfigFixture;
+    let a: RunningServer;
+    let b: RunningServer;
+    beforeAll(async () => {
+      fixture = tokenFixture();
+      useRedis(fixture, redis.url);
+      [a, b] = await pair(fixture);
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      fixture?.cleanup();
+    });
+
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+    async function userLogin(engine: RunningServer) {
+      const res = await engine.call('user-login', { username: 'user-1' });
+      expect(res.status).toBe(200);
+      return res.body as { access_token: string; refresh_token: string };
+    }
+
+    it('a token rotated on one engine is spent on the other; the reuse revokes the family on both', async () => {
+      const first = await userLogin(a);
+      const rotated = await b.call('token-refresh', { refresh_token: first.refresh_token });
+      expect(rotated.status).toBe(200);
+      const reuse = await a.call('token-refresh', { refresh_token: first.refresh_token });
+      expect(reuse.status).toBe(403);
+      expect(reuse.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
+      expect((await b.call('token-refresh', { refresh_token: rotated.body.refresh_token })).status).toBe(403);
+      for (const engine of [a, b]) expect((await engine.call('introspect', {}, bearer(rotated.body.access_token))).status).toBe(403);
+      const sid = decodeJwt(first.refresh_token).sid as string;
+      expect(await redis.command('GET', `authpipe:{demo}:token-family:${sid}`)).toMatch(/"revoked":true/);
+    });
+
+    it('a family revoked (logout) on one engine is revoked on the other', async () => {
+      const pair = await userLogin(a);
+      expect((await b.call('introspect', {}, bearer(pair.access_token))).status).toBe(200);
+      const logout = await a.call('logout', { refresh_token: pair.refresh_token });
+      expect(logout.status).toBe(200);
+      const refreshed = await b.call('token-refresh', { refresh_token: pair.refresh_token });
+      expect(refreshed.status).toBe(403);
+      expect(refreshed.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
+      expect((await b.call('introspect', {}, bearer(pair.access_token))).status).toBe(403);
+    });
+
+    it('20 parallel refreshes of one token over both engines: exactly one succeeds', async () => {
+      const first = await userLogin(a);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).call('token-refresh', { refresh_token: first.refresh_token })));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'TOKEN_INVALID')).toHaveLength(19);
+    });
+  });
+
+  describe('counters (rate-limit and a test counter valve)', () => {
+    const LIMIT = 5;
+    let fixture: ConfigFixture;
+    let a: RunningServer;
+    let b: RunningServer;
+    beforeAll(async () => {
+      fixture = ConfigFixture.minimal(
+        [
+          { id: 'demo', allowedOperation: ['count', 'limited'] },
+          { id: 'acme', allowedOperation: ['count', 'limited'] },
+        ],
+        {
+          count: countPipe(LIMIT, 60_000),
+          limited: {
+            valves: [{ name: 'rate-limit', config: { key: '{{request.username}}', limit: LIMIT, window_seconds: 60, erroneous_properties: ['username'] } }],
+            response: [],
+          },
+        },
+        { store: REDIS_STORE(redis.url) },
+      );
+      [a, b] = await pair(fixture, { valves: [storeCounter] });
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      fixture?.cleanup();
+    });
+
+    it('counts on both add up, and the limit holds on both', async () => {
+      const counts: string[] = [];
+      for (let i = 0; i < LIMIT; i++) {
+        const res = await (i % 2 === 0 ? a : b).call('count', { username: 'till-1' });
+        expect(res.status).toBe(200);
+        counts.push(res.body.count);
+      }
+      expect(counts).toEqual(['1', '2', '3', '4', '5']);
+      for (const engine of [a, b]) {
+        const res = await engine.call('count', { username: 'till-1' });
+        expect(res.status).toBe(403);
+        expect(res.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
+      }
+    });
+
+    it('rate-limit: 30 parallel calls split over both engines let exactly the limit through', async () => {
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).call('limited', { username: 'till-parallel' })));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(LIMIT);
+      const refused = results.filter((r) => r.status === 403);
+      expect(refused).toHaveLength(30 - LIMIT);
+      for (const r of refused) {
+        expect(r.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThan(50);
+      }
+    });
+
+    it('tenants stay apart across engines', async () => {
+      for (let i = 0; i < LIMIT; i++) expect((await a.call('count', { username: 'shared-name' })).status).toBe(200);
+      expect((await b.call('count', { username: 'shared-name' })).status).toBe(403);
+      const other = await b.call('count', { username: 'shared-name' }, { tenant: 'acme' });
+      expect(other.status).toBe(200);
+      expect(other.body.count).toBe('1');
+      expect(await redis.command('GET', 'authpipe:{acme}:count:shared-name')).toBe('$1\r\n1\r\n');
+    });
+  });
+
+  describe('one-time codes (otp-issue, otp-verify)', () => {
+    let fixture: ConfigFixture;
+    let outbox: string;
+    let a: RunningServer;
+    let b: RunningServer;
+    let seq = 0;
+    const freshMobile = () => `+1555${String(2000000 + ++seq)}`;
+
+    beforeAll(async () => {
+      fixture = ConfigFixture.minimal(
+        [{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }],
+        { 'otp-verify': { valves: [{ name: 'otp-verify', config: { max_attempts: 3 } }], response: ['recipient'] } },
+        { store: REDIS_STORE(redis.url) },
+      );
+      outbox = join(fixture.dir, 'var', 'otp-outbox.jsonl');
+      fixture.writePipe('otp-start', {
+        valves: [{ name: 'otp-issue', config: { user_by: 'none', sender: { type: 'outbox', file: outbox } } }],
+        response: ['transaction_id'],
+      });
+      [a, b] = await pair(fixture);
+    });
+    afterAll(async () => {
+      await a?.close();
+      await b?.close();
+      fixture?.cleanup();
+    });
+
+    async function start(engine: RunningServer, mobile: string): Promise<{ id: string; code: string }> {
+      const res = await engine.call('otp-start', { mobile });
+      expect(res.status).toBe(200);
+      const id = res.body.transaction_id as string;
+      return { id, code: codeFor(outbox, id) };
+    }
+    const verify = (engine: RunningServer, transaction_id: string, otp: string) => engine.call('otp-verify', { transaction_id, otp });
+    const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(code.length, '0');
+
+    it('a code issued on one engine is verified on the other, once', async () => {
+      const mobile = freshMobile();
+      const { id, code } = await start(a, mobile);
+      const ok = await verify(b, id, code);
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ recipient: mobile });
+      for (const engine of [a, b]) {
+        const again = await verify(engine, id, code);
+        expect(again.status).toBe(403);
+        expect(again.body.errorTranslationKeys).toEqual(['OTP_INVALID']);
+      }
+    });
+
+    it('wrong attempts on both engines add up to the limit', async () => {
+      const { id, code } = await start(b, freshMobile());
+      for (const engine of [a, b, a]) expect((await verify(engine, id, wrong(code))).status).toBe(403);
+      const late = await verify(b, id, code);
+      expect(late.status).toBe(403);
+      expect(late.body.errorTranslationKeys).toEqual(['OTP_INVALID']);
+      // The control: two wrong attempts (one per engine) leave the right code usable.
+      const other = await start(a, freshMobile());
+      for (const engine of [a, b]) expect((await verify(engine, other.id, wrong(other.code))).status).toBe(403);
+      expect((await verify(a, other.id, other.code)).status).toBe(200);
+    });
+
+    it('parallel right answers over both engines: exactly one wins', async () => {
+      const { id, code } = await start(a, freshMobile());
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => verify(i % 2 ? a : b, id, code)));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'OTP_INVALID')).toHaveLength(9);
+    });
+  });
+});
