@@ -22,9 +22,3 @@ export function closeTrackingStore(): Store & { closedAt: number | null } {
   };
   return store;
 }
-
-/** A store whose backend is down: every operation rejects, as a lost connection would. */
-export function downStore(): Store {
-  const down = () => Promise.reject(new Error('store unreachable'));
-  return { get: down, set: down, incr: down, take: down, compareAndSet: down, del: down, ttl: down, ping: down, close: async () => {} };
-}
