@@ -5,12 +5,12 @@
  * access_group the directory names (stores, clients, users) exists. Each problem is an
  * issue naming the file and JSON pointer; a load with issues is never swapped in.
  */
-import { dirname, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
 import { readJsonFile } from '../config/json-file.js';
+import { display, readDataFile } from '../config/data-file.js';
 import type { MainConfig } from '../config/main-schema.js';
-import { resolveSecrets } from '../config/secrets.js';
 import type { ConfigServiceContext } from '../config/services.js';
 import { newAjv } from '../engine/registry.js';
 import { BUILT_IN_GROUPS } from './catalogue.js';
@@ -20,10 +20,6 @@ import { accessGroupsSchema, type AccessGroupsFile, type GroupRecord } from './s
 const validateFile = newAjv().compile(accessGroupsSchema);
 
 /** As config/load.ts names files in messages (not imported: load.ts imports this module). */
-function display(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-}
 
 export function configuredTenants(main: MainConfig): Set<string> {
   return new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
@@ -102,19 +98,11 @@ export function loadAccessGroups(ctx: ConfigServiceContext): AccessGroups {
   const files = accessGroupFiles(ctx.main, ctx.dir);
   let groups = emptyAccessGroups();
   if (files.groups !== null) {
-    const path = files.groups;
-    const shown = display(path);
-    ctx.watch(path);
-    const issues: ConfigIssue[] = [];
-    const read = readJsonFile(path, issues);
-    if (read) {
-      ctx.hash(read.text);
-      const value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path) }, issues);
-      const checked = issues.length === 0 ? checkAccessGroups(value, shown, configuredTenants(ctx.main), issues) : null;
-      if (checked) groups = new AccessGroups(checked);
-    }
-    ctx.issues.push(...issues.map((i) => (i.file === path ? { ...i, file: shown } : i)));
-    if (issues.length > 0) return groups;
+    const file = readDataFile(ctx, files.groups);
+    const checked = file.ok ? checkAccessGroups(file.value, file.shown, configuredTenants(ctx.main), file.issues) : null;
+    if (checked) groups = new AccessGroups(checked);
+    ctx.issues.push(...file.issues);
+    if (file.issues.length > 0) return groups;
   }
   // The directory loader already reported a file it could not read or parse: only references here.
   if (files.directory !== null) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { compilePipes, type PipeSource } from '../engine/compile.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { newAjv, type ValveRegistry } from '../engine/registry.js';
@@ -13,6 +13,7 @@ import { readJsonFile } from './json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from './pipe-schema.js';
 import { resolveSecrets } from './secrets.js';
+import { display } from './data-file.js';
 import { buildConfigServices } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
 
@@ -111,11 +112,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   };
 }
 
-/** Paths in messages are relative to the working folder when that is shorter. */
-export function display(file: string): string {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-}
+export { display };
 
 function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>): PipeSource[] {
   let names: string[];

@@ -5,10 +5,9 @@
  * problem becomes an issue naming the file and the JSON pointer. Lookups are Map reads on
  * frozen entries, so a call can never modify the directory or reach another tenant's data.
  */
-import { dirname, relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
-import { readJsonFile } from '../config/json-file.js';
-import { resolveSecrets } from '../config/secrets.js';
+import { readDataFile } from '../config/data-file.js';
 import type { ConfigServiceContext } from '../config/services.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
@@ -173,21 +172,11 @@ function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>):
 /** Reads the directory file the main config names (`directory`, relative to the main file). */
 export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
   if (ctx.main.directory === undefined) return emptyDirectory();
-  const path = resolve(ctx.dir, ctx.main.directory);
-  const rel = relative(process.cwd(), path);
-  const shown = rel && !rel.startsWith('..') ? rel : path;
-  ctx.watch(path);
-  const issues: ConfigIssue[] = [];
-  const read = readJsonFile(path, issues);
-  if (read) {
-    ctx.hash(read.text);
-    const value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path) }, issues);
-    if (issues.length === 0) {
-      const directory = buildDirectory(value, shown, issues);
-      if (issues.length === 0) return directory;
-    }
+  const file = readDataFile(ctx, resolve(ctx.dir, ctx.main.directory));
+  if (file.ok) {
+    const directory = buildDirectory(file.value, file.shown, file.issues);
+    if (file.issues.length === 0) return directory;
   }
-  // readJsonFile names the file by its absolute path; say it the way the other issues do.
-  ctx.issues.push(...issues.map((i) => (i.file === path ? { ...i, file: shown } : i)));
+  ctx.issues.push(...file.issues);
   return emptyDirectory();
 }

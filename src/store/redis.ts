@@ -40,13 +40,11 @@ const backoff = (attempt: number): number => Math.min(50 * 2 ** Math.min(attempt
 export class RedisStore implements Store {
   private readonly client: Client;
   private readonly deadlineMs: number;
-  private readonly logger: Logger;
   private down = false;
   private closed = false;
 
   constructor(settings: RedisSettings, logger: Logger) {
     this.deadlineMs = settings.commandTimeoutMs;
-    this.logger = logger;
     this.client = connect(settings);
     this.client.defineCommand('authpipeIncr', { numberOfKeys: 1, lua: INCR_LUA });
     this.client.defineCommand('authpipeCas', { numberOfKeys: 1, lua: CAS_LUA });

@@ -1,0 +1,40 @@
+import { dirname, relative } from 'node:path';
+import type { ConfigIssue } from './issues.js';
+import { readJsonFile } from './json-file.js';
+import { resolveSecrets } from './secrets.js';
+import type { ConfigServiceContext } from './services.js';
+
+/** Paths in messages are relative to the working folder when that is shorter. */
+export function display(file: string): string {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+export interface DataFile {
+  /** The parsed content with ${env:}/${file:} resolved; meaningful only when `ok`. */
+  value: unknown;
+  ok: boolean;
+  /** The path as admins see it in messages. */
+  shown: string;
+  issues: ConfigIssue[];
+}
+
+/**
+ * Reads a data file the main config names (directory, access groups, …): watched for
+ * reload, fed into the config version, secrets resolved against its own folder. The caller
+ * validates the value and reports `issues` (already named by the shown path).
+ */
+export function readDataFile(ctx: ConfigServiceContext, path: string): DataFile {
+  const shown = display(path);
+  ctx.watch(path);
+  const issues: ConfigIssue[] = [];
+  const read = readJsonFile(path, issues);
+  let value: unknown;
+  if (read) {
+    ctx.hash(read.text);
+    value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path) }, issues);
+  }
+  // readJsonFile names the file by its absolute path; say it the way the other issues do.
+  const named = issues.map((i) => (i.file === path ? { ...i, file: shown } : i));
+  return { value, ok: read !== null && issues.length === 0, shown, issues: named };
+}
