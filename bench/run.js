@@ -24,9 +24,20 @@ function rssMiB(pid) {
   }
 }
 
+// utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux).
+function cpuTicks(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return NaN;
+  }
+}
+
 async function load(url, request, duration) {
   const result = await autocannon({ url: url + request.path, method: request.method, headers: request.headers, body: request.body, connections, duration, requests: request.requests });
   return {
+    total: result.requests.total,
     rps: Math.round(result.requests.average),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -44,11 +55,18 @@ try {
     const server = running.get(scenario.server);
     const request = scenario.prepare ? await scenario.prepare(server) : scenario.request;
     await load(server.url, request, 2); // warm-up: JIT, caches, connections
-    const figures = await load(server.url, request, seconds);
-    const row = { scenario: scenario.name, ...figures, rssMiB: rssMiB(server.pid) };
+    const ticksBefore = cpuTicks(server.pid);
+    const started = performance.now();
+    const { total, ...figures } = await load(server.url, request, seconds);
+    const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
+    const wall = (performance.now() - started) / 1000;
+    // Server CPU per request is the steadier figure on a small machine where the load
+    // generator competes for the same cores; CPU % shows whether the server was the limit.
+    const row = { scenario: scenario.name, ...figures, cpuPct: Math.round((cpuSeconds / wall) * 100), cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total), rssMiB: rssMiB(server.pid) };
     row.compare = (scenario.compare ?? []).flatMap(({ to, target }) => {
       const base = results.find((r) => r.scenario === to);
-      return base ? [{ to, ratio: Math.round((row.rps / base.rps) * 100) / 100, target }] : [];
+      const round = (x) => Math.round(x * 100) / 100;
+      return base ? [{ to, ratio: round(row.rps / base.rps), cpuRatio: round(base.cpuUsPerReq / row.cpuUsPerReq), target }] : [];
     });
     results.push(row);
     console.log(JSON.stringify(row));
@@ -58,11 +76,11 @@ try {
 }
 
 console.log(`\n${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
-console.log('| scenario | req/s | p50 ms | p99 ms | RSS MiB | non-2xx | req/s ratio vs (target) |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| scenario | req/s | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio, CPU/req ratio (target) |');
+console.log('|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const versus = r.compare.map((c) => `${c.ratio}x ${c.to}${c.target ? ` (target ${c.target})` : ''}`).join('; ');
-  console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
+  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x, ${c.cpuRatio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
+  console.log(`| ${r.scenario} | ${r.rps} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
 }
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ seconds, connections, node: process.version, results }, null, 2));

@@ -19,7 +19,8 @@ import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
 import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
-import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { TimingFloor } from '../credentials/timing-floor.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
 
 type Source = 'header' | 'body';
@@ -154,19 +155,28 @@ export default defineValve<Config>({
     };
 
     const inFlight = new Map<string, Promise<void>>();
+    const floor = new TimingFloor();
 
     /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
     const verify = async (ctx: CallContext, username: string, password: string, account: DirectoryTill | DirectoryClient | undefined, key?: string): Promise<void> => {
       const tenant = ctx.tenant.id;
       const accountKey = `${kind}:${username}`;
+      const started = performance.now();
+      const against = account ? parsedHash(hashOf(account)) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
       let attempt = 0;
       if (lockout) {
         const reservation = await lockout.reserve(ctx.store, accountKey);
-        if (!reservation.ok) throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
+        if (!reservation.ok) {
+          // A locked account costs what any refusal costs; the result is not looked at.
+          await verifyPassword(password, against);
+          await floor.pad(started);
+          throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
+        }
         attempt = reservation.attempt;
       }
-      const against = account ? parsedHash(hashOf(account)) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
+      const verifyStarted = performance.now();
       const matches = await verifyPassword(password, against);
+      floor.observe(costProfile(against), performance.now() - verifyStarted);
       if (matches && account?.status === 'active') {
         if (lockout) await lockout.succeeded(ctx.store, accountKey);
         if (key !== undefined) cache.remember(key, ctx.clock.now(), cacheTtlMs);
@@ -178,6 +188,7 @@ export default defineValve<Config>({
         ctx.services.audit?.event('account.lockout', { ...callFields(ctx), subject: username, kind, lockedSeconds: lockedFor / 1000 });
       }
       const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
+      await floor.pad(started);
       throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
     };
 

@@ -63,4 +63,36 @@ describe('timing', () => {
     expect(Math.min(k, u)).toBeGreaterThan(15);
     expect(Math.abs(k - u) / Math.min(k, u)).toBeLessThanOrEqual(0.15);
   }, 180_000);
+
+  it('a till with a cheaper imported hash (argon2id, bcrypt) and a locked till answer no faster than an unknown one', async () => {
+    const timed = async (pipe: string, username: string) => {
+      const started = performance.now();
+      const res = await server.call(pipe, {}, { authorization: basic(username, `wrong-${randomUUID()}`) });
+      expect(res.status).toBe(403);
+      expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
+      return performance.now() - started;
+    };
+    for (let i = 0; i < 3; i++) await timed('till-login-nolock', `warm-${i}`);
+    const unknown: number[] = [];
+    const argon: number[] = [];
+    const bcrypt: number[] = [];
+    for (let i = 0; i < 9; i++) {
+      unknown.push(await timed('till-login-nolock', `unknown-${i}`));
+      argon.push(await timed('till-login-nolock', 'till-002'));
+      bcrypt.push(await timed('till-login-nolock', 'till-003'));
+    }
+    const u = median(unknown);
+    expect(median(argon) / u).toBeGreaterThan(0.8);
+    expect(median(bcrypt) / u).toBeGreaterThan(0.8);
+    // The shipped till-login locks after 5 failures; the locked answer still costs a verification.
+    for (let i = 0; i < 3; i++) await timed('till-login', `warm-${i}`);
+    for (let i = 0; i < 5; i++) await timed('till-login', 'till-001');
+    const locked: number[] = [];
+    const unknownLocking: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      locked.push(await timed('till-login', 'till-001'));
+      unknownLocking.push(await timed('till-login', `fresh-${i}`));
+    }
+    expect(median(locked) / median(unknownLocking)).toBeGreaterThan(0.8);
+  }, 180_000);
 });
