@@ -15,6 +15,7 @@ import type { ValveRegistry } from './engine/registry.js';
 import { combineObservers } from './engine/observers.js';
 import type { ValveDefinition } from './engine/valve.js';
 import { createRequestListener } from './http/app.js';
+import { answerClientError } from './http/client-error.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics } from './http/metrics-route.js';
@@ -221,6 +222,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
         const server = createServer(httpApp(listener.http.id));
+        server.on('clientError', answerClientError);
         server.listen(port, host);
         server.requestTimeout = 10_000;
         server.headersTimeout = 5_000;

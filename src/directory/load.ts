@@ -29,7 +29,7 @@ interface TenantData {
 }
 
 /** Emails are matched without regard to case; every other key exactly. */
-function lookupKey(by: UserKey, value: string): string {
+export function lookupKey(by: UserKey, value: string): string {
   return by === 'email' ? value.toLowerCase() : value;
 }
 

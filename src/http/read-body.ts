@@ -6,7 +6,9 @@ import { refuse } from '../errors.js';
  * limit is refused before reading; a streamed body is refused the moment it passes the
  * limit. Invalid UTF-8 is refused (fatal decoder), never replaced.
  */
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF in the text, so the strict parser refuses it instead of
+// the decoder silently dropping it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
   const declared = req.headers['content-length'];

@@ -14,6 +14,7 @@ import { defineValve } from '../engine/valve.js';
 import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
 import { putUser, usable } from '../otp/user-props.js';
+import { lookupKey } from '../directory/load.js';
 
 interface Config {
   user_by?: UserKey;
@@ -83,14 +84,17 @@ export default defineValve<Config>({
       if (code.length !== options.digits || !codeShape.test(code)) throw wrong('malformed code');
 
       const store = ctx.store;
-      const failKey = `totp:fail:${createHash('sha256').update(`${userBy}\n${lookup}`).digest('base64url')}`;
+      const found = ctx.services.directory.user(ctx.tenant.id, userBy, lookup);
+      // Failures count per user, however the lookup value is spelt (emails ignore case), so
+      // no spelling gets fresh tries; an unknown user counts per normalised lookup value.
+      const counted = found ? `id\n${found.id}` : `${userBy}\n${lookupKey(userBy, lookup)}`;
+      const failKey = `totp:fail:${createHash('sha256').update(counted).digest('base64url')}`;
       const tries = await store.incr(failKey, lockoutMs);
       if (tries > maxFailures) {
         const left = (await store.ttl(failKey)) ?? lockoutMs;
         throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'totp-verify: too many failures' });
       }
 
-      const found = ctx.services.directory.user(ctx.tenant.id, userBy, lookup);
       const user = usable(found) && secretOf(found) !== null ? found : null;
       const step = matchTotp(user ? (secretOf(user) as Buffer) : throwaway, code, ctx.clock.now(), options);
       if (user === null || step === null) throw wrong(user === null ? 'unknown user or no secret' : 'wrong code');

@@ -233,6 +233,21 @@ describe('body', () => {
     expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
   });
 
+  it('a leading byte-order mark is refused, not silently dropped', async () => {
+    const body = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"username":"x"}')]);
+    const res = await rawRequest(port, rawPut('/api/authentication/echo', ['tenant: demo', 'Content-Type: application/json'], body));
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
+  });
+
+  it('HTTP the parser rejects still gets the coded 403 with the common headers', async () => {
+    const res = await rawRequest(port, 'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}');
+    expect(res.status).toBe(403);
+    expect(res.headers.toLowerCase()).toContain('cache-control: no-store');
+    expect(res.headers.toLowerCase()).toMatch(/x-request-id: [0-9a-f-]{36}/);
+    expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
+  });
+
   it('an escaped lone surrogate is refused', async () => {
     expectRefusal(await server.call('echo', '{"username":"\\ud800"}'), 'INVALID_REQUEST');
   });

@@ -42,11 +42,16 @@ beforeAll(async () => {
     { id: 'u-erin', username: 'erin', totp_secret: base32Encode(sha256) },
     { id: 'u-frank', username: 'frank', totp_secret: base32Encode(sha512) },
     { id: 'u-gone', username: 'gone', totp_secret: base32Encode(randomBytes(20)), status: 'disabled' },
+    { id: 'u-case', username: 'case', email: 'case.user@example.com', totp_secret: base32Encode(randomBytes(20)) },
   );
   fixture.write('config/directory.json', directory);
   // The shipped totp-login's check, answering the subject (the shipped pipe answers tokens once minted).
   fixture.writePipe('totp-login-sub', {
     valves: [{ name: 'totp-verify', config: { user_by: 'username', algorithm: 'SHA1', digits: 6, window: 1 } }],
+    response: ['sub'],
+  });
+  fixture.writePipe('totp-login-email', {
+    valves: [{ name: 'totp-verify', config: { user_by: 'email' } }],
     response: ['sub'],
   });
   fixture.writePipe('totp-login-sha256', {
@@ -58,7 +63,7 @@ beforeAll(async () => {
     response: ['sub'],
   });
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-  for (const tenant of main.modules[0].config.tenant) tenant.allowedOperation.push('totp-login', 'totp-login-sub', 'totp-login-sha256', 'totp-login-sha512');
+  for (const tenant of main.modules[0].config.tenant) tenant.allowedOperation.push('totp-login', 'totp-login-email', 'totp-login-sub', 'totp-login-sha256', 'totp-login-sha512');
   main.modules[0].config.tenant = main.modules[0].config.tenant.map((t: { allowedOperation: string[] }) => ({ ...t, allowedOperation: [...new Set(t.allowedOperation)] }));
   fixture.writeMain(main);
   server = await startServer({ configFile: fixture.mainFile, clock, store: slowStore(new MemoryStore(clock)) });
@@ -155,6 +160,12 @@ describe('totp-login (demo)', () => {
     expect(Number(locked.headers.get('retry-after'))).toBeGreaterThan(0);
     clock.advance(300_000);
     expect((await login(name, codeOf(name))).status).toBe(200);
+  });
+
+  it('counts failures per user, however an email lookup is spelt', async () => {
+    const spellings = ['case.user@example.com', 'Case.User@example.com', 'CASE.USER@EXAMPLE.COM', 'case.USER@example.com', 'Case.user@Example.com'];
+    for (const email of spellings) expectRefused(await server.call('totp-login-email', { email, otp: '000000' }));
+    expectRefused(await server.call('totp-login-email', { email: 'cAse.user@example.com', otp: '000000' }), 'RATE_LIMITED');
   });
 
   it('counts 20 parallel wrong guesses against the limit: at most 5 are checked', async () => {
