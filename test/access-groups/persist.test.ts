@@ -98,6 +98,15 @@ describe('writeFileAtomic and withLock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
+  it('does not remove a lock that another writer took over meanwhile', async () => {
+    const lock = join(dir, 'groups.json.lock');
+    await withLock(lock, async () => {
+      // Another process broke our lock as stale and took it: its lock must survive our release.
+      writeFileSync(lock, '4242 someone-else\n');
+    });
+    expect(readFileSync(lock, 'utf8')).toBe('4242 someone-else\n');
+  });
+
   it('a failing section releases the lock for the next', async () => {
     const lock = join(dir, 'x.lock');
     await expect(withLock(lock, async () => { throw new Error('boom'); })).rejects.toThrow('boom');

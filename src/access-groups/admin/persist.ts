@@ -6,7 +6,7 @@
  * 30 s), so two admins, or two workers, cannot interleave and lose an update.
  */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
@@ -48,11 +48,11 @@ const RETRY_MS = 25;
 export function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs = WAIT_MS): Promise<T> {
   const previous = chains.get(lockPath) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
-    await acquire(lockPath, waitMs);
+    const owner = await acquire(lockPath, waitMs);
     try {
       return await fn();
     } finally {
-      await rm(lockPath, { force: true });
+      await release(lockPath, owner);
     }
   });
   chains.set(lockPath, run);
@@ -63,14 +63,16 @@ export function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs = WAI
   return run;
 }
 
-async function acquire(lockPath: string, waitMs: number): Promise<void> {
+/** Takes the lock and returns the owner token written into it. */
+async function acquire(lockPath: string, waitMs: number): Promise<string> {
   const deadline = Date.now() + waitMs;
+  const owner = `${process.pid} ${randomBytes(12).toString('hex')}\n`;
   for (;;) {
     try {
       const handle = await open(lockPath, 'wx', 0o600);
-      await handle.writeFile(`${process.pid}\n`);
+      await handle.writeFile(owner);
       await handle.close();
-      return;
+      return owner;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
@@ -83,4 +85,10 @@ async function acquire(lockPath: string, waitMs: number): Promise<void> {
     if (Date.now() > deadline) throw new LockBusy(`${lockPath} is held by another process`);
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }
+}
+
+/** Removes the lock only while it is still ours: a lock broken as stale may belong to another writer now. */
+async function release(lockPath: string, owner: string): Promise<void> {
+  const content = await readFile(lockPath, 'utf8').catch(() => null);
+  if (content === owner) await rm(lockPath, { force: true });
 }
