@@ -121,8 +121,14 @@ export function createApp(options: AppOptions): AuthpipeApp {
 
   const callEnd = (event: CallEvent): void => {
     metrics?.callEnd(event);
-    if (event.status !== 200 || auditSuccess) {
-      const type = event.status === 200 ? 'auth.success' : event.status === 500 ? 'auth.fault' : 'auth.failure';
+    // A 200 is an authentication only when the pipe established a subject; echo-like calls
+    // that verify nobody are not audited as successes (the call log has them).
+    if (event.status === 200) {
+      if (auditSuccess && event.authenticated !== undefined) {
+        auditLog.event('auth.success', { subject: event.authenticated, tenant: event.tenant, operation: event.operation, requestId: event.requestId });
+      }
+    } else {
+      const type = event.status === 500 ? 'auth.fault' : 'auth.failure';
       auditLog.event(type, { subject: event.subject, tenant: event.tenant, operation: event.operation, code: event.code, requestId: event.requestId });
     }
     options.observers?.callEnd?.(event);

@@ -45,6 +45,11 @@ export const noopAudit: Audit = { event() {} };
  * Who a call was about, by convention: the item's `sub` or `subject` once a valve has
  * established it, else the `username` or `client_id` the caller claimed.
  */
+/** The subject a pipe established (a valve put `sub` on the item), as opposed to one a caller claimed. */
+export function authenticatedOf(ctx: { flow: readonly { props: Readonly<Record<string, string>> }[] }): string | undefined {
+  return ctx.flow.length === 1 ? ctx.flow[0]?.props.sub : undefined;
+}
+
 export function subjectOf(ctx: { flow: readonly { props: Readonly<Record<string, string>> }[]; request: Readonly<Record<string, string>> }): string | undefined {
   const item = ctx.flow.length === 1 ? ctx.flow[0]?.props : undefined;
   return item?.sub ?? item?.subject ?? ctx.request.username ?? ctx.request.client_id;

@@ -7,7 +7,7 @@ import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js'
 import type { CompiledPipe } from '../engine/pipe.js';
 import { pickResponse, runSteps, StepFailure, type RunObserver } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
-import { subjectOf } from '../engine/audit.js';
+import { authenticatedOf, subjectOf } from '../engine/audit.js';
 import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
 import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
@@ -64,6 +64,8 @@ export interface CallEvent {
   ms: number;
   /** Who the call was about (engine/audit.ts subjectOf), when the pipe got that far. */
   subject: string | undefined;
+  /** The subject the pipe established, if any: only then is a 200 an authentication. */
+  authenticated: string | undefined;
 }
 
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
@@ -131,7 +133,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
     }
     if (status === 200) logger.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
     if (observers.callEnd) {
-      observers.callEnd({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started, subject: ctx ? subjectOf(ctx) : undefined });
+      observers.callEnd({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started, subject: ctx ? subjectOf(ctx) : undefined, authenticated: ctx ? authenticatedOf(ctx) : undefined });
     }
   };
 }

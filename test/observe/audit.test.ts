@@ -11,17 +11,26 @@ import { LOGIN_PIPES } from '../support/pipes.js';
 import { startServer } from '../support/server.js';
 
 const SECRET = 'p4ssw0rd-never-logged';
-const TENANTS = [{ id: 'demo', allowedOperation: ['login'] }];
+const TENANTS = [{ id: 'demo', allowedOperation: ['login', 'plain'] }];
+// The trace pipe, plus what makes it an authentication: a valve that establishes `sub`.
+const AUDIT_PIPES = {
+  ...LOGIN_PIPES,
+  login: { ...LOGIN_PIPES.login, valves: [{ name: 'property-set', config: { properties: { sub: '{{request.username}}' } } }, ...LOGIN_PIPES.login.valves] },
+  plain: { valves: [{ name: 'property-copy', config: { properties: ['username'] } }], response: ['username'] },
+};
 
 describe('audit events', () => {
   it('records authentication success and failure with subject, tenant, operation, code and request id', async () => {
     const audit = new CapturedLines();
-    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES);
+    const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES);
     const server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
     try {
+      // A 200 that establishes no subject is no authentication, whatever username it carries.
+      expect((await server.call('plain', { username: 'claimed-only' })).status).toBe(200);
       const ok = await server.call('login', { username: 'till-001', password: SECRET });
       const refused = await server.call('login', { username: 'blocked', password: SECRET });
       const unknown = await server.call('login', { username: 'x', password: SECRET }, { tenant: 'nobody' });
+      expect(audit.named('auth.success')).toHaveLength(1);
       const [success] = audit.named('auth.success');
       expect(success).toEqual({
         level: 'info',
@@ -48,7 +57,7 @@ describe('audit events', () => {
 
   it('leaves out successes when audit.success is false', async () => {
     const audit = new CapturedLines();
-    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, { audit: { success: false } });
+    const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES, { audit: { success: false } });
     const server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
     try {
       await server.call('login', { username: 'till-001' });
@@ -81,7 +90,7 @@ describe('audit events', () => {
   });
 
   it('writes to the configured file, relative to the main file', async () => {
-    const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, { audit: { destination: 'audit/events.log' } });
+    const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES, { audit: { destination: 'audit/events.log' } });
     const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1' } });
     try {
       await app.listen();
