@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigFixture } from '../support/fixture.js';
 import type { RunningServer } from '../support/server.js';
+import { answerOf } from '../support/net.js';
 
 /** Demo secrets (documented in README): the directory holds only their hashes. */
 export const TILL_PASSWORD = 'till-001-pass';
@@ -52,14 +53,7 @@ export async function adminCall(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   }
   const res = await fetch(`${server.url}/admin/access-groups${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    /* leave as text */
-  }
-  return { status: res.status, body: parsed, headers: res.headers };
+  return answerOf(res);
 }
 
 /** A bearer token for the demo's admin-console client (group Admin), through client-login. */

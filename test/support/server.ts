@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { createApp, type AppOptions, type AuthpipeApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
+import { answerOf } from './net.js';
 
 /** A real authpipe listening on an ephemeral loopback port. */
 export interface RunningServer {
@@ -29,14 +30,7 @@ export async function startServer(options: AppOptions): Promise<RunningServer> {
         headers: { 'content-type': 'application/json', tenant: 'demo', ...headers },
         body: typeof body === 'string' ? body : JSON.stringify(body),
       });
-      const text = await res.text();
-      let parsed: unknown = text;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        /* leave as text */
-      }
-      return { status: res.status, body: parsed, headers: res.headers };
+      return answerOf(res);
     },
     close: () => app.close(),
   };

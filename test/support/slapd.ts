@@ -1,10 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from '@jest/globals';
+import { freePort } from './net.js';
 
 /**
  * A throwaway OpenLDAP slapd for tests: a slapd.conf with an mdb database in a temp folder,
@@ -125,16 +126,6 @@ function slapdConf(dir: string, tls: SlapdOptions['tls']): string {
   ].join('\n');
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitListening(child: ChildProcess, port: number): Promise<void> {
   const deadline = Date.now() + 10_000;
