@@ -4,17 +4,25 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prepareOtpConfig } from './otp.js';
 
-async function waitReady(url, tries = 100) {
+async function waitReady(url, tries = 100, okBelow = 500) {
   for (let i = 0; i < tries; i += 1) {
     try {
       const res = await fetch(url);
-      if (res.status < 500) return;
+      if (res.status < okBelow) return;
     } catch {
       /* not yet */
     }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} did not come up`);
+}
+
+async function startRedis() {
+  const port = 16000 + Math.floor(Math.random() * 2000);
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (child.exitCode !== null) throw new Error('redis-server did not start (is it installed?)');
+  return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
 }
 
 function stopper(child) {
@@ -51,17 +59,23 @@ export const servers = {
   authpipe: {
     // The real server on the shipped demo config, logging its info lines as in production
     // (to a pipe this process drains, so the cost of logging is counted).
+    // BENCH_REDIS=1: on a throwaway redis-server instead of the memory store.
+    // BENCH_WORKERS=N: `serve --workers N` (needs BENCH_REDIS=1; memory is refused with workers).
     async start(root, extraEnv = {}, configFile = join(root, 'config', 'authpipe.json')) {
       const port = 18000 + Math.floor(Math.random() * 2000);
-      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile], {
+      const redis = process.env.BENCH_REDIS === '1' ? await startRedis() : null;
+      const workers = process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : [];
+      const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile, ...workers], {
         cwd: root,
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...extraEnv },
+        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...(redis ? { REDIS_URL: redis.url } : {}), ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child.stdout.resume();
       const url = `http://127.0.0.1:${port}`;
-      await waitReady(`${url}/healthz`);
-      return { url, pid: child.pid, stop: stopper(child) };
+      await waitReady(`${url}/readyz`, 100, 300);
+      const stop = stopper(child);
+      // With workers, the CPU and RSS figures are the primary's; req/s and latency are the whole server's.
+      return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };
     },
   },
   'authpipe-otp': {
