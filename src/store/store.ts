@@ -43,3 +43,23 @@ export function prefixedStore(store: Store, prefix: string): Store {
 export function tenantPrefix(tenantId: string): string {
   return `authpipe:{${tenantId}}:`;
 }
+
+export type StoreOp = Exclude<keyof Store, 'close'>;
+
+/**
+ * A store whose every operation goes through `around` (count errors, add latency, inject a
+ * fault); `close` passes straight through.
+ */
+export function wrapStore(inner: Store, around: <T>(op: StoreOp, call: () => Promise<T>) => Promise<T>): Store {
+  return {
+    get: (k) => around('get', () => inner.get(k)),
+    set: (k, v, ttl) => around('set', () => inner.set(k, v, ttl)),
+    incr: (k, ttl, by) => around('incr', () => inner.incr(k, ttl, by)),
+    take: (k) => around('take', () => inner.take(k)),
+    compareAndSet: (k, e, v, ttl) => around('compareAndSet', () => inner.compareAndSet(k, e, v, ttl)),
+    del: (k) => around('del', () => inner.del(k)),
+    ttl: (k) => around('ttl', () => inner.ttl(k)),
+    ping: () => around('ping', () => inner.ping()),
+    close: () => inner.close(),
+  };
+}

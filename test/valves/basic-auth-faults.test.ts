@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { systemClock } from '../../src/engine/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import type { Store } from '../../src/store/store.js';
+import { wrapStore, type Store } from '../../src/store/store.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { basic } from '../support/credentials.js';
@@ -11,18 +11,7 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 const memory = new MemoryStore(systemClock);
 let broken = false;
-const failing = <A extends unknown[], R>(f: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (broken ? Promise.reject(new Error('store down')) : f(...args));
-const store: Store = {
-  get: failing((k) => memory.get(k)),
-  set: failing((k, v, t) => memory.set(k, v, t)),
-  incr: failing((k, t, b) => memory.incr(k, t, b)),
-  take: failing((k) => memory.take(k)),
-  compareAndSet: failing((k, e, v, t) => memory.compareAndSet(k, e, v, t)),
-  del: failing((k) => memory.del(k)),
-  ttl: failing((k) => memory.ttl(k)),
-  ping: failing(() => memory.ping()),
-  close: () => memory.close(),
-};
+const store: Store = wrapStore(memory, (_op, call) => (broken ? Promise.reject(new Error('store down')) : call()));
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
