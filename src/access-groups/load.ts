@@ -8,8 +8,7 @@
 import { resolve } from 'node:path';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
-import { readJsonFile } from '../config/json-file.js';
-import { display, readDataFile } from '../config/data-file.js';
+import { readDataFile } from '../config/data-file.js';
 import type { MainConfig } from '../config/main-schema.js';
 import type { ConfigServiceContext } from '../config/services.js';
 import { newAjv } from '../engine/registry.js';
@@ -106,9 +105,8 @@ export function loadAccessGroups(ctx: ConfigServiceContext): AccessGroups {
   }
   // The directory loader already reported a file it could not read or parse: only references here.
   if (files.directory !== null) {
-    const quiet: ConfigIssue[] = [];
-    const read = readJsonFile(files.directory, quiet);
-    if (read) checkDirectoryReferences(read.value, display(files.directory), groups, ctx.issues);
+    const directory = readDataFile(ctx, files.directory);
+    if (directory.value !== undefined) checkDirectoryReferences(directory.value, directory.shown, groups, ctx.issues);
   }
   return groups;
 }

@@ -22,9 +22,24 @@ export interface DataFile {
 /**
  * Reads a data file the main config names (directory, access groups, …): watched for
  * reload, fed into the config version, secrets resolved against its own folder. The caller
- * validates the value and reports `issues` (already named by the shown path).
+ * validates the value and reports `issues` (already named by the shown path); the first
+ * reader of a file reports them, later readers in the same load look only at `value`.
  */
+const readInLoad = new WeakMap<ConfigServiceContext, Map<string, DataFile>>();
+
 export function readDataFile(ctx: ConfigServiceContext, path: string): DataFile {
+  // One read per file per load: a second reader (access groups checking the directory's
+  // references) gets the same result, without reading, hashing or watching it again.
+  let files = readInLoad.get(ctx);
+  if (!files) readInLoad.set(ctx, (files = new Map()));
+  const known = files.get(path);
+  if (known) return known;
+  const file = readOnce(ctx, path);
+  files.set(path, file);
+  return file;
+}
+
+function readOnce(ctx: ConfigServiceContext, path: string): DataFile {
   const shown = display(path);
   ctx.watch(path);
   const issues: ConfigIssue[] = [];
