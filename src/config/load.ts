@@ -112,8 +112,6 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   };
 }
 
-export { display };
-
 function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>): PipeSource[] {
   let names: string[];
   try {
