@@ -26,7 +26,7 @@ export interface Services {
    * hand-built Services in tests need not carry it.
    */
   readonly metrics?: Metrics;
-  /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', { ...callFields(ctx), subject })`. Same as metrics. */
+  /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', callFields(ctx, { subject }))`. Same as metrics. */
   readonly audit?: Audit;
   /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
   readonly directory: Directory;

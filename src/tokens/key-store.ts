@@ -25,7 +25,7 @@ export interface SigningKey {
   readonly publicKey: KeyObject;
   /** The published form: public members plus kid, alg, use. */
   readonly publicJwk: Readonly<Record<string, string>>;
-  readonly sign: (data: Buffer) => Buffer;
+  readonly sign: (data: Buffer) => Promise<Buffer>;
 }
 
 export interface KeySet {

@@ -68,9 +68,10 @@ export class TokenService {
   }
 
   /** A compact JWS of `claims` with the newest key: one JSON.stringify and one signature. */
-  sign(type: TokenType, claims: Readonly<Record<string, unknown>>): string {
+  async sign(type: TokenType, claims: Readonly<Record<string, unknown>>): Promise<string> {
     const input = `${this.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    return `${input}.${this.keys.signing.sign(Buffer.from(input)).toString('base64url')}`;
+    const signature = await this.keys.signing.sign(Buffer.from(input));
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   async verify(token: string, expect: VerifyExpectations): Promise<Claims> {

@@ -121,7 +121,7 @@ export default defineValve<Config>({
         if (inBody) throw malformed(['authorization', userProp, passProp], 'credentials both in the Authorization header and in the body');
         const parsed = parseBasic(headers[0] as string, maxToken);
         if (!parsed.ok) throw malformed(['authorization'], parsed.problem);
-        return { ...parsed, where: 'header' };
+        return { username: parsed.username, password: parsed.password, where: 'header' };
       }
       if (inBody) return { username: ctx.request[userProp] ?? '', password: ctx.request[passProp] ?? '', where: 'body' };
       throw invalid('no credentials');
@@ -185,7 +185,7 @@ export default defineValve<Config>({
       const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
       if (lockedFor !== null) {
         ctx.services.metrics?.inc('lockouts', { tenant });
-        ctx.services.audit?.event('account.lockout', { ...callFields(ctx), subject: username, kind, lockedSeconds: lockedFor / 1000 });
+        ctx.services.audit?.event('account.lockout', callFields(ctx, { subject: username, kind, lockedSeconds: lockedFor / 1000 }));
       }
       const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
       await floor.pad(started);

@@ -72,7 +72,7 @@ export default defineValve<Config>({
 
     const issued = (ctx: CallContext, subject: string): void => {
       ctx.services.metrics?.inc('tokens_issued', { tenant: ctx.tenant.id, kind: config.kind });
-      ctx.services.audit?.event('token.issued', { ...callFields(ctx), subject, kind: config.kind });
+      ctx.services.audit?.event('token.issued', callFields(ctx, { subject, kind: config.kind }));
     };
 
     return async (ctx) => {
@@ -105,7 +105,7 @@ export default defineValve<Config>({
         issued(ctx, subject);
         return;
       }
-      const access = mintAccess(tokens, grant, now);
+      const access = await mintAccess(tokens, grant, now);
       props.access_token = access.token;
       props.token_type = 'Bearer';
       props.expires_in = String(access.expiresIn);

@@ -37,16 +37,16 @@ export default defineValve<Config>({
       const sid = claims.sid as string;
       const family = await rotateFamily(ctx.store, sid, claims.jti, randomUUID(), now, property, (reused) => {
         ctx.services.metrics?.inc('tokens_revoked', { tenant: ctx.tenant.id, reason: 'reuse' });
-        ctx.services.audit?.event('token.revoked', { ...callFields(ctx), subject: reused.sub, reason: 'reuse', sid });
+        ctx.services.audit?.event('token.revoked', callFields(ctx, { subject: reused.sub, reason: 'reuse', sid }));
       });
-      const minted = familyTokens(tokens, ctx.tenant.id, sid, family, now);
+      const minted = await familyTokens(tokens, ctx.tenant.id, sid, family, now);
       const props = ctx.item().props;
       props.access_token = minted.access_token;
       props.token_type = minted.token_type;
       props.expires_in = minted.expires_in;
       props.refresh_token = minted.refresh_token as string;
       ctx.services.metrics?.inc('tokens_refreshed', { tenant: ctx.tenant.id });
-      ctx.services.audit?.event('token.refreshed', { ...callFields(ctx), subject: family.sub, sid });
+      ctx.services.audit?.event('token.refreshed', callFields(ctx, { subject: family.sub, sid }));
     };
   },
 });

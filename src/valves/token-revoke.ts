@@ -41,7 +41,7 @@ export default defineValve<Config>({
       if (typeof claims.sid !== 'string') throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'a system token has no login to revoke' });
       await revokeFamily(ctx.store, claims.sid, now);
       ctx.services.metrics?.inc('tokens_revoked', { tenant: ctx.tenant.id, reason: 'logout' });
-      ctx.services.audit?.event('token.revoked', { ...callFields(ctx), subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid });
+      ctx.services.audit?.event('token.revoked', callFields(ctx, { subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid }));
     };
   },
 });

@@ -73,7 +73,7 @@ describe('audit events', () => {
     const audit = new CapturedLines();
     const log = createAuditLog(audit);
     const ctx = { requestId: 'r-1', tenant: { id: 'demo' }, operation: 'token' };
-    log.event('token.issued', { ...callFields(ctx), subject: 'app-7', kind: 'user', access_token: 'eyJ.secret', refresh_token: 'rt-secret', password: SECRET, otp: '123456', expiresIn: 1800 });
+    log.event('token.issued', callFields(ctx, { subject: 'app-7', kind: 'user', access_token: 'eyJ.secret', refresh_token: 'rt-secret', password: SECRET, otp: '123456', expiresIn: 1800 }));
     log.event('no.such.event' as never, { subject: 'x' });
     expect(audit.lines).toEqual([
       expect.objectContaining({ event: 'token.issued', subject: 'app-7', tenant: 'demo', operation: 'token', requestId: 'r-1', kind: 'user', expiresIn: 1800 }),
