@@ -1,7 +1,8 @@
 // The till-login baseline: a bare node:http server doing the same work authpipe's cached
 // till-login does, written by hand: parse Basic, check a verified-credential cache keyed by
 // an HMAC of tenant, user, password and stored hash (one scrypt verification on a miss),
-// and sign a 10-minute ES256 JWT with node:crypto. What authpipe costs beyond this is ours.
+// and sign a 10-minute ES256 JWT with node:crypto on libuv's thread pool, as authpipe does.
+// What authpipe costs beyond this is ours.
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, scryptSync, sign, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
@@ -13,34 +14,40 @@ const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }));
 const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })).toString('base64url');
 
-function login(authorization) {
+/** Calls `done` with the answer, or with null when the credentials fail. */
+function login(authorization, done) {
   const match = /^Basic ([A-Za-z0-9+/]+={0,2})$/i.exec(authorization ?? '');
-  if (!match) return null;
+  if (!match) return done(null);
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 1) return null;
+  if (colon < 1) return done(null);
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const till = tills.get(user);
-  if (!till) return null;
+  if (!till) return done(null);
   const k = createHmac('sha256', cacheKey).update(`demo\0${user}\0${password}\0`).update(till.hash).digest('base64');
   if (!verified.has(k)) {
-    if (!timingSafeEqual(scryptSync(password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), till.hash)) return null;
+    if (!timingSafeEqual(scryptSync(password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), till.hash)) return done(null);
     verified.set(k, Date.now());
   }
   const now = Math.floor(Date.now() / 1000);
   const payload = Buffer.from(JSON.stringify({ iss: 'https://auth.demo.example', sub: user, aud: 'https://api.demo.example', iat: now, exp: now + 600, jti: randomUUID(), tenant: 'demo', client_id: user })).toString('base64url');
-  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
-  return { sub: user, access_token: `${header}.${payload}.${signature}`, token_type: 'Bearer', expires_in: '600' };
+  sign('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
+    done(err ? null : { sub: user, access_token: `${header}.${payload}.${signature.toString('base64url')}`, token_type: 'Bearer', expires_in: '600' });
+  });
 }
 
 const server = createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    const answer = req.method === 'PUT' && req.headers.tenant === 'demo' ? login(req.headers.authorization) : null;
-    const text = JSON.stringify(answer ?? { status: 'Failure', errorTranslationKeys: ['INVALID_CREDENTIALS'] });
-    res.writeHead(answer ? 200 : 403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': randomUUID() });
-    res.end(text);
+    if (req.method !== 'PUT' || req.headers.tenant !== 'demo') return answer(res, null);
+    login(req.headers.authorization, (result) => answer(res, result));
   });
 });
+
+function answer(res, result) {
+  const text = JSON.stringify(result ?? { status: 'Failure', errorTranslationKeys: ['INVALID_CREDENTIALS'] });
+  res.writeHead(result ? 200 : 403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': randomUUID() });
+  res.end(text);
+}
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.send?.({ port: server.address().port }));

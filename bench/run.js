@@ -3,10 +3,10 @@
 // Options (env): BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
 // BENCH_ONLY (substring filter on scenario names). Results also go to bench/results/ (git-ignored).
 import { fork } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
+import { cpuTicks, load, rssMiB } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -14,37 +14,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const only = process.env.BENCH_ONLY;
-
-function rssMiB(pid) {
-  try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return NaN;
-  }
-}
-
-// utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux).
-function cpuTicks(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return NaN;
-  }
-}
-
-async function load(url, request, duration) {
-  const result = await autocannon({ url: url + request.path, method: request.method, headers: request.headers, body: request.body, connections, duration, requests: request.requests });
-  return {
-    total: result.requests.total,
-    rps: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-  };
-}
 
 const selected = scenarios.filter((s) => !only || s.name.includes(only));
 const running = new Map();
@@ -54,10 +23,10 @@ try {
     if (!running.has(scenario.server)) running.set(scenario.server, await servers[scenario.server].start(root));
     const server = running.get(scenario.server);
     const request = scenario.prepare ? await scenario.prepare(server) : scenario.request;
-    await load(server.url, request, 2); // warm-up: JIT, caches, connections
+    await load(server.url, request, 2, connections); // warm-up: JIT, caches, connections
     const ticksBefore = cpuTicks(server.pid);
     const started = performance.now();
-    const { total, ...figures } = await load(server.url, request, seconds);
+    const { total, ...figures } = await load(server.url, request, seconds, connections);
     const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
     const wall = (performance.now() - started) / 1000;
     // Server CPU per request is the steadier figure on a small machine where the load

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { standardDestination } from './observe/log-destination.js';
 
 /**
  * JSON logs through pino. Secrets are redacted by field name wherever our log lines put
@@ -13,12 +14,12 @@ export const REDACT_PATHS = [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${
 
 export interface LoggerOptions {
   level?: string;
-  /** Where lines go; defaults to stdout, written asynchronously off the hot path. */
+  /** Where lines go; defaults to stdout, batched (observe/log-destination.ts). */
   destination?: pino.DestinationStream;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? pino.destination({ dest: 1, sync: false });
+  const destination = options.destination ?? standardDestination(1);
   return pino(
     {
       level: options.level ?? 'info',

@@ -12,6 +12,7 @@ import { randomBytes, randomInt, scrypt as scryptCallback, timingSafeEqual, type
 import { verify as argon2Verify } from '@node-rs/argon2';
 import { verify as bcryptVerify } from '@node-rs/bcrypt';
 import { BCRYPT_ALPHABET, formatArgon2id, formatScrypt, parsePhc, type ParsedHash } from './phc.js';
+import { slowPoolJob } from '../thread-pool.js';
 
 /** N = 2^15, r = 8, p = 1: 32 MiB and about 100 ms per hash on the 2-core reference machine. */
 export const DEFAULT_SCRYPT = { ln: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
@@ -19,7 +20,7 @@ export const DEFAULT_SCRYPT = { ln: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 
 export type ScryptParams = { ln: number; r: number; p: number; saltBytes?: number; keyBytes?: number };
 
 function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key))));
+  return slowPoolJob(() => new Promise((resolve, reject) => scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)))));
 }
 
 function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
@@ -46,9 +47,9 @@ export async function verifyPassword(password: string, hash: ParsedHash): Promis
       return timingSafeEqual(derived, hash.digest);
     }
     case 'argon2id':
-      return argon2Verify(hash.phc, password);
+      return slowPoolJob(() => argon2Verify(hash.phc, password));
     case 'bcrypt':
-      return bcryptVerify(password, hash.phc);
+      return slowPoolJob(() => bcryptVerify(password, hash.phc));
   }
 }
 

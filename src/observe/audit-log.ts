@@ -1,7 +1,7 @@
-import { resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { AUDIT_EVENTS, type Audit, type AuditEventType, type AuditFields } from '../engine/audit.js';
 import { isSecretName } from '../engine/props.js';
+import { fileDestination, standardDestination } from './log-destination.js';
 
 /**
  * The audit stream: a pino logger of its own (separate level, destination and lifetime from
@@ -20,9 +20,9 @@ export interface AuditLog extends Audit {
 }
 
 export function auditDestination(destination: string | undefined, baseDir: string): pino.DestinationStream {
-  if (destination === undefined || destination === 'stdout') return pino.destination({ dest: 1, sync: false });
-  if (destination === 'stderr') return pino.destination({ dest: 2, sync: false });
-  return pino.destination({ dest: resolve(baseDir, destination), sync: false, mkdir: true });
+  if (destination === undefined || destination === 'stdout') return standardDestination(1);
+  if (destination === 'stderr') return standardDestination(2);
+  return fileDestination(destination, baseDir);
 }
 
 export function createAuditLog(destination: pino.DestinationStream): AuditLog {

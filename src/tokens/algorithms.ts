@@ -44,20 +44,23 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | null {
   }
 }
 
-/**
- * A signer bound to one key: what node:crypto needs for the JWS signature of `alg`. It signs
- * on libuv's thread pool (the callback form of crypto.sign), not on the event loop: an ES256
- * signature is about 50 µs, the largest single cost of a login, and off the loop it runs in
- * parallel with the parsing and answering of other calls (measured on the hand-written
- * till-login server: 4.9k req/s signing in line, 8.1k on the pool, 2 cores).
- */
-export function signerFor(alg: Algorithm, privateKey: KeyObject): (data: Buffer) => Promise<Buffer> {
+/** Both ways to sign with one key: in line on the event loop, or on libuv's thread pool. */
+export interface Signer {
+  now(data: Buffer): Buffer;
+  later(data: Buffer): Promise<Buffer>;
+}
+
+/** A signer bound to one key: what node:crypto needs for the JWS signature of `alg`. */
+export function signerFor(alg: Algorithm, privateKey: KeyObject): Signer {
   const options = signOptions(alg, privateKey);
   const digest = alg === 'EdDSA' ? null : 'sha256';
-  return (data) =>
-    new Promise((resolve, reject) => {
-      sign(digest, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
-    });
+  return {
+    now: (data) => sign(digest, data, options),
+    later: (data) =>
+      new Promise((resolve, reject) => {
+        sign(digest, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
+      }),
+  };
 }
 
 function signOptions(alg: Algorithm, privateKey: KeyObject): KeyObject | SignKeyObjectInput {

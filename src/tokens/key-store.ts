@@ -8,7 +8,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } fr
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
-import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm } from './algorithms.js';
+import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm, type Signer } from './algorithms.js';
 
 /** What a kid may look like, here and in a token header: no path, quote or SQL characters. */
 export const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
@@ -25,7 +25,7 @@ export interface SigningKey {
   readonly publicKey: KeyObject;
   /** The published form: public members plus kid, alg, use. */
   readonly publicJwk: Readonly<Record<string, string>>;
-  readonly sign: (data: Buffer) => Promise<Buffer>;
+  readonly signer: Signer;
 }
 
 export interface KeySet {
@@ -186,7 +186,7 @@ export function ephemeralKeySet(alg: Algorithm, now: number): KeySet {
 function toSigningKey(kid: string, alg: Algorithm, created: number, file: string, privateKey: KeyObject): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), kid, alg, use: 'sig' };
-  return { kid, alg, created, file, publicKey, publicJwk, sign: signerFor(alg, privateKey) };
+  return { kid, alg, created, file, publicKey, publicJwk, signer: signerFor(alg, privateKey) };
 }
 
 function errorCode(err: unknown): string {
