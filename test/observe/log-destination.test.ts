@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileDestination, flushAllSync, LineBatch, LOG_BATCH_CHARS } from '../../src/observe/log-destination.js';
+
+/** Records what the batch hands to its writer (the part under test is the batching, not the I/O). */
+function recordingWriter() {
+  const writes: string[] = [];
+  return { writes, write: (text: string) => writes.push(text), flush: () => {}, flushSync: () => {} };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('log destination: lines are batched', () => {
+  it('holds short lines, then hands them over as one write, in order, once 4 KiB have gathered', () => {
+    const writer = recordingWriter();
+    const batch = new LineBatch(writer, 60_000);
+    const line = `${'x'.repeat(99)}\n`;
+    const count = Math.ceil(LOG_BATCH_CHARS / line.length);
+    for (let i = 0; i < count - 1; i += 1) batch.write(line.replace('x', String(i % 10)));
+    expect(writer.writes).toEqual([]);
+    batch.write(line);
+    expect(writer.writes).toHaveLength(1);
+    expect(writer.writes[0]?.split('\n').filter(Boolean)).toHaveLength(count);
+    expect(writer.writes[0]?.startsWith('0')).toBe(true);
+  });
+
+  it('writes what is pending when the flush interval comes round, and nothing when idle', async () => {
+    const writer = recordingWriter();
+    const batch = new LineBatch(writer, 20);
+    batch.write('{"a":1}\n');
+    batch.write('{"b":2}\n');
+    await sleep(80);
+    expect(writer.writes).toEqual(['{"a":1}\n{"b":2}\n']);
+    await sleep(80);
+    expect(writer.writes).toHaveLength(1);
+  });
+
+  it('flush and flushSync write at once', () => {
+    const writer = recordingWriter();
+    const batch = new LineBatch(writer, 60_000);
+    batch.write('one\n');
+    batch.flush();
+    batch.write('two\n');
+    batch.flushSync();
+    expect(writer.writes).toEqual(['one\n', 'two\n']);
+  });
+
+  it('at exit, pending lines reach the file synchronously', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authpipe-log-'));
+    try {
+      const destination = fileDestination('logs/audit.jsonl', dir);
+      await sleep(50); // the file opens asynchronously
+      destination.write('{"event":"auth.success"}\n');
+      flushAllSync(); // what the process 'exit' hook runs
+      expect(readFileSync(join(dir, 'logs', 'audit.jsonl'), 'utf8')).toBe('{"event":"auth.success"}\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
