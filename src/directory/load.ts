@@ -69,6 +69,11 @@ export class EmbeddedDirectory implements Directory {
     return this.parsed.get(phc);
   }
 
+  /** Every hash this directory holds, across tenants (for learning what each cost profile costs). */
+  hashes(): Iterable<ParsedHash> {
+    return this.parsed.values();
+  }
+
   /** What an unknown user of this tenant and kind is verified against: same cost as the real ones. */
   dummyHash(tenant: string, kind: CredentialKind): ParsedHash {
     return this.tenants.get(tenant)?.dummies[kind] ?? defaultDummyHash();

@@ -20,7 +20,7 @@ import { credentialTextProblem, normalizeCredential } from '../credentials/crede
 import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
-import { TimingFloor } from '../credentials/timing-floor.js';
+import { failureFloor, primeFailureFloor } from '../credentials/timing-floor.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
 
 type Source = 'header' | 'body';
@@ -155,7 +155,8 @@ export default defineValve<Config>({
     };
 
     const inFlight = new Map<string, Promise<void>>();
-    const floor = new TimingFloor();
+    const floor = failureFloor;
+    void primeFailureFloor([...(embedded?.hashes() ?? []), defaultDummyHash()]);
 
     /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
     const verify = async (ctx: CallContext, username: string, password: string, account: DirectoryTill | DirectoryClient | undefined, key?: string): Promise<void> => {
