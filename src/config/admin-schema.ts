@@ -3,8 +3,8 @@ import { pointer, type ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 
 /**
- * Main-file sections for operating the server: reload, metrics, debug traces, audit and
- * shutdown. Kept apart from main-schema.ts so that file only spreads them in.
+ * Main-file sections for operating the server: reload, metrics, readiness, debug traces,
+ * audit and shutdown. Kept apart from main-schema.ts so that file only spreads them in.
  */
 const ADDRESS_LIST = {
   type: 'array',
@@ -30,6 +30,18 @@ export const adminSchemaProperties = {
       enabled: { type: 'boolean', default: true },
       clients: { ...ADDRESS_LIST, default: [], description: 'Who may scrape /metrics; empty: anyone who reaches the listener.' },
       default_metrics: { type: 'boolean', default: true, description: 'Also export process metrics (CPU, memory, event loop, GC).' },
+    },
+  },
+  readyz: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'GET /readyz: everyone sees status, config version and when the last reload failed; only these clients also see why.',
+    properties: {
+      clients: {
+        ...ADDRESS_LIST,
+        default: ['127.0.0.1', '::1'],
+        description: 'Who sees the issues of a refused reload (file names, pointers, env variable names); empty: nobody. The log always has them.',
+      },
     },
   },
   trace: {
@@ -69,6 +81,7 @@ export const adminSchemaProperties = {
 export interface AdminConfig {
   reload?: { watch?: boolean; debounce_ms?: number };
   metrics?: { enabled?: boolean; clients?: string[]; default_metrics?: boolean };
+  readyz?: { clients?: string[] };
   trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };
   audit?: { enabled?: boolean; destination?: string; success?: boolean };
   shutdown?: { grace_ms?: number };
@@ -78,6 +91,7 @@ export interface AdminConfig {
 export function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[]): void {
   const lists: [string, string[] | undefined][] = [
     ['metrics', main.metrics?.clients],
+    ['readyz', main.readyz?.clients],
     ['trace', main.trace?.clients],
   ];
   for (const [section, list] of lists) {

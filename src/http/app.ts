@@ -3,6 +3,7 @@ import express, { type Express, type NextFunction, type Request, type Response }
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
 import { authenticationHandler, type CallObservers } from './authentication.js';
+import { clientAllowed } from './client-access.js';
 import { requestIdOf } from './request-id.js';
 import { baseHeaders, sendJson } from './respond.js';
 
@@ -23,6 +24,9 @@ export interface HttpAppOptions {
 }
 
 const API = '/api/authentication';
+
+/** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
+const DEFAULT_READYZ_CLIENTS = ['127.0.0.1', '::1'];
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
 const READY_PING_MS = 1000;
@@ -69,13 +73,14 @@ function createExpressApp(options: HttpAppOptions): Express {
   });
 
   app.get('/healthz', (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
-  app.get('/readyz', async (_req: Request, res: Response) => {
+  app.get('/readyz', async (req: Request, res: Response) => {
     const config = holder.current;
+    const detailed = clientAllowed(req, config, options.listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
     try {
       await within(config.services.store.ping(), READY_PING_MS);
-      sendJson(res, 200, { status: 'ready', ...reloadStatus(holder) });
+      sendJson(res, 200, { status: 'ready', ...reloadStatus(holder, detailed) });
     } catch {
-      sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder), store: 'down' });
+      sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder, detailed), store: 'down' });
     }
   });
 
@@ -91,13 +96,14 @@ function createExpressApp(options: HttpAppOptions): Express {
 
 /**
  * The active config version, when it was swapped in, and the last refused reload since then
- * (null when the files on disk are what is serving). Capped so a broken file cannot bloat it.
+ * (null when the files on disk are what is serving). Its issues name files, pointers and env
+ * variable names, so only `readyz.clients` see them; capped so a broken file cannot bloat it.
  */
-function reloadStatus(holder: ConfigHolder) {
+function reloadStatus(holder: ConfigHolder, detailed: boolean) {
   const failure = holder.lastError;
   return {
     version: holder.current.version,
     loadedAt: holder.loadedAt,
-    lastReloadError: failure && { at: failure.at, count: failure.issues.length, issues: failure.issues.slice(0, 10) },
+    lastReloadError: failure && { at: failure.at, count: failure.issues.length, ...(detailed ? { issues: failure.issues.slice(0, 10) } : {}) },
   };
 }

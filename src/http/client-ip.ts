@@ -36,14 +36,15 @@ export function normalizeAddress(address: string | undefined): string {
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }
 
-function isTrusted(proxies: TrustedProxies, address: string): boolean {
+/** Whether `address` is in the list (an allow-list of clients, or the trusted proxies). */
+export function listed(list: TrustedProxies, address: string): boolean {
   const family = isIP(address);
-  return family !== 0 && proxies.list.check(address, family === 6 ? 'ipv6' : 'ipv4');
+  return family !== 0 && list.list.check(address, family === 6 ? 'ipv6' : 'ipv4');
 }
 
 export function clientIp(req: IncomingMessage, proxies: TrustedProxies): string {
   const remote = normalizeAddress(req.socket.remoteAddress);
-  if (!proxies.any || !isTrusted(proxies, remote)) return remote;
+  if (!proxies.any || !listed(proxies, remote)) return remote;
   const forwarded = req.headersDistinct['x-forwarded-for'];
   if (!forwarded) return remote;
   const hops = forwarded.join(',').split(',').map((h) => normalizeAddress(h.trim()));
@@ -52,7 +53,7 @@ export function clientIp(req: IncomingMessage, proxies: TrustedProxies): string 
     const hop = hops[i] as string;
     if (isIP(hop) === 0) break; // a garbled hop: trust nothing to its left
     client = hop;
-    if (!isTrusted(proxies, hop)) break;
+    if (!listed(proxies, hop)) break;
   }
   return client;
 }

@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { AuthpipeError } from '../errors.js';
 import type { RunObserver } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
-import { trustedProxies, type TrustedProxies } from '../http/client-ip.js';
+import { listed, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
 import { TraceRecorder, type Trace } from './trace.js';
 
 /**
@@ -71,7 +71,7 @@ export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
     const settings = settingsOf(call.config);
     if (!settings.enabled || asked.length !== 1 || asked[0] === '') return undefined;
     if (settings.token && !timingSafeEqual(digest(asked[0] as string), settings.token)) return undefined;
-    if (!allowed(settings.clients, call.clientIp)) return undefined;
+    if (!listed(settings.clients, call.clientIp)) return undefined;
     const recorder = new TraceRecorder(inner);
     return {
       observer: recorder,
@@ -88,15 +88,6 @@ export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
   };
 }
 
-function allowed(clients: TrustedProxies, address: string): boolean {
-  if (!clients.any) return false;
-  const family = address.includes(':') ? 'ipv6' : 'ipv4';
-  try {
-    return clients.list.check(address, family);
-  } catch {
-    return false;
-  }
-}
 
 /** JSON with every non-ASCII character escaped, so it is a valid header value; bounded in size. */
 export function headerValue(trace: Trace): string {

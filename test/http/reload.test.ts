@@ -30,6 +30,25 @@ async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5
   }
 }
 
+describe('readyz: why a reload was refused', () => {
+  it('is shown only to readyz.clients; everyone else sees that and when, not why', async () => {
+    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('v0') }, { readyz: { clients: ['192.0.2.7'] } });
+    server = await startServer({ configFile: fixture.mainFile });
+    fixture.writePipe('echo', { valves: [{ name: 'no-such-valve' }], response: ['v'] });
+    expect(server.app.reload('test').ok).toBe(false);
+    const outsider = await readyz(server);
+    expect(outsider).toMatchObject({ status: 'ready', version: server.app.holder.current.version, lastReloadError: { count: 1 } });
+    expect(typeof outsider.lastReloadError.at).toBe('string');
+    expect(outsider.lastReloadError).not.toHaveProperty('issues');
+    expect(JSON.stringify(outsider)).not.toContain('echo.json');
+  });
+
+  it('refuses a readyz.clients entry that is not an address or range, at load', async () => {
+    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('v0') }, { readyz: { clients: ['10.0.0.0/33'] } });
+    await expect(startServer({ configFile: fixture.mainFile })).rejects.toThrow(/\/readyz\/clients\/0/);
+  });
+});
+
 describe('hot reload', () => {
   it('serves every call across 20 reloads, one of them invalid, with zero failures', async () => {
     fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('v0') });
