@@ -26,6 +26,32 @@ function useRedis(fixture: ConfigFixture, url: string): void {
   fixture.writeMain(main);
 }
 
+interface Engines {
+  a: RunningServer;
+  b: RunningServer;
+  fixture: ConfigFixture;
+}
+
+/**
+ * Two engines on the fixture `make` builds, started before the enclosing describe's tests (A
+ * first, so B finds the signing key A generated) and closed after them, fixture removed.
+ */
+function twoEngines(make: () => ConfigFixture, options: { valves?: [typeof storeCounter] } = {}): Engines {
+  const engines = {} as Engines;
+  beforeAll(async () => {
+    engines.fixture = make();
+    engines.a = await startServer({ configFile: engines.fixture.mainFile, ...options });
+    engines.b = await startServer({ configFile: engines.fixture.mainFile, ...options });
+    await Promise.all([waitReady(engines.a.url), waitReady(engines.b.url)]);
+  });
+  afterAll(async () => {
+    await engines.a?.close();
+    await engines.b?.close();
+    engines.fixture?.cleanup();
+  });
+  return engines;
+}
+
 describeWithRedis('two engines on one Redis', () => {
   let redis: RedisServer;
   beforeAll(async () => {
@@ -35,27 +61,11 @@ describeWithRedis('two engines on one Redis', () => {
     await redis?.stop();
   });
 
-  /** Two engines on one fixture; A starts first, so B finds the signing key A generated. */
-  async function pair(fixture: ConfigFixture, options: { valves?: [typeof storeCounter] } = {}): Promise<[RunningServer, RunningServer]> {
-    const a = await startServer({ configFile: fixture.mainFile, ...options });
-    const b = await startServer({ configFile: fixture.mainFile, ...options });
-    await Promise.all([waitReady(a.url), waitReady(b.url)]);
-    return [a, b];
-  }
-
   describe('lockout (demo till-login)', () => {
-    let fixture: ConfigFixture;
-    let a: RunningServer;
-    let b: RunningServer;
-    beforeAll(async () => {
-      fixture = ConfigFixture.fromDemo();
+    const e = twoEngines(() => {
+      const fixture = ConfigFixture.fromDemo();
       useRedis(fixture, redis.url);
-      [a, b] = await pair(fixture);
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      fixture?.cleanup();
+      return fixture;
     });
 
     const login = (engine: RunningServer, password: string) => engine.call('till-login', {}, { authorization: basic('till-002', password) });
@@ -63,11 +73,11 @@ describeWithRedis('two engines on one Redis', () => {
     it('failures on both engines add up to one lock, seen by both', async () => {
       // The demo threshold is 5: alternate the failures over the two engines.
       for (let i = 0; i < 5; i++) {
-        const res = await login(i % 2 === 0 ? a : b, `wrong-${i}`);
+        const res = await login(i % 2 === 0 ? e.a : e.b, `wrong-${i}`);
         expect(res.status).toBe(403);
         expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
       }
-      for (const engine of [a, b]) {
+      for (const engine of [e.a, e.b]) {
         const res = await login(engine, 'till-002-pass');
         expect(res.status).toBe(403);
         expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
@@ -77,24 +87,16 @@ describeWithRedis('two engines on one Redis', () => {
       expect(pttl).toBeLessThanOrEqual(60_000);
       // The lock is the only thing in the way: without it, the right password passes on both.
       await redis.command('DEL', 'authpipe:{demo}:lockout:till:till-002:lock');
-      expect((await login(b, 'till-002-pass')).status).toBe(200);
-      expect((await login(a, 'till-002-pass')).status).toBe(200);
+      expect((await login(e.b, 'till-002-pass')).status).toBe(200);
+      expect((await login(e.a, 'till-002-pass')).status).toBe(200);
     });
   });
 
   describe('refresh-token families (token valves)', () => {
-    let fixture: ConfigFixture;
-    let a: RunningServer;
-    let b: RunningServer;
-    beforeAll(async () => {
-      fixture = tokenFixture();
+    const e = twoEngines(() => {
+      const fixture = tokenFixture();
       useRedis(fixture, redis.url);
-      [a, b] = await pair(fixture);
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      fixture?.cleanup();
+      return fixture;
     });
 
     const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -105,32 +107,32 @@ describeWithRedis('two engines on one Redis', () => {
     }
 
     it('a token rotated on one engine is spent on the other; the reuse revokes the family on both', async () => {
-      const first = await userLogin(a);
-      const rotated = await b.call('token-refresh', { refresh_token: first.refresh_token });
+      const first = await userLogin(e.a);
+      const rotated = await e.b.call('token-refresh', { refresh_token: first.refresh_token });
       expect(rotated.status).toBe(200);
-      const reuse = await a.call('token-refresh', { refresh_token: first.refresh_token });
+      const reuse = await e.a.call('token-refresh', { refresh_token: first.refresh_token });
       expect(reuse.status).toBe(403);
       expect(reuse.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
-      expect((await b.call('token-refresh', { refresh_token: rotated.body.refresh_token })).status).toBe(403);
-      for (const engine of [a, b]) expect((await engine.call('introspect', {}, bearer(rotated.body.access_token))).status).toBe(403);
+      expect((await e.b.call('token-refresh', { refresh_token: rotated.body.refresh_token })).status).toBe(403);
+      for (const engine of [e.a, e.b]) expect((await engine.call('introspect', {}, bearer(rotated.body.access_token))).status).toBe(403);
       const sid = decodeJwt(first.refresh_token).sid as string;
       expect(await redis.command('GET', `authpipe:{demo}:token-family:${sid}`)).toMatch(/"revoked":true/);
     });
 
     it('a family revoked (logout) on one engine is revoked on the other', async () => {
-      const pair = await userLogin(a);
-      expect((await b.call('introspect', {}, bearer(pair.access_token))).status).toBe(200);
-      const logout = await a.call('logout', { refresh_token: pair.refresh_token });
+      const pair = await userLogin(e.a);
+      expect((await e.b.call('introspect', {}, bearer(pair.access_token))).status).toBe(200);
+      const logout = await e.a.call('logout', { refresh_token: pair.refresh_token });
       expect(logout.status).toBe(200);
-      const refreshed = await b.call('token-refresh', { refresh_token: pair.refresh_token });
+      const refreshed = await e.b.call('token-refresh', { refresh_token: pair.refresh_token });
       expect(refreshed.status).toBe(403);
       expect(refreshed.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
-      expect((await b.call('introspect', {}, bearer(pair.access_token))).status).toBe(403);
+      expect((await e.b.call('introspect', {}, bearer(pair.access_token))).status).toBe(403);
     });
 
     it('20 parallel refreshes of one token over both engines: exactly one succeeds', async () => {
-      const first = await userLogin(a);
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).call('token-refresh', { refresh_token: first.refresh_token })));
+      const first = await userLogin(e.a);
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? e.a : e.b).call('token-refresh', { refresh_token: first.refresh_token })));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'TOKEN_INVALID')).toHaveLength(19);
     });
@@ -138,41 +140,34 @@ describeWithRedis('two engines on one Redis', () => {
 
   describe('counters (rate-limit and a test counter valve)', () => {
     const LIMIT = 5;
-    let fixture: ConfigFixture;
-    let a: RunningServer;
-    let b: RunningServer;
-    beforeAll(async () => {
-      fixture = ConfigFixture.minimal(
-        [
-          { id: 'demo', allowedOperation: ['count', 'limited'] },
-          { id: 'acme', allowedOperation: ['count', 'limited'] },
-        ],
-        {
-          count: countPipe(LIMIT, 60_000),
-          limited: {
-            valves: [{ name: 'rate-limit', config: { key: '{{request.username}}', limit: LIMIT, window_seconds: 60, erroneous_properties: ['username'] } }],
-            response: [],
+    const e = twoEngines(
+      () =>
+        ConfigFixture.minimal(
+          [
+            { id: 'demo', allowedOperation: ['count', 'limited'] },
+            { id: 'acme', allowedOperation: ['count', 'limited'] },
+          ],
+          {
+            count: countPipe(LIMIT, 60_000),
+            limited: {
+              valves: [{ name: 'rate-limit', config: { key: '{{request.username}}', limit: LIMIT, window_seconds: 60, erroneous_properties: ['username'] } }],
+              response: [],
+            },
           },
-        },
-        { store: REDIS_STORE(redis.url) },
-      );
-      [a, b] = await pair(fixture, { valves: [storeCounter] });
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      fixture?.cleanup();
-    });
+          { store: REDIS_STORE(redis.url) },
+        ),
+      { valves: [storeCounter] },
+    );
 
     it('counts on both add up, and the limit holds on both', async () => {
       const counts: string[] = [];
       for (let i = 0; i < LIMIT; i++) {
-        const res = await (i % 2 === 0 ? a : b).call('count', { username: 'till-1' });
+        const res = await (i % 2 === 0 ? e.a : e.b).call('count', { username: 'till-1' });
         expect(res.status).toBe(200);
         counts.push(res.body.count);
       }
       expect(counts).toEqual(['1', '2', '3', '4', '5']);
-      for (const engine of [a, b]) {
+      for (const engine of [e.a, e.b]) {
         const res = await engine.call('count', { username: 'till-1' });
         expect(res.status).toBe(403);
         expect(res.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
@@ -180,7 +175,7 @@ describeWithRedis('two engines on one Redis', () => {
     });
 
     it('rate-limit: 30 parallel calls split over both engines let exactly the limit through', async () => {
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? a : b).call('limited', { username: 'till-parallel' })));
+      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? e.a : e.b).call('limited', { username: 'till-parallel' })));
       expect(results.filter((r) => r.status === 200)).toHaveLength(LIMIT);
       const refused = results.filter((r) => r.status === 403);
       expect(refused).toHaveLength(30 - LIMIT);
@@ -191,9 +186,9 @@ describeWithRedis('two engines on one Redis', () => {
     });
 
     it('tenants stay apart across engines', async () => {
-      for (let i = 0; i < LIMIT; i++) expect((await a.call('count', { username: 'shared-name' })).status).toBe(200);
-      expect((await b.call('count', { username: 'shared-name' })).status).toBe(403);
-      const other = await b.call('count', { username: 'shared-name' }, { tenant: 'acme' });
+      for (let i = 0; i < LIMIT; i++) expect((await e.a.call('count', { username: 'shared-name' })).status).toBe(200);
+      expect((await e.b.call('count', { username: 'shared-name' })).status).toBe(403);
+      const other = await e.b.call('count', { username: 'shared-name' }, { tenant: 'acme' });
       expect(other.status).toBe(200);
       expect(other.body.count).toBe('1');
       expect(await redis.command('GET', 'authpipe:{acme}:count:shared-name')).toBe('$1\r\n1\r\n');
@@ -201,15 +196,12 @@ describeWithRedis('two engines on one Redis', () => {
   });
 
   describe('one-time codes (otp-issue, otp-verify)', () => {
-    let fixture: ConfigFixture;
-    let outbox: string;
-    let a: RunningServer;
-    let b: RunningServer;
+    let outbox = '';
     let seq = 0;
     const freshMobile = () => `+1555${String(2000000 + ++seq)}`;
 
-    beforeAll(async () => {
-      fixture = ConfigFixture.minimal(
+    const e = twoEngines(() => {
+      const fixture = ConfigFixture.minimal(
         [{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }],
         { 'otp-verify': { valves: [{ name: 'otp-verify', config: { max_attempts: 3 } }], response: ['recipient'] } },
         { store: REDIS_STORE(redis.url) },
@@ -219,12 +211,7 @@ describeWithRedis('two engines on one Redis', () => {
         valves: [{ name: 'otp-issue', config: { user_by: 'none', sender: { type: 'outbox', file: outbox } } }],
         response: ['transaction_id'],
       });
-      [a, b] = await pair(fixture);
-    });
-    afterAll(async () => {
-      await a?.close();
-      await b?.close();
-      fixture?.cleanup();
+      return fixture;
     });
 
     async function start(engine: RunningServer, mobile: string): Promise<{ id: string; code: string }> {
@@ -238,11 +225,11 @@ describeWithRedis('two engines on one Redis', () => {
 
     it('a code issued on one engine is verified on the other, once', async () => {
       const mobile = freshMobile();
-      const { id, code } = await start(a, mobile);
-      const ok = await verify(b, id, code);
+      const { id, code } = await start(e.a, mobile);
+      const ok = await verify(e.b, id, code);
       expect(ok.status).toBe(200);
       expect(ok.body).toEqual({ recipient: mobile });
-      for (const engine of [a, b]) {
+      for (const engine of [e.a, e.b]) {
         const again = await verify(engine, id, code);
         expect(again.status).toBe(403);
         expect(again.body.errorTranslationKeys).toEqual(['OTP_INVALID']);
@@ -250,20 +237,20 @@ describeWithRedis('two engines on one Redis', () => {
     });
 
     it('wrong attempts on both engines add up to the limit', async () => {
-      const { id, code } = await start(b, freshMobile());
-      for (const engine of [a, b, a]) expect((await verify(engine, id, wrong(code))).status).toBe(403);
-      const late = await verify(b, id, code);
+      const { id, code } = await start(e.b, freshMobile());
+      for (const engine of [e.a, e.b, e.a]) expect((await verify(engine, id, wrong(code))).status).toBe(403);
+      const late = await verify(e.b, id, code);
       expect(late.status).toBe(403);
       expect(late.body.errorTranslationKeys).toEqual(['OTP_INVALID']);
       // The control: two wrong attempts (one per engine) leave the right code usable.
-      const other = await start(a, freshMobile());
-      for (const engine of [a, b]) expect((await verify(engine, other.id, wrong(other.code))).status).toBe(403);
-      expect((await verify(a, other.id, other.code)).status).toBe(200);
+      const other = await start(e.a, freshMobile());
+      for (const engine of [e.a, e.b]) expect((await verify(engine, other.id, wrong(other.code))).status).toBe(403);
+      expect((await verify(e.a, other.id, other.code)).status).toBe(200);
     });
 
     it('parallel right answers over both engines: exactly one wins', async () => {
-      const { id, code } = await start(a, freshMobile());
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => verify(i % 2 ? a : b, id, code)));
+      const { id, code } = await start(e.a, freshMobile());
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => verify(i % 2 ? e.a : e.b, id, code)));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'OTP_INVALID')).toHaveLength(9);
     });
