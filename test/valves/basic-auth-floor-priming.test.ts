@@ -6,8 +6,9 @@ import { defaultDummyHash } from '../../src/credentials/hash.js';
 import { costProfile, parsePhc, type ParsedHash } from '../../src/credentials/phc.js';
 import { failureFloor, primeFailureFloor } from '../../src/credentials/timing-floor.js';
 import { basic } from '../support/credentials.js';
-import { ConfigFixture } from '../support/fixture.js';
+import type { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { NOLOCK_PIPE, nolockDemoFixture } from './nolock-demo.js';
 
 /**
  * The failure floor is primed when the valve is built: the very first refusal of a till with
@@ -23,11 +24,7 @@ const demoHashes = (): ParsedHash[] => {
 };
 
 beforeAll(async () => {
-  fixture = ConfigFixture.fromDemo();
-  const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-  main.modules[0].config.tenant[0].allowedOperation.push('till-login-nolock');
-  fixture.writeMain(main);
-  fixture.writePipe('till-login-nolock', { valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }], response: ['sub'] });
+  fixture = nolockDemoFixture();
   server = await startServer({ configFile: fixture.mainFile });
 });
 
@@ -54,7 +51,7 @@ describe('failure floor priming', () => {
     }
     const floor = failureFloor.floorMs();
     const started = performance.now();
-    const res = await server.call('till-login-nolock', {}, { authorization: basic('till-002', `wrong-${randomUUID()}`) });
+    const res = await server.call(NOLOCK_PIPE, {}, { authorization: basic('till-002', `wrong-${randomUUID()}`) });
     const ms = performance.now() - started;
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { ConfigFixture } from '../support/fixture.js';
+import type { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { NOLOCK_PIPE, nolockDemoFixture } from './nolock-demo.js';
 import { basic } from '../support/credentials.js';
 
 /**
@@ -16,11 +16,7 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 
 beforeAll(async () => {
-  fixture = ConfigFixture.fromDemo();
-  const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-  main.modules[0].config.tenant[0].allowedOperation.push('till-login-nolock');
-  fixture.writeMain(main);
-  fixture.writePipe('till-login-nolock', { valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }], response: ['sub'] });
+  fixture = nolockDemoFixture();
   server = await startServer({ configFile: fixture.mainFile });
 });
 
@@ -38,7 +34,7 @@ describe('timing', () => {
   it('unknown-user and wrong-password medians are within 15% of each other', async () => {
     const timed = async (username: string) => {
       const started = performance.now();
-      const res = await server.call('till-login-nolock', {}, { authorization: basic(username, `wrong-${randomUUID()}`) });
+      const res = await server.call(NOLOCK_PIPE, {}, { authorization: basic(username, `wrong-${randomUUID()}`) });
       const ms = performance.now() - started;
       expect(res.status).toBe(403);
       expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
@@ -72,14 +68,14 @@ describe('timing', () => {
       expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
       return performance.now() - started;
     };
-    for (let i = 0; i < 3; i++) await timed('till-login-nolock', `warm-${i}`);
+    for (let i = 0; i < 3; i++) await timed(NOLOCK_PIPE, `warm-${i}`);
     const unknown: number[] = [];
     const argon: number[] = [];
     const bcrypt: number[] = [];
     for (let i = 0; i < 9; i++) {
-      unknown.push(await timed('till-login-nolock', `unknown-${i}`));
-      argon.push(await timed('till-login-nolock', 'till-002'));
-      bcrypt.push(await timed('till-login-nolock', 'till-003'));
+      unknown.push(await timed(NOLOCK_PIPE, `unknown-${i}`));
+      argon.push(await timed(NOLOCK_PIPE, 'till-002'));
+      bcrypt.push(await timed(NOLOCK_PIPE, 'till-003'));
     }
     const u = median(unknown);
     expect(median(argon) / u).toBeGreaterThan(0.8);
