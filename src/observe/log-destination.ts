@@ -50,7 +50,12 @@ export class LineBatch {
     const text = this.lines.join('');
     this.lines = [];
     this.chars = 0;
-    this.writer.write(text);
+    try {
+      this.writer.write(text);
+    } catch {
+      // A writer that was closed under us: losing log lines must not take the server down
+      // (this also runs from a timer, where a throw would be an uncaught exception).
+    }
   };
 }
 
