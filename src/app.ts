@@ -2,6 +2,7 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import type { Express } from 'express';
 import type { DestinationStream, Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { ConfigHolder } from './config/holder.js';
 import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
@@ -18,7 +19,7 @@ import { createRequestListener } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
-import { mountMetrics } from './http/metrics-route.js';
+import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
@@ -47,6 +48,8 @@ export interface AppOptions {
   observers?: CallObservers;
   /** Valves registered beside the built-in ones: tests only (a probe that uses the store). */
   valves?: readonly ValveDefinition<never>[];
+  /** What GET /metrics serves instead of this process's registry (a `--workers` worker: the sum over all). Called once. */
+  metricsSource?: (registry: Registry) => MetricsSource;
 }
 
 export type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
@@ -118,6 +121,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const log = logger as Logger;
   const auditLog: Audit = audit ?? noopAudit;
   metrics?.reloaded('success', holder.current.version);
+  const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
 
   const callEnd = (event: CallEvent): void => {
     metrics?.callEnd(event);
@@ -194,7 +198,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
-      const metricsRoute = metrics ? mountMetrics(metrics.registry, holder, id) : undefined;
+      const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, id, log) : undefined;
       const mount = (express: Express) => {
         mountJwks(express, holder);
         mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload });

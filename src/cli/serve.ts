@@ -2,6 +2,8 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createApp } from '../app.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
+import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
+import { workerMetricsSource } from '../observe/worker-metrics.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 import { runPrimary } from './workers.js';
 
@@ -28,7 +30,9 @@ export const serve: Command = {
 
     let app;
     try {
-      app = createApp({ configFile });
+      // A worker of our own primary serves /metrics summed over all workers (cli/workers-metrics.ts).
+      const clustered = cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1';
+      app = createApp({ configFile, ...(clustered ? { metricsSource: (registry) => workerMetricsSource(registry) } : {}) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);

@@ -5,15 +5,18 @@ import { loadConfig } from '../config/load.js';
 import { closeConfigServices } from '../config/services.js';
 import { systemClock } from '../engine/clock.js';
 import { createLogger, silentLogger } from '../logger.js';
+import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
 import { MemoryStore } from '../store/memory.js';
 import { resolveStoreSettings } from '../store/settings.js';
 import { createRegistry } from '../valves/index.js';
+import { answerMetricsAsks } from './workers-metrics.js';
 
 /**
  * The primary of `authpipe serve --workers N`: checks the config, refuses the memory store
  * (each worker would hold its own counters, OTPs and refresh tokens), forks N workers that
  * share the listening ports through node:cluster, replaces a worker that dies, forwards
- * SIGHUP (reload) and shuts all down on SIGTERM/SIGINT. It serves nothing itself.
+ * SIGHUP (reload) and shuts all down on SIGTERM/SIGINT. It serves nothing itself, but sums
+ * the workers' metrics when one of them is scraped (workers-metrics.ts).
  */
 const RESTART_DELAY_MS = 500;
 const STOP_GRACE_MS = 10_000;
@@ -46,7 +49,8 @@ export function runPrimary(configFile: string, count: number, env: NodeJS.Proces
   const listened = new WeakSet<Worker>();
   let stopping = false;
 
-  const fork = () => cluster.fork();
+  answerMetricsAsks(logger);
+  const fork = () => cluster.fork({ [CLUSTER_METRICS_ENV]: '1' });
   cluster.on('listening', (worker, address) => {
     listened.add(worker);
     logger.info({ worker: worker.id, pid: worker.process.pid, address: address.address, port: address.port }, 'worker listening');

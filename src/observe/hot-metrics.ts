@@ -5,7 +5,7 @@ import type { Metric, Registry } from 'prom-client';
  * and build a hash string on every update (measured: ~1 µs each, 5 per echo call, several
  * per cent of its throughput). Here a series is looked up once per label set and then updated
  * by reference; the registry formats them like its own through the metric interface
- * (`get()`), so /metrics output is the same.
+ * (`getForPromString()` for text, `get()` for JSON), so /metrics output is the same.
  */
 type Labels = Record<string, string>;
 
@@ -43,10 +43,24 @@ abstract class HotMetric<S> {
   protected abstract create(): S;
   protected abstract values(labels: Labels, series: S): MetricValue[];
 
-  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
+  /** For the registry's text: buckets carry their series labels as `sharedLabels`, which prom-client formats once per series. */
+  getForPromString(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];
     for (const { labels, series } of this.byKey.values()) values.push(...this.values(labels, series));
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /**
+   * For getMetricsAsJSON (the --workers aggregation): every value carries all its labels, as
+   * prom-client's Histogram.get() does. Aggregation tells series apart by `labels` alone and
+   * drops `sharedLabels`, so unsplayed buckets of every series would be added into one.
+   */
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
+    const metric = this.getForPromString();
+    for (const [i, value] of metric.values.entries()) {
+      if (value.sharedLabels) metric.values[i] = { value: value.value, labels: { ...value.labels, ...value.sharedLabels }, ...(value.metricName ? { metricName: value.metricName } : {}) };
+    }
+    return metric;
   }
 
   abstract readonly type: string;

@@ -54,6 +54,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     name: 'authpipe_config_info',
     help: 'The active config version (always 1).',
     labelNames: ['version'],
+    // Under --workers: still 1 per version, not one per worker (two versions while a reload spreads).
+    aggregator: 'max',
     registers: [registry],
   });
   const counters = new Map<CounterName, Counter<string>>();

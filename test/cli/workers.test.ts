@@ -127,4 +127,60 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     expect(code).toBe(0);
     for (const pid of [pids[1] as number, replacement.pid as number]) expect(alive(pid)).toBe(false);
   }, 30_000);
+
+  it('answers /metrics with the sum over all workers, whichever worker is scraped; 503 when one stays silent', async () => {
+    const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
+    const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+    const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
+    workers.forEach((l) => workerPids.add(l.pid as number));
+    const url = `http://127.0.0.1:${workers[0]?.port as number}`;
+
+    // Every request on a new connection: node:cluster hands connections to the workers in
+    // turn, so both answer calls and both answer scrapes.
+    const K = 11;
+    for (let i = 0; i < K; i++) {
+      const res = await fetch(`${url}/api/authentication/echo`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close' },
+        body: JSON.stringify({ username: 'till-001' }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const scrape = async (timeoutMs = 5000) => {
+      const res = await fetch(`${url}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) });
+      return { status: res.status, text: await res.text() };
+    };
+    const sample = (text: string, series: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    for (let i = 0; i < 6; i++) {
+      const { status, text } = await scrape();
+      expect(status).toBe(200);
+      expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code=""}')).toBe(K);
+      expect(sample(text, 'authpipe_pipe_duration_seconds_count{pipe="echo",outcome="success"}')).toBe(K);
+      expect(sample(text, 'authpipe_pipe_duration_seconds_bucket{le="+Inf",pipe="echo",outcome="success"}')).toBe(K);
+      expect(text.match(/^authpipe_config_info\{.*$/gm)).toEqual([expect.stringMatching(/ 1$/)]); // one version, not one per worker
+    }
+
+    // A frozen worker never sends its share: the scrape fails (503, reason in a comment)
+    // instead of passing one worker's counters off as the server's. The frozen worker may
+    // be handed the first connection itself; that one hangs, the next goes to the other.
+    const frozen = workers[0]?.pid as number;
+    process.kill(frozen, 'SIGSTOP');
+    try {
+      let failed: { status: number; text: string } | undefined;
+      for (let i = 0; i < 3 && !failed; i++) failed = await scrape(3500).catch(() => undefined);
+      expect(failed?.status).toBe(503);
+      expect(failed?.text).toMatch(/^# authpipe: metrics not available: worker\(s\) \d+ sent no metrics within 1500 ms/);
+    } finally {
+      process.kill(frozen, 'SIGCONT');
+    }
+    const after = await scrape();
+    expect(after.status).toBe(200);
+    expect(sample(after.text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code=""}')).toBe(K);
+
+    p.kill('SIGTERM');
+    expect((await p.exited).code).toBe(0);
+  }, 40_000);
 });
