@@ -51,7 +51,7 @@ try {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const results = selected.map((scenario) => {
   const runs = samples.get(scenario.name);
-  const row = { scenario: scenario.name, rounds: runs.map((r) => r.rps) };
+  const row = { scenario: scenario.name, rounds: runs.map((r) => r.rps), cpuRounds: runs.map((r) => r.cpuUsPerReq) };
   for (const field of ['rps', 'p50', 'p99', 'cpuPct', 'cpuUsPerReq', 'rssMiB']) row[field] = median(runs.map((r) => r[field]));
   row.non2xx = runs.reduce((sum, r) => sum + r.non2xx, 0);
   row.errors = runs.reduce((sum, r) => sum + r.errors, 0);
@@ -62,15 +62,20 @@ for (const row of results) {
   row.compare = (scenario.compare ?? []).flatMap(({ to, target }) => {
     const base = results.find((r) => r.scenario === to);
     const round = (x) => Math.round(x * 100) / 100;
-    return base ? [{ to, ratio: round(row.rps / base.rps), cpuRatio: round(base.cpuUsPerReq / row.cpuUsPerReq), target }] : [];
+    if (!base) return [];
+    // Paired by round: both ran within the same minute, so a slow patch of the machine
+    // cancels out of each round's ratio; the median of those is the figure reported.
+    const ratios = row.rounds.map((rps, i) => rps / base.rounds[i]);
+    const cpuRatios = row.cpuRounds.map((cpu, i) => base.cpuRounds[i] / cpu);
+    return [{ to, ratio: round(median(ratios)), ratios: ratios.map(round), cpuRatio: round(median(cpuRatios)), target }];
   });
 }
 
 console.log(`\nmedians of ${rounds} rounds of ${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
-console.log('| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio, CPU/req ratio (target) |');
+console.log('| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio (target); medians of the per-round ratios |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x, ${c.cpuRatio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
+  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
   console.log(`| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
 }
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
