@@ -1,8 +1,5 @@
 // The servers the bench can start, each in its own process so RSS and CPU are its own.
 import { fork, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prepareOtpConfig } from './otp.js';
@@ -60,30 +57,25 @@ export const servers = {
     },
   },
   authpipe: {
-    // The real server on the shipped demo config, logging its info lines as in production,
-    // to a temp file: the server pays for every line, and the load generator in this process
-    // does not also play log collector (draining a pipe of ~3 MB/s cost it CPU that the
-    // silent oidc-provider never made it spend). BENCH_LOG=pipe restores the drained pipe.
+    // The real server on the shipped demo config, logging its info lines as in production
+    // (to a pipe this process drains, so the cost of logging is counted).
     // BENCH_REDIS=1: on a throwaway redis-server instead of the memory store.
     // BENCH_WORKERS=N: `serve --workers N` (needs BENCH_REDIS=1; memory is refused with workers).
     async start(root, extraEnv = {}, configFile = join(root, 'config', 'authpipe.json')) {
       const port = 18000 + Math.floor(Math.random() * 2000);
       const redis = process.env.BENCH_REDIS === '1' ? await startRedis() : null;
       const workers = process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : [];
-      const logDir = mkdtempSync(join(tmpdir(), 'authpipe-bench-log-'));
-      const log = process.env.BENCH_LOG === 'pipe' ? 'pipe' : openSync(join(logDir, 'stdout.log'), 'w');
       const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile, ...workers], {
         cwd: root,
         env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...(redis ? { REDIS_URL: redis.url } : {}), ...extraEnv },
-        stdio: ['ignore', log, 'inherit'],
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-      if (typeof log === 'number') closeSync(log);
-      else child.stdout.resume();
+      child.stdout.resume();
       const url = `http://127.0.0.1:${port}`;
       await waitReady(`${url}/readyz`, 100, 300);
       const stop = stopper(child);
       // With workers, the CPU and RSS figures are the primary's; req/s and latency are the whole server's.
-      return { url, pid: child.pid, stop: () => stop().finally(() => Promise.all([redis?.stop(), rm(logDir, { recursive: true, force: true })])) };
+      return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };
     },
   },
   'authpipe-otp': {
