@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
+import { sample } from '../support/metrics-text.js';
 
 /**
  * `authpipe serve --workers N` as real processes: refused with the memory store, and with
@@ -149,10 +150,6 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     const scrape = async (timeoutMs = 5000) => {
       const res = await fetch(`${url}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) });
       return { status: res.status, text: await res.text() };
-    };
-    const sample = (text: string, series: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-      return line === undefined ? undefined : Number(line.slice(series.length + 1));
     };
     for (let i = 0; i < 6; i++) {
       const { status, text } = await scrape();

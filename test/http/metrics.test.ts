@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigFixture } from '../support/fixture.js';
 import { LOGIN_PIPES } from '../support/pipes.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { sample } from '../support/metrics-text.js';
 
 const TENANTS = [
   { id: 'demo', allowedOperation: ['login'] },
@@ -11,12 +12,6 @@ const TENANTS = [
 async function scrape(s: RunningServer): Promise<{ status: number; type: string | null; text: string }> {
   const res = await fetch(`${s.url}/metrics`);
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
-}
-
-/** The value of one sample line, or undefined when the series does not exist. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
 describe('GET /metrics', () => {

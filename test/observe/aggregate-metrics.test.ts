@@ -4,6 +4,7 @@ import type { CallEvent } from '../../src/http/authentication.js';
 import { aggregateMetrics, type MetricJson } from '../../src/observe/aggregate-metrics.js';
 import { HotCounter } from '../../src/observe/hot-metrics.js';
 import { createMetrics } from '../../src/observe/prometheus.js';
+import { sample } from '../support/metrics-text.js';
 
 /**
  * The sum behind GET /metrics under `serve --workers N`, on the real registries two workers
@@ -21,11 +22,6 @@ const call = (operation: string, status: number, ms: number): CallEvent => ({
 });
 
 const json = async (registry: Registry) => (await registry.getMetricsAsJSON()) as unknown as MetricJson[];
-
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 describe('aggregateMetrics', () => {
   it('sums counters and histograms series by series (buckets, _sum, _count) over two workers', async () => {

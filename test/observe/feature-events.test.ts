@@ -7,6 +7,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { codeFor } from '../otp/outbox.js';
 import { adminCall, adminToken } from '../access-groups/support.js';
+import { sample } from '../support/metrics-text.js';
 
 /**
  * The counters and audit events the feature valves raise (basic-auth lockout, otp-issue,
@@ -36,10 +37,8 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-async function sample(series: string): Promise<number | undefined> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+async function scraped(series: string): Promise<number | undefined> {
+  return sample(await (await fetch(`${server.url}/metrics`)).text(), series);
 }
 
 describe('feature metrics and audit events', () => {
@@ -48,7 +47,7 @@ describe('feature metrics and audit events', () => {
       const res = await server.call('till-login', {}, { authorization: basic('till-001', WRONG) });
       expect(res.status).toBe(403);
     }
-    expect(await sample('authpipe_lockouts_total{tenant="demo"}')).toBe(1);
+    expect(await scraped('authpipe_lockouts_total{tenant="demo"}')).toBe(1);
     expect(audit.named('account.lockout')).toEqual([expect.objectContaining({ subject: 'till-001', tenant: 'demo', operation: 'till-login', kind: 'till', lockedSeconds: 60 })]);
     expect(audit.named('auth.failure').filter((l) => l.code === 'INVALID_CREDENTIALS')).toHaveLength(5);
   });
@@ -63,16 +62,16 @@ describe('feature metrics and audit events', () => {
     const verified = await server.call('otp-verify', { transaction_id: tx, otp: code });
     expect(verified.status).toBe(200);
     expect((await server.call('otp-verify', { transaction_id: tx, otp: code })).status).toBe(403);
-    expect(await sample('authpipe_otp_issued_total{tenant="demo",channel="sms"}')).toBe(1);
-    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="wrong_code"}')).toBe(1);
-    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="ok"}')).toBe(1);
-    expect(await sample('authpipe_otp_verified_total{tenant="demo",result="bad_transaction"}')).toBe(1);
+    expect(await scraped('authpipe_otp_issued_total{tenant="demo",channel="sms"}')).toBe(1);
+    expect(await scraped('authpipe_otp_verified_total{tenant="demo",result="wrong_code"}')).toBe(1);
+    expect(await scraped('authpipe_otp_verified_total{tenant="demo",result="ok"}')).toBe(1);
+    expect(await scraped('authpipe_otp_verified_total{tenant="demo",result="bad_transaction"}')).toBe(1);
 
     const [issued] = audit.named('token.issued');
     expect(issued).toMatchObject({ tenant: 'demo', operation: 'otp-verify', kind: 'user', requestId: verified.headers.get('x-request-id') });
     const subject = issued!.subject as string;
     expect(subject).toBeTruthy();
-    expect(await sample('authpipe_tokens_issued_total{tenant="demo",kind="user"}')).toBe(1);
+    expect(await scraped('authpipe_tokens_issued_total{tenant="demo",kind="user"}')).toBe(1);
 
     const first = verified.body.refresh_token as string;
     const refreshed = await server.call('token-refresh', { refresh_token: first });
@@ -81,8 +80,8 @@ describe('feature metrics and audit events', () => {
     // The old refresh token again: reuse revokes the login.
     expect((await server.call('token-refresh', { refresh_token: first })).status).toBe(403);
     expect(audit.named('token.revoked')).toEqual([expect.objectContaining({ subject, reason: 'reuse' })]);
-    expect(await sample('authpipe_tokens_refreshed_total{tenant="demo"}')).toBe(1);
-    expect(await sample('authpipe_tokens_revoked_total{tenant="demo",reason="reuse"}')).toBe(1);
+    expect(await scraped('authpipe_tokens_refreshed_total{tenant="demo"}')).toBe(1);
+    expect(await scraped('authpipe_tokens_revoked_total{tenant="demo",reason="reuse"}')).toBe(1);
 
     // Another user's login (alice's resend cooldown still runs), then logout.
     const again = await server.call('otp-start', { mobile: '+15550000002' });
@@ -91,7 +90,7 @@ describe('feature metrics and audit events', () => {
     expect((await server.call('logout', { refresh_token: login.body.refresh_token })).status).toBe(200);
     expect(audit.named('token.revoked')[1]).toMatchObject({ subject: audit.named('token.issued')[1]!.subject, reason: 'logout', operation: 'logout' });
     expect(audit.named('token.issued')[1]!.subject).not.toBe(subject);
-    expect(await sample('authpipe_tokens_revoked_total{tenant="demo",reason="logout"}')).toBe(1);
+    expect(await scraped('authpipe_tokens_revoked_total{tenant="demo",reason="logout"}')).toBe(1);
 
     // No secret reaches the audit log: codes, tokens, passwords.
     for (const secret of [code, first, refreshed.body.refresh_token, refreshed.body.access_token, login.body.refresh_token, WRONG]) {
