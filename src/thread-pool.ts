@@ -33,7 +33,7 @@ export function poolHasRoom(): boolean {
   return slowInFlight < POOL_THREADS;
 }
 
-/** Slow jobs in flight, for tests and metrics. */
+/** Slow jobs in flight (tests). */
 export function slowPoolJobs(): number {
   return slowInFlight;
 }

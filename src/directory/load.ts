@@ -36,6 +36,7 @@ export function lookupKey(by: UserKey, value: string): string {
 export class EmbeddedDirectory implements Directory {
   /** Parsed hashes by PHC string, so verification does not parse per call. */
   private readonly parsed: Map<string, ParsedHash>;
+  private profiles: readonly ParsedHash[] | undefined;
 
   constructor(private readonly tenants: ReadonlyMap<string, TenantData>, parsed: Map<string, ParsedHash>) {
     this.parsed = parsed;
@@ -69,9 +70,17 @@ export class EmbeddedDirectory implements Directory {
     return this.parsed.get(phc);
   }
 
-  /** Every hash this directory holds, across tenants (for learning what each cost profile costs). */
-  hashes(): Iterable<ParsedHash> {
-    return this.parsed.values();
+  /**
+   * One hash of each cost profile this directory holds, across tenants (to learn what each
+   * costs). Found once per directory, not per valve that asks.
+   */
+  costProfiles(): readonly ParsedHash[] {
+    if (!this.profiles) {
+      const byProfile = new Map<string, ParsedHash>();
+      for (const hash of this.parsed.values()) if (!byProfile.has(costProfile(hash))) byProfile.set(costProfile(hash), hash);
+      this.profiles = [...byProfile.values()];
+    }
+    return this.profiles;
   }
 
   /** What an unknown user of this tenant and kind is verified against: same cost as the real ones. */

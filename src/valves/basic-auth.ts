@@ -156,7 +156,7 @@ export default defineValve<Config>({
 
     const inFlight = new Map<string, Promise<void>>();
     const floor = failureFloor;
-    void primeFailureFloor([...(embedded?.hashes() ?? []), defaultDummyHash()]);
+    void primeFailureFloor([...(embedded?.costProfiles() ?? []), defaultDummyHash()]);
 
     /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
     const verify = async (ctx: CallContext, username: string, password: string, account: DirectoryTill | DirectoryClient | undefined, key?: string): Promise<void> => {
