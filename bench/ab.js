@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuTicks, load } from './measure.js';
+import { load, measureRound } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -48,11 +48,10 @@ try {
       try {
         const request = scenario.prepare ? await scenario.prepare(server) : scenario.request;
         await load(server.url, request, 1);
-        const before = cpuTicks(server.pid);
-        const figures = await load(server.url, request, seconds);
+        const figures = await measureRound(server, request, seconds);
         side.rps.push(figures.rps);
-        side.cpu.push(Math.round(((cpuTicks(server.pid) - before) / 100 / figures.total) * 1e6));
-        console.log(`round ${round + 1} ${side.name}: ${figures.rps} req/s, ${side.cpu.at(-1)} CPU µs/req`);
+        side.cpu.push(figures.cpuUsPerReq);
+        console.log(`round ${round + 1} ${side.name}: ${figures.rps} req/s, ${figures.cpuUsPerReq} CPU µs/req`);
       } finally {
         await server.stop();
       }

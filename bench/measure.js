@@ -33,3 +33,17 @@ export async function load(url, request, duration, connections = Number(process.
     errors: result.errors + result.timeouts,
   };
 }
+
+/**
+ * One measured round against a running server: autocannon's figures plus the server's CPU %
+ * and CPU µs per request over the round (the steadier figure on a small machine where the
+ * load generator competes for the same cores; CPU % shows whether the server was the limit).
+ */
+export async function measureRound(server, request, seconds, connections) {
+  const ticksBefore = cpuTicks(server.pid);
+  const started = performance.now();
+  const { total, ...figures } = await load(server.url, request, seconds, connections);
+  const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
+  const wall = (performance.now() - started) / 1000;
+  return { ...figures, cpuPct: Math.round((cpuSeconds / wall) * 100), cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total), rssMiB: rssMiB(server.pid) };
+}

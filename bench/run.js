@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuTicks, load, rssMiB } from './measure.js';
+import { load, measureRound } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -32,14 +32,7 @@ try {
         await load(server.url, requests.get(scenario.name), 2, connections); // warm-up: JIT, caches, connections
       }
       const request = requests.get(scenario.name);
-      const ticksBefore = cpuTicks(server.pid);
-      const started = performance.now();
-      const { total, ...figures } = await load(server.url, request, seconds, connections);
-      const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
-      const wall = (performance.now() - started) / 1000;
-      // Server CPU per request is the steadier figure on a small machine where the load
-      // generator competes for the same cores; CPU % shows whether the server was the limit.
-      const sample = { ...figures, cpuPct: Math.round((cpuSeconds / wall) * 100), cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total), rssMiB: rssMiB(server.pid) };
+      const sample = await measureRound(server, request, seconds, connections);
       samples.get(scenario.name).push(sample);
       console.log(JSON.stringify({ round: round + 1, scenario: scenario.name, ...sample }));
     }
