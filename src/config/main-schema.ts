@@ -6,8 +6,10 @@
 import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
 
-export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
-export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
+import { oidcSchema, type OidcConfig } from '../oidc/schema.js';
+
+export { OPERATION_PATTERN, TENANT_PATTERN };
 
 const REDIS_NODES = {
   type: 'array',
@@ -148,6 +150,7 @@ export const mainSchema = {
       },
     },
     ldap: ldapSchema,
+    oidc: oidcSchema,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -190,6 +193,7 @@ export interface MainConfig extends AdminConfig {
   log?: { level?: string };
   tokens?: TokensConfig;
   ldap?: LdapConnectionConfig[];
+  oidc?: OidcConfig;
 }
 
 export interface TokensConfig {
