@@ -23,6 +23,7 @@ import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
+import { mountOidc } from './oidc/mount.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -235,6 +236,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, id, log) : undefined;
       const mount = (express: Express) => {
         mountJwks(express, holder);
+        mountOidc(express, holder, id, log);
         mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload, propagate });
         metricsRoute?.(express);
       };

@@ -6,8 +6,10 @@
 import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
 
-export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
-export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
+import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
+import { oidcSchema, type OidcConfig } from '../oidc/schema.js';
+
+export { OPERATION_PATTERN, TENANT_PATTERN };
 
 const REDIS_NODES = {
   type: 'array',
@@ -159,6 +161,7 @@ export const mainSchema = {
         floor_margin: { type: 'number', minimum: 1, maximum: 10, default: 1.25, description: 'The calibrated floor: this times the wall time of the dearest hash profile, measured at start.' },
       },
     },
+    oidc: oidcSchema,
     log: {
       type: 'object',
       additionalProperties: false,
@@ -202,6 +205,7 @@ export interface MainConfig extends AdminConfig {
   tokens?: TokensConfig;
   ldap?: LdapConnectionConfig[];
   password_checks?: { concurrency?: number; queue?: number; failure_floor_ms?: number; floor_margin?: number };
+  oidc?: OidcConfig;
 }
 
 export interface TokensConfig {
