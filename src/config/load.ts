@@ -63,7 +63,7 @@ const ajv = newAjv();
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
 
-const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192 };
+const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192, max_connections: 1024, max_connections_per_address: 256 };
 
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
   const file = resolve(mainFile);
