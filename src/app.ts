@@ -30,6 +30,10 @@ import { createMetrics, type AppMetrics } from './observe/prometheus.js';
 import { countStoreErrors } from './observe/store-errors.js';
 import { traceSwitch } from './observe/trace-switch.js';
 import { createStore } from './store/create.js';
+import { configurePasswordChecks, DEFAULT_FLOOR } from './credentials/check.js';
+import { passwordCosts } from './credentials/calibration.js';
+import { defaultDummyHash } from './credentials/hash.js';
+import { EmbeddedDirectory } from './directory/load.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 
@@ -122,6 +126,17 @@ export function createApp(options: AppOptions): AuthpipeApp {
     if (!options.store) void store?.close();
     throw err;
   }
+  // Start-only: the budget and floor of password checks, and the calibration of every hash
+  // profile the directory holds, timed before the first listener opens (listen waits for it).
+  const checks = first.main.password_checks;
+  configurePasswordChecks({
+    ...(checks?.concurrency !== undefined ? { concurrency: checks.concurrency } : {}),
+    ...(checks?.queue !== undefined ? { queue: checks.queue } : {}),
+    fixedMs: checks?.failure_floor_ms ?? 0,
+    margin: checks?.floor_margin ?? DEFAULT_FLOOR.margin,
+  });
+  const directory = first.services.directory;
+  const calibrated = passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);
   const holder = new ConfigHolder(first);
   const log = logger as Logger;
   const auditLog: Audit = audit ?? noopAudit;
@@ -247,6 +262,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       });
     },
     async listen() {
+      await calibrated;
       for (const [index, listener] of holder.current.listeners.entries()) {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
