@@ -116,7 +116,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
   };
-  const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+  const load = (): LoadedConfig => {
+    const loaded = loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    for (const warning of loaded.warnings) logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+    return loaded;
+  };
 
   let first: LoadedConfig;
   try {
