@@ -19,6 +19,7 @@ import { combineObservers } from './engine/observers.js';
 import type { ValveDefinition } from './engine/valve.js';
 import { createRequestListener } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { hardenServer } from './http/server-edges.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
@@ -116,7 +117,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
   };
-  const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+  const load = (): LoadedConfig => {
+    const loaded = loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    for (const warning of loaded.warnings) logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+    return loaded;
+  };
 
   let first: LoadedConfig;
   try {
@@ -268,8 +274,10 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = createServer(httpApp(listener.http.id));
+        // Host is checked by request-edges.ts, which answers the contract's way (node: a bare 400).
+        const server = createServer({ requireHostHeader: false }, httpApp(listener.http.id));
         server.on('clientError', answerClientError);
+        hardenServer(server, { total: listener.http.max_connections, perAddress: listener.http.max_connections_per_address }, metrics?.connections(listener.http.id));
         server.listen(port, host);
         server.requestTimeout = 10_000;
         server.headersTimeout = 5_000;

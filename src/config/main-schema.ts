@@ -52,6 +52,20 @@ export const mainSchema = {
           max_body_bytes: { type: 'integer', minimum: 2, maximum: 1048576, default: 16384 },
           max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
           max_value_length: { type: 'integer', minimum: 1, maximum: 1048576, default: 8192 },
+          max_connections: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 1000000,
+            default: 1024,
+            description: 'Open connections this listener keeps at most (per process); more are answered 403 RATE_LIMITED and closed. 0: no cap. Read at start.',
+          },
+          max_connections_per_address: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 1000000,
+            default: 256,
+            description: 'Open connections from one client address (the socket address: behind a proxy, the proxy) at most. 0: no cap. Read at start.',
+          },
         },
       },
     },
@@ -180,6 +194,8 @@ export interface HttpConfiguration {
   max_body_bytes?: number;
   max_properties?: number;
   max_value_length?: number;
+  max_connections?: number;
+  max_connections_per_address?: number;
 }
 
 export interface TenantConfig {

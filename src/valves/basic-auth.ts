@@ -19,6 +19,7 @@ import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
@@ -33,6 +34,7 @@ interface Config {
   password_property?: string;
   max_username_bytes?: number;
   max_password_bytes?: number;
+  password_normalization?: PasswordForm;
   cache_ttl_seconds?: number;
   lockout?: {
     enabled?: boolean;
@@ -71,6 +73,7 @@ export default defineValve<Config>({
       password_property: { ...PROPERTY, description: 'Request property with the password (default password for tills, client_secret for clients).' },
       max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
       max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
+      password_normalization: passwordFormSchema('nfc'),
       cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
       lockout: {
         type: 'object',
@@ -94,6 +97,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const kind = config.kind;
     const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const passwordForm = normalizePassword(config.password_normalization, 'nfc');
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
     if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
@@ -183,7 +187,7 @@ export default defineValve<Config>({
       check(raw.username, maxUser, userProp, raw.where);
       check(raw.password, maxPass, passProp, raw.where);
       const username = normalizeCredential(raw.username);
-      const password = normalizeCredential(raw.password);
+      const password = passwordForm(raw.password);
       const tenant = ctx.tenant.id;
       const account = accountOf(tenant, username);
       const accountKey = `${kind}:${username}`;
