@@ -112,7 +112,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
       if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
       auditSuccess = main.audit?.success !== false;
-      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
+      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
     return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
