@@ -21,6 +21,9 @@ import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
+import { createManagementListener } from './admin/management.js';
+import { managementAddress } from './config/management-schema.js';
+import { MANAGEMENT_LISTENER } from './http/client-access.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -62,8 +65,10 @@ export interface AuthpipeApp {
   /** Undefined when `metrics.enabled` was false at start. */
   readonly metrics: AppMetrics | undefined;
   readonly audit: Audit;
-  /** The request listener of a listener (default: the first), for supertest or node:http. */
+  /** The request listener of a public listener (default: the first), for supertest or node:http. */
   httpApp(listenerId?: string): RequestListener;
+  /** The request listener of the management listener (metrics, readyz, admin API, console, traced calls). */
+  managementApp(): RequestListener;
   /**
    * Loads and validates everything, then swaps; on failure keeps serving the old config and
    * reports it on /readyz. `trigger` names who asked (SIGHUP, watch, api) in the audit log.
@@ -71,6 +76,7 @@ export interface AuthpipeApp {
   reload(trigger?: string): ReloadResult;
   /** Reloads when a config, data or pipe file changes (unless `reload.watch` is false). */
   watch(): void;
+  /** Starts the public listeners, then the management listener (last in the array). */
   listen(): Promise<Server[]>;
   /** Stops accepting, lets calls in flight finish (up to `shutdown.grace_ms`), closes the store. */
   close(): Promise<void>;
@@ -138,11 +144,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
     options.observers?.callEnd?.(event);
   };
   const steps = combineObservers(metrics?.steps, options.observers?.steps);
-  const observers: CallObservers = {
-    callEnd,
-    ...(steps ? { steps } : {}),
-    trace: options.observers?.trace ?? traceSwitch(log, steps),
-  };
+  // Public listeners never trace; the management listener honours the trace switch.
+  const observers: CallObservers = { callEnd, ...(steps ? { steps } : {}) };
+  const tracedObservers: CallObservers = { ...observers, trace: options.observers?.trace ?? traceSwitch(log, steps) };
 
   // A swapped-out config still serves the calls that started on it: release what it holds
   // open (LDAP connections) after a grace period longer than any call may run.
@@ -158,6 +162,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
 
   const servers: Server[] = [];
   const apps = new Map<string, RequestListener>();
+  let management: RequestListener | undefined;
   let watcher: ConfigWatcher | undefined;
   let closing: Promise<void> | undefined;
 
@@ -198,16 +203,36 @@ export function createApp(options: AppOptions): AuthpipeApp {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
-      const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, id, log) : undefined;
-      const mount = (express: Express) => {
-        mountJwks(express, holder);
-        mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload });
-        metricsRoute?.(express);
-      };
+      const mount = (express: Express) => mountJwks(express, holder);
       app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount });
       apps.set(id, app);
     }
     return app;
+  };
+
+  const managementApp = () => {
+    if (!management) {
+      const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, MANAGEMENT_LISTENER, log) : undefined;
+      const mount = (express: Express) => {
+        mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger: log, clock, reload });
+        metricsRoute?.(express);
+      };
+      management = createManagementListener({ holder, logger: log, observers: tracedObservers, mount });
+    }
+    return management;
+  };
+
+  const startServer = async (listener: RequestListener, port: number, host: string, name: string): Promise<Server> => {
+    const server = createServer(listener);
+    server.on('clientError', answerClientError);
+    server.listen(port, host);
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    log.info({ listener: name, address: server.address() }, 'listening');
+    servers.push(server);
+    return server;
   };
 
   return {
@@ -218,6 +243,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     metrics,
     audit: auditLog,
     httpApp,
+    managementApp,
     reload,
     watch() {
       if (watcher || closing || holder.current.main.reload?.watch === false) return;
@@ -231,16 +257,11 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = createServer(httpApp(listener.http.id));
-        server.on('clientError', answerClientError);
-        server.listen(port, host);
-        server.requestTimeout = 10_000;
-        server.headersTimeout = 5_000;
-        server.keepAliveTimeout = 5_000;
-        await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-        log.info({ listener: listener.http.id, address: server.address() }, 'listening');
-        servers.push(server);
+        await startServer(httpApp(listener.http.id), port, host, listener.http.id);
       }
+      // MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one.
+      const { host, port } = managementAddress(holder.current.main.management, env);
+      await startServer(managementApp(), port, host, 'management');
       return servers;
     },
     close() {

@@ -5,6 +5,7 @@
  */
 import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+import { managementSchema, type ManagementConfig } from './management-schema.js';
 
 export const OPERATION_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$';
 export const TENANT_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$';
@@ -129,6 +130,7 @@ export const mainSchema = {
       default: { type: 'memory' },
     },
     ...adminSchemaProperties,
+    management: managementSchema,
     tokens: {
       description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
       type: 'object',
@@ -190,6 +192,7 @@ export interface MainConfig extends AdminConfig {
   log?: { level?: string };
   tokens?: TokensConfig;
   ldap?: LdapConnectionConfig[];
+  management?: ManagementConfig;
 }
 
 export interface TokensConfig {

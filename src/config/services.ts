@@ -1,5 +1,6 @@
 import type { Services } from '../engine/services.js';
 import { checkAdminSections } from './admin-schema.js';
+import { checkManagementSection } from './management-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
 import type { AccessGroups } from '../access-groups/groups.js';
@@ -35,6 +36,7 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   checkStoreConfig(ctx);
   checkAdminSections(ctx.main, ctx.file, ctx.issues);
+  checkManagementSection(ctx.main.management, ctx.file, ctx.issues);
   const directory = loadDirectory(ctx);
   const ldap = buildLdapConnections(ctx);
   return {
