@@ -22,6 +22,9 @@ import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
 import { createManagementListener } from './admin/management.js';
+import { RecentAudit } from './admin/audit-feed.js';
+import { mountConfigAdmin } from './admin/mount.js';
+import type { FileOverlay } from './config/json-file.js';
 import { managementAddress } from './config/management-schema.js';
 import { MANAGEMENT_LISTENER } from './http/client-access.js';
 import { createLogger } from './logger.js';
@@ -95,6 +98,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
   let storeSection: string | undefined;
   let metrics: AppMetrics | undefined;
   let audit: AuditLog | undefined;
+  /** The audit stream, plus a window of recent events for the console. */
+  let recentAudit: RecentAudit | undefined;
   let auditSuccess = true;
 
   // Runs on every load; what it builds on the first one outlives reloads (store connections
@@ -111,9 +116,21 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
-    return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
+    recentAudit ??= audit ? new RecentAudit(audit) : undefined;
+    return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: recentAudit ?? noopAudit };
   };
   const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+  /** Loads with an admin change overlaid, writing nothing: the issues, or none. */
+  const check = (overlay: FileOverlay): readonly ConfigIssue[] => {
+    try {
+      const checked = loadConfig(options.configFile, { registry, runtime: runtimeFor, env, readOnly: true, overlay });
+      void closeConfigServices(checked.services);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues;
+      throw err;
+    }
+  };
 
   let first: LoadedConfig;
   try {
@@ -125,7 +142,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   }
   const holder = new ConfigHolder(first);
   const log = logger as Logger;
-  const auditLog: Audit = audit ?? noopAudit;
+  const auditLog: Audit = recentAudit ?? noopAudit;
   metrics?.reloaded('success', holder.current.version);
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
 
@@ -215,6 +232,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, MANAGEMENT_LISTENER, log) : undefined;
       const mount = (express: Express) => {
         mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger: log, clock, reload });
+        mountConfigAdmin(express, { holder, logger: log, clock, reload, check, metrics: metricsSource, recentAudit });
         metricsRoute?.(express);
       };
       management = createManagementListener({ holder, logger: log, observers: tracedObservers, mount });

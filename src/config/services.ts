@@ -6,6 +6,7 @@ import { loadDirectory } from '../directory/load.js';
 import type { AccessGroups } from '../access-groups/groups.js';
 import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
+import type { FileOverlay } from './json-file.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
 import { checkStoreConfig } from '../store/check.js';
@@ -29,6 +30,8 @@ export interface ConfigServiceContext {
   watch(file: string): void;
   /** True for `authpipe validate`: check, but write nothing (no generated keys). */
   readOnly?: boolean;
+  /** Texts to read instead of the files on disk (an admin change checked before it is written). */
+  overlay?: FileOverlay;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env' | 'metrics' | 'audit'>>;
