@@ -69,6 +69,18 @@ export const adminSchemaProperties = {
       success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
     },
   },
+  admin_api: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'The access-groups admin API under /admin/access-groups.',
+    properties: {
+      allow_admin_stores: {
+        type: 'boolean',
+        default: false,
+        description: 'Allow allocating stores to the built-in Admin group (every till of such a store becomes an admin). Off: refused with ADMIN_STORES_REFUSED.',
+      },
+    },
+  },
   shutdown: {
     type: 'object',
     additionalProperties: false,
@@ -85,6 +97,7 @@ export interface AdminConfig {
   trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };
   audit?: { enabled?: boolean; destination?: string; success?: boolean };
   shutdown?: { grace_ms?: number };
+  admin_api?: { allow_admin_stores?: boolean };
 }
 
 /** What the schema cannot say: address lists parse, and a trace sent back to callers needs a token. */

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
 import { authenticationHandler, type CallObservers } from './authentication.js';
 import { requestIdOf } from './request-id.js';
+import { checkRequestEdges } from './request-edges.js';
+import { failureBody, refuse, type AuthpipeError } from '../errors.js';
 import { baseHeaders, sendJson } from './respond.js';
 
 /**
@@ -34,9 +36,19 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
   const { holder, listenerId, logger } = options;
   const authenticate = options.authenticate ?? authenticationHandler(holder, listenerId, logger, options.observers);
   const rest = createExpressApp(options);
+  const refuseEdge = (req: IncomingMessage, res: ServerResponse, err: AuthpipeError) => {
+    const requestId = requestIdOf(req);
+    baseHeaders(res, requestId);
+    logger.info({ requestId, method: req.method, code: err.code, detail: err.detail }, 'request refused before routing');
+    sendJson(res, 403, failureBody(err, requestId), { connection: 'close' });
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
+    const edge = checkRequestEdges(req);
+    if (edge) return refuseEdge(req, res, edge);
     const url = req.url ?? '';
     if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
+      // The contract has no query parameters: one sent means the caller expects something we do not do.
+      if (url.includes('?')) return refuseEdge(req, res, refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' }));
       const requestId = requestIdOf(req);
       baseHeaders(res, requestId);
       authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {

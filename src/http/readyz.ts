@@ -1,10 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import type { ConfigHolder } from '../config/holder.js';
-import { clientAllowed } from './client-access.js';
+import { clientAllowed, DEFAULT_READYZ_CLIENTS } from './client-access.js';
 import { sendJson } from './respond.js';
-
-/** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
-const DEFAULT_READYZ_CLIENTS = ['127.0.0.1', '::1'];
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
 const READY_PING_MS = 1000;

@@ -23,6 +23,7 @@ import type { ConfigHolder } from '../../config/holder.js';
 import { formatIssue, type ConfigIssue } from '../../config/issues.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Clock } from '../../engine/clock.js';
+import { clientAllowed, DEFAULT_READYZ_CLIENTS } from '../../http/client-access.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';
@@ -79,7 +80,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
   const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => sendJson(res, status, body, headers);
 
   /** Lock, read from disk, plan, write, reload; the answer is built from the config now active. */
-  const write = async (subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => {
+  const write = async (req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => {
     const config = holder.current;
     const files = accessGroupFiles(config.main, config.dir);
     if (files.groups === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it');
@@ -95,7 +96,13 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         if (!reloaded.ok) {
           await writeFileAtomic(path, previous);
           options.reload();
-          throw new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${reloaded.issues.map(formatIssue).join('; ')}`);
+          // The issues name other files, pointers and env names: only readyz.clients see them (as on /readyz).
+          const config = holder.current;
+          const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
+          const why = detailed ? reloaded.issues.map(formatIssue).join('; ') : `${reloaded.issues.length} problem(s), in the server log`;
+          const error = new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${why}`);
+          error.detail = reloaded.issues.map(formatIssue).join('; ');
+          throw error;
         }
         logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
         holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
@@ -142,7 +149,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       }
       const body = checkBody<CreateBody>('create', await readBody(req));
       let id = '';
-      await write(subject, (docs, actor) => {
+      await write(req, subject, (docs, actor) => {
         const plan = createGroup(docs, tenant, body, actor);
         id = plan.groupId;
         return plan;
@@ -158,7 +165,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       if (req.method === 'PUT') {
         const ifMatch = requireIfMatch(req);
         const body = checkBody<{ group: string | null }>('default', await readBody(req));
-        await write(subject, (docs) => {
+        await write(req, subject, (docs) => {
           checkEtag(ifMatch, defaultEtag(docs.state, tenant));
           return setDefault(docs, tenant, body.group);
         });
@@ -174,7 +181,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       if (req.method === 'PATCH') {
         const ifMatch = requireIfMatch(req);
         const body = checkBody<EditBody>('edit', await readBody(req));
-        await write(subject, (docs, actor) => {
+        await write(req, subject, (docs, actor) => {
           onGroup(docs, tenant, id, ifMatch, true);
           return editGroup(docs, tenant, id, body, actor);
         });
@@ -188,7 +195,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     async handle(req, res, subject) {
       const ifMatch = requireIfMatch(req);
       await readBody(req); // nothing to read; drained so the connection can be reused
-      await write(subject, (docs, actor) => {
+      await write(req, subject, (docs, actor) => {
         onGroup(docs, subject.tenant, id, ifMatch, true);
         return setStatus(docs, subject.tenant, id, status, actor);
       });
@@ -201,9 +208,9 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     async handle(req, res, subject) {
       const ifMatch = requireIfMatch(req);
       const body = checkBody<StoresBody>('stores', await readBody(req));
-      await write(subject, (docs) => {
+      await write(req, subject, (docs) => {
         onGroup(docs, subject.tenant, id, ifMatch, false);
-        return allocateStores(docs, subject.tenant, id, body);
+        return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api?.allow_admin_stores === true });
       });
       showGroup(res, 200, subject.tenant, id);
     },
@@ -229,6 +236,9 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     };
     void (async () => {
       try {
+        // Authenticate first: before that, every path and method answers alike, so nobody
+        // learns which admin paths and methods exist.
+        const subject = await authenticateAdmin(req, holder.current, listenerId, clock.now());
         let segments: string[];
         try {
           segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
@@ -238,7 +248,6 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         const route = routeOf(segments);
         if (!route) throw new AdminError('NOT_FOUND', 'no such admin path');
         if (!route.methods.split(', ').includes(req.method)) throw new AdminError('METHOD_NOT_ALLOWED', `use ${route.methods} here`, [], { allow: route.methods });
-        const subject = await authenticateAdmin(req, holder.current, listenerId, clock.now());
         await route.handle(req, res, subject);
       } catch (err) {
         if (err instanceof AdminError) return fail(err);
