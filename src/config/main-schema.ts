@@ -5,6 +5,7 @@
  */
 import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+import { managementSchema, type ManagementConfig } from './management-schema.js';
 
 import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
 import { oidcSchema, type OidcConfig } from '../oidc/schema.js';
@@ -152,6 +153,7 @@ export const mainSchema = {
       default: { type: 'memory' },
     },
     ...adminSchemaProperties,
+    management: managementSchema,
     tokens: {
       description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
       type: 'object',
@@ -229,6 +231,7 @@ export interface MainConfig extends AdminConfig {
   ldap?: LdapConnectionConfig[];
   password_checks?: { concurrency?: number; queue?: number; failure_floor_ms?: number; floor_margin?: number };
   oidc?: OidcConfig;
+  management?: ManagementConfig;
 }
 
 export interface TokensConfig {
