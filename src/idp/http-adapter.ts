@@ -17,7 +17,7 @@ import { AuthpipeError, ERROR_CATALOGUE, isErrorCode, REFUSAL_CODES, refuse, typ
 import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
-import { PROPERTY_NAME, type IdpSource } from './source.js';
+import { idpLockoutSchema, PROPERTY_NAME, type IdpLockoutConfig, type IdpSource } from './source.js';
 
 export interface HttpSourceConfig {
   source: 'http';
@@ -30,6 +30,7 @@ export interface HttpSourceConfig {
   fields?: Record<string, string>;
   lists?: { enabled?: boolean; account_prefix?: string; client_prefix?: string; separator?: string };
   failure_code?: ErrorCode;
+  lockout?: IdpLockoutConfig;
 }
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
@@ -94,6 +95,7 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
           separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
         },
       },
+      lockout: idpLockoutSchema,
       failure_code: {
         enum: REFUSAL_CODES,
         default: 'UNKNOWN_ERROR',

@@ -7,7 +7,7 @@
 import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
-import { notFound, PROPERTY_NAME, refusalOptions, type IdpSource, type RefusalConfig } from './source.js';
+import { idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions, type IdpLockoutConfig, type IdpSource, type RefusalConfig } from './source.js';
 
 export interface LdapSourceConfig extends RefusalConfig {
   source: 'ldap';
@@ -18,6 +18,7 @@ export interface LdapSourceConfig extends RefusalConfig {
   attributes?: Record<string, string>;
   password?: string;
   separator?: string;
+  lockout?: IdpLockoutConfig;
 }
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
@@ -43,6 +44,7 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
       },
       password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
       separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+      lockout: idpLockoutSchema,
       ...refusalOptions,
     },
   },
