@@ -32,6 +32,11 @@ export function signingKeyState(keysBefore: number | null, keysAfter: number | n
   return keysAfter === null ? 'none (no tokens section)' : keysBefore === 0 && keysAfter > 0 ? 'generated at this start' : 'loaded';
 }
 
+function addressOf(server: Server): string {
+  const address = server.address();
+  return typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
+}
+
 export function startSummary(config: LoadedConfig, servers: readonly Server[], keysBefore: number | null, keysAfter: number | null, env: Readonly<Record<string, string | undefined>>) {
   const { settings } = resolveStoreSettings(config.main.store, env, config.dir);
   const tenants = [...new Set(config.listeners.flatMap((l) => [...l.tenants.keys()]))];
@@ -42,10 +47,9 @@ export function startSummary(config: LoadedConfig, servers: readonly Server[], k
     tenants,
     pipes: config.pipes.size,
     store: settings.type === 'memory' ? 'memory' : describeRedis(settings),
-    listeners: servers.map((s) => {
-      const address = s.address();
-      return typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-    }),
+    // The management listener starts last (app.ts): operators' routes, traced calls, the console.
+    listeners: servers.slice(0, -1).map(addressOf),
+    management: servers.length > 0 ? addressOf(servers[servers.length - 1] as Server) : null,
     signingKey: signingKeyState(keysBefore, keysAfter),
   };
 }
