@@ -94,14 +94,14 @@ export function createApp(options: AppOptions): AuthpipeApp {
   // Runs on every load; what it builds on the first one outlives reloads (store connections
   // and state, metrics, the audit stream), so changing those sections needs a restart.
   const runtimeFor = (main: MainConfig) => {
-    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
-    const section = JSON.stringify(main.store ?? null);
+    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log.level });
+    const section = JSON.stringify(main.store);
     if (storeSection !== undefined && section !== storeSection) logger.warn('the store section changed; it takes effect at the next restart');
     storeSection ??= section;
     if (!store) {
-      if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
-      if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
-      auditSuccess = main.audit?.success !== false;
+      if (main.metrics.enabled) metrics = createMetrics({ defaultMetrics: main.metrics.default_metrics });
+      if (main.audit.enabled) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit.destination, configDir));
+      auditSuccess = main.audit.success;
       const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
@@ -185,7 +185,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
-    if (watcher && next.main.reload?.watch === false) {
+    if (watcher && !next.main.reload.watch) {
       watcher.close();
       watcher = undefined;
     } else {
@@ -220,9 +220,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
     httpApp,
     reload,
     watch() {
-      if (watcher || closing || holder.current.main.reload?.watch === false) return;
+      if (watcher || closing || !holder.current.main.reload.watch) return;
       watcher = watchConfig(holder.current, () => reload('watch'), {
-        debounceMs: holder.current.main.reload?.debounce_ms ?? 200,
+        debounceMs: holder.current.main.reload.debounce_ms,
         onError: (err) => log.warn({ err }, 'config watch failed; SIGHUP still reloads'),
       });
     },
@@ -247,7 +247,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       closing ??= (async () => {
         watcher?.close();
         watcher = undefined;
-        const grace = holder.current.main.shutdown?.grace_ms ?? 10_000;
+        const grace = holder.current.main.shutdown.grace_ms;
         await Promise.all(servers.map((server) => drain(server, grace)));
         for (const [previous, timer] of retired) {
           clearTimeout(timer);

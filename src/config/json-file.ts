@@ -8,7 +8,7 @@ export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unkn
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    issues.push({ file, pointer: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    issues.push({ file, pointer: '', code: 'CONFIG_READ', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
     return null;
   }
   try {
@@ -16,7 +16,7 @@ export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unkn
   } catch (err) {
     const message = (err as Error).message;
     const position = locateJsonError(text);
-    issues.push({ file, pointer: '', message: `invalid JSON at ${lineAndColumn(text, position)}: ${message.split('\n')[0]}` });
+    issues.push({ file, pointer: '', code: 'CONFIG_PARSE', message: `invalid JSON at ${lineAndColumn(text, position)}: ${message.split('\n')[0]}` });
     return null;
   }
 }

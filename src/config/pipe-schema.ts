@@ -1,5 +1,5 @@
 import type { ValveRegistry } from '../engine/registry.js';
-import { OPERATION_PATTERN } from './main-schema.js';
+import { OPERATION_PATTERN } from './patterns.js';
 
 /**
  * The JSON Schema of a pipe file. The loader validates this generic shape first, then each

@@ -8,7 +8,7 @@
 import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
 import { readDataFile } from '../config/data-file.js';
-import type { ConfigServiceContext } from '../config/services.js';
+import type { FeatureContext } from '../config/feature.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
 import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
@@ -93,7 +93,7 @@ export function emptyDirectory(): EmbeddedDirectory {
   return new EmbeddedDirectory(new Map(), new Map());
 }
 
-const validateFile = newAjv().compile(directorySchema);
+const validateFile = newAjv({ useDefaults: true }).compile(directorySchema);
 
 /** Builds the directory from a parsed file; problems go to `issues` under `file`. */
 export function buildDirectory(value: unknown, file: string, issues: ConfigIssue[]): EmbeddedDirectory {
@@ -136,7 +136,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         issues.push({ file, pointer: at('tills', i, 'store'), message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}` });
       }
       hashOf(t.password_hash, at('tills', i, 'password_hash'), tillProfiles);
-      const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status ?? 'active' });
+      const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status });
       unique(tills, t.username, till, at('tills', i, 'username'), 'till username');
     });
 
@@ -147,8 +147,8 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       const client: DirectoryClient = Object.freeze({
         client_id: c.client_id,
         secret_hash: c.secret_hash,
-        scopes: Object.freeze([...(c.scopes ?? [])]),
-        status: c.status ?? 'active',
+        scopes: Object.freeze([...c.scopes]),
+        status: c.status,
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
       });
       unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
@@ -158,7 +158,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     (source.users ?? []).forEach((u, i) => {
       const user: DirectoryUser = Object.freeze({
         ...u,
-        status: u.status ?? 'active',
+        status: u.status,
         ...(u.attributes !== undefined ? { attributes: Object.freeze({ ...u.attributes }) } : {}),
       });
       for (const key of ['id', 'username', 'mobile', 'email'] as const) {
@@ -184,7 +184,7 @@ function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>):
 }
 
 /** Reads the directory file the main config names (`directory`, relative to the main file). */
-export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
+export function loadDirectory(ctx: FeatureContext): EmbeddedDirectory {
   if (ctx.main.directory === undefined) return emptyDirectory();
   const file = readDataFile(ctx, resolve(ctx.dir, ctx.main.directory));
   if (file.ok) {

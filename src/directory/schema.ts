@@ -4,16 +4,17 @@
  * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
-import { TENANT_PATTERN } from '../config/main-schema.js';
+import { TENANT_PATTERN } from '../config/patterns.js';
+import type { ConfigOf } from '../engine/valve.js';
 
-const status = { enum: ['active', 'disabled'], default: 'active' };
+const status = { enum: ['active', 'disabled'], default: 'active' } as const;
 const phc = {
   type: 'string',
   minLength: 1,
   description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
-};
-const accessGroup = { type: 'string', minLength: 1, maxLength: 128 };
-const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' };
+} as const;
+const accessGroup = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' } as const;
 
 export const directorySchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -97,24 +98,5 @@ export const directorySchema = {
   },
 } as const;
 
-/** The file as written (optional fields may be absent). */
-export interface DirectoryFile {
-  tenants: Record<
-    string,
-    {
-      stores?: { id: string; name: string; access_group?: string }[];
-      tills?: { username: string; password_hash: string; store: string; status?: 'active' | 'disabled' }[];
-      users?: {
-        id: string;
-        username?: string;
-        mobile?: string;
-        email?: string;
-        status?: 'active' | 'disabled';
-        attributes?: Record<string, string>;
-        totp_secret?: string;
-        access_group?: string;
-      }[];
-      clients?: { client_id: string; secret_hash: string; scopes?: string[]; status?: 'active' | 'disabled'; access_group?: string }[];
-    }
-  >;
-}
+/** The file as loaded: validated, with the schema's defaults applied (status, scopes). */
+export type DirectoryFile = ConfigOf<typeof directorySchema>;

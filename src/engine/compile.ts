@@ -64,7 +64,7 @@ function compileSteps(
     const at = pointer('valves', index);
     const registered = registry.get(valve.name);
     if (!registered) {
-      issues.push({ file, pointer: `${at}/name`, message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}` });
+      issues.push({ file, pointer: `${at}/name`, code: 'CONFIG_REFERENCE', message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}` });
       return;
     }
     const valveConfig = valve.config ?? {};

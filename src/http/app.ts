@@ -26,7 +26,6 @@ export interface HttpAppOptions {
 const API = '/api/authentication';
 
 /** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
-const DEFAULT_READYZ_CLIENTS = ['127.0.0.1', '::1'];
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
 const READY_PING_MS = 1000;
@@ -75,7 +74,7 @@ function createExpressApp(options: HttpAppOptions): Express {
   app.get('/healthz', (_req: Request, res: Response) => sendJson(res, 200, { status: 'ok' }));
   app.get('/readyz', async (req: Request, res: Response) => {
     const config = holder.current;
-    const detailed = clientAllowed(req, config, options.listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
+    const detailed = clientAllowed(req, config, options.listenerId, 'readyz', config.main.readyz.clients);
     try {
       await within(config.services.store.ping(), READY_PING_MS);
       sendJson(res, 200, { status: 'ready', ...reloadStatus(holder, detailed) });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../engine/clock.js';
-import type { MainConfig } from '../config/main-schema.js';
+import type { StoreConfig } from './schema.js';
 import { AuthpipeError } from '../errors.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
@@ -20,7 +20,7 @@ export interface StoreRuntime {
  * with problems yields a store that refuses everything: the same load reports those
  * problems with their pointers (config/services.ts) and fails, so it is never served.
  */
-export function createStore(config: MainConfig['store'], runtime: StoreRuntime): Store {
+export function createStore(config: StoreConfig, runtime: StoreRuntime): Store {
   const { settings, problems } = resolveStoreSettings(config, runtime.env, runtime.configDir);
   if (problems.length > 0) return unusableStore(problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
   if (settings.type === 'memory') return new MemoryStore(runtime.clock);

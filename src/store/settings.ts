@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MainConfig, StoreConfig } from '../config/main-schema.js';
+import type { StoreConfig } from './schema.js';
 
 /**
  * Which store to build, read from the main file's `store` section and the REDIS_URL
@@ -46,18 +46,15 @@ export interface SettingsProblem {
   message: string;
 }
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
 export function resolveStoreSettings(
-  config: MainConfig['store'],
+  store: StoreConfig,
   env: Readonly<Record<string, string | undefined>>,
   configDir: string,
 ): { settings: StoreSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
-  const store: StoreConfig = config ?? { type: 'memory' };
   const envUrl = env.REDIS_URL;
   if (envUrl === undefined || envUrl === '') {
     if (store.type === 'memory') return { settings: { type: 'memory' }, problems };
@@ -67,8 +64,8 @@ export function resolveStoreSettings(
 
   const common: RedisCommon = {
     type: 'redis',
-    commandTimeoutMs: store.command_timeout_ms ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    connectTimeoutMs: store.connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: store.command_timeout_ms,
+    connectTimeoutMs: store.connect_timeout_ms,
     source: envUrl ? 'REDIS_URL' : 'config',
   };
   if (store.username !== undefined) common.username = store.username;

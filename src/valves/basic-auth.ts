@@ -18,35 +18,17 @@ import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
 import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
-import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
+import { Lockout } from '../credentials/lockout.js';
 import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { failureFloor, primeFailureFloor } from '../credentials/timing-floor.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
 
 type Source = 'header' | 'body';
 
-interface Config {
-  kind: 'till' | 'client';
-  from?: Source[];
-  username_property?: string;
-  password_property?: string;
-  max_username_bytes?: number;
-  max_password_bytes?: number;
-  cache_ttl_seconds?: number;
-  lockout?: {
-    enabled?: boolean;
-    threshold?: number;
-    lock_seconds?: number;
-    max_lock_seconds?: number;
-    window_seconds?: number;
-    memory_seconds?: number;
-  };
-}
-
-const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
+const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } as const;
 const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'] } as const;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'basic-auth',
   summary: 'Check till or API client credentials (Basic header or body) against the directory, with cache and lockout.',
   configSchema: {
@@ -71,6 +53,7 @@ export default defineValve<Config>({
       lockout: {
         type: 'object',
         additionalProperties: false,
+        default: {},
         properties: {
           enabled: { type: 'boolean', default: true },
           threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
@@ -84,25 +67,24 @@ export default defineValve<Config>({
   },
   create(config, tools) {
     const kind = config.kind;
-    const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const from = new Set<Source>(config.from);
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
     if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
-    const maxUser = config.max_username_bytes ?? 128;
-    const maxPass = config.max_password_bytes ?? 256;
+    const maxUser = config.max_username_bytes;
+    const maxPass = config.max_password_bytes;
     const maxToken = maxTokenLength(maxUser + 1 + maxPass);
-    const cacheTtlMs = (config.cache_ttl_seconds ?? 60) * 1000;
-    const lo = config.lockout ?? {};
-    const lockout =
-      lo.enabled === false
-        ? null
-        : new Lockout({
-            threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
-            lockMs: (lo.lock_seconds ?? DEFAULT_LOCKOUT.lockMs / 1000) * 1000,
-            maxLockMs: (lo.max_lock_seconds ?? DEFAULT_LOCKOUT.maxLockMs / 1000) * 1000,
-            windowMs: (lo.window_seconds ?? DEFAULT_LOCKOUT.windowMs / 1000) * 1000,
-            memoryMs: (lo.memory_seconds ?? DEFAULT_LOCKOUT.memoryMs / 1000) * 1000,
-          });
+    const cacheTtlMs = config.cache_ttl_seconds * 1000;
+    const lo = config.lockout;
+    const lockout = lo.enabled
+      ? new Lockout({
+          threshold: lo.threshold,
+          lockMs: lo.lock_seconds * 1000,
+          maxLockMs: lo.max_lock_seconds * 1000,
+          windowMs: lo.window_seconds * 1000,
+          memoryMs: lo.memory_seconds * 1000,
+        })
+      : null;
     if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;

@@ -8,7 +8,7 @@
  * Not found, ambiguous and wrong password are one refusal; an unreachable provider is a
  * COMMUNICATION_ERROR fault in bounded time.
  */
-import { defineValve, type ValveRun } from '../engine/valve.js';
+import type { ValveDefinition, ValveRun } from '../engine/valve.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
@@ -18,7 +18,8 @@ type Config = DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig;
 
 const sources = [directorySource, ldapSource, httpSource] as const;
 
-export default defineValve<Config>({
+// The schema is assembled from the sources' schemas, so the config type is their union.
+const idpLookup: ValveDefinition<Config> = {
   name: 'idp-lookup',
   summary: 'Look the subject up in the directory, an LDAP server or an HTTP adapter; copy its attributes onto the item.',
   configSchema: {
@@ -31,4 +32,6 @@ export default defineValve<Config>({
     const source = sources.find((s) => s.source === config.source) as IdpSource<Config>;
     return source.create(config, tools);
   },
-});
+};
+
+export default idpLookup;

@@ -10,18 +10,10 @@ import { createHash } from 'node:crypto';
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 
-interface Config {
-  key: string;
-  limit: number;
-  window_seconds: number;
-  bucket?: string;
-  erroneous_properties?: string[];
-}
-
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'rate-limit',
   summary: 'Refuse with RATE_LIMITED and Retry-After beyond `limit` calls per window for each key.',
   configSchema: {
@@ -39,7 +31,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const key = tools.template(config.key, '/key');
     const windowMs = config.window_seconds * 1000;
-    const erroneousProperties = config.erroneous_properties ?? [];
+    const erroneousProperties = config.erroneous_properties;
     return async (ctx) => {
       let value = key.render(ctx.scope());
       if (value.length > MAX_KEY_CHARS) value = createHash('sha256').update(value).digest('base64url');

@@ -1,0 +1,22 @@
+/**
+ * Every config feature, registered once: each owns sections of the main file and may build
+ * a service that valves find in Services (see src/config/feature.ts for the contract and a
+ * worked example). Add a feature here and nowhere else. The order is the build order:
+ * access groups check the directory's references, so they come after it.
+ */
+import { accessGroupsFeature } from './access-groups/feature.js';
+import { operationsFeature } from './config/admin-schema.js';
+import type { Feature } from './config/feature.js';
+import { directoryFeature } from './directory/feature.js';
+import { ldapFeature } from './idp/ldap-feature.js';
+import { storeFeature } from './store/feature.js';
+import { tokensFeature } from './tokens/feature.js';
+
+export const features: readonly Feature<never>[] = [
+  storeFeature,
+  operationsFeature,
+  directoryFeature,
+  accessGroupsFeature,
+  tokensFeature,
+  ldapFeature,
+] as unknown as readonly Feature<never>[];
