@@ -7,16 +7,22 @@
 import { accessGroupsFeature } from './access-groups/feature.js';
 import { operationsFeature } from './config/admin-schema.js';
 import type { Feature } from './config/feature.js';
+import { managementFeature } from './config/management-schema.js';
+import { passwordChecksFeature } from './credentials/feature.js';
 import { directoryFeature } from './directory/feature.js';
 import { ldapFeature } from './idp/ldap-feature.js';
+import { oidcFeature } from './oidc/feature.js';
 import { storeFeature } from './store/feature.js';
 import { tokensFeature } from './tokens/feature.js';
 
 export const features: readonly Feature<never>[] = [
   storeFeature,
   operationsFeature,
+  managementFeature,
+  passwordChecksFeature,
   directoryFeature,
   accessGroupsFeature,
   tokensFeature,
   ldapFeature,
+  oidcFeature,
 ] as unknown as readonly Feature<never>[];

@@ -24,6 +24,13 @@ const adminSchemaProperties = {
     properties: {
       watch: { type: 'boolean', default: true },
       debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
+      store_poll_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 600000,
+        default: 1000,
+        description: 'How often to read the config version other engines on the same store published (admin changes, reloads), and reload when it differs; 0: never. Read at start.',
+      },
     },
   },
   metrics: {
@@ -77,6 +84,19 @@ const adminSchemaProperties = {
       success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
     },
   },
+  admin_api: {
+    type: 'object',
+    additionalProperties: false,
+    default: {},
+    description: 'The access-groups admin API under /admin/access-groups.',
+    properties: {
+      allow_admin_stores: {
+        type: 'boolean',
+        default: false,
+        description: 'Allow allocating stores to the built-in Admin group (every till of such a store becomes an admin). Off: refused with ADMIN_STORES_REFUSED.',
+      },
+    },
+  },
   shutdown: {
     type: 'object',
     additionalProperties: false,
@@ -97,6 +117,7 @@ declare module './main-schema.js' {
     trace: ConfigOf<Sections['trace']>;
     audit: ConfigOf<Sections['audit']>;
     shutdown: ConfigOf<Sections['shutdown']>;
+    admin_api: ConfigOf<Sections['admin_api']>;
   }
 }
 

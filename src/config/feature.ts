@@ -33,6 +33,7 @@
  */
 import type { FeatureServices } from '../engine/services.js';
 import type { ConfigIssue } from './issues.js';
+import type { FileOverlay } from './json-file.js';
 import type { MainConfig } from './main-schema.js';
 
 /** What a feature's `build` gets on each load. */
@@ -44,12 +45,16 @@ export interface FeatureContext {
   dir: string;
   env: Readonly<Record<string, string | undefined>>;
   issues: ConfigIssue[];
+  /** Problems that do not stop the load but must be seen (a secret file others can read); logged at warn level. */
+  warnings: ConfigIssue[];
   /** Feed every data file's text into the config version hash. */
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
   /** True for `authpipe validate`: check, but write nothing (no generated keys). */
   readOnly?: boolean;
+  /** Texts to read instead of the files on disk (an admin change checked before it is written). */
+  overlay?: FileOverlay;
 }
 
 export type FeatureServiceName = keyof FeatureServices;

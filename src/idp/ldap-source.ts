@@ -4,6 +4,7 @@
  * as it to check a password, and copies mapped attributes onto the item. No entry, several
  * entries and a wrong password all give the same refusal.
  */
+import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
@@ -31,6 +32,7 @@ const schema = {
       default: {},
     },
     password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
+    password_normalization: passwordFormSchema('none'),
     separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
     ...refusalOptions,
   },
@@ -50,6 +52,7 @@ export const ldapSource = defineSource({
     const syntax = filterSyntaxError(filter.sample('x'));
     if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`);
     const password = config.password === undefined ? null : tools.template(config.password, '/password');
+    const passwordForm = normalizePassword(config.password_normalization, 'none');
     const mapping = Object.entries(config.attributes).map(([property, attribute]) => [property, attribute.toLowerCase()] as const);
     const requested = [...new Set(mapping.map(([, a]) => a).filter((a) => a !== DN))];
     const separator = config.separator;
@@ -66,11 +69,11 @@ export const ldapSource = defineSource({
       const entries = await connection.search({ base, scope, filter: rendered, attributes: requested, sizeLimit: 2 });
       if (entries.length !== 1) {
         // A login pays one bind whether or not the user exists, so timing does not tell.
-        if (password) await connection.verifyPassword(decoyDn, password.render(values)).catch(() => false);
+        if (password) await connection.verifyPassword(decoyDn, passwordForm(password.render(values))).catch(() => false);
         throw refusal(entries.length === 0 ? 'no LDAP entry matches' : 'ambiguous: more than one LDAP entry matches');
       }
       const entry = entries[0] as LdapEntry;
-      if (password && !(await connection.verifyPassword(entry.dn, password.render(values)))) {
+      if (password && !(await connection.verifyPassword(entry.dn, passwordForm(password.render(values))))) {
         throw refusal('LDAP bind as the entry refused');
       }
       const props = ctx.item().props;

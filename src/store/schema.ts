@@ -45,6 +45,13 @@ export const storeSchema = {
     },
     command_timeout_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).' },
     connect_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
+    max_counters: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 100000000,
+      default: 200000,
+      description: 'memory: the most counters (lockout, rate limits) kept at once. When full, expired and zeroed counters are evicted; if none is, a new counter is refused (RATE_LIMITED): fail closed, never forgetting a live count.',
+    },
   },
   dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
   default: { type: 'memory' },

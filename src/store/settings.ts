@@ -38,7 +38,7 @@ export type RedisSettings =
   | (RedisCommon & { mode: 'sentinel'; sentinels: RedisNode[]; master: string; sentinelPassword?: string; db?: number })
   | (RedisCommon & { mode: 'cluster'; nodes: RedisNode[] });
 
-export type StoreSettings = { type: 'memory' } | RedisSettings;
+export type StoreSettings = { type: 'memory'; maxCounters: number } | RedisSettings;
 
 export interface SettingsProblem {
   /** JSON pointer into the main file. */
@@ -57,7 +57,7 @@ export function resolveStoreSettings(
   const problems: SettingsProblem[] = [];
   const envUrl = env.REDIS_URL;
   if (envUrl === undefined || envUrl === '') {
-    if (store.type === 'memory') return { settings: { type: 'memory' }, problems };
+    if (store.type === 'memory') return { settings: { type: 'memory', maxCounters: store.max_counters }, problems };
   } else if (!REDIS_URL.test(envUrl)) {
     problems.push({ pointer: '/store', message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port' });
   }

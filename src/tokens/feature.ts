@@ -9,6 +9,7 @@ import { defineFeature, type FeatureContext } from '../config/feature.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { ephemeralKeySet, loadKeySet } from './key-store.js';
 import { TokenService } from './service.js';
+import { oidcIssuers } from '../oidc/issuer.js';
 
 export const tokensSchema = {
   description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
@@ -64,5 +65,10 @@ function buildTokenService(ctx: FeatureContext): TokenService | undefined {
   ctx.hash(keys.keys.map((k) => k.kid).join(','));
   // The folder, not the files: a reload should also notice a key added by `keys rotate`.
   ctx.watch(dir);
-  return new TokenService(keys, { issuer: config.issuer, audience: config.audience, clockTolerance: config.clock_tolerance });
+  return new TokenService(keys, {
+    issuer: config.issuer,
+    issuers: oidcIssuers(ctx.main, ctx.env),
+    audience: config.audience,
+    clockTolerance: config.clock_tolerance,
+  });
 }

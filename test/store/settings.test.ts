@@ -69,7 +69,7 @@ describe('store section checks', () => {
 
 describe('resolveStoreSettings', () => {
   it('defaults: memory; redis on localhost with a 500 ms command timeout', () => {
-    expect(resolveStoreSettings(storeConfig({ type: 'memory' }), {}, '.').settings).toEqual({ type: 'memory' });
+    expect(resolveStoreSettings(storeConfig({ type: 'memory' }), {}, '.').settings).toEqual({ type: 'memory', maxCounters: 200_000 });
     expect(resolveStoreSettings(storeConfig({ type: 'redis' }), {}, '.').settings).toEqual(
       expect.objectContaining({ type: 'redis', mode: 'standalone', url: 'redis://127.0.0.1:6379', commandTimeoutMs: 500, source: 'config' }),
     );
