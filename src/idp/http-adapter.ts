@@ -18,7 +18,7 @@ import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, PROPERTY_NAME } from './source.js';
+import { defineSource, idpLockoutSchema, PROPERTY_NAME } from './source.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
@@ -86,6 +86,7 @@ const schema = {
         separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
       },
     },
+    lockout: idpLockoutSchema,
     failure_code: {
       enum: REFUSAL_CODES,
       default: 'UNKNOWN_ERROR',

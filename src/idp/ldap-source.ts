@@ -9,7 +9,7 @@ import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
+import { defineSource, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
 const DN = 'dn';
@@ -34,6 +34,7 @@ const schema = {
     password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
     password_normalization: passwordFormSchema('none'),
     separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+    lockout: idpLockoutSchema,
     ...refusalOptions,
   },
 } as const;

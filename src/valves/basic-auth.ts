@@ -22,7 +22,7 @@ import { credentialTextProblem, normalizeCredential } from '../credentials/crede
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
-import { Lockout } from '../credentials/lockout.js';
+import { LOCKOUT_PROPERTIES, lockoutFrom } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 
 type Source = 'header' | 'body';
@@ -60,17 +60,12 @@ export default defineValve({
         additionalProperties: false,
         default: {},
         properties: {
-          enabled: { type: 'boolean', default: true },
+          ...LOCKOUT_PROPERTIES,
           by: {
             enum: ['account', 'source'],
             description:
               'What failures lock: the account (default for tills), or the account from one source address (default for API clients: their long random secrets are not guessed, and anyone who knows a client id could otherwise lock the real server out).',
           },
-          threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
-          lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
-          max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
-          window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
-          memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
         },
       },
     },
@@ -86,21 +81,11 @@ export default defineValve({
     const maxPass = config.max_password_bytes;
     const maxToken = maxTokenLength(maxUser + 1 + maxPass);
     const cacheTtlMs = config.cache_ttl_seconds * 1000;
-    const lo = config.lockout;
-    const lockout = lo.enabled
-      ? new Lockout({
-          threshold: lo.threshold,
-          lockMs: lo.lock_seconds * 1000,
-          maxLockMs: lo.max_lock_seconds * 1000,
-          windowMs: lo.window_seconds * 1000,
-          memoryMs: lo.memory_seconds * 1000,
-        })
-      : null;
-    if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
+    const lockout = lockoutFrom(config.lockout, tools.fail);
+    const lockBy = config.lockout.by ?? (kind === 'client' ? 'source' : 'account');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;
     const erroneous = [userProp, passProp];
-    const lockBy = lo.by ?? (kind === 'client' ? 'source' : 'account');
     const passwords = new PasswordCheck({ lockout, cacheTtlMs });
 
     const invalid = (detail: string) => refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
