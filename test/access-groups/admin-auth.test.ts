@@ -67,7 +67,7 @@ describe('401: no token, or one that authenticates nobody here', () => {
   it('Basic credentials instead of a bearer token, or two Authorization headers', async () => {
     expectUnauthorized(await adminCall(server, 'GET', '', { headers: { authorization: basic('admin-console', ADMIN_SECRET) } }), 'TOKEN_MISSING');
     const token = await adminToken(server);
-    const res = await fetch(`${server.url}/admin/access-groups`, { headers: [['tenant', 'demo'], ['authorization', `Bearer ${token}`], ['authorization', `Bearer ${token}`]] });
+    const res = await fetch(`${server.managementUrl}/admin/access-groups`, { headers: [['tenant', 'demo'], ['authorization', `Bearer ${token}`], ['authorization', `Bearer ${token}`]] });
     expect(res.status).toBe(401);
   });
 
@@ -167,13 +167,15 @@ describe('403: authenticated, but not in the Admin group', () => {
 });
 
 describe('routing', () => {
-  it('unknown paths are 404 and wrong methods 405 with Allow, before any auth', async () => {
-    const missing = await adminCall(server, 'GET', '/POS/nothing-here');
+  it('unknown paths are 404 and wrong methods 405 with Allow, once authenticated (before: 401 for all)', async () => {
+    expect((await adminCall(server, 'GET', '/POS/nothing-here')).status).toBe(401);
+    const token = await adminToken(server);
+    const missing = await adminCall(server, 'GET', '/POS/nothing-here', { token });
     expect(missing.status).toBe(404);
     expect(missing.body.errorTranslationKeys).toEqual(['INVALID_REQUEST', 'NOT_FOUND']);
-    const wrong = await adminCall(server, 'DELETE', '/POS');
+    const wrong = await adminCall(server, 'DELETE', '/POS', { token });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET, PATCH');
-    expect((await adminCall(server, 'PUT', '')).headers.get('allow')).toBe('GET, POST');
+    expect((await adminCall(server, 'PUT', '', { token })).headers.get('allow')).toBe('GET, POST');
   });
 });
