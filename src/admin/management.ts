@@ -12,6 +12,7 @@ import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
+import type { PublishedStatus } from '../config/published-version.js';
 import { authenticationHandler, type CallObservers } from '../http/authentication.js';
 import { createRequestListener, type AuthenticateCall } from '../http/app.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
@@ -24,6 +25,8 @@ export interface ManagementOptions {
   observers: CallObservers;
   /** Routes of the features served here (metrics, admin API, console). */
   mount: (app: Express) => void;
+  /** The config version engines on the store agreed on, for /readyz. */
+  published?: () => PublishedStatus | null;
 }
 
 export function createManagementListener(options: ManagementOptions): RequestListener {
@@ -47,7 +50,7 @@ export function createManagementListener(options: ManagementOptions): RequestLis
     logger,
     authenticate,
     mount(app) {
-      mountReadyz(app, holder, MANAGEMENT_LISTENER);
+      mountReadyz(app, holder, MANAGEMENT_LISTENER, options.published);
       options.mount(app);
     },
   });

@@ -20,6 +20,13 @@ export const adminSchemaProperties = {
     properties: {
       watch: { type: 'boolean', default: true },
       debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
+      store_poll_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 600000,
+        default: 1000,
+        description: 'How often to read the config version other engines on the same store published (admin changes, reloads), and reload when it differs; 0: never. Read at start.',
+      },
     },
   },
   metrics: {
@@ -91,7 +98,7 @@ export const adminSchemaProperties = {
 } as const;
 
 export interface AdminConfig {
-  reload?: { watch?: boolean; debounce_ms?: number };
+  reload?: { watch?: boolean; debounce_ms?: number; store_poll_ms?: number };
   metrics?: { enabled?: boolean; clients?: string[]; default_metrics?: boolean };
   readyz?: { clients?: string[] };
   trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };

@@ -16,7 +16,7 @@ import { defaultDummyHash, dummyLike } from '../credentials/hash.js';
 import type { Directory, DirectoryClient, DirectoryStore, DirectoryTill, DirectoryUser, UserKey } from './directory.js';
 import { directorySchema, type DirectoryFile } from './schema.js';
 
-export type CredentialKind = 'till' | 'client';
+export type CredentialKind = 'till' | 'client' | 'user';
 
 interface TenantData {
   stores: Map<string, DirectoryStore>;
@@ -38,7 +38,12 @@ export class EmbeddedDirectory implements Directory {
   private readonly parsed: Map<string, ParsedHash>;
   private profiles: readonly ParsedHash[] | undefined;
 
-  constructor(private readonly tenants: ReadonlyMap<string, TenantData>, parsed: Map<string, ParsedHash>) {
+  constructor(
+    private readonly tenants: ReadonlyMap<string, TenantData>,
+    parsed: Map<string, ParsedHash>,
+    /** A dummy of the directory's most common profile, for names in tenants it does not hold. */
+    private readonly fallback: ParsedHash = defaultDummyHash(),
+  ) {
     this.parsed = parsed;
   }
 
@@ -59,6 +64,10 @@ export class EmbeddedDirectory implements Directory {
 
   store(tenant: string, id: string): DirectoryStore | undefined {
     return this.tenants.get(tenant)?.stores.get(id);
+  }
+
+  clients(tenant: string): readonly DirectoryClient[] {
+    return [...(this.tenants.get(tenant)?.clients.values() ?? [])];
   }
 
   stores(tenant: string): readonly DirectoryStore[] {
@@ -83,9 +92,17 @@ export class EmbeddedDirectory implements Directory {
     return this.profiles;
   }
 
-  /** What an unknown user of this tenant and kind is verified against: same cost as the real ones. */
+  /**
+   * What an unknown user of this tenant and kind is verified against: same cost as the real
+   * ones (a tenant this directory does not hold gets its most common profile too).
+   */
   dummyHash(tenant: string, kind: CredentialKind): ParsedHash {
-    return this.tenants.get(tenant)?.dummies[kind] ?? defaultDummyHash();
+    return this.tenants.get(tenant)?.dummies[kind] ?? this.fallback;
+  }
+
+  /** The hashes whose profiles a check of this directory may meet: one per profile, or the default dummy when it holds none. */
+  checkedProfiles(): readonly ParsedHash[] {
+    return this.costProfiles().length > 0 ? this.costProfiles() : [defaultDummyHash()];
   }
 }
 
@@ -104,6 +121,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
   const data = value as DirectoryFile;
   const parsed = new Map<string, ParsedHash>();
   const tenants = new Map<string, TenantData>();
+  const allProfiles = new Map<string, { count: number; hash: ParsedHash }>();
   for (const [tenantId, source] of Object.entries(data.tenants)) {
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenantId, ...tokens);
     const unique = <T>(map: Map<string, T>, key: string, entry: T, where: string, what: string): void => {
@@ -118,9 +136,11 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       }
       parsed.set(phc, result);
       const profile = costProfile(result);
-      const seen = profiles.get(profile);
-      if (seen) seen.count++;
-      else profiles.set(profile, { count: 1, hash: result });
+      for (const counts of [profiles, allProfiles]) {
+        const seen = counts.get(profile);
+        if (seen) seen.count++;
+        else counts.set(profile, { count: 1, hash: result });
+      }
     };
 
     const stores = new Map<string, DirectoryStore>();
@@ -143,23 +163,32 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     const clients = new Map<string, DirectoryClient>();
     const clientProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.clients ?? []).forEach((c, i) => {
-      hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
+      for (const problem of clientProblems(c)) issues.push({ file, pointer: at('clients', i, ...problem.at), message: problem.message });
+      if (c.secret_hash !== undefined) hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
       const client: DirectoryClient = Object.freeze({
         client_id: c.client_id,
-        secret_hash: c.secret_hash,
+        type: c.type ?? 'sysapp',
+        ...(c.secret_hash !== undefined ? { secret_hash: c.secret_hash } : {}),
         scopes: Object.freeze([...(c.scopes ?? [])]),
         status: c.status ?? 'active',
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
+        redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
+        post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
+        ...(c.pool !== undefined ? { pool: c.pool } : {}),
+        require_pkce: c.require_pkce !== false,
       });
       unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
     });
 
     const users: Record<UserKey, Map<string, DirectoryUser>> = { id: new Map(), username: new Map(), mobile: new Map(), email: new Map() };
+    const userProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.users ?? []).forEach((u, i) => {
+      if (u.password_hash !== undefined) hashOf(u.password_hash, at('users', i, 'password_hash'), userProfiles);
       const user: DirectoryUser = Object.freeze({
         ...u,
         status: u.status ?? 'active',
         ...(u.attributes !== undefined ? { attributes: Object.freeze({ ...u.attributes }) } : {}),
+        ...(u.pools !== undefined ? { pools: Object.freeze([...u.pools]) } : {}),
       });
       for (const key of ['id', 'username', 'mobile', 'email'] as const) {
         const v = u[key];
@@ -172,9 +201,37 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     if (tillModel) dummies.till = dummyLike(tillModel);
     const clientModel = mostCommon(clientProfiles);
     if (clientModel) dummies.client = dummyLike(clientModel);
+    const userModel = mostCommon(userProfiles);
+    if (userModel) dummies.user = dummyLike(userModel);
     tenants.set(tenantId, { stores, storeList: Object.freeze([...stores.values()]), tills, clients, users, dummies });
   }
-  return new EmbeddedDirectory(tenants, parsed);
+  // A tenant with no hash of a kind verifies its unknown names against the directory's most
+  // common profile: one the process has calibrated anyway, not a default nobody uses.
+  const overall = mostCommon(allProfiles);
+  const fallback = overall ? dummyLike(overall) : defaultDummyHash();
+  for (const data of tenants.values()) {
+    data.dummies.till ??= fallback;
+    data.dummies.client ??= fallback;
+  }
+  return new EmbeddedDirectory(tenants, parsed, fallback);
+}
+
+type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[number];
+
+/** What the schema cannot say about a client: which members each type needs or forbids. */
+function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
+  const problems: { at: string[]; message: string }[] = [];
+  if ((c.type ?? 'sysapp') === 'sysapp') {
+    if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
+    for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce'] as const) {
+      if (c[name] !== undefined) problems.push({ at: [name], message: `only a userapp has "${name}"` });
+    }
+    return problems;
+  }
+  if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
+  if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
+  if (c.require_pkce === false && c.secret_hash === undefined) problems.push({ at: ['require_pkce'], message: 'only a confidential userapp (with "secret_hash") may skip PKCE; a public client always needs PKCE S256' });
+  return problems;
 }
 
 function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>): ParsedHash | undefined {

@@ -4,8 +4,9 @@
  * files on disk, check If-Match against the ETag of what is on disk (412 on mismatch, 428
  * when absent: a blind write could undo another admin's change), apply the rule
  * (operations.ts), write one file atomically, and reload the config so the change is in
- * effect before the answer; if the config with the change does not load, the file is put
- * back and the answer is 500.
+ * effect before the answer, on every worker and every engine sharing the store
+ * (`propagate`); if the config with the change does not load, the file is put back and the
+ * answer is 500.
  *
  *   GET    /admin/access-groups[?name=part]       list, or search by name (ignoring case)
  *   POST   /admin/access-groups                   create a custom group        -> 201
@@ -45,6 +46,8 @@ export interface AdminApiOptions {
   logger: Logger;
   clock: Clock;
   reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+  /** Resolves once every worker and every engine on the store serves `version`; rejects saying who does not. */
+  propagate(version: string): Promise<void>;
 }
 
 function activeState(config: LoadedConfig): AdminState {
@@ -106,6 +109,14 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         }
         logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
         holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
+        // "In effect when the answer arrives" holds for every worker, not only this one.
+        try {
+          await options.propagate(reloaded.version);
+        } catch (err) {
+          const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
+          error.detail = (err as Error).message;
+          throw error;
+        }
       });
     } catch (err) {
       if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
