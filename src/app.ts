@@ -272,7 +272,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const mount = (express: Express) => {
         mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger: log, clock, reload, propagate });
         mountConfigAdmin(express, { holder, logger: log, clock, reload, propagate, check, metrics: metricsSource, recentAudit, registry });
-        mountConsole(express, holder);
+        mountConsole(express, holder, env);
         metricsRoute?.(express);
       };
       management = createManagementListener({ holder, logger: log, observers: tracedObservers, mount, published: () => published.status() });

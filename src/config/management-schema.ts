@@ -17,6 +17,12 @@ export const managementSchema = {
   properties: {
     host: { type: 'string', minLength: 1, default: MANAGEMENT_DEFAULTS.host, description: 'Overridden by the MANAGEMENT_HOST environment variable.' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: MANAGEMENT_DEFAULTS.port, description: 'Overridden by the MANAGEMENT_PORT environment variable.' },
+    console_client: {
+      type: 'string',
+      minLength: 1,
+      default: 'authpipe-console',
+      description: 'The public userapp (directory client) the console signs in with, in each tenant that has it, through the hosted login (PKCE).',
+    },
     trusted_proxies: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -29,6 +35,7 @@ export const managementSchema = {
 export interface ManagementConfig {
   host?: string;
   port?: number;
+  console_client?: string;
   trusted_proxies?: string[];
 }
 

@@ -150,6 +150,7 @@ async function start(): Promise<void> {
   } catch (err) {
     error = (err as Error).message;
   }
+  root.textContent = '';
   render(<App settings={settings} error={error} />, root);
 }
 

@@ -119,6 +119,9 @@ export function PipeEditor({ id }: { id: string }) {
           ],
         }),
       });
+      // The scroll area is reachable by keyboard too (scrolling a long pipe without editing it).
+      view.current.scrollDOM.tabIndex = 0;
+      view.current.scrollDOM.setAttribute('aria-label', `Scroll area of the ${id} editor`);
     })();
     return () => {
       destroyed = true;
