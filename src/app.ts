@@ -19,10 +19,12 @@ import { combineObservers } from './engine/observers.js';
 import type { ValveDefinition } from './engine/valve.js';
 import { createRequestListener } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { hardenServer, type ConnectionCaps } from './http/server-edges.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
+import { mountOidc } from './oidc/mount.js';
 import { createManagementListener } from './admin/management.js';
 import { RecentAudit } from './admin/audit-feed.js';
 import { mountConfigAdmin } from './admin/mount.js';
@@ -30,7 +32,6 @@ import { mountConsole } from './admin/console-route.js';
 import type { FileOverlay } from './config/json-file.js';
 import { managementAddress } from './config/management-schema.js';
 import { MANAGEMENT_LISTENER } from './http/client-access.js';
-import { mountOidc } from './oidc/mount.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -123,13 +124,18 @@ export function createApp(options: AppOptions): AuthpipeApp {
       if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
       if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
       auditSuccess = main.audit?.success !== false;
-      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
+      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
     recentAudit ??= audit ? new RecentAudit(audit) : undefined;
     return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: recentAudit ?? noopAudit };
   };
-  const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+  const load = (): LoadedConfig => {
+    const loaded = loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    for (const warning of loaded.warnings) logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+    return loaded;
+  };
   /** Loads with an admin change overlaid, writing nothing: the issues, or none. */
   const check = (overlay: FileOverlay): readonly ConfigIssue[] => {
     try {
@@ -280,9 +286,11 @@ export function createApp(options: AppOptions): AuthpipeApp {
     return management;
   };
 
-  const startServer = async (listener: RequestListener, port: number, host: string, name: string): Promise<Server> => {
-    const server = createServer(listener);
+  const startServer = async (listener: RequestListener, port: number, host: string, name: string, limits: ConnectionCaps): Promise<Server> => {
+    // Host is checked by request-edges.ts, which answers the contract's way (node: a bare 400).
+    const server = createServer({ requireHostHeader: false }, listener);
     server.on('clientError', answerClientError);
+    hardenServer(server, limits, metrics?.connections(name));
     server.listen(port, host);
     server.requestTimeout = 10_000;
     server.headersTimeout = 5_000;
@@ -316,12 +324,13 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        await startServer(httpApp(listener.http.id), port, host, listener.http.id);
+        await startServer(httpApp(listener.http.id), port, host, listener.http.id, { total: listener.http.max_connections, perAddress: listener.http.max_connections_per_address });
       }
+      published.start(holder.current.main.reload?.store_poll_ms ?? 1000);
       // MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one.
       const { host, port } = managementAddress(holder.current.main.management, env);
-      await startServer(managementApp(), port, host, 'management');
-      published.start(holder.current.main.reload?.store_poll_ms ?? 1000);
+      // Operators' tools only: the public defaults are plenty.
+      await startServer(managementApp(), port, host, 'management', { total: 1024, perAddress: 256 });
       return servers;
     },
     close() {

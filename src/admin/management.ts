@@ -25,7 +25,7 @@ export interface ManagementOptions {
   observers: CallObservers;
   /** Routes of the features served here (metrics, admin API, console). */
   mount: (app: Express) => void;
-  /** The config version engines on the store agreed on, for /readyz. */
+  /** The config version engines on the store agreed on, for /readyz (config/published-version.ts). */
   published?: () => PublishedStatus | null;
 }
 

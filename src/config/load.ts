@@ -47,6 +47,8 @@ export interface LoadedConfig {
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
+  /** Problems that did not stop the load but must be seen (config/file-mode.ts). */
+  readonly warnings: readonly ConfigIssue[];
 }
 
 /** What a load needs from outside: the valves, and the services that outlive a reload. */
@@ -65,20 +67,21 @@ const ajv = newAjv();
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
 
-const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192 };
+const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192, max_connections: 1024, max_connections_per_address: 256 };
 
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
   const file = resolve(mainFile);
   const dir = dirname(file);
   const env = options.env ?? process.env;
   const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   const hash = createHash('sha256');
 
   const overlay = options.overlay;
   const mainRead = readJsonFile(file, issues, overlay);
   if (!mainRead) throw new ConfigError(issues);
   hash.update(mainRead.text);
-  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir }, issues) as MainConfig;
+  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings }, issues) as MainConfig;
   if (!validateMain(main)) {
     issues.push(...ajvIssues(display(file), '', validateMain.errors));
     throw new ConfigError(issues);
@@ -91,6 +94,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     dir,
     env,
     issues,
+    warnings,
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
@@ -113,6 +117,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     pipes,
     services,
     files: [...files, ...sources.map((s) => resolve(s.file))],
+    warnings,
   };
 }
 

@@ -24,6 +24,8 @@ export interface ConfigServiceContext {
   dir: string;
   env: Readonly<Record<string, string | undefined>>;
   issues: ConfigIssue[];
+  /** Problems that do not stop the load but must be seen (a secret file others can read); logged at warn level. */
+  warnings: ConfigIssue[];
   /** Feed every data file's text into the config version hash. */
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */

@@ -32,7 +32,7 @@ export function mountReadyz(app: Express, holder: ConfigHolder, listenerId: stri
 /**
  * The active config version, when it was swapped in, and the last refused reload since then
  * (null when the files on disk are what is serving), and the version published on the store
- * with whether this engine serves it. The reload issues name files, pointers and env
+ * with whether this engine serves it. Its issues name files, pointers and env
  * variable names, so only `readyz.clients` see them; capped so a broken file cannot bloat it.
  */
 export function reloadStatus(holder: ConfigHolder, detailed: boolean, published?: PublishedStatus | null) {

@@ -77,8 +77,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       const { session, client, result } = ctx.oidc;
       if (!session?.accountId || result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       const pool = clientById.get(client?.clientId ?? '')?.pool;
-      for (const clientId of Object.keys(session.authorizations ?? {})) {
-        if (clientById.get(clientId)?.pool === pool) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      // The session holds an entry per client it has seen; only those granted count as a login.
+      for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
+        if (authorization.grantId && clientById.get(clientId)?.pool === pool) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       }
       return interactionPolicy.Check.REQUEST_PROMPT;
     }),

@@ -107,10 +107,10 @@ describeBrowser('the console in Chromium', () => {
     await scan('pipes');
     await page.getByRole('link', { name: 'till-login', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Pipe till-login' }).waitFor();
-    expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual(['basic-auth', 'access-group', 'token-mint']);
-    await page.getByRole('button', { name: /#0 basic-auth/ }).click();
-    await page.getByRole('heading', { name: '#0 basic-auth' }).waitFor();
-    expect(await page.getByLabel('Config of step 0').textContent()).toContain('"kind": "till"');
+    expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
+    await page.getByRole('button', { name: /#1 basic-auth/ }).click();
+    await page.getByRole('heading', { name: '#1 basic-auth' }).waitFor();
+    expect(await page.getByLabel('Config of step 1').textContent()).toContain('"kind": "till"');
     await page.getByText('Longer passwords are refused before hashing.').waitFor();
     await scan('pipe-till-login');
   });
@@ -121,18 +121,18 @@ describeBrowser('the console in Chromium', () => {
     await page.getByRole('heading', { level: 1, name: 'Edit pipe till-login' }).waitFor();
     await page.locator('.cm-content').waitFor();
     await scan('editor');
-    pipe.valves[0].config.kind = 'tilll';
+    pipe.valves[1].config.kind = 'tilll';
     await typeIntoEditor(JSON.stringify(pipe, null, 2));
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
-    const issue = page.locator('.issues li').filter({ hasText: '/valves/0/config/kind' });
+    const issue = page.locator('.issues li').filter({ hasText: '/valves/1/config/kind' });
     await issue.waitFor();
     // The editor underlines the value the pointer names.
     await page.locator('.cm-lintRange-error').first().waitFor();
     expect(await page.locator('.cm-lintRange-error').first().textContent()).toBe('"tilll"');
     if (SCREENS) await page.screenshot({ path: join(SCREENS, 'console-editor-issue.png'), fullPage: true });
-    expect(JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'till-login.json'), 'utf8')).valves[0].config.kind).toBe('till');
-    pipe.valves[0].config.kind = 'till';
+    expect(JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'till-login.json'), 'utf8')).valves[1].config.kind).toBe('till');
+    pipe.valves[1].config.kind = 'till';
     pipe.description = 'Edited in the console.';
     await typeIntoEditor(JSON.stringify(pipe, null, 2));
     await page.getByRole('button', { name: 'Save' }).click();
@@ -157,7 +157,7 @@ describeBrowser('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Run as a dry run' }).click();
     await page.getByRole('heading', { name: /Answer: 200/ }).waitFor();
     const steps = await page.locator('ol.timeline > li strong').allTextContents();
-    expect(steps.map((s) => s.trim())).toEqual(['#0 basic-auth', '#1 access-group', '#2 token-mint']);
+    expect(steps.map((s) => s.trim())).toEqual(['#0 rate-limit', '#1 basic-auth', '#2 access-group', '#3 token-mint']);
     expect(await page.locator('ol.timeline').textContent()).toContain('+ item.sub = "till-001"');
     expect(await page.content()).not.toContain('till-001-pass"}</');
     expect(await page.getByLabel('Answer body').textContent()).toContain('"access_token": "***"');

@@ -5,8 +5,8 @@ import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import { sample } from '../support/metrics-text.js';
-import { freePort } from '../support/net.js';
 import { ADMIN_SECRET, basic, editJson, TILL_PASSWORD } from '../access-groups/support.js';
+import { freePort } from '../support/net.js';
 
 /**
  * `authpipe serve --workers N` as real processes: refused with the memory store, and with
