@@ -28,6 +28,7 @@ import { mountOidc } from './oidc/mount.js';
 import { createManagementListener } from './admin/management.js';
 import { RecentAudit } from './admin/audit-feed.js';
 import { mountConfigAdmin } from './admin/mount.js';
+import { mountConsole } from './admin/console-route.js';
 import type { FileOverlay } from './config/json-file.js';
 import { managementAddress } from './config/management-schema.js';
 import { MANAGEMENT_LISTENER } from './http/client-access.js';
@@ -277,7 +278,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, MANAGEMENT_LISTENER, log) : undefined;
       const mount = (express: Express) => {
         mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger: log, clock, reload, propagate });
-        mountConfigAdmin(express, { holder, logger: log, clock, reload, check, metrics: metricsSource, recentAudit });
+        mountConfigAdmin(express, { holder, logger: log, clock, reload, propagate, check, metrics: metricsSource, recentAudit, registry });
+        mountConsole(express, holder, env);
         metricsRoute?.(express);
       };
       management = createManagementListener({ holder, logger: log, observers: tracedObservers, mount, published: () => published.status() });

@@ -38,6 +38,8 @@ export interface ChangeOptions {
   /** Loads the config with the overlay, as a reload would, writing nothing; the issues, or none. */
   check: CheckConfig;
   reload(trigger?: string): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+  /** Resolves once every worker and every engine on the store serves `version`; rejects saying who does not. */
+  propagate(version: string): Promise<void>;
 }
 
 /** What a plan wants written: absolute path to new text, or null to delete the file. */
@@ -119,6 +121,14 @@ export async function applyChange(options: ChangeOptions, subject: AdminSubject,
       }
       logger.info({ tenant: subject.tenant, admin: subject.sub, ...change.audit, version: reloaded.version }, 'config changed by the admin API');
       holder.current.services.audit?.event('admin.config_changed', { ...change.audit, subject: subject.sub, tenant: subject.tenant, version: reloaded.version });
+      // "In effect when the answer arrives" holds for every worker and engine, not only this one.
+      try {
+        await options.propagate(reloaded.version);
+      } catch (err) {
+        const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
+        error.detail = (err as Error).message;
+        throw error;
+      }
       return reloaded.version;
     });
   } catch (err) {

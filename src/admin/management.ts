@@ -12,11 +12,11 @@ import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
+import type { PublishedStatus } from '../config/published-version.js';
 import { authenticationHandler, type CallObservers } from '../http/authentication.js';
 import { createRequestListener, type AuthenticateCall } from '../http/app.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { mountReadyz } from '../http/readyz.js';
-import type { PublishedStatus } from '../config/published-version.js';
 
 export interface ManagementOptions {
   holder: ConfigHolder;

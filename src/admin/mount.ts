@@ -11,6 +11,8 @@ import { sendJson } from '../http/respond.js';
 import { auditRoutes, type RecentAudit } from './audit-feed.js';
 import type { ChangeOptions } from './config-change.js';
 import { directoryRoutes } from './directory.js';
+import { catalogueRoutes } from './catalogue.js';
+import type { ValveRegistry } from '../engine/registry.js';
 import { openApiDocument } from './openapi.js';
 import { overviewRoutes } from './overview.js';
 import { pipeRoutes } from './pipes.js';
@@ -24,6 +26,7 @@ export interface ConfigAdminOptions extends ChangeOptions {
   clock: Clock;
   metrics: MetricsSource | undefined;
   recentAudit: RecentAudit | undefined;
+  registry: ValveRegistry;
 }
 
 export const OPENAPI_PATH = '/admin/openapi.json';
@@ -33,6 +36,7 @@ export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
     ...overviewRoutes(options.holder, options.metrics),
     ...tenantRoutes(options),
     ...pipeRoutes(options),
+    ...catalogueRoutes(options.registry),
     ...directoryRoutes(options),
     ...tryItRoutes(options.holder),
     ...auditRoutes(options.recentAudit),

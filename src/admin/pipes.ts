@@ -103,6 +103,16 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       },
     },
     {
+      // The editor's check as the admin types: the pipe loaded with the whole config, nothing written.
+      method: 'POST',
+      path: '/admin/pipes/{id}/validate',
+      async handle(call) {
+        const path = pipePath(holder.current, call.params.id as string);
+        const pipe = pipeBody(await call.body());
+        call.send(200, { issues: options.check(new Map([[path, formatJson(pipe)]])) });
+      },
+    },
+    {
       method: 'DELETE',
       path: '/admin/pipes/{id}',
       async handle(call) {

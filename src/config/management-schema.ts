@@ -18,6 +18,12 @@ const managementSchema = {
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Overridden by the MANAGEMENT_HOST environment variable.' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 9090, description: 'Overridden by the MANAGEMENT_PORT environment variable.' },
+    console_client: {
+      type: 'string',
+      minLength: 1,
+      default: 'authpipe-console',
+      description: 'The public userapp (directory client) the console signs in with, in each tenant that has it, through the hosted login (PKCE).',
+    },
     trusted_proxies: {
       type: 'array',
       items: { type: 'string', minLength: 1 },

@@ -118,6 +118,18 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       methods: ['S256'],
       required: (_ctx, client) => clientById.get(client.clientId)?.require_pkce !== false,
     },
+    // A browser app (the console) trades its code from its own origin: allowed for a public
+    // client when the origin is one of its redirect URIs' (oidc-provider 9's default), refused otherwise.
+    clientBasedCORS(_ctx, origin, client) {
+      if (client.clientAuthMethod !== 'none') return false;
+      return (client.redirectUris ?? []).some((uri) => {
+        try {
+          return new URL(uri).origin === origin;
+        } catch {
+          return false;
+        }
+      });
+    },
     rotateRefreshToken: true,
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: [...options.cookieKeys], long: cookie, short: cookie },

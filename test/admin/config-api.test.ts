@@ -67,12 +67,12 @@ describe('pipes', () => {
   it('reads a pipe with an ETag; a refused write answers 422 with issues at their pointers and changes nothing', async () => {
     const got = await api(server, 'GET', '/admin/pipes/till-login', { token });
     expect(got.status).toBe(200);
-    expect(got.body.valves.map((v: { name: string }) => v.name)).toEqual(['basic-auth', 'access-group', 'token-mint']);
+    expect(got.body.valves.map((v: { name: string }) => v.name)).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
     const etag = got.headers.get('etag') as string;
     const before = file('pipes/till-login.json');
     const broken = [
       [{ ...got.body, valves: [{ name: 'no-such-valve' }, ...got.body.valves] }, '/valves/0/name'],
-      [{ ...got.body, valves: [...got.body.valves.slice(0, 2), { name: 'token-mint', config: { kind: 'system', claims: { x: '{{nowhere.x}}' } } }] }, '/valves/2/config/claims/x'],
+      [{ ...got.body, valves: [...got.body.valves.slice(0, 3), { name: 'token-mint', config: { kind: 'system', claims: { x: '{{nowhere.x}}' } } }] }, '/valves/3/config/claims/x'],
       [{ ...got.body, valves: [{ name: 'pipe-call', config: { pipe: 'till-login' } }] }, '/valves/0'],
     ] as const;
     for (const [pipe, pointer] of broken) {
@@ -206,7 +206,7 @@ describe('dry run, overview and audit', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe(200);
     expect(res.body.body.access_token).toBe('***');
-    expect(res.body.trace.steps.map((s: { valve: string }) => s.valve)).toEqual(['basic-auth', 'access-group', 'token-mint']);
+    expect(res.body.trace.steps.map((s: { valve: string }) => s.valve)).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
     expect(JSON.stringify(res.body)).not.toContain(TILL_PASSWORD);
     const refused = await api(server, 'POST', '/admin/dry-run', { token, body: { operation: 'till-login', body: { username: 'till-001', password: 'wrong' } } });
     expect([refused.body.status, refused.body.error.code]).toEqual([403, 'INVALID_CREDENTIALS']);

@@ -87,7 +87,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
     const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
     const managed = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort);
-    const first = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
+    const first = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
     const pids = first.map((l) => l.pid as number);
     pids.forEach((pid) => workerPids.add(pid));
     expect(new Set(pids).size).toBe(2);
@@ -113,7 +113,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       });
     for (let i = 0; i < 10; i++) expect((await call()).status).toBe(200);
     // Both workers serve the management listener too; the public one has no operator routes.
-    await p.waitFor(() => (managed().length >= 2 ? true : undefined));
+    await p.waitFor(() => (managed().length >= 2 ? true : undefined), 30_000);
     expect((await fetch(`http://127.0.0.1:${managementPort}/readyz`)).status).toBe(200);
     expect((await fetch(`${url}/readyz`)).status).toBe(404);
 
@@ -146,9 +146,9 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     managementPort = await freePort();
     const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
     const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
-    const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
+    const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
     workers.forEach((l) => workerPids.add(l.pid as number));
-    await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined));
+    await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined), 30_000);
     const url = `http://127.0.0.1:${workers[0]?.port as number}`;
     const managementUrl = `http://127.0.0.1:${managementPort}`;
 
@@ -203,11 +203,14 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       main.reload = { watch: false, store_poll_ms: 0 };
     });
     try {
+      managementPort = await freePort();
       const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, config);
-      const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+      const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
       const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
       workers.forEach((l) => workerPids.add(l.pid as number));
+      await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined), 30_000);
       const url = `http://127.0.0.1:${workers[0]?.port as number}`;
+      const managementUrl = `http://127.0.0.1:${managementPort}`;
       // A fresh connection each: node:cluster hands connections to the workers in turn.
       const put = (operation: string, user: string, password: string) =>
         fetch(`${url}/api/authentication/${operation}`, {
@@ -220,8 +223,8 @@ describeWithRedis('serve --workers 2 on Redis', () => {
 
       const token = (await put('client-login', 'admin-console', ADMIN_SECRET)).body.access_token as string;
       const admin = { tenant: 'demo', authorization: `Bearer ${token}`, connection: 'close' };
-      const etag = (await fetch(`${url}/admin/access-groups/Instore`, { headers: admin })).headers.get('etag') as string;
-      const moved = await fetch(`${url}/admin/access-groups/Instore/stores`, {
+      const etag = (await fetch(`${managementUrl}/admin/access-groups/Instore`, { headers: admin })).headers.get('etag') as string;
+      const moved = await fetch(`${managementUrl}/admin/access-groups/Instore/stores`, {
         method: 'POST',
         headers: { ...admin, 'content-type': 'application/json', 'if-match': etag },
         body: JSON.stringify({ add: [{ store: 'store-01', from: 'POS' }] }),
@@ -232,7 +235,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       for (let i = 0; i < 120; i++) answers.push(String(await groupOfTill()));
       expect(answers.filter((g) => g !== 'Instore')).toEqual([]);
       // Engines on other machines learn the version through the store.
-      const ready = (await (await fetch(`${url}/readyz`, { headers: { connection: 'close' } })).json()) as { version: string };
+      const ready = (await (await fetch(`${managementUrl}/readyz`, { headers: { connection: 'close' } })).json()) as { version: string };
       expect(await redis.command('GET', 'authpipe:config:version')).toContain(ready.version);
 
       p.kill('SIGTERM');

@@ -1,0 +1,206 @@
+/**
+ * The console in headless Chromium (playwright-core, the system browser): sign in through the
+ * hosted login as the demo's ops-admin (staff pool, PKCE), open till-login and see its
+ * valves, break a valve's config and see the server's issue at its pointer, fix it, save a
+ * pipe and see a PUT call behave as saved, run a dry run and read its trace, create an access
+ * group and allocate a store, unlock a locked till, and scan every page with axe-core (no
+ * serious or critical violation). Screenshots go to AUTHPIPE_SCREENS (outside git) when set.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ConfigFixture } from '../support/fixture.js';
+import { freePort } from '../support/net.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import { basic, editJson } from './support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package`);
+  console.warn(`\n\n*** SKIPPING the console browser tests: ${CHROMIUM} is not installed ***\n`);
+}
+const describeBrowser = available ? describe : describe.skip;
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENS = process.env.AUTHPIPE_SCREENS;
+jest.setTimeout(60_000);
+
+describeBrowser('the console in Chromium', () => {
+  let fixture: ConfigFixture;
+  let server: RunningServer;
+  let browser: Browser;
+  let page: Page;
+  const cspViolations: string[] = [];
+  const scanned: string[] = [];
+
+  beforeAll(async () => {
+    fixture = ConfigFixture.fromDemo();
+    const [port, managementPort] = [await freePort(), await freePort()];
+    editJson(fixture, 'config/directory.json', (d) => {
+      const console = d.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'authpipe-console');
+      console.redirect_uris = [`http://127.0.0.1:${managementPort}/console/callback`];
+    });
+    [server, browser] = await Promise.all([
+      startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(managementPort), HOST: '127.0.0.1', REDIS_URL: undefined } }),
+      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+    ]);
+    page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+    });
+    if (SCREENS) mkdirSync(SCREENS, { recursive: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    fixture?.cleanup();
+  });
+
+  /** axe-core in the page (evaluated through the devtools protocol, which the CSP does not govern). */
+  async function scan(name: string): Promise<void> {
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async () => {
+      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+      return result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+    });
+    expect([name, violations]).toEqual([name, []]);
+    scanned.push(name);
+    if (SCREENS) await page.screenshot({ path: join(SCREENS, `console-${name}.png`), fullPage: true });
+  }
+
+  async function open(hash: string, heading: string | RegExp): Promise<void> {
+    await page.evaluate((h) => ((globalThis as any).location.hash = h), hash);
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  }
+
+  /** Replaces the editor's text as a user would: select all, type. */
+  async function typeIntoEditor(text: string): Promise<void> {
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.insertText(text);
+  }
+
+  it('signs in through the hosted login of the staff pool; the token stays in memory', async () => {
+    await page.goto(`${server.managementUrl}/console`);
+    const headers = (await page.reload())?.headers() ?? {};
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(headers['x-frame-options']).toBe('DENY');
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    await scan('signin');
+    await page.getByRole('button', { name: 'Sign in with demo' }).click();
+    await page.getByLabel('Username').fill('ops-admin');
+    await page.getByLabel('Password').fill('ops-admin-pass');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    await expect(page.getByText('u-ops')).toBeTruthy();
+    expect(await page.evaluate(() => [(globalThis as any).localStorage.length, (globalThis as any).sessionStorage.length])).toEqual([0, 0]);
+    await page.getByRole('heading', { name: /Calls of demo/ }).waitFor();
+    await scan('overview');
+  });
+
+  it('shows till-login as a diagram; a valve shows its config and its settings', async () => {
+    await open('#/pipes', 'Pipes');
+    await scan('pipes');
+    await page.getByRole('link', { name: 'till-login', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'Pipe till-login' }).waitFor();
+    expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
+    await page.getByRole('button', { name: /#1 basic-auth/ }).click();
+    await page.getByRole('heading', { name: '#1 basic-auth' }).waitFor();
+    expect(await page.getByLabel('Config of step 1').textContent()).toContain('"kind": "till"');
+    await page.getByText('Longer passwords are refused before hashing.').waitFor();
+    await scan('pipe-till-login');
+  });
+
+  it('refuses a broken valve config with the issue at its pointer, then saves the fix', async () => {
+    const pipe = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'till-login.json'), 'utf8'));
+    await page.getByRole('link', { name: 'Edit till-login' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Edit pipe till-login' }).waitFor();
+    await page.locator('.cm-content').waitFor();
+    await scan('editor');
+    pipe.valves[1].config.kind = 'tilll';
+    await typeIntoEditor(JSON.stringify(pipe, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    const issue = page.locator('.issues li').filter({ hasText: '/valves/1/config/kind' });
+    await issue.waitFor();
+    // The editor underlines the value the pointer names.
+    await page.locator('.cm-lintRange-error').first().waitFor();
+    expect(await page.locator('.cm-lintRange-error').first().textContent()).toBe('"tilll"');
+    if (SCREENS) await page.screenshot({ path: join(SCREENS, 'console-editor-issue.png'), fullPage: true });
+    expect(JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'till-login.json'), 'utf8')).valves[1].config.kind).toBe('till');
+    pipe.valves[1].config.kind = 'till';
+    pipe.description = 'Edited in the console.';
+    await typeIntoEditor(JSON.stringify(pipe, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect(JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'till-login.json'), 'utf8')).description).toBe('Edited in the console.');
+  });
+
+  it('a pipe saved in the console is what the next PUT call runs', async () => {
+    const echo = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'echo.json'), 'utf8'));
+    echo.valves = echo.valves.map((v: any) => (v.name === 'property-set' ? { ...v, config: { properties: { tenant: 'console-{{tenant.id}}' } } } : v));
+    await open('#/edit/echo', 'Edit pipe echo');
+    await page.locator('.cm-content').waitFor();
+    await typeIntoEditor(JSON.stringify(echo, null, 2));
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved' }).waitFor();
+    expect((await server.call('echo', { username: 'a' })).body).toMatchObject({ username: 'a', tenant: 'console-demo' });
+  });
+
+  it('runs a dry run and shows its masked trace valve by valve', async () => {
+    await open('#/try?operation=till-login', 'Try it');
+    await page.getByLabel('Body (a flat JSON object of strings)').fill('{"username":"till-001","password":"till-001-pass"}');
+    await page.getByRole('button', { name: 'Run as a dry run' }).click();
+    await page.getByRole('heading', { name: /Answer: 200/ }).waitFor();
+    const steps = await page.locator('ol.timeline > li strong').allTextContents();
+    expect(steps.map((s) => s.trim())).toEqual(['#0 rate-limit', '#1 basic-auth', '#2 access-group', '#3 token-mint']);
+    expect(await page.locator('ol.timeline').textContent()).toContain('+ item.sub = "till-001"');
+    expect(await page.content()).not.toContain('till-001-pass"}</');
+    expect(await page.getByLabel('Answer body').textContent()).toContain('"access_token": "***"');
+    await scan('try-it');
+  });
+
+  it('creates an access group and allocates a store to it', async () => {
+    await open('#/access-groups', 'Access groups');
+    await scan('access-groups');
+    await page.getByLabel('Name', { exact: true }).fill('Kiosk');
+    await page.getByRole('button', { name: 'Create group' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Access group Kiosk' }).waitFor();
+    await page.getByLabel('Data API customer').selectOption('read');
+    await page.getByRole('button', { name: 'Save permissions' }).click();
+    await page.getByRole('status').filter({ hasText: 'Permissions saved' }).waitFor();
+    await page.getByLabel('Allocate a store').selectOption('store-02');
+    await page.getByRole('button', { name: 'Allocate' }).click();
+    await page.getByRole('status').filter({ hasText: 'store-02 allocated to Kiosk' }).waitFor();
+    await page.getByRole('button', { name: 'Remove store-02' }).waitFor();
+    const directory = JSON.parse(readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8'));
+    expect(directory.tenants.demo.stores.find((s: { id: string }) => s.id === 'store-02').access_group).toBe('kiosk');
+    await scan('access-group-detail');
+  });
+
+  it('unlocks a locked till from the directory', async () => {
+    const login = (password: string) => server.call('till-login', {}, { authorization: basic('till-003', password) });
+    for (let i = 0; i < 5; i++) await login(`wrong-${i}`);
+    expect((await login('till-003-pass')).status).toBe(403);
+    await open('#/directory/tills', 'Directory: Tills');
+    await page.getByRole('button', { name: 'Unlock till-003' }).waitFor();
+    await scan('directory');
+    await page.getByRole('button', { name: 'Unlock till-003' }).click();
+    await page.getByRole('status').filter({ hasText: 'till-003 is unlocked' }).waitFor();
+    expect((await login('till-003-pass')).status).toBe(200);
+  });
+
+  it('lists the audit events, and every page passed axe without a CSP violation', async () => {
+    await open('#/audit', 'Audit');
+    await page.getByLabel('Event (prefix)').fill('admin.');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('cell', { name: 'admin.account_unlocked' }).waitFor();
+    await scan('audit');
+    expect(scanned).toEqual(['signin', 'overview', 'pipes', 'pipe-till-login', 'editor', 'try-it', 'access-groups', 'access-group-detail', 'directory', 'audit']);
+    expect(cspViolations).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+/** The admin API, with the session's bearer token and tenant. Answers keep their status, body and ETag. */
+import { session, signOut } from './auth';
+
+export interface Answer<T = any> {
+  status: number;
+  body: T;
+  etag: string | null;
+}
+
+export interface Issue {
+  file: string;
+  pointer: string;
+  message: string;
+}
+
+export async function call<T = any>(method: string, path: string, options: { body?: unknown; ifMatch?: string | null } = {}): Promise<Answer<T>> {
+  const s = session();
+  if (!s) throw new Error('signed out');
+  const headers: Record<string, string> = { authorization: `Bearer ${s.token}`, tenant: s.tenant };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  if (options.ifMatch) headers['if-match'] = options.ifMatch;
+  const res = await fetch(path, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
+  const text = await res.text();
+  const body = text ? JSON.parse(text) : null;
+  if (res.status === 401) signOut();
+  return { status: res.status, body, etag: res.headers.get('etag') };
+}
+
+/** A refusal in words: the server's message, or its codes. */
+export function problem(answer: Answer): string {
+  const b = answer.body ?? {};
+  return b.message ?? (b.errorTranslationKeys ?? []).join(', ') ?? `HTTP ${answer.status}`;
+}
+
+export async function settings(): Promise<import('./auth').Settings> {
+  const res = await fetch('/console/settings.json');
+  return (await res.json()) as import('./auth').Settings;
+}

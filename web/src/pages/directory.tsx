@@ -1,0 +1,174 @@
+/**
+ * Directory: the tills, API clients and users of the signed-in tenant, with what the admin
+ * API does to them: search, create a till, disable or enable, set a till's password, move a
+ * client or user to another access group, and unlock a locked till or client.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, problem } from '../api';
+import { Alert, PageTitle } from '../ui';
+
+type Kind = 'tills' | 'clients' | 'users';
+const KEY: Record<Kind, string> = { tills: 'username', clients: 'client_id', users: 'id' };
+const TITLES: Record<Kind, string> = { tills: 'Tills', clients: 'API clients', users: 'Users' };
+type Row = Record<string, unknown> & { status?: string; locked?: boolean; lockedForSeconds?: number; access_group?: string };
+
+export function DirectoryPage({ kind }: { kind: Kind }) {
+  const [rows, setRows] = useState<Row[] | null>(null);
+  const [q, setQ] = useState('');
+  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
+  const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
+  const [newTill, setNewTill] = useState({ username: '', store: '', password: '' });
+  const [stores, setStores] = useState<{ id: string; name: string }[]>([]);
+  const load = async (part = q) => {
+    const res = await call('GET', `/admin/directory/${kind}${part ? `?q=${encodeURIComponent(part)}` : ''}`);
+    if (res.status === 200) setRows(res.body[kind]);
+    else setMessage({ kind: 'error', text: problem(res) });
+  };
+  useEffect(() => {
+    setRows(null);
+    void load('');
+    void call('GET', '/admin/access-groups').then((r) => r.status === 200 && setGroups(r.body.groups));
+    void call('GET', '/admin/directory/stores').then((r) => r.status === 200 && setStores(r.body.stores));
+  }, [kind]);
+  const path = (row: Row) => `/admin/directory/${kind}/${encodeURIComponent(String(row[KEY[kind]]))}`;
+  /** Reads the record's ETag, then writes: the console never overwrites a change it has not seen. */
+  const write = async (row: Row, what: string, method: string, suffix: string, body?: unknown) => {
+    const current = await call('GET', path(row));
+    const res = await call(method, `${path(row)}${suffix}`, { ifMatch: current.etag, ...(body !== undefined ? { body } : {}) });
+    setMessage(res.status === 200 ? { kind: 'ok', text: what } : { kind: 'error', text: problem(res) });
+    await load();
+  };
+  return (
+    <section>
+      <PageTitle>Directory: {TITLES[kind]}</PageTitle>
+      <nav aria-label="Directory sections" class="tabs">
+        {(Object.keys(TITLES) as Kind[]).map((k) => (
+          <a href={`#/directory/${k}`} aria-current={k === kind ? 'page' : undefined}>
+            {TITLES[k]}
+          </a>
+        ))}
+      </nav>
+      {message && <Alert kind={message.kind}>{message.text}</Alert>}
+      <form
+        class="inline"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void load();
+        }}
+      >
+        <label for="dir-search">Search {TITLES[kind].toLowerCase()}</label>
+        <input id="dir-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
+        <button type="submit">Search</button>
+      </form>
+      {rows && (
+        <table>
+          <caption class="sr-only">{TITLES[kind]}</caption>
+          <thead>
+            <tr>
+              <th scope="col">{KEY[kind]}</th>
+              <th scope="col">Details</th>
+              <th scope="col">Status</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((row) => {
+              const id = String(row[KEY[kind]]);
+              return (
+                <tr data-id={id}>
+                  <th scope="row">{id}</th>
+                  <td>
+                    {Object.entries(row)
+                      .filter(([k]) => ![KEY[kind], 'status', 'locked', 'lockedForSeconds'].includes(k))
+                      .map(([k, v]) => (
+                        <span class="chip">
+                          {k}: {typeof v === 'string' ? v : JSON.stringify(v)}
+                        </span>
+                      ))}
+                  </td>
+                  <td>
+                    {row.status ?? 'active'}
+                    {row.locked && <span class="chip bad">locked {row.lockedForSeconds} s</span>}
+                  </td>
+                  <td class="actions">
+                    {row.locked && (
+                      <button
+                        type="button"
+                        onClick={async () => {
+                          const res = await call('POST', `${path(row)}/unlock`);
+                          setMessage(res.status === 200 ? { kind: 'ok', text: `${id} is unlocked.` } : { kind: 'error', text: problem(res) });
+                          await load();
+                        }}
+                      >
+                        Unlock {id}
+                      </button>
+                    )}
+                    <button type="button" onClick={() => write(row, `${id} ${row.status === 'disabled' ? 'enabled' : 'disabled'}.`, 'PATCH', '', { status: row.status === 'disabled' ? 'active' : 'disabled' })}>
+                      {row.status === 'disabled' ? 'Enable' : 'Disable'} {id}
+                    </button>
+                    {kind === 'tills' && (
+                      <button
+                        type="button"
+                        onClick={() => {
+                          const password = prompt(`New password for ${id} (at least 8 characters)`);
+                          if (password) void write(row, `Password of ${id} set.`, 'POST', '/password', { password });
+                        }}
+                      >
+                        Set password of {id}
+                      </button>
+                    )}
+                    {kind !== 'tills' && (
+                      <select
+                        aria-label={`Access group of ${id}`}
+                        value={row.access_group ?? ''}
+                        onChange={(e) => {
+                          const value = (e.target as HTMLSelectElement).value;
+                          void write(row, `${id} moved to ${value || 'the default group'}.`, 'PATCH', '', { access_group: value || null });
+                        }}
+                      >
+                        <option value="">(tenant default)</option>
+                        {groups.map((g) => (
+                          <option value={g.id}>{g.name}</option>
+                        ))}
+                      </select>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+      {kind === 'tills' && (
+        <>
+          <h2>New till</h2>
+          <form
+            class="stack"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              const res = await call('POST', '/admin/directory/tills', { body: { ...newTill, store: newTill.store || stores[0]?.id } });
+              setMessage(res.status === 201 ? { kind: 'ok', text: `Till ${newTill.username} created.` } : { kind: 'error', text: problem(res) });
+              if (res.status === 201) setNewTill({ username: '', store: '', password: '' });
+              await load();
+            }}
+          >
+            <label for="till-username">Till code</label>
+            <input id="till-username" required value={newTill.username} onInput={(e) => setNewTill({ ...newTill, username: (e.target as HTMLInputElement).value })} />
+            <label for="till-store">Store</label>
+            <select id="till-store" value={newTill.store || stores[0]?.id} onChange={(e) => setNewTill({ ...newTill, store: (e.target as HTMLSelectElement).value })}>
+              {stores.map((s) => (
+                <option value={s.id}>{s.name}</option>
+              ))}
+            </select>
+            <label for="till-password">Password (8 to 256 bytes; hashed on the server)</label>
+            <input id="till-password" type="password" autocomplete="new-password" required value={newTill.password} onInput={(e) => setNewTill({ ...newTill, password: (e.target as HTMLInputElement).value })} />
+            <button type="submit" class="primary">
+              Create till
+            </button>
+          </form>
+        </>
+      )}
+    </section>
+  );
+}

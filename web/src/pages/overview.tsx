@@ -1,0 +1,182 @@
+/**
+ * Overview: tenants and their operations, the config version and the last refused reload,
+ * store and LDAP health, and calls and refusals by code per operation. The counters are
+ * totals since the server started; the page samples them every 10 s and shows what changed
+ * over the last five minutes it has seen.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, problem } from '../api';
+import { Alert, PageTitle, when } from '../ui';
+
+interface Counter {
+  operation: string;
+  outcome: string;
+  code: string;
+  count: number;
+}
+
+interface Overview {
+  tenant: string;
+  tenants: { id: string; displayName: string; operations: string[] }[];
+  version: string;
+  loadedAt: string;
+  lastReloadError: null | { at: string; count: number; issues?: { file: string; pointer: string; message: string }[] };
+  store: string;
+  ldap: { id: string; url: string; reachable: boolean }[];
+  calls: Counter[] | null;
+}
+
+const WINDOW_MS = 5 * 60_000;
+const samples: { at: number; calls: Counter[] }[] = [];
+
+function key(c: Counter): string {
+  return `${c.operation}\u0000${c.outcome}\u0000${c.code}`;
+}
+
+/** Per operation: calls, successes and refusals by code, over the window. */
+function recent(): Map<string, { total: number; success: number; codes: Map<string, number> }> {
+  const out = new Map<string, { total: number; success: number; codes: Map<string, number> }>();
+  const last = samples[samples.length - 1];
+  if (!last) return out;
+  const first = samples.find((s) => s.at >= last.at - WINDOW_MS) ?? last;
+  const before = new Map(first.calls.map((c) => [key(c), c.count]));
+  for (const c of last.calls) {
+    const delta = samples.length === 1 ? c.count : c.count - (before.get(key(c)) ?? 0);
+    const row = out.get(c.operation) ?? { total: 0, success: 0, codes: new Map() };
+    row.total += delta;
+    if (c.outcome === 'success') row.success += delta;
+    else if (delta > 0) row.codes.set(c.code, (row.codes.get(c.code) ?? 0) + delta);
+    out.set(c.operation, row);
+  }
+  return out;
+}
+
+export function Overview() {
+  const [data, setData] = useState<Overview | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    let stop = false;
+    const load = async () => {
+      const res = await call<Overview>('GET', '/admin/overview');
+      if (stop) return;
+      if (res.status !== 200) return setError(problem(res));
+      setError(null);
+      if (res.body.calls) {
+        samples.push({ at: Date.now(), calls: res.body.calls });
+        while (samples.length > 0 && (samples[0] as { at: number }).at < Date.now() - 2 * WINDOW_MS) samples.shift();
+      }
+      setData(res.body);
+    };
+    void load();
+    const timer = setInterval(load, 10_000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, []);
+  const rows = recent();
+  return (
+    <section>
+      <PageTitle>Overview</PageTitle>
+      {error && <Alert kind="error">{error}</Alert>}
+      {data && (
+        <>
+          <h2>Configuration</h2>
+          <dl class="facts">
+            <dt>Version</dt>
+            <dd>
+              <code>{data.version}</code> since {when(data.loadedAt)}
+            </dd>
+            <dt>Last reload error</dt>
+            <dd>
+              {data.lastReloadError ? (
+                <>
+                  <span class="bad">{data.lastReloadError.count} issue(s) at {when(data.lastReloadError.at)}</span>
+                  <ul>
+                    {(data.lastReloadError.issues ?? []).map((i) => (
+                      <li>
+                        <code>{i.file}</code> <code>{i.pointer || '/'}</code>: {i.message}
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              ) : (
+                'none: the files on disk are what serves'
+              )}
+            </dd>
+            <dt>Store</dt>
+            <dd class={data.store === 'up' ? 'good' : 'bad'}>{data.store}</dd>
+            <dt>LDAP</dt>
+            <dd>
+              {data.ldap.length === 0
+                ? 'none configured'
+                : data.ldap.map((l) => (
+                    <span class={l.reachable ? 'good' : 'bad'}>
+                      {l.id} ({l.url}): {l.reachable ? 'reachable' : 'unreachable'}{' '}
+                    </span>
+                  ))}
+            </dd>
+          </dl>
+          <h2>Tenants</h2>
+          <table>
+            <caption class="sr-only">Tenants and the operations they may call</caption>
+            <thead>
+              <tr>
+                <th scope="col">Tenant</th>
+                <th scope="col">Name</th>
+                <th scope="col">Operations</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.tenants.map((t) => (
+                <tr>
+                  <th scope="row">{t.id}</th>
+                  <td>{t.displayName}</td>
+                  <td>
+                    {t.operations.map((o) => (
+                      <a class="chip" href={`#/pipes/${encodeURIComponent(o)}`}>
+                        {o}
+                      </a>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h2>Calls of {data.tenant}, last five minutes</h2>
+          {data.calls === null ? (
+            <p>Metrics are off on this server.</p>
+          ) : (
+            <table>
+              <caption class="sr-only">Calls and refusals by code per operation</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Operation</th>
+                  <th scope="col">Calls</th>
+                  <th scope="col">Succeeded</th>
+                  <th scope="col">Refused or failed, by code</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...rows.entries()].map(([op, r]) => (
+                  <tr>
+                    <th scope="row">{op}</th>
+                    <td>{r.total}</td>
+                    <td>{r.success}</td>
+                    <td>
+                      {[...r.codes.entries()].map(([code, n]) => (
+                        <span class="chip bad">
+                          {code} × {n}
+                        </span>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * Pipes: the list, and one pipe drawn top to bottom as its valves run. Each step shows its
+ * valve, its exec_if / skip_if condition, whether a refusal lets the pipe go on
+ * (proceed_on_error), and for pipe-call a link to the pipe it runs. Choosing a step shows
+ * its config beside the valve's schema descriptions.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { call, problem } from '../api';
+import { catalogue, type Catalogue } from '../catalogue';
+import { Alert, Json, PageTitle } from '../ui';
+
+interface PipeSummary {
+  id: string;
+  description: string;
+  valves: number;
+  usedBy: string[];
+  calls: string[];
+}
+
+export interface Step {
+  name: string;
+  id?: string;
+  enabled?: boolean;
+  exec_if?: unknown;
+  skip_if?: unknown;
+  proceed_on_error?: boolean;
+  config?: Record<string, unknown>;
+}
+
+export interface Pipe {
+  id: string;
+  description?: string;
+  valves: Step[];
+  response?: string[];
+}
+
+export function PipeList() {
+  const [pipes, setPipes] = useState<PipeSummary[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void call<{ pipes: PipeSummary[] }>('GET', '/admin/pipes').then((res) => (res.status === 200 ? setPipes(res.body.pipes) : setError(problem(res))));
+  }, []);
+  return (
+    <section>
+      <PageTitle>Pipes</PageTitle>
+      {error && <Alert kind="error">{error}</Alert>}
+      {pipes && (
+        <table>
+          <caption class="sr-only">Every pipe</caption>
+          <thead>
+            <tr>
+              <th scope="col">Pipe</th>
+              <th scope="col">Valves</th>
+              <th scope="col">Tenants</th>
+              <th scope="col">Calls</th>
+              <th scope="col">Description</th>
+            </tr>
+          </thead>
+          <tbody>
+            {pipes.map((p) => (
+              <tr>
+                <th scope="row">
+                  <a href={`#/pipes/${encodeURIComponent(p.id)}`}>{p.id}</a>
+                </th>
+                <td>{p.valves}</td>
+                <td>{p.usedBy.join(', ') || '—'}</td>
+                <td>{p.calls.join(', ') || '—'}</td>
+                <td>{p.description}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function condition(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+export function PipeView({ id }: { id: string }) {
+  const [pipe, setPipe] = useState<Pipe | null>(null);
+  const [cat, setCat] = useState<Catalogue | null>(null);
+  const [chosen, setChosen] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) => (res.status === 200 ? setPipe(res.body) : setError(problem(res))));
+    void catalogue().then(setCat, (e: Error) => setError(e.message));
+  }, [id]);
+  const step = chosen === null ? undefined : pipe?.valves[chosen];
+  const valve = step && cat?.valves.find((v) => v.name === step.name);
+  return (
+    <section>
+      <PageTitle>Pipe {id}</PageTitle>
+      <p>
+        <a class="button" href={`#/edit/${encodeURIComponent(id)}`}>
+          Edit {id}
+        </a>{' '}
+        <a class="button" href={`#/try?operation=${encodeURIComponent(id)}`}>
+          Try {id}
+        </a>
+      </p>
+      {error && <Alert kind="error">{error}</Alert>}
+      {pipe && (
+        <div class="pipe-view">
+          <div>
+            {pipe.description && <p>{pipe.description}</p>}
+            <ol class="diagram" aria-label={`Valves of ${id}, top to bottom`}>
+              <li class="terminal">request</li>
+              {pipe.valves.map((s, i) => (
+                <li class={`step${s.enabled === false ? ' disabled' : ''}`} data-valve={s.name}>
+                  <button type="button" aria-pressed={chosen === i} onClick={() => setChosen(i)}>
+                    <span class="index">#{i}</span> <strong>{s.name}</strong>
+                    {s.id && <span class="label"> ({s.id})</span>}
+                    {s.enabled === false && <span class="chip">disabled</span>}
+                  </button>
+                  {s.exec_if !== undefined && (
+                    <div class="cond">
+                      runs only if <code>{condition(s.exec_if)}</code>
+                    </div>
+                  )}
+                  {s.skip_if !== undefined && (
+                    <div class="cond">
+                      skipped if <code>{condition(s.skip_if)}</code>
+                    </div>
+                  )}
+                  {s.proceed_on_error && <div class="branch">on refusal: goes on (error.code, error.valve set)</div>}
+                  {s.name === 'pipe-call' && typeof s.config?.pipe === 'string' && (
+                    <div class="link">
+                      runs pipe <a href={`#/pipes/${encodeURIComponent(s.config.pipe)}`}>{s.config.pipe}</a>
+                    </div>
+                  )}
+                </li>
+              ))}
+              <li class="terminal">answer: {(pipe.response ?? []).join(', ') || '{}'}</li>
+            </ol>
+          </div>
+          <aside aria-live="polite" class="step-detail">
+            {step ? (
+              <>
+                <h2>
+                  #{chosen} {step.name}
+                </h2>
+                {valve && <p>{valve.summary}</p>}
+                <h3>Config</h3>
+                <Json value={step.config ?? {}} label={`Config of step ${chosen}`} />
+                {valve?.configSchema.properties && (
+                  <>
+                    <h3>Settings of {step.name}</h3>
+                    <dl class="schema">
+                      {Object.entries(valve.configSchema.properties).map(([name, s]) => (
+                        <>
+                          <dt>
+                            <code>{name}</code>
+                            {s.default !== undefined && <span class="muted"> (default {JSON.stringify(s.default)})</span>}
+                          </dt>
+                          <dd>{s.description ?? (s.enum ? `one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}` : String(s.type ?? ''))}</dd>
+                        </>
+                      ))}
+                    </dl>
+                  </>
+                )}
+              </>
+            ) : (
+              <p>Choose a valve to see its config and what each setting means.</p>
+            )}
+          </aside>
+        </div>
+      )}
+    </section>
+  );
+}
