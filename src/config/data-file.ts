@@ -43,7 +43,7 @@ function readOnce(ctx: ConfigServiceContext, path: string): DataFile {
   const shown = display(path);
   ctx.watch(path);
   const issues: ConfigIssue[] = [];
-  const read = readJsonFile(path, issues);
+  const read = readJsonFile(path, issues, ctx.overlay);
   let value: unknown;
   if (read) {
     ctx.hash(read.text);

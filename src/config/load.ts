@@ -9,7 +9,7 @@ import { noopAudit } from '../engine/audit.js';
 import { noopMetrics } from '../engine/metrics.js';
 import { ajvIssues } from './ajv-issues.js';
 import { ConfigError, pointer, type ConfigIssue } from './issues.js';
-import { readJsonFile } from './json-file.js';
+import { readJsonFile, type FileOverlay } from './json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from './pipe-schema.js';
 import { resolveSecrets } from './secrets.js';
@@ -59,6 +59,8 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Check only: builders write nothing (see ConfigServiceContext.readOnly). */
   readOnly?: boolean;
+  /** Texts that replace (or, null, delete) files on disk for this load: an admin change checked before it is written. */
+  overlay?: FileOverlay;
 }
 
 const ajv = newAjv();
@@ -75,7 +77,8 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const warnings: ConfigIssue[] = [];
   const hash = createHash('sha256');
 
-  const mainRead = readJsonFile(file, issues);
+  const overlay = options.overlay;
+  const mainRead = readJsonFile(file, issues, overlay);
   if (!mainRead) throw new ConfigError(issues);
   hash.update(mainRead.text);
   const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings }, issues) as MainConfig;
@@ -95,10 +98,11 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
+    ...(overlay ? { overlay } : {}),
   });
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
-  const sources = readPipes(pipesDir, env, issues, hash);
+  const sources = readPipes(pipesDir, env, issues, hash, overlay);
   const { pipes, calls } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   const listeners = buildListeners(main, file, pipes, issues);
@@ -117,10 +121,16 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   };
 }
 
-function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>): PipeSource[] {
+function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>, overlay?: FileOverlay): PipeSource[] {
   let names: string[];
   try {
-    names = readdirSync(pipesDir).filter((n) => n.endsWith('.json')).sort();
+    const found = new Set(readdirSync(pipesDir).filter((n) => n.endsWith('.json')));
+    for (const [path, text] of overlay ?? []) {
+      if (dirname(path) !== pipesDir || !path.endsWith('.json')) continue;
+      if (text === null) found.delete(basename(path));
+      else found.add(basename(path));
+    }
+    names = [...found].sort();
   } catch (err) {
     issues.push({ file: display(pipesDir), pointer: '', message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
     return [];
@@ -129,7 +139,7 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
   for (const name of names) {
     const path = join(pipesDir, name);
     const shown = display(path);
-    const read = readJsonFile(path, issues);
+    const read = readJsonFile(path, issues, overlay);
     if (!read) continue;
     hash.update(name).update(read.text);
     const config = resolveSecrets(read.value, shown, { env, baseDir: pipesDir }, issues) as PipeConfig;

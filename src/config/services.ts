@@ -1,10 +1,12 @@
 import type { Services } from '../engine/services.js';
 import { checkAdminSections } from './admin-schema.js';
+import { checkManagementSection } from './management-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
 import type { AccessGroups } from '../access-groups/groups.js';
 import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
+import type { FileOverlay } from './json-file.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
 import { checkStoreConfig } from '../store/check.js';
@@ -30,6 +32,8 @@ export interface ConfigServiceContext {
   watch(file: string): void;
   /** True for `authpipe validate`: check, but write nothing (no generated keys). */
   readOnly?: boolean;
+  /** Texts to read instead of the files on disk (an admin change checked before it is written). */
+  overlay?: FileOverlay;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env' | 'metrics' | 'audit'>>;
@@ -37,6 +41,7 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   checkStoreConfig(ctx);
   checkAdminSections(ctx.main, ctx.file, ctx.issues);
+  checkManagementSection(ctx.main.management, ctx.file, ctx.issues);
   const directory = loadDirectory(ctx);
   const ldap = buildLdapConnections(ctx);
   return {

@@ -1,6 +1,8 @@
 /**
- * basic-auth: checks a till's or an API client's credentials against the directory and puts
- * the subject on the item (sub, kind, tenant, and store for a till or scope for a client).
+ * basic-auth: checks a till's, an API client's or a user's credentials against the directory
+ * and puts the subject on the item (sub, kind, tenant, and store for a till, scope for a
+ * client, username for a user). Only sysapps are API clients here; a user needs a
+ * password_hash in the directory.
  * Credentials come from `Authorization: Basic` (RFC 7617, parsed strictly) or from request
  * properties; both at once is refused. Malformed credentials are INVALID_REQUEST, refused
  * before any hashing or counting. Everything after parsing is the shared credential check
@@ -13,7 +15,7 @@
 import { refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
+import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
@@ -26,7 +28,7 @@ import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 type Source = 'header' | 'body';
 
 interface Config {
-  kind: 'till' | 'client';
+  kind: 'till' | 'client' | 'user';
   from?: Source[];
   username_property?: string;
   password_property?: string;
@@ -46,7 +48,9 @@ interface Config {
 }
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
-const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'] } as const;
+const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'], user: ['username', 'password'] } as const;
+
+type Account = DirectoryTill | DirectoryClient | DirectoryUser;
 
 export default defineValve<Config>({
   name: 'basic-auth',
@@ -56,7 +60,7 @@ export default defineValve<Config>({
     additionalProperties: false,
     required: ['kind'],
     properties: {
-      kind: { enum: ['till', 'client'], description: 'Which directory entries the credentials name.' },
+      kind: { enum: ['till', 'client', 'user'], description: 'Which directory entries the credentials name (a user by username, with a password_hash).' },
       from: {
         type: 'array',
         minItems: 1,
@@ -143,7 +147,18 @@ export default defineValve<Config>({
       if (problem !== null) throw malformed(where === 'header' ? ['authorization'] : [property], `${property}: ${problem}`);
     };
 
-    const hashOf = (account: DirectoryTill | DirectoryClient): string => ('password_hash' in account ? account.password_hash : account.secret_hash);
+    const hashOf = (account: Account): string => (('client_id' in account ? account.secret_hash : account.password_hash) ?? '');
+
+    /** The account the name designates, if it has a credential here: users without a password and userapps are unknown. */
+    const accountOf = (tenant: string, username: string): Account | undefined => {
+      if (kind === 'till') return directory.till(tenant, username);
+      if (kind === 'user') {
+        const user = directory.user(tenant, 'username', username);
+        return user?.password_hash !== undefined ? user : undefined;
+      }
+      const client = directory.client(tenant, username);
+      return client?.type === 'sysapp' && client.secret_hash !== undefined ? client : undefined;
+    };
 
     const parsedHash = (phc: string): ParsedHash => {
       const parsed = embedded?.parsedHash(phc) ?? parsePhc(phc);
@@ -151,13 +166,16 @@ export default defineValve<Config>({
       return parsed;
     };
 
-    const succeed = (ctx: CallContext, account: DirectoryTill | DirectoryClient): void => {
+    const succeed = (ctx: CallContext, account: Account): void => {
       const props = ctx.item().props;
       props.tenant = ctx.tenant.id;
       props.kind = kind;
-      if ('password_hash' in account) {
+      if ('store' in account) {
         props.sub = account.username;
         props.store = account.store;
+      } else if ('id' in account) {
+        props.sub = account.id;
+        props.username = account.username as string;
       } else {
         props.sub = account.client_id;
         props.scope = account.scopes.join(' ');
@@ -171,7 +189,7 @@ export default defineValve<Config>({
       const username = normalizeCredential(raw.username);
       const password = passwordForm(raw.password);
       const tenant = ctx.tenant.id;
-      const account = kind === 'till' ? directory.till(tenant, username) : directory.client(tenant, username);
+      const account = accountOf(tenant, username);
       const accountKey = `${kind}:${username}`;
       const verdict = await passwords.check(ctx, {
         kind,
@@ -184,7 +202,7 @@ export default defineValve<Config>({
       if (!verdict.ok) {
         throw invalid(verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`);
       }
-      succeed(ctx, account as DirectoryTill | DirectoryClient);
+      succeed(ctx, account as Account);
     };
   },
 });
