@@ -203,11 +203,14 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       main.reload = { watch: false, store_poll_ms: 0 };
     });
     try {
+      managementPort = await freePort();
       const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, config);
-      const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+      const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
       const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
       workers.forEach((l) => workerPids.add(l.pid as number));
       const url = `http://127.0.0.1:${workers[0]?.port as number}`;
+      const managementUrl = `http://127.0.0.1:${managementPort}`;
+      await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined), 30_000);
       // A fresh connection each: node:cluster hands connections to the workers in turn.
       const put = (operation: string, user: string, password: string) =>
         fetch(`${url}/api/authentication/${operation}`, {
@@ -220,8 +223,8 @@ describeWithRedis('serve --workers 2 on Redis', () => {
 
       const token = (await put('client-login', 'admin-console', ADMIN_SECRET)).body.access_token as string;
       const admin = { tenant: 'demo', authorization: `Bearer ${token}`, connection: 'close' };
-      const etag = (await fetch(`${url}/admin/access-groups/Instore`, { headers: admin })).headers.get('etag') as string;
-      const moved = await fetch(`${url}/admin/access-groups/Instore/stores`, {
+      const etag = (await fetch(`${managementUrl}/admin/access-groups/Instore`, { headers: admin })).headers.get('etag') as string;
+      const moved = await fetch(`${managementUrl}/admin/access-groups/Instore/stores`, {
         method: 'POST',
         headers: { ...admin, 'content-type': 'application/json', 'if-match': etag },
         body: JSON.stringify({ add: [{ store: 'store-01', from: 'POS' }] }),
@@ -232,7 +235,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       for (let i = 0; i < 120; i++) answers.push(String(await groupOfTill()));
       expect(answers.filter((g) => g !== 'Instore')).toEqual([]);
       // Engines on other machines learn the version through the store.
-      const ready = (await (await fetch(`${url}/readyz`, { headers: { connection: 'close' } })).json()) as { version: string };
+      const ready = (await (await fetch(`${managementUrl}/readyz`, { headers: { connection: 'close' } })).json()) as { version: string };
       expect(await redis.command('GET', 'authpipe:config:version')).toContain(ready.version);
 
       p.kill('SIGTERM');
