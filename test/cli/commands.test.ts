@@ -135,10 +135,10 @@ describe('serve, reload and run --server', () => {
       pidFile: pidFile(),
     });
     expect(summary.pipes).toBeGreaterThan(5);
-    // The public listener first, then the management listener.
-    expect(summary.listeners).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/), expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
+    expect(summary.listeners).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
+    expect(summary.management).toMatch(/^127\.0\.0\.1:\d+$/);
     url = `http://${summary.listeners[0]}`;
-    managementUrl = `http://${summary.listeners[1]}`;
+    managementUrl = `http://${summary.management}`;
     expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(server.child.pid));
   });
 
@@ -152,7 +152,7 @@ describe('serve, reload and run --server', () => {
   it('authpipe run --server sees the server\'s state and brings its trace back; in-process it would not', async () => {
     const first = await fetch(`${url}/api/authentication/once`, { method: 'PUT', headers: { tenant: 'demo', 'content-type': 'application/json' }, body: '{}' });
     expect(first.status).toBe(200);
-    // The management listener: the one that traces; the store is the same as the public one's.
+    // Traced calls go to the management listener; the public one never traces.
     const remote = cli(['run', 'once', '--tenant', 'demo', '--server', managementUrl, '--trace'], { AUTHPIPE_TRACE_TOKEN: TOKEN });
     expect(remote.code).toBe(3);
     expect(remote.stdout).toMatch(/^trace: pipe once, tenant demo/m);
