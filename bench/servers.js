@@ -67,12 +67,14 @@ export const servers = {
       const workers = process.env.BENCH_WORKERS ? ['--workers', process.env.BENCH_WORKERS] : [];
       const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile, ...workers], {
         cwd: root,
-        env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production', ...(redis ? { REDIS_URL: redis.url } : {}), ...extraEnv },
+        // The management listener (readyz, metrics) on the next port, not the default 9090 another server may hold.
+        env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(port + 1), HOST: '127.0.0.1', NODE_ENV: 'production', ...(redis ? { REDIS_URL: redis.url } : {}), ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child.stdout.resume();
       const url = `http://127.0.0.1:${port}`;
-      await waitReady(`${url}/readyz`, 100, 300);
+      // /healthz is on the public listener in every revision (/readyz moved to the management one).
+      await waitReady(`${url}/healthz`, 300, 300);
       const stop = stopper(child);
       // With workers, the CPU and RSS figures are the primary's; req/s and latency are the whole server's.
       return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };

@@ -32,7 +32,8 @@ const USAGE =
   '  --json            print {status, body, headers, trace} as JSON\n' +
   '  --config FILE     in-process: the main config file (default config/authpipe.json), on its store\n' +
   '  --client-ip IP    in-process: the client address the pipe sees (default 127.0.0.1)\n' +
-  '  --server URL      send the call to a running server instead (e.g. http://127.0.0.1:8080), so it\n' +
+  '  --server URL      send the call to a running server instead (its management listener, e.g.\n' +
+  '                    http://127.0.0.1:9090, the one that traces), so it\n' +
   '                    sees the server\'s state (step 2 of a flow); --trace then asks the server\'s trace\n' +
   '                    switch (trace.enabled, output "header", this address in trace.clients) with\n' +
   '                    the token in AUTHPIPE_TRACE_TOKEN\n';
