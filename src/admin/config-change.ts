@@ -121,19 +121,23 @@ export async function applyChange(options: ChangeOptions, subject: AdminSubject,
       }
       logger.info({ tenant: subject.tenant, admin: subject.sub, ...change.audit, version: reloaded.version }, 'config changed by the admin API');
       holder.current.services.audit?.event('admin.config_changed', { ...change.audit, subject: subject.sub, tenant: subject.tenant, version: reloaded.version });
-      // "In effect when the answer arrives" holds for every worker and engine, not only this one.
-      try {
-        await options.propagate(reloaded.version);
-      } catch (err) {
-        const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
-        error.detail = (err as Error).message;
-        throw error;
-      }
+      await propagated(options.propagate, reloaded.version);
       return reloaded.version;
     });
   } catch (err) {
     if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
     throw err;
+  }
+}
+
+/** "In effect when the answer arrives" holds for every worker and engine, not only this one: else 503 NOT_PROPAGATED. */
+export async function propagated(propagate: (version: string) => Promise<void>, version: string): Promise<void> {
+  try {
+    await propagate(version);
+  } catch (err) {
+    const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
+    error.detail = (err as Error).message;
+    throw error;
   }
 }
 

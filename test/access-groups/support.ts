@@ -37,8 +37,8 @@ export interface AdminAnswer {
   headers: Headers;
 }
 
-/** An admin API call over real HTTP. */
-export async function adminCall(
+/** A call to any admin path on the management listener, over real HTTP. */
+export async function adminRequest(
   server: RunningServer,
   method: string,
   path: string,
@@ -52,8 +52,12 @@ export async function adminCall(
     headers['content-type'] ??= 'application/json';
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   }
-  const res = await fetch(`${server.managementUrl}/admin/access-groups${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
-  return answerOf(res);
+  return answerOf(await fetch(`${server.managementUrl}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) }));
+}
+
+/** An access-groups admin API call (path below /admin/access-groups). */
+export function adminCall(server: RunningServer, method: string, path: string, options: Parameters<typeof adminRequest>[3] = {}): Promise<AdminAnswer> {
+  return adminRequest(server, method, `/admin/access-groups${path}`, options);
 }
 
 /** A bearer token for the demo's admin-console client (group Admin), through client-login. */

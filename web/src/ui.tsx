@@ -32,3 +32,20 @@ export function Json({ value, label }: { value: unknown; label: string }) {
 export function when(iso: string | undefined): string {
   return iso ? new Date(iso).toLocaleString() : '';
 }
+
+/** A search or filter form: its fields, and one submit button. */
+export function SearchForm({ onSearch, button, children }: { onSearch: () => void; button: string; children: ComponentChildren }) {
+  return (
+    <form
+      class="inline"
+      role="search"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSearch();
+      }}
+    >
+      {children}
+      <button type="submit">{button}</button>
+    </form>
+  );
+}

@@ -94,7 +94,8 @@ function unknownPermission(e: ErrorObject): string | null {
   return null;
 }
 
-function describe(e: ErrorObject): string {
+/** An ajv error in words, for a 400 BAD_BODY (also used by the config admin API's bodies). */
+export function describeBodyError(e: ErrorObject): string {
   const p = e.params as Record<string, unknown>;
   if (e.keyword === 'additionalProperties') return `unknown property "${String(p.additionalProperty)}"`;
   if (e.keyword === 'required') return `missing required property "${String(p.missingProperty)}"`;
@@ -110,12 +111,14 @@ export function checkBody<T>(kind: BodyKind, body: unknown): T {
   if (validate(body)) return body as T;
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'anyOf');
   const unknown = errors.map((e) => [e, unknownPermission(e)] as const).filter(([, m]) => m !== null);
-  const pointerOf = (e: ErrorObject) => {
-    const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
-    return (e.instancePath + extra) || '/';
-  };
   if (unknown.length > 0) {
     throw new AdminError('UNKNOWN_RESOURCE', unknown.map(([, m]) => m).join('; '), [...new Set(unknown.map(([e]) => pointerOf(e)))]);
   }
-  throw new AdminError('BAD_BODY', errors.map((e) => `${e.instancePath || '/'}: ${describe(e)}`).join('; '), [...new Set(errors.map(pointerOf))]);
+  throw new AdminError('BAD_BODY', errors.map((e) => `${e.instancePath || '/'}: ${describeBodyError(e)}`).join('; '), [...new Set(errors.map(pointerOf))]);
+}
+
+/** The JSON pointer an ajv error is about: the member that is unknown or missing, else the instance. */
+export function pointerOf(e: ErrorObject): string {
+  const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
+  return (e.instancePath + extra) || '/';
 }

@@ -30,6 +30,7 @@ import type { AccessGroup } from '../groups.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';
 import { GROUP_ID_PATTERN } from '../schema.js';
 import { AdminError } from './admin-error.js';
+import { propagated } from '../../admin/config-change.js';
 import { authenticateAdmin, type AdminSubject } from './auth.js';
 import { checkBody, readBody } from './body.js';
 import { readDocuments, type DiskDocuments } from './documents.js';
@@ -109,14 +110,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         }
         logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
         holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
-        // "In effect when the answer arrives" holds for every worker, not only this one.
-        try {
-          await options.propagate(reloaded.version);
-        } catch (err) {
-          const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
-          error.detail = (err as Error).message;
-          throw error;
-        }
+        await propagated(options.propagate, reloaded.version);
       });
     } catch (err) {
       if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });

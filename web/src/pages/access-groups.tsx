@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem } from '../api';
-import { Alert, PageTitle, when } from '../ui';
+import { Alert, PageTitle, SearchForm, when } from '../ui';
 
 interface Summary {
   id: string;
@@ -57,18 +57,10 @@ function GroupList() {
     <section>
       <PageTitle>Access groups</PageTitle>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      <form
-        class="inline"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void load();
-        }}
-      >
+      <SearchForm onSearch={() => void load()} button="Search">
         <label for="group-search">Search by name</label>
         <input id="group-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
-        <button type="submit">Search</button>
-      </form>
+      </SearchForm>
       {groups && (
         <table>
           <caption class="sr-only">Access groups</caption>

@@ -1,7 +1,7 @@
 /** Audit: the recent audit events of the tenant (and of no tenant, such as reloads), filtered by tenant, subject and event. */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem } from '../api';
-import { Alert, PageTitle, when } from '../ui';
+import { Alert, PageTitle, SearchForm, when } from '../ui';
 
 interface AuditEvent {
   time: string;
@@ -33,19 +33,11 @@ export function AuditPage() {
   return (
     <section>
       <PageTitle>Audit</PageTitle>
-      <form
-        class="inline"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void load();
-        }}
-      >
+      <SearchForm onSearch={() => void load()} button="Filter">
         {field('tenant', 'Tenant')}
         {field('subject', 'Subject')}
         {field('event', 'Event (prefix)')}
-        <button type="submit">Filter</button>
-      </form>
+      </SearchForm>
       {error && <Alert kind="error">{error}</Alert>}
       {events && (
         <table>

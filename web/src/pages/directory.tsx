@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem } from '../api';
-import { Alert, PageTitle } from '../ui';
+import { Alert, PageTitle, SearchForm } from '../ui';
 
 type Kind = 'tills' | 'clients' | 'users';
 const KEY: Record<Kind, string> = { tills: 'username', clients: 'client_id', users: 'id' };
@@ -49,18 +49,10 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
         ))}
       </nav>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      <form
-        class="inline"
-        role="search"
-        onSubmit={(e) => {
-          e.preventDefault();
-          void load();
-        }}
-      >
+      <SearchForm onSearch={() => void load()} button="Search">
         <label for="dir-search">Search {TITLES[kind].toLowerCase()}</label>
         <input id="dir-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
-        <button type="submit">Search</button>
-      </form>
+      </SearchForm>
       {rows && (
         <table>
           <caption class="sr-only">{TITLES[kind]}</caption>
