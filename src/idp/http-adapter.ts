@@ -32,9 +32,9 @@ export interface HttpSourceConfig {
   fields?: Record<string, string>;
   lists?: { enabled?: boolean; account_prefix?: string; client_prefix?: string; separator?: string };
   failure_code?: ErrorCode;
-  lockout?: IdpLockoutConfig;
   password_property?: string;
   password_normalization?: PasswordForm;
+  lockout?: IdpLockoutConfig;
 }
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;

@@ -84,8 +84,8 @@ const PIPES = {
   'ldap-tls': pipe({ ...LOGIN, connection: 'tls' }),
   'ldap-tls-untrusted': pipe({ ...LOGIN, connection: 'tls-untrusted' }),
   'ldap-starttls': pipe({ ...LOGIN, connection: 'starttls' }),
-  'ldap-login-lock': pipe({ ...LOGIN, lockout: { threshold: 3 } }),
   'ldap-login-nfc': pipe({ ...LOGIN, password_normalization: 'nfc' }),
+  'ldap-login-lock': pipe({ ...LOGIN, lockout: { threshold: 3 } }),
 };
 const SILENT_TIMEOUT_MS = 800;
 
