@@ -67,7 +67,7 @@ describe('pipes', () => {
   it('reads a pipe with an ETag; a refused write answers 422 with issues at their pointers and changes nothing', async () => {
     const got = await api(server, 'GET', '/admin/pipes/till-login', { token });
     expect(got.status).toBe(200);
-    expect(got.body.valves.map((v: { name: string }) => v.name)).toEqual(['basic-auth', 'access-group', 'token-mint']);
+    expect(got.body.valves.map((v: { name: string }) => v.name)).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
     const etag = got.headers.get('etag') as string;
     const before = file('pipes/till-login.json');
     const broken = [
@@ -185,7 +185,7 @@ describe('directory', () => {
     expect((await api(server, 'POST', '/admin/directory/tills/till-002/unlock', { token })).body.locked).toBe(false);
     expect((await tillLogin('till-002', 'new-pass-002')).status).toBe(200);
     expect((await api(server, 'GET', '/admin/locked', { token })).body.accounts).toEqual([]);
-  });
+  }, 60_000); // refusals take the failure floor (a scrypt at N=2^15, calibrated at start)
 
   it('moves a client between access groups and lists users without their secrets', async () => {
     const got = await api(server, 'GET', '/admin/directory/clients/pos-server-1', { token });
@@ -206,7 +206,7 @@ describe('dry run, overview and audit', () => {
     expect(res.status).toBe(200);
     expect(res.body.status).toBe(200);
     expect(res.body.body.access_token).toBe('***');
-    expect(res.body.trace.steps.map((s: { valve: string }) => s.valve)).toEqual(['basic-auth', 'access-group', 'token-mint']);
+    expect(res.body.trace.steps.map((s: { valve: string }) => s.valve)).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
     expect(JSON.stringify(res.body)).not.toContain(TILL_PASSWORD);
     const refused = await api(server, 'POST', '/admin/dry-run', { token, body: { operation: 'till-login', body: { username: 'till-001', password: 'wrong' } } });
     expect([refused.body.status, refused.body.error.code]).toEqual([403, 'INVALID_CREDENTIALS']);
