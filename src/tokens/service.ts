@@ -6,6 +6,7 @@
  * x5u, x5c) nor pass as the other type. Every way a token can be bad is TOKEN_INVALID.
  */
 import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { isHighS, lowS } from './low-s.js';
 import { refuse } from '../errors.js';
 import { KID_PATTERN, type KeySet, type SigningKey } from './key-store.js';
 import { poolHasRoom } from '../thread-pool.js';
@@ -42,6 +43,9 @@ export interface VerifyExpectations {
 }
 
 export type Claims = JWTPayload & { sub: string; jti: string; tenant: string; iat: number; exp: number };
+
+/** Our headers start {"alg":"ES256" (base64url of a fixed prefix); others are checked by jose as usual. */
+const ES256_HEADER_START = Buffer.from('{"alg":"ES256"').toString('base64url').slice(0, 18);
 
 /** A refusal raised inside verification (our own checks), mapped to TOKEN_INVALID like jose's. */
 class Rejected extends Error {}
@@ -88,7 +92,7 @@ export class TokenService {
     const { signer } = this.keys.signing;
     const data = Buffer.from(input);
     const signature = poolHasRoom() ? await signer.later(data) : signer.now(data);
-    return `${input}.${signature.toString('base64url')}`;
+    return `${input}.${(this.keys.signing.alg === 'ES256' ? lowS(signature) : signature).toString('base64url')}`;
   }
 
   async verify(token: string, expect: VerifyExpectations): Promise<Claims> {
@@ -98,7 +102,10 @@ export class TokenService {
     // Base64url decoders ignore the spare bits of the last character, so one signature has
     // several spellings; accept only the canonical one, so that a token has one string.
     const signature = token.slice(token.lastIndexOf('.') + 1);
-    if (Buffer.from(signature, 'base64url').toString('base64url') !== signature) throw invalid('signature is not canonical base64url');
+    const signatureBytes = Buffer.from(signature, 'base64url');
+    if (signatureBytes.toString('base64url') !== signature) throw invalid('signature is not canonical base64url');
+    // The high-S twin of an ES256 signature is refused whoever signed it (low-s.ts).
+    if (isHighS(signatureBytes) && token.startsWith(ES256_HEADER_START)) throw invalid('ES256 signature in its high-S form (not canonical)');
     const { clockTolerance } = this.settings;
     let payload: JWTPayload;
     try {

@@ -1,3 +1,4 @@
+import { lowS } from '../../src/tokens/low-s.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
@@ -22,7 +23,7 @@ let ours: { kid: string; key: KeyObject };
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 function es256(header: object, payload: object, key: KeyObject): string {
   const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
 }
 
 beforeAll(async () => {

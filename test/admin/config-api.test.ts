@@ -185,7 +185,7 @@ describe('directory', () => {
     expect((await api(server, 'POST', '/admin/directory/tills/till-002/unlock', { token })).body.locked).toBe(false);
     expect((await tillLogin('till-002', 'new-pass-002')).status).toBe(200);
     expect((await api(server, 'GET', '/admin/locked', { token })).body.accounts).toEqual([]);
-  }, 60_000);
+  }, 60_000); // refusals take the failure floor (a scrypt at N=2^15, calibrated at start)
 
   it('moves a client between access groups and lists users without their secrets', async () => {
     const got = await api(server, 'GET', '/admin/directory/clients/pos-server-1', { token });

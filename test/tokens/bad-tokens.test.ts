@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { lowS } from '../../src/tokens/low-s.js';
+import { highS } from './support.js';
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -22,8 +24,10 @@ const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : 
 
 function es256(header: object, payload: object, key: KeyObject): string {
   const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+  // As the engine signs: the low-S form, the only one it accepts.
+  return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
 }
+
 
 beforeAll(async () => {
   // Values up to 20000 characters, so a token over 8 KiB reaches the valve through a property too.
@@ -90,6 +94,7 @@ function cases(): [string, Forge][] {
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
       return t.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string);
     }],
+    ['signature in its high-S form (valid ECDSA, not canonical)', (h, p) => highS(es256(h, p, ours.key))],
     ['signature tampered', (h, p) => { const t = es256(h, p, ours.key); return t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA'); }],
     ['payload tampered after signing', (h, p) => { const [a, , c] = es256(h, p, ours.key).split('.'); return `${a}.${b64({ ...p, sub: 'admin' })}.${c}`; }],
     ['two segments', (h, p) => es256(h, p, ours.key).split('.').slice(0, 2).join('.')],

@@ -92,3 +92,12 @@ export function withLatency(store: Store, ms: number): Store {
     close: () => store.close(),
   };
 }
+
+/** The same signature in its high-S form: (r, n − s) is valid ECDSA too. */
+export function highS(token: string): string {
+  const at = token.lastIndexOf('.');
+  const raw = Buffer.from(token.slice(at + 1), 'base64url');
+  const n = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
+  const s = (n - BigInt(`0x${raw.subarray(32).toString('hex')}`)).toString(16).padStart(64, '0');
+  return `${token.slice(0, at)}.${Buffer.concat([raw.subarray(0, 32), Buffer.from(s, 'hex')]).toString('base64url')}`;
+}

@@ -1,10 +1,11 @@
+import { isHighS } from '../../src/tokens/low-s.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { ManualClock } from '../../src/engine/clock.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import type { ConfigFixture } from '../support/fixture.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { AUDIENCE, ISSUER, tokenFixture, withLatency } from './support.js';
+import { AUDIENCE, highS, ISSUER, tokenFixture, withLatency } from './support.js';
 
 let fixture: ConfigFixture;
 let server: RunningServer;
@@ -296,5 +297,19 @@ describe('lifetimes, on a clock the test moves', () => {
     const res = await clocked.call('token-refresh', { refresh_token: last.body.refresh_token });
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
+  });
+});
+
+describe('one token, one string', () => {
+  it('tokens the engine mints carry low-S signatures only (so a token has one string)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const res = await server.call('system-login', { username: 'till-001' });
+      expect(res.status).toBe(200);
+      const token = res.body.access_token as string;
+      expect(isHighS(Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url'))).toBe(false);
+      // Its high-S twin verifies as ECDSA but is refused.
+      const twin = await server.call('introspect', {}, { authorization: `Bearer ${highS(token)}` });
+      expect([twin.status, twin.body.errorTranslationKeys]).toEqual([403, ['TOKEN_INVALID']]);
+    }
   });
 });
