@@ -41,6 +41,7 @@ import { configurePasswordChecks } from './credentials/check.js';
 import { passwordCosts } from './credentials/calibration.js';
 import { defaultDummyHash } from './credentials/hash.js';
 import { EmbeddedDirectory } from './directory/load.js';
+import { stopDeliveries } from './otp/delivery.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 
@@ -344,6 +345,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
         }
         retired.clear();
         await closeConfigServices(holder.current.services);
+        await stopDeliveries(store as Store);
         await (store as Store).close();
         audit?.flush();
         log.flush?.();

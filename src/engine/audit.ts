@@ -9,6 +9,7 @@ export const AUDIT_EVENTS = [
   'auth.failure', //        a call refused (403), with its code
   'auth.fault', //          a call failed on the server side (500)
   'account.lockout', //     an account was locked after failed checks
+  'otp.delivery_failed', // a one-time code could not be delivered (retries spent, refused, or expired)
   'token.issued',
   'token.refreshed',
   'token.revoked',

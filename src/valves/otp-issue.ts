@@ -2,17 +2,19 @@
  * otp-issue: sends a one-time code and answers a `transaction_id` for otp-verify.
  * Enforces: codes from the CSPRNG, stored only as a salted HMAC under a fresh 192-bit
  * transaction id with a TTL; a resend cooldown and an hourly issue limit per recipient,
- * both atomic in the store; a delivery failure answers 500 and leaves nothing behind
- * (no transaction, cooldown and count given back). An unknown or disabled user gets the
- * same answer and the same rate limits as a known one, but no code is sent: a decoy
- * transaction that no code opens stands in for the real one.
+ * both atomic in the store. An unknown or disabled user gets the same answer, the same rate
+ * limits, the same store work and the same count in otp_issued as a known one, but no code:
+ * a decoy transaction that no code opens, and a decoy job in the delivery queue, stand in
+ * for the real ones. The code is delivered from the queue (otp/delivery.ts), never on the
+ * caller's time, so a slow, failing or redirecting sender changes nothing in the answer.
  */
-import { AuthpipeError, refuse } from '../errors.js';
+import { refuse } from '../errors.js';
 import type { Template } from '../engine/template.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
+import { deliveryQueue, type DeliveryJob } from '../otp/delivery.js';
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
 
@@ -47,6 +49,13 @@ export default defineValve({
       ttl_seconds: { type: 'integer', minimum: 30, maximum: 3600, default: 300 },
       cooldown_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30, description: 'Minimum time between two codes to one recipient.' },
       max_per_hour: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Codes per recipient per hour (the hour starts at the first).' },
+      min_answer_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 5000,
+        default: 100,
+        description: 'Every answer (sent, decoy or refused) takes at least this long, so store and machine jitter cannot tell them apart either.',
+      },
       sender: senderSchema,
     },
   },
@@ -56,7 +65,10 @@ export default defineValve({
     const userBy = config.user_by ?? contactKey;
     const built = createSender(config.sender, tools.services.env);
     if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message);
-    const { sender } = built;
+    const { logger, clock, metrics, audit, store: shared } = tools.services;
+    // Jobs go to the shared store (any process may deliver them), not the tenant's view.
+    const queue = deliveryQueue(shared, built.id, built.sender, { retries: built.retries, backoffMs: built.backoffMs }, { log: logger, clock, metrics, audit });
+    queue.start();
     if (userBy === 'none' && config.user !== undefined) tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
     const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const recipientSource = config.recipient ?? (userBy === 'none' ? `{{request.${contactKey}}}` : null);
@@ -96,7 +108,8 @@ export default defineValve({
       return { rateKey: recipientKey(channel, recipient ?? counted), recipient, user: recipient === null ? null : found };
     };
 
-    return async (ctx) => {
+    const minAnswerMs = config.min_answer_ms;
+    const issue = async (ctx: CallContext): Promise<void> => {
       const { rateKey, recipient, user } = resolve(ctx);
       const store = ctx.store;
       const coolKey = `otp:cool:${rateKey}`;
@@ -114,24 +127,37 @@ export default defineValve({
 
       const id = newTransactionId();
       const now = ctx.clock.now();
-      let seal: { h: string; s: string };
-      if (recipient !== null) {
-        const code = newCode(digits);
-        try {
-          await sender.send({ tenant: ctx.tenant.id, recipient, channel, code, transaction_id: id, at: new Date(now).toISOString() }, ctx.log);
-        } catch (err) {
-          // Nothing was sent, so nothing may say it was: give the cooldown and the count back.
-          await Promise.allSettled([store.del(coolKey), store.incr(hourKey, HOUR_MS, -1)]);
-          throw new AuthpipeError('COMMUNICATION_ERROR', { cause: err, detail: `otp-issue: ${sender.type} sender failed: ${(err as Error).message}` });
-        }
-        seal = sealCode(ctx.tenant.id, id, code);
-        ctx.services.metrics?.inc('otp_issued', { tenant: ctx.tenant.id, channel });
-      } else {
-        seal = decoySeal();
-      }
+      const code = recipient !== null ? newCode(digits) : '';
+      const seal = recipient !== null ? sealCode(ctx.tenant.id, id, code) : decoySeal();
+      const job: DeliveryJob = {
+        v: 1,
+        tenant: ctx.tenant.id,
+        user: user?.id ?? '',
+        recipient: recipient ?? '',
+        channel,
+        code,
+        transaction_id: id,
+        at: new Date(now).toISOString(),
+        expires: now + ttlMs,
+        attempt: 0,
+        due: now,
+        ...(recipient === null ? { decoy: true as const } : {}),
+      };
+      await queue.enqueue(job);
+      ctx.services.metrics?.inc('otp_issued', { tenant: ctx.tenant.id, channel });
       const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs };
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;
+    };
+
+    return async (ctx) => {
+      const started = performance.now();
+      try {
+        await issue(ctx);
+      } finally {
+        const wait = minAnswerMs - (performance.now() - started);
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
     };
   },
 });

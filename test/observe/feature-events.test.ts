@@ -56,7 +56,7 @@ describe('feature metrics and audit events', () => {
     const started = await server.call('otp-start', { mobile: '+15550000001' });
     expect(started.status).toBe(200);
     const tx = started.body.transaction_id as string;
-    const code = codeFor(outbox, tx);
+    const code = await codeFor(outbox, tx);
     const wrong = code === '000000' ? '111111' : '000000';
     expect((await server.call('otp-verify', { transaction_id: tx, otp: wrong })).status).toBe(403);
     const verified = await server.call('otp-verify', { transaction_id: tx, otp: code });
@@ -86,7 +86,7 @@ describe('feature metrics and audit events', () => {
     // Another user's login (alice's resend cooldown still runs), then logout.
     const again = await server.call('otp-start', { mobile: '+15550000002' });
     const tx2 = again.body.transaction_id as string;
-    const login = await server.call('otp-verify', { transaction_id: tx2, otp: codeFor(outbox, tx2) });
+    const login = await server.call('otp-verify', { transaction_id: tx2, otp: await codeFor(outbox, tx2) });
     expect((await server.call('logout', { refresh_token: login.body.refresh_token })).status).toBe(200);
     expect(audit.named('token.revoked')[1]).toMatchObject({ subject: audit.named('token.issued')[1]!.subject, reason: 'logout', operation: 'logout' });
     expect(audit.named('token.issued')[1]!.subject).not.toBe(subject);

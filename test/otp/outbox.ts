@@ -10,9 +10,31 @@ export function readOutbox(file: string): OtpMessage[] {
     .map((line) => JSON.parse(line) as OtpMessage);
 }
 
-/** The code sent for one transaction; fails the test when none was sent. */
-export function codeFor(file: string, transactionId: string): string {
-  const found = readOutbox(file).find((m) => m.transaction_id === transactionId);
-  if (!found) throw new Error(`no outbox message for transaction ${transactionId}`);
-  return found.code;
+/**
+ * The message sent for one transaction, once the delivery queue has written it (codes are
+ * delivered after the answer, off the caller's time); fails the test when none comes.
+ */
+export async function messageFor(file: string, transactionId: string, timeoutMs = 3000): Promise<OtpMessage> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = readOutbox(file).find((m) => m.transaction_id === transactionId);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error(`no outbox message for transaction ${transactionId}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The code sent for one transaction (see messageFor). */
+export async function codeFor(file: string, transactionId: string): Promise<string> {
+  return (await messageFor(file, transactionId)).code;
+}
+
+/** The outbox once it holds at least `count` messages. */
+export async function outboxOf(file: string, count: number, timeoutMs = 3000): Promise<OtpMessage[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const messages = readOutbox(file);
+    if (messages.length >= count || Date.now() > deadline) return messages;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }

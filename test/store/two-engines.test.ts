@@ -267,7 +267,7 @@ describeWithRedis('two engines on one Redis', () => {
       const res = await engine.call('otp-start', { mobile });
       expect(res.status).toBe(200);
       const id = res.body.transaction_id as string;
-      return { id, code: codeFor(outbox, id) };
+      return { id, code: await codeFor(outbox, id) };
     }
     const verify = (engine: RunningServer, transaction_id: string, otp: string) => engine.call('otp-verify', { transaction_id, otp });
     const wrong = (code: string) => String((Number(code) + 1) % 1_000_000).padStart(code.length, '0');

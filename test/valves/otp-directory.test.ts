@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ManualClock } from '../../src/engine/clock.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { codeFor, readOutbox } from '../otp/outbox.js';
+import { codeFor, messageFor, readOutbox } from '../otp/outbox.js';
 
 /**
  * OTP login for directory users, on the shipped demo config (pipes/otp-start.json,
@@ -72,9 +72,9 @@ async function transaction(operation: string, body: Record<string, string>): Pro
 describe('demo: otp-start and otp-verify', () => {
   it('sends alice a code on +15550000001; the shipped otp-verify accepts it once', async () => {
     const id = await transaction('otp-start', { mobile: '+15550000001' });
-    const [message] = readOutbox(outbox).filter((m) => m.transaction_id === id);
+    const message = await messageFor(outbox, id);
     expect(message).toMatchObject({ tenant: 'demo', recipient: '+15550000001', channel: 'sms' });
-    const verified = await server.call('otp-verify', { transaction_id: id, otp: codeFor(outbox, id) });
+    const verified = await server.call('otp-verify', { transaction_id: id, otp: await codeFor(outbox, id) });
     expect(verified.status).toBe(200);
     // A 30-minute user token for alice, with a refresh token (seed 002).
     expect(Object.keys(verified.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
@@ -84,19 +84,19 @@ describe('demo: otp-start and otp-verify', () => {
     const refreshed = await server.call('token-refresh', { refresh_token: verified.body.refresh_token });
     expect(refreshed.status).toBe(200);
     expect(refreshed.body.refresh_token).not.toBe(verified.body.refresh_token);
-    expect((await server.call('otp-verify', { transaction_id: id, otp: codeFor(outbox, id) })).status).toBe(403);
+    expect((await server.call('otp-verify', { transaction_id: id, otp: await codeFor(outbox, id) })).status).toBe(403);
   });
 
   it('verifies alice to her subject', async () => {
     const id = await transaction('otp-start', { mobile: '+15550000001' });
-    const res = await server.call('otp-verify-full', { transaction_id: id, otp: codeFor(outbox, id) });
+    const res = await server.call('otp-verify-full', { transaction_id: id, otp: await codeFor(outbox, id) });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ sub: 'u-1001', givenName: 'Alice' });
   });
 
   it("puts the user's properties on the item", async () => {
     const id = await transaction('otp-start', { mobile: '+15550000002' });
-    const res = await server.call('otp-verify-full', { transaction_id: id, otp: codeFor(outbox, id) });
+    const res = await server.call('otp-verify-full', { transaction_id: id, otp: await codeFor(outbox, id) });
     expect(res.body).toEqual({
       sub: 'u-1002',
       username: 'bob',
@@ -113,7 +113,7 @@ describe('demo: otp-start and otp-verify', () => {
     const unknown = await transaction('otp-start', { mobile: '+15559999999' });
     expect(readOutbox(outbox)).toHaveLength(before);
     const known = await transaction('otp-start', { mobile: '+15550000001' });
-    const knownCode = codeFor(outbox, known);
+    const knownCode = await codeFor(outbox, known);
     const wrong = knownCode === '000000' ? '000001' : '000000';
     // Same refusals, attempt by attempt, for the decoy and for a real transaction.
     for (let i = 0; i < 4; i++) {
@@ -138,7 +138,7 @@ describe('demo: otp-start and otp-verify', () => {
 
   it('refuses a code whose user was disabled after it was sent (config reload)', async () => {
     const id = await transaction('otp-start', { mobile: '+15550000001' });
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     const directoryFile = join(fixture.dir, 'config', 'directory.json');
     const original = readFileSync(directoryFile, 'utf8');
     const directory = JSON.parse(original);
@@ -174,15 +174,15 @@ describe('demo: otp-start and otp-verify', () => {
 describe('recipients from the directory user', () => {
   it('email: looks the user up without regard to case and mails their stored address', async () => {
     const id = await transaction('otp-start-email', { email: 'Alice@Example.COM' });
-    const [message] = readOutbox(outbox).filter((m) => m.transaction_id === id);
+    const message = await messageFor(outbox, id);
     expect(message).toMatchObject({ recipient: 'alice@example.com', channel: 'email' });
-    const res = await server.call('otp-verify-full', { transaction_id: id, otp: codeFor(outbox, id) });
+    const res = await server.call('otp-verify-full', { transaction_id: id, otp: await codeFor(outbox, id) });
     expect(res.body).toMatchObject({ sub: 'u-1001', channel: 'email', recipient: 'alice@example.com' });
   });
 
   it("by username: the code goes to the user's mobile", async () => {
     const id = await transaction('otp-start-username', { username: 'bob' });
-    expect(readOutbox(outbox).find((m) => m.transaction_id === id)).toMatchObject({ recipient: '+15550000002', channel: 'sms' });
+    expect(await messageFor(outbox, id)).toMatchObject({ recipient: '+15550000002', channel: 'sms' });
   });
 
   it('by username, a user without a mobile gets the unknown answer and nothing is sent', async () => {

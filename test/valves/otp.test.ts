@@ -6,7 +6,7 @@ import { slowStore } from '../otp/slow-store.js';
 import { tenantPrefix } from '../../src/store/store.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { codeFor, readOutbox } from '../otp/outbox.js';
+import { codeFor, messageFor, readOutbox } from '../otp/outbox.js';
 
 /**
  * otp-issue and otp-verify through real HTTP, with a bare recipient (user_by none) so no
@@ -62,8 +62,8 @@ describe('otp-issue', () => {
     const mobile = freshMobile();
     const id = await start(mobile);
     expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    const sent = readOutbox(outbox).filter((m) => m.transaction_id === id);
-    expect(sent).toHaveLength(1);
+    const sent = [await messageFor(outbox, id)];
+    expect(readOutbox(outbox).filter((m) => m.transaction_id === id)).toHaveLength(1);
     expect(sent[0]).toEqual({ tenant: 'demo', recipient: mobile, channel: 'sms', code: expect.stringMatching(/^[0-9]{6}$/), transaction_id: id, at: new Date(clock.now()).toISOString() });
 
     const stored = await server.app.store.get(`${tenantPrefix('demo')}otp:tx:${id}`);
@@ -81,7 +81,7 @@ describe('otp-issue', () => {
     for (let i = 0; i < 20; i++) {
       const id = await start(freshMobile());
       ids.add(id);
-      codes.add(codeFor(outbox, id));
+      codes.add(await codeFor(outbox, id));
     }
     expect(ids.size).toBe(20);
     // 20 draws from 10^6: a repeat has probability ~2e-4; many repeats would mean a broken source.
@@ -138,7 +138,7 @@ describe('otp-verify', () => {
   it('accepts the right code once: reuse after success is refused', async () => {
     const mobile = freshMobile();
     const id = await start(mobile);
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     const ok = await verify(id, code);
     expect(ok.status).toBe(200);
     expect(ok.body).toEqual({ channel: 'sms', recipient: mobile });
@@ -150,7 +150,7 @@ describe('otp-verify', () => {
 
   it('allows three attempts: the right code on the third passes, after three wrong ones it is dead', async () => {
     const first = await start(freshMobile());
-    const code1 = codeFor(outbox, first);
+    const code1 = await codeFor(outbox, first);
     const wrong1 = code1 === '000000' ? '000001' : '000000';
     for (let i = 0; i < 2; i++) {
       const res = await verify(first, wrong1);
@@ -160,7 +160,7 @@ describe('otp-verify', () => {
     expect((await verify(first, code1)).status).toBe(200);
 
     const second = await start(freshMobile());
-    const code2 = codeFor(outbox, second);
+    const code2 = await codeFor(outbox, second);
     const wrong2 = code2 === '000000' ? '000001' : '000000';
     for (let i = 0; i < 3; i++) expect((await verify(second, wrong2)).status).toBe(403);
     const late = await verify(second, code2);
@@ -169,20 +169,23 @@ describe('otp-verify', () => {
   });
 
   it('expires after 300 s by the clock', async () => {
+    // Codes are read as soon as delivered: the queue drops a code that expired before delivery.
     const early = await start(freshMobile());
+    const earlyCode = await codeFor(outbox, early);
     clock.advance(299_999);
-    expect((await verify(early, codeFor(outbox, early))).status).toBe(200);
+    expect((await verify(early, earlyCode)).status).toBe(200);
 
     const late = await start(freshMobile());
+    const lateCode = await codeFor(outbox, late);
     clock.advance(300_000);
-    const res = await verify(late, codeFor(outbox, late));
+    const res = await verify(late, lateCode);
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['OTP_INVALID']);
   });
 
   it('gives exactly one success to 10 parallel verifies of the right code', async () => {
     const id = await start(freshMobile());
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     const answers = await Promise.all(Array.from({ length: 10 }, () => verify(id, code)));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
     const refused = answers.filter((a) => a.status !== 200);
@@ -192,7 +195,7 @@ describe('otp-verify', () => {
 
   it('checks at most 3 of 20 parallel guesses; the rest find the transaction dead', async () => {
     const id = await start(freshMobile());
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     const wrong = code === '111111' ? '222222' : '111111';
     const answers = await Promise.all(Array.from({ length: 20 }, () => verify(id, wrong)));
     const checked = answers.filter((a) => a.status === 403 && a.body.erroneousProperties?.[0] === 'otp');
@@ -204,7 +207,7 @@ describe('otp-verify', () => {
 
   it("refuses another tenant's transaction and leaves it usable by its own tenant", async () => {
     const id = await start(freshMobile(), 'demo');
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     for (let i = 0; i < 5; i++) {
       const res = await verify(id, code, 'acme');
       expect(res.status).toBe(403);
@@ -225,7 +228,7 @@ describe('otp-verify', () => {
 
   it('refuses malformed codes without spending an attempt', async () => {
     const id = await start(freshMobile());
-    const code = codeFor(outbox, id);
+    const code = await codeFor(outbox, id);
     const fullWidth = [...code].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
     const arabicIndic = [...code].map((d) => String.fromCharCode(0x0660 + Number(d))).join('');
     const bad = [

@@ -9,6 +9,7 @@ import { DEFAULT_OUTBOX, outboxSender } from './outbox.js';
 import type { ConfigOf } from '../../engine/valve.js';
 import type { OtpSender } from './sender.js';
 import { webhookSender } from './webhook.js';
+import { senderId } from '../delivery.js';
 
 export type { OtpChannel, OtpMessage, OtpSender } from './sender.js';
 
@@ -25,8 +26,8 @@ export const senderSchema = {
     url: { type: 'string', minLength: 1, description: 'webhook: http(s) URL the message is POSTed to.' },
     secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.' },
     timeout_ms: { type: 'integer', minimum: 50, maximum: 30000, description: 'webhook: per attempt (default 2000).' },
-    retries: { type: 'integer', minimum: 0, maximum: 5, description: 'webhook: attempts after the first (default 2).' },
-    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, description: 'webhook: wait before retry n is n x backoff_ms (default 200).' },
+    retries: { type: 'integer', minimum: 0, maximum: 5, description: 'webhook: deliveries tried again after the first fails (network, timeout, 408, 429, 5xx), from the delivery queue (default 2).' },
+    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, description: 'webhook: wait before retry n is backoff_ms x 2^(n-1) (default 200).' },
   },
   // Each type takes its own settings only: a stray `url` on an outbox is a mistake worth a load error.
   // So the defaults live in each type's branch, where Ajv applies them only for that type.
@@ -47,17 +48,19 @@ export const senderSchema = {
 /** A sender's validated config (the type-specific rules and defaults live in the schema's branches). */
 export type SenderConfig = ConfigOf<typeof senderSchema>;
 
-export type SenderResult = { sender: OtpSender } | { pointer: string; message: string };
+export type SenderResult = { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string };
 
 export function createSender(config: SenderConfig, env: Readonly<Record<string, string | undefined>>): SenderResult {
   switch (config.type) {
     case 'outbox':
-      return { sender: outboxSender(config.file) };
+      // The outbox branch of the schema defaults the file. A local file rarely fails; two retries
+      // cover a full disk for a moment.
+      return { sender: outboxSender(config.file), id: senderId({ type: 'outbox', file: config.file as string }), retries: 2, backoffMs: 200 };
     case 'log':
       if (env.NODE_ENV === 'production') {
         return { pointer: '/type', message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"' };
       }
-      return { sender: logSender() };
+      return { sender: logSender(), id: senderId({ type: 'log' }), retries: 0, backoffMs: 0 };
     case 'webhook': {
       let url: URL;
       try {
@@ -68,13 +71,14 @@ export function createSender(config: SenderConfig, env: Readonly<Record<string, 
       if (url.protocol !== 'https:' && url.protocol !== 'http:') return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
       if (url.username || url.password) return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
       return {
+        id: senderId({ type: 'webhook', url: url.href }),
+        retries: config.retries as number,
+        backoffMs: config.backoff_ms as number,
         sender: webhookSender({
           url: url.href,
           secret: config.secret as string,
           // The webhook branch of the schema defaults these.
           timeoutMs: config.timeout_ms as number,
-          retries: config.retries as number,
-          backoffMs: config.backoff_ms as number,
         }),
       };
     }

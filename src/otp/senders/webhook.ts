@@ -3,11 +3,11 @@
  * signed so the gateway can tell it came from us and is fresh:
  *   x-authpipe-signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
  * and carries `idempotency-key: <transaction_id>`, so a retry after a lost answer is not
- * delivered twice by a gateway that honours it. Each attempt has a timeout; network errors,
- * timeouts, 408, 429 and 5xx are retried with a short backoff; any other answer is final.
- * A redirect is not followed (it would resend the code to an address nobody configured): a
- * 3xx answer is a delivery failure, final like a 4xx, and is not retried.
- * The total time is bounded by attempts x timeout + backoffs.
+ * delivered twice by a gateway that honours it. One send is one attempt, bounded by its
+ * timeout; the delivery queue (otp/delivery.ts) retries what may pass (network errors,
+ * timeouts, 408, 429, 5xx: the error says `retryable`). A redirect is not followed (it would
+ * resend the code to an address nobody configured): a 3xx answer is a delivery failure,
+ * final like a 4xx, and is not retried.
  */
 import { createHmac } from 'node:crypto';
 import type { OtpSender } from './sender.js';
@@ -16,11 +16,14 @@ export interface WebhookOptions {
   url: string;
   secret: string;
   timeoutMs: number;
-  retries: number;
-  backoffMs: number;
 }
 
-export class WebhookError extends Error {}
+export class WebhookError extends Error {
+  /** Whether a later attempt may succeed (network, timeout, 408, 429, 5xx); a 3xx or other 4xx is final. */
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+  }
+}
 
 const RETRYABLE = (status: number) => status === 408 || status === 429 || status >= 500;
 
@@ -28,42 +31,33 @@ export function webhookSender(options: WebhookOptions): OtpSender {
   const key = Buffer.from(options.secret, 'utf8');
   return {
     type: 'webhook',
-    async send(message, log) {
+    async send(message) {
       const body = JSON.stringify(message);
-      let lastProblem = '';
-      for (let attempt = 0; attempt <= options.retries; attempt++) {
-        if (attempt > 0) await delay(options.backoffMs * attempt);
-        const t = Math.floor(Date.now() / 1000);
-        const signature = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
-        try {
-          const res = await fetch(options.url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-authpipe-signature': `t=${t},v1=${signature}`,
-              'idempotency-key': message.transaction_id,
-            },
-            body,
-            redirect: 'manual',
-            signal: AbortSignal.timeout(options.timeoutMs),
-          });
-          // Drain the body so the connection is reusable; its content is not ours to trust.
-          await res.arrayBuffer().catch(() => undefined);
-          if (res.ok) return;
-          lastProblem = `answered ${res.status}`;
-          if (!RETRYABLE(res.status)) break;
-        } catch (err) {
-          lastProblem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        }
-        log.warn({ sender: 'webhook', attempt: attempt + 1, problem: lastProblem }, 'otp webhook attempt failed');
+      const t = Math.floor(Date.now() / 1000);
+      const signature = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
+      let res: Response;
+      try {
+        res = await fetch(options.url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-authpipe-signature': `t=${t},v1=${signature}`,
+            'idempotency-key': message.transaction_id,
+          },
+          body,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+      } catch (err) {
+        const problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        throw new WebhookError(`otp webhook ${redactUrl(options.url)} failed: ${problem}`, true);
       }
-      throw new WebhookError(`otp webhook ${redactUrl(options.url)} failed: ${lastProblem}`);
+      // Drain the body so the connection is reusable; its content is not ours to trust.
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.ok) return;
+      throw new WebhookError(`otp webhook ${redactUrl(options.url)} failed: answered ${res.status}`, RETRYABLE(res.status));
     },
   };
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The URL without credentials or query, for messages that reach the log. */

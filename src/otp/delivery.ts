@@ -1,0 +1,207 @@
+/**
+ * The OTP delivery queue: otp-issue answers at once, for a known recipient and for an unknown
+ * one alike, after pushing one job to a list in the store (a decoy job for an unknown one, so
+ * the store work is the same too); a worker in every engine process pops jobs and hands them
+ * to the sender, off the caller's time. So neither the answer nor its timing tells whether a
+ * code went out, or whether the sender is slow, failing or redirecting.
+ *
+ * Jobs live in the shared store (a Redis list, or memory), one list per sender (keyed by a
+ * digest of its type, file or URL, never its secret): any process may deliver what another
+ * queued, and each job is popped by exactly one. A failed delivery is retried with a growing
+ * backoff (`retries`, `backoff_ms` of the sender config) while the error may pass (network,
+ * timeout, 408, 429, 5xx); a final one (a redirect, another 4xx, retries spent, or the code
+ * expired while waiting) moves the job, without its code, to the dead-letter list (the newest
+ * 1,000 kept), counts `authpipe_otp_deliveries_total{result="failed"}` and writes an
+ * `otp.delivery_failed` audit event. Decoys are dropped by the worker without a trace.
+ *
+ * A job waits in the store with its code in clear until delivered (normally milliseconds) or
+ * expired (the code's TTL): the same exposure as the sender's own queue. A process that dies
+ * between popping a job and handing it over loses that job (at most once): the user asks again.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Audit } from '../engine/audit.js';
+import type { Clock } from '../engine/clock.js';
+import type { Metrics } from '../engine/metrics.js';
+import type { Store } from '../store/store.js';
+import type { OtpChannel, OtpSender } from './senders/index.js';
+
+export interface DeliveryJob {
+  v: 1;
+  tenant: string;
+  /** Directory user id, for the audit event ('' for a bare recipient). */
+  user: string;
+  recipient: string;
+  channel: OtpChannel;
+  code: string;
+  transaction_id: string;
+  at: string;
+  /** When the code expires (ms since the epoch): past it, delivering is pointless. */
+  expires: number;
+  /** Attempts made so far, and when the next may start. */
+  attempt: number;
+  due: number;
+  /** A stand-in for an unknown recipient: same push, never delivered. */
+  decoy?: true;
+}
+
+export interface RetryPolicy {
+  retries: number;
+  backoffMs: number;
+}
+
+export interface DeliveryRuntime {
+  log: Logger;
+  clock: Clock;
+  metrics?: Metrics | undefined;
+  audit?: Audit | undefined;
+}
+
+/**
+ * Deliveries start on the worker's own beat, never from the call that queued them: work done
+ * right after a known recipient's answer would be a timing signal of its own.
+ */
+const POLL_MS = 50;
+const MAX_IN_FLIGHT = 8;
+const DEAD_LETTERS_KEPT = 1000;
+
+/** A stable id of where a sender delivers (type and target, not its secret). */
+export function senderId(parts: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
+}
+
+export function queueKey(id: string): string {
+  return `authpipe:otp-delivery:{${id}}:queue`;
+}
+
+export function deadLetterKey(id: string): string {
+  return `authpipe:otp-delivery:{${id}}:dead`;
+}
+
+/** Whether the sender's error may pass on a later attempt (a webhook says so; anything else may). */
+function retryable(err: unknown): boolean {
+  return !(err !== null && typeof err === 'object' && 'retryable' in err && (err as { retryable: unknown }).retryable === false);
+}
+
+export class DeliveryQueue {
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private draining = false;
+  private stopped = false;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly store: Store,
+    readonly id: string,
+    private sender: OtpSender,
+    private policy: RetryPolicy,
+    private runtime: DeliveryRuntime,
+  ) {}
+
+  /** A reload may bring a new sender object or policy for the same target: the newest serves. */
+  update(sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime): void {
+    this.sender = sender;
+    this.policy = policy;
+    this.runtime = runtime;
+  }
+
+  async enqueue(job: DeliveryJob): Promise<void> {
+    await this.store.listPush(queueKey(this.id), JSON.stringify(job));
+    this.start();
+  }
+
+  /** Polls the queue (jobs another process queued, retries coming due) until stopped. */
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => void this.drain(), POLL_MS);
+    this.timer.unref();
+  }
+
+  /** Stops polling and waits for the deliveries in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Pops what is there (at most one pass over the queue), delivering up to MAX_IN_FLIGHT at once. */
+  private async drain(): Promise<void> {
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    try {
+      const key = queueKey(this.id);
+      let budget = await this.store.listLength(key);
+      while (budget-- > 0 && this.inFlight < MAX_IN_FLIGHT && !this.stopped) {
+        const text = await this.store.listPop(key);
+        if (text === null) break;
+        const job = JSON.parse(text) as DeliveryJob;
+        if (job.decoy) continue;
+        if (job.due > this.runtime.clock.now()) {
+          await this.store.listPush(key, text); // not yet: back to the end of the line
+          continue;
+        }
+        this.inFlight++;
+        const delivery = this.deliver(job).finally(() => {
+          this.inFlight--;
+          this.running.delete(delivery);
+        });
+        this.running.add(delivery);
+      }
+    } catch (err) {
+      this.runtime.log.warn({ err, queue: this.id }, 'otp delivery queue unreachable; retrying');
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async deliver(job: DeliveryJob): Promise<void> {
+    const { log, clock, metrics } = this.runtime;
+    const labels = { tenant: job.tenant, channel: job.channel };
+    if (job.expires <= clock.now()) return this.fail(job, 'the code expired before it could be delivered');
+    try {
+      await this.sender.send({ tenant: job.tenant, recipient: job.recipient, channel: job.channel, code: job.code, transaction_id: job.transaction_id, at: job.at }, log);
+      metrics?.inc('otp_deliveries', { ...labels, result: 'delivered' });
+    } catch (err) {
+      const problem = err instanceof Error ? err.message : String(err);
+      const attempt = job.attempt + 1;
+      if (retryable(err) && attempt <= this.policy.retries) {
+        metrics?.inc('otp_deliveries', { ...labels, result: 'retried' });
+        log.warn({ sender: this.sender.type, queue: this.id, attempt, problem }, 'otp delivery failed; retrying');
+        const retry: DeliveryJob = { ...job, attempt, due: clock.now() + this.policy.backoffMs * 2 ** (attempt - 1) };
+        await this.store.listPush(queueKey(this.id), JSON.stringify(retry)).catch((pushErr: unknown) => log.error({ err: pushErr }, 'otp delivery retry lost: store unreachable'));
+        return;
+      }
+      return this.fail({ ...job, attempt }, problem);
+    }
+  }
+
+  private async fail(job: DeliveryJob, problem: string): Promise<void> {
+    const { log, metrics, audit } = this.runtime;
+    metrics?.inc('otp_deliveries', { tenant: job.tenant, channel: job.channel, result: 'failed' });
+    log.error({ sender: this.sender.type, queue: this.id, attempts: job.attempt, problem, transaction: job.transaction_id.slice(0, 6) }, 'otp delivery failed for good; moved to the dead-letter list');
+    audit?.event('otp.delivery_failed', { tenant: job.tenant, subject: job.user, channel: job.channel, attempts: job.attempt, reason: problem });
+    const dead = { tenant: job.tenant, user: job.user, channel: job.channel, transaction_id: job.transaction_id, at: job.at, attempts: job.attempt, problem, failedAt: new Date(this.runtime.clock.now()).toISOString() };
+    await this.store.listPush(deadLetterKey(this.id), JSON.stringify(dead), DEAD_LETTERS_KEPT).catch(() => undefined);
+  }
+}
+
+const queues = new WeakMap<Store, Map<string, DeliveryQueue>>();
+
+/** The delivery queue of a sender on a store, made once and updated by later config loads. */
+export function deliveryQueue(store: Store, id: string, sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime): DeliveryQueue {
+  let byId = queues.get(store);
+  if (!byId) queues.set(store, (byId = new Map()));
+  let queue = byId.get(id);
+  if (queue) queue.update(sender, policy, runtime);
+  else byId.set(id, (queue = new DeliveryQueue(store, id, sender, policy, runtime)));
+  return queue;
+}
+
+/** Stops every delivery worker on `store` (app close, before the store closes). */
+export async function stopDeliveries(store: Store): Promise<void> {
+  const byId = queues.get(store);
+  if (!byId) return;
+  await Promise.all([...byId.values()].map((q) => q.stop()));
+  queues.delete(store);
+}
