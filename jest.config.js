@@ -1,10 +1,56 @@
-/** Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only). */
-export default {
+/**
+ * Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only), in three tiers:
+ * - unit: no servers (no Redis, slapd, browser, child process or listening port), under 60 s:
+ *   `npm run test:unit`;
+ * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners);
+ * - serial: timing and cluster tests, one file at a time so they do not disturb each other.
+ * `npm test` runs typecheck, build and all three. A new test file is integration unless it is
+ * listed here as unit or serial.
+ */
+const UNIT = [
+  'access-groups/load',
+  'access-groups/persist',
+  'cli/hash-password',
+  'cli/run',
+  'cli/totp',
+  'config/.*',
+  'credentials/basic-header',
+  'credentials/hash',
+  'credentials/lockout',
+  'credentials/verified-cache',
+  'directory/.*',
+  'docs/.*',
+  'engine/condition',
+  'engine/template',
+  'http/flat-json',
+  'idp/ldap-config',
+  'idp/ldap-filter',
+  'observe/aggregate-metrics',
+  'observe/hot-metrics',
+  'observe/log-destination',
+  'otp/hotp',
+  'store/memory',
+  'store/settings',
+  'tokens/thread-pool',
+  'unit/.*',
+];
+const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'cli/workers', 'store/fail-closed'];
+
+const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
+
+const common = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
-  testMatch: ['<rootDir>/test/**/*.test.ts'],
+};
+
+export default {
   testTimeout: 20000,
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
+  projects: [
+    { ...common, displayName: 'unit', testRegex: [pattern(UNIT)] },
+    { ...common, displayName: 'serial', testRegex: [pattern(SERIAL)] },
+    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: [pattern(UNIT), pattern(SERIAL)] },
+  ],
 };

@@ -1,18 +1,25 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { editorSchemas } from '../config/editor-schemas.js';
+import { referenceDocs } from '../config/reference-docs.js';
 import type { Command } from './command.js';
 
-/** `authpipe schemas [--out DIR]`: writes the JSON Schemas editors use through "$schema". */
+/** `authpipe schemas [--out DIR] [--docs DIR]`: writes the JSON Schemas editors use through "$schema", and the reference docs. */
 export const schemas: Command = {
-  summary: 'write schemas/*.schema.json from the code (main file, pipes with every valve)',
-  usage: 'usage: authpipe schemas [--out DIR]\n\nWrites the JSON Schemas editors use through "$schema".\n  --out DIR   where to write them (default schemas)\n',
+  summary: 'write schemas/*.schema.json and docs/reference/*.md from the code (main file, pipes with every valve, directory, access groups)',
+  usage:
+    'usage: authpipe schemas [--out DIR] [--docs DIR]\n\nWrites the JSON Schemas editors use through "$schema", and the reference docs.\n  --out DIR    where to write the schemas (default schemas)\n  --docs DIR   where to write the reference docs (default docs/reference)\n',
   run(args) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'schemas' } } });
+    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'schemas' }, docs: { type: 'string', default: 'docs/reference' } } });
     for (const [name, schema] of Object.entries(editorSchemas())) {
       writeFileSync(join(values.out as string, name), `${JSON.stringify(schema, null, 2)}\n`);
       process.stdout.write(`wrote ${join(values.out as string, name)}\n`);
+    }
+    mkdirSync(values.docs as string, { recursive: true });
+    for (const [name, text] of Object.entries(referenceDocs())) {
+      writeFileSync(join(values.docs as string, name), text);
+      process.stdout.write(`wrote ${join(values.docs as string, name)}\n`);
     }
     return 0;
   },
