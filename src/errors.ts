@@ -21,6 +21,7 @@ export const ERROR_CATALOGUE = {
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (seed 003).' },
   FLOW_FAILED: { status: 403, description: 'The pipe refused on purpose (flow-fail valve).' },
+  FLOW_INVALID: { status: 403, description: 'The flow handle was not accepted: malformed, unknown, expired, already used, another tenant\'s, or not continuable by this operation.' },
   // Faults: the server or a dependency failed. Never the caller's fault.
   COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly.' },
   INTERNAL_ERROR: { status: 500, description: 'A bug or misconfiguration inside the server.' },

@@ -10,6 +10,8 @@ export interface DirectoryStore {
   readonly name: string;
   /** The access group the store is allocated to; absent means the tenant default. */
   readonly access_group?: string;
+  /** Id of the user (same tenant) who manages the store and approves for its tills. */
+  readonly manager?: string;
 }
 
 export interface DirectoryTill {
@@ -49,4 +51,13 @@ export interface Directory {
   user(tenant: string, by: UserKey, value: string): DirectoryUser | undefined;
   store(tenant: string, id: string): DirectoryStore | undefined;
   stores(tenant: string): readonly DirectoryStore[];
+}
+
+/** How a pipe may find a user: by one of the user's own keys, or as a store's manager (by store id). */
+export type UserLookup = UserKey | 'store_manager';
+
+export function findUser(directory: Directory, tenant: string, by: UserLookup, value: string): DirectoryUser | undefined {
+  if (by !== 'store_manager') return directory.user(tenant, by, value);
+  const manager = directory.store(tenant, value)?.manager;
+  return manager === undefined ? undefined : directory.user(tenant, 'id', manager);
 }

@@ -55,6 +55,11 @@ export function compileTemplate(source: string): Template {
   };
 }
 
+/** The request property a template reads when it is exactly `{{request.x}}`: what a caller should fix when its value is refused. */
+export function soleRequestProperty(source: string): string | undefined {
+  return /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(source)?.[1];
+}
+
 function lookup(scope: Scope, [root, key]: readonly [keyof Scope, string | null]): string {
   const base: unknown = scope[root];
   if (key === null) return typeof base === 'string' ? base : '';

@@ -10,7 +10,7 @@
  * before any hashing or counting.
  */
 import { refuse } from '../errors.js';
-import { hasProp } from '../engine/props.js';
+import { hasProp, subjectPrefixSchema, writePrefixed, type Props } from '../engine/props.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
@@ -33,6 +33,7 @@ interface Config {
   max_username_bytes?: number;
   max_password_bytes?: number;
   cache_ttl_seconds?: number;
+  prefix?: string;
   lockout?: {
     enabled?: boolean;
     threshold?: number;
@@ -68,6 +69,7 @@ export default defineValve<Config>({
       max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
       max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
       cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
+      prefix: subjectPrefixSchema,
       lockout: {
         type: 'object',
         additionalProperties: false,
@@ -141,9 +143,13 @@ export default defineValve<Config>({
       return parsed;
     };
 
+    const prefix = config.prefix ?? '';
     const succeed = (ctx: CallContext, account: DirectoryTill | DirectoryClient): void => {
-      const props = ctx.item().props;
-      props.tenant = ctx.tenant.id;
+      if (prefix === '') put(ctx.item().props, ctx.tenant.id, account);
+      else writePrefixed(ctx.item().props, prefix, (props) => put(props, ctx.tenant.id, account));
+    };
+    const put = (props: Props, tenant: string, account: DirectoryTill | DirectoryClient): void => {
+      props.tenant = tenant;
       props.kind = kind;
       if ('password_hash' in account) {
         props.sub = account.username;

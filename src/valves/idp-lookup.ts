@@ -8,15 +8,21 @@
  * Not found, ambiguous and wrong password are one refusal; an unreachable provider is a
  * COMMUNICATION_ERROR fault in bounded time.
  */
-import { defineValve, type ValveRun } from '../engine/valve.js';
+import { defineValve, type CallContext, type Item, type ValveRun } from '../engine/valve.js';
+import { emptyProps, subjectPrefixSchema, writePrefixed } from '../engine/props.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
 import type { IdpSource } from '../idp/source.js';
 
-type Config = DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig;
+type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
 
 const sources = [directorySource, ldapSource, httpSource] as const;
+
+/** A source's schema plus the valve-wide `prefix` (each source schema is closed). */
+function withPrefix(schema: Record<string, unknown>): Record<string, unknown> {
+  return { ...schema, properties: { ...(schema.properties as Record<string, unknown>), prefix: subjectPrefixSchema } };
+}
 
 export default defineValve<Config>({
   name: 'idp-lookup',
@@ -24,11 +30,19 @@ export default defineValve<Config>({
   configSchema: {
     type: 'object',
     required: ['source'],
-    properties: { source: { enum: sources.map((s) => s.source) } },
-    allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: s.schema })),
+    properties: { source: { enum: sources.map((s) => s.source) }, prefix: subjectPrefixSchema },
+    allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: withPrefix(s.schema) })),
   },
   create(config, tools): ValveRun {
     const source = sources.find((s) => s.source === config.source) as IdpSource<Config>;
-    return source.create(config, tools);
+    const { prefix = '', ...sourceConfig } = config;
+    const run = source.create(sourceConfig as Config, tools);
+    if (prefix === '') return run;
+    // The source writes to a scratch item; its properties land on the real one under the prefix.
+    return async (ctx) => {
+      const scratch: Item = { id: ctx.item().id, props: emptyProps() };
+      await run(Object.create(ctx, { item: { value: () => scratch } }) as CallContext);
+      writePrefixed(ctx.item().props, prefix, (props) => Object.assign(props, scratch.props));
+    };
   },
 });

@@ -8,9 +8,9 @@
  * transaction that no code opens stands in for the real one.
  */
 import { AuthpipeError, refuse } from '../errors.js';
-import type { Template } from '../engine/template.js';
+import { soleRequestProperty, type Template } from '../engine/template.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import type { DirectoryUser, UserKey } from '../directory/directory.js';
+import { findUser, type DirectoryUser, type UserKey, type UserLookup } from '../directory/directory.js';
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
@@ -18,7 +18,7 @@ import { usable } from '../otp/user-props.js';
 
 interface Config {
   channel?: OtpChannel;
-  user_by?: UserKey | 'none';
+  user_by?: UserLookup | 'none';
   user?: string;
   recipient?: string;
   digits?: number;
@@ -30,12 +30,6 @@ interface Config {
 
 const HOUR_MS = 3_600_000;
 
-/** `{{request.x}}` alone: the request property a bad value came from, for erroneousProperties. */
-function requestProperty(source: string): string[] {
-  const match = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(source);
-  return match ? [match[1] as string] : [];
-}
-
 export default defineValve<Config>({
   name: 'otp-issue',
   summary: 'Send a one-time code to a mobile or e-mail (from the request or the directory user) and answer transaction_id.',
@@ -46,8 +40,9 @@ export default defineValve<Config>({
     properties: {
       channel: { enum: ['sms', 'email'], default: 'sms', description: 'sms: the recipient is an E.164 mobile; email: an address.' },
       user_by: {
-        enum: ['id', 'username', 'mobile', 'email', 'none'],
-        description: 'Directory key the user is looked up by (default: mobile for sms, email for email). none: send to any well-formed recipient.',
+        enum: ['id', 'username', 'mobile', 'email', 'store_manager', 'none'],
+        description:
+          'Directory key the user is looked up by (default: mobile for sms, email for email). store_manager: the manager of the store whose id `user` renders. none: send to any well-formed recipient.',
       },
       user: { type: 'string', minLength: 1, description: 'Template of the lookup value; default {{request.<user_by>}}.' },
       recipient: {
@@ -70,11 +65,14 @@ export default defineValve<Config>({
     if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message);
     const { sender } = built;
     if (userBy === 'none' && config.user !== undefined) tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
+    // Bound into the transaction from the config, so a decoy is indistinguishable at verify.
+    const kind = userBy === 'none' ? 'recipient' : 'user';
     const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const recipientSource = config.recipient ?? (userBy === 'none' ? `{{request.${contactKey}}}` : null);
     const recipientTemplate = recipientSource === null ? null : tools.template(recipientSource, '/recipient');
     // The property a caller should fix when the value they sent is malformed.
-    const blamed = requestProperty(userTemplate?.source ?? recipientSource ?? '');
+    const blamedProperty = soleRequestProperty(userTemplate?.source ?? recipientSource ?? '');
+    const blamed = blamedProperty === undefined ? [] : [blamedProperty];
     const digits = config.digits ?? 6;
     const ttlMs = (config.ttl_seconds ?? 300) * 1000;
     const cooldownMs = (config.cooldown_seconds ?? 30) * 1000;
@@ -100,7 +98,7 @@ export default defineValve<Config>({
       } else if (lookup === '' || lookup.length > 256) {
         throw invalid(`no ${userBy} to look the user up by`);
       }
-      const found = ctx.services.directory.user(ctx.tenant.id, userBy as UserKey, lookup);
+      const found = findUser(ctx.services.directory, ctx.tenant.id, userBy as UserLookup, lookup);
       if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
       const recipient = normalizeRecipient(channel, recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''));
       // Said in the log only: the caller gets the answer an unknown user gets.
@@ -141,7 +139,7 @@ export default defineValve<Config>({
       } else {
         seal = decoySeal();
       }
-      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs };
+      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs, k: kind, o: ctx.operation };
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;
     };

@@ -11,6 +11,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
+import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
+import { soleRequestProperty } from '../engine/template.js';
 import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
 import { putUser, usable } from '../otp/user-props.js';
@@ -26,6 +28,7 @@ interface Config {
   window?: number;
   max_failures?: number;
   lockout_seconds?: number;
+  prefix?: string;
 }
 
 /** Decoded secrets per directory user object: a reload brings new objects and a fresh cache. */
@@ -58,13 +61,15 @@ export default defineValve<Config>({
       window: { type: 'integer', minimum: 0, maximum: 2, default: 1, description: 'Steps accepted either side of now (clock drift).' },
       max_failures: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
       lockout_seconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300, description: 'How long failures count; the user is refused RATE_LIMITED past max_failures.' },
+      prefix: subjectPrefixSchema,
     },
   },
   create(config, tools) {
     const userBy = config.user_by ?? 'username';
     const userTemplate = tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
-    const userProperty = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(userTemplate.source)?.[1];
+    const userProperty = soleRequestProperty(userTemplate.source);
+    const prefix = config.prefix ?? '';
     const options = { algorithm: config.algorithm ?? 'SHA1', digits: config.digits ?? 6, period: config.period ?? 30, window: config.window ?? 1 };
     const codeShape = new RegExp(`^[0-9]{${options.digits}}$`);
     const maxFailures = config.max_failures ?? 5;
@@ -105,7 +110,7 @@ export default defineValve<Config>({
       if (!(await store.compareAndSet(lastKey, last, String(step), replayTtlMs))) throw wrong('raced another use of this step (replay)');
 
       await store.del(failKey);
-      putUser(ctx.item().props, user);
+      writePrefixed(ctx.item().props, prefix, (props) => putUser(props, user));
     };
   },
 });

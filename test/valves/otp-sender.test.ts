@@ -28,7 +28,7 @@ beforeAll(async () => {
       ],
       response: ['transaction_id'],
     },
-    'otp-verify': { valves: [{ name: 'otp-verify' }], response: ['recipient'] },
+    'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['recipient'] },
   });
   server = await startServer({ configFile: fixture.mainFile, clock, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', OTP_WEBHOOK_SECRET: SECRET } });
 });
