@@ -119,6 +119,10 @@ export function createApp(options: AppOptions): AuthpipeApp {
   }
   const holder = new ConfigHolder(first);
   const log = logger as Logger;
+  const warn = (loaded: LoadedConfig): void => {
+    for (const warning of loaded.warnings) log.warn({ file: warning.file, pointer: warning.pointer }, `pipe check: ${warning.message}`);
+  };
+  warn(first);
   const auditLog: Audit = audit ?? noopAudit;
   metrics?.reloaded('success', holder.current.version);
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
@@ -182,6 +186,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     const previous = holder.swap(next);
     retire(previous);
+    warn(next);
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });

@@ -19,7 +19,9 @@ export const validate: Command = {
         runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
         readOnly: true,
       });
-      process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes)\n`);
+      for (const warning of loaded.warnings) process.stdout.write(`${formatIssue(warning)}\n`);
+      const warned = loaded.warnings.length > 0 ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
+      process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes${warned})\n`);
       return 0;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

@@ -16,6 +16,7 @@ import { resolveSecrets } from './secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
+import { checkPipes } from './pipe-check.js';
 
 /**
  * Loads and validates the whole configuration: the main file, every pipe, every valve's own
@@ -45,6 +46,8 @@ export interface LoadedConfig {
   readonly listeners: readonly Listener[];
   readonly pipes: ReadonlyMap<string, CompiledPipe>;
   readonly services: Services;
+  /** What the pipe check found worth a look but not wrong (config/pipe-check.ts). */
+  readonly warnings: readonly ConfigIssue[];
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
 }
@@ -95,9 +98,15 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
   const sources = readPipes(pipesDir, env, issues, hash);
-  const { pipes, calls } = compilePipes(sources, options.registry, services, issues);
+  const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   const listeners = buildListeners(main, file, pipes, issues);
+  const warnings: ConfigIssue[] = [];
+  // Following pipes is only meaningful once every valve compiled: a missing one would look like a missing property.
+  if (issues.length === 0) {
+    const operations = new Set(listeners.flatMap((l) => [...l.tenants.values()].flatMap((t) => [...t.allowedOperations])));
+    checkPipes(facts, operations, issues, warnings);
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {
@@ -108,6 +117,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     listeners,
     pipes,
     services,
+    warnings,
     files: [...files, ...sources.map((s) => resolve(s.file))],
   };
 }

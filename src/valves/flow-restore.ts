@@ -32,6 +32,7 @@ export default defineValve<Config>({
       keep: { type: 'boolean', default: false, description: 'false: the handle is used up here (atomic take); true: it stays valid until its TTL.' },
     },
   },
+  dataflow: (config) => ({ restores: { place: config.into ?? 'session', prefix: config.prefix ?? '' } }),
   create(config, tools) {
     const handleTemplate = tools.template(config.handle ?? '{{request.flow_id}}', '/handle');
     const blamed = [soleRequestProperty(handleTemplate.source) ?? 'flow_id'];

@@ -41,6 +41,10 @@ export default defineValve<Config>({
       handle_property: { type: 'string', pattern: NAME, default: 'flow_id', description: 'Item property the handle is put on (name it in the pipe response).' },
     },
   },
+  dataflow: (config) => ({
+    saves: { place: config.from ?? 'item', names: config.properties, operations: config.continue_with, pointer: '/properties' },
+    sets: [{ place: 'item', name: config.handle_property ?? 'flow_id' }],
+  }),
   create(config) {
     const names = config.properties;
     const fromSession = config.from === 'session';

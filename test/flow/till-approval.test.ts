@@ -34,8 +34,15 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
       main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'acme').allowedOperation.push('till-approval-verify');
       main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'demo').allowedOperation.push('flow-peek', 'otp-start-any', 'approval-verify-any');
     });
-    // An operation that restores flows but is not on the demo flow's continue_with list.
+    // An operation that restores flows (its own, from peek-start) but is not on the demo flow's continue_with list.
     setup.fixture.writePipe('flow-peek', { valves: [{ name: 'flow-restore', config: { into: 'item' } }], response: ['sub'] });
+    setup.fixture.writePipe('peek-start', {
+      valves: [
+        { name: 'property-set', config: { properties: { sub: 'peeker' } } },
+        { name: 'flow-save', config: { properties: ['sub'], continue_with: ['flow-peek'] } },
+      ],
+      response: ['flow_id'],
+    });
     // The 500: a code sent to a bare recipient, redeemed where a directory user is expected.
     setup.fixture.writePipe('otp-start-any', {
       valves: [{ name: 'otp-issue', config: { user_by: 'none', cooldown_seconds: 0, sender: { type: 'outbox', file: setup.outbox } } }],
