@@ -19,11 +19,17 @@ import type { ConfigIssue } from './issues.js';
 type Reason = 'condition' | 'data' | null;
 
 interface Setter {
+  /** For a setter of names from data: the prefix they all start with. */
+  readonly prefix?: string;
   readonly valve: string;
   readonly file: string;
   readonly pointer: string;
   /** Why it may not set the property: a condition on the step, or the data. null: always. */
   readonly reason: Reason;
+  /** The condition of its step (StepFacts.conditionKey) when that is the only reason. */
+  readonly conditionKey?: string | null;
+  /** `ok:L`: set by step L when L did not refuse (proceed_on_error); `failed:L`: set by a step that runs only when L refused. */
+  readonly branch?: string;
 }
 
 interface Known {
@@ -34,6 +40,11 @@ interface Known {
 }
 
 class State {
+  /** The setters of data-named properties that could have set `name`. */
+  anyFor(place: Place, name: string): Setter[] {
+    return this.any[place].filter((s) => name.startsWith(s.prefix ?? ''));
+  }
+
   props = new Map<string, Known>();
   any: Record<Place, Setter[]> = { item: [], session: [] };
   requestOnly: { names: ReadonlySet<string>; setter: Setter } | null = null;
@@ -59,6 +70,12 @@ class State {
     }
     known.always ||= always;
     known.setters.push(setter);
+    // Set both when step L succeeded and by the step that runs when L refused: set either way.
+    if (!known.always && setter.branch) {
+      const [side, label] = setter.branch.split(':', 2) as [string, string];
+      const other = `${side === 'ok' ? 'failed' : 'ok'}:${label}`;
+      if (known.setters.some((s) => s.branch === other)) known.always = true;
+    }
     known.kinds = known.kinds && kinds ? new Set([...known.kinds, ...kinds]) : null;
   }
 }
@@ -120,11 +137,19 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
       continue;
     }
     const reason: Reason = step.conditional || step.proceedOnError ? 'condition' : null;
-    const setter = (why: Reason = reason): Setter => ({ valve: step.valve, file, pointer: step.pointer, reason: why });
+    const branch = step.conditional === null && step.proceedOnError ? `ok:${step.label}` : step.onFailureOf !== null && !step.proceedOnError ? `failed:${step.onFailureOf}` : undefined;
+    const setter = (why: Reason = reason): Setter => ({
+      valve: step.valve,
+      file,
+      pointer: step.pointer,
+      reason: why,
+      ...(why === 'condition' && !step.proceedOnError ? { conditionKey: step.conditionKey } : {}),
+      ...(why === 'condition' && branch !== undefined ? { branch } : {}),
+    });
     const flow = step.dataflow;
 
-    for (const read of step.reads) checkRead(read, state, file, walk, report);
-    for (const read of flow.reads ?? []) checkRead({ pointer: `${step.pointer}/config${read.pointer}`, root: read.place, key: read.name, optional: false, condition: false, source: `${read.place}.${read.name}`, sole: true }, state, file, walk, report);
+    for (const read of step.reads) checkRead(read, step, state, file, walk, report);
+    for (const read of flow.reads ?? []) checkRead({ pointer: `${step.pointer}/config${read.pointer}`, root: read.place, key: read.name, optional: false, condition: false, source: `${read.place}.${read.name}`, sole: true }, step, state, file, walk, report);
     for (const lookup of flow.lookups ?? []) checkLookup(step, lookup, state, file, walk, report);
 
     if (flow.calls && facts.has(flow.calls) && !walk.stack.includes(flow.calls)) {
@@ -147,7 +172,7 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
       flow.saves.names.forEach((name, i) => {
         const known = state.props.get(`${flow.saves?.place}.${name}`);
         if (known) names.set(name, { always: known.always, kinds: known.kinds });
-        else if (state.any[flow.saves?.place ?? 'item'].length > 0) names.set(name, { always: false, kinds: null });
+        else if (state.anyFor(flow.saves?.place ?? 'item', name).length > 0) names.set(name, { always: false, kinds: null });
         else report.error(file, `${step.pointer}/config${flow.saves?.pointer}/${i}`, `saves ${flow.saves?.place}.${name}, which no earlier valve sets${hint(state, flow.saves?.place ?? 'item', name)}${walk.via}`);
       });
       saves.set(step, names);
@@ -155,16 +180,18 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
     if (flow.restores) restore(step, flow.restores, state, setter(), facts, walk, report, saved, file);
     for (const copy of flow.copies ?? []) {
       const from = state.props.get(`${copy.from.place}.${copy.from.name}`);
-      if (!from && state.any[copy.from.place].length === 0) {
+      if (!from && state.anyFor(copy.from.place, copy.from.name).length === 0) {
         report.error(file, `${step.pointer}/config${copy.pointer}`, `copies ${copy.from.place}.${copy.from.name}, which no earlier valve sets${hint(state, copy.from.place, copy.from.name)}${walk.via}`);
       }
       state.set(copy.to.place, copy.to.name, setter(from?.always ? reason : (reason ?? 'data')), from?.kinds ?? null, reason === null && (from?.always ?? false));
     }
     for (const set of flow.sets ?? []) {
-      const why = reason ?? (set.maybe ? 'data' : null);
-      state.set(set.place, set.name, setter(why), set.kind ? new Set([set.kind]) : null, why === null);
+      const why: Reason = reason ?? (set.maybe ? 'data' : null);
+      // A set that depends on the data is never "set either way" by branches or a shared condition.
+      const by: Setter = set.maybe ? { valve: step.valve, file, pointer: step.pointer, reason: why } : setter(why);
+      state.set(set.place, set.name, by, set.kind ? new Set([set.kind]) : null, why === null);
     }
-    for (const place of flow.setsAny ?? []) state.any[place].push(setter(reason ?? 'data'));
+    for (const any of flow.setsAny ?? []) state.any[any.place].push({ ...setter(reason ?? 'data'), prefix: any.prefix ?? '' });
     for (const remove of flow.removes ?? []) if (reason === null) state.props.delete(`${remove.place}.${remove.name}`);
     for (const declared of step.declared) state.set(declared.place, declared.name, { valve: step.valve, file, pointer: declared.pointer, reason }, null, reason === null);
     if (flow.requestOnly && reason === null) state.requestOnly = { names: new Set(flow.requestOnly), setter: setter() };
@@ -187,7 +214,7 @@ function restore(
 ): void {
   if (saved === null) {
     // First pass: not yet known what is saved for this operation.
-    state.any[into.place].push({ ...setter, reason: 'data' });
+    state.any[into.place].push({ ...setter, reason: 'data', prefix: into.prefix });
     return;
   }
   const savers = [...facts.values()].flatMap((p) => p.steps.filter((s) => s.dataflow.saves?.operations.includes(walk.operation)));
@@ -212,7 +239,7 @@ function restore(
 const TENANT_KEYS = new Set(['id', 'displayName']);
 const ERROR_KEYS = new Set(['code', 'valve']);
 
-function checkRead(read: ReadFact, state: State, file: string, walk: Walk, report: Report): void {
+function checkRead(read: ReadFact, step: StepFacts, state: State, file: string, walk: Walk, report: Report): void {
   const what = read.condition ? `its condition reads "${read.source}"` : `"${read.source}" reads ${read.root}${read.key === null ? '' : `.${read.key}`}`;
   switch (read.root) {
     case 'request':
@@ -226,15 +253,18 @@ function checkRead(read: ReadFact, state: State, file: string, walk: Walk, repor
       if (read.key === null) return;
       const known = state.props.get(`${read.root}.${read.key}`);
       if (!known) {
-        if (state.any[read.root].length > 0) {
-          if (!read.condition && !read.optional) report.warning(file, read.pointer, `${what}, which only ${setters(state.any[read.root])} may set, from its data${walk.via}`);
+        const any = state.anyFor(read.root, read.key);
+        if (any.length > 0) {
+          if (!read.condition && !read.optional) report.warning(file, read.pointer, `${what}, which only ${setters(any)} may set, from its data${walk.via}`);
           return;
         }
         if (read.optional && !read.condition) return;
         report.error(file, read.pointer, `${what}, which no earlier valve sets${hint(state, read.root, read.key)}${walk.via}`);
         return;
       }
-      if (!known.always && !read.condition && !read.optional) {
+      // A step under the same condition as a setter runs only when that setter ran.
+      const sameCondition = step.conditionKey !== null && read.pointer !== `${step.pointer}/${step.conditional}` && known.setters.some((s) => s.conditionKey === step.conditionKey);
+      if (!known.always && !sameCondition && !read.condition && !read.optional) {
         report.warning(file, read.pointer, `${what}, which is set only conditionally: by ${setters(known.setters)}${walk.via}`);
       }
       return;
@@ -269,7 +299,7 @@ function checkResponse(pipe: PipeFacts, end: State, report: Report): void {
   pipe.response.forEach((name, i) => {
     const known = end.props.get(`item.${name}`);
     if (!known) {
-      if (end.any.item.length === 0) report.error(pipe.file, `/response/${i}`, `names "${name}", which no valve of this pipe sets on the item${hint(end, 'item', name)}`);
+      if (end.anyFor('item', name).length === 0) report.error(pipe.file, `/response/${i}`, `names "${name}", which no valve of this pipe sets on the item${hint(end, 'item', name)}`);
       return;
     }
     // Data-dependent names (a user's attributes) are answered when present; a name only a condition sets is worth a look.

@@ -54,8 +54,14 @@ export interface StepFacts {
   readonly index: number;
   readonly pointer: string;
   readonly valve: string;
+  /** The step label (its `id`, else `<index>:<valve>`): what `error.valve` holds. */
+  readonly label: string;
   /** Which condition makes the step conditional, if any. */
   readonly conditional: 'exec_if' | 'skip_if' | null;
+  /** The step's exec_if/skip_if as one string, to tell steps under the same condition. */
+  readonly conditionKey: string | null;
+  /** The label L when the step runs exactly when step L refused (`exec_if` error.valve == L). */
+  readonly onFailureOf: string | null;
   /** Why the step can never run, when its condition is a constant that says so. */
   readonly never: string | null;
   readonly proceedOnError: boolean;
@@ -144,6 +150,9 @@ function compileSteps(
         index,
         pointer: at,
         valve: valve.name,
+        label: valve.id ?? `${index}:${valve.name}`,
+        conditionKey: valve.exec_if === undefined && valve.skip_if === undefined ? null : JSON.stringify([valve.exec_if ?? null, valve.skip_if ?? null]),
+        onFailureOf: valve.skip_if === undefined ? failureOf(valve.exec_if) : null,
         conditional: valve.exec_if !== undefined ? 'exec_if' : valve.skip_if !== undefined ? 'skip_if' : null,
         never: execTruth === false ? 'its exec_if is always false' : skipTruth === true ? 'its skip_if is always true' : null,
         proceedOnError: valve.proceed_on_error === true,
@@ -170,6 +179,19 @@ function optionalCondition(expr: unknown, at: string): Condition | null {
     if (err instanceof ConditionSyntaxError) throw new CompileFailure(at, err.message);
     throw err;
   }
+}
+
+/** `{"==": [{"var": "error.valve"}, "L"]}` (either order, or ===): the label L, else null. */
+function failureOf(expr: unknown): string | null {
+  if (expr === null || typeof expr !== 'object' || Array.isArray(expr)) return null;
+  const entries = Object.entries(expr);
+  if (entries.length !== 1) return null;
+  const [op, args] = entries[0] as [string, unknown];
+  if ((op !== '==' && op !== '===') || !Array.isArray(args) || args.length !== 2) return null;
+  const isVar = (v: unknown) => v !== null && typeof v === 'object' && (v as { var?: unknown }).var === 'error.valve';
+  if (isVar(args[0]) && typeof args[1] === 'string') return args[1];
+  if (isVar(args[1]) && typeof args[0] === 'string') return args[0];
+  return null;
 }
 
 function conditionReads(expr: unknown, at: string): ReadFact[] {

@@ -23,8 +23,8 @@ export interface PropertySet {
 
 export interface ValveDataflow {
   readonly sets?: readonly PropertySet[];
-  /** Also sets names that come from data (every attribute of a user, an adapter's answer). */
-  readonly setsAny?: readonly Place[];
+  /** Also sets names that come from data (every attribute of a user, an adapter's answer), all starting with `prefix` when given. */
+  readonly setsAny?: readonly { readonly place: Place; readonly prefix?: string }[];
   readonly removes?: readonly { readonly place: Place; readonly name: string }[];
   /** Reads by name outside templates; `pointer` is relative to the valve's config. */
   readonly reads?: readonly { readonly place: Place; readonly name: string; readonly pointer: string }[];
@@ -54,4 +54,4 @@ export function itemSets(prefix: string, names: readonly (string | Omit<Property
  * The check then reports no missing property after it (only warnings), so a valve added
  * without a declaration never breaks a load.
  */
-export const UNDECLARED: ValveDataflow = Object.freeze({ setsAny: Object.freeze(['item', 'session'] as const) });
+export const UNDECLARED: ValveDataflow = Object.freeze({ setsAny: Object.freeze([{ place: 'item' }, { place: 'session' }] as const) });
