@@ -50,6 +50,12 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
 
   beforeAll(async () => {
     fixture = ConfigFixture.fromDemo();
+    // 3 (before 1 edits the pipe it copies). An OTP pipe whose user lookup can never match (a store id looked up as a mobile).
+    const lookup = pipeOf(fixture, 'till-approval-start');
+    lookup.id = 'approval-by-mobile';
+    lookup.valves[1].config.user_by = 'mobile';
+    lookup.valves[2].config.continue_with = ['till-approval-verify'];
+    fixture.writePipe('approval-by-mobile', lookup);
     // 1. The typo in a template.
     const typo = pipeOf(fixture, 'till-approval-start');
     typo.valves[1].config.user = '{{item.stor}}';
@@ -58,12 +64,6 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
     const login = pipeOf(fixture, 'till-login');
     login.response.push('acces_token');
     fixture.writePipe('till-login', login);
-    // 3. An OTP pipe whose user lookup can never match (a store id looked up as a mobile).
-    const lookup = pipeOf(fixture, 'till-approval-start');
-    lookup.id = 'approval-by-mobile';
-    lookup.valves[1].config.user_by = 'mobile';
-    lookup.valves[2].config.continue_with = ['till-approval-verify'];
-    fixture.writePipe('approval-by-mobile', lookup);
     // 4. A json-logic var nothing sets, and one outside the data.
     fixture.writePipe('cond-typo', {
       valves: [
