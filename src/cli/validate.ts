@@ -7,7 +7,7 @@ import { MemoryStore } from '../store/memory.js';
 import { createRegistry } from '../valves/index.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
-/** `authpipe validate [--config FILE]`: exit 0 when valid, else 1 and one line per issue. */
+/** `authpipe validate [--config FILE]`: exit 0 when valid (warnings printed first), else 1 and one line per issue. */
 export const validate: Command = {
   summary: 'check the config, every pipe and every valve config; print <file>: <pointer>: <message>',
   run(args) {
@@ -19,7 +19,7 @@ export const validate: Command = {
         runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
         readOnly: true,
       });
-      for (const warning of loaded.warnings) process.stdout.write(`${formatIssue(warning)}\n`);
+      for (const warning of loaded.warnings) process.stdout.write(`warning: ${formatIssue(warning)}\n`);
       const warned = loaded.warnings.length > 0 ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
       process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes${warned})\n`);
       return 0;

@@ -7,8 +7,6 @@ export interface ConfigIssue {
   file: string;
   pointer: string;
   message: string;
-  /** A warning does not fail the load; it is printed and logged. Absent: an error. */
-  severity?: 'warning';
 }
 
 export class ConfigError extends Error {
@@ -19,7 +17,7 @@ export class ConfigError extends Error {
 }
 
 export function formatIssue(issue: ConfigIssue): string {
-  return `${issue.file}: ${issue.pointer || '/'}: ${issue.severity === 'warning' ? 'warning: ' : ''}${issue.message}`;
+  return `${issue.file}: ${issue.pointer || '/'}: ${issue.message}`;
 }
 
 export function escapePointer(token: string | number): string {

@@ -112,7 +112,7 @@ export function checkPipes(facts: ReadonlyMap<string, PipeFacts>, operations: Re
     const key = `${file}\n${pointer}\n${message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    list.push(warnings === list ? { file, pointer, message, severity: 'warning' } : { file, pointer, message });
+    list.push({ file, pointer, message });
   };
   const report: Report = { error: (f, p, m) => push(issues, f, p, m), warning: (f, p, m) => push(warnings, f, p, m) };
   for (const id of roots) {

@@ -42,6 +42,19 @@ export class Lockout {
     return (await store.get(this.keys(account).lock)) !== null;
   }
 
+  /** How long the account stays locked, in ms; null when it is not locked. */
+  async lockedForMs(store: Store, account: string): Promise<number | null> {
+    const key = this.keys(account).lock;
+    if ((await store.get(key)) === null) return null;
+    return (await store.ttl(key)) ?? 0;
+  }
+
+  /** An admin's unlock: the lock, the attempts and the doubling all start over. */
+  async unlock(store: Store, account: string): Promise<void> {
+    const keys = this.keys(account);
+    await Promise.all([store.del(keys.lock), store.del(keys.attempts), store.del(keys.level)]);
+  }
+
   /** Takes one attempt slot; refused when the account is locked or the slots are taken. */
   async reserve(store: Store, account: string): Promise<Reservation> {
     const keys = this.keys(account);

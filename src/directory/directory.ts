@@ -33,14 +33,29 @@ export interface DirectoryUser {
   /** Base32 TOTP secret, for totp-verify. */
   readonly totp_secret?: string;
   readonly access_group?: string;
+  /** Full name (the OpenID Connect `name` claim). */
+  readonly name?: string;
+  /** PHC string of the user's password (basic-auth kind user). */
+  readonly password_hash?: string;
+  /** User pools the user may sign in to (oidc); absent: every pool. */
+  readonly pools?: readonly string[];
 }
 
 export interface DirectoryClient {
   readonly client_id: string;
-  readonly secret_hash: string;
+  /** sysapp: a server (client credentials); userapp: signs users in (authorization code). */
+  readonly type: 'sysapp' | 'userapp';
+  /** PHC string; absent only for a public userapp. */
+  readonly secret_hash?: string;
   readonly scopes: readonly string[];
   readonly status: Status;
   readonly access_group?: string;
+  readonly redirect_uris: readonly string[];
+  readonly post_logout_redirect_uris: readonly string[];
+  /** userapp: its user pool. */
+  readonly pool?: string;
+  /** userapp: false only for a confidential client allowed to skip PKCE. */
+  readonly require_pkce: boolean;
 }
 
 export type UserKey = 'id' | 'username' | 'mobile' | 'email';
@@ -51,6 +66,8 @@ export interface Directory {
   user(tenant: string, by: UserKey, value: string): DirectoryUser | undefined;
   store(tenant: string, id: string): DirectoryStore | undefined;
   stores(tenant: string): readonly DirectoryStore[];
+  /** Every API client and app of the tenant (the OpenID Connect front door registers them). */
+  clients(tenant: string): readonly DirectoryClient[];
 }
 
 /** How a pipe may find a user: by one of the user's own keys, or as a store's manager (by store id). */

@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
 import { readDataFile } from '../config/data-file.js';
+import { worldReadableProblem } from '../config/file-mode.js';
 import type { ConfigServiceContext } from '../config/services.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
@@ -16,7 +17,7 @@ import { defaultDummyHash, dummyLike } from '../credentials/hash.js';
 import type { Directory, DirectoryClient, DirectoryStore, DirectoryTill, DirectoryUser, UserKey } from './directory.js';
 import { directorySchema, type DirectoryFile } from './schema.js';
 
-export type CredentialKind = 'till' | 'client';
+export type CredentialKind = 'till' | 'client' | 'user';
 
 interface TenantData {
   stores: Map<string, DirectoryStore>;
@@ -64,6 +65,10 @@ export class EmbeddedDirectory implements Directory {
 
   store(tenant: string, id: string): DirectoryStore | undefined {
     return this.tenants.get(tenant)?.stores.get(id);
+  }
+
+  clients(tenant: string): readonly DirectoryClient[] {
+    return [...(this.tenants.get(tenant)?.clients.values() ?? [])];
   }
 
   stores(tenant: string): readonly DirectoryStore[] {
@@ -164,23 +169,32 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     const clients = new Map<string, DirectoryClient>();
     const clientProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.clients ?? []).forEach((c, i) => {
-      hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
+      for (const problem of clientProblems(c)) issues.push({ file, pointer: at('clients', i, ...problem.at), message: problem.message });
+      if (c.secret_hash !== undefined) hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
       const client: DirectoryClient = Object.freeze({
         client_id: c.client_id,
-        secret_hash: c.secret_hash,
+        type: c.type ?? 'sysapp',
+        ...(c.secret_hash !== undefined ? { secret_hash: c.secret_hash } : {}),
         scopes: Object.freeze([...(c.scopes ?? [])]),
         status: c.status ?? 'active',
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
+        redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
+        post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
+        ...(c.pool !== undefined ? { pool: c.pool } : {}),
+        require_pkce: c.require_pkce !== false,
       });
       unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
     });
 
     const users: Record<UserKey, Map<string, DirectoryUser>> = { id: new Map(), username: new Map(), mobile: new Map(), email: new Map() };
+    const userProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.users ?? []).forEach((u, i) => {
+      if (u.password_hash !== undefined) hashOf(u.password_hash, at('users', i, 'password_hash'), userProfiles);
       const user: DirectoryUser = Object.freeze({
         ...u,
         status: u.status ?? 'active',
         ...(u.attributes !== undefined ? { attributes: Object.freeze({ ...u.attributes }) } : {}),
+        ...(u.pools !== undefined ? { pools: Object.freeze([...u.pools]) } : {}),
       });
       for (const key of ['id', 'username', 'mobile', 'email'] as const) {
         const v = u[key];
@@ -199,6 +213,8 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     if (tillModel) dummies.till = dummyLike(tillModel);
     const clientModel = mostCommon(clientProfiles);
     if (clientModel) dummies.client = dummyLike(clientModel);
+    const userModel = mostCommon(userProfiles);
+    if (userModel) dummies.user = dummyLike(userModel);
     tenants.set(tenantId, { stores, storeList: Object.freeze([...stores.values()]), tills, clients, users, dummies });
   }
   // A tenant with no hash of a kind verifies its unknown names against the directory's most
@@ -212,6 +228,24 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
   return new EmbeddedDirectory(tenants, parsed, fallback);
 }
 
+type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[number];
+
+/** What the schema cannot say about a client: which members each type needs or forbids. */
+function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
+  const problems: { at: string[]; message: string }[] = [];
+  if ((c.type ?? 'sysapp') === 'sysapp') {
+    if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
+    for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce'] as const) {
+      if (c[name] !== undefined) problems.push({ at: [name], message: `only a userapp has "${name}"` });
+    }
+    return problems;
+  }
+  if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
+  if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
+  if (c.require_pkce === false && c.secret_hash === undefined) problems.push({ at: ['require_pkce'], message: 'only a confidential userapp (with "secret_hash") may skip PKCE; a public client always needs PKCE S256' });
+  return problems;
+}
+
 function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>): ParsedHash | undefined {
   let best: { count: number; hash: ParsedHash } | undefined;
   for (const p of profiles.values()) if (!best || p.count > best.count) best = p;
@@ -221,7 +255,10 @@ function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>):
 /** Reads the directory file the main config names (`directory`, relative to the main file). */
 export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
   if (ctx.main.directory === undefined) return emptyDirectory();
-  const file = readDataFile(ctx, resolve(ctx.dir, ctx.main.directory));
+  const path = resolve(ctx.dir, ctx.main.directory);
+  const file = readDataFile(ctx, path);
+  const exposed = worldReadableProblem(path, 'its password hashes and TOTP secrets');
+  if (exposed) ctx.warnings.push({ file: file.shown, pointer: '', message: exposed });
   if (file.ok) {
     const directory = buildDirectory(file.value, file.shown, file.issues);
     if (file.issues.length === 0) return directory;

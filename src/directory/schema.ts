@@ -4,7 +4,7 @@
  * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
-import { TENANT_PATTERN } from '../config/main-schema.js';
+import { TENANT_PATTERN } from '../config/patterns.js';
 
 const status = { enum: ['active', 'disabled'], default: 'active' };
 const phc = {
@@ -13,6 +13,10 @@ const phc = {
   description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
 };
 const accessGroup = { type: 'string', minLength: 1, maxLength: 128 };
+/** A user pool id (oidc): lower-case, as it appears in tokens (`pool` claim). */
+export const POOL_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
+/** An absolute http(s) URI without a fragment, compared exactly. */
+const REDIRECT_URI = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://[^\\s#]+$' };
 const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' };
 
 export const directorySchema = {
@@ -74,6 +78,9 @@ export const directorySchema = {
                 attributes: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra string attributes returned by lookups (givenName, …).' },
                 totp_secret: { type: 'string', pattern: '^[A-Z2-7]{16,}=*$', description: 'Base32 TOTP secret; use ${env:NAME} or ${file:path}, never inline.' },
                 access_group: accessGroup,
+                name: { type: 'string', minLength: 1, maxLength: 256, description: 'Full name, the OpenID Connect `name` claim.' },
+                password_hash: { ...phc, description: 'PHC hash of the user\'s password (basic-auth kind user, the hosted login).' },
+                pools: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: POOL_PATTERN }, description: 'User pools (oidc) the user may sign in to; absent: every pool of the tenant.' },
               },
             },
           },
@@ -82,13 +89,22 @@ export const directorySchema = {
             items: {
               type: 'object',
               additionalProperties: false,
-              required: ['client_id', 'secret_hash'],
+              required: ['client_id'],
               properties: {
                 client_id: name,
-                secret_hash: phc,
+                type: { enum: ['sysapp', 'userapp'], default: 'sysapp', description: 'sysapp: a server (client credentials, basic-auth). userapp: an app that signs users in (authorization code with PKCE).' },
+                secret_hash: { ...phc, description: 'PHC hash of the client secret. Required for a sysapp; a userapp without one is public (no secret, PKCE required).' },
                 scopes: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[!#-\\[\\]-~]+$' }, default: [] },
                 status,
                 access_group: accessGroup,
+                redirect_uris: { type: 'array', minItems: 1, uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact redirect URIs (no wildcard, no fragment).' },
+                post_logout_redirect_uris: { type: 'array', uniqueItems: true, items: REDIRECT_URI, default: [], description: 'userapp: the exact URIs end_session may return to.' },
+                pool: { type: 'string', pattern: POOL_PATTERN, description: 'userapp: the user pool it signs users in to; apps of one pool share single sign-on.' },
+                require_pkce: {
+                  type: 'boolean',
+                  default: true,
+                  description: 'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256.',
+                },
               },
             },
           },
@@ -114,8 +130,22 @@ export interface DirectoryFile {
         attributes?: Record<string, string>;
         totp_secret?: string;
         access_group?: string;
+        name?: string;
+        password_hash?: string;
+        pools?: string[];
       }[];
-      clients?: { client_id: string; secret_hash: string; scopes?: string[]; status?: 'active' | 'disabled'; access_group?: string }[];
+      clients?: {
+        client_id: string;
+        type?: 'sysapp' | 'userapp';
+        secret_hash?: string;
+        scopes?: string[];
+        status?: 'active' | 'disabled';
+        access_group?: string;
+        redirect_uris?: string[];
+        post_logout_redirect_uris?: string[];
+        pool?: string;
+        require_pkce?: boolean;
+      }[];
     }
   >;
 }

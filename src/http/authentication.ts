@@ -5,7 +5,7 @@ import type { ConfigHolder } from '../config/holder.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { CompiledPipe } from '../engine/pipe.js';
-import { pickResponse, runSteps, StepFailure, type RunObserver } from '../engine/runner.js';
+import { pickResponse, runCall, StepFailure, type RunObserver } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
 import { authenticatedOf, subjectOf } from '../engine/audit.js';
 import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
@@ -114,7 +114,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         config.services,
         logger,
       );
-      await runSteps(pipe, ctx);
+      await runCall(pipe, ctx);
       const body = pickResponse(pipe, ctx);
       trace?.end(res, ctx, 200);
       sendJson(res, 200, body, ctx.responseHeaders);

@@ -9,6 +9,7 @@ import type { ConfigServiceContext } from '../config/services.js';
 import { DEFAULT_ALGORITHM } from './algorithms.js';
 import { ephemeralKeySet, loadKeySet } from './key-store.js';
 import { TokenService } from './service.js';
+import { oidcIssuers } from '../oidc/issuer.js';
 
 export const DEFAULT_KEYS_DIR = '../var/keys';
 export const DEFAULT_CLOCK_TOLERANCE = 5;
@@ -27,5 +28,10 @@ export function buildTokenService(ctx: ConfigServiceContext): TokenService | und
   ctx.hash(keys.keys.map((k) => k.kid).join(','));
   // The folder, not the files: a reload should also notice a key added by `keys rotate`.
   ctx.watch(dir);
-  return new TokenService(keys, { issuer: config.issuer, audience: config.audience, clockTolerance: config.clock_tolerance ?? DEFAULT_CLOCK_TOLERANCE });
+  return new TokenService(keys, {
+    issuer: config.issuer,
+    issuers: oidcIssuers(ctx.main, ctx.env),
+    audience: config.audience,
+    clockTolerance: config.clock_tolerance ?? DEFAULT_CLOCK_TOLERANCE,
+  });
 }

@@ -23,6 +23,8 @@ export interface SigningKey {
   readonly created: number;
   readonly file: string;
   readonly publicKey: KeyObject;
+  /** The private key, for oidc-provider's keystore (which signs its own tokens with our keys). */
+  readonly privateKey: KeyObject;
   /** The published form: public members plus kid, alg, use. */
   readonly publicJwk: Readonly<Record<string, string>>;
   readonly signer: Signer;
@@ -186,7 +188,7 @@ export function ephemeralKeySet(alg: Algorithm, now: number): KeySet {
 function toSigningKey(kid: string, alg: Algorithm, created: number, file: string, privateKey: KeyObject): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), kid, alg, use: 'sig' };
-  return { kid, alg, created, file, publicKey, publicJwk, signer: signerFor(alg, privateKey) };
+  return { kid, alg, created, file, publicKey, privateKey, publicJwk, signer: signerFor(alg, privateKey) };
 }
 
 function errorCode(err: unknown): string {

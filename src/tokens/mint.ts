@@ -40,7 +40,7 @@ export async function mintAccess(service: TokenService, grant: AccessGrant, now:
   // members (10 µs a token, measured), more than the rest of the claims work together.
   const claims: Record<string, unknown> = {};
   for (const name of Object.keys(grant.claims)) claims[name] = grant.claims[name];
-  claims.iss = service.settings.issuer;
+  claims.iss = service.issuerOf(grant.tenant);
   claims.sub = grant.sub;
   claims.aud = grant.aud;
   claims.iat = iat;
@@ -59,7 +59,7 @@ export async function mintAccess(service: TokenService, grant: AccessGrant, now:
 export function mintRefresh(service: TokenService, sub: string, tenant: string, sid: string, jti: string, now: number, family: Pick<Family, 'refresh_ttl' | 'exp'>): Promise<string> {
   const iat = Math.floor(now / 1000);
   const exp = Math.min(iat + family.refresh_ttl, Math.floor(family.exp / 1000));
-  const { issuer } = service.settings;
+  const issuer = service.issuerOf(tenant);
   return service.sign('refresh', { iss: issuer, sub, aud: issuer, iat, exp, jti, tenant, sid });
 }
 

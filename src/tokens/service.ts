@@ -21,7 +21,10 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ALLOWED_HEADER = new Set(['alg', 'typ', 'kid']);
 
 export interface TokenSettings {
+  /** The iss of tenants without an issuer of their own. */
   readonly issuer: string;
+  /** Per-tenant issuers (the tenants of the OpenID Connect front door): iss and refresh aud. */
+  readonly issuers?: ReadonlyMap<string, string>;
   readonly audience: string;
   /** Seconds of clock skew forgiven on exp, nbf and iat. */
   readonly clockTolerance: number;
@@ -64,6 +67,11 @@ export class TokenService {
     };
   }
 
+  /** The iss of `tenant`'s tokens: its own issuer when it has one, else the configured one. */
+  issuerOf(tenant: string): string {
+    return this.settings.issuers?.get(tenant) ?? this.settings.issuer;
+  }
+
   get jwks(): string {
     return this.keys.jwks;
   }
@@ -96,8 +104,8 @@ export class TokenService {
     try {
       ({ payload } = await jwtVerify(token, this.resolveKey, {
         algorithms: [...this.keys.algorithms],
-        issuer: this.settings.issuer,
-        audience: expect.type === 'refresh' ? this.settings.issuer : (expect.audience ?? this.settings.audience),
+        issuer: this.issuerOf(expect.tenant),
+        audience: expect.type === 'refresh' ? this.issuerOf(expect.tenant) : (expect.audience ?? this.settings.audience),
         typ: TOKEN_TYP[expect.type],
         clockTolerance,
         currentDate: new Date(expect.now),

@@ -1,6 +1,8 @@
 /**
- * basic-auth: checks a till's or an API client's credentials against the directory and puts
- * the subject on the item (sub, kind, tenant, and store for a till or scope for a client).
+ * basic-auth: checks a till's, an API client's or a user's credentials against the directory
+ * and puts the subject on the item (sub, kind, tenant, and store for a till, scope for a
+ * client, username for a user). Only sysapps are API clients here; a user needs a
+ * password_hash in the directory.
  * Credentials come from `Authorization: Basic` (RFC 7617, parsed strictly) or from request
  * properties; both at once is refused. Malformed credentials are INVALID_REQUEST, refused
  * before any hashing or counting. Everything after parsing is the shared credential check
@@ -13,10 +15,11 @@
 import { refuse } from '../errors.js';
 import { hasProp, subjectPrefixSchema, writePrefixed, type Props } from '../engine/props.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import type { DirectoryClient, DirectoryTill } from '../directory/directory.js';
+import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
@@ -25,12 +28,13 @@ import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 type Source = 'header' | 'body';
 
 interface Config {
-  kind: 'till' | 'client';
+  kind: 'till' | 'client' | 'user';
   from?: Source[];
   username_property?: string;
   password_property?: string;
   max_username_bytes?: number;
   max_password_bytes?: number;
+  password_normalization?: PasswordForm;
   cache_ttl_seconds?: number;
   prefix?: string;
   lockout?: {
@@ -45,7 +49,9 @@ interface Config {
 }
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
-const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'] } as const;
+const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'], user: ['username', 'password'] } as const;
+
+type Account = DirectoryTill | DirectoryClient | DirectoryUser;
 
 export default defineValve<Config>({
   name: 'basic-auth',
@@ -55,7 +61,7 @@ export default defineValve<Config>({
     additionalProperties: false,
     required: ['kind'],
     properties: {
-      kind: { enum: ['till', 'client'], description: 'Which directory entries the credentials name.' },
+      kind: { enum: ['till', 'client', 'user'], description: 'Which directory entries the credentials name (a user by username, with a password_hash).' },
       from: {
         type: 'array',
         minItems: 1,
@@ -68,6 +74,7 @@ export default defineValve<Config>({
       password_property: { ...PROPERTY, description: 'Request property with the password (default password for tills, client_secret for clients).' },
       max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
       max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
+      password_normalization: passwordFormSchema('nfc'),
       cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
       prefix: subjectPrefixSchema,
       lockout: {
@@ -92,6 +99,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const kind = config.kind;
     const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const passwordForm = normalizePassword(config.password_normalization, 'nfc');
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
     if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
@@ -141,7 +149,18 @@ export default defineValve<Config>({
       if (problem !== null) throw malformed(where === 'header' ? ['authorization'] : [property], `${property}: ${problem}`);
     };
 
-    const hashOf = (account: DirectoryTill | DirectoryClient): string => ('password_hash' in account ? account.password_hash : account.secret_hash);
+    const hashOf = (account: Account): string => (('client_id' in account ? account.secret_hash : account.password_hash) ?? '');
+
+    /** The account the name designates, if it has a credential here: users without a password and userapps are unknown. */
+    const accountOf = (tenant: string, username: string): Account | undefined => {
+      if (kind === 'till') return directory.till(tenant, username);
+      if (kind === 'user') {
+        const user = directory.user(tenant, 'username', username);
+        return user?.password_hash !== undefined ? user : undefined;
+      }
+      const client = directory.client(tenant, username);
+      return client?.type === 'sysapp' && client.secret_hash !== undefined ? client : undefined;
+    };
 
     const parsedHash = (phc: string): ParsedHash => {
       const parsed = embedded?.parsedHash(phc) ?? parsePhc(phc);
@@ -150,16 +169,19 @@ export default defineValve<Config>({
     };
 
     const prefix = config.prefix ?? '';
-    const succeed = (ctx: CallContext, account: DirectoryTill | DirectoryClient): void => {
+    const succeed = (ctx: CallContext, account: Account): void => {
       if (prefix === '') put(ctx.item().props, ctx.tenant.id, account);
       else writePrefixed(ctx.item().props, prefix, (props) => put(props, ctx.tenant.id, account));
     };
-    const put = (props: Props, tenant: string, account: DirectoryTill | DirectoryClient): void => {
+    const put = (props: Props, tenant: string, account: Account): void => {
       props.tenant = tenant;
       props.kind = kind;
-      if ('password_hash' in account) {
+      if ('store' in account) {
         props.sub = account.username;
         props.store = account.store;
+      } else if ('id' in account) {
+        props.sub = account.id;
+        props.username = account.username as string;
       } else {
         props.sub = account.client_id;
         props.scope = account.scopes.join(' ');
@@ -171,9 +193,9 @@ export default defineValve<Config>({
       check(raw.username, maxUser, userProp, raw.where);
       check(raw.password, maxPass, passProp, raw.where);
       const username = normalizeCredential(raw.username);
-      const password = normalizeCredential(raw.password);
+      const password = passwordForm(raw.password);
       const tenant = ctx.tenant.id;
-      const account = kind === 'till' ? directory.till(tenant, username) : directory.client(tenant, username);
+      const account = accountOf(tenant, username);
       const accountKey = `${kind}:${username}`;
       const verdict = await passwords.check(ctx, {
         kind,
@@ -186,7 +208,7 @@ export default defineValve<Config>({
       if (!verdict.ok) {
         throw invalid(verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`);
       }
-      succeed(ctx, account as DirectoryTill | DirectoryClient);
+      succeed(ctx, account as Account);
     };
   },
 });

@@ -43,7 +43,7 @@ export default defineValve<Config>({
       family_lifetime: { type: 'integer', minimum: 60, maximum: 31536000, default: DEFAULT_FAMILY_LIFETIME, description: 'kind user: absolute lifetime of a login, seconds.' },
       sub: { type: 'string', minLength: 1, default: '{{item.sub}}', description: 'Template of the subject.' },
       scope: { type: 'string', default: '{{item.scope}}', description: 'Template of the space-separated scope; empty: no scope claim.' },
-      client_id: { type: 'string', default: '{{item.client_id}}', description: 'Template of the client_id claim (RFC 9068); kind system falls back to sub.' },
+      client_id: { type: 'string', default: '{{item.client_id}}', description: 'Template of the client_id claim (RFC 9068); when empty, kind system uses sub and kind user the tenant id.' },
       audience: { type: 'string', minLength: 1, description: 'aud claim; default tokens.audience of the main file.' },
       claims: {
         type: 'object',
@@ -102,7 +102,9 @@ export default defineValve<Config>({
         tenant: ctx.tenant.id,
         aud: audience,
         scope: scope.render(scopeView),
-        client_id: clientId.render(scopeView) || (user ? undefined : subject),
+        // RFC 9068 requires client_id: a system token names its subject, a user token without a
+        // client names the tenant whose app called the pipe.
+        client_id: clientId.render(scopeView) || (user ? ctx.tenant.id : subject),
         claims: extra,
         ttl,
       };

@@ -36,6 +36,8 @@ ${person('twin2', 'twin-two', ['sn: Two', 'cn: Twin'])}
 
 ${person('a*b', 'star', ['sn: Star'])}
 
+${person('carol', 'caf\u00e9', ['sn: Carol'])}
+
 ${person('p(x)', 'paren', ['sn: Paren'])}
 
 dn: uid=back\\5cslash,${PEOPLE}
@@ -83,6 +85,7 @@ const PIPES = {
   'ldap-tls': pipe({ ...LOGIN, connection: 'tls' }),
   'ldap-tls-untrusted': pipe({ ...LOGIN, connection: 'tls-untrusted' }),
   'ldap-starttls': pipe({ ...LOGIN, connection: 'starttls' }),
+  'ldap-login-nfc': pipe({ ...LOGIN, password_normalization: 'nfc' }),
 };
 const SILENT_TIMEOUT_MS = 800;
 
@@ -319,5 +322,12 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     while (own.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(own.open).toBe(0);
     await own.close();
+  });
+
+  it('passes the password through unless password_normalization is "nfc"', async () => {
+    const decomposed = { username: 'carol', password: 'cafe\u0301' };
+    refusedAsInvalid(await server.call('ldap-login', decomposed));
+    expect((await server.call('ldap-login', { username: 'carol', password: 'caf\u00e9' })).status).toBe(200);
+    expect((await server.call('ldap-login-nfc', decomposed)).status).toBe(200);
   });
 });

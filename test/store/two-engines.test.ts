@@ -44,7 +44,7 @@ function twoEngines(make: () => ConfigFixture, options: { valves?: [typeof store
     engines.fixture = make();
     engines.a = await startServer({ configFile: engines.fixture.mainFile, ...options });
     engines.b = await startServer({ configFile: engines.fixture.mainFile, ...options });
-    await Promise.all([waitReady(engines.a.url), waitReady(engines.b.url)]);
+    await Promise.all([waitReady(engines.a.managementUrl), waitReady(engines.b.managementUrl)]);
   });
   afterAll(async () => {
     await engines.a?.close();

@@ -118,7 +118,8 @@ describe('token-mint kind user and token-refresh', () => {
     expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: '1800', refresh_token: expect.any(String) });
     const access = decodeJwt(res.body.access_token);
     expect(access).toMatchObject({ sub: 'user-1', scope: 'profile', store: 'store-7', locale: 'sv-SE', tenant: 'demo', sid: expect.any(String) });
-    expect(access).not.toHaveProperty('client_id');
+    // RFC 9068 wants client_id on every access token: a user token minted without a client names the tenant.
+    expect(access.client_id).toBe('demo');
     expect(decodeProtectedHeader(res.body.refresh_token).typ).toBe('refresh+jwt');
     const refresh = decodeJwt(res.body.refresh_token);
     expect(refresh).toMatchObject({ iss: ISSUER, aud: ISSUER, sub: 'user-1', tenant: 'demo', sid: access.sid });

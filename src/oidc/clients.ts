@@ -1,0 +1,86 @@
+/**
+ * Directory clients as oidc-provider clients. A sysapp may only use client credentials; a
+ * userapp the authorization code grant (PKCE S256, refresh tokens), public (`none`) without a
+ * secret or confidential with one. The directory keeps only PHC hashes of secrets: the
+ * provider's `client_secret` holds the hash (so its schema sees a secret client), and
+ * `Client.prototype.compareClientSecret` is replaced by a check of the presented secret
+ * against that hash, through the same verified-credential cache and failure timing floor as
+ * basic-auth. No algorithm that would use the secret as an HMAC key is enabled.
+ */
+import type Provider from 'oidc-provider';
+import type { ClientMetadata } from 'oidc-provider';
+import type { DirectoryClient } from '../directory/directory.js';
+import { verifyPassword } from '../credentials/hash.js';
+import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { failureFloorMs } from '../credentials/check.js';
+import { passwordBudget } from '../credentials/budget.js';
+import { passwordCosts } from '../credentials/calibration.js';
+import { verifiedCredentials } from '../credentials/verified-cache.js';
+import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+
+/** As basic-auth's default: a verified secret skips the hash for a minute. */
+const CACHE_TTL_MS = 60_000;
+const MAX_SECRET_BYTES = 256;
+
+/** Every refused secret answers no sooner than the process's failure floor, as basic-auth's refusals do. */
+async function padTo(startedAt: number): Promise<void> {
+  const wait = failureFloorMs(passwordCosts) - (performance.now() - startedAt);
+  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+}
+
+export function clientMetadata(client: DirectoryClient): ClientMetadata {
+  const secret = client.secret_hash !== undefined ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const } : { token_endpoint_auth_method: 'none' as const };
+  if (client.type === 'sysapp') {
+    return { client_id: client.client_id, ...secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+  }
+  return {
+    client_id: client.client_id,
+    ...secret,
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: [...client.redirect_uris],
+    post_logout_redirect_uris: [...client.post_logout_redirect_uris],
+  };
+}
+
+export function verifyClientSecrets(provider: Provider, tenant: string, clients: ReadonlyMap<string, DirectoryClient>): void {
+  const parsed = new Map<string, ParsedHash>();
+  for (const client of clients.values()) {
+    if (client.secret_hash === undefined) continue;
+    const hash = parsePhc(client.secret_hash);
+    if (typeof hash !== 'string') parsed.set(client.client_id, hash);
+  }
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean> {
+    const started = performance.now();
+    const hash = parsed.get(this.clientId);
+    if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {
+      await padTo(started);
+      return false;
+    }
+    const secret = normalizeCredential(actual);
+    const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
+    const now = Date.now();
+    if (verifiedCredentials.has(key, now)) return true;
+    // Cold checks share the process's hash budget with basic-auth. A full queue is RATE_LIMITED
+    // there; here it is a refused secret (invalid_client), after the floor like any refusal.
+    let release: () => void;
+    try {
+      release = await passwordBudget.acquire();
+    } catch {
+      await padTo(started);
+      return false;
+    }
+    let matches: boolean;
+    try {
+      matches = await verifyPassword(secret, hash);
+    } finally {
+      release();
+    }
+    if (matches) {
+      verifiedCredentials.remember(key, now, CACHE_TTL_MS);
+      return true;
+    }
+    await padTo(started);
+    return false;
+  } as never;
+}

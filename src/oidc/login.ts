@@ -1,0 +1,253 @@
+/**
+ * The hosted login page, `/oidc/<tenant>/interaction/<uid>`: oidc-provider sends the browser
+ * here when a sign-in is needed, and each step of the client's user pool is one form whose
+ * inputs are the request properties of that step's pipe. Submitting runs the pipe, so a
+ * login step gets the pipe's lockout, rate limits and timing floor like any PUT call. The
+ * first step's answer names the subject (`sub`); later steps see it as `login_sub`, and must
+ * not name anyone else. After the last step the subject becomes the provider's account.
+ * Consent is implied (every client is one of ours): the grant is given without a page.
+ *
+ * CSRF: the interaction cookie is SameSite=Lax (a cross-site POST does not carry it), and
+ * each form carries a random token kept server-side with the step state and compared in
+ * constant time. Refusals show a message chosen by the error code only, the same for an
+ * unknown account as for a wrong password.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
+import { errors as oidcErrors } from 'oidc-provider';
+import type { LoadedConfig } from '../config/load.js';
+import { AuthpipeError, toAuthpipeError, type ErrorCode } from '../errors.js';
+import { createCallContext } from '../engine/context.js';
+import { emptyProps } from '../engine/props.js';
+import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
+import type { Store } from '../store/store.js';
+import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
+import { escapeHtml, simplePage } from './provider.js';
+
+/** The request property later steps find the subject in. */
+export const LOGIN_SUB = 'login_sub';
+const CSRF_FIELD = 'csrf';
+const MAX_FORM_BYTES = 8192;
+const MAX_VALUE_CHARS = 1024;
+
+/** Where a sign-in stands, kept in the store beside the provider's interaction. */
+interface LoginState {
+  step: number;
+  csrf: string;
+  sub?: string;
+  /** The answer of the current step's `start` pipe, added to its request. */
+  started?: Record<string, string>;
+}
+
+export interface LoginContext {
+  config: LoadedConfig;
+  tenant: { id: string; displayName: string };
+  provider: Provider;
+  pools: Readonly<Record<string, OidcPoolConfig>>;
+  poolOf(clientId: string): string | undefined;
+  store: Store;
+  logger: Logger;
+  clientIp: string;
+  requestId: string;
+  /** Seconds a login state may live: the provider's interaction lifetime. */
+  ttlSeconds: number;
+}
+
+const MESSAGES: Partial<Record<ErrorCode, string>> & { default: string } = {
+  INVALID_CREDENTIALS: 'Those details were not accepted. Check them and try again.',
+  OTP_INVALID: 'That code was not accepted, or it has expired.',
+  RATE_LIMITED: 'Too many attempts. Wait a while, then try again.',
+  INVALID_REQUEST: 'Fill in every field, and try again.',
+  default: 'Sign-in was refused.',
+};
+
+const stateKey = (uid: string) => `oidc-login:${uid}`;
+
+/** GET and POST of one interaction; answers every case itself (never throws). */
+export async function handleInteraction(req: IncomingMessage, res: ServerResponse, uid: string, ctx: LoginContext): Promise<void> {
+  let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+  try {
+    details = await ctx.provider.interactionDetails(req, res);
+  } catch (err) {
+    if (err instanceof oidcErrors.SessionNotFound) return page(res, 400, 'Sign-in expired', '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>');
+    throw err;
+  }
+  if (details.uid !== uid) return page(res, 400, 'Sign-in expired', '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>');
+  const clientId = String(details.params.client_id ?? '');
+
+  if (details.prompt.name === 'consent') {
+    await finishConsent(req, res, ctx.provider, details);
+    return;
+  }
+  const pool = ctx.poolOf(clientId);
+  const poolConfig = pool === undefined ? undefined : ctx.pools[pool];
+  if (!pool || !poolConfig) {
+    await ctx.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the client has no user pool here' }, { mergeWithLastSubmission: false });
+    return;
+  }
+  const ttlMs = ctx.ttlSeconds * 1000;
+  let state = await loadState(ctx.store, uid);
+  if (!state) {
+    state = { step: 0, csrf: randomBytes(24).toString('base64url') };
+    await ctx.store.set(stateKey(uid), JSON.stringify(state), ttlMs);
+  }
+  const step = poolConfig.steps[state.step] as OidcStepConfig;
+  const action = ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? '').split('?')[0] as string;
+
+  if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, ctx, poolConfig, step, state, action);
+  if (req.method !== 'POST') return page(res, 405, 'Not allowed', '<p role="alert" data-code="method_not_allowed">Use the form.</p>');
+
+  const body = await readForm(req);
+  if (!body.ok) return form(res, 400, ctx, poolConfig, step, state, action, 'INVALID_REQUEST');
+  if (!sameToken(body.values.get(CSRF_FIELD), state.csrf)) return page(res, 403, 'Sign-in refused', '<p role="alert" data-code="csrf">This form is stale or was not sent from this page. Go back to the app and start again.</p>');
+
+  const request = emptyProps();
+  for (const field of step.fields) request[field.name] = body.values.get(field.name) ?? '';
+  if (state.started) for (const [name, value] of Object.entries(state.started)) request[name] = value;
+  if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
+
+  const outcome = await runStepPipe(ctx, step.operation, request);
+  if (!outcome.ok) {
+    if (outcome.error.status === 500) return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
+    return form(res, 403, ctx, poolConfig, step, state, action, outcome.error.code);
+  }
+  const sub = outcome.answer.sub ?? state.sub;
+  if (sub === undefined || sub === '' || (state.sub !== undefined && sub !== state.sub)) {
+    ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation }, 'login step answered no subject, or another one than the earlier steps');
+    return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
+  }
+  const next = state.step + 1;
+  if (next < poolConfig.steps.length) {
+    const nextStep = poolConfig.steps[next] as OidcStepConfig;
+    const nextState: LoginState = { step: next, csrf: state.csrf, sub };
+    if (nextStep.start) {
+      const startRequest = emptyProps();
+      startRequest[LOGIN_SUB] = sub;
+      const started = await runStepPipe(ctx, nextStep.start, startRequest);
+      if (!started.ok) return form(res, started.error.status === 500 ? 500 : 403, ctx, poolConfig, step, state, action, started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code);
+      nextState.started = started.answer;
+    }
+    await ctx.store.set(stateKey(uid), JSON.stringify(nextState), ttlMs);
+    res.statusCode = 303;
+    res.setHeader('location', action);
+    res.end();
+    return;
+  }
+  const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', sub);
+  if (!user || user.status === 'disabled' || (user.pools !== undefined && !user.pools.includes(pool))) {
+    // Not an account of this pool: refused like a wrong password, from the first step again.
+    await ctx.store.set(stateKey(uid), JSON.stringify({ step: 0, csrf: state.csrf }), ttlMs);
+    return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, { step: 0, csrf: state.csrf }, action, 'INVALID_CREDENTIALS');
+  }
+  await ctx.store.del(stateKey(uid));
+  await ctx.provider.interactionFinished(req, res, { login: { accountId: sub, remember: false } }, { mergeWithLastSubmission: false });
+}
+
+/** Every client is first-party: the grant covers what was asked, without a consent page. */
+async function finishConsent(req: IncomingMessage, res: ServerResponse, provider: Provider, details: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<void> {
+  const { prompt, params, session } = details;
+  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: session?.accountId as string, clientId: String(params.client_id) });
+  if (!grant) throw new Error('the interaction names a grant that does not exist');
+  const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  const grantId = await grant.save();
+  await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+}
+
+type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; error: AuthpipeError };
+
+/** Runs a login step's pipe as the PUT handler would, without the HTTP contract around it. */
+async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>): Promise<StepOutcome> {
+  const pipe = ctx.config.pipes.get(operation);
+  const started = performance.now();
+  if (!pipe) return { ok: false, error: new AuthpipeError('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
+  const call = createCallContext({ requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {} }, ctx.config.services, ctx.logger);
+  try {
+    await runSteps(pipe, call);
+    ctx.logger.info({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, pipe: pipe.id, outcome: 'success', door: 'oidc', ms: Math.round(performance.now() - started) }, 'call');
+    return { ok: true, answer: pickResponse(pipe, call) };
+  } catch (thrown) {
+    const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
+    const valve = thrown instanceof StepFailure ? thrown.step : undefined;
+    if (error.status === 500) ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, code: error.code, err: error.cause ?? error }, 'fault');
+    else ctx.logger.info({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, outcome: 'refused', code: error.code, detail: error.detail, door: 'oidc' }, 'call');
+    return { ok: false, error };
+  }
+}
+
+async function loadState(store: Store, uid: string): Promise<LoginState | undefined> {
+  const text = await store.get(stateKey(uid));
+  return text === null ? undefined : (JSON.parse(text) as LoginState);
+}
+
+function sameToken(given: string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+type FormBody = { ok: true; values: Map<string, string> } | { ok: false };
+
+/** application/x-www-form-urlencoded, at most 8 KiB, each name once, values of sane length. */
+async function readForm(req: IncomingMessage): Promise<FormBody> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
+    req.resume();
+    return { ok: false };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_FORM_BYTES) return { ok: false };
+      chunks.push(chunk);
+    }
+  } catch {
+    return { ok: false };
+  }
+  const values = new Map<string, string>();
+  for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
+    if (values.has(name) || value.length > MAX_VALUE_CHARS) return { ok: false };
+    values.set(name, value);
+  }
+  return { ok: true, values };
+}
+
+function page(res: ServerResponse, status: number, title: string, body: string): void {
+  const html = simplePage(title, body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(html));
+  res.end(html);
+}
+
+const defaultLabel = (name: string) => ({ username: 'Username', password: 'Password', otp: 'Code' })[name] ?? name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const inputType = (name: string, type: string | undefined) => type ?? (name.includes('password') ? 'password' : name === 'otp' || name.endsWith('code') ? 'code' : 'text');
+
+function form(res: ServerResponse, status: number, ctx: LoginContext, pool: OidcPoolConfig, step: OidcStepConfig, state: LoginState, action: string, code?: ErrorCode): void {
+  const title = step.title ?? (state.step === 0 ? 'Sign in' : 'Confirm it is you');
+  const error = code === undefined ? '' : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
+  const inputs = step.fields
+    .map((field, i) => {
+      const id = `f-${i}`;
+      const kind = inputType(field.name, field.type);
+      const attributes =
+        kind === 'password'
+          ? 'type="password" autocomplete="current-password"'
+          : kind === 'code'
+            ? 'type="text" inputmode="numeric" autocomplete="one-time-code"'
+            : `type="text" autocomplete="${field.name === 'username' ? 'username' : 'off'}" autocapitalize="none" spellcheck="false"`;
+      const described = code !== undefined ? ' aria-describedby="error"' : '';
+      return `<p><label for="${id}">${escapeHtml(field.label ?? defaultLabel(field.name))}</label><br><input id="${id}" name="${escapeHtml(field.name)}" ${attributes} required maxlength="${MAX_VALUE_CHARS}"${described}${i === 0 ? ' autofocus' : ''}></p>`;
+    })
+    .join('');
+  const heading = pool.title ? `<p>${escapeHtml(pool.title)} · ${escapeHtml(ctx.tenant.displayName)}</p>` : `<p>${escapeHtml(ctx.tenant.displayName)}</p>`;
+  const body = `${heading}${error}<form method="post" action="${escapeHtml(action)}" novalidate><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(state.csrf)}">${inputs}<p><button type="submit">Continue</button></p></form>`;
+  page(res, status, title, body);
+}

@@ -1,0 +1,123 @@
+/**
+ * Mounts the front door at `/oidc/<tenant>` on a listener's express app. The providers of a
+ * loaded config are built on its first OpenID request and kept with that config (a WeakMap):
+ * a reload swaps them with everything else, and state lives in the store, so a sign-in begun
+ * before a reload finishes after it. Every page under /oidc is unframeable and has a CSP
+ * without inline script or style.
+ */
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type Provider from 'oidc-provider';
+import type { ConfigHolder } from '../config/holder.js';
+import type { LoadedConfig } from '../config/load.js';
+import { prefixedStore, tenantPrefix } from '../store/store.js';
+import { sendJson } from '../http/respond.js';
+import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
+import { OIDC_PATH } from './issuer.js';
+import { createTenantProvider, defaultCookieKeys, TTL } from './provider.js';
+import { handleInteraction } from './login.js';
+import type { OidcPoolConfig } from './schema.js';
+
+interface TenantDoor {
+  readonly tenant: { id: string; displayName: string };
+  readonly provider: Provider;
+  readonly callback: (req: Request, res: Response) => unknown;
+  readonly pools: Readonly<Record<string, OidcPoolConfig>>;
+  poolOf(clientId: string): string | undefined;
+}
+
+interface Doors {
+  readonly byTenant: ReadonlyMap<string, TenantDoor>;
+  readonly proxies: TrustedProxies;
+}
+
+const built = new WeakMap<LoadedConfig, Map<string, Doors>>();
+
+const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
+const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+};
+
+export function mountOidc(app: Express, holder: ConfigHolder, listenerId: string, logger: Logger): void {
+  app.use(OIDC_PATH, (req: Request, res: Response, next: NextFunction) => {
+    const config = holder.current;
+    if (!config.main.oidc) return next();
+    const match = TENANT_PATH.exec(req.url);
+    const doors = match ? doorsOf(config, listenerId) : undefined;
+    const door = match ? doors?.byTenant.get(match[1] as string) : undefined;
+    if (!match || !door || !doors) {
+      sendJson(res, 404, { error: 'not_found' });
+      return;
+    }
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    // The provider sets its own caching (discovery and JWKS may be cached, the rest is no-store).
+    res.removeHeader('cache-control');
+    const rest = match[2] ?? '/';
+    const interaction = INTERACTION_PATH.exec(rest);
+    if (interaction) {
+      res.setHeader('cache-control', 'no-store');
+      handleInteraction(req, res, interaction[1] as string, {
+        config,
+        tenant: door.tenant,
+        provider: door.provider,
+        pools: door.pools,
+        poolOf: door.poolOf,
+        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
+        logger,
+        clientIp: clientIp(req, doors.proxies),
+        requestId: res.locals.requestId as string,
+        ttlSeconds: TTL.Interaction,
+      }).catch(next);
+      return;
+    }
+    // The provider routes on the path below its issuer's (the mount path it adds to URLs itself).
+    req.url = rest;
+    door.callback(req, res);
+  });
+}
+
+function doorsOf(config: LoadedConfig, listenerId: string): Doors | undefined {
+  let perListener = built.get(config);
+  if (!perListener) built.set(config, (perListener = new Map()));
+  let doors = perListener.get(listenerId);
+  if (doors) return doors;
+  const listener = config.listeners.find((l) => l.http.id === listenerId);
+  const oidc = config.main.oidc;
+  const tokens = config.services.tokens;
+  if (!listener || !oidc || !tokens) return undefined;
+  const byTenant = new Map<string, TenantDoor>();
+  for (const [tenantId, tenantConfig] of Object.entries(oidc.tenants)) {
+    const tenant = listener.tenants.get(tenantId);
+    if (!tenant) continue;
+    const pools = tenantConfig.pools ?? {};
+    const provider = createTenantProvider({
+      tenant: tenantId,
+      issuer: tokens.issuerOf(tenantId),
+      mountPath: `${OIDC_PATH}/${tenantId}`,
+      pools,
+      directory: config.services.directory,
+      accessGroups: config.services.accessGroups,
+      tokens,
+      store: prefixedStore(config.services.store, tenantPrefix(tenantId)),
+      cookieKeys: oidc.cookie_keys ?? defaultCookieKeys(),
+      proxy: listener.http.trusted_proxies.length > 0,
+      clockTolerance: tokens.settings.clockTolerance,
+    });
+    const callback = provider.callback() as unknown as (req: Request, res: Response) => unknown;
+    byTenant.set(tenantId, {
+      tenant: { id: tenant.id, displayName: tenant.displayName },
+      provider,
+      callback,
+      pools,
+      poolOf: (clientId) => config.services.directory.client(tenantId, clientId)?.pool,
+    });
+  }
+  doors = { byTenant, proxies: trustedProxies(listener.http.trusted_proxies) };
+  perListener.set(listenerId, doors);
+  return doors;
+}

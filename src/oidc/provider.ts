@@ -1,0 +1,217 @@
+/**
+ * One oidc-provider per tenant, built from a loaded config: its issuer is the tenant's (the
+ * token service's), its keystore our signing keys (the active key first, so it signs; keys
+ * published ahead of activation follow), its clients the tenant's directory clients, its
+ * storage our store, its accounts the directory's users. Access tokens are RFC 9068 JWTs for
+ * the configured audience, signed by the same keys as PUT-minted tokens and carrying the same
+ * private claims (`tenant`, `kind`, `access_group` or `pool`).
+ */
+import { randomBytes } from 'node:crypto';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { AccessGroups } from '../access-groups/groups.js';
+import type { Directory, DirectoryClient } from '../directory/directory.js';
+import type { Store } from '../store/store.js';
+import type { TokenService } from '../tokens/service.js';
+import { storeAdapter } from './adapter.js';
+import { clientMetadata, verifyClientSecrets } from './clients.js';
+import { acceptOurAccessTokens } from './access-tokens.js';
+import type { OidcPoolConfig } from './schema.js';
+
+/** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (seed 002). */
+export const TTL = {
+  ClientCredentials: 600,
+  AccessToken: 1800,
+  IdToken: 1800,
+  AuthorizationCode: 60,
+  Interaction: 600,
+  Session: 24 * 3600,
+  Grant: 30 * 24 * 3600,
+  RefreshToken: 30 * 24 * 3600,
+} as const;
+
+/** OpenID scopes a userapp may ask for, besides what its access group grants. */
+export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
+
+export interface TenantOidcOptions {
+  tenant: string;
+  issuer: string;
+  /** Where the provider is mounted on our express app, e.g. `/oidc/demo`. */
+  mountPath: string;
+  pools: Readonly<Record<string, OidcPoolConfig>>;
+  directory: Directory;
+  accessGroups: AccessGroups | undefined;
+  tokens: TokenService;
+  /** The tenant's prefixed store. */
+  store: Store;
+  cookieKeys: readonly string[];
+  /** Honour X-Forwarded-Proto (trusted proxies are configured). */
+  proxy: boolean;
+  clockTolerance: number;
+}
+
+/** A random cookie key per process, for configs that set none (sessions end at restart). */
+let processCookieKey: string | undefined;
+export function defaultCookieKeys(): string[] {
+  processCookieKey ??= randomBytes(32).toString('base64url');
+  return [processCookieKey];
+}
+
+export function createTenantProvider(options: TenantOidcOptions): Provider {
+  const { tenant, directory, accessGroups, tokens } = options;
+  const audience = tokens.settings.audience;
+  const signing = tokens.keys.signing;
+  const clients = directory.clients(tenant);
+  const clientById = new Map(clients.map((c) => [c.client_id, c]));
+
+  /** The access group's scope of a sysapp, as the PUT client-login pipe gives it. */
+  const groupOf = (clientId: string) => {
+    const resolved = accessGroups?.resolve(directory, tenant, { kind: 'client', sub: clientId });
+    return resolved?.ok ? resolved.group : undefined;
+  };
+
+  const policy = interactionPolicy.base();
+  // Single sign-on is per user pool: a session whose logins were all for apps of other pools
+  // must log in again for this one (a fresh login in this very interaction counts).
+  policy.get('login')?.checks.add(
+    new interactionPolicy.Check('pool_login', 'login to this user pool is required', (ctx: KoaContextWithOIDC) => {
+      const { session, client, result } = ctx.oidc;
+      if (!session?.accountId || result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      const pool = clientById.get(client?.clientId ?? '')?.pool;
+      // The session holds an entry per client it has seen; only those granted count as a login.
+      for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
+        if (authorization.grantId && clientById.get(clientId)?.pool === pool) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+      }
+      return interactionPolicy.Check.REQUEST_PROMPT;
+    }),
+  );
+
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
+  const configuration: Configuration = {
+    adapter: storeAdapter(options.store),
+    clients: clients.filter((c) => c.status === 'active').map(clientMetadata),
+    // The active key first: oidc-provider signs with the first key of the algorithm.
+    jwks: { keys: [signing, ...tokens.keys.keys.filter((k) => k !== signing)].map((k) => ({ ...(k.privateKey.export({ format: 'jwk' }) as object), kid: k.kid, alg: k.alg, use: 'sig' })) as never },
+    async findAccount(_ctx, id) {
+      const user = directory.user(tenant, 'id', id);
+      if (!user || user.status === 'disabled') return undefined;
+      return {
+        accountId: id,
+        async claims() {
+          return {
+            sub: id,
+            ...(user.username !== undefined ? { preferred_username: user.username } : {}),
+            ...(user.name !== undefined ? { name: user.name } : {}),
+            ...(user.email !== undefined ? { email: user.email } : {}),
+            ...(user.mobile !== undefined ? { phone_number: user.mobile } : {}),
+          };
+        },
+      };
+    },
+    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email'], phone: ['phone_number'] },
+    scopes: [...OIDC_SCOPES],
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    clientDefaults: { id_token_signed_response_alg: signing.alg, grant_types: ['authorization_code'], response_types: ['code'] },
+    enabledJWA: { idTokenSigningAlgValues: [...tokens.keys.algorithms] },
+    responseTypes: ['code'],
+    allowOmittingSingleRegisteredRedirectUri: false,
+    pkce: {
+      methods: ['S256'],
+      required: (_ctx, client) => clientById.get(client.clientId)?.require_pkce !== false,
+    },
+    rotateRefreshToken: true,
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    cookies: { keys: [...options.cookieKeys], long: cookie, short: cookie },
+    clockTolerance: options.clockTolerance,
+    ttl: { ...TTL },
+    interactions: { policy, url: (_ctx, interaction) => `${options.mountPath}/interaction/${interaction.uid}` },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource(ctx: KoaContextWithOIDC, form: string) {
+          ctx.type = 'html';
+          ctx.body = logoutPage(form);
+        },
+        postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
+          ctx.type = 'html';
+          ctx.body = simplePage('Signed out', '<p>You are signed out.</p>');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator, client) => {
+          if (indicator !== audience) throw new errors.InvalidTarget();
+          const sysapp = clientById.get(client.clientId)?.type !== 'userapp';
+          return {
+            scope: sysapp ? (groupOf(client.clientId)?.scope ?? '') : OIDC_SCOPES.join(' '),
+            audience,
+            accessTokenTTL: sysapp ? TTL.ClientCredentials : TTL.AccessToken,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg: signing.alg, kid: signing.kid } },
+          };
+        },
+      },
+    },
+    formats: {
+      customizers: {
+        // The claims our PUT tokens carry, so token-verify and the admin API read both alike.
+        jwt(_ctx, token, jwt) {
+          const payload = jwt.payload as Record<string, unknown>;
+          payload.tenant = tenant;
+          const client = clientById.get(token.clientId ?? '');
+          if (token.kind === 'ClientCredentials') {
+            const group = groupOf(token.clientId ?? '');
+            payload.kind = 'client';
+            if (group) payload.access_group = group.id;
+            // No scope asked for: the whole group, as the PUT client-login gives.
+            if (!token.scope && group?.scope) {
+              token.scope = group.scope;
+              payload.scope = group.scope;
+            }
+          } else {
+            payload.kind = 'user';
+            if (client?.pool) payload.pool = client.pool;
+            // The grant, so that userinfo and introspection can tell a revoked login (refresh reuse, logout).
+            if (token.grantId) payload.gid = token.grantId;
+          }
+          return jwt;
+        },
+      },
+    },
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = errorPage(out.error, ctx.status);
+    },
+  } as Configuration;
+
+  const provider = new Provider(options.issuer, configuration);
+  provider.proxy = options.proxy;
+  verifyClientSecrets(provider, tenant, clientById);
+  acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: clientById });
+  return provider;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
+}
+
+export function simplePage(title: string, body: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
+}
+
+function errorPage(code: string, status: number): string {
+  return simplePage('Sign-in failed', `<p role="alert">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`);
+}
+
+/** The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a button, no script. */
+function logoutPage(form: string): string {
+  const withButton = form.replace('</form>', '<button type="submit" name="logout" value="yes">Sign out</button></form>');
+  return simplePage('Sign out', `${withButton}<p>Do you want to sign out?</p>`);
+}

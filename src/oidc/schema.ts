@@ -1,0 +1,105 @@
+/**
+ * The `oidc` section of the main file: the OpenID Connect / OAuth 2 front door. Each tenant
+ * listed under `tenants` gets an issuer at `<public_url>/oidc/<tenant>`; each of its user
+ * pools names the ordered login steps of its hosted login page, each step an operation whose
+ * pipe decides.
+ */
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
+import { POOL_PATTERN } from '../directory/schema.js';
+
+/** A request property a login form may fill (the engine's own names are refused at load). */
+export const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
+
+const field = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: FIELD_PATTERN, description: 'The request property of the step\'s pipe this input fills (username, password, otp, …).' },
+    label: { type: 'string', minLength: 1, maxLength: 128, description: 'The visible label; default from the name.' },
+    type: { enum: ['text', 'password', 'code'], description: 'Input kind; default password for names containing "password", code for "otp", else text.' },
+  },
+} as const;
+
+const step = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['operation', 'fields'],
+  properties: {
+    operation: { type: 'string', pattern: OPERATION_PATTERN, description: 'The pipe that decides this step. Its answer names the subject in `sub` (the first step) and may carry more properties for later steps.' },
+    start: {
+      type: 'string',
+      pattern: OPERATION_PATTERN,
+      description: 'A pipe run once when the step opens (e.g. send an SMS code), with `login_sub` set to the subject so far; its answer is kept server-side and added to the step\'s request.',
+    },
+    title: { type: 'string', minLength: 1, maxLength: 128, description: 'Heading of the step\'s page.' },
+    fields: { type: 'array', minItems: 1, maxItems: 8, items: field },
+  },
+} as const;
+
+export const oidcSchema = {
+  description: 'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
+  type: 'object',
+  additionalProperties: false,
+  required: ['tenants'],
+  properties: {
+    public_url: {
+      type: 'string',
+      pattern: '^https?://[^/?#\\s]+$',
+      description: 'External base URL (scheme, host, port) behind a proxy. Default: http://<host>:<port> of the first listener (HOST and PORT applied).',
+    },
+    cookie_keys: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'string', minLength: 32 },
+      description: 'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
+    },
+    tenants: {
+      type: 'object',
+      propertyNames: { pattern: TENANT_PATTERN },
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          pools: {
+            type: 'object',
+            propertyNames: { pattern: POOL_PATTERN },
+            additionalProperties: {
+              type: 'object',
+              additionalProperties: false,
+              required: ['steps'],
+              properties: {
+                title: { type: 'string', minLength: 1, maxLength: 128, description: 'Shown on the login page.' },
+                steps: { type: 'array', minItems: 1, maxItems: 5, items: step },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+export interface OidcFieldConfig {
+  name: string;
+  label?: string;
+  type?: 'text' | 'password' | 'code';
+}
+
+export interface OidcStepConfig {
+  operation: string;
+  start?: string;
+  title?: string;
+  fields: OidcFieldConfig[];
+}
+
+export interface OidcPoolConfig {
+  title?: string;
+  steps: OidcStepConfig[];
+}
+
+export interface OidcConfig {
+  public_url?: string;
+  cookie_keys?: string[];
+  tenants: Record<string, { pools?: Record<string, OidcPoolConfig> }>;
+}

@@ -1,0 +1,119 @@
+/**
+ * The hosted login in a real browser (headless Chromium through playwright-core): filling
+ * the forms, single sign-on between two apps of one pool, a new prompt for an app of another
+ * pool, and the SMS code of the partners pool read from the outbox. Nothing listens on the
+ * apps' ports: the test reads the callback URL off the browser's request to it.
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import * as client from 'openid-client';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { readOutbox } from '../otp/outbox.js';
+import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const available = existsSync(CHROMIUM);
+if (!available) {
+  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package`);
+  console.warn(`\n\n*** SKIPPING the browser tests of the hosted login: ${CHROMIUM} is not installed ***\n`);
+}
+const describeBrowser = available ? describe : describe.skip;
+
+const APPS = {
+  'shop-web': 'http://localhost:3000/callback',
+  'shop-app': 'http://localhost:3001/callback',
+  'partner-portal': 'http://localhost:3002/callback',
+} as const;
+
+describeBrowser('hosted login in Chromium', () => {
+  let demo: OidcDemo;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  /** Requests the browser made to an app's callback (which nobody answers). */
+  const callbacks: string[] = [];
+
+  beforeAll(async () => {
+    [demo, browser] = await Promise.all([startOidcDemo(), chromium.launch({ executablePath: CHROMIUM, args: ARGS })]);
+    context = await browser.newContext();
+    page = await context.newPage();
+    page.on('request', (request) => {
+      if (/^http:\/\/localhost:300[0-2]\/callback\?/.test(request.url())) callbacks.push(request.url());
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.close();
+  });
+
+  /** Starts a sign-in of `app` in the shared browser; resolves with the URL the browser settles on. */
+  async function start(app: keyof typeof APPS) {
+    const config = await discover(demo.issuer(), app);
+    const request = await authorizationRequest(config, APPS[app]);
+    // With single sign-on the navigation ends at the app's callback, which refuses the connection.
+    await page.goto(request.url).catch(() => undefined);
+    return { config, request };
+  }
+
+  async function exchange(app: keyof typeof APPS, started: Awaited<ReturnType<typeof start>>) {
+    const isCallback = (url: string) => url.startsWith(`${APPS[app]}?`) && url.includes(`state=${started.request.state}`);
+    if (!callbacks.some(isCallback)) await page.waitForRequest((r) => isCallback(r.url()));
+    const callback = callbacks.find(isCallback) as string;
+    return client.authorizationCodeGrant(started.config, new URL(callback), { pkceCodeVerifier: started.request.verifier, expectedState: started.request.state, expectedNonce: started.request.nonce });
+  }
+
+  it('logs alice in to shop-web through the form, with accessible markup and safe headers', async () => {
+    const started = await start('shop-web');
+    expect(page.url()).toMatch(new RegExp(`^${demo.issuer()}/interaction/`));
+    const response = await page.reload();
+    const headers = response?.headers() ?? {};
+    expect(headers['x-frame-options']).toBe('DENY');
+    expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    expect(headers['content-security-policy']).not.toContain('unsafe-inline');
+    expect(await page.locator('script').count()).toBe(0);
+    const cookies = (await context.cookies()).filter((c) => c.domain === '127.0.0.1');
+    expect(cookies.length).toBeGreaterThan(0);
+    for (const cookie of cookies) {
+      expect(cookie.httpOnly).toBe(true);
+      expect(cookie.sameSite).toBe('Lax');
+    }
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('wrong-password');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('alert').getAttribute('data-code')).resolves.toBe('INVALID_CREDENTIALS');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('alice-pass-1');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const tokens = await exchange('shop-web', started);
+    expect(tokens.claims()?.sub).toBe('u-1001');
+  });
+
+  it('signs alice in to shop-app of the same pool without a second prompt', async () => {
+    const started = await start('shop-app');
+    const tokens = await exchange('shop-app', started);
+    expect(tokens.claims()?.sub).toBe('u-1001');
+  });
+
+  it('prompts again for partner-portal of another pool, then asks for the SMS code from the outbox', async () => {
+    const started = await start('partner-portal');
+    await page.getByLabel('Username').fill('alice');
+    await page.getByLabel('Password').fill('alice-pass-1');
+    const before = readOutbox(demo.outbox).length;
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByLabel('Code from the SMS').waitFor();
+    const sent = readOutbox(demo.outbox).slice(before);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.recipient).toBe('+15550000001');
+    await page.getByLabel('Code from the SMS').fill(sent[0]?.code === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('alert').getAttribute('data-code')).resolves.toBe('OTP_INVALID');
+    await page.getByLabel('Code from the SMS').fill(sent[0]?.code as string);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const tokens = await exchange('partner-portal', started);
+    expect(tokens.claims()?.sub).toBe('u-1001');
+    const access = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] as string, 'base64url').toString());
+    expect(access.pool).toBe('partners');
+  });
+});

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import * as client from 'openid-client';
+import { ConfigFixture } from '../support/fixture.js';
+import { freePort } from '../support/net.js';
+import { startServer, type RunningServer } from '../support/server.js';
+import type { Store } from '../../src/store/store.js';
+
+/** The shipped demo on a free port, its SMS outbox in the fixture folder. */
+export interface OidcDemo {
+  server: RunningServer;
+  fixture: ConfigFixture;
+  base: string;
+  issuer(tenant?: string): string;
+  outbox: string;
+  close(): Promise<void>;
+}
+
+export async function startOidcDemo(options: { store?: Store; edit?: (fixture: ConfigFixture) => void } = {}): Promise<OidcDemo> {
+  const fixture = ConfigFixture.fromDemo();
+  const outbox = join(fixture.dir, 'outbox.jsonl');
+  const sms = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'login-sms-send.json'), 'utf8'));
+  sms.valves[0].config.sender.file = outbox;
+  fixture.write('pipes/login-sms-send.json', sms);
+  // The demo's log level is info; tests keep quiet.
+  options.edit?.(fixture);
+  const port = await freePort();
+  const server = await startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: undefined }, ...(options.store ? { store: options.store } : {}) });
+  const base = server.url;
+  return {
+    server,
+    fixture,
+    base,
+    issuer: (tenant = 'demo') => `${base}/oidc/${tenant}`,
+    outbox,
+    async close() {
+      await server.close();
+      fixture.cleanup();
+    },
+  };
+}
+
+/** openid-client's configuration for a demo client, over plain http. */
+export function discover(issuer: string, clientId: string, secret?: string): Promise<client.Configuration> {
+  return client.discovery(new URL(issuer), clientId, secret, secret === undefined ? client.None() : client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] });
+}
+
+/** A tiny cookie jar: one browser's cookies for one host (paths are not needed here). */
+export class CookieJar {
+  readonly cookies = new Map<string, string>();
+
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = (pair as string).indexOf('=');
+      const name = (pair as string).slice(0, at).trim();
+      const value = (pair as string).slice(at + 1).trim();
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+
+  header(): string {
+    return [...this.cookies].map(([n, v]) => `${n}=${v}`).join('; ');
+  }
+
+  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.header() } });
+    this.take(res);
+    return res;
+  }
+}
+
+export interface LoginPage {
+  url: string;
+  status: number;
+  html: string;
+  csrf: string | undefined;
+  action: string | undefined;
+  errorCode: string | undefined;
+}
+
+export function parsePage(url: string, status: number, html: string): LoginPage {
+  const csrf = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1];
+  const errorCode = /role="alert"[^>]*data-code="([^"]+)"/.exec(html)?.[1] ?? /data-code="([^"]+)"/.exec(html)?.[1];
+  return { url, status, html, csrf, action, errorCode };
+}
+
+/**
+ * Follows redirects from `url` with the jar until a page is shown (a login form) or the
+ * browser is sent to `stopAt` (the client's redirect URI); returns either.
+ */
+export async function follow(jar: CookieJar, url: string, stopAt: string, init: RequestInit = {}): Promise<{ callback: string } | { page: LoginPage }> {
+  let next = url;
+  let request = init;
+  for (let hops = 0; hops < 12; hops++) {
+    if (next.startsWith(stopAt)) return { callback: next };
+    const res = await jar.fetch(next, request);
+    request = {};
+    const location = res.headers.get('location');
+    if (res.status >= 300 && res.status < 400 && location) {
+      next = new URL(location, next).href;
+      continue;
+    }
+    return { page: parsePage(next, res.status, await res.text()) };
+  }
+  throw new Error('too many redirects');
+}
+
+/** Submits a login form page with `fields`, then follows on. */
+export function submit(jar: CookieJar, page: LoginPage, fields: Record<string, string>, stopAt: string, csrf = page.csrf): Promise<{ callback: string } | { page: LoginPage }> {
+  const body = new URLSearchParams({ ...(csrf !== undefined ? { csrf } : {}), ...fields }).toString();
+  return follow(jar, new URL(page.action as string, page.url).href, stopAt, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+}
+
+export function expectPage(result: { callback: string } | { page: LoginPage }): LoginPage {
+  if (!('page' in result)) throw new Error(`expected a page, was sent to ${result.callback}`);
+  return result.page;
+}
+
+export function expectCallback(result: { callback: string } | { page: LoginPage }): string {
+  if (!('callback' in result)) throw new Error(`expected the callback, got a page (${result.page.status}): ${result.page.html.slice(0, 400)}`);
+  return result.callback;
+}
+
+/** An authorization request with PKCE S256, state and nonce, as an app would make it. */
+export async function authorizationRequest(config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const url = client.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope: 'openid profile email phone offline_access',
+    code_challenge: await client.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    ...extra,
+  });
+  return { url: url.href, verifier, state, nonce };
+}
+
+/** Logs `username` in through the password-only pool and returns the callback URL. */
+export async function passwordLogin(jar: CookieJar, authUrl: string, redirectUri: string, username: string, password: string): Promise<string> {
+  const page = expectPage(await follow(jar, authUrl, redirectUri));
+  return expectCallback(await submit(jar, page, { username, password }, redirectUri));
+}
