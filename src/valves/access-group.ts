@@ -13,6 +13,7 @@ import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { isApi, isResource, type Api } from '../access-groups/catalogue.js';
 import type { UserKey } from '../directory/directory.js';
+import { itemSets } from '../engine/dataflow.js';
 
 interface Config {
   mode?: 'resolve' | 'check';
@@ -103,4 +104,5 @@ export default defineValve<Config>({
       }
     };
   },
+  dataflow: () => ({ sets: itemSets('', ['access_group', 'scope']) }),
 });

@@ -24,6 +24,7 @@ import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
 
 type Source = 'header' | 'body';
 
@@ -211,4 +212,13 @@ export default defineValve<Config>({
       succeed(ctx, account as Account);
     };
   },
+  dataflow: (config) =>
+    ({
+      sets: itemSets(config.prefix ?? '', [
+        { name: 'sub', kind: config.kind === 'till' ? 'till.username' : config.kind === 'user' ? 'user.id' : 'client.id' },
+        'kind',
+        'tenant',
+        ...(config.kind === 'till' ? [{ name: 'store', kind: 'store.id' } as const] : config.kind === 'user' ? [{ name: 'username', kind: 'user.username' } as const] : ['scope']),
+      ]),
+    }) satisfies ValveDataflow,
 });

@@ -30,4 +30,5 @@ export default defineValve<Config>({
       throw refuse(config.code, { erroneousProperties: config.erroneous_properties ?? [], detail: config.message ?? 'flow-fail' });
     };
   },
+  dataflow: () => ({ alwaysRefuses: true }),
 });

@@ -14,6 +14,7 @@ import { directorySource, type DirectorySourceConfig } from '../idp/directory.js
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
 import type { IdpSource } from '../idp/source.js';
+import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow.js';
 
 type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
 
@@ -23,6 +24,9 @@ const sources = [directorySource, ldapSource, httpSource] as const;
 function withPrefix(schema: Record<string, unknown>): Record<string, unknown> {
   return { ...schema, properties: { ...(schema.properties as Record<string, unknown>), prefix: subjectPrefixSchema } };
 }
+
+/** What a directory field is, for the pipe check's lookup kinds. */
+const USER_KINDS: Readonly<Record<string, ValueKind>> = { id: 'user.id', username: 'user.username', mobile: 'user.mobile', email: 'user.email' };
 
 export default defineValve<Config>({
   name: 'idp-lookup',
@@ -44,5 +48,17 @@ export default defineValve<Config>({
       await run(Object.create(ctx, { item: { value: () => scratch } }) as CallContext);
       writePrefixed(ctx.item().props, prefix, (props) => Object.assign(props, scratch.props));
     };
+  },
+  dataflow: (config): ValveDataflow => {
+    const prefix = config.prefix ?? '';
+    if (config.source === 'directory') {
+      const lookups = [{ pointer: '/value', by: `user.${config.by ?? 'username'}` as ValueKind }];
+      if (config.attributes) {
+        return { lookups, sets: itemSets(prefix, Object.entries(config.attributes).map(([name, field]) => ({ name, maybe: field !== 'id', ...(USER_KINDS[field] ? { kind: USER_KINDS[field] } : {}) }))) };
+      }
+      return { lookups, sets: itemSets(prefix, [{ name: 'id', kind: 'user.id' }, ...(['username', 'mobile', 'email'] as const).map((f) => ({ name: f, maybe: true, kind: USER_KINDS[f] as ValueKind }))]), setsAny: [{ place: 'item', prefix }] };
+    }
+    if (config.source === 'ldap') return { sets: itemSets(prefix, Object.entries(config.attributes ?? {}).map(([name, attribute]) => ({ name, maybe: attribute !== 'dn' }))) };
+    return { setsAny: [{ place: 'item', prefix }] };
   },
 });

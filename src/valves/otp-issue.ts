@@ -15,6 +15,7 @@ import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
+import { itemSets, type ValueKind } from '../engine/dataflow.js';
 
 interface Config {
   channel?: OtpChannel;
@@ -143,5 +144,10 @@ export default defineValve<Config>({
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;
     };
+  },
+  dataflow: (config) => {
+    const userBy = config.user_by ?? ((config.channel ?? 'sms') === 'sms' ? 'mobile' : 'email');
+    const by: ValueKind = userBy === 'store_manager' ? 'store.id' : (`user.${userBy}` as ValueKind);
+    return { sets: itemSets('', ['transaction_id']), ...(userBy === 'none' ? {} : { lookups: [{ pointer: '/user', by }] }) };
   },
 });

@@ -13,6 +13,8 @@ import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
 import { OPERATION_PATTERN } from '../config/main-schema.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
+import { itemSets } from '../engine/dataflow.js';
+import { USER_SETS } from '../otp/user-props.js';
 
 interface Config {
   transaction_id?: string;
@@ -111,5 +113,10 @@ export default defineValve<Config>({
         ctx.services.metrics?.inc('otp_verified', { tenant: ctx.tenant.id, result });
       }
     };
+  },
+  dataflow: (config) => {
+    const prefix = config.prefix ?? '';
+    if ((config.expects ?? 'user') === 'recipient') return { sets: itemSets(prefix, ['channel', 'recipient']) };
+    return { sets: itemSets(prefix, ['channel', 'recipient', ...USER_SETS]), setsAny: [{ place: 'item', prefix }] };
   },
 });

@@ -24,4 +24,5 @@ export default defineValve<Config>({
     const target = tools.pipe(config.pipe);
     return (ctx) => target.run(ctx);
   },
+  dataflow: (config) => ({ calls: config.pipe }),
 });

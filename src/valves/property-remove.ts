@@ -28,4 +28,5 @@ export default defineValve<Config>({
       for (const name of config.properties) delete props[name];
     };
   },
+  dataflow: (config) => ({ removes: config.properties.map((name) => ({ place: config.from ?? 'item', name })) }),
 });

@@ -32,4 +32,5 @@ export default defineValve<Config>({
       for (const [name, template] of entries) props[name] = template.render(scope);
     };
   },
+  dataflow: (config) => ({ sets: Object.keys(config.properties).map((name) => ({ place: config.target ?? 'item', name })) }),
 });

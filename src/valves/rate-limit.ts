@@ -83,4 +83,5 @@ export default defineValve<Config>({
       });
     };
   },
+  dataflow: () => ({}),
 });

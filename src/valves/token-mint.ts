@@ -10,6 +10,7 @@ import { pointer } from '../config/issues.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
+import { itemSets } from '../engine/dataflow.js';
 
 interface Config {
   kind: 'system' | 'user';
@@ -128,4 +129,5 @@ export default defineValve<Config>({
       issued(ctx, subject);
     };
   },
+  dataflow: (config) => ({ sets: itemSets('', ['access_token', 'token_type', 'expires_in', ...(config.kind === 'user' ? ['refresh_token'] : [])]) }),
 });

@@ -44,4 +44,5 @@ export default defineValve<Config>({
       ctx.services.audit?.event('token.revoked', callFields(ctx, { subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid }));
     };
   },
+  dataflow: () => ({}),
 });

@@ -17,6 +17,8 @@ import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { lookupKey } from '../directory/load.js';
+import { itemSets, type ValueKind } from '../engine/dataflow.js';
+import { USER_SETS } from '../otp/user-props.js';
 
 interface Config {
   user_by?: UserKey;
@@ -112,5 +114,9 @@ export default defineValve<Config>({
       await store.del(failKey);
       writePrefixed(ctx.item().props, prefix, (props) => putUser(props, user));
     };
+  },
+  dataflow: (config) => {
+    const prefix = config.prefix ?? '';
+    return { sets: itemSets(prefix, USER_SETS), setsAny: [{ place: 'item', prefix }], lookups: [{ pointer: '/user', by: `user.${config.user_by ?? 'username'}` as ValueKind }] };
   },
 });
