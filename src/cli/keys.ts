@@ -18,6 +18,12 @@ import { DEFAULT_CONFIG, type Command } from './command.js';
  */
 export const keys: Command = {
   summary: 'signing keys: "rotate" adds a new signing key, "list" shows them (newest signs)',
+  usage:
+    'usage: authpipe keys rotate|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
+    '  rotate            write a new signing key (mode 0600); the server signs with it after a reload\n' +
+    '  list              show the keys (the newest signs)\n' +
+    '  --config FILE     the main config file (default config/authpipe.json)\n' +
+    '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
   run(args) {
     const { values, positionals } = parseArgs({
       args,

@@ -5,7 +5,7 @@ import type { ConfigHolder } from '../config/holder.js';
 import { authenticationHandler, type CallObservers } from './authentication.js';
 import { requestIdOf } from './request-id.js';
 import { checkRequestEdges } from './request-edges.js';
-import { failureBody, refuse, type AuthpipeError } from '../errors.js';
+import { failureBody, type AuthpipeError } from '../errors.js';
 import { baseHeaders, sendJson } from './respond.js';
 
 /**
@@ -39,7 +39,8 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
   const refuseEdge = (req: IncomingMessage, res: ServerResponse, err: AuthpipeError) => {
     const requestId = requestIdOf(req);
     baseHeaders(res, requestId);
-    logger.info({ requestId, method: req.method, code: err.code, detail: err.detail }, 'request refused before routing');
+    // A call line like any refused call's, so every request to the API has exactly one.
+    logger.info({ requestId, method: req.method, outcome: 'refused', code: err.code, detail: err.detail, ms: 0 }, 'call');
     sendJson(res, 403, failureBody(err, requestId), { connection: 'close' });
   };
   return (req: IncomingMessage, res: ServerResponse) => {
@@ -47,8 +48,6 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
     if (edge) return refuseEdge(req, res, edge);
     const url = req.url ?? '';
     if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
-      // The contract has no query parameters: one sent means the caller expects something we do not do.
-      if (url.includes('?')) return refuseEdge(req, res, refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' }));
       const requestId = requestIdOf(req);
       baseHeaders(res, requestId);
       authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {

@@ -17,7 +17,7 @@ import { AuthpipeError, ERROR_CATALOGUE, isErrorCode, REFUSAL_CODES, refuse, typ
 import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
-import { PROPERTY_NAME, type IdpSource } from './source.js';
+import { idpLockoutSchema, PROPERTY_NAME, type IdpLockoutConfig, type IdpSource } from './source.js';
 import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
@@ -34,6 +34,7 @@ export interface HttpSourceConfig {
   failure_code?: ErrorCode;
   password_property?: string;
   password_normalization?: PasswordForm;
+  lockout?: IdpLockoutConfig;
 }
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
@@ -100,6 +101,7 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
           separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
         },
       },
+      lockout: idpLockoutSchema,
       failure_code: {
         enum: REFUSAL_CODES,
         default: 'UNKNOWN_ERROR',

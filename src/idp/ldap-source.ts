@@ -8,7 +8,7 @@ import { normalizePassword, passwordFormSchema, type PasswordForm } from '../cre
 import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
-import { notFound, PROPERTY_NAME, refusalOptions, type IdpSource, type RefusalConfig } from './source.js';
+import { idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions, type IdpLockoutConfig, type IdpSource, type RefusalConfig } from './source.js';
 
 export interface LdapSourceConfig extends RefusalConfig {
   source: 'ldap';
@@ -20,6 +20,7 @@ export interface LdapSourceConfig extends RefusalConfig {
   password?: string;
   password_normalization?: PasswordForm;
   separator?: string;
+  lockout?: IdpLockoutConfig;
 }
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
@@ -46,6 +47,7 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
       password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
       password_normalization: passwordFormSchema('none'),
       separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+      lockout: idpLockoutSchema,
       ...refusalOptions,
     },
   },

@@ -29,6 +29,7 @@ interface Entry {
 
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Entry>();
+  private readonly lists = new Map<string, string[]>();
   private readonly counters = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly maxCounters: number;
@@ -136,6 +137,29 @@ export class MemoryStore implements Store {
     const entry = this.live(key);
     if (!entry || entry.expiresAt === Infinity) return null;
     return entry.expiresAt - this.clock.now();
+  }
+
+  async listPush(key: string, value: string, maxLength?: number): Promise<void> {
+    let list = this.lists.get(key);
+    if (!list) this.lists.set(key, (list = []));
+    list.push(value);
+    if (maxLength !== undefined && list.length > maxLength) list.splice(0, list.length - maxLength);
+  }
+
+  async listPop(key: string): Promise<string | null> {
+    const list = this.lists.get(key);
+    if (!list || list.length === 0) return null;
+    const value = list.shift() as string;
+    if (list.length === 0) this.lists.delete(key);
+    return value;
+  }
+
+  async listRange(key: string, count: number): Promise<string[]> {
+    return (this.lists.get(key) ?? []).slice(0, Math.max(0, count));
+  }
+
+  async listLength(key: string): Promise<number> {
+    return this.lists.get(key)?.length ?? 0;
   }
 
   async ping(): Promise<void> {}

@@ -22,7 +22,7 @@ import { credentialTextProblem, normalizeCredential } from '../credentials/crede
 import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
-import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
+import { LOCKOUT_PROPERTIES, lockoutFrom, type LockoutConfig } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
 
@@ -38,15 +38,7 @@ interface Config {
   password_normalization?: PasswordForm;
   cache_ttl_seconds?: number;
   prefix?: string;
-  lockout?: {
-    enabled?: boolean;
-    by?: 'account' | 'source';
-    threshold?: number;
-    lock_seconds?: number;
-    max_lock_seconds?: number;
-    window_seconds?: number;
-    memory_seconds?: number;
-  };
+  lockout?: LockoutConfig & { by?: 'account' | 'source' };
 }
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
@@ -82,17 +74,12 @@ export default defineValve<Config>({
         type: 'object',
         additionalProperties: false,
         properties: {
-          enabled: { type: 'boolean', default: true },
+          ...LOCKOUT_PROPERTIES,
           by: {
             enum: ['account', 'source'],
             description:
               'What failures lock: the account (default for tills), or the account from one source address (default for API clients: their long random secrets are not guessed, and anyone who knows a client id could otherwise lock the real server out).',
           },
-          threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
-          lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
-          max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
-          window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
-          memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
         },
       },
     },
@@ -108,22 +95,11 @@ export default defineValve<Config>({
     const maxPass = config.max_password_bytes ?? 256;
     const maxToken = maxTokenLength(maxUser + 1 + maxPass);
     const cacheTtlMs = (config.cache_ttl_seconds ?? 60) * 1000;
-    const lo = config.lockout ?? {};
-    const lockout =
-      lo.enabled === false
-        ? null
-        : new Lockout({
-            threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
-            lockMs: (lo.lock_seconds ?? DEFAULT_LOCKOUT.lockMs / 1000) * 1000,
-            maxLockMs: (lo.max_lock_seconds ?? DEFAULT_LOCKOUT.maxLockMs / 1000) * 1000,
-            windowMs: (lo.window_seconds ?? DEFAULT_LOCKOUT.windowMs / 1000) * 1000,
-            memoryMs: (lo.memory_seconds ?? DEFAULT_LOCKOUT.memoryMs / 1000) * 1000,
-          });
-    if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
+    const lockout = lockoutFrom(config.lockout, tools.fail);
+    const lockBy = config.lockout?.by ?? (kind === 'client' ? 'source' : 'account');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;
     const erroneous = [userProp, passProp];
-    const lockBy = lo.by ?? (kind === 'client' ? 'source' : 'account');
     const passwords = new PasswordCheck({ lockout, cacheTtlMs });
 
     const invalid = (detail: string) => refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });

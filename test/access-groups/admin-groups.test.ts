@@ -240,7 +240,7 @@ describe('editing a group', () => {
   });
 
   it('leaves no temp or lock files behind', () => {
-    expect(readdirSync(join(fixture.dir, 'config')).sort()).toEqual(['access-groups.json', 'authpipe.json', 'directory.json']);
+    expect(readdirSync(join(fixture.dir, 'config')).sort()).toEqual(['access-groups.json', 'authpipe.json', 'directory.json', 'secrets']);
     expect(() => JSON.parse(readFileSync(join(fixture.dir, 'config', 'access-groups.json'), 'utf8'))).not.toThrow();
   });
 });

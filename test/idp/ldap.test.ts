@@ -86,6 +86,7 @@ const PIPES = {
   'ldap-tls-untrusted': pipe({ ...LOGIN, connection: 'tls-untrusted' }),
   'ldap-starttls': pipe({ ...LOGIN, connection: 'starttls' }),
   'ldap-login-nfc': pipe({ ...LOGIN, password_normalization: 'nfc' }),
+  'ldap-login-lock': pipe({ ...LOGIN, lockout: { threshold: 3 } }),
 };
 const SILENT_TIMEOUT_MS = 800;
 
@@ -165,6 +166,14 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     const empty = await server.call('ldap-login', { username: 'alice', password: '' });
     for (const res of [wrong, unknown, empty]) refusedAsInvalid(res);
     expect(Object.keys(wrong.body).sort()).toEqual(Object.keys(unknown.body).sort());
+  });
+
+  it('locks an LDAP login after its failures: the right password is refused while locked', async () => {
+    for (let i = 0; i < 3; i++) refusedAsInvalid(await server.call('ldap-login-lock', { username: 'twin1', password: `guess-${i}` }));
+    refusedAsInvalid(await server.call('ldap-login-lock', { username: 'twin1', password: 'twin-one' }));
+    expect(await server.app.store.get('authpipe:{demo}:lockout:idp:ldap:twin1:lock')).not.toBeNull();
+    // Another account is untouched, and its success resets nothing it should not.
+    expect((await server.call('ldap-login-lock', { username: 'twin2', password: 'twin-two' })).status).toBe(200);
   });
 
   it('refuses an ambiguous match (two entries) instead of picking one', async () => {
