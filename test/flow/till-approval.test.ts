@@ -56,7 +56,7 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
     env.outbox = setup.outbox;
     env.audit = new CapturedLines();
     env.server = await startServer({ configFile: setup.fixture.mainFile, clock: env.clock, auditStream: env.audit });
-    await waitReady(env.server.url);
+    await waitReady(env.server.managementUrl);
   });
   afterAll(async () => {
     await env.server?.close();

@@ -23,11 +23,11 @@ beforeAll(async () => {
       { name: 'basic-auth', config: { kind: 'till', from: ['header'] } },
       { name: 'idp-lookup', config: { source: 'directory', by: 'username', value: '{{request.approver}}', prefix: 'approver_' } },
     ],
-    response: ['sub', 'store', 'approver_id', 'approver_username', 'approver_givenName', 'id'],
+    response: ['sub', 'store', 'approver_id', 'approver_username', 'approver_givenName'],
   });
   fixture.writePipe('till-as', {
     valves: [{ name: 'basic-auth', config: { kind: 'till', from: ['header'], prefix: 'till_' } }],
-    response: ['sub', 'till_sub', 'till_store', 'till_kind'],
+    response: ['till_sub', 'till_store', 'till_kind'],
   });
   fixture.writePipe('totp-approve', {
     valves: [
