@@ -6,6 +6,7 @@
  */
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
+import type { ConfigOf } from '../engine/valve.js';
 
 /** A request property a login form may fill (the engine's own names are refused at load). */
 export const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
@@ -80,26 +81,7 @@ export const oidcSchema = {
   },
 } as const;
 
-export interface OidcFieldConfig {
-  name: string;
-  label?: string;
-  type?: 'text' | 'password' | 'code';
-}
-
-export interface OidcStepConfig {
-  operation: string;
-  start?: string;
-  title?: string;
-  fields: OidcFieldConfig[];
-}
-
-export interface OidcPoolConfig {
-  title?: string;
-  steps: OidcStepConfig[];
-}
-
-export interface OidcConfig {
-  public_url?: string;
-  cookie_keys?: string[];
-  tenants: Record<string, { pools?: Record<string, OidcPoolConfig> }>;
-}
+/** The validated section and its parts, derived from the schema. */
+export type OidcConfig = ConfigOf<typeof oidcSchema>;
+export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
+export type OidcStepConfig = OidcPoolConfig['steps'][number];

@@ -12,14 +12,8 @@ import { soleRequestProperty } from '../engine/template.js';
 import { defineValve } from '../engine/valve.js';
 import { FLOW_HANDLE, flowKey, parseFlowRecord } from '../flow/state.js';
 
-interface Config {
-  handle?: string;
-  into?: 'item' | 'session';
-  prefix?: string;
-  keep?: boolean;
-}
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'flow-restore',
   summary: 'Restore the properties flow-save kept under a handle (single use unless keep), into the session or the item.',
   configSchema: {

@@ -7,20 +7,13 @@
  */
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/main-schema.js';
+import { OPERATION_PATTERN } from '../config/patterns.js';
 import { flowKey, newFlowHandle, type FlowRecord } from '../flow/state.js';
 
-interface Config {
-  properties: string[];
-  from?: 'item' | 'session';
-  continue_with: string[];
-  ttl_seconds?: number;
-  handle_property?: string;
-}
 
 const NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,99}$';
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'flow-save',
   summary: 'Save chosen properties under a fresh single-use handle (flow_id) that a later operation continues with flow-restore.',
   configSchema: {

@@ -14,13 +14,13 @@
 import { refuse } from '../errors.js';
 import { withLockout } from '../credentials/check.js';
 import { lockoutFrom } from '../credentials/lockout.js';
-import { defineValve, type CallContext, type CompileTools, type Item, type ValveRun } from '../engine/valve.js';
+import type { CallContext, CompileTools, Item, ValveDefinition, ValveRun } from '../engine/valve.js';
 import { emptyProps, subjectPrefixSchema, writePrefixed } from '../engine/props.js';
+import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
-import type { IdpLockoutConfig, IdpSource } from '../idp/source.js';
-import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow.js';
+import { idpLockoutSchema, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
 
 type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
 
@@ -34,7 +34,8 @@ function withPrefix(schema: Record<string, unknown>): Record<string, unknown> {
 /** What a directory field is, for the pipe check's lookup kinds. */
 const USER_KINDS: Readonly<Record<string, ValueKind>> = { id: 'user.id', username: 'user.username', mobile: 'user.mobile', email: 'user.email' };
 
-export default defineValve<Config>({
+// The schema is assembled from the sources' schemas, so the config type is their union.
+const idpLookup: ValveDefinition<Config> = {
   name: 'idp-lookup',
   summary: 'Look the subject up in the directory, an LDAP server or an HTTP adapter; copy its attributes onto the item.',
   configSchema: {
@@ -68,7 +69,7 @@ export default defineValve<Config>({
     if (config.source === 'ldap') return { sets: itemSets(prefix, Object.entries(config.attributes ?? {}).map(([name, attribute]) => ({ name, maybe: attribute !== 'dn' }))) };
     return { setsAny: [{ place: 'item', prefix }] };
   },
-});
+};
 
 /** The source's run behind its lockout (ldap with a password by default, http when configured). */
 function guarded(config: Config, run: ValveRun, tools: CompileTools): ValveRun {
@@ -76,10 +77,11 @@ function guarded(config: Config, run: ValveRun, tools: CompileTools): ValveRun {
     config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
   const lockout = lockoutFrom(lockoutConfig, tools.fail);
   if (lockout === null || lockoutConfig === undefined) return run;
-  const key = tools.template(lockoutConfig.key ?? '{{request.username}}', '/lockout/key');
+  // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
+  const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
   // Locked: the refusal a wrong password gets from this source.
-  const code = config.source === 'http' ? (config.failure_code ?? 'UNKNOWN_ERROR') : (config.not_found_code ?? 'INVALID_CREDENTIALS');
-  const erroneousProperties = 'erroneous_properties' in config ? (config.erroneous_properties ?? []) : [];
+  const code = config.source === 'http' ? config.failure_code : config.not_found_code;
+  const erroneousProperties = config.source === 'http' ? [] : config.erroneous_properties;
   const locked = () => refuse(code, { erroneousProperties, detail: 'idp-lookup: account locked' });
   return async (ctx) => {
     const subject = key.render(ctx.scope());
@@ -87,3 +89,6 @@ function guarded(config: Config, run: ValveRun, tools: CompileTools): ValveRun {
     await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
   };
 }
+
+
+export default idpLookup;

@@ -17,21 +17,9 @@ import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord }
 import { usable } from '../otp/user-props.js';
 import { itemSets, type ValueKind } from '../engine/dataflow.js';
 
-interface Config {
-  channel?: OtpChannel;
-  user_by?: UserLookup | 'none';
-  user?: string;
-  recipient?: string;
-  digits?: number;
-  ttl_seconds?: number;
-  cooldown_seconds?: number;
-  max_per_hour?: number;
-  sender: SenderConfig;
-}
-
 const HOUR_MS = 3_600_000;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'otp-issue',
   summary: 'Send a one-time code to a mobile or e-mail (from the request or the directory user) and answer transaction_id.',
   configSchema: {
@@ -59,7 +47,7 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const channel = config.channel ?? 'sms';
+    const channel = config.channel;
     const contactKey: UserKey = channel === 'sms' ? 'mobile' : 'email';
     const userBy = config.user_by ?? contactKey;
     const built = createSender(config.sender, tools.services.env);
@@ -74,10 +62,10 @@ export default defineValve<Config>({
     // The property a caller should fix when the value they sent is malformed.
     const blamedProperty = soleRequestProperty(userTemplate?.source ?? recipientSource ?? '');
     const blamed = blamedProperty === undefined ? [] : [blamedProperty];
-    const digits = config.digits ?? 6;
-    const ttlMs = (config.ttl_seconds ?? 300) * 1000;
-    const cooldownMs = (config.cooldown_seconds ?? 30) * 1000;
-    const maxPerHour = config.max_per_hour ?? 5;
+    const digits = config.digits;
+    const ttlMs = config.ttl_seconds * 1000;
+    const cooldownMs = config.cooldown_seconds * 1000;
+    const maxPerHour = config.max_per_hour;
 
     const invalid = (why: string) => refuse('INVALID_REQUEST', { erroneousProperties: blamed, detail: `otp-issue: ${why}` });
 

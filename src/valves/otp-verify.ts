@@ -10,24 +10,15 @@
 import { AuthpipeError, refuse } from '../errors.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
-import { OPERATION_PATTERN } from '../config/main-schema.js';
+import { OPERATION_PATTERN } from '../config/patterns.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { itemSets } from '../engine/dataflow.js';
 import { USER_SETS } from '../otp/user-props.js';
 
-interface Config {
-  transaction_id?: string;
-  otp?: string;
-  max_attempts?: number;
-  expects?: 'user' | 'recipient';
-  issued_by?: string[];
-  prefix?: string;
-}
-
 const DIGITS = /^[0-9]{4,10}$/;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'otp-verify',
   summary: 'Check a one-time code against its transaction (attempts, expiry, single use) and put the user on the item.',
   configSchema: {
@@ -53,9 +44,9 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const txTemplate = tools.template(config.transaction_id ?? '{{request.transaction_id}}', '/transaction_id');
-    const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
-    const maxAttempts = config.max_attempts ?? 3;
+    const txTemplate = tools.template(config.transaction_id, '/transaction_id');
+    const otpTemplate = tools.template(config.otp, '/otp');
+    const maxAttempts = config.max_attempts;
     const expects = config.expects ?? 'user';
     const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
     const prefix = config.prefix ?? '';

@@ -21,19 +21,6 @@ import { lookupKey } from '../directory/load.js';
 import { itemSets, type ValueKind } from '../engine/dataflow.js';
 import { USER_SETS } from '../otp/user-props.js';
 
-interface Config {
-  user_by?: UserKey;
-  user?: string;
-  otp?: string;
-  algorithm?: TotpAlgorithm;
-  digits?: number;
-  period?: number;
-  window?: number;
-  max_failures?: number;
-  lockout_seconds?: number;
-  prefix?: string;
-}
-
 /** Decoded secrets per directory user object: a reload brings new objects and a fresh cache. */
 const secrets = new WeakMap<DirectoryUser, Buffer | null>();
 
@@ -48,7 +35,7 @@ function secretOf(user: DirectoryUser): Buffer | null {
   return secret;
 }
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'totp-verify',
   summary: "Check an authenticator-app code (RFC 6238) against the directory user's TOTP secret, once per step.",
   configSchema: {
@@ -68,15 +55,15 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const userBy = config.user_by ?? 'username';
+    const userBy = config.user_by;
     const userTemplate = tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
-    const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
+    const otpTemplate = tools.template(config.otp, '/otp');
     const userProperty = soleRequestProperty(userTemplate.source);
     const prefix = config.prefix ?? '';
-    const options = { algorithm: config.algorithm ?? 'SHA1', digits: config.digits ?? 6, period: config.period ?? 30, window: config.window ?? 1 };
+    const options = { algorithm: config.algorithm, digits: config.digits, period: config.period, window: config.window };
     const codeShape = new RegExp(`^[0-9]{${options.digits}}$`);
-    const maxFailures = config.max_failures ?? 5;
-    const lockoutMs = (config.lockout_seconds ?? 300) * 1000;
+    const maxFailures = config.max_failures;
+    const lockoutMs = config.lockout_seconds * 1000;
     // The last accepted step must outlive every moment it could still be accepted.
     const replayTtlMs = (2 * options.window + 2) * options.period * 1000;
     const throwaway = randomBytes(20);
