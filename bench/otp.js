@@ -36,7 +36,7 @@ export function prepareOtpConfig(root) {
       id: 'otp-verify-bench',
       description: 'Bench only: otp-verify, then a user token for the recipient.',
       valves: [
-        { name: 'otp-verify', config: { max_attempts: 3 } },
+        { name: 'otp-verify', config: { max_attempts: 3, expects: 'recipient' } },
         { name: 'property-set', config: { properties: { sub: '{{item.recipient}}' } } },
         { name: 'token-mint', config: { kind: 'user' } },
       ],

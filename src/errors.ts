@@ -23,6 +23,7 @@ export const REFUSALS = {
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },
   FLOW_FAILED: { status: 403, description: 'The pipe refused on purpose (flow-fail valve).' },
+  FLOW_INVALID: { status: 403, description: 'The flow handle was not accepted: malformed, unknown, expired, already used, another tenant\'s, or not continuable by this operation.' },
 } as const satisfies Record<string, { status: 403; description: string }>;
 
 /** Faults: the server or a dependency failed, never the caller. The body shows only the code. */

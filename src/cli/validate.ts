@@ -25,7 +25,8 @@ export const validate: Command = {
         readOnly: true,
       });
       for (const warning of loaded.warnings) process.stdout.write(`warning: ${formatIssue(warning)}\n`);
-      process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes)\n`);
+      const warned = loaded.warnings.length > 0 ? `, ${loaded.warnings.length} warning${loaded.warnings.length === 1 ? '' : 's'}` : '';
+      process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes${warned})\n`);
       return 0;
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;

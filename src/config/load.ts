@@ -16,6 +16,7 @@ import { resolveSecrets } from './secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
+import { checkPipes } from './pipe-check.js';
 
 /**
  * Loads and validates the whole configuration: the main file, every pipe, every valve's own
@@ -47,7 +48,7 @@ export interface LoadedConfig {
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
-  /** Problems that did not stop the load but must be seen (config/file-mode.ts). */
+  /** Problems that did not stop the load but must be seen (config/file-mode.ts, the pipe check's warnings). */
   readonly warnings: readonly ConfigIssue[];
 }
 
@@ -102,9 +103,14 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
   const sources = readPipes(pipesDir, env, issues, hash, overlay);
-  const { pipes, calls } = compilePipes(sources, options.registry, services, issues);
+  const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   const listeners = buildListeners(main, file, pipes, issues);
+  // Following pipes is only meaningful once every valve compiled: a missing one would look like a missing property.
+  if (issues.length === 0) {
+    const operations = new Set(listeners.flatMap((l) => [...l.tenants.values()].flatMap((t) => [...t.allowedOperations])));
+    checkPipes(facts, operations, issues, warnings);
+  }
 
   if (issues.length > 0) throw new ConfigError(issues);
   return {

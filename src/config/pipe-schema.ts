@@ -32,6 +32,12 @@ export const pipeSchema = {
           exec_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: run only when true.' },
           skip_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: skip when true.' },
           proceed_on_error: { type: 'boolean', default: false, description: 'A refusal is recorded in `error` and the pipe goes on.' },
+          sets: {
+            type: 'array',
+            uniqueItems: true,
+            items: { type: 'string', pattern: '^(item|session)\\.[A-Za-z_][A-Za-z0-9_-]{0,99}$' },
+            description: 'Properties this step sets that the pipe check cannot see (e.g. names an HTTP adapter answers), as item.x or session.x; they count as always set after it.',
+          },
           config: { type: 'object' },
         },
       },

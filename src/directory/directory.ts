@@ -10,6 +10,8 @@ export interface DirectoryStore {
   readonly name: string;
   /** The access group the store is allocated to; absent means the tenant default. */
   readonly access_group?: string;
+  /** Id of the user (same tenant) who manages the store and approves for its tills. */
+  readonly manager?: string;
 }
 
 export interface DirectoryTill {
@@ -66,4 +68,13 @@ export interface Directory {
   stores(tenant: string): readonly DirectoryStore[];
   /** Every API client and app of the tenant (the OpenID Connect front door registers them). */
   clients(tenant: string): readonly DirectoryClient[];
+}
+
+/** How a pipe may find a user: by one of the user's own keys, or as a store's manager (by store id). */
+export type UserLookup = UserKey | 'store_manager';
+
+export function findUser(directory: Directory, tenant: string, by: UserLookup, value: string): DirectoryUser | undefined {
+  if (by !== 'store_manager') return directory.user(tenant, by, value);
+  const manager = directory.store(tenant, value)?.manager;
+  return manager === undefined ? undefined : directory.user(tenant, 'id', manager);
 }

@@ -146,7 +146,12 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
 
     const stores = new Map<string, DirectoryStore>();
     (source.stores ?? []).forEach((s, i) => {
-      const store: DirectoryStore = Object.freeze({ id: s.id, name: s.name, ...(s.access_group !== undefined ? { access_group: s.access_group } : {}) });
+      const store: DirectoryStore = Object.freeze({
+        id: s.id,
+        name: s.name,
+        ...(s.access_group !== undefined ? { access_group: s.access_group } : {}),
+        ...(s.manager !== undefined ? { manager: s.manager } : {}),
+      });
       unique(stores, s.id, store, at('stores', i, 'id'), 'store id');
     });
 
@@ -195,6 +200,12 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       for (const key of ['id', 'username', 'mobile', 'email'] as const) {
         const v = u[key];
         if (v !== undefined) unique(users[key], lookupKey(key, v), user, at('users', i, key), `user ${key}`);
+      }
+    });
+
+    (source.stores ?? []).forEach((s, i) => {
+      if (s.manager !== undefined && !users.id.has(s.manager)) {
+        issues.push({ file, pointer: at('stores', i, 'manager'), message: `user "${s.manager}" does not exist in tenant "${tenantId}"; expected the id of one of its users` });
       }
     });
 

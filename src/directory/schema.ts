@@ -46,6 +46,7 @@ export const directorySchema = {
                 id: { type: 'string', minLength: 1, maxLength: 128 },
                 name: { type: 'string', minLength: 1 },
                 access_group: { ...accessGroup, description: 'The access group the store is allocated to; absent means the tenant default.' },
+                manager: { type: 'string', minLength: 1, maxLength: 128, description: "Id of the user of the same tenant who manages the store (otp-issue user_by store_manager sends them the store's approval codes)." },
               },
             },
           },

@@ -39,3 +39,45 @@ function check(expr: unknown, at: string): void {
   if (!OPERATORS.has(op)) throw new ConditionSyntaxError(`${at || '/'}: unknown or forbidden json-logic operator "${op}"`);
   check((expr as Record<string, unknown>)[op], `${at}/${op.replace(/~/g, '~0').replace(/\//g, '~1')}`);
 }
+
+/** The truth of a rule that reads nothing (`false`, `0`, `"x"`), or undefined when it depends on the call. */
+export function constantTruth(expr: unknown): boolean | undefined {
+  return expr === null || typeof expr !== 'object' ? jsonLogic.truthy(expr) : undefined;
+}
+
+/** A `var` a condition reads: its dotted path, and whether the rule gives a default for it. */
+export interface ConditionVar {
+  path: string;
+  hasDefault: boolean;
+}
+
+/**
+ * The data paths a rule reads through `var`, for the load-time pipe check. Paths inside the
+ * per-element logic of map, filter, reduce, all, none and some name the element, not the
+ * call's data, and are left out; so are computed paths.
+ */
+export function conditionVars(expr: unknown): ConditionVar[] {
+  const out: ConditionVar[] = [];
+  const walk = (e: unknown): void => {
+    if (Array.isArray(e)) return e.forEach(walk);
+    if (e === null || typeof e !== 'object') return;
+    const [op, args] = Object.entries(e)[0] ?? [];
+    if (op === undefined) return;
+    if (op === 'var') {
+      const list = Array.isArray(args) ? args : [args];
+      if (typeof list[0] === 'string' && list[0] !== '') out.push({ path: list[0], hasDefault: list.length > 1 });
+      else if (typeof list[0] === 'number') out.push({ path: String(list[0]), hasDefault: list.length > 1 });
+      else walk(list);
+      return;
+    }
+    if (ELEMENT_OPERATORS.has(op) && Array.isArray(args)) return walk(args[0]);
+    walk(args);
+  };
+  walk(expr);
+  return out;
+}
+
+const ELEMENT_OPERATORS: ReadonlySet<string> = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
+
+/** The operators conditions may use, for the docs and error messages. */
+export const CONDITION_OPERATORS: readonly string[] = [...OPERATORS];

@@ -31,3 +31,26 @@ export function maskSecrets(props: Readonly<Record<string, string>>): Record<str
   for (const key of Object.keys(props)) out[key] = isSecretName(key) ? '***' : (props[key] as string);
   return out;
 }
+
+/**
+ * The `prefix` option of valves that put a subject on the item (basic-auth, otp-verify,
+ * totp-verify, idp-lookup): with `approver_`, a second identity lands beside the first
+ * (`approver_sub`) instead of overwriting it.
+ */
+export const subjectPrefixSchema = {
+  type: 'string',
+  pattern: '^[A-Za-z0-9_]{0,32}$',
+  default: '',
+  description: 'Put before every property this valve sets (e.g. "approver_"), so a second identity does not overwrite the first.',
+} as const;
+
+/** Runs `write` against `props`, or with a prefix against a scratch object copied over under it. */
+export function writePrefixed(props: Props, prefix: string, write: (target: Props) => void): void {
+  if (prefix === '') {
+    write(props);
+    return;
+  }
+  const scratch = emptyProps();
+  write(scratch);
+  for (const name of Object.keys(scratch)) props[prefix + name] = scratch[name] as string;
+}

@@ -10,6 +10,8 @@ export interface Template {
   readonly source: string;
   /** True when the template has no `{{…}}` and always renders the same text. */
   readonly isStatic: boolean;
+  /** Every `{{root.key}}` it reads, in order (for the load-time pipe check). */
+  readonly refs: readonly TemplateRef[];
   render(scope: Scope): string;
 }
 
@@ -19,6 +21,8 @@ const PLACEHOLDER = /\{\{([^{}]*)\}\}/g;
 const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)?$/;
 
 type Part = string | readonly [root: keyof Scope, key: string | null];
+
+export type TemplateRef = readonly [root: keyof Scope, key: string | null];
 
 export function compileTemplate(source: string): Template {
   const parts: Part[] = [];
@@ -38,21 +42,28 @@ export function compileTemplate(source: string): Template {
   const rest = source.replace(PLACEHOLDER, '');
   if (rest.includes('{{') || rest.includes('}}')) throw new TemplateSyntaxError(`unbalanced "{{" or "}}" in "${source}"`);
 
-  const isStatic = parts.every((p) => typeof p === 'string');
-  if (isStatic) return { source, isStatic, render: () => source };
+  const refs = parts.filter((p): p is TemplateRef => typeof p !== 'string');
+  const isStatic = refs.length === 0;
+  if (isStatic) return { source, isStatic, refs, render: () => source };
   if (parts.length === 1) {
     const only = parts[0] as Exclude<Part, string>;
-    return { source, isStatic, render: (scope) => lookup(scope, only) };
+    return { source, isStatic, refs, render: (scope) => lookup(scope, only) };
   }
   return {
     source,
     isStatic,
+    refs,
     render(scope) {
       let out = '';
       for (const part of parts) out += typeof part === 'string' ? part : lookup(scope, part);
       return out;
     },
   };
+}
+
+/** The request property a template reads when it is exactly `{{request.x}}`: what a caller should fix when its value is refused. */
+export function soleRequestProperty(source: string): string | undefined {
+  return /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(source)?.[1];
 }
 
 function lookup(scope: Scope, [root, key]: readonly [keyof Scope, string | null]): string {

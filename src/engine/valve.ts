@@ -8,6 +8,7 @@ import type { Template } from './template.js';
 import type { Store } from '../store/store.js';
 import type { Services } from './services.js';
 import type { RunObserver } from './runner.js';
+import type { ValveDataflow } from './dataflow.js';
 
 /**
  * The valve contract. A valve is one file exporting a ValveDefinition: its type name,
@@ -70,6 +71,8 @@ export interface ValveDefinition<C = unknown> {
   readonly configSchema: Record<string, unknown>;
   /** Pipes this valve will call, so the loader can check they exist and form no cycle. */
   references?(config: C): { pipes?: readonly string[] };
+  /** What it sets, reads by name, looks up, saves or restores, for the load-time pipe check. */
+  dataflow?(config: C): ValveDataflow;
   create(config: C, tools: CompileTools): ValveRun;
 }
 

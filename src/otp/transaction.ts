@@ -27,6 +27,18 @@ export interface OtpRecord {
   d: number;
   /** Expiry, ms since the epoch (the store TTL enforces it too). */
   e: number;
+  /**
+   * What the issuing pipe was for, set from its config and never from the outcome of the
+   * lookup (a decoy says "user" too): `user` (a directory user) or `recipient` (a bare
+   * address). Absent in records written before it existed: read from `u`.
+   */
+  k?: 'user' | 'recipient';
+  /** The operation that issued it; otp-verify's `issued_by` names the ones it accepts. */
+  o?: string;
+}
+
+export function transactionKind(record: OtpRecord): 'user' | 'recipient' {
+  return record.k ?? (record.u === '' ? 'recipient' : 'user');
 }
 
 /** 192 random bits, base64url: 32 characters. */

@@ -5,6 +5,7 @@
  */
 import type { DirectoryUser } from '../directory/directory.js';
 import type { Props } from '../engine/props.js';
+import type { PropertySet } from '../engine/dataflow.js';
 
 export function putUser(props: Props, user: DirectoryUser): void {
   for (const [name, value] of Object.entries(user.attributes ?? {})) props[name] = value;
@@ -19,3 +20,12 @@ export function putUser(props: Props, user: DirectoryUser): void {
 export function usable(user: DirectoryUser | undefined): user is DirectoryUser {
   return user !== undefined && user.status !== 'disabled';
 }
+
+/** What putUser sets, for the pipe check: sub always; the optional fields when the user has them (attributes are names from data). */
+export const USER_SETS: readonly Omit<PropertySet, 'place'>[] = [
+  { name: 'sub', kind: 'user.id' },
+  { name: 'username', maybe: true, kind: 'user.username' },
+  { name: 'mobile', maybe: true, kind: 'user.mobile' },
+  { name: 'email', maybe: true, kind: 'user.email' },
+  { name: 'access_group', maybe: true },
+];

@@ -18,6 +18,9 @@ export interface Family {
   client_id?: string;
   /** Configured claims, rendered at login and carried into every refreshed access token. */
   claims: Record<string, string>;
+  /** How the login authenticated (RFC 8176 `amr`) and its class (`acr`), kept for refreshed tokens. */
+  amr?: string[];
+  acr?: string;
   /** Access and refresh token lifetimes, seconds. */
   ttl: number;
   refresh_ttl: number;

@@ -8,7 +8,7 @@ import type { TokenService } from './service.js';
 import type { Store } from '../store/store.js';
 
 /** Claims the engine sets itself; a configured claim may not use these names. */
-export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'iat', 'exp', 'nbf', 'jti', 'tenant', 'scope', 'client_id', 'sid', 'typ', 'cnf', 'act']);
+export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'iat', 'exp', 'nbf', 'jti', 'tenant', 'scope', 'client_id', 'sid', 'typ', 'cnf', 'act', 'amr', 'acr']);
 
 export interface AccessGrant {
   sub: string;
@@ -17,6 +17,10 @@ export interface AccessGrant {
   scope?: string | undefined;
   client_id?: string | undefined;
   claims: Readonly<Record<string, string>>;
+  /** Authentication methods (RFC 8176), an array in the token; absent or empty: no claim. */
+  amr?: readonly string[] | undefined;
+  /** Authentication context class; empty: no claim. */
+  acr?: string | undefined;
   /** Lifetime in seconds. */
   ttl: number;
 }
@@ -46,6 +50,8 @@ export async function mintAccess(service: TokenService, grant: AccessGrant, now:
   if (grant.scope) claims.scope = grant.scope;
   if (grant.client_id) claims.client_id = grant.client_id;
   if (sid !== undefined) claims.sid = sid;
+  if (grant.amr !== undefined && grant.amr.length > 0) claims.amr = [...grant.amr];
+  if (grant.acr) claims.acr = grant.acr;
   return { token: await service.sign('access', claims), expiresIn: exp - iat };
 }
 
@@ -71,13 +77,15 @@ export async function mintUserTokens(service: TokenService, store: Store, grant:
   };
   if (grant.scope) family.scope = grant.scope;
   if (grant.client_id) family.client_id = grant.client_id;
+  if (grant.amr !== undefined && grant.amr.length > 0) family.amr = [...grant.amr];
+  if (grant.acr) family.acr = grant.acr;
   await createFamily(store, sid, family, now);
   return familyTokens(service, grant.tenant, sid, family, now);
 }
 
 /** The pair for a family's current rotation (after login or a refresh); both are signed at once. */
 export async function familyTokens(service: TokenService, tenant: string, sid: string, family: Family, now: number): Promise<MintedTokens> {
-  const grant: AccessGrant = { sub: family.sub, tenant, aud: family.aud, scope: family.scope, client_id: family.client_id, claims: family.claims, ttl: family.ttl };
+  const grant: AccessGrant = { sub: family.sub, tenant, aud: family.aud, scope: family.scope, client_id: family.client_id, claims: family.claims, amr: family.amr, acr: family.acr, ttl: family.ttl };
   const [access, refresh] = await Promise.all([mintAccess(service, grant, now, sid, family.exp), mintRefresh(service, family.sub, tenant, sid, family.jti, now, family)]);
   return { access_token: access.token, token_type: 'Bearer', expires_in: String(access.expiresIn), refresh_token: refresh };
 }

@@ -13,6 +13,7 @@ import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { isApi, isResource, type Api } from '../access-groups/catalogue.js';
 import type { UserKey } from '../directory/directory.js';
+import { itemSets } from '../engine/dataflow.js';
 
 /** read and GET need rank 1; write and the writing methods rank 2. */
 const ACCESS_RANK: ReadonlyMap<string, number> = new Map([
@@ -96,4 +97,5 @@ export default defineValve({
       }
     };
   },
+  dataflow: () => ({ sets: itemSets('', ['access_group', 'scope']) }),
 });

@@ -13,7 +13,7 @@
  * that anyone who knows a client id cannot lock the real server out.
  */
 import { refuse } from '../errors.js';
-import { hasProp } from '../engine/props.js';
+import { hasProp, subjectPrefixSchema, writePrefixed, type Props } from '../engine/props.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
@@ -24,6 +24,7 @@ import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
 import { LOCKOUT_PROPERTIES, lockoutFrom } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
 
 type Source = 'header' | 'body';
 
@@ -55,6 +56,7 @@ export default defineValve({
       max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
       password_normalization: passwordFormSchema('nfc'),
       cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
+      prefix: subjectPrefixSchema,
       lockout: {
         type: 'object',
         additionalProperties: false,
@@ -131,9 +133,13 @@ export default defineValve({
       return parsed;
     };
 
+    const prefix = config.prefix ?? '';
     const succeed = (ctx: CallContext, account: Account): void => {
-      const props = ctx.item().props;
-      props.tenant = ctx.tenant.id;
+      if (prefix === '') put(ctx.item().props, ctx.tenant.id, account);
+      else writePrefixed(ctx.item().props, prefix, (props) => put(props, ctx.tenant.id, account));
+    };
+    const put = (props: Props, tenant: string, account: Account): void => {
+      props.tenant = tenant;
       props.kind = kind;
       if ('store' in account) {
         props.sub = account.username;
@@ -170,4 +176,13 @@ export default defineValve({
       succeed(ctx, account as Account);
     };
   },
+  dataflow: (config) =>
+    ({
+      sets: itemSets(config.prefix ?? '', [
+        { name: 'sub', kind: config.kind === 'till' ? 'till.username' : config.kind === 'user' ? 'user.id' : 'client.id' },
+        'kind',
+        'tenant',
+        ...(config.kind === 'till' ? [{ name: 'store', kind: 'store.id' } as const] : config.kind === 'user' ? [{ name: 'username', kind: 'user.username' } as const] : ['scope']),
+      ]),
+    }) satisfies ValveDataflow,
 });

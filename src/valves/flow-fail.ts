@@ -24,4 +24,5 @@ export default defineValve({
       throw refuse(config.code, { erroneousProperties: config.erroneous_properties, detail: config.message });
     };
   },
+  dataflow: () => ({ alwaysRefuses: true }),
 });

@@ -14,15 +14,25 @@
 import { refuse } from '../errors.js';
 import { withLockout } from '../credentials/check.js';
 import { lockoutFrom } from '../credentials/lockout.js';
-import type { ValveDefinition, ValveRun } from '../engine/valve.js';
+import type { CallContext, CompileTools, Item, ValveDefinition, ValveRun } from '../engine/valve.js';
+import { emptyProps, subjectPrefixSchema, writePrefixed } from '../engine/props.js';
+import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
 import { idpLockoutSchema, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
 
-type Config = DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig;
+type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
 
 const sources = [directorySource, ldapSource, httpSource] as const;
+
+/** A source's schema plus the valve-wide `prefix` (each source schema is closed). */
+function withPrefix(schema: Record<string, unknown>): Record<string, unknown> {
+  return { ...schema, properties: { ...(schema.properties as Record<string, unknown>), prefix: subjectPrefixSchema } };
+}
+
+/** What a directory field is, for the pipe check's lookup kinds. */
+const USER_KINDS: Readonly<Record<string, ValueKind>> = { id: 'user.id', username: 'user.username', mobile: 'user.mobile', email: 'user.email' };
 
 // The schema is assembled from the sources' schemas, so the config type is their union.
 const idpLookup: ValveDefinition<Config> = {
@@ -31,28 +41,54 @@ const idpLookup: ValveDefinition<Config> = {
   configSchema: {
     type: 'object',
     required: ['source'],
-    properties: { source: { enum: sources.map((s) => s.source) } },
-    allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: s.schema })),
+    properties: { source: { enum: sources.map((s) => s.source) }, prefix: subjectPrefixSchema },
+    allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: withPrefix(s.schema) })),
   },
   create(config, tools): ValveRun {
     const source = sources.find((s) => s.source === config.source) as IdpSource<Config>;
-    const run = source.create(config, tools);
-    const lockoutConfig: IdpLockoutConfig | undefined =
-      config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
-    const lockout = lockoutFrom(lockoutConfig, tools.fail);
-    if (lockout === null || lockoutConfig === undefined) return run;
-    // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
-    const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
-    // Locked: the refusal a wrong password gets from this source.
-    const code = config.source === 'http' ? config.failure_code : config.not_found_code;
-    const erroneousProperties = config.source === 'http' ? [] : config.erroneous_properties;
-    const locked = () => refuse(code, { erroneousProperties, detail: 'idp-lookup: account locked' });
+    const { prefix = '', ...rest } = config;
+    const sourceConfig = rest as Config;
+    const run = guarded(sourceConfig, source.create(sourceConfig, tools), tools);
+    if (prefix === '') return run;
+    // The source writes to a scratch item; its properties land on the real one under the prefix.
     return async (ctx) => {
-      const subject = key.render(ctx.scope());
-      if (subject === '') return run(ctx);
-      await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
+      const scratch: Item = { id: ctx.item().id, props: emptyProps() };
+      await run(Object.create(ctx, { item: { value: () => scratch } }) as CallContext);
+      writePrefixed(ctx.item().props, prefix, (props) => Object.assign(props, scratch.props));
     };
   },
+  dataflow: (config): ValveDataflow => {
+    const prefix = config.prefix ?? '';
+    if (config.source === 'directory') {
+      const lookups = [{ pointer: '/value', by: `user.${config.by ?? 'username'}` as ValueKind }];
+      if (config.attributes) {
+        return { lookups, sets: itemSets(prefix, Object.entries(config.attributes).map(([name, field]) => ({ name, maybe: field !== 'id', ...(USER_KINDS[field] ? { kind: USER_KINDS[field] } : {}) }))) };
+      }
+      return { lookups, sets: itemSets(prefix, [{ name: 'id', kind: 'user.id' }, ...(['username', 'mobile', 'email'] as const).map((f) => ({ name: f, maybe: true, kind: USER_KINDS[f] as ValueKind }))]), setsAny: [{ place: 'item', prefix }] };
+    }
+    if (config.source === 'ldap') return { sets: itemSets(prefix, Object.entries(config.attributes ?? {}).map(([name, attribute]) => ({ name, maybe: attribute !== 'dn' }))) };
+    return { setsAny: [{ place: 'item', prefix }] };
+  },
 };
+
+/** The source's run behind its lockout (ldap with a password by default, http when configured). */
+function guarded(config: Config, run: ValveRun, tools: CompileTools): ValveRun {
+  const lockoutConfig: IdpLockoutConfig | undefined =
+    config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
+  const lockout = lockoutFrom(lockoutConfig, tools.fail);
+  if (lockout === null || lockoutConfig === undefined) return run;
+  // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
+  const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
+  // Locked: the refusal a wrong password gets from this source.
+  const code = config.source === 'http' ? config.failure_code : config.not_found_code;
+  const erroneousProperties = config.source === 'http' ? [] : config.erroneous_properties;
+  const locked = () => refuse(code, { erroneousProperties, detail: 'idp-lookup: account locked' });
+  return async (ctx) => {
+    const subject = key.render(ctx.scope());
+    if (subject === '') return run(ctx);
+    await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
+  };
+}
+
 
 export default idpLookup;

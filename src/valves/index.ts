@@ -4,6 +4,8 @@ import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import flowFail from './flow-fail.js';
+import flowRestore from './flow-restore.js';
+import flowSave from './flow-save.js';
 import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
 import otpIssue from './otp-issue.js';
@@ -23,6 +25,8 @@ export const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
   flowFail,
+  flowRestore,
+  flowSave,
   idpLookup,
   inputValidate,
   otpIssue,

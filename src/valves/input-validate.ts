@@ -74,4 +74,5 @@ export default defineValve({
       if (bad.length > 0) throw refuse(code, { erroneousProperties: bad, detail: `invalid properties: ${bad.join(', ')}` });
     };
   },
+  dataflow: (config) => (config.strict === true ? { requestOnly: Object.keys(config.properties) } : {}),
 });

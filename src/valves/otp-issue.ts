@@ -9,22 +9,17 @@
  * caller's time, so a slow, failing or redirecting sender changes nothing in the answer.
  */
 import { refuse } from '../errors.js';
-import type { Template } from '../engine/template.js';
+import { soleRequestProperty, type Template } from '../engine/template.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import type { DirectoryUser, UserKey } from '../directory/directory.js';
+import { findUser, type DirectoryUser, type UserKey, type UserLookup } from '../directory/directory.js';
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
 import { deliveryQueue, type DeliveryJob } from '../otp/delivery.js';
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
+import { itemSets, type ValueKind } from '../engine/dataflow.js';
 
 const HOUR_MS = 3_600_000;
-
-/** `{{request.x}}` alone: the request property a bad value came from, for erroneousProperties. */
-function requestProperty(source: string): string[] {
-  const match = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(source);
-  return match ? [match[1] as string] : [];
-}
 
 export default defineValve({
   name: 'otp-issue',
@@ -36,8 +31,9 @@ export default defineValve({
     properties: {
       channel: { enum: ['sms', 'email'], default: 'sms', description: 'sms: the recipient is an E.164 mobile; email: an address.' },
       user_by: {
-        enum: ['id', 'username', 'mobile', 'email', 'none'],
-        description: 'Directory key the user is looked up by (default: mobile for sms, email for email). none: send to any well-formed recipient.',
+        enum: ['id', 'username', 'mobile', 'email', 'store_manager', 'none'],
+        description:
+          'Directory key the user is looked up by (default: mobile for sms, email for email). store_manager: the manager of the store whose id `user` renders. none: send to any well-formed recipient.',
       },
       user: { type: 'string', minLength: 1, description: 'Template of the lookup value; default {{request.<user_by>}}.' },
       recipient: {
@@ -70,11 +66,14 @@ export default defineValve({
     const queue = deliveryQueue(shared, built.id, built.sender, { retries: built.retries, backoffMs: built.backoffMs }, { log: logger, clock, metrics, audit });
     queue.start();
     if (userBy === 'none' && config.user !== undefined) tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
+    // Bound into the transaction from the config, so a decoy is indistinguishable at verify.
+    const kind = userBy === 'none' ? 'recipient' : 'user';
     const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const recipientSource = config.recipient ?? (userBy === 'none' ? `{{request.${contactKey}}}` : null);
     const recipientTemplate = recipientSource === null ? null : tools.template(recipientSource, '/recipient');
     // The property a caller should fix when the value they sent is malformed.
-    const blamed = requestProperty(userTemplate?.source ?? recipientSource ?? '');
+    const blamedProperty = soleRequestProperty(userTemplate?.source ?? recipientSource ?? '');
+    const blamed = blamedProperty === undefined ? [] : [blamedProperty];
     const digits = config.digits;
     const ttlMs = config.ttl_seconds * 1000;
     const cooldownMs = config.cooldown_seconds * 1000;
@@ -100,7 +99,7 @@ export default defineValve({
       } else if (lookup === '' || lookup.length > 256) {
         throw invalid(`no ${userBy} to look the user up by`);
       }
-      const found = ctx.services.directory.user(ctx.tenant.id, userBy as UserKey, lookup);
+      const found = findUser(ctx.services.directory, ctx.tenant.id, userBy as UserLookup, lookup);
       if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
       const recipient = normalizeRecipient(channel, recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''));
       // Said in the log only: the caller gets the answer an unknown user gets.
@@ -145,7 +144,7 @@ export default defineValve({
       };
       await queue.enqueue(job);
       ctx.services.metrics?.inc('otp_issued', { tenant: ctx.tenant.id, channel });
-      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs };
+      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs, k: kind, o: ctx.operation };
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;
     };
@@ -159,5 +158,10 @@ export default defineValve({
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       }
     };
+  },
+  dataflow: (config) => {
+    const userBy = config.user_by ?? ((config.channel ?? 'sms') === 'sms' ? 'mobile' : 'email');
+    const by: ValueKind = userBy === 'store_manager' ? 'store.id' : (`user.${userBy}` as ValueKind);
+    return { sets: itemSets('', ['transaction_id']), ...(userBy === 'none' ? {} : { lookups: [{ pointer: '/user', by }] }) };
   },
 });

@@ -9,8 +9,12 @@
  */
 import { AuthpipeError, refuse } from '../errors.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, txKey } from '../otp/transaction.js';
+import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
+import { OPERATION_PATTERN } from '../config/patterns.js';
+import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
+import { itemSets } from '../engine/dataflow.js';
+import { USER_SETS } from '../otp/user-props.js';
 
 const DIGITS = /^[0-9]{4,10}$/;
 
@@ -24,12 +28,28 @@ export default defineValve({
       transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}' },
       otp: { type: 'string', minLength: 1, default: '{{request.otp}}' },
       max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
+      expects: {
+        enum: ['user', 'recipient'],
+        default: 'user',
+        description: 'user: only codes an otp-issue sent to a directory user; recipient: only codes of otp-issue user_by "none" (no user is put on the item).',
+      },
+      issued_by: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', pattern: OPERATION_PATTERN },
+        description: 'Operations whose codes this verify accepts; absent: any of this tenant.',
+      },
+      prefix: subjectPrefixSchema,
     },
   },
   create(config, tools) {
     const txTemplate = tools.template(config.transaction_id, '/transaction_id');
     const otpTemplate = tools.template(config.otp, '/otp');
     const maxAttempts = config.max_attempts;
+    const expects = config.expects ?? 'user';
+    const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
+    const prefix = config.prefix ?? '';
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
 
@@ -46,6 +66,9 @@ export default defineValve({
       const record = parseRecord(stored);
       const now = ctx.clock.now();
       if (now >= record.e) throw badTransaction('expired transaction');
+      // Decided by the issuing pipe's config, never by whether its user existed: no enumeration.
+      if (transactionKind(record) !== expects) throw badTransaction(`a ${transactionKind(record)} transaction; this verify expects ${expects}`);
+      if (issuedBy !== null && !issuedBy.has(record.o ?? '')) throw badTransaction(`issued by ${record.o ?? 'an unnamed operation'}, not one of issued_by`);
       if (code.length !== record.d) throw badCode(`expected ${record.d} digits`);
 
       // The counter outlives the record by a margin, so a transaction never gets a fresh budget.
@@ -60,15 +83,14 @@ export default defineValve({
       // Tidying only: the counter expires soon after the transaction anyway.
       await store.del(attemptsKey(id)).catch(() => undefined);
 
-      const props = ctx.item().props;
-      props.channel = record.c;
-      props.recipient = record.r;
-      if (record.u !== '') {
-        const user = ctx.services.directory.user(ctx.tenant.id, 'id', record.u);
-        // Disabled or removed since the code was sent: the code no longer signs anyone in.
-        if (!usable(user)) throw badTransaction('user gone or disabled since issue');
-        putUser(props, user);
-      }
+      const user = record.u === '' ? undefined : ctx.services.directory.user(ctx.tenant.id, 'id', record.u);
+      // Disabled or removed since the code was sent: the code no longer signs anyone in.
+      if (expects === 'user' && !usable(user)) throw badTransaction('user gone or disabled since issue');
+      writePrefixed(ctx.item().props, prefix, (props) => {
+        props.channel = record.c;
+        props.recipient = record.r;
+        if (user !== undefined) putUser(props, user);
+      });
     };
 
     return async (ctx) => {
@@ -82,5 +104,10 @@ export default defineValve({
         ctx.services.metrics?.inc('otp_verified', { tenant: ctx.tenant.id, result });
       }
     };
+  },
+  dataflow: (config) => {
+    const prefix = config.prefix ?? '';
+    if ((config.expects ?? 'user') === 'recipient') return { sets: itemSets(prefix, ['channel', 'recipient']) };
+    return { sets: itemSets(prefix, ['channel', 'recipient', ...USER_SETS]), setsAny: [{ place: 'item', prefix }] };
   },
 });

@@ -20,4 +20,5 @@ export default defineValve({
     const target = tools.pipe(config.pipe);
     return (ctx) => target.run(ctx);
   },
+  dataflow: (config) => ({ calls: config.pipe }),
 });

@@ -42,4 +42,12 @@ export default defineValve({
       for (const [target, name] of pairs) if (hasProp(src, name)) dst[target] = src[name] as string;
     };
   },
+  dataflow: (config) => {
+    const from = config.from ?? 'request';
+    const to = config.to ?? 'item';
+    const pairs = Array.isArray(config.properties) ? config.properties.map((n) => [n, n] as const) : Object.entries(config.properties);
+    // Request properties may or may not be sent; input-validate is where presence is enforced.
+    if (from === 'request') return { sets: pairs.map(([target]) => ({ place: to, name: target, maybe: true })) };
+    return { copies: pairs.map(([target, name]) => ({ from: { place: from, name }, to: { place: to, name: target }, pointer: Array.isArray(config.properties) ? '/properties' : `/properties/${target}` })) };
+  },
 });

@@ -2,14 +2,15 @@
  * token-mint: signs an access token for the current item's subject and puts access_token,
  * token_type (Bearer) and expires_in on the item. Kind `system` (servers, tills: 10 min, no
  * refresh) or `user` (30 min, plus a rotating refresh_token whose family is recorded in the
- * store). Claims: iss, sub, aud, iat, exp, jti, tenant, scope, client_id, sid, plus configured
- * claims from templates, which may not reuse a registered name. Header: typ at+jwt, kid.
+ * store). Claims: iss, sub, aud, iat, exp, jti, tenant, scope, client_id, sid, amr (an array,
+ * RFC 8176) and acr when configured, plus configured claims from templates, which may not reuse a registered name. Header: typ at+jwt, kid.
  */
 import { AuthpipeError } from '../errors.js';
 import { pointer } from '../config/issues.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
+import { itemSets } from '../engine/dataflow.js';
 
 const CLAIM_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
 
@@ -36,6 +37,14 @@ export default defineValve({
         additionalProperties: { type: 'string' },
         default: {},
       },
+      amr: {
+        type: 'array',
+        uniqueItems: true,
+        maxItems: 16,
+        items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
+        description: 'Authentication methods (RFC 8176, e.g. ["pwd", "otp"]): the `amr` claim, an array. The 200 body stays flat strings.',
+      },
+      acr: { type: 'string', minLength: 1, description: 'Template of the `acr` claim (authentication context class); empty: no claim.' },
     },
     // Defaults that depend on the kind (a user's token lives longer; only users have a family).
     allOf: [
@@ -62,6 +71,8 @@ export default defineValve({
       return [name, tools.template(source, pointer('claims', name))] as const;
     });
     const audience = config.audience ?? tokens.settings.audience;
+    const amr = config.amr === undefined || config.amr.length === 0 ? undefined : Object.freeze([...config.amr]);
+    const acr = config.acr === undefined ? null : tools.template(config.acr, '/acr');
 
     const issued = (ctx: CallContext, subject: string): void => {
       ctx.services.metrics?.inc('tokens_issued', { tenant: ctx.tenant.id, kind: config.kind });
@@ -89,6 +100,8 @@ export default defineValve({
         claims: extra,
         ttl,
       };
+      if (amr !== undefined) grant.amr = amr;
+      if (acr !== null) grant.acr = acr.render(scopeView);
       const props = ctx.item().props;
       const now = ctx.clock.now();
       if (user) {
@@ -107,4 +120,5 @@ export default defineValve({
       issued(ctx, subject);
     };
   },
+  dataflow: (config) => ({ sets: itemSets('', ['access_token', 'token_type', 'expires_in', ...(config.kind === 'user' ? ['refresh_token'] : [])]) }),
 });

@@ -11,6 +11,7 @@ import { rotateFamily } from '../tokens/families.js';
 import { familyTokens } from '../tokens/mint.js';
 import { findToken } from '../tokens/source.js';
 import { randomUUID } from 'node:crypto';
+import { itemSets } from '../engine/dataflow.js';
 
 export default defineValve({
   name: 'token-refresh',
@@ -45,4 +46,5 @@ export default defineValve({
       ctx.services.audit?.event('token.refreshed', callFields(ctx, { subject: family.sub, sid }));
     };
   },
+  dataflow: () => ({ sets: itemSets('', ['access_token', 'token_type', 'expires_in', 'refresh_token']) }),
 });

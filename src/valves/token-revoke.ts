@@ -39,4 +39,5 @@ export default defineValve({
       ctx.services.audit?.event('token.revoked', callFields(ctx, { subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid }));
     };
   },
+  dataflow: () => ({}),
 });

@@ -8,6 +8,7 @@ import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 import { familyIsLive } from '../tokens/families.js';
 import { findToken } from '../tokens/source.js';
+import { itemSets } from '../engine/dataflow.js';
 
 export default defineValve({
   name: 'token-verify',
@@ -36,6 +37,14 @@ export default defineValve({
       }
       const props = ctx.item().props;
       for (const [name, value] of Object.entries(claims)) props[prefix + name] = claimText(value);
+    };
+  },
+  dataflow: (config) => {
+    const prefix = config.prefix ?? '';
+    // Our tokens always carry these; scope, client_id, sid and configured claims only some.
+    return {
+      sets: itemSets(prefix, ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'tenant', ...['scope', 'client_id', 'sid'].map((name) => ({ name, maybe: true }))]),
+      setsAny: [{ place: 'item', prefix }],
     };
   },
 });

@@ -12,10 +12,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
+import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
+import { soleRequestProperty } from '../engine/template.js';
 import type { DirectoryUser, UserKey } from '../directory/directory.js';
 import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { lookupKey } from '../directory/load.js';
+import { itemSets, type ValueKind } from '../engine/dataflow.js';
+import { USER_SETS } from '../otp/user-props.js';
 
 /** Decoded secrets per directory user object: a reload brings new objects and a fresh cache. */
 const secrets = new WeakMap<DirectoryUser, Buffer | null>();
@@ -47,13 +51,15 @@ export default defineValve({
       window: { type: 'integer', minimum: 0, maximum: 2, default: 1, description: 'Steps accepted either side of now (clock drift).' },
       max_failures: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
       lockout_seconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300, description: 'How long failures count; the user is refused RATE_LIMITED past max_failures.' },
+      prefix: subjectPrefixSchema,
     },
   },
   create(config, tools) {
     const userBy = config.user_by;
     const userTemplate = tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const otpTemplate = tools.template(config.otp, '/otp');
-    const userProperty = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(userTemplate.source)?.[1];
+    const userProperty = soleRequestProperty(userTemplate.source);
+    const prefix = config.prefix ?? '';
     const options = { algorithm: config.algorithm, digits: config.digits, period: config.period, window: config.window };
     const codeShape = new RegExp(`^[0-9]{${options.digits}}$`);
     const maxFailures = config.max_failures;
@@ -104,7 +110,11 @@ export default defineValve({
       }
 
       await store.del(failKey);
-      putUser(ctx.item().props, user);
+      writePrefixed(ctx.item().props, prefix, (props) => putUser(props, user));
     };
+  },
+  dataflow: (config) => {
+    const prefix = config.prefix ?? '';
+    return { sets: itemSets(prefix, USER_SETS), setsAny: [{ place: 'item', prefix }], lookups: [{ pointer: '/user', by: `user.${config.user_by ?? 'username'}` as ValueKind }] };
   },
 });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   const tillHash = readJson(fixture, 'config/directory.json').tenants.demo.tills[0].password_hash;
   // Hand-formatted like the shipped file (one entry per line), with the new till and store added in place.
   const text = directoryText()
-    .replace('{ "id": "store-02", "name": "Demo pop-up store" }', '{ "id": "store-02", "name": "Demo pop-up store" },\n        { "id": "store-03", "name": "Demo outlet" }')
+    .replace('{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" }', '{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" },\n        { "id": "store-03", "name": "Demo outlet" }')
     .replace(/("tills": \[\n)/, `$1        { "username": "till-101", "password_hash": "${tillHash}", "store": "store-02" },\n`);
   writeFileSync(join(fixture.dir, 'config', 'directory.json'), text);
   server = await startServer({ configFile: fixture.mainFile });
@@ -53,7 +53,7 @@ describe('allocating stores', () => {
     expect(await till101('data', 'customer', 'POST')).toBe('ACCESS_DENIED');
     // One line of the hand-formatted directory changed, nothing else.
     const changed = directoryText().split('\n').filter((line, i) => line !== before.split('\n')[i]);
-    expect(changed).toEqual(['        { "id": "store-02", "name": "Demo pop-up store", "access_group": "wechat" },']);
+    expect(changed).toEqual(['        { "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002", "access_group": "wechat" },']);
     expect(directoryText().split('\n')).toHaveLength(before.split('\n').length);
   });
 

@@ -93,6 +93,15 @@ describe('directory errors name the file and the pointer', () => {
     expect(issues).toEqual([{ file: 'directory.json', pointer: '/tenants/demo/tills/0/store', message: expect.stringMatching(/store "s2" does not exist.*s1/) }]);
   });
 
+  it("a store manager who is not a user of the store's tenant", () => {
+    const { issues, directory } = build({
+      demo: { stores: [{ id: 's1', name: 'S', manager: 'u-1' }, { id: 's2', name: 'T', manager: 'u-9' }], users: [{ id: 'u-1', mobile: '+15550000001' }] },
+      acme: { users: [{ id: 'u-9' }] },
+    });
+    expect(issues).toEqual([{ file: 'directory.json', pointer: '/tenants/demo/stores/1/manager', message: expect.stringContaining('user "u-9" does not exist in tenant "demo"') }]);
+    expect(directory.store('demo', 's1')?.manager).toBe('u-1');
+  });
+
   it('a bad PHC hash, a plain password and argon2i', () => {
     const { issues } = build({
       demo: {

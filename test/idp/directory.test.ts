@@ -55,7 +55,7 @@ const PIPES = {
         config: { source: 'directory', by: 'email', value: '{{request.email}}', attributes: { sub: 'id', name: 'attributes.givenName', group: 'access_group', missing: 'attributes.nope' } },
       },
     ],
-    response: ['sub', 'name', 'group', 'missing', 'username'],
+    response: ['sub', 'name', 'group', 'missing'],
   },
   'by-id': { valves: [{ name: 'idp-lookup', config: { source: 'directory', by: 'id', value: '{{request.id}}' } }], response: ['username', 'totp_secret'] },
 };

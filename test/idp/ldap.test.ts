@@ -69,7 +69,8 @@ const FIND = {
   attributes: { username: 'uid', mail: 'mail' },
 };
 
-function pipe(config: Record<string, unknown>, response = ['username', 'mail', 'givenName', 'dn', 'phones']) {
+/** Answers what the lookup maps (the pipe check refuses a response naming what nothing sets). */
+function pipe(config: Record<string, unknown>, response = Object.keys((config.attributes as Record<string, string> | undefined) ?? {})) {
   return { valves: [{ name: 'idp-lookup', config }], response };
 }
 

@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../support/server.js';
 import { countPipe, storeCounter } from '../support/store-valve.js';
 import { codeFor } from '../otp/outbox.js';
 import { tokenFixture } from '../tokens/support.js';
+import { approvalFixture, MANAGER_MOBILE, startApproval } from '../support/approval.js';
 import { adminCall, adminToken, editJson } from '../access-groups/support.js';
 
 /**
@@ -252,7 +253,7 @@ describeWithRedis('two engines on one Redis', () => {
     const e = twoEngines(() => {
       const fixture = ConfigFixture.minimal(
         [{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }],
-        { 'otp-verify': { valves: [{ name: 'otp-verify', config: { max_attempts: 3 } }], response: ['recipient'] } },
+        { 'otp-verify': { valves: [{ name: 'otp-verify', config: { max_attempts: 3, expects: 'recipient' } }], response: ['recipient'] } },
         { store: REDIS_STORE(redis.url) },
       );
       outbox = join(fixture.dir, 'var', 'otp-outbox.jsonl');
@@ -302,6 +303,33 @@ describeWithRedis('two engines on one Redis', () => {
       const results = await Promise.all(Array.from({ length: 10 }, (_, i) => verify(i % 2 ? e.a : e.b, id, code)));
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'OTP_INVALID')).toHaveLength(9);
+    });
+  });
+
+  describe('chained till approval (demo till-approval-start, till-approval-verify)', () => {
+    let outbox = '';
+    const e = twoEngines(() => {
+      const setup = approvalFixture((main) => {
+        main.store = REDIS_STORE(redis.url);
+      });
+      outbox = setup.outbox;
+      return setup.fixture;
+    });
+    const verify = (engine: RunningServer, flow_id: string, otp: string) => engine.call('till-approval-verify', { flow_id, otp });
+
+    it('a flow started on one engine is finished on the other, once', async () => {
+      const { flowId, code } = await startApproval(e.a, outbox, 'till-001', MANAGER_MOBILE['store-01']);
+      const done = await verify(e.b, flowId, code);
+      expect(done.status).toBe(200);
+      expect(done.body).toMatchObject({ sub: 'till-001', approved_by: 'u-2001', expires_in: '600' });
+      for (const engine of [e.a, e.b]) expect((await verify(engine, flowId, code)).body.errorTranslationKeys).toEqual(['FLOW_INVALID']);
+    });
+
+    it('parallel continuations over both engines: exactly one wins', async () => {
+      const { flowId, code } = await startApproval(e.b, outbox, 'till-201', MANAGER_MOBILE['store-02']);
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => verify(i % 2 ? e.a : e.b, flowId, code)));
+      expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+      expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'FLOW_INVALID')).toHaveLength(9);
     });
   });
 });

@@ -19,7 +19,7 @@ export const TOKEN_PIPES: Record<string, unknown> = {
       { name: 'property-set', config: { properties: { sub: '{{request.username}}', scope: 'data:read data:write' } } },
       { name: 'token-mint', config: { kind: 'system' } },
     ],
-    response: ['access_token', 'token_type', 'expires_in', 'refresh_token'],
+    response: ['access_token', 'token_type', 'expires_in'],
   },
   'user-login': {
     valves: [

@@ -50,8 +50,8 @@ beforeAll(async () => {
   // Bursts of 20 cold checks below: room for them all in the budget's queue.
   main.password_checks = { queue: 64 };
   fixture.writeMain(main);
-  fixture.writePipe('till-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'till' } }], response: ['sub', 'kind', 'store', 'tenant', 'scope'] });
-  fixture.writePipe('client-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }], response: ['sub', 'kind', 'store', 'tenant', 'scope'] });
+  fixture.writePipe('till-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'till' } }], response: ['sub', 'kind', 'store', 'tenant'] });
+  fixture.writePipe('client-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }], response: ['sub', 'kind', 'tenant', 'scope'] });
   fixture.writePipe('till-login-body', { valves: [{ name: 'basic-auth', config: { kind: 'till', from: ['body'] } }], response: ['sub'] });
   server = await startServer({ configFile: fixture.mainFile, clock, logger });
 });

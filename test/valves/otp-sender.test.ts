@@ -33,7 +33,7 @@ beforeAll(async () => {
       ],
       response: ['transaction_id'],
     },
-    'otp-verify': { valves: [{ name: 'otp-verify' }], response: ['recipient'] },
+    'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['recipient'] },
   });
   server = await startServer({
     configFile: fixture.mainFile,

@@ -32,7 +32,7 @@ beforeAll(async () => {
       { id: 'acme', allowedOperation: ['otp-start', 'otp-verify'] },
     ],
     {
-      'otp-verify': { valves: [{ name: 'otp-verify' }], response: ['channel', 'recipient', 'sub'] },
+      'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['channel', 'recipient'] },
     },
   );
   outbox = join(fixture.dir, 'var', 'otp-outbox.jsonl');
