@@ -9,6 +9,8 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
 import { watchConfig, type ConfigWatcher } from './config/watch.js';
+import type { Propagate } from './config/cluster-sync.js';
+import { PublishedVersion } from './config/published-version.js';
 import { noopAudit, type Audit } from './engine/audit.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import { noopMetrics } from './engine/metrics.js';
@@ -28,6 +30,10 @@ import { createMetrics, type AppMetrics } from './observe/prometheus.js';
 import { countStoreErrors } from './observe/store-errors.js';
 import { traceSwitch } from './observe/trace-switch.js';
 import { createStore } from './store/create.js';
+import { configurePasswordChecks, DEFAULT_FLOOR } from './credentials/check.js';
+import { passwordCosts } from './credentials/calibration.js';
+import { defaultDummyHash } from './credentials/hash.js';
+import { EmbeddedDirectory } from './directory/load.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 
@@ -51,6 +57,8 @@ export interface AppOptions {
   valves?: readonly ValveDefinition<never>[];
   /** What GET /metrics serves instead of this process's registry (a `--workers` worker: the sum over all). Called once. */
   metricsSource?: (registry: Registry) => MetricsSource;
+  /** Under `serve --workers N`: makes every other worker reload to a version (config/cluster-sync.ts). */
+  propagate?: Propagate;
 }
 
 export type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
@@ -118,6 +126,17 @@ export function createApp(options: AppOptions): AuthpipeApp {
     if (!options.store) void store?.close();
     throw err;
   }
+  // Start-only: the budget and floor of password checks, and the calibration of every hash
+  // profile the directory holds, timed before the first listener opens (listen waits for it).
+  const checks = first.main.password_checks;
+  configurePasswordChecks({
+    ...(checks?.concurrency !== undefined ? { concurrency: checks.concurrency } : {}),
+    ...(checks?.queue !== undefined ? { queue: checks.queue } : {}),
+    fixedMs: checks?.failure_floor_ms ?? 0,
+    margin: checks?.floor_margin ?? DEFAULT_FLOOR.margin,
+  });
+  const directory = first.services.directory;
+  const calibrated = passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);
   const holder = new ConfigHolder(first);
   const log = logger as Logger;
   const auditLog: Audit = audit ?? noopAudit;
@@ -174,7 +193,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       auditLog.event('admin.config_rejected', { subject: trigger, version: holder.current.version, issues: issues.length, first: issues[0] ? formatIssue(issues[0]) : '' });
       return { ok: false, issues };
     }
-    if (trigger === 'watch' && next.version === holder.current.version) {
+    if (trigger !== 'api' && trigger !== 'SIGHUP' && next.version === holder.current.version) {
       // A save that changed nothing (or a change already loaded by SIGHUP): nothing to swap.
       void closeConfigServices(next.services);
       holder.clearError();
@@ -192,7 +211,22 @@ export function createApp(options: AppOptions): AuthpipeApp {
     } else {
       watcher?.update(next);
     }
+    // A deliberate change is announced to engines sharing the store; one learnt from them is not re-announced.
+    if (trigger === 'SIGHUP' || trigger === 'watch') {
+      published.publish(next.version).catch((err: unknown) => log.warn({ err, version: next.version }, 'could not publish the config version to the store'));
+    }
     return { ok: true, version: next.version };
+  };
+  const published = new PublishedVersion(store as Store, holder, () => reload('store'), log);
+
+  /** After an admin change: every other worker, and every engine on the store, to `version`. */
+  const propagate = async (version: string): Promise<void> => {
+    const problems: string[] = [];
+    await Promise.all([
+      options.propagate?.(version).catch((err: Error) => problems.push(`workers: ${err.message}`)),
+      published.publish(version).catch((err: Error) => problems.push(`store: ${err.message}`)),
+    ]);
+    if (problems.length > 0) throw new Error(problems.join('; '));
   };
 
   const httpApp = (listenerId?: string) => {
@@ -203,10 +237,10 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const mount = (express: Express) => {
         mountJwks(express, holder);
         mountOidc(express, holder, id, log);
-        mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload });
+        mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload, propagate });
         metricsRoute?.(express);
       };
-      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount });
+      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount, published: () => published.status() });
       apps.set(id, app);
     }
     return app;
@@ -229,6 +263,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       });
     },
     async listen() {
+      await calibrated;
       for (const [index, listener] of holder.current.listeners.entries()) {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
@@ -243,10 +278,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
         log.info({ listener: listener.http.id, address: server.address() }, 'listening');
         servers.push(server);
       }
+      published.start(holder.current.main.reload?.store_poll_ms ?? 1000);
       return servers;
     },
     close() {
       closing ??= (async () => {
+        published.stop();
         watcher?.close();
         watcher = undefined;
         const grace = holder.current.main.shutdown?.grace_ms ?? 10_000;

@@ -1,10 +1,11 @@
 /**
  * Builds the AccessGroups service from config/access-groups.json, once per config load, and
  * cross-checks it: tenants exist in the main file, ids and names are unique in a tenant
- * (ignoring case, built-ins included), the default names an active group, and every
+ * (ignoring case and look-alike letters, names.ts; built-ins included), the default names an active group, and every
  * access_group the directory names (stores, clients, users) exists. Each problem is an
  * issue naming the file and JSON pointer; a load with issues is never swapped in.
  */
+import { nameSkeleton, normalizeGroupName } from './names.js';
 import { resolve } from 'node:path';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
@@ -37,15 +38,16 @@ export function checkAccessGroups(value: unknown, file: string, tenants: Readonl
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenant, ...tokens);
     if (!tenants.has(tenant)) issues.push({ file, pointer: at(), message: `tenant "${tenant}" is not configured in the main file; expected one of: ${[...tenants].join(', ')}` });
     const ids = new Map<string, string>(BUILT_IN_GROUPS.map((g) => [g.id.toLowerCase(), `built-in group ${g.id}`]));
-    const names = new Map<string, string>(BUILT_IN_GROUPS.map((g) => [g.name.toLowerCase(), `built-in group ${g.id}`]));
+    const names = new Map<string, string>(BUILT_IN_GROUPS.map((g) => [nameSkeleton(g.name), `built-in group ${g.id}`]));
     const groups = source.groups ?? [];
     groups.forEach((g, i) => {
       const seenId = ids.get(g.id.toLowerCase());
       if (seenId) issues.push({ file, pointer: at('groups', i, 'id'), message: `group id "${g.id}" is already used by ${seenId} (ids are compared ignoring case)` });
       else ids.set(g.id.toLowerCase(), `group ${g.id}`);
-      const seenName = names.get(g.name.toLowerCase());
-      if (seenName) issues.push({ file, pointer: at('groups', i, 'name'), message: `group name "${g.name}" is already used by ${seenName} (names are compared ignoring case)` });
-      else names.set(g.name.toLowerCase(), `group ${g.id}`);
+      const seenName = names.get(nameSkeleton(g.name));
+      if (seenName) issues.push({ file, pointer: at('groups', i, 'name'), message: `group name "${g.name}" is already used by ${seenName} (names are compared ignoring case and look-alike letters)` });
+      else names.set(nameSkeleton(g.name), `group ${g.id}`);
+      if (g.name !== normalizeGroupName(g.name)) issues.push({ file, pointer: at('groups', i, 'name'), message: `group name "${g.name}" is not NFKC-normalised; write it as "${normalizeGroupName(g.name)}"` });
     });
     if (source.default !== undefined) {
       const builtIn = BUILT_IN_GROUPS.some((g) => g.id === source.default);

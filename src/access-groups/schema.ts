@@ -7,11 +7,16 @@
  * `authpipe schemas` writes this to schemas/access-groups.schema.json.
  */
 import { TENANT_PATTERN } from '../config/main-schema.js';
+import { INVISIBLE_CHARACTERS } from './names.js';
 import { APIS, API_TITLES, LEVELS, RESOURCES, type Level, type Permissions } from './catalogue.js';
 
 export const GROUP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
-/** Printable, no surrounding blanks: names are shown in lists and compared case-insensitively. */
-export const GROUP_NAME_PATTERN = '^[^\\u0000-\\u001f\\u007f\\s]([^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u001f\\u007f\\s])?$';
+/**
+ * Printable, nothing invisible or direction-changing (names.ts), no surrounding blanks: names
+ * are shown in lists and compared by skeleton.
+ */
+const NAME_REFUSED = `\\u0000-\\u001f\\u007f${INVISIBLE_CHARACTERS}`;
+export const GROUP_NAME_PATTERN = `^[^${NAME_REFUSED}\\s]([^${NAME_REFUSED}]*[^${NAME_REFUSED}\\s])?$`;
 const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$';
 
 export const permissionsSchema = {
@@ -66,7 +71,7 @@ export const accessGroupsSchema = {
               required: ['id', 'name', 'status', 'permissions'],
               properties: {
                 id: { type: 'string', pattern: GROUP_ID_PATTERN, description: 'Stable id that stores, clients and users name; never changes.' },
-                name: { ...groupNameSchema, description: 'Shown in lists; unique in the tenant, ignoring case.' },
+                name: { ...groupNameSchema, description: 'Shown in lists; stored NFKC-normalised; unique in the tenant, ignoring case and look-alike letters; no invisible or bidi control characters.' },
                 description: groupDescriptionSchema,
                 status: { enum: ['active', 'inactive'], description: 'An inactive group grants nothing.' },
                 permissions: permissionsSchema,

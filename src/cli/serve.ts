@@ -1,6 +1,7 @@
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
-import { createApp } from '../app.js';
+import { createApp, type AuthpipeApp } from '../app.js';
+import { workerConfigSync } from '../config/cluster-sync.js';
 import { ConfigError, formatIssue } from '../config/issues.js';
 import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
 import { workerMetricsSource } from '../observe/worker-metrics.js';
@@ -28,11 +29,13 @@ export const serve: Command = {
     }
     if (workers > 1 && cluster.isPrimary) return runPrimary(configFile, workers);
 
-    let app;
+    let app: AuthpipeApp | undefined;
     try {
       // A worker of our own primary serves /metrics summed over all workers (cli/workers-metrics.ts).
+      // A worker of our own primary also makes admin changes reach every worker before answering (config/cluster-sync.ts).
       const clustered = cluster.isWorker && process.env[CLUSTER_METRICS_ENV] === '1';
-      app = createApp({ configFile, ...(clustered ? { metricsSource: (registry) => workerMetricsSource(registry) } : {}) });
+      const propagate = clustered ? workerConfigSync(() => (app?.reload('cluster').ok ? app.holder.current.version : null)) : undefined;
+      app = createApp({ configFile, ...(clustered ? { metricsSource: (registry) => workerMetricsSource(registry), propagate } : {}) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const issue of err.issues) process.stderr.write(`${formatIssue(issue)}\n`);

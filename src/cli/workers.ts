@@ -10,13 +10,15 @@ import { MemoryStore } from '../store/memory.js';
 import { resolveStoreSettings } from '../store/settings.js';
 import { createRegistry } from '../valves/index.js';
 import { answerMetricsAsks } from './workers-metrics.js';
+import { answerConfigChanges } from './workers-config.js';
 
 /**
  * The primary of `authpipe serve --workers N`: checks the config, refuses the memory store
  * (each worker would hold its own counters, OTPs and refresh tokens), forks N workers that
  * share the listening ports through node:cluster, replaces a worker that dies, forwards
  * SIGHUP (reload) and shuts all down on SIGTERM/SIGINT. It serves nothing itself, but sums
- * the workers' metrics when one of them is scraped (workers-metrics.ts).
+ * the workers' metrics when one of them is scraped (workers-metrics.ts) and relays an admin
+ * change to every worker before it is answered (workers-config.ts).
  */
 const RESTART_DELAY_MS = 500;
 const STOP_GRACE_MS = 10_000;
@@ -50,6 +52,7 @@ export function runPrimary(configFile: string, count: number, env: NodeJS.Proces
   let stopping = false;
 
   answerMetricsAsks(logger);
+  answerConfigChanges(logger);
   const fork = () => cluster.fork({ [CLUSTER_METRICS_ENV]: '1' });
   cluster.on('listening', (worker, address) => {
     listened.add(worker);

@@ -20,6 +20,13 @@ export const adminSchemaProperties = {
     properties: {
       watch: { type: 'boolean', default: true },
       debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
+      store_poll_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 600000,
+        default: 1000,
+        description: 'How often to read the config version other engines on the same store published (admin changes, reloads), and reload when it differs; 0: never. Read at start.',
+      },
     },
   },
   metrics: {
@@ -69,6 +76,18 @@ export const adminSchemaProperties = {
       success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
     },
   },
+  admin_api: {
+    type: 'object',
+    additionalProperties: false,
+    description: 'The access-groups admin API under /admin/access-groups.',
+    properties: {
+      allow_admin_stores: {
+        type: 'boolean',
+        default: false,
+        description: 'Allow allocating stores to the built-in Admin group (every till of such a store becomes an admin). Off: refused with ADMIN_STORES_REFUSED.',
+      },
+    },
+  },
   shutdown: {
     type: 'object',
     additionalProperties: false,
@@ -79,12 +98,13 @@ export const adminSchemaProperties = {
 } as const;
 
 export interface AdminConfig {
-  reload?: { watch?: boolean; debounce_ms?: number };
+  reload?: { watch?: boolean; debounce_ms?: number; store_poll_ms?: number };
   metrics?: { enabled?: boolean; clients?: string[]; default_metrics?: boolean };
   readyz?: { clients?: string[] };
   trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };
   audit?: { enabled?: boolean; destination?: string; success?: boolean };
   shutdown?: { grace_ms?: number };
+  admin_api?: { allow_admin_stores?: boolean };
 }
 
 /** What the schema cannot say: address lists parse, and a trace sent back to callers needs a token. */

@@ -150,6 +150,17 @@ export const mainSchema = {
       },
     },
     ldap: ldapSchema,
+    password_checks: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'The budget and the failure floor of cold password checks (read at start only).',
+      properties: {
+        concurrency: { type: 'integer', minimum: 1, maximum: 256, description: 'Cold checks that may run at once; default the number of cores.' },
+        queue: { type: 'integer', minimum: 0, maximum: 10000, description: 'Cold checks that may wait for a slot; beyond, RATE_LIMITED at once. Default 4 x concurrency.' },
+        failure_floor_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 0, description: 'Every refusal takes at least this long; the calibrated floor applies when it is larger.' },
+        floor_margin: { type: 'number', minimum: 1, maximum: 10, default: 1.25, description: 'The calibrated floor: this times the wall time of the dearest hash profile, measured at start.' },
+      },
+    },
     oidc: oidcSchema,
     log: {
       type: 'object',
@@ -193,6 +204,7 @@ export interface MainConfig extends AdminConfig {
   log?: { level?: string };
   tokens?: TokensConfig;
   ldap?: LdapConnectionConfig[];
+  password_checks?: { concurrency?: number; queue?: number; failure_floor_ms?: number; floor_margin?: number };
   oidc?: OidcConfig;
 }
 

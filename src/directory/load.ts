@@ -38,7 +38,12 @@ export class EmbeddedDirectory implements Directory {
   private readonly parsed: Map<string, ParsedHash>;
   private profiles: readonly ParsedHash[] | undefined;
 
-  constructor(private readonly tenants: ReadonlyMap<string, TenantData>, parsed: Map<string, ParsedHash>) {
+  constructor(
+    private readonly tenants: ReadonlyMap<string, TenantData>,
+    parsed: Map<string, ParsedHash>,
+    /** A dummy of the directory's most common profile, for names in tenants it does not hold. */
+    private readonly fallback: ParsedHash = defaultDummyHash(),
+  ) {
     this.parsed = parsed;
   }
 
@@ -87,9 +92,17 @@ export class EmbeddedDirectory implements Directory {
     return this.profiles;
   }
 
-  /** What an unknown user of this tenant and kind is verified against: same cost as the real ones. */
+  /**
+   * What an unknown user of this tenant and kind is verified against: same cost as the real
+   * ones (a tenant this directory does not hold gets its most common profile too).
+   */
   dummyHash(tenant: string, kind: CredentialKind): ParsedHash {
-    return this.tenants.get(tenant)?.dummies[kind] ?? defaultDummyHash();
+    return this.tenants.get(tenant)?.dummies[kind] ?? this.fallback;
+  }
+
+  /** The hashes whose profiles a check of this directory may meet: one per profile, or the default dummy when it holds none. */
+  checkedProfiles(): readonly ParsedHash[] {
+    return this.costProfiles().length > 0 ? this.costProfiles() : [defaultDummyHash()];
   }
 }
 
@@ -108,6 +121,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
   const data = value as DirectoryFile;
   const parsed = new Map<string, ParsedHash>();
   const tenants = new Map<string, TenantData>();
+  const allProfiles = new Map<string, { count: number; hash: ParsedHash }>();
   for (const [tenantId, source] of Object.entries(data.tenants)) {
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenantId, ...tokens);
     const unique = <T>(map: Map<string, T>, key: string, entry: T, where: string, what: string): void => {
@@ -122,9 +136,11 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       }
       parsed.set(phc, result);
       const profile = costProfile(result);
-      const seen = profiles.get(profile);
-      if (seen) seen.count++;
-      else profiles.set(profile, { count: 1, hash: result });
+      for (const counts of [profiles, allProfiles]) {
+        const seen = counts.get(profile);
+        if (seen) seen.count++;
+        else counts.set(profile, { count: 1, hash: result });
+      }
     };
 
     const stores = new Map<string, DirectoryStore>();
@@ -189,7 +205,15 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     if (userModel) dummies.user = dummyLike(userModel);
     tenants.set(tenantId, { stores, storeList: Object.freeze([...stores.values()]), tills, clients, users, dummies });
   }
-  return new EmbeddedDirectory(tenants, parsed);
+  // A tenant with no hash of a kind verifies its unknown names against the directory's most
+  // common profile: one the process has calibrated anyway, not a default nobody uses.
+  const overall = mostCommon(allProfiles);
+  const fallback = overall ? dummyLike(overall) : defaultDummyHash();
+  for (const data of tenants.values()) {
+    data.dummies.till ??= fallback;
+    data.dummies.client ??= fallback;
+  }
+  return new EmbeddedDirectory(tenants, parsed, fallback);
 }
 
 type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[number];

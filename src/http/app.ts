@@ -2,9 +2,12 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../config/holder.js';
+import type { PublishedStatus } from '../config/published-version.js';
 import { authenticationHandler, type CallObservers } from './authentication.js';
-import { clientAllowed } from './client-access.js';
+import { clientAllowed, DEFAULT_READYZ_CLIENTS } from './client-access.js';
 import { requestIdOf } from './request-id.js';
+import { checkRequestEdges } from './request-edges.js';
+import { failureBody, refuse, type AuthpipeError } from '../errors.js';
 import { baseHeaders, sendJson } from './respond.js';
 
 /**
@@ -21,12 +24,12 @@ export interface HttpAppOptions {
   observers?: CallObservers;
   /** Extra routes mounted by features (JWKS, metrics, admin). */
   mount?: (app: Express) => void;
+  /** The config version engines on the store agreed on, for /readyz (config/published-version.ts). */
+  published?: () => PublishedStatus | null;
 }
 
 const API = '/api/authentication';
 
-/** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
-const DEFAULT_READYZ_CLIENTS = ['127.0.0.1', '::1'];
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
 const READY_PING_MS = 1000;
@@ -43,9 +46,19 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
   const { holder, listenerId, logger } = options;
   const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
   const rest = createExpressApp(options);
+  const refuseEdge = (req: IncomingMessage, res: ServerResponse, err: AuthpipeError) => {
+    const requestId = requestIdOf(req);
+    baseHeaders(res, requestId);
+    logger.info({ requestId, method: req.method, code: err.code, detail: err.detail }, 'request refused before routing');
+    sendJson(res, 403, failureBody(err, requestId), { connection: 'close' });
+  };
   return (req: IncomingMessage, res: ServerResponse) => {
+    const edge = checkRequestEdges(req);
+    if (edge) return refuseEdge(req, res, edge);
     const url = req.url ?? '';
     if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
+      // The contract has no query parameters: one sent means the caller expects something we do not do.
+      if (url.includes('?')) return refuseEdge(req, res, refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' }));
       const requestId = requestIdOf(req);
       baseHeaders(res, requestId);
       authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {
@@ -78,9 +91,9 @@ function createExpressApp(options: HttpAppOptions): Express {
     const detailed = clientAllowed(req, config, options.listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
     try {
       await within(config.services.store.ping(), READY_PING_MS);
-      sendJson(res, 200, { status: 'ready', ...reloadStatus(holder, detailed) });
+      sendJson(res, 200, { status: 'ready', ...reloadStatus(holder, detailed, options.published?.()) });
     } catch {
-      sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder, detailed), store: 'down' });
+      sendJson(res, 503, { status: 'unavailable', ...reloadStatus(holder, detailed, options.published?.()), store: 'down' });
     }
   });
 
@@ -96,14 +109,17 @@ function createExpressApp(options: HttpAppOptions): Express {
 
 /**
  * The active config version, when it was swapped in, and the last refused reload since then
- * (null when the files on disk are what is serving). Its issues name files, pointers and env
+ * (null when the files on disk are what is serving), and the version published on the store
+ * with whether this engine serves it. The reload issues name files, pointers and env
  * variable names, so only `readyz.clients` see them; capped so a broken file cannot bloat it.
  */
-function reloadStatus(holder: ConfigHolder, detailed: boolean) {
+function reloadStatus(holder: ConfigHolder, detailed: boolean, published: PublishedStatus | null | undefined) {
   const failure = holder.lastError;
   return {
     version: holder.current.version,
     loadedAt: holder.loadedAt,
     lastReloadError: failure && { at: failure.at, count: failure.issues.length, ...(detailed ? { issues: failure.issues.slice(0, 10) } : {}) },
+    // The version other engines on the store serve, and whether this one does too (its files may differ).
+    ...(published ? { published } : {}),
   };
 }

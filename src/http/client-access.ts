@@ -13,6 +13,9 @@ interface Access {
   readonly proxies: TrustedProxies;
 }
 
+/** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
+export const DEFAULT_READYZ_CLIENTS: readonly string[] = ['127.0.0.1', '::1'];
+
 const accessByConfig = new WeakMap<LoadedConfig, Map<string, Access>>();
 
 export function clientAllowed(req: IncomingMessage, config: LoadedConfig, listenerId: string, route: string, clients: readonly string[]): boolean {

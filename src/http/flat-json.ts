@@ -34,10 +34,11 @@ export interface FlatJsonLimits {
   reserved?: ReadonlySet<string>;
 }
 
-const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_KEY_LENGTH = 128;
 
-class Fail {
+/** Thrown by the shared scanning core (also used by strict-json.ts). */
+export class Fail {
   constructor(readonly problem: FlatJsonProblem, readonly property?: string) {}
 }
 
@@ -96,7 +97,7 @@ function checkKey(key: string, props: Props, limits: FlatJsonLimits): void {
   if (hasProp(props, key)) throw new Fail('duplicate_key', key);
 }
 
-function skipWs(text: string, i: number): number {
+export function skipWs(text: string, i: number): number {
   for (;;) {
     const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i += 1;
@@ -105,7 +106,7 @@ function skipWs(text: string, i: number): number {
 }
 
 /** Reads the JSON string token starting at the quote at `start`. */
-function readString(text: string, start: number): { value: string; end: number } {
+export function readString(text: string, start: number): { value: string; end: number } {
   let i = start + 1;
   let escaped = false;
   for (;;) {
@@ -134,7 +135,7 @@ function readString(text: string, start: number): { value: string; end: number }
   return { value, end };
 }
 
-function isJsonValueStart(text: string, i: number): boolean {
+export function isJsonValueStart(text: string, i: number): boolean {
   const c = text[i] ?? '';
   return c === '"' || c === '[' || c === '-' || (c >= '0' && c <= '9') || text.startsWith('true', i) || text.startsWith('false', i) || text.startsWith('null', i);
 }

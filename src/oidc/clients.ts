@@ -11,14 +11,22 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { DirectoryClient } from '../directory/directory.js';
 import { verifyPassword } from '../credentials/hash.js';
-import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
-import { failureFloor } from '../credentials/timing-floor.js';
+import { parsePhc, type ParsedHash } from '../credentials/phc.js';
+import { failureFloorMs } from '../credentials/check.js';
+import { passwordBudget } from '../credentials/budget.js';
+import { passwordCosts } from '../credentials/calibration.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
 
 /** As basic-auth's default: a verified secret skips the hash for a minute. */
 const CACHE_TTL_MS = 60_000;
 const MAX_SECRET_BYTES = 256;
+
+/** Every refused secret answers no sooner than the process's failure floor, as basic-auth's refusals do. */
+async function padTo(startedAt: number): Promise<void> {
+  const wait = failureFloorMs(passwordCosts) - (performance.now() - startedAt);
+  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+}
 
 export function clientMetadata(client: DirectoryClient): ClientMetadata {
   const secret = client.secret_hash !== undefined ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const } : { token_endpoint_auth_method: 'none' as const };
@@ -46,21 +54,33 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
     const started = performance.now();
     const hash = parsed.get(this.clientId);
     if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {
-      await failureFloor.pad(started);
+      await padTo(started);
       return false;
     }
     const secret = normalizeCredential(actual);
     const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
     const now = Date.now();
     if (verifiedCredentials.has(key, now)) return true;
-    const verifyStarted = performance.now();
-    const matches = await verifyPassword(secret, hash);
-    failureFloor.observe(costProfile(hash), performance.now() - verifyStarted);
+    // Cold checks share the process's hash budget with basic-auth. A full queue is RATE_LIMITED
+    // there; here it is a refused secret (invalid_client), after the floor like any refusal.
+    let release: () => void;
+    try {
+      release = await passwordBudget.acquire();
+    } catch {
+      await padTo(started);
+      return false;
+    }
+    let matches: boolean;
+    try {
+      matches = await verifyPassword(secret, hash);
+    } finally {
+      release();
+    }
     if (matches) {
       verifiedCredentials.remember(key, now, CACHE_TTL_MS);
       return true;
     }
-    await failureFloor.pad(started);
+    await padTo(started);
     return false;
   } as never;
 }

@@ -4,26 +4,25 @@
  * client, username for a user). Only sysapps are API clients here; a user needs a
  * password_hash in the directory.
  * Credentials come from `Authorization: Basic` (RFC 7617, parsed strictly) or from request
- * properties; both at once is refused. A wrong password, an unknown user, a disabled
- * account and a locked one give one answer, INVALID_CREDENTIALS, after the same work: an
- * unknown user is verified against a dummy hash of the same algorithm and cost. Successes
- * are cached (verified-cache.ts); failures count towards the lockout (lockout.ts), whose
- * attempt is reserved before verifying. Malformed credentials are INVALID_REQUEST, refused
- * before any hashing or counting.
+ * properties; both at once is refused. Malformed credentials are INVALID_REQUEST, refused
+ * before any hashing or counting. Everything after parsing is the shared credential check
+ * (credentials/check.ts): a wrong password, an unknown user, a disabled account and a locked
+ * one give one answer, INVALID_CREDENTIALS, after the same work and the same time; cold checks
+ * run within the process's budget (RATE_LIMITED when its queue is full). Tills are locked per
+ * account; API clients (long random secrets nobody guesses) per client and source address, so
+ * that anyone who knows a client id cannot lock the real server out.
  */
 import { refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
-import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory/directory.js';
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
-import { defaultDummyHash, verifyPassword } from '../credentials/hash.js';
+import { PasswordCheck } from '../credentials/check.js';
+import { defaultDummyHash } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
-import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
-import { failureFloor, primeFailureFloor } from '../credentials/timing-floor.js';
-import { verifiedCredentials } from '../credentials/verified-cache.js';
+import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 
 type Source = 'header' | 'body';
 
@@ -37,6 +36,7 @@ interface Config {
   cache_ttl_seconds?: number;
   lockout?: {
     enabled?: boolean;
+    by?: 'account' | 'source';
     threshold?: number;
     lock_seconds?: number;
     max_lock_seconds?: number;
@@ -77,6 +77,11 @@ export default defineValve<Config>({
         additionalProperties: false,
         properties: {
           enabled: { type: 'boolean', default: true },
+          by: {
+            enum: ['account', 'source'],
+            description:
+              'What failures lock: the account (default for tills), or the account from one source address (default for API clients: their long random secrets are not guessed, and anyone who knows a client id could otherwise lock the real server out).',
+          },
           threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
           lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
           max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
@@ -110,8 +115,9 @@ export default defineValve<Config>({
     if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;
-    const cache = verifiedCredentials;
     const erroneous = [userProp, passProp];
+    const lockBy = lo.by ?? (kind === 'client' ? 'source' : 'account');
+    const passwords = new PasswordCheck({ lockout, cacheTtlMs });
 
     const invalid = (detail: string) => refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
     const malformed = (properties: string[], detail: string) => refuse('INVALID_REQUEST', { erroneousProperties: properties, detail });
@@ -172,45 +178,6 @@ export default defineValve<Config>({
       }
     };
 
-    const inFlight = new Map<string, Promise<void>>();
-    const floor = failureFloor;
-    void primeFailureFloor([...(embedded?.costProfiles() ?? []), defaultDummyHash()]);
-
-    /** One verification behind an attempt reservation; resolves when the active account's credential matches, else throws the refusal. */
-    const verify = async (ctx: CallContext, username: string, password: string, account: Account | undefined, key?: string): Promise<void> => {
-      const tenant = ctx.tenant.id;
-      const accountKey = `${kind}:${username}`;
-      const started = performance.now();
-      const against = account ? parsedHash(hashOf(account)) : (embedded?.dummyHash(tenant, kind) ?? defaultDummyHash());
-      let attempt = 0;
-      if (lockout) {
-        const reservation = await lockout.reserve(ctx.store, accountKey);
-        if (!reservation.ok) {
-          // A locked account costs what any refusal costs; the result is not looked at.
-          await verifyPassword(password, against);
-          await floor.pad(started);
-          throw invalid(reservation.reason === 'locked' ? 'account locked' : 'account locked (attempts in flight reached the threshold)');
-        }
-        attempt = reservation.attempt;
-      }
-      const verifyStarted = performance.now();
-      const matches = await verifyPassword(password, against);
-      floor.observe(costProfile(against), performance.now() - verifyStarted);
-      if (matches && account?.status === 'active') {
-        if (lockout) await lockout.succeeded(ctx.store, accountKey);
-        if (key !== undefined) cache.remember(key, ctx.clock.now(), cacheTtlMs);
-        return;
-      }
-      const lockedFor = lockout ? await lockout.failed(ctx.store, accountKey, attempt) : null;
-      if (lockedFor !== null) {
-        ctx.services.metrics?.inc('lockouts', { tenant });
-        ctx.services.audit?.event('account.lockout', callFields(ctx, { subject: username, kind, lockedSeconds: lockedFor / 1000 }));
-      }
-      const reason = !account ? 'unknown user' : account.status !== 'active' ? 'account disabled' : 'wrong password';
-      await floor.pad(started);
-      throw invalid(lockedFor === null ? reason : `${reason}; account now locked for ${lockedFor / 1000} s`);
-    };
-
     return async (ctx) => {
       const raw = credentials(ctx);
       check(raw.username, maxUser, userProp, raw.where);
@@ -219,29 +186,18 @@ export default defineValve<Config>({
       const password = normalizeCredential(raw.password);
       const tenant = ctx.tenant.id;
       const account = accountOf(tenant, username);
-      const active = account?.status === 'active';
-      const storedHash = account ? hashOf(account) : '';
       const accountKey = `${kind}:${username}`;
-
-      // Hot path: a credential verified moment ago. The lock is still checked on every call.
-      const key = active ? cache.keyOf(tenant, kind, username, password, storedHash) : null;
-      if (key !== null && cacheTtlMs > 0 && cache.has(key, ctx.clock.now())) {
-        if (lockout && (await lockout.isLocked(ctx.store, accountKey))) throw invalid('account locked');
-        succeed(ctx, account as Account);
-        return;
+      const verdict = await passwords.check(ctx, {
+        kind,
+        username,
+        password,
+        account: account ? { hash: parsedHash(hashOf(account)), active: account.status === 'active' } : undefined,
+        dummy: embedded?.dummyHash(tenant, kind) ?? defaultDummyHash(),
+        lockoutKey: lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`,
+      });
+      if (!verdict.ok) {
+        throw invalid(verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`);
       }
-      // Unknown or disabled: verified (for the time it takes) and refused.
-      if (key === null) return verify(ctx, username, password, account);
-      // A till firing calls in parallel on a cold cache: identical credentials share one
-      // verification, so they take one attempt slot and one hash, not one each.
-      let flight = inFlight.get(key);
-      if (!flight) {
-        flight = verify(ctx, username, password, account, key);
-        inFlight.set(key, flight);
-        const landed = () => inFlight.delete(key);
-        flight.then(landed, landed);
-      }
-      await flight;
       succeed(ctx, account as Account);
     };
   },

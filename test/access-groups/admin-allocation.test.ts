@@ -57,9 +57,9 @@ describe('allocating stores', () => {
     expect(directoryText().split('\n')).toHaveLength(before.split('\n').length);
   });
 
-  it('adding a store allocated elsewhere moves it: the old group\'s count drops', async () => {
+  it('adding a store allocated elsewhere, naming where it is, moves it: the old group\'s count drops', async () => {
     expect((await call('GET', '/POS')).body.allocatedStores).toBe(1);
-    const res = await call('POST', '/wechat/stores', { ifMatch: await etagOf('wechat'), body: { add: ['store-01', 'store-03'] } });
+    const res = await call('POST', '/wechat/stores', { ifMatch: await etagOf('wechat'), body: { add: [{ store: 'store-01', from: 'POS' }, 'store-03'] } });
     expect(res.body.stores.map((s: { id: string }) => s.id)).toEqual(['store-01', 'store-02', 'store-03']);
     expect((await call('GET', '/POS')).body.allocatedStores).toBe(0);
     const listed = (await call('GET', '')).body.groups;
@@ -67,7 +67,7 @@ describe('allocating stores', () => {
   });
 
   it('built-in groups take stores too', async () => {
-    const res = await call('POST', '/POS/stores', { ifMatch: await etagOf('POS'), body: { add: ['store-01'] } });
+    const res = await call('POST', '/POS/stores', { ifMatch: await etagOf('POS'), body: { add: [{ store: 'store-01', from: 'wechat' }] } });
     expect(res.status).toBe(200);
     expect(res.body.stores).toEqual([{ id: 'store-01', name: 'Demo flagship store' }]);
   });

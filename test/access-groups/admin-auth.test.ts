@@ -167,13 +167,15 @@ describe('403: authenticated, but not in the Admin group', () => {
 });
 
 describe('routing', () => {
-  it('unknown paths are 404 and wrong methods 405 with Allow, before any auth', async () => {
-    const missing = await adminCall(server, 'GET', '/POS/nothing-here');
+  it('unknown paths are 404 and wrong methods 405 with Allow, once authenticated (before: 401 for all)', async () => {
+    expect((await adminCall(server, 'GET', '/POS/nothing-here')).status).toBe(401);
+    const token = await adminToken(server);
+    const missing = await adminCall(server, 'GET', '/POS/nothing-here', { token });
     expect(missing.status).toBe(404);
     expect(missing.body.errorTranslationKeys).toEqual(['INVALID_REQUEST', 'NOT_FOUND']);
-    const wrong = await adminCall(server, 'DELETE', '/POS');
+    const wrong = await adminCall(server, 'DELETE', '/POS', { token });
     expect(wrong.status).toBe(405);
     expect(wrong.headers.get('allow')).toBe('GET, PATCH');
-    expect((await adminCall(server, 'PUT', '')).headers.get('allow')).toBe('GET, POST');
+    expect((await adminCall(server, 'PUT', '', { token })).headers.get('allow')).toBe('GET, POST');
   });
 });

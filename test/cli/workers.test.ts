@@ -5,6 +5,7 @@ import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import { sample } from '../support/metrics-text.js';
+import { ADMIN_SECRET, basic, editJson, TILL_PASSWORD } from '../access-groups/support.js';
 
 /**
  * `authpipe serve --workers N` as real processes: refused with the memory store, and with
@@ -180,4 +181,49 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     p.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);
   }, 40_000);
+
+  it('an admin change is on every worker when its answer arrives: 0 stale answers in 120 calls right after, watcher off', async () => {
+    const config = ConfigFixture.fromDemo();
+    editJson(config, 'config/authpipe.json', (main) => {
+      main.reload = { watch: false, store_poll_ms: 0 };
+    });
+    try {
+      const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, config);
+      const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+      const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
+      workers.forEach((l) => workerPids.add(l.pid as number));
+      const url = `http://127.0.0.1:${workers[0]?.port as number}`;
+      // A fresh connection each: node:cluster hands connections to the workers in turn.
+      const put = (operation: string, user: string, password: string) =>
+        fetch(`${url}/api/authentication/${operation}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close', authorization: basic(user, password) },
+          body: '{}',
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, string> }));
+      const groupOfTill = async () => (await put('till-login', 'till-001', TILL_PASSWORD)).body.access_group;
+      for (let i = 0; i < 4; i++) expect(await groupOfTill()).toBe('POS'); // both workers have it cached
+
+      const token = (await put('client-login', 'admin-console', ADMIN_SECRET)).body.access_token as string;
+      const admin = { tenant: 'demo', authorization: `Bearer ${token}`, connection: 'close' };
+      const etag = (await fetch(`${url}/admin/access-groups/Instore`, { headers: admin })).headers.get('etag') as string;
+      const moved = await fetch(`${url}/admin/access-groups/Instore/stores`, {
+        method: 'POST',
+        headers: { ...admin, 'content-type': 'application/json', 'if-match': etag },
+        body: JSON.stringify({ add: [{ store: 'store-01', from: 'POS' }] }),
+      });
+      expect(moved.status).toBe(200);
+
+      const answers: string[] = [];
+      for (let i = 0; i < 120; i++) answers.push(String(await groupOfTill()));
+      expect(answers.filter((g) => g !== 'Instore')).toEqual([]);
+      // Engines on other machines learn the version through the store.
+      const ready = (await (await fetch(`${url}/readyz`, { headers: { connection: 'close' } })).json()) as { version: string };
+      expect(await redis.command('GET', 'authpipe:config:version')).toContain(ready.version);
+
+      p.kill('SIGTERM');
+      expect((await p.exited).code).toBe(0);
+    } finally {
+      config.cleanup();
+    }
+  }, 90_000);
 });

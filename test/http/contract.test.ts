@@ -113,11 +113,16 @@ describe('operation', () => {
     ['nested path', '/api/authentication/echo/x'],
     ['empty', '/api/authentication/'],
     ['5,000 characters', `/api/authentication/${'a'.repeat(5000)}`],
-    ['query string', '/api/authentication/echo?x=1'],
   ])('%s', async (_label, path) => {
     const res = await rawRequest(port, rawPut(path, ['tenant: demo', 'Content-Type: application/json'], '{}'));
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['OPERATION_NOT_ALLOWED']);
+  });
+  it.each(['/api/authentication/echo?x=1', '/api/authentication/echo?', '/api/authentication?x'])('a query string is refused as INVALID_REQUEST: %s', async (path) => {
+    const res = await rawRequest(port, rawPut(path, ['tenant: demo', 'Content-Type: application/json'], '{"username":"a"}'));
+    expect(res.status).toBe(403);
+    expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
+    expect(res.headers).toMatch(/cache-control: no-store/i);
   });
   it('a raw ../ path does not escape the API', async () => {
     const res = await rawRequest(port, rawPut('/api/authentication/../authentication/echo', ['tenant: demo', 'Content-Type: application/json'], '{}'));

@@ -36,6 +36,14 @@ const DIRECTORY = {
 };
 
 const PIPES = {
+  // The lookup of the shipped verify-user pipe, without its caller authentication (tested below).
+  'lookup-user': {
+    valves: [
+      { name: 'input-validate', config: { properties: { username: { required: true, max_length: 128 } } } },
+      { name: 'idp-lookup', config: { source: 'directory', by: 'username', value: '{{request.username}}', erroneous_properties: ['username'] } },
+    ],
+    response: ['id', 'username', 'mobile', 'email', 'givenName', 'sn', 'displayName'],
+  },
   'by-mobile': {
     valves: [{ name: 'idp-lookup', config: { source: 'directory', by: 'mobile', value: '{{request.mobile}}', not_found_code: 'ACCESS_DENIED' } }],
     response: ['id', 'username'],
@@ -59,7 +67,7 @@ beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
   fixture.write('config/directory.json', DIRECTORY);
   for (const [id, pipe] of Object.entries(PIPES)) fixture.writePipe(id, pipe);
-  const operations = ['verify-user', ...Object.keys(PIPES)];
+  const operations = Object.keys(PIPES);
   // The demo main file, with this suite's operations allowed for both tenants.
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
   for (const tenant of main.modules[0].config.tenant) tenant.allowedOperation = operations;
@@ -73,8 +81,8 @@ afterAll(async () => {
 });
 
 describe('idp-lookup source "directory"', () => {
-  it('answers verify-user {"username": "nackastrand"} with the user attributes (seed 004)', async () => {
-    const res = await server.call('verify-user', { username: 'nackastrand' });
+  it('answers {"username": "nackastrand"} with the user attributes (seed 004)', async () => {
+    const res = await server.call('lookup-user', { username: 'nackastrand' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: 'u-1001', username: 'nackastrand', mobile: '+46701234567', email: 'Nackastrand@Example.org', givenName: 'Nacka', sn: 'Strand' });
   });
@@ -90,7 +98,7 @@ describe('idp-lookup source "directory"', () => {
 
   it('gives one refusal for unknown, disabled, empty, hostile and other-tenant users', async () => {
     const refused = async (body: Record<string, string>, tenant = 'demo') => {
-      const res = await server.call('verify-user', body, { tenant });
+      const res = await server.call('lookup-user', body, { tenant });
       expect(res.status).toBe(403);
       expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
       expect(res.body.erroneousProperties).toEqual(['username']);
@@ -102,11 +110,11 @@ describe('idp-lookup source "directory"', () => {
     await refused({ username: '__proto__' });
     await refused({ username: 'constructor' });
     await refused({ username: '*' });
-    expect((await server.call('verify-user', { username: 'acme-only' }, { tenant: 'acme' })).status).toBe(200);
+    expect((await server.call('lookup-user', { username: 'acme-only' }, { tenant: 'acme' })).status).toBe(200);
   });
 
   it('refuses a missing username before the lookup (input-validate)', async () => {
-    const res = await server.call('verify-user', {});
+    const res = await server.call('lookup-user', {});
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['INVALID_REQUEST']);
   });
@@ -134,25 +142,51 @@ describe('idp-lookup source "directory"', () => {
   });
 });
 
-describe('the shipped verify-user pipe on the demo directory', () => {
-  it('answers the seed 004 example body', async () => {
-    const demo = ConfigFixture.fromDemo();
-    const app = await startServer({ configFile: demo.mainFile });
-    try {
-      const res = await app.call('verify-user', { username: 'nackastrand' });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        id: 'u-1003',
-        username: 'nackastrand',
-        mobile: '+15550000003',
-        email: 'nackastrand@example.com',
-        givenName: 'Nacka',
-        sn: 'Strand',
-        displayName: 'Nacka Strand',
-      });
-    } finally {
-      await app.close();
-      demo.cleanup();
-    }
+describe('the shipped verify-user pipe on the demo directory: personal data for authenticated API clients only', () => {
+  let demo: ConfigFixture;
+  let app: RunningServer;
+  const SEED_004 = { id: 'u-1003', username: 'nackastrand', mobile: '+15550000003', email: 'nackastrand@example.com', givenName: 'Nacka', sn: 'Strand', displayName: 'Nacka Strand' };
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const CLIENT = basic('pos-server-1', 'pos-server-1-secret');
+  beforeAll(async () => {
+    demo = ConfigFixture.fromDemo();
+    app = await startServer({ configFile: demo.mainFile });
+  });
+  afterAll(async () => {
+    await app?.close();
+    demo?.cleanup();
+  });
+
+  it('refuses an anonymous caller, a wrong secret, a till and a till\'s token', async () => {
+    const refused = async (headers: Record<string, string>, code: string) => {
+      const res = await app.call('verify-user', { username: 'nackastrand' }, headers);
+      expect(res.status).toBe(403);
+      expect(res.body.errorTranslationKeys).toEqual([code]);
+      expect(JSON.stringify(res.body)).not.toMatch(/u-1003|5550000003/);
+    };
+    await refused({}, 'INVALID_CREDENTIALS');
+    await refused({ authorization: basic('pos-server-1', 'wrong') }, 'INVALID_CREDENTIALS');
+    await refused({ authorization: basic('till-001', 'till-001-pass') }, 'INVALID_CREDENTIALS');
+    await refused({ authorization: 'Bearer not-a-token' }, 'INVALID_REQUEST'); // then read as a malformed Basic header
+    const till = await app.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') });
+    await refused({ authorization: `Bearer ${till.body.access_token}` }, 'ACCESS_DENIED');
+  });
+
+  it('answers the seed 004 example body to an API client, by Basic or by its bearer token', async () => {
+    expect((await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT })).body).toEqual(SEED_004);
+    const login = await app.call('client-login', {}, { authorization: basic('admin-console', 'admin-console-secret') });
+    const res = await app.call('verify-user', { username: 'nackastrand' }, { authorization: `Bearer ${login.body.access_token}` });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(SEED_004);
+  });
+
+  it('is rate-limited per client: 30 lookups a minute', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT })).status);
+    // One lookup was made by the test above.
+    expect(statuses.filter((s) => s === 200)).toHaveLength(29);
+    const limited = await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT });
+    expect(limited.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
   });
 });

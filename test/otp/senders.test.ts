@@ -85,11 +85,13 @@ describe('webhook sender, against a real HTTP server', () => {
     expect(took).toBeLessThan(2000);
   });
 
-  it('does not follow a redirect (the code would go to an unconfigured address)', async () => {
-    gateway.received.length = 0;
-    gateway.behave(answer(307, { location: `${gateway.url}/elsewhere` }));
-    await expect(webhook({ retries: 0 }).send(message(), silentLogger())).rejects.toThrow();
-    expect(gateway.received).toHaveLength(1);
+  it('treats a redirect as a delivery failure: not followed, not retried', async () => {
+    for (const status of [301, 302, 303, 307, 308]) {
+      gateway.received.length = 0;
+      gateway.behave(answer(status, { location: `${gateway.url}/elsewhere` }));
+      await expect(webhook({ retries: 2 }).send(message(), silentLogger())).rejects.toThrow(new RegExp(`answered ${status}`));
+      expect(gateway.received).toHaveLength(1);
+    }
   });
 
   it('fails when nothing listens, without leaking the secret into the error', async () => {

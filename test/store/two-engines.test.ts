@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../support/server.js';
 import { countPipe, storeCounter } from '../support/store-valve.js';
 import { codeFor } from '../otp/outbox.js';
 import { tokenFixture } from '../tokens/support.js';
+import { adminCall, adminToken, editJson } from '../access-groups/support.js';
 
 /**
  * Two engines on one Redis share every piece of state: lockout counters, OTP transactions,
@@ -59,6 +60,54 @@ describeWithRedis('two engines on one Redis', () => {
   });
   afterAll(async () => {
     await redis?.stop();
+  });
+
+  describe('admin changes (engines sharing the config files, watchers off)', () => {
+    const e = twoEngines(() => {
+      const fixture = ConfigFixture.fromDemo();
+      useRedis(fixture, redis.url);
+      editJson(fixture, 'config/authpipe.json', (main) => {
+        main.reload = { watch: false, store_poll_ms: 100 };
+      });
+      return fixture;
+    });
+    const readyz = async (engine: RunningServer) => (await (await fetch(`${engine.url}/readyz`)).json()) as { version: string; published?: { version: string; matches: boolean } };
+    const groupOfTill = async (engine: RunningServer) => (await engine.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })).body.access_group;
+
+    it('an admin change on one engine reaches the other through the store; an engine whose files differ says so on /readyz', async () => {
+      expect(await groupOfTill(e.b)).toBe('POS');
+      // A third engine on its own copy of the files, with one pipe edited: another version.
+      const other = ConfigFixture.fromDemo();
+      useRedis(other, redis.url);
+      editJson(other, 'config/authpipe.json', (main) => {
+        main.reload = { watch: false, store_poll_ms: 100 };
+      });
+      editJson(other, 'pipes/echo.json', (pipe) => {
+        pipe.response = ['username'];
+      });
+      const c = await startServer({ configFile: other.mainFile });
+      try {
+        const token = await adminToken(e.a);
+        const etag = (await adminCall(e.a, 'GET', '/Instore', { token })).headers.get('etag') as string;
+        const moved = await adminCall(e.a, 'POST', '/Instore/stores', { token, ifMatch: etag, body: { add: [{ store: 'store-01', from: 'POS' }] } });
+        expect(moved.status).toBe(200);
+        const version = (await readyz(e.a)).version;
+        expect(await redis.command('GET', 'authpipe:config:version')).toContain(version);
+
+        const until = Date.now() + 5000;
+        while ((await readyz(e.b)).version !== version && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        expect(await readyz(e.b)).toMatchObject({ version, published: { version, matches: true } });
+        expect(await groupOfTill(e.b)).toBe('Instore');
+
+        while ((await readyz(c)).published === undefined && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+        const seen = await readyz(c);
+        expect(seen.version).not.toBe(version);
+        expect(seen.published).toEqual({ version, matches: false });
+      } finally {
+        await c.close();
+        other.cleanup();
+      }
+    });
   });
 
   describe('lockout (demo till-login)', () => {

@@ -47,6 +47,8 @@ beforeAll(async () => {
 
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
   main.modules[0].config.tenant[0].allowedOperation.push('till-whoami', 'client-whoami', 'till-login-body');
+  // Bursts of 20 cold checks below: room for them all in the budget's queue.
+  main.password_checks = { queue: 64 };
   fixture.writeMain(main);
   fixture.writePipe('till-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'till' } }], response: ['sub', 'kind', 'store', 'tenant', 'scope'] });
   fixture.writePipe('client-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }], response: ['sub', 'kind', 'store', 'tenant', 'scope'] });

@@ -72,7 +72,10 @@ export async function authenticateAdmin(req: IncomingMessage, config: LoadedConf
   const resolved = accessGroups.resolve(directory, tenant, { kind, sub: claims.sub });
   if (!resolved.ok || resolved.group.id !== ADMIN_GROUP_ID) {
     const why = !kind ? 'the token carries no kind claim, so its subject cannot be looked up' : resolved.ok ? `${kind} "${claims.sub}" is in group ${resolved.group.id}` : resolved.reason;
-    throw new AdminError('NOT_ADMIN', `only subjects in the built-in Admin group may manage access groups (${why})`);
+    // The caller is not told their group (that is for an admin to see); the log has it.
+    const error = new AdminError('NOT_ADMIN', 'only subjects in the built-in Admin group may manage access groups');
+    error.detail = why;
+    throw error;
   }
   return { tenant, sub: claims.sub, kind };
 }

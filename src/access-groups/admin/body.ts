@@ -1,5 +1,6 @@
 /**
- * Request bodies of the admin API: JSON objects of at most 64 KiB, checked against a schema
+ * Request bodies of the admin API: JSON objects of at most 64 KiB, parsed as strictly as the
+ * authentication API's bodies (strict-json.ts), then checked against a schema
  * compiled once. A permission on an API or resource the catalogue does not have is named
  * as such (UNKNOWN_RESOURCE, with its pointer and the valid names); anything else that
  * breaks the schema is BAD_BODY with the pointers of every problem.
@@ -7,11 +8,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { ErrorObject } from 'ajv';
 import { newAjv } from '../../engine/registry.js';
+import { parseStrictJson, StrictJsonError } from '../../http/strict-json.js';
 import { APIS, API_TITLES, RESOURCES, isApi } from '../catalogue.js';
 import { GROUP_ID_PATTERN, groupDescriptionSchema, groupNameSchema, permissionsSchema } from '../schema.js';
 import { AdminError } from './admin-error.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
+/** ignoreBOM keeps a byte order mark in the text, where the strict parser refuses it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /** The parsed body, or undefined when there is none. */
@@ -30,19 +34,27 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
   if (!type || type.length !== 1 || !JSON_TYPE.test(type[0] as string)) throw new AdminError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+    text = UTF8.decode(Buffer.concat(chunks));
   } catch {
     throw new AdminError('BAD_BODY', 'the body is not valid UTF-8');
   }
   try {
-    return JSON.parse(text);
+    return parseStrictJson(text);
   } catch (err) {
-    throw new AdminError('BAD_BODY', `the body is not valid JSON: ${(err as Error).message}`);
+    if (!(err instanceof StrictJsonError)) throw err;
+    throw new AdminError('BAD_BODY', `the body is not strict JSON: ${err.message} (duplicate keys, __proto__, a byte order mark and lone surrogates are refused)`, err.pointer ? [err.pointer] : []);
   }
 }
 
 const ajv = newAjv();
-const storeList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 128 } };
+const storeId = { type: 'string', minLength: 1, maxLength: 128 };
+const storeList = { type: 'array', maxItems: 1000, uniqueItems: true, items: storeId };
+const groupRef = { anyOf: [{ type: 'string', pattern: GROUP_ID_PATTERN }, { type: 'null' }] };
+const moveList = {
+  type: 'array',
+  maxItems: 1000,
+  items: { anyOf: [storeId, { type: 'object', additionalProperties: false, required: ['store', 'from'], properties: { store: storeId, from: groupRef } }] },
+};
 
 const bodySchemas = {
   create: ajv.compile({
@@ -61,13 +73,13 @@ const bodySchemas = {
     type: 'object',
     additionalProperties: false,
     required: ['group'],
-    properties: { group: { anyOf: [{ type: 'string', pattern: GROUP_ID_PATTERN }, { type: 'null' }] } },
+    properties: { group: groupRef },
   }),
   stores: ajv.compile({
     type: 'object',
     additionalProperties: false,
     minProperties: 1,
-    properties: { add: storeList, remove: storeList },
+    properties: { add: moveList, remove: storeList },
   }),
 };
 

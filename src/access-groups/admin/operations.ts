@@ -2,16 +2,20 @@
  * The admin rules, as edits of the documents on disk: each returns the one file to write
  * (a change touches either access-groups.json or the directory, never both, so each change
  * is one atomic rename) or null when nothing changes. Built-ins are not in the file and
- * cannot be edited or deactivated; names are unique per tenant ignoring case; a group with
+ * cannot be edited or deactivated; names are unique per tenant by skeleton (names.ts); a group with
  * stores allocated, or the tenant default, cannot be deactivated; only an active group can
  * receive stores or become the default.
  */
 import type { Permissions } from '../catalogue.js';
 import type { AccessGroup } from '../groups.js';
-import type { GroupRecord, TenantGroupsRecord } from '../schema.js';
 import { AdminError } from './admin-error.js';
 import { directoryTextWith, formatGroups, type DiskDocuments } from './documents.js';
 import { allocatedTo } from './views.js';
+import { nameSkeleton, normalizeGroupName } from '../names.js';
+import { GROUP_NAME_PATTERN, type GroupRecord, type TenantGroupsRecord } from '../schema.js';
+import { ADMIN_GROUP_ID } from '../catalogue.js';
+
+const GROUP_NAME = new RegExp(GROUP_NAME_PATTERN, 'u');
 
 export interface Plan {
   readonly file: 'groups' | 'directory';
@@ -42,8 +46,8 @@ function customRecord(docs: DiskDocuments, tenant: string, id: string): GroupRec
 }
 
 function nameHolder(docs: DiskDocuments, tenant: string, name: string, except?: string): AccessGroup | undefined {
-  const wanted = name.toLowerCase();
-  return docs.state.groups.groups(tenant).find((g) => g.id !== except && g.name.toLowerCase() === wanted);
+  const wanted = nameSkeleton(name);
+  return docs.state.groups.groups(tenant).find((g) => g.id !== except && nameSkeleton(g.name) === wanted);
 }
 
 function idTaken(docs: DiskDocuments, tenant: string, id: string): boolean {
@@ -66,7 +70,7 @@ function idFromName(docs: DiskDocuments, tenant: string, name: string): string {
 }
 
 function nameTaken(holder: AccessGroup, name: string): AdminError {
-  return new AdminError('NAME_TAKEN', `the name "${name}" is already used by ${holder.builtIn ? 'the built-in' : 'the'} group "${holder.id}" (names are compared ignoring case)`, ['/name']);
+  return new AdminError('NAME_TAKEN', `the name "${name}" is already used by ${holder.builtIn ? 'the built-in' : 'the'} group "${holder.id}" (names are compared ignoring case and look-alike letters)`, ['/name']);
 }
 
 export interface CreateBody {
@@ -76,14 +80,22 @@ export interface CreateBody {
   permissions?: Permissions;
 }
 
+/** The name as stored (NFKC), refused when normalising made it break the name rules. */
+function storedName(name: string): string {
+  const stored = normalizeGroupName(name);
+  if (!GROUP_NAME.test(stored)) throw new AdminError('BAD_BODY', `the name "${stored}" (NFKC of what was sent) is not a valid group name`, ['/name']);
+  return stored;
+}
+
 export function createGroup(docs: DiskDocuments, tenant: string, body: CreateBody, actor: Actor): Plan {
-  const holder = nameHolder(docs, tenant, body.name);
-  if (holder) throw nameTaken(holder, body.name);
+  const name = storedName(body.name);
+  const holder = nameHolder(docs, tenant, name);
+  if (holder) throw nameTaken(holder, name);
   if (body.id !== undefined && idTaken(docs, tenant, body.id)) throw new AdminError('ID_TAKEN', `the id "${body.id}" is already used or reserved (ids are compared ignoring case)`, ['/id']);
-  const id = body.id ?? idFromName(docs, tenant, body.name);
+  const id = body.id ?? idFromName(docs, tenant, name);
   const record: GroupRecord = {
     id,
-    name: body.name,
+    name,
     description: body.description ?? '',
     status: 'active',
     permissions: body.permissions ?? {},
@@ -106,9 +118,10 @@ export interface EditBody {
 export function editGroup(docs: DiskDocuments, tenant: string, id: string, body: EditBody, actor: Actor): Plan {
   const record = customRecord(docs, tenant, id);
   if (body.name !== undefined) {
-    const holder = nameHolder(docs, tenant, body.name, id);
-    if (holder) throw nameTaken(holder, body.name);
-    record.name = body.name;
+    const name = storedName(body.name);
+    const holder = nameHolder(docs, tenant, name, id);
+    if (holder) throw nameTaken(holder, name);
+    record.name = name;
   }
   if (body.description !== undefined) record.description = body.description;
   if (body.permissions !== undefined) record.permissions = body.permissions;
@@ -151,16 +164,30 @@ export function setDefault(docs: DiskDocuments, tenant: string, group: string | 
   return { file: 'groups', text: formatGroups(docs.groups), groupId: group ?? '' };
 }
 
+/** A store to allocate: its id alone when it has no group now, else with the group it is in. */
+export type StoreMove = string | { store: string; from: string | null };
+
 export interface StoresBody {
-  add?: string[];
+  add?: StoreMove[];
   remove?: string[];
 }
 
-/** Allocates `add` to the group (moving them from any other) and returns `remove` to the default. */
-export function allocateStores(docs: DiskDocuments, tenant: string, id: string, body: StoresBody): Plan | null {
+/**
+ * Allocates `add` to the group and returns `remove` to the default. Each move is conditional
+ * on the store's current group: a plain id means "it has no group", `{store, from}` names the
+ * group it is taken from. When the store is elsewhere by now (another admin moved it), the
+ * change is refused with 409 STORE_MOVED instead of silently undoing theirs.
+ */
+export function allocateStores(docs: DiskDocuments, tenant: string, id: string, body: StoresBody, options: { allowAdminStores: boolean }): Plan | null {
   const group = docs.state.groups.group(tenant, id) as AccessGroup;
-  const add = body.add ?? [];
+  const moves = body.add ?? [];
+  const add = moves.map((m) => (typeof m === 'string' ? m : m.store));
   const remove = body.remove ?? [];
+  const twice = add.filter((s, i) => add.indexOf(s) !== i);
+  if (twice.length > 0) throw new AdminError('BAD_BODY', `store(s) added twice: ${twice.join(', ')}`, ['/add']);
+  if (add.length > 0 && id === ADMIN_GROUP_ID && !options.allowAdminStores) {
+    throw new AdminError('ADMIN_STORES_REFUSED', 'stores cannot be allocated to the built-in Admin group: every till of the store would become an admin (set admin_api.allow_admin_stores in the main file to allow it)', ['/add']);
+  }
   const both = add.filter((s) => remove.includes(s));
   if (both.length > 0) throw new AdminError('BAD_BODY', `store(s) both added and removed: ${both.join(', ')}`, ['/add', '/remove']);
   if (docs.directoryPath === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no directory file, so there are no stores to allocate');
@@ -171,6 +198,18 @@ export function allocateStores(docs: DiskDocuments, tenant: string, id: string, 
   if (add.length > 0 && group.status !== 'active') throw new AdminError('GROUP_INACTIVE', `group "${id}" is inactive; activate it before allocating stores to it`);
   const notHere = remove.filter((s) => stores[indexOf.get(s) as number]?.access_group !== id);
   if (notHere.length > 0) throw new AdminError('STORE_NOT_IN_GROUP', `store(s) not allocated to group "${id}": ${notHere.join(', ')}`, notHere.map((s) => `/remove/${remove.indexOf(s)}`));
+  const moved = moves.flatMap((m, i) => {
+    const expected = typeof m === 'string' ? null : m.from;
+    const current = stores[indexOf.get(add[i] as string) as number]?.access_group ?? null;
+    return current === expected || current === id ? [] : [{ at: `/add/${i}`, store: add[i], current }];
+  });
+  if (moved.length > 0) {
+    throw new AdminError(
+      'STORE_MOVED',
+      moved.map((m) => `store ${m.store} is in ${m.current === null ? 'no group' : `group "${m.current}"`}; name it as {"store": "${m.store}", "from": ${JSON.stringify(m.current)}} to move it`).join('; '),
+      moved.map((m) => m.at),
+    );
+  }
   const changes = new Map<number, string | undefined>();
   for (const s of add) if (stores[indexOf.get(s) as number]?.access_group !== id) changes.set(indexOf.get(s) as number, id);
   for (const s of remove) changes.set(indexOf.get(s) as number, undefined);

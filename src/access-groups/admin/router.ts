@@ -4,8 +4,9 @@
  * files on disk, check If-Match against the ETag of what is on disk (412 on mismatch, 428
  * when absent: a blind write could undo another admin's change), apply the rule
  * (operations.ts), write one file atomically, and reload the config so the change is in
- * effect before the answer; if the config with the change does not load, the file is put
- * back and the answer is 500.
+ * effect before the answer, on every worker and every engine sharing the store
+ * (`propagate`); if the config with the change does not load, the file is put back and the
+ * answer is 500.
  *
  *   GET    /admin/access-groups[?name=part]       list, or search by name (ignoring case)
  *   POST   /admin/access-groups                   create a custom group        -> 201
@@ -23,6 +24,7 @@ import type { ConfigHolder } from '../../config/holder.js';
 import { formatIssue, type ConfigIssue } from '../../config/issues.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Clock } from '../../engine/clock.js';
+import { clientAllowed, DEFAULT_READYZ_CLIENTS } from '../../http/client-access.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';
@@ -44,6 +46,8 @@ export interface AdminApiOptions {
   logger: Logger;
   clock: Clock;
   reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+  /** Resolves once every worker and every engine on the store serves `version`; rejects saying who does not. */
+  propagate(version: string): Promise<void>;
 }
 
 function activeState(config: LoadedConfig): AdminState {
@@ -79,7 +83,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
   const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => sendJson(res, status, body, headers);
 
   /** Lock, read from disk, plan, write, reload; the answer is built from the config now active. */
-  const write = async (subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => {
+  const write = async (req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => {
     const config = holder.current;
     const files = accessGroupFiles(config.main, config.dir);
     if (files.groups === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it');
@@ -95,10 +99,24 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         if (!reloaded.ok) {
           await writeFileAtomic(path, previous);
           options.reload();
-          throw new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${reloaded.issues.map(formatIssue).join('; ')}`);
+          // The issues name other files, pointers and env names: only readyz.clients see them (as on /readyz).
+          const config = holder.current;
+          const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
+          const why = detailed ? reloaded.issues.map(formatIssue).join('; ') : `${reloaded.issues.length} problem(s), in the server log`;
+          const error = new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${why}`);
+          error.detail = reloaded.issues.map(formatIssue).join('; ');
+          throw error;
         }
         logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
         holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
+        // "In effect when the answer arrives" holds for every worker, not only this one.
+        try {
+          await options.propagate(reloaded.version);
+        } catch (err) {
+          const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
+          error.detail = (err as Error).message;
+          throw error;
+        }
       });
     } catch (err) {
       if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
@@ -142,7 +160,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       }
       const body = checkBody<CreateBody>('create', await readBody(req));
       let id = '';
-      await write(subject, (docs, actor) => {
+      await write(req, subject, (docs, actor) => {
         const plan = createGroup(docs, tenant, body, actor);
         id = plan.groupId;
         return plan;
@@ -158,7 +176,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       if (req.method === 'PUT') {
         const ifMatch = requireIfMatch(req);
         const body = checkBody<{ group: string | null }>('default', await readBody(req));
-        await write(subject, (docs) => {
+        await write(req, subject, (docs) => {
           checkEtag(ifMatch, defaultEtag(docs.state, tenant));
           return setDefault(docs, tenant, body.group);
         });
@@ -174,7 +192,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       if (req.method === 'PATCH') {
         const ifMatch = requireIfMatch(req);
         const body = checkBody<EditBody>('edit', await readBody(req));
-        await write(subject, (docs, actor) => {
+        await write(req, subject, (docs, actor) => {
           onGroup(docs, tenant, id, ifMatch, true);
           return editGroup(docs, tenant, id, body, actor);
         });
@@ -188,7 +206,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     async handle(req, res, subject) {
       const ifMatch = requireIfMatch(req);
       await readBody(req); // nothing to read; drained so the connection can be reused
-      await write(subject, (docs, actor) => {
+      await write(req, subject, (docs, actor) => {
         onGroup(docs, subject.tenant, id, ifMatch, true);
         return setStatus(docs, subject.tenant, id, status, actor);
       });
@@ -201,9 +219,9 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     async handle(req, res, subject) {
       const ifMatch = requireIfMatch(req);
       const body = checkBody<StoresBody>('stores', await readBody(req));
-      await write(subject, (docs) => {
+      await write(req, subject, (docs) => {
         onGroup(docs, subject.tenant, id, ifMatch, false);
-        return allocateStores(docs, subject.tenant, id, body);
+        return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api?.allow_admin_stores === true });
       });
       showGroup(res, 200, subject.tenant, id);
     },
@@ -229,6 +247,9 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     };
     void (async () => {
       try {
+        // Authenticate first: before that, every path and method answers alike, so nobody
+        // learns which admin paths and methods exist.
+        const subject = await authenticateAdmin(req, holder.current, listenerId, clock.now());
         let segments: string[];
         try {
           segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
@@ -238,7 +259,6 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         const route = routeOf(segments);
         if (!route) throw new AdminError('NOT_FOUND', 'no such admin path');
         if (!route.methods.split(', ').includes(req.method)) throw new AdminError('METHOD_NOT_ALLOWED', `use ${route.methods} here`, [], { allow: route.methods });
-        const subject = await authenticateAdmin(req, holder.current, listenerId, clock.now());
         await route.handle(req, res, subject);
       } catch (err) {
         if (err instanceof AdminError) return fail(err);

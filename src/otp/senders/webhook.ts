@@ -5,7 +5,8 @@
  * and carries `idempotency-key: <transaction_id>`, so a retry after a lost answer is not
  * delivered twice by a gateway that honours it. Each attempt has a timeout; network errors,
  * timeouts, 408, 429 and 5xx are retried with a short backoff; any other answer is final.
- * Redirects are refused (a redirect would resend the code to an address nobody configured).
+ * A redirect is not followed (it would resend the code to an address nobody configured): a
+ * 3xx answer is a delivery failure, final like a 4xx, and is not retried.
  * The total time is bounded by attempts x timeout + backoffs.
  */
 import { createHmac } from 'node:crypto';
@@ -43,7 +44,7 @@ export function webhookSender(options: WebhookOptions): OtpSender {
               'idempotency-key': message.transaction_id,
             },
             body,
-            redirect: 'error',
+            redirect: 'manual',
             signal: AbortSignal.timeout(options.timeoutMs),
           });
           // Drain the body so the connection is reusable; its content is not ours to trust.
