@@ -202,6 +202,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     const previous = holder.swap(next);
     retire(previous);
+    armKeyActivation();
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
@@ -228,6 +229,18 @@ export function createApp(options: AppOptions): AuthpipeApp {
     ]);
     if (problems.length > 0) throw new Error(problems.join('; '));
   };
+
+  // A key written by `keys rotate` signs from its activate_at: a reload then switches to it,
+  // so nobody has to send a signal at the right moment.
+  let keyTimer: NodeJS.Timeout | undefined;
+  const armKeyActivation = (): void => {
+    clearTimeout(keyTimer);
+    const at = holder.current.services.tokens?.keys.nextActivation;
+    if (at === undefined || closing) return;
+    keyTimer = setTimeout(() => reload('key-activation'), Math.min(Math.max(at - Date.now(), 0) + 50, 2 ** 31 - 1));
+    keyTimer.unref();
+  };
+  armKeyActivation();
 
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
@@ -283,6 +296,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     },
     close() {
       closing ??= (async () => {
+        clearTimeout(keyTimer);
         published.stop();
         watcher?.close();
         watcher = undefined;

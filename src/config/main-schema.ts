@@ -147,6 +147,13 @@ export const mainSchema = {
         audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
         algorithm: { enum: ['ES256', 'EdDSA', 'RS256', 'PS256'], default: 'ES256', description: 'Algorithm of generated keys. Each key file names its own alg.' },
         clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
+        activation_delay_seconds: {
+          type: 'integer',
+          minimum: 0,
+          maximum: 2592000,
+          default: 600,
+          description: 'How long a key written by `authpipe keys rotate` is only published before it signs (at least the JWKS max-age of 300 s, so relying parties with a cached JWKS know it first). `authpipe keys activate <kid>` ends the wait.',
+        },
       },
     },
     ldap: ldapSchema,
@@ -214,6 +221,7 @@ export interface TokensConfig {
   audience: string;
   algorithm?: 'ES256' | 'EdDSA' | 'RS256' | 'PS256';
   clock_tolerance?: number;
+  activation_delay_seconds?: number;
 }
 
 export interface StoreConfig {

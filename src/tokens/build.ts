@@ -13,6 +13,8 @@ import { oidcIssuers } from '../oidc/issuer.js';
 
 export const DEFAULT_KEYS_DIR = '../var/keys';
 export const DEFAULT_CLOCK_TOLERANCE = 5;
+/** Seconds a rotated key is only published: twice the JWKS max-age (http/jwks.ts). */
+export const DEFAULT_ACTIVATION_DELAY = 600;
 
 export function buildTokenService(ctx: ConfigServiceContext): TokenService | undefined {
   const config = ctx.main.tokens;
@@ -25,7 +27,7 @@ export function buildTokenService(ctx: ConfigServiceContext): TokenService | und
   // compile and report their own problems instead of a cascade of "no tokens section".
   const keys = loaded ?? ephemeralKeySet(algorithm, now);
   // The version changes when keys come or go; key material itself is never hashed.
-  ctx.hash(keys.keys.map((k) => k.kid).join(','));
+  ctx.hash(`${keys.keys.map((k) => k.kid).join(',')} signs ${keys.signing.kid}`);
   // The folder, not the files: a reload should also notice a key added by `keys rotate`.
   ctx.watch(dir);
   return new TokenService(keys, {
