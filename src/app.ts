@@ -23,7 +23,8 @@ import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
-import { mountOidc } from './oidc/mount.js';
+import { oidcHandler } from './oidc/mount.js';
+import { OIDC_PATH } from './oidc/issuer.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -249,11 +250,18 @@ export function createApp(options: AppOptions): AuthpipeApp {
       const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, id, log) : undefined;
       const mount = (express: Express) => {
         mountJwks(express, holder);
-        mountOidc(express, holder, id, log);
         mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload, propagate });
         metricsRoute?.(express);
       };
-      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount, published: () => published.status() });
+      app = createRequestListener({
+        holder,
+        listenerId: id,
+        logger: log,
+        observers,
+        mount,
+        published: () => published.status(),
+        direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, id, log) }],
+      });
       apps.set(id, app);
     }
     return app;

@@ -24,11 +24,19 @@ export interface HttpAppOptions {
   observers?: CallObservers;
   /** Extra routes mounted by features (JWKS, metrics, admin). */
   mount?: (app: Express) => void;
+  /** Paths served straight from node:http, without express (the OpenID Connect front door). */
+  direct?: readonly DirectRoute[];
   /** The config version engines on the store agreed on, for /readyz (config/published-version.ts). */
   published?: () => PublishedStatus | null;
 }
 
 const API = '/api/authentication';
+
+export interface DirectRoute {
+  /** A path prefix such as `/oidc`: that path and everything below it. */
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;
+}
 
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
@@ -46,6 +54,7 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
   const { holder, listenerId, logger } = options;
   const authenticate = authenticationHandler(holder, listenerId, logger, options.observers);
   const rest = createExpressApp(options);
+  const direct = options.direct ?? [];
   const refuseEdge = (req: IncomingMessage, res: ServerResponse, err: AuthpipeError) => {
     const requestId = requestIdOf(req);
     baseHeaders(res, requestId);
@@ -66,6 +75,14 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
         if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
       });
       return;
+    }
+    for (const route of direct) {
+      if (url.startsWith(route.prefix) && (url.length === route.prefix.length || url[route.prefix.length] === '/' || url[route.prefix.length] === '?')) {
+        const requestId = requestIdOf(req);
+        baseHeaders(res, requestId);
+        route.handle(req, res, requestId);
+        return;
+      }
     }
     rest(req, res);
   };

@@ -42,6 +42,8 @@ interface LoginState {
 }
 
 export interface LoginContext {
+  /** The interaction's path, where its forms post to. */
+  path: string;
   config: LoadedConfig;
   tenant: { id: string; displayName: string };
   provider: Provider;
@@ -94,7 +96,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     await ctx.store.set(stateKey(uid), JSON.stringify(state), ttlMs);
   }
   const step = poolConfig.steps[state.step] as OidcStepConfig;
-  const action = ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? '').split('?')[0] as string;
+  const action = ctx.path;
 
   if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, ctx, poolConfig, step, state, action);
   if (req.method !== 'POST') return page(res, 405, 'Not allowed', '<p role="alert" data-code="method_not_allowed">Use the form.</p>');
