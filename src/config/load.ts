@@ -16,6 +16,7 @@ import { resolveSecrets } from './secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
+import { checkOidcConfig } from '../oidc/check.js';
 
 /**
  * Loads and validates the whole configuration: the main file, every pipe, every valve's own
@@ -97,6 +98,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const sources = readPipes(pipesDir, env, issues, hash);
   const { pipes, calls } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
+  checkOidcConfig(main, display(file), new Set(pipes.keys()), services.directory, issues);
   const listeners = buildListeners(main, file, pipes, issues);
 
   if (issues.length > 0) throw new ConfigError(issues);

@@ -23,11 +23,9 @@ import { createCallContext } from '../engine/context.js';
 import { emptyProps } from '../engine/props.js';
 import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
 import type { Store } from '../store/store.js';
-import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
+import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import { escapeHtml, simplePage } from './provider.js';
 
-/** The request property later steps find the subject in. */
-export const LOGIN_SUB = 'login_sub';
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
 const MAX_VALUE_CHARS = 1024;
