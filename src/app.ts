@@ -19,12 +19,19 @@ import { combineObservers } from './engine/observers.js';
 import type { ValveDefinition } from './engine/valve.js';
 import { createRequestListener } from './http/app.js';
 import { answerClientError } from './http/client-error.js';
+import { hardenServer, type ConnectionCaps } from './http/server-edges.js';
 import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
 import { oidcHandler } from './oidc/mount.js';
 import { OIDC_PATH } from './oidc/issuer.js';
+import { createManagementListener } from './admin/management.js';
+import { RecentAudit } from './admin/audit-feed.js';
+import { mountConfigAdmin } from './admin/mount.js';
+import type { FileOverlay } from './config/json-file.js';
+import { managementAddress } from './config/management-schema.js';
+import { MANAGEMENT_LISTENER } from './http/client-access.js';
 import { createLogger } from './logger.js';
 import { auditDestination, createAuditLog, type AuditLog } from './observe/audit-log.js';
 import { createMetrics, type AppMetrics } from './observe/prometheus.js';
@@ -72,8 +79,10 @@ export interface AuthpipeApp {
   /** Undefined when `metrics.enabled` was false at start. */
   readonly metrics: AppMetrics | undefined;
   readonly audit: Audit;
-  /** The request listener of a listener (default: the first), for supertest or node:http. */
+  /** The request listener of a public listener (default: the first), for supertest or node:http. */
   httpApp(listenerId?: string): RequestListener;
+  /** The request listener of the management listener (metrics, readyz, admin API, console, traced calls). */
+  managementApp(): RequestListener;
   /**
    * Loads and validates everything, then swaps; on failure keeps serving the old config and
    * reports it on /readyz. `trigger` names who asked (SIGHUP, watch, api) in the audit log.
@@ -81,6 +90,7 @@ export interface AuthpipeApp {
   reload(trigger?: string): ReloadResult;
   /** Reloads when a config, data or pipe file changes (unless `reload.watch` is false). */
   watch(): void;
+  /** Starts the public listeners, then the management listener (last in the array). */
   listen(): Promise<Server[]>;
   /** Stops accepting, lets calls in flight finish (up to `shutdown.grace_ms`), closes the store. */
   close(): Promise<void>;
@@ -99,6 +109,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
   let storeSection: string | undefined;
   let metrics: AppMetrics | undefined;
   let audit: AuditLog | undefined;
+  /** The audit stream, plus a window of recent events for the console. */
+  let recentAudit: RecentAudit | undefined;
   let auditSuccess = true;
 
   // Runs on every load; what it builds on the first one outlives reloads (store connections
@@ -112,12 +124,29 @@ export function createApp(options: AppOptions): AuthpipeApp {
       if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
       if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
       auditSuccess = main.audit?.success !== false;
-      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir });
+      const base = options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
-    return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: audit ?? noopAudit };
+    recentAudit ??= audit ? new RecentAudit(audit) : undefined;
+    return { store, clock, logger, metrics: metrics ?? noopMetrics, audit: recentAudit ?? noopAudit };
   };
-  const load = (): LoadedConfig => loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+  const load = (): LoadedConfig => {
+    const loaded = loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
+    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    for (const warning of loaded.warnings) logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+    return loaded;
+  };
+  /** Loads with an admin change overlaid, writing nothing: the issues, or none. */
+  const check = (overlay: FileOverlay): readonly ConfigIssue[] => {
+    try {
+      const checked = loadConfig(options.configFile, { registry, runtime: runtimeFor, env, readOnly: true, overlay });
+      void closeConfigServices(checked.services);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.issues;
+      throw err;
+    }
+  };
 
   let first: LoadedConfig;
   try {
@@ -140,7 +169,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const calibrated = passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);
   const holder = new ConfigHolder(first);
   const log = logger as Logger;
-  const auditLog: Audit = audit ?? noopAudit;
+  const auditLog: Audit = recentAudit ?? noopAudit;
   metrics?.reloaded('success', holder.current.version);
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
 
@@ -159,11 +188,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
     options.observers?.callEnd?.(event);
   };
   const steps = combineObservers(metrics?.steps, options.observers?.steps);
-  const observers: CallObservers = {
-    callEnd,
-    ...(steps ? { steps } : {}),
-    trace: options.observers?.trace ?? traceSwitch(log, steps),
-  };
+  // Public listeners never trace; the management listener honours the trace switch.
+  const observers: CallObservers = { callEnd, ...(steps ? { steps } : {}) };
+  const tracedObservers: CallObservers = { ...observers, trace: options.observers?.trace ?? traceSwitch(log, steps) };
 
   // A swapped-out config still serves the calls that started on it: release what it holds
   // open (LDAP connections) after a grace period longer than any call may run.
@@ -179,6 +206,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
 
   const servers: Server[] = [];
   const apps = new Map<string, RequestListener>();
+  let management: RequestListener | undefined;
   let watcher: ConfigWatcher | undefined;
   let closing: Promise<void> | undefined;
 
@@ -247,24 +275,41 @@ export function createApp(options: AppOptions): AuthpipeApp {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
-      const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, id, log) : undefined;
       const mount = (express: Express) => {
         mountJwks(express, holder);
-        mountAccessGroupsAdmin(express, { holder, listenerId: id, logger: log, clock, reload, propagate });
-        metricsRoute?.(express);
       };
-      app = createRequestListener({
-        holder,
-        listenerId: id,
-        logger: log,
-        observers,
-        mount,
-        published: () => published.status(),
-        direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, id, log) }],
-      });
+      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount, direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, id, log) }] });
       apps.set(id, app);
     }
     return app;
+  };
+
+  const managementApp = () => {
+    if (!management) {
+      const metricsRoute = metricsSource ? mountMetrics(metricsSource, holder, MANAGEMENT_LISTENER, log) : undefined;
+      const mount = (express: Express) => {
+        mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger: log, clock, reload, propagate });
+        mountConfigAdmin(express, { holder, logger: log, clock, reload, check, metrics: metricsSource, recentAudit });
+        metricsRoute?.(express);
+      };
+      management = createManagementListener({ holder, logger: log, observers: tracedObservers, mount, published: () => published.status() });
+    }
+    return management;
+  };
+
+  const startServer = async (listener: RequestListener, port: number, host: string, name: string, limits: ConnectionCaps): Promise<Server> => {
+    // Host is checked by request-edges.ts, which answers the contract's way (node: a bare 400).
+    const server = createServer({ requireHostHeader: false }, listener);
+    server.on('clientError', answerClientError);
+    hardenServer(server, limits, metrics?.connections(name));
+    server.listen(port, host);
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    log.info({ listener: name, address: server.address() }, 'listening');
+    servers.push(server);
+    return server;
   };
 
   return {
@@ -275,6 +320,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     metrics,
     audit: auditLog,
     httpApp,
+    managementApp,
     reload,
     watch() {
       if (watcher || closing || holder.current.main.reload?.watch === false) return;
@@ -289,17 +335,13 @@ export function createApp(options: AppOptions): AuthpipeApp {
         // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
         const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const server = createServer(httpApp(listener.http.id));
-        server.on('clientError', answerClientError);
-        server.listen(port, host);
-        server.requestTimeout = 10_000;
-        server.headersTimeout = 5_000;
-        server.keepAliveTimeout = 5_000;
-        await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
-        log.info({ listener: listener.http.id, address: server.address() }, 'listening');
-        servers.push(server);
+        await startServer(httpApp(listener.http.id), port, host, listener.http.id, { total: listener.http.max_connections, perAddress: listener.http.max_connections_per_address });
       }
       published.start(holder.current.main.reload?.store_poll_ms ?? 1000);
+      // MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one.
+      const { host, port } = managementAddress(holder.current.main.management, env);
+      // Operators' tools only: the public defaults are plenty.
+      await startServer(managementApp(), port, host, 'management', { total: 1024, perAddress: 256 });
       return servers;
     },
     close() {

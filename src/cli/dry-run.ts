@@ -3,7 +3,7 @@ import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.j
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { OPERATION_PATTERN } from '../config/main-schema.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
+import { pickResponse, runCall, StepFailure } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
 import { parseFlatJson } from '../http/flat-json.js';
 import { TraceRecorder, type Trace } from '../observe/trace.js';
@@ -69,7 +69,7 @@ export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<
       config.services,
       config.services.logger,
     );
-    await runSteps(pipe, ctx);
+    await runCall(pipe, ctx);
     const result: DryRunResult = { status: 200, body: pickResponse(pipe, ctx), headers: ctx.responseHeaders };
     if (recorder) result.trace = recorder.finish(ctx, 200);
     return result;

@@ -19,6 +19,10 @@ export interface PasswordInput extends NodeJS.ReadableStream {
 
 export const hashPasswordCommand: Command = {
   summary: 'read a password from stdin (no echo on a terminal) and print its PHC scrypt hash',
+  usage:
+    'usage: authpipe hash-password [--ln N]\n\n' +
+    'Reads a password from stdin (on a terminal: twice, without echo) and prints its PHC scrypt hash.\n' +
+    '  --ln N   cost: N = 2^ln, 14..20 (default 15)\n',
   async run(args) {
     const { values } = parseArgs({ args, options: { ln: { type: 'string', default: String(DEFAULT_SCRYPT.ln) } } });
     const ln = Number(values.ln);

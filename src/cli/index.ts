@@ -6,5 +6,6 @@ import { schemas } from './schemas.js';
 import { serve } from './serve.js';
 import { totp } from './totp.js';
 import { validate } from './validate.js';
+import { reload } from './reload.js';
 
-export const commands: Record<string, Command> = { serve, validate, schemas, 'hash-password': hashPasswordCommand, keys, totp, run };
+export const commands: Record<string, Command> = { serve, reload, validate, run, schemas, 'hash-password': hashPasswordCommand, keys, totp };

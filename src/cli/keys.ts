@@ -21,6 +21,13 @@ import { DEFAULT_CONFIG, type Command } from './command.js';
  */
 export const keys: Command = {
   summary: 'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
+  usage:
+    'usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
+    '  rotate            write a new key (mode 0600): published at the next reload, signing after tokens.activation_delay_seconds\n' +
+    '  activate <kid>    let a published key sign now (then reload)\n' +
+    '  list              show the keys and which one signs\n' +
+    '  --config FILE     the main config file (default config/authpipe.json)\n' +
+    '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
   run(args) {
     const { values, positionals } = parseArgs({
       args,

@@ -11,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { createRegistry } from '../valves/index.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 import { dryRun } from './dry-run.js';
+import { remoteRun, type RemoteResult } from './remote-run.js';
 
 /**
  * `authpipe run <operation> --tenant T [--data JSON] [--header k=v]… [--trace] [--json]`:
@@ -19,35 +20,63 @@ import { dryRun } from './dry-run.js';
  */
 const EXIT: Record<number, number> = { 200: 0, 403: 3, 500: 4 };
 
-const USAGE = "usage: authpipe run <operation> --tenant T [--data '{\"k\":\"v\"}'] [--header k=v]... [--client-ip IP] [--trace] [--json] [--config FILE]\n";
+const USAGE =
+  "usage: authpipe run <operation> --tenant T [--data '{\"k\":\"v\"}'] [--header k=v]... [--trace] [--json]\n" +
+  '                    [--config FILE] [--client-ip IP] | [--server URL]\n\n' +
+  'Runs a pipe and prints its answer (--trace: every valve). Exit 0 for 200, 3 for 403, 4 for 500,\n' +
+  '2 for a usage error, 1 for an invalid config or an unreachable server.\n' +
+  '  --tenant T        the tenant header\n' +
+  '  --data JSON       the request body (default {})\n' +
+  '  --header k=v      a request header; repeat for more\n' +
+  '  --trace           print the trace of every valve\n' +
+  '  --json            print {status, body, headers, trace} as JSON\n' +
+  '  --config FILE     in-process: the main config file (default config/authpipe.json), on its store\n' +
+  '  --client-ip IP    in-process: the client address the pipe sees (default 127.0.0.1)\n' +
+  '  --server URL      send the call to a running server instead (e.g. http://127.0.0.1:8080), so it\n' +
+  '                    sees the server\'s state (step 2 of a flow); --trace then asks the server\'s trace\n' +
+  '                    switch (trace.enabled, output "header", this address in trace.clients) with\n' +
+  '                    the token in AUTHPIPE_TRACE_TOKEN\n';
 
 export const run: Command = {
   summary: 'run a pipe in-process (no HTTP) on the configured store; --trace shows every valve',
+  usage: USAGE,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args,
-        allowPositionals: true,
-        options: {
-          config: { type: 'string', default: DEFAULT_CONFIG },
-          tenant: { type: 'string' },
-          data: { type: 'string', default: '{}' },
-          header: { type: 'string', multiple: true, default: [] },
-          'client-ip': { type: 'string', default: '127.0.0.1' },
-          trace: { type: 'boolean', default: false },
-          json: { type: 'boolean', default: false },
-        },
-      });
-    } catch (err) {
-      process.stderr.write(`${(err as Error).message}\n${USAGE}`);
-      return 2;
-    }
+    // A bad option throws; cli/main.ts prints it with the usage (exit 2).
+    const parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', default: DEFAULT_CONFIG },
+        tenant: { type: 'string' },
+        data: { type: 'string', default: '{}' },
+        header: { type: 'string', multiple: true, default: [] },
+        'client-ip': { type: 'string', default: '127.0.0.1' },
+        trace: { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        server: { type: 'string' },
+      },
+    });
     const { values, positionals } = parsed;
     const headers = parseHeaders(values.header as string[]);
     if (positionals.length !== 1 || values.tenant === undefined || headers === null) {
       process.stderr.write(headers === null ? `--header takes name=value\n${USAGE}` : USAGE);
       return 2;
+    }
+
+    const input = { operation: positionals[0] as string, tenant: values.tenant, data: values.data as string, headers, trace: values.trace as boolean };
+    if (values.server !== undefined) {
+      let result: RemoteResult;
+      try {
+        result = await remoteRun(values.server, input, process.env.AUTHPIPE_TRACE_TOKEN);
+      } catch (err) {
+        process.stderr.write(`authpipe run: ${(err as Error).message}\n`);
+        return 1;
+      }
+      print(result, values.json as boolean);
+      if (input.trace && !result.trace) {
+        process.stderr.write('no trace came back: the server needs trace.enabled, "output": "header", this address in trace.clients, and its trace.token in AUTHPIPE_TRACE_TOKEN\n');
+      }
+      return EXIT[result.status] ?? 4;
     }
 
     let store: Store | undefined;
@@ -69,19 +98,9 @@ export const run: Command = {
       return 1;
     }
     try {
-      const result = await dryRun(config, {
-        operation: positionals[0] as string,
-        tenant: values.tenant,
-        data: values.data as string,
-        headers,
-        clientIp: values['client-ip'] as string,
-        trace: values.trace as boolean,
-      });
-      if (values.json) {
-        process.stdout.write(`${JSON.stringify({ status: result.status, body: result.body, headers: result.headers, ...(result.trace ? { trace: result.trace } : {}) })}\n`);
-      } else {
-        if (result.trace) process.stdout.write(`${formatTrace(result.trace)}\n`);
-        process.stdout.write(`${result.status} ${JSON.stringify(result.body)}\n`);
+      const result = await dryRun(config, { ...input, clientIp: values['client-ip'] as string });
+      print(result, values.json as boolean);
+      if (!values.json) {
         if (result.status === 403 && result.error) process.stderr.write(`refused: ${result.error.message}\n`);
         if (result.status === 500 && result.error) process.stderr.write(`fault: ${result.error.message}\n${(result.error.cause as Error | undefined)?.stack ?? ''}\n`);
       }
@@ -93,6 +112,15 @@ export const run: Command = {
     }
   },
 };
+
+function print(result: RemoteResult, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ status: result.status, body: result.body, headers: result.headers, ...(result.trace ? { trace: result.trace } : {}) })}\n`);
+    return;
+  }
+  if (result.trace) process.stdout.write(`${formatTrace(result.trace)}\n`);
+  process.stdout.write(`${result.status} ${JSON.stringify(result.body)}\n`);
+}
 
 function parseHeaders(entries: readonly string[]): Record<string, string[]> | null {
   const headers: Record<string, string[]> = {};

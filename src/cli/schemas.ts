@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 /** `authpipe schemas [--out DIR]`: writes the JSON Schemas editors use through "$schema". */
 export const schemas: Command = {
   summary: 'write schemas/*.schema.json from the code (main file, pipes with every valve)',
+  usage: 'usage: authpipe schemas [--out DIR]\n\nWrites the JSON Schemas editors use through "$schema".\n  --out DIR   where to write them (default schemas)\n',
   run(args) {
     const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'schemas' } } });
     for (const [name, schema] of Object.entries(editorSchemas())) {

@@ -30,6 +30,7 @@ function usage(problems: string[]): number {
 
 export const totp: Command = {
   summary: 'totp enroll: print a new TOTP secret and its otpauth:// URI; totp code: the current code',
+  usage: USAGE,
   run(args) {
     const [sub, ...rest] = args;
     if (sub !== 'enroll' && sub !== 'code') return usage([]);

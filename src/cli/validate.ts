@@ -7,9 +7,14 @@ import { MemoryStore } from '../store/memory.js';
 import { createRegistry } from '../valves/index.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
-/** `authpipe validate [--config FILE]`: exit 0 when valid, else 1 and one line per issue. */
+/** `authpipe validate [--config FILE]`: exit 0 when valid (warnings printed first), else 1 and one line per issue. */
 export const validate: Command = {
   summary: 'check the config, every pipe and every valve config; print <file>: <pointer>: <message>',
+  usage:
+    'usage: authpipe validate [--config FILE]\n\n' +
+    'Checks the main file, every pipe and every valve config; prints each problem as\n' +
+    '<file>: <json pointer>: <message>, and warnings as warning: …. Exit 0 valid, 1 invalid.\n' +
+    '  --config FILE   the main config file (default config/authpipe.json)\n',
   run(args) {
     const { values } = parseArgs({ args, options: { config: { type: 'string', default: DEFAULT_CONFIG } } });
     const store = new MemoryStore(systemClock);
@@ -19,6 +24,7 @@ export const validate: Command = {
         runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
         readOnly: true,
       });
+      for (const warning of loaded.warnings) process.stdout.write(`warning: ${formatIssue(warning)}\n`);
       process.stdout.write(`${values.config}: valid (version ${loaded.version}, ${loaded.pipes.size} pipes)\n`);
       return 0;
     } catch (err) {

@@ -10,6 +10,8 @@ import { MemoryStore } from '../store/memory.js';
 import { resolveStoreSettings } from '../store/settings.js';
 import { createRegistry } from '../valves/index.js';
 import { answerMetricsAsks } from './workers-metrics.js';
+import { removePidFile, writePidFile } from './pid-file.js';
+import { countKeyFiles, signingKeyState } from './start-summary.js';
 import { answerConfigChanges } from './workers-config.js';
 
 /**
@@ -23,7 +25,8 @@ import { answerConfigChanges } from './workers-config.js';
 const RESTART_DELAY_MS = 500;
 const STOP_GRACE_MS = 10_000;
 
-export function runPrimary(configFile: string, count: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
+export function runPrimary(configFile: string, count: number, pidFile: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const keysBefore = countKeyFiles(configFile);
   const placeholder = new MemoryStore(systemClock);
   let main;
   try {
@@ -80,6 +83,7 @@ export function runPrimary(configFile: string, count: number, env: NodeJS.Proces
     await Promise.all(exited);
     clearTimeout(force);
     logger.info({ exitCode }, 'all workers stopped');
+    removePidFile(pidFile);
     logger.flush();
     process.exit(exitCode);
   };
@@ -89,7 +93,9 @@ export function runPrimary(configFile: string, count: number, env: NodeJS.Proces
     for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
   });
 
-  logger.info({ workers: count, pid: process.pid }, 'starting workers');
+  writePidFile(pidFile);
+  const signingKey = signingKeyState(keysBefore, countKeyFiles(configFile));
+  logger.info({ workers: count, pid: process.pid, pidFile, config: resolve(configFile), signingKey }, 'starting workers');
   for (let i = 0; i < count; i++) fork();
   return undefined;
 }

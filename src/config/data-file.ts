@@ -43,11 +43,11 @@ function readOnce(ctx: ConfigServiceContext, path: string): DataFile {
   const shown = display(path);
   ctx.watch(path);
   const issues: ConfigIssue[] = [];
-  const read = readJsonFile(path, issues);
+  const read = readJsonFile(path, issues, ctx.overlay);
   let value: unknown;
   if (read) {
     ctx.hash(read.text);
-    value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path) }, issues);
+    value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path), warnings: ctx.warnings }, issues);
   }
   // readJsonFile names the file by its absolute path; say it the way the other issues do.
   const named = issues.map((i) => (i.file === path ? { ...i, file: shown } : i));

@@ -2,11 +2,19 @@ import { readFileSync } from 'node:fs';
 import type { ConfigIssue } from './issues.js';
 import { locateJsonError } from './json-locate.js';
 
-/** Reads a JSON file; a syntax error becomes an issue with its line and column. */
-export function readJsonFile(file: string, issues: ConfigIssue[]): { value: unknown; text: string } | null {
+/**
+ * Files as they would be after an admin change: absolute path to text, or null for a file
+ * that would be deleted. A load with an overlay checks a change before it is written.
+ */
+export type FileOverlay = ReadonlyMap<string, string | null>;
+
+/** Reads a JSON file (or its overlaid text); a syntax error becomes an issue with its line and column. */
+export function readJsonFile(file: string, issues: ConfigIssue[], overlay?: FileOverlay): { value: unknown; text: string } | null {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    const overlaid = overlay?.get(file);
+    if (overlaid === null) throw Object.assign(new Error('deleted'), { code: 'ENOENT' });
+    text = overlaid ?? readFileSync(file, 'utf8');
   } catch (err) {
     issues.push({ file, pointer: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
     return null;

@@ -9,7 +9,7 @@ import { noopAudit } from '../engine/audit.js';
 import { noopMetrics } from '../engine/metrics.js';
 import { ajvIssues } from './ajv-issues.js';
 import { ConfigError, pointer, type ConfigIssue } from './issues.js';
-import { readJsonFile } from './json-file.js';
+import { readJsonFile, type FileOverlay } from './json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from './pipe-schema.js';
 import { resolveSecrets } from './secrets.js';
@@ -48,6 +48,8 @@ export interface LoadedConfig {
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
+  /** Problems that did not stop the load but must be seen (config/file-mode.ts). */
+  readonly warnings: readonly ConfigIssue[];
 }
 
 /** What a load needs from outside: the valves, and the services that outlive a reload. */
@@ -58,25 +60,29 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Check only: builders write nothing (see ConfigServiceContext.readOnly). */
   readOnly?: boolean;
+  /** Texts that replace (or, null, delete) files on disk for this load: an admin change checked before it is written. */
+  overlay?: FileOverlay;
 }
 
 const ajv = newAjv();
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
 
-const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192 };
+const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192, max_connections: 1024, max_connections_per_address: 256 };
 
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
   const file = resolve(mainFile);
   const dir = dirname(file);
   const env = options.env ?? process.env;
   const issues: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
   const hash = createHash('sha256');
 
-  const mainRead = readJsonFile(file, issues);
+  const overlay = options.overlay;
+  const mainRead = readJsonFile(file, issues, overlay);
   if (!mainRead) throw new ConfigError(issues);
   hash.update(mainRead.text);
-  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir }, issues) as MainConfig;
+  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings }, issues) as MainConfig;
   if (!validateMain(main)) {
     issues.push(...ajvIssues(display(file), '', validateMain.errors));
     throw new ConfigError(issues);
@@ -89,13 +95,15 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     dir,
     env,
     issues,
+    warnings,
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
+    ...(overlay ? { overlay } : {}),
   });
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
-  const sources = readPipes(pipesDir, env, issues, hash);
+  const sources = readPipes(pipesDir, env, issues, hash, overlay);
   const { pipes, calls } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   checkOidcConfig(main, display(file), new Set(pipes.keys()), services.directory, issues);
@@ -111,13 +119,20 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     pipes,
     services,
     files: [...files, ...sources.map((s) => resolve(s.file))],
+    warnings,
   };
 }
 
-function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>): PipeSource[] {
+function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>, overlay?: FileOverlay): PipeSource[] {
   let names: string[];
   try {
-    names = readdirSync(pipesDir).filter((n) => n.endsWith('.json')).sort();
+    const found = new Set(readdirSync(pipesDir).filter((n) => n.endsWith('.json')));
+    for (const [path, text] of overlay ?? []) {
+      if (dirname(path) !== pipesDir || !path.endsWith('.json')) continue;
+      if (text === null) found.delete(basename(path));
+      else found.add(basename(path));
+    }
+    names = [...found].sort();
   } catch (err) {
     issues.push({ file: display(pipesDir), pointer: '', message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
     return [];
@@ -126,7 +141,7 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
   for (const name of names) {
     const path = join(pipesDir, name);
     const shown = display(path);
-    const read = readJsonFile(path, issues);
+    const read = readJsonFile(path, issues, overlay);
     if (!read) continue;
     hash.update(name).update(read.text);
     const config = resolveSecrets(read.value, shown, { env, baseDir: pipesDir }, issues) as PipeConfig;

@@ -5,6 +5,7 @@
  */
 import { adminSchemaProperties, type AdminConfig } from './admin-schema.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+import { managementSchema, type ManagementConfig } from './management-schema.js';
 
 import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
 import { oidcSchema, type OidcConfig } from '../oidc/schema.js';
@@ -52,6 +53,20 @@ export const mainSchema = {
           max_body_bytes: { type: 'integer', minimum: 2, maximum: 1048576, default: 16384 },
           max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
           max_value_length: { type: 'integer', minimum: 1, maximum: 1048576, default: 8192 },
+          max_connections: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 1000000,
+            default: 1024,
+            description: 'Open connections this listener keeps at most (per process); more are answered 403 RATE_LIMITED and closed. 0: no cap. Read at start.',
+          },
+          max_connections_per_address: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 1000000,
+            default: 256,
+            description: 'Open connections from one client address (the socket address: behind a proxy, the proxy) at most. 0: no cap. Read at start.',
+          },
         },
       },
     },
@@ -126,11 +141,19 @@ export const mainSchema = {
         },
         command_timeout_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).' },
         connect_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
+        max_counters: {
+          type: 'integer',
+          minimum: 100,
+          maximum: 100000000,
+          default: 200000,
+          description: 'memory: the most counters (lockout, rate limits) kept at once. When full, expired and zeroed counters are evicted; if none is, a new counter is refused (RATE_LIMITED): fail closed, never forgetting a live count.',
+        },
       },
       dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
       default: { type: 'memory' },
     },
     ...adminSchemaProperties,
+    management: managementSchema,
     tokens: {
       description: 'Token signing and verification (token-mint, token-verify, token-refresh, token-revoke, /.well-known/jwks.json).',
       type: 'object',
@@ -187,6 +210,8 @@ export interface HttpConfiguration {
   max_body_bytes?: number;
   max_properties?: number;
   max_value_length?: number;
+  max_connections?: number;
+  max_connections_per_address?: number;
 }
 
 export interface TenantConfig {
@@ -213,6 +238,7 @@ export interface MainConfig extends AdminConfig {
   ldap?: LdapConnectionConfig[];
   password_checks?: { concurrency?: number; queue?: number; failure_floor_ms?: number; floor_margin?: number };
   oidc?: OidcConfig;
+  management?: ManagementConfig;
 }
 
 export interface TokensConfig {
@@ -237,4 +263,5 @@ export interface StoreConfig {
   tls?: boolean | { ca_file?: string; cert_file?: string; key_file?: string; servername?: string; reject_unauthorized?: boolean };
   command_timeout_ms?: number;
   connect_timeout_ms?: number;
+  max_counters?: number;
 }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { worldReadableProblem } from './file-mode.js';
 import { escapePointer, type ConfigIssue } from './issues.js';
 
 /**
@@ -13,6 +14,8 @@ const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
 export interface SecretSources {
   env: Readonly<Record<string, string | undefined>>;
   baseDir: string;
+  /** Where a `${file:…}` that every user can read is reported (file-mode.ts). */
+  warnings?: ConfigIssue[];
 }
 
 export function resolveSecrets(value: unknown, file: string, sources: SecretSources, issues: ConfigIssue[], at = ''): unknown {
@@ -38,7 +41,10 @@ function resolveString(value: string, file: string, sources: SecretSources, issu
     }
     const path = isAbsolute(name) ? name : resolve(sources.baseDir, name);
     try {
-      return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      const text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+      const exposed = sources.warnings && worldReadableProblem(path, 'a secret');
+      if (exposed) sources.warnings?.push({ file, pointer: at, message: exposed });
+      return text;
     } catch (err) {
       issues.push({ file, pointer: at, message: `cannot read secret file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
       return '';

@@ -1,10 +1,12 @@
 import type { Services } from '../engine/services.js';
 import { checkAdminSections } from './admin-schema.js';
+import { checkManagementSection } from './management-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { loadDirectory } from '../directory/load.js';
 import type { AccessGroups } from '../access-groups/groups.js';
 import { loadAccessGroups } from '../access-groups/load.js';
 import type { ConfigIssue } from './issues.js';
+import type { FileOverlay } from './json-file.js';
 import type { MainConfig } from './main-schema.js';
 import { buildTokenService } from '../tokens/build.js';
 import { checkStoreConfig } from '../store/check.js';
@@ -22,12 +24,16 @@ export interface ConfigServiceContext {
   dir: string;
   env: Readonly<Record<string, string | undefined>>;
   issues: ConfigIssue[];
+  /** Problems that do not stop the load but must be seen (a secret file others can read); logged at warn level. */
+  warnings: ConfigIssue[];
   /** Feed every data file's text into the config version hash. */
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */
   watch(file: string): void;
   /** True for `authpipe validate`: check, but write nothing (no generated keys). */
   readOnly?: boolean;
+  /** Texts to read instead of the files on disk (an admin change checked before it is written). */
+  overlay?: FileOverlay;
 }
 
 export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger' | 'configDir' | 'env' | 'metrics' | 'audit'>>;
@@ -35,6 +41,7 @@ export type ConfigServices = Partial<Omit<Services, 'store' | 'clock' | 'logger'
 export function buildConfigServices(ctx: ConfigServiceContext): ConfigServices & { directory: Directory; accessGroups: AccessGroups } {
   checkStoreConfig(ctx);
   checkAdminSections(ctx.main, ctx.file, ctx.issues);
+  checkManagementSection(ctx.main.management, ctx.file, ctx.issues);
   const directory = loadDirectory(ctx);
   const ldap = buildLdapConnections(ctx);
   return {

@@ -16,6 +16,7 @@
  *   refuses at once with RATE_LIMITED for everyone alike. Cached successes skip the queue.
  * Lockout (lockout.ts) reserves its attempt inside the shared check, so a burst takes one.
  */
+import { AuthpipeError } from '../errors.js';
 import { callFields } from '../engine/audit.js';
 import type { CallContext } from '../engine/valve.js';
 import { passwordBudget, type BudgetSettings, type CheckBudget } from './budget.js';
@@ -165,4 +166,31 @@ export class PasswordCheck {
       release();
     }
   }
+}
+
+/**
+ * Lockout around a check done elsewhere (an LDAP bind, an HTTP adapter): refused while the
+ * account is locked (`check` is not run, `locked()` supplies the refusal); a refusal `check`
+ * throws counts as a failure and may lock; a success resets the count; a fault counts nothing
+ * (a down server is nobody's guess). Failures are counted after the check, not reserved
+ * before it, so parallel logins with the right password all pass; parallel wrong guesses may
+ * overshoot the threshold by the number in flight, which the per-address failure limit bounds.
+ */
+export async function withLockout<T>(ctx: CallContext, lockout: Lockout, account: string, subject: string, locked: () => AuthpipeError, check: () => Promise<T>): Promise<T> {
+  if (await lockout.isLocked(ctx.store, account)) throw locked();
+  let result: T;
+  try {
+    result = await check();
+  } catch (err) {
+    if (err instanceof AuthpipeError && err.isRefusal) {
+      const lockedForMs = await lockout.countFailure(ctx.store, account);
+      if (lockedForMs !== null) {
+        ctx.services.metrics?.inc('lockouts', { tenant: ctx.tenant.id });
+        ctx.services.audit?.event('account.lockout', callFields(ctx, { subject, kind: 'user', lockedSeconds: lockedForMs / 1000 }));
+      }
+    }
+    throw err;
+  }
+  await lockout.succeeded(ctx.store, account);
+  return result;
 }

@@ -42,6 +42,19 @@ export class Lockout {
     return (await store.get(this.keys(account).lock)) !== null;
   }
 
+  /** How long the account stays locked, in ms; null when it is not locked. */
+  async lockedForMs(store: Store, account: string): Promise<number | null> {
+    const key = this.keys(account).lock;
+    if ((await store.get(key)) === null) return null;
+    return (await store.ttl(key)) ?? 0;
+  }
+
+  /** An admin's unlock: the lock, the attempts and the doubling all start over. */
+  async unlock(store: Store, account: string): Promise<void> {
+    const keys = this.keys(account);
+    await Promise.all([store.del(keys.lock), store.del(keys.attempts), store.del(keys.level)]);
+  }
+
   /** Takes one attempt slot; refused when the account is locked or the slots are taken. */
   async reserve(store: Store, account: string): Promise<Reservation> {
     const keys = this.keys(account);
@@ -51,10 +64,20 @@ export class Lockout {
     return { ok: true, attempt };
   }
 
+  /** Gives a reserved attempt back: the check did not happen, or was no guess (a fault, a double submit). */
+  async release(store: Store, account: string): Promise<void> {
+    await store.incr(this.keys(account).attempts, this.policy.windowMs, -1);
+  }
+
   /** The credential was right: the count and the doubling start over. */
   async succeeded(store: Store, account: string): Promise<void> {
     const keys = this.keys(account);
     await Promise.all([store.del(keys.attempts), store.del(keys.level)]);
+  }
+
+  /** A failed check that reserved no attempt beforehand (remote checks); returns the lock duration when it locked the account. */
+  async countFailure(store: Store, account: string): Promise<number | null> {
+    return this.failed(store, account, await store.incr(this.keys(account).attempts, this.policy.windowMs));
   }
 
   /** A failed check; returns the lock duration when this failure locked the account. */
@@ -68,4 +91,39 @@ export class Lockout {
     await store.del(keys.attempts);
     return duration;
   }
+}
+
+/** The settings every lockout-using valve accepts under `lockout` (JSON Schema properties). */
+export const LOCKOUT_PROPERTIES = {
+  enabled: { type: 'boolean', default: true },
+  threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
+  lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
+  max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
+  window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
+  memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
+} as const;
+
+export interface LockoutConfig {
+  enabled?: boolean;
+  threshold?: number;
+  lock_seconds?: number;
+  max_lock_seconds?: number;
+  window_seconds?: number;
+  memory_seconds?: number;
+}
+
+/** The Lockout a valve's `lockout` config asks for (null when disabled); `fail` reports a load error at a pointer. */
+export function lockoutFrom(config: LockoutConfig | undefined, fail: (pointer: string, message: string) => never, pointer = '/lockout'): Lockout | null {
+  const lo = config ?? {};
+  if (lo.enabled === false) return null;
+  const seconds = (value: number | undefined, fallbackMs: number) => (value ?? fallbackMs / 1000) * 1000;
+  const lockout = new Lockout({
+    threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
+    lockMs: seconds(lo.lock_seconds, DEFAULT_LOCKOUT.lockMs),
+    maxLockMs: seconds(lo.max_lock_seconds, DEFAULT_LOCKOUT.maxLockMs),
+    windowMs: seconds(lo.window_seconds, DEFAULT_LOCKOUT.windowMs),
+    memoryMs: seconds(lo.memory_seconds, DEFAULT_LOCKOUT.memoryMs),
+  });
+  if (lockout.policy.maxLockMs < lockout.policy.lockMs) fail(`${pointer}/max_lock_seconds`, 'must be at least lock_seconds');
+  return lockout;
 }

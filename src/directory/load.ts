@@ -8,6 +8,7 @@
 import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
 import { readDataFile } from '../config/data-file.js';
+import { worldReadableProblem } from '../config/file-mode.js';
 import type { ConfigServiceContext } from '../config/services.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
@@ -243,7 +244,10 @@ function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>):
 /** Reads the directory file the main config names (`directory`, relative to the main file). */
 export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
   if (ctx.main.directory === undefined) return emptyDirectory();
-  const file = readDataFile(ctx, resolve(ctx.dir, ctx.main.directory));
+  const path = resolve(ctx.dir, ctx.main.directory);
+  const file = readDataFile(ctx, path);
+  const exposed = worldReadableProblem(path, 'its password hashes and TOTP secrets');
+  if (exposed) ctx.warnings.push({ file: file.shown, pointer: '', message: exposed });
   if (file.ok) {
     const directory = buildDirectory(file.value, file.shown, file.issues);
     if (file.issues.length === 0) return directory;

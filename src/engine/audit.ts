@@ -15,6 +15,8 @@ export const AUDIT_EVENTS = [
   'admin.config_reloaded', // a new config version was swapped in
   'admin.config_rejected', // a reload was refused; the last good config keeps serving
   'admin.access_groups_changed', // the admin API wrote an access-group change
+  'admin.config_changed', // the admin API wrote a tenant, pipe or directory change
+  'admin.account_unlocked', // the admin API cleared an account's lockout
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

@@ -11,6 +11,8 @@ export const COUNTERS = {
   tokens_issued: { help: 'Tokens issued by token-mint, by kind (system, user: with a refresh token).', labels: ['tenant', 'kind'] },
   tokens_refreshed: { help: 'Refresh tokens exchanged.', labels: ['tenant'] },
   tokens_revoked: { help: 'Refresh-token families revoked, by reason (logout, reuse).', labels: ['tenant', 'reason'] },
+  store_counters_evicted: { help: 'Memory store: counters dropped to make room (expired, or back at zero).', labels: [] },
+  store_counters_refused: { help: 'Memory store: new counters refused because the table was full of live counts (the call is refused: fail closed).', labels: [] },
   store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 

@@ -23,6 +23,43 @@ export class StepFailure extends Error {
   }
 }
 
+type SettledHook = (error: AuthpipeError | undefined) => Promise<void> | void;
+
+const settledHooks = new WeakMap<CallContext, SettledHook[]>();
+
+/**
+ * Runs `hook` once the call's whole pipe has finished, with the refusal or fault that ended
+ * it (undefined on success), before the answer goes out: a valve that must know how the call
+ * ended (rate-limit counting failures only) reserves early and settles here.
+ */
+export function whenSettled(ctx: CallContext, hook: SettledHook): void {
+  let hooks = settledHooks.get(ctx);
+  if (!hooks) settledHooks.set(ctx, (hooks = []));
+  hooks.push(hook);
+}
+
+/** Runs a call's pipe, then its settled hooks (a hook that fails is logged, never thrown over the answer). */
+export async function runCall(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
+  let failure: unknown;
+  try {
+    await runSteps(pipe, ctx);
+  } catch (thrown) {
+    failure = thrown;
+  }
+  const hooks = settledHooks.get(ctx);
+  if (hooks) {
+    const error = failure === undefined ? undefined : failure instanceof StepFailure ? failure.error : toAuthpipeError(failure);
+    for (const hook of hooks) {
+      try {
+        await hook(error);
+      } catch (err) {
+        ctx.log.warn({ requestId: ctx.requestId, err }, 'a settled hook failed');
+      }
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
 export async function runSteps(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
   const observer = ctx.observer;
   for (const step of pipe.steps) {

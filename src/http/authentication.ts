@@ -5,7 +5,7 @@ import type { ConfigHolder } from '../config/holder.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { CompiledPipe } from '../engine/pipe.js';
-import { pickResponse, runSteps, StepFailure, type RunObserver } from '../engine/runner.js';
+import { pickResponse, runCall, StepFailure, type RunObserver } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
 import { authenticatedOf, subjectOf } from '../engine/audit.js';
 import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
@@ -90,6 +90,8 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const listener = config.listeners.find((l) => l.http.id === listenerId);
       if (!listener) throw new AuthpipeError('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
       const runtime = runtimeOf(listener);
+      // The contract has no query parameters: one sent means the caller expects something we do not do.
+      if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });
       if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
       tenant = tenantOf(req, listener);
       ({ operation, pipe } = operationOf(path, tenant, config));
@@ -114,7 +116,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         config.services,
         logger,
       );
-      await runSteps(pipe, ctx);
+      await runCall(pipe, ctx);
       const body = pickResponse(pipe, ctx);
       trace?.end(res, ctx, 200);
       sendJson(res, 200, body, ctx.responseHeaders);
@@ -133,7 +135,8 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       trace?.end(res, ctx, status, error);
       sendJson(res, status, failureBody(error, requestId), error.headers);
       if (unread) req.resume();
-      if (error.isRefusal) callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: 'refused', code, detail: error.detail, ms: elapsed(started) }, 'call');
+      // Exactly one call line per call, faults included (the fault line above carries the stack).
+      callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: error.isRefusal ? 'refused' : 'fault', code, detail: error.isRefusal ? error.detail : undefined, ms: elapsed(started) }, 'call');
     }
     if (status === 200) callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
     if (observers.callEnd) {

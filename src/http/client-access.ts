@@ -13,6 +13,9 @@ interface Access {
   readonly proxies: TrustedProxies;
 }
 
+/** The listener id operator routes pass for the management listener (not a valid http_configuration id clash: it holds a NUL). */
+export const MANAGEMENT_LISTENER = '\u0000management';
+
 /** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
 export const DEFAULT_READYZ_CLIENTS: readonly string[] = ['127.0.0.1', '::1'];
 
@@ -24,8 +27,8 @@ export function clientAllowed(req: IncomingMessage, config: LoadedConfig, listen
   const key = `${listenerId}\0${route}`;
   let access = byKey.get(key);
   if (!access) {
-    const listener = config.listeners.find((l) => l.http.id === listenerId);
-    access = { clients: trustedProxies(clients), proxies: trustedProxies(listener?.http.trusted_proxies ?? []) };
+    const proxies = listenerId === MANAGEMENT_LISTENER ? config.main.management?.trusted_proxies : config.listeners.find((l) => l.http.id === listenerId)?.http.trusted_proxies;
+    access = { clients: trustedProxies(clients), proxies: trustedProxies(proxies ?? []) };
     byKey.set(key, access);
   }
   return listed(access.clients, clientIp(req, access.proxies));

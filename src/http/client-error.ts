@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { failureBody, refuse } from '../errors.js';
+import { failureBody, refuse, type AuthpipeError } from '../errors.js';
 
 /**
  * Requests node's HTTP parser rejects before any handler runs (a malformed Content-Length,
@@ -12,15 +12,22 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
     socket.destroy();
     return;
   }
+  socket.end(rawRefusal(refuse('INVALID_REQUEST', { detail: err.code ?? 'malformed HTTP' })));
+}
+
+/** A whole 403 answer with the failure body, written straight to a socket, closing it. */
+export function rawRefusal(err: AuthpipeError): string {
   const requestId = randomUUID();
-  const body = JSON.stringify(failureBody(refuse('INVALID_REQUEST', { detail: err.code ?? 'malformed HTTP' }), requestId));
-  socket.end(
+  const body = JSON.stringify(failureBody(err, requestId));
+  const extra = Object.entries(err.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return (
     'HTTP/1.1 403 Forbidden\r\n' +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `content-length: ${Buffer.byteLength(body)}\r\n` +
-      `x-request-id: ${requestId}\r\n` +
-      'cache-control: no-store\r\n' +
-      'connection: close\r\n\r\n' +
-      body,
+    'content-type: application/json; charset=utf-8\r\n' +
+    `content-length: ${Buffer.byteLength(body)}\r\n` +
+    `x-request-id: ${requestId}\r\n` +
+    'cache-control: no-store\r\n' +
+    extra +
+    'connection: close\r\n\r\n' +
+    body
   );
 }

@@ -7,7 +7,8 @@ import { refuse, type AuthpipeError } from '../errors.js';
  * - the request target: origin-form (`/path`) as usual; absolute-form (`http://host/path`,
  *   which HTTP/1.1 servers must accept) is rewritten to its path when it parses, and refused
  *   when it does not (a bad port, a broken IPv6 literal), instead of a 500 further on;
- * - the Host header: exactly one, not empty (node's own check answers a bare 400);
+ * - the Host header: exactly one, not empty (node's own check answers a bare 400), except
+ *   that HTTP/1.0 may leave it out;
  * - the number of header lines: node would otherwise silently drop those past its limit,
  *   and a doubled `tenant` or `Authorization` past it would escape the doubled-header
  *   refusal. Node's own limit is lifted (maxHeadersCount 0; the 16 KiB header size still
@@ -20,7 +21,9 @@ export const MAX_HEADER_LINES = 100;
 export function checkRequestEdges(req: IncomingMessage): AuthpipeError | null {
   if (req.rawHeaders.length > MAX_HEADER_LINES * 2) return refuse('INVALID_REQUEST', { detail: `more than ${MAX_HEADER_LINES} header lines` });
   const hosts = req.headersDistinct.host;
-  if (hosts?.length !== 1 || (hosts[0] as string).trim() === '') return refuse('INVALID_REQUEST', { detail: 'exactly one non-empty Host header is required', erroneousProperties: ['host'] });
+  // HTTP/1.0 has no Host requirement; from 1.1 on it is one, non-empty.
+  const hostless = hosts === undefined && req.httpVersion === '1.0';
+  if (!hostless && (hosts?.length !== 1 || (hosts[0] as string).trim() === '')) return refuse('INVALID_REQUEST', { detail: 'exactly one non-empty Host header is required', erroneousProperties: ['host'] });
   const url = req.url ?? '';
   if (url.charCodeAt(0) === 0x2f /* / */) return null;
   let parsed: URL;

@@ -17,7 +17,9 @@ import { AuthpipeError, ERROR_CATALOGUE, isErrorCode, REFUSAL_CODES, refuse, typ
 import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
-import { PROPERTY_NAME, type IdpSource } from './source.js';
+import { idpLockoutSchema, PROPERTY_NAME, type IdpLockoutConfig, type IdpSource } from './source.js';
+import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
+import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
 export interface HttpSourceConfig {
   source: 'http';
@@ -30,6 +32,9 @@ export interface HttpSourceConfig {
   fields?: Record<string, string>;
   lists?: { enabled?: boolean; account_prefix?: string; client_prefix?: string; separator?: string };
   failure_code?: ErrorCode;
+  password_property?: string;
+  password_normalization?: PasswordForm;
+  lockout?: IdpLockoutConfig;
 }
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
@@ -49,6 +54,8 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
         propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
         additionalProperties: { type: 'string' },
       },
+      password_property: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$', default: 'password', description: 'The property of the body that holds a password, normalised by password_normalization.' },
+      password_normalization: passwordFormSchema('none'),
       timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
       max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536 },
       auth: {
@@ -94,6 +101,7 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
           separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
         },
       },
+      lockout: idpLockoutSchema,
       failure_code: {
         enum: REFUSAL_CODES,
         default: 'UNKNOWN_ERROR',
@@ -107,6 +115,8 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
     // The adapter names the properties it received; the caller knows them by their request names.
     const requestNames = new Map<string, string>();
     for (const [name, source] of Object.entries(config.properties)) requestNames.set(name, REQUEST_REFERENCE.exec(source)?.[1] ?? name);
+    const passwordProperty = config.password_property ?? 'password';
+    const passwordForm = normalizePassword(config.password_normalization, 'none');
     const timeoutMs = config.timeout_ms ?? 5000;
     const maxBytes = config.max_response_bytes ?? 65536;
     const agent = buildAgent(target, config.tls ?? {}, tools);
@@ -119,7 +129,7 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
     return async (ctx) => {
       const scope = ctx.scope();
       const payload: Record<string, string> = {};
-      for (const [name, template] of properties) payload[name] = template.render(scope);
+      for (const [name, template] of properties) payload[name] = name === passwordProperty ? passwordForm(template.render(scope)) : template.render(scope);
       const body = Buffer.from(JSON.stringify(payload));
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -138,9 +148,11 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
       if (answer.status >= 500 || answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw fault(`answered HTTP ${answer.status}`);
       let parsed;
       try {
-        parsed = readAdapterAnswer(JSON.parse(UTF8.decode(answer.body)));
+        // As strict as request bodies: a duplicate "status" must not turn a Failure into a Success.
+        parsed = readAdapterAnswer(parseStrictJson(UTF8.decode(answer.body)));
       } catch (err) {
-        throw fault(err instanceof AdapterAnswerError ? err.message : 'the answer is not UTF-8 JSON', err);
+        const why = err instanceof AdapterAnswerError ? err.message : err instanceof StrictJsonError ? `the answer is not strict JSON (${err.message})` : 'the answer is not UTF-8 JSON';
+        throw fault(why, err);
       }
       if (parsed.status === 'Failure') throw failure(parsed, requestNames, failureCode, fault);
       if (answer.status >= 400) throw fault(`answered HTTP ${answer.status} with status Success`);
@@ -149,7 +161,8 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
   },
 };
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
+/** ignoreBOM keeps a byte order mark in the text, where the strict parser refuses it. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function parseUrl(source: string, tools: CompileTools): URL {
   let url: URL;

@@ -4,10 +4,11 @@
  * as it to check a password, and copies mapped attributes onto the item. No entry, several
  * entries and a wrong password all give the same refusal.
  */
+import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
-import { notFound, PROPERTY_NAME, refusalOptions, type IdpSource, type RefusalConfig } from './source.js';
+import { idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions, type IdpLockoutConfig, type IdpSource, type RefusalConfig } from './source.js';
 
 export interface LdapSourceConfig extends RefusalConfig {
   source: 'ldap';
@@ -17,7 +18,9 @@ export interface LdapSourceConfig extends RefusalConfig {
   filter: string;
   attributes?: Record<string, string>;
   password?: string;
+  password_normalization?: PasswordForm;
   separator?: string;
+  lockout?: IdpLockoutConfig;
 }
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
@@ -42,7 +45,9 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
         additionalProperties: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]{0,99}$|^[0-9]+(\\.[0-9]+)+$' },
       },
       password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
+      password_normalization: passwordFormSchema('none'),
       separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+      lockout: idpLockoutSchema,
       ...refusalOptions,
     },
   },
@@ -55,6 +60,7 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
     const syntax = filterSyntaxError(filter.sample('x'));
     if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`);
     const password = config.password === undefined ? null : tools.template(config.password, '/password');
+    const passwordForm = normalizePassword(config.password_normalization, 'none');
     const mapping = Object.entries(config.attributes ?? {}).map(([property, attribute]) => [property, attribute.toLowerCase()] as const);
     const requested = [...new Set(mapping.map(([, a]) => a).filter((a) => a !== DN))];
     const separator = config.separator ?? ',';
@@ -71,11 +77,11 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
       const entries = await connection.search({ base, scope, filter: rendered, attributes: requested, sizeLimit: 2 });
       if (entries.length !== 1) {
         // A login pays one bind whether or not the user exists, so timing does not tell.
-        if (password) await connection.verifyPassword(decoyDn, password.render(values)).catch(() => false);
+        if (password) await connection.verifyPassword(decoyDn, passwordForm(password.render(values))).catch(() => false);
         throw refusal(entries.length === 0 ? 'no LDAP entry matches' : 'ambiguous: more than one LDAP entry matches');
       }
       const entry = entries[0] as LdapEntry;
-      if (password && !(await connection.verifyPassword(entry.dn, password.render(values)))) {
+      if (password && !(await connection.verifyPassword(entry.dn, passwordForm(password.render(values))))) {
         throw refusal('LDAP bind as the entry refused');
       }
       const props = ctx.item().props;

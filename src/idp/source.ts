@@ -6,6 +6,7 @@
  */
 import { REFUSAL_CODES, refuse, type AuthpipeError, type ErrorCode } from '../errors.js';
 import type { CompileTools, ValveRun } from '../engine/valve.js';
+import { LOCKOUT_PROPERTIES, type LockoutConfig } from '../credentials/lockout.js';
 
 export interface IdpSource<C> {
   readonly source: string;
@@ -21,6 +22,19 @@ export const refusalOptions = {
   not_found_code: { enum: REFUSAL_CODES, default: 'INVALID_CREDENTIALS', description: 'Refusal when no single entry matches (or its password is wrong).' },
   erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description: 'Named in that refusal.' },
 } as const;
+
+/** `lockout` of the sources that check a password elsewhere (ldap, http): the shared settings plus whose account counts. */
+export const idpLockoutSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    ...LOCKOUT_PROPERTIES,
+    key: { type: 'string', minLength: 1, default: '{{request.username}}', description: 'Template of the account failures count against.' },
+  },
+  description: 'Account lockout around the check: failures counted in the store per key, refused while locked. ldap with a password: on by default; http: off unless set.',
+} as const;
+
+export type IdpLockoutConfig = LockoutConfig & { key?: string };
 
 export interface RefusalConfig {
   not_found_code?: ErrorCode;

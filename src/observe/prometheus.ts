@@ -3,6 +3,7 @@ import { COUNTERS, type CounterName, type Metrics } from '../engine/metrics.js';
 import type { CompiledPipe, CompiledStep } from '../engine/pipe.js';
 import type { RunObserver, StepOutcome } from '../engine/runner.js';
 import type { CallEvent } from '../http/authentication.js';
+import type { ServerEdgeObservers } from '../http/server-edges.js';
 import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-metrics.js';
 
 /**
@@ -21,6 +22,8 @@ export interface AppMetrics extends Metrics {
   /** Per-step: the valve latency histogram and skip counter. */
   readonly steps: RunObserver;
   reloaded(result: 'success' | 'failure', version?: string): void;
+  /** Open and refused connections of one listener (http/server-edges.ts). */
+  connections(listener: string): ServerEdgeObservers;
 }
 
 export function outcomeOf(status: number): 'success' | 'refused' | 'fault' {
@@ -56,6 +59,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     labelNames: ['version'],
     // Under --workers: still 1 per version, not one per worker (two versions while a reload spreads).
     aggregator: 'max',
+    registers: [registry],
+  });
+  const connectionsOpen = new Gauge({ name: 'authpipe_http_connections', help: 'Open client connections, by listener.', labelNames: ['listener'], registers: [registry] });
+  const connectionsRefused = new Counter({
+    name: 'authpipe_http_connections_refused_total',
+    help: 'Connections refused by a cap, by listener and reason (total: max_connections; per_address: max_connections_per_address).',
+    labelNames: ['listener', 'reason'],
     registers: [registry],
   });
   const counters = new Map<CounterName, Counter<string>>();
@@ -121,6 +131,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
         if (outcome === 'skipped') (series as CounterSeries).value += 1;
         else (series as HistogramSeries).observe(ms / 1000);
       },
+    },
+    connections(listener) {
+      const label = listener.slice(0, MAX_LABEL);
+      return {
+        refused: (reason) => connectionsRefused.inc({ listener: label, reason }),
+        open: (count) => connectionsOpen.set({ listener: label }, count),
+      };
     },
     reloaded(result, version) {
       reloads.inc({ result });

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../engine/clock.js';
+import type { Metrics } from '../engine/metrics.js';
 import type { MainConfig } from '../config/main-schema.js';
 import { AuthpipeError } from '../errors.js';
 import { MemoryStore } from './memory.js';
@@ -13,6 +14,8 @@ export interface StoreRuntime {
   env: Readonly<Record<string, string | undefined>>;
   /** The main file's folder: TLS file paths resolve against it. */
   configDir: string;
+  /** Counts the memory store's counter evictions and refusals. */
+  metrics?: Metrics;
 }
 
 /**
@@ -23,11 +26,17 @@ export interface StoreRuntime {
 export function createStore(config: MainConfig['store'], runtime: StoreRuntime): Store {
   const { settings, problems } = resolveStoreSettings(config, runtime.env, runtime.configDir);
   if (problems.length > 0) return unusableStore(problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
-  if (settings.type === 'memory') return new MemoryStore(runtime.clock);
+  if (settings.type === 'memory') {
+    const metrics = runtime.metrics;
+    return new MemoryStore(runtime.clock, undefined, {
+      ...(settings.maxCounters !== undefined ? { maxCounters: settings.maxCounters } : {}),
+      onCounters: (event, n) => metrics?.inc(event === 'evicted' ? 'store_counters_evicted' : 'store_counters_refused', {}, n),
+    });
+  }
   return new RedisStore(settings, runtime.logger);
 }
 
 function unusableStore(reason: string): Store {
   const fail = () => Promise.reject(new AuthpipeError('INTERNAL_ERROR', { detail: `store not configured: ${reason}` }));
-  return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, ping: fail, close: () => Promise.resolve() };
+  return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, listPush: fail, listPop: fail, listRange: fail, listLength: fail, ping: fail, close: () => Promise.resolve() };
 }

@@ -26,7 +26,14 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[3] == '' then redis.call('SET', KEYS[1], ARGV[2]) else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end
 return 1`;
 
+// Push, then keep only the newest ARGV[2] values ('' keeps all).
+const PUSH_LUA = `
+redis.call('RPUSH', KEYS[1], ARGV[1])
+if ARGV[2] ~= '' then redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1) end
+return 1`;
+
 interface Scripts {
+  authpipePush(key: string, value: string, maxLength: string): Promise<number>;
   authpipeIncr(key: string, ttlMs: number, by: number): Promise<number>;
   authpipeCas(key: string, expected: string, value: string, ttlMs: string): Promise<number>;
 }
@@ -48,6 +55,7 @@ export class RedisStore implements Store {
     this.client = connect(settings);
     this.client.defineCommand('authpipeIncr', { numberOfKeys: 1, lua: INCR_LUA });
     this.client.defineCommand('authpipeCas', { numberOfKeys: 1, lua: CAS_LUA });
+    this.client.defineCommand('authpipePush', { numberOfKeys: 1, lua: PUSH_LUA });
     const where = describeRedis(settings);
     // Log outages once, not on every reconnect attempt.
     this.client.on('error', (err: Error) => {
@@ -111,6 +119,22 @@ export class RedisStore implements Store {
   async ttl(key: string): Promise<number | null> {
     const ms = await this.run('ttl', () => this.client.pttl(key));
     return ms < 0 ? null : ms;
+  }
+
+  async listPush(key: string, value: string, maxLength?: number): Promise<void> {
+    await this.run('listPush', () => this.client.authpipePush(key, value, maxLength === undefined ? '' : String(maxLength)));
+  }
+
+  listPop(key: string): Promise<string | null> {
+    return this.run('listPop', () => this.client.lpop(key));
+  }
+
+  listRange(key: string, count: number): Promise<string[]> {
+    return count <= 0 ? Promise.resolve([]) : this.run('listRange', () => this.client.lrange(key, 0, count - 1));
+  }
+
+  listLength(key: string): Promise<number> {
+    return this.run('listLength', () => this.client.llen(key));
   }
 
   async ping(): Promise<void> {

@@ -38,7 +38,7 @@ export type RedisSettings =
   | (RedisCommon & { mode: 'sentinel'; sentinels: RedisNode[]; master: string; sentinelPassword?: string; db?: number })
   | (RedisCommon & { mode: 'cluster'; nodes: RedisNode[] });
 
-export type StoreSettings = { type: 'memory' } | RedisSettings;
+export type StoreSettings = { type: 'memory'; maxCounters?: number } | RedisSettings;
 
 export interface SettingsProblem {
   /** JSON pointer into the main file. */
@@ -60,7 +60,7 @@ export function resolveStoreSettings(
   const store: StoreConfig = config ?? { type: 'memory' };
   const envUrl = env.REDIS_URL;
   if (envUrl === undefined || envUrl === '') {
-    if (store.type === 'memory') return { settings: { type: 'memory' }, problems };
+    if (store.type === 'memory') return { settings: { type: 'memory', ...(store.max_counters !== undefined ? { maxCounters: store.max_counters } : {}) }, problems };
   } else if (!REDIS_URL.test(envUrl)) {
     problems.push({ pointer: '/store', message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port' });
   }

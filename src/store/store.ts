@@ -19,6 +19,16 @@ export interface Store {
   del(key: string): Promise<void>;
   /** Remaining TTL in ms, or null when the key is absent or has none. */
   ttl(key: string): Promise<number | null>;
+  /**
+   * Appends to the list at `key` (a queue: OTP deliveries, dead letters); with `maxLength`,
+   * only the newest that many stay. Lists have no TTL.
+   */
+  listPush(key: string, value: string, maxLength?: number): Promise<void>;
+  /** Atomically removes and returns the list's first value (null when empty): of parallel pops, each value goes to one. */
+  listPop(key: string): Promise<string | null>;
+  /** The first `count` values of the list, oldest first, without removing them. */
+  listRange(key: string, count: number): Promise<string[]>;
+  listLength(key: string): Promise<number>;
   /** Resolves when the store answers; rejects (in bounded time) when it does not. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -34,6 +44,10 @@ export function prefixedStore(store: Store, prefix: string): Store {
     compareAndSet: (k, e, v, ttl) => store.compareAndSet(prefix + k, e, v, ttl),
     del: (k) => store.del(prefix + k),
     ttl: (k) => store.ttl(prefix + k),
+    listPush: (k, v, max) => store.listPush(prefix + k, v, max),
+    listPop: (k) => store.listPop(prefix + k),
+    listRange: (k, n) => store.listRange(prefix + k, n),
+    listLength: (k) => store.listLength(prefix + k),
     ping: () => store.ping(),
     close: () => Promise.resolve(),
   };
@@ -59,6 +73,10 @@ export function wrapStore(inner: Store, around: <T>(op: StoreOp, call: () => Pro
     compareAndSet: (k, e, v, ttl) => around('compareAndSet', () => inner.compareAndSet(k, e, v, ttl)),
     del: (k) => around('del', () => inner.del(k)),
     ttl: (k) => around('ttl', () => inner.ttl(k)),
+    listPush: (k, v, max) => around('listPush', () => inner.listPush(k, v, max)),
+    listPop: (k) => around('listPop', () => inner.listPop(k)),
+    listRange: (k, n) => around('listRange', () => inner.listRange(k, n)),
+    listLength: (k) => around('listLength', () => inner.listLength(k)),
     ping: () => around('ping', () => inner.ping()),
     close: () => inner.close(),
   };

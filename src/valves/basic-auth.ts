@@ -19,9 +19,10 @@ import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
-import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
+import { LOCKOUT_PROPERTIES, lockoutFrom, type LockoutConfig } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 
 type Source = 'header' | 'body';
@@ -33,16 +34,9 @@ interface Config {
   password_property?: string;
   max_username_bytes?: number;
   max_password_bytes?: number;
+  password_normalization?: PasswordForm;
   cache_ttl_seconds?: number;
-  lockout?: {
-    enabled?: boolean;
-    by?: 'account' | 'source';
-    threshold?: number;
-    lock_seconds?: number;
-    max_lock_seconds?: number;
-    window_seconds?: number;
-    memory_seconds?: number;
-  };
+  lockout?: LockoutConfig & { by?: 'account' | 'source' };
 }
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
@@ -71,22 +65,18 @@ export default defineValve<Config>({
       password_property: { ...PROPERTY, description: 'Request property with the password (default password for tills, client_secret for clients).' },
       max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128 },
       max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
+      password_normalization: passwordFormSchema('nfc'),
       cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
       lockout: {
         type: 'object',
         additionalProperties: false,
         properties: {
-          enabled: { type: 'boolean', default: true },
+          ...LOCKOUT_PROPERTIES,
           by: {
             enum: ['account', 'source'],
             description:
               'What failures lock: the account (default for tills), or the account from one source address (default for API clients: their long random secrets are not guessed, and anyone who knows a client id could otherwise lock the real server out).',
           },
-          threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
-          lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
-          max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
-          window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
-          memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
         },
       },
     },
@@ -94,6 +84,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const kind = config.kind;
     const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const passwordForm = normalizePassword(config.password_normalization, 'nfc');
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
     if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
@@ -101,22 +92,11 @@ export default defineValve<Config>({
     const maxPass = config.max_password_bytes ?? 256;
     const maxToken = maxTokenLength(maxUser + 1 + maxPass);
     const cacheTtlMs = (config.cache_ttl_seconds ?? 60) * 1000;
-    const lo = config.lockout ?? {};
-    const lockout =
-      lo.enabled === false
-        ? null
-        : new Lockout({
-            threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
-            lockMs: (lo.lock_seconds ?? DEFAULT_LOCKOUT.lockMs / 1000) * 1000,
-            maxLockMs: (lo.max_lock_seconds ?? DEFAULT_LOCKOUT.maxLockMs / 1000) * 1000,
-            windowMs: (lo.window_seconds ?? DEFAULT_LOCKOUT.windowMs / 1000) * 1000,
-            memoryMs: (lo.memory_seconds ?? DEFAULT_LOCKOUT.memoryMs / 1000) * 1000,
-          });
-    if (lockout && lockout.policy.maxLockMs < lockout.policy.lockMs) tools.fail('/lockout/max_lock_seconds', 'must be at least lock_seconds');
+    const lockout = lockoutFrom(config.lockout, tools.fail);
+    const lockBy = config.lockout?.by ?? (kind === 'client' ? 'source' : 'account');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;
     const erroneous = [userProp, passProp];
-    const lockBy = lo.by ?? (kind === 'client' ? 'source' : 'account');
     const passwords = new PasswordCheck({ lockout, cacheTtlMs });
 
     const invalid = (detail: string) => refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
@@ -183,7 +163,7 @@ export default defineValve<Config>({
       check(raw.username, maxUser, userProp, raw.where);
       check(raw.password, maxPass, passProp, raw.where);
       const username = normalizeCredential(raw.username);
-      const password = normalizeCredential(raw.password);
+      const password = passwordForm(raw.password);
       const tenant = ctx.tenant.id;
       const account = accountOf(tenant, username);
       const accountKey = `${kind}:${username}`;

@@ -6,13 +6,19 @@
  *   exactly one entry, optionally a password check by binding as it;
  * - "http": a synchronous adapter answering seed 003's AuthenticationResponse.
  * Not found, ambiguous and wrong password are one refusal; an unreachable provider is a
- * COMMUNICATION_ERROR fault in bounded time.
+ * COMMUNICATION_ERROR fault in bounded time. The ldap and http sources take a `lockout`
+ * (credentials/check.ts withLockout): failures count per account key in the store, and a
+ * locked account is refused without asking the provider. On by default for ldap with a
+ * password (an LDAP login had none), off unless set for http.
  */
+import { refuse } from '../errors.js';
+import { withLockout } from '../credentials/check.js';
+import { lockoutFrom } from '../credentials/lockout.js';
 import { defineValve, type ValveRun } from '../engine/valve.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
-import type { IdpSource } from '../idp/source.js';
+import type { IdpLockoutConfig, IdpSource } from '../idp/source.js';
 
 type Config = DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig;
 
@@ -29,6 +35,20 @@ export default defineValve<Config>({
   },
   create(config, tools): ValveRun {
     const source = sources.find((s) => s.source === config.source) as IdpSource<Config>;
-    return source.create(config, tools);
+    const run = source.create(config, tools);
+    const lockoutConfig: IdpLockoutConfig | undefined =
+      config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
+    const lockout = lockoutFrom(lockoutConfig, tools.fail);
+    if (lockout === null || lockoutConfig === undefined) return run;
+    const key = tools.template(lockoutConfig.key ?? '{{request.username}}', '/lockout/key');
+    // Locked: the refusal a wrong password gets from this source.
+    const code = config.source === 'http' ? (config.failure_code ?? 'UNKNOWN_ERROR') : (config.not_found_code ?? 'INVALID_CREDENTIALS');
+    const erroneousProperties = 'erroneous_properties' in config ? (config.erroneous_properties ?? []) : [];
+    const locked = () => refuse(code, { erroneousProperties, detail: 'idp-lookup: account locked' });
+    return async (ctx) => {
+      const subject = key.render(ctx.scope());
+      if (subject === '') return run(ctx);
+      await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
+    };
   },
 });

@@ -5,9 +5,15 @@
  * it. The window is fixed and starts at the first call. Over the limit: RATE_LIMITED with
  * Retry-After (seconds until the window ends). Counters of different operations are apart
  * unless they name the same `bucket`.
+ * With `count: "failures"` only calls that end refused with one of `failure_codes` count (a
+ * failed credential check, by default): each call still reserves a unit up front, so that
+ * parallel guesses cannot exceed the limit, and gives it back when the pipe ends otherwise.
+ * A spray of failed logins from one address is then stopped before it reaches the hashes,
+ * while that address's successful logins go on.
  */
 import { createHash } from 'node:crypto';
-import { refuse } from '../errors.js';
+import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { whenSettled } from '../engine/runner.js';
 import { defineValve } from '../engine/valve.js';
 
 interface Config {
@@ -16,14 +22,18 @@ interface Config {
   window_seconds: number;
   bucket?: string;
   erroneous_properties?: string[];
+  count?: 'calls' | 'failures';
+  failure_codes?: ErrorCode[];
 }
+
+const DEFAULT_FAILURE_CODES: ErrorCode[] = ['INVALID_CREDENTIALS', 'OTP_INVALID'];
 
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
 
 export default defineValve<Config>({
   name: 'rate-limit',
-  summary: 'Refuse with RATE_LIMITED and Retry-After beyond `limit` calls per window for each key.',
+  summary: 'Refuse with RATE_LIMITED and Retry-After beyond `limit` calls (or failed calls) per window for each key.',
   configSchema: {
     type: 'object',
     additionalProperties: false,
@@ -34,24 +44,42 @@ export default defineValve<Config>({
       window_seconds: { type: 'integer', minimum: 1, maximum: 86400 },
       bucket: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Counter namespace; default the operation, so pipes count apart unless they share a bucket.' },
       erroneous_properties: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 }, default: [] },
+      count: { enum: ['calls', 'failures'], default: 'calls', description: 'calls: every call counts; failures: only calls that end refused with one of failure_codes.' },
+      failure_codes: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { enum: REFUSAL_CODES },
+        default: DEFAULT_FAILURE_CODES,
+        description: 'With count "failures": the refusals that count.',
+      },
     },
   },
   create(config, tools) {
     const key = tools.template(config.key, '/key');
     const windowMs = config.window_seconds * 1000;
     const erroneousProperties = config.erroneous_properties ?? [];
+    const failuresOnly = config.count === 'failures';
+    if (!failuresOnly && config.failure_codes !== undefined) tools.fail('/failure_codes', 'failure_codes applies only with count "failures"');
+    const counted = new Set<string>(config.failure_codes ?? DEFAULT_FAILURE_CODES);
     return async (ctx) => {
       let value = key.render(ctx.scope());
       if (value.length > MAX_KEY_CHARS) value = createHash('sha256').update(value).digest('base64url');
-      const storeKey = `ratelimit:${config.bucket ?? ctx.operation}:${value}`;
+      const storeKey = `${failuresOnly ? 'failurelimit' : 'ratelimit'}:${config.bucket ?? ctx.operation}:${value}`;
       const count = await ctx.store.incr(storeKey, windowMs);
-      if (count <= config.limit) return;
+      if (count <= config.limit) {
+        // The unit reserved is given back unless the call ends with a counted refusal.
+        if (failuresOnly) whenSettled(ctx, (error) => (error && counted.has(error.code) ? undefined : ctx.store.incr(storeKey, windowMs, -1).then(() => undefined)));
+        return;
+      }
+      // A call refused here is no failure of its own: it leaves the count where it was.
+      if (failuresOnly) await ctx.store.incr(storeKey, windowMs, -1);
       const ttl = await ctx.store.ttl(storeKey);
       const retryAfter = Math.max(1, Math.ceil((ttl ?? windowMs) / 1000));
       throw refuse('RATE_LIMITED', {
         erroneousProperties,
         headers: { 'retry-after': String(retryAfter) },
-        detail: `${count} calls in the window for ${config.key} (limit ${config.limit})`,
+        detail: `${failuresOnly ? count - 1 : count} ${failuresOnly ? 'failures' : 'calls'} in the window for ${config.key} (limit ${config.limit})`,
       });
     };
   },

@@ -3,7 +3,8 @@
  * base32 `totp_secret`, and on success puts the user on the item.
  * Enforces: exact ASCII digits; a ±window of steps; no replay (the last accepted step per
  * user is kept with compare-and-set, and a code of that step or an earlier one is refused,
- * so two parallel uses of one code give one success); at most `max_failures` failed checks
+ * so two parallel uses of one code give one success; the step just accepted, sent again, is
+ * refused without counting as a failure, so a double submit never locks the user out); at most `max_failures` failed checks
  * per user in `lockout_seconds`, counted atomically before the check so parallel guesses
  * cannot exceed it. An unknown user, a user without a secret and a wrong code get the same
  * answer after the same work (a throwaway secret stands in).
@@ -101,8 +102,18 @@ export default defineValve<Config>({
 
       const lastKey = `totp:last:${user.id}`;
       const last = await store.get(lastKey);
-      if (last !== null && Number(last) >= step) throw wrong('code of an already used step (replay)');
-      if (!(await store.compareAndSet(lastKey, last, String(step), replayTtlMs))) throw wrong('raced another use of this step (replay)');
+      // The code just accepted, sent again within its step (a double click, a retried request)
+      // is refused but is no guess: its failure slot is given back.
+      const doubleSubmit = async (detail: string): Promise<never> => {
+        await store.incr(failKey, lockoutMs, -1);
+        throw wrong(detail);
+      };
+      if (last !== null && Number(last) === step) return doubleSubmit('code of the step just used (double submit; not counted)');
+      if (last !== null && Number(last) > step) throw wrong('code of an already used step (replay)');
+      if (!(await store.compareAndSet(lastKey, last, String(step), replayTtlMs))) {
+        if ((await store.get(lastKey)) === String(step)) return doubleSubmit('raced another use of this step (double submit; not counted)');
+        throw wrong('raced another use of this step (replay)');
+      }
 
       await store.del(failKey);
       putUser(ctx.item().props, user);

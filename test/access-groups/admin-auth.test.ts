@@ -67,7 +67,7 @@ describe('401: no token, or one that authenticates nobody here', () => {
   it('Basic credentials instead of a bearer token, or two Authorization headers', async () => {
     expectUnauthorized(await adminCall(server, 'GET', '', { headers: { authorization: basic('admin-console', ADMIN_SECRET) } }), 'TOKEN_MISSING');
     const token = await adminToken(server);
-    const res = await fetch(`${server.url}/admin/access-groups`, { headers: [['tenant', 'demo'], ['authorization', `Bearer ${token}`], ['authorization', `Bearer ${token}`]] });
+    const res = await fetch(`${server.managementUrl}/admin/access-groups`, { headers: [['tenant', 'demo'], ['authorization', `Bearer ${token}`], ['authorization', `Bearer ${token}`]] });
     expect(res.status).toBe(401);
   });
 

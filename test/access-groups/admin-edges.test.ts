@@ -30,7 +30,7 @@ beforeAll(async () => {
     d.tenants.demo.clients.push({ client_id: 'store-manager', secret_hash: hash, access_group: 'POS' });
   });
   server = await startServer({ configFile: fixture.mainFile });
-  port = (server.server.address() as AddressInfo).port;
+  port = Number(new URL(server.managementUrl).port);
   token = await adminToken(server);
 });
 

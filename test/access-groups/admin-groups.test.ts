@@ -150,7 +150,7 @@ describe('creating a custom group', () => {
     ['no body', '', 400, 'BAD_BODY'],
     ['over 64 KiB', JSON.stringify({ name: 'big', description: 'x'.repeat(70_000) }), 413, 'PAYLOAD_TOO_LARGE'],
   ])('%s: %i %s', async (_label, body, status, reason) => {
-    const res = await fetch(`${server.url}/admin/access-groups`, { method: 'POST', headers: { tenant: 'demo', authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${server.managementUrl}/admin/access-groups`, { method: 'POST', headers: { tenant: 'demo', authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { errorTranslationKeys: string[] }).errorTranslationKeys[1]).toBe(reason);
   });
@@ -240,7 +240,7 @@ describe('editing a group', () => {
   });
 
   it('leaves no temp or lock files behind', () => {
-    expect(readdirSync(join(fixture.dir, 'config')).sort()).toEqual(['access-groups.json', 'authpipe.json', 'directory.json']);
+    expect(readdirSync(join(fixture.dir, 'config')).sort()).toEqual(['access-groups.json', 'authpipe.json', 'directory.json', 'secrets']);
     expect(() => JSON.parse(readFileSync(join(fixture.dir, 'config', 'access-groups.json'), 'utf8'))).not.toThrow();
   });
 });

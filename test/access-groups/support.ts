@@ -52,7 +52,7 @@ export async function adminCall(
     headers['content-type'] ??= 'application/json';
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
   }
-  const res = await fetch(`${server.url}/admin/access-groups${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const res = await fetch(`${server.managementUrl}/admin/access-groups${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   return answerOf(res);
 }
 

@@ -1,3 +1,4 @@
+import { main } from '../../src/cli/main.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { run } from '../../src/cli/run.js';
 import { dryRun } from '../../src/cli/dry-run.js';
@@ -25,7 +26,7 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-/** Runs the command as the shell would, capturing what it prints. */
+/** Runs the command as the shell would (cli/main.ts), capturing what it prints. */
 async function cli(args: string[]): Promise<{ code: number | undefined; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
@@ -33,7 +34,8 @@ async function cli(args: string[]): Promise<{ code: number | undefined; out: str
   process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
   process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
   try {
-    const code = await run.run([...args, '--config', fixture.mainFile]);
+    // Through the dispatcher, as the shell would: it turns a bad option into exit 2 with the usage.
+    const code = await main(['run', ...args, '--config', fixture.mainFile]);
     return { code, out: out.join(''), err: err.join('') };
   } finally {
     process.stdout.write = write.out;

@@ -6,6 +6,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import { sample } from '../support/metrics-text.js';
 import { ADMIN_SECRET, basic, editJson, TILL_PASSWORD } from '../access-groups/support.js';
+import { freePort } from '../support/net.js';
 
 /**
  * `authpipe serve --workers N` as real processes: refused with the memory store, and with
@@ -28,9 +29,15 @@ afterAll(() => {
   fixture?.cleanup();
 });
 
+/**
+ * Workers share each port through the primary, which keys its handles by address and port:
+ * two listeners on port 0 would share one socket, so the management listener gets a port
+ * of its own, known to the test.
+ */
+let managementPort = 0;
 function serve(args: string[], env: Record<string, string> = {}, config: ConfigFixture = fixture): CliProcess {
   const { REDIS_URL: _ignored, ...base } = process.env;
-  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', ...env });
+  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: String(managementPort), ...env });
   started.push(p);
   return p;
 }
@@ -76,8 +83,10 @@ describeWithRedis('serve --workers 2 on Redis', () => {
 
   it('runs two workers on one port with their own Redis connections, replaces a dead one, stops on SIGTERM', async () => {
     expect(existsSync(join(fresh.dir, 'var', 'keys'))).toBe(false);
+    managementPort = await freePort();
     const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
-    const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+    const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
+    const managed = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort);
     const first = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
     const pids = first.map((l) => l.pid as number);
     pids.forEach((pid) => workerPids.add(pid));
@@ -103,7 +112,10 @@ describeWithRedis('serve --workers 2 on Redis', () => {
         body: JSON.stringify({ username: 'till-001' }),
       });
     for (let i = 0; i < 10; i++) expect((await call()).status).toBe(200);
-    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    // Both workers serve the management listener too; the public one has no operator routes.
+    await p.waitFor(() => (managed().length >= 2 ? true : undefined));
+    expect((await fetch(`http://127.0.0.1:${managementPort}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(404);
 
     // Lockout across processes: each login on a fresh connection (node:cluster hands
     // connections to the workers in turn); five failures lock the till for every worker.
@@ -131,11 +143,14 @@ describeWithRedis('serve --workers 2 on Redis', () => {
   }, 30_000);
 
   it('answers /metrics with the sum over all workers, whichever worker is scraped; 503 when one stays silent', async () => {
+    managementPort = await freePort();
     const p = serve(['--workers', '2'], { REDIS_URL: redis.url }, fresh);
-    const listening = () => p.logs().filter((l) => l.msg === 'worker listening');
+    const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
     const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined));
     workers.forEach((l) => workerPids.add(l.pid as number));
+    await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined));
     const url = `http://127.0.0.1:${workers[0]?.port as number}`;
+    const managementUrl = `http://127.0.0.1:${managementPort}`;
 
     // Every request on a new connection: node:cluster hands connections to the workers in
     // turn, so both answer calls and both answer scrapes.
@@ -149,7 +164,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       expect(res.status).toBe(200);
     }
     const scrape = async (timeoutMs = 5000) => {
-      const res = await fetch(`${url}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(`${managementUrl}/metrics`, { headers: { connection: 'close' }, signal: AbortSignal.timeout(timeoutMs) });
       return { status: res.status, text: await res.text() };
     };
     for (let i = 0; i < 6; i++) {

@@ -17,7 +17,7 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 
 beforeAll(async () => {
-  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['login'] }], {
+  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['login', 'broken'] }], {
     login: {
       valves: [
         { name: 'input-validate', config: { properties: { username: { required: true }, password: { required: true } } } },
@@ -25,6 +25,7 @@ beforeAll(async () => {
       ],
       response: ['username'],
     },
+    broken: { valves: [{ name: 'idp-lookup', config: { source: 'http', url: 'http://127.0.0.1:1/adapter', properties: { a: 'b' }, timeout_ms: 1000 } }] },
   });
   server = await startServer({ configFile: fixture.mainFile, logger: createLogger({ level: 'debug', destination: sink }) });
 });
@@ -55,6 +56,21 @@ describe('call logs', () => {
     const res = await server.call('login', { username: 'till-001' });
     const call = lines.find((l) => l.requestId === res.headers.get('x-request-id') && l.msg === 'call');
     expect(call).toMatchObject({ outcome: 'refused', code: 'INVALID_REQUEST', valve: '0:input-validate' });
+  });
+
+  it('a fault gets its call line too (outcome fault), besides the fault line with the stack: exactly one call line', async () => {
+    const res = await server.call('broken', {});
+    expect(res.status).toBe(500);
+    const mine = lines.filter((l) => l.requestId === res.headers.get('x-request-id'));
+    expect(mine.filter((l) => l.msg === 'call')).toEqual([expect.objectContaining({ outcome: 'fault', code: 'COMMUNICATION_ERROR', operation: 'broken', valve: '0:idp-lookup' })]);
+    expect(mine.filter((l) => l.msg === 'fault')).toHaveLength(1);
+  });
+
+  it('a refusal before routing (a query string, too many headers) gets one call line', async () => {
+    const res = await fetch(`${server.url}/api/authentication/login?x=1`, { method: 'PUT', headers: { tenant: 'demo', 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(403);
+    const mine = lines.filter((l) => l.requestId === res.headers.get('x-request-id'));
+    expect(mine.filter((l) => l.msg === 'call')).toEqual([expect.objectContaining({ outcome: 'refused', code: 'INVALID_REQUEST' })]);
   });
 
   it('redacts secret fields wherever a log line carries them', () => {

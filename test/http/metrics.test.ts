@@ -10,7 +10,7 @@ const TENANTS = [
 ];
 
 async function scrape(s: RunningServer): Promise<{ status: number; type: string | null; text: string }> {
-  const res = await fetch(`${s.url}/metrics`);
+  const res = await fetch(`${s.managementUrl}/metrics`);
   return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
 }
 
@@ -84,7 +84,7 @@ describe('metrics settings and store errors', () => {
     const fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, { store: { type: 'redis', url: 'redis://127.0.0.1:1' } });
     const server = await startServer({ configFile: fixture.mainFile, env: { PORT: '0', HOST: '127.0.0.1' } });
     try {
-      const ready = await fetch(`${server.url}/readyz`);
+      const ready = await fetch(`${server.managementUrl}/readyz`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'unavailable', store: 'down', version: server.app.holder.current.version });
       await expect(server.app.store.incr('k', 1000)).rejects.toThrow();

@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 async function readyz(s: RunningServer): Promise<any> {
-  return (await fetch(`${s.url}/readyz`)).json();
+  return (await fetch(`${s.managementUrl}/readyz`)).json();
 }
 
 async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
@@ -106,7 +106,7 @@ describe('hot reload', () => {
     expect([...seen.keys()].sort()).toEqual([...valid].sort());
     expect((await s.call('echo', {})).body).toEqual({ v: 'v20' });
     expect((await readyz(s)).lastReloadError).toBeNull();
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    const metrics = await (await fetch(`${s.managementUrl}/metrics`)).text();
     expect(metrics).toContain('authpipe_config_reloads_total{result="success"} 20'); // 19 reloads + the first load
     expect(metrics).toContain('authpipe_config_reloads_total{result="failure"} 1');
     expect(metrics).toContain(`authpipe_config_info{version="${s.app.holder.current.version}"} 1`);

@@ -89,6 +89,10 @@ const ROUTES: Record<string, Handler> = {
   'no-status': json(200, { displayName: 'x' }),
   'status-other': json(200, { status: 'success' }),
   'json-null': json(200, 'null'),
+  // JSON.parse keeps the last of duplicate keys: a Failure would read as a Success.
+  'duplicate-status': json(200, '{"status":"Failure","errorTranslationKeys":["INVALID_CREDENTIALS"],"status":"Success","displayName":"x"}'),
+  'duplicate-nested': json(200, '{"status":"Success","clientSpecificListOfValuesMap":{"brands":["A"],"brands":["B"]}}'),
+  'byte-order-mark': json(200, '\ufeff{"status":"Success","displayName":"x"}'),
 };
 
 interface Seen {
@@ -154,6 +158,11 @@ beforeAll(async () => {
     response: ['LOCATION_ATTRIBUTE', 'c_brands', 'displayName'],
   };
   pipes['a-lists-off'] = config(`${base}/success`, { lists: { enabled: false } });
+  pipes['a-password-nfc'] = config(`${base}/success`, { password_normalization: 'nfc' });
+  pipes['a-password-nfc-other'] = {
+    valves: [{ name: 'idp-lookup', config: { source: 'http', url: `${base}/success`, properties: { login: '{{request.username}}', pwd: '{{request.password}}' }, password_property: 'pwd', password_normalization: 'nfc' } }],
+    response: [],
+  };
   pipes['a-refused'] = config(`http://127.0.0.1:${await closedPort()}/x`);
   pipes['a-tls'] = config(`${secureBase}/success`, { tls: { ca_file: cert.certFile } });
   pipes['a-tls-untrusted'] = config(`${secureBase}/success`);
@@ -276,6 +285,22 @@ describe('idp-lookup source "http": Failure', () => {
   });
 });
 
+describe('idp-lookup source "http": the password as sent, or NFC when configured', () => {
+  const DECOMPOSED = 'cafe\u0301';
+  const sentPassword = async (operation: string, property = 'password') => {
+    seen.length = 0;
+    expect((await server.call(operation, { username: 'alice', password: DECOMPOSED })).status).toBe(200);
+    return JSON.parse(seen[0]?.body ?? '{}')[property] as string;
+  };
+  it('passes it through by default', async () => {
+    expect(await sentPassword('a-success')).toBe(DECOMPOSED);
+  });
+  it('sends NFC with password_normalization "nfc", on the configured property', async () => {
+    expect(await sentPassword('a-password-nfc')).toBe('caf\u00e9');
+    expect(await sentPassword('a-password-nfc-other', 'pwd')).toBe('caf\u00e9');
+  });
+});
+
 describe('idp-lookup source "http": broken adapters fail closed with 500 COMMUNICATION_ERROR', () => {
   it.each([
     'http-500',
@@ -303,6 +328,9 @@ describe('idp-lookup source "http": broken adapters fail closed with 500 COMMUNI
     'no-status',
     'status-other',
     'json-null',
+    'duplicate-status',
+    'duplicate-nested',
+    'byte-order-mark',
     'refused',
   ])('%s', async (name) => {
     const res = await login(`a-${name}`);

@@ -36,6 +36,8 @@ ${person('twin2', 'twin-two', ['sn: Two', 'cn: Twin'])}
 
 ${person('a*b', 'star', ['sn: Star'])}
 
+${person('carol', 'caf\u00e9', ['sn: Carol'])}
+
 ${person('p(x)', 'paren', ['sn: Paren'])}
 
 dn: uid=back\\5cslash,${PEOPLE}
@@ -82,6 +84,8 @@ const PIPES = {
   'ldap-tls': pipe({ ...LOGIN, connection: 'tls' }),
   'ldap-tls-untrusted': pipe({ ...LOGIN, connection: 'tls-untrusted' }),
   'ldap-starttls': pipe({ ...LOGIN, connection: 'starttls' }),
+  'ldap-login-nfc': pipe({ ...LOGIN, password_normalization: 'nfc' }),
+  'ldap-login-lock': pipe({ ...LOGIN, lockout: { threshold: 3 } }),
 };
 const SILENT_TIMEOUT_MS = 800;
 
@@ -161,6 +165,14 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     const empty = await server.call('ldap-login', { username: 'alice', password: '' });
     for (const res of [wrong, unknown, empty]) refusedAsInvalid(res);
     expect(Object.keys(wrong.body).sort()).toEqual(Object.keys(unknown.body).sort());
+  });
+
+  it('locks an LDAP login after its failures: the right password is refused while locked', async () => {
+    for (let i = 0; i < 3; i++) refusedAsInvalid(await server.call('ldap-login-lock', { username: 'twin1', password: `guess-${i}` }));
+    refusedAsInvalid(await server.call('ldap-login-lock', { username: 'twin1', password: 'twin-one' }));
+    expect(await server.app.store.get('authpipe:{demo}:lockout:idp:ldap:twin1:lock')).not.toBeNull();
+    // Another account is untouched, and its success resets nothing it should not.
+    expect((await server.call('ldap-login-lock', { username: 'twin2', password: 'twin-two' })).status).toBe(200);
   });
 
   it('refuses an ambiguous match (two entries) instead of picking one', async () => {
@@ -318,5 +330,12 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     while (own.open > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(own.open).toBe(0);
     await own.close();
+  });
+
+  it('passes the password through unless password_normalization is "nfc"', async () => {
+    const decomposed = { username: 'carol', password: 'cafe\u0301' };
+    refusedAsInvalid(await server.call('ldap-login', decomposed));
+    expect((await server.call('ldap-login', { username: 'carol', password: 'caf\u00e9' })).status).toBe(200);
+    expect((await server.call('ldap-login-nfc', decomposed)).status).toBe(200);
   });
 });

@@ -91,7 +91,7 @@ describe('audit events', () => {
 
   it('writes to the configured file, relative to the main file', async () => {
     const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES, { audit: { destination: 'audit/events.log' } });
-    const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1' } });
+    const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0' } });
     try {
       await app.listen();
       expect(app.reload('SIGHUP')).toMatchObject({ ok: true });

@@ -38,7 +38,7 @@ afterAll(async () => {
 });
 
 async function scraped(series: string): Promise<number | undefined> {
-  return sample(await (await fetch(`${server.url}/metrics`)).text(), series);
+  return sample(await (await fetch(`${server.managementUrl}/metrics`)).text(), series);
 }
 
 describe('feature metrics and audit events', () => {

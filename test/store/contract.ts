@@ -198,6 +198,34 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await a.get('k')).toBe('from-a');
     });
 
+    it('lists: push appends, pop takes from the front, range and length read without taking', async () => {
+      const k = key();
+      expect(await store.listPop(k)).toBeNull();
+      expect(await store.listLength(k)).toBe(0);
+      for (const v of ['a', 'b', 'c']) await store.listPush(k, v);
+      expect(await store.listRange(k, 2)).toEqual(['a', 'b']);
+      expect(await store.listLength(k)).toBe(3);
+      expect(await store.listPop(k)).toBe('a');
+      expect(await store.listRange(k, 10)).toEqual(['b', 'c']);
+      expect(await store.listRange(k, 0)).toEqual([]);
+    });
+
+    it('lists: a push with maxLength keeps only the newest values', async () => {
+      const k = key();
+      for (let i = 0; i < 7; i++) await store.listPush(k, `v${i}`, 3);
+      expect(await store.listRange(k, 10)).toEqual(['v4', 'v5', 'v6']);
+    });
+
+    it('lists: of 100 parallel pops each of 50 values goes to exactly one, the rest get null', async () => {
+      const k = key();
+      for (let i = 0; i < 50; i++) await store.listPush(k, `j${i}`);
+      const popped = await Promise.all(Array.from({ length: 100 }, () => store.listPop(k)));
+      const values = popped.filter((v): v is string => v !== null);
+      expect(values).toHaveLength(50);
+      expect(new Set(values).size).toBe(50);
+      expect(await store.listLength(k)).toBe(0);
+    });
+
     it('ping answers', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -42,7 +42,7 @@ describeWithRedis('failing closed with Redis down', () => {
       response: [],
     });
     server = await startServer({ configFile: fixture.mainFile, valves: [storeCounter] });
-    await waitReady(server.url);
+    await waitReady(server.managementUrl);
   });
   afterAll(async () => {
     await server?.close();
@@ -109,7 +109,7 @@ describeWithRedis('failing closed with Redis down', () => {
     const echo = await server.call('echo', { username: 'u', message: 'm' });
     expect(echo.status).toBe(200);
     const readyStarted = performance.now();
-    const ready = await fetch(`${server.url}/readyz`);
+    const ready = await fetch(`${server.managementUrl}/readyz`);
     expect(ready.status).toBe(503);
     expect(performance.now() - readyStarted).toBeLessThan(1000);
     await sleep(1500);
@@ -130,7 +130,7 @@ describeWithRedis('failing closed with Redis down', () => {
     for (const op of OPERATIONS) expect(whileDown.some((o) => o.operation === op)).toBe(true);
     expect(recovered).toBeDefined();
     expect(recovered as number).toBeLessThan(5000);
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${server.managementUrl}/readyz`)).status).toBe(200);
   }, 20_000);
 
   it('hung (SIGSTOP): answers 500 within 1 s instead of waiting, serving again within 5 s', async () => {
@@ -139,7 +139,7 @@ describeWithRedis('failing closed with Redis down', () => {
     const pausing = performance.now();
     redis.pause();
     const readyStarted = performance.now();
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
+    expect((await fetch(`${server.managementUrl}/readyz`)).status).toBe(503);
     expect(performance.now() - readyStarted).toBeLessThan(1000);
     await sleep(1500);
     const resuming = performance.now();

@@ -43,7 +43,7 @@ function twoEngines(make: () => ConfigFixture, options: { valves?: [typeof store
     engines.fixture = make();
     engines.a = await startServer({ configFile: engines.fixture.mainFile, ...options });
     engines.b = await startServer({ configFile: engines.fixture.mainFile, ...options });
-    await Promise.all([waitReady(engines.a.url), waitReady(engines.b.url)]);
+    await Promise.all([waitReady(engines.a.managementUrl), waitReady(engines.b.managementUrl)]);
   });
   afterAll(async () => {
     await engines.a?.close();
@@ -71,7 +71,7 @@ describeWithRedis('two engines on one Redis', () => {
       });
       return fixture;
     });
-    const readyz = async (engine: RunningServer) => (await (await fetch(`${engine.url}/readyz`)).json()) as { version: string; published?: { version: string; matches: boolean } };
+    const readyz = async (engine: RunningServer) => (await (await fetch(`${engine.managementUrl}/readyz`)).json()) as { version: string; published?: { version: string; matches: boolean } };
     const groupOfTill = async (engine: RunningServer) => (await engine.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })).body.access_group;
 
     it('an admin change on one engine reaches the other through the store; an engine whose files differ says so on /readyz', async () => {

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,11 @@ export class ConfigFixture {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
     return this;
+  }
+
+  /** A JSON file of the fixture, parsed (relative to the fixture folder). */
+  readJson(relative: string): unknown {
+    return JSON.parse(readFileSync(join(this.dir, relative), 'utf8'));
   }
 
   cleanup(): void {

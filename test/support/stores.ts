@@ -14,6 +14,10 @@ export function closeTrackingStore(): Store & { closedAt: number | null } {
     compareAndSet: (k: string, e: string | null, v: string, t?: number) => memory.compareAndSet(k, e, v, t),
     del: (k: string) => memory.del(k),
     ttl: (k: string) => memory.ttl(k),
+    listPush: (k: string, v: string, max?: number) => memory.listPush(k, v, max),
+    listPop: (k: string) => memory.listPop(k),
+    listRange: (k: string, n: number) => memory.listRange(k, n),
+    listLength: (k: string) => memory.listLength(k),
     ping: () => memory.ping(),
     async close() {
       store.closedAt = performance.now();

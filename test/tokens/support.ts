@@ -84,6 +84,10 @@ export function withLatency(store: Store, ms: number): Store {
     compareAndSet: (k, e, v, t) => later(() => store.compareAndSet(k, e, v, t)),
     del: (k) => later(() => store.del(k)),
     ttl: (k) => later(() => store.ttl(k)),
+    listPush: (k, v, max) => later(() => store.listPush(k, v, max)),
+    listPop: (k) => later(() => store.listPop(k)),
+    listRange: (k, n) => later(() => store.listRange(k, n)),
+    listLength: (k) => later(() => store.listLength(k)),
     ping: () => store.ping(),
     close: () => store.close(),
   };

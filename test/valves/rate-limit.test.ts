@@ -19,10 +19,21 @@ const limited = (key: string, limit: number, window: number, extra: Record<strin
   response: ['ok'],
 });
 
+/** Counts failed calls only: `fail` refuses INVALID_CREDENTIALS, `deny` ACCESS_DENIED (not counted), else 200. */
+const failureLimited = (key: string, limit: number) => ({
+  valves: [
+    { name: 'rate-limit', config: { key, limit, window_seconds: 60, count: 'failures' } },
+    { name: 'flow-fail', exec_if: { '==': [{ var: 'request.outcome' }, 'fail'] }, config: { code: 'INVALID_CREDENTIALS' } },
+    { name: 'flow-fail', exec_if: { '==': [{ var: 'request.outcome' }, 'deny'] }, config: { code: 'ACCESS_DENIED' } },
+    { name: 'property-set', config: { properties: { ok: 'yes' } } },
+  ],
+  response: ['ok'],
+});
+
 beforeAll(async () => {
   fixture = ConfigFixture.minimal(
     [
-      { id: 'demo', allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst'] },
+      { id: 'demo', allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst', 'failures-by-ip', 'failures-by-user', 'failures-burst'] },
       { id: 'acme', allowedOperation: ['by-ip'] },
     ],
     {
@@ -31,6 +42,9 @@ beforeAll(async () => {
       'shared-a': limited('{{request.client_ip}}', 3, 60, { bucket: 'shared' }),
       'shared-b': limited('{{request.client_ip}}', 3, 60, { bucket: 'shared' }),
       burst: limited('{{request.client_ip}}', 5, 60),
+      'failures-by-ip': failureLimited('{{request.client_ip}}', 3),
+      'failures-by-user': failureLimited('{{request.client_ip}}:{{request.username}}', 2),
+      'failures-burst': failureLimited('{{request.client_ip}}', 4),
     },
   );
   server = await startServer({ configFile: fixture.mainFile, clock });
@@ -82,6 +96,46 @@ describe('rate-limit', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => server.call('burst', {})));
     expect(answers.filter((a) => a.status === 200)).toHaveLength(5);
     expect(answers.filter((a) => a.status === 403 && a.body.errorTranslationKeys[0] === 'RATE_LIMITED')).toHaveLength(15);
+  });
+
+  it('count "failures": successes and uncounted refusals never count; the limit-th failure closes the door to everyone from there', async () => {
+    for (let i = 0; i < 10; i++) expect((await server.call('failures-by-ip', {})).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await server.call('failures-by-ip', { outcome: 'deny' })).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    for (let i = 0; i < 3; i++) expect((await server.call('failures-by-ip', { outcome: 'fail' })).body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
+    const refused = await server.call('failures-by-ip', {});
+    expect(refused.status).toBe(403);
+    expect(refused.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Refusals by the limit itself do not extend it: the window's end frees the address.
+    clock.advance(60_000);
+    expect((await server.call('failures-by-ip', {})).status).toBe(200);
+  });
+
+  it('count "failures" keyed by address and username: another user from the same address is not held up', async () => {
+    for (let i = 0; i < 2; i++) expect((await server.call('failures-by-user', { username: 'mallory', outcome: 'fail' })).status).toBe(403);
+    expect((await server.call('failures-by-user', { username: 'mallory' })).body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
+    expect((await server.call('failures-by-user', { username: 'alice' })).status).toBe(200);
+  });
+
+  it('count "failures": 20 failing calls racing get at most the limit through to the check', async () => {
+    const answers = await Promise.all(Array.from({ length: 20 }, () => server.call('failures-burst', { outcome: 'fail' })));
+    const codes = answers.map((a) => a.body.errorTranslationKeys[0]);
+    expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(4);
+    expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(16);
+  });
+
+  it('failure_codes without count "failures" fails the load with its pointer', () => {
+    const bad = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], { x: limited('{{request.client_ip}}', 1, 1, { failure_codes: ['OTP_INVALID'] }) });
+    let error: unknown;
+    try {
+      createApp({ configFile: bad.mainFile, logger: silentLogger() });
+    } catch (err) {
+      error = err;
+    } finally {
+      bad.cleanup();
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/failure_codes' });
   });
 
   it('a bad key template fails the load with its pointer', () => {

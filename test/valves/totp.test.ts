@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ManualClock } from '../../src/engine/clock.js';
@@ -73,6 +73,9 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
+/** The hashed failure-counter name of a directory user (test users are ids u-t<n>). */
+const failKeyOf = (name: string) => createHash('sha256').update(`id\nu-t${name.replace('totp-user-', '')}`).digest('base64url');
+
 const login = (username: string, otp: string, operation = 'totp-login-sub', tenant = 'demo') => server.call(operation, { username, otp }, { tenant });
 const codeOf = (name: string, offsetSteps = 0) => totp(secrets.get(name) as Buffer, clock.now() + offsetSteps * STEP);
 
@@ -101,6 +104,18 @@ describe('totp-login (demo)', () => {
     expectRefused(await login(name, now));
     expectRefused(await login(name, before));
     expect((await login(name, codeOf(name))).status).toBe(200); // the next step is new
+  });
+
+  it('a double submit of the code just accepted is refused without counting as a failure', async () => {
+    const name = user();
+    const code = codeOf(name);
+    expect((await login(name, code)).status).toBe(200);
+    // Ten double clicks: each refused, none counted, so the user is never locked out by them.
+    for (let i = 0; i < 10; i++) expectRefused(await login(name, code));
+    expect(await server.app.store.get(`authpipe:{demo}:totp:fail:${failKeyOf(name)}`)).toBe('0');
+    clock.advance(STEP);
+    // One step later that code is still refused (a replay) and counts; the new one works.
+    expect((await login(name, codeOf(name))).status).toBe(200);
   });
 
   it('gives exactly one success to 10 parallel logins with one code', async () => {

@@ -12,6 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { AuthpipeError } from '../../errors.js';
+import { MANAGEMENT_LISTENER } from '../../http/client-access.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { TENANT_PATTERN } from '../../config/main-schema.js';
 import { prefixedStore, tenantPrefix } from '../../store/store.js';
@@ -52,9 +53,10 @@ export async function authenticateAdmin(req: IncomingMessage, config: LoadedConf
   const tenants = header(req, 'tenant');
   if (tenants.length !== 1 || !TENANT.test(tenants[0] as string)) throw new AdminError('BAD_TENANT', 'send exactly one tenant header naming the tenant whose groups you manage', ['tenant']);
   const tenant = tenants[0] as string;
-  const listener = config.listeners.find((l) => l.http.id === listenerId);
+  // The management listener serves every tenant; a public one only its own.
+  const served = config.listeners.some((l) => (listenerId === MANAGEMENT_LISTENER || l.http.id === listenerId) && l.tenants.has(tenant));
   // An unknown tenant is answered like a token of another tenant: no tenant enumeration before authentication.
-  if (!listener?.tenants.has(tenant)) throw rejected('not issued for this tenant');
+  if (!served) throw rejected('not issued for this tenant');
 
   const { tokens, directory, accessGroups } = config.services;
   if (!tokens || !accessGroups) throw new AdminError('NOT_CONFIGURED', 'the main config file has no tokens section, so no admin token can be verified');

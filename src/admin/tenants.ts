@@ -1,0 +1,85 @@
+/**
+ * Tenants in the main file: their display name and the operations they may call. Every
+ * tenant is listed; only the admin's own tenant may be changed. The edit touches just the
+ * members it changes (json-edit), so the hand-written layout of the main file stays.
+ */
+import { AdminError } from '../access-groups/admin/admin-error.js';
+import { setMember } from '../access-groups/admin/json-edit.js';
+import { OPERATION_PATTERN, TENANT_PATTERN, type MainConfig } from '../config/main-schema.js';
+import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
+import { checkedBody } from './bodies.js';
+import type { AdminCall, AdminRoute } from './routes.js';
+
+const TENANT = new RegExp(TENANT_PATTERN);
+
+interface TenantOnDisk {
+  readonly path: (string | number)[];
+  readonly record: { id: string; displayName?: string; allowedOperation: string[] };
+}
+
+function findTenant(main: MainConfig, id: string): TenantOnDisk | undefined {
+  for (const [m, module] of (main.modules ?? []).entries()) {
+    const t = (module.config?.tenant ?? []).findIndex((tenant) => tenant.id === id);
+    if (t >= 0) return { path: ['modules', m, 'config', 'tenant', t], record: module.config.tenant[t] as TenantOnDisk['record'] };
+  }
+  return undefined;
+}
+
+function viewOf(record: TenantOnDisk['record']) {
+  return { id: record.id, displayName: record.displayName ?? record.id, allowedOperation: record.allowedOperation };
+}
+
+async function onDisk(disk: Disk, file: string, id: string): Promise<TenantOnDisk> {
+  const found = TENANT.test(id) ? findTenant((await disk.json(file)) as MainConfig, id) : undefined;
+  if (!found) throw new AdminError('NOT_FOUND', `tenant "${id}" does not exist`);
+  return found;
+}
+
+const EDIT = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    displayName: { type: 'string', minLength: 1, maxLength: 200 },
+    allowedOperation: { type: 'array', uniqueItems: true, maxItems: 1000, items: { type: 'string', pattern: OPERATION_PATTERN } },
+  },
+} as const;
+
+export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
+  const { holder } = options;
+  const show = async (call: AdminCall, disk: Disk, id: string) => {
+    const view = viewOf((await onDisk(disk, holder.current.file, id)).record);
+    call.send(200, view, { etag: etagOf(view) });
+  };
+  return [
+    {
+      method: 'GET',
+      path: '/admin/tenants',
+      async handle(call) {
+        const tenants = holder.current.main.modules.flatMap((m) => m.config.tenant.map(viewOf));
+        call.send(200, { tenants: tenants.map((t) => ({ ...t, own: t.id === call.subject.tenant })) });
+      },
+    },
+    { method: 'GET', path: '/admin/tenants/{id}', handle: (call) => show(call, new Disk(), call.params.id as string) },
+    {
+      method: 'PATCH',
+      path: '/admin/tenants/{id}',
+      async handle(call) {
+        const id = call.params.id as string;
+        if (id !== call.subject.tenant) throw new AdminError('OTHER_TENANT', `an admin of tenant "${call.subject.tenant}" may change only that tenant`);
+        const body = checkedBody<{ displayName?: string; allowedOperation?: string[] }>(EDIT, await call.body());
+        const file = holder.current.file;
+        await applyChange(options, call.subject, async (disk) => {
+          const found = await onDisk(disk, file, id);
+          checkIfMatch(call.req.headersDistinct['if-match'], etagOf(viewOf(found.record)));
+          let text = (await disk.text(file)) as string;
+          for (const key of ['displayName', 'allowedOperation'] as const) {
+            if (body[key] !== undefined) text = setMember(text, found.path, key, body[key]);
+          }
+          return { files: new Map([[file, text]]), audit: { resource: 'tenant', action: 'edit', id } };
+        });
+        await show(call, new Disk(), id);
+      },
+    },
+  ];
+}

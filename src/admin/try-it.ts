@@ -1,0 +1,57 @@
+/**
+ * POST /admin/dry-run: runs an operation of the admin's own tenant in process with a trace,
+ * as `authpipe run --trace` does: the same tenant, operation and body checks as the API,
+ * the real pipe on the real store (so a dry run has real side effects: counters, sends).
+ * The trace is masked as the CLI masks it, and secret-named members of the answer too: the
+ * console shows it on screen.
+ */
+import { AdminError } from '../access-groups/admin/admin-error.js';
+import { dryRun } from '../cli/dry-run.js';
+import type { ConfigHolder } from '../config/holder.js';
+import { isSecretName } from '../engine/props.js';
+import { MASK } from '../observe/trace.js';
+import { checkedBody } from './bodies.js';
+import type { AdminRoute } from './routes.js';
+
+const DRY_RUN = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['operation'],
+  properties: {
+    operation: { type: 'string', minLength: 1, maxLength: 100 },
+    body: { anyOf: [{ type: 'object' }, { type: 'string', maxLength: 65536 }] },
+    headers: { type: 'object', maxProperties: 50, additionalProperties: { type: 'string', maxLength: 8192 } },
+  },
+} as const;
+
+/** Headers a dry run may not set: the engine sets them, or they would change who is calling. */
+const FIXED_HEADERS = new Set(['tenant', 'content-type', 'content-length', 'host', 'x-forwarded-for']);
+
+export function tryItRoutes(holder: ConfigHolder): AdminRoute[] {
+  return [
+    {
+      method: 'POST',
+      path: '/admin/dry-run',
+      async handle(call) {
+        const input = checkedBody<{ operation: string; body?: object | string; headers?: Record<string, string> }>(DRY_RUN, await call.body());
+        const headers: Record<string, string[]> = {};
+        for (const [name, value] of Object.entries(input.headers ?? {})) {
+          const lower = name.toLowerCase();
+          if (FIXED_HEADERS.has(lower) || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(lower)) throw new AdminError('BAD_BODY', `header "${name}" cannot be set in a dry run`, [`/headers/${name}`]);
+          headers[lower] = [value];
+        }
+        const data = typeof input.body === 'string' ? input.body : JSON.stringify(input.body ?? {});
+        const result = await dryRun(holder.current, { operation: input.operation, tenant: call.subject.tenant, data, headers, trace: true });
+        const body: Record<string, unknown> = {};
+        for (const [name, value] of Object.entries(result.body)) body[name] = typeof value === 'string' && isSecretName(name) ? MASK : value;
+        call.send(200, {
+          status: result.status,
+          body,
+          headers: result.headers,
+          ...(result.error ? { error: { code: result.error.code, detail: result.error.detail ?? null } } : {}),
+          trace: result.trace,
+        });
+      },
+    },
+  ];
+}
