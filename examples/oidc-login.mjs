@@ -40,14 +40,15 @@ console.log(`Open this URL in a browser and sign in (alice / alice-pass-1):\n\n 
 const callback = await new Promise((resolve) => {
   const server = createServer((req, res) => {
     const here = new URL(req.url ?? '/', redirectUri);
-    if (here.pathname !== '/callback') {
+    // Only the authorization response (a code or an error) ends the wait; a stray request does not.
+    if (here.pathname !== '/callback' || !(here.searchParams.has('code') || here.searchParams.has('error'))) {
       res.writeHead(404).end();
       return;
     }
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Signed in. You can close this tab and look at the terminal.\n');
     server.close();
     resolve(here);
-  }).listen(port, 'localhost');
+  }).listen(port, '127.0.0.1'); // what browsers reach for localhost
 });
 
 const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
