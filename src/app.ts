@@ -38,7 +38,7 @@ import { createMetrics, type AppMetrics } from './observe/prometheus.js';
 import { countStoreErrors } from './observe/store-errors.js';
 import { traceSwitch } from './observe/trace-switch.js';
 import { createStore } from './store/create.js';
-import { configurePasswordChecks, DEFAULT_FLOOR } from './credentials/check.js';
+import { configurePasswordChecks } from './credentials/check.js';
 import { passwordCosts } from './credentials/calibration.js';
 import { defaultDummyHash } from './credentials/hash.js';
 import { EmbeddedDirectory } from './directory/load.js';
@@ -116,14 +116,14 @@ export function createApp(options: AppOptions): AuthpipeApp {
   // Runs on every load; what it builds on the first one outlives reloads (store connections
   // and state, metrics, the audit stream), so changing those sections needs a restart.
   const runtimeFor = (main: MainConfig) => {
-    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log?.level ?? 'info' });
-    const section = JSON.stringify(main.store ?? null);
+    logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log.level });
+    const section = JSON.stringify(main.store);
     if (storeSection !== undefined && section !== storeSection) logger.warn('the store section changed; it takes effect at the next restart');
     storeSection ??= section;
     if (!store) {
-      if (main.metrics?.enabled !== false) metrics = createMetrics({ defaultMetrics: main.metrics?.default_metrics !== false });
-      if (main.audit?.enabled !== false) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit?.destination, configDir));
-      auditSuccess = main.audit?.success !== false;
+      if (main.metrics.enabled) metrics = createMetrics({ defaultMetrics: main.metrics.default_metrics });
+      if (main.audit.enabled) audit = createAuditLog(options.auditStream ?? auditDestination(main.audit.destination, configDir));
+      auditSuccess = main.audit.success;
       const base = options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       store = metrics ? countStoreErrors(base, metrics) : base;
     }
@@ -160,10 +160,10 @@ export function createApp(options: AppOptions): AuthpipeApp {
   // profile the directory holds, timed before the first listener opens (listen waits for it).
   const checks = first.main.password_checks;
   configurePasswordChecks({
-    ...(checks?.concurrency !== undefined ? { concurrency: checks.concurrency } : {}),
-    ...(checks?.queue !== undefined ? { queue: checks.queue } : {}),
-    fixedMs: checks?.failure_floor_ms ?? 0,
-    margin: checks?.floor_margin ?? DEFAULT_FLOOR.margin,
+    ...(checks.concurrency !== undefined ? { concurrency: checks.concurrency } : {}),
+    ...(checks.queue !== undefined ? { queue: checks.queue } : {}),
+    fixedMs: checks.failure_floor_ms,
+    margin: checks.floor_margin,
   });
   const directory = first.services.directory;
   const calibrated = passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);
@@ -235,7 +235,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
-    if (watcher && next.main.reload?.watch === false) {
+    if (watcher && !next.main.reload.watch) {
       watcher.close();
       watcher = undefined;
     } else {
@@ -323,9 +323,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
     managementApp,
     reload,
     watch() {
-      if (watcher || closing || holder.current.main.reload?.watch === false) return;
+      if (watcher || closing || !holder.current.main.reload.watch) return;
       watcher = watchConfig(holder.current, () => reload('watch'), {
-        debounceMs: holder.current.main.reload?.debounce_ms ?? 200,
+        debounceMs: holder.current.main.reload.debounce_ms,
         onError: (err) => log.warn({ err }, 'config watch failed; SIGHUP still reloads'),
       });
     },
@@ -337,7 +337,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
         const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
         await startServer(httpApp(listener.http.id), port, host, listener.http.id, { total: listener.http.max_connections, perAddress: listener.http.max_connections_per_address });
       }
-      published.start(holder.current.main.reload?.store_poll_ms ?? 1000);
+      published.start(holder.current.main.reload.store_poll_ms);
       // MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one.
       const { host, port } = managementAddress(holder.current.main.management, env);
       // Operators' tools only: the public defaults are plenty.
@@ -350,7 +350,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
         published.stop();
         watcher?.close();
         watcher = undefined;
-        const grace = holder.current.main.shutdown?.grace_ms ?? 10_000;
+        const grace = holder.current.main.shutdown.grace_ms;
         await Promise.all(servers.map((server) => drain(server, grace)));
         for (const [previous, timer] of retired) {
           clearTimeout(timer);

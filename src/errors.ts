@@ -1,44 +1,116 @@
 /**
- * The one error catalogue. Every refusal and fault the engine or a valve raises carries a
- * code from here; tests assert codes, never prose. A code decides the HTTP status and
- * what the caller may see: a refusal (403) shows its code and erroneous properties,
- * a fault (500) shows only its code, never its message or stack.
+ * The one error catalogue. Every refusal and fault the engine, a valve or the admin API
+ * raises carries a code from here, and so does every config issue; tests assert codes,
+ * never prose, and test/docs/error-codes.test.ts checks that docs/contract.md lists each.
+ * A refusal (403) shows its code and erroneous properties; a fault (500, 503) shows only
+ * its code, never its message or stack.
  */
 
-export const ERROR_CATALOGUE = {
+/** Refusals (403): the caller's request is refused; the body shows the code and erroneous properties. */
+export const REFUSALS = {
   // The caller's request is malformed or outside the contract.
-  INVALID_REQUEST: { status: 403, description: 'The request is not a flat JSON object of strings, or breaks the contract.' },
+  INVALID_REQUEST: { status: 403, description: 'The request is not a flat JSON object of strings, breaks the contract, or a property fails input-validate.' },
   METHOD_NOT_ALLOWED: { status: 403, description: 'Only PUT is accepted on the authentication API.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 403, description: 'Content-Type must be application/json (charset utf-8 allowed).' },
   PAYLOAD_TOO_LARGE: { status: 403, description: 'The body is over the configured limit.' },
   UNKNOWN_TENANT: { status: 403, description: 'The tenant header is missing, doubled or names no configured tenant.' },
-  OPERATION_NOT_ALLOWED: { status: 403, description: 'The operation is not in the tenant\'s allowedOperation, or has no pipe.' },
+  OPERATION_NOT_ALLOWED: { status: 403, description: "The operation is not in the tenant's allowedOperation, or has no pipe." },
   // Refusals that valves raise.
   INVALID_CREDENTIALS: { status: 403, description: 'The credentials were not accepted.' },
   ACCESS_DENIED: { status: 403, description: 'The subject may not do this.' },
   OTP_INVALID: { status: 403, description: 'The one-time code or its transaction was not accepted.' },
   RATE_LIMITED: { status: 403, description: 'Too many calls; retry later.' },
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
-  UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (seed 003).' },
+  UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },
   FLOW_FAILED: { status: 403, description: 'The pipe refused on purpose (flow-fail valve).' },
-  // Faults: the server or a dependency failed. Never the caller's fault.
-  COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly.' },
+} as const satisfies Record<string, { status: 403; description: string }>;
+
+/** Faults: the server or a dependency failed, never the caller. The body shows only the code. */
+export const FAULTS = {
+  COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly, or not in time.' },
   INTERNAL_ERROR: { status: 500, description: 'A bug or misconfiguration inside the server.' },
-} as const satisfies Record<string, { status: 403 | 500; description: string }>;
+  BUSY: { status: 503, description: 'The admin API could not take the config lock in time (another change holds it); retry after Retry-After.' },
+} as const satisfies Record<string, { status: 500 | 503; description: string }>;
 
-export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+/**
+ * The one error catalogue: every code the engine, a valve or the admin API puts first in
+ * `errorTranslationKeys`. A code decides the HTTP status and what the caller may see.
+ */
+export const ERROR_CATALOGUE = { ...REFUSALS, ...FAULTS } as const;
 
-/** Codes that pipe authors may raise themselves (flow-fail, adapters) without being a fault. */
-export const REFUSAL_CODES = (Object.keys(ERROR_CATALOGUE) as ErrorCode[]).filter(
-  (c) => ERROR_CATALOGUE[c].status === 403,
-);
+export type RefusalCode = keyof typeof REFUSALS;
+export type FaultCode = keyof typeof FAULTS;
+export type ErrorCode = RefusalCode | FaultCode;
+
+/** Codes that pipe authors may raise themselves (flow-fail, input-validate, adapters) without being a fault. */
+export const REFUSAL_CODES = Object.keys(REFUSALS) as RefusalCode[];
 
 export function isErrorCode(value: string): value is ErrorCode {
   return Object.prototype.hasOwnProperty.call(ERROR_CATALOGUE, value);
 }
 
+export function isRefusalCode(value: string): value is RefusalCode {
+  return Object.prototype.hasOwnProperty.call(REFUSALS, value);
+}
+
+/**
+ * The admin API's reasons: the second translation key of an admin answer, saying precisely
+ * what went wrong; `code` is the catalogue code that goes first, `status` the HTTP status.
+ */
+export const ADMIN_REASONS = {
+  TOKEN_MISSING: { status: 401, code: 'TOKEN_INVALID', description: 'No Authorization: Bearer access token.' },
+  TOKEN_REJECTED: { status: 401, code: 'TOKEN_INVALID', description: 'The access token was not accepted (signature, expiry, audience, revoked).' },
+  NOT_ADMIN: { status: 403, code: 'ACCESS_DENIED', description: "The token's access group does not grant this config resource." },
+  BUILT_IN_READ_ONLY: { status: 403, code: 'ACCESS_DENIED', description: 'Built-in groups (POS, Instore, Admin) cannot be changed.' },
+  OTHER_TENANT: { status: 403, code: 'ACCESS_DENIED', description: "The path names another tenant than the token's." },
+  ADMIN_STORES_REFUSED: { status: 403, code: 'ACCESS_DENIED', description: 'Stores cannot be allocated to the built-in Admin group unless admin_api.allow_admin_stores is set.' },
+  BAD_TENANT: { status: 400, code: 'INVALID_REQUEST', description: 'The tenant in the path is not configured, or not the token’s tenant.' },
+  BAD_BODY: { status: 400, code: 'INVALID_REQUEST', description: 'The body is not JSON or does not match the resource’s schema.' },
+  BAD_QUERY: { status: 400, code: 'INVALID_REQUEST', description: 'A query parameter is unknown or malformed.' },
+  UNKNOWN_RESOURCE: { status: 400, code: 'INVALID_REQUEST', description: 'A permission names an API or resource that does not exist.' },
+  UNKNOWN_STORE: { status: 400, code: 'INVALID_REQUEST', description: 'A store id is not in the directory of the tenant.' },
+  UNKNOWN_GROUP: { status: 400, code: 'INVALID_REQUEST', description: 'A group id does not exist in the tenant.' },
+  NOT_FOUND: { status: 404, code: 'INVALID_REQUEST', description: 'No such path or group.' },
+  METHOD_NOT_ALLOWED: { status: 405, code: 'INVALID_REQUEST', description: 'The path does not take this method.' },
+  NAME_TAKEN: { status: 409, code: 'INVALID_REQUEST', description: 'Another group of the tenant has this name (ignoring case).' },
+  ID_TAKEN: { status: 409, code: 'INVALID_REQUEST', description: 'Another group of the tenant has this id (ignoring case).' },
+  STORES_ALLOCATED: { status: 409, code: 'INVALID_REQUEST', description: 'The group still has stores allocated to it.' },
+  DEFAULT_GROUP: { status: 409, code: 'INVALID_REQUEST', description: 'The group is the tenant default and cannot be removed or deactivated.' },
+  GROUP_INACTIVE: { status: 409, code: 'INVALID_REQUEST', description: 'Stores cannot be allocated to an inactive group.' },
+  STORE_NOT_IN_GROUP: { status: 409, code: 'INVALID_REQUEST', description: 'A store to remove is not allocated to this group.' },
+  STORE_MOVED: { status: 409, code: 'INVALID_REQUEST', description: 'The store moved to another group since it was read.' },
+  PIPE_IN_USE: { status: 409, code: 'INVALID_REQUEST', description: 'The pipe is still allowed for a tenant or called by another pipe.' },
+  NOT_CONFIGURED: { status: 409, code: 'INVALID_REQUEST', description: 'The main file names no access-groups (or directory) file to edit.' },
+  CONFIG_INVALID: { status: 409, code: 'INVALID_REQUEST', description: 'The file on disk does not load as it is; fix it before editing through the API.' },
+  CONFIG_REFUSED: { status: 422, code: 'INVALID_REQUEST', description: 'The whole config with the change does not load; the answer lists the issues, nothing was written.' },
+  PRECONDITION_FAILED: { status: 412, code: 'INVALID_REQUEST', description: 'If-Match names a version that is no longer current.' },
+  PAYLOAD_TOO_LARGE: { status: 413, code: 'INVALID_REQUEST', description: 'The body is over the admin limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'INVALID_REQUEST', description: 'Content-Type must be application/json.' },
+  PRECONDITION_REQUIRED: { status: 428, code: 'INVALID_REQUEST', description: 'A change needs If-Match with the current version (ETag).' },
+  BUSY: { status: 503, code: 'BUSY', description: 'Another change holds the config lock; retry after Retry-After.' },
+  NOT_PROPAGATED: { status: 503, code: 'COMMUNICATION_ERROR', description: 'The change is saved and in effect here, but not every worker or engine confirmed it in time.' },
+  RELOAD_FAILED: { status: 500, code: 'INTERNAL_ERROR', description: 'The change was written but the config did not load; the file was put back.' },
+} as const satisfies Record<string, { status: number; code: ErrorCode; description: string }>;
+
+export type AdminReason = keyof typeof ADMIN_REASONS;
+
+/**
+ * Codes of config issues (load, reload, `authpipe validate`, /readyz): what kind of problem
+ * an admin has to fix, beside the file, the JSON pointer and the message.
+ */
+export const CONFIG_ISSUE_CODES = {
+  CONFIG_READ: 'A file or folder cannot be read.',
+  CONFIG_PARSE: 'A file is not valid JSON (the pointer is empty; the message gives line and column).',
+  CONFIG_SCHEMA: 'A value breaks the JSON Schema of its file (schemas/).',
+  CONFIG_SECRET: 'A ${env:NAME} or ${file:path} reference cannot be resolved.',
+  CONFIG_REFERENCE: 'A name points at nothing: a pipe, tenant, listener, store, group, LDAP connection or key.',
+  CONFIG_INVALID: 'Any other rule the schema cannot express (duplicates, conflicting options, bad templates).',
+} as const;
+
+export type ConfigIssueCode = keyof typeof CONFIG_ISSUE_CODES;
+
 export interface AuthpipeErrorOptions {
-  /** Request properties the caller should look at (seed 003 `erroneousProperties`). */
+  /** Request properties the caller should look at (`erroneousProperties` of the failure body). */
   erroneousProperties?: readonly string[];
   /** Extra translation keys after the code, e.g. the ones an upstream adapter sent back. */
   extraKeys?: readonly string[];
@@ -52,7 +124,7 @@ export interface AuthpipeErrorOptions {
 /** A coded error. `status` follows from the code, so no call site can pick a wrong one. */
 export class AuthpipeError extends Error {
   readonly code: ErrorCode;
-  readonly status: 403 | 500;
+  readonly status: 403 | 500 | 503;
   readonly erroneousProperties: readonly string[];
   readonly extraKeys: readonly string[];
   readonly headers: Readonly<Record<string, string>>;
@@ -74,8 +146,13 @@ export class AuthpipeError extends Error {
   }
 }
 
-/** Shorthand for valves: `throw refuse('INVALID_CREDENTIALS', {...})`. */
-export function refuse(code: ErrorCode, options?: AuthpipeErrorOptions): AuthpipeError {
+/** Shorthand for valves: `throw refuse('INVALID_CREDENTIALS', {...})`. Only refusal codes: a fault is `fault()`. */
+export function refuse(code: RefusalCode, options?: AuthpipeErrorOptions): AuthpipeError {
+  return new AuthpipeError(code, options);
+}
+
+/** A fault with its code: `throw fault('COMMUNICATION_ERROR', { detail, cause })`. */
+export function fault(code: FaultCode, options?: AuthpipeErrorOptions): AuthpipeError {
   return new AuthpipeError(code, options);
 }
 
@@ -85,7 +162,7 @@ export function toAuthpipeError(err: unknown): AuthpipeError {
   return new AuthpipeError('INTERNAL_ERROR', { cause: err, detail: err instanceof Error ? err.message : String(err) });
 }
 
-/** The failure body of seed 003, plus our request id. */
+/** The failure body of the authentication API (status, translation keys, erroneous properties) plus our request id. */
 export interface FailureBody {
   status: 'Failure';
   errorTranslationKeys: string[];

@@ -11,7 +11,7 @@ import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
 import { readDataFile } from '../config/data-file.js';
 import type { MainConfig } from '../config/main-schema.js';
-import type { ConfigServiceContext } from '../config/services.js';
+import type { FeatureContext } from '../config/feature.js';
 import { newAjv } from '../engine/registry.js';
 import { BUILT_IN_GROUPS } from './catalogue.js';
 import { AccessGroups, emptyAccessGroups } from './groups.js';
@@ -95,7 +95,7 @@ export function accessGroupFiles(main: MainConfig, dir: string): { groups: strin
 }
 
 /** Reads the file the main config names (`access_groups`); absent: built-ins only, no default. */
-export function loadAccessGroups(ctx: ConfigServiceContext): AccessGroups {
+export function loadAccessGroups(ctx: FeatureContext): AccessGroups {
   const files = accessGroupFiles(ctx.main, ctx.dir);
   let groups = emptyAccessGroups();
   if (files.groups !== null) {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
-import { OPERATION_PATTERN } from '../config/main-schema.js';
+import { OPERATION_PATTERN } from '../config/patterns.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { pickResponse, runCall, StepFailure } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';
@@ -25,7 +25,7 @@ export interface DryRunInput {
 }
 
 export interface DryRunResult {
-  status: 200 | 403 | 500;
+  status: 200 | 403 | 500 | 503;
   body: Record<string, unknown>;
   headers: Readonly<Record<string, string>>;
   /** The refusal or fault, with its internal detail (a dry run is the admin's own). */

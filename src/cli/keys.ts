@@ -6,8 +6,7 @@ import { readJsonFile } from '../config/json-file.js';
 import { mainSchema, type MainConfig } from '../config/main-schema.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { newAjv } from '../engine/registry.js';
-import { ALGORITHMS, DEFAULT_ALGORITHM, isAlgorithm } from '../tokens/algorithms.js';
-import { DEFAULT_ACTIVATION_DELAY, DEFAULT_KEYS_DIR } from '../tokens/build.js';
+import { ALGORITHMS, isAlgorithm } from '../tokens/algorithms.js';
 import { loadKeySet, setActivation, writeNewKey } from '../tokens/key-store.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
@@ -46,15 +45,15 @@ export const keys: Command = {
       for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
       return 1;
     }
-    const dir = resolve(dirname(file), tokens.keys_dir ?? DEFAULT_KEYS_DIR);
-    const algorithm = values.algorithm ?? tokens.algorithm ?? DEFAULT_ALGORITHM;
+    const dir = resolve(dirname(file), tokens.keys_dir);
+    const algorithm = values.algorithm ?? tokens.algorithm;
     if (!isAlgorithm(algorithm)) {
       process.stderr.write(`--algorithm ${algorithm}: expected one of ${ALGORITHMS.join(', ')}\n`);
       return 2;
     }
     const now = Date.now();
     if (action === 'rotate') {
-      const delay = (tokens.activation_delay_seconds ?? DEFAULT_ACTIVATION_DELAY) * 1000;
+      const delay = tokens.activation_delay_seconds * 1000;
       const key = writeNewKey(dir, algorithm, now, now + delay);
       process.stdout.write(`${key.file}: new ${key.alg} key ${key.kid}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`);
       return 0;
@@ -87,7 +86,7 @@ function tokensSection(file: string, issues: ConfigIssue[]): NonNullable<MainCon
   const read = readJsonFile(file, issues);
   if (!read) return null;
   const main = resolveSecrets(read.value, file, { env: process.env, baseDir: dirname(file) }, issues) as MainConfig;
-  const validate = newAjv().compile(mainSchema);
+  const validate = newAjv({ useDefaults: true }).compile(mainSchema);
   if (!validate(main)) {
     issues.push(...ajvIssues(file, '', validate.errors));
     return null;

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { describeRedis, resolveStoreSettings } from '../store/settings.js';
-import { DEFAULT_KEYS_DIR } from '../tokens/build.js';
+import { tokensSchema } from '../tokens/feature.js';
 
 /**
  * The line `authpipe serve` logs once it listens, so an operator sees at a glance which
@@ -17,7 +17,7 @@ export function countKeyFiles(configFile: string): number | null {
   try {
     const main = JSON.parse(readFileSync(configFile, 'utf8')) as { tokens?: { keys_dir?: string } };
     if (!main.tokens) return null;
-    const dir = resolve(dirname(resolve(configFile)), main.tokens.keys_dir ?? DEFAULT_KEYS_DIR);
+    const dir = resolve(dirname(resolve(configFile)), main.tokens.keys_dir ?? tokensSchema.properties.keys_dir.default);
     try {
       return readdirSync(dir).filter((n) => n.endsWith('.json')).length;
     } catch {
@@ -32,6 +32,11 @@ export function signingKeyState(keysBefore: number | null, keysAfter: number | n
   return keysAfter === null ? 'none (no tokens section)' : keysBefore === 0 && keysAfter > 0 ? 'generated at this start' : 'loaded';
 }
 
+function addressOf(server: Server): string {
+  const address = server.address();
+  return typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
+}
+
 export function startSummary(config: LoadedConfig, servers: readonly Server[], keysBefore: number | null, keysAfter: number | null, env: Readonly<Record<string, string | undefined>>) {
   const { settings } = resolveStoreSettings(config.main.store, env, config.dir);
   const tenants = [...new Set(config.listeners.flatMap((l) => [...l.tenants.keys()]))];
@@ -42,10 +47,9 @@ export function startSummary(config: LoadedConfig, servers: readonly Server[], k
     tenants,
     pipes: config.pipes.size,
     store: settings.type === 'memory' ? 'memory' : describeRedis(settings),
-    listeners: servers.map((s) => {
-      const address = s.address();
-      return typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
-    }),
+    // The management listener starts last (app.ts): operators' routes, traced calls, the console.
+    listeners: servers.slice(0, -1).map(addressOf),
+    management: servers.length > 0 ? addressOf(servers[servers.length - 1] as Server) : null,
     signingKey: signingKeyState(keysBefore, keysAfter),
   };
 }

@@ -1,10 +1,13 @@
 import { invalidProxyEntry } from '../http/client-ip.js';
+import type { ConfigOf } from '../engine/valve.js';
+import { defineFeature } from './feature.js';
 import { pointer, type ConfigIssue } from './issues.js';
 import type { MainConfig } from './main-schema.js';
 
 /**
  * Main-file sections for operating the server: reload, metrics, readiness, debug traces,
- * audit and shutdown. Kept apart from main-schema.ts so that file only spreads them in.
+ * audit and shutdown. Each section defaults to `{}`, so its own defaults always apply and
+ * code reads `main.metrics.enabled` without a fallback.
  */
 const ADDRESS_LIST = {
   type: 'array',
@@ -12,10 +15,11 @@ const ADDRESS_LIST = {
   description: 'IP addresses or CIDR ranges, matched against the client address (trusted_proxies honoured).',
 } as const;
 
-export const adminSchemaProperties = {
+const adminSchemaProperties = {
   reload: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'Hot reload. SIGHUP always reloads; `watch` also reloads when a config, data or pipe file changes.',
     properties: {
       watch: { type: 'boolean', default: true },
@@ -32,6 +36,7 @@ export const adminSchemaProperties = {
   metrics: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'Prometheus metrics at GET /metrics on every listener. Read at start.',
     properties: {
       enabled: { type: 'boolean', default: true },
@@ -42,6 +47,7 @@ export const adminSchemaProperties = {
   readyz: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'GET /readyz: everyone sees status, config version and when the last reload failed; only these clients also see why.',
     properties: {
       clients: {
@@ -54,6 +60,7 @@ export const adminSchemaProperties = {
   trace: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'Debug traces of single calls asked for with the x-authpipe-trace request header. Off by default.',
     properties: {
       enabled: { type: 'boolean', default: false },
@@ -69,6 +76,7 @@ export const adminSchemaProperties = {
   audit: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'Audit events on their own pino stream. Read at start.',
     properties: {
       enabled: { type: 'boolean', default: true },
@@ -79,6 +87,7 @@ export const adminSchemaProperties = {
   admin_api: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     description: 'The access-groups admin API under /admin/access-groups.',
     properties: {
       allow_admin_stores: {
@@ -91,36 +100,50 @@ export const adminSchemaProperties = {
   shutdown: {
     type: 'object',
     additionalProperties: false,
+    default: {},
     properties: {
       grace_ms: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'How long SIGTERM waits for calls in flight before closing their connections.' },
     },
   },
 } as const;
 
-export interface AdminConfig {
-  reload?: { watch?: boolean; debounce_ms?: number; store_poll_ms?: number };
-  metrics?: { enabled?: boolean; clients?: string[]; default_metrics?: boolean };
-  readyz?: { clients?: string[] };
-  trace?: { enabled?: boolean; output?: 'log' | 'header'; token?: string; clients?: string[] };
-  audit?: { enabled?: boolean; destination?: string; success?: boolean };
-  shutdown?: { grace_ms?: number };
-  admin_api?: { allow_admin_stores?: boolean };
+type Sections = typeof adminSchemaProperties;
+
+declare module './main-schema.js' {
+  interface FeatureSections {
+    reload: ConfigOf<Sections['reload']>;
+    metrics: ConfigOf<Sections['metrics']>;
+    readyz: ConfigOf<Sections['readyz']>;
+    trace: ConfigOf<Sections['trace']>;
+    audit: ConfigOf<Sections['audit']>;
+    shutdown: ConfigOf<Sections['shutdown']>;
+    admin_api: ConfigOf<Sections['admin_api']>;
+  }
 }
 
+export const operationsFeature = defineFeature({
+  name: 'operations',
+  sections: adminSchemaProperties,
+  build(ctx) {
+    checkAdminSections(ctx.main, ctx.file, ctx.issues);
+    return undefined;
+  },
+});
+
 /** What the schema cannot say: address lists parse, and a trace sent back to callers needs a token. */
-export function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[]): void {
-  const lists: [string, string[] | undefined][] = [
-    ['metrics', main.metrics?.clients],
-    ['readyz', main.readyz?.clients],
-    ['trace', main.trace?.clients],
+function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[]): void {
+  const lists: [string, readonly string[]][] = [
+    ['metrics', main.metrics.clients],
+    ['readyz', main.readyz.clients],
+    ['trace', main.trace.clients],
   ];
   for (const [section, list] of lists) {
-    (list ?? []).forEach((entry, i) => {
+    list.forEach((entry, i) => {
       const problem = invalidProxyEntry(entry);
       if (problem) issues.push({ file, pointer: pointer(section, 'clients', i), message: problem });
     });
   }
-  if (main.trace?.output === 'header' && main.trace.token === undefined) {
+  if (main.trace.output === 'header' && main.trace.token === undefined) {
     issues.push({ file, pointer: '/trace/output', message: '"header" sends traces back to callers: set trace.token (e.g. "${env:AUTHPIPE_TRACE_TOKEN}") so only you can ask for one' });
   }
 }

@@ -14,7 +14,7 @@ export function ajvIssues(file: string, base: string, errors: readonly ErrorObje
     const key = `${pointer} ${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ file, pointer, message });
+    out.push({ file, pointer, message, code: 'CONFIG_SCHEMA' });
   }
   return out;
 }

@@ -2,7 +2,7 @@ import { dirname, relative } from 'node:path';
 import type { ConfigIssue } from './issues.js';
 import { readJsonFile } from './json-file.js';
 import { resolveSecrets } from './secrets.js';
-import type { ConfigServiceContext } from './services.js';
+import type { FeatureContext } from './feature.js';
 
 /** Paths in messages are relative to the working folder when that is shorter. */
 export function display(file: string): string {
@@ -25,9 +25,9 @@ export interface DataFile {
  * validates the value and reports `issues` (already named by the shown path); the first
  * reader of a file reports them, later readers in the same load look only at `value`.
  */
-const readInLoad = new WeakMap<ConfigServiceContext, Map<string, DataFile>>();
+const readInLoad = new WeakMap<FeatureContext, Map<string, DataFile>>();
 
-export function readDataFile(ctx: ConfigServiceContext, path: string): DataFile {
+export function readDataFile(ctx: FeatureContext, path: string): DataFile {
   // One read per file per load: a second reader (access groups checking the directory's
   // references) gets the same result, without reading, hashing or watching it again.
   let files = readInLoad.get(ctx);
@@ -39,7 +39,7 @@ export function readDataFile(ctx: ConfigServiceContext, path: string): DataFile 
   return file;
 }
 
-function readOnce(ctx: ConfigServiceContext, path: string): DataFile {
+function readOnce(ctx: FeatureContext, path: string): DataFile {
   const shown = display(path);
   ctx.watch(path);
   const issues: ConfigIssue[] = [];

@@ -1,12 +1,20 @@
+import type { ConfigIssueCode } from '../errors.js';
+
 /**
  * A load problem an admin has to fix: which file, where in it (RFC 6901 JSON pointer),
  * and what was expected. Loading collects every issue before failing, so one run of
- * `authpipe validate` shows them all.
+ * `authpipe validate` shows them all. `code` (from the catalogue in src/errors.ts) says what
+ * kind of problem it is; an issue without one is CONFIG_INVALID (see issueCode).
  */
 export interface ConfigIssue {
   file: string;
   pointer: string;
   message: string;
+  code?: ConfigIssueCode;
+}
+
+export function issueCode(issue: ConfigIssue): ConfigIssueCode {
+  return issue.code ?? 'CONFIG_INVALID';
 }
 
 export class ConfigError extends Error {

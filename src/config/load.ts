@@ -33,7 +33,7 @@ export interface Tenant {
 }
 
 export interface Listener {
-  readonly http: Required<HttpConfiguration>;
+  readonly http: HttpConfiguration;
   readonly tenants: ReadonlyMap<string, Tenant>;
 }
 
@@ -64,11 +64,10 @@ export interface LoadOptions {
   overlay?: FileOverlay;
 }
 
-const ajv = newAjv();
+// Defaults of every schema are applied here, once, as the files are validated.
+const ajv = newAjv({ useDefaults: true });
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
-
-const HTTP_DEFAULTS = { host: '127.0.0.1', port: 8080, trusted_proxies: [], max_body_bytes: 16384, max_properties: 100, max_value_length: 8192, max_connections: 1024, max_connections_per_address: 256 };
 
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
   const file = resolve(mainFile);
@@ -134,7 +133,7 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
     }
     names = [...found].sort();
   } catch (err) {
-    issues.push({ file: display(pipesDir), pointer: '', message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    issues.push({ file: display(pipesDir), pointer: '', code: 'CONFIG_READ', message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
     return [];
   }
   const sources: PipeSource[] = [];
@@ -162,7 +161,7 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
 function checkPipeCalls(pipes: ReadonlyMap<string, CompiledPipe>, calls: Map<string, { target: string; pointer: string }[]>, issues: ConfigIssue[]): void {
   for (const [id, targets] of calls) {
     for (const { target, pointer: at } of targets) {
-      if (!pipes.has(target)) issues.push({ file: pipes.get(id)?.file ?? id, pointer: at, message: `calls pipe "${target}", which does not exist` });
+      if (!pipes.has(target)) issues.push({ file: pipes.get(id)?.file ?? id, pointer: at, code: 'CONFIG_REFERENCE', message: `calls pipe "${target}", which does not exist` });
     }
   }
   // Depth-first search for a cycle; report each cycle once, at the pipe that closes it.
@@ -184,20 +183,21 @@ function checkPipeCalls(pipes: ReadonlyMap<string, CompiledPipe>, calls: Map<str
 
 function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<string, CompiledPipe>, issues: ConfigIssue[]): Listener[] {
   const shown = display(file);
-  const byId = new Map<string, { http: Required<HttpConfiguration>; tenants: Map<string, Tenant> }>();
+  const byId = new Map<string, { http: HttpConfiguration; tenants: Map<string, Tenant> }>();
   main.http_configuration.forEach((http, i) => {
     if (byId.has(http.id)) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'id'), message: `duplicate http configuration id "${http.id}"` });
-    (http.trusted_proxies ?? []).forEach((entry, p) => {
+    http.trusted_proxies.forEach((entry, p) => {
       const problem = invalidProxyEntry(entry);
       if (problem) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'trusted_proxies', p), message: problem });
     });
-    byId.set(http.id, { http: { ...HTTP_DEFAULTS, ...http }, tenants: new Map() });
+    byId.set(http.id, { http, tenants: new Map() });
   });
   main.modules.forEach((module, m) => {
     const listener = byId.get(module.config.http_configuration_ref);
     if (!listener) {
       issues.push({
         file: shown,
+        code: 'CONFIG_REFERENCE',
         pointer: pointer('modules', m, 'config', 'http_configuration_ref'),
         message: `names http configuration "${module.config.http_configuration_ref}"; expected one of ${[...byId.keys()].join(', ')}`,
       });
@@ -211,6 +211,7 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
         if (!pipes.has(operation)) {
           issues.push({
             file: shown,
+            code: 'CONFIG_REFERENCE',
             pointer: pointer('modules', m, 'config', 'tenant', t, 'allowedOperation', o),
             message: `operation "${operation}" has no pipe (expected ${main.pipes}/${operation}.json)`,
           });

@@ -1,5 +1,6 @@
 import type { ValveRegistry } from '../engine/registry.js';
-import { OPERATION_PATTERN } from './main-schema.js';
+import type { ConfigOf } from '../engine/valve.js';
+import { OPERATION_PATTERN } from './patterns.js';
 
 /**
  * The JSON Schema of a pipe file. The loader validates this generic shape first, then each
@@ -45,23 +46,8 @@ export const pipeSchema = {
   },
 } as const;
 
-export interface PipeValveConfig {
-  name: string;
-  id?: string;
-  description?: string;
-  enabled?: boolean;
-  exec_if?: unknown;
-  skip_if?: unknown;
-  proceed_on_error?: boolean;
-  config?: Record<string, unknown>;
-}
-
-export interface PipeConfig {
-  id: string;
-  description?: string;
-  valves: PipeValveConfig[];
-  response?: string[];
-}
+/** A pipe file as loaded: validated, defaults applied (enabled, proceed_on_error, response). */
+export type PipeConfig = ConfigOf<typeof pipeSchema>;
 
 export function pipeSchemaForEditors(registry: ValveRegistry): Record<string, unknown> {
   const valveItem = pipeSchema.properties.valves.items;

@@ -20,13 +20,6 @@ export interface LockoutPolicy {
   memoryMs: number;
 }
 
-export const DEFAULT_LOCKOUT: LockoutPolicy = {
-  threshold: 5,
-  lockMs: 60_000,
-  maxLockMs: 15 * 60_000,
-  windowMs: 15 * 60_000,
-  memoryMs: 24 * 3600_000,
-};
 
 export type Reservation = { ok: true; attempt: number } | { ok: false; reason: 'locked' | 'attempts_exhausted' };
 
@@ -112,18 +105,26 @@ export interface LockoutConfig {
   memory_seconds?: number;
 }
 
+/** The policy of a `lockout` config; an option left out takes its default from LOCKOUT_PROPERTIES. */
+export function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
+  const seconds = (key: 'lock_seconds' | 'max_lock_seconds' | 'window_seconds' | 'memory_seconds') => (config[key] ?? LOCKOUT_PROPERTIES[key].default) * 1000;
+  return {
+    threshold: config.threshold ?? LOCKOUT_PROPERTIES.threshold.default,
+    lockMs: seconds('lock_seconds'),
+    maxLockMs: seconds('max_lock_seconds'),
+    windowMs: seconds('window_seconds'),
+    memoryMs: seconds('memory_seconds'),
+  };
+}
+
+/** The policy of a lockout section left at its defaults (the admin unlock, tests). */
+export const DEFAULT_LOCKOUT: LockoutPolicy = lockoutPolicy();
+
 /** The Lockout a valve's `lockout` config asks for (null when disabled); `fail` reports a load error at a pointer. */
 export function lockoutFrom(config: LockoutConfig | undefined, fail: (pointer: string, message: string) => never, pointer = '/lockout'): Lockout | null {
-  const lo = config ?? {};
-  if (lo.enabled === false) return null;
-  const seconds = (value: number | undefined, fallbackMs: number) => (value ?? fallbackMs / 1000) * 1000;
-  const lockout = new Lockout({
-    threshold: lo.threshold ?? DEFAULT_LOCKOUT.threshold,
-    lockMs: seconds(lo.lock_seconds, DEFAULT_LOCKOUT.lockMs),
-    maxLockMs: seconds(lo.max_lock_seconds, DEFAULT_LOCKOUT.maxLockMs),
-    windowMs: seconds(lo.window_seconds, DEFAULT_LOCKOUT.windowMs),
-    memoryMs: seconds(lo.memory_seconds, DEFAULT_LOCKOUT.memoryMs),
-  });
+  // A section the loader defaulted is complete; one a valve builds itself ({} to switch it on) is not.
+  if (config?.enabled === false) return null;
+  const lockout = new Lockout(lockoutPolicy(config));
   if (lockout.policy.maxLockMs < lockout.policy.lockMs) fail(`${pointer}/max_lock_seconds`, 'must be at least lock_seconds');
   return lockout;
 }

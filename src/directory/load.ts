@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
 import { readDataFile } from '../config/data-file.js';
 import { worldReadableProblem } from '../config/file-mode.js';
-import type { ConfigServiceContext } from '../config/services.js';
+import type { FeatureContext } from '../config/feature.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
 import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
@@ -111,7 +111,7 @@ export function emptyDirectory(): EmbeddedDirectory {
   return new EmbeddedDirectory(new Map(), new Map());
 }
 
-const validateFile = newAjv().compile(directorySchema);
+const validateFile = newAjv({ useDefaults: true }).compile(directorySchema);
 
 /** Builds the directory from a parsed file; problems go to `issues` under `file`. */
 export function buildDirectory(value: unknown, file: string, issues: ConfigIssue[]): EmbeddedDirectory {
@@ -157,7 +157,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         issues.push({ file, pointer: at('tills', i, 'store'), message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}` });
       }
       hashOf(t.password_hash, at('tills', i, 'password_hash'), tillProfiles);
-      const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status ?? 'active' });
+      const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status });
       unique(tills, t.username, till, at('tills', i, 'username'), 'till username');
     });
 
@@ -168,12 +168,13 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       if (c.secret_hash !== undefined) hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
       const client: DirectoryClient = Object.freeze({
         client_id: c.client_id,
-        type: c.type ?? 'sysapp',
+        type: c.type,
         ...(c.secret_hash !== undefined ? { secret_hash: c.secret_hash } : {}),
-        scopes: Object.freeze([...(c.scopes ?? [])]),
-        status: c.status ?? 'active',
+        scopes: Object.freeze([...c.scopes]),
+        status: c.status,
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
         redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
+        // A sysapp has none; the schema's userapp branch defaults both for userapps.
         post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
         ...(c.pool !== undefined ? { pool: c.pool } : {}),
         require_pkce: c.require_pkce !== false,
@@ -187,7 +188,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
       if (u.password_hash !== undefined) hashOf(u.password_hash, at('users', i, 'password_hash'), userProfiles);
       const user: DirectoryUser = Object.freeze({
         ...u,
-        status: u.status ?? 'active',
+        status: u.status,
         ...(u.attributes !== undefined ? { attributes: Object.freeze({ ...u.attributes }) } : {}),
         ...(u.pools !== undefined ? { pools: Object.freeze([...u.pools]) } : {}),
       });
@@ -222,7 +223,7 @@ type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[numb
 /** What the schema cannot say about a client: which members each type needs or forbids. */
 function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   const problems: { at: string[]; message: string }[] = [];
-  if ((c.type ?? 'sysapp') === 'sysapp') {
+  if (c.type === 'sysapp') {
     if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
     for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce'] as const) {
       if (c[name] !== undefined) problems.push({ at: [name], message: `only a userapp has "${name}"` });
@@ -242,7 +243,7 @@ function mostCommon(profiles: Map<string, { count: number; hash: ParsedHash }>):
 }
 
 /** Reads the directory file the main config names (`directory`, relative to the main file). */
-export function loadDirectory(ctx: ConfigServiceContext): EmbeddedDirectory {
+export function loadDirectory(ctx: FeatureContext): EmbeddedDirectory {
   if (ctx.main.directory === undefined) return emptyDirectory();
   const path = resolve(ctx.dir, ctx.main.directory);
   const file = readDataFile(ctx, path);

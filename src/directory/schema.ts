@@ -5,19 +5,20 @@
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
 import { TENANT_PATTERN } from '../config/patterns.js';
+import type { ConfigOf } from '../engine/valve.js';
 
-const status = { enum: ['active', 'disabled'], default: 'active' };
+const status = { enum: ['active', 'disabled'], default: 'active' } as const;
 const phc = {
   type: 'string',
   minLength: 1,
   description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
-};
-const accessGroup = { type: 'string', minLength: 1, maxLength: 128 };
+} as const;
+const accessGroup = { type: 'string', minLength: 1, maxLength: 128 } as const;
 /** A user pool id (oidc): lower-case, as it appears in tokens (`pool` claim). */
 export const POOL_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
 /** An absolute http(s) URI without a fragment, compared exactly. */
-const REDIRECT_URI = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://[^\\s#]+$' };
-const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' };
+const REDIRECT_URI = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^https?://[^\\s#]+$' } as const;
+const name = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^\\u0000-\\u001f\\u007f:]+$' } as const;
 
 export const directorySchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -97,14 +98,20 @@ export const directorySchema = {
                 status,
                 access_group: accessGroup,
                 redirect_uris: { type: 'array', minItems: 1, uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact redirect URIs (no wildcard, no fragment).' },
-                post_logout_redirect_uris: { type: 'array', uniqueItems: true, items: REDIRECT_URI, default: [], description: 'userapp: the exact URIs end_session may return to.' },
+                post_logout_redirect_uris: { type: 'array', uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact URIs end_session may return to (default none).' },
                 pool: { type: 'string', pattern: POOL_PATTERN, description: 'userapp: the user pool it signs users in to; apps of one pool share single sign-on.' },
                 require_pkce: {
                   type: 'boolean',
-                  default: true,
-                  description: 'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256.',
+                  description: 'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256. Default true.',
                 },
               },
+              // A sysapp must not carry the userapp settings, so their defaults apply to userapps only.
+              allOf: [
+                {
+                  if: { properties: { type: { const: 'userapp' } }, required: ['type'] },
+                  then: { properties: { post_logout_redirect_uris: { default: [] }, require_pkce: { default: true } } },
+                },
+              ],
             },
           },
         },
@@ -113,38 +120,5 @@ export const directorySchema = {
   },
 } as const;
 
-/** The file as written (optional fields may be absent). */
-export interface DirectoryFile {
-  tenants: Record<
-    string,
-    {
-      stores?: { id: string; name: string; access_group?: string }[];
-      tills?: { username: string; password_hash: string; store: string; status?: 'active' | 'disabled' }[];
-      users?: {
-        id: string;
-        username?: string;
-        mobile?: string;
-        email?: string;
-        status?: 'active' | 'disabled';
-        attributes?: Record<string, string>;
-        totp_secret?: string;
-        access_group?: string;
-        name?: string;
-        password_hash?: string;
-        pools?: string[];
-      }[];
-      clients?: {
-        client_id: string;
-        type?: 'sysapp' | 'userapp';
-        secret_hash?: string;
-        scopes?: string[];
-        status?: 'active' | 'disabled';
-        access_group?: string;
-        redirect_uris?: string[];
-        post_logout_redirect_uris?: string[];
-        pool?: string;
-        require_pkce?: boolean;
-      }[];
-    }
-  >;
-}
+/** The file as loaded: validated, with the schema's defaults applied (status, scopes, type). */
+export type DirectoryFile = ConfigOf<typeof directorySchema>;

@@ -44,7 +44,7 @@ export function compilePipes(sources: readonly PipeSource[], registry: ValveRegi
       description: source.config.description ?? '',
       file: source.file,
       steps,
-      response: source.config.response ?? [],
+      response: source.config.response,
     });
   }
   return { pipes, calls };
@@ -64,7 +64,7 @@ function compileSteps(
     const at = pointer('valves', index);
     const registered = registry.get(valve.name);
     if (!registered) {
-      issues.push({ file, pointer: `${at}/name`, message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}` });
+      issues.push({ file, pointer: `${at}/name`, code: 'CONFIG_REFERENCE', message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}` });
       return;
     }
     const valveConfig = valve.config ?? {};
@@ -74,7 +74,7 @@ function compileSteps(
     }
     const { definition } = registered;
     for (const target of definition.references?.(valveConfig)?.pipes ?? []) pipeCalls.push({ target, pointer: `${at}/config` });
-    if (valve.enabled === false) return;
+    if (!valve.enabled) return;
     try {
       const execIf = optionalCondition(valve.exec_if, `${at}/exec_if`);
       const skipIf = optionalCondition(valve.skip_if, `${at}/skip_if`);
@@ -86,7 +86,7 @@ function compileSteps(
         run,
         execIf,
         skipIf,
-        proceedOnError: valve.proceed_on_error === true,
+        proceedOnError: valve.proceed_on_error,
         conditionSource: { exec_if: valve.exec_if, skip_if: valve.skip_if },
       });
     } catch (err) {

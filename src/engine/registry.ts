@@ -13,13 +13,21 @@ export interface RegisteredValve {
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-export function newAjv(): Ajv2020 {
-  return addFormats(new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true }));
+/**
+ * `useDefaults` for config files: every `default` in a schema is written into the data as it
+ * is validated, once at load, so code reads `config.x` and never repeats a default. Ajv does
+ * not apply defaults under `oneOf`/`anyOf`/`not` (strict mode refuses such a schema), and
+ * applies those in an `if`/`then` branch only when the branch matches: that is how a default
+ * that depends on another option is written (token-mint's ttl per kind). Off for request
+ * bodies, which must be validated as sent.
+ */
+export function newAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
+  return addFormats(new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: options.useDefaults === true }));
 }
 
 export class ValveRegistry {
   private readonly valves = new Map<string, RegisteredValve>();
-  private readonly ajv = newAjv();
+  private readonly ajv = newAjv({ useDefaults: true });
 
   constructor(definitions: readonly ValveDefinition<never>[]) {
     for (const def of definitions) this.register(def as unknown as ValveDefinition<unknown>);

@@ -3,17 +3,28 @@ import type { Audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from '../store/store.js';
-import type { Directory } from '../directory/directory.js';
-import type { AccessGroups } from '../access-groups/groups.js';
-import type { TokenService } from '../tokens/service.js';
-import type { LdapConnections } from '../idp/ldap.js';
 
 /**
- * Long-lived services the composition root builds and valves use (store, clock, and,
- * as issues land, the directory, the signing keys, the OTP senders). It is one typed bag
- * so that a valve asks for what it needs by name, and tests build it with real parts.
+ * The services of config features (the directory, access groups, tokens, LDAP, …), keyed by
+ * the name valves use: `services.directory`, `services.tokens`. Empty here on purpose: each
+ * feature adds its own member from its feature file, by declaration merging,
+ *
+ *   declare module '../engine/services.js' {
+ *     interface FeatureServices { readonly tokens?: TokenService }
+ *   }
+ *
+ * so the core never imports a feature to learn its service type (see src/config/feature.ts).
  */
-export interface Services {
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FeatureServices {}
+
+/**
+ * Long-lived services the composition root builds and valves use. It is one typed bag so
+ * that a valve asks for what it needs by name, and tests build it with real parts. The
+ * runtime part (store, clock, logger, metrics, audit) outlives reloads; the feature part
+ * is rebuilt on every config load and swapped with the pipes.
+ */
+export interface Services extends FeatureServices {
   readonly store: Store;
   readonly clock: Clock;
   readonly logger: Logger;
@@ -28,12 +39,4 @@ export interface Services {
   readonly metrics?: Metrics;
   /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', callFields(ctx, { subject }))`. Same as metrics. */
   readonly audit?: Audit;
-  /** Tills, stores, users and API clients per tenant (config/directory.json), rebuilt per load. */
-  readonly directory: Directory;
-  /** Built-in and custom access groups per tenant (config/access-groups.json), rebuilt per load. */
-  readonly accessGroups?: AccessGroups;
-  /** Signing keys and token verification; absent when the main file has no `tokens` section. */
-  readonly tokens?: TokenService;
-  /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
-  readonly ldap?: LdapConnections;
 }

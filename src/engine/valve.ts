@@ -1,3 +1,4 @@
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { Condition } from './condition.js';
@@ -72,7 +73,18 @@ export interface ValveDefinition<C = unknown> {
   create(config: C, tools: CompileTools): ValveRun;
 }
 
-/** Declares a valve with its config type inferred at the definition site. */
-export function defineValve<C>(definition: ValveDefinition<C>): ValveDefinition<C> {
+/**
+ * The type of a config once validated: derived from its JSON Schema (declared `as const`),
+ * so the two cannot drift. The loader's Ajv applies every `default` before a valve or a
+ * feature sees the config, so a property with a default is present here, not optional.
+ */
+export type ConfigOf<S> = S extends JSONSchema ? FromSchema<S> : never;
+
+/**
+ * Declares a valve. Its config type is derived from `configSchema`: write the schema inline
+ * (or `as const`), give each option a `description` and a `default` when it has one, and
+ * read `config.x` without repeating the default in code.
+ */
+export function defineValve<const S extends JSONSchema>(definition: ValveDefinition<ConfigOf<S>> & { readonly configSchema: S }): ValveDefinition<ConfigOf<S>> {
   return definition;
 }

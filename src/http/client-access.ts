@@ -17,7 +17,6 @@ interface Access {
 export const MANAGEMENT_LISTENER = '\u0000management';
 
 /** Who sees why a reload was refused, unless `readyz.clients` says otherwise: the machine itself. */
-export const DEFAULT_READYZ_CLIENTS: readonly string[] = ['127.0.0.1', '::1'];
 
 const accessByConfig = new WeakMap<LoadedConfig, Map<string, Access>>();
 
@@ -27,7 +26,7 @@ export function clientAllowed(req: IncomingMessage, config: LoadedConfig, listen
   const key = `${listenerId}\0${route}`;
   let access = byKey.get(key);
   if (!access) {
-    const proxies = listenerId === MANAGEMENT_LISTENER ? config.main.management?.trusted_proxies : config.listeners.find((l) => l.http.id === listenerId)?.http.trusted_proxies;
+    const proxies = listenerId === MANAGEMENT_LISTENER ? config.main.management.trusted_proxies : config.listeners.find((l) => l.http.id === listenerId)?.http.trusted_proxies;
     access = { clients: trustedProxies(clients), proxies: trustedProxies(proxies ?? []) };
     byKey.set(key, access);
   }

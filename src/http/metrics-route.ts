@@ -24,7 +24,7 @@ export function mountMetrics(source: MetricsSource, holder: ConfigHolder, listen
   return (app: Express): void => {
     app.get('/metrics', async (req: Request, res: Response) => {
       const config = holder.current;
-      const clients = config.main.metrics?.clients ?? [];
+      const clients = config.main.metrics.clients;
       if (clients.length > 0 && !clientAllowed(req, config, listenerId, 'metrics', clients)) return sendJson(res, 404, { status: 'NotFound' });
       let text: string;
       try {

@@ -1,7 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import type { ConfigHolder } from '../config/holder.js';
 import type { PublishedStatus } from '../config/published-version.js';
-import { clientAllowed, DEFAULT_READYZ_CLIENTS } from './client-access.js';
+import { clientAllowed } from './client-access.js';
 import { sendJson } from './respond.js';
 
 /** A store ping answers within its own deadline; this bounds /readyz whatever the store. */
@@ -19,7 +19,7 @@ function within(pending: Promise<void>, ms: number): Promise<void> {
 export function mountReadyz(app: Express, holder: ConfigHolder, listenerId: string, published?: () => PublishedStatus | null): void {
   app.get('/readyz', async (req: Request, res: Response) => {
     const config = holder.current;
-    const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
+    const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz.clients);
     try {
       await within(config.services.store.ping(), READY_PING_MS);
       sendJson(res, 200, { status: 'ready', ...reloadStatus(holder, detailed, published?.()) });

@@ -4,15 +4,9 @@
  * A missing user and a disabled one give the same refusal. Secrets (the TOTP secret) are
  * never mapped.
  */
-import type { DirectoryUser, UserKey } from '../directory/directory.js';
-import { notFound, PROPERTY_NAME, refusalOptions, type IdpSource, type RefusalConfig } from './source.js';
-
-export interface DirectorySourceConfig extends RefusalConfig {
-  source: 'directory';
-  by?: UserKey;
-  value: string;
-  attributes?: Record<string, string>;
-}
+import type { DirectoryUser } from '../directory/directory.js';
+import type { ConfigOf } from '../engine/valve.js';
+import { defineSource, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
 
 const FIELDS = ['id', 'username', 'mobile', 'email', 'status', 'access_group'] as const;
 type Field = (typeof FIELDS)[number];
@@ -20,29 +14,33 @@ const FIELD = `^(${FIELDS.join('|')})$|^attributes\\.[A-Za-z0-9_.-]{1,100}$`;
 
 type Read = (user: DirectoryUser) => string | undefined;
 
-export const directorySource: IdpSource<DirectorySourceConfig> = {
-  source: 'directory',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['source', 'value'],
-    properties: {
-      source: { const: 'directory' },
-      by: { enum: ['username', 'mobile', 'email', 'id'], default: 'username' },
-      value: { type: 'string', minLength: 1, description: 'Template of the value looked up, e.g. {{request.username}}.' },
-      attributes: {
-        type: 'object',
-        description: `Item property -> user field (${FIELDS.join(', ')}, or attributes.<name>). Default: id, username, mobile, email and every attribute.`,
-        propertyNames: { pattern: PROPERTY_NAME },
-        additionalProperties: { type: 'string', pattern: FIELD },
-      },
-      ...refusalOptions,
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'value'],
+  properties: {
+    source: { const: 'directory' },
+    by: { enum: ['username', 'mobile', 'email', 'id'], default: 'username' },
+    value: { type: 'string', minLength: 1, description: 'Template of the value looked up, e.g. {{request.username}}.' },
+    attributes: {
+      type: 'object',
+      description: `Item property -> user field (${FIELDS.join(', ')}, or attributes.<name>). Default: id, username, mobile, email and every attribute.`,
+      propertyNames: { pattern: PROPERTY_NAME },
+      additionalProperties: { type: 'string', pattern: FIELD },
     },
+    ...refusalOptions,
   },
+} as const;
+
+export type DirectorySourceConfig = ConfigOf<typeof schema>;
+
+export const directorySource = defineSource({
+  source: 'directory',
+  schema,
   create(config, tools) {
     const directory = tools.services.directory;
     const value = tools.template(config.value, '/value');
-    const by = config.by ?? 'username';
+    const by = config.by;
     const refusal = notFound(config);
     const copy = config.attributes ? compileMapping(config.attributes) : copyDefault;
 
@@ -54,7 +52,7 @@ export const directorySource: IdpSource<DirectorySourceConfig> = {
       copy(user, ctx.item().props);
     };
   },
-};
+});
 
 function compileMapping(mapping: Record<string, string>): (user: DirectoryUser, props: Record<string, string>) => void {
   const reads = Object.entries(mapping).map(([property, field]) => [property, reader(field)] as const);

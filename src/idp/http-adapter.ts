@@ -13,116 +13,108 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
-import { AuthpipeError, ERROR_CATALOGUE, isErrorCode, REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { AuthpipeError, isErrorCode, isRefusalCode, REFUSAL_CODES, refuse, type RefusalCode } from '../errors.js';
 import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
-import { idpLockoutSchema, PROPERTY_NAME, type IdpLockoutConfig, type IdpSource } from './source.js';
-import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
+import type { ConfigOf } from '../engine/valve.js';
+import { defineSource, idpLockoutSchema, PROPERTY_NAME } from './source.js';
+import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
-
-export interface HttpSourceConfig {
-  source: 'http';
-  url: string;
-  properties: Record<string, string>;
-  timeout_ms?: number;
-  max_response_bytes?: number;
-  auth?: { type: 'bearer'; token: string } | { type: 'hmac'; secret: string; header?: string };
-  tls?: { ca_file?: string; cert_file?: string; key_file?: string; reject_unauthorized?: boolean };
-  fields?: Record<string, string>;
-  lists?: { enabled?: boolean; account_prefix?: string; client_prefix?: string; separator?: string };
-  failure_code?: ErrorCode;
-  password_property?: string;
-  password_normalization?: PasswordForm;
-  lockout?: IdpLockoutConfig;
-}
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
 
-export const httpSource: IdpSource<HttpSourceConfig> = {
-  source: 'http',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['source', 'url', 'properties'],
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'url', 'properties'],
+  properties: {
+    source: { const: 'http' },
+    url: { type: 'string', pattern: '^https?://', description: 'The adapter endpoint; https in production.' },
     properties: {
-      source: { const: 'http' },
-      url: { type: 'string', pattern: '^https?://', description: 'The adapter endpoint; https in production.' },
+      type: 'object',
+      description: 'The JSON body sent: name -> template, e.g. {"login": "{{request.username}}"}.',
+      propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
+      additionalProperties: { type: 'string' },
+    },
+    password_property: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$', default: 'password', description: 'The property of the body that holds a password, normalised by password_normalization.' },
+    password_normalization: passwordFormSchema('none'),
+    timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
+    max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536 },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type'],
       properties: {
-        type: 'object',
-        description: 'The JSON body sent: name -> template, e.g. {"login": "{{request.username}}"}.',
-        propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
-        additionalProperties: { type: 'string' },
+        type: { enum: ['bearer', 'hmac'] },
+        token: { type: 'string', minLength: 1, description: 'bearer: sent as Authorization: Bearer <token>. Use ${env:NAME}.' },
+        secret: { type: 'string', minLength: 16, description: 'hmac: key of the HMAC-SHA256 signature. Use ${env:NAME}.' },
+        header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', description: 'hmac: the header carrying the signature (default x-authpipe-signature).' },
       },
-      password_property: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$', default: 'password', description: 'The property of the body that holds a password, normalised by password_normalization.' },
-      password_normalization: passwordFormSchema('none'),
-      timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
-      max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536 },
-      auth: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['type'],
-        properties: {
-          type: { enum: ['bearer', 'hmac'] },
-          token: { type: 'string', minLength: 1, description: 'bearer: sent as Authorization: Bearer <token>. Use ${env:NAME}.' },
-          secret: { type: 'string', minLength: 16, description: 'hmac: key of the HMAC-SHA256 signature. Use ${env:NAME}.' },
-          header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', default: 'x-authpipe-signature' },
-        },
-        allOf: [
-          { if: { properties: { type: { const: 'bearer' } } }, then: { required: ['token'], properties: { token: true, secret: false, header: false } } },
-          { if: { properties: { type: { const: 'hmac' } } }, then: { required: ['secret'], properties: { secret: true, token: false } } },
-        ],
+      allOf: [
+        { if: { properties: { type: { const: 'bearer' } } }, then: { required: ['token'], properties: { token: true, secret: false, header: false } } },
+        { if: { properties: { type: { const: 'hmac' } } }, then: { required: ['secret'], properties: { secret: true, token: false, header: { default: 'x-authpipe-signature' } } } },
+      ],
+    },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle to trust, relative to the main config file.' },
+        cert_file: { type: 'string', minLength: 1, description: 'Client certificate (mutual TLS).' },
+        key_file: { type: 'string', minLength: 1 },
+        reject_unauthorized: { type: 'boolean', default: true },
       },
-      tls: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle to trust, relative to the main config file.' },
-          cert_file: { type: 'string', minLength: 1, description: 'Client certificate (mutual TLS).' },
-          key_file: { type: 'string', minLength: 1 },
-          reject_unauthorized: { type: 'boolean', default: true },
-        },
-        dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] },
-      },
-      fields: {
-        type: 'object',
-        description: 'Item property -> top-level string member of a Success answer.',
-        propertyNames: { pattern: PROPERTY_NAME },
-        additionalProperties: { type: 'string', minLength: 1 },
-      },
-      lists: {
-        type: 'object',
-        additionalProperties: false,
-        description: 'How the list-of-values maps become properties: <prefix><name> = values joined by separator.',
-        properties: {
-          enabled: { type: 'boolean', default: true },
-          account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_' },
-          client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_' },
-          separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
-        },
-      },
-      lockout: idpLockoutSchema,
-      failure_code: {
-        enum: REFUSAL_CODES,
-        default: 'UNKNOWN_ERROR',
-        description: 'Leading code of a Failure whose keys are not in the catalogue; the adapter keys follow it.',
+      dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] },
+    },
+    fields: {
+      type: 'object',
+      description: 'Item property -> top-level string member of a Success answer.',
+      propertyNames: { pattern: PROPERTY_NAME },
+      additionalProperties: { type: 'string', minLength: 1 },
+      default: {},
+    },
+    lists: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'How the list-of-values maps become properties: <prefix><name> = values joined by separator.',
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_' },
+        client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_' },
+        separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
       },
     },
+    lockout: idpLockoutSchema,
+    failure_code: {
+      enum: REFUSAL_CODES,
+      default: 'UNKNOWN_ERROR',
+      description: 'Leading code of a Failure whose keys are not in the catalogue; the adapter keys follow it.',
+    },
   },
+} as const;
+
+export type HttpSourceConfig = ConfigOf<typeof schema>;
+
+export const httpSource = defineSource({
+  source: 'http',
+  schema,
   create(config, tools) {
     const target = parseUrl(config.url, tools);
     const properties = Object.entries(config.properties).map(([name, source]) => [name, tools.template(source, pointer('properties', name))] as const);
     // The adapter names the properties it received; the caller knows them by their request names.
     const requestNames = new Map<string, string>();
     for (const [name, source] of Object.entries(config.properties)) requestNames.set(name, REQUEST_REFERENCE.exec(source)?.[1] ?? name);
-    const passwordProperty = config.password_property ?? 'password';
+    const passwordProperty = config.password_property;
     const passwordForm = normalizePassword(config.password_normalization, 'none');
-    const timeoutMs = config.timeout_ms ?? 5000;
-    const maxBytes = config.max_response_bytes ?? 65536;
+    const timeoutMs = config.timeout_ms;
+    const maxBytes = config.max_response_bytes;
+    // No default object for tls: any tls option on an http:// URL is a mistake worth a load error.
     const agent = buildAgent(target, config.tls ?? {}, tools);
     const authorize = authorizer(config.auth);
     const onSuccess = successWriter(config);
-    const failureCode = config.failure_code ?? 'UNKNOWN_ERROR';
+    const failureCode = config.failure_code;
     const where = `${target.origin}${target.pathname}`;
     const fault = (detail: string, cause?: unknown) => new AuthpipeError('COMMUNICATION_ERROR', { detail: `adapter ${where}: ${detail}`, cause });
 
@@ -159,7 +151,7 @@ export const httpSource: IdpSource<HttpSourceConfig> = {
       onSuccess(parsed, ctx.item().props, fault);
     };
   },
-};
+});
 
 /** ignoreBOM keeps a byte order mark in the text, where the strict parser refuses it. */
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -176,10 +168,12 @@ function parseUrl(source: string, tools: CompileTools): URL {
   return url;
 }
 
-function buildAgent(target: URL, tls: NonNullable<HttpSourceConfig['tls']>, tools: CompileTools): http.Agent {
+function buildAgent(target: URL, tls: Partial<NonNullable<HttpSourceConfig['tls']>>, tools: CompileTools): http.Agent {
   // Idle keep-alive sockets are unref'd by node, so they never hold the process open.
   if (target.protocol === 'http:') {
-    if (Object.keys(tls).length > 0) tools.fail('/tls', 'TLS options need an https:// URL');
+    // Defaults fill a written tls object, so look at what can only have been written.
+    const written = tls.ca_file !== undefined || tls.cert_file !== undefined || tls.key_file !== undefined || tls.reject_unauthorized === false;
+    if (written) tools.fail('/tls', 'TLS options need an https:// URL');
     return new http.Agent({ keepAlive: true, maxSockets: 64 });
   }
   const read = (file: string | undefined, at: string): string | undefined => {
@@ -197,6 +191,7 @@ function buildAgent(target: URL, tls: NonNullable<HttpSourceConfig['tls']>, tool
   return new https.Agent({
     keepAlive: true,
     maxSockets: 64,
+    // Absent tls section: the schema's reject_unauthorized default (true) was never applied.
     rejectUnauthorized: tls.reject_unauthorized !== false,
     ...(ca !== undefined ? { ca } : {}),
     ...(cert !== undefined ? { cert } : {}),
@@ -214,8 +209,9 @@ function authorizer(auth: HttpSourceConfig['auth']): (body: Buffer, nowMs: numbe
     const value = `Bearer ${auth.token}`;
     return () => ({ authorization: value });
   }
-  const header = (auth.header ?? 'x-authpipe-signature').toLowerCase();
-  const secret = auth.secret;
+  // The schema's hmac branch defaults the header.
+  const header = (auth.header as string).toLowerCase();
+  const secret = auth.secret as string; // the hmac branch requires it
   return (body, nowMs) => {
     const t = Math.floor(nowMs / 1000);
     const mac = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
@@ -224,12 +220,8 @@ function authorizer(auth: HttpSourceConfig['auth']): (body: Buffer, nowMs: numbe
 }
 
 function successWriter(config: HttpSourceConfig): (answer: AdapterSuccess, props: Record<string, string>, fault: (d: string) => AuthpipeError) => void {
-  const fields = Object.entries(config.fields ?? {});
-  const lists = config.lists ?? {};
-  const flatten = lists.enabled !== false;
-  const accountPrefix = lists.account_prefix ?? 'account_';
-  const clientPrefix = lists.client_prefix ?? 'client_';
-  const separator = lists.separator ?? ',';
+  const fields = Object.entries(config.fields);
+  const { enabled: flatten, account_prefix: accountPrefix, client_prefix: clientPrefix, separator } = config.lists;
   return (answer, props, fault) => {
     if (flatten) {
       const join = (values: readonly string[], name: string) => {
@@ -255,13 +247,13 @@ function successWriter(config: HttpSourceConfig): (answer: AdapterSuccess, props
 function failure(
   answer: AdapterFailure,
   requestNames: ReadonlyMap<string, string>,
-  failureCode: ErrorCode,
+  failureCode: RefusalCode,
   fault: (d: string) => AuthpipeError,
 ): AuthpipeError {
   const keys = answer.errorTranslationKeys;
-  if (keys.some((k) => isErrorCode(k) && ERROR_CATALOGUE[k].status === 500)) return fault(`reported ${keys.join(', ')}`);
-  const known = keys.find((k): k is ErrorCode => isErrorCode(k));
-  const code: ErrorCode = keys.length === 0 ? 'UNKNOWN_ERROR' : (known ?? failureCode);
+  if (keys.some((k) => isErrorCode(k) && !isRefusalCode(k))) return fault(`reported ${keys.join(', ')}`);
+  const known = keys.find(isRefusalCode);
+  const code: RefusalCode = keys.length === 0 ? 'UNKNOWN_ERROR' : (known ?? failureCode);
   const erroneousProperties = [
     ...new Set(answer.erroneousProperties.flatMap((p) => (requestNames.has(p) ? [requestNames.get(p) as string] : []))),
   ];

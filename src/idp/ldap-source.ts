@@ -4,53 +4,46 @@
  * as it to check a password, and copies mapped attributes onto the item. No entry, several
  * entries and a wrong password all give the same refusal.
  */
-import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
+import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
-import { idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions, type IdpLockoutConfig, type IdpSource, type RefusalConfig } from './source.js';
-
-export interface LdapSourceConfig extends RefusalConfig {
-  source: 'ldap';
-  connection: string;
-  base_dn: string;
-  scope?: 'base' | 'one' | 'sub';
-  filter: string;
-  attributes?: Record<string, string>;
-  password?: string;
-  password_normalization?: PasswordForm;
-  separator?: string;
-  lockout?: IdpLockoutConfig;
-}
+import type { ConfigOf } from '../engine/valve.js';
+import { defineSource, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
 const DN = 'dn';
 
-export const ldapSource: IdpSource<LdapSourceConfig> = {
-  source: 'ldap',
-  schema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['source', 'connection', 'base_dn', 'filter'],
-    properties: {
-      source: { const: 'ldap' },
-      connection: { type: 'string', minLength: 1, description: 'Id of a connection in the main file\'s "ldap" section.' },
-      base_dn: { type: 'string', minLength: 1 },
-      scope: { enum: ['base', 'one', 'sub'], default: 'sub' },
-      filter: { type: 'string', minLength: 3, description: 'e.g. (&(objectClass=inetOrgPerson)(uid={{request.username}})); values are escaped.' },
-      attributes: {
-        type: 'object',
-        description: 'Item property -> LDAP attribute ("dn" for the entry DN). Several values are joined with `separator`.',
-        propertyNames: { pattern: PROPERTY_NAME },
-        additionalProperties: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]{0,99}$|^[0-9]+(\\.[0-9]+)+$' },
-      },
-      password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
-      password_normalization: passwordFormSchema('none'),
-      separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
-      lockout: idpLockoutSchema,
-      ...refusalOptions,
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source', 'connection', 'base_dn', 'filter'],
+  properties: {
+    source: { const: 'ldap' },
+    connection: { type: 'string', minLength: 1, description: 'Id of a connection in the main file\'s "ldap" section.' },
+    base_dn: { type: 'string', minLength: 1 },
+    scope: { enum: ['base', 'one', 'sub'], default: 'sub' },
+    filter: { type: 'string', minLength: 3, description: 'e.g. (&(objectClass=inetOrgPerson)(uid={{request.username}})); values are escaped.' },
+    attributes: {
+      type: 'object',
+      description: 'Item property -> LDAP attribute ("dn" for the entry DN). Several values are joined with `separator`.',
+      propertyNames: { pattern: PROPERTY_NAME },
+      additionalProperties: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]{0,99}$|^[0-9]+(\\.[0-9]+)+$' },
+      default: {},
     },
+    password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
+    password_normalization: passwordFormSchema('none'),
+    separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+    lockout: idpLockoutSchema,
+    ...refusalOptions,
   },
+} as const;
+
+export type LdapSourceConfig = ConfigOf<typeof schema>;
+
+export const ldapSource = defineSource({
+  source: 'ldap',
+  schema,
   create(config, tools) {
     const known = tools.services.ldap?.ids() ?? [];
     const connection =
@@ -61,12 +54,12 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
     if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`);
     const password = config.password === undefined ? null : tools.template(config.password, '/password');
     const passwordForm = normalizePassword(config.password_normalization, 'none');
-    const mapping = Object.entries(config.attributes ?? {}).map(([property, attribute]) => [property, attribute.toLowerCase()] as const);
+    const mapping = Object.entries(config.attributes).map(([property, attribute]) => [property, attribute.toLowerCase()] as const);
     const requested = [...new Set(mapping.map(([, a]) => a).filter((a) => a !== DN))];
-    const separator = config.separator ?? ',';
+    const separator = config.separator;
     const refusal = notFound(config);
     const base = config.base_dn;
-    const scope = config.scope ?? 'sub';
+    const scope = config.scope;
     const decoyDn = `cn=authpipe-no-such-entry,${base}`;
 
     return async (ctx) => {
@@ -95,7 +88,7 @@ export const ldapSource: IdpSource<LdapSourceConfig> = {
       }
     };
   },
-};
+});
 
 function join(values: readonly string[], separator: string, attribute: string): string {
   if (values.length > 1 && values.some((v) => v.includes(separator))) {

@@ -4,8 +4,9 @@
  * refusal every "not found / not accepted" path raises, so an unknown user, an ambiguous
  * one and a wrong password are indistinguishable to the caller.
  */
-import { REFUSAL_CODES, refuse, type AuthpipeError, type ErrorCode } from '../errors.js';
-import type { CompileTools, ValveRun } from '../engine/valve.js';
+import { REFUSAL_CODES, refuse, type AuthpipeError, type RefusalCode } from '../errors.js';
+import type { JSONSchema } from 'json-schema-to-ts';
+import type { CompileTools, ConfigOf, ValveRun } from '../engine/valve.js';
 import { LOCKOUT_PROPERTIES, type LockoutConfig } from '../credentials/lockout.js';
 
 export interface IdpSource<C> {
@@ -15,12 +16,17 @@ export interface IdpSource<C> {
   create(config: C, tools: CompileTools): ValveRun;
 }
 
+/** Declares a source; like defineValve, its config type comes from its schema. */
+export function defineSource<const S extends JSONSchema>(source: IdpSource<ConfigOf<S>> & { readonly schema: S }): IdpSource<ConfigOf<S>> {
+  return source;
+}
+
 /** Item property names a source may write: plain names that templates can reference. */
 export const PROPERTY_NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,99}$';
 
 export const refusalOptions = {
   not_found_code: { enum: REFUSAL_CODES, default: 'INVALID_CREDENTIALS', description: 'Refusal when no single entry matches (or its password is wrong).' },
-  erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description: 'Named in that refusal.' },
+  erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'Named in that refusal.' },
 } as const;
 
 /** `lockout` of the sources that check a password elsewhere (ldap, http): the shared settings plus whose account counts. */
@@ -36,13 +42,13 @@ export const idpLockoutSchema = {
 
 export type IdpLockoutConfig = LockoutConfig & { key?: string };
 
-export interface RefusalConfig {
-  not_found_code?: ErrorCode;
-  erroneous_properties?: string[];
+interface RefusalConfig {
+  not_found_code: RefusalCode;
+  erroneous_properties: readonly string[];
 }
 
 export function notFound(config: RefusalConfig): (detail: string) => AuthpipeError {
-  const code = config.not_found_code ?? 'INVALID_CREDENTIALS';
-  const erroneousProperties = config.erroneous_properties ?? [];
+  const code = config.not_found_code;
+  const erroneousProperties = config.erroneous_properties;
   return (detail) => refuse(code, { erroneousProperties, detail });
 }

@@ -47,12 +47,12 @@ const compiled = new WeakMap<LoadedConfig, Compiled>();
 function settingsOf(config: LoadedConfig): Compiled {
   let settings = compiled.get(config);
   if (!settings) {
-    const trace = config.main.trace ?? {};
+    const trace = config.main.trace;
     settings = {
-      enabled: trace.enabled === true,
-      output: trace.output ?? 'log',
+      enabled: trace.enabled,
+      output: trace.output,
       token: trace.token === undefined ? null : digest(trace.token),
-      clients: trustedProxies(trace.clients ?? ['127.0.0.1', '::1']),
+      clients: trustedProxies(trace.clients),
     };
     compiled.set(config, settings);
   }

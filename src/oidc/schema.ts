@@ -6,6 +6,7 @@
  */
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
+import type { ConfigOf } from '../engine/valve.js';
 
 /** The request property later login steps find the subject in. */
 export const LOGIN_SUB = 'login_sub';
@@ -83,26 +84,7 @@ export const oidcSchema = {
   },
 } as const;
 
-export interface OidcFieldConfig {
-  name: string;
-  label?: string;
-  type?: 'text' | 'password' | 'code';
-}
-
-export interface OidcStepConfig {
-  operation: string;
-  start?: string;
-  title?: string;
-  fields: OidcFieldConfig[];
-}
-
-export interface OidcPoolConfig {
-  title?: string;
-  steps: OidcStepConfig[];
-}
-
-export interface OidcConfig {
-  public_url?: string;
-  cookie_keys?: string[];
-  tenants: Record<string, { pools?: Record<string, OidcPoolConfig> }>;
-}
+/** The validated section and its parts, derived from the schema. */
+export type OidcConfig = ConfigOf<typeof oidcSchema>;
+export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
+export type OidcStepConfig = OidcPoolConfig['steps'][number];

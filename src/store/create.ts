@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../engine/clock.js';
 import type { Metrics } from '../engine/metrics.js';
-import type { MainConfig } from '../config/main-schema.js';
+import type { StoreConfig } from './schema.js';
 import { AuthpipeError } from '../errors.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
@@ -23,13 +23,13 @@ export interface StoreRuntime {
  * with problems yields a store that refuses everything: the same load reports those
  * problems with their pointers (config/services.ts) and fails, so it is never served.
  */
-export function createStore(config: MainConfig['store'], runtime: StoreRuntime): Store {
+export function createStore(config: StoreConfig, runtime: StoreRuntime): Store {
   const { settings, problems } = resolveStoreSettings(config, runtime.env, runtime.configDir);
   if (problems.length > 0) return unusableStore(problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
   if (settings.type === 'memory') {
     const metrics = runtime.metrics;
     return new MemoryStore(runtime.clock, undefined, {
-      ...(settings.maxCounters !== undefined ? { maxCounters: settings.maxCounters } : {}),
+      maxCounters: settings.maxCounters,
       onCounters: (event, n) => metrics?.inc(event === 'evicted' ? 'store_counters_evicted' : 'store_counters_refused', {}, n),
     });
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { MainConfig, StoreConfig } from '../config/main-schema.js';
+import type { StoreConfig } from './schema.js';
 
 /**
  * Which store to build, read from the main file's `store` section and the REDIS_URL
@@ -38,7 +38,7 @@ export type RedisSettings =
   | (RedisCommon & { mode: 'sentinel'; sentinels: RedisNode[]; master: string; sentinelPassword?: string; db?: number })
   | (RedisCommon & { mode: 'cluster'; nodes: RedisNode[] });
 
-export type StoreSettings = { type: 'memory'; maxCounters?: number } | RedisSettings;
+export type StoreSettings = { type: 'memory'; maxCounters: number } | RedisSettings;
 
 export interface SettingsProblem {
   /** JSON pointer into the main file. */
@@ -46,29 +46,26 @@ export interface SettingsProblem {
   message: string;
 }
 
-export const DEFAULT_COMMAND_TIMEOUT_MS = 500;
-export const DEFAULT_CONNECT_TIMEOUT_MS = 2000;
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
 export function resolveStoreSettings(
-  config: MainConfig['store'],
+  store: StoreConfig,
   env: Readonly<Record<string, string | undefined>>,
   configDir: string,
 ): { settings: StoreSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
-  const store: StoreConfig = config ?? { type: 'memory' };
   const envUrl = env.REDIS_URL;
   if (envUrl === undefined || envUrl === '') {
-    if (store.type === 'memory') return { settings: { type: 'memory', ...(store.max_counters !== undefined ? { maxCounters: store.max_counters } : {}) }, problems };
+    if (store.type === 'memory') return { settings: { type: 'memory', maxCounters: store.max_counters }, problems };
   } else if (!REDIS_URL.test(envUrl)) {
     problems.push({ pointer: '/store', message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port' });
   }
 
   const common: RedisCommon = {
     type: 'redis',
-    commandTimeoutMs: store.command_timeout_ms ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    connectTimeoutMs: store.connect_timeout_ms ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    commandTimeoutMs: store.command_timeout_ms,
+    connectTimeoutMs: store.connect_timeout_ms,
     source: envUrl ? 'REDIS_URL' : 'config',
   };
   if (store.username !== undefined) common.username = store.username;

@@ -7,7 +7,6 @@ import { constants, createHash, generateKeyPairSync, sign, type JsonWebKey, type
 
 export const ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
-export const DEFAULT_ALGORITHM: Algorithm = 'ES256';
 
 export function isAlgorithm(value: unknown): value is Algorithm {
   return typeof value === 'string' && (ALGORITHMS as readonly string[]).includes(value);

@@ -14,14 +14,6 @@ import { defineValve } from '../engine/valve.js';
 import { isApi, isResource, type Api } from '../access-groups/catalogue.js';
 import type { UserKey } from '../directory/directory.js';
 
-interface Config {
-  mode?: 'resolve' | 'check';
-  sub?: string;
-  kind?: string;
-  user_key?: UserKey;
-  request_properties?: { api?: string; resource?: string; access?: string };
-}
-
 /** read and GET need rank 1; write and the writing methods rank 2. */
 const ACCESS_RANK: ReadonlyMap<string, number> = new Map([
   ['read', 1],
@@ -33,9 +25,9 @@ const ACCESS_RANK: ReadonlyMap<string, number> = new Map([
   ['DELETE', 2],
 ]);
 
-const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
+const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } as const;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'access-group',
   summary: 'Put the subject\'s access group and scope on the item; in check mode refuse what the group does not grant.',
   configSchema: {
@@ -49,6 +41,7 @@ export default defineValve<Config>({
       request_properties: {
         type: 'object',
         additionalProperties: false,
+        default: {},
         description: 'check mode: the request properties naming what is asked.',
         properties: {
           api: { ...PROPERTY, default: 'api', description: 'data or config.' },
@@ -62,11 +55,11 @@ export default defineValve<Config>({
     const groups = tools.services.accessGroups;
     if (!groups) return tools.fail('', 'access-group needs the access groups service (built with every config load)');
     const directory = tools.services.directory;
-    const sub = tools.template(config.sub ?? '{{item.sub}}', '/sub');
-    const kind = tools.template(config.kind ?? '{{item.kind}}', '/kind');
-    const userKey = config.user_key ?? 'id';
+    const sub = tools.template(config.sub, '/sub');
+    const kind = tools.template(config.kind, '/kind');
+    const userKey = config.user_key;
     const check = config.mode === 'check';
-    const names = { api: 'api', resource: 'resource', access: 'access', ...config.request_properties };
+    const names = config.request_properties;
     if (new Set(Object.values(names)).size !== 3) tools.fail('/request_properties', 'api, resource and access must be three different properties');
 
     /** What the request asks, or INVALID_REQUEST naming every bad property at once. */

@@ -19,32 +19,20 @@ import type { DirectoryClient, DirectoryTill, DirectoryUser } from '../directory
 import { EmbeddedDirectory } from '../directory/load.js';
 import { maxTokenLength, parseBasic } from '../credentials/basic-header.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
-import { normalizePassword, passwordFormSchema, type PasswordForm } from '../credentials/password-form.js';
+import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { PasswordCheck } from '../credentials/check.js';
 import { defaultDummyHash } from '../credentials/hash.js';
-import { LOCKOUT_PROPERTIES, lockoutFrom, type LockoutConfig } from '../credentials/lockout.js';
+import { LOCKOUT_PROPERTIES, lockoutFrom } from '../credentials/lockout.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 
 type Source = 'header' | 'body';
 
-interface Config {
-  kind: 'till' | 'client' | 'user';
-  from?: Source[];
-  username_property?: string;
-  password_property?: string;
-  max_username_bytes?: number;
-  max_password_bytes?: number;
-  password_normalization?: PasswordForm;
-  cache_ttl_seconds?: number;
-  lockout?: LockoutConfig & { by?: 'account' | 'source' };
-}
-
-const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' };
+const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } as const;
 const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'], user: ['username', 'password'] } as const;
 
 type Account = DirectoryTill | DirectoryClient | DirectoryUser;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'basic-auth',
   summary: 'Check till or API client credentials (Basic header or body) against the directory, with cache and lockout.',
   configSchema: {
@@ -70,6 +58,7 @@ export default defineValve<Config>({
       lockout: {
         type: 'object',
         additionalProperties: false,
+        default: {},
         properties: {
           ...LOCKOUT_PROPERTIES,
           by: {
@@ -83,17 +72,17 @@ export default defineValve<Config>({
   },
   create(config, tools) {
     const kind = config.kind;
-    const from = new Set<Source>(config.from ?? ['header', 'body']);
+    const from = new Set<Source>(config.from);
     const passwordForm = normalizePassword(config.password_normalization, 'nfc');
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
     if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
-    const maxUser = config.max_username_bytes ?? 128;
-    const maxPass = config.max_password_bytes ?? 256;
+    const maxUser = config.max_username_bytes;
+    const maxPass = config.max_password_bytes;
     const maxToken = maxTokenLength(maxUser + 1 + maxPass);
-    const cacheTtlMs = (config.cache_ttl_seconds ?? 60) * 1000;
+    const cacheTtlMs = config.cache_ttl_seconds * 1000;
     const lockout = lockoutFrom(config.lockout, tools.fail);
-    const lockBy = config.lockout?.by ?? (kind === 'client' ? 'source' : 'account');
+    const lockBy = config.lockout.by ?? (kind === 'client' ? 'source' : 'account');
     const directory = tools.services.directory;
     const embedded = directory instanceof EmbeddedDirectory ? directory : null;
     const erroneous = [userProp, passProp];

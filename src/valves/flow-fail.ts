@@ -6,13 +6,7 @@
 import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 
-interface Config {
-  code: ErrorCode;
-  erroneous_properties?: string[];
-  message?: string;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'flow-fail',
   summary: 'Refuse with a configured code (usually behind exec_if).',
   configSchema: {
@@ -21,13 +15,13 @@ export default defineValve<Config>({
     required: ['code'],
     properties: {
       code: { enum: REFUSAL_CODES },
-      erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-      message: { type: 'string', description: 'Logged, never sent to the caller.' },
+      erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'Request properties named in the refusal.' },
+      message: { type: 'string', default: 'flow-fail', description: 'Logged, never sent to the caller.' },
     },
   },
   create(config) {
     return () => {
-      throw refuse(config.code, { erroneousProperties: config.erroneous_properties ?? [], detail: config.message ?? 'flow-fail' });
+      throw refuse(config.code, { erroneousProperties: config.erroneous_properties, detail: config.message });
     };
   },
 });

@@ -14,17 +14,18 @@
 import { refuse } from '../errors.js';
 import { withLockout } from '../credentials/check.js';
 import { lockoutFrom } from '../credentials/lockout.js';
-import { defineValve, type ValveRun } from '../engine/valve.js';
+import type { ValveDefinition, ValveRun } from '../engine/valve.js';
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
-import type { IdpLockoutConfig, IdpSource } from '../idp/source.js';
+import { idpLockoutSchema, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
 
 type Config = DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig;
 
 const sources = [directorySource, ldapSource, httpSource] as const;
 
-export default defineValve<Config>({
+// The schema is assembled from the sources' schemas, so the config type is their union.
+const idpLookup: ValveDefinition<Config> = {
   name: 'idp-lookup',
   summary: 'Look the subject up in the directory, an LDAP server or an HTTP adapter; copy its attributes onto the item.',
   configSchema: {
@@ -40,10 +41,11 @@ export default defineValve<Config>({
       config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
     const lockout = lockoutFrom(lockoutConfig, tools.fail);
     if (lockout === null || lockoutConfig === undefined) return run;
-    const key = tools.template(lockoutConfig.key ?? '{{request.username}}', '/lockout/key');
+    // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
+    const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
     // Locked: the refusal a wrong password gets from this source.
-    const code = config.source === 'http' ? (config.failure_code ?? 'UNKNOWN_ERROR') : (config.not_found_code ?? 'INVALID_CREDENTIALS');
-    const erroneousProperties = 'erroneous_properties' in config ? (config.erroneous_properties ?? []) : [];
+    const code = config.source === 'http' ? config.failure_code : config.not_found_code;
+    const erroneousProperties = config.source === 'http' ? [] : config.erroneous_properties;
     const locked = () => refuse(code, { erroneousProperties, detail: 'idp-lookup: account locked' });
     return async (ctx) => {
       const subject = key.render(ctx.scope());
@@ -51,4 +53,6 @@ export default defineValve<Config>({
       await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
     };
   },
-});
+};
+
+export default idpLookup;

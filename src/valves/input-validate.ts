@@ -18,13 +18,7 @@ interface Rule {
   pattern?: string;
 }
 
-interface Config {
-  properties: Record<string, Rule>;
-  strict?: boolean;
-  code?: ErrorCode;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'input-validate',
   summary: 'Refuse requests whose properties are missing, too long, malformed, or (strict) unexpected.',
   configSchema: {
@@ -39,7 +33,7 @@ export default defineValve<Config>({
           additionalProperties: false,
           properties: {
             required: { type: 'boolean', default: false },
-            min_length: { type: 'integer', minimum: 0 },
+            min_length: { type: 'integer', minimum: 0, default: 0 },
             max_length: { type: 'integer', minimum: 0 },
             pattern: { type: 'string' },
           },
@@ -59,10 +53,10 @@ export default defineValve<Config>({
           tools.fail(pointer('properties', name, 'pattern'), `not a valid regular expression: ${(err as Error).message}`);
         }
       }
-      return { name, required: rule.required === true, min: rule.min_length ?? 0, max: rule.max_length ?? Infinity, pattern };
+      return { name, required: rule.required, min: rule.min_length, max: rule.max_length ?? Infinity, pattern };
     });
     const listed = new Set(rules.map((r) => r.name));
-    const code = config.code ?? 'INVALID_REQUEST';
+    const code = config.code;
     return (ctx) => {
       const bad: string[] = [];
       for (const rule of rules) {

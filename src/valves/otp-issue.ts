@@ -16,18 +16,6 @@ import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
 
-interface Config {
-  channel?: OtpChannel;
-  user_by?: UserKey | 'none';
-  user?: string;
-  recipient?: string;
-  digits?: number;
-  ttl_seconds?: number;
-  cooldown_seconds?: number;
-  max_per_hour?: number;
-  sender: SenderConfig;
-}
-
 const HOUR_MS = 3_600_000;
 
 /** `{{request.x}}` alone: the request property a bad value came from, for erroneousProperties. */
@@ -36,7 +24,7 @@ function requestProperty(source: string): string[] {
   return match ? [match[1] as string] : [];
 }
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'otp-issue',
   summary: 'Send a one-time code to a mobile or e-mail (from the request or the directory user) and answer transaction_id.',
   configSchema: {
@@ -63,7 +51,7 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const channel = config.channel ?? 'sms';
+    const channel = config.channel;
     const contactKey: UserKey = channel === 'sms' ? 'mobile' : 'email';
     const userBy = config.user_by ?? contactKey;
     const built = createSender(config.sender, tools.services.env);
@@ -75,10 +63,10 @@ export default defineValve<Config>({
     const recipientTemplate = recipientSource === null ? null : tools.template(recipientSource, '/recipient');
     // The property a caller should fix when the value they sent is malformed.
     const blamed = requestProperty(userTemplate?.source ?? recipientSource ?? '');
-    const digits = config.digits ?? 6;
-    const ttlMs = (config.ttl_seconds ?? 300) * 1000;
-    const cooldownMs = (config.cooldown_seconds ?? 30) * 1000;
-    const maxPerHour = config.max_per_hour ?? 5;
+    const digits = config.digits;
+    const ttlMs = config.ttl_seconds * 1000;
+    const cooldownMs = config.cooldown_seconds * 1000;
+    const maxPerHour = config.max_per_hour;
 
     const invalid = (why: string) => refuse('INVALID_REQUEST', { erroneousProperties: blamed, detail: `otp-issue: ${why}` });
 

@@ -12,15 +12,9 @@ import { defineValve, type CallContext } from '../engine/valve.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 
-interface Config {
-  transaction_id?: string;
-  otp?: string;
-  max_attempts?: number;
-}
-
 const DIGITS = /^[0-9]{4,10}$/;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'otp-verify',
   summary: 'Check a one-time code against its transaction (attempts, expiry, single use) and put the user on the item.',
   configSchema: {
@@ -33,9 +27,9 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const txTemplate = tools.template(config.transaction_id ?? '{{request.transaction_id}}', '/transaction_id');
-    const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
-    const maxAttempts = config.max_attempts ?? 3;
+    const txTemplate = tools.template(config.transaction_id, '/transaction_id');
+    const otpTemplate = tools.template(config.otp, '/otp');
+    const maxAttempts = config.max_attempts;
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
 

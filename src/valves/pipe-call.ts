@@ -4,13 +4,9 @@
  * form no cycle. The called pipe's `response` is ignored: only the outer pipe answers.
  */
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/main-schema.js';
+import { OPERATION_PATTERN } from '../config/patterns.js';
 
-interface Config {
-  pipe: string;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'pipe-call',
   summary: 'Run another pipe on the current flow.',
   configSchema: {

@@ -7,18 +7,12 @@
 import { hasProp } from '../engine/props.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 
-interface Config {
-  from?: 'request' | 'item' | 'session';
-  to?: 'item' | 'session';
-  properties: string[] | Record<string, string>;
-}
-
-function source(ctx: CallContext, from: NonNullable<Config['from']>): Readonly<Record<string, string>> {
+function source(ctx: CallContext, from: 'request' | 'item' | 'session'): Readonly<Record<string, string>> {
   if (from === 'request') return ctx.request;
   return from === 'item' ? ctx.item().props : ctx.session;
 }
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'property-copy',
   summary: 'Copy properties between request, item and session.',
   configSchema: {
@@ -40,7 +34,7 @@ export default defineValve<Config>({
     const pairs: (readonly [string, string])[] = Array.isArray(config.properties)
       ? config.properties.map((n) => [n, n] as const)
       : Object.entries(config.properties);
-    const from = config.from ?? 'request';
+    const from = config.from;
     const toSession = config.to === 'session';
     return (ctx) => {
       const src = source(ctx, from);

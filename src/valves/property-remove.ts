@@ -4,12 +4,7 @@
  */
 import { defineValve } from '../engine/valve.js';
 
-interface Config {
-  properties: string[];
-  from?: 'item' | 'session';
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'property-remove',
   summary: 'Remove properties from the item or the session.',
   configSchema: {

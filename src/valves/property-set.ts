@@ -6,12 +6,7 @@
 import { defineValve } from '../engine/valve.js';
 import { pointer } from '../config/issues.js';
 
-interface Config {
-  properties: Record<string, string>;
-  target?: 'item' | 'session';
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'property-set',
   summary: 'Set item or session properties from templates.',
   configSchema: {

@@ -12,26 +12,14 @@
  * while that address's successful logins go on.
  */
 import { createHash } from 'node:crypto';
-import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { REFUSAL_CODES, refuse } from '../errors.js';
 import { whenSettled } from '../engine/runner.js';
 import { defineValve } from '../engine/valve.js';
-
-interface Config {
-  key: string;
-  limit: number;
-  window_seconds: number;
-  bucket?: string;
-  erroneous_properties?: string[];
-  count?: 'calls' | 'failures';
-  failure_codes?: ErrorCode[];
-}
-
-const DEFAULT_FAILURE_CODES: ErrorCode[] = ['INVALID_CREDENTIALS', 'OTP_INVALID'];
 
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'rate-limit',
   summary: 'Refuse with RATE_LIMITED and Retry-After beyond `limit` calls (or failed calls) per window for each key.',
   configSchema: {
@@ -50,18 +38,24 @@ export default defineValve<Config>({
         minItems: 1,
         uniqueItems: true,
         items: { enum: REFUSAL_CODES },
-        default: DEFAULT_FAILURE_CODES,
-        description: 'With count "failures": the refusals that count.',
+        description: 'With count "failures": the refusals that count (default INVALID_CREDENTIALS and OTP_INVALID).',
       },
     },
+    // Only count "failures" takes failure_codes, so their default lives in that branch.
+    allOf: [
+      {
+        if: { properties: { count: { const: 'failures' } }, required: ['count'] },
+        then: { properties: { failure_codes: { default: ['INVALID_CREDENTIALS', 'OTP_INVALID'] } } },
+      },
+    ],
   },
   create(config, tools) {
     const key = tools.template(config.key, '/key');
     const windowMs = config.window_seconds * 1000;
-    const erroneousProperties = config.erroneous_properties ?? [];
+    const erroneousProperties = config.erroneous_properties;
     const failuresOnly = config.count === 'failures';
     if (!failuresOnly && config.failure_codes !== undefined) tools.fail('/failure_codes', 'failure_codes applies only with count "failures"');
-    const counted = new Set<string>(config.failure_codes ?? DEFAULT_FAILURE_CODES);
+    const counted = new Set<string>(config.failure_codes);
     return async (ctx) => {
       let value = key.render(ctx.scope());
       if (value.length > MAX_KEY_CHARS) value = createHash('sha256').update(value).digest('base64url');

@@ -11,23 +11,9 @@ import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
 
-interface Config {
-  kind: 'system' | 'user';
-  ttl?: number;
-  refresh_ttl?: number;
-  family_lifetime?: number;
-  sub?: string;
-  scope?: string;
-  client_id?: string;
-  audience?: string;
-  claims?: Record<string, string>;
-}
-
-const DEFAULT_TTL = { system: 600, user: 1800 } as const;
-const DEFAULT_FAMILY_LIFETIME = 30 * 24 * 3600;
 const CLAIM_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'token-mint',
   summary: 'Sign an access token (and for kind user a refresh token) for the current item.',
   configSchema: {
@@ -38,7 +24,7 @@ export default defineValve<Config>({
       kind: { enum: ['system', 'user'], description: 'system: no refresh token; user: a rotating refresh token.' },
       ttl: { type: 'integer', minimum: 10, maximum: 86400, description: 'Access token lifetime in seconds (default 600 system, 1800 user).' },
       refresh_ttl: { type: 'integer', minimum: 60, maximum: 31536000, description: 'kind user: lifetime of each refresh token, seconds (default: the family lifetime).' },
-      family_lifetime: { type: 'integer', minimum: 60, maximum: 31536000, default: DEFAULT_FAMILY_LIFETIME, description: 'kind user: absolute lifetime of a login, seconds.' },
+      family_lifetime: { type: 'integer', minimum: 60, maximum: 31536000, description: 'kind user: absolute lifetime of a login, seconds (default 30 days).' },
       sub: { type: 'string', minLength: 1, default: '{{item.sub}}', description: 'Template of the subject.' },
       scope: { type: 'string', default: '{{item.scope}}', description: 'Template of the space-separated scope; empty: no scope claim.' },
       client_id: { type: 'string', default: '{{item.client_id}}', description: 'Template of the client_id claim (RFC 9068); when empty, kind system uses sub and kind user the tenant id.' },
@@ -48,8 +34,14 @@ export default defineValve<Config>({
         description: 'Extra claims from templates; an empty value leaves the claim out. Registered claim names are refused.',
         propertyNames: { pattern: CLAIM_NAME },
         additionalProperties: { type: 'string' },
+        default: {},
       },
     },
+    // Defaults that depend on the kind (a user's token lives longer; only users have a family).
+    allOf: [
+      { if: { properties: { kind: { const: 'system' } } }, then: { properties: { ttl: { default: 600 } } } },
+      { if: { properties: { kind: { const: 'user' } } }, then: { properties: { ttl: { default: 1800 }, family_lifetime: { default: 30 * 24 * 3600 } } } },
+    ],
   },
   create(config, tools) {
     const tokens = tools.services.tokens;
@@ -57,14 +49,15 @@ export default defineValve<Config>({
     const user = config.kind === 'user';
     if (!user && config.refresh_ttl !== undefined) tools.fail('/refresh_ttl', 'only kind "user" has refresh tokens');
     if (!user && config.family_lifetime !== undefined) tools.fail('/family_lifetime', 'only kind "user" has refresh tokens');
-    const lifetime = config.family_lifetime ?? DEFAULT_FAMILY_LIFETIME;
+    // The schema's kind branches default ttl for both kinds and family_lifetime for users.
+    const lifetime = config.family_lifetime as number;
     const refreshTtl = config.refresh_ttl ?? lifetime;
     if (refreshTtl > lifetime) tools.fail('/refresh_ttl', `a refresh token cannot outlive its family (family_lifetime ${lifetime})`);
-    const ttl = config.ttl ?? DEFAULT_TTL[config.kind];
-    const sub = tools.template(config.sub ?? '{{item.sub}}', '/sub');
-    const scope = tools.template(config.scope ?? '{{item.scope}}', '/scope');
-    const clientId = tools.template(config.client_id ?? '{{item.client_id}}', '/client_id');
-    const claims = Object.entries(config.claims ?? {}).map(([name, source]) => {
+    const ttl = config.ttl as number;
+    const sub = tools.template(config.sub, '/sub');
+    const scope = tools.template(config.scope, '/scope');
+    const clientId = tools.template(config.client_id, '/client_id');
+    const claims = Object.entries(config.claims).map(([name, source]) => {
       if (REGISTERED_CLAIMS.has(name)) tools.fail(pointer('claims', name), `"${name}" is a registered claim the engine sets itself; choose another name`);
       return [name, tools.template(source, pointer('claims', name))] as const;
     });

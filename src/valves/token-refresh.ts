@@ -12,11 +12,7 @@ import { familyTokens } from '../tokens/mint.js';
 import { findToken } from '../tokens/source.js';
 import { randomUUID } from 'node:crypto';
 
-interface Config {
-  property?: string;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'token-refresh',
   summary: 'Rotate a refresh token: a new access and refresh token; reuse revokes the family.',
   configSchema: {
@@ -29,7 +25,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const tokens = tools.services.tokens;
     if (!tokens) return tools.fail('', 'token-refresh needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
-    const source = config.property ?? 'refresh_token';
+    const source = config.property;
     return async (ctx) => {
       const { token, property } = findToken(ctx, source);
       const now = ctx.clock.now();

@@ -9,12 +9,7 @@ import { defineValve } from '../engine/valve.js';
 import { revokeFamily } from '../tokens/families.js';
 import { findToken } from '../tokens/source.js';
 
-interface Config {
-  type?: 'refresh' | 'access';
-  property?: string;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'token-revoke',
   summary: 'Logout: revoke the refresh family of a refresh (or user access) token.',
   configSchema: {
@@ -32,7 +27,7 @@ export default defineValve<Config>({
   create(config, tools) {
     const tokens = tools.services.tokens;
     if (!tokens) return tools.fail('', 'token-revoke needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
-    const type = config.type ?? 'refresh';
+    const type = config.type;
     const source = config.property ?? (type === 'refresh' ? 'refresh_token' : undefined);
     return async (ctx) => {
       const { token, property } = findToken(ctx, source);

@@ -9,14 +9,7 @@ import { defineValve } from '../engine/valve.js';
 import { familyIsLive } from '../tokens/families.js';
 import { findToken } from '../tokens/source.js';
 
-interface Config {
-  property?: string;
-  audience?: string;
-  prefix?: string;
-  check_revocation?: boolean;
-}
-
-export default defineValve<Config>({
+export default defineValve({
   name: 'token-verify',
   summary: 'Verify an access token and put its claims on the current item.',
   configSchema: {
@@ -32,8 +25,8 @@ export default defineValve<Config>({
   create(config, tools) {
     const tokens = tools.services.tokens;
     if (!tokens) return tools.fail('', 'token-verify needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
-    const prefix = config.prefix ?? '';
-    const checkRevocation = config.check_revocation !== false;
+    const prefix = config.prefix;
+    const checkRevocation = config.check_revocation;
     return async (ctx) => {
       const { token, property } = findToken(ctx, config.property);
       const now = ctx.clock.now();

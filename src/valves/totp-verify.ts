@@ -17,18 +17,6 @@ import { base32Decode, matchTotp, type TotpAlgorithm } from '../otp/hotp.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { lookupKey } from '../directory/load.js';
 
-interface Config {
-  user_by?: UserKey;
-  user?: string;
-  otp?: string;
-  algorithm?: TotpAlgorithm;
-  digits?: number;
-  period?: number;
-  window?: number;
-  max_failures?: number;
-  lockout_seconds?: number;
-}
-
 /** Decoded secrets per directory user object: a reload brings new objects and a fresh cache. */
 const secrets = new WeakMap<DirectoryUser, Buffer | null>();
 
@@ -43,7 +31,7 @@ function secretOf(user: DirectoryUser): Buffer | null {
   return secret;
 }
 
-export default defineValve<Config>({
+export default defineValve({
   name: 'totp-verify',
   summary: "Check an authenticator-app code (RFC 6238) against the directory user's TOTP secret, once per step.",
   configSchema: {
@@ -62,14 +50,14 @@ export default defineValve<Config>({
     },
   },
   create(config, tools) {
-    const userBy = config.user_by ?? 'username';
+    const userBy = config.user_by;
     const userTemplate = tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
-    const otpTemplate = tools.template(config.otp ?? '{{request.otp}}', '/otp');
+    const otpTemplate = tools.template(config.otp, '/otp');
     const userProperty = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/.exec(userTemplate.source)?.[1];
-    const options = { algorithm: config.algorithm ?? 'SHA1', digits: config.digits ?? 6, period: config.period ?? 30, window: config.window ?? 1 };
+    const options = { algorithm: config.algorithm, digits: config.digits, period: config.period, window: config.window };
     const codeShape = new RegExp(`^[0-9]{${options.digits}}$`);
-    const maxFailures = config.max_failures ?? 5;
-    const lockoutMs = (config.lockout_seconds ?? 300) * 1000;
+    const maxFailures = config.max_failures;
+    const lockoutMs = config.lockout_seconds * 1000;
     // The last accepted step must outlive every moment it could still be accepted.
     const replayTtlMs = (2 * options.window + 2) * options.period * 1000;
     const throwaway = randomBytes(20);

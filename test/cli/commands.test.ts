@@ -104,6 +104,7 @@ describe('serve, reload and run --server', () => {
   let fixture: ConfigFixture;
   let server: CliProcess;
   let url: string;
+  let managementUrl: string;
   const pidFile = () => join(work, 'run', 'authpipe.pid');
   const TOKEN = 'trace-token-for-the-cli-test';
 
@@ -115,7 +116,7 @@ describe('serve, reload and run --server', () => {
       main.modules[0].config.tenant[0].allowedOperation.push('once');
     });
     fixture.writePipe('once', { valves: [{ name: 'rate-limit', config: { key: 'all', limit: 1, window_seconds: 600 } }, { name: 'property-set', config: { properties: { ok: 'yes' } } }], response: ['ok'] });
-    server = new CliProcess(built.cli, ['serve', '--config', fixture.mainFile, '--pid-file', pidFile()], { ...process.env, PORT: '0', HOST: '127.0.0.1', REDIS_URL: '' });
+    server = new CliProcess(built.cli, ['serve', '--config', fixture.mainFile, '--pid-file', pidFile()], { ...process.env, PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0', REDIS_URL: '' });
     started.push(server);
   }, 60_000);
   afterAll(() => {
@@ -135,7 +136,9 @@ describe('serve, reload and run --server', () => {
     });
     expect(summary.pipes).toBeGreaterThan(5);
     expect(summary.listeners).toEqual([expect.stringMatching(/^127\.0\.0\.1:\d+$/)]);
+    expect(summary.management).toMatch(/^127\.0\.0\.1:\d+$/);
     url = `http://${summary.listeners[0]}`;
+    managementUrl = `http://${summary.management}`;
     expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(server.child.pid));
   });
 
@@ -149,7 +152,8 @@ describe('serve, reload and run --server', () => {
   it('authpipe run --server sees the server\'s state and brings its trace back; in-process it would not', async () => {
     const first = await fetch(`${url}/api/authentication/once`, { method: 'PUT', headers: { tenant: 'demo', 'content-type': 'application/json' }, body: '{}' });
     expect(first.status).toBe(200);
-    const remote = cli(['run', 'once', '--tenant', 'demo', '--server', url, '--trace'], { AUTHPIPE_TRACE_TOKEN: TOKEN });
+    // Traced calls go to the management listener; the public one never traces.
+    const remote = cli(['run', 'once', '--tenant', 'demo', '--server', managementUrl, '--trace'], { AUTHPIPE_TRACE_TOKEN: TOKEN });
     expect(remote.code).toBe(3);
     expect(remote.stdout).toMatch(/^trace: pipe once, tenant demo/m);
     expect(remote.stdout).toMatch(/#0 rate-limit\s+refused/);

@@ -8,6 +8,7 @@ import { systemClock } from '../../src/engine/clock.js';
 import { describeWithRedis, freePort, RedisServer, sleep } from '../support/redis.js';
 import { failsClosed, openRedis, redisSettings } from '../support/redis-store.js';
 import { storeContract } from './contract.js';
+import { storeConfig } from '../support/config-defaults.js';
 
 describeWithRedis('redis store', () => {
   let redis: RedisServer;
@@ -141,7 +142,7 @@ describeWithRedis('redis store', () => {
     const runtime = { clock: systemClock, logger: silentLogger(), configDir: process.cwd() };
 
     it('REDIS_URL overrides a memory config and selects Redis', async () => {
-      const store = createStore({ type: 'memory' }, { ...runtime, env: { REDIS_URL: redis.url } });
+      const store = createStore(storeConfig({ type: 'memory' }), { ...runtime, env: { REDIS_URL: redis.url } });
       try {
         expect(store).toBeInstanceOf(RedisStore);
         await (store as RedisStore).ready();
@@ -153,10 +154,10 @@ describeWithRedis('redis store', () => {
     });
 
     it('memory without REDIS_URL; redis from the config url', async () => {
-      const memory = createStore({ type: 'memory' }, { ...runtime, env: {} });
+      const memory = createStore(storeConfig({ type: 'memory' }), { ...runtime, env: {} });
       expect(memory).toBeInstanceOf(MemoryStore);
       await memory.close();
-      const fromConfig = createStore({ type: 'redis', url: redis.url }, { ...runtime, env: { REDIS_URL: '' } });
+      const fromConfig = createStore(storeConfig({ type: 'redis', url: redis.url }), { ...runtime, env: { REDIS_URL: '' } });
       try {
         expect(fromConfig).toBeInstanceOf(RedisStore);
         await (fromConfig as RedisStore).ready();

@@ -4,6 +4,7 @@ import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
 import { silentLogger } from '../../src/logger.js';
 import { describeRedis, resolveStoreSettings } from '../../src/store/settings.js';
 import { ConfigFixture } from '../support/fixture.js';
+import { storeConfig } from '../support/config-defaults.js';
 
 /** The store section is checked at load: each mistake names the file and the pointer. */
 const fixtures: ConfigFixture[] = [];
@@ -68,15 +69,15 @@ describe('store section checks', () => {
 
 describe('resolveStoreSettings', () => {
   it('defaults: memory; redis on localhost with a 500 ms command timeout', () => {
-    expect(resolveStoreSettings(undefined, {}, '.').settings).toEqual({ type: 'memory' });
-    expect(resolveStoreSettings({ type: 'redis' }, {}, '.').settings).toEqual(
+    expect(resolveStoreSettings(storeConfig({ type: 'memory' }), {}, '.').settings).toEqual({ type: 'memory', maxCounters: 200_000 });
+    expect(resolveStoreSettings(storeConfig({ type: 'redis' }), {}, '.').settings).toEqual(
       expect.objectContaining({ type: 'redis', mode: 'standalone', url: 'redis://127.0.0.1:6379', commandTimeoutMs: 500, source: 'config' }),
     );
   });
 
   it('REDIS_URL wins over any configured connection', () => {
     const { settings, problems } = resolveStoreSettings(
-      { type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'm', command_timeout_ms: 250 },
+      storeConfig({ type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'm', command_timeout_ms: 250 }),
       { REDIS_URL: 'rediss://:pw@cache:6380/2' },
       '.',
     );
@@ -85,14 +86,14 @@ describe('resolveStoreSettings', () => {
   });
 
   it('sentinel and cluster modes', () => {
-    const sentinel = resolveStoreSettings({ type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'mymaster', db: 1 }, {}, '.').settings;
+    const sentinel = resolveStoreSettings(storeConfig({ type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'mymaster', db: 1 }), {}, '.').settings;
     expect(sentinel).toEqual(expect.objectContaining({ mode: 'sentinel', master: 'mymaster', db: 1 }));
-    const cluster = resolveStoreSettings({ type: 'redis', cluster: [{ host: 'c', port: 7000 }] }, {}, '.').settings;
+    const cluster = resolveStoreSettings(storeConfig({ type: 'redis', cluster: [{ host: 'c', port: 7000 }] }), {}, '.').settings;
     expect(cluster).toEqual(expect.objectContaining({ mode: 'cluster', nodes: [{ host: 'c', port: 7000 }] }));
   });
 
   it('logs name the server, never its password', () => {
-    const { settings } = resolveStoreSettings({ type: 'redis', url: 'redis://user:s3cret@cache:6379/0' }, {}, '.');
+    const { settings } = resolveStoreSettings(storeConfig({ type: 'redis', url: 'redis://user:s3cret@cache:6379/0' }), {}, '.');
     if (settings.type !== 'redis') throw new Error('expected redis');
     expect(describeRedis(settings)).toBe('redis://cache:6379 (config)');
   });

@@ -1,13 +1,13 @@
 import { expect } from '@jest/globals';
-import type { StoreConfig } from '../../src/config/main-schema.js';
+import { storeConfig, type StoreInput } from './config-defaults.js';
 import { AuthpipeError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/redis.js';
 import { resolveStoreSettings, type RedisSettings } from '../../src/store/settings.js';
 
 /** Redis stores built from a store config section, as the app would, for store tests. */
-export function redisSettings(config: Omit<StoreConfig, 'type'>, configDir = process.cwd()): RedisSettings {
-  const { settings, problems } = resolveStoreSettings({ type: 'redis', ...config }, {}, configDir);
+export function redisSettings(config: Omit<StoreInput, 'type'>, configDir = process.cwd()): RedisSettings {
+  const { settings, problems } = resolveStoreSettings(storeConfig({ type: 'redis', ...config }), {}, configDir);
   if (problems.length > 0 || settings.type !== 'redis') throw new Error(JSON.stringify(problems));
   return settings;
 }
@@ -16,7 +16,7 @@ export function redisSettings(config: Omit<StoreConfig, 'type'>, configDir = pro
  * A connected store. Semantics tests get a 2 s deadline so a loaded CI machine cannot fail
  * them on time; tests about timing pass command_timeout_ms themselves.
  */
-export async function openRedis(config: Omit<StoreConfig, 'type'>, configDir?: string): Promise<RedisStore> {
+export async function openRedis(config: Omit<StoreInput, 'type'>, configDir?: string): Promise<RedisStore> {
   const store = new RedisStore(redisSettings({ command_timeout_ms: 2000, ...config }, configDir), silentLogger());
   try {
     await store.ready();
@@ -28,7 +28,7 @@ export async function openRedis(config: Omit<StoreConfig, 'type'>, configDir?: s
 }
 
 /** A store that is not waited for: for servers it cannot (or must not) reach. */
-export function unreadyRedis(config: Omit<StoreConfig, 'type'>): RedisStore {
+export function unreadyRedis(config: Omit<StoreInput, 'type'>): RedisStore {
   return new RedisStore(redisSettings(config), silentLogger());
 }
 

@@ -6,13 +6,7 @@
 import { refuse } from '../../src/errors.js';
 import { defineValve } from '../../src/engine/valve.js';
 
-interface Config {
-  key: string;
-  limit: number;
-  window_ms: number;
-}
-
-export const storeCounter = defineValve<Config>({
+export const storeCounter = defineValve({
   name: 'test-store-counter',
   summary: 'Test only: count calls per key in the store; refuse past the limit.',
   configSchema: {

@@ -108,7 +108,7 @@ describe('sender problems are load errors naming the file and pointer', () => {
 
   it('a webhook without secret, a stray setting, a bad URL', () => {
     expect(loadIssues({ type: 'webhook', url: 'https://sms.example/otp' })).toEqual([
-      { file: 'pipes/otp-start.json', pointer: '/valves/0/config/sender', message: 'missing required property "secret"' },
+      { file: 'pipes/otp-start.json', pointer: '/valves/0/config/sender', code: 'CONFIG_SCHEMA', message: 'missing required property "secret"' },
     ]);
     expect(loadIssues({ type: 'outbox', url: 'https://sms.example/otp' })[0]).toMatchObject({ pointer: '/valves/0/config/sender/url' });
     expect(loadIssues({ type: 'webhook', url: 'file:///etc/passwd', secret: SECRET })[0]).toMatchObject({ pointer: '/valves/0/config/sender/url' });

@@ -24,7 +24,7 @@ import type { ConfigHolder } from '../../config/holder.js';
 import { formatIssue, type ConfigIssue } from '../../config/issues.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Clock } from '../../engine/clock.js';
-import { clientAllowed, DEFAULT_READYZ_CLIENTS } from '../../http/client-access.js';
+import { clientAllowed } from '../../http/client-access.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';
@@ -101,7 +101,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
           options.reload();
           // The issues name other files, pointers and env names: only readyz.clients see them (as on /readyz).
           const config = holder.current;
-          const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz?.clients ?? DEFAULT_READYZ_CLIENTS);
+          const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz.clients);
           const why = detailed ? reloaded.issues.map(formatIssue).join('; ') : `${reloaded.issues.length} problem(s), in the server log`;
           const error = new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${why}`);
           error.detail = reloaded.issues.map(formatIssue).join('; ');
@@ -221,7 +221,7 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
       const body = checkBody<StoresBody>('stores', await readBody(req));
       await write(req, subject, (docs) => {
         onGroup(docs, subject.tenant, id, ifMatch, false);
-        return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api?.allow_admin_stores === true });
+        return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api.allow_admin_stores });
       });
       showGroup(res, 200, subject.tenant, id);
     },

@@ -6,20 +6,11 @@
  */
 import { logSender } from './log.js';
 import { DEFAULT_OUTBOX, outboxSender } from './outbox.js';
+import type { ConfigOf } from '../../engine/valve.js';
 import type { OtpSender } from './sender.js';
 import { webhookSender } from './webhook.js';
 
 export type { OtpChannel, OtpMessage, OtpSender } from './sender.js';
-
-export interface SenderConfig {
-  type: 'outbox' | 'webhook' | 'log';
-  file?: string;
-  url?: string;
-  secret?: string;
-  timeout_ms?: number;
-  retries?: number;
-  backoff_ms?: number;
-}
 
 const WEBHOOK_ONLY = ['url', 'secret', 'timeout_ms', 'retries', 'backoff_ms'] as const;
 
@@ -30,23 +21,31 @@ export const senderSchema = {
   description: 'Where codes go: outbox (a JSON-lines file), webhook (a signed POST) or log (development only).',
   properties: {
     type: { enum: ['outbox', 'webhook', 'log'] },
-    file: { type: 'string', minLength: 1, default: DEFAULT_OUTBOX, description: 'outbox: the file; a relative path resolves against the working folder.' },
+    file: { type: 'string', minLength: 1, description: `outbox: the file; a relative path resolves against the working folder (default ${DEFAULT_OUTBOX}).` },
     url: { type: 'string', minLength: 1, description: 'webhook: http(s) URL the message is POSTed to.' },
     secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.' },
-    timeout_ms: { type: 'integer', minimum: 50, maximum: 30000, default: 2000, description: 'webhook: per attempt.' },
-    retries: { type: 'integer', minimum: 0, maximum: 5, default: 2, description: 'webhook: attempts after the first.' },
-    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, default: 200, description: 'webhook: wait before retry n is n x backoff_ms.' },
+    timeout_ms: { type: 'integer', minimum: 50, maximum: 30000, description: 'webhook: per attempt (default 2000).' },
+    retries: { type: 'integer', minimum: 0, maximum: 5, description: 'webhook: attempts after the first (default 2).' },
+    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, description: 'webhook: wait before retry n is n x backoff_ms (default 200).' },
   },
   // Each type takes its own settings only: a stray `url` on an outbox is a mistake worth a load error.
+  // So the defaults live in each type's branch, where Ajv applies them only for that type.
   allOf: [
     {
       if: { properties: { type: { const: 'webhook' } } },
-      then: { required: ['url', 'secret'], properties: { url: { type: 'string' }, secret: { type: 'string' } } },
+      then: {
+        required: ['url', 'secret'],
+        properties: { url: { type: 'string' }, secret: { type: 'string' }, timeout_ms: { default: 2000 }, retries: { default: 2 }, backoff_ms: { default: 200 } },
+      },
     },
+    { if: { properties: { type: { const: 'outbox' } } }, then: { properties: { file: { default: DEFAULT_OUTBOX } } } },
     { if: { properties: { type: { enum: ['outbox', 'log'] } } }, then: { properties: Object.fromEntries(WEBHOOK_ONLY.map((p) => [p, false])) } },
     { if: { properties: { type: { enum: ['webhook', 'log'] } } }, then: { properties: { file: false } } },
   ],
 } as const;
+
+/** A sender's validated config (the type-specific rules and defaults live in the schema's branches). */
+export type SenderConfig = ConfigOf<typeof senderSchema>;
 
 export type SenderResult = { sender: OtpSender } | { pointer: string; message: string };
 
@@ -72,9 +71,10 @@ export function createSender(config: SenderConfig, env: Readonly<Record<string, 
         sender: webhookSender({
           url: url.href,
           secret: config.secret as string,
-          timeoutMs: config.timeout_ms ?? 2000,
-          retries: config.retries ?? 2,
-          backoffMs: config.backoff_ms ?? 200,
+          // The webhook branch of the schema defaults these.
+          timeoutMs: config.timeout_ms as number,
+          retries: config.retries as number,
+          backoffMs: config.backoff_ms as number,
         }),
       };
     }

@@ -2,6 +2,8 @@
  * The `ldap` section of the main file: LDAP connections defined once and referenced by id
  * from idp-lookup valves (source "ldap"), so a URL or a service password lives in one place.
  */
+import type { ConfigOf } from '../engine/valve.js';
+
 export const ldapSchema = {
   description: 'LDAP connections; an idp-lookup valve with source "ldap" names one by id.',
   type: 'array',
@@ -17,6 +19,7 @@ export const ldapSchema = {
       tls: {
         type: 'object',
         additionalProperties: false,
+        description: 'TLS options; they need an ldaps:// URL or start_tls.',
         properties: {
           start_tls: { type: 'boolean', default: false, description: 'Upgrade an ldap:// connection with StartTLS before binding.' },
           ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle to trust, relative to this file.' },
@@ -32,13 +35,4 @@ export const ldapSchema = {
   },
 } as const;
 
-export interface LdapConnectionConfig {
-  id: string;
-  url: string;
-  bind_dn?: string;
-  bind_password?: string;
-  tls?: { start_tls?: boolean; ca_file?: string; reject_unauthorized?: boolean; server_name?: string };
-  connect_timeout_ms?: number;
-  timeout_ms?: number;
-  max_bind_connections?: number;
-}
+export type LdapConnectionConfig = ConfigOf<typeof ldapSchema>[number];

@@ -1,8 +1,29 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { createLdapConnections, type LdapConnectionOptions, type LdapConnections } from '../idp/ldap.js';
-import { pointer } from './issues.js';
-import type { ConfigServiceContext } from './services.js';
+import { defineFeature, type FeatureContext } from '../config/feature.js';
+import { pointer } from '../config/issues.js';
+import { createLdapConnections, type LdapConnectionOptions, type LdapConnections } from './ldap.js';
+import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
+
+declare module '../config/main-schema.js' {
+  interface FeatureSections {
+    ldap?: LdapConnectionConfig[];
+  }
+}
+declare module '../engine/services.js' {
+  interface FeatureServices {
+    /** LDAP connections of the main file's `ldap` section, by id (absent when none). */
+    readonly ldap?: LdapConnections;
+  }
+}
+
+export const ldapFeature = defineFeature({
+  name: 'ldap',
+  sections: { ldap: ldapSchema },
+  service: 'ldap',
+  build: buildLdapConnections,
+  close: (connections) => connections.close(),
+});
 
 /**
  * Builds the LDAP connections of the main file's `ldap` section. Nothing connects here
@@ -10,7 +31,7 @@ import type { ConfigServiceContext } from './services.js';
  * what can be checked offline is: unique ids, a readable CA file, TLS options that will be
  * used, and no empty service password (an empty simple bind is anonymous, not a login).
  */
-export function buildLdapConnections(ctx: ConfigServiceContext): LdapConnections | undefined {
+function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined {
   const entries = ctx.main.ldap;
   if (!entries) return undefined;
   const seen = new Set<string>();
@@ -23,10 +44,13 @@ export function buildLdapConnections(ctx: ConfigServiceContext): LdapConnections
       ctx.issues.push({ file: ctx.file, pointer: at('bind_password'), message: 'is empty; an empty password binds anonymously (set it with ${env:NAME})' });
     }
     const secure = entry.url.startsWith('ldaps:');
-    const tls = entry.tls ?? {};
+    // No default object for tls: TLS options on a plain ldap:// URL are a mistake worth an issue.
+    const tls: Partial<NonNullable<LdapConnectionConfig['tls']>> = entry.tls ?? {};
     const startTls = tls.start_tls === true;
     if (secure && startTls) ctx.issues.push({ file: ctx.file, pointer: at('tls', 'start_tls'), message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already' });
-    if (!secure && !startTls && Object.keys(tls).length > 0) {
+    // Defaults fill a written tls object, so look at what can only have been written.
+    const tlsOptions = tls.ca_file !== undefined || tls.server_name !== undefined || tls.reject_unauthorized === false;
+    if (!secure && !startTls && tlsOptions) {
       ctx.issues.push({ file: ctx.file, pointer: at('tls'), message: 'TLS options need an ldaps:// URL or "start_tls": true' });
     }
     let ca: string | undefined;
@@ -48,6 +72,7 @@ export function buildLdapConnections(ctx: ConfigServiceContext): LdapConnections
       tlsOptions:
         secure || startTls
           ? {
+              // An absent tls section never got the schema's reject_unauthorized default (true).
               rejectUnauthorized: tls.reject_unauthorized !== false,
               ...(ca !== undefined ? { ca } : {}),
               ...(tls.server_name !== undefined ? { servername: tls.server_name } : {}),
@@ -55,9 +80,9 @@ export function buildLdapConnections(ctx: ConfigServiceContext): LdapConnections
               ...(startTls && tls.server_name === undefined ? { host: urlHost(entry.url) } : {}),
             }
           : undefined,
-      connectTimeoutMs: entry.connect_timeout_ms ?? 3000,
-      timeoutMs: entry.timeout_ms ?? 5000,
-      maxBindConnections: entry.max_bind_connections ?? 4,
+      connectTimeoutMs: entry.connect_timeout_ms,
+      timeoutMs: entry.timeout_ms,
+      maxBindConnections: entry.max_bind_connections,
     });
   });
   return createLdapConnections(options);
