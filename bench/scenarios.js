@@ -28,6 +28,19 @@ export const scenarios = [
     prepare: (server) => server.requestOptions,
   },
   {
+    // The same grant at our front door (/oidc/demo/token): pos-server-1's secret checked through
+    // the verified-credential cache, an ES256 JWT with the access group's scope.
+    name: 'authpipe oidc client_credentials (ES256 JWT)',
+    server: 'authpipe',
+    compare: [{ to: 'oidc-provider client_credentials (ES256 JWT)', target: 0.9 }],
+    request: {
+      method: 'POST',
+      path: '/oidc/demo/token',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('pos-server-1:pos-server-1-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    },
+  },
+  {
     name: 'authpipe till-check (cached Basic only)',
     server: 'authpipe-otp',
     compare: [{ to: 'authpipe echo', target: 0.7 }],

@@ -74,7 +74,8 @@ export const servers = {
       child.stdout.resume();
       const url = `http://127.0.0.1:${port}`;
       // /healthz is on the public listener in every revision (/readyz moved to the management one).
-      await waitReady(`${url}/healthz`, 300, 300);
+      // Start-up calibrates the password hashes: on a loaded machine that takes well over 10 s.
+      await waitReady(`${url}/healthz`, 600, 300);
       const stop = stopper(child);
       // With workers, the CPU and RSS figures are the primary's; req/s and latency are the whole server's.
       return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };

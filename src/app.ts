@@ -24,7 +24,8 @@ import type { CallEvent, CallObservers } from './http/authentication.js';
 import { mountJwks } from './http/jwks.js';
 import { mountMetrics, type MetricsSource } from './http/metrics-route.js';
 import { mountAccessGroupsAdmin } from './access-groups/admin/router.js';
-import { mountOidc } from './oidc/mount.js';
+import { oidcHandler } from './oidc/mount.js';
+import { OIDC_PATH } from './oidc/issuer.js';
 import { createManagementListener } from './admin/management.js';
 import { RecentAudit } from './admin/audit-feed.js';
 import { mountConfigAdmin } from './admin/mount.js';
@@ -232,6 +233,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     }
     const previous = holder.swap(next);
     retire(previous);
+    armKeyActivation();
     log.info({ version: next.version, previous: previous.version, trigger }, 'config reloaded');
     metrics?.reloaded('success', next.version);
     auditLog.event('admin.config_reloaded', { subject: trigger, version: next.version, previous: previous.version });
@@ -259,15 +261,26 @@ export function createApp(options: AppOptions): AuthpipeApp {
     if (problems.length > 0) throw new Error(problems.join('; '));
   };
 
+  // A key written by `keys rotate` signs from its activate_at: a reload then switches to it,
+  // so nobody has to send a signal at the right moment.
+  let keyTimer: NodeJS.Timeout | undefined;
+  const armKeyActivation = (): void => {
+    clearTimeout(keyTimer);
+    const at = holder.current.services.tokens?.keys.nextActivation;
+    if (at === undefined || closing) return;
+    keyTimer = setTimeout(() => reload('key-activation'), Math.min(Math.max(at - Date.now(), 0) + 50, 2 ** 31 - 1));
+    keyTimer.unref();
+  };
+  armKeyActivation();
+
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
     if (!app) {
       const mount = (express: Express) => {
         mountJwks(express, holder);
-        mountOidc(express, holder, id, log);
       };
-      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount });
+      app = createRequestListener({ holder, listenerId: id, logger: log, observers, mount, direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, id, log) }] });
       apps.set(id, app);
     }
     return app;
@@ -336,6 +349,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     },
     close() {
       closing ??= (async () => {
+        clearTimeout(keyTimer);
         published.stop();
         watcher?.close();
         watcher = undefined;

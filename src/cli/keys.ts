@@ -7,20 +7,24 @@ import { mainSchema, type MainConfig } from '../config/main-schema.js';
 import { resolveSecrets } from '../config/secrets.js';
 import { newAjv } from '../engine/registry.js';
 import { ALGORITHMS, isAlgorithm } from '../tokens/algorithms.js';
-import { loadKeySet, writeNewKey } from '../tokens/key-store.js';
+import { loadKeySet, setActivation, writeNewKey } from '../tokens/key-store.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
 /**
- * `authpipe keys rotate|list [--config FILE] [--algorithm ALG]`. rotate writes a new key
- * (mode 0600) into the configured folder; the running server signs with it after a reload
- * (SIGHUP), and keeps publishing and accepting the older keys until their files are removed.
+ * `authpipe keys rotate|activate|list [--config FILE] [--algorithm ALG]`. rotate writes a new
+ * key (mode 0600) into the configured folder that activates after `tokens.activation_delay_seconds`:
+ * the running server publishes it at the next reload (SIGHUP, or the folder watch) and signs
+ * with it from then on by itself, so every relying party's cached JWKS has it first.
+ * `activate <kid>` makes a published key sign now. Older keys stay published and accepted
+ * until their files are removed.
  */
 export const keys: Command = {
-  summary: 'signing keys: "rotate" adds a new signing key, "list" shows them (newest signs)',
+  summary: 'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
   usage:
-    'usage: authpipe keys rotate|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
-    '  rotate            write a new signing key (mode 0600); the server signs with it after a reload\n' +
-    '  list              show the keys (the newest signs)\n' +
+    'usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
+    '  rotate            write a new key (mode 0600): published at the next reload, signing after tokens.activation_delay_seconds\n' +
+    '  activate <kid>    let a published key sign now (then reload)\n' +
+    '  list              show the keys and which one signs\n' +
     '  --config FILE     the main config file (default config/authpipe.json)\n' +
     '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
   run(args) {
@@ -30,8 +34,8 @@ export const keys: Command = {
       options: { config: { type: 'string', default: DEFAULT_CONFIG }, algorithm: { type: 'string' } },
     });
     const action = positionals[0];
-    if (action !== 'rotate' && action !== 'list') {
-      process.stderr.write('usage: authpipe keys rotate|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n');
+    if (action !== 'rotate' && action !== 'list' && action !== 'activate') {
+      process.stderr.write('usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n');
       return 2;
     }
     const file = resolve(values.config as string);
@@ -47,19 +51,32 @@ export const keys: Command = {
       process.stderr.write(`--algorithm ${algorithm}: expected one of ${ALGORITHMS.join(', ')}\n`);
       return 2;
     }
+    const now = Date.now();
     if (action === 'rotate') {
-      const key = writeNewKey(dir, algorithm, Date.now());
-      process.stdout.write(`${key.file}: new ${key.alg} signing key ${key.kid}; reload the server (SIGHUP) to sign with it\n`);
+      const delay = tokens.activation_delay_seconds * 1000;
+      const key = writeNewKey(dir, algorithm, now, now + delay);
+      process.stdout.write(`${key.file}: new ${key.alg} key ${key.kid}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`);
       return 0;
     }
-    const set = loadKeySet({ dir, algorithm, onEmpty: 'nothing', now: Date.now(), configFile: file, pointer: '/tokens/keys_dir' }, issues);
+    const set = loadKeySet({ dir, algorithm, onEmpty: 'nothing', now, configFile: file, pointer: '/tokens/keys_dir' }, issues);
+    if (action === 'activate') {
+      const key = set?.byKid.get(positionals[1] ?? '');
+      if (!key) {
+        process.stderr.write(`no key "${positionals[1] ?? ''}" in ${dir}; see: authpipe keys list\n`);
+        return 1;
+      }
+      setActivation(key.file, now);
+      process.stdout.write(`${key.kid} signs from now on; reload the server (SIGHUP) if it does not watch its config\n`);
+      return 0;
+    }
     for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
     if (!set) {
       if (issues.length === 0) process.stdout.write(`${dir}: no keys yet; the server generates one at first start\n`);
       return issues.length === 0 ? 0 : 1;
     }
     for (const key of set.keys) {
-      process.stdout.write(`${key.kid}  ${key.alg.padEnd(5)}  ${new Date(key.created).toISOString()}  ${key === set.signing ? 'signs' : 'published'}  ${key.file}\n`);
+      const state = key === set.signing ? 'signs' : key.activeFrom > now ? `published, signs from ${new Date(key.activeFrom).toISOString()}` : 'published';
+      process.stdout.write(`${key.kid}  ${key.alg.padEnd(5)}  ${new Date(key.created).toISOString()}  ${state}  ${key.file}\n`);
     }
     return issues.length === 0 ? 0 : 1;
   },

@@ -23,6 +23,8 @@ export interface HttpAppOptions {
   observers?: CallObservers;
   /** Extra routes mounted by features (JWKS, metrics, admin). */
   mount?: (app: Express) => void;
+  /** Paths served straight from node:http, without express (the OpenID Connect front door). */
+  direct?: readonly DirectRoute[];
   /** Serves /api/authentication instead of the listener's own handler (the management listener picks one per tenant). */
   authenticate?: AuthenticateCall;
 }
@@ -32,10 +34,17 @@ export type AuthenticateCall = (req: IncomingMessage, res: ServerResponse, reque
 
 const API = '/api/authentication';
 
+export interface DirectRoute {
+  /** A path prefix such as `/oidc`: that path and everything below it. */
+  readonly prefix: string;
+  handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;
+}
+
 export function createRequestListener(options: HttpAppOptions): RequestListener {
   const { holder, listenerId, logger } = options;
   const authenticate = options.authenticate ?? authenticationHandler(holder, listenerId, logger, options.observers);
   const rest = createExpressApp(options);
+  const direct = options.direct ?? [];
   const refuseEdge = (req: IncomingMessage, res: ServerResponse, err: AuthpipeError) => {
     const requestId = requestIdOf(req);
     baseHeaders(res, requestId);
@@ -55,6 +64,14 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
         if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
       });
       return;
+    }
+    for (const route of direct) {
+      if (url.startsWith(route.prefix) && (url.length === route.prefix.length || url[route.prefix.length] === '/' || url[route.prefix.length] === '?')) {
+        const requestId = requestIdOf(req);
+        baseHeaders(res, requestId);
+        route.handle(req, res, requestId);
+        return;
+      }
     }
     rest(req, res);
   };

@@ -40,16 +40,26 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
       return undefined;
     }
   };
-  /** A user token names an account (the provider's, or a PUT login's family); anything else is the client's own. */
-  const isUserToken = (claims: Claims) => claims.kind === 'user' || typeof claims.sid === 'string';
-  const payloadOf = (claims: Claims) => ({
+  const clientOf = (claims: Claims) => (typeof claims.client_id === 'string' ? claims.client_id : claims.sub);
+  /**
+   * A provider account token: a user's, for one of the tenant's registered apps. Anything else
+   * (system tokens, and user tokens a PUT pipe minted without such an app) is shown as a
+   * client's token with its subject, since the provider only knows accounts of its apps.
+   */
+  const isAccountToken = (claims: Claims) => (claims.kind === 'user' || typeof claims.sid === 'string') && ours.clients.has(clientOf(claims));
+  const payloadOf = (claims: Claims, withSub: boolean) => ({
     jti: claims.jti,
     iat: claims.iat,
     exp: claims.exp,
-    clientId: typeof claims.client_id === 'string' ? claims.client_id : claims.sub,
+    clientId: clientOf(claims),
     ...(typeof claims.scope === 'string' ? { scope: claims.scope } : {}),
     ...(typeof claims.gid === 'string' ? { grantId: claims.gid } : {}),
-    extra: { tenant: claims.tenant, ...(typeof claims.pool === 'string' ? { pool: claims.pool } : {}), ...(typeof claims.kind === 'string' ? { kind: claims.kind } : {}) },
+    extra: {
+      ...(withSub ? { sub: claims.sub } : {}),
+      tenant: claims.tenant,
+      ...(typeof claims.pool === 'string' ? { pool: claims.pool } : {}),
+      ...(typeof claims.kind === 'string' ? { kind: claims.kind } : {}),
+    },
   });
 
   const models = provider as unknown as Record<'AccessToken' | 'ClientCredentials', { find: Finder; new (payload: object): object }>;
@@ -59,11 +69,11 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
   AccessToken.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findAccess(value, options);
-    return isUserToken(claims) ? new AccessToken({ ...payloadOf(claims), accountId: claims.sub }) : undefined;
+    return isAccountToken(claims) ? new AccessToken({ ...payloadOf(claims, false), accountId: claims.sub }) : undefined;
   };
   ClientCredentials.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findClient(value, options);
-    return isUserToken(claims) ? undefined : new ClientCredentials(payloadOf(claims));
+    return isAccountToken(claims) ? undefined : new ClientCredentials(payloadOf(claims, true));
   };
 }

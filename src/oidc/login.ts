@@ -23,11 +23,9 @@ import { createCallContext } from '../engine/context.js';
 import { emptyProps } from '../engine/props.js';
 import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
 import type { Store } from '../store/store.js';
-import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
+import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import { escapeHtml, simplePage } from './provider.js';
 
-/** The request property later steps find the subject in. */
-export const LOGIN_SUB = 'login_sub';
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
 const MAX_VALUE_CHARS = 1024;
@@ -42,6 +40,8 @@ interface LoginState {
 }
 
 export interface LoginContext {
+  /** The interaction's path, where its forms post to. */
+  path: string;
   config: LoadedConfig;
   tenant: { id: string; displayName: string };
   provider: Provider;
@@ -94,7 +94,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     await ctx.store.set(stateKey(uid), JSON.stringify(state), ttlMs);
   }
   const step = poolConfig.steps[state.step] as OidcStepConfig;
-  const action = ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? '').split('?')[0] as string;
+  const action = ctx.path;
 
   if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, ctx, poolConfig, step, state, action);
   if (req.method !== 'POST') return page(res, 405, 'Not allowed', '<p role="alert" data-code="method_not_allowed">Use the form.</p>');

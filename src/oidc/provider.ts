@@ -219,7 +219,7 @@ export function simplePage(title: string, body: string): string {
 }
 
 function errorPage(code: string, status: number): string {
-  return simplePage('Sign-in failed', `<p role="alert">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`);
+  return simplePage('Sign-in failed', `<p role="alert" data-code="${escapeHtml(code)}">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`);
 }
 
 /** The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a button, no script. */

@@ -8,6 +8,9 @@ import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
 import type { ConfigOf } from '../engine/valve.js';
 
+/** The request property later login steps find the subject in. */
+export const LOGIN_SUB = 'login_sub';
+
 /** A request property a login form may fill (the engine's own names are refused at load). */
 export const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 

@@ -1,7 +1,7 @@
 /**
  * Builds the token service from the main file's `tokens` section on every load, so that
- * `authpipe keys rotate` followed by a reload (SIGHUP) signs with the new key and publishes
- * it without a restart, and removing a key file unpublishes it. The keys are imported once
+ * `authpipe keys rotate` followed by a reload (SIGHUP) publishes the new key without a
+ * restart (it signs from its activate_at), and removing a key file unpublishes it. The keys are imported once
  * per load; a load that fails keeps the previous keys serving.
  */
 import { resolve } from 'node:path';
@@ -21,12 +21,19 @@ export const tokensSchema = {
       type: 'string',
       minLength: 1,
       default: '../var/keys',
-      description: 'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest key signs; all are published.',
+      description: 'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest active key signs; all are published.',
     },
     issuer: { type: 'string', minLength: 1, description: 'The iss claim of every token, e.g. https://auth.example.com.' },
     audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
     algorithm: { enum: ['ES256', 'EdDSA', 'RS256', 'PS256'], default: 'ES256', description: 'Algorithm of generated keys. Each key file names its own alg.' },
     clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
+    activation_delay_seconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 2592000,
+      default: 600,
+      description: 'How long a key written by `authpipe keys rotate` is only published before it signs (at least the JWKS max-age of 300 s, so relying parties with a cached JWKS know it first). `authpipe keys activate <kid>` ends the wait.',
+    },
   },
 } as const;
 
@@ -62,7 +69,7 @@ function buildTokenService(ctx: FeatureContext): TokenService | undefined {
   // compile and report their own problems instead of a cascade of "no tokens section".
   const keys = loaded ?? ephemeralKeySet(algorithm, now);
   // The version changes when keys come or go; key material itself is never hashed.
-  ctx.hash(keys.keys.map((k) => k.kid).join(','));
+  ctx.hash(`${keys.keys.map((k) => k.kid).join(',')} signs ${keys.signing.kid}`);
   // The folder, not the files: a reload should also notice a key added by `keys rotate`.
   ctx.watch(dir);
   return new TokenService(keys, {

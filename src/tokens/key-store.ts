@@ -1,11 +1,13 @@
 /**
- * The signing keys: one private JWK per file in a folder outside git. The newest key signs;
- * every key in the folder is published in the JWKS and accepted by verification until its
- * file is removed, so rotation never breaks a token already out. Keys are imported once per
+ * The signing keys: one private JWK per file in a folder outside git. The newest active key
+ * signs; every key in the folder is published in the JWKS and accepted by verification until
+ * its file is removed, so rotation never breaks a token already out. A key written by
+ * `keys rotate` carries `activate_at`: it is published at once but signs only from then on,
+ * so relying parties holding a cached JWKS have fetched it before they meet a token it signed. Keys are imported once per
  * load into KeyObjects; nothing is parsed per token.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../config/issues.js';
 import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm, type Signer } from './algorithms.js';
@@ -14,13 +16,15 @@ import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGOR
 export const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 /** Members of our key files that are ours, not the key's. */
-const META_MEMBERS = new Set(['kid', 'alg', 'use', 'key_ops', 'created']);
+const META_MEMBERS = new Set(['kid', 'alg', 'use', 'key_ops', 'created', 'activate_at']);
 
 export interface SigningKey {
   readonly kid: string;
   readonly alg: Algorithm;
-  /** Creation time (ms): the newest key signs. */
+  /** Creation time (ms): the newest active key signs. */
   readonly created: number;
+  /** When the key may start signing (ms); its creation when the file names no `activate_at`. */
+  readonly activeFrom: number;
   readonly file: string;
   readonly publicKey: KeyObject;
   /** The private key, for oidc-provider's keystore (which signs its own tokens with our keys). */
@@ -39,6 +43,8 @@ export interface KeySet {
   readonly algorithms: readonly Algorithm[];
   /** The JWKS document, serialised once. */
   readonly jwks: string;
+  /** The next time a published key becomes the signing key (ms), if one is waiting. */
+  readonly nextActivation: number | undefined;
 }
 
 export interface KeyDirOptions {
@@ -56,16 +62,19 @@ export interface KeyDirOptions {
   pointer: string;
 }
 
-/** Generates a key and writes it as `<kid>.json`, mode 0600, never over an existing file. */
-export function writeNewKey(dir: string, alg: Algorithm, now: number): SigningKey {
+/**
+ * Generates a key and writes it as `<kid>.json`, mode 0600, never over an existing file. With
+ * `activateAt`, the key is published at once and signs from then on.
+ */
+export function writeNewKey(dir: string, alg: Algorithm, now: number, activateAt?: number): SigningKey {
   const { privateKey } = generateKeyPair(alg);
   const jwk = privateKey.export({ format: 'jwk' });
   const kid = thumbprint(jwk);
   const file = join(dir, `${kid}.json`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const content = { ...jwk, kid, alg, use: 'sig', created: new Date(now).toISOString() };
+  const content = { ...jwk, kid, alg, use: 'sig', created: new Date(now).toISOString(), ...(activateAt !== undefined ? { activate_at: new Date(activateAt).toISOString() } : {}) };
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
-  return toSigningKey(kid, alg, now, file, privateKey);
+  return toSigningKey(kid, alg, now, activateAt ?? now, file, privateKey);
 }
 
 /** Reads every key in `dir`; issues name the file and what is wrong. Null when no key could be used. */
@@ -100,14 +109,21 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
     if (issues.length === 0) issues.push({ file: options.configFile, pointer: options.pointer, message: `no usable signing key in ${options.dir}` });
     return null;
   }
-  return keySetOf(keys);
+  return keySetOf(keys, options.now);
 }
 
-export function keySetOf(keys: SigningKey[]): KeySet {
+/**
+ * The newest key already active at `now` signs. When none is active yet (every key waits),
+ * the one that activates first signs: a key set always has a signer.
+ */
+export function keySetOf(keys: SigningKey[], now = Date.now()): KeySet {
   const sorted = [...keys].sort((a, b) => b.created - a.created || (a.kid < b.kid ? -1 : 1));
+  const active = sorted.find((k) => k.activeFrom <= now) ?? [...sorted].sort((a, b) => a.activeFrom - b.activeFrom)[0];
+  const waiting = sorted.filter((k) => k.activeFrom > now && k.created > (active as SigningKey).created).map((k) => k.activeFrom);
   return {
     keys: sorted,
-    signing: sorted[0] as SigningKey,
+    signing: active as SigningKey,
+    nextActivation: waiting.length > 0 ? Math.min(...waiting) : undefined,
     byKid: new Map(sorted.map((k) => [k.kid, k])),
     algorithms: ALGORITHMS.filter((alg) => sorted.some((k) => k.alg === alg)),
     jwks: JSON.stringify({ keys: sorted.map((k) => k.publicJwk) }),
@@ -176,21 +192,35 @@ function readKeyFile(file: string, issues: ConfigIssue[]): SigningKey | null {
     created = typeof jwk.created === 'string' ? Date.parse(jwk.created) : NaN;
     if (Number.isNaN(created)) return fail('/created', 'expected an ISO 8601 date');
   }
-  return toSigningKey(kid, jwk.alg, created, file, privateKey);
+  let activeFrom = created;
+  if (jwk.activate_at !== undefined) {
+    activeFrom = typeof jwk.activate_at === 'string' ? Date.parse(jwk.activate_at) : NaN;
+    if (Number.isNaN(activeFrom)) return fail('/activate_at', 'expected an ISO 8601 date');
+  }
+  return toSigningKey(kid, jwk.alg, created, activeFrom, file, privateKey);
 }
 
 /** One key in memory only: for `validate` (which writes nothing) and as a stand-in when the keys failed to load. */
 export function ephemeralKeySet(alg: Algorithm, now: number): KeySet {
   const { privateKey } = generateKeyPair(alg);
-  return keySetOf([toSigningKey('ephemeral', alg, now, '(memory)', privateKey)]);
+  return keySetOf([toSigningKey('ephemeral', alg, now, now, '(memory)', privateKey)], now);
 }
 
-function toSigningKey(kid: string, alg: Algorithm, created: number, file: string, privateKey: KeyObject): SigningKey {
+function toSigningKey(kid: string, alg: Algorithm, created: number, activeFrom: number, file: string, privateKey: KeyObject): SigningKey {
   const publicKey = createPublicKey(privateKey);
   const publicJwk = { ...(publicKey.export({ format: 'jwk' }) as Record<string, string>), kid, alg, use: 'sig' };
-  return { kid, alg, created, file, publicKey, privateKey, publicJwk, signer: signerFor(alg, privateKey) };
+  return { kid, alg, created, activeFrom, file, publicKey, privateKey, publicJwk, signer: signerFor(alg, privateKey) };
 }
 
 function errorCode(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? String(err);
+}
+
+/** Rewrites a key file so that the key signs from `at` (ms): `keys activate`. */
+export function setActivation(file: string, at: number): void {
+  const content = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  content.activate_at = new Date(at).toISOString();
+  const temp = `${file}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'w' });
+  renameSync(temp, file);
 }

@@ -120,7 +120,7 @@ export function expectPage(result: { callback: string } | { page: LoginPage }): 
 }
 
 export function expectCallback(result: { callback: string } | { page: LoginPage }): string {
-  if (!('callback' in result)) throw new Error(`expected the callback, got a page (${result.page.status}): ${result.page.html.slice(0, 400)}`);
+  if (!('callback' in result)) throw new Error(`expected the callback, got a page (${result.page.status}) at ${result.page.url}: ${result.page.html.slice(0, 400)}`);
   return result.callback;
 }
 

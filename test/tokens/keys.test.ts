@@ -87,7 +87,7 @@ describe('the key folder', () => {
     expect(() => readdirSync(keysDir(f))).toThrow(/ENOENT/);
   });
 
-  it('rotate: the new key signs after a reload, the old one is still published and accepted until its file is removed', async () => {
+  it('rotate: the new key is published at the next reload and signs only once activated; the old one is accepted until its file is removed', async () => {
     const f = fixture();
     const s = await serve(f);
     const oldKid = fixtureKey(f).kid;
@@ -104,6 +104,11 @@ describe('the key folder', () => {
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     expect(s.app.reload().ok).toBe(true);
     expect((await jwks(s)).map((k) => k.kid)).toEqual([newKid, oldKid]);
+    // Published, not yet signing: a relying party with yesterday's JWKS meets no unknown kid.
+    expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
+    expect((await cli(keys, ['list', '--config', f.mainFile])).out).toMatch(new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`));
+    expect((await cli(keys, ['activate', newKid, '--config', f.mainFile])).code).toBe(0);
+    expect(s.app.reload().ok).toBe(true);
     const newToken = await mint(s);
     expect(decodeProtectedHeader(newToken).kid).toBe(newKid);
     const listed = await cli(keys, ['list', '--config', f.mainFile]);
@@ -120,11 +125,35 @@ describe('the key folder', () => {
     expect((await s.call('introspect', {}, { authorization: `Bearer ${newToken}` })).status).toBe(200);
   });
 
+  it('a rotated key starts signing by itself when its activation delay ends', async () => {
+    const f = fixture();
+    const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+    main.tokens.activation_delay_seconds = 1;
+    f.writeMain(main);
+    const s = await serve(f);
+    const oldKid = fixtureKey(f).kid;
+    expect((await cli(keys, ['rotate', '--config', f.mainFile])).code).toBe(0);
+    const newKid = keyFiles(f).map((n) => n.replace('.json', '')).find((k) => k !== oldKid) as string;
+    expect(s.app.reload().ok).toBe(true);
+    expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
+    // No signal, no reload call: the server switches at the key's activate_at.
+    const deadline = Date.now() + 5000;
+    let kid = oldKid;
+    while (kid === oldKid && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      kid = decodeProtectedHeader(await mint(s)).kid as string;
+    }
+    expect(kid).toBe(newKid);
+  });
+
   it('with keys of two algorithms, a header naming the other algorithm for a kid is refused', async () => {
     const f = fixture();
     const s = await serve(f);
     const esToken = await mint(s);
+    const before = keyFiles(f);
     expect((await cli(keys, ['rotate', '--algorithm', 'EdDSA', '--config', f.mainFile])).code).toBe(0);
+    const edKid = (keyFiles(f).find((n) => !before.includes(n)) as string).replace('.json', '');
+    expect((await cli(keys, ['activate', edKid, '--config', f.mainFile])).code).toBe(0);
     expect(s.app.reload().ok).toBe(true);
     const edToken = await mint(s);
     expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA');

@@ -1,0 +1,90 @@
+/** Load errors of the front door's configuration name the file and the JSON pointer. */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.js';
+import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { silentLogger } from '../../src/logger.js';
+import { ConfigFixture } from '../support/fixture.js';
+
+const fixtures: ConfigFixture[] = [];
+afterEach(() => {
+  for (const f of fixtures.splice(0)) f.cleanup();
+});
+
+function demoWith(edit: (main: any, directory: any) => void): ConfigFixture {
+  const f = ConfigFixture.fromDemo();
+  fixtures.push(f);
+  const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+  const directoryFile = join(f.dir, 'config', 'directory.json');
+  const directory = JSON.parse(readFileSync(directoryFile, 'utf8'));
+  edit(main, directory);
+  f.writeMain(main);
+  f.write('config/directory.json', directory);
+  return f;
+}
+
+async function issuesOf(f: ConfigFixture): Promise<ConfigIssue[]> {
+  try {
+    const app = createApp({ configFile: f.mainFile, logger: silentLogger(), auditStream: { write() {} } });
+    await app.close();
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.issues];
+    throw err;
+  }
+  throw new Error('the config loaded');
+}
+
+const client = (directory: any, id: string) => directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === id);
+
+describe('oidc configuration', () => {
+  it('refuses a login step without a pipe, a reserved field and a doubled field', async () => {
+    const issues = await issuesOf(
+      demoWith((main) => {
+        const steps = main.oidc.tenants.demo.pools.partners.steps;
+        steps[1].start = 'no-such-pipe';
+        steps[0].fields.push({ name: 'tenant' }, { name: 'username' });
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: expect.stringContaining('authpipe.json'), pointer: '/oidc/tenants/demo/pools/partners/steps/1/start' }),
+        expect.objectContaining({ pointer: '/oidc/tenants/demo/pools/partners/steps/0/fields/2/name' }),
+        expect.objectContaining({ pointer: '/oidc/tenants/demo/pools/partners/steps/0/fields/3/name' }),
+      ]),
+    );
+  });
+
+  it('refuses a userapp whose pool is not defined, and an unknown tenant', async () => {
+    const issues = await issuesOf(
+      demoWith((main, directory) => {
+        client(directory, 'shop-app').pool = 'nobody';
+        main.oidc.tenants.ghost = {};
+      }),
+    );
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pointer: '/oidc/tenants/demo/pools', message: expect.stringContaining('shop-app') }),
+        expect.objectContaining({ pointer: '/oidc/tenants/ghost' }),
+      ]),
+    );
+  });
+
+  it('refuses clients whose type does not fit their members', async () => {
+    const issues = await issuesOf(
+      demoWith((_main, directory) => {
+        client(directory, 'pos-server-1').redirect_uris = ['http://localhost:9/cb'];
+        client(directory, 'shop-web').require_pkce = false;
+        delete client(directory, 'partner-portal').redirect_uris;
+      }),
+    );
+    const at = (p: string) => expect.objectContaining({ file: expect.stringContaining('directory.json'), pointer: p });
+    const clients = '/tenants/demo/clients';
+    expect(issues).toEqual(expect.arrayContaining([at(`${clients}/0/redirect_uris`), at(`${clients}/2/require_pkce`), at(`${clients}/4`)]));
+  });
+
+  it('refuses a redirect URI with a fragment, at its pointer', async () => {
+    const issues = await issuesOf(demoWith((_main, directory) => directory.tenants.demo.clients.push({ client_id: 'frag', type: 'userapp', redirect_uris: ['https://x.example/cb#frag'], pool: 'shoppers' })));
+    expect(issues).toEqual([expect.objectContaining({ file: expect.stringContaining('directory.json'), pointer: '/tenants/demo/clients/5/redirect_uris/0' })]);
+  });
+});
