@@ -15,6 +15,7 @@ import type Provider from 'oidc-provider';
 import type { DirectoryClient } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import { familyIsLive } from '../tokens/families.js';
+import { lowSCompact } from '../tokens/low-s.js';
 import { MAX_TOKEN_LENGTH, type Claims, type TokenService } from '../tokens/service.js';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -66,6 +67,15 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
   const { AccessToken, ClientCredentials } = models;
   const findAccess = AccessToken.find.bind(AccessToken);
   const findClient = ClientCredentials.find.bind(ClientCredentials);
+  // The provider signs its JWT access tokens itself; ours have one spelling (low-S, see
+  // tokens/low-s.ts), so its tokens are given theirs before they leave the token endpoint.
+  for (const Model of [AccessToken, ClientCredentials] as unknown as { prototype: { save: (...args: unknown[]) => Promise<unknown> } }[]) {
+    const save = Model.prototype.save;
+    Model.prototype.save = async function saveCanonical(this: unknown, ...args: unknown[]) {
+      const value = await save.apply(this, args);
+      return typeof value === 'string' ? lowSCompact(value) : value;
+    };
+  }
   AccessToken.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findAccess(value, options);

@@ -23,3 +23,21 @@ export function lowS(signature: Buffer): Buffer {
   const s = (P256_N - sOf(signature)).toString(16).padStart(64, '0');
   return Buffer.concat([signature.subarray(0, 32), Buffer.from(s, 'hex')]);
 }
+
+/**
+ * A compact JWS with its ES256 signature in the low form (itself for other algorithms): for
+ * tokens signed by code we do not control (oidc-provider signs its JWT access tokens with its
+ * own JOSE library), so that they too have one spelling and pass our verifier.
+ */
+export function lowSCompact(token: string): string {
+  const dot = token.lastIndexOf('.');
+  if (dot < 0) return token;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { alg?: unknown };
+    if (header.alg !== 'ES256') return token;
+  } catch {
+    return token;
+  }
+  const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+  return isHighS(signature) ? `${token.slice(0, dot + 1)}${lowS(signature).toString('base64url')}` : token;
+}
