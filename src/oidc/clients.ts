@@ -43,6 +43,25 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
   };
 }
 
+/**
+ * One verification within the process's hash budget, shared with basic-auth. A full queue is
+ * RATE_LIMITED there; here it is a refused secret (invalid_client), after the floor like any
+ * refusal.
+ */
+async function coldCheck(secret: string, hash: ParsedHash): Promise<boolean> {
+  let release: () => void;
+  try {
+    release = await passwordBudget.acquire();
+  } catch {
+    return false;
+  }
+  try {
+    return await verifyPassword(secret, hash);
+  } finally {
+    release();
+  }
+}
+
 export function verifyClientSecrets(provider: Provider, tenant: string, clients: ReadonlyMap<string, DirectoryClient>): void {
   const parsed = new Map<string, ParsedHash>();
   for (const client of clients.values()) {
@@ -50,6 +69,7 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
     const hash = parsePhc(client.secret_hash);
     if (typeof hash !== 'string') parsed.set(client.client_id, hash);
   }
+  const inFlight = new Map<string, Promise<boolean>>();
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean> {
     const started = performance.now();
     const hash = parsed.get(this.clientId);
@@ -61,21 +81,16 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
     const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
     const now = Date.now();
     if (verifiedCredentials.has(key, now)) return true;
-    // Cold checks share the process's hash budget with basic-auth. A full queue is RATE_LIMITED
-    // there; here it is a refused secret (invalid_client), after the floor like any refusal.
-    let release: () => void;
-    try {
-      release = await passwordBudget.acquire();
-    } catch {
-      await padTo(started);
-      return false;
+    // Identical secrets in flight share one cold check (a client's first burst at a cold cache
+    // takes one budget slot, not one each, so it is not refused by its own parallelism).
+    let flight = inFlight.get(key);
+    if (!flight) {
+      flight = coldCheck(secret, hash);
+      inFlight.set(key, flight);
+      const landed = () => inFlight.delete(key);
+      flight.then(landed, landed);
     }
-    let matches: boolean;
-    try {
-      matches = await verifyPassword(secret, hash);
-    } finally {
-      release();
-    }
+    const matches = await flight;
     if (matches) {
       verifiedCredentials.remember(key, now, CACHE_TTL_MS);
       return true;
