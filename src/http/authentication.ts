@@ -17,7 +17,7 @@ import { stepLogObserver } from './step-log.js';
 import { combineObservers } from '../engine/observers.js';
 
 /**
- * PUT /api/authentication/<operation>: the contract of DESIGN section 1. Checks run in a
+ * PUT /api/authentication/<operation>: the HTTP contract (docs/contract.md). Checks run in a
  * fixed order (method, tenant, operation, content type, body) so that nothing about an
  * operation is revealed to a caller without a valid tenant. Every refusal is a coded 403;
  * only a fault is a 500, and its detail goes to the log, never to the caller.

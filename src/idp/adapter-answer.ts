@@ -1,5 +1,5 @@
 /**
- * Reads a synchronous adapter's AuthenticationResponse (seed 003). The answer is checked
+ * Reads a synchronous adapter's AuthenticationResponse (status Success or Failure). The answer is checked
  * strictly: a flat object whose values are strings, except the four members the seed
  * defines, each in its own shape. Anything else (nesting, numbers, booleans, unknown list
  * shapes, odd key names) means the adapter is broken, and the caller gets a fault rather

@@ -1,5 +1,5 @@
 /**
- * idp-lookup source "http": a synchronous adapter (seed 003). POSTs the configured
+ * idp-lookup source "http": a synchronous adapter (AuthenticationResponse: Success or Failure). POSTs the configured
  * properties as a flat JSON object, optionally with a bearer token or an HMAC signature,
  * and reads the AuthenticationResponse:
  * - Success: mapped `fields` and the two list-of-values maps become item properties;

@@ -17,7 +17,7 @@ import { clientMetadata, verifyClientSecrets } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import type { OidcPoolConfig } from './schema.js';
 
-/** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (seed 002). */
+/** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
   ClientCredentials: 600,
   AccessToken: 1800,

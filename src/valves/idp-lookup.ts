@@ -4,7 +4,7 @@
  * - "directory": the embedded directory, by username, mobile, email or id;
  * - "ldap": a search on a connection of the main file (RFC 4515-escaped filter template),
  *   exactly one entry, optionally a password check by binding as it;
- * - "http": a synchronous adapter answering seed 003's AuthenticationResponse.
+ * - "http": a synchronous adapter answering an AuthenticationResponse (status Success or Failure, with errorTranslationKeys and erroneousProperties).
  * Not found, ambiguous and wrong password are one refusal; an unreachable provider is a
  * COMMUNICATION_ERROR fault in bounded time. The ldap and http sources take a `lockout`
  * (credentials/check.ts withLockout): failures count per account key in the store, and a

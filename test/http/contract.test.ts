@@ -4,8 +4,8 @@ import { rawPut, rawRequest } from '../support/raw-http.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 /**
- * The HTTP contract of DESIGN section 1, through a real listening server: every bad input a
- * hostile or clumsy caller can send is a coded 403 with the seed-003 failure body, and the
+ * The HTTP contract (docs/contract.md), through a real listening server: every bad input a
+ * hostile or clumsy caller can send is a coded 403 with the Failure body (errorTranslationKeys, erroneousProperties), and the
  * server keeps serving afterwards.
  */
 

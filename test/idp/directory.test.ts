@@ -81,7 +81,7 @@ afterAll(async () => {
 });
 
 describe('idp-lookup source "directory"', () => {
-  it('answers {"username": "nackastrand"} with the user attributes (seed 004)', async () => {
+  it('answers {"username": "nackastrand"} with the user attributes', async () => {
     const res = await server.call('lookup-user', { username: 'nackastrand' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: 'u-1001', username: 'nackastrand', mobile: '+46701234567', email: 'Nackastrand@Example.org', givenName: 'Nacka', sn: 'Strand' });
@@ -172,7 +172,7 @@ describe('the shipped verify-user pipe on the demo directory: personal data for 
     await refused({ authorization: `Bearer ${till.body.access_token}` }, 'ACCESS_DENIED');
   });
 
-  it('answers the seed 004 example body to an API client, by Basic or by its bearer token', async () => {
+  it('answers the user attributes body to an API client, by Basic or by its bearer token', async () => {
     expect((await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT })).body).toEqual(SEED_004);
     const login = await app.call('client-login', {}, { authorization: basic('admin-console', 'admin-console-secret') });
     const res = await app.call('verify-user', { username: 'nackastrand' }, { authorization: `Bearer ${login.body.access_token}` });

@@ -9,7 +9,7 @@ import { closedPort } from '../support/tcp-proxy.js';
 import { makeCertificate, type TestCertificate } from '../support/tls.js';
 
 /**
- * idp-lookup with source "http" (seed 003 synchronous adapter), end to end: real HTTP into
+ * idp-lookup with source "http" (a synchronous AuthenticationResponse adapter), end to end: real HTTP into
  * authpipe, and a real node:http(s) adapter started here that answers per path, well or badly.
  */
 const TIMEOUT_MS = 800;
@@ -183,7 +183,7 @@ afterAll(async () => {
 const login = (operation: string) => server.call(operation, { username: 'alice', password: 'pw-1' });
 
 describe('idp-lookup source "http": Success', () => {
-  it('POSTs the configured properties as JSON and maps the seed 003 Success answer', async () => {
+  it('POSTs the configured properties as JSON and maps the Success answer', async () => {
     seen.length = 0;
     const res = await login('a-success');
     expect(res.status).toBe(200);

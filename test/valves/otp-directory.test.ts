@@ -76,7 +76,7 @@ describe('demo: otp-start and otp-verify', () => {
     expect(message).toMatchObject({ tenant: 'demo', recipient: '+15550000001', channel: 'sms' });
     const verified = await server.call('otp-verify', { transaction_id: id, otp: await codeFor(outbox, id) });
     expect(verified.status).toBe(200);
-    // A 30-minute user token for alice, with a refresh token (seed 002).
+    // A 30-minute user token for alice, with a refresh token.
     expect(Object.keys(verified.body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type']);
     expect(verified.body).toMatchObject({ token_type: 'Bearer', expires_in: '1800' });
     const claims = JSON.parse(Buffer.from(verified.body.access_token.split('.')[1], 'base64url').toString('utf8'));
