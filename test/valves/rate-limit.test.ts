@@ -125,30 +125,27 @@ describe('rate-limit', () => {
   });
 
   it('failure_codes without count "failures" fails the load with its pointer', () => {
-    const bad = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], { x: limited('{{request.client_ip}}', 1, 1, { failure_codes: ['OTP_INVALID'] }) });
-    let error: unknown;
-    try {
-      createApp({ configFile: bad.mainFile, logger: silentLogger() });
-    } catch (err) {
-      error = err;
-    } finally {
-      bad.cleanup();
-    }
+    const error = loadError(limited('{{request.client_ip}}', 1, 1, { failure_codes: ['OTP_INVALID'] }));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/failure_codes' });
   });
 
   it('a bad key template fails the load with its pointer', () => {
-    const bad = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], { x: limited('{{nowhere.thing}}', 1, 1) });
-    let error: unknown;
-    try {
-      createApp({ configFile: bad.mainFile, logger: silentLogger() });
-    } catch (err) {
-      error = err;
-    } finally {
-      bad.cleanup();
-    }
+    const error = loadError(limited('{{nowhere.thing}}', 1, 1));
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/key', message: expect.stringContaining('nowhere') });
   });
 });
+
+/** The load error of a one-pipe config, or undefined when it loads. */
+function loadError(pipe: unknown): unknown {
+  const bad = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], { x: pipe });
+  try {
+    createApp({ configFile: bad.mainFile, logger: silentLogger() });
+    return undefined;
+  } catch (err) {
+    return err;
+  } finally {
+    bad.cleanup();
+  }
+}
