@@ -11,7 +11,7 @@ import { ajvIssues } from './ajv-issues.js';
 import { ConfigError, pointer, type ConfigIssue } from './issues.js';
 import { readJsonFile, type FileOverlay } from './json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
-import { pipeSchema, type PipeConfig } from './pipe-schema.js';
+import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
 import { resolveSecrets } from './secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices } from './services.js';

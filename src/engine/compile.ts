@@ -8,7 +8,7 @@ import { compileTemplate, TemplateSyntaxError } from './template.js';
 import type { CallContext, CompileTools } from './valve.js';
 import { ajvIssues } from '../config/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config/issues.js';
-import type { PipeConfig } from '../config/pipe-schema.js';
+import type { PipeConfig } from './pipe-schema.js';
 
 /**
  * Compiles validated pipe files into CompiledPipes: each valve's config is checked against
