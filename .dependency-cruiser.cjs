@@ -1,6 +1,6 @@
 /**
- * The layering of src/, checked by `npm run lint:deps` (dependency-cruiser). docs/layers.md
- * says what each rule is for; test/unit/dependency-rules.test.ts checks that a deliberate
+ * The layering of src/, checked by `npm run lint:deps` (dependency-cruiser). docs/valves.md
+ * ("Layers") says what each rule is for; test/unit/dependency-rules.test.ts checks that a deliberate
  * breach fails.
  *
  * Type-only imports (`import type`) are seen (tsPreCompilationDeps): the core must not learn a
@@ -12,7 +12,7 @@
  */
 
 /** The core: the engine, the error catalogue, the store contract and the leaf config helpers. */
-const CORE = ['^src/engine/', '^src/errors[.]ts$', '^src/store/store[.]ts$', '^src/config/(json-locate|json-file|patterns|issues|file-mode|secrets|ajv-issues)[.]ts$'];
+const CORE = ['^src/engine/', '^src/errors[.]ts$', '^src/store/store[.]ts$', '^src/config-kit/'];
 
 module.exports = {
   forbidden: [
@@ -24,6 +24,15 @@ module.exports = {
       severity: 'error',
       from: { path: CORE },
       to: { path: '^src/', pathNot: CORE },
+    },
+    {
+      name: 'config-kit-imports-no-loader',
+      comment:
+        'The leaf config helpers (JSON files, issues, secrets, file modes, name patterns) import only each other and the error catalogue: ' +
+        'the loader in src/config/ and every feature use them, so they must not reach back to the loader, the engine or a feature.',
+      severity: 'error',
+      from: { path: '^src/config-kit/' },
+      to: { path: '^src/', pathNot: ['^src/config-kit/', '^src/errors[.]ts$'] },
     },
     {
       name: 'no-runtime-cycle',

@@ -6,8 +6,8 @@ import { runSteps } from './runner.js';
 import type { Services } from './services.js';
 import { compileTemplate, TemplateSyntaxError } from './template.js';
 import type { CallContext, CompileTools } from './valve.js';
-import { ajvIssues } from '../config/ajv-issues.js';
-import { pointer, type ConfigIssue } from '../config/issues.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { PipeConfig } from './pipe-schema.js';
 
 /**

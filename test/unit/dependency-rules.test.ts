@@ -40,4 +40,9 @@ describe('dependency rules', () => {
     appendFileSync(join(dir, 'src/engine/clock.ts'), "\nimport '../oidc/feature.js';\n");
     expect(await violations()).toContainEqual({ rule: 'core-imports-no-feature', from: 'src/engine/clock.ts', to: 'src/oidc/feature.ts' });
   }, 60_000);
+
+  it('fail when a leaf config helper imports the loader', async () => {
+    appendFileSync(join(dir, 'src/config-kit/patterns.ts'), "\nimport type { LoadedConfig } from '../config/load.js';\nexport type Loaded = LoadedConfig;\n");
+    expect(await violations()).toContainEqual({ rule: 'config-kit-imports-no-loader', from: 'src/config-kit/patterns.ts', to: 'src/config/load.ts' });
+  }, 60_000);
 });
