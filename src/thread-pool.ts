@@ -32,8 +32,3 @@ export async function slowPoolJob<T>(job: () => Promise<T>): Promise<T> {
 export function poolHasRoom(): boolean {
   return slowInFlight < POOL_THREADS;
 }
-
-/** Slow jobs in flight (tests). */
-export function slowPoolJobs(): number {
-  return slowInFlight;
-}

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../../src/credentials/lockout.js';
 import { MemoryStore } from '../../src/store/memory.js';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { decodeJwt } from 'jose';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { approvalFixture, MANAGER_MOBILE, startApproval, type ApprovalFixture } from '../support/approval.js';
 import { CapturedLines } from '../support/capture.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { storeContract } from './contract.js';
 

@@ -9,7 +9,7 @@
  */
 import { compilePipes } from '../../src/engine/compile.js';
 import { createCallContext } from '../../src/engine/context.js';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from './clock.js';
 import { propsFrom } from '../../src/engine/props.js';
 import { ValveRegistry } from '../../src/engine/registry.js';
 import { runSteps, StepFailure } from '../../src/engine/runner.js';

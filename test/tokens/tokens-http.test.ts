@@ -1,7 +1,7 @@
 import { isHighS } from '../../src/tokens/low-s.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import type { ConfigFixture } from '../support/fixture.js';
 import { MemoryStore } from '../../src/store/memory.js';

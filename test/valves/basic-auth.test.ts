@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { hashPassword } from '../../src/credentials/hash.js';
 import { verifiedCredentials } from '../../src/credentials/verified-cache.js';
 import { ConfigFixture } from '../support/fixture.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { deadLetterKey, senderId } from '../../src/otp/delivery.js';
 import { sample } from '../support/metrics-text.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { slowStore } from '../otp/slow-store.js';
 import { tenantPrefix } from '../../src/store/store.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { base32Decode, totp } from '../../src/otp/hotp.js';
 import { basic } from '../support/credentials.js';
 import { ConfigFixture } from '../support/fixture.js';

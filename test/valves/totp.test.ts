@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock } from '../../src/engine/clock.js';
+import { ManualClock } from '../support/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { slowStore } from '../otp/slow-store.js';
 import { base32Encode, totp } from '../../src/otp/hotp.js';
