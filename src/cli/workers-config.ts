@@ -21,6 +21,7 @@ export function answerConfigChanges(logger: Logger, timeoutMs = PROPAGATE_TIMEOU
     const id = ++lastId;
     const pending = new Set<Worker>();
     const problems: string[] = [];
+    // eslint-disable-next-line prefer-const -- finish() can run (a worker gone) before the timer is set; a const would throw there
     let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       if (!rounds.delete(id)) return;

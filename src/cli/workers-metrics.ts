@@ -26,6 +26,7 @@ export function answerMetricsAsks(logger: Logger, timeoutMs = GATHER_TIMEOUT_MS)
       const id = ++lastId;
       const pending = new Set<Worker>();
       const samples: MetricJson[][] = [];
+      // eslint-disable-next-line prefer-const -- finish() can run (a worker gone) before the timer is set; a const would throw there
       let timer: NodeJS.Timeout | undefined;
       const finish = (err?: Error) => {
         if (!gathers.delete(id)) return;

@@ -4,6 +4,7 @@
  * hashers), a byte cap checked before any hashing, and Unicode NFC so that the same
  * password typed on two keyboards hashes the same (RFC 7613 OpaqueString).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u;
 
 export type TextProblem = 'empty' | 'control_character' | 'too_long';

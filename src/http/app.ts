@@ -78,7 +78,7 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
 }
 
 function createExpressApp(options: HttpAppOptions): Express {
-  const { holder, logger } = options;
+  const { logger } = options;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

@@ -194,7 +194,7 @@ class PooledLdapConnection implements LdapConnection {
       await client.bind(this.options.bindDn ?? '', this.options.bindPassword ?? '');
     } catch (err) {
       void client.unbind().catch(() => undefined);
-      if (err instanceof ResultCodeError) throw new Error(`service bind as "${this.options.bindDn ?? '(anonymous)'}" refused: ${err.message}`);
+      if (err instanceof ResultCodeError) throw new Error(`service bind as "${this.options.bindDn ?? '(anonymous)'}" refused: ${err.message}`, { cause: err });
       throw err;
     }
     if (this.closed) {

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { AccessGroups } from '../access-groups/groups.js';
-import type { Directory, DirectoryClient } from '../directory/directory.js';
+import type { Directory } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';

@@ -12,7 +12,6 @@ import { refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { isApi, isResource, type Api } from '../access-groups/catalogue.js';
-import type { UserKey } from '../directory/directory.js';
 import { itemSets } from '../engine/dataflow.js';
 
 /** read and GET need rank 1; write and the writing methods rank 2. */

@@ -3,7 +3,7 @@
  * (e.g. after a valve that ran with proceed_on_error). Only 403 codes may be configured:
  * a pipe cannot fake a server fault.
  */
-import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { REFUSAL_CODES, refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 
 export default defineValve({

@@ -5,18 +5,11 @@
  * Patterns are compiled at load and anchored by the admin (a pattern without ^…$ matches
  * anywhere, as in JSON Schema).
  */
-import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
+import { REFUSAL_CODES, refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { pointer } from '../config-kit/issues.js';
-
-interface Rule {
-  required?: boolean;
-  min_length?: number;
-  max_length?: number;
-  pattern?: string;
-}
 
 export default defineValve({
   name: 'input-validate',

@@ -13,7 +13,7 @@ import { soleRequestProperty, type Template } from '../engine/template.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { findUser, type DirectoryUser, type UserKey, type UserLookup } from '../directory/directory.js';
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
-import { createSender, senderSchema, type OtpChannel, type SenderConfig } from '../otp/senders/index.js';
+import { createSender, senderSchema } from '../otp/senders/index.js';
 import { deliveryQueue, type DeliveryJob } from '../otp/delivery.js';
 import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';

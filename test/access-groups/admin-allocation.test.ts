@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { adminCall, adminToken, editJson, readJson, TILL_PASSWORD, basic } from './support.js';
+import { adminCall, adminToken, readJson, TILL_PASSWORD, basic } from './support.js';
 
 /**
  * Allocating stores, deactivating groups, the tenant default, and a restart that keeps every

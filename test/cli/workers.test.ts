@@ -24,7 +24,7 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => {
   for (const p of started) p.kill('SIGKILL');
-  for (const pid of workerPids) alive(pid) && process.kill(pid, 'SIGKILL');
+  for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   built?.cleanup();
   fixture?.cleanup();
 });

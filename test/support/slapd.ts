@@ -83,7 +83,7 @@ export async function startSlapd(options: SlapdOptions): Promise<Slapd> {
       } catch (err) {
         await stopChild(child);
         if (attempt < 3) continue;
-        throw new Error(`slapd did not start: ${(err as Error).message}\n${stderr}`);
+        throw new Error(`slapd did not start: ${(err as Error).message}\n${stderr}`, { cause: err });
       }
       return {
         url: `ldap://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 /** The admin API, with the session's bearer token and tenant. Answers keep their status, body and ETag. */
 import { session, signOut } from './auth';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pages read the JSON bodies they asked for; `unknown` would need a cast at every read
 export interface Answer<T = any> {
   status: number;
   body: T;
@@ -13,6 +14,7 @@ export interface Issue {
   message: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Answer's default
 export async function call<T = any>(method: string, path: string, options: { body?: unknown; ifMatch?: string | null } = {}): Promise<Answer<T>> {
   const s = session();
   if (!s) throw new Error('signed out');
