@@ -89,7 +89,6 @@ export async function startOidcProvider({ host = '127.0.0.1', ttl = 600 } = {}) 
   };
 }
 
-export default startOidcProvider;
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const op = await startOidcProvider();

@@ -71,7 +71,7 @@ export interface AppOptions {
   propagate?: Propagate;
 }
 
-export type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
+type ReloadResult = { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
 
 export interface AuthpipeApp {
   readonly holder: ConfigHolder;

@@ -7,7 +7,7 @@
  */
 
 /** Refusals (403): the caller's request is refused; the body shows the code and erroneous properties. */
-export const REFUSALS = {
+const REFUSALS = {
   // The caller's request is malformed or outside the contract.
   INVALID_REQUEST: { status: 403, description: 'The request is not a flat JSON object of strings, breaks the contract, or a property fails input-validate.' },
   METHOD_NOT_ALLOWED: { status: 403, description: 'Only PUT is accepted on the authentication API.' },
@@ -27,7 +27,7 @@ export const REFUSALS = {
 } as const satisfies Record<string, { status: 403; description: string }>;
 
 /** Faults: the server or a dependency failed, never the caller. The body shows only the code. */
-export const FAULTS = {
+const FAULTS = {
   COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly, or not in time.' },
   INTERNAL_ERROR: { status: 500, description: 'A bug or misconfiguration inside the server.' },
   BUSY: { status: 503, description: 'The admin API could not take the config lock in time (another change holds it); retry after Retry-After.' },
@@ -40,7 +40,7 @@ export const FAULTS = {
 export const ERROR_CATALOGUE = { ...REFUSALS, ...FAULTS } as const;
 
 export type RefusalCode = keyof typeof REFUSALS;
-export type FaultCode = keyof typeof FAULTS;
+type FaultCode = keyof typeof FAULTS;
 export type ErrorCode = RefusalCode | FaultCode;
 
 /** Codes that pipe authors may raise themselves (flow-fail, input-validate, adapters) without being a fault. */

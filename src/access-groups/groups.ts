@@ -32,7 +32,7 @@ export interface Subject {
 }
 
 /** How a subject got its group, for the refusal detail in logs. */
-export type Via = 'store' | 'own' | 'default';
+type Via = 'store' | 'own' | 'default';
 
 export type Resolution = { readonly ok: true; readonly group: AccessGroup; readonly via: Via } | { readonly ok: false; readonly reason: string };
 

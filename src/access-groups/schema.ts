@@ -8,7 +8,7 @@
  */
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { INVISIBLE_CHARACTERS } from './names.js';
-import { APIS, API_TITLES, LEVELS, RESOURCES, type Level, type Permissions } from './catalogue.js';
+import { APIS, API_TITLES, LEVELS, RESOURCES, type Permissions } from './catalogue.js';
 
 export const GROUP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 /**
@@ -112,4 +112,3 @@ export interface AccessGroupsFile {
   tenants: Record<string, TenantGroupsRecord>;
 }
 
-export type { Level };

@@ -20,7 +20,7 @@ import type { AuditFields } from '../engine/audit.js';
 import type { AdminSubject } from '../access-groups/admin/auth.js';
 
 /** A 422: the config with the change does not load; nothing was written. */
-export class ConfigRefused extends AdminError {
+class ConfigRefused extends AdminError {
   constructor(readonly issues: readonly ConfigIssue[], reason: 'CONFIG_REFUSED' | 'PIPE_IN_USE' = 'CONFIG_REFUSED') {
     super(reason, `the change was not applied: the config with it does not load (${issues.length} issue${issues.length === 1 ? '' : 's'}): ${issues.slice(0, 3).map(formatIssue).join('; ')}`);
   }
@@ -30,7 +30,7 @@ export class ConfigRefused extends AdminError {
   }
 }
 
-export type CheckConfig = (overlay: FileOverlay) => readonly ConfigIssue[];
+type CheckConfig = (overlay: FileOverlay) => readonly ConfigIssue[];
 
 export interface ChangeOptions {
   holder: ConfigHolder;
@@ -94,7 +94,7 @@ export function checkIfMatch(header: readonly string[] | undefined, current: str
 }
 
 /** The lock every admin write of the config files holds (shared with the access-groups API). */
-export function adminLockPath(holder: ConfigHolder): string {
+function adminLockPath(holder: ConfigHolder): string {
   const config = holder.current;
   return `${accessGroupFiles(config.main, config.dir).groups ?? config.file}.lock`;
 }

@@ -19,8 +19,8 @@ import { formatJson } from './format-json.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 
 /** A password or secret set through the API: at least this long, at most what basic-auth reads by default. */
-export const MIN_SECRET_CHARS = 8;
-export const MAX_SECRET_BYTES = 256;
+const MIN_SECRET_CHARS = 8;
+const MAX_SECRET_BYTES = 256;
 /** A list answers at most this many records; search narrows it. */
 const MAX_LISTED = 500;
 

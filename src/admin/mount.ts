@@ -29,7 +29,7 @@ export interface ConfigAdminOptions extends ChangeOptions {
   registry: ValveRegistry;
 }
 
-export const OPENAPI_PATH = '/admin/openapi.json';
+const OPENAPI_PATH = '/admin/openapi.json';
 
 export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
   return [

@@ -47,7 +47,7 @@ function reachable(url: string): Promise<boolean> {
 const CALL_LINE = /^authpipe_calls_total\{tenant="([^"]*)",operation="([^"]*)",outcome="([^"]*)",code="([^"]*)"\} (\S+)$/;
 
 /** The tenant's call counters from Prometheus text. */
-export function callCounters(text: string, tenant: string): { operation: string; outcome: string; code: string; count: number }[] {
+function callCounters(text: string, tenant: string): { operation: string; outcome: string; code: string; count: number }[] {
   const out = [];
   for (const line of text.split('\n')) {
     const m = CALL_LINE.exec(line);

@@ -15,7 +15,7 @@ import type { Clock } from '../engine/clock.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { sendJson } from '../http/respond.js';
 
-export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface AdminCall {
   readonly req: Request;

@@ -19,7 +19,7 @@ export interface Output {
 const stdio: Output = { out: (t) => void process.stdout.write(t), err: (t) => void process.stderr.write(t) };
 
 /** The version in the nearest package.json named authpipe above this file. */
-export function version(): string {
+function version(): string {
   for (let dir = new URL('.', import.meta.url); dir.pathname !== '/'; dir = new URL('..', dir)) {
     try {
       const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };

@@ -13,10 +13,6 @@ export interface ConfigIssue {
   code?: ConfigIssueCode;
 }
 
-export function issueCode(issue: ConfigIssue): ConfigIssueCode {
-  return issue.code ?? 'CONFIG_INVALID';
-}
-
 export class ConfigError extends Error {
   constructor(readonly issues: readonly ConfigIssue[]) {
     super(issues.map(formatIssue).join('\n'));

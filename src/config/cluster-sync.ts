@@ -14,7 +14,7 @@ export const CONFIG_SYNCED = 'authpipe:config-synced'; // primary → the asking
 
 /** The primary gives up on silent workers first, so the asking worker still gets its answer. */
 export const PROPAGATE_TIMEOUT_MS = 2000;
-export const ASK_PROPAGATE_TIMEOUT_MS = 2500;
+const ASK_PROPAGATE_TIMEOUT_MS = 2500;
 
 export type ConfigSyncMessage =
   | { type: typeof CONFIG_CHANGED; id: number; version: string }

@@ -12,7 +12,7 @@ import type { ConfigHolder } from './holder.js';
  * it keeps serving them and /readyz says so (`published.matches: false`) until they match;
  * it does not retry the same published version on every poll.
  */
-export const PUBLISHED_VERSION_KEY = 'authpipe:config:version';
+const PUBLISHED_VERSION_KEY = 'authpipe:config:version';
 
 export interface PublishedStatus {
   version: string;

@@ -33,7 +33,7 @@ export interface FloorSettings {
   margin: number;
 }
 
-export const DEFAULT_FLOOR: FloorSettings = { fixedMs: 0, margin: 1.25 };
+const DEFAULT_FLOOR: FloorSettings = { fixedMs: 0, margin: 1.25 };
 
 let floorSettings: FloorSettings = DEFAULT_FLOOR;
 
@@ -57,7 +57,7 @@ async function padTo(startedAt: number, floorMs: number): Promise<void> {
   if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
-export interface CheckedAccount {
+interface CheckedAccount {
   readonly hash: ParsedHash;
   readonly active: boolean;
 }

@@ -106,7 +106,7 @@ export interface LockoutConfig {
 }
 
 /** The policy of a `lockout` config; an option left out takes its default from LOCKOUT_PROPERTIES. */
-export function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
+function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
   const seconds = (key: 'lock_seconds' | 'max_lock_seconds' | 'window_seconds' | 'memory_seconds') => (config[key] ?? LOCKOUT_PROPERTIES[key].default) * 1000;
   return {
     threshold: config.threshold ?? LOCKOUT_PROPERTIES.threshold.default,

@@ -25,14 +25,13 @@ export interface Argon2idHash {
   readonly digest: Buffer;
 }
 
-export interface BcryptHash {
+interface BcryptHash {
   readonly algorithm: 'bcrypt';
   readonly variant: '2a' | '2b' | '2y';
   readonly cost: number;
 }
 
 export type ParsedHash = (ScryptHash | Argon2idHash | BcryptHash) & { readonly phc: string };
-export type HashAlgorithm = ParsedHash['algorithm'];
 
 /** PHC's B64: standard alphabet, no padding. */
 const B64 = '[A-Za-z0-9+/]+';
@@ -123,7 +122,7 @@ function decodeB64(text: string): Buffer | null {
   return encodeB64(bytes) === text ? bytes : null;
 }
 
-export function encodeB64(bytes: Buffer): string {
+function encodeB64(bytes: Buffer): string {
   return bytes.toString('base64').replace(/=+$/, '');
 }
 

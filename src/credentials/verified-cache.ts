@@ -8,7 +8,7 @@
  */
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 
-export const DEFAULT_CACHE_ENTRIES = 10_000;
+const DEFAULT_CACHE_ENTRIES = 10_000;
 
 export class VerifiedCache {
   private readonly entries = new Map<string, number>();

@@ -3,7 +3,7 @@
  * found through `demo`. This file is the contract valves code against; the loader that
  * builds it from the file lives beside it.
  */
-export type Status = 'active' | 'disabled';
+type Status = 'active' | 'disabled';
 
 export interface DirectoryStore {
   readonly id: string;

@@ -79,5 +79,3 @@ export function conditionVars(expr: unknown): ConditionVar[] {
 
 const ELEMENT_OPERATORS: ReadonlySet<string> = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
 
-/** The operators conditions may use, for the docs and error messages. */
-export const CONDITION_OPERATORS: readonly string[] = [...OPERATORS];

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { AuthpipeError } from '../errors.js';
+import { fault } from '../errors.js';
 import { emptyProps, type Props } from './props.js';
 import type { Scope } from './scope.js';
 import type { Services } from './services.js';
@@ -55,7 +55,7 @@ export function createCallContext(input: CallInput, services: Services, log: Log
     responseHeaders: {},
     item(): Item {
       if (ctx.flow.length !== 1) {
-        throw new AuthpipeError('INTERNAL_ERROR', { detail: `expected one item in the flow, found ${ctx.flow.length}` });
+        throw fault('INTERNAL_ERROR', { detail: `expected one item in the flow, found ${ctx.flow.length}` });
       }
       return ctx.flow[0] as Item;
     },

@@ -18,7 +18,7 @@ export const COUNTERS = {
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 
 export type CounterName = keyof typeof COUNTERS;
-export type CounterLabels<N extends CounterName> = { readonly [K in (typeof COUNTERS)[N]['labels'][number]]?: string };
+type CounterLabels<N extends CounterName> = { readonly [K in (typeof COUNTERS)[N]['labels'][number]]?: string };
 
 export interface Metrics {
   /** Adds `by` (default 1) to a declared counter. Never throws: metrics must not fail a call. */

@@ -26,12 +26,6 @@ export function isSecretName(name: string): boolean {
   return SECRET_NAME.test(name);
 }
 
-export function maskSecrets(props: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of Object.keys(props)) out[key] = isSecretName(key) ? '***' : (props[key] as string);
-  return out;
-}
-
 /**
  * The `prefix` option of valves that put a subject on the item (basic-auth, otp-verify,
  * totp-verify, idp-lookup): with `approver_`, a second identity lands beside the first

@@ -22,7 +22,7 @@ const PATH = /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)?$/;
 
 type Part = string | readonly [root: keyof Scope, key: string | null];
 
-export type TemplateRef = readonly [root: keyof Scope, key: string | null];
+type TemplateRef = readonly [root: keyof Scope, key: string | null];
 
 export function compileTemplate(source: string): Template {
   const parts: Part[] = [];

@@ -34,7 +34,7 @@ export type AuthenticateCall = (req: IncomingMessage, res: ServerResponse, reque
 
 const API = '/api/authentication';
 
-export interface DirectRoute {
+interface DirectRoute {
   /** A path prefix such as `/oidc`: that path and everything below it. */
   readonly prefix: string;
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): void;

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
+import { fault, failureBody, refuse, toAuthpipeError } from '../errors.js';
 import type { ConfigHolder } from '../config/holder.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
@@ -88,7 +88,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
     let trace: CallTrace | undefined;
     try {
       const listener = config.listeners.find((l) => l.http.id === listenerId);
-      if (!listener) throw new AuthpipeError('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
+      if (!listener) throw fault('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
       const runtime = runtimeOf(listener);
       // The contract has no query parameters: one sent means the caller expects something we do not do.
       if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });

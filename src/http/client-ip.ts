@@ -31,7 +31,7 @@ export function invalidProxyEntry(entry: string): string | null {
   return null;
 }
 
-export function normalizeAddress(address: string | undefined): string {
+function normalizeAddress(address: string | undefined): string {
   if (!address) return '';
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
 }

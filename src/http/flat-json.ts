@@ -135,7 +135,7 @@ export function readString(text: string, start: number): { value: string; end: n
   return { value, end };
 }
 
-export function isJsonValueStart(text: string, i: number): boolean {
+function isJsonValueStart(text: string, i: number): boolean {
   const c = text[i] ?? '';
   return c === '"' || c === '[' || c === '-' || (c >= '0' && c <= '9') || text.startsWith('true', i) || text.startsWith('false', i) || text.startsWith('null', i);
 }

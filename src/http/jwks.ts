@@ -8,8 +8,8 @@ import { sendJson } from './respond.js';
  * fetch them on every cold start), but only briefly, so that a rotated key is picked up
  * within minutes; jose's createRemoteJWKSet also refetches on an unknown kid.
  */
-export const JWKS_PATH = '/.well-known/jwks.json';
-export const JWKS_MAX_AGE = 300;
+const JWKS_PATH = '/.well-known/jwks.json';
+const JWKS_MAX_AGE = 300;
 
 export function mountJwks(app: Express, holder: ConfigHolder): void {
   app.get(JWKS_PATH, (_req: Request, res: Response) => {

@@ -16,7 +16,7 @@ import { refuse, type AuthpipeError } from '../errors.js';
  */
 
 /** More header lines than any real client sends; far fewer than fit in 16 KiB. */
-export const MAX_HEADER_LINES = 100;
+const MAX_HEADER_LINES = 100;
 
 export function checkRequestEdges(req: IncomingMessage): AuthpipeError | null {
   if (req.rawHeaders.length > MAX_HEADER_LINES * 2) return refuse('INVALID_REQUEST', { detail: `more than ${MAX_HEADER_LINES} header lines` });

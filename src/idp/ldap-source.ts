@@ -5,7 +5,7 @@
  * entries and a wrong password all give the same refusal.
  */
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
-import { AuthpipeError } from '../errors.js';
+import { fault } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
 import type { ConfigOf } from '../engine/valve.js';
@@ -93,7 +93,7 @@ export const ldapSource = defineSource({
 function join(values: readonly string[], separator: string, attribute: string): string {
   if (values.length > 1 && values.some((v) => v.includes(separator))) {
     // Joining would be ambiguous; failing beats handing out a list that splits wrongly.
-    throw new AuthpipeError('COMMUNICATION_ERROR', { detail: `LDAP attribute ${attribute} has a value containing the separator "${separator}"; configure another` });
+    throw fault('COMMUNICATION_ERROR', { detail: `LDAP attribute ${attribute} has a value containing the separator "${separator}"; configure another` });
   }
   return values.join(separator);
 }

@@ -11,7 +11,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Client, FilterParser, ResultCodeError, type Entry } from 'ldapts';
-import { AuthpipeError } from '../errors.js';
+import { AuthpipeError, fault } from '../errors.js';
 
 export interface LdapConnectionOptions {
   id: string;
@@ -25,7 +25,7 @@ export interface LdapConnectionOptions {
   maxBindConnections: number;
 }
 
-export interface LdapSearch {
+interface LdapSearch {
   base: string;
   scope: 'base' | 'one' | 'sub';
   filter: string;
@@ -39,7 +39,7 @@ export interface LdapEntry {
   values: ReadonlyMap<string, readonly string[]>;
 }
 
-export interface LdapConnection {
+interface LdapConnection {
   readonly id: string;
   search(request: LdapSearch): Promise<LdapEntry[]>;
   /** True when `password` binds as `dn`; false on invalid credentials (result code 49). */
@@ -174,7 +174,7 @@ class PooledLdapConnection implements LdapConnection {
   }
 
   private fault(what: string, detail: string, cause?: unknown): AuthpipeError {
-    return new AuthpipeError('COMMUNICATION_ERROR', { detail: `LDAP ${this.id} (${this.options.url}): ${what}: ${detail}`, cause });
+    return fault('COMMUNICATION_ERROR', { detail: `LDAP ${this.id} (${this.options.url}): ${what}: ${detail}`, cause });
   }
 
   private async serviceClient(): Promise<{ client: Client; fresh: boolean }> {

@@ -13,7 +13,7 @@ import pino from 'pino';
  * stdout fill one batch.
  */
 export const LOG_BATCH_CHARS = 4096;
-export const LOG_FLUSH_MS = 200;
+const LOG_FLUSH_MS = 200;
 
 type Writer = pino.DestinationStream & { flush(cb?: (err?: Error) => void): void; flushSync(): void };
 

@@ -26,7 +26,7 @@ export interface AppMetrics extends Metrics {
   connections(listener: string): ServerEdgeObservers;
 }
 
-export function outcomeOf(status: number): 'success' | 'refused' | 'fault' {
+function outcomeOf(status: number): 'success' | 'refused' | 'fault' {
   return status === 200 ? 'success' : status === 500 ? 'fault' : 'refused';
 }
 

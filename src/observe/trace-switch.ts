@@ -90,7 +90,7 @@ export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
 
 
 /** JSON with every non-ASCII character escaped, so it is a valid header value; bounded in size. */
-export function headerValue(trace: Trace): string {
+function headerValue(trace: Trace): string {
   let text = asciiJson(trace);
   if (text.length > MAX_HEADER_BYTES) {
     const slim = { ...trace, truncated: true, steps: trace.steps.map((s) => ({ ...s, changes: [] })) };

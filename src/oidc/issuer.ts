@@ -8,7 +8,7 @@ import type { MainConfig } from '../config/main-schema.js';
 export const OIDC_PATH = '/oidc';
 
 /** The external base URL: `public_url`, else the first listener (HOST and PORT applied, as `serve` does). */
-export function publicBaseUrl(main: MainConfig, env: Readonly<Record<string, string | undefined>>): string {
+function publicBaseUrl(main: MainConfig, env: Readonly<Record<string, string | undefined>>): string {
   if (main.oidc?.public_url) return main.oidc.public_url;
   const first = main.http_configuration[0];
   let host = env.HOST ?? first?.host ?? '127.0.0.1';

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { LoadedConfig } from '../config/load.js';
-import { AuthpipeError, toAuthpipeError, type ErrorCode } from '../errors.js';
+import { AuthpipeError, fault, toAuthpipeError, type ErrorCode } from '../errors.js';
 import { createCallContext } from '../engine/context.js';
 import { emptyProps } from '../engine/props.js';
 import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
@@ -164,7 +164,7 @@ type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; e
 async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>): Promise<StepOutcome> {
   const pipe = ctx.config.pipes.get(operation);
   const started = performance.now();
-  if (!pipe) return { ok: false, error: new AuthpipeError('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
+  if (!pipe) return { ok: false, error: fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
   const call = createCallContext({ requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {} }, ctx.config.services, ctx.logger);
   try {
     await runSteps(pipe, call);

@@ -30,7 +30,7 @@ export const TTL = {
 } as const;
 
 /** OpenID scopes a userapp may ask for, besides what its access group grants. */
-export const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
+const OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email', 'phone'] as const;
 
 export interface TenantOidcOptions {
   tenant: string;

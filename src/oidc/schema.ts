@@ -12,7 +12,7 @@ import type { ConfigOf } from '../engine/valve.js';
 export const LOGIN_SUB = 'login_sub';
 
 /** A request property a login form may fill (the engine's own names are refused at load). */
-export const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
+const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 
 const field = {
   type: 'object',

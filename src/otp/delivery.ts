@@ -70,7 +70,7 @@ export function senderId(parts: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
 
-export function queueKey(id: string): string {
+function queueKey(id: string): string {
   return `authpipe:otp-delivery:{${id}}:queue`;
 }
 

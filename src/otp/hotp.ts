@@ -33,7 +33,7 @@ export interface TotpOptions {
 }
 
 /** The time step that contains `timeMs` (RFC 6238 T, with T0 = 0). */
-export function totpStep(timeMs: number, period = 30): number {
+function totpStep(timeMs: number, period = 30): number {
   return Math.floor(timeMs / 1000 / period);
 }
 

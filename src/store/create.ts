@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../engine/clock.js';
 import type { Metrics } from '../engine/metrics.js';
 import type { StoreConfig } from './schema.js';
-import { AuthpipeError } from '../errors.js';
+import { fault } from '../errors.js';
 import { MemoryStore } from './memory.js';
 import { RedisStore } from './redis.js';
 import { resolveStoreSettings } from './settings.js';
@@ -37,6 +37,6 @@ export function createStore(config: StoreConfig, runtime: StoreRuntime): Store {
 }
 
 function unusableStore(reason: string): Store {
-  const fail = () => Promise.reject(new AuthpipeError('INTERNAL_ERROR', { detail: `store not configured: ${reason}` }));
+  const fail = () => Promise.reject(fault('INTERNAL_ERROR', { detail: `store not configured: ${reason}` }));
   return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, listPush: fail, listPop: fail, listRange: fail, listLength: fail, ping: fail, close: () => Promise.resolve() };
 }

@@ -19,7 +19,7 @@ export interface MemoryStoreOptions {
   onCounters?: (event: 'evicted' | 'refused', count: number) => void;
 }
 
-export const DEFAULT_MAX_COUNTERS = 200_000;
+const DEFAULT_MAX_COUNTERS = 200_000;
 /** After a full table found nothing to evict, new counters are refused this long before the next scan. */
 const FULL_RESCAN_MS = 1000;
 interface Entry {

@@ -1,6 +1,6 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
-import { AuthpipeError } from '../errors.js';
+import { fault } from '../errors.js';
 import { describeRedis, type RedisSettings } from './settings.js';
 import type { Store } from './store.js';
 
@@ -75,7 +75,7 @@ export class RedisStore implements Store {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.client.off('ready', onReady);
-        reject(new AuthpipeError('COMMUNICATION_ERROR', { detail: `store not ready within ${timeoutMs} ms` }));
+        reject(fault('COMMUNICATION_ERROR', { detail: `store not ready within ${timeoutMs} ms` }));
       }, timeoutMs);
       const onReady = () => {
         clearTimeout(timer);
@@ -172,7 +172,7 @@ export class RedisStore implements Store {
       },
       (err: unknown) => {
         clearTimeout(timer);
-        throw new AuthpipeError('COMMUNICATION_ERROR', { cause: err, detail: `store ${op}: ${err instanceof Error ? err.message : String(err)}` });
+        throw fault('COMMUNICATION_ERROR', { cause: err, detail: `store ${op}: ${err instanceof Error ? err.message : String(err)}` });
       },
     );
   }

@@ -8,12 +8,12 @@ import type { StoreConfig } from './schema.js';
  * network, so the same function both checks a config (problems with JSON pointers) and
  * feeds the store factory.
  */
-export interface RedisNode {
+interface RedisNode {
   host: string;
   port: number;
 }
 
-export interface RedisTls {
+interface RedisTls {
   ca?: string;
   cert?: string;
   key?: string;

@@ -13,7 +13,7 @@ export function isAlgorithm(value: unknown): value is Algorithm {
 }
 
 /** RSA keys below this are refused (RFC 7518 section 3.3 minimum). */
-export const MIN_RSA_BITS = 2048;
+const MIN_RSA_BITS = 2048;
 const NEW_RSA_BITS = 3072;
 
 export function generateKeyPair(alg: Algorithm): { privateKey: KeyObject; publicKey: KeyObject } {

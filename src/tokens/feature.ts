@@ -37,7 +37,7 @@ export const tokensSchema = {
   },
 } as const;
 
-export type TokensConfig = ConfigOf<typeof tokensSchema>;
+type TokensConfig = ConfigOf<typeof tokensSchema>;
 
 declare module '../config/main-schema.js' {
   interface FeatureSections {

@@ -116,7 +116,7 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
  * The newest key already active at `now` signs. When none is active yet (every key waits),
  * the one that activates first signs: a key set always has a signer.
  */
-export function keySetOf(keys: SigningKey[], now = Date.now()): KeySet {
+function keySetOf(keys: SigningKey[], now = Date.now()): KeySet {
   const sorted = [...keys].sort((a, b) => b.created - a.created || (a.kid < b.kid ? -1 : 1));
   const active = sorted.find((k) => k.activeFrom <= now) ?? [...sorted].sort((a, b) => a.activeFrom - b.activeFrom)[0];
   const waiting = sorted.filter((k) => k.activeFrom > now && k.created > (active as SigningKey).created).map((k) => k.activeFrom);

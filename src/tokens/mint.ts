@@ -56,7 +56,7 @@ export async function mintAccess(service: TokenService, grant: AccessGrant, now:
 }
 
 /** A refresh token: only who, which family and which rotation; the family record holds the rest. Its audience is us. */
-export function mintRefresh(service: TokenService, sub: string, tenant: string, sid: string, jti: string, now: number, family: Pick<Family, 'refresh_ttl' | 'exp'>): Promise<string> {
+function mintRefresh(service: TokenService, sub: string, tenant: string, sid: string, jti: string, now: number, family: Pick<Family, 'refresh_ttl' | 'exp'>): Promise<string> {
   const iat = Math.floor(now / 1000);
   const exp = Math.min(iat + family.refresh_ttl, Math.floor(family.exp / 1000));
   const issuer = service.issuerOf(tenant);

@@ -14,7 +14,7 @@ import { poolHasRoom } from '../thread-pool.js';
 export type TokenType = 'access' | 'refresh';
 
 /** RFC 9068 for access tokens; our own type for refresh tokens, so neither passes as the other. */
-export const TOKEN_TYP: Readonly<Record<TokenType, string>> = { access: 'at+jwt', refresh: 'refresh+jwt' };
+const TOKEN_TYP: Readonly<Record<TokenType, string>> = { access: 'at+jwt', refresh: 'refresh+jwt' };
 
 /** Longer than any token we mint (about 1 KiB with custom claims): parse nothing larger. */
 export const MAX_TOKEN_LENGTH = 8192;

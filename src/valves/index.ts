@@ -21,7 +21,7 @@ import tokenRevoke from './token-revoke.js';
 import tokenVerify from './token-verify.js';
 import totpVerify from './totp-verify.js';
 
-export const valves: readonly ValveDefinition<never>[] = [
+const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
   flowFail,

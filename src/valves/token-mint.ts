@@ -5,7 +5,7 @@
  * store). Claims: iss, sub, aud, iat, exp, jti, tenant, scope, client_id, sid, amr (an array,
  * RFC 8176) and acr when configured, plus configured claims from templates, which may not reuse a registered name. Header: typ at+jwt, kid.
  */
-import { AuthpipeError } from '../errors.js';
+import { fault } from '../errors.js';
 import { pointer } from '../config-kit/issues.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
@@ -83,7 +83,7 @@ export default defineValve({
       const scopeView = ctx.scope();
       const subject = sub.render(scopeView);
       // Minting without a subject means the pipe skipped its authentication: a bug, so a fault.
-      if (subject === '') throw new AuthpipeError('INTERNAL_ERROR', { detail: 'token-mint: the subject rendered empty; set item.sub before minting' });
+      if (subject === '') throw fault('INTERNAL_ERROR', { detail: 'token-mint: the subject rendered empty; set item.sub before minting' });
       const extra: Record<string, string> = {};
       for (const [name, template] of claims) {
         const value = template.render(scopeView);

@@ -9,7 +9,7 @@ const ajv = newAjv({ useDefaults: true });
  * schema's defaults applied (a copy; `value` is left alone). For tests that call a feature's
  * code directly instead of through a loaded config file. Throws when `value` is invalid.
  */
-export function withDefaults<S extends object>(schema: S, value: unknown): ConfigOf<S> {
+function withDefaults<S extends object>(schema: S, value: unknown): ConfigOf<S> {
   // A schema's own root `default` is for its parent; Ajv refuses it at the root.
   const { default: _ignored, ...root } = schema as Record<string, unknown>;
   const copy: unknown = structuredClone(value);

@@ -11,7 +11,7 @@ import { freePort } from './net.js';
  * persistence, killed afterwards. Without redis-server the suites say so loudly and skip,
  * except in CI (CI=true), where a missing server fails the run.
  */
-export const REDIS_SERVER = findRedisServer();
+const REDIS_SERVER = findRedisServer();
 
 function findRedisServer(): string | null {
   if (process.env.REDIS_SERVER && existsSync(process.env.REDIS_SERVER)) return process.env.REDIS_SERVER;
@@ -168,7 +168,7 @@ async function answersPing(port: number): Promise<boolean> {
  * Sends one command in RESP and returns the raw reply once it looks complete. Enough for
  * PING, PTTL, SCRIPT FLUSH, CLUSTER … in tests, without a client library.
  */
-export function redisCommand(port: number, args: readonly string[], timeoutMs = 2000): Promise<string> {
+function redisCommand(port: number, args: readonly string[], timeoutMs = 2000): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     let reply = '';

@@ -21,7 +21,7 @@ import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { ConfigIssue } from '../../src/config-kit/issues.js';
 
-export interface CallInput {
+interface CallInput {
   request?: Record<string, string>;
   headers?: Record<string, string | string[]>;
   item?: Record<string, string>;
@@ -30,7 +30,7 @@ export interface CallInput {
   operation?: string;
 }
 
-export interface CallResult {
+interface CallResult {
   /** The refusal or fault the valve raised, if any. */
   error: AuthpipeError | undefined;
   item: Record<string, string>;

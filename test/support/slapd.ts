@@ -12,11 +12,11 @@ import { freePort } from './net.js';
  * entries loaded with slapadd before start, listening on ldap://127.0.0.1:<free port> (and
  * ldaps:// when given a certificate). Never the system slapd on 389.
  */
-export const SLAPD = '/usr/sbin/slapd';
-export const SLAPADD = '/usr/sbin/slapadd';
+const SLAPD = '/usr/sbin/slapd';
+const SLAPADD = '/usr/sbin/slapadd';
 export const SUFFIX = 'dc=example,dc=org';
 
-export function slapdAvailable(): boolean {
+function slapdAvailable(): boolean {
   return existsSync(SLAPD) && existsSync(SLAPADD) && existsSync('/usr/lib/ldap/back_mdb.so');
 }
 

@@ -16,10 +16,6 @@ export interface TestCertificate {
   cleanup(): void;
 }
 
-export function opensslAvailable(): boolean {
-  return spawnSync('openssl', ['version']).status === 0;
-}
-
 export function makeCertificate(): TestCertificate {
   const dir = mkdtempSync(join(tmpdir(), 'authpipe-tls-'));
   const certFile = join(dir, 'cert.pem');

@@ -7,13 +7,13 @@ import type { Store } from '../../src/store/store.js';
 export const ISSUER = 'https://auth.test.example';
 export const AUDIENCE = 'https://api.test.example';
 
-export const TOKENS_SECTION = { keys_dir: '../var/keys', issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256' };
+const TOKENS_SECTION = { keys_dir: '../var/keys', issuer: ISSUER, audience: AUDIENCE, algorithm: 'ES256' };
 
 /**
  * Test-only pipes around the token valves. Real logins (till-login, client-login) come from
  * the credential valves; here a property-set stands in for "authenticated as request.username".
  */
-export const TOKEN_PIPES: Record<string, unknown> = {
+const TOKEN_PIPES: Record<string, unknown> = {
   'system-login': {
     valves: [
       { name: 'property-set', config: { properties: { sub: '{{request.username}}', scope: 'data:read data:write' } } },
@@ -41,8 +41,6 @@ export const TOKEN_PIPES: Record<string, unknown> = {
   'logout-access': { valves: [{ name: 'token-revoke', config: { type: 'access' } }], response: [] },
 };
 
-const OPERATIONS = Object.keys(TOKEN_PIPES);
-
 export function tokenFixture(options: { tokens?: Record<string, unknown>; pipes?: Record<string, unknown>; http?: Record<string, unknown> } = {}): ConfigFixture {
   const pipes = { ...TOKEN_PIPES, ...options.pipes };
   const operations = Object.keys(pipes);
@@ -68,7 +66,6 @@ export function fixtureKey(fixture: ConfigFixture): { kid: string; key: KeyObjec
   return { kid: jwk.kid, key: createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' }), file: join(dir, name) };
 }
 
-export { OPERATIONS };
 
 /**
  * A real MemoryStore behind a network-like delay on every operation, so that parallel calls

@@ -14,7 +14,7 @@ import { AdminError } from './admin-error.js';
 import { setMember } from './json-edit.js';
 import type { AdminState, StoreRef } from './views.js';
 
-export interface RawDirectory {
+interface RawDirectory {
   tenants?: Record<string, { stores?: { id: string; name: string; access_group?: string }[] } & Record<string, unknown>>;
 }
 

@@ -165,7 +165,7 @@ export function setDefault(docs: DiskDocuments, tenant: string, group: string | 
 }
 
 /** A store to allocate: its id alone when it has no group now, else with the group it is in. */
-export type StoreMove = string | { store: string; from: string | null };
+type StoreMove = string | { store: string; from: string | null };
 
 export interface StoresBody {
   add?: StoreMove[];

@@ -38,7 +38,7 @@ import { allocateStores, createGroup, editGroup, setDefault, setStatus, type Act
 import { LockBusy, withLock, writeFileAtomic } from './persist.js';
 import { defaultEtag, detailOf, groupEtag, ifMatchHolds, summaryOf, type AdminState } from './views.js';
 
-export const ADMIN_PATH = '/admin/access-groups';
+const ADMIN_PATH = '/admin/access-groups';
 const GROUP_ID = new RegExp(GROUP_ID_PATTERN);
 
 export interface AdminApiOptions {

@@ -18,7 +18,7 @@ export interface WebhookOptions {
   timeoutMs: number;
 }
 
-export class WebhookError extends Error {
+class WebhookError extends Error {
   /** Whether a later attempt may succeed (network, timeout, 408, 429, 5xx); a 3xx or other 4xx is final. */
   constructor(message: string, readonly retryable: boolean) {
     super(message);

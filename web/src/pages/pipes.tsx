@@ -17,7 +17,7 @@ interface PipeSummary {
   calls: string[];
 }
 
-export interface Step {
+interface Step {
   name: string;
   id?: string;
   enabled?: boolean;
