@@ -166,6 +166,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     ...(checks.queue !== undefined ? { queue: checks.queue } : {}),
     fixedMs: checks.failure_floor_ms,
     margin: checks.floor_margin,
+    nice: checks.nice,
   });
   const directory = first.services.directory;
   const calibrated = passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);
