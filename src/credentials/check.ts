@@ -55,7 +55,8 @@ export function failureFloorMs(costs: CostTable = passwordCosts): number {
   return Math.max(floorSettings.fixedMs, floorSettings.margin * costs.slowest().wallMs);
 }
 
-async function padTo(startedAt: number, floorMs: number): Promise<void> {
+/** Waits until `floorMs` have passed since `startedAt` (performance.now()). */
+export async function padTo(startedAt: number, floorMs: number): Promise<void> {
   const wait = floorMs - (performance.now() - startedAt);
   if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
 }

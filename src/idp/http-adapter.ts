@@ -18,7 +18,7 @@ import { pointer } from '../config/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, idpLockoutSchema, PROPERTY_NAME } from './source.js';
+import { defineSource, failureFloorSchema, idpLockoutSchema, PROPERTY_NAME } from './source.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
@@ -87,6 +87,8 @@ const schema = {
       },
     },
     lockout: idpLockoutSchema,
+    // The adapter's timing is its own: no default floor, set one above its slowest refusal.
+    failure_floor_ms: failureFloorSchema(0),
     failure_code: {
       enum: REFUSAL_CODES,
       default: 'UNKNOWN_ERROR',
