@@ -4,7 +4,7 @@ import type { Express } from 'express';
 import type { DestinationStream, Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigHolder } from './config/holder.js';
-import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
+import { ConfigError, formatIssue, type ConfigIssue } from './config-kit/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { closeConfigServices } from './config/services.js';
 import type { MainConfig } from './config/main-schema.js';
@@ -30,7 +30,7 @@ import { createManagementListener } from './admin/management.js';
 import { RecentAudit } from './admin/audit-feed.js';
 import { mountConfigAdmin } from './admin/mount.js';
 import { mountConsole } from './admin/console-route.js';
-import type { FileOverlay } from './config/json-file.js';
+import type { FileOverlay } from './config-kit/json-file.js';
 import { managementAddress } from './config/management-schema.js';
 import { MANAGEMENT_LISTENER } from './http/client-access.js';
 import { createLogger } from './logger.js';
@@ -134,7 +134,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   };
   const load = (): LoadedConfig => {
     const loaded = loadConfig(options.configFile, { registry, runtime: runtimeFor, env });
-    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
     for (const warning of loaded.warnings) logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
     return loaded;
   };

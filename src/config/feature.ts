@@ -32,8 +32,8 @@
  * as issues on `ctx.issues` with the file and the JSON pointer.
  */
 import type { FeatureServices, Services } from '../engine/services.js';
-import type { ConfigIssue } from './issues.js';
-import type { FileOverlay } from './json-file.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
+import type { FileOverlay } from '../config-kit/json-file.js';
 import type { MainConfig } from './main-schema.js';
 
 /** What a feature's `build` gets on each load. */

@@ -7,12 +7,12 @@ import { newAjv, type ValveRegistry } from '../engine/registry.js';
 import type { Services } from '../engine/services.js';
 import { noopAudit } from '../engine/audit.js';
 import { noopMetrics } from '../engine/metrics.js';
-import { ajvIssues } from './ajv-issues.js';
-import { ConfigError, pointer, type ConfigIssue } from './issues.js';
-import { readJsonFile, type FileOverlay } from './json-file.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js';
+import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
-import { pipeSchema, type PipeConfig } from './pipe-schema.js';
-import { resolveSecrets } from './secrets.js';
+import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
+import { resolveSecrets } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
@@ -48,7 +48,7 @@ export interface LoadedConfig {
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
-  /** Problems that did not stop the load but must be seen (config/file-mode.ts, the pipe check's warnings). */
+  /** Problems that did not stop the load but must be seen (config-kit/file-mode.ts, the pipe check's warnings). */
   readonly warnings: readonly ConfigIssue[];
 }
 

@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
 import { AuthpipeError, isErrorCode, isRefusalCode, REFUSAL_CODES, refuse, type RefusalCode } from '../errors.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
 import type { ConfigOf } from '../engine/valve.js';

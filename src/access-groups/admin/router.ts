@@ -21,7 +21,7 @@
 import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { ConfigHolder } from '../../config/holder.js';
-import { formatIssue, type ConfigIssue } from '../../config/issues.js';
+import { formatIssue, type ConfigIssue } from '../../config-kit/issues.js';
 import type { LoadedConfig } from '../../config/load.js';
 import type { Clock } from '../../engine/clock.js';
 import { clientAllowed } from '../../http/client-access.js';
