@@ -43,7 +43,10 @@ const idpLookup: ValveDefinition<Config> = {
   configSchema: {
     type: 'object',
     required: ['source'],
-    properties: { source: { enum: sources.map((s) => s.source) }, prefix: subjectPrefixSchema },
+    properties: {
+      source: { enum: sources.map((s) => s.source), description: 'Where the subject is looked up: the embedded directory, an LDAP connection, or an HTTP adapter; each takes its own options.' },
+      prefix: subjectPrefixSchema,
+    },
     allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: withPrefix(s.schema) })),
   },
   create(config, tools): ValveRun {
