@@ -11,6 +11,7 @@ const UNIT = [
   'access-groups/load',
   'access-groups/persist',
   'cli/hash-password',
+  'cli/validate',
   'cli/run',
   'cli/totp',
   'config/.*',
@@ -34,7 +35,7 @@ const UNIT = [
   'store/settings',
   'unit/.*',
 ];
-const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'cli/workers', 'store/fail-closed'];
+const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
 
