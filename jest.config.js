@@ -11,11 +11,13 @@ const UNIT = [
   'access-groups/load',
   'access-groups/persist',
   'cli/hash-password',
+  'cli/validate',
   'cli/run',
   'cli/totp',
   'config/.*',
   'credentials/basic-header',
   'credentials/hash',
+  'credentials/hash-threads',
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
@@ -31,10 +33,9 @@ const UNIT = [
   'otp/hotp',
   'store/memory',
   'store/settings',
-  'tokens/thread-pool',
   'unit/.*',
 ];
-const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'cli/workers', 'store/fail-closed'];
+const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
 

@@ -14,10 +14,9 @@ import { mainSchema, type HttpConfiguration, type MainConfig } from './main-sche
 import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
 import { resolveSecrets } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
-import { buildConfigServices } from './services.js';
+import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
 import { checkPipes } from './pipe-check.js';
-import { checkOidcConfig } from '../oidc/check.js';
 
 /**
  * Loads and validates the whole configuration: the main file, every pipe, every valve's own
@@ -106,7 +105,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const sources = readPipes(pipesDir, env, issues, hash, overlay);
   const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
-  checkOidcConfig(main, display(file), new Set(pipes.keys()), services.directory, issues);
+  checkCompiledFeatures({ main, file: display(file), pipes: new Set(pipes.keys()), services, issues });
   const listeners = buildListeners(main, file, pipes, issues);
   // Following pipes is only meaningful once every valve compiled: a missing one would look like a missing property.
   if (issues.length === 0) {

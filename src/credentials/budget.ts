@@ -14,7 +14,7 @@ export interface BudgetSettings {
   queue: number;
 }
 
-function defaultBudget(): BudgetSettings {
+export function defaultBudget(): BudgetSettings {
   const concurrency = Math.max(1, availableParallelism());
   return { concurrency, queue: 4 * concurrency };
 }

@@ -25,8 +25,8 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}' },
-      otp: { type: 'string', minLength: 1, default: '{{request.otp}}' },
+      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}', description: 'Template of the transaction id otp-issue answered.' },
+      otp: { type: 'string', minLength: 1, default: '{{request.otp}}', description: 'Template of the code the user typed.' },
       max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
       expects: {
         enum: ['user', 'recipient'],
