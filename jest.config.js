@@ -21,7 +21,7 @@ const UNIT = [
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
-  'docs/.*',
+  'docs/error-codes',
   'engine/condition',
   'engine/template',
   'http/flat-json',
