@@ -21,7 +21,7 @@ const UNIT = [
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
-  'docs/.*',
+  'docs/error-codes',
   'engine/condition',
   'engine/template',
   'http/flat-json',
@@ -33,6 +33,7 @@ const UNIT = [
   'otp/hotp',
   'store/memory',
   'store/settings',
+  'tokens/low-s',
   'unit/.*',
 ];
 const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];
