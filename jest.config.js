@@ -17,6 +17,7 @@ const UNIT = [
   'config/.*',
   'credentials/basic-header',
   'credentials/hash',
+  'credentials/hash-threads',
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
@@ -32,7 +33,6 @@ const UNIT = [
   'otp/hotp',
   'store/memory',
   'store/settings',
-  'tokens/thread-pool',
   'unit/.*',
 ];
 const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];

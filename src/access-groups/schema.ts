@@ -6,7 +6,7 @@
  * completes them and a permission on a resource that does not exist fails the load.
  * `authpipe schemas` writes this to schemas/access-groups.schema.json.
  */
-import { TENANT_PATTERN } from '../config/patterns.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { INVISIBLE_CHARACTERS } from './names.js';
 import { APIS, API_TITLES, LEVELS, RESOURCES, type Level, type Permissions } from './catalogue.js';
 
@@ -30,7 +30,7 @@ export const permissionsSchema = {
         type: 'object',
         description: API_TITLES[api],
         additionalProperties: false,
-        properties: Object.fromEntries(RESOURCES[api].map((r) => [r, { enum: LEVELS }])),
+        properties: Object.fromEntries(RESOURCES[api].map((r) => [r, { enum: LEVELS, description: `What the group may do with ${r}: none, read, or write (read and write).` }])),
       },
     ]),
   ),
@@ -49,8 +49,9 @@ export const accessGroupsSchema = {
   additionalProperties: false,
   required: ['tenants'],
   properties: {
-    $schema: { type: 'string' },
+    $schema: { type: 'string', description: 'Path or URL of this JSON Schema, for editors; ignored by the loader.' },
     tenants: {
+      description: 'Custom groups and the default group per tenant id; a tenant left out has only the built-in groups and no default.',
       type: 'object',
       propertyNames: { pattern: TENANT_PATTERN },
       additionalProperties: {
@@ -72,13 +73,13 @@ export const accessGroupsSchema = {
               properties: {
                 id: { type: 'string', pattern: GROUP_ID_PATTERN, description: 'Stable id that stores, clients and users name; never changes.' },
                 name: { ...groupNameSchema, description: 'Shown in lists; stored NFKC-normalised; unique in the tenant, ignoring case and look-alike letters; no invisible or bidi control characters.' },
-                description: groupDescriptionSchema,
+                description: { ...groupDescriptionSchema, description: 'What the group is for, shown to admins.' },
                 status: { enum: ['active', 'inactive'], description: 'An inactive group grants nothing.' },
                 permissions: permissionsSchema,
-                createdOn: instant,
-                createdBy: actor,
-                lastUpdatedOn: instant,
-                lastUpdatedBy: actor,
+                createdOn: { ...instant, description: 'When the admin API created the group (ISO 8601); written by the server.' },
+                createdBy: { ...actor, description: 'Subject of the admin who created the group; written by the server.' },
+                lastUpdatedOn: { ...instant, description: 'When the admin API last changed the group (ISO 8601); written by the server.' },
+                lastUpdatedBy: { ...actor, description: 'Subject of the admin who last changed the group; written by the server.' },
               },
             },
           },

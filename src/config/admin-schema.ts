@@ -1,7 +1,7 @@
 import { invalidProxyEntry } from '../http/client-ip.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { defineFeature } from './feature.js';
-import { pointer, type ConfigIssue } from './issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { MainConfig } from './main-schema.js';
 
 /**
@@ -22,7 +22,7 @@ const adminSchemaProperties = {
     default: {},
     description: 'Hot reload. SIGHUP always reloads; `watch` also reloads when a config, data or pipe file changes.',
     properties: {
-      watch: { type: 'boolean', default: true },
+      watch: { type: 'boolean', default: true, description: 'Watch the main file, data files and pipes folder, and reload after a change; false: only SIGHUP and the admin API reload.' },
       debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
       store_poll_ms: {
         type: 'integer',
@@ -39,7 +39,7 @@ const adminSchemaProperties = {
     default: {},
     description: 'Prometheus metrics at GET /metrics on every listener. Read at start.',
     properties: {
-      enabled: { type: 'boolean', default: true },
+      enabled: { type: 'boolean', default: true, description: 'Collect metrics and serve GET /metrics; false: no registry is made and /metrics is not mounted.' },
       clients: { ...ADDRESS_LIST, default: [], description: 'Who may scrape /metrics; empty: anyone who reaches the listener.' },
       default_metrics: { type: 'boolean', default: true, description: 'Also export process metrics (CPU, memory, event loop, GC).' },
     },
@@ -63,7 +63,7 @@ const adminSchemaProperties = {
     default: {},
     description: 'Debug traces of single calls asked for with the x-authpipe-trace request header. Off by default.',
     properties: {
-      enabled: { type: 'boolean', default: false },
+      enabled: { type: 'boolean', default: false, description: 'Honour the x-authpipe-trace request header from the allowed clients; a reload turns it on or off.' },
       output: {
         enum: ['log', 'header'],
         default: 'log',
@@ -79,7 +79,7 @@ const adminSchemaProperties = {
     default: {},
     description: 'Audit events on their own pino stream. Read at start.',
     properties: {
-      enabled: { type: 'boolean', default: true },
+      enabled: { type: 'boolean', default: true, description: 'Write audit events; false: none are written.' },
       destination: { type: 'string', minLength: 1, default: 'stdout', description: '"stdout", "stderr" or a file path (relative to this file).' },
       success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
     },
@@ -101,6 +101,7 @@ const adminSchemaProperties = {
     type: 'object',
     additionalProperties: false,
     default: {},
+    description: 'Graceful stop on SIGTERM or SIGINT.',
     properties: {
       grace_ms: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'How long SIGTERM waits for calls in flight before closing their connections.' },
     },

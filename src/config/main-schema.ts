@@ -7,7 +7,7 @@
  */
 import type { ConfigOf } from '../engine/valve.js';
 import { features } from '../features.js';
-import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 
 const coreSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -17,7 +17,7 @@ const coreSchema = {
   additionalProperties: false,
   required: ['http_configuration', 'modules', 'pipes'],
   properties: {
-    $schema: { type: 'string' },
+    $schema: { type: 'string', description: 'Path or URL of this JSON Schema, for editors; ignored by the loader.' },
     http_configuration: {
       description: 'HTTP listeners; a module names the one it is served on by id.',
       type: 'array',
@@ -27,7 +27,7 @@ const coreSchema = {
         additionalProperties: false,
         required: ['id'],
         properties: {
-          id: { type: 'string', minLength: 1 },
+          id: { type: 'string', minLength: 1, description: 'Name of this listener, unique in the file; modules refer to it by http_configuration_ref.' },
           host: { type: 'string', default: '127.0.0.1', description: 'Overridden by the HOST environment variable.' },
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Overridden by the PORT environment variable.' },
           trusted_proxies: {
@@ -36,9 +36,21 @@ const coreSchema = {
             items: { type: 'string', minLength: 1 },
             default: [],
           },
-          max_body_bytes: { type: 'integer', minimum: 2, maximum: 1048576, default: 16384 },
-          max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100 },
-          max_value_length: { type: 'integer', minimum: 1, maximum: 1048576, default: 8192 },
+          max_body_bytes: {
+            type: 'integer',
+            minimum: 2,
+            maximum: 1048576,
+            default: 16384,
+            description: 'Largest request body, in bytes, an authentication call may send; a larger one is refused with PAYLOAD_TOO_LARGE before it is parsed.',
+          },
+          max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100, description: 'Most properties one authentication request body may hold; more are refused as INVALID_REQUEST.' },
+          max_value_length: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 1048576,
+            default: 8192,
+            description: 'Longest value, in characters, of one request property; a longer one is refused as INVALID_REQUEST.',
+          },
           max_connections: {
             type: 'integer',
             minimum: 0,
@@ -57,6 +69,7 @@ const coreSchema = {
       },
     },
     modules: {
+      description: 'Tenant modules: each serves its tenants and their operations on one listener.',
       type: 'array',
       minItems: 1,
       items: {
@@ -64,15 +77,17 @@ const coreSchema = {
         additionalProperties: false,
         required: ['name', 'id', 'config'],
         properties: {
-          name: { const: 'com.phenixidentity~phenix-api-authenticate' },
-          id: { type: 'string', minLength: 1 },
+          name: { const: 'com.phenixidentity~phenix-api-authenticate', description: 'The module type; the tenant module is the only one.' },
+          id: { type: 'string', minLength: 1, description: 'Name of this module, for people reading the file.' },
           config: {
+            description: 'Where the module is served and which tenants it holds.',
             type: 'object',
             additionalProperties: false,
             required: ['http_configuration_ref', 'tenant'],
             properties: {
-              http_configuration_ref: { type: 'string', minLength: 1 },
+              http_configuration_ref: { type: 'string', minLength: 1, description: 'The id of the http_configuration entry (listener) that serves these tenants.' },
               tenant: {
+                description: 'The tenants served; a tenant id may appear once per listener.',
                 type: 'array',
                 minItems: 1,
                 items: {
@@ -80,9 +95,10 @@ const coreSchema = {
                   additionalProperties: false,
                   required: ['id', 'allowedOperation'],
                   properties: {
-                    id: { type: 'string', pattern: TENANT_PATTERN },
-                    displayName: { type: 'string' },
+                    id: { type: 'string', pattern: TENANT_PATTERN, description: 'The tenant id, as it appears in the request path and in issued tokens.' },
+                    displayName: { type: 'string', description: 'Name shown to people (admin overview, OIDC login page); absent: the id.' },
                     allowedOperation: {
+                      description: 'Operations this tenant may call; each needs a pipe file of the same name in the pipes folder.',
                       type: 'array',
                       uniqueItems: true,
                       items: { type: 'string', pattern: OPERATION_PATTERN },
@@ -97,6 +113,7 @@ const coreSchema = {
     },
     pipes: { type: 'string', minLength: 1, description: 'Folder of pipe files, one per pipe, named <id>.json; relative to this file.' },
     log: {
+      description: 'Logging.',
       type: 'object',
       additionalProperties: false,
       default: {},

@@ -6,7 +6,7 @@ import { directorySchema } from '../directory/schema.js';
 import { accessGroupsSchema } from '../access-groups/schema.js';
 import { createRegistry } from '../valves/index.js';
 import { mainSchema } from './main-schema.js';
-import { pipeSchema } from './pipe-schema.js';
+import { pipeSchema } from '../engine/pipe-schema.js';
 
 type Schema = Record<string, unknown>;
 
@@ -26,12 +26,17 @@ function typeOf(schema: Schema): string {
   return type;
 }
 
+/** The condition of an if/then branch, shortened for a table cell (e.g. `source:ldap`). */
+function whenOf(branch: Schema): string {
+  return JSON.stringify((branch.if as Schema | undefined)?.properties ?? {}).replace(/"/g, '').replace(/[{}]/g, '').replace(/const:/g, '');
+}
+
 /** Defaults in if/then branches apply only when the branch matches (e.g. one kind of a valve). */
 function branchDefaults(schema: Schema): Map<string, string> {
   const out = new Map<string, string>();
   for (const branch of (schema.allOf as Schema[] | undefined) ?? []) {
     const props = ((branch.then as Schema | undefined)?.properties ?? {}) as Record<string, Schema>;
-    const when = JSON.stringify((branch.if as Schema | undefined)?.properties ?? {}).replace(/"/g, '').replace(/[{}]/g, '').replace(/const:/g, '');
+    const when = whenOf(branch);
     for (const [name, sub] of Object.entries(props)) {
       if (typeof sub === 'object' && sub.default !== undefined) out.set(name, `${out.has(name) ? `${out.get(name)}; ` : ''}\`${JSON.stringify(sub.default)}\` when ${when}`);
     }
@@ -54,7 +59,20 @@ function rows(schema: Schema, prefix: string, out: Row[]): Row[] {
     if (values && typeof values === 'object' && values.properties) rows(values, `${option}.<name>.`, out);
     if (values && typeof values === 'object' && (values.additionalProperties as Schema | undefined)?.properties) rows(values.additionalProperties as Schema, `${option}.<name>.<name>.`, out);
   }
+  branchRows(schema, prefix, out);
   return out;
+}
+
+/** Options only an if/then branch declares (e.g. those of one idp-lookup source), marked with their condition. */
+function branchRows(schema: Schema, prefix: string, out: Row[]): void {
+  const declared = new Set(Object.keys((schema.properties ?? {}) as Schema));
+  for (const branch of (schema.allOf as Schema[] | undefined) ?? []) {
+    const then = branch.then as Schema | undefined;
+    const own = Object.entries((then?.properties ?? {}) as Record<string, unknown>).filter(([name, sub]) => !declared.has(name) && typeof sub === 'object');
+    if (!then || own.length === 0) continue;
+    const when = whenOf(branch);
+    for (const row of rows({ ...then, properties: Object.fromEntries(own) }, prefix, [])) out.push({ ...row, description: `(${when}) ${row.description}` });
+  }
 }
 
 function table(schema: Schema): string {

@@ -88,10 +88,10 @@ export class Lockout {
 
 /** The settings every lockout-using valve accepts under `lockout` (JSON Schema properties). */
 export const LOCKOUT_PROPERTIES = {
-  enabled: { type: 'boolean', default: true },
+  enabled: { type: 'boolean', default: true, description: 'false: no failures are counted and nothing is locked.' },
   threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
   lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
-  max_lock_seconds: { type: 'integer', minimum: 1, default: 900 },
+  max_lock_seconds: { type: 'integer', minimum: 1, default: 900, description: 'The longest one lock lasts, however often it doubled; at least lock_seconds.' },
   window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
   memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
 } as const;

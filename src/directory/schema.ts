@@ -4,16 +4,21 @@
  * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
-import { TENANT_PATTERN } from '../config/patterns.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import type { ConfigOf } from '../engine/valve.js';
 
-const status = { enum: ['active', 'disabled'], default: 'active' } as const;
+const status = { enum: ['active', 'disabled'], default: 'active', description: 'disabled: the entry is refused like an unknown one, while it stays in the file.' } as const;
 const phc = {
   type: 'string',
   minLength: 1,
   description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
 } as const;
-const accessGroup = { type: 'string', minLength: 1, maxLength: 128 } as const;
+const accessGroup = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 128,
+  description: 'Id of the access group (built-in or in access-groups.json) that grants its scope; absent: the tenant default group.',
+} as const;
 /** A user pool id (oidc): lower-case, as it appears in tokens (`pool` claim). */
 export const POOL_PATTERN = '^[a-z0-9][a-z0-9_-]{0,63}$';
 /** An absolute http(s) URI without a fragment, compared exactly. */
@@ -28,8 +33,9 @@ export const directorySchema = {
   additionalProperties: false,
   required: ['tenants'],
   properties: {
-    $schema: { type: 'string' },
+    $schema: { type: 'string', description: 'Path or URL of this JSON Schema, for editors; ignored by the loader.' },
     tenants: {
+      description: 'Identity data per tenant id; an entry of one tenant is never found through another.',
       type: 'object',
       propertyNames: { pattern: TENANT_PATTERN },
       additionalProperties: {
@@ -37,20 +43,22 @@ export const directorySchema = {
         additionalProperties: false,
         properties: {
           stores: {
+            description: 'The stores (shops) of the tenant; tills belong to one, and get their access group through it.',
             type: 'array',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['id', 'name'],
               properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128 },
-                name: { type: 'string', minLength: 1 },
+                id: { type: 'string', minLength: 1, maxLength: 128, description: 'Store id, unique in the tenant; tills and admin allocations refer to it.' },
+                name: { type: 'string', minLength: 1, description: 'Name shown to people (admin API, console).' },
                 access_group: { ...accessGroup, description: 'The access group the store is allocated to; absent means the tenant default.' },
                 manager: { type: 'string', minLength: 1, maxLength: 128, description: "Id of the user of the same tenant who manages the store (otp-issue user_by store_manager sends them the store's approval codes)." },
               },
             },
           },
           tills: {
+            description: 'Point-of-sale tills that sign in with basic-auth kind till.',
             type: 'array',
             items: {
               type: 'object',
@@ -65,16 +73,17 @@ export const directorySchema = {
             },
           },
           users: {
+            description: 'People: looked up by idp-lookup source directory, checked by basic-auth kind user, OTP and TOTP valves, and the hosted login.',
             type: 'array',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['id'],
               properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128 },
-                username: name,
+                id: { type: 'string', minLength: 1, maxLength: 128, description: 'User id, unique in the tenant; the subject (sub) of tokens issued for the user.' },
+                username: { ...name, description: 'Sign-in name, unique in the tenant; no colon.' },
                 mobile: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +15550000001.' },
-                email: { type: 'string', format: 'email' },
+                email: { type: 'string', format: 'email', description: 'Email address; a lookup key and the recipient of email OTPs.' },
                 status,
                 attributes: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra string attributes returned by lookups (givenName, …).' },
                 totp_secret: { type: 'string', pattern: '^[A-Z2-7]{16,}=*$', description: 'Base32 TOTP secret; use ${env:NAME} or ${file:path}, never inline.' },
@@ -86,16 +95,23 @@ export const directorySchema = {
             },
           },
           clients: {
+            description: 'API clients: servers (sysapp) and apps that sign users in (userapp).',
             type: 'array',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['client_id'],
               properties: {
-                client_id: name,
+                client_id: { ...name, description: 'Client id, unique in the tenant; no colon (Basic credentials split at the first one).' },
                 type: { enum: ['sysapp', 'userapp'], default: 'sysapp', description: 'sysapp: a server (client credentials, basic-auth). userapp: an app that signs users in (authorization code with PKCE).' },
                 secret_hash: { ...phc, description: 'PHC hash of the client secret. Required for a sysapp; a userapp without one is public (no secret, PKCE required).' },
-                scopes: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[!#-\\[\\]-~]+$' }, default: [] },
+                scopes: {
+                  type: 'array',
+                  uniqueItems: true,
+                  items: { type: 'string', pattern: '^[!#-\\[\\]-~]+$' },
+                  default: [],
+                  description: 'Scopes basic-auth kind client puts on the item, joined by spaces, as `scope`.',
+                },
                 status,
                 access_group: accessGroup,
                 redirect_uris: { type: 'array', minItems: 1, uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact redirect URIs (no wildcard, no fragment).' },

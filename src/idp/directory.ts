@@ -20,7 +20,7 @@ const schema = {
   required: ['source', 'value'],
   properties: {
     source: { const: 'directory' },
-    by: { enum: ['username', 'mobile', 'email', 'id'], default: 'username' },
+    by: { enum: ['username', 'mobile', 'email', 'id'], default: 'username', description: 'The user field `value` is compared with.' },
     value: { type: 'string', minLength: 1, description: 'Template of the value looked up, e.g. {{request.username}}.' },
     attributes: {
       type: 'object',

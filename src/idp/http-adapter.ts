@@ -14,11 +14,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
 import { AuthpipeError, isErrorCode, isRefusalCode, REFUSAL_CODES, refuse, type RefusalCode } from '../errors.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, idpLockoutSchema, PROPERTY_NAME } from './source.js';
+import { defineSource, failureFloorSchema, idpLockoutSchema, PROPERTY_NAME } from './source.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
@@ -40,13 +40,14 @@ const schema = {
     password_property: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$', default: 'password', description: 'The property of the body that holds a password, normalised by password_normalization.' },
     password_normalization: passwordFormSchema('none'),
     timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
-    max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536 },
+    max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536, description: 'A longer answer is not read on and fails the call with COMMUNICATION_ERROR.' },
     auth: {
+      description: 'How the adapter is authenticated: a bearer token or an HMAC signature of the body; absent: neither.',
       type: 'object',
       additionalProperties: false,
       required: ['type'],
       properties: {
-        type: { enum: ['bearer', 'hmac'] },
+        type: { enum: ['bearer', 'hmac'], description: 'bearer: a static token; hmac: an HMAC-SHA256 signature of the body in a header.' },
         token: { type: 'string', minLength: 1, description: 'bearer: sent as Authorization: Bearer <token>. Use ${env:NAME}.' },
         secret: { type: 'string', minLength: 16, description: 'hmac: key of the HMAC-SHA256 signature. Use ${env:NAME}.' },
         header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', description: 'hmac: the header carrying the signature (default x-authpipe-signature).' },
@@ -57,13 +58,14 @@ const schema = {
       ],
     },
     tls: {
+      description: 'TLS options for an https url.',
       type: 'object',
       additionalProperties: false,
       properties: {
         ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle to trust, relative to the main config file.' },
         cert_file: { type: 'string', minLength: 1, description: 'Client certificate (mutual TLS).' },
-        key_file: { type: 'string', minLength: 1 },
-        reject_unauthorized: { type: 'boolean', default: true },
+        key_file: { type: 'string', minLength: 1, description: 'Private key of cert_file, relative to the main config file.' },
+        reject_unauthorized: { type: 'boolean', default: true, description: 'false disables certificate checks: tests only.' },
       },
       dependentRequired: { cert_file: ['key_file'], key_file: ['cert_file'] },
     },
@@ -80,13 +82,15 @@ const schema = {
       default: {},
       description: 'How the list-of-values maps become properties: <prefix><name> = values joined by separator.',
       properties: {
-        enabled: { type: 'boolean', default: true },
-        account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_' },
-        client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_' },
-        separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+        enabled: { type: 'boolean', default: true, description: 'false: the lists are not put on the item.' },
+        account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_', description: 'Prefix of the properties made from accountSpecificListOfValuesMap.' },
+        client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_', description: 'Prefix of the properties made from clientSpecificListOfValuesMap.' },
+        separator: { type: 'string', minLength: 1, maxLength: 8, default: ',', description: 'Joins the values of one list; a value containing it fails the call.' },
       },
     },
     lockout: idpLockoutSchema,
+    // The adapter's timing is its own: no default floor, set one above its slowest refusal.
+    failure_floor_ms: failureFloorSchema(0),
     failure_code: {
       enum: REFUSAL_CODES,
       default: 'UNKNOWN_ERROR',

@@ -9,7 +9,7 @@ import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
+import { defineSource, failureFloorSchema, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
 const DN = 'dn';
@@ -21,8 +21,8 @@ const schema = {
   properties: {
     source: { const: 'ldap' },
     connection: { type: 'string', minLength: 1, description: 'Id of a connection in the main file\'s "ldap" section.' },
-    base_dn: { type: 'string', minLength: 1 },
-    scope: { enum: ['base', 'one', 'sub'], default: 'sub' },
+    base_dn: { type: 'string', minLength: 1, description: 'The DN the search starts at.' },
+    scope: { enum: ['base', 'one', 'sub'], default: 'sub', description: 'Search depth: base (the base entry only), one (its children) or sub (the whole subtree).' },
     filter: { type: 'string', minLength: 3, description: 'e.g. (&(objectClass=inetOrgPerson)(uid={{request.username}})); values are escaped.' },
     attributes: {
       type: 'object',
@@ -33,8 +33,10 @@ const schema = {
     },
     password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
     password_normalization: passwordFormSchema('none'),
-    separator: { type: 'string', minLength: 1, maxLength: 8, default: ',' },
+    separator: { type: 'string', minLength: 1, maxLength: 8, default: ',', description: 'Joins the values of an attribute that has several.' },
     lockout: idpLockoutSchema,
+    // A search and a bind on a LAN take milliseconds; 250 leaves room for a slow moment.
+    failure_floor_ms: failureFloorSchema(250),
     ...refusalOptions,
   },
 } as const;

@@ -4,7 +4,7 @@
  * pools names the ordered login steps of its hosted login page, each step an operation whose
  * pipe decides.
  */
-import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
 import type { ConfigOf } from '../engine/valve.js';
 
@@ -37,7 +37,7 @@ const step = {
       description: 'A pipe run once when the step opens (e.g. send an SMS code), with `login_sub` set to the subject so far; its answer is kept server-side and added to the step\'s request.',
     },
     title: { type: 'string', minLength: 1, maxLength: 128, description: 'Heading of the step\'s page.' },
-    fields: { type: 'array', minItems: 1, maxItems: 8, items: field },
+    fields: { type: 'array', minItems: 1, maxItems: 8, items: field, description: "The inputs of the step's form, in order; each fills one request property of its pipe." },
   },
 } as const;
 
@@ -59,6 +59,7 @@ export const oidcSchema = {
       description: 'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
     },
     tenants: {
+      description: 'Tenants with an issuer, by tenant id; each must be declared in modules[].config.tenant.',
       type: 'object',
       propertyNames: { pattern: TENANT_PATTERN },
       additionalProperties: {
@@ -66,6 +67,7 @@ export const oidcSchema = {
         additionalProperties: false,
         properties: {
           pools: {
+            description: 'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
             type: 'object',
             propertyNames: { pattern: POOL_PATTERN },
             additionalProperties: {
@@ -74,7 +76,7 @@ export const oidcSchema = {
               required: ['steps'],
               properties: {
                 title: { type: 'string', minLength: 1, maxLength: 128, description: 'Shown on the login page.' },
-                steps: { type: 'array', minItems: 1, maxItems: 5, items: step },
+                steps: { type: 'array', minItems: 1, maxItems: 5, items: step, description: 'The login steps, in order; the user signs in once every step has passed.' },
               },
             },
           },

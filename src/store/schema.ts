@@ -12,7 +12,10 @@ const REDIS_NODES = {
     type: 'object',
     additionalProperties: false,
     required: ['host', 'port'],
-    properties: { host: { type: 'string', minLength: 1 }, port: { type: 'integer', minimum: 1, maximum: 65535 } },
+    properties: {
+      host: { type: 'string', minLength: 1, description: 'Host name or address of the node.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port of the node.' },
+    },
   },
 } as const;
 
@@ -28,9 +31,9 @@ export const storeSchema = {
     sentinel_master: { type: 'string', minLength: 1, description: 'The master name the sentinels monitor.' },
     sentinel_password: { type: 'string', description: 'Password of the sentinels themselves (use ${env:NAME}).' },
     cluster: { ...REDIS_NODES, description: 'Seed nodes of a Redis Cluster; the rest is discovered.' },
-    username: { type: 'string', minLength: 1 },
+    username: { type: 'string', minLength: 1, description: 'Redis ACL user to authenticate as (with password); absent: the default user.' },
     password: { type: 'string', description: 'Use ${env:NAME} or ${file:path}; a password in the url wins.' },
-    db: { type: 'integer', minimum: 0, maximum: 65535 },
+    db: { type: 'integer', minimum: 0, maximum: 65535, description: 'Database number to select; absent: the one in the url, else 0. Not allowed with cluster.' },
     tls: {
       description: 'true: TLS with the system CAs. An object: custom CA, client certificate, server name.',
       type: ['boolean', 'object'],
@@ -44,7 +47,13 @@ export const storeSchema = {
       },
     },
     command_timeout_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 500, description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).' },
-    connect_timeout_ms: { type: 'integer', minimum: 100, maximum: 60000, default: 2000 },
+    connect_timeout_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 60000,
+      default: 2000,
+      description: 'The longest, in milliseconds, a connection (and a cluster slot refresh) may take to open before the attempt fails and is retried.',
+    },
     max_counters: {
       type: 'integer',
       minimum: 100,

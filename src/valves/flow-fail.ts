@@ -14,7 +14,7 @@ export default defineValve({
     additionalProperties: false,
     required: ['code'],
     properties: {
-      code: { enum: REFUSAL_CODES },
+      code: { enum: REFUSAL_CODES, description: 'The refusal code the call ends with (always a 403).' },
       erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'Request properties named in the refusal.' },
       message: { type: 'string', default: 'flow-fail', description: 'Logged, never sent to the caller.' },
     },

@@ -7,7 +7,7 @@
  */
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { flowKey, newFlowHandle, type FlowRecord } from '../flow/state.js';
 
 
@@ -22,7 +22,7 @@ export default defineValve({
     required: ['properties', 'continue_with'],
     properties: {
       properties: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', pattern: NAME }, description: 'Names of the properties to save; one that is absent is not saved.' },
-      from: { enum: ['item', 'session'], default: 'item' },
+      from: { enum: ['item', 'session'], default: 'item', description: 'Where the properties to save are read from.' },
       continue_with: {
         type: 'array',
         minItems: 1,

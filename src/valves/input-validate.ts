@@ -9,7 +9,7 @@ import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 
 interface Rule {
   required?: boolean;
@@ -27,20 +27,21 @@ export default defineValve({
     required: ['properties'],
     properties: {
       properties: {
+        description: 'Request property name to its rule; lengths are counted in characters (code points).',
         type: 'object',
         additionalProperties: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            required: { type: 'boolean', default: false },
-            min_length: { type: 'integer', minimum: 0, default: 0 },
-            max_length: { type: 'integer', minimum: 0 },
-            pattern: { type: 'string' },
+            required: { type: 'boolean', default: false, description: 'Refuse the call when the property is absent; false: an absent property passes.' },
+            min_length: { type: 'integer', minimum: 0, default: 0, description: 'Fewest characters a present value may have.' },
+            max_length: { type: 'integer', minimum: 0, description: 'Most characters a present value may have; absent: no bound.' },
+            pattern: { type: 'string', description: 'Regular expression (Unicode mode) a present value must match; unanchored unless written with ^…$.' },
           },
         },
       },
       strict: { type: 'boolean', default: false, description: 'Refuse request properties that are not listed.' },
-      code: { enum: REFUSAL_CODES, default: 'INVALID_REQUEST' },
+      code: { enum: REFUSAL_CODES, default: 'INVALID_REQUEST', description: 'The refusal code when a property fails, with every failing property in erroneousProperties.' },
     },
   },
   create(config, tools) {

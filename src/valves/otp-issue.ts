@@ -41,8 +41,8 @@ export default defineValve({
         minLength: 1,
         description: "Template of the recipient; default the user's mobile or email (user_by none: {{request.mobile}} or {{request.email}}).",
       },
-      digits: { type: 'integer', minimum: 4, maximum: 10, default: 6 },
-      ttl_seconds: { type: 'integer', minimum: 30, maximum: 3600, default: 300 },
+      digits: { type: 'integer', minimum: 4, maximum: 10, default: 6, description: 'Length of the code, in decimal digits.' },
+      ttl_seconds: { type: 'integer', minimum: 30, maximum: 3600, default: 300, description: 'How long the code, and its transaction_id, stay valid.' },
       cooldown_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30, description: 'Minimum time between two codes to one recipient.' },
       max_per_hour: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Codes per recipient per hour (the hour starts at the first).' },
       min_answer_ms: {

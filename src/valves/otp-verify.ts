@@ -10,7 +10,7 @@
 import { AuthpipeError, refuse } from '../errors.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { itemSets } from '../engine/dataflow.js';
@@ -25,8 +25,8 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}' },
-      otp: { type: 'string', minLength: 1, default: '{{request.otp}}' },
+      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}', description: 'Template of the transaction id otp-issue answered.' },
+      otp: { type: 'string', minLength: 1, default: '{{request.otp}}', description: 'Template of the code the user typed.' },
       max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
       expects: {
         enum: ['user', 'recipient'],

@@ -4,7 +4,7 @@
  * form no cycle. The called pipe's `response` is ignored: only the outer pipe answers.
  */
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 
 export default defineValve({
   name: 'pipe-call',
@@ -13,7 +13,7 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     required: ['pipe'],
-    properties: { pipe: { type: 'string', pattern: OPERATION_PATTERN } },
+    properties: { pipe: { type: 'string', pattern: OPERATION_PATTERN, description: 'Id of the pipe whose valves run here; it must exist, and calls must not form a cycle.' } },
   },
   references: (config) => ({ pipes: [config.pipe] }),
   create(config, tools) {

@@ -20,9 +20,10 @@ export default defineValve({
     additionalProperties: false,
     required: ['properties'],
     properties: {
-      from: { enum: ['request', 'item', 'session'], default: 'request' },
-      to: { enum: ['item', 'session'], default: 'item' },
+      from: { enum: ['request', 'item', 'session'], default: 'request', description: 'Where the properties are read from.' },
+      to: { enum: ['item', 'session'], default: 'item', description: 'Where the properties are written to.' },
       properties: {
+        description: 'Names to copy under the same name (a list), or target name to source name (a map); a missing source property is not copied.',
         oneOf: [
           { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
           { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },

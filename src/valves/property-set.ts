@@ -4,7 +4,7 @@
  * at load; a reference to an unknown root fails the load.
  */
 import { defineValve } from '../engine/valve.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 
 export default defineValve({
   name: 'property-set',
@@ -14,8 +14,13 @@ export default defineValve({
     additionalProperties: false,
     required: ['properties'],
     properties: {
-      properties: { type: 'object', minProperties: 1, additionalProperties: { type: 'string' } },
-      target: { enum: ['item', 'session'], default: 'item' },
+      properties: {
+        type: 'object',
+        minProperties: 1,
+        additionalProperties: { type: 'string' },
+        description: 'Property name to template (e.g. "hello {{request.username}}"), compiled at load.',
+      },
+      target: { enum: ['item', 'session'], default: 'item', description: 'Where the properties are set.' },
     },
   },
   create(config, tools) {

@@ -29,9 +29,9 @@ export default defineValve({
     properties: {
       key: { type: 'string', minLength: 1, description: 'Template of what is counted, e.g. {{request.client_ip}}.' },
       limit: { type: 'integer', minimum: 1, description: 'Calls allowed per window.' },
-      window_seconds: { type: 'integer', minimum: 1, maximum: 86400 },
+      window_seconds: { type: 'integer', minimum: 1, maximum: 86400, description: 'Length of the fixed window, starting at its first call; Retry-After counts down to its end.' },
       bucket: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Counter namespace; default the operation, so pipes count apart unless they share a bucket.' },
-      erroneous_properties: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 }, default: [] },
+      erroneous_properties: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 }, default: [], description: 'Request properties named in the RATE_LIMITED refusal.' },
       count: { enum: ['calls', 'failures'], default: 'calls', description: 'calls: every call counts; failures: only calls that end refused with one of failure_codes.' },
       failure_codes: {
         type: 'array',

@@ -73,6 +73,25 @@ describe('authentication comes first', () => {
     expect(res.headers.get('allow')).toBe('GET, POST');
   });
 
+  it('HEAD is a 405 like any method a path does not serve (the router must not answer it with GET)', async () => {
+    for (const [path, allow] of [['', 'GET, POST'], ['/default', 'GET, PUT'], ['/POS', 'GET, PATCH'], ['/POS/stores', 'POST']] as const) {
+      const res = await call('HEAD', path);
+      expect([path, res.status, res.headers.get('allow')]).toEqual([path, 405, allow]);
+    }
+  });
+
+  it('/default is the default group, never a group id; a wrong method there names its own methods', async () => {
+    const res = await call('PATCH', '/default', { body: {} });
+    expect([res.status, res.headers.get('allow')]).toEqual([405, 'GET, PUT']);
+  });
+
+  it('an id that is not valid percent-encoding, a path one level too deep and a wrong-case path are 404', async () => {
+    for (const path of ['/%zz', '/%zz/stores', '/POS/stores/extra', '/DEFAULT/x']) {
+      const res = await call('GET', path);
+      expect([path, res.status, reasonOf(res)]).toEqual([path, 404, 'NOT_FOUND']);
+    }
+  });
+
   it('NOT_ADMIN does not tell the caller their group', async () => {
     const manager = await adminToken(server, 'demo', 'store-manager');
     const res = await adminCall(server, 'GET', '', { token: manager });

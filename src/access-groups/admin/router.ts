@@ -1,12 +1,9 @@
 /**
  * The access-groups admin API, under /admin/access-groups, for subjects of the built-in
- * Admin group (auth.ts). Reads show the active config. Writes hold the lock, re-read the
- * files on disk, check If-Match against the ETag of what is on disk (412 on mismatch, 428
- * when absent: a blind write could undo another admin's change), apply the rule
- * (operations.ts), write one file atomically, and reload the config so the change is in
- * effect before the answer, on every worker and every engine sharing the store
- * (`propagate`); if the config with the change does not load, the file is put back and the
- * answer is 500.
+ * Admin group (auth.ts), on an express.Router (admin/express-routes.ts). Reads show the
+ * active config. Writes check If-Match against the ETag of what is on disk (412 on
+ * mismatch, 428 when absent: a blind write could undo another admin's change) and go
+ * through write.ts (lock, re-read, apply the rule of operations.ts, write, reload).
  *
  *   GET    /admin/access-groups[?name=part]       list, or search by name (ignoring case)
  *   POST   /admin/access-groups                   create a custom group        -> 201
@@ -19,37 +16,23 @@
  *   POST   /admin/access-groups/:id/stores        {"add": [...], "remove": [...]}  If-Match
  */
 import type { Express, Request, Response } from 'express';
-import type { Logger } from 'pino';
-import type { ConfigHolder } from '../../config/holder.js';
-import { formatIssue, type ConfigIssue } from '../../config/issues.js';
+import { addPath, adminRouter, closeRouter, type AdminHandler } from '../../admin/express-routes.js';
 import type { LoadedConfig } from '../../config/load.js';
-import type { Clock } from '../../engine/clock.js';
-import { clientAllowed } from '../../http/client-access.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
-import { accessGroupFiles, configuredTenants } from '../load.js';
 import { GROUP_ID_PATTERN } from '../schema.js';
 import { AdminError } from './admin-error.js';
-import { propagated } from '../../admin/config-change.js';
 import { authenticateAdmin, type AdminSubject } from './auth.js';
 import { checkBody, readBody } from './body.js';
-import { readDocuments, type DiskDocuments } from './documents.js';
+import type { DiskDocuments } from './documents.js';
 import { allocateStores, createGroup, editGroup, setDefault, setStatus, type Actor, type CreateBody, type EditBody, type Plan, type StoresBody } from './operations.js';
-import { LockBusy, withLock, writeFileAtomic } from './persist.js';
 import { defaultEtag, detailOf, groupEtag, ifMatchHolds, summaryOf, type AdminState } from './views.js';
+import { writeChange, type AdminApiOptions } from './write.js';
+
+export type { AdminApiOptions } from './write.js';
 
 export const ADMIN_PATH = '/admin/access-groups';
 const GROUP_ID = new RegExp(GROUP_ID_PATTERN);
-
-export interface AdminApiOptions {
-  holder: ConfigHolder;
-  listenerId: string;
-  logger: Logger;
-  clock: Clock;
-  reload(): { ok: true; version: string } | { ok: false; issues: readonly ConfigIssue[] };
-  /** Resolves once every worker and every engine on the store serves `version`; rejects saying who does not. */
-  propagate(version: string): Promise<void>;
-}
 
 function activeState(config: LoadedConfig): AdminState {
   const { accessGroups, directory } = config.services;
@@ -76,47 +59,12 @@ function checkEtag(ifMatch: string, current: string): void {
   if (!ifMatchHolds(ifMatch, current)) throw new AdminError('PRECONDITION_FAILED', 'the group changed since you read it; GET it again and reapply your change', ['if-match']);
 }
 
-type Route = { methods: string; handle: (req: Request, res: Response, subject: AdminSubject) => Promise<void> };
-
 export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): void {
   const { holder, listenerId, logger, clock } = options;
-
   const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => sendJson(res, status, body, headers);
 
   /** Lock, read from disk, plan, write, reload; the answer is built from the config now active. */
-  const write = async (req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => {
-    const config = holder.current;
-    const files = accessGroupFiles(config.main, config.dir);
-    if (files.groups === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it');
-    try {
-      await withLock(`${files.groups}.lock`, async () => {
-        const docs = await readDocuments(files, configuredTenants(config.main));
-        const step = plan(docs, { sub: subject.sub, now: new Date(clock.now()).toISOString() });
-        if (step === null) return;
-        const path = step.file === 'groups' ? docs.groupsPath : (docs.directoryPath as string);
-        const previous = step.file === 'groups' ? docs.groupsText : (docs.directoryText as string);
-        await writeFileAtomic(path, step.text);
-        const reloaded = options.reload();
-        if (!reloaded.ok) {
-          await writeFileAtomic(path, previous);
-          options.reload();
-          // The issues name other files, pointers and env names: only readyz.clients see them (as on /readyz).
-          const config = holder.current;
-          const detailed = clientAllowed(req, config, listenerId, 'readyz', config.main.readyz.clients);
-          const why = detailed ? reloaded.issues.map(formatIssue).join('; ') : `${reloaded.issues.length} problem(s), in the server log`;
-          const error = new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${why}`);
-          error.detail = reloaded.issues.map(formatIssue).join('; ');
-          throw error;
-        }
-        logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
-        holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
-        await propagated(options.propagate, reloaded.version);
-      });
-    } catch (err) {
-      if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
-      throw err;
-    }
-  };
+  const write = (req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => writeChange(options, req, subject, plan);
 
   const showGroup = (res: Response, status: number, tenant: string, id: string, extra: Record<string, string> = {}) => {
     const state = activeState(holder.current);
@@ -137,67 +85,59 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
     return group;
   };
 
-  const collection: Route = {
-    methods: 'GET, POST',
-    async handle(req, res, subject) {
-      const { tenant } = subject;
-      if (req.method === 'GET') {
-        const query = new URL(req.originalUrl, 'http://admin').searchParams;
-        for (const key of query.keys()) if (key !== 'name') throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; only name is accepted`, [key]);
-        const names = query.getAll('name');
-        if (names.length > 1) throw new AdminError('BAD_QUERY', 'give name at most once', ['name']);
-        const part = (names[0] ?? '').toLowerCase();
-        const state = activeState(holder.current);
-        const groups = state.groups.groups(tenant).filter((g) => g.name.toLowerCase().includes(part));
-        send(res, 200, { groups: groups.map((g) => summaryOf(state, tenant, g)), default: state.groups.defaultGroup(tenant)?.id ?? null });
-        return;
-      }
-      const body = checkBody<CreateBody>('create', await readBody(req));
-      let id = '';
-      await write(req, subject, (docs, actor) => {
-        const plan = createGroup(docs, tenant, body, actor);
-        id = plan.groupId;
-        return plan;
-      });
-      showGroup(res, 201, tenant, id, { location: `${ADMIN_PATH}/${encodeURIComponent(id)}` });
-    },
+  const list: AdminHandler = async (req, res, { tenant }) => {
+    const query = new URL(req.originalUrl, 'http://admin').searchParams;
+    for (const key of query.keys()) if (key !== 'name') throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; only name is accepted`, [key]);
+    const names = query.getAll('name');
+    if (names.length > 1) throw new AdminError('BAD_QUERY', 'give name at most once', ['name']);
+    const part = (names[0] ?? '').toLowerCase();
+    const state = activeState(holder.current);
+    const groups = state.groups.groups(tenant).filter((g) => g.name.toLowerCase().includes(part));
+    send(res, 200, { groups: groups.map((g) => summaryOf(state, tenant, g)), default: state.groups.defaultGroup(tenant)?.id ?? null });
   };
 
-  const defaultRoute: Route = {
-    methods: 'GET, PUT',
-    async handle(req, res, subject) {
-      const { tenant } = subject;
-      if (req.method === 'PUT') {
-        const ifMatch = requireIfMatch(req);
-        const body = checkBody<{ group: string | null }>('default', await readBody(req));
-        await write(req, subject, (docs) => {
-          checkEtag(ifMatch, defaultEtag(docs.state, tenant));
-          return setDefault(docs, tenant, body.group);
-        });
-      }
-      showDefault(res, tenant);
-    },
+  const create: AdminHandler = async (req, res, subject) => {
+    const body = checkBody<CreateBody>('create', await readBody(req));
+    let id = '';
+    await write(req, subject, (docs, actor) => {
+      const plan = createGroup(docs, subject.tenant, body, actor);
+      id = plan.groupId;
+      return plan;
+    });
+    showGroup(res, 201, subject.tenant, id, { location: `${ADMIN_PATH}/${encodeURIComponent(id)}` });
   };
 
-  const groupRoute = (id: string): Route => ({
-    methods: 'GET, PATCH',
-    async handle(req, res, subject) {
-      const { tenant } = subject;
-      if (req.method === 'PATCH') {
-        const ifMatch = requireIfMatch(req);
-        const body = checkBody<EditBody>('edit', await readBody(req));
-        await write(req, subject, (docs, actor) => {
-          onGroup(docs, tenant, id, ifMatch, true);
-          return editGroup(docs, tenant, id, body, actor);
-        });
-      }
-      showGroup(res, 200, tenant, id);
-    },
-  });
+  const getDefault: AdminHandler = async (_req, res, { tenant }) => showDefault(res, tenant);
 
-  const statusRoute = (id: string, status: 'active' | 'inactive'): Route => ({
-    methods: 'POST',
-    async handle(req, res, subject) {
+  const putDefault: AdminHandler = async (req, res, subject) => {
+    const { tenant } = subject;
+    const ifMatch = requireIfMatch(req);
+    const body = checkBody<{ group: string | null }>('default', await readBody(req));
+    await write(req, subject, (docs) => {
+      checkEtag(ifMatch, defaultEtag(docs.state, tenant));
+      return setDefault(docs, tenant, body.group);
+    });
+    showDefault(res, tenant);
+  };
+
+  const getGroup: AdminHandler = async (req, res, { tenant }) => showGroup(res, 200, tenant, idOf(req));
+
+  const editOne: AdminHandler = async (req, res, subject) => {
+    const { tenant } = subject;
+    const id = idOf(req);
+    const ifMatch = requireIfMatch(req);
+    const body = checkBody<EditBody>('edit', await readBody(req));
+    await write(req, subject, (docs, actor) => {
+      onGroup(docs, tenant, id, ifMatch, true);
+      return editGroup(docs, tenant, id, body, actor);
+    });
+    showGroup(res, 200, tenant, id);
+  };
+
+  const setStatusTo =
+    (status: 'active' | 'inactive'): AdminHandler =>
+    async (req, res, subject) => {
+      const id = idOf(req);
       const ifMatch = requireIfMatch(req);
       await readBody(req); // nothing to read; drained so the connection can be reused
       await write(req, subject, (docs, actor) => {
@@ -205,60 +145,33 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
         return setStatus(docs, subject.tenant, id, status, actor);
       });
       showGroup(res, 200, subject.tenant, id);
-    },
-  });
+    };
 
-  const storesRoute = (id: string): Route => ({
-    methods: 'POST',
-    async handle(req, res, subject) {
-      const ifMatch = requireIfMatch(req);
-      const body = checkBody<StoresBody>('stores', await readBody(req));
-      await write(req, subject, (docs) => {
-        onGroup(docs, subject.tenant, id, ifMatch, false);
-        return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api.allow_admin_stores });
-      });
-      showGroup(res, 200, subject.tenant, id);
-    },
-  });
-
-  const routeOf = (segments: string[]): Route | null => {
-    const [first, second, ...rest] = segments;
-    if (first === undefined) return collection;
-    if (rest.length > 0) return null;
-    if (first === 'default' && second === undefined) return defaultRoute;
-    if (second === undefined) return groupRoute(first);
-    if (second === 'deactivate') return statusRoute(first, 'inactive');
-    if (second === 'activate') return statusRoute(first, 'active');
-    if (second === 'stores') return storesRoute(first);
-    return null;
+  const allocate: AdminHandler = async (req, res, subject) => {
+    const id = idOf(req);
+    const ifMatch = requireIfMatch(req);
+    const body = checkBody<StoresBody>('stores', await readBody(req));
+    await write(req, subject, (docs) => {
+      onGroup(docs, subject.tenant, id, ifMatch, false);
+      return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api.allow_admin_stores });
+    });
+    showGroup(res, 200, subject.tenant, id);
   };
 
-  app.use(ADMIN_PATH, (req: Request, res: Response) => {
-    const requestId = res.locals.requestId as string;
-    const fail = (err: AdminError) => {
-      logger.info({ requestId, method: req.method, path: req.originalUrl.split('?')[0], status: err.status, reason: err.reason, detail: err.detail ?? err.message }, 'admin refused');
-      send(res, err.status, err.body(requestId), err.headers as Record<string, string>);
-    };
-    void (async () => {
-      try {
-        // Authenticate first: before that, every path and method answers alike, so nobody
-        // learns which admin paths and methods exist.
-        const subject = await authenticateAdmin(req, holder.current, listenerId, clock.now());
-        let segments: string[];
-        try {
-          segments = req.path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
-        } catch {
-          throw new AdminError('NOT_FOUND', 'no such admin path');
-        }
-        const route = routeOf(segments);
-        if (!route) throw new AdminError('NOT_FOUND', 'no such admin path');
-        if (!route.methods.split(', ').includes(req.method)) throw new AdminError('METHOD_NOT_ALLOWED', `use ${route.methods} here`, [], { allow: route.methods });
-        await route.handle(req, res, subject);
-      } catch (err) {
-        if (err instanceof AdminError) return fail(err);
-        logger.error({ requestId, err, path: req.originalUrl.split('?')[0] }, 'admin API fault');
-        if (!res.headersSent) send(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
-      }
-    })();
-  });
+  // Authenticate first: before that, every path and method answers alike, so nobody learns
+  // which admin paths and methods exist. /default is matched before /:id.
+  const router = adminRouter((req) => authenticateAdmin(req, holder.current, listenerId, clock.now()));
+  addPath(router, '/', { GET: list, POST: create });
+  addPath(router, '/default', { GET: getDefault, PUT: putDefault });
+  addPath(router, '/:id', { GET: getGroup, PATCH: editOne });
+  addPath(router, '/:id/deactivate', { POST: setStatusTo('inactive') });
+  addPath(router, '/:id/activate', { POST: setStatusTo('active') });
+  addPath(router, '/:id/stores', { POST: allocate });
+  closeRouter(router, logger);
+  app.use(ADMIN_PATH, router);
+}
+
+/** The group id of the path, percent-decoded by express. */
+function idOf(req: Request): string {
+  return req.params.id as string;
 }

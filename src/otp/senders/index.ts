@@ -21,7 +21,7 @@ export const senderSchema = {
   required: ['type'],
   description: 'Where codes go: outbox (a JSON-lines file), webhook (a signed POST) or log (development only).',
   properties: {
-    type: { enum: ['outbox', 'webhook', 'log'] },
+    type: { enum: ['outbox', 'webhook', 'log'], description: 'The kind of sender; each takes only its own settings.' },
     file: { type: 'string', minLength: 1, description: `outbox: the file; a relative path resolves against the working folder (default ${DEFAULT_OUTBOX}).` },
     url: { type: 'string', minLength: 1, description: 'webhook: http(s) URL the message is POSTed to.' },
     secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.' },

@@ -1,6 +1,6 @@
-import type { ValveRegistry } from '../engine/registry.js';
-import type { ConfigOf } from '../engine/valve.js';
-import { OPERATION_PATTERN } from './patterns.js';
+import type { ValveRegistry } from './registry.js';
+import type { ConfigOf } from './valve.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 
 /**
  * The JSON Schema of a pipe file. The loader validates this generic shape first, then each
@@ -15,10 +15,11 @@ export const pipeSchema = {
   additionalProperties: false,
   required: ['id', 'valves'],
   properties: {
-    $schema: { type: 'string' },
+    $schema: { type: 'string', description: 'Path or URL of this JSON Schema, for editors; ignored by the loader.' },
     id: { type: 'string', pattern: OPERATION_PATTERN, description: 'Equals the file name without .json, and the operation it serves.' },
-    description: { type: 'string' },
+    description: { type: 'string', description: 'What the pipe is for, for people reading it; ignored by the engine.' },
     valves: {
+      description: 'The steps, run in order against one item; the first refusal ends the call unless the step has proceed_on_error.',
       type: 'array',
       items: {
         type: 'object',
@@ -27,8 +28,8 @@ export const pipeSchema = {
         properties: {
           name: { type: 'string', description: 'The valve type.' },
           id: { type: 'string', minLength: 1, maxLength: 64, description: 'A label for traces and logs.' },
-          description: { type: 'string' },
-          enabled: { type: 'boolean', default: true },
+          description: { type: 'string', description: 'What the step does, for people reading the pipe; ignored by the engine.' },
+          enabled: { type: 'boolean', default: true, description: 'false: the step is left out of the compiled pipe (its config is still checked).' },
           exec_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: run only when true.' },
           skip_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: skip when true.' },
           proceed_on_error: { type: 'boolean', default: false, description: 'A refusal is recorded in `error` and the pipe goes on.' },
@@ -38,7 +39,7 @@ export const pipeSchema = {
             items: { type: 'string', pattern: '^(item|session)\\.[A-Za-z_][A-Za-z0-9_-]{0,99}$' },
             description: 'Properties this step sets that the pipe check cannot see (e.g. names an HTTP adapter answers), as item.x or session.x; they count as always set after it.',
           },
-          config: { type: 'object' },
+          config: { type: 'object', description: "The valve's options, checked against that valve's own schema (see the valve reference)." },
         },
       },
     },

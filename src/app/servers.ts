@@ -1,0 +1,67 @@
+/**
+ * The node:http servers of the app: each started with the contract's edges (client errors
+ * answered the contract's way, connection caps, timeouts), and all drained together at
+ * shutdown within a bounded grace.
+ */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Logger } from 'pino';
+import { answerClientError } from '../http/client-error.js';
+import { hardenServer, type ConnectionCaps } from '../http/server-edges.js';
+import type { AppMetrics } from '../observe/prometheus.js';
+
+export interface ServerSpec {
+  /** For logs and the connection metrics. */
+  name: string;
+  port: number;
+  host: string;
+  limits: ConnectionCaps;
+}
+
+export class Servers {
+  readonly started: Server[] = [];
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly metrics: AppMetrics | undefined,
+  ) {}
+
+  async start(listener: RequestListener, { name, port, host, limits }: ServerSpec): Promise<Server> {
+    // Host is checked by request-edges.ts, which answers the contract's way (node: a bare 400).
+    const server = createServer({ requireHostHeader: false }, listener);
+    server.on('clientError', answerClientError);
+    hardenServer(server, limits, this.metrics?.connections(name));
+    server.listen(port, host);
+    server.requestTimeout = 10_000;
+    server.headersTimeout = 5_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+    this.logger.info({ listener: name, address: server.address() }, 'listening');
+    this.started.push(server);
+    return server;
+  }
+
+  /** Stops accepting on every server and lets calls in flight finish, for at most `graceMs`. */
+  async drain(graceMs: number): Promise<void> {
+    await Promise.all(this.started.map((server) => drain(server, graceMs)));
+  }
+}
+
+/**
+ * Stops accepting at once, closes idle keep-alive connections as soon as they go idle (so a
+ * connection that was busy does not linger for its keep-alive timeout), and after `graceMs`
+ * cuts whatever is still open: shutdown is bounded even with a stalled client.
+ */
+function drain(server: Server, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    sweep.unref();
+    force.unref();
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
