@@ -11,7 +11,7 @@ import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import { authenticateAdmin, type AdminSubject } from '../access-groups/admin/auth.js';
-import { addPath, adminRouter, closeRouter, type AdminHandler, type Method } from './express-routes.js';
+import { AdminRouter, type AdminHandler, type Method } from './express-routes.js';
 import { readBody } from '../access-groups/admin/body.js';
 import type { ConfigHolder } from '../config/holder.js';
 import type { Clock } from '../engine/clock.js';
@@ -63,10 +63,9 @@ export function queryOf(call: AdminCall, known: readonly string[]): Record<strin
 export function mountAdminRoutes(app: Express, options: RouterOptions): void {
   const { holder, logger, clock } = options;
   for (const [path, handler] of Object.entries(options.open)) app.get(path, handler);
-  const router = adminRouter((req) => authenticateAdmin(req, holder.current, MANAGEMENT_LISTENER, clock.now()));
-  for (const [path, handlers] of byPath(options.routes)) addPath(router, path, handlers);
-  closeRouter(router, logger);
-  app.use('/admin', router);
+  const router = new AdminRouter('/admin', (req) => authenticateAdmin(req, holder.current, MANAGEMENT_LISTENER, clock.now()));
+  for (const [path, handlers] of byPath(options.routes)) router.add(path, handlers);
+  router.mount(app, logger);
 }
 
 /**

@@ -16,7 +16,7 @@
  *   POST   /admin/access-groups/:id/stores        {"add": [...], "remove": [...]}  If-Match
  */
 import type { Express, Request, Response } from 'express';
-import { addPath, adminRouter, closeRouter, type AdminHandler } from '../../admin/express-routes.js';
+import { AdminRouter, type AdminHandler } from '../../admin/express-routes.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
@@ -59,7 +59,8 @@ function checkEtag(ifMatch: string, current: string): void {
   if (!ifMatchHolds(ifMatch, current)) throw new AdminError('PRECONDITION_FAILED', 'the group changed since you read it; GET it again and reapply your change', ['if-match']);
 }
 
-export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): void {
+/** Mounts the API on `app`; returns what it serves ("METHOD /admin/access-groups/{id}"). */
+export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): readonly string[] {
   const { holder, listenerId, logger, clock } = options;
   const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => sendJson(res, status, body, headers);
 
@@ -160,15 +161,15 @@ export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): 
 
   // Authenticate first: before that, every path and method answers alike, so nobody learns
   // which admin paths and methods exist. /default is matched before /:id.
-  const router = adminRouter((req) => authenticateAdmin(req, holder.current, listenerId, clock.now()));
-  addPath(router, '/', { GET: list, POST: create });
-  addPath(router, '/default', { GET: getDefault, PUT: putDefault });
-  addPath(router, '/:id', { GET: getGroup, PATCH: editOne });
-  addPath(router, '/:id/deactivate', { POST: setStatusTo('inactive') });
-  addPath(router, '/:id/activate', { POST: setStatusTo('active') });
-  addPath(router, '/:id/stores', { POST: allocate });
-  closeRouter(router, logger);
-  app.use(ADMIN_PATH, router);
+  const router = new AdminRouter(ADMIN_PATH, (req) => authenticateAdmin(req, holder.current, listenerId, clock.now()));
+  router.add('/', { GET: list, POST: create });
+  router.add('/default', { GET: getDefault, PUT: putDefault });
+  router.add('/:id', { GET: getGroup, PATCH: editOne });
+  router.add('/:id/deactivate', { POST: setStatusTo('inactive') });
+  router.add('/:id/activate', { POST: setStatusTo('active') });
+  router.add('/:id/stores', { POST: allocate });
+  router.mount(app, logger);
+  return router.served;
 }
 
 /** The group id of the path, percent-decoded by express. */
