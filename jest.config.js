@@ -16,6 +16,7 @@ const UNIT = [
   'config/.*',
   'credentials/basic-header',
   'credentials/hash',
+  'credentials/hash-threads',
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
@@ -31,7 +32,6 @@ const UNIT = [
   'otp/hotp',
   'store/memory',
   'store/settings',
-  'tokens/thread-pool',
   'unit/.*',
 ];
 const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'cli/workers', 'store/fail-closed'];

@@ -32,7 +32,10 @@ try {
         await load(server.url, requests.get(scenario.name), 2, connections); // warm-up: JIT, caches, connections
       }
       const request = requests.get(scenario.name);
+      // A scenario's `alongside` load (e.g. a credential spray) runs only while it is measured.
+      const alongside = scenario.alongside?.(server);
       const sample = await measureRound(server, request, seconds, connections);
+      if (alongside) Object.assign(sample, await alongside.stop());
       samples.get(scenario.name).push(sample);
       console.log(JSON.stringify({ round: round + 1, scenario: scenario.name, ...sample }));
     }
@@ -45,6 +48,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) 
 const results = selected.map((scenario) => {
   const runs = samples.get(scenario.name);
   const row = { scenario: scenario.name, rounds: runs.map((r) => r.rps), cpuRounds: runs.map((r) => r.cpuUsPerReq) };
+  if (runs[0]?.sprayRps !== undefined) row.spray = runs.map((r) => ({ rps: r.sprayRps, status: r.sprayStatus }));
   for (const field of ['rps', 'p50', 'p99', 'cpuPct', 'cpuUsPerReq', 'rssMiB']) row[field] = median(runs.map((r) => r[field]));
   row.non2xx = runs.reduce((sum, r) => sum + r.non2xx, 0);
   row.errors = runs.reduce((sum, r) => sum + r.errors, 0);
@@ -60,7 +64,8 @@ for (const row of results) {
     // cancels out of each round's ratio; the median of those is the figure reported.
     const ratios = row.rounds.map((rps, i) => rps / base.rounds[i]);
     const cpuRatios = row.cpuRounds.map((cpu, i) => base.cpuRounds[i] / cpu);
-    return [{ to, ratio: round(median(ratios)), ratios: ratios.map(round), cpuRatio: round(median(cpuRatios)), target }];
+    const p99Ratio = round(row.p99 / base.p99);
+    return [{ to, ratio: round(median(ratios)), ratios: ratios.map(round), cpuRatio: round(median(cpuRatios)), p99Ratio, target }];
   });
 }
 
@@ -68,8 +73,9 @@ console.log(`\nmedians of ${rounds} rounds of ${seconds}s per scenario, ${connec
 console.log('| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio (target); medians of the per-round ratios |');
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
+  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
   console.log(`| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
 }
+for (const r of results.filter((row) => row.spray)) console.log(`${r.scenario}, the spray alongside by round: ${r.spray.map((s) => `${s.rps} req/s ${JSON.stringify(s.status)}`).join('; ')}`);
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ rounds, seconds, connections, node: process.version, results }, null, 2));

@@ -3,11 +3,11 @@ import { dirname, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigHolder } from './config/holder.js';
-import { ConfigError, formatIssue, type ConfigIssue } from './config/issues.js';
+import { ConfigError, formatIssue, type ConfigIssue } from './config-kit/issues.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { closeConfigServices } from './config/services.js';
 import type { Propagate } from './config/cluster-sync.js';
-import type { FileOverlay } from './config/json-file.js';
+import type { FileOverlay } from './config-kit/json-file.js';
 import { managementAddress } from './config/management-schema.js';
 import type { Audit } from './engine/audit.js';
 import { systemClock, type Clock } from './engine/clock.js';
@@ -87,7 +87,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const runtime = services.runtimeFor;
   const load = (): LoadedConfig => {
     const loaded = loadConfig(configFile, { registry, runtime, env });
-    // Loud on every load, until fixed: secrets others can read (config/file-mode.ts).
+    // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
     for (const warning of loaded.warnings) services.logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
     return loaded;
   };

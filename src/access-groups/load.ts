@@ -7,8 +7,8 @@
  */
 import { nameSkeleton, normalizeGroupName } from './names.js';
 import { resolve } from 'node:path';
-import { ajvIssues } from '../config/ajv-issues.js';
-import { pointer, type ConfigIssue } from '../config/issues.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import { readDataFile } from '../config/data-file.js';
 import type { MainConfig } from '../config/main-schema.js';
 import type { FeatureContext } from '../config/feature.js';

@@ -6,7 +6,7 @@
  * completes them and a permission on a resource that does not exist fails the load.
  * `authpipe schemas` writes this to schemas/access-groups.schema.json.
  */
-import { TENANT_PATTERN } from '../config/patterns.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { INVISIBLE_CHARACTERS } from './names.js';
 import { APIS, API_TITLES, LEVELS, RESOURCES, type Level, type Permissions } from './catalogue.js';
 

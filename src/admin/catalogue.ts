@@ -5,7 +5,7 @@
  * pipe and of a step, from the same schema files the loader validates with.
  */
 import type { ValveRegistry } from '../engine/registry.js';
-import { pipeSchema } from '../config/pipe-schema.js';
+import { pipeSchema } from '../engine/pipe-schema.js';
 import type { AdminRoute } from './routes.js';
 import { API_TITLES, APIS, RESOURCES } from '../access-groups/catalogue.js';
 

@@ -14,8 +14,8 @@ import { AdminError } from '../access-groups/admin/admin-error.js';
 import { LockBusy, withLock, writeFileAtomic } from '../access-groups/admin/persist.js';
 import { accessGroupFiles } from '../access-groups/load.js';
 import type { ConfigHolder } from '../config/holder.js';
-import { formatIssue, type ConfigIssue } from '../config/issues.js';
-import type { FileOverlay } from '../config/json-file.js';
+import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
+import type { FileOverlay } from '../config-kit/json-file.js';
 import type { AuditFields } from '../engine/audit.js';
 import type { AdminSubject } from '../access-groups/admin/auth.js';
 

@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import type { LoadedConfig } from '../config/load.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
 import type { AdminCall, AdminRoute } from './routes.js';

@@ -6,7 +6,7 @@
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import { setMember } from '../access-groups/admin/json-edit.js';
 import type { MainConfig } from '../config/main-schema.js';
-import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { checkedBody } from './bodies.js';
 import type { AdminCall, AdminRoute } from './routes.js';

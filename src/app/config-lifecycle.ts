@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { Propagate } from '../config/cluster-sync.js';
 import type { ConfigHolder } from '../config/holder.js';
-import { ConfigError, formatIssue, type ConfigIssue } from '../config/issues.js';
+import { ConfigError, formatIssue, type ConfigIssue } from '../config-kit/issues.js';
 import type { LoadedConfig } from '../config/load.js';
 import { PublishedVersion } from '../config/published-version.js';
 import { closeConfigServices } from '../config/services.js';

@@ -16,6 +16,7 @@ export function startPasswordChecks(first: LoadedConfig): Promise<void> {
     ...(checks.queue !== undefined ? { queue: checks.queue } : {}),
     fixedMs: checks.failure_floor_ms,
     margin: checks.floor_margin,
+    nice: checks.nice,
   });
   const directory = first.services.directory;
   return passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { pickResponse, runCall, StepFailure } from '../engine/runner.js';
 import type { CallContext } from '../engine/valve.js';

@@ -1,10 +1,10 @@
 import { resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ajvIssues } from '../config/ajv-issues.js';
-import { formatIssue, type ConfigIssue } from '../config/issues.js';
-import { readJsonFile } from '../config/json-file.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
+import { readJsonFile } from '../config-kit/json-file.js';
 import { mainSchema, type MainConfig } from '../config/main-schema.js';
-import { resolveSecrets } from '../config/secrets.js';
+import { resolveSecrets } from '../config-kit/secrets.js';
 import { newAjv } from '../engine/registry.js';
 import { ALGORITHMS, isAlgorithm } from '../tokens/algorithms.js';
 import { loadKeySet, setActivation, writeNewKey } from '../tokens/key-store.js';

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError, formatIssue } from '../config-kit/issues.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { closeConfigServices } from '../config/services.js';
 import { systemClock } from '../engine/clock.js';

@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import { createApp, type AuthpipeApp } from '../app.js';
 import { workerConfigSync } from '../config/cluster-sync.js';
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError, formatIssue } from '../config-kit/issues.js';
 import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
 import { workerMetricsSource } from '../observe/worker-metrics.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError, formatIssue } from '../config-kit/issues.js';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../engine/clock.js';
 import { silentLogger } from '../logger.js';

@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, formatIssue } from '../config/issues.js';
+import { ConfigError, formatIssue } from '../config-kit/issues.js';
 import { loadConfig } from '../config/load.js';
 import { closeConfigServices } from '../config/services.js';
 import { systemClock } from '../engine/clock.js';

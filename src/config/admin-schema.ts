@@ -1,7 +1,7 @@
 import { invalidProxyEntry } from '../http/client-ip.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { defineFeature } from './feature.js';
-import { pointer, type ConfigIssue } from './issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { MainConfig } from './main-schema.js';
 
 /**

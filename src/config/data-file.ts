@@ -1,7 +1,7 @@
 import { dirname, relative } from 'node:path';
-import type { ConfigIssue } from './issues.js';
-import { readJsonFile } from './json-file.js';
-import { resolveSecrets } from './secrets.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
+import { readJsonFile } from '../config-kit/json-file.js';
+import { resolveSecrets } from '../config-kit/secrets.js';
 import type { FeatureContext } from './feature.js';
 
 /** Paths in messages are relative to the working folder when that is shorter. */

@@ -31,9 +31,9 @@
  * `ctx.main.oidc.x` and never repeats a default); what a schema cannot say is reported
  * as issues on `ctx.issues` with the file and the JSON pointer.
  */
-import type { FeatureServices } from '../engine/services.js';
-import type { ConfigIssue } from './issues.js';
-import type { FileOverlay } from './json-file.js';
+import type { FeatureServices, Services } from '../engine/services.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
+import type { FileOverlay } from '../config-kit/json-file.js';
 import type { MainConfig } from './main-schema.js';
 
 /** What a feature's `build` gets on each load. */
@@ -57,6 +57,16 @@ export interface FeatureContext {
   overlay?: FileOverlay;
 }
 
+/** What a feature's `checkCompiled` gets: the load's result so far, every pipe compiled. */
+export interface CompiledContext {
+  main: MainConfig;
+  file: string;
+  /** Ids of the pipes that compiled. */
+  pipes: ReadonlySet<string>;
+  services: Services;
+  issues: ConfigIssue[];
+}
+
 export type FeatureServiceName = keyof FeatureServices;
 
 export interface Feature<K extends FeatureServiceName = FeatureServiceName> {
@@ -68,6 +78,11 @@ export interface Feature<K extends FeatureServiceName = FeatureServiceName> {
   readonly service?: K;
   /** Reads its sections, reports problems on `ctx.issues`, returns its service (or nothing). */
   build(ctx: FeatureContext): FeatureServices[K] | undefined;
+  /**
+   * Checks what needs the pipes compiled and every service built (a section naming pipes or
+   * directory entries); reports on `ctx.issues`. Runs after every feature's `build`.
+   */
+  checkCompiled?(ctx: CompiledContext): void;
   /** Releases what the service holds open, once no call uses its config any more. */
   close?(service: NonNullable<FeatureServices[K]>): void | Promise<void>;
 }

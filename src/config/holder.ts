@@ -1,4 +1,4 @@
-import type { ConfigIssue } from './issues.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
 import type { LoadedConfig } from './load.js';
 
 /** Why the files on disk are not what is serving: the last refused reload, until one succeeds. */

@@ -7,17 +7,16 @@ import { newAjv, type ValveRegistry } from '../engine/registry.js';
 import type { Services } from '../engine/services.js';
 import { noopAudit } from '../engine/audit.js';
 import { noopMetrics } from '../engine/metrics.js';
-import { ajvIssues } from './ajv-issues.js';
-import { ConfigError, pointer, type ConfigIssue } from './issues.js';
-import { readJsonFile, type FileOverlay } from './json-file.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js';
+import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
-import { pipeSchema, type PipeConfig } from './pipe-schema.js';
-import { resolveSecrets } from './secrets.js';
+import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
+import { resolveSecrets } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
-import { buildConfigServices } from './services.js';
+import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
 import { checkPipes } from './pipe-check.js';
-import { checkOidcConfig } from '../oidc/check.js';
 
 /**
  * Loads and validates the whole configuration: the main file, every pipe, every valve's own
@@ -49,7 +48,7 @@ export interface LoadedConfig {
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
-  /** Problems that did not stop the load but must be seen (config/file-mode.ts, the pipe check's warnings). */
+  /** Problems that did not stop the load but must be seen (config-kit/file-mode.ts, the pipe check's warnings). */
   readonly warnings: readonly ConfigIssue[];
 }
 
@@ -106,7 +105,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const sources = readPipes(pipesDir, env, issues, hash, overlay);
   const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
-  checkOidcConfig(main, display(file), new Set(pipes.keys()), services.directory, issues);
+  checkCompiledFeatures({ main, file: display(file), pipes: new Set(pipes.keys()), services, issues });
   const listeners = buildListeners(main, file, pipes, issues);
   // Following pipes is only meaningful once every valve compiled: a missing one would look like a missing property.
   if (issues.length === 0) {

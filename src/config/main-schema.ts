@@ -7,7 +7,7 @@
  */
 import type { ConfigOf } from '../engine/valve.js';
 import { features } from '../features.js';
-import { OPERATION_PATTERN, TENANT_PATTERN } from './patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 
 const coreSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -14,7 +14,7 @@
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { PipeFacts, ReadFact, StepFacts } from '../engine/compile.js';
 import type { Place, ValueKind } from '../engine/dataflow.js';
-import type { ConfigIssue } from './issues.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
 
 type Reason = 'condition' | 'data' | null;
 

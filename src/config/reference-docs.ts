@@ -6,7 +6,7 @@ import { directorySchema } from '../directory/schema.js';
 import { accessGroupsSchema } from '../access-groups/schema.js';
 import { createRegistry } from '../valves/index.js';
 import { mainSchema } from './main-schema.js';
-import { pipeSchema } from './pipe-schema.js';
+import { pipeSchema } from '../engine/pipe-schema.js';
 
 type Schema = Record<string, unknown>;
 

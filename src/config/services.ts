@@ -1,6 +1,6 @@
 import type { FeatureServices, Services } from '../engine/services.js';
 import { features } from '../features.js';
-import type { FeatureContext } from './feature.js';
+import type { CompiledContext, FeatureContext } from './feature.js';
 
 /**
  * Builds the services of every feature in src/features.ts from a validated main file, in
@@ -15,6 +15,11 @@ export function buildConfigServices(ctx: FeatureContext): FeatureServices {
   }
   // Every required member of FeatureServices comes from a feature that always builds one.
   return built as unknown as FeatureServices;
+}
+
+/** Each feature's checks that need the pipes compiled (see Feature.checkCompiled). */
+export function checkCompiledFeatures(ctx: CompiledContext): void {
+  for (const feature of features) feature.checkCompiled?.(ctx);
 }
 
 /** Releases what a loaded config holds open (LDAP connections), once no call uses it. */

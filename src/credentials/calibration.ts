@@ -2,7 +2,7 @@
  * What one password verification costs on this machine, per hash cost profile, measured once
  * when the process starts (before it serves) and never again: the failure floor and the
  * refusal work derive from these figures only, so no timing taken under load (a burst of
- * unknown users queueing on the thread pool, a locked argon2id till) can move them.
+ * unknown users queueing for the hash threads, a locked argon2id till) can move them.
  *
  * Each profile gets its CPU time (process.cpuUsage, which counts the pool threads too, so it
  * is not inflated by other processes on the machine) and its wall time. A profile that first
@@ -13,12 +13,11 @@
  *
  * Refusals cost the same CPU whatever hash they met: after a verification against a cheaper
  * profile, `burn` spends the difference on PBKDF2 (linear in its iteration count, on the
- * thread pool like the hashes), calibrated at start too.
+ * hash threads like the hashes), calibrated at start too.
  */
-import { pbkdf2 as pbkdf2Callback } from 'node:crypto';
 import { dummyLike, verifyPassword } from './hash.js';
+import { hashThreads } from './hash-threads.js';
 import { costProfile, parsePhc, type ParsedHash } from './phc.js';
-import { slowPoolJob } from '../thread-pool.js';
 
 export interface ProfileCost {
   readonly cpuMs: number;
@@ -51,10 +50,8 @@ function workUnits(hash: ParsedHash): number {
   }
 }
 
-function pbkdf2(iterations: number): Promise<void> {
-  return slowPoolJob(
-    () => new Promise<void>((resolve, reject) => pbkdf2Callback('burn', 'authpipe', iterations, 32, 'sha256', (err) => (err ? reject(err) : resolve()))),
-  );
+async function pbkdf2(iterations: number): Promise<void> {
+  await hashThreads.run({ op: 'pbkdf2', iterations });
 }
 
 async function timed(work: () => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {
@@ -144,7 +141,7 @@ export class CostTable {
     return { cpuMs, wallMs, measured: true };
   }
 
-  /** Spends about `cpuMs` of CPU on the thread pool (nothing when 1 ms or less). */
+  /** Spends about `cpuMs` of CPU on the hash threads (nothing when 1 ms or less). */
   async burn(cpuMs: number): Promise<void> {
     if (cpuMs <= 1 || this.burnCpuMsPerIteration === 0) return;
     await pbkdf2(Math.max(1, Math.round(cpuMs / this.burnCpuMsPerIteration)));

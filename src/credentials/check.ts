@@ -22,6 +22,7 @@ import type { CallContext } from '../engine/valve.js';
 import { passwordBudget, type BudgetSettings, type CheckBudget } from './budget.js';
 import { passwordCosts, type CostTable } from './calibration.js';
 import { verifyPassword } from './hash.js';
+import { hashThreads } from './hash-threads.js';
 import type { Lockout } from './lockout.js';
 import type { ParsedHash } from './phc.js';
 import { verifiedCredentials, type VerifiedCache } from './verified-cache.js';
@@ -38,13 +39,15 @@ export const DEFAULT_FLOOR: FloorSettings = { fixedMs: 0, margin: 1.25 };
 let floorSettings: FloorSettings = DEFAULT_FLOOR;
 
 /** Settings read once, at start (main file `password_checks`). */
-export function configurePasswordChecks(settings: Partial<BudgetSettings> & Partial<FloorSettings>, budget: CheckBudget = passwordBudget): void {
+export function configurePasswordChecks(settings: Partial<BudgetSettings> & Partial<FloorSettings> & { nice?: number }, budget: CheckBudget = passwordBudget): void {
   floorSettings = { fixedMs: settings.fixedMs ?? DEFAULT_FLOOR.fixedMs, margin: settings.margin ?? DEFAULT_FLOOR.margin };
   const current = { concurrency: settings.concurrency, queue: settings.queue };
   if (current.concurrency !== undefined || current.queue !== undefined) {
     const concurrency = current.concurrency ?? budget.settingsNow().concurrency;
     budget.configure({ concurrency, queue: current.queue ?? 4 * concurrency });
   }
+  // One hash thread per budget slot: the budget decides how many hash at once, the threads run them.
+  if (budget === passwordBudget) hashThreads.configure(budget.settingsNow().concurrency, settings.nice ?? 19);
 }
 
 /** The wall time every refusal takes at least, in ms. */
@@ -52,7 +55,8 @@ export function failureFloorMs(costs: CostTable = passwordCosts): number {
   return Math.max(floorSettings.fixedMs, floorSettings.margin * costs.slowest().wallMs);
 }
 
-async function padTo(startedAt: number, floorMs: number): Promise<void> {
+/** Waits until `floorMs` have passed since `startedAt` (performance.now()). */
+export async function padTo(startedAt: number, floorMs: number): Promise<void> {
   const wait = floorMs - (performance.now() - startedAt);
   if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
 }

@@ -1,6 +1,6 @@
 /**
- * The password-checks feature: owns the main file's `password_checks` section, the budget
- * and the failure floor of cold password checks (check.ts). Read once, at start, by the
+ * The password-checks feature: owns the main file's `password_checks` section, the budget,
+ * the failure floor and the hash threads' priority of cold password checks (check.ts). Read once, at start, by the
  * composition root; a reload does not change them.
  */
 import { defineFeature } from '../config/feature.js';
@@ -15,6 +15,14 @@ const passwordChecksSchema = {
     concurrency: { type: 'integer', minimum: 1, maximum: 256, description: 'Cold checks that may run at once; default the number of cores.' },
     queue: { type: 'integer', minimum: 0, maximum: 10000, description: 'Cold checks that may wait for a slot; beyond, RATE_LIMITED at once. Default 4 x concurrency.' },
     failure_floor_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 0, description: 'Every refusal takes at least this long; the calibrated floor applies when it is larger.' },
+    nice: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 19,
+      default: 19,
+      description:
+        'CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest, lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.',
+    },
     floor_margin: { type: 'number', minimum: 1, maximum: 10, default: 1.25, description: 'The calibrated floor: this times the wall time of the dearest hash profile, measured at start.' },
   },
 } as const;

@@ -1,27 +1,28 @@
 /**
  * Password hashing and verification. New hashes are scrypt (node:crypto); argon2id and
  * bcrypt hashes imported from other systems verify through @node-rs/argon2 and
- * @node-rs/bcrypt (Rust implementations, hashing off the event loop on libuv's pool, as
- * node:crypto's async scrypt does). Our own comparison is constant time; the two libraries
- * compare in constant time themselves.
+ * @node-rs/bcrypt (Rust implementations). Every hash runs on the low-priority hash threads
+ * (hash-threads.ts), off the event loop. Our own comparison is constant time; the two
+ * libraries compare in constant time themselves.
  *
  * `dummyLike` makes a hash with the same algorithm and cost as a real one but a random
  * salt and digest: verifying an unknown user against it costs what a known user costs.
  */
-import { randomBytes, randomInt, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { verify as argon2Verify } from '@node-rs/argon2';
-import { verify as bcryptVerify } from '@node-rs/bcrypt';
+import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { hashThreads } from './hash-threads.js';
 import { BCRYPT_ALPHABET, formatArgon2id, formatScrypt, parsePhc, type ParsedHash } from './phc.js';
-import { slowPoolJob } from '../thread-pool.js';
 
 /** N = 2^15, r = 8, p = 1: 32 MiB and about 100 ms per hash on the 2-core reference machine. */
 export const DEFAULT_SCRYPT = { ln: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 } as const;
 
 export type ScryptParams = { ln: number; r: number; p: number; saltBytes?: number; keyBytes?: number };
 
-function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  return slowPoolJob(() => new Promise((resolve, reject) => scryptCallback(password, salt, keylen, options, (err, key) => (err ? reject(err) : resolve(key)))));
+async function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
+  const key = await hashThreads.run({ op: 'scrypt', password, salt, keylen, options });
+  return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
+
+type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
 
 function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
   const N = 2 ** ln;
@@ -47,9 +48,9 @@ export async function verifyPassword(password: string, hash: ParsedHash): Promis
       return timingSafeEqual(derived, hash.digest);
     }
     case 'argon2id':
-      return slowPoolJob(() => argon2Verify(hash.phc, password));
+      return hashThreads.run({ op: 'argon2id', phc: hash.phc, password });
     case 'bcrypt':
-      return slowPoolJob(() => bcryptVerify(password, hash.phc));
+      return hashThreads.run({ op: 'bcrypt', phc: hash.phc, password });
   }
 }
 

@@ -8,10 +8,10 @@
 import { resolve } from 'node:path';
 import { newAjv } from '../engine/registry.js';
 import { readDataFile } from '../config/data-file.js';
-import { worldReadableProblem } from '../config/file-mode.js';
+import { worldReadableProblem } from '../config-kit/file-mode.js';
 import type { FeatureContext } from '../config/feature.js';
-import { ajvIssues } from '../config/ajv-issues.js';
-import { pointer, type ConfigIssue } from '../config/issues.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import { costProfile, parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { defaultDummyHash, dummyLike } from '../credentials/hash.js';
 import type { Directory, DirectoryClient, DirectoryStore, DirectoryTill, DirectoryUser, UserKey } from './directory.js';

@@ -4,7 +4,7 @@
  * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
-import { TENANT_PATTERN } from '../config/patterns.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import type { ConfigOf } from '../engine/valve.js';
 
 const status = { enum: ['active', 'disabled'], default: 'active', description: 'disabled: the entry is refused like an unknown one, while it stays in the file.' } as const;

@@ -6,9 +6,9 @@ import { runSteps } from './runner.js';
 import type { Services } from './services.js';
 import { compileTemplate, TemplateSyntaxError } from './template.js';
 import type { CallContext, CompileTools } from './valve.js';
-import { ajvIssues } from '../config/ajv-issues.js';
-import { pointer, type ConfigIssue } from '../config/issues.js';
-import type { PipeConfig } from '../config/pipe-schema.js';
+import { ajvIssues } from '../config-kit/ajv-issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
+import type { PipeConfig } from './pipe-schema.js';
 
 /**
  * Compiles validated pipe files into CompiledPipes: each valve's config is checked against

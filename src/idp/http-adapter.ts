@@ -14,11 +14,11 @@ import http from 'node:http';
 import https from 'node:https';
 import { isAbsolute, resolve } from 'node:path';
 import { AuthpipeError, isErrorCode, isRefusalCode, REFUSAL_CODES, refuse, type RefusalCode } from '../errors.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 import type { CompileTools } from '../engine/valve.js';
 import { AdapterAnswerError, readAdapterAnswer, type AdapterFailure, type AdapterSuccess } from './adapter-answer.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, idpLockoutSchema, PROPERTY_NAME } from './source.js';
+import { defineSource, failureFloorSchema, idpLockoutSchema, PROPERTY_NAME } from './source.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
 
@@ -89,6 +89,8 @@ const schema = {
       },
     },
     lockout: idpLockoutSchema,
+    // The adapter's timing is its own: no default floor, set one above its slowest refusal.
+    failure_floor_ms: failureFloorSchema(0),
     failure_code: {
       enum: REFUSAL_CODES,
       default: 'UNKNOWN_ERROR',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { defineFeature, type FeatureContext } from '../config/feature.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 import { createLdapConnections, type LdapConnectionOptions, type LdapConnections } from './ldap.js';
 import { ldapSchema, type LdapConnectionConfig } from './ldap-schema.js';
 

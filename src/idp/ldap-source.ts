@@ -9,7 +9,7 @@ import { AuthpipeError } from '../errors.js';
 import { compileFilterTemplate } from './ldap-filter.js';
 import { filterSyntaxError, type LdapEntry } from './ldap.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { defineSource, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
+import { defineSource, failureFloorSchema, idpLockoutSchema, notFound, PROPERTY_NAME, refusalOptions } from './source.js';
 
 /** The mapping name for the entry's own DN rather than one of its attributes. */
 const DN = 'dn';
@@ -35,6 +35,8 @@ const schema = {
     password_normalization: passwordFormSchema('none'),
     separator: { type: 'string', minLength: 1, maxLength: 8, default: ',', description: 'Joins the values of an attribute that has several.' },
     lockout: idpLockoutSchema,
+    // A search and a bind on a LAN take milliseconds; 250 leaves room for a slow moment.
+    failure_floor_ms: failureFloorSchema(250),
     ...refusalOptions,
   },
 } as const;

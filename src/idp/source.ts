@@ -40,6 +40,18 @@ export const idpLockoutSchema = {
   description: 'Account lockout around the check: failures counted in the store per key, refused while locked. ldap with a password: on by default; http: off unless set.',
 } as const;
 
+/** `failure_floor_ms` of the sources that check a password elsewhere (ldap, http). */
+export function failureFloorSchema(defaultMs: number) {
+  return {
+    type: 'integer',
+    minimum: 0,
+    maximum: 60000,
+    default: defaultMs,
+    description:
+      'Every refusal (unknown user, wrong password, locked account) answers no sooner than this, in ms, so its timing does not tell them apart; set it above the slowest refusal the provider gives. 0: no floor.',
+  } as const;
+}
+
 export type IdpLockoutConfig = LockoutConfig & { key?: string };
 
 interface RefusalConfig {

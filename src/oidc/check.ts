@@ -4,7 +4,7 @@
  * form field poses as a name the engine sets, and every userapp of a front-door tenant names
  * a pool that tenant defines. Each problem names the file and the JSON pointer.
  */
-import { pointer, type ConfigIssue } from '../config/issues.js';
+import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { MainConfig } from '../config/main-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';

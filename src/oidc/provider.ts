@@ -204,6 +204,15 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.proxy;
+  // Every access token we mint or the provider signs is for `audience`. Introspection reads the
+  // audience off the token object, and the token objects made from our JWTs (access-tokens.ts)
+  // carry none, so that userinfo takes them; the introspection answer gets it here, as API
+  // gateways check `aud` there (RFC 7662).
+  provider.use(async (ctx, next) => {
+    await next();
+    const body = ctx.body as { active?: unknown; aud?: unknown; token_type?: unknown } | undefined;
+    if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer') body.aud = audience;
+  });
   verifyClientSecrets(provider, tenant, clientById);
   acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: clientById });
   return provider;

@@ -4,7 +4,7 @@
  * pools names the ordered login steps of its hosted login page, each step an operation whose
  * pipe decides.
  */
-import { OPERATION_PATTERN, TENANT_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
 import type { ConfigOf } from '../engine/valve.js';
 

@@ -43,9 +43,8 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | null {
   }
 }
 
-/** Both ways to sign with one key: in line on the event loop, or on libuv's thread pool. */
+/** Signs with one key on libuv's thread pool, off the event loop. */
 export interface Signer {
-  now(data: Buffer): Buffer;
   later(data: Buffer): Promise<Buffer>;
 }
 
@@ -54,7 +53,6 @@ export function signerFor(alg: Algorithm, privateKey: KeyObject): Signer {
   const options = signOptions(alg, privateKey);
   const digest = alg === 'EdDSA' ? null : 'sha256';
   return {
-    now: (data) => sign(digest, data, options),
     later: (data) =>
       new Promise((resolve, reject) => {
         sign(digest, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));

@@ -9,7 +9,7 @@
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ConfigIssue } from '../config/issues.js';
+import type { ConfigIssue } from '../config-kit/issues.js';
 import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm, type Signer } from './algorithms.js';
 
 /** What a kid may look like, here and in a token header: no path, quote or SQL characters. */

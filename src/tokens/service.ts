@@ -9,7 +9,6 @@ import { errors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jo
 import { isHighS, lowS } from './low-s.js';
 import { refuse } from '../errors.js';
 import { KID_PATTERN, type KeySet, type SigningKey } from './key-store.js';
-import { poolHasRoom } from '../thread-pool.js';
 
 export type TokenType = 'access' | 'refresh';
 
@@ -84,14 +83,15 @@ export class TokenService {
    * A compact JWS of `claims` with the newest key: one JSON.stringify and one signature. The
    * signature (about 50 µs for ES256, the largest single cost of a login) is made on libuv's
    * thread pool, in parallel with the event loop's other calls: measured on the hand-written
-   * till-login server, 4.9k req/s signing in line against 8.1k on the pool (2 cores). When
-   * password hashes hold every pool thread, it is made in line rather than queued behind them.
+   * till-login server, 4.9k req/s signing in line against 8.1k on the pool (2 cores). Password
+   * hashes never take the pool's threads (they run on their own, credentials/hash-threads.ts),
+   * so a signature never queues behind them.
    */
   async sign(type: TokenType, claims: Readonly<Record<string, unknown>>): Promise<string> {
     const input = `${this.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const { signer } = this.keys.signing;
     const data = Buffer.from(input);
-    const signature = poolHasRoom() ? await signer.later(data) : signer.now(data);
+    const signature = await signer.later(data);
     return `${input}.${(this.keys.signing.alg === 'ES256' ? lowS(signature) : signature).toString('base64url')}`;
   }
 

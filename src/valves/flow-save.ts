@@ -7,7 +7,7 @@
  */
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { flowKey, newFlowHandle, type FlowRecord } from '../flow/state.js';
 
 

@@ -9,10 +9,12 @@
  * COMMUNICATION_ERROR fault in bounded time. The ldap and http sources take a `lockout`
  * (credentials/check.ts withLockout): failures count per account key in the store, and a
  * locked account is refused without asking the provider. On by default for ldap with a
- * password (an LDAP login had none), off unless set for http.
+ * password (an LDAP login had none), off unless set for http. They also take a failure floor
+ * (`failure_floor_ms`; 250 ms for ldap, none for http unless set): a refusal found fast (no such
+ * entry, a locked account) answers no sooner than one found by a bind or the adapter.
  */
-import { refuse } from '../errors.js';
-import { withLockout } from '../credentials/check.js';
+import { AuthpipeError, refuse } from '../errors.js';
+import { padTo, withLockout } from '../credentials/check.js';
 import { lockoutFrom } from '../credentials/lockout.js';
 import type { CallContext, CompileTools, Item, ValveDefinition, ValveRun } from '../engine/valve.js';
 import { emptyProps, subjectPrefixSchema, writePrefixed } from '../engine/props.js';
@@ -74,12 +76,34 @@ const idpLookup: ValveDefinition<Config> = {
   },
 };
 
-/** The source's run behind its lockout (ldap with a password by default, http when configured). */
+/** The source's run behind its lockout and failure floor (ldap, http). */
 function guarded(config: Config, run: ValveRun, tools: CompileTools): ValveRun {
-  const lockoutConfig: IdpLockoutConfig | undefined =
-    config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : config.source === 'http' ? (config.lockout ?? { enabled: false }) : undefined;
+  if (config.source === 'directory') return run;
+  return withFailureFloor(locking(config, run, tools), config.failure_floor_ms);
+}
+
+/**
+ * Every refusal, the locked account's included, answers no sooner than `floorMs` after the
+ * call reached the valve; successes and faults are not held.
+ */
+function withFailureFloor(run: ValveRun, floorMs: number): ValveRun {
+  if (floorMs <= 0) return run;
+  return async (ctx) => {
+    const started = performance.now();
+    try {
+      await run(ctx);
+    } catch (err) {
+      if (err instanceof AuthpipeError && err.isRefusal) await padTo(started, floorMs);
+      throw err;
+    }
+  };
+}
+
+/** The source's run behind its lockout (ldap with a password by default, http when configured). */
+function locking(config: LdapSourceConfig | HttpSourceConfig, run: ValveRun, tools: CompileTools): ValveRun {
+  const lockoutConfig: IdpLockoutConfig = config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : (config.lockout ?? { enabled: false });
   const lockout = lockoutFrom(lockoutConfig, tools.fail);
-  if (lockout === null || lockoutConfig === undefined) return run;
+  if (lockout === null) return run;
   // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
   const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
   // Locked: the refusal a wrong password gets from this source.

@@ -9,7 +9,7 @@ import { REFUSAL_CODES, refuse, type ErrorCode } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 
 interface Rule {
   required?: boolean;

@@ -10,7 +10,7 @@
 import { AuthpipeError, refuse } from '../errors.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { itemSets } from '../engine/dataflow.js';

@@ -4,7 +4,7 @@
  * form no cycle. The called pipe's `response` is ignored: only the outer pipe answers.
  */
 import { defineValve } from '../engine/valve.js';
-import { OPERATION_PATTERN } from '../config/patterns.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 
 export default defineValve({
   name: 'pipe-call',

@@ -4,7 +4,7 @@
  * at load; a reference to an unknown root fails the load.
  */
 import { defineValve } from '../engine/valve.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 
 export default defineValve({
   name: 'property-set',

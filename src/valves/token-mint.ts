@@ -6,7 +6,7 @@
  * RFC 8176) and acr when configured, plus configured claims from templates, which may not reuse a registered name. Header: typ at+jwt, kid.
  */
 import { AuthpipeError } from '../errors.js';
-import { pointer } from '../config/issues.js';
+import { pointer } from '../config-kit/issues.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { loadConfig, type LoadedConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';

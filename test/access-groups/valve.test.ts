@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
-import { ConfigError } from '../../src/config/issues.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { ADMIN_SECRET, allow, basic, editJson, readJson, TILL_PASSWORD } from './support.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { accessGroupsSchema } from '../../src/access-groups/schema.js';
 import { mainSchema } from '../../src/config/main-schema.js';
-import { pipeSchema } from '../../src/config/pipe-schema.js';
+import { pipeSchema } from '../../src/engine/pipe-schema.js';
 import { directorySchema } from '../../src/directory/schema.js';
 import { createRegistry } from '../../src/valves/index.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { loadConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';
@@ -160,7 +160,7 @@ describe('locateJsonError', () => {
     ['{"a": "x\\q"}', 8],
     ['{} x', 3],
   ])('%s fails at offset %d', async (text, offset) => {
-    const { locateJsonError } = await import('../../src/config/json-locate.js');
+    const { locateJsonError } = await import('../../src/config-kit/json-locate.js');
     expect(() => JSON.parse(text)).toThrow();
     expect(locateJsonError(text)).toBe(offset);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { loadConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';

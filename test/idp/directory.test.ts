@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../src/config/issues.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
 import { loadConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';

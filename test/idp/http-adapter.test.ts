@@ -153,6 +153,8 @@ beforeAll(async () => {
   pipes['a-bearer'] = config(`${base}/success`, { auth: { type: 'bearer', token: '${env:TEST_ADAPTER_TOKEN}' } });
   pipes['a-hmac'] = config(`${base}/success`, { auth: { type: 'hmac', secret: HMAC_SECRET } });
   pipes['a-failure-code'] = config(`${base}/failure-seed`, { failure_code: 'ACCESS_DENIED' });
+  pipes['a-failure-floor'] = config(`${base}/failure-seed`, { failure_floor_ms: 250 });
+  pipes['a-success-floor'] = config(`${base}/success`, { failure_floor_ms: 250 });
   pipes['a-lists-custom'] = {
     ...config(`${base}/success`, { lists: { account_prefix: '', client_prefix: 'c_', separator: '|' } }),
     response: ['LOCATION_ATTRIBUTE', 'c_brands', 'displayName'],
@@ -245,6 +247,23 @@ describe('idp-lookup source "http": Failure', () => {
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['UNKNOWN_ERROR', 'DUPLICATE_VENDOR_ID', 'INVALID_SUBSCRIPTION_ID']);
     expect(res.body.erroneousProperties).toEqual(['username', 'password']);
+  });
+
+  it('holds a refusal to failure_floor_ms when set (none by default), and never a success', async () => {
+    const timed = async (operation: string) => {
+      const started = performance.now();
+      const res = await login(operation);
+      return { status: res.status, ms: performance.now() - started };
+    };
+    const held = await timed('a-failure-floor');
+    expect(held.status).toBe(403);
+    expect(held.ms).toBeGreaterThanOrEqual(249);
+    const plain = await timed('a-failure-seed');
+    expect(plain.status).toBe(403);
+    expect(plain.ms).toBeLessThan(200);
+    const success = await timed('a-success-floor');
+    expect(success.status).toBe(200);
+    expect(success.ms).toBeLessThan(200);
   });
 
   it('leads with the configured failure_code instead', async () => {

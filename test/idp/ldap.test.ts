@@ -40,6 +40,10 @@ ${person('carol', 'caf\u00e9', ['sn: Carol'])}
 
 ${person('p(x)', 'paren', ['sn: Paren'])}
 
+${person('floor-a', 'floor-a-pass', ['sn: FloorA'])}
+
+${person('floor-b', 'floor-b-pass', ['sn: FloorB'])}
+
 dn: uid=back\\5cslash,${PEOPLE}
 objectClass: inetOrgPerson
 uid: back\\slash
@@ -87,6 +91,7 @@ const PIPES = {
   'ldap-starttls': pipe({ ...LOGIN, connection: 'starttls' }),
   'ldap-login-nfc': pipe({ ...LOGIN, password_normalization: 'nfc' }),
   'ldap-login-lock': pipe({ ...LOGIN, lockout: { threshold: 3 } }),
+  'ldap-login-floor': pipe({ ...LOGIN, lockout: { threshold: 2 }, failure_floor_ms: 300 }),
 };
 const SILENT_TIMEOUT_MS = 800;
 
@@ -174,6 +179,35 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     expect(await server.app.store.get('authpipe:{demo}:lockout:idp:ldap:twin1:lock')).not.toBeNull();
     // Another account is untouched, and its success resets nothing it should not.
     expect((await server.call('ldap-login-lock', { username: 'twin2', password: 'twin-two' })).status).toBe(200);
+  });
+
+  it('holds every refusal to the failure floor: unknown user, wrong password and locked account alike; a success is not held', async () => {
+    const timed = async (username: string, password: string, status = 403) => {
+      const started = performance.now();
+      const res = await server.call('ldap-login-floor', { username, password });
+      expect(res.status).toBe(status);
+      if (status === 403) refusedAsInvalid(res);
+      return performance.now() - started;
+    };
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1] as number;
+    expect(await timed('floor-a', 'floor-a-pass', 200)).toBeLessThan(300);
+    // floor-b is locked after two failures; the locked refusal never reaches slapd.
+    await timed('floor-b', 'guess-1');
+    await timed('floor-b', 'guess-2');
+    expect(await server.app.store.get('authpipe:{demo}:lockout:idp:ldap:floor-b:lock')).not.toBeNull();
+    const wrong: number[] = [];
+    const unknown: number[] = [];
+    const locked: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      wrong.push(await timed('floor-a', `wrong-${i}`));
+      unknown.push(await timed(`nobody-${i}`, 'wrong'));
+      locked.push(await timed('floor-b', 'floor-b-pass'));
+      // floor-a must not lock: a success resets its failures.
+      expect(await timed('floor-a', 'floor-a-pass', 200)).toBeLessThan(300);
+    }
+    for (const ms of [...wrong, ...unknown, ...locked]) expect(ms).toBeGreaterThanOrEqual(299);
+    const medians = [median(wrong), median(unknown), median(locked)];
+    expect(Math.max(...medians) / Math.min(...medians)).toBeLessThan(1.1);
   });
 
   it('refuses an ambiguous match (two entries) instead of picking one', async () => {

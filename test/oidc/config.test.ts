@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
 

@@ -82,10 +82,12 @@ describe('oauth4webapi validateJwtAccessToken (RFC 9068)', () => {
 });
 
 describe('RFC 7662 introspection at the front door', () => {
-  it.each(KINDS)('shows %s as active, with numeric times', async (kind) => {
+  it.each(KINDS)('shows %s as active, with numeric times and its audience', async (kind) => {
     const gateway = await discover(demo.issuer(), 'pos-server-1', 'pos-server-1-secret');
     const answer = await client.tokenIntrospection(gateway, tokens[kind] as string);
     expect(answer.active).toBe(true);
+    expect(answer.aud).toBe(AUDIENCE);
+    expect(answer.token_type).toBe('Bearer');
     expect(typeof answer.exp).toBe('number');
     expect(typeof answer.iat).toBe('number');
     expect(typeof answer.client_id).toBe('string');

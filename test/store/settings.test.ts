@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createApp } from '../../src/app.js';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { silentLogger } from '../../src/logger.js';
 import { describeRedis, resolveStoreSettings } from '../../src/store/settings.js';
 import { ConfigFixture } from '../support/fixture.js';

@@ -19,7 +19,7 @@ import { emptyDirectory } from '../../src/directory/load.js';
 import { AuthpipeError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import type { ConfigIssue } from '../../src/config/issues.js';
+import type { ConfigIssue } from '../../src/config-kit/issues.js';
 
 export interface CallInput {
   request?: Record<string, string>;

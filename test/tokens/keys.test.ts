@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { keys } from '../../src/cli/keys.js';
 import { validate } from '../../src/cli/validate.js';
-import { ConfigError, type ConfigIssue } from '../../src/config/issues.js';
+import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { thumbprint } from '../../src/tokens/algorithms.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import type { ConfigFixture } from '../support/fixture.js';

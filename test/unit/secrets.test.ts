@@ -4,8 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
-import type { ConfigIssue } from '../../src/config/issues.js';
-import { resolveSecrets } from '../../src/config/secrets.js';
+import type { ConfigIssue } from '../../src/config-kit/issues.js';
+import { resolveSecrets } from '../../src/config-kit/secrets.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authpipe-secrets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

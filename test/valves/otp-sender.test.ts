@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigError } from '../../src/config/issues.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../../src/engine/clock.js';
-import { ConfigError } from '../../src/config/issues.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';

@@ -14,7 +14,7 @@ import type { IncomingMessage } from 'node:http';
 import { AuthpipeError } from '../../errors.js';
 import { MANAGEMENT_LISTENER } from '../../http/client-access.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { TENANT_PATTERN } from '../../config/patterns.js';
+import { TENANT_PATTERN } from '../../config-kit/patterns.js';
 import { prefixedStore, tenantPrefix } from '../../store/store.js';
 import { familyIsLive } from '../../tokens/families.js';
 import { ADMIN_GROUP_ID } from '../catalogue.js';

@@ -5,8 +5,8 @@
  * edits only the one member it changes, so a hand-formatted directory keeps its layout.
  */
 import { readFile } from 'node:fs/promises';
-import type { ConfigIssue } from '../../config/issues.js';
-import { formatIssue } from '../../config/issues.js';
+import type { ConfigIssue } from '../../config-kit/issues.js';
+import { formatIssue } from '../../config-kit/issues.js';
 import { AccessGroups } from '../groups.js';
 import { checkAccessGroups } from '../load.js';
 import type { AccessGroupsFile } from '../schema.js';

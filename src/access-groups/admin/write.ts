@@ -8,7 +8,7 @@ import type { Request } from 'express';
 import type { Logger } from 'pino';
 import { propagated } from '../../admin/config-change.js';
 import type { ConfigHolder } from '../../config/holder.js';
-import { formatIssue, type ConfigIssue } from '../../config/issues.js';
+import { formatIssue, type ConfigIssue } from '../../config-kit/issues.js';
 import type { Clock } from '../../engine/clock.js';
 import { clientAllowed } from '../../http/client-access.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';

@@ -1,6 +1,6 @@
-import type { ValveRegistry } from '../engine/registry.js';
-import type { ConfigOf } from '../engine/valve.js';
-import { OPERATION_PATTERN } from './patterns.js';
+import type { ValveRegistry } from './registry.js';
+import type { ConfigOf } from './valve.js';
+import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 
 /**
  * The JSON Schema of a pipe file. The loader validates this generic shape first, then each

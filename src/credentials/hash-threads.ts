@@ -1,0 +1,174 @@
+/**
+ * The threads that do cold password work: scrypt, argon2id and bcrypt verifications, new
+ * scrypt hashes and the PBKDF2 burn. They are worker threads of their own, not libuv's pool,
+ * so that each can run at the lowest CPU priority (nice 19 by default, `password_checks.nice`):
+ * when the cores are busy, the scheduler gives them only what the event loop, token signatures
+ * and everything else at normal priority leave over. A spray of unknown usernames can then
+ * keep every hash thread busy without taking CPU from cached logins, which never hash; when
+ * the machine is idle, a hash runs as fast as before. Without this, N hash threads on N cores
+ * take a fair share of every core from the event loop, and cached tills lose most of their
+ * throughput to a spray of a few requests per second.
+ *
+ * The trade-off: on a machine saturated by normal-priority work, cold checks wait (the budget
+ * bounds how many), and refusals then answer later than the failure floor; as every refusal
+ * is a cold check, they still answer alike. Linux sets a thread's priority by its thread id
+ * (read from /proc/thread-self); elsewhere the threads run at normal priority.
+ *
+ * One job per thread at a time; the pool grows to `size` threads as work comes and keeps them
+ * (a thread holds no secret between jobs). An idle pool does not keep the process alive.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { defaultBudget } from './budget.js';
+
+export type HashJob =
+  | { op: 'scrypt'; password: Uint8Array; salt: Uint8Array; keylen: number; options: { N: number; r: number; p: number; maxmem: number } }
+  | { op: 'argon2id'; phc: string; password: string }
+  | { op: 'bcrypt'; phc: string; password: string }
+  | { op: 'pbkdf2'; iterations: number };
+
+type Result<J extends HashJob> = J extends { op: 'scrypt' } ? Uint8Array : J extends { op: 'pbkdf2' } ? true : boolean;
+
+// The worker is evaluated from this text rather than loaded from a file, so that it runs the
+// same from dist/ and from the TypeScript sources under test. It needs only node's crypto and
+// the two hash libraries, whose resolved paths it is given.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const crypto = require('node:crypto');
+const argon2 = require(workerData.argon2);
+const bcrypt = require(workerData.bcrypt);
+let niced = false;
+try {
+  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  if (workerData.nice !== 0) require('node:os').setPriority(tid, workerData.nice);
+  niced = true;
+} catch {}
+parentPort.postMessage({ niced });
+parentPort.on('message', ({ id, job }) => {
+  try {
+    let value;
+    switch (job.op) {
+      case 'scrypt': value = crypto.scryptSync(job.password, job.salt, job.keylen, job.options); break;
+      case 'argon2id': value = argon2.verifySync(job.phc, job.password); break;
+      case 'bcrypt': value = bcrypt.verifySync(job.password, job.phc); break;
+      case 'pbkdf2': crypto.pbkdf2Sync('burn', 'authpipe', job.iterations, 32, 'sha256'); value = true; break;
+      default: throw new Error('unknown hash job ' + job.op);
+    }
+    parentPort.postMessage({ id, value });
+  } catch (err) {
+    parentPort.postMessage({ id, error: err && err.message ? err.message : String(err) });
+  }
+});
+`;
+
+const require = createRequire(import.meta.url);
+const LIBRARIES = { argon2: require.resolve('@node-rs/argon2'), bcrypt: require.resolve('@node-rs/bcrypt') };
+
+interface Pending {
+  id: number;
+  job: HashJob;
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+}
+
+class HashThread {
+  readonly worker: Worker;
+  current: Pending | undefined;
+
+  constructor(
+    nice: number,
+    private readonly onFree: (thread: HashThread) => void,
+    private readonly onExit: (thread: HashThread) => void,
+  ) {
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...LIBRARIES, nice } });
+    this.worker.unref();
+    this.worker.on('message', (message: { id?: number; value?: unknown; error?: string }) => {
+      const pending = this.current;
+      if (message.id === undefined || !pending || pending.id !== message.id) return;
+      this.current = undefined;
+      this.worker.unref();
+      if (message.error !== undefined) pending.reject(new Error(`password hash failed: ${message.error}`));
+      else pending.resolve(message.value);
+      this.onFree(this);
+    });
+    // A thread that dies (out of memory, a library fault) fails its job closed; the pool
+    // starts another for the next one.
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`password hash thread exited (${code})`)));
+  }
+
+  run(pending: Pending): void {
+    this.current = pending;
+    // Held while a job runs: a CLI awaiting a hash must not exit under it.
+    this.worker.ref();
+    this.worker.postMessage({ id: pending.id, job: pending.job });
+  }
+
+  private fail(err: Error): void {
+    const pending = this.current;
+    this.current = undefined;
+    this.onExit(this);
+    pending?.reject(err);
+  }
+}
+
+export class HashThreads {
+  private readonly threads = new Set<HashThread>();
+  private readonly idle: HashThread[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+
+  constructor(
+    private size: number,
+    private nice: number,
+  ) {}
+
+  /** Pool size and priority; threads already started keep theirs until they are replaced. */
+  configure(size: number, nice: number): void {
+    if (nice !== this.nice) void this.close();
+    this.size = size;
+    this.nice = nice;
+  }
+
+  run<J extends HashJob>(job: J): Promise<Result<J>> {
+    return new Promise<Result<J>>((resolve, reject) => {
+      this.queue.push({ id: ++this.nextId, job, resolve: resolve as (value: unknown) => void, reject });
+      this.dispatch();
+    });
+  }
+
+  /** Stops every thread (tests; a process that exits needs nothing). */
+  async close(): Promise<void> {
+    const threads = [...this.threads];
+    this.threads.clear();
+    this.idle.length = 0;
+    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      let thread = this.idle.pop();
+      if (!thread && this.threads.size < this.size) {
+        thread = new HashThread(
+          this.nice,
+          (free) => {
+            if (this.threads.has(free)) this.idle.push(free);
+            this.dispatch();
+          },
+          (gone) => {
+            this.threads.delete(gone);
+            const at = this.idle.indexOf(gone);
+            if (at >= 0) this.idle.splice(at, 1);
+            this.dispatch();
+          },
+        );
+        this.threads.add(thread);
+      }
+      if (!thread) return;
+      thread.run(this.queue.shift() as Pending);
+    }
+  }
+}
+
+/** The process's hash threads; `configurePasswordChecks` sets their number and priority at start. */
+export const hashThreads = new HashThreads(defaultBudget().concurrency, 19);
