@@ -50,7 +50,8 @@ module.exports = {
     },
     {
       name: 'src-imports-no-dev-dependency',
-      comment: 'At run time src/ uses only "dependencies": `npm ci --omit=dev` must give a working server. Types from devDependencies are fine.',
+      comment:
+        'At run time src/ uses only "dependencies": `npm ci --omit=dev` must give a working server. Types from devDependencies are fine.',
       severity: 'error',
       from: { path: '^src/' },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },

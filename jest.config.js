@@ -39,7 +39,14 @@ const UNIT = [
   'tokens/low-s',
   'unit/.*',
 ];
-const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];
+const SERIAL = [
+  'valves/basic-auth-timing',
+  'valves/basic-auth-calibration',
+  'valves/check-budget',
+  'valves/otp-timing',
+  'cli/workers',
+  'store/fail-closed',
+];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
 
@@ -56,6 +63,11 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testRegex: [pattern(UNIT)] },
     { ...common, displayName: 'serial', testRegex: [pattern(SERIAL)] },
-    { ...common, displayName: 'integration', testMatch: ['<rootDir>/test/**/*.test.ts'], testPathIgnorePatterns: [pattern(UNIT), pattern(SERIAL)] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: [pattern(UNIT), pattern(SERIAL)],
+    },
   ],
 };

@@ -37,7 +37,10 @@ const git = (...args) => execFileSync('git', args, { cwd: root, stdio: ['ignore'
 git('worktree', 'add', '--detach', worktree, rev);
 try {
   symlinkSync(join(root, 'node_modules'), join(worktree, 'node_modules'));
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: worktree, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: worktree,
+    stdio: 'inherit',
+  });
   const sides = [
     { name: `A ${rev}`, root: worktree, rps: [], cpu: [] },
     { name: 'B working tree', root, rps: [], cpu: [] },

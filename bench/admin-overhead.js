@@ -30,7 +30,10 @@ cpSync(join(root, 'pipes'), join(dir, 'pipes'), { recursive: true });
 cpSync(join(root, 'config'), join(dir, 'config'), { recursive: true });
 const demo = JSON.parse(readFileSync(join(root, 'config', 'authpipe.json'), 'utf8'));
 for (const [i, v] of variants.entries()) {
-  writeFileSync(join(dir, 'config', `v${i}.json`), JSON.stringify({ ...demo, metrics: v.metrics, audit: v.audit, reload: { watch: false } }));
+  writeFileSync(
+    join(dir, 'config', `v${i}.json`),
+    JSON.stringify({ ...demo, metrics: v.metrics, audit: v.audit, reload: { watch: false } }),
+  );
 }
 
 async function start(configFile) {
@@ -78,7 +81,17 @@ try {
       await server.stop();
       rps[i].push(Math.round(result.requests.average));
       cpu[i].push(Math.round(usPerCall * 10) / 10);
-      console.log(JSON.stringify({ round, variant: v.name, rps: Math.round(result.requests.average), cpuUsPerCall: cpu[i].at(-1), p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx }));
+      console.log(
+        JSON.stringify({
+          round,
+          variant: v.name,
+          rps: Math.round(result.requests.average),
+          cpuUsPerCall: cpu[i].at(-1),
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          non2xx: result.non2xx,
+        }),
+      );
     }
   }
 } finally {
@@ -91,5 +104,7 @@ console.log(`\n${rounds} rounds x ${seconds}s, ${connections} connections, node 
 console.log('| variant | median req/s (runs) | req/s vs both off | median CPU µs/call (runs) | CPU vs both off |');
 console.log('|---|---|---|---|---|');
 for (const [i, v] of variants.entries()) {
-  console.log(`| ${v.name} | ${median(rps[i])} (${rps[i].join(', ')}) | ${(median(rps[i]) / base).toFixed(3)} | ${median(cpu[i])} (${cpu[i].join(', ')}) | ${(median(cpu[i]) / baseCpu).toFixed(3)} |`);
+  console.log(
+    `| ${v.name} | ${median(rps[i])} (${rps[i].join(', ')}) | ${(median(rps[i]) / base).toFixed(3)} | ${median(cpu[i])} (${cpu[i].join(', ')}) | ${(median(cpu[i]) / baseCpu).toFixed(3)} |`,
+  );
 }

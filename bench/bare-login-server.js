@@ -7,7 +7,9 @@ import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomU
 import { createServer } from 'node:http';
 
 const salt = randomBytes(16);
-const tills = new Map([['till-001', { hash: scryptSync('till-001-pass', salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), store: 'store-01' }]]);
+const tills = new Map([
+  ['till-001', { hash: scryptSync('till-001-pass', salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), store: 'store-01' }],
+]);
 const cacheKey = randomBytes(32);
 const verified = new Map();
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -27,13 +29,29 @@ function login(authorization, done) {
   if (!till) return done(null);
   const k = createHmac('sha256', cacheKey).update(`demo\0${user}\0${password}\0`).update(till.hash).digest('base64');
   if (!verified.has(k)) {
-    if (!timingSafeEqual(scryptSync(password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), till.hash)) return done(null);
+    if (!timingSafeEqual(scryptSync(password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), till.hash))
+      return done(null);
     verified.set(k, Date.now());
   }
   const now = Math.floor(Date.now() / 1000);
-  const payload = Buffer.from(JSON.stringify({ iss: 'https://auth.demo.example', sub: user, aud: 'https://api.demo.example', iat: now, exp: now + 600, jti: randomUUID(), tenant: 'demo', client_id: user })).toString('base64url');
+  const payload = Buffer.from(
+    JSON.stringify({
+      iss: 'https://auth.demo.example',
+      sub: user,
+      aud: 'https://api.demo.example',
+      iat: now,
+      exp: now + 600,
+      jti: randomUUID(),
+      tenant: 'demo',
+      client_id: user,
+    }),
+  ).toString('base64url');
   sign('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
-    done(err ? null : { sub: user, access_token: `${header}.${payload}.${signature.toString('base64url')}`, token_type: 'Bearer', expires_in: '600' });
+    done(
+      err
+        ? null
+        : { sub: user, access_token: `${header}.${payload}.${signature.toString('base64url')}`, token_type: 'Bearer', expires_in: '600' },
+    );
   });
 }
 
@@ -47,7 +65,12 @@ const server = createServer((req, res) => {
 
 function answer(res, result) {
   const text = JSON.stringify(result ?? { status: 'Failure', errorTranslationKeys: ['INVALID_CREDENTIALS'] });
-  res.writeHead(result ? 200 : 403, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': randomUUID() });
+  res.writeHead(result ? 200 : 403, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+    'x-request-id': randomUUID(),
+  });
   res.end(text);
 }
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.send?.({ port: server.address().port }));

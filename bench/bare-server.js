@@ -11,7 +11,8 @@ const server = createServer((req, res) => {
     let status = 200;
     let body;
     try {
-      if (req.method !== 'PUT' || req.headers.tenant !== 'demo' || !String(req.headers['content-type']).startsWith('application/json')) throw new Error('refused');
+      if (req.method !== 'PUT' || req.headers.tenant !== 'demo' || !String(req.headers['content-type']).startsWith('application/json'))
+        throw new Error('refused');
       const data = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       if (typeof data.username !== 'string') throw new Error('refused');
       body = { username: data.username, message: data.message, tenant: 'demo' };
@@ -20,7 +21,12 @@ const server = createServer((req, res) => {
       body = { status: 'Failure', errorTranslationKeys: ['INVALID_REQUEST'] };
     }
     const text = JSON.stringify(body);
-    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', 'x-request-id': randomUUID() });
+    res.writeHead(status, {
+      'content-type': 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+      'x-request-id': randomUUID(),
+    });
     res.end(text);
   });
 });

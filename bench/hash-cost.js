@@ -29,7 +29,11 @@ const algorithms = [
 const ms = (start) => Number(process.hrtime.bigint() - start) / 1e6;
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-console.log(`node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model ?? '?'}), load ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 console.log(`${runs} sequential verifications each, right and wrong passwords alternating (both cost the same)\n`);
 console.log('algorithm  parameters            first ms  median ms   p90 ms   min ms');
 for (const [name, params, make] of algorithms) {

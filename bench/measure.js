@@ -23,7 +23,7 @@ export function processTree(pid) {
     }
   }
   const tree = [];
-  for (const queue = [pid]; queue.length > 0; ) {
+  for (const queue = [pid]; queue.length > 0;) {
     const next = queue.shift();
     tree.push(next);
     queue.push(...(children.get(next) ?? []));
@@ -71,7 +71,15 @@ export function cpuTicks(pid) {
 }
 
 export async function load(url, request, duration, connections = Number(process.env.BENCH_CONNECTIONS ?? 32)) {
-  const result = await autocannon({ url: url + request.path, method: request.method, headers: request.headers, body: request.body, connections, duration, requests: request.requests });
+  const result = await autocannon({
+    url: url + request.path,
+    method: request.method,
+    headers: request.headers,
+    body: request.body,
+    connections,
+    duration,
+    requests: request.requests,
+  });
   return {
     total: result.requests.total,
     rps: Math.round(result.requests.average),
@@ -94,5 +102,10 @@ export async function measureRound(server, request, seconds, connections) {
   const { total, ...figures } = await load(server.url, request, seconds, connections);
   const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
   const wall = (performance.now() - started) / 1000;
-  return { ...figures, cpuPct: Math.round((cpuSeconds / wall) * 100), cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total), rssMiB: rssMiB(server.pid) };
+  return {
+    ...figures,
+    cpuPct: Math.round((cpuSeconds / wall) * 100),
+    cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total),
+    rssMiB: rssMiB(server.pid),
+  };
 }

@@ -32,7 +32,12 @@ export async function startOidcProvider({ host = '127.0.0.1', ttl = 600 } = {}) 
   const { port } = server.address();
   const url = `http://${host}:${port}`;
 
-  const signingKey = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), alg: 'ES256', use: 'sig', kid: 'bench-es256' };
+  const signingKey = {
+    ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+    alg: 'ES256',
+    use: 'sig',
+    kid: 'bench-es256',
+  };
   const provider = new Provider(url, {
     clients: [
       {
@@ -88,7 +93,6 @@ export async function startOidcProvider({ host = '127.0.0.1', ttl = 600 } = {}) 
       }),
   };
 }
-
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const op = await startOidcProvider();

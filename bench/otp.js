@@ -27,7 +27,12 @@ export function prepareOtpConfig(root) {
     JSON.stringify({
       id: 'otp-start-bench',
       description: 'Bench only: otp-start for any mobile, without resend limits.',
-      valves: [{ name: 'otp-issue', config: { user_by: 'none', cooldown_seconds: 0, max_per_hour: 1000, min_answer_ms: 0, sender: { type: 'outbox', file: outbox } } }],
+      valves: [
+        {
+          name: 'otp-issue',
+          config: { user_by: 'none', cooldown_seconds: 0, max_per_hour: 1000, min_answer_ms: 0, sender: { type: 'outbox', file: outbox } },
+        },
+      ],
       response: ['transaction_id'],
     }),
   );
@@ -89,10 +94,11 @@ function outboxReader(file) {
         offset += n;
         const lines = (rest + buffer.toString('utf8', 0, n)).split('\n');
         rest = lines.pop();
-        for (const line of lines) if (line) {
-          const m = JSON.parse(line);
-          codes.set(m.transaction_id, m.code);
-        }
+        for (const line of lines)
+          if (line) {
+            const m = JSON.parse(line);
+            codes.set(m.transaction_id, m.code);
+          }
       }
     } finally {
       closeSync(fd);

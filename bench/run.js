@@ -70,12 +70,26 @@ for (const row of results) {
 }
 
 console.log(`\nmedians of ${rounds} rounds of ${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
-console.log('| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio (target); medians of the per-round ratios |');
+console.log(
+  '| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio (target); medians of the per-round ratios |',
+);
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
-  const versus = r.compare.map((c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`).join('; ');
-  console.log(`| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`);
+  const versus = r.compare
+    .map(
+      (c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
+    )
+    .join('; ');
+  console.log(
+    `| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`,
+  );
 }
-for (const r of results.filter((row) => row.spray)) console.log(`${r.scenario}, the spray alongside by round: ${r.spray.map((s) => `${s.rps} req/s ${JSON.stringify(s.status)}`).join('; ')}`);
+for (const r of results.filter((row) => row.spray))
+  console.log(
+    `${r.scenario}, the spray alongside by round: ${r.spray.map((s) => `${s.rps} req/s ${JSON.stringify(s.status)}`).join('; ')}`,
+  );
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ rounds, seconds, connections, node: process.version, results }, null, 2));
+writeFileSync(
+  join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
+  JSON.stringify({ rounds, seconds, connections, node: process.version, results }, null, 2),
+);

@@ -10,13 +10,23 @@ export const scenarios = [
   {
     name: 'bare node:http echo',
     server: 'bare',
-    request: { method: 'PUT', path: '/api/authentication/echo', headers: json, body: JSON.stringify({ username: 'till-001', message: 'hello' }) },
+    request: {
+      method: 'PUT',
+      path: '/api/authentication/echo',
+      headers: json,
+      body: JSON.stringify({ username: 'till-001', message: 'hello' }),
+    },
   },
   {
     name: 'authpipe echo',
     server: 'authpipe',
     compare: [{ to: 'bare node:http echo', target: 0.6 }],
-    request: { method: 'PUT', path: '/api/authentication/echo', headers: json, body: JSON.stringify({ username: 'till-001', message: 'hello' }) },
+    request: {
+      method: 'PUT',
+      path: '/api/authentication/echo',
+      headers: json,
+      body: JSON.stringify({ username: 'till-001', message: 'hello' }),
+    },
   },
   {
     name: 'bare node:http till-login (same crypto)',
@@ -37,7 +47,10 @@ export const scenarios = [
     request: {
       method: 'POST',
       path: '/oidc/demo/token',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('pos-server-1:pos-server-1-secret').toString('base64')}` },
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from('pos-server-1:pos-server-1-secret').toString('base64')}`,
+      },
       body: 'grant_type=client_credentials',
     },
   },
@@ -84,12 +97,22 @@ export const scenarios = [
     name: 'authpipe authorize (cached Basic + access group)',
     server: 'authpipe',
     compare: [{ to: 'authpipe echo' }, { to: 'authpipe till-check (cached Basic only)' }],
-    request: { method: 'PUT', path: '/api/authentication/authorize', headers: tillBasic, body: JSON.stringify({ api: 'data', resource: 'customer', access: 'POST' }) },
+    request: {
+      method: 'PUT',
+      path: '/api/authentication/authorize',
+      headers: tillBasic,
+      body: JSON.stringify({ api: 'data', resource: 'customer', access: 'POST' }),
+    },
   },
   {
     // Two requests per round trip: req/s counts both, latency is per request.
     name: 'authpipe otp-start + otp-verify',
     server: 'authpipe-otp',
-    prepare: (server) => ({ method: 'PUT', path: '/api/authentication/otp-verify-bench', headers: json, requests: otpRoundTripRequests(server.outbox) }),
+    prepare: (server) => ({
+      method: 'PUT',
+      path: '/api/authentication/otp-verify-bench',
+      headers: json,
+      requests: otpRoundTripRequests(server.outbox),
+    }),
   },
 ];

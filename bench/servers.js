@@ -19,7 +19,9 @@ async function waitReady(url, tries = 100, okBelow = 500) {
 
 async function startRedis() {
   const port = 16000 + Math.floor(Math.random() * 2000);
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
   await new Promise((resolve) => setTimeout(resolve, 300));
   if (child.exitCode !== null) throw new Error('redis-server did not start (is it installed?)');
   return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
@@ -36,7 +38,10 @@ function stopper(child) {
 }
 
 async function startBare(root, script) {
-  const child = fork(join(root, 'bench', script), [], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const child = fork(join(root, 'bench', script), [], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
   const { port } = await new Promise((resolve, reject) => child.once('message', resolve).once('exit', reject));
   return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: stopper(child) };
 }
@@ -68,7 +73,15 @@ export const servers = {
       const child = spawn(process.execPath, [join(root, 'dist', 'cli.js'), 'serve', '--config', configFile, ...workers], {
         cwd: root,
         // The management listener (readyz, metrics) on the next port, not the default 9090 another server may hold.
-        env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(port + 1), HOST: '127.0.0.1', NODE_ENV: 'production', ...(redis ? { REDIS_URL: redis.url } : {}), ...extraEnv },
+        env: {
+          ...process.env,
+          PORT: String(port),
+          MANAGEMENT_PORT: String(port + 1),
+          HOST: '127.0.0.1',
+          NODE_ENV: 'production',
+          ...(redis ? { REDIS_URL: redis.url } : {}),
+          ...extraEnv,
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       child.stdout.resume();

@@ -16,14 +16,19 @@ export function startSpray(url, { connections = 8, rotate = true } = {}) {
   const counts = new Map();
   let stopped = false;
   let sent = 0;
-  const address = () => (rotate ? `127.1.${(sent >> 8) & 255}.${(sent & 255) || 1}` : '127.0.0.2');
+  const address = () => (rotate ? `127.1.${(sent >> 8) & 255}.${sent & 255 || 1}` : '127.0.0.2');
   const once = () =>
     new Promise((resolve) => {
       sent += 1;
       const credentials = Buffer.from(`spray-${sent}-${Math.random().toString(36).slice(2)}:not-the-password`).toString('base64');
       const req = http.request(
         target,
-        { method: 'PUT', agent: false, localAddress: address(), headers: { 'content-type': 'application/json', tenant: 'demo', authorization: `Basic ${credentials}`, 'content-length': 2 } },
+        {
+          method: 'PUT',
+          agent: false,
+          localAddress: address(),
+          headers: { 'content-type': 'application/json', tenant: 'demo', authorization: `Basic ${credentials}`, 'content-length': 2 },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(String(res.statusCode)));

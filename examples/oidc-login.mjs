@@ -45,13 +45,19 @@ const callback = await new Promise((resolve) => {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('Signed in. You can close this tab and look at the terminal.\n');
+    res
+      .writeHead(200, { 'content-type': 'text/plain; charset=utf-8' })
+      .end('Signed in. You can close this tab and look at the terminal.\n');
     server.close();
     resolve(here);
   }).listen(port, '127.0.0.1'); // what browsers reach for localhost
 });
 
-const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+const tokens = await client.authorizationCodeGrant(config, callback, {
+  pkceCodeVerifier: verifier,
+  expectedState: state,
+  expectedNonce: nonce,
+});
 console.log('id_token claims:', tokens.claims());
 console.log('access_token expires in', tokens.expires_in, 's; refresh_token:', tokens.refresh_token ? 'yes' : 'no');
 console.log('introspection:', await client.tokenIntrospection(config, tokens.access_token));

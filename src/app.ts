@@ -26,7 +26,6 @@ import { ProcessServices } from './app/process-services.js';
 import { managementListener, publicListener } from './app/request-listeners.js';
 import { Servers } from './app/servers.js';
 
-
 /**
  * The composition root: wires config, registry, store, engine and HTTP from the pieces in
  * src/app/. Services that outlive a reload (store, clock, logger, metrics, audit) are created
@@ -87,7 +86,11 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const load = (): LoadedConfig => {
     const loaded = loadConfig(configFile, { registry, runtime, env });
     // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
-    for (const warning of loaded.warnings) services.logger?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+    for (const warning of loaded.warnings)
+      services.logger?.warn(
+        { file: warning.file, pointer: warning.pointer, problem: warning.message },
+        `config warning: ${formatIssue(warning)}`,
+      );
     return loaded;
   };
   const check = (overlay: FileOverlay): readonly ConfigIssue[] => {

@@ -9,7 +9,10 @@
 /** Refusals (403): the caller's request is refused; the body shows the code and erroneous properties. */
 const REFUSALS = {
   // The caller's request is malformed or outside the contract.
-  INVALID_REQUEST: { status: 403, description: 'The request is not a flat JSON object of strings, breaks the contract, or a property fails input-validate.' },
+  INVALID_REQUEST: {
+    status: 403,
+    description: 'The request is not a flat JSON object of strings, breaks the contract, or a property fails input-validate.',
+  },
   METHOD_NOT_ALLOWED: { status: 403, description: 'Only PUT is accepted on the authentication API.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 403, description: 'Content-Type must be application/json (charset utf-8 allowed).' },
   PAYLOAD_TOO_LARGE: { status: 403, description: 'The body is over the configured limit.' },
@@ -23,14 +26,21 @@ const REFUSALS = {
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },
   FLOW_FAILED: { status: 403, description: 'The pipe refused on purpose (flow-fail valve).' },
-  FLOW_INVALID: { status: 403, description: 'The flow handle was not accepted: malformed, unknown, expired, already used, another tenant\'s, or not continuable by this operation.' },
+  FLOW_INVALID: {
+    status: 403,
+    description:
+      "The flow handle was not accepted: malformed, unknown, expired, already used, another tenant's, or not continuable by this operation.",
+  },
 } as const satisfies Record<string, { status: 403; description: string }>;
 
 /** Faults: the server or a dependency failed, never the caller. The body shows only the code. */
 const FAULTS = {
   COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly, or not in time.' },
   INTERNAL_ERROR: { status: 500, description: 'A bug or misconfiguration inside the server.' },
-  BUSY: { status: 503, description: 'The admin API could not take the config lock in time (another change holds it); retry after Retry-After.' },
+  BUSY: {
+    status: 503,
+    description: 'The admin API could not take the config lock in time (another change holds it); retry after Retry-After.',
+  },
 } as const satisfies Record<string, { status: 500 | 503; description: string }>;
 
 /**
@@ -60,11 +70,19 @@ export function isRefusalCode(value: string): value is RefusalCode {
  */
 export const ADMIN_REASONS = {
   TOKEN_MISSING: { status: 401, code: 'TOKEN_INVALID', description: 'No Authorization: Bearer access token.' },
-  TOKEN_REJECTED: { status: 401, code: 'TOKEN_INVALID', description: 'The access token was not accepted (signature, expiry, audience, revoked).' },
+  TOKEN_REJECTED: {
+    status: 401,
+    code: 'TOKEN_INVALID',
+    description: 'The access token was not accepted (signature, expiry, audience, revoked).',
+  },
   NOT_ADMIN: { status: 403, code: 'ACCESS_DENIED', description: "The token's access group does not grant this config resource." },
   BUILT_IN_READ_ONLY: { status: 403, code: 'ACCESS_DENIED', description: 'Built-in groups (POS, Instore, Admin) cannot be changed.' },
   OTHER_TENANT: { status: 403, code: 'ACCESS_DENIED', description: "The path names another tenant than the token's." },
-  ADMIN_STORES_REFUSED: { status: 403, code: 'ACCESS_DENIED', description: 'Stores cannot be allocated to the built-in Admin group unless admin_api.allow_admin_stores is set.' },
+  ADMIN_STORES_REFUSED: {
+    status: 403,
+    code: 'ACCESS_DENIED',
+    description: 'Stores cannot be allocated to the built-in Admin group unless admin_api.allow_admin_stores is set.',
+  },
   BAD_TENANT: { status: 400, code: 'INVALID_REQUEST', description: 'The tenant in the path is not configured, or not the token’s tenant.' },
   BAD_BODY: { status: 400, code: 'INVALID_REQUEST', description: 'The body is not JSON or does not match the resource’s schema.' },
   BAD_QUERY: { status: 400, code: 'INVALID_REQUEST', description: 'A query parameter is unknown or malformed.' },
@@ -76,21 +94,45 @@ export const ADMIN_REASONS = {
   NAME_TAKEN: { status: 409, code: 'INVALID_REQUEST', description: 'Another group of the tenant has this name (ignoring case).' },
   ID_TAKEN: { status: 409, code: 'INVALID_REQUEST', description: 'Another group of the tenant has this id (ignoring case).' },
   STORES_ALLOCATED: { status: 409, code: 'INVALID_REQUEST', description: 'The group still has stores allocated to it.' },
-  DEFAULT_GROUP: { status: 409, code: 'INVALID_REQUEST', description: 'The group is the tenant default and cannot be removed or deactivated.' },
+  DEFAULT_GROUP: {
+    status: 409,
+    code: 'INVALID_REQUEST',
+    description: 'The group is the tenant default and cannot be removed or deactivated.',
+  },
   GROUP_INACTIVE: { status: 409, code: 'INVALID_REQUEST', description: 'Stores cannot be allocated to an inactive group.' },
   STORE_NOT_IN_GROUP: { status: 409, code: 'INVALID_REQUEST', description: 'A store to remove is not allocated to this group.' },
   STORE_MOVED: { status: 409, code: 'INVALID_REQUEST', description: 'The store moved to another group since it was read.' },
   PIPE_IN_USE: { status: 409, code: 'INVALID_REQUEST', description: 'The pipe is still allowed for a tenant or called by another pipe.' },
-  NOT_CONFIGURED: { status: 409, code: 'INVALID_REQUEST', description: 'The main file names no access-groups (or directory) file to edit.' },
-  CONFIG_INVALID: { status: 409, code: 'INVALID_REQUEST', description: 'The file on disk does not load as it is; fix it before editing through the API.' },
-  CONFIG_REFUSED: { status: 422, code: 'INVALID_REQUEST', description: 'The whole config with the change does not load; the answer lists the issues, nothing was written.' },
+  NOT_CONFIGURED: {
+    status: 409,
+    code: 'INVALID_REQUEST',
+    description: 'The main file names no access-groups (or directory) file to edit.',
+  },
+  CONFIG_INVALID: {
+    status: 409,
+    code: 'INVALID_REQUEST',
+    description: 'The file on disk does not load as it is; fix it before editing through the API.',
+  },
+  CONFIG_REFUSED: {
+    status: 422,
+    code: 'INVALID_REQUEST',
+    description: 'The whole config with the change does not load; the answer lists the issues, nothing was written.',
+  },
   PRECONDITION_FAILED: { status: 412, code: 'INVALID_REQUEST', description: 'If-Match names a version that is no longer current.' },
   PAYLOAD_TOO_LARGE: { status: 413, code: 'INVALID_REQUEST', description: 'The body is over the admin limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'INVALID_REQUEST', description: 'Content-Type must be application/json.' },
   PRECONDITION_REQUIRED: { status: 428, code: 'INVALID_REQUEST', description: 'A change needs If-Match with the current version (ETag).' },
   BUSY: { status: 503, code: 'BUSY', description: 'Another change holds the config lock; retry after Retry-After.' },
-  NOT_PROPAGATED: { status: 503, code: 'COMMUNICATION_ERROR', description: 'The change is saved and in effect here, but not every worker or engine confirmed it in time.' },
-  RELOAD_FAILED: { status: 500, code: 'INTERNAL_ERROR', description: 'The change was written but the config did not load; the file was put back.' },
+  NOT_PROPAGATED: {
+    status: 503,
+    code: 'COMMUNICATION_ERROR',
+    description: 'The change is saved and in effect here, but not every worker or engine confirmed it in time.',
+  },
+  RELOAD_FAILED: {
+    status: 500,
+    code: 'INTERNAL_ERROR',
+    description: 'The change was written but the config did not load; the file was put back.',
+  },
 } as const satisfies Record<string, { status: number; code: ErrorCode; description: string }>;
 
 export type AdminReason = keyof typeof ADMIN_REASONS;

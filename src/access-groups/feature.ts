@@ -25,7 +25,8 @@ export const accessGroupsFeature = defineFeature({
     access_groups: {
       type: 'string',
       minLength: 1,
-      description: 'The access-groups file (custom groups and the default group per tenant); relative to this file. Absent: built-in groups only, no default.',
+      description:
+        'The access-groups file (custom groups and the default group per tenant); relative to this file. Absent: built-in groups only, no default.',
     },
   },
   service: 'accessGroups',

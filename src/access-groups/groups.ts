@@ -34,7 +34,8 @@ export interface Subject {
 /** How a subject got its group, for the refusal detail in logs. */
 type Via = 'store' | 'own' | 'default';
 
-export type Resolution = { readonly ok: true; readonly group: AccessGroup; readonly via: Via } | { readonly ok: false; readonly reason: string };
+export type Resolution =
+  { readonly ok: true; readonly group: AccessGroup; readonly via: Via } | { readonly ok: false; readonly reason: string };
 
 interface TenantGroups {
   readonly list: readonly AccessGroup[];

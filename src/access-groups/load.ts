@@ -26,7 +26,12 @@ export function configuredTenants(main: MainConfig): Set<string> {
 }
 
 /** Checks a parsed file; problems go to `issues` under `file`. Returns the per-tenant data. */
-export function checkAccessGroups(value: unknown, file: string, tenants: ReadonlySet<string>, issues: ConfigIssue[]): Map<string, { groups: GroupRecord[]; default?: string }> | null {
+export function checkAccessGroups(
+  value: unknown,
+  file: string,
+  tenants: ReadonlySet<string>,
+  issues: ConfigIssue[],
+): Map<string, { groups: GroupRecord[]; default?: string }> | null {
   if (!validateFile(value)) {
     issues.push(...ajvIssues(file, '', validateFile.errors));
     return null;
@@ -36,26 +41,54 @@ export function checkAccessGroups(value: unknown, file: string, tenants: Readonl
   const before = issues.length;
   for (const [tenant, source] of Object.entries(data.tenants)) {
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenant, ...tokens);
-    if (!tenants.has(tenant)) issues.push({ file, pointer: at(), message: `tenant "${tenant}" is not configured in the main file; expected one of: ${[...tenants].join(', ')}` });
+    if (!tenants.has(tenant))
+      issues.push({
+        file,
+        pointer: at(),
+        message: `tenant "${tenant}" is not configured in the main file; expected one of: ${[...tenants].join(', ')}`,
+      });
     const ids = new Map<string, string>(BUILT_IN_GROUPS.map((g) => [g.id.toLowerCase(), `built-in group ${g.id}`]));
     const names = new Map<string, string>(BUILT_IN_GROUPS.map((g) => [nameSkeleton(g.name), `built-in group ${g.id}`]));
     const groups = source.groups ?? [];
     groups.forEach((g, i) => {
       const seenId = ids.get(g.id.toLowerCase());
-      if (seenId) issues.push({ file, pointer: at('groups', i, 'id'), message: `group id "${g.id}" is already used by ${seenId} (ids are compared ignoring case)` });
+      if (seenId)
+        issues.push({
+          file,
+          pointer: at('groups', i, 'id'),
+          message: `group id "${g.id}" is already used by ${seenId} (ids are compared ignoring case)`,
+        });
       else ids.set(g.id.toLowerCase(), `group ${g.id}`);
       const seenName = names.get(nameSkeleton(g.name));
-      if (seenName) issues.push({ file, pointer: at('groups', i, 'name'), message: `group name "${g.name}" is already used by ${seenName} (names are compared ignoring case and look-alike letters)` });
+      if (seenName)
+        issues.push({
+          file,
+          pointer: at('groups', i, 'name'),
+          message: `group name "${g.name}" is already used by ${seenName} (names are compared ignoring case and look-alike letters)`,
+        });
       else names.set(nameSkeleton(g.name), `group ${g.id}`);
-      if (g.name !== normalizeGroupName(g.name)) issues.push({ file, pointer: at('groups', i, 'name'), message: `group name "${g.name}" is not NFKC-normalised; write it as "${normalizeGroupName(g.name)}"` });
+      if (g.name !== normalizeGroupName(g.name))
+        issues.push({
+          file,
+          pointer: at('groups', i, 'name'),
+          message: `group name "${g.name}" is not NFKC-normalised; write it as "${normalizeGroupName(g.name)}"`,
+        });
     });
     if (source.default !== undefined) {
       const builtIn = BUILT_IN_GROUPS.some((g) => g.id === source.default);
       const custom = groups.find((g) => g.id === source.default);
       if (!builtIn && !custom) {
-        issues.push({ file, pointer: at('default'), message: `default group "${source.default}" does not exist; expected one of: ${[...BUILT_IN_GROUPS.map((g) => g.id), ...groups.map((g) => g.id)].join(', ')}` });
+        issues.push({
+          file,
+          pointer: at('default'),
+          message: `default group "${source.default}" does not exist; expected one of: ${[...BUILT_IN_GROUPS.map((g) => g.id), ...groups.map((g) => g.id)].join(', ')}`,
+        });
       } else if (custom && custom.status !== 'active') {
-        issues.push({ file, pointer: at('default'), message: `default group "${source.default}" is inactive; the default must be an active group` });
+        issues.push({
+          file,
+          pointer: at('default'),
+          message: `default group "${source.default}" is inactive; the default must be an active group`,
+        });
       }
     }
     out.set(tenant, { groups, ...(source.default !== undefined ? { default: source.default } : {}) });
@@ -65,7 +98,10 @@ export function checkAccessGroups(value: unknown, file: string, tenants: Readonl
 
 /** The shape of the directory file this check reads: only the access_group references. */
 interface DirectoryReferences {
-  tenants?: Record<string, { stores?: { access_group?: unknown }[]; clients?: { access_group?: unknown }[]; users?: { access_group?: unknown }[] }>;
+  tenants?: Record<
+    string,
+    { stores?: { access_group?: unknown }[]; clients?: { access_group?: unknown }[]; users?: { access_group?: unknown }[] }
+  >;
 }
 
 /** Every access_group the directory names must exist in its tenant. */
@@ -80,7 +116,11 @@ function checkDirectoryReferences(directory: unknown, file: string, groups: Acce
         const named = entry?.access_group;
         if (typeof named !== 'string' || groups.group(tenant, named)) return;
         const known = groups.groups(tenant).map((g) => g.id);
-        issues.push({ file, pointer: pointer('tenants', tenant, list, i, 'access_group'), message: `access group "${named}" does not exist in tenant "${tenant}"; expected one of: ${known.join(', ')}` });
+        issues.push({
+          file,
+          pointer: pointer('tenants', tenant, list, i, 'access_group'),
+          message: `access group "${named}" does not exist in tenant "${tenant}"; expected one of: ${known.join(', ')}`,
+        });
       });
     }
   }

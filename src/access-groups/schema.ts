@@ -30,7 +30,12 @@ export const permissionsSchema = {
         type: 'object',
         description: API_TITLES[api],
         additionalProperties: false,
-        properties: Object.fromEntries(RESOURCES[api].map((r) => [r, { enum: LEVELS, description: `What the group may do with ${r}: none, read, or write (read and write).` }])),
+        properties: Object.fromEntries(
+          RESOURCES[api].map((r) => [
+            r,
+            { enum: LEVELS, description: `What the group may do with ${r}: none, read, or write (read and write).` },
+          ]),
+        ),
       },
     ]),
   ),
@@ -61,7 +66,8 @@ export const accessGroupsSchema = {
           default: {
             type: 'string',
             pattern: GROUP_ID_PATTERN,
-            description: 'Id of the group of stores, clients and users that name none (a built-in: POS, Instore, Admin, or a custom group). Absent: they get nothing.',
+            description:
+              'Id of the group of stores, clients and users that name none (a built-in: POS, Instore, Admin, or a custom group). Absent: they get nothing.',
           },
           groups: {
             type: 'array',
@@ -71,8 +77,16 @@ export const accessGroupsSchema = {
               additionalProperties: false,
               required: ['id', 'name', 'status', 'permissions'],
               properties: {
-                id: { type: 'string', pattern: GROUP_ID_PATTERN, description: 'Stable id that stores, clients and users name; never changes.' },
-                name: { ...groupNameSchema, description: 'Shown in lists; stored NFKC-normalised; unique in the tenant, ignoring case and look-alike letters; no invisible or bidi control characters.' },
+                id: {
+                  type: 'string',
+                  pattern: GROUP_ID_PATTERN,
+                  description: 'Stable id that stores, clients and users name; never changes.',
+                },
+                name: {
+                  ...groupNameSchema,
+                  description:
+                    'Shown in lists; stored NFKC-normalised; unique in the tenant, ignoring case and look-alike letters; no invisible or bidi control characters.',
+                },
                 description: { ...groupDescriptionSchema, description: 'What the group is for, shown to admins.' },
                 status: { enum: ['active', 'inactive'], description: 'An inactive group grants nothing.' },
                 permissions: permissionsSchema,
@@ -112,4 +126,3 @@ export interface AccessGroupsFile {
   $schema?: string;
   tenants: Record<string, TenantGroupsRecord>;
 }
-

@@ -19,5 +19,7 @@ export function checkedBody<T>(schema: object, body: unknown): T {
   if (!validate) compiled.set(schema, (validate = ajv.compile(schema)));
   if (validate(body)) return body as T;
   const errors = validate.errors ?? [];
-  throw new AdminError('BAD_BODY', errors.map((e) => `${pointerOf(e)}: ${describeBodyError(e)}`).join('; '), [...new Set(errors.map(pointerOf))]);
+  throw new AdminError('BAD_BODY', errors.map((e) => `${pointerOf(e)}: ${describeBodyError(e)}`).join('; '), [
+    ...new Set(errors.map(pointerOf)),
+  ]);
 }

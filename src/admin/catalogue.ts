@@ -13,9 +13,14 @@ export function catalogueRoutes(registry: ValveRegistry): AdminRoute[] {
   const body = JSON.stringify({
     pipe: pipeSchema.properties,
     step: pipeSchema.properties.valves.items.properties,
-    valves: registry.all().map(({ definition }) => ({ name: definition.name, summary: definition.summary, configSchema: definition.configSchema })),
+    valves: registry
+      .all()
+      .map(({ definition }) => ({ name: definition.name, summary: definition.summary, configSchema: definition.configSchema })),
   });
-  const resources = JSON.stringify({ apis: APIS.map((api) => ({ id: api, title: API_TITLES[api], resources: RESOURCES[api] })), levels: ['none', 'read', 'write'] });
+  const resources = JSON.stringify({
+    apis: APIS.map((api) => ({ id: api, title: API_TITLES[api], resources: RESOURCES[api] })),
+    levels: ['none', 'read', 'write'],
+  });
   return [
     {
       // The access-groups permissions table: its rows, from the one resource catalogue.

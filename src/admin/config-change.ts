@@ -21,8 +21,14 @@ import type { AdminSubject } from '../access-groups/admin/auth.js';
 
 /** A 422: the config with the change does not load; nothing was written. */
 class ConfigRefused extends AdminError {
-  constructor(readonly issues: readonly ConfigIssue[], reason: 'CONFIG_REFUSED' | 'PIPE_IN_USE' = 'CONFIG_REFUSED') {
-    super(reason, `the change was not applied: the config with it does not load (${issues.length} issue${issues.length === 1 ? '' : 's'}): ${issues.slice(0, 3).map(formatIssue).join('; ')}`);
+  constructor(
+    readonly issues: readonly ConfigIssue[],
+    reason: 'CONFIG_REFUSED' | 'PIPE_IN_USE' = 'CONFIG_REFUSED',
+  ) {
+    super(
+      reason,
+      `the change was not applied: the config with it does not load (${issues.length} issue${issues.length === 1 ? '' : 's'}): ${issues.slice(0, 3).map(formatIssue).join('; ')}`,
+    );
   }
 
   override body(requestId: string): Record<string, unknown> {
@@ -87,10 +93,15 @@ export function etagOf(value: unknown): string {
 export function checkIfMatch(header: readonly string[] | undefined, current: string): void {
   const value = header?.join(', ').trim() ?? '';
   if (value === '' || value === '*') {
-    throw new AdminError('PRECONDITION_REQUIRED', 'send If-Match with the ETag of your last GET, so that you cannot overwrite a change you have not seen (* is not accepted)', ['if-match']);
+    throw new AdminError(
+      'PRECONDITION_REQUIRED',
+      'send If-Match with the ETag of your last GET, so that you cannot overwrite a change you have not seen (* is not accepted)',
+      ['if-match'],
+    );
   }
   const tags = value.split(',').map((t) => t.trim().replace(/^W\//, ''));
-  if (!tags.includes(current)) throw new AdminError('PRECONDITION_FAILED', 'it changed since you read it; GET it again and reapply your change', ['if-match']);
+  if (!tags.includes(current))
+    throw new AdminError('PRECONDITION_FAILED', 'it changed since you read it; GET it again and reapply your change', ['if-match']);
 }
 
 /** The lock every admin write of the config files holds (shared with the access-groups API). */
@@ -100,7 +111,11 @@ function adminLockPath(holder: ConfigHolder): string {
 }
 
 /** Runs `plan` under the lock and applies its change; the version now serving, or null when nothing changed. */
-export async function applyChange(options: ChangeOptions, subject: AdminSubject, plan: (disk: Disk) => Promise<Change | null>): Promise<string | null> {
+export async function applyChange(
+  options: ChangeOptions,
+  subject: AdminSubject,
+  plan: (disk: Disk) => Promise<Change | null>,
+): Promise<string | null> {
   const { holder, logger } = options;
   try {
     return await withLock(adminLockPath(holder), async () => {
@@ -117,15 +132,27 @@ export async function applyChange(options: ChangeOptions, subject: AdminSubject,
         // Something else changed on disk meanwhile: put ours back, keep serving what was.
         await writeAll(previous);
         options.reload('api');
-        throw new AdminError('RELOAD_FAILED', `the change was not applied: the config with it does not load: ${reloaded.issues.map(formatIssue).join('; ')}`);
+        throw new AdminError(
+          'RELOAD_FAILED',
+          `the change was not applied: the config with it does not load: ${reloaded.issues.map(formatIssue).join('; ')}`,
+        );
       }
-      logger.info({ tenant: subject.tenant, admin: subject.sub, ...change.audit, version: reloaded.version }, 'config changed by the admin API');
-      holder.current.services.audit?.event('admin.config_changed', { ...change.audit, subject: subject.sub, tenant: subject.tenant, version: reloaded.version });
+      logger.info(
+        { tenant: subject.tenant, admin: subject.sub, ...change.audit, version: reloaded.version },
+        'config changed by the admin API',
+      );
+      holder.current.services.audit?.event('admin.config_changed', {
+        ...change.audit,
+        subject: subject.sub,
+        tenant: subject.tenant,
+        version: reloaded.version,
+      });
       await propagated(options.propagate, reloaded.version);
       return reloaded.version;
     });
   } catch (err) {
-    if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
+    if (err instanceof LockBusy)
+      throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
     throw err;
   }
 }
@@ -135,7 +162,12 @@ export async function propagated(propagate: (version: string) => Promise<void>, 
   try {
     await propagate(version);
   } catch (err) {
-    const error = new AdminError('NOT_PROPAGATED', 'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)', [], { 'retry-after': '1' });
+    const error = new AdminError(
+      'NOT_PROPAGATED',
+      'the change is saved and in effect here, but not every worker or engine confirmed it in time; they pick it up from the files (check /readyz)',
+      [],
+      { 'retry-after': '1' },
+    );
     error.detail = (err as Error).message;
     throw error;
   }

@@ -15,7 +15,11 @@ import { oidcIssuers } from '../oidc/issuer.js';
 
 /** dist/console, from src/admin (tests) or dist/admin (built). */
 const ASSETS = new URL('../../dist/console/', import.meta.url);
-const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', map: 'application/json; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  map: 'application/json; charset=utf-8',
+};
 const ASSET_NAME = /^[a-z0-9-]+\.(js|css|map)$/;
 
 function csp(nonce: string, connect: string): string {

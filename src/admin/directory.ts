@@ -70,7 +70,14 @@ const KINDS: readonly Kind[] = [
   {
     name: 'users',
     key: 'id',
-    fields: { username: text(), mobile: text(32), email: text(254), status, access_group: text(), attributes: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1024 } } },
+    fields: {
+      username: text(),
+      mobile: text(32),
+      email: text(254),
+      status,
+      access_group: text(),
+      attributes: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1024 } },
+    },
     required: ['id'],
     hidden: ['totp_secret'],
     search: ['id', 'username', 'mobile', 'email'],
@@ -95,7 +102,9 @@ function schemasOf(kind: Kind) {
     minProperties: 1,
     properties: Object.fromEntries(Object.entries(kind.fields).map(([k, v]) => [k, k === 'status' || k === 'store' ? v : nullable(v)])),
   };
-  const secret = kind.secret ? { type: 'object', additionalProperties: false, required: [kind.secret.body], properties: { [kind.secret.body]: secretField } } : undefined;
+  const secret = kind.secret
+    ? { type: 'object', additionalProperties: false, required: [kind.secret.body], properties: { [kind.secret.body]: secretField } }
+    : undefined;
   return { create, edit, secret };
 }
 
@@ -106,12 +115,14 @@ async function hashedSecret(value: string, member: string): Promise<string> {
   if (problem === 'too_long') throw new AdminError('BAD_BODY', `${member} is over ${MAX_SECRET_BYTES} bytes`, [`/${member}`]);
   if (problem === 'control_character') throw new AdminError('BAD_BODY', `${member} contains a control character`, [`/${member}`]);
   const normalized = normalizeCredential(value);
-  if ([...normalized].length < MIN_SECRET_CHARS) throw new AdminError('BAD_BODY', `${member} is shorter than ${MIN_SECRET_CHARS} characters`, [`/${member}`]);
+  if ([...normalized].length < MIN_SECRET_CHARS)
+    throw new AdminError('BAD_BODY', `${member} is shorter than ${MIN_SECRET_CHARS} characters`, [`/${member}`]);
   return hashPassword(normalized);
 }
 
 function directoryPath(config: LoadedConfig): string {
-  if (!config.main.directory) throw new AdminError('NOT_CONFIGURED', 'the main config file names no directory file; add "directory": "directory.json" to it');
+  if (!config.main.directory)
+    throw new AdminError('NOT_CONFIGURED', 'the main config file names no directory file; add "directory": "directory.json" to it');
   return resolve(config.dir, config.main.directory);
 }
 
@@ -159,7 +170,10 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
   const write = (call: AdminCall, kind: Kind, id: string, action: string, edit: (disk: Disk) => Promise<DirectoryDoc>) =>
     applyChange(options, call.subject, async (disk) => {
       const doc = await edit(disk);
-      return { files: new Map([[directoryPath(holder.current), formatJson(doc)]]), audit: { resource: kind.name.slice(0, -1), action, id } };
+      return {
+        files: new Map([[directoryPath(holder.current), formatJson(doc)]]),
+        audit: { resource: kind.name.slice(0, -1), action, id },
+      };
     });
 
   const routes: AdminRoute[] = [
@@ -201,7 +215,9 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
           const { q } = queryOf(call, ['q']);
           const part = (q ?? '').toLowerCase();
           const { list } = await records(new Disk(), call.subject.tenant, kind);
-          const hits = list.filter((r) => kind.search.some((f) => typeof r[f] === 'string' && (r[f] as string).toLowerCase().includes(part)));
+          const hits = list.filter((r) =>
+            kind.search.some((f) => typeof r[f] === 'string' && (r[f] as string).toLowerCase().includes(part)),
+          );
           const shown = [];
           for (const r of hits.slice(0, MAX_LISTED)) shown.push(await viewOf(kind, call.subject.tenant, r));
           call.send(200, { [kind.name]: shown, total: hits.length });
@@ -220,7 +236,8 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
           if (kind.lockout && record.status === undefined) record.status = 'active';
           await write(call, kind, id, 'create', async (disk) => {
             const { doc, list } = await records(disk, call.subject.tenant, kind);
-            if (list.some((r) => r[kind.key] === id)) throw new AdminError('ID_TAKEN', `${kind.name.slice(0, -1)} "${id}" already exists`, [`/${kind.key}`]);
+            if (list.some((r) => r[kind.key] === id))
+              throw new AdminError('ID_TAKEN', `${kind.name.slice(0, -1)} "${id}" already exists`, [`/${kind.key}`]);
             doc.tenants ??= {};
             const tenantDoc = (doc.tenants[call.subject.tenant] ??= {});
             tenantDoc[kind.name] = [...list, record];
@@ -279,8 +296,16 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
           // Only accounts the directory has: unknown names are counted too, but an admin unlocks accounts.
           await find(new Disk(), call.subject.tenant, kind, id);
           await lockout.unlock(tenantStore(call.subject.tenant), `${prefix}:${id}`);
-          options.logger.info({ tenant: call.subject.tenant, admin: call.subject.sub, kind: prefix, account: id }, 'account unlocked by the admin API');
-          holder.current.services.audit?.event('admin.account_unlocked', { subject: call.subject.sub, tenant: call.subject.tenant, kind: prefix, account: id });
+          options.logger.info(
+            { tenant: call.subject.tenant, admin: call.subject.sub, kind: prefix, account: id },
+            'account unlocked by the admin API',
+          );
+          holder.current.services.audit?.event('admin.account_unlocked', {
+            subject: call.subject.sub,
+            tenant: call.subject.tenant,
+            kind: prefix,
+            account: id,
+          });
           await show(call, kind, id);
         },
       });

@@ -41,12 +41,15 @@ export class AdminRouter {
   /** Serves `path` (express syntax, /:id) with one handler per method; any other method is a 405 naming them. */
   add(path: string, handlers: Partial<Record<Method, AdminHandler>>): void {
     const allow = Object.keys(handlers).join(', ');
-    const refuse = (_req: Request, _res: Response, next: NextFunction) => next(new AdminError('METHOD_NOT_ALLOWED', `use ${allow} here`, [], { allow }));
+    const refuse = (_req: Request, _res: Response, next: NextFunction) =>
+      next(new AdminError('METHOD_NOT_ALLOWED', `use ${allow} here`, [], { allow }));
     const route = this.router.route(path);
     // Before the GET handler, which express would otherwise run for a HEAD.
     route.head(refuse);
     for (const [method, handle] of Object.entries(handlers)) {
-      route[method.toLowerCase() as Lowercase<Method>]((req: Request, res: Response) => handle(req, res, res.locals.adminSubject as AdminSubject));
+      route[method.toLowerCase() as Lowercase<Method>]((req: Request, res: Response) =>
+        handle(req, res, res.locals.adminSubject as AdminSubject),
+      );
       this.served.push(`${method} ${`${this.base}${path}`.replace(/\/$/, '').replace(/:(\w+)/g, '{$1}')}`);
     }
     route.all(refuse);
@@ -66,7 +69,10 @@ function answerError(err: unknown, req: Request, res: Response, logger: Logger):
   // A path parameter that is not valid percent-encoding names nothing that exists.
   const refusal = err instanceof URIError ? new AdminError('NOT_FOUND', 'no such admin path') : err;
   if (refusal instanceof AdminError) {
-    logger.info({ requestId, method: req.method, path, status: refusal.status, reason: refusal.reason, detail: refusal.detail ?? refusal.message }, 'admin refused');
+    logger.info(
+      { requestId, method: req.method, path, status: refusal.status, reason: refusal.reason, detail: refusal.detail ?? refusal.message },
+      'admin refused',
+    );
     if (!res.headersSent) sendJson(res, refusal.status, refusal.body(requestId), refusal.headers as Record<string, string>);
     return;
   }

@@ -22,21 +22,58 @@ const CONFIG_WRITE = [409, 412, 422, 428, 503];
 /** The access-groups routes (src/access-groups/admin/router.ts), described here too. */
 export const ACCESS_GROUP_DOCS: Record<string, Doc> = {
   'GET /admin/access-groups': { summary: 'List access groups (search: ?name=part) with the tenant default', ok: 200 },
-  'POST /admin/access-groups': { summary: 'Create a custom group {name, description?, permissions?, id?}', ok: 201, body: obj, refusals: [409, 503] },
+  'POST /admin/access-groups': {
+    summary: 'Create a custom group {name, description?, permissions?, id?}',
+    ok: 201,
+    body: obj,
+    refusals: [409, 503],
+  },
   'GET /admin/access-groups/default': { summary: 'The tenant default group', ok: 200 },
-  'PUT /admin/access-groups/default': { summary: 'Set the tenant default {group: id | null}', ok: 200, ifMatch: true, body: obj, refusals: [409, 412, 428, 503] },
+  'PUT /admin/access-groups/default': {
+    summary: 'Set the tenant default {group: id | null}',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: [409, 412, 428, 503],
+  },
   'GET /admin/access-groups/{id}': { summary: 'One group with its permissions table, scope and stores', ok: 200 },
-  'PATCH /admin/access-groups/{id}': { summary: 'Edit name, description, permissions (not built-ins)', ok: 200, ifMatch: true, body: obj, refusals: [409, 412, 428, 503] },
+  'PATCH /admin/access-groups/{id}': {
+    summary: 'Edit name, description, permissions (not built-ins)',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: [409, 412, 428, 503],
+  },
   'POST /admin/access-groups/{id}/activate': { summary: 'Activate a custom group', ok: 200, ifMatch: true, refusals: [409, 412, 428, 503] },
-  'POST /admin/access-groups/{id}/deactivate': { summary: 'Deactivate a custom group (no stores, not the default)', ok: 200, ifMatch: true, refusals: [409, 412, 428, 503] },
-  'POST /admin/access-groups/{id}/stores': { summary: 'Allocate stores {add: [...], remove: [...]}', ok: 200, ifMatch: true, body: obj, refusals: [409, 412, 428, 503] },
+  'POST /admin/access-groups/{id}/deactivate': {
+    summary: 'Deactivate a custom group (no stores, not the default)',
+    ok: 200,
+    ifMatch: true,
+    refusals: [409, 412, 428, 503],
+  },
+  'POST /admin/access-groups/{id}/stores': {
+    summary: 'Allocate stores {add: [...], remove: [...]}',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: [409, 412, 428, 503],
+  },
 };
 
 export const ROUTE_DOCS: Record<string, Doc> = {
-  'GET /admin/overview': { summary: 'Tenants, config version, last reload error, store and LDAP health, call counters of the tenant', ok: 200 },
+  'GET /admin/overview': {
+    summary: 'Tenants, config version, last reload error, store and LDAP health, call counters of the tenant',
+    ok: 200,
+  },
   'GET /admin/tenants': { summary: 'Every tenant with its display name and operations', ok: 200 },
   'GET /admin/tenants/{id}': { summary: 'One tenant; ETag', ok: 200 },
-  'PATCH /admin/tenants/{id}': { summary: 'Change displayName or allowedOperation of your own tenant', ok: 200, ifMatch: true, body: obj, refusals: CONFIG_WRITE },
+  'PATCH /admin/tenants/{id}': {
+    summary: 'Change displayName or allowedOperation of your own tenant',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: CONFIG_WRITE,
+  },
   'GET /admin/pipes': { summary: 'Every pipe with its tenants and the pipes it calls', ok: 200 },
   'POST /admin/pipes': { summary: 'Create a pipe (the body is the pipe file)', ok: 201, body: obj, refusals: CONFIG_WRITE },
   'GET /admin/pipes/{id}': { summary: 'The pipe file; ETag', ok: 200 },
@@ -44,22 +81,43 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   'POST /admin/pipes/{id}/validate': { summary: 'Check a pipe as a save would, writing nothing: {issues}', ok: 200, body: obj },
   'GET /admin/resources': { summary: 'The APIs and resources access groups grant, and the access levels', ok: 200 },
   'GET /admin/valves': { summary: 'Every valve with its summary and config schema, and the members of a pipe and a step', ok: 200 },
-  'DELETE /admin/pipes/{id}': { summary: 'Delete a pipe no tenant allows and no pipe calls', ok: 204, ifMatch: true, refusals: CONFIG_WRITE },
+  'DELETE /admin/pipes/{id}': {
+    summary: 'Delete a pipe no tenant allows and no pipe calls',
+    ok: 204,
+    ifMatch: true,
+    refusals: CONFIG_WRITE,
+  },
   'GET /admin/directory/stores': { summary: 'Stores of your tenant', ok: 200 },
   'GET /admin/locked': { summary: 'Locked tills and clients of your tenant', ok: 200 },
   'POST /admin/dry-run': { summary: 'Run an operation of your tenant with a trace {operation, body, headers}', ok: 200, body: obj },
   'GET /admin/audit': { summary: 'Recent audit events (?tenant, ?subject, ?event, ?limit)', ok: 200 },
 };
-for (const [kind, secret] of [['tills', 'password'], ['clients', 'secret'], ['users', null]] as const) {
+for (const [kind, secret] of [
+  ['tills', 'password'],
+  ['clients', 'secret'],
+  ['users', null],
+] as const) {
   const base = `/admin/directory/${kind}`;
   Object.assign(ROUTE_DOCS, {
     [`GET ${base}`]: { summary: `List or search (?q=) ${kind}`, ok: 200 },
     [`POST ${base}`]: { summary: `Create one of the ${kind}`, ok: 201, body: obj, refusals: CONFIG_WRITE },
     [`GET ${base}/{id}`]: { summary: `One of the ${kind}; ETag`, ok: 200 },
-    [`PATCH ${base}/{id}`]: { summary: `Change one of the ${kind} (status: disable or enable; access_group: move)`, ok: 200, ifMatch: true, body: obj, refusals: CONFIG_WRITE },
+    [`PATCH ${base}/{id}`]: {
+      summary: `Change one of the ${kind} (status: disable or enable; access_group: move)`,
+      ok: 200,
+      ifMatch: true,
+      body: obj,
+      refusals: CONFIG_WRITE,
+    },
   });
   if (secret) {
-    ROUTE_DOCS[`POST ${base}/{id}/${secret}`] = { summary: `Set the ${secret} (hashed on the server)`, ok: 200, ifMatch: true, body: obj, refusals: CONFIG_WRITE };
+    ROUTE_DOCS[`POST ${base}/{id}/${secret}`] = {
+      summary: `Set the ${secret} (hashed on the server)`,
+      ok: 200,
+      ifMatch: true,
+      body: obj,
+      refusals: CONFIG_WRITE,
+    };
     ROUTE_DOCS[`POST ${base}/{id}/unlock`] = { summary: 'Clear the lockout of the account', ok: 200 };
   }
 }
@@ -104,21 +162,36 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
     for (const status of doc.refusals ?? []) responses[String(status)] = { $ref: '#/components/responses/Failure' };
     (paths[path] ??= {})[method.toLowerCase()] = {
       summary: doc.summary,
-      parameters: [{ $ref: '#/components/parameters/Tenant' }, ...params, ...(doc.ifMatch ? [{ $ref: '#/components/parameters/IfMatch' }] : [])],
+      parameters: [
+        { $ref: '#/components/parameters/Tenant' },
+        ...params,
+        ...(doc.ifMatch ? [{ $ref: '#/components/parameters/IfMatch' }] : []),
+      ],
       ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
       responses,
     };
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'authpipe admin API', version: '1', description: 'On the management listener. Bearer access tokens of subjects in the built-in Admin group of the tenant named in the tenant header.' },
+    info: {
+      title: 'authpipe admin API',
+      version: '1',
+      description:
+        'On the management listener. Bearer access tokens of subjects in the built-in Admin group of the tenant named in the tenant header.',
+    },
     security: [{ bearer: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
       parameters: {
         Tenant: { name: 'tenant', in: 'header', required: true, schema: { type: 'string' } },
-        IfMatch: { name: 'If-Match', in: 'header', required: true, schema: { type: 'string' }, description: 'The ETag of your last GET; 428 without it, 412 when stale.' },
+        IfMatch: {
+          name: 'If-Match',
+          in: 'header',
+          required: true,
+          schema: { type: 'string' },
+          description: 'The ETag of your last GET; 428 without it, 412 when stale.',
+        },
       },
       responses: { Failure: { description: 'Refused', content: { 'application/json': { schema: FAILURE } } } },
     },

@@ -63,13 +63,22 @@ export function overviewRoutes(holder: ConfigHolder, metrics: MetricsSource | un
       path: '/admin/overview',
       async handle(call) {
         const config = holder.current;
-        const store = within(config.services.store.ping().then(() => 'up', () => 'down'), PROBE_MS, 'down');
+        const store = within(
+          config.services.store.ping().then(
+            () => 'up',
+            () => 'down',
+          ),
+          PROBE_MS,
+          'down',
+        );
         const ldap = Promise.all((config.main.ldap ?? []).map(async (c) => ({ id: c.id, url: c.url, reachable: await reachable(c.url) })));
         const text = metrics ? await metrics.metrics().catch(() => null) : null;
         call.send(200, {
           tenant: call.subject.tenant,
           admin: call.subject.sub,
-          tenants: config.listeners.flatMap((l) => [...l.tenants.values()].map((t) => ({ id: t.id, displayName: t.displayName, operations: [...t.allowedOperations] }))),
+          tenants: config.listeners.flatMap((l) =>
+            [...l.tenants.values()].map((t) => ({ id: t.id, displayName: t.displayName, operations: [...t.allowedOperations] })),
+          ),
           ...reloadStatus(holder, true),
           store: await store,
           ldap: await ldap,

@@ -28,7 +28,9 @@ interface RawPipe {
 }
 
 function callsOf(pipe: RawPipe): string[] {
-  return (Array.isArray(pipe.valves) ? pipe.valves : []).filter((v) => v?.name === 'pipe-call' && typeof v.config?.pipe === 'string').map((v) => v.config?.pipe as string);
+  return (Array.isArray(pipe.valves) ? pipe.valves : [])
+    .filter((v) => v?.name === 'pipe-call' && typeof v.config?.pipe === 'string')
+    .map((v) => v.config?.pipe as string);
 }
 
 function pipeBody(body: unknown): Record<string, unknown> {
@@ -66,8 +68,16 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
         const pipes = [];
         for (const pipe of config.pipes.values()) {
           const raw = ((await disk.text(pipePath(config, pipe.id))) ?? '{}') as string;
-          const usedBy = config.listeners.flatMap((l) => [...l.tenants.values()].filter((t) => t.allowedOperations.has(pipe.id)).map((t) => t.id));
-          pipes.push({ id: pipe.id, description: pipe.description, valves: pipe.steps.length, usedBy, calls: callsOf(JSON.parse(raw) as RawPipe) });
+          const usedBy = config.listeners.flatMap((l) =>
+            [...l.tenants.values()].filter((t) => t.allowedOperations.has(pipe.id)).map((t) => t.id),
+          );
+          pipes.push({
+            id: pipe.id,
+            description: pipe.description,
+            valves: pipe.steps.length,
+            usedBy,
+            calls: callsOf(JSON.parse(raw) as RawPipe),
+          });
         }
         call.send(200, { pipes: pipes.sort((a, b) => a.id.localeCompare(b.id)) });
       },
@@ -78,11 +88,13 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       path: '/admin/pipes',
       async handle(call) {
         const pipe = pipeBody(await call.body());
-        if (typeof pipe.id !== 'string' || !PIPE_ID.test(pipe.id)) throw new AdminError('BAD_BODY', `the pipe needs an "id" matching ${OPERATION_PATTERN}`, ['/id']);
+        if (typeof pipe.id !== 'string' || !PIPE_ID.test(pipe.id))
+          throw new AdminError('BAD_BODY', `the pipe needs an "id" matching ${OPERATION_PATTERN}`, ['/id']);
         const id = pipe.id;
         await applyChange(options, call.subject, async (disk) => {
           const path = pipePath(holder.current, id);
-          if ((await disk.text(path)) !== null) throw new AdminError('ID_TAKEN', `pipe "${id}" already exists; replace it with PUT /admin/pipes/${id}`, ['/id']);
+          if ((await disk.text(path)) !== null)
+            throw new AdminError('ID_TAKEN', `pipe "${id}" already exists; replace it with PUT /admin/pipes/${id}`, ['/id']);
           return { files: new Map([[path, formatJson(pipe)]]), audit: { resource: 'pipe', action: 'create', id } };
         });
         await show(call, 201, id, { location: `/admin/pipes/${id}` });

@@ -18,7 +18,6 @@ import type { Clock } from '../engine/clock.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { sendJson } from '../http/respond.js';
 
-
 export interface AdminCall {
   readonly req: Request;
   readonly res: Response;
@@ -51,7 +50,8 @@ export interface RouterOptions {
 export function queryOf(call: AdminCall, known: readonly string[]): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const key of new Set(call.query.keys())) {
-    if (!known.includes(key)) throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; expected ${known.join(', ') || 'none'}`, [key]);
+    if (!known.includes(key))
+      throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; expected ${known.join(', ') || 'none'}`, [key]);
     const values = call.query.getAll(key);
     if (values.length > 1) throw new AdminError('BAD_QUERY', `give ${key} at most once`, [key]);
     out[key] = values[0];

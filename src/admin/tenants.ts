@@ -67,7 +67,8 @@ export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
       path: '/admin/tenants/{id}',
       async handle(call) {
         const id = call.params.id as string;
-        if (id !== call.subject.tenant) throw new AdminError('OTHER_TENANT', `an admin of tenant "${call.subject.tenant}" may change only that tenant`);
+        if (id !== call.subject.tenant)
+          throw new AdminError('OTHER_TENANT', `an admin of tenant "${call.subject.tenant}" may change only that tenant`);
         const body = checkedBody<{ displayName?: string; allowedOperation?: string[] }>(EDIT, await call.body());
         const file = holder.current.file;
         await applyChange(options, call.subject, async (disk) => {

@@ -33,17 +33,28 @@ export function tryItRoutes(holder: ConfigHolder): AdminRoute[] {
       method: 'POST',
       path: '/admin/dry-run',
       async handle(call) {
-        const input = checkedBody<{ operation: string; body?: object | string; headers?: Record<string, string> }>(DRY_RUN, await call.body());
+        const input = checkedBody<{ operation: string; body?: object | string; headers?: Record<string, string> }>(
+          DRY_RUN,
+          await call.body(),
+        );
         const headers: Record<string, string[]> = {};
         for (const [name, value] of Object.entries(input.headers ?? {})) {
           const lower = name.toLowerCase();
-          if (FIXED_HEADERS.has(lower) || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(lower)) throw new AdminError('BAD_BODY', `header "${name}" cannot be set in a dry run`, [`/headers/${name}`]);
+          if (FIXED_HEADERS.has(lower) || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(lower))
+            throw new AdminError('BAD_BODY', `header "${name}" cannot be set in a dry run`, [`/headers/${name}`]);
           headers[lower] = [value];
         }
         const data = typeof input.body === 'string' ? input.body : JSON.stringify(input.body ?? {});
-        const result = await dryRun(holder.current, { operation: input.operation, tenant: call.subject.tenant, data, headers, trace: true });
+        const result = await dryRun(holder.current, {
+          operation: input.operation,
+          tenant: call.subject.tenant,
+          data,
+          headers,
+          trace: true,
+        });
         const body: Record<string, unknown> = {};
-        for (const [name, value] of Object.entries(result.body)) body[name] = typeof value === 'string' && isSecretName(name) ? MASK : value;
+        for (const [name, value] of Object.entries(result.body))
+          body[name] = typeof value === 'string' && isSecretName(name) ? MASK : value;
         call.send(200, {
           status: result.status,
           body,

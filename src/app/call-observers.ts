@@ -28,11 +28,22 @@ export function callObservers(options: CallObserverOptions): { public: CallObser
     // that verify nobody are not audited as successes (the call log has them).
     if (event.status === 200) {
       if (auditSuccess && event.authenticated !== undefined) {
-        audit.event('auth.success', { subject: event.authenticated, tenant: event.tenant, operation: event.operation, requestId: event.requestId });
+        audit.event('auth.success', {
+          subject: event.authenticated,
+          tenant: event.tenant,
+          operation: event.operation,
+          requestId: event.requestId,
+        });
       }
     } else {
       const type = event.status === 500 ? 'auth.fault' : 'auth.failure';
-      audit.event(type, { subject: event.subject, tenant: event.tenant, operation: event.operation, code: event.code, requestId: event.requestId });
+      audit.event(type, {
+        subject: event.subject,
+        tenant: event.tenant,
+        operation: event.operation,
+        code: event.code,
+        requestId: event.requestId,
+      });
     }
     extra?.callEnd?.(event);
   };

@@ -57,11 +57,19 @@ export class ConfigLifecycle {
     try {
       next = this.options.load();
     } catch (err) {
-      const issues = err instanceof ConfigError ? err.issues : [{ file: this.options.configFile, pointer: '', message: `reload failed: ${(err as Error).message}` }];
+      const issues =
+        err instanceof ConfigError
+          ? err.issues
+          : [{ file: this.options.configFile, pointer: '', message: `reload failed: ${(err as Error).message}` }];
       holder.refused(issues);
       for (const issue of issues) log.error({ ...issue, trigger }, 'config reload refused; the last good config keeps serving');
       metrics?.reloaded('failure');
-      audit.event('admin.config_rejected', { subject: trigger, version: holder.current.version, issues: issues.length, first: issues[0] ? formatIssue(issues[0]) : '' });
+      audit.event('admin.config_rejected', {
+        subject: trigger,
+        version: holder.current.version,
+        issues: issues.length,
+        first: issues[0] ? formatIssue(issues[0]) : '',
+      });
       return { ok: false, issues };
     }
     if (trigger !== 'api' && trigger !== 'SIGHUP' && next.version === holder.current.version) {
@@ -85,7 +93,9 @@ export class ConfigLifecycle {
     }
     // A deliberate change is announced to engines sharing the store; one learnt from them is not re-announced.
     if (trigger === 'SIGHUP' || trigger === 'watch') {
-      this.published.publish(next.version).catch((err: unknown) => log.warn({ err, version: next.version }, 'could not publish the config version to the store'));
+      this.published
+        .publish(next.version)
+        .catch((err: unknown) => log.warn({ err, version: next.version }, 'could not publish the config version to the store'));
     }
     return { ok: true, version: next.version };
   };

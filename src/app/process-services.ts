@@ -49,12 +49,14 @@ export class ProcessServices {
     const { env, clock, configDir } = this.options;
     const logger = (this.logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log.level }));
     const section = JSON.stringify(main.store);
-    if (this.storeSection !== undefined && section !== this.storeSection) logger.warn('the store section changed; it takes effect at the next restart');
+    if (this.storeSection !== undefined && section !== this.storeSection)
+      logger.warn('the store section changed; it takes effect at the next restart');
     this.storeSection ??= section;
     if (!this.store) {
       const metrics = main.metrics.enabled ? createMetrics({ defaultMetrics: main.metrics.default_metrics }) : undefined;
       this.metrics = metrics;
-      if (main.audit.enabled) this.auditLog = createAuditLog(this.options.auditStream ?? auditDestination(main.audit.destination, configDir));
+      if (main.audit.enabled)
+        this.auditLog = createAuditLog(this.options.auditStream ?? auditDestination(main.audit.destination, configDir));
       this.auditSuccess = main.audit.success;
       const base = this.options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       this.store = metrics ? countStoreErrors(base, metrics) : base;

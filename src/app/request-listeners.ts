@@ -30,7 +30,14 @@ import type { ReloadResult } from './config-lifecycle.js';
 /** A public listener of the main file (`http_configuration[].id`). */
 export function publicListener(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers): RequestListener {
   const mount = (express: Express) => mountJwks(express, holder);
-  return createRequestListener({ holder, listenerId, logger, observers, mount, direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger) }] });
+  return createRequestListener({
+    holder,
+    listenerId,
+    logger,
+    observers,
+    mount,
+    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger) }],
+  });
 }
 
 export interface ManagementOptions {
@@ -56,7 +63,17 @@ export function managementListener(options: ManagementOptions): RequestListener 
   const metricsRoute = metrics ? mountMetrics(metrics, holder, MANAGEMENT_LISTENER, logger) : undefined;
   const mount = (express: Express) => {
     mountAccessGroupsAdmin(express, { holder, listenerId: MANAGEMENT_LISTENER, logger, clock, reload, propagate });
-    mountConfigAdmin(express, { holder, logger, clock, reload, propagate, check: options.check, metrics, recentAudit: options.recentAudit, registry: options.registry });
+    mountConfigAdmin(express, {
+      holder,
+      logger,
+      clock,
+      reload,
+      propagate,
+      check: options.check,
+      metrics,
+      recentAudit: options.recentAudit,
+      registry: options.registry,
+    });
     mountConsole(express, holder, options.env);
     metricsRoute?.(express);
   };

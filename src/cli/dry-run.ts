@@ -54,7 +54,10 @@ export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<
       reserved: RESERVED_REQUEST_NAMES,
     });
     if (!parsed.ok) {
-      throw refuse('INVALID_REQUEST', { erroneousProperties: parsed.property === undefined ? [] : [parsed.property], detail: `body: ${parsed.problem}` });
+      throw refuse('INVALID_REQUEST', {
+        erroneousProperties: parsed.property === undefined ? [] : [parsed.property],
+        detail: `body: ${parsed.problem}`,
+      });
     }
     ctx = createCallContext(
       {

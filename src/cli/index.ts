@@ -8,4 +8,13 @@ import { totp } from './totp.js';
 import { validate } from './validate.js';
 import { reload } from './reload.js';
 
-export const commands: Record<string, Command> = { serve, reload, validate, run, schemas, 'hash-password': hashPasswordCommand, keys, totp };
+export const commands: Record<string, Command> = {
+  serve,
+  reload,
+  validate,
+  run,
+  schemas,
+  'hash-password': hashPasswordCommand,
+  keys,
+  totp,
+};

@@ -19,7 +19,8 @@ import { DEFAULT_CONFIG, type Command } from './command.js';
  * until their files are removed.
  */
 export const keys: Command = {
-  summary: 'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
+  summary:
+    'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
   usage:
     'usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
     '  rotate            write a new key (mode 0600): published at the next reload, signing after tokens.activation_delay_seconds\n' +
@@ -55,7 +56,9 @@ export const keys: Command = {
     if (action === 'rotate') {
       const delay = tokens.activation_delay_seconds * 1000;
       const key = writeNewKey(dir, algorithm, now, now + delay);
-      process.stdout.write(`${key.file}: new ${key.alg} key ${key.kid}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`);
+      process.stdout.write(
+        `${key.file}: new ${key.alg} key ${key.kid}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`,
+      );
       return 0;
     }
     const set = loadKeySet({ dir, algorithm, onEmpty: 'nothing', now, configFile: file, pointer: '/tokens/keys_dir' }, issues);
@@ -75,7 +78,12 @@ export const keys: Command = {
       return issues.length === 0 ? 0 : 1;
     }
     for (const key of set.keys) {
-      const state = key === set.signing ? 'signs' : key.activeFrom > now ? `published, signs from ${new Date(key.activeFrom).toISOString()}` : 'published';
+      const state =
+        key === set.signing
+          ? 'signs'
+          : key.activeFrom > now
+            ? `published, signs from ${new Date(key.activeFrom).toISOString()}`
+            : 'published';
       process.stdout.write(`${key.kid}  ${key.alg.padEnd(5)}  ${new Date(key.created).toISOString()}  ${state}  ${key.file}\n`);
     }
     return issues.length === 0 ? 0 : 1;

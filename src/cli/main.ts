@@ -33,7 +33,10 @@ function version(): string {
 
 function overview(): string {
   const rows = Object.entries(commands).map(([n, c]) => `  ${n.padEnd(14)} ${c.summary}`);
-  return `usage: authpipe <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n` + 'authpipe <command> --help shows a command\'s options; authpipe --version the version.\n';
+  return (
+    `usage: authpipe <command> [options]\n\ncommands:\n${rows.join('\n')}\n\n` +
+    "authpipe <command> --help shows a command's options; authpipe --version the version.\n"
+  );
 }
 
 /** Errors node:util parseArgs throws for what the user typed (not bugs). */

@@ -15,7 +15,9 @@ export const reload: Command = {
     const file = values['pid-file'] as string;
     const pid = readPid(file);
     if (pid === null) {
-      process.stderr.write(`authpipe reload: no server pid in ${file} (is authpipe serve running from this folder? --pid-file names another file)\n`);
+      process.stderr.write(
+        `authpipe reload: no server pid in ${file} (is authpipe serve running from this folder? --pid-file names another file)\n`,
+      );
       return EXIT_FAILED;
     }
     if (!isServer(pid)) {

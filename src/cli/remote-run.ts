@@ -34,7 +34,9 @@ export async function remoteRun(
   try {
     res = await fetch(url, { method: 'PUT', headers, body: input.data, signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
-    throw new Error(`no answer from ${url.origin}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, { cause: err });
+    throw new Error(`no answer from ${url.origin}: ${((err as Error).cause as Error | undefined)?.message ?? (err as Error).message}`, {
+      cause: err,
+    });
   }
   const text = await res.text();
   let body: unknown = text;

@@ -21,7 +21,7 @@ import { remoteRun, type RemoteResult } from './remote-run.js';
 const EXIT: Record<number, number> = { 200: 0, 403: 3, 500: 4 };
 
 const USAGE =
-  "usage: authpipe run <operation> --tenant T [--data '{\"k\":\"v\"}'] [--header k=v]... [--trace] [--json]\n" +
+  'usage: authpipe run <operation> --tenant T [--data \'{"k":"v"}\'] [--header k=v]... [--trace] [--json]\n' +
   '                    [--config FILE] [--client-ip IP] | [--server URL]\n\n' +
   'Runs a pipe and prints its answer (--trace: every valve). Exit 0 for 200, 3 for 403, 4 for 500,\n' +
   '2 for a usage error, 1 for an invalid config or an unreachable server.\n' +
@@ -34,7 +34,7 @@ const USAGE =
   '  --client-ip IP    in-process: the client address the pipe sees (default 127.0.0.1)\n' +
   '  --server URL      send the call to a running server instead (its management listener, e.g.\n' +
   '                    http://127.0.0.1:9090, the one that traces), so it\n' +
-  '                    sees the server\'s state (step 2 of a flow); --trace then asks the server\'s trace\n' +
+  "                    sees the server's state (step 2 of a flow); --trace then asks the server's trace\n" +
   '                    switch (trace.enabled, output "header", this address in trace.clients) with\n' +
   '                    the token in AUTHPIPE_TRACE_TOKEN\n';
 
@@ -64,7 +64,13 @@ export const run: Command = {
       return 2;
     }
 
-    const input = { operation: positionals[0] as string, tenant: values.tenant, data: values.data as string, headers, trace: values.trace as boolean };
+    const input = {
+      operation: positionals[0] as string,
+      tenant: values.tenant,
+      data: values.data as string,
+      headers,
+      trace: values.trace as boolean,
+    };
     if (values.server !== undefined) {
       let result: RemoteResult;
       try {
@@ -75,7 +81,9 @@ export const run: Command = {
       }
       print(result, values.json as boolean);
       if (input.trace && !result.trace) {
-        process.stderr.write('no trace came back: the server needs trace.enabled, "output": "header", this address in trace.clients, and its trace.token in AUTHPIPE_TRACE_TOKEN\n');
+        process.stderr.write(
+          'no trace came back: the server needs trace.enabled, "output": "header", this address in trace.clients, and its trace.token in AUTHPIPE_TRACE_TOKEN\n',
+        );
       }
       return EXIT[result.status] ?? 4;
     }
@@ -87,7 +95,12 @@ export const run: Command = {
       config = loadConfig(values.config as string, {
         registry: createRegistry(),
         runtime: (main) => ({
-          store: (store ??= createStore(main.store, { clock: systemClock, logger, env: process.env, configDir: dirname(resolve(values.config as string)) })),
+          store: (store ??= createStore(main.store, {
+            clock: systemClock,
+            logger,
+            env: process.env,
+            configDir: dirname(resolve(values.config as string)),
+          })),
           clock: systemClock,
           logger,
         }),
@@ -103,7 +116,8 @@ export const run: Command = {
       print(result, values.json as boolean);
       if (!values.json) {
         if (result.status === 403 && result.error) process.stderr.write(`refused: ${result.error.message}\n`);
-        if (result.status === 500 && result.error) process.stderr.write(`fault: ${result.error.message}\n${(result.error.cause as Error | undefined)?.stack ?? ''}\n`);
+        if (result.status === 500 && result.error)
+          process.stderr.write(`fault: ${result.error.message}\n${(result.error.cause as Error | undefined)?.stack ?? ''}\n`);
       }
       return EXIT[result.status] ?? 4;
     } finally {
@@ -116,7 +130,9 @@ export const run: Command = {
 
 function print(result: RemoteResult, json: boolean): void {
   if (json) {
-    process.stdout.write(`${JSON.stringify({ status: result.status, body: result.body, headers: result.headers, ...(result.trace ? { trace: result.trace } : {}) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ status: result.status, body: result.body, headers: result.headers, ...(result.trace ? { trace: result.trace } : {}) })}\n`,
+    );
     return;
   }
   if (result.trace) process.stdout.write(`${formatTrace(result.trace)}\n`);

@@ -7,11 +7,15 @@ import type { Command } from './command.js';
 
 /** `authpipe schemas [--out DIR] [--docs DIR]`: writes the JSON Schemas editors use through "$schema", and the reference docs. */
 export const schemas: Command = {
-  summary: 'write schemas/*.schema.json and docs/reference/*.md from the code (main file, pipes with every valve, directory, access groups)',
+  summary:
+    'write schemas/*.schema.json and docs/reference/*.md from the code (main file, pipes with every valve, directory, access groups)',
   usage:
     'usage: authpipe schemas [--out DIR] [--docs DIR]\n\nWrites the JSON Schemas editors use through "$schema", and the reference docs.\n  --out DIR    where to write the schemas (default schemas)\n  --docs DIR   where to write the reference docs (default docs/reference)\n',
   run(args) {
-    const { values } = parseArgs({ args, options: { out: { type: 'string', default: 'schemas' }, docs: { type: 'string', default: 'docs/reference' } } });
+    const { values } = parseArgs({
+      args,
+      options: { out: { type: 'string', default: 'schemas' }, docs: { type: 'string', default: 'docs/reference' } },
+    });
     for (const [name, schema] of Object.entries(editorSchemas())) {
       writeFileSync(join(values.out as string, name), `${JSON.stringify(schema, null, 2)}\n`);
       process.stdout.write(`wrote ${join(values.out as string, name)}\n`);

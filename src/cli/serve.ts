@@ -31,7 +31,11 @@ export const serve: Command = {
   async run(args) {
     const { values } = parseArgs({
       args,
-      options: { config: { type: 'string', default: DEFAULT_CONFIG }, workers: { type: 'string', default: '1' }, 'pid-file': { type: 'string', default: DEFAULT_PID_FILE } },
+      options: {
+        config: { type: 'string', default: DEFAULT_CONFIG },
+        workers: { type: 'string', default: '1' },
+        'pid-file': { type: 'string', default: DEFAULT_PID_FILE },
+      },
     });
     const configFile = values.config as string;
     const pidFile = values['pid-file'] as string;
@@ -68,7 +72,13 @@ export const serve: Command = {
       writePidFile(pidFile);
       process.on('exit', () => removePidFile(pidFile));
     }
-    app.logger.info({ ...startSummary(app.holder.current, servers, keysBefore, countKeyFiles(configFile), process.env), ...(cluster.isWorker ? {} : { pidFile }) }, 'authpipe started');
+    app.logger.info(
+      {
+        ...startSummary(app.holder.current, servers, keysBefore, countKeyFiles(configFile), process.env),
+        ...(cluster.isWorker ? {} : { pidFile }),
+      },
+      'authpipe started',
+    );
     process.on('SIGHUP', () => app.reload('SIGHUP'));
     let stopping = false;
     const stop = (signal: string) => {

@@ -37,7 +37,13 @@ function addressOf(server: Server): string {
   return typeof address === 'object' && address ? `${address.address}:${address.port}` : String(address);
 }
 
-export function startSummary(config: LoadedConfig, servers: readonly Server[], keysBefore: number | null, keysAfter: number | null, env: Readonly<Record<string, string | undefined>>) {
+export function startSummary(
+  config: LoadedConfig,
+  servers: readonly Server[],
+  keysBefore: number | null,
+  keysAfter: number | null,
+  env: Readonly<Record<string, string | undefined>>,
+) {
   const { settings } = resolveStoreSettings(config.main.store, env, config.dir);
   const tenants = [...new Set(config.listeners.flatMap((l) => [...l.tenants.keys()]))];
   return {

@@ -1,6 +1,14 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
-import { CONFIG_CHANGED, CONFIG_RELOAD, CONFIG_RELOADED, CONFIG_SYNCED, isConfigSyncMessage, PROPAGATE_TIMEOUT_MS, type ConfigSyncMessage } from '../config/cluster-sync.js';
+import {
+  CONFIG_CHANGED,
+  CONFIG_RELOAD,
+  CONFIG_RELOADED,
+  CONFIG_SYNCED,
+  isConfigSyncMessage,
+  PROPAGATE_TIMEOUT_MS,
+  type ConfigSyncMessage,
+} from '../config/cluster-sync.js';
 
 /**
  * The primary's half of config/cluster-sync.ts: when a worker reports an admin change, every
@@ -9,7 +17,10 @@ import { CONFIG_CHANGED, CONFIG_RELOAD, CONFIG_RELOADED, CONFIG_SYNCED, isConfig
  * A worker that exits meanwhile is left out: its replacement loads the files at start.
  */
 export function answerConfigChanges(logger: Logger, timeoutMs = PROPAGATE_TIMEOUT_MS): void {
-  const rounds = new Map<number, { ack(worker: Worker, message: Extract<ConfigSyncMessage, { type: typeof CONFIG_RELOADED }>): void; gone(worker: Worker): void }>();
+  const rounds = new Map<
+    number,
+    { ack(worker: Worker, message: Extract<ConfigSyncMessage, { type: typeof CONFIG_RELOADED }>): void; gone(worker: Worker): void }
+  >();
   let lastId = 0;
 
   const send = (worker: Worker, message: ConfigSyncMessage, onError?: () => void) => {
@@ -35,7 +46,8 @@ export function answerConfigChanges(logger: Logger, timeoutMs = PROPAGATE_TIMEOU
     rounds.set(id, {
       ack(worker, message) {
         if (!pending.has(worker)) return;
-        if (message.version !== asked.version) problems.push(`worker ${worker.id} serves ${message.version ?? 'its old config'}${message.error ? ` (${message.error})` : ''}`);
+        if (message.version !== asked.version)
+          problems.push(`worker ${worker.id} serves ${message.version ?? 'its old config'}${message.error ? ` (${message.error})` : ''}`);
         gone(worker);
       },
       gone,

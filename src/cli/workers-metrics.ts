@@ -1,7 +1,16 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from 'pino';
 import { aggregateMetrics, type MetricJson } from '../observe/aggregate-metrics.js';
-import { GATHER_TIMEOUT_MS, isMetricsMessage, METRICS_ANSWER, METRICS_ASK, METRICS_COLLECT, METRICS_READY, METRICS_SAMPLE, type MetricsMessage } from '../observe/cluster-protocol.js';
+import {
+  GATHER_TIMEOUT_MS,
+  isMetricsMessage,
+  METRICS_ANSWER,
+  METRICS_ASK,
+  METRICS_COLLECT,
+  METRICS_READY,
+  METRICS_SAMPLE,
+  type MetricsMessage,
+} from '../observe/cluster-protocol.js';
 
 /**
  * The primary's half of GET /metrics under `serve --workers N`: on a worker's ask, collects
@@ -44,7 +53,8 @@ export function answerMetricsAsks(logger: Logger, timeoutMs = GATHER_TIMEOUT_MS)
       gathers.set(id, {
         sample(worker, message) {
           if (!pending.has(worker)) return;
-          if (message.error !== undefined || !message.metrics) return finish(new Error(`worker ${worker.id} could not read its metrics: ${message.error}`));
+          if (message.error !== undefined || !message.metrics)
+            return finish(new Error(`worker ${worker.id} could not read its metrics: ${message.error}`));
           samples.push(message.metrics);
           gone(worker);
         },
@@ -53,7 +63,12 @@ export function answerMetricsAsks(logger: Logger, timeoutMs = GATHER_TIMEOUT_MS)
       for (const worker of Object.values(cluster.workers ?? {})) {
         if (!worker || !ready.has(worker) || !worker.isConnected()) continue;
         pending.add(worker);
-        worker.send({ type: METRICS_COLLECT, id } satisfies MetricsMessage, undefined, undefined, (err: Error | null) => err && gone(worker));
+        worker.send(
+          { type: METRICS_COLLECT, id } satisfies MetricsMessage,
+          undefined,
+          undefined,
+          (err: Error | null) => err && gone(worker),
+        );
       }
       if (pending.size === 0) return finish();
       timer = setTimeout(() => {

@@ -30,7 +30,11 @@ export function runPrimary(configFile: string, count: number, pidFile: string, e
   const placeholder = new MemoryStore(systemClock);
   let main;
   try {
-    const loaded = loadConfig(configFile, { registry: createRegistry(), runtime: () => ({ store: placeholder, clock: systemClock, logger: silentLogger() }), env });
+    const loaded = loadConfig(configFile, {
+      registry: createRegistry(),
+      runtime: () => ({ store: placeholder, clock: systemClock, logger: silentLogger() }),
+      env,
+    });
     main = loaded.main;
     void closeConfigServices(loaded.services);
   } catch (err) {

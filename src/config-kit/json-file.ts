@@ -16,7 +16,12 @@ export function readJsonFile(file: string, issues: ConfigIssue[], overlay?: File
     if (overlaid === null) throw Object.assign(new Error('deleted'), { code: 'ENOENT' });
     text = overlaid ?? readFileSync(file, 'utf8');
   } catch (err) {
-    issues.push({ file, pointer: '', code: 'CONFIG_READ', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    issues.push({
+      file,
+      pointer: '',
+      code: 'CONFIG_READ',
+      message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    });
     return null;
   }
   try {
@@ -24,7 +29,12 @@ export function readJsonFile(file: string, issues: ConfigIssue[], overlay?: File
   } catch (err) {
     const message = (err as Error).message;
     const position = locateJsonError(text);
-    issues.push({ file, pointer: '', code: 'CONFIG_PARSE', message: `invalid JSON at ${lineAndColumn(text, position)}: ${message.split('\n')[0]}` });
+    issues.push({
+      file,
+      pointer: '',
+      code: 'CONFIG_PARSE',
+      message: `invalid JSON at ${lineAndColumn(text, position)}: ${message.split('\n')[0]}`,
+    });
     return null;
   }
 }

@@ -34,7 +34,12 @@ function resolveString(value: string, file: string, sources: SecretSources, issu
     if (kind === 'env') {
       const found = sources.env[name];
       if (found === undefined) {
-        issues.push({ file, pointer: at, code: 'CONFIG_SECRET', message: `environment variable ${name} is not set (referenced as ${whole})` });
+        issues.push({
+          file,
+          pointer: at,
+          code: 'CONFIG_SECRET',
+          message: `environment variable ${name} is not set (referenced as ${whole})`,
+        });
         return '';
       }
       return found;
@@ -46,7 +51,12 @@ function resolveString(value: string, file: string, sources: SecretSources, issu
       if (exposed) sources.warnings?.push({ file, pointer: at, message: exposed });
       return text;
     } catch (err) {
-      issues.push({ file, pointer: at, code: 'CONFIG_SECRET', message: `cannot read secret file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      issues.push({
+        file,
+        pointer: at,
+        code: 'CONFIG_SECRET',
+        message: `cannot read secret file ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      });
       return '';
     }
   });

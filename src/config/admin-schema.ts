@@ -22,14 +22,26 @@ const adminSchemaProperties = {
     default: {},
     description: 'Hot reload. SIGHUP always reloads; `watch` also reloads when a config, data or pipe file changes.',
     properties: {
-      watch: { type: 'boolean', default: true, description: 'Watch the main file, data files and pipes folder, and reload after a change; false: only SIGHUP and the admin API reload.' },
-      debounce_ms: { type: 'integer', minimum: 10, maximum: 60000, default: 200, description: 'Quiet time after the last change before reloading.' },
+      watch: {
+        type: 'boolean',
+        default: true,
+        description:
+          'Watch the main file, data files and pipes folder, and reload after a change; false: only SIGHUP and the admin API reload.',
+      },
+      debounce_ms: {
+        type: 'integer',
+        minimum: 10,
+        maximum: 60000,
+        default: 200,
+        description: 'Quiet time after the last change before reloading.',
+      },
       store_poll_ms: {
         type: 'integer',
         minimum: 0,
         maximum: 600000,
         default: 1000,
-        description: 'How often to read the config version other engines on the same store published (admin changes, reloads), and reload when it differs; 0: never. Read at start.',
+        description:
+          'How often to read the config version other engines on the same store published (admin changes, reloads), and reload when it differs; 0: never. Read at start.',
       },
     },
   },
@@ -39,7 +51,11 @@ const adminSchemaProperties = {
     default: {},
     description: 'Prometheus metrics at GET /metrics on every listener. Read at start.',
     properties: {
-      enabled: { type: 'boolean', default: true, description: 'Collect metrics and serve GET /metrics; false: no registry is made and /metrics is not mounted.' },
+      enabled: {
+        type: 'boolean',
+        default: true,
+        description: 'Collect metrics and serve GET /metrics; false: no registry is made and /metrics is not mounted.',
+      },
       clients: { ...ADDRESS_LIST, default: [], description: 'Who may scrape /metrics; empty: anyone who reaches the listener.' },
       default_metrics: { type: 'boolean', default: true, description: 'Also export process metrics (CPU, memory, event loop, GC).' },
     },
@@ -53,7 +69,8 @@ const adminSchemaProperties = {
       clients: {
         ...ADDRESS_LIST,
         default: ['127.0.0.1', '::1'],
-        description: 'Who sees the issues of a refused reload (file names, pointers, env variable names); empty: nobody. The log always has them.',
+        description:
+          'Who sees the issues of a refused reload (file names, pointers, env variable names); empty: nobody. The log always has them.',
       },
     },
   },
@@ -63,14 +80,22 @@ const adminSchemaProperties = {
     default: {},
     description: 'Debug traces of single calls asked for with the x-authpipe-trace request header. Off by default.',
     properties: {
-      enabled: { type: 'boolean', default: false, description: 'Honour the x-authpipe-trace request header from the allowed clients; a reload turns it on or off.' },
+      enabled: {
+        type: 'boolean',
+        default: false,
+        description: 'Honour the x-authpipe-trace request header from the allowed clients; a reload turns it on or off.',
+      },
       output: {
         enum: ['log', 'header'],
         default: 'log',
         description: 'log: one "trace" log line; header: also the x-authpipe-trace response header (needs token).',
       },
       token: { type: 'string', minLength: 16, description: 'When set, the request header must carry exactly this value. Use ${env:NAME}.' },
-      clients: { ...ADDRESS_LIST, default: ['127.0.0.1', '::1'], description: 'Who may ask for a trace (trusted_proxies honoured); empty: nobody.' },
+      clients: {
+        ...ADDRESS_LIST,
+        default: ['127.0.0.1', '::1'],
+        description: 'Who may ask for a trace (trusted_proxies honoured); empty: nobody.',
+      },
     },
   },
   audit: {
@@ -80,7 +105,12 @@ const adminSchemaProperties = {
     description: 'Audit events on their own pino stream. Read at start.',
     properties: {
       enabled: { type: 'boolean', default: true, description: 'Write audit events; false: none are written.' },
-      destination: { type: 'string', minLength: 1, default: 'stdout', description: '"stdout", "stderr" or a file path (relative to this file).' },
+      destination: {
+        type: 'string',
+        minLength: 1,
+        default: 'stdout',
+        description: '"stdout", "stderr" or a file path (relative to this file).',
+      },
       success: { type: 'boolean', default: true, description: 'Also record successful calls (auth.success).' },
     },
   },
@@ -93,7 +123,8 @@ const adminSchemaProperties = {
       allow_admin_stores: {
         type: 'boolean',
         default: false,
-        description: 'Allow allocating stores to the built-in Admin group (every till of such a store becomes an admin). Off: refused with ADMIN_STORES_REFUSED.',
+        description:
+          'Allow allocating stores to the built-in Admin group (every till of such a store becomes an admin). Off: refused with ADMIN_STORES_REFUSED.',
       },
     },
   },
@@ -103,7 +134,13 @@ const adminSchemaProperties = {
     default: {},
     description: 'Graceful stop on SIGTERM or SIGINT.',
     properties: {
-      grace_ms: { type: 'integer', minimum: 0, maximum: 600000, default: 10000, description: 'How long SIGTERM waits for calls in flight before closing their connections.' },
+      grace_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 600000,
+        default: 10000,
+        description: 'How long SIGTERM waits for calls in flight before closing their connections.',
+      },
     },
   },
 } as const;
@@ -145,6 +182,10 @@ function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[
     });
   }
   if (main.trace.output === 'header' && main.trace.token === undefined) {
-    issues.push({ file, pointer: '/trace/output', message: '"header" sends traces back to callers: set trace.token (e.g. "${env:AUTHPIPE_TRACE_TOKEN}") so only you can ask for one' });
+    issues.push({
+      file,
+      pointer: '/trace/output',
+      message: '"header" sends traces back to callers: set trace.token (e.g. "${env:AUTHPIPE_TRACE_TOKEN}") so only you can ask for one',
+    });
   }
 }

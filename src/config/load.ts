@@ -127,7 +127,13 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   };
 }
 
-function readPipes(pipesDir: string, env: Readonly<Record<string, string | undefined>>, issues: ConfigIssue[], hash: ReturnType<typeof createHash>, overlay?: FileOverlay): PipeSource[] {
+function readPipes(
+  pipesDir: string,
+  env: Readonly<Record<string, string | undefined>>,
+  issues: ConfigIssue[],
+  hash: ReturnType<typeof createHash>,
+  overlay?: FileOverlay,
+): PipeSource[] {
   let names: string[];
   try {
     const found = new Set(readdirSync(pipesDir).filter((n) => n.endsWith('.json')));
@@ -138,7 +144,12 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
     }
     names = [...found].sort();
   } catch (err) {
-    issues.push({ file: display(pipesDir), pointer: '', code: 'CONFIG_READ', message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+    issues.push({
+      file: display(pipesDir),
+      pointer: '',
+      code: 'CONFIG_READ',
+      message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    });
     return [];
   }
   const sources: PipeSource[] = [];
@@ -163,10 +174,20 @@ function readPipes(pipesDir: string, env: Readonly<Record<string, string | undef
   return sources;
 }
 
-function checkPipeCalls(pipes: ReadonlyMap<string, CompiledPipe>, calls: Map<string, { target: string; pointer: string }[]>, issues: ConfigIssue[]): void {
+function checkPipeCalls(
+  pipes: ReadonlyMap<string, CompiledPipe>,
+  calls: Map<string, { target: string; pointer: string }[]>,
+  issues: ConfigIssue[],
+): void {
   for (const [id, targets] of calls) {
     for (const { target, pointer: at } of targets) {
-      if (!pipes.has(target)) issues.push({ file: pipes.get(id)?.file ?? id, pointer: at, code: 'CONFIG_REFERENCE', message: `calls pipe "${target}", which does not exist` });
+      if (!pipes.has(target))
+        issues.push({
+          file: pipes.get(id)?.file ?? id,
+          pointer: at,
+          code: 'CONFIG_REFERENCE',
+          message: `calls pipe "${target}", which does not exist`,
+        });
     }
   }
   // Depth-first search for a cycle; report each cycle once, at the pipe that closes it.
@@ -190,7 +211,12 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
   const shown = display(file);
   const byId = new Map<string, { http: HttpConfiguration; tenants: Map<string, Tenant> }>();
   main.http_configuration.forEach((http, i) => {
-    if (byId.has(http.id)) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'id'), message: `duplicate http configuration id "${http.id}"` });
+    if (byId.has(http.id))
+      issues.push({
+        file: shown,
+        pointer: pointer('http_configuration', i, 'id'),
+        message: `duplicate http configuration id "${http.id}"`,
+      });
     http.trusted_proxies.forEach((entry, p) => {
       const problem = invalidProxyEntry(entry);
       if (problem) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'trusted_proxies', p), message: problem });
@@ -210,7 +236,11 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
     }
     module.config.tenant.forEach((tenant, t) => {
       if (listener.tenants.has(tenant.id)) {
-        issues.push({ file: shown, pointer: pointer('modules', m, 'config', 'tenant', t, 'id'), message: `tenant "${tenant.id}" is declared twice on this listener` });
+        issues.push({
+          file: shown,
+          pointer: pointer('modules', m, 'config', 'tenant', t, 'id'),
+          message: `tenant "${tenant.id}" is declared twice on this listener`,
+        });
       }
       tenant.allowedOperation.forEach((operation, o) => {
         if (!pipes.has(operation)) {

@@ -27,7 +27,11 @@ const coreSchema = {
         additionalProperties: false,
         required: ['id'],
         properties: {
-          id: { type: 'string', minLength: 1, description: 'Name of this listener, unique in the file; modules refer to it by http_configuration_ref.' },
+          id: {
+            type: 'string',
+            minLength: 1,
+            description: 'Name of this listener, unique in the file; modules refer to it by http_configuration_ref.',
+          },
           host: { type: 'string', default: '127.0.0.1', description: 'Overridden by the HOST environment variable.' },
           port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080, description: 'Overridden by the PORT environment variable.' },
           trusted_proxies: {
@@ -41,9 +45,16 @@ const coreSchema = {
             minimum: 2,
             maximum: 1048576,
             default: 16384,
-            description: 'Largest request body, in bytes, an authentication call may send; a larger one is refused with PAYLOAD_TOO_LARGE before it is parsed.',
+            description:
+              'Largest request body, in bytes, an authentication call may send; a larger one is refused with PAYLOAD_TOO_LARGE before it is parsed.',
           },
-          max_properties: { type: 'integer', minimum: 1, maximum: 10000, default: 100, description: 'Most properties one authentication request body may hold; more are refused as INVALID_REQUEST.' },
+          max_properties: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 10000,
+            default: 100,
+            description: 'Most properties one authentication request body may hold; more are refused as INVALID_REQUEST.',
+          },
           max_value_length: {
             type: 'integer',
             minimum: 1,
@@ -56,14 +67,16 @@ const coreSchema = {
             minimum: 0,
             maximum: 1000000,
             default: 1024,
-            description: 'Open connections this listener keeps at most (per process); more are answered 403 RATE_LIMITED and closed. 0: no cap. Read at start.',
+            description:
+              'Open connections this listener keeps at most (per process); more are answered 403 RATE_LIMITED and closed. 0: no cap. Read at start.',
           },
           max_connections_per_address: {
             type: 'integer',
             minimum: 0,
             maximum: 1000000,
             default: 256,
-            description: 'Open connections from one client address (the socket address: behind a proxy, the proxy) at most. 0: no cap. Read at start.',
+            description:
+              'Open connections from one client address (the socket address: behind a proxy, the proxy) at most. 0: no cap. Read at start.',
           },
         },
       },
@@ -85,7 +98,11 @@ const coreSchema = {
             additionalProperties: false,
             required: ['http_configuration_ref', 'tenant'],
             properties: {
-              http_configuration_ref: { type: 'string', minLength: 1, description: 'The id of the http_configuration entry (listener) that serves these tenants.' },
+              http_configuration_ref: {
+                type: 'string',
+                minLength: 1,
+                description: 'The id of the http_configuration entry (listener) that serves these tenants.',
+              },
               tenant: {
                 description: 'The tenants served; a tenant id may appear once per listener.',
                 type: 'array',
@@ -95,7 +112,11 @@ const coreSchema = {
                   additionalProperties: false,
                   required: ['id', 'allowedOperation'],
                   properties: {
-                    id: { type: 'string', pattern: TENANT_PATTERN, description: 'The tenant id, as it appears in the request path and in issued tokens.' },
+                    id: {
+                      type: 'string',
+                      pattern: TENANT_PATTERN,
+                      description: 'The tenant id, as it appears in the request path and in issued tokens.',
+                    },
                     displayName: { type: 'string', description: 'Name shown to people (admin overview, OIDC login page); absent: the id.' },
                     allowedOperation: {
                       description: 'Operations this tenant may call; each needs a pipe file of the same name in the pipes folder.',
@@ -118,12 +139,15 @@ const coreSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info', description: 'Overridden by the LOG_LEVEL environment variable.' },
+        level: {
+          enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          default: 'info',
+          description: 'Overridden by the LOG_LEVEL environment variable.',
+        },
       },
     },
   },
 } as const;
-
 
 /**
  * The main file's sections that features own, each declared by its feature file through

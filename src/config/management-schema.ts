@@ -17,12 +17,19 @@ const managementSchema = {
     'The management listener: /metrics, /readyz, /admin/..., the console at /console, and traced calls. Keep it off the internet (default loopback).',
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1', description: 'Overridden by the MANAGEMENT_HOST environment variable.' },
-    port: { type: 'integer', minimum: 0, maximum: 65535, default: 9090, description: 'Overridden by the MANAGEMENT_PORT environment variable.' },
+    port: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 65535,
+      default: 9090,
+      description: 'Overridden by the MANAGEMENT_PORT environment variable.',
+    },
     console_client: {
       type: 'string',
       minLength: 1,
       default: 'authpipe-console',
-      description: 'The public userapp (directory client) the console signs in with, in each tenant that has it, through the hosted login (PKCE).',
+      description:
+        'The public userapp (directory client) the console signs in with, in each tenant that has it, through the hosted login (PKCE).',
     },
     trusted_proxies: {
       type: 'array',
@@ -51,7 +58,10 @@ export const managementFeature = defineFeature({
 });
 
 /** The address the management listener binds: the config, then MANAGEMENT_HOST / MANAGEMENT_PORT. */
-export function managementAddress(section: ManagementConfig, env: Readonly<Record<string, string | undefined>>): { host: string; port: number } {
+export function managementAddress(
+  section: ManagementConfig,
+  env: Readonly<Record<string, string | undefined>>,
+): { host: string; port: number } {
   const port = env.MANAGEMENT_PORT !== undefined ? Number(env.MANAGEMENT_PORT) : section.port;
   return { host: env.MANAGEMENT_HOST ?? section.host, port };
 }

@@ -96,7 +96,12 @@ interface Walk {
 
 type SavedNames = Map<string, { always: boolean; kinds: Set<ValueKind> | null }>;
 
-export function checkPipes(facts: ReadonlyMap<string, PipeFacts>, operations: ReadonlySet<string>, issues: ConfigIssue[], warnings: ConfigIssue[]): void {
+export function checkPipes(
+  facts: ReadonlyMap<string, PipeFacts>,
+  operations: ReadonlySet<string>,
+  issues: ConfigIssue[],
+  warnings: ConfigIssue[],
+): void {
   const called = new Set<string>();
   for (const pipe of facts.values()) for (const step of pipe.steps) if (step.dataflow.calls) called.add(step.dataflow.calls);
   // A pipe only ever called by others is checked where it is called, with its caller's state.
@@ -123,13 +128,25 @@ export function checkPipes(facts: ReadonlyMap<string, PipeFacts>, operations: Re
   for (const pipe of facts.values()) checkFlowLinks(pipe, facts, report);
 }
 
-function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: State, walk: Walk, report: Report, saves: Map<StepFacts, SavedNames>, saved: Map<StepFacts, SavedNames> | null): State {
+function walkPipe(
+  facts: ReadonlyMap<string, PipeFacts>,
+  id: string,
+  state: State,
+  walk: Walk,
+  report: Report,
+  saves: Map<StepFacts, SavedNames>,
+  saved: Map<StepFacts, SavedNames> | null,
+): State {
   const pipe = facts.get(id);
   if (!pipe) return state;
   const { file } = pipe;
   for (const step of pipe.steps) {
     if (state.ended) {
-      report.error(file, step.pointer, `${step.valve} is unreachable: ${state.ended.valve} at ${state.ended.file === file ? '' : `${state.ended.file} `}${state.ended.pointer} always refuses before it${walk.via}`);
+      report.error(
+        file,
+        step.pointer,
+        `${step.valve} is unreachable: ${state.ended.valve} at ${state.ended.file === file ? '' : `${state.ended.file} `}${state.ended.pointer} always refuses before it${walk.via}`,
+      );
       return state;
     }
     if (step.never) {
@@ -137,7 +154,12 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
       continue;
     }
     const reason: Reason = step.conditional || step.proceedOnError ? 'condition' : null;
-    const branch = step.conditional === null && step.proceedOnError ? `ok:${step.label}` : step.onFailureOf !== null && !step.proceedOnError ? `failed:${step.onFailureOf}` : undefined;
+    const branch =
+      step.conditional === null && step.proceedOnError
+        ? `ok:${step.label}`
+        : step.onFailureOf !== null && !step.proceedOnError
+          ? `failed:${step.onFailureOf}`
+          : undefined;
     const setter = (why: Reason = reason): Setter => ({
       valve: step.valve,
       file,
@@ -149,14 +171,38 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
     const flow = step.dataflow;
 
     for (const read of step.reads) checkRead(read, step, state, file, walk, report);
-    for (const read of flow.reads ?? []) checkRead({ pointer: `${step.pointer}/config${read.pointer}`, root: read.place, key: read.name, optional: false, condition: false, source: `${read.place}.${read.name}`, sole: true }, step, state, file, walk, report);
+    for (const read of flow.reads ?? [])
+      checkRead(
+        {
+          pointer: `${step.pointer}/config${read.pointer}`,
+          root: read.place,
+          key: read.name,
+          optional: false,
+          condition: false,
+          source: `${read.place}.${read.name}`,
+          sole: true,
+        },
+        step,
+        state,
+        file,
+        walk,
+        report,
+      );
     for (const lookup of flow.lookups ?? []) checkLookup(step, lookup, state, file, walk, report);
 
     if (flow.calls && facts.has(flow.calls) && !walk.stack.includes(flow.calls)) {
       const via = `${walk.via} (when ${id} calls it at ${step.pointer})`;
       // A conditional call may not happen: what it sets is then only maybe set, and it cannot end the pipe.
       const before = reason === null ? null : state.clone();
-      const after = walkPipe(facts, flow.calls, before === null ? state : state.clone(), { operation: walk.operation, stack: [...walk.stack, flow.calls], via }, report, saves, saved);
+      const after = walkPipe(
+        facts,
+        flow.calls,
+        before === null ? state : state.clone(),
+        { operation: walk.operation, stack: [...walk.stack, flow.calls], via },
+        report,
+        saves,
+        saved,
+      );
       if (before !== null) {
         for (const [key, known] of after.props) {
           if (before.props.get(key)?.always) continue;
@@ -173,7 +219,12 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
         const known = state.props.get(`${flow.saves?.place}.${name}`);
         if (known) names.set(name, { always: known.always, kinds: known.kinds });
         else if (state.anyFor(flow.saves?.place ?? 'item', name).length > 0) names.set(name, { always: false, kinds: null });
-        else report.error(file, `${step.pointer}/config${flow.saves?.pointer}/${i}`, `saves ${flow.saves?.place}.${name}, which no earlier valve sets${hint(state, flow.saves?.place ?? 'item', name)}${walk.via}`);
+        else
+          report.error(
+            file,
+            `${step.pointer}/config${flow.saves?.pointer}/${i}`,
+            `saves ${flow.saves?.place}.${name}, which no earlier valve sets${hint(state, flow.saves?.place ?? 'item', name)}${walk.via}`,
+          );
       });
       saves.set(step, names);
     }
@@ -181,9 +232,19 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
     for (const copy of flow.copies ?? []) {
       const from = state.props.get(`${copy.from.place}.${copy.from.name}`);
       if (!from && state.anyFor(copy.from.place, copy.from.name).length === 0) {
-        report.error(file, `${step.pointer}/config${copy.pointer}`, `copies ${copy.from.place}.${copy.from.name}, which no earlier valve sets${hint(state, copy.from.place, copy.from.name)}${walk.via}`);
+        report.error(
+          file,
+          `${step.pointer}/config${copy.pointer}`,
+          `copies ${copy.from.place}.${copy.from.name}, which no earlier valve sets${hint(state, copy.from.place, copy.from.name)}${walk.via}`,
+        );
       }
-      state.set(copy.to.place, copy.to.name, setter(from?.always ? reason : (reason ?? 'data')), from?.kinds ?? null, reason === null && (from?.always ?? false));
+      state.set(
+        copy.to.place,
+        copy.to.name,
+        setter(from?.always ? reason : (reason ?? 'data')),
+        from?.kinds ?? null,
+        reason === null && (from?.always ?? false),
+      );
     }
     for (const set of flow.sets ?? []) {
       const why: Reason = reason ?? (set.maybe ? 'data' : null);
@@ -193,7 +254,8 @@ function walkPipe(facts: ReadonlyMap<string, PipeFacts>, id: string, state: Stat
     }
     for (const any of flow.setsAny ?? []) state.any[any.place].push({ ...setter(reason ?? 'data'), prefix: any.prefix ?? '' });
     for (const remove of flow.removes ?? []) if (reason === null) state.props.delete(`${remove.place}.${remove.name}`);
-    for (const declared of step.declared) state.set(declared.place, declared.name, { valve: step.valve, file, pointer: declared.pointer, reason }, null, reason === null);
+    for (const declared of step.declared)
+      state.set(declared.place, declared.name, { valve: step.valve, file, pointer: declared.pointer, reason }, null, reason === null);
     if (flow.requestOnly && reason === null) state.requestOnly = { names: new Set(flow.requestOnly), setter: setter() };
     if (step.proceedOnError) state.errorSetters.push(setter());
     if (flow.alwaysRefuses && reason === null) state.ended = setter();
@@ -227,7 +289,12 @@ function restore(
     for (const [name, info] of saved.get(saver) ?? []) {
       const seen = union.get(name);
       if (!seen) union.set(name, { always: info.always, kinds: info.kinds, count: 1 });
-      else union.set(name, { always: seen.always && info.always, kinds: seen.kinds && info.kinds ? new Set([...seen.kinds, ...info.kinds]) : null, count: seen.count + 1 });
+      else
+        union.set(name, {
+          always: seen.always && info.always,
+          kinds: seen.kinds && info.kinds ? new Set([...seen.kinds, ...info.kinds]) : null,
+          count: seen.count + 1,
+        });
     }
   }
   for (const [name, info] of union) {
@@ -240,12 +307,18 @@ const TENANT_KEYS = new Set(['id', 'displayName']);
 const ERROR_KEYS = new Set(['code', 'valve']);
 
 function checkRead(read: ReadFact, step: StepFacts, state: State, file: string, walk: Walk, report: Report): void {
-  const what = read.condition ? `its condition reads "${read.source}"` : `"${read.source}" reads ${read.root}${read.key === null ? '' : `.${read.key}`}`;
+  const what = read.condition
+    ? `its condition reads "${read.source}"`
+    : `"${read.source}" reads ${read.root}${read.key === null ? '' : `.${read.key}`}`;
   switch (read.root) {
     case 'request':
       if (read.key !== null && state.requestOnly && !state.requestOnly.names.has(read.key) && !RESERVED_REQUEST_NAMES.has(read.key)) {
         const only = state.requestOnly;
-        report.error(file, read.pointer, `${what}, but input-validate at ${only.setter.pointer} is strict and allows only ${[...only.names].join(', ')}${walk.via}`);
+        report.error(
+          file,
+          read.pointer,
+          `${what}, but input-validate at ${only.setter.pointer} is strict and allows only ${[...only.names].join(', ')}${walk.via}`,
+        );
       }
       return;
     case 'item':
@@ -255,7 +328,8 @@ function checkRead(read: ReadFact, step: StepFacts, state: State, file: string, 
       if (!known) {
         const any = state.anyFor(read.root, read.key);
         if (any.length > 0) {
-          if (!read.condition && !read.optional) report.warning(file, read.pointer, `${what}, which only ${setters(any)} may set, from its data${walk.via}`);
+          if (!read.condition && !read.optional)
+            report.warning(file, read.pointer, `${what}, which only ${setters(any)} may set, from its data${walk.via}`);
           return;
         }
         if (read.optional && !read.condition) return;
@@ -263,35 +337,56 @@ function checkRead(read: ReadFact, step: StepFacts, state: State, file: string, 
         return;
       }
       // A step under the same condition as a setter runs only when that setter ran.
-      const sameCondition = step.conditionKey !== null && read.pointer !== `${step.pointer}/${step.conditional}` && known.setters.some((s) => s.conditionKey === step.conditionKey);
+      const sameCondition =
+        step.conditionKey !== null &&
+        read.pointer !== `${step.pointer}/${step.conditional}` &&
+        known.setters.some((s) => s.conditionKey === step.conditionKey);
       if (!known.always && !sameCondition && !read.condition && !read.optional) {
         report.warning(file, read.pointer, `${what}, which is set only conditionally: by ${setters(known.setters)}${walk.via}`);
       }
       return;
     }
     case 'tenant':
-      if (read.key === null || !TENANT_KEYS.has(read.key)) report.error(file, read.pointer, `${what}; tenant has only id and displayName${walk.via}`);
+      if (read.key === null || !TENANT_KEYS.has(read.key))
+        report.error(file, read.pointer, `${what}; tenant has only id and displayName${walk.via}`);
       return;
     case 'operation':
       if (read.key !== null) report.error(file, read.pointer, `${what}; operation is a plain string${walk.via}`);
       return;
     case 'error':
-      if (read.key !== null && !ERROR_KEYS.has(read.key)) report.error(file, read.pointer, `${what}; error has only code and valve${walk.via}`);
-      else if (state.errorSetters.length === 0 && !read.optional) report.error(file, read.pointer, `${what}, but no earlier valve has proceed_on_error, so it is always empty${walk.via}`);
+      if (read.key !== null && !ERROR_KEYS.has(read.key))
+        report.error(file, read.pointer, `${what}; error has only code and valve${walk.via}`);
+      else if (state.errorSetters.length === 0 && !read.optional)
+        report.error(file, read.pointer, `${what}, but no earlier valve has proceed_on_error, so it is always empty${walk.via}`);
       return;
     default:
-      report.error(file, read.pointer, `${what}, which is not in the data conditions and templates see (request, item, session, tenant, operation, error)${walk.via}`);
+      report.error(
+        file,
+        read.pointer,
+        `${what}, which is not in the data conditions and templates see (request, item, session, tenant, operation, error)${walk.via}`,
+      );
   }
 }
 
-function checkLookup(step: StepFacts, lookup: { pointer: string; by: ValueKind }, state: State, file: string, walk: Walk, report: Report): void {
+function checkLookup(
+  step: StepFacts,
+  lookup: { pointer: string; by: ValueKind },
+  state: State,
+  file: string,
+  walk: Walk,
+  report: Report,
+): void {
   const at = `${step.pointer}/config${lookup.pointer}`;
   const read = step.reads.find((r) => r.pointer === at && r.sole && (r.root === 'item' || r.root === 'session') && r.key !== null);
   if (!read) return;
   const known = state.props.get(`${read.root}.${read.key}`);
   if (!known || known.kinds === null || known.kinds.size === 0 || known.kinds.has(lookup.by)) return;
   const kinds = [...known.kinds].map(describeKind).join(' or ');
-  report.error(file, at, `looks a user up by ${describeKind(lookup.by)} with "${read.source}", which ${setters(known.setters)} sets to a ${kinds}: it can never match${walk.via}`);
+  report.error(
+    file,
+    at,
+    `looks a user up by ${describeKind(lookup.by)} with "${read.source}", which ${setters(known.setters)} sets to a ${kinds}: it can never match${walk.via}`,
+  );
 }
 
 function checkResponse(pipe: PipeFacts, end: State, report: Report): void {
@@ -299,7 +394,12 @@ function checkResponse(pipe: PipeFacts, end: State, report: Report): void {
   pipe.response.forEach((name, i) => {
     const known = end.props.get(`item.${name}`);
     if (!known) {
-      if (end.anyFor('item', name).length === 0) report.error(pipe.file, `/response/${i}`, `names "${name}", which no valve of this pipe sets on the item${hint(end, 'item', name)}`);
+      if (end.anyFor('item', name).length === 0)
+        report.error(
+          pipe.file,
+          `/response/${i}`,
+          `names "${name}", which no valve of this pipe sets on the item${hint(end, 'item', name)}`,
+        );
       return;
     }
     // Data-dependent names (a user's attributes) are answered when present; a name only a condition sets is worth a look.
@@ -316,7 +416,8 @@ function checkFlowLinks(pipe: PipeFacts, facts: ReadonlyMap<string, PipeFacts>, 
       const target = facts.get(operation);
       const at = `${step.pointer}/config/continue_with/${i}`;
       if (!target) report.error(pipe.file, at, `names operation "${operation}", which has no pipe`);
-      else if (!restoresAnywhere(target, facts, new Set())) report.error(pipe.file, at, `names operation "${operation}", whose pipe has no flow-restore to continue the flow`);
+      else if (!restoresAnywhere(target, facts, new Set()))
+        report.error(pipe.file, at, `names operation "${operation}", whose pipe has no flow-restore to continue the flow`);
     });
   }
 }
@@ -324,7 +425,13 @@ function checkFlowLinks(pipe: PipeFacts, facts: ReadonlyMap<string, PipeFacts>, 
 function restoresAnywhere(pipe: PipeFacts, facts: ReadonlyMap<string, PipeFacts>, seen: Set<string>): boolean {
   if (seen.has(pipe.id)) return false;
   seen.add(pipe.id);
-  return pipe.steps.some((s) => s.dataflow.restores !== undefined || (s.dataflow.calls !== undefined && facts.has(s.dataflow.calls) && restoresAnywhere(facts.get(s.dataflow.calls) as PipeFacts, facts, seen)));
+  return pipe.steps.some(
+    (s) =>
+      s.dataflow.restores !== undefined ||
+      (s.dataflow.calls !== undefined &&
+        facts.has(s.dataflow.calls) &&
+        restoresAnywhere(facts.get(s.dataflow.calls) as PipeFacts, facts, seen)),
+  );
 }
 
 function describeKind(kind: ValueKind): string {
@@ -345,7 +452,10 @@ function hint(state: State, place: Place, name: string): string {
     .filter(([key]) => key.startsWith(`${place}.`))
     .map(([key, known]) => ({ name: key.slice(place.length + 1), known }))
     .filter((c) => close(c.name, name));
-  const guess = candidates.length > 0 ? `; did you mean ${candidates.map((c) => `${place}.${c.name} (set by ${setters(c.known.setters)})`).join(' or ')}?` : '';
+  const guess =
+    candidates.length > 0
+      ? `; did you mean ${candidates.map((c) => `${place}.${c.name} (set by ${setters(c.known.setters)})`).join(' or ')}?`
+      : '';
   return `${guess}; if a valve sets it in a way this check cannot see, declare it on that valve: "sets": ["${place}.${name}"]`;
 }
 
@@ -361,7 +471,12 @@ function editDistance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(
+        (previous[j] as number) + 1,
+        (current[j - 1] as number) + 1,
+        (previous[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     previous = current;
   }
   return previous[b.length] as number;

@@ -59,10 +59,16 @@ export class PublishedVersion {
       this.seen = version;
       if (version !== null && version !== this.holder.current.version && version !== this.tried) {
         this.tried = version;
-        this.logger.info({ published: version, serving: this.holder.current.version }, 'another engine published a new config version; reloading');
+        this.logger.info(
+          { published: version, serving: this.holder.current.version },
+          'another engine published a new config version; reloading',
+        );
         this.reload();
         if (this.holder.current.version !== version) {
-          this.logger.warn({ published: version, serving: this.holder.current.version }, 'the files here do not give the published config version; /readyz reports it');
+          this.logger.warn(
+            { published: version, serving: this.holder.current.version },
+            'the files here do not give the published config version; /readyz reports it',
+          );
         }
       }
     } catch (err) {

@@ -14,7 +14,11 @@ export interface ConfigWatcher {
   close(): void;
 }
 
-export function watchConfig(config: LoadedConfig, onChange: () => void, options: { debounceMs: number; onError?: (err: Error) => void }): ConfigWatcher {
+export function watchConfig(
+  config: LoadedConfig,
+  onChange: () => void,
+  options: { debounceMs: number; onError?: (err: Error) => void },
+): ConfigWatcher {
   const watchers = new Map<string, FSWatcher>();
   let files = new Set<string>();
   let pipesDir = '';

@@ -39,7 +39,10 @@ const DEFAULT_FLOOR: FloorSettings = { fixedMs: 0, margin: 1.25 };
 let floorSettings: FloorSettings = DEFAULT_FLOOR;
 
 /** Settings read once, at start (main file `password_checks`). */
-export function configurePasswordChecks(settings: Partial<BudgetSettings> & Partial<FloorSettings> & { nice?: number }, budget: CheckBudget = passwordBudget): void {
+export function configurePasswordChecks(
+  settings: Partial<BudgetSettings> & Partial<FloorSettings> & { nice?: number },
+  budget: CheckBudget = passwordBudget,
+): void {
   floorSettings = { fixedMs: settings.fixedMs ?? DEFAULT_FLOOR.fixedMs, margin: settings.margin ?? DEFAULT_FLOOR.margin };
   const current = { concurrency: settings.concurrency, queue: settings.queue };
   if (current.concurrency !== undefined || current.queue !== undefined) {
@@ -162,7 +165,10 @@ export class PasswordCheck {
       const lockedForMs = lockout && lockoutKey !== null ? await lockout.failed(ctx.store, lockoutKey, attempt) : null;
       if (lockedForMs !== null) {
         ctx.services.metrics?.inc('lockouts', { tenant: ctx.tenant.id });
-        ctx.services.audit?.event('account.lockout', callFields(ctx, { subject: req.username, kind: req.kind, lockedSeconds: lockedForMs / 1000 }));
+        ctx.services.audit?.event(
+          'account.lockout',
+          callFields(ctx, { subject: req.username, kind: req.kind, lockedSeconds: lockedForMs / 1000 }),
+        );
       }
       const reason = !req.account ? 'unknown user' : !req.account.active ? 'account disabled' : 'wrong password';
       return { ok: false, reason, lockedForMs };
@@ -180,7 +186,14 @@ export class PasswordCheck {
  * before it, so parallel logins with the right password all pass; parallel wrong guesses may
  * overshoot the threshold by the number in flight, which the per-address failure limit bounds.
  */
-export async function withLockout<T>(ctx: CallContext, lockout: Lockout, account: string, subject: string, locked: () => AuthpipeError, check: () => Promise<T>): Promise<T> {
+export async function withLockout<T>(
+  ctx: CallContext,
+  lockout: Lockout,
+  account: string,
+  subject: string,
+  locked: () => AuthpipeError,
+  check: () => Promise<T>,
+): Promise<T> {
   if (await lockout.isLocked(ctx.store, account)) throw locked();
   let result: T;
   try {

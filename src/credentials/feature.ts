@@ -12,9 +12,25 @@ const passwordChecksSchema = {
   default: {},
   description: 'The budget and the failure floor of cold password checks (read at start only).',
   properties: {
-    concurrency: { type: 'integer', minimum: 1, maximum: 256, description: 'Cold checks that may run at once; default the number of cores.' },
-    queue: { type: 'integer', minimum: 0, maximum: 10000, description: 'Cold checks that may wait for a slot; beyond, RATE_LIMITED at once. Default 4 x concurrency.' },
-    failure_floor_ms: { type: 'integer', minimum: 0, maximum: 60000, default: 0, description: 'Every refusal takes at least this long; the calibrated floor applies when it is larger.' },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 256,
+      description: 'Cold checks that may run at once; default the number of cores.',
+    },
+    queue: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10000,
+      description: 'Cold checks that may wait for a slot; beyond, RATE_LIMITED at once. Default 4 x concurrency.',
+    },
+    failure_floor_ms: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 60000,
+      default: 0,
+      description: 'Every refusal takes at least this long; the calibrated floor applies when it is larger.',
+    },
     nice: {
       type: 'integer',
       minimum: 0,
@@ -23,7 +39,13 @@ const passwordChecksSchema = {
       description:
         'CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest, lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.',
     },
-    floor_margin: { type: 'number', minimum: 1, maximum: 10, default: 1.25, description: 'The calibrated floor: this times the wall time of the dearest hash profile, measured at start.' },
+    floor_margin: {
+      type: 'number',
+      minimum: 1,
+      maximum: 10,
+      default: 1.25,
+      description: 'The calibrated floor: this times the wall time of the dearest hash profile, measured at start.',
+    },
   },
 } as const;
 

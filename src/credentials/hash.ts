@@ -17,7 +17,13 @@ export const DEFAULT_SCRYPT = { ln: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 
 
 export type ScryptParams = { ln: number; r: number; p: number; saltBytes?: number; keyBytes?: number };
 
-async function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions, threads: HashThreads = hashThreads): Promise<Buffer> {
+async function scrypt(
+  password: Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: ScryptOptions,
+  threads: HashThreads = hashThreads,
+): Promise<Buffer> {
   const key = await threads.run({ op: 'scrypt', password, salt, keylen, options });
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
@@ -33,7 +39,12 @@ function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
 /** A new PHC scrypt hash of an already normalised password. */
 export async function hashPassword(password: string, params: ScryptParams = DEFAULT_SCRYPT): Promise<string> {
   const salt = randomBytes(params.saltBytes ?? DEFAULT_SCRYPT.saltBytes);
-  const digest = await scrypt(Buffer.from(password, 'utf8'), salt, params.keyBytes ?? DEFAULT_SCRYPT.keyBytes, scryptOptions(params.ln, params.r, params.p));
+  const digest = await scrypt(
+    Buffer.from(password, 'utf8'),
+    salt,
+    params.keyBytes ?? DEFAULT_SCRYPT.keyBytes,
+    scryptOptions(params.ln, params.r, params.p),
+  );
   const phc = formatScrypt({ ln: params.ln, r: params.r, p: params.p, salt, digest });
   const parsed = parsePhc(phc);
   if (typeof parsed === 'string') throw new Error(`hash parameters refused: ${parsed}`);
@@ -44,7 +55,13 @@ export async function hashPassword(password: string, params: ScryptParams = DEFA
 export async function verifyPassword(password: string, hash: ParsedHash, threads: HashThreads = hashThreads): Promise<boolean> {
   switch (hash.algorithm) {
     case 'scrypt': {
-      const derived = await scrypt(Buffer.from(password, 'utf8'), hash.salt, hash.digest.length, scryptOptions(hash.ln, hash.r, hash.p), threads);
+      const derived = await scrypt(
+        Buffer.from(password, 'utf8'),
+        hash.salt,
+        hash.digest.length,
+        scryptOptions(hash.ln, hash.r, hash.p),
+        threads,
+      );
       return timingSafeEqual(derived, hash.digest);
     }
     case 'argon2id':

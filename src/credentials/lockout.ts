@@ -20,7 +20,6 @@ export interface LockoutPolicy {
   memoryMs: number;
 }
 
-
 export type Reservation = { ok: true; attempt: number } | { ok: false; reason: 'locked' | 'attempts_exhausted' };
 
 export class Lockout {
@@ -91,8 +90,18 @@ export const LOCKOUT_PROPERTIES = {
   enabled: { type: 'boolean', default: true, description: 'false: no failures are counted and nothing is locked.' },
   threshold: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Failed checks that lock the account.' },
   lock_seconds: { type: 'integer', minimum: 1, default: 60, description: 'First lock; each further lock doubles it.' },
-  max_lock_seconds: { type: 'integer', minimum: 1, default: 900, description: 'The longest one lock lasts, however often it doubled; at least lock_seconds.' },
-  window_seconds: { type: 'integer', minimum: 1, default: 900, description: 'Failures are forgotten this long after the first of a round.' },
+  max_lock_seconds: {
+    type: 'integer',
+    minimum: 1,
+    default: 900,
+    description: 'The longest one lock lasts, however often it doubled; at least lock_seconds.',
+  },
+  window_seconds: {
+    type: 'integer',
+    minimum: 1,
+    default: 900,
+    description: 'Failures are forgotten this long after the first of a round.',
+  },
   memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
 } as const;
 
@@ -107,7 +116,8 @@ export interface LockoutConfig {
 
 /** The policy of a `lockout` config; an option left out takes its default from LOCKOUT_PROPERTIES. */
 function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
-  const seconds = (key: 'lock_seconds' | 'max_lock_seconds' | 'window_seconds' | 'memory_seconds') => (config[key] ?? LOCKOUT_PROPERTIES[key].default) * 1000;
+  const seconds = (key: 'lock_seconds' | 'max_lock_seconds' | 'window_seconds' | 'memory_seconds') =>
+    (config[key] ?? LOCKOUT_PROPERTIES[key].default) * 1000;
   return {
     threshold: config.threshold ?? LOCKOUT_PROPERTIES.threshold.default,
     lockMs: seconds('lock_seconds'),
@@ -121,7 +131,11 @@ function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
 export const DEFAULT_LOCKOUT: LockoutPolicy = lockoutPolicy();
 
 /** The Lockout a valve's `lockout` config asks for (null when disabled); `fail` reports a load error at a pointer. */
-export function lockoutFrom(config: LockoutConfig | undefined, fail: (pointer: string, message: string) => never, pointer = '/lockout'): Lockout | null {
+export function lockoutFrom(
+  config: LockoutConfig | undefined,
+  fail: (pointer: string, message: string) => never,
+  pointer = '/lockout',
+): Lockout | null {
   // A section the loader defaulted is complete; one a valve builds itself ({} to switch it on) is not.
   if (config?.enabled === false) return null;
   const lockout = new Lockout(lockoutPolicy(config));

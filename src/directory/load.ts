@@ -159,7 +159,11 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     const tillProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.tills ?? []).forEach((t, i) => {
       if (!stores.has(t.store)) {
-        issues.push({ file, pointer: at('tills', i, 'store'), message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}` });
+        issues.push({
+          file,
+          pointer: at('tills', i, 'store'),
+          message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}`,
+        });
       }
       hashOf(t.password_hash, at('tills', i, 'password_hash'), tillProfiles);
       const till: DirectoryTill = Object.freeze({ username: t.username, password_hash: t.password_hash, store: t.store, status: t.status });
@@ -205,7 +209,11 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
 
     (source.stores ?? []).forEach((s, i) => {
       if (s.manager !== undefined && !users.id.has(s.manager)) {
-        issues.push({ file, pointer: at('stores', i, 'manager'), message: `user "${s.manager}" does not exist in tenant "${tenantId}"; expected the id of one of its users` });
+        issues.push({
+          file,
+          pointer: at('stores', i, 'manager'),
+          message: `user "${s.manager}" does not exist in tenant "${tenantId}"; expected the id of one of its users`,
+        });
       }
     });
 
@@ -243,7 +251,11 @@ function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   }
   if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
   if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
-  if (c.require_pkce === false && c.secret_hash === undefined) problems.push({ at: ['require_pkce'], message: 'only a confidential userapp (with "secret_hash") may skip PKCE; a public client always needs PKCE S256' });
+  if (c.require_pkce === false && c.secret_hash === undefined)
+    problems.push({
+      at: ['require_pkce'],
+      message: 'only a confidential userapp (with "secret_hash") may skip PKCE; a public client always needs PKCE S256',
+    });
   return problems;
 }
 

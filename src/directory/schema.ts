@@ -7,11 +7,16 @@
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import type { ConfigOf } from '../engine/valve.js';
 
-const status = { enum: ['active', 'disabled'], default: 'active', description: 'disabled: the entry is refused like an unknown one, while it stays in the file.' } as const;
+const status = {
+  enum: ['active', 'disabled'],
+  default: 'active',
+  description: 'disabled: the entry is refused like an unknown one, while it stays in the file.',
+} as const;
 const phc = {
   type: 'string',
   minLength: 1,
-  description: 'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
+  description:
+    'PHC hash string: $scrypt$… (authpipe hash-password), or an imported $argon2id$… or bcrypt $2b$… hash. Never a plain password.',
 } as const;
 const accessGroup = {
   type: 'string',
@@ -50,10 +55,24 @@ export const directorySchema = {
               additionalProperties: false,
               required: ['id', 'name'],
               properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128, description: 'Store id, unique in the tenant; tills and admin allocations refer to it.' },
+                id: {
+                  type: 'string',
+                  minLength: 1,
+                  maxLength: 128,
+                  description: 'Store id, unique in the tenant; tills and admin allocations refer to it.',
+                },
                 name: { type: 'string', minLength: 1, description: 'Name shown to people (admin API, console).' },
-                access_group: { ...accessGroup, description: 'The access group the store is allocated to; absent means the tenant default.' },
-                manager: { type: 'string', minLength: 1, maxLength: 128, description: "Id of the user of the same tenant who manages the store (otp-issue user_by store_manager sends them the store's approval codes)." },
+                access_group: {
+                  ...accessGroup,
+                  description: 'The access group the store is allocated to; absent means the tenant default.',
+                },
+                manager: {
+                  type: 'string',
+                  minLength: 1,
+                  maxLength: 128,
+                  description:
+                    "Id of the user of the same tenant who manages the store (otp-issue user_by store_manager sends them the store's approval codes).",
+                },
               },
             },
           },
@@ -73,24 +92,43 @@ export const directorySchema = {
             },
           },
           users: {
-            description: 'People: looked up by idp-lookup source directory, checked by basic-auth kind user, OTP and TOTP valves, and the hosted login.',
+            description:
+              'People: looked up by idp-lookup source directory, checked by basic-auth kind user, OTP and TOTP valves, and the hosted login.',
             type: 'array',
             items: {
               type: 'object',
               additionalProperties: false,
               required: ['id'],
               properties: {
-                id: { type: 'string', minLength: 1, maxLength: 128, description: 'User id, unique in the tenant; the subject (sub) of tokens issued for the user.' },
+                id: {
+                  type: 'string',
+                  minLength: 1,
+                  maxLength: 128,
+                  description: 'User id, unique in the tenant; the subject (sub) of tokens issued for the user.',
+                },
                 username: { ...name, description: 'Sign-in name, unique in the tenant; no colon.' },
                 mobile: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +15550000001.' },
                 email: { type: 'string', format: 'email', description: 'Email address; a lookup key and the recipient of email OTPs.' },
                 status,
-                attributes: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra string attributes returned by lookups (givenName, …).' },
-                totp_secret: { type: 'string', pattern: '^[A-Z2-7]{16,}=*$', description: 'Base32 TOTP secret; use ${env:NAME} or ${file:path}, never inline.' },
+                attributes: {
+                  type: 'object',
+                  additionalProperties: { type: 'string' },
+                  description: 'Extra string attributes returned by lookups (givenName, …).',
+                },
+                totp_secret: {
+                  type: 'string',
+                  pattern: '^[A-Z2-7]{16,}=*$',
+                  description: 'Base32 TOTP secret; use ${env:NAME} or ${file:path}, never inline.',
+                },
                 access_group: accessGroup,
                 name: { type: 'string', minLength: 1, maxLength: 256, description: 'Full name, the OpenID Connect `name` claim.' },
-                password_hash: { ...phc, description: 'PHC hash of the user\'s password (basic-auth kind user, the hosted login).' },
-                pools: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: POOL_PATTERN }, description: 'User pools (oidc) the user may sign in to; absent: every pool of the tenant.' },
+                password_hash: { ...phc, description: "PHC hash of the user's password (basic-auth kind user, the hosted login)." },
+                pools: {
+                  type: 'array',
+                  uniqueItems: true,
+                  items: { type: 'string', pattern: POOL_PATTERN },
+                  description: 'User pools (oidc) the user may sign in to; absent: every pool of the tenant.',
+                },
               },
             },
           },
@@ -102,9 +140,21 @@ export const directorySchema = {
               additionalProperties: false,
               required: ['client_id'],
               properties: {
-                client_id: { ...name, description: 'Client id, unique in the tenant; no colon (Basic credentials split at the first one).' },
-                type: { enum: ['sysapp', 'userapp'], default: 'sysapp', description: 'sysapp: a server (client credentials, basic-auth). userapp: an app that signs users in (authorization code with PKCE).' },
-                secret_hash: { ...phc, description: 'PHC hash of the client secret. Required for a sysapp; a userapp without one is public (no secret, PKCE required).' },
+                client_id: {
+                  ...name,
+                  description: 'Client id, unique in the tenant; no colon (Basic credentials split at the first one).',
+                },
+                type: {
+                  enum: ['sysapp', 'userapp'],
+                  default: 'sysapp',
+                  description:
+                    'sysapp: a server (client credentials, basic-auth). userapp: an app that signs users in (authorization code with PKCE).',
+                },
+                secret_hash: {
+                  ...phc,
+                  description:
+                    'PHC hash of the client secret. Required for a sysapp; a userapp without one is public (no secret, PKCE required).',
+                },
                 scopes: {
                   type: 'array',
                   uniqueItems: true,
@@ -114,12 +164,28 @@ export const directorySchema = {
                 },
                 status,
                 access_group: accessGroup,
-                redirect_uris: { type: 'array', minItems: 1, uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact redirect URIs (no wildcard, no fragment).' },
-                post_logout_redirect_uris: { type: 'array', uniqueItems: true, items: REDIRECT_URI, description: 'userapp: the exact URIs end_session may return to (default none).' },
-                pool: { type: 'string', pattern: POOL_PATTERN, description: 'userapp: the user pool it signs users in to; apps of one pool share single sign-on.' },
+                redirect_uris: {
+                  type: 'array',
+                  minItems: 1,
+                  uniqueItems: true,
+                  items: REDIRECT_URI,
+                  description: 'userapp: the exact redirect URIs (no wildcard, no fragment).',
+                },
+                post_logout_redirect_uris: {
+                  type: 'array',
+                  uniqueItems: true,
+                  items: REDIRECT_URI,
+                  description: 'userapp: the exact URIs end_session may return to (default none).',
+                },
+                pool: {
+                  type: 'string',
+                  pattern: POOL_PATTERN,
+                  description: 'userapp: the user pool it signs users in to; apps of one pool share single sign-on.',
+                },
                 require_pkce: {
                   type: 'boolean',
-                  description: 'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256. Default true.',
+                  description:
+                    'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256. Default true.',
                 },
               },
               // A sysapp must not carry the userapp settings, so their defaults apply to userapps only.

@@ -59,7 +59,10 @@ export function authenticatedOf(ctx: { flow: readonly { props: Readonly<Record<s
   return ctx.flow.length === 1 ? ctx.flow[0]?.props.sub : undefined;
 }
 
-export function subjectOf(ctx: { flow: readonly { props: Readonly<Record<string, string>> }[]; request: Readonly<Record<string, string>> }): string | undefined {
+export function subjectOf(ctx: {
+  flow: readonly { props: Readonly<Record<string, string>> }[];
+  request: Readonly<Record<string, string>>;
+}): string | undefined {
   const item = ctx.flow.length === 1 ? ctx.flow[0]?.props : undefined;
   return item?.sub ?? item?.subject ?? ctx.request.username ?? ctx.request.client_id;
 }

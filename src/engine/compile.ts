@@ -17,7 +17,10 @@ import type { PipeConfig } from './pipe-schema.js';
  */
 
 class CompileFailure extends Error {
-  constructor(readonly pointer: string, message: string) {
+  constructor(
+    readonly pointer: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -78,7 +81,12 @@ export interface PipeFacts {
   readonly response: readonly string[];
 }
 
-export function compilePipes(sources: readonly PipeSource[], registry: ValveRegistry, services: Services, issues: ConfigIssue[]): CompileResult {
+export function compilePipes(
+  sources: readonly PipeSource[],
+  registry: ValveRegistry,
+  services: Services,
+  issues: ConfigIssue[],
+): CompileResult {
   const pipes = new Map<string, CompiledPipe>();
   const calls = new Map<string, { target: string; pointer: string }[]>();
   const facts = new Map<string, PipeFacts>();
@@ -114,7 +122,12 @@ function compileSteps(
     const at = pointer('valves', index);
     const registered = registry.get(valve.name);
     if (!registered) {
-      issues.push({ file, pointer: `${at}/name`, code: 'CONFIG_REFERENCE', message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}` });
+      issues.push({
+        file,
+        pointer: `${at}/name`,
+        code: 'CONFIG_REFERENCE',
+        message: `unknown valve "${valve.name}"; registered valves: ${registry.names().join(', ')}`,
+      });
       return;
     }
     const valveConfig = valve.config ?? {};
@@ -151,7 +164,10 @@ function compileSteps(
         pointer: at,
         valve: valve.name,
         label: valve.id ?? `${index}:${valve.name}`,
-        conditionKey: valve.exec_if === undefined && valve.skip_if === undefined ? null : JSON.stringify([valve.exec_if ?? null, valve.skip_if ?? null]),
+        conditionKey:
+          valve.exec_if === undefined && valve.skip_if === undefined
+            ? null
+            : JSON.stringify([valve.exec_if ?? null, valve.skip_if ?? null]),
         onFailureOf: valve.skip_if === undefined ? failureOf(valve.exec_if) : null,
         conditional: valve.exec_if !== undefined ? 'exec_if' : valve.skip_if !== undefined ? 'skip_if' : null,
         never: execTruth === false ? 'its exec_if is always false' : skipTruth === true ? 'its skip_if is always true' : null,
@@ -197,7 +213,15 @@ function failureOf(expr: unknown): string | null {
 function conditionReads(expr: unknown, at: string): ReadFact[] {
   return conditionVars(expr).map((v) => {
     const [root, ...rest] = v.path.split('.');
-    return { pointer: at, root: root as string, key: rest.length > 0 ? rest.join('.') : null, optional: v.hasDefault, condition: true, source: v.path, sole: true };
+    return {
+      pointer: at,
+      root: root as string,
+      key: rest.length > 0 ? rest.join('.') : null,
+      optional: v.hasDefault,
+      condition: true,
+      source: v.path,
+      sole: true,
+    };
   });
 }
 
@@ -220,7 +244,15 @@ function tools(base: string, services: Services, pipes: ReadonlyMap<string, Comp
         const template = compileTemplate(source);
         const optional = !written(raw, at);
         for (const [root, key] of template.refs) {
-          reads.push({ pointer: base + at, root, key, optional, condition: false, source, sole: template.refs.length === 1 && source.trim().startsWith('{{') && source.trim().endsWith('}}') });
+          reads.push({
+            pointer: base + at,
+            root,
+            key,
+            optional,
+            condition: false,
+            source,
+            sole: template.refs.length === 1 && source.trim().startsWith('{{') && source.trim().endsWith('}}'),
+          });
         }
         return template;
       } catch (err) {

@@ -11,9 +11,40 @@ export type Condition = (scope: Scope) => boolean;
 export class ConditionSyntaxError extends Error {}
 
 const OPERATORS: ReadonlySet<string> = new Set([
-  '==', '===', '!=', '!==', '>', '>=', '<', '<=', '!', '!!', 'or', 'and', 'if', '?:',
-  'var', 'missing', 'missing_some', 'in', 'cat', 'substr', '+', '-', '*', '/', '%',
-  'min', 'max', 'merge', 'map', 'filter', 'reduce', 'all', 'none', 'some',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '!',
+  '!!',
+  'or',
+  'and',
+  'if',
+  '?:',
+  'var',
+  'missing',
+  'missing_some',
+  'in',
+  'cat',
+  'substr',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  'min',
+  'max',
+  'merge',
+  'map',
+  'filter',
+  'reduce',
+  'all',
+  'none',
+  'some',
 ]);
 
 export function compileCondition(expr: unknown): Condition {
@@ -78,4 +109,3 @@ export function conditionVars(expr: unknown): ConditionVar[] {
 }
 
 const ELEMENT_OPERATORS: ReadonlySet<string> = new Set(['map', 'filter', 'reduce', 'all', 'none', 'some']);
-

@@ -29,7 +29,11 @@ export interface ValveDataflow {
   /** Reads by name outside templates; `pointer` is relative to the valve's config. */
   readonly reads?: readonly { readonly place: Place; readonly name: string; readonly pointer: string }[];
   /** Copies with what is known about the source (set always or maybe, its kind). */
-  readonly copies?: readonly { readonly from: { readonly place: Place; readonly name: string }; readonly to: { readonly place: Place; readonly name: string }; readonly pointer: string }[];
+  readonly copies?: readonly {
+    readonly from: { readonly place: Place; readonly name: string };
+    readonly to: { readonly place: Place; readonly name: string };
+    readonly pointer: string;
+  }[];
   /** The template at `pointer` (relative to the config) is looked up as a value of kind `by`. */
   readonly lookups?: readonly { readonly pointer: string; readonly by: ValueKind }[];
   /** Only these request properties can exist after this valve (input-validate with strict). */
@@ -39,7 +43,12 @@ export interface ValveDataflow {
   /** Runs this pipe here (pipe-call). */
   readonly calls?: string;
   /** Saves these names from `place` for the operations listed (flow-save). */
-  readonly saves?: { readonly place: Place; readonly names: readonly string[]; readonly operations: readonly string[]; readonly pointer: string };
+  readonly saves?: {
+    readonly place: Place;
+    readonly names: readonly string[];
+    readonly operations: readonly string[];
+    readonly pointer: string;
+  };
   /** Restores what the flow-saves naming this operation saved, into `place` under `prefix` (flow-restore). */
   readonly restores?: { readonly place: Place; readonly prefix: string };
 }

@@ -6,14 +6,26 @@
  */
 export const COUNTERS = {
   lockouts: { help: 'Accounts locked after too many failed credential checks.', labels: ['tenant'] },
-  otp_issued: { help: 'One-time code requests answered (codes sent and the decoys of unknown recipients alike: the answer and this count never tell them apart).', labels: ['tenant', 'channel'] },
-  otp_deliveries: { help: 'Delivery attempts of one-time codes from the queue, by result (delivered, retried, failed: moved to the dead-letter list).', labels: ['tenant', 'channel', 'result'] },
-  otp_verified: { help: 'One-time codes checked, by result (ok, wrong_code, bad_transaction: unknown, expired, used or out of attempts; error).', labels: ['tenant', 'result'] },
+  otp_issued: {
+    help: 'One-time code requests answered (codes sent and the decoys of unknown recipients alike: the answer and this count never tell them apart).',
+    labels: ['tenant', 'channel'],
+  },
+  otp_deliveries: {
+    help: 'Delivery attempts of one-time codes from the queue, by result (delivered, retried, failed: moved to the dead-letter list).',
+    labels: ['tenant', 'channel', 'result'],
+  },
+  otp_verified: {
+    help: 'One-time codes checked, by result (ok, wrong_code, bad_transaction: unknown, expired, used or out of attempts; error).',
+    labels: ['tenant', 'result'],
+  },
   tokens_issued: { help: 'Tokens issued by token-mint, by kind (system, user: with a refresh token).', labels: ['tenant', 'kind'] },
   tokens_refreshed: { help: 'Refresh tokens exchanged.', labels: ['tenant'] },
   tokens_revoked: { help: 'Refresh-token families revoked, by reason (logout, reuse).', labels: ['tenant', 'reason'] },
   store_counters_evicted: { help: 'Memory store: counters dropped to make room (expired, or back at zero).', labels: [] },
-  store_counters_refused: { help: 'Memory store: new counters refused because the table was full of live counts (the call is refused: fail closed).', labels: [] },
+  store_counters_refused: {
+    help: 'Memory store: new counters refused because the table was full of live counts (the call is refused: fail closed).',
+    labels: [],
+  },
   store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 

@@ -29,7 +29,11 @@ export const pipeSchema = {
           name: { type: 'string', description: 'The valve type.' },
           id: { type: 'string', minLength: 1, maxLength: 64, description: 'A label for traces and logs.' },
           description: { type: 'string', description: 'What the step does, for people reading the pipe; ignored by the engine.' },
-          enabled: { type: 'boolean', default: true, description: 'false: the step is left out of the compiled pipe (its config is still checked).' },
+          enabled: {
+            type: 'boolean',
+            default: true,
+            description: 'false: the step is left out of the compiled pipe (its config is still checked).',
+          },
           exec_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: run only when true.' },
           skip_if: { description: 'json-logic over {request, item, session, tenant, operation, error}: skip when true.' },
           proceed_on_error: { type: 'boolean', default: false, description: 'A refusal is recorded in `error` and the pipe goes on.' },
@@ -37,9 +41,13 @@ export const pipeSchema = {
             type: 'array',
             uniqueItems: true,
             items: { type: 'string', pattern: '^(item|session)\\.[A-Za-z_][A-Za-z0-9_-]{0,99}$' },
-            description: 'Properties this step sets that the pipe check cannot see (e.g. names an HTTP adapter answers), as item.x or session.x; they count as always set after it.',
+            description:
+              'Properties this step sets that the pipe check cannot see (e.g. names an HTTP adapter answers), as item.x or session.x; they count as always set after it.',
           },
-          config: { type: 'object', description: "The valve's options, checked against that valve's own schema (see the valve reference)." },
+          config: {
+            type: 'object',
+            description: "The valve's options, checked against that valve's own schema (see the valve reference).",
+          },
         },
       },
     },

@@ -13,12 +13,23 @@ export type StepOutcome = 'ran' | 'skipped' | 'refused' | 'proceeded' | 'fault';
 
 export interface RunObserver {
   stepStart?(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext): void;
-  stepEnd(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext, outcome: StepOutcome, ms: number, detail: { reason?: string; error?: AuthpipeError }): void;
+  stepEnd(
+    pipe: CompiledPipe,
+    step: CompiledStep,
+    ctx: CallContext,
+    outcome: StepOutcome,
+    ms: number,
+    detail: { reason?: string; error?: AuthpipeError },
+  ): void;
 }
 
 /** Thrown out of runSteps: the error plus the step that raised it, for logs and traces. */
 export class StepFailure extends Error {
-  constructor(readonly error: AuthpipeError, readonly pipe: string, readonly step: string) {
+  constructor(
+    readonly error: AuthpipeError,
+    readonly pipe: string,
+    readonly step: string,
+  ) {
     super(error.message, { cause: error });
   }
 }

@@ -88,6 +88,8 @@ export type ConfigOf<S> = S extends JSONSchema ? FromSchema<S> : never;
  * (or `as const`), give each option a `description` and a `default` when it has one, and
  * read `config.x` without repeating the default in code.
  */
-export function defineValve<const S extends JSONSchema>(definition: ValveDefinition<ConfigOf<S>> & { readonly configSchema: S }): ValveDefinition<ConfigOf<S>> {
+export function defineValve<const S extends JSONSchema>(
+  definition: ValveDefinition<ConfigOf<S>> & { readonly configSchema: S },
+): ValveDefinition<ConfigOf<S>> {
   return definition;
 }

@@ -42,7 +42,8 @@ export function parseFlowRecord(text: string): FlowRecord | null {
     return null;
   }
   const r = value as FlowRecord;
-  if (r === null || typeof r !== 'object' || r.v !== 1 || typeof r.t !== 'string' || typeof r.e !== 'number' || !Array.isArray(r.ops)) return null;
+  if (r === null || typeof r !== 'object' || r.v !== 1 || typeof r.t !== 'string' || typeof r.e !== 'number' || !Array.isArray(r.ops))
+    return null;
   if (r.p === null || typeof r.p !== 'object' || Object.values(r.p).some((v) => typeof v !== 'string')) return null;
   return r;
 }

@@ -66,7 +66,10 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
       return;
     }
     for (const route of direct) {
-      if (url.startsWith(route.prefix) && (url.length === route.prefix.length || url[route.prefix.length] === '/' || url[route.prefix.length] === '?')) {
+      if (
+        url.startsWith(route.prefix) &&
+        (url.length === route.prefix.length || url[route.prefix.length] === '/' || url[route.prefix.length] === '?')
+      ) {
         const requestId = requestIdOf(req);
         baseHeaders(res, requestId);
         route.handle(req, res, requestId);
@@ -97,7 +100,8 @@ function createExpressApp(options: HttpAppOptions): Express {
   app.use((_req: Request, res: Response) => sendJson(res, 404, { status: 'NotFound' }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     logger.error({ requestId: res.locals.requestId, err, path: req.path }, 'unhandled error');
-    if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId: res.locals.requestId });
+    if (!res.headersSent)
+      sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId: res.locals.requestId });
   });
   return app;
 }

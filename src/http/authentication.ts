@@ -39,7 +39,11 @@ function runtimeOf(listener: Listener): ListenerRuntime {
   if (!runtime) {
     runtime = {
       proxies: trustedProxies(listener.http.trusted_proxies),
-      limits: { maxProperties: listener.http.max_properties, maxValueLength: listener.http.max_value_length, reserved: RESERVED_REQUEST_NAMES },
+      limits: {
+        maxProperties: listener.http.max_properties,
+        maxValueLength: listener.http.max_value_length,
+        reserved: RESERVED_REQUEST_NAMES,
+      },
     };
     runtimes.set(listener, runtime);
   }
@@ -98,7 +102,10 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       checkContentType(req);
       const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
       if (!parsed.ok) {
-        throw refuse('INVALID_REQUEST', { erroneousProperties: parsed.property === undefined ? [] : [parsed.property], detail: `body: ${parsed.problem}` });
+        throw refuse('INVALID_REQUEST', {
+          erroneousProperties: parsed.property === undefined ? [] : [parsed.property],
+          detail: `body: ${parsed.problem}`,
+        });
       }
       const ip = clientIp(req, runtime.proxies);
       trace = observers.trace?.({ config, headers: req.headersDistinct, clientIp: ip });
@@ -126,7 +133,10 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       status = error.status;
       code = error.code;
       if (error.status === 500) {
-        logger.error({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, code, err: error.cause ?? error }, 'fault');
+        logger.error(
+          { requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, code, err: error.cause ?? error },
+          'fault',
+        );
       }
       // A refused call's unread body is drained so the connection stays usable; one that is
       // over the limit (or of unknown size) is not worth reading: that connection is closed.
@@ -136,11 +146,34 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       sendJson(res, status, failureBody(error, requestId), error.headers);
       if (unread) req.resume();
       // Exactly one call line per call, faults included (the fault line above carries the stack).
-      callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, valve: failedStep, outcome: error.isRefusal ? 'refused' : 'fault', code, detail: error.isRefusal ? error.detail : undefined, ms: elapsed(started) }, 'call');
+      callLog.info(
+        {
+          requestId,
+          tenant: tenant?.id,
+          operation,
+          pipe: pipe?.id,
+          valve: failedStep,
+          outcome: error.isRefusal ? 'refused' : 'fault',
+          code,
+          detail: error.isRefusal ? error.detail : undefined,
+          ms: elapsed(started),
+        },
+        'call',
+      );
     }
-    if (status === 200) callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
+    if (status === 200)
+      callLog.info({ requestId, tenant: tenant?.id, operation, pipe: pipe?.id, outcome: 'success', ms: elapsed(started) }, 'call');
     if (observers.callEnd) {
-      observers.callEnd({ requestId, tenant: tenant?.id, operation, status, code, ms: performance.now() - started, subject: ctx ? subjectOf(ctx) : undefined, authenticated: ctx ? authenticatedOf(ctx) : undefined });
+      observers.callEnd({
+        requestId,
+        tenant: tenant?.id,
+        operation,
+        status,
+        code,
+        ms: performance.now() - started,
+        subject: ctx ? subjectOf(ctx) : undefined,
+        authenticated: ctx ? authenticatedOf(ctx) : undefined,
+      });
     }
   };
 }

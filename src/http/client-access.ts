@@ -20,13 +20,22 @@ export const MANAGEMENT_LISTENER = '\u0000management';
 
 const accessByConfig = new WeakMap<LoadedConfig, Map<string, Access>>();
 
-export function clientAllowed(req: IncomingMessage, config: LoadedConfig, listenerId: string, route: string, clients: readonly string[]): boolean {
+export function clientAllowed(
+  req: IncomingMessage,
+  config: LoadedConfig,
+  listenerId: string,
+  route: string,
+  clients: readonly string[],
+): boolean {
   let byKey = accessByConfig.get(config);
   if (!byKey) accessByConfig.set(config, (byKey = new Map()));
   const key = `${listenerId}\0${route}`;
   let access = byKey.get(key);
   if (!access) {
-    const proxies = listenerId === MANAGEMENT_LISTENER ? config.main.management.trusted_proxies : config.listeners.find((l) => l.http.id === listenerId)?.http.trusted_proxies;
+    const proxies =
+      listenerId === MANAGEMENT_LISTENER
+        ? config.main.management.trusted_proxies
+        : config.listeners.find((l) => l.http.id === listenerId)?.http.trusted_proxies;
     access = { clients: trustedProxies(clients), proxies: trustedProxies(proxies ?? []) };
     byKey.set(key, access);
   }

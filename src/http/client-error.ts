@@ -19,7 +19,9 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): v
 export function rawRefusal(err: AuthpipeError): string {
   const requestId = randomUUID();
   const body = JSON.stringify(failureBody(err, requestId));
-  const extra = Object.entries(err.headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  const extra = Object.entries(err.headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return (
     'HTTP/1.1 403 Forbidden\r\n' +
     'content-type: application/json; charset=utf-8\r\n' +

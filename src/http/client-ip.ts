@@ -27,7 +27,8 @@ export function invalidProxyEntry(entry: string): string | null {
   const [address, bits, extra] = entry.split('/');
   const family = isIP(address ?? '');
   if (family === 0 || extra !== undefined) return `"${entry}" is not an IP address or CIDR range`;
-  if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128))) return `"${entry}" has a bad prefix length`;
+  if (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)))
+    return `"${entry}" has a bad prefix length`;
   return null;
 }
 
@@ -47,7 +48,10 @@ export function clientIp(req: IncomingMessage, proxies: TrustedProxies): string 
   if (!proxies.any || !listed(proxies, remote)) return remote;
   const forwarded = req.headersDistinct['x-forwarded-for'];
   if (!forwarded) return remote;
-  const hops = forwarded.join(',').split(',').map((h) => normalizeAddress(h.trim()));
+  const hops = forwarded
+    .join(',')
+    .split(',')
+    .map((h) => normalizeAddress(h.trim()));
   let client = remote;
   for (let i = hops.length - 1; i >= 0; i -= 1) {
     const hop = hops[i] as string;

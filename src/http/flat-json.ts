@@ -39,14 +39,18 @@ const MAX_KEY_LENGTH = 128;
 
 /** Thrown by the shared scanning core (also used by strict-json.ts). */
 export class Fail {
-  constructor(readonly problem: FlatJsonProblem, readonly property?: string) {}
+  constructor(
+    readonly problem: FlatJsonProblem,
+    readonly property?: string,
+  ) {}
 }
 
 export function parseFlatJson(text: string, limits: FlatJsonLimits): FlatJsonResult {
   try {
     return { ok: true, props: parse(text, limits) };
   } catch (err) {
-    if (err instanceof Fail) return err.property === undefined ? { ok: false, problem: err.problem } : { ok: false, problem: err.problem, property: err.property };
+    if (err instanceof Fail)
+      return err.property === undefined ? { ok: false, problem: err.problem } : { ok: false, problem: err.problem, property: err.property };
     throw err;
   }
 }
@@ -54,7 +58,8 @@ export function parseFlatJson(text: string, limits: FlatJsonLimits): FlatJsonRes
 function parse(text: string, limits: FlatJsonLimits): Props {
   const props = emptyProps();
   let i = skipWs(text, 0);
-  if (text.charCodeAt(i) !== 0x7b /* { */) throw new Fail(i >= text.length ? 'malformed' : isJsonValueStart(text, i) ? 'not_an_object' : 'malformed');
+  if (text.charCodeAt(i) !== 0x7b /* { */)
+    throw new Fail(i >= text.length ? 'malformed' : isJsonValueStart(text, i) ? 'not_an_object' : 'malformed');
   i = skipWs(text, i + 1);
   let count = 0;
   if (text.charCodeAt(i) === 0x7d /* } */) {
@@ -93,7 +98,8 @@ function parse(text: string, limits: FlatJsonLimits): Props {
 
 function checkKey(key: string, props: Props, limits: FlatJsonLimits): void {
   if (FORBIDDEN_KEYS.has(key)) throw new Fail('forbidden_key', key);
-  if (key.length === 0 || key.length > MAX_KEY_LENGTH || (limits.reserved?.has(key) ?? false)) throw new Fail('bad_key', key.slice(0, MAX_KEY_LENGTH));
+  if (key.length === 0 || key.length > MAX_KEY_LENGTH || (limits.reserved?.has(key) ?? false))
+    throw new Fail('bad_key', key.slice(0, MAX_KEY_LENGTH));
   if (hasProp(props, key)) throw new Fail('duplicate_key', key);
 }
 
@@ -137,5 +143,13 @@ export function readString(text: string, start: number): { value: string; end: n
 
 function isJsonValueStart(text: string, i: number): boolean {
   const c = text[i] ?? '';
-  return c === '"' || c === '[' || c === '-' || (c >= '0' && c <= '9') || text.startsWith('true', i) || text.startsWith('false', i) || text.startsWith('null', i);
+  return (
+    c === '"' ||
+    c === '[' ||
+    c === '-' ||
+    (c >= '0' && c <= '9') ||
+    text.startsWith('true', i) ||
+    text.startsWith('false', i) ||
+    text.startsWith('null', i)
+  );
 }

@@ -25,7 +25,8 @@ export function mountMetrics(source: MetricsSource, holder: ConfigHolder, listen
     app.get('/metrics', async (req: Request, res: Response) => {
       const config = holder.current;
       const clients = config.main.metrics.clients;
-      if (clients.length > 0 && !clientAllowed(req, config, listenerId, 'metrics', clients)) return sendJson(res, 404, { status: 'NotFound' });
+      if (clients.length > 0 && !clientAllowed(req, config, listenerId, 'metrics', clients))
+        return sendJson(res, 404, { status: 'NotFound' });
       let text: string;
       try {
         text = await source.metrics();

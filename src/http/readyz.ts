@@ -40,7 +40,11 @@ export function reloadStatus(holder: ConfigHolder, detailed: boolean, published?
   return {
     version: holder.current.version,
     loadedAt: holder.loadedAt,
-    lastReloadError: failure && { at: failure.at, count: failure.issues.length, ...(detailed ? { issues: failure.issues.slice(0, 10) } : {}) },
+    lastReloadError: failure && {
+      at: failure.at,
+      count: failure.issues.length,
+      ...(detailed ? { issues: failure.issues.slice(0, 10) } : {}),
+    },
     // The version other engines on the store serve, and whether this one does too (its files may differ).
     ...(published ? { published } : {}),
   };

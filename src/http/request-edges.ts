@@ -34,7 +34,8 @@ export function checkRequestEdges(req: IncomingMessage): AuthpipeError | null {
   }
   // HTTP/1.0 has no Host requirement; from 1.1 on it is one, non-empty.
   const hostless = hosts === 0 && req.httpVersion === '1.0';
-  if (!hostless && (hosts !== 1 || host.trim() === '')) return refuse('INVALID_REQUEST', { detail: 'exactly one non-empty Host header is required', erroneousProperties: ['host'] });
+  if (!hostless && (hosts !== 1 || host.trim() === ''))
+    return refuse('INVALID_REQUEST', { detail: 'exactly one non-empty Host header is required', erroneousProperties: ['host'] });
   const url = req.url ?? '';
   if (url.charCodeAt(0) === 0x2f /* / */) return null;
   let parsed: URL;

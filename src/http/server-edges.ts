@@ -46,7 +46,9 @@ export function hardenServer(server: Server, caps: ConnectionCaps, observers: Se
     baseHeaders(res, requestId);
     sendJson(res, 403, failureBody(refuse('INVALID_REQUEST', { detail: 'unsupported Expect' }), requestId), { connection: 'close' });
   });
-  server.on('connect', (_req: IncomingMessage, socket: Duplex) => refuseSocket(socket, refuse('METHOD_NOT_ALLOWED', { detail: 'CONNECT' })));
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    refuseSocket(socket, refuse('METHOD_NOT_ALLOWED', { detail: 'CONNECT' })),
+  );
 
   const byAddress = new Map<string, number>();
   let open = 0;

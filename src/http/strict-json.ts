@@ -36,7 +36,11 @@ export function parseStrictJson(text: string, maxDepth = 32): unknown {
       if (depth >= maxDepth) throw new StrictJsonError('too_deep', pointer);
       return c === 0x7b ? object(pointer, depth + 1) : array(pointer, depth + 1);
     }
-    for (const [word, literal] of [['true', true], ['false', false], ['null', null]] as const) {
+    for (const [word, literal] of [
+      ['true', true],
+      ['false', false],
+      ['null', null],
+    ] as const) {
       if (text.startsWith(word, i)) {
         i += word.length;
         return literal;

@@ -38,7 +38,8 @@ const PROPERTIES = 'erroneousProperties';
 export function readAdapterAnswer(value: unknown): AdapterAnswer {
   if (!isObject(value)) throw new AdapterAnswerError('the answer is not a JSON object');
   const status = value.status;
-  if (status !== 'Success' && status !== 'Failure') throw new AdapterAnswerError(`status is ${JSON.stringify(status)}, not "Success" or "Failure"`);
+  if (status !== 'Success' && status !== 'Failure')
+    throw new AdapterAnswerError(`status is ${JSON.stringify(status)}, not "Success" or "Failure"`);
 
   const fields = new Map<string, string>();
   let accountLists = new Map<string, string[]>();

@@ -37,10 +37,27 @@ const schema = {
       propertyNames: { pattern: '^[A-Za-z0-9_.-]{1,100}$' },
       additionalProperties: { type: 'string' },
     },
-    password_property: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,100}$', default: 'password', description: 'The property of the body that holds a password, normalised by password_normalization.' },
+    password_property: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_.-]{1,100}$',
+      default: 'password',
+      description: 'The property of the body that holds a password, normalised by password_normalization.',
+    },
     password_normalization: passwordFormSchema('none'),
-    timeout_ms: { type: 'integer', minimum: 50, maximum: 60000, default: 5000, description: 'Bound on the whole exchange, connecting included.' },
-    max_response_bytes: { type: 'integer', minimum: 64, maximum: 1048576, default: 65536, description: 'A longer answer is not read on and fails the call with COMMUNICATION_ERROR.' },
+    timeout_ms: {
+      type: 'integer',
+      minimum: 50,
+      maximum: 60000,
+      default: 5000,
+      description: 'Bound on the whole exchange, connecting included.',
+    },
+    max_response_bytes: {
+      type: 'integer',
+      minimum: 64,
+      maximum: 1048576,
+      default: 65536,
+      description: 'A longer answer is not read on and fails the call with COMMUNICATION_ERROR.',
+    },
     auth: {
       description: 'How the adapter is authenticated: a bearer token or an HMAC signature of the body; absent: neither.',
       type: 'object',
@@ -50,11 +67,21 @@ const schema = {
         type: { enum: ['bearer', 'hmac'], description: 'bearer: a static token; hmac: an HMAC-SHA256 signature of the body in a header.' },
         token: { type: 'string', minLength: 1, description: 'bearer: sent as Authorization: Bearer <token>. Use ${env:NAME}.' },
         secret: { type: 'string', minLength: 16, description: 'hmac: key of the HMAC-SHA256 signature. Use ${env:NAME}.' },
-        header: { type: 'string', pattern: '^[A-Za-z0-9-]{1,64}$', description: 'hmac: the header carrying the signature (default x-authpipe-signature).' },
+        header: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9-]{1,64}$',
+          description: 'hmac: the header carrying the signature (default x-authpipe-signature).',
+        },
       },
       allOf: [
-        { if: { properties: { type: { const: 'bearer' } } }, then: { required: ['token'], properties: { token: true, secret: false, header: false } } },
-        { if: { properties: { type: { const: 'hmac' } } }, then: { required: ['secret'], properties: { secret: true, token: false, header: { default: 'x-authpipe-signature' } } } },
+        {
+          if: { properties: { type: { const: 'bearer' } } },
+          then: { required: ['token'], properties: { token: true, secret: false, header: false } },
+        },
+        {
+          if: { properties: { type: { const: 'hmac' } } },
+          then: { required: ['secret'], properties: { secret: true, token: false, header: { default: 'x-authpipe-signature' } } },
+        },
       ],
     },
     tls: {
@@ -83,9 +110,25 @@ const schema = {
       description: 'How the list-of-values maps become properties: <prefix><name> = values joined by separator.',
       properties: {
         enabled: { type: 'boolean', default: true, description: 'false: the lists are not put on the item.' },
-        account_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'account_', description: 'Prefix of the properties made from accountSpecificListOfValuesMap.' },
-        client_prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: 'client_', description: 'Prefix of the properties made from clientSpecificListOfValuesMap.' },
-        separator: { type: 'string', minLength: 1, maxLength: 8, default: ',', description: 'Joins the values of one list; a value containing it fails the call.' },
+        account_prefix: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]{0,32}$',
+          default: 'account_',
+          description: 'Prefix of the properties made from accountSpecificListOfValuesMap.',
+        },
+        client_prefix: {
+          type: 'string',
+          pattern: '^[A-Za-z0-9_]{0,32}$',
+          default: 'client_',
+          description: 'Prefix of the properties made from clientSpecificListOfValuesMap.',
+        },
+        separator: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 8,
+          default: ',',
+          description: 'Joins the values of one list; a value containing it fails the call.',
+        },
       },
     },
     lockout: idpLockoutSchema,
@@ -106,7 +149,9 @@ export const httpSource = defineSource({
   schema,
   create(config, tools) {
     const target = parseUrl(config.url, tools);
-    const properties = Object.entries(config.properties).map(([name, source]) => [name, tools.template(source, pointer('properties', name))] as const);
+    const properties = Object.entries(config.properties).map(
+      ([name, source]) => [name, tools.template(source, pointer('properties', name))] as const,
+    );
     // The adapter names the properties it received; the caller knows them by their request names.
     const requestNames = new Map<string, string>();
     for (const [name, source] of Object.entries(config.properties)) requestNames.set(name, REQUEST_REFERENCE.exec(source)?.[1] ?? name);
@@ -120,12 +165,14 @@ export const httpSource = defineSource({
     const onSuccess = successWriter(config);
     const failureCode = config.failure_code;
     const where = `${target.origin}${target.pathname}`;
-    const fault = (detail: string, cause?: unknown) => new AuthpipeError('COMMUNICATION_ERROR', { detail: `adapter ${where}: ${detail}`, cause });
+    const fault = (detail: string, cause?: unknown) =>
+      new AuthpipeError('COMMUNICATION_ERROR', { detail: `adapter ${where}: ${detail}`, cause });
 
     return async (ctx) => {
       const scope = ctx.scope();
       const payload: Record<string, string> = {};
-      for (const [name, template] of properties) payload[name] = name === passwordProperty ? passwordForm(template.render(scope)) : template.render(scope);
+      for (const [name, template] of properties)
+        payload[name] = name === passwordProperty ? passwordForm(template.render(scope)) : template.render(scope);
       const body = Buffer.from(JSON.stringify(payload));
       const headers: Record<string, string> = {
         'content-type': 'application/json',
@@ -141,13 +188,19 @@ export const httpSource = defineSource({
       } catch (err) {
         throw fault((err as Error).message, err);
       }
-      if (answer.status >= 500 || answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw fault(`answered HTTP ${answer.status}`);
+      if (answer.status >= 500 || answer.status < 200 || (answer.status >= 300 && answer.status < 400))
+        throw fault(`answered HTTP ${answer.status}`);
       let parsed;
       try {
         // As strict as request bodies: a duplicate "status" must not turn a Failure into a Success.
         parsed = readAdapterAnswer(parseStrictJson(UTF8.decode(answer.body)));
       } catch (err) {
-        const why = err instanceof AdapterAnswerError ? err.message : err instanceof StrictJsonError ? `the answer is not strict JSON (${err.message})` : 'the answer is not UTF-8 JSON';
+        const why =
+          err instanceof AdapterAnswerError
+            ? err.message
+            : err instanceof StrictJsonError
+              ? `the answer is not strict JSON (${err.message})`
+              : 'the answer is not UTF-8 JSON';
         throw fault(why, err);
       }
       if (parsed.status === 'Failure') throw failure(parsed, requestNames, failureCode, fault);
@@ -176,7 +229,8 @@ function buildAgent(target: URL, tls: Partial<NonNullable<HttpSourceConfig['tls'
   // Idle keep-alive sockets are unref'd by node, so they never hold the process open.
   if (target.protocol === 'http:') {
     // Defaults fill a written tls object, so look at what can only have been written.
-    const written = tls.ca_file !== undefined || tls.cert_file !== undefined || tls.key_file !== undefined || tls.reject_unauthorized === false;
+    const written =
+      tls.ca_file !== undefined || tls.cert_file !== undefined || tls.key_file !== undefined || tls.reject_unauthorized === false;
     if (written) tools.fail('/tls', 'TLS options need an https:// URL');
     return new http.Agent({ keepAlive: true, maxSockets: 64 });
   }
@@ -223,7 +277,9 @@ function authorizer(auth: HttpSourceConfig['auth']): (body: Buffer, nowMs: numbe
   };
 }
 
-function successWriter(config: HttpSourceConfig): (answer: AdapterSuccess, props: Record<string, string>, fault: (d: string) => AuthpipeError) => void {
+function successWriter(
+  config: HttpSourceConfig,
+): (answer: AdapterSuccess, props: Record<string, string>, fault: (d: string) => AuthpipeError) => void {
   const fields = Object.entries(config.fields);
   const { enabled: flatten, account_prefix: accountPrefix, client_prefix: clientPrefix, separator } = config.lists;
   return (answer, props, fault) => {
@@ -268,7 +324,14 @@ function failure(
   });
 }
 
-function post(target: URL, body: Buffer, headers: Record<string, string>, agent: http.Agent, timeoutMs: number, maxBytes: number): Promise<{ status: number; body: Buffer }> {
+function post(
+  target: URL,
+  body: Buffer,
+  headers: Record<string, string>,
+  agent: http.Agent,
+  timeoutMs: number,
+  maxBytes: number,
+): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolvePost, rejectPost) => {
     let settled = false;
     const finish = (err: Error | null, value?: { status: number; body: Buffer }) => {

@@ -41,13 +41,22 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
     if (seen.has(entry.id)) ctx.issues.push({ file: ctx.file, pointer: at('id'), message: `duplicate LDAP connection id "${entry.id}"` });
     seen.add(entry.id);
     if (entry.bind_dn !== undefined && entry.bind_password === '') {
-      ctx.issues.push({ file: ctx.file, pointer: at('bind_password'), message: 'is empty; an empty password binds anonymously (set it with ${env:NAME})' });
+      ctx.issues.push({
+        file: ctx.file,
+        pointer: at('bind_password'),
+        message: 'is empty; an empty password binds anonymously (set it with ${env:NAME})',
+      });
     }
     const secure = entry.url.startsWith('ldaps:');
     // No default object for tls: TLS options on a plain ldap:// URL are a mistake worth an issue.
     const tls: Partial<NonNullable<LdapConnectionConfig['tls']>> = entry.tls ?? {};
     const startTls = tls.start_tls === true;
-    if (secure && startTls) ctx.issues.push({ file: ctx.file, pointer: at('tls', 'start_tls'), message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already' });
+    if (secure && startTls)
+      ctx.issues.push({
+        file: ctx.file,
+        pointer: at('tls', 'start_tls'),
+        message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already',
+      });
     // Defaults fill a written tls object, so look at what can only have been written.
     const tlsOptions = tls.ca_file !== undefined || tls.server_name !== undefined || tls.reject_unauthorized === false;
     if (!secure && !startTls && tlsOptions) {
@@ -61,7 +70,11 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
         ctx.hash(ca);
         ctx.watch(path);
       } catch (err) {
-        ctx.issues.push({ file: ctx.file, pointer: at('tls', 'ca_file'), message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+        ctx.issues.push({
+          file: ctx.file,
+          pointer: at('tls', 'ca_file'),
+          message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        });
       }
     }
     options.push({

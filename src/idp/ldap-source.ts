@@ -22,8 +22,16 @@ const schema = {
     source: { const: 'ldap' },
     connection: { type: 'string', minLength: 1, description: 'Id of a connection in the main file\'s "ldap" section.' },
     base_dn: { type: 'string', minLength: 1, description: 'The DN the search starts at.' },
-    scope: { enum: ['base', 'one', 'sub'], default: 'sub', description: 'Search depth: base (the base entry only), one (its children) or sub (the whole subtree).' },
-    filter: { type: 'string', minLength: 3, description: 'e.g. (&(objectClass=inetOrgPerson)(uid={{request.username}})); values are escaped.' },
+    scope: {
+      enum: ['base', 'one', 'sub'],
+      default: 'sub',
+      description: 'Search depth: base (the base entry only), one (its children) or sub (the whole subtree).',
+    },
+    filter: {
+      type: 'string',
+      minLength: 3,
+      description: 'e.g. (&(objectClass=inetOrgPerson)(uid={{request.username}})); values are escaped.',
+    },
     attributes: {
       type: 'object',
       description: 'Item property -> LDAP attribute ("dn" for the entry DN). Several values are joined with `separator`.',
@@ -31,9 +39,19 @@ const schema = {
       additionalProperties: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9-]{0,99}$|^[0-9]+(\\.[0-9]+)+$' },
       default: {},
     },
-    password: { type: 'string', minLength: 1, description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.' },
+    password: {
+      type: 'string',
+      minLength: 1,
+      description: 'Template of the password to check by binding as the entry, e.g. {{request.password}}.',
+    },
     password_normalization: passwordFormSchema('none'),
-    separator: { type: 'string', minLength: 1, maxLength: 8, default: ',', description: 'Joins the values of an attribute that has several.' },
+    separator: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 8,
+      default: ',',
+      description: 'Joins the values of an attribute that has several.',
+    },
     lockout: idpLockoutSchema,
     // A search and a bind on a LAN take milliseconds; 250 leaves room for a slow moment.
     failure_floor_ms: failureFloorSchema(250),
@@ -50,7 +68,10 @@ export const ldapSource = defineSource({
     const known = tools.services.ldap?.ids() ?? [];
     const connection =
       tools.services.ldap?.get(config.connection) ??
-      tools.fail('/connection', `names LDAP connection "${config.connection}"; ${known.length ? `expected one of ${known.join(', ')}` : 'the main file defines none (section "ldap")'}`);
+      tools.fail(
+        '/connection',
+        `names LDAP connection "${config.connection}"; ${known.length ? `expected one of ${known.join(', ')}` : 'the main file defines none (section "ldap")'}`,
+      );
     const filter = compileFilterTemplate(config.filter, tools, '/filter');
     const syntax = filterSyntaxError(filter.sample('x'));
     if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`);
@@ -95,7 +116,9 @@ export const ldapSource = defineSource({
 function join(values: readonly string[], separator: string, attribute: string): string {
   if (values.length > 1 && values.some((v) => v.includes(separator))) {
     // Joining would be ambiguous; failing beats handing out a list that splits wrongly.
-    throw fault('COMMUNICATION_ERROR', { detail: `LDAP attribute ${attribute} has a value containing the separator "${separator}"; configure another` });
+    throw fault('COMMUNICATION_ERROR', {
+      detail: `LDAP attribute ${attribute} has a value containing the separator "${separator}"; configure another`,
+    });
   }
   return values.join(separator);
 }

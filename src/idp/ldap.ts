@@ -194,7 +194,8 @@ class PooledLdapConnection implements LdapConnection {
       await client.bind(this.options.bindDn ?? '', this.options.bindPassword ?? '');
     } catch (err) {
       void client.unbind().catch(() => undefined);
-      if (err instanceof ResultCodeError) throw new Error(`service bind as "${this.options.bindDn ?? '(anonymous)'}" refused: ${err.message}`, { cause: err });
+      if (err instanceof ResultCodeError)
+        throw new Error(`service bind as "${this.options.bindDn ?? '(anonymous)'}" refused: ${err.message}`, { cause: err });
       throw err;
     }
     if (this.closed) {
@@ -297,6 +298,7 @@ function toEntry(entry: Entry): LdapEntry {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof Error) return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code} ${err.message}` : err.message;
+  if (err instanceof Error)
+    return (err as NodeJS.ErrnoException).code ? `${(err as NodeJS.ErrnoException).code} ${err.message}` : err.message;
   return String(err);
 }

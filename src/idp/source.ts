@@ -25,8 +25,18 @@ export function defineSource<const S extends JSONSchema>(source: IdpSource<Confi
 export const PROPERTY_NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,99}$';
 
 export const refusalOptions = {
-  not_found_code: { enum: REFUSAL_CODES, default: 'INVALID_CREDENTIALS', description: 'Refusal when no single entry matches (or its password is wrong).' },
-  erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'Named in that refusal.' },
+  not_found_code: {
+    enum: REFUSAL_CODES,
+    default: 'INVALID_CREDENTIALS',
+    description: 'Refusal when no single entry matches (or its password is wrong).',
+  },
+  erroneous_properties: {
+    type: 'array',
+    items: { type: 'string', minLength: 1 },
+    uniqueItems: true,
+    default: [],
+    description: 'Named in that refusal.',
+  },
 } as const;
 
 /** `lockout` of the sources that check a password elsewhere (ldap, http): the shared settings plus whose account counts. */
@@ -37,7 +47,8 @@ export const idpLockoutSchema = {
     ...LOCKOUT_PROPERTIES,
     key: { type: 'string', minLength: 1, default: '{{request.username}}', description: 'Template of the account failures count against.' },
   },
-  description: 'Account lockout around the check: failures counted in the store per key, refused while locked. ldap with a password: on by default; http: off unless set.',
+  description:
+    'Account lockout around the check: failures counted in the store per key, refused while locked. ldap with a password: on by default; http: off unless set.',
 } as const;
 
 /** `failure_floor_ms` of the sources that check a password elsewhere (ldap, http). */

@@ -28,7 +28,11 @@ abstract class HotMetric<S> {
   readonly aggregator = 'sum';
   private readonly byKey = new Map<string, { labels: Labels; series: S }>();
 
-  constructor(readonly name: string, readonly help: string, registry: Registry) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    registry: Registry,
+  ) {
     registry.registerMetric(this as unknown as Metric);
   }
 
@@ -58,7 +62,12 @@ abstract class HotMetric<S> {
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const metric = this.getForPromString();
     for (const [i, value] of metric.values.entries()) {
-      if (value.sharedLabels) metric.values[i] = { value: value.value, labels: { ...value.labels, ...value.sharedLabels }, ...(value.metricName ? { metricName: value.metricName } : {}) };
+      if (value.sharedLabels)
+        metric.values[i] = {
+          value: value.value,
+          labels: { ...value.labels, ...value.sharedLabels },
+          ...(value.metricName ? { metricName: value.metricName } : {}),
+        };
     }
     return metric;
   }
@@ -99,7 +108,12 @@ class Buckets implements HistogramSeries {
 
 export class HotHistogram extends HotMetric<HistogramSeries> {
   readonly type = 'histogram';
-  constructor(name: string, help: string, registry: Registry, private readonly bounds: readonly number[]) {
+  constructor(
+    name: string,
+    help: string,
+    registry: Registry,
+    private readonly bounds: readonly number[],
+  ) {
     super(name, help, registry);
   }
   protected create(): HistogramSeries {

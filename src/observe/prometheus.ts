@@ -39,14 +39,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     'Calls answered on the authentication API, by tenant, operation, outcome (success, refused, fault) and error code.',
     registry,
   );
-  const pipeSeconds = new HotHistogram('authpipe_pipe_duration_seconds', 'Time from request to answer, by pipe (the operation) and outcome.', registry, SECONDS);
+  const pipeSeconds = new HotHistogram(
+    'authpipe_pipe_duration_seconds',
+    'Time from request to answer, by pipe (the operation) and outcome.',
+    registry,
+    SECONDS,
+  );
   const valveSeconds = new HotHistogram(
     'authpipe_valve_duration_seconds',
     'Time spent in one valve step, by pipe, valve label and outcome (ran, refused, proceeded, fault).',
     registry,
     SECONDS,
   );
-  const valveSkips = new HotCounter('authpipe_valve_skips_total', 'Valve steps skipped by exec_if or skip_if, by pipe and valve label.', registry);
+  const valveSkips = new HotCounter(
+    'authpipe_valve_skips_total',
+    'Valve steps skipped by exec_if or skip_if, by pipe and valve label.',
+    registry,
+  );
   const reloads = new Counter({
     name: 'authpipe_config_reloads_total',
     help: 'Config reloads, by result (success, failure).',
@@ -61,7 +70,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     aggregator: 'max',
     registers: [registry],
   });
-  const connectionsOpen = new Gauge({ name: 'authpipe_http_connections', help: 'Open client connections, by listener.', labelNames: ['listener'], registers: [registry] });
+  const connectionsOpen = new Gauge({
+    name: 'authpipe_http_connections',
+    help: 'Open client connections, by listener.',
+    labelNames: ['listener'],
+    registers: [registry],
+  });
   const connectionsRefused = new Counter({
     name: 'authpipe_http_connections_refused_total',
     help: 'Connections refused by a cap, by listener and reason (total: max_connections; per_address: max_connections_per_address).',
@@ -70,7 +84,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
   });
   const counters = new Map<CounterName, Counter<string>>();
   for (const [name, spec] of Object.entries(COUNTERS) as [CounterName, (typeof COUNTERS)[CounterName]][]) {
-    counters.set(name, new Counter({ name: `authpipe_${name}_total`, help: spec.help, labelNames: [...spec.labels], registers: [registry] }));
+    counters.set(
+      name,
+      new Counter({ name: `authpipe_${name}_total`, help: spec.help, labelNames: [...spec.labels], registers: [registry] }),
+    );
   }
 
   // Series are found once per label set, then kept: per step (WeakMap, so a reload's old
@@ -81,7 +98,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     if (!byOutcome) stepSeries.set(step, (byOutcome = {}));
     let series = byOutcome[outcome];
     if (!series) {
-      series = outcome === 'skipped' ? valveSkips.series({ pipe: pipe.id, valve: step.label }) : valveSeconds.series({ pipe: pipe.id, valve: step.label, outcome });
+      series =
+        outcome === 'skipped'
+          ? valveSkips.series({ pipe: pipe.id, valve: step.label })
+          : valveSeconds.series({ pipe: pipe.id, valve: step.label, outcome });
       byOutcome[outcome] = series;
     }
     return series;

@@ -14,10 +14,13 @@ export function formatTrace(trace: Trace): string {
   for (const step of trace.steps) {
     const indent = '  '.repeat(step.depth + 1);
     const head = `${indent}${name(step)}`.padEnd(width + 2);
-    lines.push(`${head}  ${step.outcome.padEnd(13)} ${step.outcome === 'skipped' ? '' : `${step.ms.toFixed(3)} ms`}${tail(step)}`.trimEnd());
+    lines.push(
+      `${head}  ${step.outcome.padEnd(13)} ${step.outcome === 'skipped' ? '' : `${step.ms.toFixed(3)} ms`}${tail(step)}`.trimEnd(),
+    );
     for (const change of step.changes) lines.push(`${indent}     ${formatChange(change)}`);
   }
-  if (trace.status !== undefined) lines.push(`  answer ${trace.status}${trace.code ? ` ${trace.code}` : ''} in ${(trace.ms ?? 0).toFixed(3)} ms`);
+  if (trace.status !== undefined)
+    lines.push(`  answer ${trace.status}${trace.code ? ` ${trace.code}` : ''} in ${(trace.ms ?? 0).toFixed(3)} ms`);
   return lines.join('\n');
 }
 

@@ -88,7 +88,6 @@ export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
   };
 }
 
-
 /** JSON with every non-ASCII character escaped, so it is a valid header value; bounded in size. */
 function headerValue(trace: Trace): string {
   let text = asciiJson(trace);

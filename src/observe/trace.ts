@@ -84,7 +84,14 @@ export class TraceRecorder implements RunObserver {
     this.frames.push({ step, slot, before: this.snapshot(ctx) });
   }
 
-  stepEnd(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext, outcome: StepOutcome, ms: number, detail: { reason?: string; error?: AuthpipeError }): void {
+  stepEnd(
+    pipe: CompiledPipe,
+    step: CompiledStep,
+    ctx: CallContext,
+    outcome: StepOutcome,
+    ms: number,
+    detail: { reason?: string; error?: AuthpipeError },
+  ): void {
     this.begin(pipe, ctx);
     this.inner?.stepEnd(pipe, step, ctx, outcome, ms, detail);
     if (outcome === 'skipped') {

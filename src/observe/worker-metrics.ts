@@ -1,7 +1,16 @@
 import type { Registry } from 'prom-client';
 import type { MetricsSource } from '../http/metrics-route.js';
 import type { MetricJson } from './aggregate-metrics.js';
-import { ASK_TIMEOUT_MS, isMetricsMessage, METRICS_ANSWER, METRICS_ASK, METRICS_COLLECT, METRICS_READY, METRICS_SAMPLE, type MetricsMessage } from './cluster-protocol.js';
+import {
+  ASK_TIMEOUT_MS,
+  isMetricsMessage,
+  METRICS_ANSWER,
+  METRICS_ASK,
+  METRICS_COLLECT,
+  METRICS_READY,
+  METRICS_SAMPLE,
+  type MetricsMessage,
+} from './cluster-protocol.js';
 
 /**
  * The worker's half of GET /metrics under `serve --workers N`: answers the primary's

@@ -47,7 +47,8 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
    * (system tokens, and user tokens a PUT pipe minted without such an app) is shown as a
    * client's token with its subject, since the provider only knows accounts of its apps.
    */
-  const isAccountToken = (claims: Claims) => (claims.kind === 'user' || typeof claims.sid === 'string') && ours.clients.has(clientOf(claims));
+  const isAccountToken = (claims: Claims) =>
+    (claims.kind === 'user' || typeof claims.sid === 'string') && ours.clients.has(clientOf(claims));
   const payloadOf = (claims: Claims, withSub: boolean) => ({
     jti: claims.jti,
     iat: claims.iat,

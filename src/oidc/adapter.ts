@@ -29,7 +29,8 @@ export function storeAdapter(store: Store): AdapterClass {
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const ttlMs = expiresIn > 0 ? expiresIn * 1000 : undefined;
       await store.set(recordKey(this.model, id), JSON.stringify(payload), ttlMs);
-      if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string') await addToGrant(store, payload.grantId, `${this.model}:${id}`, ttlMs);
+      if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string')
+        await addToGrant(store, payload.grantId, `${this.model}:${id}`, ttlMs);
       if (typeof payload.uid === 'string') await store.set(uidKey(payload.uid), id, ttlMs);
       if (typeof payload.userCode === 'string') await store.set(userCodeKey(payload.userCode), id, ttlMs);
     }
@@ -86,7 +87,7 @@ async function addToGrant(store: Store, grantId: string, entry: string, ttlMs: n
     if (entries.includes(entry)) return;
     entries.push(entry);
     const left = text === null ? null : await store.ttl(key);
-    const ttl = ttlMs === undefined || left === null && text !== null ? undefined : Math.max(ttlMs, left ?? 0);
+    const ttl = ttlMs === undefined || (left === null && text !== null) ? undefined : Math.max(ttlMs, left ?? 0);
     if (await store.compareAndSet(key, text, JSON.stringify(entries), ttl)) return;
   }
   throw new Error('oidc adapter: could not index a grant record (contention)');

@@ -12,30 +12,67 @@ import { LOGIN_SUB } from './schema.js';
 
 const FORM_OWN = new Set([LOGIN_SUB, 'csrf']);
 
-export function checkOidcConfig(main: MainConfig, file: string, pipes: ReadonlySet<string>, directory: Directory, issues: ConfigIssue[]): void {
+export function checkOidcConfig(
+  main: MainConfig,
+  file: string,
+  pipes: ReadonlySet<string>,
+  directory: Directory,
+  issues: ConfigIssue[],
+): void {
   const oidc = main.oidc;
   if (!oidc) return;
-  if (!main.tokens) issues.push({ file, pointer: '/oidc', message: 'the OpenID Connect front door needs the "tokens" section (issuer, audience, keys_dir): its keys sign, its audience is the aud' });
+  if (!main.tokens)
+    issues.push({
+      file,
+      pointer: '/oidc',
+      message:
+        'the OpenID Connect front door needs the "tokens" section (issuer, audience, keys_dir): its keys sign, its audience is the aud',
+    });
   const tenants = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
   for (const [tenant, config] of Object.entries(oidc.tenants)) {
-    if (!tenants.has(tenant)) issues.push({ file, pointer: pointer('oidc', 'tenants', tenant), message: `tenant "${tenant}" is not declared in modules[].config.tenant` });
+    if (!tenants.has(tenant))
+      issues.push({
+        file,
+        pointer: pointer('oidc', 'tenants', tenant),
+        message: `tenant "${tenant}" is not declared in modules[].config.tenant`,
+      });
     const pools = config.pools ?? {};
     for (const [pool, poolConfig] of Object.entries(pools)) {
       poolConfig.steps.forEach((step, s) => {
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
-        if (!pipes.has(step.operation)) issues.push({ file, pointer: at('operation'), message: `login step "${step.operation}" has no pipe (expected ${main.pipes}/${step.operation}.json)` });
-        if (step.start !== undefined && !pipes.has(step.start)) issues.push({ file, pointer: at('start'), message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)` });
+        if (!pipes.has(step.operation))
+          issues.push({
+            file,
+            pointer: at('operation'),
+            message: `login step "${step.operation}" has no pipe (expected ${main.pipes}/${step.operation}.json)`,
+          });
+        if (step.start !== undefined && !pipes.has(step.start))
+          issues.push({
+            file,
+            pointer: at('start'),
+            message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
+          });
         const seen = new Set<string>();
         step.fields.forEach((field, f) => {
-          if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name)) issues.push({ file, pointer: at('fields', f, 'name'), message: `"${field.name}" is set by the engine or the login page, not by a form field` });
-          if (seen.has(field.name)) issues.push({ file, pointer: at('fields', f, 'name'), message: `field "${field.name}" is listed twice` });
+          if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
+            issues.push({
+              file,
+              pointer: at('fields', f, 'name'),
+              message: `"${field.name}" is set by the engine or the login page, not by a form field`,
+            });
+          if (seen.has(field.name))
+            issues.push({ file, pointer: at('fields', f, 'name'), message: `field "${field.name}" is listed twice` });
           seen.add(field.name);
         });
       });
     }
     for (const client of directory.clients(tenant)) {
       if (client.type === 'userapp' && client.pool !== undefined && !Object.hasOwn(pools, client.pool)) {
-        issues.push({ file, pointer: pointer('oidc', 'tenants', tenant, 'pools'), message: `directory client "${client.client_id}" signs users in to pool "${client.pool}", which tenant "${tenant}" does not define here` });
+        issues.push({
+          file,
+          pointer: pointer('oidc', 'tenants', tenant, 'pools'),
+          message: `directory client "${client.client_id}" signs users in to pool "${client.pool}", which tenant "${tenant}" does not define here`,
+        });
       }
     }
   }

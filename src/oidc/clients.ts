@@ -26,7 +26,10 @@ const MAX_SECRET_BYTES = 256;
 const padToFloor = (startedAt: number) => padTo(startedAt, failureFloorMs(passwordCosts));
 
 export function clientMetadata(client: DirectoryClient): ClientMetadata {
-  const secret = client.secret_hash !== undefined ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const } : { token_endpoint_auth_method: 'none' as const };
+  const secret =
+    client.secret_hash !== undefined
+      ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const }
+      : { token_endpoint_auth_method: 'none' as const };
   if (client.type === 'sysapp') {
     return { client_id: client.client_id, ...secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
   }
@@ -67,7 +70,10 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
     if (typeof hash !== 'string') parsed.set(client.client_id, hash);
   }
   const inFlight = new Map<string, Promise<boolean>>();
-  provider.Client.prototype.compareClientSecret = async function compareClientSecret(this: { clientId: string }, actual: string): Promise<boolean> {
+  provider.Client.prototype.compareClientSecret = async function compareClientSecret(
+    this: { clientId: string },
+    actual: string,
+  ): Promise<boolean> {
     const started = performance.now();
     const hash = parsed.get(this.clientId);
     if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {

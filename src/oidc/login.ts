@@ -71,10 +71,22 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   try {
     details = await ctx.provider.interactionDetails(req, res);
   } catch (err) {
-    if (err instanceof oidcErrors.SessionNotFound) return page(res, 400, 'Sign-in expired', '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>');
+    if (err instanceof oidcErrors.SessionNotFound)
+      return page(
+        res,
+        400,
+        'Sign-in expired',
+        '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>',
+      );
     throw err;
   }
-  if (details.uid !== uid) return page(res, 400, 'Sign-in expired', '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>');
+  if (details.uid !== uid)
+    return page(
+      res,
+      400,
+      'Sign-in expired',
+      '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>',
+    );
   const clientId = String(details.params.client_id ?? '');
 
   if (details.prompt.name === 'consent') {
@@ -84,7 +96,12 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   const pool = ctx.poolOf(clientId);
   const poolConfig = pool === undefined ? undefined : ctx.pools[pool];
   if (!pool || !poolConfig) {
-    await ctx.provider.interactionFinished(req, res, { error: 'access_denied', error_description: 'the client has no user pool here' }, { mergeWithLastSubmission: false });
+    await ctx.provider.interactionFinished(
+      req,
+      res,
+      { error: 'access_denied', error_description: 'the client has no user pool here' },
+      { mergeWithLastSubmission: false },
+    );
     return;
   }
   const ttlMs = ctx.ttlSeconds * 1000;
@@ -101,7 +118,13 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
   const body = await readForm(req);
   if (!body.ok) return form(res, 400, ctx, poolConfig, step, state, action, 'INVALID_REQUEST');
-  if (!sameToken(body.values.get(CSRF_FIELD), state.csrf)) return page(res, 403, 'Sign-in refused', '<p role="alert" data-code="csrf">This form is stale or was not sent from this page. Go back to the app and start again.</p>');
+  if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
+    return page(
+      res,
+      403,
+      'Sign-in refused',
+      '<p role="alert" data-code="csrf">This form is stale or was not sent from this page. Go back to the app and start again.</p>',
+    );
 
   const request = emptyProps();
   for (const field of step.fields) request[field.name] = body.values.get(field.name) ?? '';
@@ -115,7 +138,10 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
   const sub = outcome.answer.sub ?? state.sub;
   if (sub === undefined || sub === '' || (state.sub !== undefined && sub !== state.sub)) {
-    ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation }, 'login step answered no subject, or another one than the earlier steps');
+    ctx.logger.error(
+      { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
+      'login step answered no subject, or another one than the earlier steps',
+    );
     return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
   }
   const next = state.step + 1;
@@ -126,7 +152,17 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       const startRequest = emptyProps();
       startRequest[LOGIN_SUB] = sub;
       const started = await runStepPipe(ctx, nextStep.start, startRequest);
-      if (!started.ok) return form(res, started.error.status === 500 ? 500 : 403, ctx, poolConfig, step, state, action, started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code);
+      if (!started.ok)
+        return form(
+          res,
+          started.error.status === 500 ? 500 : 403,
+          ctx,
+          poolConfig,
+          step,
+          state,
+          action,
+          started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
+        );
       nextState.started = started.answer;
     }
     await ctx.store.set(stateKey(uid), JSON.stringify(nextState), ttlMs);
@@ -139,21 +175,42 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   if (!user || user.status === 'disabled' || (user.pools !== undefined && !user.pools.includes(pool))) {
     // Not an account of this pool: refused like a wrong password, from the first step again.
     await ctx.store.set(stateKey(uid), JSON.stringify({ step: 0, csrf: state.csrf }), ttlMs);
-    return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, { step: 0, csrf: state.csrf }, action, 'INVALID_CREDENTIALS');
+    return form(
+      res,
+      403,
+      ctx,
+      poolConfig,
+      poolConfig.steps[0] as OidcStepConfig,
+      { step: 0, csrf: state.csrf },
+      action,
+      'INVALID_CREDENTIALS',
+    );
   }
   await ctx.store.del(stateKey(uid));
   await ctx.provider.interactionFinished(req, res, { login: { accountId: sub, remember: false } }, { mergeWithLastSubmission: false });
 }
 
 /** Every client is first-party: the grant covers what was asked, without a consent page. */
-async function finishConsent(req: IncomingMessage, res: ServerResponse, provider: Provider, details: Awaited<ReturnType<Provider['interactionDetails']>>): Promise<void> {
+async function finishConsent(
+  req: IncomingMessage,
+  res: ServerResponse,
+  provider: Provider,
+  details: Awaited<ReturnType<Provider['interactionDetails']>>,
+): Promise<void> {
   const { prompt, params, session } = details;
-  const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId: session?.accountId as string, clientId: String(params.client_id) });
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session?.accountId as string, clientId: String(params.client_id) });
   if (!grant) throw new Error('the interaction names a grant that does not exist');
-  const missing = prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  const missing = prompt.details as {
+    missingOIDCScope?: string[];
+    missingOIDCClaims?: string[];
+    missingResourceScopes?: Record<string, string[]>;
+  };
   if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
   if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {}))
+    grant.addResourceScope(indicator, scopes.join(' '));
   const grantId = await grant.save();
   await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
 }
@@ -165,16 +222,48 @@ async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnTyp
   const pipe = ctx.config.pipes.get(operation);
   const started = performance.now();
   if (!pipe) return { ok: false, error: fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
-  const call = createCallContext({ requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {} }, ctx.config.services, ctx.logger);
+  const call = createCallContext(
+    { requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {} },
+    ctx.config.services,
+    ctx.logger,
+  );
   try {
     await runSteps(pipe, call);
-    ctx.logger.info({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, pipe: pipe.id, outcome: 'success', door: 'oidc', ms: Math.round(performance.now() - started) }, 'call');
+    ctx.logger.info(
+      {
+        requestId: ctx.requestId,
+        tenant: ctx.tenant.id,
+        operation,
+        pipe: pipe.id,
+        outcome: 'success',
+        door: 'oidc',
+        ms: Math.round(performance.now() - started),
+      },
+      'call',
+    );
     return { ok: true, answer: pickResponse(pipe, call) };
   } catch (thrown) {
     const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
     const valve = thrown instanceof StepFailure ? thrown.step : undefined;
-    if (error.status === 500) ctx.logger.error({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, code: error.code, err: error.cause ?? error }, 'fault');
-    else ctx.logger.info({ requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, outcome: 'refused', code: error.code, detail: error.detail, door: 'oidc' }, 'call');
+    if (error.status === 500)
+      ctx.logger.error(
+        { requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, code: error.code, err: error.cause ?? error },
+        'fault',
+      );
+    else
+      ctx.logger.info(
+        {
+          requestId: ctx.requestId,
+          tenant: ctx.tenant.id,
+          operation,
+          valve,
+          outcome: 'refused',
+          code: error.code,
+          detail: error.detail,
+          door: 'oidc',
+        },
+        'call',
+      );
     return { ok: false, error };
   }
 }
@@ -227,12 +316,26 @@ function page(res: ServerResponse, status: number, title: string, body: string):
   res.end(html);
 }
 
-const defaultLabel = (name: string) => ({ username: 'Username', password: 'Password', otp: 'Code' })[name] ?? name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
-const inputType = (name: string, type: string | undefined) => type ?? (name.includes('password') ? 'password' : name === 'otp' || name.endsWith('code') ? 'code' : 'text');
+const defaultLabel = (name: string) =>
+  ({ username: 'Username', password: 'Password', otp: 'Code' })[name] ?? name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
+const inputType = (name: string, type: string | undefined) =>
+  type ?? (name.includes('password') ? 'password' : name === 'otp' || name.endsWith('code') ? 'code' : 'text');
 
-function form(res: ServerResponse, status: number, ctx: LoginContext, pool: OidcPoolConfig, step: OidcStepConfig, state: LoginState, action: string, code?: ErrorCode): void {
+function form(
+  res: ServerResponse,
+  status: number,
+  ctx: LoginContext,
+  pool: OidcPoolConfig,
+  step: OidcStepConfig,
+  state: LoginState,
+  action: string,
+  code?: ErrorCode,
+): void {
   const title = step.title ?? (state.step === 0 ? 'Sign in' : 'Confirm it is you');
-  const error = code === undefined ? '' : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
+  const error =
+    code === undefined
+      ? ''
+      : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
   const inputs = step.fields
     .map((field, i) => {
       const id = `f-${i}`;
@@ -247,7 +350,9 @@ function form(res: ServerResponse, status: number, ctx: LoginContext, pool: Oidc
       return `<p><label for="${id}">${escapeHtml(field.label ?? defaultLabel(field.name))}</label><br><input id="${id}" name="${escapeHtml(field.name)}" ${attributes} required maxlength="${MAX_VALUE_CHARS}"${described}${i === 0 ? ' autofocus' : ''}></p>`;
     })
     .join('');
-  const heading = pool.title ? `<p>${escapeHtml(pool.title)} · ${escapeHtml(ctx.tenant.displayName)}</p>` : `<p>${escapeHtml(ctx.tenant.displayName)}</p>`;
+  const heading = pool.title
+    ? `<p>${escapeHtml(pool.title)} · ${escapeHtml(ctx.tenant.displayName)}</p>`
+    : `<p>${escapeHtml(ctx.tenant.displayName)}</p>`;
   const body = `${heading}${error}<form method="post" action="${escapeHtml(action)}" novalidate><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(state.csrf)}">${inputs}<p><button type="submit">Continue</button></p></form>`;
   page(res, status, title, body);
 }

@@ -45,7 +45,11 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
 ];
 
 /** The handler of everything under /oidc on one listener; `requestId` and the base headers are set. */
-export function oidcHandler(holder: ConfigHolder, listenerId: string, logger: Logger): (req: IncomingMessage, res: ServerResponse, requestId: string) => void {
+export function oidcHandler(
+  holder: ConfigHolder,
+  listenerId: string,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse, requestId: string) => void {
   const fail = (res: ServerResponse, requestId: string, err: unknown) => {
     logger.error({ requestId, err }, 'unhandled error in the OpenID Connect front door');
     if (res.headersSent) return void res.destroy();

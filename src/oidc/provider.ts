@@ -90,7 +90,14 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     adapter: storeAdapter(options.store),
     clients: clients.filter((c) => c.status === 'active').map(clientMetadata),
     // The active key first: oidc-provider signs with the first key of the algorithm.
-    jwks: { keys: [signing, ...tokens.keys.keys.filter((k) => k !== signing)].map((k) => ({ ...(k.privateKey.export({ format: 'jwk' }) as object), kid: k.kid, alg: k.alg, use: 'sig' })) as never },
+    jwks: {
+      keys: [signing, ...tokens.keys.keys.filter((k) => k !== signing)].map((k) => ({
+        ...(k.privateKey.export({ format: 'jwk' }) as object),
+        kid: k.kid,
+        alg: k.alg,
+        use: 'sig',
+      })) as never,
+    },
     async findAccount(_ctx, id) {
       const user = directory.user(tenant, 'id', id);
       if (!user || user.status === 'disabled') return undefined;
@@ -211,7 +218,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   provider.use(async (ctx, next) => {
     await next();
     const body = ctx.body as { active?: unknown; aud?: unknown; token_type?: unknown } | undefined;
-    if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer') body.aud = audience;
+    if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer')
+      body.aud = audience;
   });
   verifyClientSecrets(provider, tenant, clientById);
   acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: clientById });
@@ -228,7 +236,10 @@ export function simplePage(title: string, body: string): string {
 }
 
 function errorPage(code: string, status: number): string {
-  return simplePage('Sign-in failed', `<p role="alert" data-code="${escapeHtml(code)}">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`);
+  return simplePage(
+    'Sign-in failed',
+    `<p role="alert" data-code="${escapeHtml(code)}">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`,
+  );
 }
 
 /** The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a button, no script. */

@@ -19,9 +19,16 @@ const field = {
   additionalProperties: false,
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: FIELD_PATTERN, description: 'The request property of the step\'s pipe this input fills (username, password, otp, …).' },
+    name: {
+      type: 'string',
+      pattern: FIELD_PATTERN,
+      description: "The request property of the step's pipe this input fills (username, password, otp, …).",
+    },
     label: { type: 'string', minLength: 1, maxLength: 128, description: 'The visible label; default from the name.' },
-    type: { enum: ['text', 'password', 'code'], description: 'Input kind; default password for names containing "password", code for "otp", else text.' },
+    type: {
+      enum: ['text', 'password', 'code'],
+      description: 'Input kind; default password for names containing "password", code for "otp", else text.',
+    },
   },
 } as const;
 
@@ -30,19 +37,32 @@ const step = {
   additionalProperties: false,
   required: ['operation', 'fields'],
   properties: {
-    operation: { type: 'string', pattern: OPERATION_PATTERN, description: 'The pipe that decides this step. Its answer names the subject in `sub` (the first step) and may carry more properties for later steps.' },
+    operation: {
+      type: 'string',
+      pattern: OPERATION_PATTERN,
+      description:
+        'The pipe that decides this step. Its answer names the subject in `sub` (the first step) and may carry more properties for later steps.',
+    },
     start: {
       type: 'string',
       pattern: OPERATION_PATTERN,
-      description: 'A pipe run once when the step opens (e.g. send an SMS code), with `login_sub` set to the subject so far; its answer is kept server-side and added to the step\'s request.',
+      description:
+        "A pipe run once when the step opens (e.g. send an SMS code), with `login_sub` set to the subject so far; its answer is kept server-side and added to the step's request.",
     },
-    title: { type: 'string', minLength: 1, maxLength: 128, description: 'Heading of the step\'s page.' },
-    fields: { type: 'array', minItems: 1, maxItems: 8, items: field, description: "The inputs of the step's form, in order; each fills one request property of its pipe." },
+    title: { type: 'string', minLength: 1, maxLength: 128, description: "Heading of the step's page." },
+    fields: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      items: field,
+      description: "The inputs of the step's form, in order; each fills one request property of its pipe.",
+    },
   },
 } as const;
 
 export const oidcSchema = {
-  description: 'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
+  description:
+    'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
   type: 'object',
   additionalProperties: false,
   required: ['tenants'],
@@ -50,13 +70,15 @@ export const oidcSchema = {
     public_url: {
       type: 'string',
       pattern: '^https?://[^/?#\\s]+$',
-      description: 'External base URL (scheme, host, port) behind a proxy. Default: http://<host>:<port> of the first listener (HOST and PORT applied).',
+      description:
+        'External base URL (scheme, host, port) behind a proxy. Default: http://<host>:<port> of the first listener (HOST and PORT applied).',
     },
     cookie_keys: {
       type: 'array',
       minItems: 1,
       items: { type: 'string', minLength: 32 },
-      description: 'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
+      description:
+        'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
     },
     tenants: {
       description: 'Tenants with an issuer, by tenant id; each must be declared in modules[].config.tenant.',
@@ -67,7 +89,8 @@ export const oidcSchema = {
         additionalProperties: false,
         properties: {
           pools: {
-            description: 'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
+            description:
+              'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
             type: 'object',
             propertyNames: { pattern: POOL_PATTERN },
             additionalProperties: {
@@ -76,7 +99,13 @@ export const oidcSchema = {
               required: ['steps'],
               properties: {
                 title: { type: 'string', minLength: 1, maxLength: 128, description: 'Shown on the login page.' },
-                steps: { type: 'array', minItems: 1, maxItems: 5, items: step, description: 'The login steps, in order; the user signs in once every step has passed.' },
+                steps: {
+                  type: 'array',
+                  minItems: 1,
+                  maxItems: 5,
+                  items: step,
+                  description: 'The login steps, in order; the user signs in once every step has passed.',
+                },
               },
             },
           },

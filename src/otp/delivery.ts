@@ -182,7 +182,9 @@ export class DeliveryQueue {
         this.inFlight++;
         const delivery = this.deliver(job)
           .then(() => this.done(text))
-          .catch((err: unknown) => this.runtime.log.warn({ err, queue: this.id }, 'otp delivery: a taken job could not be finished; a sweep will requeue it'))
+          .catch((err: unknown) =>
+            this.runtime.log.warn({ err, queue: this.id }, 'otp delivery: a taken job could not be finished; a sweep will requeue it'),
+          )
           .finally(() => {
             this.inFlight--;
             this.running.delete(delivery);
@@ -237,7 +239,17 @@ export class DeliveryQueue {
     const labels = { tenant: job.tenant, channel: job.channel };
     if (job.expires <= clock.now()) return this.fail(job, 'the code expired before it could be delivered');
     try {
-      await this.sender.send({ tenant: job.tenant, recipient: job.recipient, channel: job.channel, code: job.code, transaction_id: job.transaction_id, at: job.at }, log);
+      await this.sender.send(
+        {
+          tenant: job.tenant,
+          recipient: job.recipient,
+          channel: job.channel,
+          code: job.code,
+          transaction_id: job.transaction_id,
+          at: job.at,
+        },
+        log,
+      );
       metrics?.inc('otp_deliveries', { ...labels, result: 'delivered' });
     } catch (err) {
       const problem = err instanceof Error ? err.message : String(err);
@@ -246,7 +258,9 @@ export class DeliveryQueue {
         metrics?.inc('otp_deliveries', { ...labels, result: 'retried' });
         log.warn({ sender: this.sender.type, queue: this.id, attempt, problem }, 'otp delivery failed; retrying');
         const retry: DeliveryJob = { ...job, attempt, due: clock.now() + this.policy.backoffMs * 2 ** (attempt - 1) };
-        await this.store.listPush(queueKey(this.id), JSON.stringify(retry)).catch((pushErr: unknown) => log.error({ err: pushErr }, 'otp delivery retry lost: store unreachable'));
+        await this.store
+          .listPush(queueKey(this.id), JSON.stringify(retry))
+          .catch((pushErr: unknown) => log.error({ err: pushErr }, 'otp delivery retry lost: store unreachable'));
         return;
       }
       return this.fail({ ...job, attempt }, problem);
@@ -256,9 +270,27 @@ export class DeliveryQueue {
   private async fail(job: DeliveryJob, problem: string): Promise<void> {
     const { log, metrics, audit } = this.runtime;
     metrics?.inc('otp_deliveries', { tenant: job.tenant, channel: job.channel, result: 'failed' });
-    log.error({ sender: this.sender.type, queue: this.id, attempts: job.attempt, problem, transaction: job.transaction_id.slice(0, 6) }, 'otp delivery failed for good; moved to the dead-letter list');
-    audit?.event('otp.delivery_failed', { tenant: job.tenant, subject: job.user, channel: job.channel, attempts: job.attempt, reason: problem });
-    const dead = { tenant: job.tenant, user: job.user, channel: job.channel, transaction_id: job.transaction_id, at: job.at, attempts: job.attempt, problem, failedAt: new Date(this.runtime.clock.now()).toISOString() };
+    log.error(
+      { sender: this.sender.type, queue: this.id, attempts: job.attempt, problem, transaction: job.transaction_id.slice(0, 6) },
+      'otp delivery failed for good; moved to the dead-letter list',
+    );
+    audit?.event('otp.delivery_failed', {
+      tenant: job.tenant,
+      subject: job.user,
+      channel: job.channel,
+      attempts: job.attempt,
+      reason: problem,
+    });
+    const dead = {
+      tenant: job.tenant,
+      user: job.user,
+      channel: job.channel,
+      transaction_id: job.transaction_id,
+      at: job.at,
+      attempts: job.attempt,
+      problem,
+      failedAt: new Date(this.runtime.clock.now()).toISOString(),
+    };
     await this.store.listPush(deadLetterKey(this.id), JSON.stringify(dead), DEAD_LETTERS_KEPT).catch(() => undefined);
   }
 }
@@ -266,7 +298,14 @@ export class DeliveryQueue {
 const queues = new WeakMap<Store, Map<string, DeliveryQueue>>();
 
 /** The delivery queue of a sender on a store, made once and updated by later config loads. */
-export function deliveryQueue(store: Store, id: string, sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime, recovery?: RecoveryTimings): DeliveryQueue {
+export function deliveryQueue(
+  store: Store,
+  id: string,
+  sender: OtpSender,
+  policy: RetryPolicy,
+  runtime: DeliveryRuntime,
+  recovery?: RecoveryTimings,
+): DeliveryQueue {
   let byId = queues.get(store);
   if (!byId) queues.set(store, (byId = new Map()));
   let queue = byId.get(id);

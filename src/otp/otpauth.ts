@@ -20,7 +20,13 @@ export interface EnrolOptions {
 
 function otpauthUri(secret: string, o: EnrolOptions): string {
   const label = `${encodeURIComponent(o.issuer)}:${encodeURIComponent(o.account)}`;
-  const query = new URLSearchParams({ secret, issuer: o.issuer, algorithm: o.algorithm, digits: String(o.digits), period: String(o.period) });
+  const query = new URLSearchParams({
+    secret,
+    issuer: o.issuer,
+    algorithm: o.algorithm,
+    digits: String(o.digits),
+    period: String(o.period),
+  });
   return `otpauth://totp/${label}?${query.toString().replace(/\+/g, '%20')}`;
 }
 

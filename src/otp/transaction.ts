@@ -84,7 +84,15 @@ export function codeMatches(record: OtpRecord, tenant: string, id: string, code:
 /** Parses a stored record; anything malformed is a fault (someone else wrote the key). */
 export function parseRecord(text: string): OtpRecord {
   const value = JSON.parse(text) as OtpRecord;
-  if (value === null || typeof value !== 'object' || value.v !== 1 || typeof value.h !== 'string' || typeof value.s !== 'string' || typeof value.d !== 'number' || typeof value.e !== 'number') {
+  if (
+    value === null ||
+    typeof value !== 'object' ||
+    value.v !== 1 ||
+    typeof value.h !== 'string' ||
+    typeof value.s !== 'string' ||
+    typeof value.d !== 'number' ||
+    typeof value.e !== 'number'
+  ) {
     throw new Error('malformed OTP transaction record in the store');
   }
   return value;

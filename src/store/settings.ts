@@ -59,7 +59,10 @@ export function resolveStoreSettings(
   if (envUrl === undefined || envUrl === '') {
     if (store.type === 'memory') return { settings: { type: 'memory', maxCounters: store.max_counters }, problems };
   } else if (!REDIS_URL.test(envUrl)) {
-    problems.push({ pointer: '/store', message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port' });
+    problems.push({
+      pointer: '/store',
+      message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port',
+    });
   }
 
   const common: RedisCommon = {
@@ -86,7 +89,10 @@ export function resolveStoreSettings(
   const db = store.db === undefined ? {} : { db: store.db };
   if (store.sentinels) {
     const sentinel = { ...common, ...db, mode: 'sentinel' as const, sentinels: store.sentinels, master: store.sentinel_master ?? '' };
-    return { settings: store.sentinel_password === undefined ? sentinel : { ...sentinel, sentinelPassword: store.sentinel_password }, problems };
+    return {
+      settings: store.sentinel_password === undefined ? sentinel : { ...sentinel, sentinelPassword: store.sentinel_password },
+      problems,
+    };
   }
   return { settings: { ...common, ...db, mode: 'standalone', url: store.url ?? DEFAULT_URL }, problems };
 }
@@ -101,7 +107,10 @@ function readTls(tls: StoreConfig['tls'], configDir: string, problems: SettingsP
     try {
       out[name] = readFileSync(resolve(configDir, file), 'utf8');
     } catch (err) {
-      problems.push({ pointer: `/store/tls/${name}_file`, message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})` });
+      problems.push({
+        pointer: `/store/tls/${name}_file`,
+        message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      });
     }
   }
   if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {

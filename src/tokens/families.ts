@@ -45,7 +45,15 @@ export async function createFamily(store: Store, sid: string, family: Family, no
  * Moves the family to `nextJti` when `jti` is its live token; otherwise revokes it and refuses.
  * `onReuse` hears of a revocation caused by reuse (for metrics and the audit log).
  */
-export async function rotateFamily(store: Store, sid: string, jti: string, nextJti: string, now: number, property: string, onReuse?: (family: Family) => void): Promise<Family> {
+export async function rotateFamily(
+  store: Store,
+  sid: string,
+  jti: string,
+  nextJti: string,
+  now: number,
+  property: string,
+  onReuse?: (family: Family) => void,
+): Promise<Family> {
   const invalid = (detail: string) => refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: `refresh token: ${detail}` });
   const current = await store.get(familyKey(sid));
   if (current === null) throw invalid('family expired or unknown');

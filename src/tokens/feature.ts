@@ -21,18 +21,30 @@ export const tokensSchema = {
       type: 'string',
       minLength: 1,
       default: '../var/keys',
-      description: 'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest active key signs; all are published.',
+      description:
+        'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest active key signs; all are published.',
     },
     issuer: { type: 'string', minLength: 1, description: 'The iss claim of every token, e.g. https://auth.example.com.' },
     audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
-    algorithm: { enum: ['ES256', 'EdDSA', 'RS256', 'PS256'], default: 'ES256', description: 'Algorithm of generated keys. Each key file names its own alg.' },
-    clock_tolerance: { type: 'integer', minimum: 0, maximum: 300, default: 5, description: 'Seconds of clock skew forgiven on exp, nbf and iat.' },
+    algorithm: {
+      enum: ['ES256', 'EdDSA', 'RS256', 'PS256'],
+      default: 'ES256',
+      description: 'Algorithm of generated keys. Each key file names its own alg.',
+    },
+    clock_tolerance: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 300,
+      default: 5,
+      description: 'Seconds of clock skew forgiven on exp, nbf and iat.',
+    },
     activation_delay_seconds: {
       type: 'integer',
       minimum: 0,
       maximum: 2592000,
       default: 600,
-      description: 'How long a key written by `authpipe keys rotate` is only published before it signs (at least the JWKS max-age of 300 s, so relying parties with a cached JWKS know it first). `authpipe keys activate <kid>` ends the wait.',
+      description:
+        'How long a key written by `authpipe keys rotate` is only published before it signs (at least the JWKS max-age of 300 s, so relying parties with a cached JWKS know it first). `authpipe keys activate <kid>` ends the wait.',
     },
   },
 } as const;
@@ -64,7 +76,10 @@ function buildTokenService(ctx: FeatureContext): TokenService | undefined {
   const dir = resolve(ctx.dir, config.keys_dir);
   const algorithm = config.algorithm;
   const now = Date.now();
-  const loaded = loadKeySet({ dir, algorithm, onEmpty: ctx.readOnly ? 'memory' : 'write', now, configFile: ctx.file, pointer: '/tokens/keys_dir' }, ctx.issues);
+  const loaded = loadKeySet(
+    { dir, algorithm, onEmpty: ctx.readOnly ? 'memory' : 'write', now, configFile: ctx.file, pointer: '/tokens/keys_dir' },
+    ctx.issues,
+  );
   // The load has failed with the key issues already; a stand-in key lets the token valves
   // compile and report their own problems instead of a cascade of "no tokens section".
   const keys = loaded ?? ephemeralKeySet(algorithm, now);

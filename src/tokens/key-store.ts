@@ -72,7 +72,14 @@ export function writeNewKey(dir: string, alg: Algorithm, now: number, activateAt
   const kid = thumbprint(jwk);
   const file = join(dir, `${kid}.json`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const content = { ...jwk, kid, alg, use: 'sig', created: new Date(now).toISOString(), ...(activateAt !== undefined ? { activate_at: new Date(activateAt).toISOString() } : {}) };
+  const content = {
+    ...jwk,
+    kid,
+    alg,
+    use: 'sig',
+    created: new Date(now).toISOString(),
+    ...(activateAt !== undefined ? { activate_at: new Date(activateAt).toISOString() } : {}),
+  };
   writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flag: 'wx' });
   return toSigningKey(kid, alg, now, activateAt ?? now, file, privateKey);
 }
@@ -87,7 +94,11 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
     try {
       writeNewKey(options.dir, options.algorithm, options.now);
     } catch (err) {
-      issues.push({ file: options.configFile, pointer: options.pointer, message: `cannot create the first signing key in ${options.dir} (${errorCode(err)})` });
+      issues.push({
+        file: options.configFile,
+        pointer: options.pointer,
+        message: `cannot create the first signing key in ${options.dir} (${errorCode(err)})`,
+      });
       return null;
     }
     names = listKeyFiles(options, issues) ?? [];
@@ -106,7 +117,8 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
     keys.push(key);
   }
   if (keys.length === 0) {
-    if (issues.length === 0) issues.push({ file: options.configFile, pointer: options.pointer, message: `no usable signing key in ${options.dir}` });
+    if (issues.length === 0)
+      issues.push({ file: options.configFile, pointer: options.pointer, message: `no usable signing key in ${options.dir}` });
     return null;
   }
   return keySetOf(keys, options.now);
@@ -137,7 +149,11 @@ function listKeyFiles(options: KeyDirOptions, issues: ConfigIssue[]): string[] |
       .sort();
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return [];
-    issues.push({ file: options.configFile, pointer: options.pointer, message: `cannot read the keys folder ${options.dir} (${errorCode(err)})` });
+    issues.push({
+      file: options.configFile,
+      pointer: options.pointer,
+      message: `cannot read the keys folder ${options.dir} (${errorCode(err)})`,
+    });
     return null;
   }
 }

@@ -8,7 +8,24 @@ import type { TokenService } from './service.js';
 import type { Store } from '../store/store.js';
 
 /** Claims the engine sets itself; a configured claim may not use these names. */
-export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'iat', 'exp', 'nbf', 'jti', 'tenant', 'scope', 'client_id', 'sid', 'typ', 'cnf', 'act', 'amr', 'acr']);
+export const REGISTERED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'iat',
+  'exp',
+  'nbf',
+  'jti',
+  'tenant',
+  'scope',
+  'client_id',
+  'sid',
+  'typ',
+  'cnf',
+  'act',
+  'amr',
+  'acr',
+]);
 
 export interface AccessGrant {
   sub: string;
@@ -33,7 +50,13 @@ export interface MintedTokens {
 }
 
 /** An access token; `notAfter` (ms) caps it at its family's end. */
-export async function mintAccess(service: TokenService, grant: AccessGrant, now: number, sid?: string, notAfter = Infinity): Promise<{ token: string; expiresIn: number }> {
+export async function mintAccess(
+  service: TokenService,
+  grant: AccessGrant,
+  now: number,
+  sid?: string,
+  notAfter = Infinity,
+): Promise<{ token: string; expiresIn: number }> {
   const iat = Math.floor(now / 1000);
   const exp = Math.min(iat + grant.ttl, Math.floor(notAfter / 1000));
   // Assigned one by one, not spread: V8 takes a slow path for a spread followed by literal
@@ -56,7 +79,15 @@ export async function mintAccess(service: TokenService, grant: AccessGrant, now:
 }
 
 /** A refresh token: only who, which family and which rotation; the family record holds the rest. Its audience is us. */
-function mintRefresh(service: TokenService, sub: string, tenant: string, sid: string, jti: string, now: number, family: Pick<Family, 'refresh_ttl' | 'exp'>): Promise<string> {
+function mintRefresh(
+  service: TokenService,
+  sub: string,
+  tenant: string,
+  sid: string,
+  jti: string,
+  now: number,
+  family: Pick<Family, 'refresh_ttl' | 'exp'>,
+): Promise<string> {
   const iat = Math.floor(now / 1000);
   const exp = Math.min(iat + family.refresh_ttl, Math.floor(family.exp / 1000));
   const issuer = service.issuerOf(tenant);
@@ -64,7 +95,14 @@ function mintRefresh(service: TokenService, sub: string, tenant: string, sid: st
 }
 
 /** A new family: the access token, the first refresh token, and the record that makes it usable once. */
-export async function mintUserTokens(service: TokenService, store: Store, grant: AccessGrant, refreshTtl: number, lifetime: number, now: number): Promise<MintedTokens> {
+export async function mintUserTokens(
+  service: TokenService,
+  store: Store,
+  grant: AccessGrant,
+  refreshTtl: number,
+  lifetime: number,
+  now: number,
+): Promise<MintedTokens> {
   const sid = randomUUID();
   const family: Family = {
     jti: randomUUID(),
@@ -85,7 +123,20 @@ export async function mintUserTokens(service: TokenService, store: Store, grant:
 
 /** The pair for a family's current rotation (after login or a refresh); both are signed at once. */
 export async function familyTokens(service: TokenService, tenant: string, sid: string, family: Family, now: number): Promise<MintedTokens> {
-  const grant: AccessGrant = { sub: family.sub, tenant, aud: family.aud, scope: family.scope, client_id: family.client_id, claims: family.claims, amr: family.amr, acr: family.acr, ttl: family.ttl };
-  const [access, refresh] = await Promise.all([mintAccess(service, grant, now, sid, family.exp), mintRefresh(service, family.sub, tenant, sid, family.jti, now, family)]);
+  const grant: AccessGrant = {
+    sub: family.sub,
+    tenant,
+    aud: family.aud,
+    scope: family.scope,
+    client_id: family.client_id,
+    claims: family.claims,
+    amr: family.amr,
+    acr: family.acr,
+    ttl: family.ttl,
+  };
+  const [access, refresh] = await Promise.all([
+    mintAccess(service, grant, now, sid, family.exp),
+    mintRefresh(service, family.sub, tenant, sid, family.jti, now, family),
+  ]);
   return { access_token: access.token, token_type: 'Bearer', expires_in: String(access.expiresIn), refresh_token: refresh };
 }

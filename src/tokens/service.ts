@@ -96,7 +96,8 @@ export class TokenService {
   }
 
   async verify(token: string, expect: VerifyExpectations): Promise<Claims> {
-    const invalid = (detail: string, cause?: unknown) => refuse('TOKEN_INVALID', { erroneousProperties: [expect.property], detail: `${expect.type} token: ${detail}`, cause });
+    const invalid = (detail: string, cause?: unknown) =>
+      refuse('TOKEN_INVALID', { erroneousProperties: [expect.property], detail: `${expect.type} token: ${detail}`, cause });
     if (token.length > MAX_TOKEN_LENGTH) throw invalid(`longer than ${MAX_TOKEN_LENGTH} characters`);
     if (!COMPACT_JWS.test(token)) throw invalid('not a compact JWS of three base64url segments');
     // Base64url decoders ignore the spare bits of the last character, so one signature has
@@ -105,7 +106,8 @@ export class TokenService {
     const signatureBytes = Buffer.from(signature, 'base64url');
     if (signatureBytes.toString('base64url') !== signature) throw invalid('signature is not canonical base64url');
     // The high-S twin of an ES256 signature is refused whoever signed it (low-s.ts).
-    if (isHighS(signatureBytes) && token.startsWith(ES256_HEADER_START)) throw invalid('ES256 signature in its high-S form (not canonical)');
+    if (isHighS(signatureBytes) && token.startsWith(ES256_HEADER_START))
+      throw invalid('ES256 signature in its high-S form (not canonical)');
     const { clockTolerance } = this.settings;
     let payload: JWTPayload;
     try {

@@ -23,7 +23,10 @@ export function findToken(ctx: CallContext, property: string | undefined): Found
   }
   const values = ctx.headers.authorization;
   if (!values || values.length !== 1) {
-    throw refuse('TOKEN_INVALID', { erroneousProperties: ['authorization'], detail: values ? 'authorization header doubled' : 'no authorization header' });
+    throw refuse('TOKEN_INVALID', {
+      erroneousProperties: ['authorization'],
+      detail: values ? 'authorization header doubled' : 'no authorization header',
+    });
   }
   const match = BEARER.exec(values[0] as string);
   if (!match) throw refuse('TOKEN_INVALID', { erroneousProperties: ['authorization'], detail: 'authorization is not a Bearer token' });

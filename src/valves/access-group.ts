@@ -29,13 +29,22 @@ const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } 
 
 export default defineValve({
   name: 'access-group',
-  summary: 'Put the subject\'s access group and scope on the item; in check mode refuse what the group does not grant.',
+  summary: "Put the subject's access group and scope on the item; in check mode refuse what the group does not grant.",
   configSchema: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      mode: { enum: ['resolve', 'check'], default: 'resolve', description: 'resolve: set access_group and scope. check: also refuse unless the request\'s api/resource/access is granted.' },
-      sub: { type: 'string', minLength: 1, default: '{{item.sub}}', description: 'Template of the subject id (till code, client id, user id).' },
+      mode: {
+        enum: ['resolve', 'check'],
+        default: 'resolve',
+        description: "resolve: set access_group and scope. check: also refuse unless the request's api/resource/access is granted.",
+      },
+      sub: {
+        type: 'string',
+        minLength: 1,
+        default: '{{item.sub}}',
+        description: 'Template of the subject id (till code, client id, user id).',
+      },
       kind: { type: 'string', minLength: 1, default: '{{item.kind}}', description: 'Template of the subject kind: till, client or user.' },
       user_key: { enum: ['id', 'username', 'mobile', 'email'], default: 'id', description: 'Which directory key a user subject is.' },
       request_properties: {
@@ -60,7 +69,8 @@ export default defineValve({
     const userKey = config.user_key;
     const check = config.mode === 'check';
     const names = config.request_properties;
-    if (new Set(Object.values(names)).size !== 3) tools.fail('/request_properties', 'api, resource and access must be three different properties');
+    if (new Set(Object.values(names)).size !== 3)
+      tools.fail('/request_properties', 'api, resource and access must be three different properties');
 
     /** What the request asks, or INVALID_REQUEST naming every bad property at once. */
     const asked = (request: Readonly<Record<string, string>>): { api: Api; resource: string; rank: number } => {
@@ -92,7 +102,9 @@ export default defineValve({
       if (wanted && group.rank(wanted.api, wanted.resource) < wanted.rank) {
         const needs = wanted.rank === 2 ? 'write' : 'read';
         const why = group.status === 'active' ? `grants ${group.permissions[wanted.api][wanted.resource]}` : 'is inactive';
-        throw refuse('ACCESS_DENIED', { detail: `access-group: group ${group.id} (via ${resolved.via}) ${why} on ${wanted.api}:${wanted.resource}, ${needs} asked` });
+        throw refuse('ACCESS_DENIED', {
+          detail: `access-group: group ${group.id} (via ${resolved.via}) ${why} on ${wanted.api}:${wanted.resource}, ${needs} asked`,
+        });
       }
     };
   },

@@ -29,7 +29,11 @@ import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
 type Source = 'header' | 'body';
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } as const;
-const DEFAULT_PROPERTIES = { till: ['username', 'password'], client: ['client_id', 'client_secret'], user: ['username', 'password'] } as const;
+const DEFAULT_PROPERTIES = {
+  till: ['username', 'password'],
+  client: ['client_id', 'client_secret'],
+  user: ['username', 'password'],
+} as const;
 
 type Account = DirectoryTill | DirectoryClient | DirectoryUser;
 
@@ -41,21 +45,49 @@ export default defineValve({
     additionalProperties: false,
     required: ['kind'],
     properties: {
-      kind: { enum: ['till', 'client', 'user'], description: 'Which directory entries the credentials name (a user by username, with a password_hash).' },
+      kind: {
+        enum: ['till', 'client', 'user'],
+        description: 'Which directory entries the credentials name (a user by username, with a password_hash).',
+      },
       from: {
         type: 'array',
         minItems: 1,
         uniqueItems: true,
         items: { enum: ['header', 'body'] },
         default: ['header', 'body'],
-        description: 'Where credentials may come from: the Authorization: Basic header, request properties, or both (not both at once in one call).',
+        description:
+          'Where credentials may come from: the Authorization: Basic header, request properties, or both (not both at once in one call).',
       },
-      username_property: { ...PROPERTY, description: 'Request property with the user id (default username for tills, client_id for clients).' },
-      password_property: { ...PROPERTY, description: 'Request property with the password (default password for tills, client_secret for clients).' },
-      max_username_bytes: { type: 'integer', minimum: 1, maximum: 1024, default: 128, description: 'Longer user ids (in UTF-8 bytes) are refused as INVALID_REQUEST before any hashing or counting.' },
-      max_password_bytes: { type: 'integer', minimum: 1, maximum: 4096, default: 256, description: 'Longer passwords are refused before hashing.' },
+      username_property: {
+        ...PROPERTY,
+        description: 'Request property with the user id (default username for tills, client_id for clients).',
+      },
+      password_property: {
+        ...PROPERTY,
+        description: 'Request property with the password (default password for tills, client_secret for clients).',
+      },
+      max_username_bytes: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1024,
+        default: 128,
+        description: 'Longer user ids (in UTF-8 bytes) are refused as INVALID_REQUEST before any hashing or counting.',
+      },
+      max_password_bytes: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 4096,
+        default: 256,
+        description: 'Longer passwords are refused before hashing.',
+      },
       password_normalization: passwordFormSchema('nfc'),
-      cache_ttl_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 60, description: 'How long a verified credential skips the hash; 0: no cache.' },
+      cache_ttl_seconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 3600,
+        default: 60,
+        description: 'How long a verified credential skips the hash; 0: no cache.',
+      },
       prefix: subjectPrefixSchema,
       lockout: {
         description: 'Account lockout: failed checks counted in the store, and the account refused (as a wrong password) while locked.',
@@ -115,7 +147,7 @@ export default defineValve({
       if (problem !== null) throw malformed(where === 'header' ? ['authorization'] : [property], `${property}: ${problem}`);
     };
 
-    const hashOf = (account: Account): string => (('client_id' in account ? account.secret_hash : account.password_hash) ?? '');
+    const hashOf = (account: Account): string => ('client_id' in account ? account.secret_hash : account.password_hash) ?? '';
 
     /** The account the name designates, if it has a credential here: users without a password and userapps are unknown. */
     const accountOf = (tenant: string, username: string): Account | undefined => {
@@ -172,7 +204,9 @@ export default defineValve({
         lockoutKey: lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`,
       });
       if (!verdict.ok) {
-        throw invalid(verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`);
+        throw invalid(
+          verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`,
+        );
       }
       succeed(ctx, account as Account);
     };
@@ -183,7 +217,11 @@ export default defineValve({
         { name: 'sub', kind: config.kind === 'till' ? 'till.username' : config.kind === 'user' ? 'user.id' : 'client.id' },
         'kind',
         'tenant',
-        ...(config.kind === 'till' ? [{ name: 'store', kind: 'store.id' } as const] : config.kind === 'user' ? [{ name: 'username', kind: 'user.username' } as const] : ['scope']),
+        ...(config.kind === 'till'
+          ? [{ name: 'store', kind: 'store.id' } as const]
+          : config.kind === 'user'
+            ? [{ name: 'username', kind: 'user.username' } as const]
+            : ['scope']),
       ]),
     }) satisfies ValveDataflow,
 });

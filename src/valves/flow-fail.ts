@@ -15,7 +15,13 @@ export default defineValve({
     required: ['code'],
     properties: {
       code: { enum: REFUSAL_CODES, description: 'The refusal code the call ends with (always a 403).' },
-      erroneous_properties: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, default: [], description: 'Request properties named in the refusal.' },
+      erroneous_properties: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        uniqueItems: true,
+        default: [],
+        description: 'Request properties named in the refusal.',
+      },
       message: { type: 'string', default: 'flow-fail', description: 'Logged, never sent to the caller.' },
     },
   },

@@ -12,7 +12,6 @@ import { soleRequestProperty } from '../engine/template.js';
 import { defineValve } from '../engine/valve.js';
 import { FLOW_HANDLE, flowKey, parseFlowRecord } from '../flow/state.js';
 
-
 export default defineValve({
   name: 'flow-restore',
   summary: 'Restore the properties flow-save kept under a handle (single use unless keep), into the session or the item.',
@@ -22,8 +21,17 @@ export default defineValve({
     properties: {
       handle: { type: 'string', minLength: 1, default: '{{request.flow_id}}', description: 'Template of the handle the caller sent.' },
       into: { enum: ['item', 'session'], default: 'session', description: 'Where the saved properties go.' },
-      prefix: { type: 'string', pattern: '^[A-Za-z0-9_]{0,32}$', default: '', description: 'Put before each restored name, e.g. "start_".' },
-      keep: { type: 'boolean', default: false, description: 'false: the handle is used up here (atomic take); true: it stays valid until its TTL.' },
+      prefix: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_]{0,32}$',
+        default: '',
+        description: 'Put before each restored name, e.g. "start_".',
+      },
+      keep: {
+        type: 'boolean',
+        default: false,
+        description: 'false: the handle is used up here (atomic take); true: it stays valid until its TTL.',
+      },
     },
   },
   dataflow: (config) => ({ restores: { place: config.into ?? 'session', prefix: config.prefix ?? '' } }),

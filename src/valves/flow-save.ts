@@ -10,7 +10,6 @@ import { defineValve } from '../engine/valve.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { flowKey, newFlowHandle, type FlowRecord } from '../flow/state.js';
 
-
 const NAME = '^[A-Za-z_][A-Za-z0-9_-]{0,99}$';
 
 export default defineValve({
@@ -21,7 +20,14 @@ export default defineValve({
     additionalProperties: false,
     required: ['properties', 'continue_with'],
     properties: {
-      properties: { type: 'array', minItems: 1, maxItems: 64, uniqueItems: true, items: { type: 'string', pattern: NAME }, description: 'Names of the properties to save; one that is absent is not saved.' },
+      properties: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 64,
+        uniqueItems: true,
+        items: { type: 'string', pattern: NAME },
+        description: 'Names of the properties to save; one that is absent is not saved.',
+      },
       from: { enum: ['item', 'session'], default: 'item', description: 'Where the properties to save are read from.' },
       continue_with: {
         type: 'array',
@@ -31,7 +37,12 @@ export default defineValve({
         description: 'Operations allowed to continue the flow (their pipes run flow-restore).',
       },
       ttl_seconds: { type: 'integer', minimum: 1, maximum: 86400, default: 600, description: 'How long the handle stays valid.' },
-      handle_property: { type: 'string', pattern: NAME, default: 'flow_id', description: 'Item property the handle is put on (name it in the pipe response).' },
+      handle_property: {
+        type: 'string',
+        pattern: NAME,
+        default: 'flow_id',
+        description: 'Item property the handle is put on (name it in the pipe response).',
+      },
     },
   },
   dataflow: (config) => ({

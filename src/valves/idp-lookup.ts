@@ -34,7 +34,12 @@ function withPrefix(schema: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** What a directory field is, for the pipe check's lookup kinds. */
-const USER_KINDS: Readonly<Record<string, ValueKind>> = { id: 'user.id', username: 'user.username', mobile: 'user.mobile', email: 'user.email' };
+const USER_KINDS: Readonly<Record<string, ValueKind>> = {
+  id: 'user.id',
+  username: 'user.username',
+  mobile: 'user.mobile',
+  email: 'user.email',
+};
 
 // The schema is assembled from the sources' schemas, so the config type is their union.
 const idpLookup: ValveDefinition<Config> = {
@@ -44,7 +49,11 @@ const idpLookup: ValveDefinition<Config> = {
     type: 'object',
     required: ['source'],
     properties: {
-      source: { enum: sources.map((s) => s.source), description: 'Where the subject is looked up: the embedded directory, an LDAP connection, or an HTTP adapter; each takes its own options.' },
+      source: {
+        enum: sources.map((s) => s.source),
+        description:
+          'Where the subject is looked up: the embedded directory, an LDAP connection, or an HTTP adapter; each takes its own options.',
+      },
       prefix: subjectPrefixSchema,
     },
     allOf: sources.map((s) => ({ if: { properties: { source: { const: s.source } }, required: ['source'] }, then: withPrefix(s.schema) })),
@@ -67,11 +76,34 @@ const idpLookup: ValveDefinition<Config> = {
     if (config.source === 'directory') {
       const lookups = [{ pointer: '/value', by: `user.${config.by ?? 'username'}` as ValueKind }];
       if (config.attributes) {
-        return { lookups, sets: itemSets(prefix, Object.entries(config.attributes).map(([name, field]) => ({ name, maybe: field !== 'id', ...(USER_KINDS[field] ? { kind: USER_KINDS[field] } : {}) }))) };
+        return {
+          lookups,
+          sets: itemSets(
+            prefix,
+            Object.entries(config.attributes).map(([name, field]) => ({
+              name,
+              maybe: field !== 'id',
+              ...(USER_KINDS[field] ? { kind: USER_KINDS[field] } : {}),
+            })),
+          ),
+        };
       }
-      return { lookups, sets: itemSets(prefix, [{ name: 'id', kind: 'user.id' }, ...(['username', 'mobile', 'email'] as const).map((f) => ({ name: f, maybe: true, kind: USER_KINDS[f] as ValueKind }))]), setsAny: [{ place: 'item', prefix }] };
+      return {
+        lookups,
+        sets: itemSets(prefix, [
+          { name: 'id', kind: 'user.id' },
+          ...(['username', 'mobile', 'email'] as const).map((f) => ({ name: f, maybe: true, kind: USER_KINDS[f] as ValueKind })),
+        ]),
+        setsAny: [{ place: 'item', prefix }],
+      };
     }
-    if (config.source === 'ldap') return { sets: itemSets(prefix, Object.entries(config.attributes ?? {}).map(([name, attribute]) => ({ name, maybe: attribute !== 'dn' }))) };
+    if (config.source === 'ldap')
+      return {
+        sets: itemSets(
+          prefix,
+          Object.entries(config.attributes ?? {}).map(([name, attribute]) => ({ name, maybe: attribute !== 'dn' })),
+        ),
+      };
     return { setsAny: [{ place: 'item', prefix }] };
   },
 };
@@ -101,7 +133,10 @@ function withFailureFloor(run: ValveRun, floorMs: number): ValveRun {
 
 /** The source's run behind its lockout (ldap with a password by default, http when configured). */
 function locking(config: LdapSourceConfig | HttpSourceConfig, run: ValveRun, tools: CompileTools): ValveRun {
-  const lockoutConfig: IdpLockoutConfig = config.source === 'ldap' ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {})) : (config.lockout ?? { enabled: false });
+  const lockoutConfig: IdpLockoutConfig =
+    config.source === 'ldap'
+      ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {}))
+      : (config.lockout ?? { enabled: false });
   const lockout = lockoutFrom(lockoutConfig, tools.fail);
   if (lockout === null) return run;
   // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
@@ -116,6 +151,5 @@ function locking(config: LdapSourceConfig | HttpSourceConfig, run: ValveRun, too
     await withLockout(ctx, lockout, `idp:${config.source}:${subject}`, subject, locked, async () => run(ctx));
   };
 }
-
 
 export default idpLookup;

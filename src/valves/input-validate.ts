@@ -26,15 +26,26 @@ export default defineValve({
           type: 'object',
           additionalProperties: false,
           properties: {
-            required: { type: 'boolean', default: false, description: 'Refuse the call when the property is absent; false: an absent property passes.' },
+            required: {
+              type: 'boolean',
+              default: false,
+              description: 'Refuse the call when the property is absent; false: an absent property passes.',
+            },
             min_length: { type: 'integer', minimum: 0, default: 0, description: 'Fewest characters a present value may have.' },
             max_length: { type: 'integer', minimum: 0, description: 'Most characters a present value may have; absent: no bound.' },
-            pattern: { type: 'string', description: 'Regular expression (Unicode mode) a present value must match; unanchored unless written with ^…$.' },
+            pattern: {
+              type: 'string',
+              description: 'Regular expression (Unicode mode) a present value must match; unanchored unless written with ^…$.',
+            },
           },
         },
       },
       strict: { type: 'boolean', default: false, description: 'Refuse request properties that are not listed.' },
-      code: { enum: REFUSAL_CODES, default: 'INVALID_REQUEST', description: 'The refusal code when a property fails, with every failing property in erroneousProperties.' },
+      code: {
+        enum: REFUSAL_CODES,
+        default: 'INVALID_REQUEST',
+        description: 'The refusal code when a property fails, with every failing property in erroneousProperties.',
+      },
     },
   },
   create(config, tools) {

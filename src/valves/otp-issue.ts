@@ -39,18 +39,38 @@ export default defineValve({
       recipient: {
         type: 'string',
         minLength: 1,
-        description: "Template of the recipient; default the user's mobile or email (user_by none: {{request.mobile}} or {{request.email}}).",
+        description:
+          "Template of the recipient; default the user's mobile or email (user_by none: {{request.mobile}} or {{request.email}}).",
       },
       digits: { type: 'integer', minimum: 4, maximum: 10, default: 6, description: 'Length of the code, in decimal digits.' },
-      ttl_seconds: { type: 'integer', minimum: 30, maximum: 3600, default: 300, description: 'How long the code, and its transaction_id, stay valid.' },
-      cooldown_seconds: { type: 'integer', minimum: 0, maximum: 3600, default: 30, description: 'Minimum time between two codes to one recipient.' },
-      max_per_hour: { type: 'integer', minimum: 1, maximum: 1000, default: 5, description: 'Codes per recipient per hour (the hour starts at the first).' },
+      ttl_seconds: {
+        type: 'integer',
+        minimum: 30,
+        maximum: 3600,
+        default: 300,
+        description: 'How long the code, and its transaction_id, stay valid.',
+      },
+      cooldown_seconds: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 3600,
+        default: 30,
+        description: 'Minimum time between two codes to one recipient.',
+      },
+      max_per_hour: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 1000,
+        default: 5,
+        description: 'Codes per recipient per hour (the hour starts at the first).',
+      },
       min_answer_ms: {
         type: 'integer',
         minimum: 0,
         maximum: 5000,
         default: 100,
-        description: 'Every answer (sent, decoy or refused) takes at least this long, so store and machine jitter cannot tell them apart either.',
+        description:
+          'Every answer (sent, decoy or refused) takes at least this long, so store and machine jitter cannot tell them apart either.',
       },
       sender: senderSchema,
     },
@@ -63,9 +83,16 @@ export default defineValve({
     if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message);
     const { logger, clock, metrics, audit, store: shared } = tools.services;
     // Jobs go to the shared store (any process may deliver them), not the tenant's view.
-    const queue = deliveryQueue(shared, built.id, built.sender, { retries: built.retries, backoffMs: built.backoffMs }, { log: logger, clock, metrics, audit });
+    const queue = deliveryQueue(
+      shared,
+      built.id,
+      built.sender,
+      { retries: built.retries, backoffMs: built.backoffMs },
+      { log: logger, clock, metrics, audit },
+    );
     queue.start();
-    if (userBy === 'none' && config.user !== undefined) tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
+    if (userBy === 'none' && config.user !== undefined)
+      tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
     // Bound into the transaction from the config, so a decoy is indistinguishable at verify.
     const kind = userBy === 'none' ? 'recipient' : 'user';
     const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
@@ -101,7 +128,10 @@ export default defineValve({
       }
       const found = findUser(ctx.services.directory, ctx.tenant.id, userBy as UserLookup, lookup);
       if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
-      const recipient = normalizeRecipient(channel, recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''));
+      const recipient = normalizeRecipient(
+        channel,
+        recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''),
+      );
       // Said in the log only: the caller gets the answer an unknown user gets.
       if (recipient === null) ctx.log.warn({ valve: 'otp-issue', user: found.id, channel }, 'user has no valid recipient; no code sent');
       return { rateKey: recipientKey(channel, recipient ?? counted), recipient, user: recipient === null ? null : found };
@@ -144,7 +174,17 @@ export default defineValve({
       };
       await queue.enqueue(job);
       ctx.services.metrics?.inc('otp_issued', { tenant: ctx.tenant.id, channel });
-      const record: OtpRecord = { v: 1, ...seal, u: user?.id ?? '', r: recipient ?? '', c: channel, d: digits, e: now + ttlMs, k: kind, o: ctx.operation };
+      const record: OtpRecord = {
+        v: 1,
+        ...seal,
+        u: user?.id ?? '',
+        r: recipient ?? '',
+        c: channel,
+        d: digits,
+        e: now + ttlMs,
+        k: kind,
+        o: ctx.operation,
+      };
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;
     };

@@ -25,13 +25,19 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      transaction_id: { type: 'string', minLength: 1, default: '{{request.transaction_id}}', description: 'Template of the transaction id otp-issue answered.' },
+      transaction_id: {
+        type: 'string',
+        minLength: 1,
+        default: '{{request.transaction_id}}',
+        description: 'Template of the transaction id otp-issue answered.',
+      },
       otp: { type: 'string', minLength: 1, default: '{{request.otp}}', description: 'Template of the code the user typed.' },
       max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
       expects: {
         enum: ['user', 'recipient'],
         default: 'user',
-        description: 'user: only codes an otp-issue sent to a directory user; recipient: only codes of otp-issue user_by "none" (no user is put on the item).',
+        description:
+          'user: only codes an otp-issue sent to a directory user; recipient: only codes of otp-issue user_by "none" (no user is put on the item).',
       },
       issued_by: {
         type: 'array',
@@ -51,7 +57,8 @@ export default defineValve({
     const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
     const prefix = config.prefix ?? '';
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
-    const badTransaction = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
+    const badTransaction = (detail: string) =>
+      refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
 
     const verify = async (ctx: CallContext): Promise<void> => {
       const scope = ctx.scope();
@@ -67,8 +74,10 @@ export default defineValve({
       const now = ctx.clock.now();
       if (now >= record.e) throw badTransaction('expired transaction');
       // Decided by the issuing pipe's config, never by whether its user existed: no enumeration.
-      if (transactionKind(record) !== expects) throw badTransaction(`a ${transactionKind(record)} transaction; this verify expects ${expects}`);
-      if (issuedBy !== null && !issuedBy.has(record.o ?? '')) throw badTransaction(`issued by ${record.o ?? 'an unnamed operation'}, not one of issued_by`);
+      if (transactionKind(record) !== expects)
+        throw badTransaction(`a ${transactionKind(record)} transaction; this verify expects ${expects}`);
+      if (issuedBy !== null && !issuedBy.has(record.o ?? ''))
+        throw badTransaction(`issued by ${record.o ?? 'an unnamed operation'}, not one of issued_by`);
       if (code.length !== record.d) throw badCode(`expected ${record.d} digits`);
 
       // The counter outlives the record by a margin, so a transaction never gets a fresh budget.
@@ -98,7 +107,12 @@ export default defineValve({
       try {
         await verify(ctx);
       } catch (err) {
-        result = !(err instanceof AuthpipeError) || !err.isRefusal ? 'error' : err.erroneousProperties.includes('otp') ? 'wrong_code' : 'bad_transaction';
+        result =
+          !(err instanceof AuthpipeError) || !err.isRefusal
+            ? 'error'
+            : err.erroneousProperties.includes('otp')
+              ? 'wrong_code'
+              : 'bad_transaction';
         throw err;
       } finally {
         ctx.services.metrics?.inc('otp_verified', { tenant: ctx.tenant.id, result });

@@ -13,7 +13,13 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     required: ['pipe'],
-    properties: { pipe: { type: 'string', pattern: OPERATION_PATTERN, description: 'Id of the pipe whose valves run here; it must exist, and calls must not form a cycle.' } },
+    properties: {
+      pipe: {
+        type: 'string',
+        pattern: OPERATION_PATTERN,
+        description: 'Id of the pipe whose valves run here; it must exist, and calls must not form a cycle.',
+      },
+    },
   },
   references: (config) => ({ pipes: [config.pipe] }),
   create(config, tools) {

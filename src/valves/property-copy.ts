@@ -23,7 +23,8 @@ export default defineValve({
       from: { enum: ['request', 'item', 'session'], default: 'request', description: 'Where the properties are read from.' },
       to: { enum: ['item', 'session'], default: 'item', description: 'Where the properties are written to.' },
       properties: {
-        description: 'Names to copy under the same name (a list), or target name to source name (a map); a missing source property is not copied.',
+        description:
+          'Names to copy under the same name (a list), or target name to source name (a map); a missing source property is not copied.',
         oneOf: [
           { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 } },
           { type: 'object', minProperties: 1, additionalProperties: { type: 'string', minLength: 1 } },
@@ -49,6 +50,12 @@ export default defineValve({
     const pairs = Array.isArray(config.properties) ? config.properties.map((n) => [n, n] as const) : Object.entries(config.properties);
     // Request properties may or may not be sent; input-validate is where presence is enforced.
     if (from === 'request') return { sets: pairs.map(([target]) => ({ place: to, name: target, maybe: true })) };
-    return { copies: pairs.map(([target, name]) => ({ from: { place: from, name }, to: { place: to, name: target }, pointer: Array.isArray(config.properties) ? '/properties' : `/properties/${target}` })) };
+    return {
+      copies: pairs.map(([target, name]) => ({
+        from: { place: from, name },
+        to: { place: to, name: target },
+        pointer: Array.isArray(config.properties) ? '/properties' : `/properties/${target}`,
+      })),
+    };
   },
 });

@@ -12,7 +12,13 @@ export default defineValve({
     additionalProperties: false,
     required: ['properties'],
     properties: {
-      properties: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', minLength: 1 }, description: 'Names of the properties to remove; an absent one is ignored.' },
+      properties: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', minLength: 1 },
+        description: 'Names of the properties to remove; an absent one is ignored.',
+      },
       from: { enum: ['item', 'session'], default: 'item', description: 'Where the properties are removed from.' },
     },
   },

@@ -24,7 +24,9 @@ export default defineValve({
     },
   },
   create(config, tools) {
-    const entries = Object.entries(config.properties).map(([name, source]) => [name, tools.template(source, pointer('properties', name))] as const);
+    const entries = Object.entries(config.properties).map(
+      ([name, source]) => [name, tools.template(source, pointer('properties', name))] as const,
+    );
     const toSession = config.target === 'session';
     return (ctx) => {
       const scope = ctx.scope();

@@ -29,10 +29,29 @@ export default defineValve({
     properties: {
       key: { type: 'string', minLength: 1, description: 'Template of what is counted, e.g. {{request.client_ip}}.' },
       limit: { type: 'integer', minimum: 1, description: 'Calls allowed per window.' },
-      window_seconds: { type: 'integer', minimum: 1, maximum: 86400, description: 'Length of the fixed window, starting at its first call; Retry-After counts down to its end.' },
-      bucket: { type: 'string', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'Counter namespace; default the operation, so pipes count apart unless they share a bucket.' },
-      erroneous_properties: { type: 'array', uniqueItems: true, items: { type: 'string', minLength: 1 }, default: [], description: 'Request properties named in the RATE_LIMITED refusal.' },
-      count: { enum: ['calls', 'failures'], default: 'calls', description: 'calls: every call counts; failures: only calls that end refused with one of failure_codes.' },
+      window_seconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 86400,
+        description: 'Length of the fixed window, starting at its first call; Retry-After counts down to its end.',
+      },
+      bucket: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9_.-]{1,64}$',
+        description: 'Counter namespace; default the operation, so pipes count apart unless they share a bucket.',
+      },
+      erroneous_properties: {
+        type: 'array',
+        uniqueItems: true,
+        items: { type: 'string', minLength: 1 },
+        default: [],
+        description: 'Request properties named in the RATE_LIMITED refusal.',
+      },
+      count: {
+        enum: ['calls', 'failures'],
+        default: 'calls',
+        description: 'calls: every call counts; failures: only calls that end refused with one of failure_codes.',
+      },
       failure_codes: {
         type: 'array',
         minItems: 1,
@@ -54,7 +73,8 @@ export default defineValve({
     const windowMs = config.window_seconds * 1000;
     const erroneousProperties = config.erroneous_properties;
     const failuresOnly = config.count === 'failures';
-    if (!failuresOnly && config.failure_codes !== undefined) tools.fail('/failure_codes', 'failure_codes applies only with count "failures"');
+    if (!failuresOnly && config.failure_codes !== undefined)
+      tools.fail('/failure_codes', 'failure_codes applies only with count "failures"');
     const counted = new Set<string>(config.failure_codes);
     return async (ctx) => {
       let value = key.render(ctx.scope());
@@ -63,7 +83,10 @@ export default defineValve({
       const count = await ctx.store.incr(storeKey, windowMs);
       if (count <= config.limit) {
         // The unit reserved is given back unless the call ends with a counted refusal.
-        if (failuresOnly) whenSettled(ctx, (error) => (error && counted.has(error.code) ? undefined : ctx.store.incr(storeKey, windowMs, -1).then(() => undefined)));
+        if (failuresOnly)
+          whenSettled(ctx, (error) =>
+            error && counted.has(error.code) ? undefined : ctx.store.incr(storeKey, windowMs, -1).then(() => undefined),
+          );
         return;
       }
       // A call refused here is no failure of its own: it leaves the count where it was.

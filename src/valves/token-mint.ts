@@ -23,12 +23,31 @@ export default defineValve({
     required: ['kind'],
     properties: {
       kind: { enum: ['system', 'user'], description: 'system: no refresh token; user: a rotating refresh token.' },
-      ttl: { type: 'integer', minimum: 10, maximum: 86400, description: 'Access token lifetime in seconds (default 600 system, 1800 user).' },
-      refresh_ttl: { type: 'integer', minimum: 60, maximum: 31536000, description: 'kind user: lifetime of each refresh token, seconds (default: the family lifetime).' },
-      family_lifetime: { type: 'integer', minimum: 60, maximum: 31536000, description: 'kind user: absolute lifetime of a login, seconds (default 30 days).' },
+      ttl: {
+        type: 'integer',
+        minimum: 10,
+        maximum: 86400,
+        description: 'Access token lifetime in seconds (default 600 system, 1800 user).',
+      },
+      refresh_ttl: {
+        type: 'integer',
+        minimum: 60,
+        maximum: 31536000,
+        description: 'kind user: lifetime of each refresh token, seconds (default: the family lifetime).',
+      },
+      family_lifetime: {
+        type: 'integer',
+        minimum: 60,
+        maximum: 31536000,
+        description: 'kind user: absolute lifetime of a login, seconds (default 30 days).',
+      },
       sub: { type: 'string', minLength: 1, default: '{{item.sub}}', description: 'Template of the subject.' },
       scope: { type: 'string', default: '{{item.scope}}', description: 'Template of the space-separated scope; empty: no scope claim.' },
-      client_id: { type: 'string', default: '{{item.client_id}}', description: 'Template of the client_id claim (RFC 9068); when empty, kind system uses sub and kind user the tenant id.' },
+      client_id: {
+        type: 'string',
+        default: '{{item.client_id}}',
+        description: 'Template of the client_id claim (RFC 9068); when empty, kind system uses sub and kind user the tenant id.',
+      },
       audience: { type: 'string', minLength: 1, description: 'aud claim; default tokens.audience of the main file.' },
       claims: {
         type: 'object',
@@ -49,7 +68,10 @@ export default defineValve({
     // Defaults that depend on the kind (a user's token lives longer; only users have a family).
     allOf: [
       { if: { properties: { kind: { const: 'system' } } }, then: { properties: { ttl: { default: 600 } } } },
-      { if: { properties: { kind: { const: 'user' } } }, then: { properties: { ttl: { default: 1800 }, family_lifetime: { default: 30 * 24 * 3600 } } } },
+      {
+        if: { properties: { kind: { const: 'user' } } },
+        then: { properties: { ttl: { default: 1800 }, family_lifetime: { default: 30 * 24 * 3600 } } },
+      },
     ],
   },
   create(config, tools) {
@@ -67,7 +89,8 @@ export default defineValve({
     const scope = tools.template(config.scope, '/scope');
     const clientId = tools.template(config.client_id, '/client_id');
     const claims = Object.entries(config.claims).map(([name, source]) => {
-      if (REGISTERED_CLAIMS.has(name)) tools.fail(pointer('claims', name), `"${name}" is a registered claim the engine sets itself; choose another name`);
+      if (REGISTERED_CLAIMS.has(name))
+        tools.fail(pointer('claims', name), `"${name}" is a registered claim the engine sets itself; choose another name`);
       return [name, tools.template(source, pointer('claims', name))] as const;
     });
     const audience = config.audience ?? tokens.settings.audience;
@@ -120,5 +143,7 @@ export default defineValve({
       issued(ctx, subject);
     };
   },
-  dataflow: (config) => ({ sets: itemSets('', ['access_token', 'token_type', 'expires_in', ...(config.kind === 'user' ? ['refresh_token'] : [])]) }),
+  dataflow: (config) => ({
+    sets: itemSets('', ['access_token', 'token_type', 'expires_in', ...(config.kind === 'user' ? ['refresh_token'] : [])]),
+  }),
 });

@@ -20,7 +20,8 @@ export default defineValve({
       property: {
         type: 'string',
         minLength: 1,
-        description: 'Request property holding the token; default refresh_token for type refresh, the Authorization: Bearer header for type access.',
+        description:
+          'Request property holding the token; default refresh_token for type refresh, the Authorization: Bearer header for type access.',
       },
     },
   },
@@ -33,10 +34,14 @@ export default defineValve({
       const { token, property } = findToken(ctx, source);
       const now = ctx.clock.now();
       const claims = await tokens.verify(token, { type, tenant: ctx.tenant.id, now, property });
-      if (typeof claims.sid !== 'string') throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'a system token has no login to revoke' });
+      if (typeof claims.sid !== 'string')
+        throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'a system token has no login to revoke' });
       await revokeFamily(ctx.store, claims.sid, now);
       ctx.services.metrics?.inc('tokens_revoked', { tenant: ctx.tenant.id, reason: 'logout' });
-      ctx.services.audit?.event('token.revoked', callFields(ctx, { subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid }));
+      ctx.services.audit?.event(
+        'token.revoked',
+        callFields(ctx, { subject: typeof claims.sub === 'string' ? claims.sub : undefined, reason: 'logout', sid: claims.sid }),
+      );
     };
   },
   dataflow: () => ({}),

@@ -17,10 +17,23 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      property: { type: 'string', minLength: 1, description: 'Read the token from this request property; default: the Authorization: Bearer header.' },
+      property: {
+        type: 'string',
+        minLength: 1,
+        description: 'Read the token from this request property; default: the Authorization: Bearer header.',
+      },
       audience: { type: 'string', minLength: 1, description: 'Expected aud; default tokens.audience of the main file.' },
-      prefix: { type: 'string', default: '', pattern: '^[A-Za-z0-9_.-]*$', description: 'Prefix of the item property names the claims become.' },
-      check_revocation: { type: 'boolean', default: true, description: 'Refuse user tokens whose refresh family is revoked (one store read).' },
+      prefix: {
+        type: 'string',
+        default: '',
+        pattern: '^[A-Za-z0-9_.-]*$',
+        description: 'Prefix of the item property names the claims become.',
+      },
+      check_revocation: {
+        type: 'boolean',
+        default: true,
+        description: 'Refuse user tokens whose refresh family is revoked (one store read).',
+      },
     },
   },
   create(config, tools) {
@@ -31,7 +44,13 @@ export default defineValve({
     return async (ctx) => {
       const { token, property } = findToken(ctx, config.property);
       const now = ctx.clock.now();
-      const claims = await tokens.verify(token, { type: 'access', tenant: ctx.tenant.id, now, property, ...(config.audience ? { audience: config.audience } : {}) });
+      const claims = await tokens.verify(token, {
+        type: 'access',
+        tenant: ctx.tenant.id,
+        now,
+        property,
+        ...(config.audience ? { audience: config.audience } : {}),
+      });
       if (checkRevocation && typeof claims.sid === 'string' && !(await familyIsLive(ctx.store, claims.sid, now))) {
         throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'access token: its login was revoked or has ended' });
       }
@@ -43,7 +62,16 @@ export default defineValve({
     const prefix = config.prefix ?? '';
     // Our tokens always carry these; scope, client_id, sid and configured claims only some.
     return {
-      sets: itemSets(prefix, ['iss', 'sub', 'aud', 'iat', 'exp', 'jti', 'tenant', ...['scope', 'client_id', 'sid'].map((name) => ({ name, maybe: true }))]),
+      sets: itemSets(prefix, [
+        'iss',
+        'sub',
+        'aud',
+        'iat',
+        'exp',
+        'jti',
+        'tenant',
+        ...['scope', 'client_id', 'sid'].map((name) => ({ name, maybe: true })),
+      ]),
       setsAny: [{ place: 'item', prefix }],
     };
   },

@@ -49,8 +49,20 @@ export default defineValve({
       digits: { type: 'integer', minimum: 6, maximum: 8, default: 6, description: 'Length of the code the authenticator app shows.' },
       period: { type: 'integer', minimum: 15, maximum: 120, default: 30, description: 'Step length in seconds.' },
       window: { type: 'integer', minimum: 0, maximum: 2, default: 1, description: 'Steps accepted either side of now (clock drift).' },
-      max_failures: { type: 'integer', minimum: 1, maximum: 100, default: 5, description: 'Failed checks per user allowed within lockout_seconds; beyond them the user is refused RATE_LIMITED.' },
-      lockout_seconds: { type: 'integer', minimum: 1, maximum: 86400, default: 300, description: 'How long failures count; the user is refused RATE_LIMITED past max_failures.' },
+      max_failures: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 100,
+        default: 5,
+        description: 'Failed checks per user allowed within lockout_seconds; beyond them the user is refused RATE_LIMITED.',
+      },
+      lockout_seconds: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 86400,
+        default: 300,
+        description: 'How long failures count; the user is refused RATE_LIMITED past max_failures.',
+      },
       prefix: subjectPrefixSchema,
     },
   },
@@ -87,7 +99,10 @@ export default defineValve({
       const tries = await store.incr(failKey, lockoutMs);
       if (tries > maxFailures) {
         const left = (await store.ttl(failKey)) ?? lockoutMs;
-        throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'totp-verify: too many failures' });
+        throw refuse('RATE_LIMITED', {
+          headers: { 'retry-after': String(Math.ceil(left / 1000)) },
+          detail: 'totp-verify: too many failures',
+        });
       }
 
       const user = usable(found) && secretOf(found) !== null ? found : null;
@@ -115,6 +130,10 @@ export default defineValve({
   },
   dataflow: (config) => {
     const prefix = config.prefix ?? '';
-    return { sets: itemSets(prefix, USER_SETS), setsAny: [{ place: 'item', prefix }], lookups: [{ pointer: '/user', by: `user.${config.user_by ?? 'username'}` as ValueKind }] };
+    return {
+      sets: itemSets(prefix, USER_SETS),
+      setsAny: [{ place: 'item', prefix }],
+      lookups: [{ pointer: '/user', by: `user.${config.user_by ?? 'username'}` as ValueKind }],
+    };
   },
 });

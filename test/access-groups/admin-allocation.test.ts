@@ -15,7 +15,8 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 let token: string;
 
-const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) => adminCall(server, method, path, { token, ...options });
+const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) =>
+  adminCall(server, method, path, { token, ...options });
 const etagOf = async (id: string) => (await call('GET', `/${id}`)).headers.get('etag') as string;
 const directoryText = () => readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8');
 /** What till-101 (store-02) may do right now, through the authorize pipe. */
@@ -29,7 +30,10 @@ beforeAll(async () => {
   const tillHash = readJson(fixture, 'config/directory.json').tenants.demo.tills[0].password_hash;
   // Hand-formatted like the shipped file (one entry per line), with the new till and store added in place.
   const text = directoryText()
-    .replace('{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" }', '{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" },\n        { "id": "store-03", "name": "Demo outlet" }')
+    .replace(
+      '{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" }',
+      '{ "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002" },\n        { "id": "store-03", "name": "Demo outlet" }',
+    )
     .replace(/("tills": \[\n)/, `$1        { "username": "till-101", "password_hash": "${tillHash}", "store": "store-02" },\n`);
   writeFileSync(join(fixture.dir, 'config', 'directory.json'), text);
   server = await startServer({ configFile: fixture.mainFile });
@@ -52,14 +56,19 @@ describe('allocating stores', () => {
     expect(await till101('data', 'coupon', 'POST')).toBe('wechat');
     expect(await till101('data', 'customer', 'POST')).toBe('ACCESS_DENIED');
     // One line of the hand-formatted directory changed, nothing else.
-    const changed = directoryText().split('\n').filter((line, i) => line !== before.split('\n')[i]);
+    const changed = directoryText()
+      .split('\n')
+      .filter((line, i) => line !== before.split('\n')[i]);
     expect(changed).toEqual(['        { "id": "store-02", "name": "Demo pop-up store", "manager": "u-2002", "access_group": "wechat" },']);
     expect(directoryText().split('\n')).toHaveLength(before.split('\n').length);
   });
 
-  it('adding a store allocated elsewhere, naming where it is, moves it: the old group\'s count drops', async () => {
+  it("adding a store allocated elsewhere, naming where it is, moves it: the old group's count drops", async () => {
     expect((await call('GET', '/POS')).body.allocatedStores).toBe(1);
-    const res = await call('POST', '/wechat/stores', { ifMatch: await etagOf('wechat'), body: { add: [{ store: 'store-01', from: 'POS' }, 'store-03'] } });
+    const res = await call('POST', '/wechat/stores', {
+      ifMatch: await etagOf('wechat'),
+      body: { add: [{ store: 'store-01', from: 'POS' }, 'store-03'] },
+    });
     expect(res.body.stores.map((s: { id: string }) => s.id)).toEqual(['store-01', 'store-02', 'store-03']);
     expect((await call('GET', '/POS')).body.allocatedStores).toBe(0);
     const listed = (await call('GET', '')).body.groups;
@@ -72,7 +81,7 @@ describe('allocating stores', () => {
     expect(res.body.stores).toEqual([{ id: 'store-01', name: 'Demo flagship store' }]);
   });
 
-  it('an allocation changes the group\'s ETag: a stale one is 412', async () => {
+  it("an allocation changes the group's ETag: a stale one is 412", async () => {
     const stale = await etagOf('wechat');
     await call('POST', '/wechat/stores', { ifMatch: stale, body: { remove: ['store-03'] } });
     const res = await call('POST', '/wechat/stores', { ifMatch: stale, body: { add: ['store-03'] } });
@@ -82,7 +91,7 @@ describe('allocating stores', () => {
 
   it.each([
     ['an unknown store', { add: ['store-99'] }, 400, 'UNKNOWN_STORE', ['/add/0']],
-    ['another tenant\'s store', { add: ['acme-store-1'] }, 400, 'UNKNOWN_STORE', ['/add/0']],
+    ["another tenant's store", { add: ['acme-store-1'] }, 400, 'UNKNOWN_STORE', ['/add/0']],
     ['removing a store of another group', { remove: ['store-01'] }, 409, 'STORE_NOT_IN_GROUP', ['/remove/0']],
     ['adding and removing one store', { add: ['store-02'], remove: ['store-02'] }, 400, 'BAD_BODY', ['/add', '/remove']],
     ['an empty body', {}, 400, 'BAD_BODY', ['/']],
@@ -102,7 +111,9 @@ describe('deactivating', () => {
     const refused = await call('POST', '/wechat/deactivate', { ifMatch: await etagOf('wechat') });
     expect(refused.status).toBe(409);
     expect(refused.body.errorTranslationKeys).toEqual(['INVALID_REQUEST', 'STORES_ALLOCATED']);
-    expect(refused.body.message).toBe('group "wechat" still has 1 store(s) allocated (store-02); remove them from the group before deactivating it');
+    expect(refused.body.message).toBe(
+      'group "wechat" still has 1 store(s) allocated (store-02); remove them from the group before deactivating it',
+    );
     expect((await call('GET', '/wechat')).body.status).toBe('active');
 
     await call('POST', '/wechat/stores', { ifMatch: await etagOf('wechat'), body: { remove: ['store-02'] } });
@@ -116,7 +127,10 @@ describe('deactivating', () => {
     const add = await call('POST', '/wechat/stores', { ifMatch: await etagOf('wechat'), body: { add: ['store-02'] } });
     expect(add.status).toBe(409);
     expect(add.body.errorTranslationKeys[1]).toBe('GROUP_INACTIVE');
-    const def = await call('PUT', '/default', { ifMatch: (await call('GET', '/default')).headers.get('etag') as string, body: { group: 'wechat' } });
+    const def = await call('PUT', '/default', {
+      ifMatch: (await call('GET', '/default')).headers.get('etag') as string,
+      body: { group: 'wechat' },
+    });
     expect(def.status).toBe(409);
     expect(def.body.errorTranslationKeys[1]).toBe('GROUP_INACTIVE');
     const again = await call('POST', '/wechat/activate', { ifMatch: await etagOf('wechat') });
@@ -150,7 +164,9 @@ describe('the default group', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ group: 'POS' });
     expect(await till101('data', 'transaction', 'POST')).toBe('POS');
-    expect((await call('PUT', '/default', { ifMatch: current.headers.get('etag') as string, body: { group: 'Instore' } })).status).toBe(412);
+    expect((await call('PUT', '/default', { ifMatch: current.headers.get('etag') as string, body: { group: 'Instore' } })).status).toBe(
+      412,
+    );
   });
 
   it('an unknown group is a 400; null clears the default, and then a store without a group gives nothing', async () => {
@@ -169,7 +185,9 @@ describe('the default group', () => {
 
 describe('persistence', () => {
   it('a restart keeps every admin change', async () => {
-    const created = await call('POST', '', { body: { name: 'Restart proof', description: 'made before the restart', permissions: { config: { store: 'read' } } } });
+    const created = await call('POST', '', {
+      body: { name: 'Restart proof', description: 'made before the restart', permissions: { config: { store: 'read' } } },
+    });
     await call('PATCH', '/restart-proof', { ifMatch: created.headers.get('etag') as string, body: { name: 'Restart proof (edited)' } });
     await call('POST', '/restart-proof/stores', { ifMatch: await etagOf('restart-proof'), body: { add: ['store-02'] } });
     await call('POST', '/fallback/deactivate', { ifMatch: await etagOf('fallback') });

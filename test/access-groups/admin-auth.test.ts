@@ -28,9 +28,14 @@ function es256(header: object, payload: object, key: KeyObject): string {
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
+  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find(
+    (c: { client_id: string }) => c.client_id === 'admin-console',
+  ).secret_hash;
   editJson(fixture, 'config/directory.json', (d) => {
-    d.tenants.demo.clients.push({ client_id: 'store-manager', secret_hash: hash, access_group: 'POS' }, { client_id: 'second-admin', secret_hash: hash, access_group: 'Admin' });
+    d.tenants.demo.clients.push(
+      { client_id: 'store-manager', secret_hash: hash, access_group: 'POS' },
+      { client_id: 'second-admin', secret_hash: hash, access_group: 'Admin' },
+    );
     d.tenants.acme.clients = [{ client_id: 'acme-admin', secret_hash: hash, access_group: 'Admin' }];
   });
   // acme without a default: its store without a group gives its tills nothing.
@@ -38,7 +43,13 @@ beforeAll(async () => {
     delete g.tenants.acme;
   });
   // A login that mints without the kind claim: its subject cannot be looked up.
-  fixture.writePipe('client-login-bare', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }, { name: 'token-mint', config: { kind: 'system' } }], response: ['access_token'] });
+  fixture.writePipe('client-login-bare', {
+    valves: [
+      { name: 'basic-auth', config: { kind: 'client' } },
+      { name: 'token-mint', config: { kind: 'system' } },
+    ],
+    response: ['access_token'],
+  });
   allow(fixture, 'demo', ['client-login-bare']);
   allow(fixture, 'acme', ['client-login']);
   server = await startServer({ configFile: fixture.mainFile, clock });
@@ -50,7 +61,8 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-const list = (token?: string, tenant?: string) => adminCall(server, 'GET', '', { ...(token !== undefined ? { token } : {}), ...(tenant !== undefined ? { tenant } : {}) });
+const list = (token?: string, tenant?: string) =>
+  adminCall(server, 'GET', '', { ...(token !== undefined ? { token } : {}), ...(tenant !== undefined ? { tenant } : {}) });
 
 function expectUnauthorized(res: Awaited<ReturnType<typeof list>>, reason: string): void {
   expect(res.status).toBe(401);
@@ -66,9 +78,18 @@ describe('401: no token, or one that authenticates nobody here', () => {
   });
 
   it('Basic credentials instead of a bearer token, or two Authorization headers', async () => {
-    expectUnauthorized(await adminCall(server, 'GET', '', { headers: { authorization: basic('admin-console', ADMIN_SECRET) } }), 'TOKEN_MISSING');
+    expectUnauthorized(
+      await adminCall(server, 'GET', '', { headers: { authorization: basic('admin-console', ADMIN_SECRET) } }),
+      'TOKEN_MISSING',
+    );
     const token = await adminToken(server);
-    const res = await fetch(`${server.managementUrl}/admin/access-groups`, { headers: [['tenant', 'demo'], ['authorization', `Bearer ${token}`], ['authorization', `Bearer ${token}`]] });
+    const res = await fetch(`${server.managementUrl}/admin/access-groups`, {
+      headers: [
+        ['tenant', 'demo'],
+        ['authorization', `Bearer ${token}`],
+        ['authorization', `Bearer ${token}`],
+      ],
+    });
     expect(res.status).toBe(401);
   });
 
@@ -123,7 +144,10 @@ describe('401: no token, or one that authenticates nobody here', () => {
   it('a refresh-type or wrong-audience token', async () => {
     const claims = decodeJwt(await adminToken(server));
     expectUnauthorized(await list(es256({ alg: 'ES256', typ: 'refresh+jwt', kid: ours.kid }, claims, ours.key)), 'TOKEN_REJECTED');
-    expectUnauthorized(await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, { ...claims, aud: 'https://elsewhere.example' }, ours.key)), 'TOKEN_REJECTED');
+    expectUnauthorized(
+      await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, { ...claims, aud: 'https://elsewhere.example' }, ours.key)),
+      'TOKEN_REJECTED',
+    );
   });
 });
 
@@ -137,7 +161,7 @@ describe('403: authenticated, but not in the Admin group', () => {
     expectForbidden(await list(await adminToken(server, 'demo', 'store-manager')));
   });
 
-  it('a till, through its store\'s group', async () => {
+  it("a till, through its store's group", async () => {
     const till = await server.call('till-login', {}, { authorization: basic('till-001', TILL_PASSWORD) });
     expectForbidden(await list(till.body.access_token));
   });
@@ -149,7 +173,12 @@ describe('403: authenticated, but not in the Admin group', () => {
   });
 
   it('a till whose store has no group, in a tenant with no default (a token we signed: till-login would refuse it)', async () => {
-    const claims = { ...decodeJwt(await adminToken(server, 'acme', 'acme-admin')), sub: 'acme-till-1', client_id: 'acme-till-1', kind: 'till' };
+    const claims = {
+      ...decodeJwt(await adminToken(server, 'acme', 'acme-admin')),
+      sub: 'acme-till-1',
+      client_id: 'acme-till-1',
+      kind: 'till',
+    };
     const res = await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, claims, ours.key), 'acme');
     expectForbidden(res);
     const login = await server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') });

@@ -17,14 +17,17 @@ let server: RunningServer;
 let token: string;
 let port: number;
 
-const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) => adminCall(server, method, path, { token, ...options });
+const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) =>
+  adminCall(server, method, path, { token, ...options });
 const etagOf = async (id: string) => (await call('GET', `/${id}`)).headers.get('etag') as string;
 const directoryText = () => readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8');
 const reasonOf = (res: { body: any }) => res.body.errorTranslationKeys?.[1];
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
+  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find(
+    (c: { client_id: string }) => c.client_id === 'admin-console',
+  ).secret_hash;
   editJson(fixture, 'config/directory.json', (d) => {
     d.tenants.demo.clients.push({ client_id: 'store-manager', secret_hash: hash, access_group: 'POS' });
   });
@@ -40,8 +43,15 @@ afterAll(async () => {
 
 describe('request targets', () => {
   it('an absolute-form target with a bad port is a coded refusal, not a 500', async () => {
-    for (const target of ['http://127.0.0.1:99999/admin/access-groups', 'http://127.0.0.1:99999/admin/access-groups?name=x', 'http://[::1/admin/access-groups']) {
-      const res = await rawRequest(port, `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`);
+    for (const target of [
+      'http://127.0.0.1:99999/admin/access-groups',
+      'http://127.0.0.1:99999/admin/access-groups?name=x',
+      'http://[::1/admin/access-groups',
+    ]) {
+      const res = await rawRequest(
+        port,
+        `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
+      );
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body).errorTranslationKeys[0]).toBe('INVALID_REQUEST');
       expect(res.headers).toMatch(/x-request-id: /i);
@@ -50,14 +60,22 @@ describe('request targets', () => {
   });
 
   it('a well-formed absolute-form target is served like its path', async () => {
-    const res = await rawRequest(port, `GET http://localhost/admin/access-groups HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`);
+    const res = await rawRequest(
+      port,
+      `GET http://localhost/admin/access-groups HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
+    );
     expect(res.status).toBe(200);
   });
 });
 
 describe('authentication comes first', () => {
   it('an unknown path or a wrong method without a token is a 401, not a 404 or 405', async () => {
-    for (const [method, path] of [['GET', '/a/b/c'], ['DELETE', ''], ['POST', '/default'], ['GET', '/%zz']] as const) {
+    for (const [method, path] of [
+      ['GET', '/a/b/c'],
+      ['DELETE', ''],
+      ['POST', '/default'],
+      ['GET', '/%zz'],
+    ] as const) {
       const res = await adminCall(server, method, path);
       expect(res.status).toBe(401);
       expect(reasonOf(res)).toBe('TOKEN_MISSING');
@@ -73,7 +91,12 @@ describe('authentication comes first', () => {
   });
 
   it('HEAD is a 405 like any method a path does not serve (the router must not answer it with GET)', async () => {
-    for (const [path, allow] of [['', 'GET, POST'], ['/default', 'GET, PUT'], ['/POS', 'GET, PATCH'], ['/POS/stores', 'POST']] as const) {
+    for (const [path, allow] of [
+      ['', 'GET, POST'],
+      ['/default', 'GET, PUT'],
+      ['/POS', 'GET, PATCH'],
+      ['/POS/stores', 'POST'],
+    ] as const) {
       const res = await call('HEAD', path);
       expect([path, res.status, res.headers.get('allow')]).toEqual([path, 405, allow]);
     }
@@ -100,7 +123,7 @@ describe('authentication comes first', () => {
   });
 });
 
-describe('the body parser is as strict as the API\'s', () => {
+describe("the body parser is as strict as the API's", () => {
   it.each([
     ['a duplicate key', '{"name":"Twice","name":"Other"}'],
     ['a duplicate key one level down', '{"name":"Deep","permissions":{"data":{"customer":"read","customer":"write"}}}'],
@@ -159,7 +182,10 @@ describe('two admins allocating one store', () => {
     expect(plain.status).toBe(409);
     expect(reasonOf(plain)).toBe('STORE_MOVED');
     expect(plain.body.erroneousProperties).toEqual(['/add/0']);
-    const wrong = await call('POST', '/east/stores', { ifMatch: await etagOf('east'), body: { add: [{ store: 'store-01', from: 'Instore' }] } });
+    const wrong = await call('POST', '/east/stores', {
+      ifMatch: await etagOf('east'),
+      body: { add: [{ store: 'store-01', from: 'Instore' }] },
+    });
     expect(reasonOf(wrong)).toBe('STORE_MOVED');
   });
 
@@ -179,15 +205,22 @@ describe('two admins allocating one store', () => {
 
   it('a store with no group is added as a plain id; once allocated, a plain add elsewhere is 409', async () => {
     expect((await call('POST', '/east/stores', { ifMatch: await etagOf('east'), body: { add: ['store-02'] } })).status).toBe(200);
-    expect(reasonOf(await call('POST', '/west/stores', { ifMatch: await etagOf('west'), body: { add: ['store-02'] } }))).toBe('STORE_MOVED');
-    expect((await call('POST', '/west/stores', { ifMatch: await etagOf('west'), body: { add: [{ store: 'store-02', from: 'east' }] } })).status).toBe(200);
+    expect(reasonOf(await call('POST', '/west/stores', { ifMatch: await etagOf('west'), body: { add: ['store-02'] } }))).toBe(
+      'STORE_MOVED',
+    );
+    expect(
+      (await call('POST', '/west/stores', { ifMatch: await etagOf('west'), body: { add: [{ store: 'store-02', from: 'east' }] } })).status,
+    ).toBe(200);
   });
 });
 
 describe('stores in the built-in Admin group', () => {
   it('are refused unless admin_api.allow_admin_stores is true', async () => {
     const before = directoryText();
-    const res = await call('POST', '/Admin/stores', { ifMatch: await etagOf('Admin'), body: { add: [{ store: 'store-02', from: 'west' }] } });
+    const res = await call('POST', '/Admin/stores', {
+      ifMatch: await etagOf('Admin'),
+      body: { add: [{ store: 'store-02', from: 'west' }] },
+    });
     expect(res.status).toBe(403);
     expect(reasonOf(res)).toBe('ADMIN_STORES_REFUSED');
     expect(directoryText()).toBe(before);
@@ -196,7 +229,10 @@ describe('stores in the built-in Admin group', () => {
       main.admin_api = { allow_admin_stores: true };
     });
     expect(server.app.reload().ok).toBe(true);
-    const allowed = await call('POST', '/Admin/stores', { ifMatch: await etagOf('Admin'), body: { add: [{ store: 'store-02', from: 'west' }] } });
+    const allowed = await call('POST', '/Admin/stores', {
+      ifMatch: await etagOf('Admin'),
+      body: { add: [{ store: 'store-02', from: 'west' }] },
+    });
     expect(allowed.status).toBe(200);
   });
 });

@@ -16,16 +16,25 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 let token: string;
 
-const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) => adminCall(server, method, path, { token, ...options });
+const call = (method: string, path: string, options: Parameters<typeof adminCall>[3] = {}) =>
+  adminCall(server, method, path, { token, ...options });
 const etagOf = async (id: string) => (await call('GET', `/${id}`)).headers.get('etag') as string;
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
+  const hash = readJson(fixture, 'config/directory.json').tenants.demo.clients.find(
+    (c: { client_id: string }) => c.client_id === 'admin-console',
+  ).secret_hash;
   editJson(fixture, 'config/directory.json', (d) => {
     d.tenants.demo.clients.push({ client_id: 'wechat-bridge', secret_hash: hash, access_group: 'wechat' });
   });
-  fixture.writePipe('client-authorize', { valves: [{ name: 'basic-auth', config: { kind: 'client', from: ['header'] } }, { name: 'access-group', config: { mode: 'check' } }], response: ['access_group', 'scope'] });
+  fixture.writePipe('client-authorize', {
+    valves: [
+      { name: 'basic-auth', config: { kind: 'client', from: ['header'] } },
+      { name: 'access-group', config: { mode: 'check' } },
+    ],
+    response: ['access_group', 'scope'],
+  });
   allow(fixture, 'demo', ['client-authorize']);
   server = await startServer({ configFile: fixture.mainFile, clock });
   token = await adminToken(server);
@@ -39,23 +48,45 @@ afterAll(async () => {
 // Time moves between tests (timestamps differ), well within the admin token's 10 minutes.
 beforeEach(() => clock.advance(1_000));
 
-const bridge = (api: string, resource: string, access: string) => server.call('client-authorize', { api, resource, access }, { authorization: basic('wechat-bridge', ADMIN_SECRET) });
+const bridge = (api: string, resource: string, access: string) =>
+  server.call('client-authorize', { api, resource, access }, { authorization: basic('wechat-bridge', ADMIN_SECRET) });
 
 describe('reading', () => {
-  it('lists every group with the seed\'s columns and the number of allocated stores', async () => {
+  it("lists every group with the seed's columns and the number of allocated stores", async () => {
     const res = await call('GET', '');
     expect(res.status).toBe(200);
     expect(res.body.default).toBe('Instore');
     expect(res.body.groups.map((g: { id: string }) => g.id)).toEqual(['POS', 'Instore', 'Admin', 'wechat']);
     const pos = res.body.groups[0];
-    expect(Object.keys(pos).sort()).toEqual(['allocatedStores', 'builtIn', 'createdBy', 'createdOn', 'description', 'id', 'isDefault', 'lastUpdatedBy', 'lastUpdatedOn', 'name', 'status'].sort());
+    expect(Object.keys(pos).sort()).toEqual(
+      [
+        'allocatedStores',
+        'builtIn',
+        'createdBy',
+        'createdOn',
+        'description',
+        'id',
+        'isDefault',
+        'lastUpdatedBy',
+        'lastUpdatedOn',
+        'name',
+        'status',
+      ].sort(),
+    );
     expect(pos).toMatchObject({ name: 'POS', status: 'active', builtIn: true, isDefault: false, allocatedStores: 1 });
     expect(res.body.groups[1]).toMatchObject({ id: 'Instore', isDefault: true, allocatedStores: 0 });
-    expect(res.body.groups[3]).toMatchObject({ name: 'WeChat', builtIn: false, createdBy: 'admin-console', createdOn: '2026-01-05T09:00:00.000Z', lastUpdatedBy: 'admin-console' });
+    expect(res.body.groups[3]).toMatchObject({
+      name: 'WeChat',
+      builtIn: false,
+      createdBy: 'admin-console',
+      createdOn: '2026-01-05T09:00:00.000Z',
+      lastUpdatedBy: 'admin-console',
+    });
   });
 
   it('searches by part of the name, ignoring case', async () => {
-    const names = async (q: string) => (await call('GET', `?name=${encodeURIComponent(q)}`)).body.groups.map((g: { name: string }) => g.name);
+    const names = async (q: string) =>
+      (await call('GET', `?name=${encodeURIComponent(q)}`)).body.groups.map((g: { name: string }) => g.name);
     expect(await names('CHA')).toEqual(['WeChat']);
     expect(await names('s')).toEqual(['POS', 'Instore']);
     expect(await names('nothing like it')).toEqual([]);
@@ -73,7 +104,15 @@ describe('reading', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).toMatch(/^"[A-Za-z0-9_-]{22}"$/);
     expect(res.body.stores).toEqual([{ id: 'store-01', name: 'Demo flagship store' }]);
-    expect(res.body.permissions.data).toEqual({ customer: 'write', transaction: 'write', points: 'write', coupon: 'read', card: 'none', product: 'none', request: 'none' });
+    expect(res.body.permissions.data).toEqual({
+      customer: 'write',
+      transaction: 'write',
+      points: 'write',
+      coupon: 'read',
+      card: 'none',
+      product: 'none',
+      request: 'none',
+    });
     expect(res.body.permissions.config.store).toBe('none');
     expect(res.body.scope).toMatch(/^data:customer:write data:customer:read /);
   });
@@ -88,13 +127,30 @@ describe('reading', () => {
 
 describe('creating a custom group', () => {
   it('201 with Location and ETag; the id comes from the name; createdBy is the admin', async () => {
-    const res = await call('POST', '', { body: { name: 'Kiosk self-service', description: 'Self-service kiosks', permissions: { data: { customer: 'read', points: 'write' } } } });
+    const res = await call('POST', '', {
+      body: {
+        name: 'Kiosk self-service',
+        description: 'Self-service kiosks',
+        permissions: { data: { customer: 'read', points: 'write' } },
+      },
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('location')).toBe('/admin/access-groups/kiosk-self-service');
     expect(res.headers.get('etag')).toBe(await etagOf('kiosk-self-service'));
     const now = new Date(clock.now()).toISOString();
-    expect(res.body).toMatchObject({ id: 'kiosk-self-service', status: 'active', builtIn: false, createdBy: 'admin-console', createdOn: now, lastUpdatedOn: now, allocatedStores: 0, scope: 'data:customer:read data:points:write data:points:read' });
-    const onDisk = readJson(fixture, 'config/access-groups.json').tenants.demo.groups.find((g: { id: string }) => g.id === 'kiosk-self-service');
+    expect(res.body).toMatchObject({
+      id: 'kiosk-self-service',
+      status: 'active',
+      builtIn: false,
+      createdBy: 'admin-console',
+      createdOn: now,
+      lastUpdatedOn: now,
+      allocatedStores: 0,
+      scope: 'data:customer:read data:points:write data:points:read',
+    });
+    const onDisk = readJson(fixture, 'config/access-groups.json').tenants.demo.groups.find(
+      (g: { id: string }) => g.id === 'kiosk-self-service',
+    );
     expect(onDisk).toMatchObject({ name: 'Kiosk self-service', status: 'active', createdBy: 'admin-console' });
   });
 
@@ -118,7 +174,9 @@ describe('creating a custom group', () => {
   });
 
   it('permissions on resources or APIs that do not exist: 400 UNKNOWN_RESOURCE naming each', async () => {
-    const res = await call('POST', '', { body: { name: 'Typo', permissions: { data: { customers: 'write', coupon: 'read' }, graph: {} } } });
+    const res = await call('POST', '', {
+      body: { name: 'Typo', permissions: { data: { customers: 'write', coupon: 'read' }, graph: {} } },
+    });
     expect(res.status).toBe(400);
     expect(res.body.errorTranslationKeys).toEqual(['INVALID_REQUEST', 'UNKNOWN_RESOURCE']);
     expect(res.body.erroneousProperties.sort()).toEqual(['/permissions/data/customers', '/permissions/graph']);
@@ -127,7 +185,11 @@ describe('creating a custom group', () => {
   });
 
   it.each([
-    ['a level that is not none, read or write', { name: 'X1', permissions: { data: { customer: 'admin' } } }, ['/permissions/data/customer']],
+    [
+      'a level that is not none, read or write',
+      { name: 'X1', permissions: { data: { customer: 'admin' } } },
+      ['/permissions/data/customer'],
+    ],
     ['no name', { description: 'x' }, ['/name']],
     ['an empty name', { name: '' }, ['/name']],
     ['a name with surrounding blanks', { name: ' Padded ' }, ['/name']],
@@ -150,7 +212,11 @@ describe('creating a custom group', () => {
     ['no body', '', 400, 'BAD_BODY'],
     ['over 64 KiB', JSON.stringify({ name: 'big', description: 'x'.repeat(70_000) }), 413, 'PAYLOAD_TOO_LARGE'],
   ])('%s: %i %s', async (_label, body, status, reason) => {
-    const res = await fetch(`${server.managementUrl}/admin/access-groups`, { method: 'POST', headers: { tenant: 'demo', authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+    const res = await fetch(`${server.managementUrl}/admin/access-groups`, {
+      method: 'POST',
+      headers: { tenant: 'demo', authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body,
+    });
     expect(res.status).toBe(status);
     expect(((await res.json()) as { errorTranslationKeys: string[] }).errorTranslationKeys[1]).toBe(reason);
   });
@@ -166,13 +232,29 @@ describe('editing a group', () => {
   it('name, description and permissions with If-Match; the change is in effect at once', async () => {
     expect((await bridge('data', 'transaction', 'POST')).status).toBe(403);
     const before = await etagOf('wechat');
-    const res = await call('PATCH', '/wechat', { ifMatch: before, body: { name: 'WeChat bridge', description: 'now adds transactions', permissions: { data: { customer: 'read', transaction: 'write' } } } });
+    const res = await call('PATCH', '/wechat', {
+      ifMatch: before,
+      body: {
+        name: 'WeChat bridge',
+        description: 'now adds transactions',
+        permissions: { data: { customer: 'read', transaction: 'write' } },
+      },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('etag')).not.toBe(before);
-    expect(res.body).toMatchObject({ name: 'WeChat bridge', description: 'now adds transactions', lastUpdatedBy: 'admin-console', lastUpdatedOn: new Date(clock.now()).toISOString(), createdOn: '2026-01-05T09:00:00.000Z' });
+    expect(res.body).toMatchObject({
+      name: 'WeChat bridge',
+      description: 'now adds transactions',
+      lastUpdatedBy: 'admin-console',
+      lastUpdatedOn: new Date(clock.now()).toISOString(),
+      createdOn: '2026-01-05T09:00:00.000Z',
+    });
     // Permissions are replaced as a whole: coupon, left out, is now none.
     expect(res.body.permissions.data.coupon).toBe('none');
-    expect((await bridge('data', 'transaction', 'POST')).body).toEqual({ access_group: 'wechat', scope: 'data:customer:read data:transaction:write data:transaction:read' });
+    expect((await bridge('data', 'transaction', 'POST')).body).toEqual({
+      access_group: 'wechat',
+      scope: 'data:customer:read data:transaction:write data:transaction:read',
+    });
     expect((await bridge('data', 'coupon', 'GET')).status).toBe(403);
   });
 
@@ -195,7 +277,9 @@ describe('editing a group', () => {
 
   it('concurrent edits from one ETag: exactly one wins, the others get 412', async () => {
     const tag = await etagOf('wechat');
-    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => call('PATCH', '/wechat', { ifMatch: tag, body: { description: `writer ${i}` } })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => call('PATCH', '/wechat', { ifMatch: tag, body: { description: `writer ${i}` } })),
+    );
     const statuses = answers.map((a) => a.status).sort();
     expect(statuses).toEqual([200, 412, 412, 412, 412, 412]);
     const winner = answers.find((a) => a.status === 200)?.body.description;
@@ -212,7 +296,9 @@ describe('editing a group', () => {
     expect(server.app.reload().ok).toBe(true);
     const fresh = await call('GET', '/wechat');
     expect(fresh.body.description).toBe('edited by hand');
-    expect((await call('PATCH', '/wechat', { ifMatch: fresh.headers.get('etag') as string, body: { description: 'from the console' } })).status).toBe(200);
+    expect(
+      (await call('PATCH', '/wechat', { ifMatch: fresh.headers.get('etag') as string, body: { description: 'from the console' } })).status,
+    ).toBe(200);
   });
 
   it('built-in groups cannot be edited: 403 BUILT_IN_READ_ONLY, even with a valid ETag', async () => {

@@ -34,7 +34,13 @@ function issuesOf(): ConfigIssue[] {
   throw new Error('expected the load to fail');
 }
 
-const group = (over: Record<string, unknown> = {}) => ({ id: 'kiosk', name: 'Kiosk', status: 'active', permissions: { data: { customer: 'read' } }, ...over });
+const group = (over: Record<string, unknown> = {}) => ({
+  id: 'kiosk',
+  name: 'Kiosk',
+  status: 'active',
+  permissions: { data: { customer: 'read' } },
+  ...over,
+});
 
 function withGroups(tenants: Record<string, unknown>): void {
   fixture = ConfigFixture.fromDemo();
@@ -49,11 +55,16 @@ function editDirectory(edit: (dir: any) => void): void {
 }
 
 describe('built-in groups and scope strings', () => {
-  it('every tenant has POS, Instore and Admin with the issue\'s permissions, write implying read', () => {
+  it("every tenant has POS, Instore and Admin with the issue's permissions, write implying read", () => {
     fixture = ConfigFixture.fromDemo();
     const groups = load().services.accessGroups!;
     for (const tenant of ['demo', 'acme', 'not-even-configured']) {
-      expect(groups.groups(tenant).slice(0, 3).map((g) => [g.id, g.builtIn, g.status])).toEqual([
+      expect(
+        groups
+          .groups(tenant)
+          .slice(0, 3)
+          .map((g) => [g.id, g.builtIn, g.status]),
+      ).toEqual([
         ['POS', true, 'active'],
         ['Instore', true, 'active'],
         ['Admin', true, 'active'],
@@ -64,7 +75,9 @@ describe('built-in groups and scope strings', () => {
     );
     expect(groups.group('demo', 'Instore')?.scope).toBe('data:customer:write data:customer:read');
     const admin = groups.group('acme', 'Admin')!;
-    const everything = (['data', 'config'] as const).flatMap((api) => RESOURCES[api].flatMap((r) => [`${api}:${r}:write`, `${api}:${r}:read`]));
+    const everything = (['data', 'config'] as const).flatMap((api) =>
+      RESOURCES[api].flatMap((r) => [`${api}:${r}:write`, `${api}:${r}:read`]),
+    );
     expect(admin.scope.split(' ')).toEqual(everything);
     expect(admin.rank('config', 'store')).toBe(2);
     expect(groups.group('demo', 'POS')?.rank('config', 'store')).toBe(0);
@@ -107,9 +120,23 @@ describe('load issues', () => {
   });
 
   it('names and ids are unique per tenant ignoring case, built-ins included', () => {
-    withGroups({ demo: { groups: [group({ id: 'pos', name: 'Other' }), group({ id: 'a', name: 'admin' }), group({ id: 'b', name: 'Same' }), group({ id: 'B', name: 'same' })] } });
+    withGroups({
+      demo: {
+        groups: [
+          group({ id: 'pos', name: 'Other' }),
+          group({ id: 'a', name: 'admin' }),
+          group({ id: 'b', name: 'Same' }),
+          group({ id: 'B', name: 'same' }),
+        ],
+      },
+    });
     const issues = issuesOf();
-    expect(issues.map((i) => i.pointer).sort()).toEqual(['/tenants/demo/groups/0/id', '/tenants/demo/groups/1/name', '/tenants/demo/groups/3/id', '/tenants/demo/groups/3/name']);
+    expect(issues.map((i) => i.pointer).sort()).toEqual([
+      '/tenants/demo/groups/0/id',
+      '/tenants/demo/groups/1/name',
+      '/tenants/demo/groups/3/id',
+      '/tenants/demo/groups/3/name',
+    ]);
     expect(issues.find((i) => i.pointer === '/tenants/demo/groups/0/id')?.message).toMatch(/built-in group POS/);
   });
 

@@ -81,7 +81,7 @@ describe('breaking a stale lock', () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('a holder too slow to release (its lock broken as stale) leaves the new holder\'s lock alone', async () => {
+  it("a holder too slow to release (its lock broken as stale) leaves the new holder's lock alone", async () => {
     let other = '';
     await withLock(lock, async () => {
       backdate(STALE_AGE_MS + 1_000); // we hung past the stale age; another process takes over

@@ -43,14 +43,20 @@ describe('setMember: one member changes, every other byte stays', () => {
     const key = fc.string({ maxLength: 6 });
     const leaf = fc.oneof(fc.string(), fc.integer(), fc.boolean(), fc.constant(null), fc.double({ noNaN: true, noDefaultInfinity: true }));
     fc.assert(
-      fc.property(fc.dictionary(key, leaf), key, fc.option(fc.string(), { nil: undefined }), fc.integer({ min: 0, max: 2 }), (object, name, value, indent) => {
-        if (name === '__proto__' || Object.keys(object).includes('__proto__')) return;
-        const source = JSON.stringify({ list: [object] }, null, indent);
-        const expected = JSON.parse(source);
-        if (value === undefined) delete expected.list[0][name];
-        else expected.list[0][name] = value;
-        expect(JSON.stringify(JSON.parse(setMember(source, ['list', 0], name, value)))).toBe(JSON.stringify(expected));
-      }),
+      fc.property(
+        fc.dictionary(key, leaf),
+        key,
+        fc.option(fc.string(), { nil: undefined }),
+        fc.integer({ min: 0, max: 2 }),
+        (object, name, value, indent) => {
+          if (name === '__proto__' || Object.keys(object).includes('__proto__')) return;
+          const source = JSON.stringify({ list: [object] }, null, indent);
+          const expected = JSON.parse(source);
+          if (value === undefined) delete expected.list[0][name];
+          else expected.list[0][name] = value;
+          expect(JSON.stringify(JSON.parse(setMember(source, ['list', 0], name, value)))).toBe(JSON.stringify(expected));
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -87,12 +93,13 @@ describe('writeFileAtomic and withLock', () => {
   it('serializes critical sections in this process and removes the lock file after', async () => {
     const lock = join(dir, 'x.lock');
     const events: string[] = [];
-    const section = (name: string) => withLock(lock, async () => {
-      events.push(`${name} in`);
-      await new Promise((r) => setTimeout(r, 15));
-      events.push(`${name} out`);
-      return name;
-    });
+    const section = (name: string) =>
+      withLock(lock, async () => {
+        events.push(`${name} in`);
+        await new Promise((r) => setTimeout(r, 15));
+        events.push(`${name} out`);
+        return name;
+      });
     await expect(Promise.all([section('a'), section('b'), section('c')])).resolves.toEqual(['a', 'b', 'c']);
     expect(events).toEqual(['a in', 'a out', 'b in', 'b out', 'c in', 'c out']);
     expect(readdirSync(dir)).toEqual([]);
@@ -100,7 +107,11 @@ describe('writeFileAtomic and withLock', () => {
 
   it('a failing section releases the lock for the next', async () => {
     const lock = join(dir, 'x.lock');
-    await expect(withLock(lock, async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      withLock(lock, async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(withLock(lock, async () => 'next')).resolves.toBe('next');
   });
 

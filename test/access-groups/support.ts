@@ -56,12 +56,22 @@ export async function adminRequest(
 }
 
 /** An access-groups admin API call (path below /admin/access-groups). */
-export function adminCall(server: RunningServer, method: string, path: string, options: Parameters<typeof adminRequest>[3] = {}): Promise<AdminAnswer> {
+export function adminCall(
+  server: RunningServer,
+  method: string,
+  path: string,
+  options: Parameters<typeof adminRequest>[3] = {},
+): Promise<AdminAnswer> {
   return adminRequest(server, method, `/admin/access-groups${path}`, options);
 }
 
 /** A bearer token for the demo's admin-console client (group Admin), through client-login. */
-export async function adminToken(server: RunningServer, tenant = 'demo', clientId = 'admin-console', secret = ADMIN_SECRET): Promise<string> {
+export async function adminToken(
+  server: RunningServer,
+  tenant = 'demo',
+  clientId = 'admin-console',
+  secret = ADMIN_SECRET,
+): Promise<string> {
   const res = await server.call('client-login', {}, { tenant, authorization: basic(clientId, secret) });
   if (res.status !== 200) throw new Error(`client-login answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.access_token as string;

@@ -13,7 +13,8 @@ import { silentLogger } from '../../src/logger.js';
  * default, inactive groups, and check mode with every access value and every bad input.
  */
 
-const POS_SCOPE = 'data:customer:write data:customer:read data:transaction:write data:transaction:read data:points:write data:points:read data:coupon:read';
+const POS_SCOPE =
+  'data:customer:write data:customer:read data:transaction:write data:transaction:read data:points:write data:points:read data:coupon:read';
 let fixture: ConfigFixture;
 let server: RunningServer;
 
@@ -28,21 +29,38 @@ beforeAll(async () => {
       { username: 'till-101', password_hash: tillHash, store: 'store-02' },
       { username: 'till-301', password_hash: tillHash, store: 'store-03' },
     );
-    d.tenants.demo.clients.push({ client_id: 'wechat-bridge', secret_hash: clientHash, access_group: 'wechat' }, { client_id: 'no-group', secret_hash: clientHash });
+    d.tenants.demo.clients.push(
+      { client_id: 'wechat-bridge', secret_hash: clientHash, access_group: 'wechat' },
+      { client_id: 'no-group', secret_hash: clientHash },
+    );
     d.tenants.demo.users[1].access_group = 'wechat';
   });
   editJson(fixture, 'config/access-groups.json', (g) => {
-    g.tenants.demo.groups.push({ id: 'kiosk-off', name: 'Kiosk (retired)', status: 'inactive', permissions: { data: { customer: 'write' } } });
+    g.tenants.demo.groups.push({
+      id: 'kiosk-off',
+      name: 'Kiosk (retired)',
+      status: 'inactive',
+      permissions: { data: { customer: 'write' } },
+    });
     delete g.tenants.acme; // no default: its store without a group gives nothing
   });
   const check = (kind: string) => [{ name: 'access-group', config: { mode: 'check', kind } }];
-  fixture.writePipe('client-authorize', { valves: [{ name: 'basic-auth', config: { kind: 'client', from: ['header'] } }, ...check('{{item.kind}}')], response: ['sub', 'access_group', 'scope'] });
+  fixture.writePipe('client-authorize', {
+    valves: [{ name: 'basic-auth', config: { kind: 'client', from: ['header'] } }, ...check('{{item.kind}}')],
+    response: ['sub', 'access_group', 'scope'],
+  });
   fixture.writePipe('user-authorize', {
-    valves: [{ name: 'property-set', config: { properties: { sub: '{{request.user}}' } } }, { name: 'access-group', config: { mode: 'check', kind: 'user', user_key: 'username' } }],
+    valves: [
+      { name: 'property-set', config: { properties: { sub: '{{request.user}}' } } },
+      { name: 'access-group', config: { mode: 'check', kind: 'user', user_key: 'username' } },
+    ],
     response: ['sub', 'access_group', 'scope'],
   });
   fixture.writePipe('who', {
-    valves: [{ name: 'property-set', config: { properties: { sub: '{{request.sub}}', kind: '{{request.kind}}' } } }, { name: 'access-group' }],
+    valves: [
+      { name: 'property-set', config: { properties: { sub: '{{request.sub}}', kind: '{{request.kind}}' } } },
+      { name: 'access-group' },
+    ],
     response: ['access_group', 'scope'],
   });
   fixture.writePipe('authorize-renamed', {
@@ -61,7 +79,8 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-const asTill = (body: Record<string, string>, till = 'till-001', tenant = 'demo', password = TILL_PASSWORD) => server.call('authorize', body, { tenant, authorization: basic(till, password) });
+const asTill = (body: Record<string, string>, till = 'till-001', tenant = 'demo', password = TILL_PASSWORD) =>
+  server.call('authorize', body, { tenant, authorization: basic(till, password) });
 
 describe('authorize (forward auth for gateways)', () => {
   it('till-001 (store-01, POS) may write customers: 200 with sub, store and group only', async () => {
@@ -78,7 +97,9 @@ describe('authorize (forward auth for gateways)', () => {
   });
 
   const methods: [string, string, string, number][] = [
-    ...['read', 'write', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map((a) => ['data', 'customer', a, 200] as [string, string, string, number]),
+    ...['read', 'write', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE'].map(
+      (a) => ['data', 'customer', a, 200] as [string, string, string, number],
+    ),
     ['data', 'coupon', 'read', 200],
     ['data', 'coupon', 'GET', 200],
     ...['write', 'POST', 'PUT', 'PATCH', 'DELETE'].map((a) => ['data', 'coupon', a, 403] as [string, string, string, number]),
@@ -86,11 +107,14 @@ describe('authorize (forward auth for gateways)', () => {
     ['config', 'store', 'GET', 403],
     ['config', 'till', 'read', 403],
   ];
-  it.each(methods)('POS: %s %s %s -> %i (GET reads; POST, PUT, PATCH, DELETE write; write implies read)', async (api, resource, access, status) => {
-    const res = await asTill({ api, resource, access });
-    expect(res.status).toBe(status);
-    if (status === 403) expect(res.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
-  });
+  it.each(methods)(
+    'POS: %s %s %s -> %i (GET reads; POST, PUT, PATCH, DELETE write; write implies read)',
+    async (api, resource, access, status) => {
+      const res = await asTill({ api, resource, access });
+      expect(res.status).toBe(status);
+      if (status === 403) expect(res.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    },
+  );
 
   const bad: [string, Record<string, string>, string[]][] = [
     ['unknown api', { api: 'graph', resource: 'customer', access: 'read' }, ['api', 'resource']],
@@ -117,14 +141,24 @@ describe('authorize (forward auth for gateways)', () => {
   });
 
   it('bad credentials are refused before the access check', async () => {
-    const res = await server.call('authorize', { api: 'data', resource: 'customer', access: 'read' }, { authorization: basic('till-001', 'wrong') });
+    const res = await server.call(
+      'authorize',
+      { api: 'data', resource: 'customer', access: 'read' },
+      { authorization: basic('till-001', 'wrong') },
+    );
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
   });
 
   it('a store with no group gives its tills the tenant default (demo: Instore)', async () => {
-    expect((await asTill({ api: 'data', resource: 'customer', access: 'POST' }, 'till-101')).body).toEqual({ sub: 'till-101', store: 'store-02', access_group: 'Instore' });
-    expect((await asTill({ api: 'data', resource: 'transaction', access: 'POST' }, 'till-101')).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    expect((await asTill({ api: 'data', resource: 'customer', access: 'POST' }, 'till-101')).body).toEqual({
+      sub: 'till-101',
+      store: 'store-02',
+      access_group: 'Instore',
+    });
+    expect((await asTill({ api: 'data', resource: 'transaction', access: 'POST' }, 'till-101')).body.errorTranslationKeys).toEqual([
+      'ACCESS_DENIED',
+    ]);
   });
 
   it('a store allocated to an inactive group grants nothing, not even what the group lists', async () => {
@@ -140,36 +174,61 @@ describe('authorize (forward auth for gateways)', () => {
   });
 
   it('request property names are configurable and named in refusals', async () => {
-    const ok = await server.call('authorize-renamed', { x_api: 'data', x_resource: 'points', x_method: 'PUT' }, { authorization: basic('till-001', TILL_PASSWORD) });
+    const ok = await server.call(
+      'authorize-renamed',
+      { x_api: 'data', x_resource: 'points', x_method: 'PUT' },
+      { authorization: basic('till-001', TILL_PASSWORD) },
+    );
     expect(ok.body).toEqual({ access_group: 'POS' });
-    const bad = await server.call('authorize-renamed', { x_api: 'data', x_resource: 'points', access: 'PUT' }, { authorization: basic('till-001', TILL_PASSWORD) });
+    const bad = await server.call(
+      'authorize-renamed',
+      { x_api: 'data', x_resource: 'points', access: 'PUT' },
+      { authorization: basic('till-001', TILL_PASSWORD) },
+    );
     expect(bad.body.erroneousProperties).toEqual(['x_method']);
   });
 });
 
 describe('clients and users name their own group', () => {
-  const asClient = (id: string, body: Record<string, string>) => server.call('client-authorize', body, { authorization: basic(id, ADMIN_SECRET) });
+  const asClient = (id: string, body: Record<string, string>) =>
+    server.call('client-authorize', body, { authorization: basic(id, ADMIN_SECRET) });
 
-  it('a client in a custom group gets that group\'s scope', async () => {
+  it("a client in a custom group gets that group's scope", async () => {
     const res = await asClient('wechat-bridge', { api: 'data', resource: 'coupon', access: 'POST' });
-    expect(res.body).toEqual({ sub: 'wechat-bridge', access_group: 'wechat', scope: 'data:customer:read data:points:read data:coupon:write data:coupon:read' });
-    expect((await asClient('wechat-bridge', { api: 'data', resource: 'customer', access: 'POST' })).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    expect(res.body).toEqual({
+      sub: 'wechat-bridge',
+      access_group: 'wechat',
+      scope: 'data:customer:read data:points:read data:coupon:write data:coupon:read',
+    });
+    expect((await asClient('wechat-bridge', { api: 'data', resource: 'customer', access: 'POST' })).body.errorTranslationKeys).toEqual([
+      'ACCESS_DENIED',
+    ]);
   });
 
-  it('a client with no group gets the default, its directory scopes replaced by the group\'s', async () => {
+  it("a client with no group gets the default, its directory scopes replaced by the group's", async () => {
     const res = await asClient('no-group', { api: 'data', resource: 'customer', access: 'write' });
     expect(res.body).toEqual({ sub: 'no-group', access_group: 'Instore', scope: 'data:customer:write data:customer:read' });
   });
 
   it('the Admin client may do everything', async () => {
-    expect((await asClient('admin-console', { api: 'config', resource: 'coupon_series', access: 'DELETE' })).body.access_group).toBe('Admin');
+    expect((await asClient('admin-console', { api: 'config', resource: 'coupon_series', access: 'DELETE' })).body.access_group).toBe(
+      'Admin',
+    );
   });
 
   it('a user by its own group, else the default; a user unknown to the directory gets the default', async () => {
-    expect((await server.call('user-authorize', { user: 'bob', api: 'data', resource: 'points', access: 'GET' })).body.access_group).toBe('wechat');
-    expect((await server.call('user-authorize', { user: 'alice', api: 'data', resource: 'customer', access: 'PUT' })).body.access_group).toBe('Instore');
-    expect((await server.call('user-authorize', { user: 'zed', api: 'data', resource: 'customer', access: 'PUT' })).body.access_group).toBe('Instore');
-    expect((await server.call('user-authorize', { user: 'bob', api: 'data', resource: 'points', access: 'POST' })).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    expect((await server.call('user-authorize', { user: 'bob', api: 'data', resource: 'points', access: 'GET' })).body.access_group).toBe(
+      'wechat',
+    );
+    expect(
+      (await server.call('user-authorize', { user: 'alice', api: 'data', resource: 'customer', access: 'PUT' })).body.access_group,
+    ).toBe('Instore');
+    expect((await server.call('user-authorize', { user: 'zed', api: 'data', resource: 'customer', access: 'PUT' })).body.access_group).toBe(
+      'Instore',
+    );
+    expect(
+      (await server.call('user-authorize', { user: 'bob', api: 'data', resource: 'points', access: 'POST' })).body.errorTranslationKeys,
+    ).toEqual(['ACCESS_DENIED']);
   });
 });
 
@@ -196,12 +255,19 @@ describe('resolve mode', () => {
     expect(res.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
   });
 
-  it('a till-login token carries the store group\'s scope', async () => {
+  it("a till-login token carries the store group's scope", async () => {
     const res = await server.call('till-login', {}, { authorization: basic('till-001', TILL_PASSWORD) });
     expect(res.status).toBe(200);
     expect(res.body.scope).toBe(POS_SCOPE);
     const claims = decodeJwt(res.body.access_token);
-    expect(claims).toMatchObject({ sub: 'till-001', tenant: 'demo', scope: POS_SCOPE, access_group: 'POS', kind: 'till', store: 'store-01' });
+    expect(claims).toMatchObject({
+      sub: 'till-001',
+      tenant: 'demo',
+      scope: POS_SCOPE,
+      access_group: 'POS',
+      kind: 'till',
+      store: 'store-01',
+    });
     const introspected = await server.call('introspect', {}, { authorization: `Bearer ${res.body.access_token}` });
     expect(introspected.body).toMatchObject({ active: 'true', sub: 'till-001', scope: POS_SCOPE });
   });
@@ -217,7 +283,9 @@ describe('valve config', () => {
   it('refuses request_properties that name one property twice, with its pointer', () => {
     const bad = ConfigFixture.fromDemo();
     try {
-      bad.writePipe('authorize', { valves: [{ name: 'access-group', config: { mode: 'check', request_properties: { api: 'x', resource: 'x' } } }] });
+      bad.writePipe('authorize', {
+        valves: [{ name: 'access-group', config: { mode: 'check', request_properties: { api: 'x', resource: 'x' } } }],
+      });
       let error: unknown;
       try {
         createApp({ configFile: bad.mainFile, logger: silentLogger() });
@@ -225,7 +293,9 @@ describe('valve config', () => {
         error = err;
       }
       expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).issues.map((i) => [i.file.endsWith('pipes/authorize.json'), i.pointer])).toEqual([[true, '/valves/0/config/request_properties']]);
+      expect((error as ConfigError).issues.map((i) => [i.file.endsWith('pipes/authorize.json'), i.pointer])).toEqual([
+        [true, '/valves/0/config/request_properties'],
+      ]);
     } finally {
       bad.cleanup();
     }

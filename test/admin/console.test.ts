@@ -17,7 +17,16 @@ import { startServer, type RunningServer } from '../support/server.js';
 import { basic, editJson } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const available = existsSync(CHROMIUM);
 if (!available) {
   if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package`);
@@ -44,7 +53,10 @@ describeBrowser('the console in Chromium', () => {
       console.redirect_uris = [`http://127.0.0.1:${managementPort}/console/callback`];
     });
     [server, browser] = await Promise.all([
-      startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(managementPort), HOST: '127.0.0.1', REDIS_URL: undefined } }),
+      startServer({
+        configFile: fixture.mainFile,
+        env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(managementPort), HOST: '127.0.0.1', REDIS_URL: undefined },
+      }),
       chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
     ]);
     page = await (await browser.newContext()).newPage();
@@ -64,7 +76,9 @@ describeBrowser('the console in Chromium', () => {
     await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {
       const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations.filter((v: any) => v.impact === 'serious' || v.impact === 'critical').map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+      return result.violations
+        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
     });
     expect([name, violations]).toEqual([name, []]);
     scanned.push(name);
@@ -107,7 +121,12 @@ describeBrowser('the console in Chromium', () => {
     await scan('pipes');
     await page.getByRole('link', { name: 'till-login', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Pipe till-login' }).waitFor();
-    expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual(['rate-limit', 'basic-auth', 'access-group', 'token-mint']);
+    expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual([
+      'rate-limit',
+      'basic-auth',
+      'access-group',
+      'token-mint',
+    ]);
     await page.getByRole('button', { name: /#1 basic-auth/ }).click();
     await page.getByRole('heading', { name: '#1 basic-auth' }).waitFor();
     expect(await page.getByLabel('Config of step 1').textContent()).toContain('"kind": "till"');
@@ -142,7 +161,9 @@ describeBrowser('the console in Chromium', () => {
 
   it('a pipe saved in the console is what the next PUT call runs', async () => {
     const echo = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'echo.json'), 'utf8'));
-    echo.valves = echo.valves.map((v: any) => (v.name === 'property-set' ? { ...v, config: { properties: { tenant: 'console-{{tenant.id}}' } } } : v));
+    echo.valves = echo.valves.map((v: any) =>
+      v.name === 'property-set' ? { ...v, config: { properties: { tenant: 'console-{{tenant.id}}' } } } : v,
+    );
     await open('#/edit/echo', 'Edit pipe echo');
     await page.locator('.cm-content').waitFor();
     await typeIntoEditor(JSON.stringify(echo, null, 2));
@@ -200,7 +221,18 @@ describeBrowser('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByRole('cell', { name: 'admin.account_unlocked' }).waitFor();
     await scan('audit');
-    expect(scanned).toEqual(['signin', 'overview', 'pipes', 'pipe-till-login', 'editor', 'try-it', 'access-groups', 'access-group-detail', 'directory', 'audit']);
+    expect(scanned).toEqual([
+      'signin',
+      'overview',
+      'pipes',
+      'pipe-till-login',
+      'editor',
+      'try-it',
+      'access-groups',
+      'access-group-detail',
+      'directory',
+      'audit',
+    ]);
     expect(cspViolations).toEqual([]);
   });
 });

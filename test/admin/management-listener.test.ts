@@ -40,8 +40,16 @@ describe('management listener', () => {
     const [configured, overridden] = [await freePort(), await freePort()];
     const main = fixture.readJson('config/authpipe.json') as Record<string, unknown>;
     fixture.writeMain({ ...main, management: { host: '127.0.0.1', port: configured } });
-    for (const [env, expected] of [[{}, configured], [{ MANAGEMENT_PORT: String(overridden) }, overridden]] as const) {
-      const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), auditStream: { write() {} }, env: { PORT: '0', ...env } });
+    for (const [env, expected] of [
+      [{}, configured],
+      [{ MANAGEMENT_PORT: String(overridden) }, overridden],
+    ] as const) {
+      const app = createApp({
+        configFile: fixture.mainFile,
+        logger: silentLogger(),
+        auditStream: { write() {} },
+        env: { PORT: '0', ...env },
+      });
       try {
         const servers = await app.listen();
         expect((servers[servers.length - 1]?.address() as AddressInfo).port).toBe(expected);
@@ -61,7 +69,9 @@ describe('management listener', () => {
       [{ listen: 'x' }, '/management'],
     ] as const) {
       fixture.writeMain({ ...main, management });
-      expect(() => createApp({ configFile: fixture!.mainFile, logger: silentLogger(), env: {} })).toThrow(expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ pointer })]) }));
+      expect(() => createApp({ configFile: fixture!.mainFile, logger: silentLogger(), env: {} })).toThrow(
+        expect.objectContaining({ issues: expect.arrayContaining([expect.objectContaining({ pointer })]) }),
+      );
     }
   });
 });

@@ -37,7 +37,9 @@ const SAMPLE_IDS: [RegExp, string][] = [
 
 describe('OpenAPI document', () => {
   it('describes exactly the routes the router serves', () => {
-    const routes = configAdminRoutes({ registry: createRegistry() } as ConfigAdminOptions).map(keyOf).sort();
+    const routes = configAdminRoutes({ registry: createRegistry() } as ConfigAdminOptions)
+      .map(keyOf)
+      .sort();
     expect(routes).toEqual(Object.keys(ROUTE_DOCS).sort());
   });
 
@@ -47,7 +49,10 @@ describe('OpenAPI document', () => {
   });
 
   it('matches the running server, operation by operation', async () => {
-    const doc = (await (await fetch(`${server.managementUrl}/admin/openapi.json`)).json()) as { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown; parameters: { $ref?: string }[] }>> };
+    const doc = (await (await fetch(`${server.managementUrl}/admin/openapi.json`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { responses: Record<string, unknown>; requestBody?: unknown; parameters: { $ref?: string }[] }>>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     const described = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(described.sort()).toEqual([...Object.keys(ROUTE_DOCS), ...Object.keys(ACCESS_GROUP_DOCS)].sort());
@@ -57,7 +62,11 @@ describe('OpenAPI document', () => {
       for (const [method, op] of Object.entries(ops)) {
         const ifMatch = op.parameters.some((p) => p.$ref?.endsWith('/IfMatch'));
         // Bodies that no route accepts and stale ETags: every write is refused, nothing changes.
-        const res = await api(server, method.toUpperCase(), path, { token, ...(op.requestBody ? { body: { '': 'nothing' } } : {}), ...(ifMatch ? { ifMatch: '"stale"' } : {}) });
+        const res = await api(server, method.toUpperCase(), path, {
+          token,
+          ...(op.requestBody ? { body: { '': 'nothing' } } : {}),
+          ...(ifMatch ? { ifMatch: '"stale"' } : {}),
+        });
         const what = `${method.toUpperCase()} ${path} -> ${res.status} ${JSON.stringify(res.body?.errorTranslationKeys ?? '')}`;
         expect([what, Object.keys(op.responses)]).toEqual([what, expect.arrayContaining([String(res.status)])]);
         expect([what, res.status === 405 || (res.status === 404 && /no such admin path/.test(res.body.message))]).toEqual([what, false]);

@@ -29,7 +29,12 @@ afterAll(() => {
 });
 
 function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [built.cli, ...args], { cwd: work, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [built.cli, ...args], {
+    cwd: work,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 const STACK = /^\s+at /m;
@@ -100,9 +105,15 @@ describe('help, version and usage errors (cli/main.ts in-process; the built comm
     // The exit codes of a command that finishes: validate on a copy of the demo, then on a broken copy.
     const demo = ConfigFixture.fromDemo();
     try {
-      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({ code: 0, stdout: expect.stringMatching(/valid \(version [0-9a-f]{12}/) });
+      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({
+        code: 0,
+        stdout: expect.stringMatching(/valid \(version [0-9a-f]{12}/),
+      });
       demo.writePipe('echo', { valves: [{ name: 'basic-authh' }] });
-      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({ code: 1, stdout: expect.stringMatching(/pipes\/echo\.json: \/valves\/0\/name: unknown valve "basic-authh"/) });
+      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({
+        code: 1,
+        stdout: expect.stringMatching(/pipes\/echo\.json: \/valves\/0\/name: unknown valve "basic-authh"/),
+      });
     } finally {
       demo.cleanup();
     }
@@ -124,8 +135,20 @@ describe('serve, reload and run --server', () => {
       main.trace = { enabled: true, output: 'header', token: TOKEN };
       main.modules[0].config.tenant[0].allowedOperation.push('once');
     });
-    fixture.writePipe('once', { valves: [{ name: 'rate-limit', config: { key: 'all', limit: 1, window_seconds: 600 } }, { name: 'property-set', config: { properties: { ok: 'yes' } } }], response: ['ok'] });
-    server = new CliProcess(built.cli, ['serve', '--config', fixture.mainFile, '--pid-file', pidFile()], { ...process.env, PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0', REDIS_URL: '' });
+    fixture.writePipe('once', {
+      valves: [
+        { name: 'rate-limit', config: { key: 'all', limit: 1, window_seconds: 600 } },
+        { name: 'property-set', config: { properties: { ok: 'yes' } } },
+      ],
+      response: ['ok'],
+    });
+    server = new CliProcess(built.cli, ['serve', '--config', fixture.mainFile, '--pid-file', pidFile()], {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MANAGEMENT_PORT: '0',
+      REDIS_URL: '',
+    });
     started.push(server);
   }, 60_000);
   afterAll(() => {
@@ -158,8 +181,12 @@ describe('serve, reload and run --server', () => {
     await server.waitFor(() => server.logs().find((l) => l.msg === 'config reloaded' && l.trigger === 'SIGHUP'), 10_000);
   });
 
-  it('authpipe run --server sees the server\'s state and brings its trace back; in-process it would not', async () => {
-    const first = await fetch(`${url}/api/authentication/once`, { method: 'PUT', headers: { tenant: 'demo', 'content-type': 'application/json' }, body: '{}' });
+  it("authpipe run --server sees the server's state and brings its trace back; in-process it would not", async () => {
+    const first = await fetch(`${url}/api/authentication/once`, {
+      method: 'PUT',
+      headers: { tenant: 'demo', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(first.status).toBe(200);
     // Traced calls go to the management listener; the public one never traces.
     const remote = cli(['run', 'once', '--tenant', 'demo', '--server', managementUrl, '--trace'], { AUTHPIPE_TRACE_TOKEN: TOKEN });

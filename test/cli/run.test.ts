@@ -19,7 +19,10 @@ const store = new MemoryStore(systemClock);
 
 beforeAll(() => {
   fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['login'] }], LOGIN_PIPES);
-  config = loadConfig(fixture.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }) });
+  config = loadConfig(fixture.mainFile, {
+    registry: createRegistry(),
+    runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+  });
 });
 afterAll(async () => {
   await store.close();
@@ -31,7 +34,12 @@ const cli = (args: string[]) => runCli(['run', ...args, '--config', fixture.main
 
 describe('dry run trace', () => {
   it('records every step: ran or skipped and why, changes, outcome and time', async () => {
-    const result = await dryRun(config, { operation: 'login', tenant: 'demo', data: JSON.stringify({ username: 'till-001', password: SECRET }), trace: true });
+    const result = await dryRun(config, {
+      operation: 'login',
+      tenant: 'demo',
+      data: JSON.stringify({ username: 'till-001', password: SECRET }),
+      trace: true,
+    });
     expect(result.status).toBe(200);
     expect(result.body).toEqual({ username: 'till-001', stage: 'final', group: 'tills' });
     const steps = result.trace!.steps;
@@ -70,7 +78,12 @@ describe('dry run trace', () => {
   });
 
   it('records a refusal with its code and detail, and the step that raised it', async () => {
-    const result = await dryRun(config, { operation: 'login', tenant: 'demo', data: JSON.stringify({ username: 'blocked', password: SECRET }), trace: true });
+    const result = await dryRun(config, {
+      operation: 'login',
+      tenant: 'demo',
+      data: JSON.stringify({ username: 'blocked', password: SECRET }),
+      trace: true,
+    });
     expect(result.status).toBe(403);
     expect(result.body).toMatchObject({ status: 'Failure', errorTranslationKeys: ['ACCESS_DENIED'] });
     const last = result.trace!.steps.at(-1)!;
@@ -83,7 +96,10 @@ describe('dry run trace', () => {
       outer: { valves: [{ name: 'pipe-call', config: { pipe: 'inner' } }] },
       inner: { valves: [{ name: 'flow-fail', config: { code: 'INVALID_CREDENTIALS' } }] },
     });
-    const failing = loadConfig(nested.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }) });
+    const failing = loadConfig(nested.mainFile, {
+      registry: createRegistry(),
+      runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+    });
     nested.cleanup();
     const result = await dryRun(failing, { operation: 'outer', tenant: 'demo', data: '{}', trace: true });
     expect(result.status).toBe(403);
@@ -99,9 +115,24 @@ describe('dry run trace', () => {
       description: '',
       file: 'test',
       response: [],
-      steps: [{ index: 0, valve: 'buggy', label: '0:buggy', proceedOnError: false, execIf: null, skipIf: null, run: () => { throw new TypeError('boom'); } }],
+      steps: [
+        {
+          index: 0,
+          valve: 'buggy',
+          label: '0:buggy',
+          proceedOnError: false,
+          execIf: null,
+          skipIf: null,
+          run: () => {
+            throw new TypeError('boom');
+          },
+        },
+      ],
     };
-    const result = await dryRun({ ...config, pipes: new Map([['login', broken]]) }, { operation: 'login', tenant: 'demo', data: '{}', trace: true });
+    const result = await dryRun(
+      { ...config, pipes: new Map([['login', broken]]) },
+      { operation: 'login', tenant: 'demo', data: '{}', trace: true },
+    );
     expect(result.status).toBe(500);
     expect(result.body).toMatchObject({ errorTranslationKeys: ['INTERNAL_ERROR'] });
     expect(result.error?.detail).toBe('boom');
@@ -128,7 +159,16 @@ describe('dry run trace', () => {
 
 describe('authpipe run', () => {
   it('prints the trace and the answer, exit 0 on 200', async () => {
-    const { code, out } = await cli(['login', '--tenant', 'demo', '--data', JSON.stringify({ username: 'till-001', password: SECRET }), '--header', 'X-Till=7', '--trace']);
+    const { code, out } = await cli([
+      'login',
+      '--tenant',
+      'demo',
+      '--data',
+      JSON.stringify({ username: 'till-001', password: SECRET }),
+      '--header',
+      'X-Till=7',
+      '--trace',
+    ]);
     expect(code).toBe(0);
     expect(out).toMatch(/#2 otp-branch \(flow-fail\)\s+skipped\s+exec_if is false: \{"==":\[\{"var":"request.mode"\},"otp"\]\}/);
     expect(out).toMatch(/\+ item\.username = "till-001"/);

@@ -37,7 +37,13 @@ afterAll(() => {
 let managementPort = 0;
 function serve(args: string[], env: Record<string, string> = {}, config: ConfigFixture = fixture): CliProcess {
   const { REDIS_URL: _ignored, ...base } = process.env;
-  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], { ...base, PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: String(managementPort), ...env });
+  const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], {
+    ...base,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    MANAGEMENT_PORT: String(managementPort),
+    ...env,
+  });
   started.push(p);
   return p;
 }
@@ -122,7 +128,12 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     const login = (password: string) =>
       fetch(`${url}/api/authentication/till-login`, {
         method: 'PUT',
-        headers: { 'content-type': 'application/json', tenant: 'demo', connection: 'close', authorization: `Basic ${Buffer.from(`till-003:${password}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/json',
+          tenant: 'demo',
+          connection: 'close',
+          authorization: `Basic ${Buffer.from(`till-003:${password}`).toString('base64')}`,
+        },
         body: '{}',
       });
     for (let i = 0; i < 5; i++) expect((await login(`wrong-${i}`)).status).toBe(403);
@@ -148,7 +159,10 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
     const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
     workers.forEach((l) => workerPids.add(l.pid as number));
-    await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined), 30_000);
+    await p.waitFor(
+      () => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined),
+      30_000,
+    );
     const url = `http://127.0.0.1:${workers[0]?.port as number}`;
     const managementUrl = `http://127.0.0.1:${managementPort}`;
 
@@ -208,7 +222,10 @@ describeWithRedis('serve --workers 2 on Redis', () => {
       const listening = () => p.logs().filter((l) => l.msg === 'worker listening' && l.port !== managementPort);
       const workers = await p.waitFor(() => (listening().length >= 2 ? listening() : undefined), 30_000);
       workers.forEach((l) => workerPids.add(l.pid as number));
-      await p.waitFor(() => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined), 30_000);
+      await p.waitFor(
+        () => (p.logs().filter((l) => l.msg === 'worker listening' && l.port === managementPort).length >= 2 ? true : undefined),
+        30_000,
+      );
       const url = `http://127.0.0.1:${workers[0]?.port as number}`;
       const managementUrl = `http://127.0.0.1:${managementPort}`;
       // A fresh connection each: node:cluster hands connections to the workers in turn.

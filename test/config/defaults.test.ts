@@ -32,7 +32,11 @@ describe('schema defaults', () => {
 
   it('a nested default applies inside a defaulted object (input-validate min_length)', async () => {
     const config = { properties: { pin: {} } };
-    const changed = withDefault(inputValidate as ValveDefinition<never>, ['properties', 'properties', 'additionalProperties', 'properties', 'min_length'], 4);
+    const changed = withDefault(
+      inputValidate as ValveDefinition<never>,
+      ['properties', 'properties', 'additionalProperties', 'properties', 'min_length'],
+      4,
+    );
     expect((await buildValve(inputValidate as ValveDefinition<never>, config).call({ request: { pin: '12' } })).error).toBeUndefined();
     expect((await buildValve(changed, config).call({ request: { pin: '12' } })).error?.code).toBe('INVALID_REQUEST');
   });
@@ -51,7 +55,13 @@ describe('schema defaults', () => {
     const validate = newAjv({ useDefaults: true }).compile(mainSchema);
     const main: Record<string, unknown> = {
       http_configuration: [{ id: 'h' }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'm', config: { http_configuration_ref: 'h', tenant: [{ id: 't', allowedOperation: [] }] } }],
+      modules: [
+        {
+          name: 'com.phenixidentity~phenix-api-authenticate',
+          id: 'm',
+          config: { http_configuration_ref: 'h', tenant: [{ id: 't', allowedOperation: [] }] },
+        },
+      ],
       pipes: 'pipes',
     };
     expect(validate(main)).toBe(true);

@@ -31,7 +31,11 @@ function demo(directoryMode: number, secretMode: number): ConfigFixture {
 function warningsOf(fixture: ConfigFixture) {
   const store = new MemoryStore(systemClock);
   try {
-    return loadConfig(fixture.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }), readOnly: true }).warnings;
+    return loadConfig(fixture.mainFile, {
+      registry: createRegistry(),
+      runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+      readOnly: true,
+    }).warnings;
   } finally {
     void store.close();
   }
@@ -46,7 +50,9 @@ describe('secret files every user can read', () => {
     const warnings = warningsOf(demo(0o644, 0o600));
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.file).toMatch(/config\/directory\.json$/);
-    expect(warnings[0]?.message).toMatch(/^mode 644 lets every user of this machine read its password hashes and TOTP secrets; .*chmod 600 /);
+    expect(warnings[0]?.message).toMatch(
+      /^mode 644 lets every user of this machine read its password hashes and TOTP secrets; .*chmod 600 /,
+    );
   });
 
   it('a world-readable ${file:…} secret is a warning at the pointer that uses it', () => {
@@ -74,7 +80,9 @@ describe('the shipped demo', () => {
     const demo = ConfigFixture.fromDemo();
     const directory = demo.readJson('config/directory.json') as { tenants: unknown };
     demo.cleanup();
-    const secrets = Object.values(directory.tenants as Record<string, { users?: { totp_secret?: string }[] }>).flatMap((t) => (t.users ?? []).map((u) => u.totp_secret).filter((s) => s !== undefined));
+    const secrets = Object.values(directory.tenants as Record<string, { users?: { totp_secret?: string }[] }>).flatMap((t) =>
+      (t.users ?? []).map((u) => u.totp_secret).filter((s) => s !== undefined),
+    );
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(secret).toMatch(/^\$\{(file|env):[^}]+\}$/);
   });

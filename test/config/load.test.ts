@@ -52,11 +52,13 @@ describe('loadConfig', () => {
     expect(issues[0]?.message).toMatch(/unknown valve "no-such-valve"/);
   });
 
-  it('validates each valve config against the valve\'s own schema', () => {
+  it("validates each valve config against the valve's own schema", () => {
     fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['p'] }], {
       p: { valves: [{ name: 'property-set', config: { properties: { a: 1 }, extra: true } }] },
     });
-    const pointers = issuesOf().map((i) => i.pointer).sort();
+    const pointers = issuesOf()
+      .map((i) => i.pointer)
+      .sort();
     expect(pointers).toEqual(['/valves/0/config', '/valves/0/config/properties/a']);
   });
 
@@ -70,7 +72,12 @@ describe('loadConfig', () => {
   it('refuses a pipe-call cycle and a call to a missing pipe', () => {
     fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['a'] }], {
       a: { valves: [{ name: 'pipe-call', config: { pipe: 'b' } }] },
-      b: { valves: [{ name: 'pipe-call', config: { pipe: 'a' } }, { name: 'pipe-call', config: { pipe: 'ghost' } }] },
+      b: {
+        valves: [
+          { name: 'pipe-call', config: { pipe: 'a' } },
+          { name: 'pipe-call', config: { pipe: 'ghost' } },
+        ],
+      },
     });
     const messages = issuesOf().map((i) => `${i.pointer} ${i.message}`);
     expect(messages.some((m) => /pipe-call cycle: .*a -> b -> a|b -> a -> b/.test(m))).toBe(true);
@@ -78,7 +85,9 @@ describe('loadConfig', () => {
   });
 
   it('refuses a self-calling pipe', () => {
-    fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['a'] }], { a: { valves: [{ name: 'pipe-call', config: { pipe: 'a' } }] } });
+    fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['a'] }], {
+      a: { valves: [{ name: 'pipe-call', config: { pipe: 'a' } }] },
+    });
     expect(issuesOf()[0]?.message).toMatch(/cycle/);
   });
 
@@ -134,11 +143,23 @@ describe('loadConfig', () => {
     fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['p'] }], { p: ok });
     fixture.writeMain({
       http_configuration: [{ id: 'http', trusted_proxies: ['10.0.0.0/33', 'proxy.local'] }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'nope', tenant: [{ id: 't', allowedOperation: ['p'] }] } }],
+      modules: [
+        {
+          name: 'com.phenixidentity~phenix-api-authenticate',
+          id: 'api',
+          config: { http_configuration_ref: 'nope', tenant: [{ id: 't', allowedOperation: ['p'] }] },
+        },
+      ],
       pipes: '../pipes',
     });
-    const pointers = issuesOf().map((i) => i.pointer).sort();
-    expect(pointers).toEqual(['/http_configuration/0/trusted_proxies/0', '/http_configuration/0/trusted_proxies/1', '/modules/0/config/http_configuration_ref']);
+    const pointers = issuesOf()
+      .map((i) => i.pointer)
+      .sort();
+    expect(pointers).toEqual([
+      '/http_configuration/0/trusted_proxies/0',
+      '/http_configuration/0/trusted_proxies/1',
+      '/modules/0/config/http_configuration_ref',
+    ]);
   });
 
   it('collects every issue of every file in one run', () => {

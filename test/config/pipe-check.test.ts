@@ -87,7 +87,10 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
       response: [],
     });
     // 6. A called pipe reading what its caller never set (reported in the callee, naming the caller).
-    fixture.writePipe('needs-store', { valves: [{ name: 'property-set', config: { properties: { where: '{{item.store}}' } } }], response: [] });
+    fixture.writePipe('needs-store', {
+      valves: [{ name: 'property-set', config: { properties: { where: '{{item.store}}' } } }],
+      response: [],
+    });
     fixture.writePipe('calls-needs-store', { valves: [{ name: 'pipe-call', config: { pipe: 'needs-store' } }], response: ['where'] });
     // 7. A request property a strict input-validate rules out; error.code with nothing proceeding.
     fixture.writePipe('strict-request', {
@@ -134,13 +137,17 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
   });
 
   it('json-logic vars: a property nothing sets, and a name outside the data', () => {
-    expect(lineAt(result.lines, 'cond-typo', '/valves/1/exec_if')).toContain('its condition reads "item.kindd", which no earlier valve sets; did you mean item.kind');
+    expect(lineAt(result.lines, 'cond-typo', '/valves/1/exec_if')).toContain(
+      'its condition reads "item.kindd", which no earlier valve sets; did you mean item.kind',
+    );
     expect(lineAt(result.lines, 'cond-typo', '/valves/2/skip_if')).toContain('its condition reads "username", which is not in the data');
   });
 
   it('valves that never run', () => {
     expect(lineAt(result.lines, 'dead-end', '/valves/0')).toContain('property-set never runs: its exec_if is always false');
-    expect(lineAt(result.lines, 'dead-end', '/valves/2')).toContain('property-set is unreachable: flow-fail at /valves/1 always refuses before it');
+    expect(lineAt(result.lines, 'dead-end', '/valves/2')).toContain(
+      'property-set is unreachable: flow-fail at /valves/1 always refuses before it',
+    );
   });
 
   it('inside a called pipe, naming the caller', () => {
@@ -151,14 +158,18 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
 
   it('a request property a strict input-validate rules out, and error.code with nothing proceeding', () => {
     const lines = result.lines.filter((l) => l.includes('pipes/strict-request.json: /valves/1/config/properties/'));
-    expect(lines.find((l) => l.includes('/properties/m:'))).toContain('reads request.mobile, but input-validate at /valves/0 is strict and allows only username');
+    expect(lines.find((l) => l.includes('/properties/m:'))).toContain(
+      'reads request.mobile, but input-validate at /valves/0 is strict and allows only username',
+    );
     expect(lines.find((l) => l.includes('/properties/e:'))).toContain('no earlier valve has proceed_on_error');
   });
 
   it('flow links: a restore nothing saves for, a save of an unset property, a continue_with naming no pipe', () => {
     expect(lineAt(result.lines, 'orphan-restore', '/valves/0')).toContain('no flow-save lists operation "orphan-restore" in continue_with');
     expect(lineAt(result.lines, 'save-nowhere', '/valves/1/config/properties/1')).toContain('saves item.stor, which no earlier valve sets');
-    expect(lineAt(result.lines, 'save-nowhere', '/valves/1/config/continue_with/0')).toContain('names operation "no-such-op", which has no pipe');
+    expect(lineAt(result.lines, 'save-nowhere', '/valves/1/config/continue_with/0')).toContain(
+      'names operation "no-such-op", which has no pipe',
+    );
   });
 });
 
@@ -181,7 +192,9 @@ describe('authpipe validate: warnings and declarations', () => {
     expect(result.code).toBe(0);
     const message = lineAt(result.lines, 'maybe-set', '/valves/1/config/properties/message');
     expect(message).toMatch(/^warning: /);
-    expect(message).toContain('"{{item.greeting}} {{request.name}}" reads item.greeting, which is set only conditionally: by property-set at /valves/0 (conditional)');
+    expect(message).toContain(
+      '"{{item.greeting}} {{request.name}}" reads item.greeting, which is set only conditionally: by property-set at /valves/0 (conditional)',
+    );
     const response = lineAt(result.lines, 'maybe-set', '/response/1');
     expect(response).toMatch(/^warning: /);
     expect(response).toContain('names "greeting", which is set only conditionally');

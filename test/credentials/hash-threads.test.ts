@@ -15,7 +15,9 @@ const parsed = (phc: string): ParsedHash => {
 
 /** Nice values of this process's threads, from /proc (Linux). */
 function threadNices(): number[] {
-  return readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]));
+  return readdirSync('/proc/self/task').map((tid) =>
+    Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ')[16]),
+  );
 }
 
 describe('hash threads: cold password work on threads of its own, at the lowest priority', () => {
@@ -46,9 +48,15 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
     const threads = new HashThreads(1, 0);
     try {
       // More memory than scrypt is allowed: node refuses inside the thread.
-      await expect(threads.run({ op: 'scrypt', password: Buffer.from('x'), salt: Buffer.alloc(16), keylen: 32, options: { N: 2 ** 15, r: 8, p: 1, maxmem: 1024 } })).rejects.toThrow(
-        /password hash failed/,
-      );
+      await expect(
+        threads.run({
+          op: 'scrypt',
+          password: Buffer.from('x'),
+          salt: Buffer.alloc(16),
+          keylen: 32,
+          options: { N: 2 ** 15, r: 8, p: 1, maxmem: 1024 },
+        }),
+      ).rejects.toThrow(/password hash failed/);
       await expect(threads.run({ op: 'pbkdf2', iterations: 10 })).resolves.toBe(true);
     } finally {
       await threads.close();
@@ -85,13 +93,23 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
     const settings = { issuer: 'https://auth.test.example', audience: 'https://api.test.example', clockTolerance: 5 };
     const service = new TokenService(ephemeralKeySet('ES256', Date.now()), settings);
     const now = Date.now();
-    const claims = { iss: settings.issuer, sub: 'till-001', aud: settings.audience, iat: Math.floor(now / 1000), exp: Math.floor(now / 1000) + 600, jti: 'j-1', tenant: 'demo' };
+    const claims = {
+      iss: settings.issuer,
+      sub: 'till-001',
+      aud: settings.audience,
+      iat: Math.floor(now / 1000),
+      exp: Math.floor(now / 1000) + 600,
+      jti: 'j-1',
+      tenant: 'demo',
+    };
     let hashesDone = 0;
     const hashes = Array.from({ length: 8 }, () => verifyPassword('wrong', defaultDummyHash()).finally(() => hashesDone++));
     const token = await service.sign('access', claims);
     // Had the signature queued behind the hashes on one pool, some would have finished first.
     expect(hashesDone).toBe(0);
     await expect(Promise.all(hashes)).resolves.toEqual(hashes.map(() => false));
-    await expect(service.verify(token, { type: 'access', tenant: 'demo', now, property: 'authorization' })).resolves.toMatchObject({ sub: 'till-001' });
+    await expect(service.verify(token, { type: 'access', tenant: 'demo', now, property: 'authorization' })).resolves.toMatchObject({
+      sub: 'till-001',
+    });
   });
 });

@@ -23,7 +23,11 @@ function load(fixture: ConfigFixture) {
   fixtures.push(fixture);
   const store = new MemoryStore(systemClock);
   stores.push(store);
-  return loadConfig(fixture.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }), env: {} });
+  return loadConfig(fixture.mainFile, {
+    registry: createRegistry(),
+    runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+    env: {},
+  });
 }
 
 function issuesOf(fixture: ConfigFixture): readonly ConfigIssue[] {
@@ -49,7 +53,11 @@ describe('the shipped directory', () => {
     expect(directory.client('demo', 'pos-server-1')).toMatchObject({ client_id: 'pos-server-1', status: 'active' });
     expect(directory.store('demo', 'store-01')?.access_group).toBe('POS');
     expect(directory.stores('demo').map((s) => s.id)).toEqual(['store-01', 'store-02']);
-    expect(directory.user('demo', 'username', 'alice')).toMatchObject({ id: 'u-1001', mobile: '+15550000001', attributes: { givenName: 'Alice' } });
+    expect(directory.user('demo', 'username', 'alice')).toMatchObject({
+      id: 'u-1001',
+      mobile: '+15550000001',
+      attributes: { givenName: 'Alice' },
+    });
     expect(directory.user('demo', 'mobile', '+15550000002')?.id).toBe('u-1002');
     expect(directory.user('demo', 'email', 'Bob@Example.com')?.id).toBe('u-1002');
     expect(directory.user('demo', 'id', 'u-1001')?.username).toBe('alice');
@@ -89,16 +97,32 @@ describe('the shipped directory', () => {
 
 describe('directory errors name the file and the pointer', () => {
   it('a till whose store does not exist', () => {
-    const { issues } = build({ demo: { stores: [{ id: 's1', name: 'S' }], tills: [{ username: 't', password_hash: SCRYPT, store: 's2' }] } });
-    expect(issues).toEqual([{ file: 'directory.json', pointer: '/tenants/demo/tills/0/store', message: expect.stringMatching(/store "s2" does not exist.*s1/) }]);
+    const { issues } = build({
+      demo: { stores: [{ id: 's1', name: 'S' }], tills: [{ username: 't', password_hash: SCRYPT, store: 's2' }] },
+    });
+    expect(issues).toEqual([
+      { file: 'directory.json', pointer: '/tenants/demo/tills/0/store', message: expect.stringMatching(/store "s2" does not exist.*s1/) },
+    ]);
   });
 
   it("a store manager who is not a user of the store's tenant", () => {
     const { issues, directory } = build({
-      demo: { stores: [{ id: 's1', name: 'S', manager: 'u-1' }, { id: 's2', name: 'T', manager: 'u-9' }], users: [{ id: 'u-1', mobile: '+15550000001' }] },
+      demo: {
+        stores: [
+          { id: 's1', name: 'S', manager: 'u-1' },
+          { id: 's2', name: 'T', manager: 'u-9' },
+        ],
+        users: [{ id: 'u-1', mobile: '+15550000001' }],
+      },
       acme: { users: [{ id: 'u-9' }] },
     });
-    expect(issues).toEqual([{ file: 'directory.json', pointer: '/tenants/demo/stores/1/manager', message: expect.stringContaining('user "u-9" does not exist in tenant "demo"') }]);
+    expect(issues).toEqual([
+      {
+        file: 'directory.json',
+        pointer: '/tenants/demo/stores/1/manager',
+        message: expect.stringContaining('user "u-9" does not exist in tenant "demo"'),
+      },
+    ]);
     expect(directory.store('demo', 's1')?.manager).toBe('u-1');
   });
 
@@ -113,7 +137,11 @@ describe('directory errors name the file and the pointer', () => {
         clients: [{ client_id: 'c', secret_hash: 'plain-secret' }],
       },
     });
-    expect(issues.map((i) => i.pointer)).toEqual(['/tenants/demo/tills/0/password_hash', '/tenants/demo/tills/1/password_hash', '/tenants/demo/clients/0/secret_hash']);
+    expect(issues.map((i) => i.pointer)).toEqual([
+      '/tenants/demo/tills/0/password_hash',
+      '/tenants/demo/tills/1/password_hash',
+      '/tenants/demo/clients/0/secret_hash',
+    ]);
     expect(issues[0]?.message).toMatch(/malformed scrypt/);
     expect(issues[1]?.message).toMatch(/argon2id/);
   });
@@ -121,12 +149,25 @@ describe('directory errors name the file and the pointer', () => {
   it('duplicate keys', () => {
     const { issues } = build({
       demo: {
-        stores: [{ id: 's', name: 'S' }, { id: 's', name: 'T' }],
-        tills: [{ username: 't', password_hash: SCRYPT, store: 's' }, { username: 't', password_hash: SCRYPT, store: 's' }],
-        users: [{ id: 'u1', email: 'A@x.org' }, { id: 'u2', email: 'a@x.org' }],
+        stores: [
+          { id: 's', name: 'S' },
+          { id: 's', name: 'T' },
+        ],
+        tills: [
+          { username: 't', password_hash: SCRYPT, store: 's' },
+          { username: 't', password_hash: SCRYPT, store: 's' },
+        ],
+        users: [
+          { id: 'u1', email: 'A@x.org' },
+          { id: 'u2', email: 'a@x.org' },
+        ],
       },
     });
-    expect(issues.map((i) => i.pointer)).toEqual(['/tenants/demo/stores/1/id', '/tenants/demo/tills/1/username', '/tenants/demo/users/1/email']);
+    expect(issues.map((i) => i.pointer)).toEqual([
+      '/tenants/demo/stores/1/id',
+      '/tenants/demo/tills/1/username',
+      '/tenants/demo/users/1/email',
+    ]);
   });
 
   it('schema violations: unknown field, bad status, colon in a till code, bad mobile, bad tenant id', () => {
@@ -139,7 +180,15 @@ describe('directory errors name the file and the pointer', () => {
       'bad tenant': {},
     });
     const pointers = issues.map((i) => i.pointer);
-    expect(pointers).toEqual(expect.arrayContaining(['/tenants/demo/stores/0', '/tenants/demo/tills/0/username', '/tenants/demo/tills/0/status', '/tenants/demo/users/0/mobile', '/tenants']));
+    expect(pointers).toEqual(
+      expect.arrayContaining([
+        '/tenants/demo/stores/0',
+        '/tenants/demo/tills/0/username',
+        '/tenants/demo/tills/0/status',
+        '/tenants/demo/users/0/mobile',
+        '/tenants',
+      ]),
+    );
   });
 
   it('through loadConfig: the directory file by name, and a JSON syntax error', () => {
@@ -153,7 +202,10 @@ describe('directory errors name the file and the pointer', () => {
 
   it('through loadConfig: a missing directory file', () => {
     const fixture = ConfigFixture.fromDemo();
-    fixture.write('config/authpipe.json', { ...JSON.parse(JSON.stringify(load(ConfigFixture.fromDemo()).main)), directory: 'nowhere.json' });
+    fixture.write('config/authpipe.json', {
+      ...JSON.parse(JSON.stringify(load(ConfigFixture.fromDemo()).main)),
+      directory: 'nowhere.json',
+    });
     const issues = issuesOf(fixture);
     expect(issues[0]?.file).toMatch(/config\/nowhere\.json$/);
     expect(issues[0]?.message).toMatch(/cannot read the file \(ENOENT\)/);
@@ -161,17 +213,32 @@ describe('directory errors name the file and the pointer', () => {
 
   it('through loadConfig: a bad entry, with its pointer', () => {
     const fixture = ConfigFixture.fromDemo();
-    fixture.write('config/directory.json', { tenants: { demo: { stores: [], tills: [{ username: 'x', password_hash: SCRYPT, store: 'store-99' }] } } });
-    expect(issuesOf(fixture)).toEqual([{ file: expect.stringMatching(/config\/directory\.json$/), pointer: '/tenants/demo/tills/0/store', message: expect.stringContaining('store-99') }]);
+    fixture.write('config/directory.json', {
+      tenants: { demo: { stores: [], tills: [{ username: 'x', password_hash: SCRYPT, store: 'store-99' }] } },
+    });
+    expect(issuesOf(fixture)).toEqual([
+      {
+        file: expect.stringMatching(/config\/directory\.json$/),
+        pointer: '/tenants/demo/tills/0/store',
+        message: expect.stringContaining('store-99'),
+      },
+    ]);
   });
 
   it('resolves ${env:NAME} for secrets such as TOTP seeds, and names a missing variable', () => {
     const fixture = ConfigFixture.fromDemo();
     fixture.write('config/directory.json', { tenants: { demo: { users: [{ id: 'u', totp_secret: '${env:ALICE_TOTP}' }] } } });
-    expect(issuesOf(fixture)[0]).toMatchObject({ pointer: '/tenants/demo/users/0/totp_secret', message: expect.stringContaining('ALICE_TOTP') });
+    expect(issuesOf(fixture)[0]).toMatchObject({
+      pointer: '/tenants/demo/users/0/totp_secret',
+      message: expect.stringContaining('ALICE_TOTP'),
+    });
     const store = new MemoryStore(systemClock);
     stores.push(store);
-    const loaded = loadConfig(fixture.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }), env: { ALICE_TOTP: 'JBSWY3DPEHPK3PXPJBSWY3DP' } });
+    const loaded = loadConfig(fixture.mainFile, {
+      registry: createRegistry(),
+      runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+      env: { ALICE_TOTP: 'JBSWY3DPEHPK3PXPJBSWY3DP' },
+    });
     expect(loaded.services.directory.user('demo', 'id', 'u')?.totp_secret).toBe('JBSWY3DPEHPK3PXPJBSWY3DP');
   });
 });

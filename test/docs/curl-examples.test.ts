@@ -26,7 +26,12 @@ interface Example {
 
 /** Each `curl` command (continuation lines joined) with the `# NNN` comment right above it. */
 function examples(): Example[] {
-  const files = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
   const found: Example[] = [];
   for (const file of files) {
     const text = readFileSync(join(ROOT, file), 'utf8');

@@ -4,7 +4,12 @@ import { describe, expect, it } from '@jest/globals';
 import { ADMIN_REASONS, CONFIG_ISSUE_CODES, ERROR_CATALOGUE } from '../../src/errors.js';
 
 const doc = readFileSync(new URL('../../docs/contract.md', import.meta.url), 'utf8');
-const rows = new Set(doc.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.split('|')[1]?.trim()));
+const rows = new Set(
+  doc
+    .split('\n')
+    .filter((l) => l.startsWith('| '))
+    .map((l) => l.split('|')[1]?.trim()),
+);
 
 describe('docs/contract.md', () => {
   it.each([

@@ -15,7 +15,9 @@ const scope: Scope = {
 describe('json-logic conditions', () => {
   it('evaluates over request, tenant, operation and error', () => {
     expect(compileCondition({ '==': [{ var: 'request.channel' }, 'pos'] })(scope)).toBe(true);
-    expect(compileCondition({ and: [{ '==': [{ var: 'tenant.id' }, 'demo'] }, { in: [{ var: 'operation' }, ['till-login']] }] })(scope)).toBe(true);
+    expect(
+      compileCondition({ and: [{ '==': [{ var: 'tenant.id' }, 'demo'] }, { in: [{ var: 'operation' }, ['till-login']] }] })(scope),
+    ).toBe(true);
     expect(compileCondition({ '!': [{ var: 'error' }] })(scope)).toBe(true);
     expect(compileCondition({ missing: ['request.username'] })(scope)).toBe(true);
   });

@@ -31,13 +31,31 @@ beforeAll(async () => {
       valves: [
         { name: 'input-validate', id: 'check', proceed_on_error: true, config: { properties: { username: { required: true } } } },
         { name: 'property-set', exec_if: { var: 'error' }, config: { properties: { fallback: '{{error.code}} at {{error.valve}}' } } },
-        { name: 'flow-fail', exec_if: { '==': [{ var: 'request.fail' }, 'yes'] }, config: { code: 'ACCESS_DENIED', erroneous_properties: ['fail'] } },
+        {
+          name: 'flow-fail',
+          exec_if: { '==': [{ var: 'request.fail' }, 'yes'] },
+          config: { code: 'ACCESS_DENIED', erroneous_properties: ['fail'] },
+        },
       ],
       response: ['fallback'],
     },
     inner: { valves: [{ name: 'property-set', config: { properties: { from_inner: '{{request.username}}' } } }], response: ['never'] },
-    outer: { valves: [{ name: 'pipe-call', config: { pipe: 'inner' } }, { name: 'property-copy', config: { from: 'item', properties: { copied: 'from_inner' } } }], response: ['from_inner', 'copied'] },
-    strict: { valves: [{ name: 'input-validate', config: { strict: true, properties: { username: { required: true, min_length: 2, max_length: 5, pattern: '^[a-z]+$' } } } }], response: [] },
+    outer: {
+      valves: [
+        { name: 'pipe-call', config: { pipe: 'inner' } },
+        { name: 'property-copy', config: { from: 'item', properties: { copied: 'from_inner' } } },
+      ],
+      response: ['from_inner', 'copied'],
+    },
+    strict: {
+      valves: [
+        {
+          name: 'input-validate',
+          config: { strict: true, properties: { username: { required: true, min_length: 2, max_length: 5, pattern: '^[a-z]+$' } } },
+        },
+      ],
+      response: [],
+    },
     cleanup: {
       valves: [
         { name: 'property-copy', config: { properties: ['a', 'b'] } },
@@ -112,10 +130,26 @@ describe('properties', () => {
 
 describe('runSteps', () => {
   const store = new MemoryStore(systemClock);
-  const step = (label: string, run: ValveRun, proceedOnError = false): CompiledStep => ({ index: 0, valve: 'test', label, run, execIf: null, skipIf: null, proceedOnError });
+  const step = (label: string, run: ValveRun, proceedOnError = false): CompiledStep => ({
+    index: 0,
+    valve: 'test',
+    label,
+    run,
+    execIf: null,
+    skipIf: null,
+    proceedOnError,
+  });
   const ctxFor = (outcomes: StepOutcome[]) =>
     createCallContext(
-      { requestId: 'r', tenant: { id: 't', displayName: 't' }, operation: 'op', body: emptyProps(), clientIp: '127.0.0.1', headers: {}, observer: { stepEnd: (_p, _s, _c, outcome) => outcomes.push(outcome) } },
+      {
+        requestId: 'r',
+        tenant: { id: 't', displayName: 't' },
+        operation: 'op',
+        body: emptyProps(),
+        clientIp: '127.0.0.1',
+        headers: {},
+        observer: { stepEnd: (_p, _s, _c, outcome) => outcomes.push(outcome) },
+      },
       { store, clock: systemClock, logger: silentLogger(), configDir: '.', env: {}, directory: emptyDirectory() },
       silentLogger(),
     );
@@ -125,7 +159,18 @@ describe('runSteps', () => {
 
   it('turns anything a valve throws that is not coded into an INTERNAL_ERROR fault, even with proceed_on_error', async () => {
     const outcomes: StepOutcome[] = [];
-    const failure = await runSteps(pipe([step('boom', () => { throw new TypeError('bug'); }, true)]), ctxFor(outcomes)).catch((e: unknown) => e);
+    const failure = await runSteps(
+      pipe([
+        step(
+          'boom',
+          () => {
+            throw new TypeError('bug');
+          },
+          true,
+        ),
+      ]),
+      ctxFor(outcomes),
+    ).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(StepFailure);
     expect((failure as StepFailure).error.code).toBe('INTERNAL_ERROR');
     expect((failure as StepFailure).step).toBe('boom');
@@ -134,14 +179,38 @@ describe('runSteps', () => {
 
   it('never lets proceed_on_error swallow a 500-coded error', async () => {
     const outcomes: StepOutcome[] = [];
-    const failure = await runSteps(pipe([step('store', async () => { throw new AuthpipeError('COMMUNICATION_ERROR'); }, true)]), ctxFor(outcomes)).catch((e: unknown) => e);
+    const failure = await runSteps(
+      pipe([
+        step(
+          'store',
+          async () => {
+            throw new AuthpipeError('COMMUNICATION_ERROR');
+          },
+          true,
+        ),
+      ]),
+      ctxFor(outcomes),
+    ).catch((e: unknown) => e);
     expect((failure as StepFailure).error.code).toBe('COMMUNICATION_ERROR');
   });
 
   it('reports each step outcome to the observer', async () => {
     const outcomes: StepOutcome[] = [];
     const ctx = ctxFor(outcomes);
-    await runSteps(pipe([step('a', () => undefined), step('b', () => { throw refuse('ACCESS_DENIED'); }, true), step('c', async () => undefined)]), ctx);
+    await runSteps(
+      pipe([
+        step('a', () => undefined),
+        step(
+          'b',
+          () => {
+            throw refuse('ACCESS_DENIED');
+          },
+          true,
+        ),
+        step('c', async () => undefined),
+      ]),
+      ctx,
+    );
     expect(outcomes).toEqual(['ran', 'proceeded', 'ran']);
     expect(ctx.error).toEqual({ code: 'ACCESS_DENIED', valve: 'b' });
   });

@@ -32,7 +32,10 @@ describe('templates', () => {
     expect(compileTemplate('{{request.a}}').isStatic).toBe(false);
   });
 
-  it.each(['{{env.HOME}}', '{{request}}x{{', '{{}}', '{{request.a.b}}', 'a }} b', '{{request..a}}'])('refuses %s at compile time', (source) => {
-    expect(() => compileTemplate(source)).toThrow(TemplateSyntaxError);
-  });
+  it.each(['{{env.HOME}}', '{{request}}x{{', '{{}}', '{{request.a.b}}', 'a }} b', '{{request..a}}'])(
+    'refuses %s at compile time',
+    (source) => {
+      expect(() => compileTemplate(source)).toThrow(TemplateSyntaxError);
+    },
+  );
 });

@@ -32,7 +32,9 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
       if (s) main.store = s;
       // acme may call the verify operation, to show a demo handle is worthless there.
       main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'acme').allowedOperation.push('till-approval-verify');
-      main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'demo').allowedOperation.push('flow-peek', 'otp-start-any', 'approval-verify-any');
+      main.modules[0].config.tenant
+        .find((t: { id: string }) => t.id === 'demo')
+        .allowedOperation.push('flow-peek', 'otp-start-any', 'approval-verify-any');
     });
     // An operation that restores flows (its own, from peek-start) but is not on the demo flow's continue_with list.
     setup.fixture.writePipe('flow-peek', { valves: [{ name: 'flow-restore', config: { into: 'item' } }], response: ['sub'] });
@@ -62,7 +64,8 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
     await env.server?.close();
     setup?.fixture.cleanup();
   });
-  env.start = (till: 'till-001' | 'till-201' = 'till-001') => startApproval(env.server, env.outbox, till, MANAGER_MOBILE[till === 'till-001' ? 'store-01' : 'store-02']);
+  env.start = (till: 'till-001' | 'till-201' = 'till-001') =>
+    startApproval(env.server, env.outbox, till, MANAGER_MOBILE[till === 'till-001' ? 'store-01' : 'store-02']);
   const verify = (flow_id: string, otp: string, tenant = 'demo') => env.server.call('till-approval-verify', { flow_id, otp }, { tenant });
 
   it('till Basic, then the manager code: a 10-minute system token for the till with amr ["pwd","otp"] and approved_by', async () => {
@@ -70,10 +73,24 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
     expect(flowId).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const res = await verify(flowId, code);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ sub: 'till-001', approved_by: 'u-2001', access_group: 'POS', access_token: expect.any(String), token_type: 'Bearer', expires_in: '600' });
+    expect(res.body).toEqual({
+      sub: 'till-001',
+      approved_by: 'u-2001',
+      access_group: 'POS',
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
     for (const value of Object.values(res.body)) expect(typeof value).toBe('string');
     const claims = decodeJwt(res.body.access_token);
-    expect(claims).toMatchObject({ sub: 'till-001', tenant: 'demo', store: 'store-01', kind: 'till', approved_by: 'u-2001', amr: ['pwd', 'otp'] });
+    expect(claims).toMatchObject({
+      sub: 'till-001',
+      tenant: 'demo',
+      store: 'store-01',
+      kind: 'till',
+      approved_by: 'u-2001',
+      amr: ['pwd', 'otp'],
+    });
     expect((claims.exp as number) - (claims.iat as number)).toBe(600);
     // The audit names the till the pipe established, not the manager whose code was checked.
     const success = env.audit.named('auth.success').filter((l) => l.operation === 'till-approval-verify');
@@ -126,7 +143,15 @@ function suite(store: () => Record<string, unknown> | undefined): Env {
   it('forged, too long, short or malformed handles are refused', async () => {
     const { code } = await env.start();
     const forged = randomBytes(32).toString('base64url');
-    for (const handle of [forged, `${forged}A`, forged.repeat(100), forged.slice(1), `${forged.slice(1)}=`, `${forged.slice(1)}/`, ' '.repeat(43)]) {
+    for (const handle of [
+      forged,
+      `${forged}A`,
+      forged.repeat(100),
+      forged.slice(1),
+      `${forged.slice(1)}=`,
+      `${forged.slice(1)}/`,
+      ' '.repeat(43),
+    ]) {
       const res = await verify(handle, code);
       expect(res.status).toBe(403);
       expect(res.body.errorTranslationKeys).toEqual(FLOW_INVALID);

@@ -12,7 +12,13 @@ async function serverWith(trusted: string[]): Promise<RunningServer> {
   fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['whoami'] }], { whoami });
   const main = {
     http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0, trusted_proxies: trusted }],
-    modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['whoami'] }] } }],
+    modules: [
+      {
+        name: 'com.phenixidentity~phenix-api-authenticate',
+        id: 'api',
+        config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['whoami'] }] },
+      },
+    ],
     pipes: '../pipes',
     log: { level: 'silent' },
   };

@@ -14,9 +14,7 @@ let server: RunningServer;
 let port: number;
 
 const echo = {
-  valves: [
-    { name: 'property-copy', config: { from: 'request', properties: ['username', 'client_ip'] } },
-  ],
+  valves: [{ name: 'property-copy', config: { from: 'request', properties: ['username', 'client_ip'] } }],
   response: ['username', 'client_ip'],
 };
 
@@ -91,7 +89,10 @@ describe('tenant header', () => {
     expectRefusal(await server.call('echo', {}, { tenant: 'nobody' }), 'UNKNOWN_TENANT');
   });
   it('doubled, even with the same value', async () => {
-    const res = await rawRequest(port, rawPut('/api/authentication/echo', ['tenant: demo', 'tenant: demo', 'Content-Type: application/json'], '{}'));
+    const res = await rawRequest(
+      port,
+      rawPut('/api/authentication/echo', ['tenant: demo', 'tenant: demo', 'Content-Type: application/json'], '{}'),
+    );
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['UNKNOWN_TENANT']);
   });
@@ -118,14 +119,20 @@ describe('operation', () => {
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['OPERATION_NOT_ALLOWED']);
   });
-  it.each(['/api/authentication/echo?x=1', '/api/authentication/echo?', '/api/authentication?x'])('a query string is refused as INVALID_REQUEST: %s', async (path) => {
-    const res = await rawRequest(port, rawPut(path, ['tenant: demo', 'Content-Type: application/json'], '{"username":"a"}'));
-    expect(res.status).toBe(403);
-    expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
-    expect(res.headers).toMatch(/cache-control: no-store/i);
-  });
+  it.each(['/api/authentication/echo?x=1', '/api/authentication/echo?', '/api/authentication?x'])(
+    'a query string is refused as INVALID_REQUEST: %s',
+    async (path) => {
+      const res = await rawRequest(port, rawPut(path, ['tenant: demo', 'Content-Type: application/json'], '{"username":"a"}'));
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['INVALID_REQUEST']);
+      expect(res.headers).toMatch(/cache-control: no-store/i);
+    },
+  );
   it('a raw ../ path does not escape the API', async () => {
-    const res = await rawRequest(port, rawPut('/api/authentication/../authentication/echo', ['tenant: demo', 'Content-Type: application/json'], '{}'));
+    const res = await rawRequest(
+      port,
+      rawPut('/api/authentication/../authentication/echo', ['tenant: demo', 'Content-Type: application/json'], '{}'),
+    );
     expect([403, 404]).toContain(res.status);
     expect(res.status).not.toBe(200);
   });
@@ -172,7 +179,7 @@ describe('body', () => {
     expectRefusal(await server.call('echo', '{"username":"a","username":"b"}'), 'INVALID_REQUEST', ['username']);
   });
 
-  it('the engine\'s own request names cannot be spoofed', async () => {
+  it("the engine's own request names cannot be spoofed", async () => {
     expectRefusal(await server.call('echo', { client_ip: '10.9.9.9' }), 'INVALID_REQUEST', ['client_ip']);
   });
 
@@ -182,11 +189,14 @@ describe('body', () => {
 
   it('a streamed (chunked) body over the limit is refused too', async () => {
     const chunk = Buffer.from(`{"username":"${'a'.repeat(20 * 1024)}"}`);
-    const head = 'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
+    const head =
+      'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n';
     const body = `${chunk.length.toString(16)}\r\n${chunk.toString()}\r\n0\r\n\r\n`;
     const res = await rawRequest(port, head + body);
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body.split('\r\n').find((l) => l.startsWith('{')) ?? res.body).errorTranslationKeys).toEqual(['PAYLOAD_TOO_LARGE']);
+    expect(JSON.parse(res.body.split('\r\n').find((l) => l.startsWith('{')) ?? res.body).errorTranslationKeys).toEqual([
+      'PAYLOAD_TOO_LARGE',
+    ]);
   });
 
   it('10,000 keys are refused', async () => {
@@ -199,12 +209,20 @@ describe('body', () => {
 
   it('10,000 keys within the byte limit are refused as too many properties', async () => {
     const fixtureLarge = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo });
-    const main = JSON.parse(JSON.stringify({
-      http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0, max_body_bytes: 1048576 }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['echo'] }] } }],
-      pipes: '../pipes',
-      log: { level: 'silent' },
-    }));
+    const main = JSON.parse(
+      JSON.stringify({
+        http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0, max_body_bytes: 1048576 }],
+        modules: [
+          {
+            name: 'com.phenixidentity~phenix-api-authenticate',
+            id: 'api',
+            config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['echo'] }] },
+          },
+        ],
+        pipes: '../pipes',
+        log: { level: 'silent' },
+      }),
+    );
     fixtureLarge.writeMain(main);
     const big = await startServer({ configFile: fixtureLarge.mainFile });
     try {
@@ -246,7 +264,10 @@ describe('body', () => {
   });
 
   it('HTTP the parser rejects still gets the coded 403 with the common headers', async () => {
-    const res = await rawRequest(port, 'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}');
+    const res = await rawRequest(
+      port,
+      'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: abc\r\n\r\n{}',
+    );
     expect(res.status).toBe(403);
     expect(res.headers.toLowerCase()).toContain('cache-control: no-store');
     expect(res.headers.toLowerCase()).toMatch(/x-request-id: [0-9a-f-]{36}/);
@@ -283,10 +304,16 @@ describe('after all of the above', () => {
 
 describe('connections', () => {
   it('a small refused call keeps the connection alive; an oversized one closes it', async () => {
-    const small = await rawRequest(port, 'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: nobody\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{"username":"ok"}');
+    const small = await rawRequest(
+      port,
+      'PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: nobody\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 17\r\nConnection: close\r\n\r\n{"username":"ok"}',
+    );
     const answers = (small.headers + small.body).match(/HTTP\/1\.1 \d{3}/g);
     expect(answers).toEqual(['HTTP/1.1 403', 'HTTP/1.1 200']);
-    const big = await rawRequest(port, `PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n{"username":"`);
+    const big = await rawRequest(
+      port,
+      `PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 200000\r\n\r\n{"username":"`,
+    );
     expect(big.status).toBe(403);
     expect(big.headers.toLowerCase()).toContain('connection: close');
   });

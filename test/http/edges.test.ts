@@ -34,7 +34,16 @@ afterAll(async () => {
 const BODY = '{"username":"till-001"}';
 function put(headers: string[], options: { target?: string; host?: string | null; method?: string } = {}): string {
   const host = options.host === undefined ? ['Host: localhost'] : options.host === null ? [] : [`Host: ${options.host}`];
-  return [`${options.method ?? 'PUT'} ${options.target ?? '/api/authentication/echo'} HTTP/1.1`, ...host, 'Connection: close', `Content-Length: ${BODY.length}`, 'Content-Type: application/json', ...headers, '', BODY].join('\r\n');
+  return [
+    `${options.method ?? 'PUT'} ${options.target ?? '/api/authentication/echo'} HTTP/1.1`,
+    ...host,
+    'Connection: close',
+    `Content-Length: ${BODY.length}`,
+    'Content-Type: application/json',
+    ...headers,
+    '',
+    BODY,
+  ].join('\r\n');
 }
 
 function expectCoded(res: { status: number; headers: string; body: string }, code: string): void {
@@ -63,7 +72,12 @@ describe('requests node or express would answer their own way', () => {
   });
 
   it('a malformed absolute-form target, on any path (express: an HTML 404)', async () => {
-    for (const target of ['http://localhost:99999/healthz', 'http://[::1/api/authentication/echo', 'ftp://localhost/api/authentication/echo', 'http://user:pw@localhost/api/authentication/echo']) {
+    for (const target of [
+      'http://localhost:99999/healthz',
+      'http://[::1/api/authentication/echo',
+      'ftp://localhost/api/authentication/echo',
+      'http://user:pw@localhost/api/authentication/echo',
+    ]) {
       expectCoded(await rawRequest(port, put(['tenant: demo'], { target })), 'INVALID_REQUEST');
     }
     const ok = await rawRequest(port, put(['tenant: demo'], { target: 'http://localhost/api/authentication/echo' }));
@@ -75,7 +89,7 @@ describe('requests node or express would answer their own way', () => {
     expectCoded(res, 'METHOD_NOT_ALLOWED');
   });
 
-  it('too many header lines are refused whole, never truncated: a doubled tenant past node\'s old limit does not escape', async () => {
+  it("too many header lines are refused whole, never truncated: a doubled tenant past node's old limit does not escape", async () => {
     const filler = (n: number) => Array.from({ length: n }, (_, i) => `x-filler-${i}: ${i}`);
     expect((await rawRequest(port, put(['tenant: demo', ...filler(90)]))).status).toBe(200);
     expectCoded(await rawRequest(port, put(['tenant: demo', ...filler(150), 'tenant: other'])), 'INVALID_REQUEST');
@@ -83,7 +97,10 @@ describe('requests node or express would answer their own way', () => {
     // seen. Short lines, so the whole head stays under node's 16 KiB header size limit.
     const tiny = Array.from({ length: 2100 }, () => 'a:');
     expectCoded(await rawRequest(port, put(['tenant: demo', ...tiny, 'tenant: other'])), 'INVALID_REQUEST');
-    expectCoded(await rawRequest(port, put(['tenant: demo', 'authorization: Basic eDp5', ...tiny, 'authorization: Basic YTpi'])), 'INVALID_REQUEST');
+    expectCoded(
+      await rawRequest(port, put(['tenant: demo', 'authorization: Basic eDp5', ...tiny, 'authorization: Basic YTpi'])),
+      'INVALID_REQUEST',
+    );
   });
 });
 

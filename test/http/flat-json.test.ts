@@ -26,7 +26,10 @@ describe('parseFlatJson', () => {
         const text = JSON.stringify(value);
         const result = parseFlatJson(text, limits);
         const isFlat =
-          value !== null && typeof value === 'object' && !Array.isArray(value) && Object.entries(value).every(([k, v]) => typeof v === 'string' && !FORBIDDEN.has(k) && k.length > 0 && k.length <= 128);
+          value !== null &&
+          typeof value === 'object' &&
+          !Array.isArray(value) &&
+          Object.entries(value).every(([k, v]) => typeof v === 'string' && !FORBIDDEN.has(k) && k.length > 0 && k.length <= 128);
         if (!isFlat) expect(result.ok).toBe(false);
         else if (result.ok) expect({ ...result.props }).toEqual(JSON.parse(text));
       }),
@@ -69,7 +72,14 @@ describe('parseFlatJson', () => {
   });
 
   it('bounds the number of properties and the length of values', () => {
-    expect(parseFlatJson('{"a":"1","b":"2","c":"3"}', { maxProperties: 2, maxValueLength: 10 })).toEqual({ ok: false, problem: 'too_many_properties' });
-    expect(parseFlatJson('{"a":"12345"}', { maxProperties: 2, maxValueLength: 4 })).toEqual({ ok: false, problem: 'value_too_long', property: 'a' });
+    expect(parseFlatJson('{"a":"1","b":"2","c":"3"}', { maxProperties: 2, maxValueLength: 10 })).toEqual({
+      ok: false,
+      problem: 'too_many_properties',
+    });
+    expect(parseFlatJson('{"a":"12345"}', { maxProperties: 2, maxValueLength: 4 })).toEqual({
+      ok: false,
+      problem: 'value_too_long',
+      property: 'a',
+    });
   });
 });

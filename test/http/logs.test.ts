@@ -25,7 +25,11 @@ beforeAll(async () => {
       ],
       response: ['username'],
     },
-    broken: { valves: [{ name: 'idp-lookup', config: { source: 'http', url: 'http://127.0.0.1:1/adapter', properties: { a: 'b' }, timeout_ms: 1000 } }] },
+    broken: {
+      valves: [
+        { name: 'idp-lookup', config: { source: 'http', url: 'http://127.0.0.1:1/adapter', properties: { a: 'b' }, timeout_ms: 1000 } },
+      ],
+    },
   });
   server = await startServer({ configFile: fixture.mainFile, logger: createLogger({ level: 'debug', destination: sink }) });
 });
@@ -36,7 +40,11 @@ afterAll(async () => {
 
 describe('call logs', () => {
   it('logs one call line with request id, tenant, operation, pipe, outcome and ms, and a debug line per valve', async () => {
-    const res = await server.call('login', { username: 'till-001', password: 'hunter2-secret' }, { authorization: 'Basic dGlsbDpzZWNyZXQ=' });
+    const res = await server.call(
+      'login',
+      { username: 'till-001', password: 'hunter2-secret' },
+      { authorization: 'Basic dGlsbDpzZWNyZXQ=' },
+    );
     expect(res.status).toBe(200);
     const requestId = res.headers.get('x-request-id');
     const mine = lines.filter((l) => l.requestId === requestId);
@@ -62,12 +70,18 @@ describe('call logs', () => {
     const res = await server.call('broken', {});
     expect(res.status).toBe(500);
     const mine = lines.filter((l) => l.requestId === res.headers.get('x-request-id'));
-    expect(mine.filter((l) => l.msg === 'call')).toEqual([expect.objectContaining({ outcome: 'fault', code: 'COMMUNICATION_ERROR', operation: 'broken', valve: '0:idp-lookup' })]);
+    expect(mine.filter((l) => l.msg === 'call')).toEqual([
+      expect.objectContaining({ outcome: 'fault', code: 'COMMUNICATION_ERROR', operation: 'broken', valve: '0:idp-lookup' }),
+    ]);
     expect(mine.filter((l) => l.msg === 'fault')).toHaveLength(1);
   });
 
   it('a refusal before routing (a query string, too many headers) gets one call line', async () => {
-    const res = await fetch(`${server.url}/api/authentication/login?x=1`, { method: 'PUT', headers: { tenant: 'demo', 'content-type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${server.url}/api/authentication/login?x=1`, {
+      method: 'PUT',
+      headers: { tenant: 'demo', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(res.status).toBe(403);
     const mine = lines.filter((l) => l.requestId === res.headers.get('x-request-id'));
     expect(mine.filter((l) => l.msg === 'call')).toEqual([expect.objectContaining({ outcome: 'refused', code: 'INVALID_REQUEST' })]);
@@ -75,7 +89,14 @@ describe('call logs', () => {
 
   it('redacts secret fields wherever a log line carries them', () => {
     const captured: string[] = [];
-    const logger = createLogger({ destination: new Writable({ write: (c: Buffer, _e, d) => { captured.push(c.toString()); d(); } }) });
+    const logger = createLogger({
+      destination: new Writable({
+        write: (c: Buffer, _e, d) => {
+          captured.push(c.toString());
+          d();
+        },
+      }),
+    });
     logger.info({ password: 'p1', nested: { client_secret: 's1', token: 't1' }, authorization: 'Basic x' }, 'x');
     const text = captured.join('');
     for (const secret of ['p1', 's1', 't1', 'Basic x']) expect(text).not.toContain(`"${secret}"`);

@@ -142,7 +142,9 @@ describe('metrics settings and store errors', () => {
 function baseMain() {
   return {
     http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0 }],
-    modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: TENANTS } }],
+    modules: [
+      { name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: TENANTS } },
+    ],
     pipes: '../pipes',
     store: { type: 'memory' },
     log: { level: 'silent' },

@@ -33,7 +33,11 @@ async function waitFor<T>(probe: () => Promise<T>, ok: (v: T) => boolean, ms = 5
 
 describe('readyz: why a reload was refused', () => {
   it('is shown only to readyz.clients; everyone else sees that and when, not why', async () => {
-    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('v0') }, { readyz: { clients: ['192.0.2.7'] } });
+    fixture = ConfigFixture.minimal(
+      [{ id: 'demo', allowedOperation: ['echo'] }],
+      { echo: versioned('v0') },
+      { readyz: { clients: ['192.0.2.7'] } },
+    );
     server = await startServer({ configFile: fixture.mainFile });
     fixture.writePipe('echo', { valves: [{ name: 'no-such-valve' }], response: ['v'] });
     expect(server.app.reload('test').ok).toBe(false);
@@ -45,7 +49,11 @@ describe('readyz: why a reload was refused', () => {
   });
 
   it('refuses a readyz.clients entry that is not an address or range, at load', async () => {
-    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('v0') }, { readyz: { clients: ['10.0.0.0/33'] } });
+    fixture = ConfigFixture.minimal(
+      [{ id: 'demo', allowedOperation: ['echo'] }],
+      { echo: versioned('v0') },
+      { readyz: { clients: ['10.0.0.0/33'] } },
+    );
     await expect(startServer({ configFile: fixture.mainFile })).rejects.toThrow(/\/readyz\/clients\/0/);
   });
 });
@@ -125,7 +133,9 @@ describe('hot reload', () => {
     });
     // Headers now, body later: the call has started and is waiting for its body.
     const arrived = once(server.server, 'request');
-    socket.write(`PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n{"a"`);
+    socket.write(
+      `PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n{"a"`,
+    );
     await arrived;
     fixture.writePipe('echo', versioned('new'));
     expect(server.app.reload('test')).toMatchObject({ ok: true });
@@ -138,7 +148,11 @@ describe('hot reload', () => {
 
   it('watches config and pipe files, debounces, and keeps the last good config on a bad edit', async () => {
     const audit = new CapturedLines();
-    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('w0') }, { reload: { debounce_ms: 100 } });
+    fixture = ConfigFixture.minimal(
+      [{ id: 'demo', allowedOperation: ['echo'] }],
+      { echo: versioned('w0') },
+      { reload: { debounce_ms: 100 } },
+    );
     server = await startServer({ configFile: fixture.mainFile, auditStream: audit });
     server.app.watch();
     const s = server;
@@ -146,7 +160,10 @@ describe('hot reload', () => {
 
     // A burst of writes is one reload.
     for (let i = 1; i <= 5; i += 1) fixture.writePipe('echo', versioned(`w${i}`));
-    const after = await waitFor(() => readyz(s), (r) => r.version !== first);
+    const after = await waitFor(
+      () => readyz(s),
+      (r) => r.version !== first,
+    );
     expect(after.version).not.toBe(first);
     expect((await s.call('echo', {})).body).toEqual({ v: 'w5' });
     await new Promise((r) => setTimeout(r, 300));
@@ -155,7 +172,10 @@ describe('hot reload', () => {
 
     // A broken edit: reported on /readyz, the last good config keeps serving.
     fixture.writePipe('echo', '{"id": "echo", "valves": [');
-    const broken = await waitFor(() => readyz(s), (r) => r.lastReloadError !== null);
+    const broken = await waitFor(
+      () => readyz(s),
+      (r) => r.lastReloadError !== null,
+    );
     expect(broken.version).toBe(after.version);
     expect(broken.lastReloadError.issues[0].file).toMatch(/pipes\/echo\.json$/);
     expect(broken.lastReloadError.issues[0].message).toMatch(/invalid JSON/);
@@ -165,30 +185,48 @@ describe('hot reload', () => {
     // Undoing the bad edit: the serving version again, so no swap and no audit event, and
     // /readyz no longer reports an error.
     fixture.writePipe('echo', versioned('w5'));
-    const undone = await waitFor(() => readyz(s), (r) => r.lastReloadError === null);
+    const undone = await waitFor(
+      () => readyz(s),
+      (r) => r.lastReloadError === null,
+    );
     expect(undone).toMatchObject({ version: after.version, lastReloadError: null });
     expect(audit.named('admin.config_reloaded')).toHaveLength(1);
 
     // A new pipe file and a main-file edit that allows it: both seen.
     fixture.writePipe('echo', versioned('w6'));
     fixture.writePipe('second', versioned('s1'));
-    const main = JSON.parse(JSON.stringify({
-      http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0 }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['echo', 'second'] }] } }],
-      pipes: '../pipes',
-      store: { type: 'memory' },
-      log: { level: 'silent' },
-      reload: { debounce_ms: 100 },
-    }));
+    const main = JSON.parse(
+      JSON.stringify({
+        http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0 }],
+        modules: [
+          {
+            name: 'com.phenixidentity~phenix-api-authenticate',
+            id: 'api',
+            config: { http_configuration_ref: 'http', tenant: [{ id: 'demo', allowedOperation: ['echo', 'second'] }] },
+          },
+        ],
+        pipes: '../pipes',
+        store: { type: 'memory' },
+        log: { level: 'silent' },
+        reload: { debounce_ms: 100 },
+      }),
+    );
     fixture.writeMain(main);
-    const fixed = await waitFor(() => s.call('second', {}), (r) => r.status === 200);
+    const fixed = await waitFor(
+      () => s.call('second', {}),
+      (r) => r.status === 200,
+    );
     expect(fixed.body).toEqual({ v: 's1' });
     expect((await readyz(s)).lastReloadError).toBeNull();
     expect((await s.call('echo', {})).body).toEqual({ v: 'w6' });
   });
 
   it('does not watch when reload.watch is false', async () => {
-    fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: versioned('n0') }, { reload: { watch: false, debounce_ms: 20 } });
+    fixture = ConfigFixture.minimal(
+      [{ id: 'demo', allowedOperation: ['echo'] }],
+      { echo: versioned('n0') },
+      { reload: { watch: false, debounce_ms: 20 } },
+    );
     server = await startServer({ configFile: fixture.mainFile });
     server.app.watch();
     fixture.writePipe('echo', versioned('n1'));

@@ -14,9 +14,14 @@ function slowCall(port: number): { finish(): void; answer: Promise<string>; sock
   const socket = connect(port, '127.0.0.1');
   const answer = new Promise<string>((resolve) => {
     const chunks: Buffer[] = [];
-    socket.on('data', (c) => chunks.push(c)).on('close', () => resolve(Buffer.concat(chunks).toString())).on('error', () => {});
+    socket
+      .on('data', (c) => chunks.push(c))
+      .on('close', () => resolve(Buffer.concat(chunks).toString()))
+      .on('error', () => {});
   });
-  socket.write(`PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 5)}`);
+  socket.write(
+    `PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: ${BODY.length}\r\n\r\n${BODY.slice(0, 5)}`,
+  );
   return { finish: () => socket.write(BODY.slice(5)), answer, socket };
 }
 

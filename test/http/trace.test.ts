@@ -21,7 +21,11 @@ afterEach(async () => {
 async function start(extra: Record<string, unknown>): Promise<RunningServer> {
   fixture = ConfigFixture.minimal(TENANTS, LOGIN_PIPES, extra);
   logs = new CapturedLines();
-  server = await startServer({ configFile: fixture.mainFile, logger: capturingLogger(logs), env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRACE_TOKEN: TOKEN } });
+  server = await startServer({
+    configFile: fixture.mainFile,
+    logger: capturingLogger(logs),
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TRACE_TOKEN: TOKEN },
+  });
   return server;
 }
 
@@ -36,7 +40,12 @@ describe('server debug trace', () => {
 
   it('writes one masked trace log line when enabled, and nothing to the caller', async () => {
     const s = await start({ trace: { enabled: true } });
-    const res = await s.call('login', { username: 'till-001', password: SECRET }, { 'x-authpipe-trace': '1', 'x-request-id': 'req-42' }, 'management');
+    const res = await s.call(
+      'login',
+      { username: 'till-001', password: SECRET },
+      { 'x-authpipe-trace': '1', 'x-request-id': 'req-42' },
+      'management',
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('x-authpipe-trace')).toBeNull();
     const [line] = logs.named('trace');
@@ -58,7 +67,9 @@ describe('server debug trace', () => {
     const traced = await s.call('login', { username: 'till-001', password: SECRET }, { 'x-authpipe-trace': TOKEN }, 'management');
     expect([traced.status, JSON.parse(traced.headers.get('x-authpipe-trace') as string).pipe]).toEqual([200, 'login']);
     // An unknown tenant there is refused as on the public listener.
-    expect((await s.call('login', { username: 'a' }, { tenant: 'nobody' }, 'management')).body.errorTranslationKeys).toEqual(['UNKNOWN_TENANT']);
+    expect((await s.call('login', { username: 'a' }, { tenant: 'nobody' }, 'management')).body.errorTranslationKeys).toEqual([
+      'UNKNOWN_TENANT',
+    ]);
   });
 
   it('returns the trace in a response header only with the right token', async () => {
@@ -75,14 +86,23 @@ describe('server debug trace', () => {
     expect(header).toMatch(/^[\x20-\x7e]+$/); // ASCII only: a valid header whatever the values
     const trace = JSON.parse(header);
     expect(trace.request).toMatchObject({ username: 'tïll-ü', password: '***' });
-    expect(trace.steps.find((st: any) => st.valve === 'property-copy').changes).toContainEqual({ scope: 'item', name: 'password', op: 'added', value: '***' });
+    expect(trace.steps.find((st: any) => st.valve === 'property-copy').changes).toContainEqual({
+      scope: 'item',
+      name: 'password',
+      op: 'added',
+      value: '***',
+    });
 
     const refused = await s.call('login', { username: 'blocked' }, { 'x-authpipe-trace': TOKEN }, 'management');
     expect(refused.status).toBe(403);
     const refusedTrace = JSON.parse(refused.headers.get('x-authpipe-trace') as string);
     expect(refusedTrace).toMatchObject({ status: 403, code: 'ACCESS_DENIED' });
     expect(refusedTrace.steps.at(-1)).toMatchObject({ label: 'deny', outcome: 'refused', code: 'ACCESS_DENIED' });
-    expect(refused.body).toEqual({ status: 'Failure', errorTranslationKeys: ['ACCESS_DENIED'], requestId: refused.headers.get('x-request-id') });
+    expect(refused.body).toEqual({
+      status: 'Failure',
+      errorTranslationKeys: ['ACCESS_DENIED'],
+      requestId: refused.headers.get('x-request-id'),
+    });
   });
 
   it('ignores the header from clients outside trace.clients, even with the token', async () => {
@@ -99,7 +119,9 @@ describe('server debug trace', () => {
     expect(logs.named('trace')).toHaveLength(0);
     fixture!.writeMain({
       http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0 }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: TENANTS } }],
+      modules: [
+        { name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: TENANTS } },
+      ],
       pipes: '../pipes',
       log: { level: 'silent' },
       trace: { enabled: true },

@@ -40,24 +40,37 @@ const PIPES = {
   'lookup-user': {
     valves: [
       { name: 'input-validate', config: { properties: { username: { required: true, max_length: 128 } } } },
-      { name: 'idp-lookup', config: { source: 'directory', by: 'username', value: '{{request.username}}', erroneous_properties: ['username'] } },
+      {
+        name: 'idp-lookup',
+        config: { source: 'directory', by: 'username', value: '{{request.username}}', erroneous_properties: ['username'] },
+      },
     ],
     response: ['id', 'username', 'mobile', 'email', 'givenName', 'sn', 'displayName'],
   },
   'by-mobile': {
-    valves: [{ name: 'idp-lookup', config: { source: 'directory', by: 'mobile', value: '{{request.mobile}}', not_found_code: 'ACCESS_DENIED' } }],
+    valves: [
+      { name: 'idp-lookup', config: { source: 'directory', by: 'mobile', value: '{{request.mobile}}', not_found_code: 'ACCESS_DENIED' } },
+    ],
     response: ['id', 'username'],
   },
   'by-email-mapped': {
     valves: [
       {
         name: 'idp-lookup',
-        config: { source: 'directory', by: 'email', value: '{{request.email}}', attributes: { sub: 'id', name: 'attributes.givenName', group: 'access_group', missing: 'attributes.nope' } },
+        config: {
+          source: 'directory',
+          by: 'email',
+          value: '{{request.email}}',
+          attributes: { sub: 'id', name: 'attributes.givenName', group: 'access_group', missing: 'attributes.nope' },
+        },
       },
     ],
     response: ['sub', 'name', 'group', 'missing'],
   },
-  'by-id': { valves: [{ name: 'idp-lookup', config: { source: 'directory', by: 'id', value: '{{request.id}}' } }], response: ['username', 'totp_secret'] },
+  'by-id': {
+    valves: [{ name: 'idp-lookup', config: { source: 'directory', by: 'id', value: '{{request.id}}' } }],
+    response: ['username', 'totp_secret'],
+  },
 };
 
 let fixture: ConfigFixture;
@@ -84,12 +97,23 @@ describe('idp-lookup source "directory"', () => {
   it('answers {"username": "nackastrand"} with the user attributes', async () => {
     const res = await server.call('lookup-user', { username: 'nackastrand' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ id: 'u-1001', username: 'nackastrand', mobile: '+46701234567', email: 'Nackastrand@Example.org', givenName: 'Nacka', sn: 'Strand' });
+    expect(res.body).toEqual({
+      id: 'u-1001',
+      username: 'nackastrand',
+      mobile: '+46701234567',
+      email: 'Nackastrand@Example.org',
+      givenName: 'Nacka',
+      sn: 'Strand',
+    });
   });
 
   it('never copies the TOTP secret, and the access group only when mapped', async () => {
     expect((await server.call('by-id', { id: 'u-1001' })).body).toEqual({ username: 'nackastrand' });
-    expect((await server.call('by-email-mapped', { email: 'nackastrand@example.org' })).body).toEqual({ sub: 'u-1001', name: 'Nacka', group: 'POS' });
+    expect((await server.call('by-email-mapped', { email: 'nackastrand@example.org' })).body).toEqual({
+      sub: 'u-1001',
+      name: 'Nacka',
+      group: 'POS',
+    });
   });
 
   it('looks users up by mobile', async () => {
@@ -127,11 +151,19 @@ describe('idp-lookup source "directory"', () => {
 
   it('refuses an unknown user field (the TOTP secret) in the mapping at load', () => {
     const fx = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['x'] }], {
-      x: { valves: [{ name: 'idp-lookup', config: { source: 'directory', value: '{{request.username}}', attributes: { secret: 'totp_secret' } } }] },
+      x: {
+        valves: [
+          { name: 'idp-lookup', config: { source: 'directory', value: '{{request.username}}', attributes: { secret: 'totp_secret' } } },
+        ],
+      },
     });
     const store = new MemoryStore(systemClock);
     try {
-      loadConfig(fx.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }), env: {} });
+      loadConfig(fx.mainFile, {
+        registry: createRegistry(),
+        runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+        env: {},
+      });
       throw new Error('expected a ConfigError');
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
@@ -145,7 +177,15 @@ describe('idp-lookup source "directory"', () => {
 describe('the shipped verify-user pipe on the demo directory: personal data for authenticated API clients only', () => {
   let demo: ConfigFixture;
   let app: RunningServer;
-  const SEED_004 = { id: 'u-1003', username: 'nackastrand', mobile: '+15550000003', email: 'nackastrand@example.com', givenName: 'Nacka', sn: 'Strand', displayName: 'Nacka Strand' };
+  const SEED_004 = {
+    id: 'u-1003',
+    username: 'nackastrand',
+    mobile: '+15550000003',
+    email: 'nackastrand@example.com',
+    givenName: 'Nacka',
+    sn: 'Strand',
+    displayName: 'Nacka Strand',
+  };
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
   const CLIENT = basic('pos-server-1', 'pos-server-1-secret');
   beforeAll(async () => {
@@ -157,7 +197,7 @@ describe('the shipped verify-user pipe on the demo directory: personal data for 
     demo?.cleanup();
   });
 
-  it('refuses an anonymous caller, a wrong secret, a till and a till\'s token', async () => {
+  it("refuses an anonymous caller, a wrong secret, a till and a till's token", async () => {
     const refused = async (headers: Record<string, string>, code: string) => {
       const res = await app.call('verify-user', { username: 'nackastrand' }, headers);
       expect(res.status).toBe(403);
@@ -182,7 +222,8 @@ describe('the shipped verify-user pipe on the demo directory: personal data for 
 
   it('is rate-limited per client: 30 lookups a minute', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < 31; i++) statuses.push((await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT })).status);
+    for (let i = 0; i < 31; i++)
+      statuses.push((await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT })).status);
     // One lookup was made by the test above.
     expect(statuses.filter((s) => s === 200)).toHaveLength(29);
     const limited = await app.call('verify-user', { username: 'nackastrand' }, { authorization: CLIENT });

@@ -29,19 +29,35 @@ const SEED_SUCCESS = {
 };
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-const json = (status: number, body: unknown): Handler => (_req, res) => {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
-};
+const json =
+  (status: number, body: unknown): Handler =>
+  (_req, res) => {
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+  };
 
 const ROUTES: Record<string, Handler> = {
   success: json(200, SEED_SUCCESS),
-  'success-nulls': json(200, { status: 'Success', displayName: 'Bob', customerId: null, clientSpecificListOfValuesMap: null, errorTranslationKeys: null }),
-  'failure-seed': json(200, { status: 'Failure', erroneousProperties: ['login', 'password'], errorTranslationKeys: ['DUPLICATE_VENDOR_ID', 'INVALID_SUBSCRIPTION_ID'] }),
+  'success-nulls': json(200, {
+    status: 'Success',
+    displayName: 'Bob',
+    customerId: null,
+    clientSpecificListOfValuesMap: null,
+    errorTranslationKeys: null,
+  }),
+  'failure-seed': json(200, {
+    status: 'Failure',
+    erroneousProperties: ['login', 'password'],
+    errorTranslationKeys: ['DUPLICATE_VENDOR_ID', 'INVALID_SUBSCRIPTION_ID'],
+  }),
   'failure-empty': json(200, { status: 'Failure' }),
   'failure-nulls': json(200, { status: 'Failure', errorTranslationKeys: null, erroneousProperties: null }),
   'failure-props-only': json(200, { status: 'Failure', erroneousProperties: ['password'] }),
-  'failure-known': json(200, { status: 'Failure', errorTranslationKeys: ['SUPPLIER_USER_GROUP_MISSING', 'INVALID_CREDENTIALS'], erroneousProperties: ['password', 'somethingElse'] }),
+  'failure-known': json(200, {
+    status: 'Failure',
+    errorTranslationKeys: ['SUPPLIER_USER_GROUP_MISSING', 'INVALID_CREDENTIALS'],
+    erroneousProperties: ['password', 'somethingElse'],
+  }),
   'failure-unknown-error': json(200, { status: 'Failure', errorTranslationKeys: ['UNKNOWN_ERROR'] }),
   'failure-communication': json(200, { status: 'Failure', errorTranslationKeys: ['COMMUNICATION_ERROR'] }),
   'failure-401': json(401, { status: 'Failure', errorTranslationKeys: ['INVALID_CREDENTIALS'], erroneousProperties: ['login'] }),
@@ -53,7 +69,8 @@ const ROUTES: Record<string, Handler> = {
   'not-json': json(200, 'hello'),
   html: (_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Login</body></html>'),
   'empty-body': json(200, ''),
-  'invalid-utf8': (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from([0x7b, 0x22, 0x73, 0xff, 0xfe, 0x22, 0x7d])),
+  'invalid-utf8': (_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.from([0x7b, 0x22, 0x73, 0xff, 0xfe, 0x22, 0x7d])),
   'huge-declared': json(200, { status: 'Success', displayName: 'x'.repeat(CAP) }),
   'huge-chunked': (_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -123,7 +140,15 @@ async function listen(s: http.Server | https.Server): Promise<string> {
   return `${s instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${(s.address() as AddressInfo).port}`;
 }
 
-const RESPONSE = ['displayName', 'customerId', 'account_LOCATION_ATTRIBUTE', 'account_BRAND_ATTRIBUTE', 'client_brands', 'client_supplierIdList', 'active'];
+const RESPONSE = [
+  'displayName',
+  'customerId',
+  'account_LOCATION_ATTRIBUTE',
+  'account_BRAND_ATTRIBUTE',
+  'client_brands',
+  'client_supplierIdList',
+  'active',
+];
 
 beforeAll(async () => {
   cert = makeCertificate();
@@ -162,14 +187,28 @@ beforeAll(async () => {
   pipes['a-lists-off'] = config(`${base}/success`, { lists: { enabled: false } });
   pipes['a-password-nfc'] = config(`${base}/success`, { password_normalization: 'nfc' });
   pipes['a-password-nfc-other'] = {
-    valves: [{ name: 'idp-lookup', config: { source: 'http', url: `${base}/success`, properties: { login: '{{request.username}}', pwd: '{{request.password}}' }, password_property: 'pwd', password_normalization: 'nfc' } }],
+    valves: [
+      {
+        name: 'idp-lookup',
+        config: {
+          source: 'http',
+          url: `${base}/success`,
+          properties: { login: '{{request.username}}', pwd: '{{request.password}}' },
+          password_property: 'pwd',
+          password_normalization: 'nfc',
+        },
+      },
+    ],
     response: [],
   };
   pipes['a-refused'] = config(`http://127.0.0.1:${await closedPort()}/x`);
   pipes['a-tls'] = config(`${secureBase}/success`, { tls: { ca_file: cert.certFile } });
   pipes['a-tls-untrusted'] = config(`${secureBase}/success`);
   fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: Object.keys(pipes) }], pipes);
-  server = await startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEST_ADAPTER_TOKEN: BEARER } });
+  server = await startServer({
+    configFile: fixture.mainFile,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEST_ADAPTER_TOKEN: BEARER },
+  });
 });
 
 afterAll(async () => {
@@ -211,7 +250,11 @@ describe('idp-lookup source "http": Success', () => {
   });
 
   it('uses the configured list prefixes and separator, or no lists at all', async () => {
-    expect((await login('a-lists-custom')).body).toEqual({ LOCATION_ATTRIBUTE: '12345678901234|12345678901235', c_brands: 'ACME|DEMO', displayName: 'Alice Liddell' });
+    expect((await login('a-lists-custom')).body).toEqual({
+      LOCATION_ATTRIBUTE: '12345678901234|12345678901235',
+      c_brands: 'ACME|DEMO',
+      displayName: 'Alice Liddell',
+    });
     expect((await login('a-lists-off')).body).toEqual({ displayName: 'Alice Liddell', customerId: 'C-42' });
   });
 
@@ -267,15 +310,22 @@ describe('idp-lookup source "http": Failure', () => {
   });
 
   it('leads with the configured failure_code instead', async () => {
-    expect((await login('a-failure-code')).body.errorTranslationKeys).toEqual(['ACCESS_DENIED', 'DUPLICATE_VENDOR_ID', 'INVALID_SUBSCRIPTION_ID']);
+    expect((await login('a-failure-code')).body.errorTranslationKeys).toEqual([
+      'ACCESS_DENIED',
+      'DUPLICATE_VENDOR_ID',
+      'INVALID_SUBSCRIPTION_ID',
+    ]);
   });
 
-  it.each(['a-failure-empty', 'a-failure-nulls', 'a-failure-unknown-error'])('%s: UNKNOWN_ERROR when no key is given', async (operation) => {
-    const res = await login(operation);
-    expect(res.status).toBe(403);
-    expect(res.body.errorTranslationKeys).toEqual(['UNKNOWN_ERROR']);
-    expect(res.body.erroneousProperties).toBeUndefined();
-  });
+  it.each(['a-failure-empty', 'a-failure-nulls', 'a-failure-unknown-error'])(
+    '%s: UNKNOWN_ERROR when no key is given',
+    async (operation) => {
+      const res = await login(operation);
+      expect(res.status).toBe(403);
+      expect(res.body.errorTranslationKeys).toEqual(['UNKNOWN_ERROR']);
+      expect(res.body.erroneousProperties).toBeUndefined();
+    },
+  );
 
   it('keeps erroneous properties when they come without keys', async () => {
     const res = await login('a-failure-props-only');
@@ -354,7 +404,11 @@ describe('idp-lookup source "http": broken adapters fail closed with 500 COMMUNI
   ])('%s', async (name) => {
     const res = await login(`a-${name}`);
     expect(res.status).toBe(500);
-    expect(res.body).toEqual({ status: 'Failure', errorTranslationKeys: ['COMMUNICATION_ERROR'], requestId: res.headers.get('x-request-id') });
+    expect(res.body).toEqual({
+      status: 'Failure',
+      errorTranslationKeys: ['COMMUNICATION_ERROR'],
+      requestId: res.headers.get('x-request-id'),
+    });
   });
 
   it.each(['silent', 'trickle'])('%s: within the timeout', async (name) => {

@@ -28,7 +28,11 @@ function load(ldap: unknown, valve: Record<string, unknown> = VALVE, env: Record
   );
   fixtures.push(fixture);
   const store = new MemoryStore(systemClock);
-  return loadConfig(fixture.mainFile, { registry: createRegistry(), runtime: () => ({ store, clock: systemClock, logger: silentLogger() }), env });
+  return loadConfig(fixture.mainFile, {
+    registry: createRegistry(),
+    runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
+    env,
+  });
 }
 
 function issuesOf(fn: () => unknown): ConfigIssue[] {

@@ -53,7 +53,14 @@ userPassword: ${ssha('slash')}
 `;
 
 function person(uid: string, password: string, lines: string[]): string {
-  return [`dn: uid=${uid},${PEOPLE}`, 'objectClass: inetOrgPerson', `uid: ${uid}`, `cn: ${uid}`, ...lines, `userPassword: ${ssha(password)}`].join('\n');
+  return [
+    `dn: uid=${uid},${PEOPLE}`,
+    'objectClass: inetOrgPerson',
+    `uid: ${uid}`,
+    `cn: ${uid}`,
+    ...lines,
+    `userPassword: ${ssha(password)}`,
+  ].join('\n');
 }
 
 const LOGIN = {
@@ -108,7 +115,13 @@ async function startAuthpipe(
 ): Promise<{ server: RunningServer; fixture: ConfigFixture }> {
   const fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: Object.keys(pipes) }], pipes, {
     ldap: [
-      { id: 'corp', url: `ldap://127.0.0.1:${proxy.port}`, bind_dn: SERVICE_DN, bind_password: '${env:TEST_LDAP_PASSWORD}', max_bind_connections: maxBind },
+      {
+        id: 'corp',
+        url: `ldap://127.0.0.1:${proxy.port}`,
+        bind_dn: SERVICE_DN,
+        bind_password: '${env:TEST_LDAP_PASSWORD}',
+        max_bind_connections: maxBind,
+      },
       ...extra,
     ],
   });
@@ -135,7 +148,13 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
       { id: 'silent', url: `ldap://127.0.0.1:${silent.port}`, timeout_ms: SILENT_TIMEOUT_MS, connect_timeout_ms: 500 },
       { id: 'tls', url: slapd.ldapsUrl, bind_dn: SERVICE_DN, bind_password: SERVICE_PASSWORD, tls: { ca_file: cert.certFile } },
       { id: 'tls-untrusted', url: slapd.ldapsUrl, bind_dn: SERVICE_DN, bind_password: SERVICE_PASSWORD, timeout_ms: 2000 },
-      { id: 'starttls', url: slapd.url, bind_dn: SERVICE_DN, bind_password: SERVICE_PASSWORD, tls: { start_tls: true, ca_file: cert.certFile } },
+      {
+        id: 'starttls',
+        url: slapd.url,
+        bind_dn: SERVICE_DN,
+        bind_password: SERVICE_PASSWORD,
+        tls: { start_tls: true, ca_file: cert.certFile },
+      },
     ]));
   });
   afterAll(async () => {
@@ -243,7 +262,11 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
   });
 
   it('finds users whose names hold filter specials, literally', async () => {
-    for (const [username, password] of [['a*b', 'star'], ['p(x)', 'paren'], ['back\\slash', 'slash']] as const) {
+    for (const [username, password] of [
+      ['a*b', 'star'],
+      ['p(x)', 'paren'],
+      ['back\\slash', 'slash'],
+    ] as const) {
       const res = await server.call('ldap-login', { username, password });
       expect(res.status).toBe(200);
       expect(res.body.username).toBe(username);
@@ -298,11 +321,20 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     const main = JSON.parse(readFileSync(fx.mainFile, 'utf8'));
     main.ldap[0] = { ...main.ldap[0], url: slapd.url, bind_dn: SERVICE_DN, bind_password: '${env:LDAP_BIND_PASSWORD}' };
     fx.writeMain(main);
-    const app = await startServer({ configFile: fx.mainFile, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LDAP_BIND_PASSWORD: SERVICE_PASSWORD } });
+    const app = await startServer({
+      configFile: fx.mainFile,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LDAP_BIND_PASSWORD: SERVICE_PASSWORD },
+    });
     try {
       const ok = await app.call('ldap-login', { username: 'alice', password: 'wonderland' });
       expect(ok.status).toBe(200);
-      expect(ok.body).toEqual({ username: 'alice', displayName: 'alice', givenName: 'Alice', mail: 'alice@example.org', dn: `uid=alice,${PEOPLE}` });
+      expect(ok.body).toEqual({
+        username: 'alice',
+        displayName: 'alice',
+        givenName: 'Alice',
+        mail: 'alice@example.org',
+        dn: `uid=alice,${PEOPLE}`,
+      });
       refusedAsInvalid(await app.call('ldap-login', { username: 'alice', password: 'wrong' }));
       refusedAsInvalid(await app.call('ldap-login', { username: '*', password: 'wonderland' }));
     } finally {
@@ -341,7 +373,9 @@ describeWithSlapd('idp-lookup source "ldap" against a real slapd', () => {
     const own = await startTcpProxy(slapd.port);
     const { server: app, fixture: fx } = await startAuthpipe(own, [], 2, { 'ldap-login': PIPES['ldap-login'] });
     try {
-      const logins = await Promise.all(Array.from({ length: 10 }, () => app.call('ldap-login', { username: 'alice', password: 'wonderland' })));
+      const logins = await Promise.all(
+        Array.from({ length: 10 }, () => app.call('ldap-login', { username: 'alice', password: 'wonderland' })),
+      );
       expect(logins.map((r) => r.status)).toEqual(Array(10).fill(200));
       // One search connection shared by all, plus the two password-check connections allowed.
       expect(own.accepted).toBe(3);

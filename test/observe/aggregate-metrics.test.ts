@@ -84,6 +84,8 @@ describe('aggregateMetrics', () => {
   });
 
   it('refuses a metric with an aggregator it does not know', () => {
-    expect(() => aggregateMetrics([[{ name: 'x', help: 'h', type: 'gauge', aggregator: 'median', values: [] }]])).toThrow(/unknown aggregator "median"/);
+    expect(() => aggregateMetrics([[{ name: 'x', help: 'h', type: 'gauge', aggregator: 'median', values: [] }]])).toThrow(
+      /unknown aggregator "median"/,
+    );
   });
 });

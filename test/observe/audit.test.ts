@@ -15,7 +15,10 @@ const TENANTS = [{ id: 'demo', allowedOperation: ['login', 'plain'] }];
 // The trace pipe, plus what makes it an authentication: a valve that establishes `sub`.
 const AUDIT_PIPES = {
   ...LOGIN_PIPES,
-  login: { ...LOGIN_PIPES.login, valves: [{ name: 'property-set', config: { properties: { sub: '{{request.username}}' } } }, ...LOGIN_PIPES.login.valves] },
+  login: {
+    ...LOGIN_PIPES.login,
+    valves: [{ name: 'property-set', config: { properties: { sub: '{{request.username}}' } } }, ...LOGIN_PIPES.login.valves],
+  },
   plain: { valves: [{ name: 'property-copy', config: { properties: ['username'] } }], response: ['username'] },
 };
 
@@ -44,7 +47,13 @@ describe('audit events', () => {
         requestId: ok.headers.get('x-request-id'),
       });
       expect(audit.named('auth.failure')).toEqual([
-        expect.objectContaining({ subject: 'blocked', tenant: 'demo', operation: 'login', code: 'ACCESS_DENIED', requestId: refused.headers.get('x-request-id') }),
+        expect.objectContaining({
+          subject: 'blocked',
+          tenant: 'demo',
+          operation: 'login',
+          code: 'ACCESS_DENIED',
+          requestId: refused.headers.get('x-request-id'),
+        }),
         expect.objectContaining({ code: 'UNKNOWN_TENANT', requestId: unknown.headers.get('x-request-id') }),
       ]);
       expect(audit.named('auth.failure')[1]).not.toHaveProperty('tenant');
@@ -73,10 +82,29 @@ describe('audit events', () => {
     const audit = new CapturedLines();
     const log = createAuditLog(audit);
     const ctx = { requestId: 'r-1', tenant: { id: 'demo' }, operation: 'token' };
-    log.event('token.issued', callFields(ctx, { subject: 'app-7', kind: 'user', access_token: 'eyJ.secret', refresh_token: 'rt-secret', password: SECRET, otp: '123456', expiresIn: 1800 }));
+    log.event(
+      'token.issued',
+      callFields(ctx, {
+        subject: 'app-7',
+        kind: 'user',
+        access_token: 'eyJ.secret',
+        refresh_token: 'rt-secret',
+        password: SECRET,
+        otp: '123456',
+        expiresIn: 1800,
+      }),
+    );
     log.event('no.such.event' as never, { subject: 'x' });
     expect(audit.lines).toEqual([
-      expect.objectContaining({ event: 'token.issued', subject: 'app-7', tenant: 'demo', operation: 'token', requestId: 'r-1', kind: 'user', expiresIn: 1800 }),
+      expect.objectContaining({
+        event: 'token.issued',
+        subject: 'app-7',
+        tenant: 'demo',
+        operation: 'token',
+        requestId: 'r-1',
+        kind: 'user',
+        expiresIn: 1800,
+      }),
     ]);
     expect(audit.text).not.toMatch(/secret|123456|eyJ/);
   });
@@ -91,7 +119,11 @@ describe('audit events', () => {
 
   it('writes to the configured file, relative to the main file', async () => {
     const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES, { audit: { destination: 'audit/events.log' } });
-    const app = createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0' } });
+    const app = createApp({
+      configFile: fixture.mainFile,
+      logger: silentLogger(),
+      env: { PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0' },
+    });
     try {
       await app.listen();
       expect(app.reload('SIGHUP')).toMatchObject({ ok: true });
@@ -100,8 +132,13 @@ describe('audit events', () => {
     }
     // pino's file destination opens asynchronously; close() flushed what was written.
     await new Promise((r) => setTimeout(r, 100));
-    const lines = readFileSync(join(fixture.dir, 'config', 'audit', 'events.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines).toEqual([expect.objectContaining({ log: 'audit', event: 'admin.config_reloaded', subject: 'SIGHUP', version: app.holder.current.version })]);
+    const lines = readFileSync(join(fixture.dir, 'config', 'audit', 'events.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      expect.objectContaining({ log: 'audit', event: 'admin.config_reloaded', subject: 'SIGHUP', version: app.holder.current.version }),
+    ]);
     fixture.cleanup();
   });
 });

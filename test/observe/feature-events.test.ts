@@ -48,7 +48,9 @@ describe('feature metrics and audit events', () => {
       expect(res.status).toBe(403);
     }
     expect(await scraped('authpipe_lockouts_total{tenant="demo"}')).toBe(1);
-    expect(audit.named('account.lockout')).toEqual([expect.objectContaining({ subject: 'till-001', tenant: 'demo', operation: 'till-login', kind: 'till', lockedSeconds: 60 })]);
+    expect(audit.named('account.lockout')).toEqual([
+      expect.objectContaining({ subject: 'till-001', tenant: 'demo', operation: 'till-login', kind: 'till', lockedSeconds: 60 }),
+    ]);
     expect(audit.named('auth.failure').filter((l) => l.code === 'INVALID_CREDENTIALS')).toHaveLength(5);
   });
 
@@ -68,7 +70,12 @@ describe('feature metrics and audit events', () => {
     expect(await scraped('authpipe_otp_verified_total{tenant="demo",result="bad_transaction"}')).toBe(1);
 
     const [issued] = audit.named('token.issued');
-    expect(issued).toMatchObject({ tenant: 'demo', operation: 'otp-verify', kind: 'user', requestId: verified.headers.get('x-request-id') });
+    expect(issued).toMatchObject({
+      tenant: 'demo',
+      operation: 'otp-verify',
+      kind: 'user',
+      requestId: verified.headers.get('x-request-id'),
+    });
     const subject = issued!.subject as string;
     expect(subject).toBeTruthy();
     expect(await scraped('authpipe_tokens_issued_total{tenant="demo",kind="user"}')).toBe(1);
@@ -88,7 +95,11 @@ describe('feature metrics and audit events', () => {
     const tx2 = again.body.transaction_id as string;
     const login = await server.call('otp-verify', { transaction_id: tx2, otp: await codeFor(outbox, tx2) });
     expect((await server.call('logout', { refresh_token: login.body.refresh_token })).status).toBe(200);
-    expect(audit.named('token.revoked')[1]).toMatchObject({ subject: audit.named('token.issued')[1]!.subject, reason: 'logout', operation: 'logout' });
+    expect(audit.named('token.revoked')[1]).toMatchObject({
+      subject: audit.named('token.issued')[1]!.subject,
+      reason: 'logout',
+      operation: 'logout',
+    });
     expect(audit.named('token.issued')[1]!.subject).not.toBe(subject);
     expect(await scraped('authpipe_tokens_revoked_total{tenant="demo",reason="logout"}')).toBe(1);
 
@@ -109,7 +120,12 @@ describe('admin changes', () => {
       const res = await adminCall(admin, 'POST', '', { token, body: { id: 'kiosk', name: 'Kiosk' } });
       expect(res.status).toBe(201);
       const [changed] = adminAudit.named('admin.access_groups_changed');
-      expect(changed).toMatchObject({ subject: 'admin-console', tenant: 'demo', group: 'kiosk', version: admin.app.holder.current.version });
+      expect(changed).toMatchObject({
+        subject: 'admin-console',
+        tenant: 'demo',
+        group: 'kiosk',
+        version: admin.app.holder.current.version,
+      });
       expect(adminAudit.named('admin.config_reloaded')).toEqual([expect.objectContaining({ subject: 'api', version: changed!.version })]);
       expect(adminAudit.text).not.toContain(token);
     } finally {

@@ -29,6 +29,8 @@ describe('hot-path metrics', () => {
     const c = new HotCounter('t_total', 'help', registry);
     c.series({ tenant: 'a"b\\c' }).value += 3;
     c.series({ tenant: 'x' }).value += 1;
-    expect(await registry.metrics()).toBe('# HELP t_total help\n# TYPE t_total counter\nt_total{tenant="a\\"b\\\\c"} 3\nt_total{tenant="x"} 1\n');
+    expect(await registry.metrics()).toBe(
+      '# HELP t_total help\n# TYPE t_total counter\nt_total{tenant="a\\"b\\\\c"} 3\nt_total{tenant="x"} 1\n',
+    );
   });
 });

@@ -63,7 +63,13 @@ describe('log destination: lines are batched', () => {
 
 describe('log destination: a broken writer', () => {
   it('loses the lines, never throws into the caller or the flush timer', async () => {
-    const broken = { write: () => { throw new Error('SonicBoom destroyed'); }, flush: () => {}, flushSync: () => {} };
+    const broken = {
+      write: () => {
+        throw new Error('SonicBoom destroyed');
+      },
+      flush: () => {},
+      flushSync: () => {},
+    };
     const batch = new LineBatch(broken, 10);
     expect(() => batch.write(`${'x'.repeat(LOG_BATCH_CHARS)}\n`)).not.toThrow();
     batch.write('pending\n');

@@ -81,25 +81,37 @@ describeWithRedis('the front door on Redis', () => {
     const web = await discover(first.issuer(), 'shop-web');
     const request = await authorizationRequest(web, 'http://localhost:3000/callback');
     const callback = await passwordLogin(new CookieJar(), request.url, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
     const issuer = first.issuer();
     await first.server.close();
 
     // Another engine behind the same public URL (a load balancer's view), with the same keys:
     // the grant and the refresh token are found in Redis.
-    const second = await startOidcDemo({ store: await openRedis({ url: redis.url }), edit: (f) => {
-      cookieKeys(f);
-      const keys = `${first.fixture.dir}/var/keys`;
-      const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
-      main.tokens.keys_dir = keys;
-      main.oidc.public_url = new URL(issuer).origin;
-      f.writeMain(main);
-    } });
+    const second = await startOidcDemo({
+      store: await openRedis({ url: redis.url }),
+      edit: (f) => {
+        cookieKeys(f);
+        const keys = `${first.fixture.dir}/var/keys`;
+        const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+        main.tokens.keys_dir = keys;
+        main.oidc.public_url = new URL(issuer).origin;
+        f.writeMain(main);
+      },
+    });
     try {
       // The second engine listens elsewhere but serves the same issuer (public_url): a load balancer's view.
       const served = (await (await fetch(`${second.base}/oidc/demo/.well-known/openid-configuration`)).json()) as client.ServerMetadata;
       expect(served.issuer).toBe(issuer);
-      const viaSecond = new client.Configuration({ ...served, token_endpoint: `${second.base}/oidc/demo/token` }, 'shop-web', undefined, client.None());
+      const viaSecond = new client.Configuration(
+        { ...served, token_endpoint: `${second.base}/oidc/demo/token` },
+        'shop-web',
+        undefined,
+        client.None(),
+      );
       client.allowInsecureRequests(viaSecond);
       const refreshed = await client.refreshTokenGrant(viaSecond, tokens.refresh_token as string);
       expect(refreshed.access_token).toBeDefined();

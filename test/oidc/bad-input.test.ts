@@ -4,7 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
-import { authorizationRequest, CookieJar, discover, expectPage, follow, parsePage, passwordLogin, startOidcDemo, submit, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  expectPage,
+  follow,
+  parsePage,
+  passwordLogin,
+  startOidcDemo,
+  submit,
+  type OidcDemo,
+} from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 const SHOP_APP = 'http://localhost:3001/callback';
@@ -27,18 +38,23 @@ async function codeFor(config = web, redirectUri = SHOP_WEB) {
 
 /** A raw token endpoint call: the status and JSON body. */
 async function tokenCall(form: string, headers: Record<string, string> = {}, tenant = 'demo') {
-  const res = await fetch(`${demo.issuer(tenant)}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: form });
+  const res = await fetch(`${demo.issuer(tenant)}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: form,
+  });
   return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
 }
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+const basic = (id: string, secret: string) =>
+  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
 
 describe('redirect_uri', () => {
   it.each([
     ['a trailing slash', 'http://localhost:3000/callback/'],
     ['another port', 'http://localhost:3009/callback'],
     ['an added query', 'http://localhost:3000/callback?next=/admin'],
-    ['another app\'s', SHOP_APP],
+    ["another app's", SHOP_APP],
   ])('refuses %s with an error page, never a redirect', async (_name, redirectUri) => {
     const request = await authorizationRequest(web, redirectUri);
     const res = await fetch(request.url, { redirect: 'manual' });
@@ -50,7 +66,15 @@ describe('redirect_uri', () => {
 describe('PKCE', () => {
   async function authorizeError(params: Record<string, string>) {
     const url = new URL(`${demo.issuer()}/auth`);
-    for (const [name, value] of Object.entries({ client_id: 'shop-web', response_type: 'code', scope: 'openid', redirect_uri: SHOP_WEB, state: 's', ...params })) url.searchParams.set(name, value);
+    for (const [name, value] of Object.entries({
+      client_id: 'shop-web',
+      response_type: 'code',
+      scope: 'openid',
+      redirect_uri: SHOP_WEB,
+      state: 's',
+      ...params,
+    }))
+      url.searchParams.set(name, value);
     const res = await fetch(url, { redirect: 'manual' });
     expect(res.status).toBe(303);
     return new URL(res.headers.get('location') as string);
@@ -69,11 +93,21 @@ describe('PKCE', () => {
 
   it('refuses a missing or wrong verifier at the token endpoint', async () => {
     const { code } = await codeFor();
-    const missing = await tokenCall(new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: SHOP_WEB, client_id: 'shop-web' }).toString());
+    const missing = await tokenCall(
+      new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: SHOP_WEB, client_id: 'shop-web' }).toString(),
+    );
     expect(missing.status).toBe(400);
     expect(missing.body.error).toBe('invalid_grant');
     const other = await codeFor();
-    const wrong = await tokenCall(new URLSearchParams({ grant_type: 'authorization_code', code: other.code, redirect_uri: SHOP_WEB, client_id: 'shop-web', code_verifier: client.randomPKCECodeVerifier() }).toString());
+    const wrong = await tokenCall(
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: other.code,
+        redirect_uri: SHOP_WEB,
+        client_id: 'shop-web',
+        code_verifier: client.randomPKCECodeVerifier(),
+      }).toString(),
+    );
     expect(wrong.status).toBe(400);
     expect(wrong.body.error).toBe('invalid_grant');
   });
@@ -82,31 +116,69 @@ describe('PKCE', () => {
 describe('codes', () => {
   it('refuses a reused code', async () => {
     const { request, callback } = await codeFor();
-    await client.authorizationCodeGrant(web, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-    await expect(client.authorizationCodeGrant(web, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce })).rejects.toMatchObject({ error: 'invalid_grant' });
+    await client.authorizationCodeGrant(web, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    await expect(
+      client.authorizationCodeGrant(web, new URL(callback), {
+        pkceCodeVerifier: request.verifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+      }),
+    ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('refuses a code issued to another client', async () => {
     const { request, code } = await codeFor();
-    const stolen = await tokenCall(new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: SHOP_APP, client_id: 'shop-app', code_verifier: request.verifier }).toString());
+    const stolen = await tokenCall(
+      new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: SHOP_APP,
+        client_id: 'shop-app',
+        code_verifier: request.verifier,
+      }).toString(),
+    );
     expect(stolen.status).toBe(400);
     expect(stolen.body.error).toBe('invalid_grant');
   });
 
   it('lets the relying party catch a state or nonce mismatch', async () => {
     const first = await codeFor();
-    await expect(client.authorizationCodeGrant(web, new URL(first.callback), { pkceCodeVerifier: first.request.verifier, expectedState: 'another-state', expectedNonce: first.request.nonce })).rejects.toThrow();
+    await expect(
+      client.authorizationCodeGrant(web, new URL(first.callback), {
+        pkceCodeVerifier: first.request.verifier,
+        expectedState: 'another-state',
+        expectedNonce: first.request.nonce,
+      }),
+    ).rejects.toThrow();
     // Caught before the code was sent: the right state still redeems it.
-    await client.authorizationCodeGrant(web, new URL(first.callback), { pkceCodeVerifier: first.request.verifier, expectedState: first.request.state, expectedNonce: first.request.nonce });
+    await client.authorizationCodeGrant(web, new URL(first.callback), {
+      pkceCodeVerifier: first.request.verifier,
+      expectedState: first.request.state,
+      expectedNonce: first.request.nonce,
+    });
     const second = await codeFor();
-    await expect(client.authorizationCodeGrant(web, new URL(second.callback), { pkceCodeVerifier: second.request.verifier, expectedState: second.request.state, expectedNonce: 'another-nonce' })).rejects.toMatchObject({ code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
+    await expect(
+      client.authorizationCodeGrant(web, new URL(second.callback), {
+        pkceCodeVerifier: second.request.verifier,
+        expectedState: second.request.state,
+        expectedNonce: 'another-nonce',
+      }),
+    ).rejects.toMatchObject({ code: 'OAUTH_JWT_CLAIM_COMPARISON_FAILED' });
   });
 });
 
 describe('refresh tokens', () => {
   it('refuses one from another client, and one of a revoked grant', async () => {
     const { request, callback } = await codeFor();
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
     await expect(client.refreshTokenGrant(app, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
     await client.tokenRevocation(web, tokens.refresh_token as string);
     await expect(client.refreshTokenGrant(web, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
@@ -118,18 +190,26 @@ describe('client authentication', () => {
     const wrong = await tokenCall('grant_type=client_credentials', { authorization: basic('pos-server-1', 'not-the-secret') });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe('invalid_client');
-    const elsewhere = await tokenCall('grant_type=client_credentials', { authorization: basic('pos-server-1', 'pos-server-1-secret') }, 'acme');
+    const elsewhere = await tokenCall(
+      'grant_type=client_credentials',
+      { authorization: basic('pos-server-1', 'pos-server-1-secret') },
+      'acme',
+    );
     expect(elsewhere.status).toBe(401);
     expect(elsewhere.body.error).toBe('invalid_client');
   });
 
   it('accepts client_secret_post, and Basic credentials form-encoded per RFC 6749 2.3.1', async () => {
-    const post = await tokenCall(new URLSearchParams({ grant_type: 'client_credentials', client_id: 'pos-server-1', client_secret: 'pos-server-1-secret' }).toString());
+    const post = await tokenCall(
+      new URLSearchParams({ grant_type: 'client_credentials', client_id: 'pos-server-1', client_secret: 'pos-server-1-secret' }).toString(),
+    );
     expect(post.status).toBe(200);
     // A secret with characters that form-encoding changes ("+", ":", "%") must be decoded.
     const raw = `Basic ${Buffer.from('pos-server-1:pos-server-1-secret').toString('base64')}`;
     expect((await tokenCall('grant_type=client_credentials', { authorization: raw })).status).toBe(200);
-    const plus = await tokenCall('grant_type=client_credentials', { authorization: `Basic ${Buffer.from('pos-server-1:pos+server-1-secret').toString('base64')}` });
+    const plus = await tokenCall('grant_type=client_credentials', {
+      authorization: `Basic ${Buffer.from('pos-server-1:pos+server-1-secret').toString('base64')}`,
+    });
     expect(plus.status).toBe(401);
   });
 
@@ -142,7 +222,9 @@ describe('client authentication', () => {
 
 describe('form bodies', () => {
   it('refuses duplicate parameters', async () => {
-    const res = await tokenCall('grant_type=client_credentials&grant_type=client_credentials', { authorization: basic('pos-server-1', 'pos-server-1-secret') });
+    const res = await tokenCall('grant_type=client_credentials&grant_type=client_credentials', {
+      authorization: basic('pos-server-1', 'pos-server-1-secret'),
+    });
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
   });
@@ -220,7 +302,9 @@ describe('the login form', () => {
 
 describe('tokens of another tenant', () => {
   it('introspect as inactive and are refused by userinfo with RFC 6750 invalid_token', async () => {
-    const acme = await client.clientCredentialsGrant(await discover(demo.issuer('acme'), 'pos-server-1', 'pos-server-1-secret')).catch(() => undefined);
+    const acme = await client
+      .clientCredentialsGrant(await discover(demo.issuer('acme'), 'pos-server-1', 'pos-server-1-secret'))
+      .catch(() => undefined);
     expect(acme).toBeUndefined(); // pos-server-1 is demo's client: acme has no such client
     // A till token of acme, minted by the PUT pipe, with acme's issuer.
     const till = await demo.server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') });

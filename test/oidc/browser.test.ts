@@ -12,7 +12,16 @@ import { outboxOf, readOutbox } from '../otp/outbox.js';
 import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const available = existsSync(CHROMIUM);
 if (!available) {
@@ -61,7 +70,11 @@ describeBrowser('hosted login in Chromium', () => {
     const isCallback = (url: string) => url.startsWith(`${APPS[app]}?`) && url.includes(`state=${started.request.state}`);
     if (!callbacks.some(isCallback)) await page.waitForRequest((r) => isCallback(r.url()));
     const callback = callbacks.find(isCallback) as string;
-    return client.authorizationCodeGrant(started.config, new URL(callback), { pkceCodeVerifier: started.request.verifier, expectedState: started.request.state, expectedNonce: started.request.nonce });
+    return client.authorizationCodeGrant(started.config, new URL(callback), {
+      pkceCodeVerifier: started.request.verifier,
+      expectedState: started.request.state,
+      expectedNonce: started.request.nonce,
+    });
   }
 
   it('logs alice in to shop-web through the form, with accessible markup and safe headers', async () => {

@@ -25,7 +25,10 @@ it('32 parallel client credentials grants with a cold cache all succeed', async 
   expect(answers.map((a) => a.status)).toEqual(Array.from({ length: 32 }, () => 200));
   const wrong = await fetch(`${demo.issuer()}/token`, {
     method: 'POST',
-    headers: { authorization: `Basic ${Buffer.from('pos-server-1:not-the-secret').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    headers: {
+      authorization: `Basic ${Buffer.from('pos-server-1:not-the-secret').toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
     body: 'grant_type=client_credentials',
   });
   expect(wrong.status).toBe(401);

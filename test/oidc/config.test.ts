@@ -48,7 +48,10 @@ describe('oidc configuration', () => {
     );
     expect(issues).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ file: expect.stringContaining('authpipe.json'), pointer: '/oidc/tenants/demo/pools/partners/steps/1/start' }),
+        expect.objectContaining({
+          file: expect.stringContaining('authpipe.json'),
+          pointer: '/oidc/tenants/demo/pools/partners/steps/1/start',
+        }),
         expect.objectContaining({ pointer: '/oidc/tenants/demo/pools/partners/steps/0/fields/2/name' }),
         expect.objectContaining({ pointer: '/oidc/tenants/demo/pools/partners/steps/0/fields/3/name' }),
       ]),
@@ -85,7 +88,23 @@ describe('oidc configuration', () => {
 
   it('refuses a redirect URI with a fragment, at its pointer', async () => {
     let index = -1;
-    const issues = await issuesOf(demoWith((_main, directory) => (index = directory.tenants.demo.clients.push({ client_id: 'frag', type: 'userapp', redirect_uris: ['https://x.example/cb#frag'], pool: 'shoppers' }) - 1)));
-    expect(issues).toEqual([expect.objectContaining({ file: expect.stringContaining('directory.json'), pointer: `/tenants/demo/clients/${index}/redirect_uris/0` })]);
+    const issues = await issuesOf(
+      demoWith(
+        (_main, directory) =>
+          (index =
+            directory.tenants.demo.clients.push({
+              client_id: 'frag',
+              type: 'userapp',
+              redirect_uris: ['https://x.example/cb#frag'],
+              pool: 'shoppers',
+            }) - 1),
+      ),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({
+        file: expect.stringContaining('directory.json'),
+        pointer: `/tenants/demo/clients/${index}/redirect_uris/0`,
+      }),
+    ]);
   });
 });

@@ -3,7 +3,17 @@
  * one pool, a login prompt for an app of another pool, and pool membership of users.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { authorizationRequest, CookieJar, discover, expectCallback, expectPage, follow, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  expectCallback,
+  expectPage,
+  follow,
+  passwordLogin,
+  startOidcDemo,
+  type OidcDemo,
+} from './support.js';
 
 let demo: OidcDemo;
 beforeAll(async () => {

@@ -6,7 +6,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
-import { authorizationRequest, CookieJar, discover, expectCallback, expectPage, follow, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  expectCallback,
+  expectPage,
+  follow,
+  passwordLogin,
+  startOidcDemo,
+  type OidcDemo,
+} from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 
@@ -23,7 +33,9 @@ describe('discovery', () => {
     expect(meta.issuer).toBe(demo.issuer());
     expect(meta.jwks_uri).toBe(`${demo.issuer()}/jwks`);
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
-    expect(meta.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']));
+    expect(meta.token_endpoint_auth_methods_supported).toEqual(
+      expect.arrayContaining(['client_secret_basic', 'client_secret_post', 'none']),
+    );
     const acme = await discover(demo.issuer('acme'), 'anyone');
     expect(acme.serverMetadata().issuer).toBe(demo.issuer('acme'));
   });
@@ -43,7 +55,15 @@ describe('client credentials', () => {
     expect(tokens.refresh_token).toBeUndefined();
     expect(tokens.scope).toBe('data:customer:write data:customer:read');
     const claims = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] as string, 'base64url').toString());
-    expect(claims).toMatchObject({ iss: demo.issuer(), sub: 'pos-server-1', client_id: 'pos-server-1', tenant: 'demo', kind: 'client', access_group: 'Instore', aud: 'https://api.demo.example' });
+    expect(claims).toMatchObject({
+      iss: demo.issuer(),
+      sub: 'pos-server-1',
+      client_id: 'pos-server-1',
+      tenant: 'demo',
+      kind: 'client',
+      access_group: 'Instore',
+      aud: 'https://api.demo.example',
+    });
     expect(claims.exp - claims.iat).toBe(600);
   });
 });
@@ -56,7 +76,11 @@ describe('authorization code with PKCE', () => {
     config = await discover(demo.issuer(), 'shop-web');
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    tokens = await client.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    tokens = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
   });
 
   it('gives a validated id_token, a 30-minute user access token and a refresh token', () => {
@@ -65,13 +89,26 @@ describe('authorization code with PKCE', () => {
     expect(tokens.expires_in).toBe(1800);
     expect(typeof tokens.refresh_token).toBe('string');
     const access = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] as string, 'base64url').toString());
-    expect(access).toMatchObject({ iss: demo.issuer(), sub: 'u-1001', client_id: 'shop-web', tenant: 'demo', kind: 'user', pool: 'shoppers' });
+    expect(access).toMatchObject({
+      iss: demo.issuer(),
+      sub: 'u-1001',
+      client_id: 'shop-web',
+      tenant: 'demo',
+      kind: 'user',
+      pool: 'shoppers',
+    });
     expect(access.exp - access.iat).toBe(1800);
   });
 
-  it('serves userinfo with the directory user\'s claims', async () => {
+  it("serves userinfo with the directory user's claims", async () => {
     const info = await client.fetchUserInfo(config, tokens.access_token, 'u-1001');
-    expect(info).toMatchObject({ sub: 'u-1001', email: 'alice@example.com', phone_number: '+15550000001', name: 'Alice Andersson', preferred_username: 'alice' });
+    expect(info).toMatchObject({
+      sub: 'u-1001',
+      email: 'alice@example.com',
+      phone_number: '+15550000001',
+      name: 'Alice Andersson',
+      preferred_username: 'alice',
+    });
   });
 
   it('introspects its tokens with a boolean active and numeric times', async () => {
@@ -98,7 +135,11 @@ describe('authorization code with PKCE', () => {
   it('revokes a refresh token (RFC 7009)', async () => {
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-    const fresh = await client.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
+    const fresh = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
     await client.tokenRevocation(config, fresh.refresh_token as string);
     await expect(client.refreshTokenGrant(config, fresh.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
@@ -107,8 +148,15 @@ describe('authorization code with PKCE', () => {
     const jar = new CookieJar();
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(jar, request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    const own = await client.authorizationCodeGrant(config, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-    const endUrl = client.buildEndSessionUrl(config, { id_token_hint: own.id_token as string, post_logout_redirect_uri: 'http://localhost:3000/' });
+    const own = await client.authorizationCodeGrant(config, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    });
+    const endUrl = client.buildEndSessionUrl(config, {
+      id_token_hint: own.id_token as string,
+      post_logout_redirect_uri: 'http://localhost:3000/',
+    });
     const confirm = expectPage(await follow(jar, endUrl.href, 'http://localhost:3000/'));
     expect(confirm.status).toBe(200);
     const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.html)?.[1] as string;

@@ -34,38 +34,68 @@ beforeAll(async () => {
   const web = await discover(demo.issuer(), 'shop-web');
   const request = await authorizationRequest(web, 'http://localhost:3000/callback');
   const callback = await passwordLogin(new CookieJar(), request.url, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
-  tokens['oidc authorization code'] = (await client.authorizationCodeGrant(web, new URL(callback), { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce })).access_token;
-  tokens['PUT till-login'] = (await demo.server.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })).body.access_token;
-  tokens['PUT client-login'] = (await demo.server.call('client-login', {}, { authorization: basic('pos-server-1', 'pos-server-1-secret') })).body.access_token;
+  tokens['oidc authorization code'] = (
+    await client.authorizationCodeGrant(web, new URL(callback), {
+      pkceCodeVerifier: request.verifier,
+      expectedState: request.state,
+      expectedNonce: request.nonce,
+    })
+  ).access_token;
+  tokens['PUT till-login'] = (
+    await demo.server.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })
+  ).body.access_token;
+  tokens['PUT client-login'] = (
+    await demo.server.call('client-login', {}, { authorization: basic('pos-server-1', 'pos-server-1-secret') })
+  ).body.access_token;
   const started = await demo.server.call('otp-start', { mobile: '+15550000002' });
   const code = readOutbox(`${demo.fixture.dir}/outbox.jsonl`).find((m) => m.transaction_id === started.body.transaction_id)?.code as string;
-  tokens['PUT otp-verify'] = (await demo.server.call('otp-verify', { transaction_id: started.body.transaction_id, otp: code })).body.access_token;
+  tokens['PUT otp-verify'] = (
+    await demo.server.call('otp-verify', { transaction_id: started.body.transaction_id, otp: code })
+  ).body.access_token;
   const totp = hotp(Buffer.from('12345678901234567890'), Math.floor(Date.now() / 30_000), 6, 'SHA1');
   tokens['PUT totp-login'] = (await demo.server.call('totp-login', { username: 'alice', otp: totp })).body.access_token;
-  acmeToken = (await demo.server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') })).body.access_token;
+  acmeToken = (await demo.server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') })).body
+    .access_token;
 }, 60_000);
 afterAll(() => demo?.close());
 
-const KINDS = ['oidc client credentials', 'oidc authorization code', 'PUT till-login', 'PUT client-login', 'PUT otp-verify', 'PUT totp-login'];
+const KINDS = [
+  'oidc client credentials',
+  'oidc authorization code',
+  'PUT till-login',
+  'PUT client-login',
+  'PUT otp-verify',
+  'PUT totp-login',
+];
 
 describe('jose jwtVerify with the remote JWKS of the tenant', () => {
   it.each(KINDS)('accepts %s', async (kind) => {
     expect(typeof tokens[kind]).toBe('string');
     const jwks = createRemoteJWKSet(new URL(`${demo.issuer()}/jwks`));
-    const { payload, protectedHeader } = await jwtVerify(tokens[kind] as string, jwks, { issuer: demo.issuer(), audience: AUDIENCE, typ: 'at+jwt' });
+    const { payload, protectedHeader } = await jwtVerify(tokens[kind] as string, jwks, {
+      issuer: demo.issuer(),
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+    });
     expect(protectedHeader.typ).toBe('at+jwt');
     expect(typeof payload.client_id).toBe('string');
   });
 
-  it('refuses another tenant\'s token', async () => {
+  it("refuses another tenant's token", async () => {
     const jwks = createRemoteJWKSet(new URL(`${demo.issuer()}/jwks`));
-    await expect(jwtVerify(acmeToken, jwks, { issuer: demo.issuer(), audience: AUDIENCE, typ: 'at+jwt' })).rejects.toMatchObject({ code: 'ERR_JWT_CLAIM_VALIDATION_FAILED', claim: 'iss' });
+    await expect(jwtVerify(acmeToken, jwks, { issuer: demo.issuer(), audience: AUDIENCE, typ: 'at+jwt' })).rejects.toMatchObject({
+      code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      claim: 'iss',
+    });
   });
 });
 
 describe('oauth4webapi validateJwtAccessToken (RFC 9068)', () => {
   const validate = async (token: string, tenant = 'demo') => {
-    const as = await oauth.processDiscoveryResponse(new URL(demo.issuer(tenant)), await oauth.discoveryRequest(new URL(demo.issuer(tenant)), { algorithm: 'oidc', [oauth.allowInsecureRequests]: true }));
+    const as = await oauth.processDiscoveryResponse(
+      new URL(demo.issuer(tenant)),
+      await oauth.discoveryRequest(new URL(demo.issuer(tenant)), { algorithm: 'oidc', [oauth.allowInsecureRequests]: true }),
+    );
     const request = new Request('https://api.demo.example/data', { headers: { authorization: `Bearer ${token}` } });
     return oauth.validateJwtAccessToken(as, request, AUDIENCE, { [oauth.allowInsecureRequests]: true });
   };
@@ -75,7 +105,7 @@ describe('oauth4webapi validateJwtAccessToken (RFC 9068)', () => {
     expect(claims.iss).toBe(demo.issuer());
   });
 
-  it('refuses another tenant\'s token', async () => {
+  it("refuses another tenant's token", async () => {
     await expect(validate(acmeToken)).rejects.toThrow();
     await expect(validate(acmeToken, 'acme')).resolves.toMatchObject({ iss: demo.issuer('acme') });
   });
@@ -93,7 +123,7 @@ describe('RFC 7662 introspection at the front door', () => {
     expect(typeof answer.client_id).toBe('string');
   });
 
-  it('shows another tenant\'s token as inactive, with a 200', async () => {
+  it("shows another tenant's token as inactive, with a 200", async () => {
     const res = await fetch(`${demo.issuer()}/token/introspection`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('pos-server-1', 'pos-server-1-secret') },

@@ -25,7 +25,11 @@ export async function startOidcDemo(options: { store?: Store; edit?: (fixture: C
   // The demo's log level is info; tests keep quiet.
   options.edit?.(fixture);
   const port = await freePort();
-  const server = await startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: undefined }, ...(options.store ? { store: options.store } : {}) });
+  const server = await startServer({
+    configFile: fixture.mainFile,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: undefined },
+    ...(options.store ? { store: options.store } : {}),
+  });
   const base = server.url;
   return {
     server,
@@ -42,7 +46,9 @@ export async function startOidcDemo(options: { store?: Store; edit?: (fixture: C
 
 /** openid-client's configuration for a demo client, over plain http. */
 export function discover(issuer: string, clientId: string, secret?: string): Promise<client.Configuration> {
-  return client.discovery(new URL(issuer), clientId, secret, secret === undefined ? client.None() : client.ClientSecretBasic(secret), { execute: [client.allowInsecureRequests] });
+  return client.discovery(new URL(issuer), clientId, secret, secret === undefined ? client.None() : client.ClientSecretBasic(secret), {
+    execute: [client.allowInsecureRequests],
+  });
 }
 
 /** A tiny cookie jar: one browser's cookies for one host (paths are not needed here). */
@@ -65,7 +71,11 @@ export class CookieJar {
   }
 
   async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const res = await fetch(url, { ...init, redirect: 'manual', headers: { ...(init.headers as Record<string, string>), cookie: this.header() } });
+    const res = await fetch(url, {
+      ...init,
+      redirect: 'manual',
+      headers: { ...(init.headers as Record<string, string>), cookie: this.header() },
+    });
     this.take(res);
     return res;
   }
@@ -91,7 +101,12 @@ export function parsePage(url: string, status: number, html: string): LoginPage 
  * Follows redirects from `url` with the jar until a page is shown (a login form) or the
  * browser is sent to `stopAt` (the client's redirect URI); returns either.
  */
-export async function follow(jar: CookieJar, url: string, stopAt: string, init: RequestInit = {}): Promise<{ callback: string } | { page: LoginPage }> {
+export async function follow(
+  jar: CookieJar,
+  url: string,
+  stopAt: string,
+  init: RequestInit = {},
+): Promise<{ callback: string } | { page: LoginPage }> {
   let next = url;
   let request = init;
   for (let hops = 0; hops < 12; hops++) {
@@ -109,9 +124,19 @@ export async function follow(jar: CookieJar, url: string, stopAt: string, init: 
 }
 
 /** Submits a login form page with `fields`, then follows on. */
-export function submit(jar: CookieJar, page: LoginPage, fields: Record<string, string>, stopAt: string, csrf = page.csrf): Promise<{ callback: string } | { page: LoginPage }> {
+export function submit(
+  jar: CookieJar,
+  page: LoginPage,
+  fields: Record<string, string>,
+  stopAt: string,
+  csrf = page.csrf,
+): Promise<{ callback: string } | { page: LoginPage }> {
   const body = new URLSearchParams({ ...(csrf !== undefined ? { csrf } : {}), ...fields }).toString();
-  return follow(jar, new URL(page.action as string, page.url).href, stopAt, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  return follow(jar, new URL(page.action as string, page.url).href, stopAt, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+  });
 }
 
 export function expectPage(result: { callback: string } | { page: LoginPage }): LoginPage {
@@ -120,7 +145,8 @@ export function expectPage(result: { callback: string } | { page: LoginPage }): 
 }
 
 export function expectCallback(result: { callback: string } | { page: LoginPage }): string {
-  if (!('callback' in result)) throw new Error(`expected the callback, got a page (${result.page.status}) at ${result.page.url}: ${result.page.html.slice(0, 400)}`);
+  if (!('callback' in result))
+    throw new Error(`expected the callback, got a page (${result.page.status}) at ${result.page.url}: ${result.page.html.slice(0, 400)}`);
   return result.callback;
 }
 
@@ -142,7 +168,13 @@ export async function authorizationRequest(config: client.Configuration, redirec
 }
 
 /** Logs `username` in through the password-only pool and returns the callback URL. */
-export async function passwordLogin(jar: CookieJar, authUrl: string, redirectUri: string, username: string, password: string): Promise<string> {
+export async function passwordLogin(
+  jar: CookieJar,
+  authUrl: string,
+  redirectUri: string,
+  username: string,
+  password: string,
+): Promise<string> {
   const page = expectPage(await follow(jar, authUrl, redirectUri));
   return expectCallback(await submit(jar, page, { username, password }, redirectUri));
 }

@@ -101,7 +101,10 @@ describe('webhook sender, against a real HTTP server', () => {
     await closed.close();
     const err = await build({ type: 'webhook', url, secret: SECRET, timeout_ms: 300, retries: 1, backoff_ms: 0 })
       .send(message(), silentLogger())
-      .then(() => null, (e: Error) => e);
+      .then(
+        () => null,
+        (e: Error) => e,
+      );
     expect(err).toBeInstanceOf(Error);
     expect(err?.message).not.toContain(SECRET);
   });

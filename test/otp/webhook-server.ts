@@ -17,9 +17,11 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export const answer = (status: number, headers: Record<string, string> = {}): Behaviour => (_req, res) => {
-  res.writeHead(status, headers).end('{}');
-};
+export const answer =
+  (status: number, headers: Record<string, string> = {}): Behaviour =>
+  (_req, res) => {
+    res.writeHead(status, headers).end('{}');
+  };
 /** Never answers (until the server closes): the sender's timeout must fire. */
 export const hang: Behaviour = () => undefined;
 

@@ -153,7 +153,7 @@ export function storeContract(name: string, open: () => Promise<Store>, elapse: 
       const left = await store.ttl(k);
       expect(left as number).toBeGreaterThan(4_000);
       expect(await store.compareAndSet(k, 'a', 'b', 100)).toBe(true);
-      expect(await store.ttl(k) as number).toBeLessThanOrEqual(100);
+      expect((await store.ttl(k)) as number).toBeLessThanOrEqual(100);
       expect(await store.compareAndSet(k, 'b', 'c')).toBe(true);
       expect(await store.ttl(k)).toBeNull();
     });

@@ -4,7 +4,11 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { storeContract } from './contract.js';
 
 const contractClock = new ManualClock();
-storeContract('memory', async () => new MemoryStore(contractClock), async (ms) => contractClock.advance(ms));
+storeContract(
+  'memory',
+  async () => new MemoryStore(contractClock),
+  async (ms) => contractClock.advance(ms),
+);
 
 describe('memory store: counters are capped and fail closed', () => {
   const make = (maxCounters: number, clock = new ManualClock()) => {

@@ -37,7 +37,11 @@ describe('store section checks', () => {
   });
 
   it('refuses several connection kinds at once', () => {
-    expectIssue(issuesFor({ type: 'redis', url: 'redis://h:1', cluster: [{ host: 'h', port: 1 }] }), '/store/cluster', /one of url, sentinels or cluster/);
+    expectIssue(
+      issuesFor({ type: 'redis', url: 'redis://h:1', cluster: [{ host: 'h', port: 1 }] }),
+      '/store/cluster',
+      /one of url, sentinels or cluster/,
+    );
   });
 
   it('refuses sentinels without a master name', () => {
@@ -58,7 +62,11 @@ describe('store section checks', () => {
   });
 
   it('refuses TLS files it cannot read, and a certificate without its key', () => {
-    expectIssue(issuesFor({ type: 'redis', tls: { ca_file: 'no-such-ca.pem' } }), '/store/tls/ca_file', /cannot read no-such-ca\.pem \(ENOENT\)/);
+    expectIssue(
+      issuesFor({ type: 'redis', tls: { ca_file: 'no-such-ca.pem' } }),
+      '/store/tls/ca_file',
+      /cannot read no-such-ca\.pem \(ENOENT\)/,
+    );
     expectIssue(issuesFor({ type: 'redis', tls: { cert_file: 'authpipe.json' } }), '/store/tls', /key_file/);
   });
 
@@ -71,7 +79,13 @@ describe('resolveStoreSettings', () => {
   it('defaults: memory; redis on localhost with a 500 ms command timeout', () => {
     expect(resolveStoreSettings(storeConfig({ type: 'memory' }), {}, '.').settings).toEqual({ type: 'memory', maxCounters: 200_000 });
     expect(resolveStoreSettings(storeConfig({ type: 'redis' }), {}, '.').settings).toEqual(
-      expect.objectContaining({ type: 'redis', mode: 'standalone', url: 'redis://127.0.0.1:6379', commandTimeoutMs: 500, source: 'config' }),
+      expect.objectContaining({
+        type: 'redis',
+        mode: 'standalone',
+        url: 'redis://127.0.0.1:6379',
+        commandTimeoutMs: 500,
+        source: 'config',
+      }),
     );
   });
 
@@ -82,11 +96,17 @@ describe('resolveStoreSettings', () => {
       '.',
     );
     expect(problems).toEqual([]);
-    expect(settings).toEqual(expect.objectContaining({ mode: 'standalone', url: 'rediss://:pw@cache:6380/2', commandTimeoutMs: 250, source: 'REDIS_URL' }));
+    expect(settings).toEqual(
+      expect.objectContaining({ mode: 'standalone', url: 'rediss://:pw@cache:6380/2', commandTimeoutMs: 250, source: 'REDIS_URL' }),
+    );
   });
 
   it('sentinel and cluster modes', () => {
-    const sentinel = resolveStoreSettings(storeConfig({ type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'mymaster', db: 1 }), {}, '.').settings;
+    const sentinel = resolveStoreSettings(
+      storeConfig({ type: 'redis', sentinels: [{ host: 's', port: 26379 }], sentinel_master: 'mymaster', db: 1 }),
+      {},
+      '.',
+    ).settings;
     expect(sentinel).toEqual(expect.objectContaining({ mode: 'sentinel', master: 'mymaster', db: 1 }));
     const cluster = resolveStoreSettings(storeConfig({ type: 'redis', cluster: [{ host: 'c', port: 7000 }] }), {}, '.').settings;
     expect(cluster).toEqual(expect.objectContaining({ mode: 'cluster', nodes: [{ host: 'c', port: 7000 }] }));

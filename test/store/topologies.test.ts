@@ -88,7 +88,18 @@ describeWithRedis('redis topologies', () => {
       certs = makeTestCerts();
       if (!certs) return;
       tlsPort = await freePort();
-      redis = await RedisServer.start(['--tls-port', String(tlsPort), '--tls-cert-file', certs.cert, '--tls-key-file', certs.key, '--tls-ca-cert-file', certs.ca, '--tls-auth-clients', 'no']);
+      redis = await RedisServer.start([
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        certs.cert,
+        '--tls-key-file',
+        certs.key,
+        '--tls-ca-cert-file',
+        certs.ca,
+        '--tls-auth-clients',
+        'no',
+      ]);
     });
     afterAll(async () => {
       await redis?.stop();

@@ -72,8 +72,13 @@ describeWithRedis('two engines on one Redis', () => {
       });
       return fixture;
     });
-    const readyz = async (engine: RunningServer) => (await (await fetch(`${engine.managementUrl}/readyz`)).json()) as { version: string; published?: { version: string; matches: boolean } };
-    const groupOfTill = async (engine: RunningServer) => (await engine.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })).body.access_group;
+    const readyz = async (engine: RunningServer) =>
+      (await (await fetch(`${engine.managementUrl}/readyz`)).json()) as {
+        version: string;
+        published?: { version: string; matches: boolean };
+      };
+    const groupOfTill = async (engine: RunningServer) =>
+      (await engine.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })).body.access_group;
 
     it('an admin change on one engine reaches the other through the store; an engine whose files differ says so on /readyz', async () => {
       expect(await groupOfTill(e.b)).toBe('POS');
@@ -90,7 +95,11 @@ describeWithRedis('two engines on one Redis', () => {
       try {
         const token = await adminToken(e.a);
         const etag = (await adminCall(e.a, 'GET', '/Instore', { token })).headers.get('etag') as string;
-        const moved = await adminCall(e.a, 'POST', '/Instore/stores', { token, ifMatch: etag, body: { add: [{ store: 'store-01', from: 'POS' }] } });
+        const moved = await adminCall(e.a, 'POST', '/Instore/stores', {
+          token,
+          ifMatch: etag,
+          body: { add: [{ store: 'store-01', from: 'POS' }] },
+        });
         expect(moved.status).toBe(200);
         const version = (await readyz(e.a)).version;
         expect(await redis.command('GET', 'authpipe:config:version')).toContain(version);
@@ -118,7 +127,8 @@ describeWithRedis('two engines on one Redis', () => {
       return fixture;
     });
 
-    const login = (engine: RunningServer, password: string) => engine.call('till-login', {}, { authorization: basic('till-002', password) });
+    const login = (engine: RunningServer, password: string) =>
+      engine.call('till-login', {}, { authorization: basic('till-002', password) });
 
     it('failures on both engines add up to one lock, seen by both', async () => {
       // The demo threshold is 5: alternate the failures over the two engines.
@@ -185,7 +195,9 @@ describeWithRedis('two engines on one Redis', () => {
 
     it('20 parallel refreshes of one token over both engines: exactly one succeeds', async () => {
       const first = await userLogin(e.a);
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? e.a : e.b).call('token-refresh', { refresh_token: first.refresh_token })));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? e.a : e.b).call('token-refresh', { refresh_token: first.refresh_token })),
+      );
       expect(results.filter((r) => r.status === 200)).toHaveLength(1);
       expect(results.filter((r) => r.status === 403 && r.body.errorTranslationKeys[0] === 'TOKEN_INVALID')).toHaveLength(19);
     });
@@ -203,7 +215,12 @@ describeWithRedis('two engines on one Redis', () => {
           {
             count: countPipe(LIMIT, 60_000),
             limited: {
-              valves: [{ name: 'rate-limit', config: { key: '{{request.username}}', limit: LIMIT, window_seconds: 60, erroneous_properties: ['username'] } }],
+              valves: [
+                {
+                  name: 'rate-limit',
+                  config: { key: '{{request.username}}', limit: LIMIT, window_seconds: 60, erroneous_properties: ['username'] },
+                },
+              ],
               response: [],
             },
           },
@@ -228,7 +245,9 @@ describeWithRedis('two engines on one Redis', () => {
     });
 
     it('rate-limit: 30 parallel calls split over both engines let exactly the limit through', async () => {
-      const results = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? e.a : e.b).call('limited', { username: 'till-parallel' })));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? e.a : e.b).call('limited', { username: 'till-parallel' })),
+      );
       expect(results.filter((r) => r.status === 200)).toHaveLength(LIMIT);
       const refused = results.filter((r) => r.status === 403);
       expect(refused).toHaveLength(30 - LIMIT);

@@ -36,7 +36,12 @@ export function approvalFixture(edit: (main: any) => void = () => {}): ApprovalF
 }
 
 /** Step 1 for a till: its flow_id and the code its store's manager received. */
-export async function startApproval(server: RunningServer, outbox: string, till: keyof typeof TILLS, mobile: string): Promise<{ flowId: string; code: string }> {
+export async function startApproval(
+  server: RunningServer,
+  outbox: string,
+  till: keyof typeof TILLS,
+  mobile: string,
+): Promise<{ flowId: string; code: string }> {
   const before = readOutbox(outbox).length;
   const res = await server.call('till-approval-start', {}, { authorization: basic(till, TILLS[till]) });
   expect(res.status).toBe(200);

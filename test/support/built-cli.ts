@@ -27,9 +27,19 @@ export async function buildCli(): Promise<BuiltCli> {
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', name, version }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
   const src = join(ROOT, 'src');
-  const sources = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(src, f));
+  const sources = (readdirSync(src, { recursive: true }) as string[])
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+    .map((f) => join(src, f));
   try {
-    await build({ entryPoints: sources, outdir: join(dir, 'dist'), outbase: src, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent' });
+    await build({
+      entryPoints: sources,
+      outdir: join(dir, 'dist'),
+      outbase: src,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      logLevel: 'silent',
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

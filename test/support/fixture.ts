@@ -26,13 +26,19 @@ export class ConfigFixture {
   }
 
   /** One listener, the given tenants, and the given pipes. */
-  static minimal(tenants: { id: string; allowedOperation: string[] }[], pipes: Record<string, unknown>, extra: Record<string, unknown> = {}): ConfigFixture {
+  static minimal(
+    tenants: { id: string; allowedOperation: string[] }[],
+    pipes: Record<string, unknown>,
+    extra: Record<string, unknown> = {},
+  ): ConfigFixture {
     const fixture = new ConfigFixture(mkdtempSync(join(tmpdir(), 'authpipe-')));
     mkdirSync(join(fixture.dir, 'config'));
     mkdirSync(join(fixture.dir, 'pipes'));
     fixture.writeMain({
       http_configuration: [{ id: 'http', host: '127.0.0.1', port: 0 }],
-      modules: [{ name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: tenants } }],
+      modules: [
+        { name: 'com.phenixidentity~phenix-api-authenticate', id: 'api', config: { http_configuration_ref: 'http', tenant: tenants } },
+      ],
       pipes: '../pipes',
       store: { type: 'memory' },
       log: { level: 'silent' },
@@ -52,7 +58,10 @@ export class ConfigFixture {
   }
 
   writePipe(id: string, pipe: unknown): this {
-    writeFileSync(join(this.dir, 'pipes', `${id}.json`), typeof pipe === 'string' ? pipe : JSON.stringify({ id, ...(pipe as object) }, null, 2));
+    writeFileSync(
+      join(this.dir, 'pipes', `${id}.json`),
+      typeof pipe === 'string' ? pipe : JSON.stringify({ id, ...(pipe as object) }, null, 2),
+    );
     return this;
   }
 

@@ -14,7 +14,12 @@ export const LOGIN_PIPES = {
       { name: 'property-set', config: { target: 'session', properties: { seen: '{{request.username}}' } } },
       { name: 'property-remove', config: { properties: ['password'] } },
       { name: 'pipe-call', config: { pipe: 'shared' } },
-      { id: 'deny', name: 'flow-fail', skip_if: { '!=': [{ var: 'request.username' }, 'blocked'] }, config: { code: 'ACCESS_DENIED', message: 'user is blocked' } },
+      {
+        id: 'deny',
+        name: 'flow-fail',
+        skip_if: { '!=': [{ var: 'request.username' }, 'blocked'] },
+        config: { code: 'ACCESS_DENIED', message: 'user is blocked' },
+      },
     ],
     response: ['username', 'stage', 'group'],
   },

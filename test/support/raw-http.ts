@@ -4,7 +4,11 @@ import { connect } from 'node:net';
  * Sends bytes exactly as given over a socket and returns the raw response, for requests
  * fetch and supertest refuse to build: doubled headers, invalid UTF-8, odd paths.
  */
-export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5000): Promise<{ status: number; headers: string; body: string }> {
+export function rawRequest(
+  port: number,
+  request: string | Buffer,
+  timeoutMs = 5000,
+): Promise<{ status: number; headers: string; body: string }> {
   return new Promise((resolve, reject) => {
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
@@ -31,6 +35,8 @@ export function rawRequest(port: number, request: string | Buffer, timeoutMs = 5
 /** A PUT with Connection: close, raw headers and a raw body. */
 export function rawPut(path: string, headers: string[], body: string | Buffer): Buffer {
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const head = [`PUT ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close', `Content-Length: ${bytes.length}`, ...headers, '', ''].join('\r\n');
+  const head = [`PUT ${path} HTTP/1.1`, 'Host: localhost', 'Connection: close', `Content-Length: ${bytes.length}`, ...headers, '', ''].join(
+    '\r\n',
+  );
   return Buffer.concat([Buffer.from(head), bytes]);
 }

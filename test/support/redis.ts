@@ -46,7 +46,6 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-
 export class RedisServer {
   private child: ChildProcess | null = null;
   private output = '';
@@ -98,7 +97,20 @@ export class RedisServer {
     if (!REDIS_SERVER) throw new Error('redis-server not found');
     if (this.child) throw new Error('already running');
     this.output = '';
-    const args = [...this.leadingArgs, '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
+    const args = [
+      ...this.leadingArgs,
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      this.dir,
+      ...this.extraArgs,
+    ];
     const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     live.add(child);
@@ -210,7 +222,10 @@ function complete(reply: string): boolean {
 export async function startCluster(size = 3): Promise<RedisServer[]> {
   const nodes: RedisServer[] = [];
   try {
-    for (let i = 0; i < size; i++) nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']));
+    for (let i = 0; i < size; i++)
+      nodes.push(
+        await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000']),
+      );
     const per = Math.floor(16384 / size);
     for (const [i, node] of nodes.entries()) {
       const first = i * per;
@@ -222,7 +237,11 @@ export async function startCluster(size = 3): Promise<RedisServer[]> {
     for (;;) {
       const states = await Promise.all(nodes.map((n) => n.command('CLUSTER', 'INFO')));
       const known = await Promise.all(nodes.map((n) => n.command('CLUSTER', 'NODES')));
-      if (states.every((s) => s.includes('cluster_state:ok')) && known.every((k) => k.split('\n').filter((l) => l.includes('master')).length === size)) return nodes;
+      if (
+        states.every((s) => s.includes('cluster_state:ok')) &&
+        known.every((k) => k.split('\n').filter((l) => l.includes('master')).length === size)
+      )
+        return nodes;
       if (Date.now() > until) throw new Error(`cluster did not form:\n${states.join('\n')}`);
       await sleep(100);
     }

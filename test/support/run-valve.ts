@@ -103,7 +103,16 @@ function fullServices(services: Partial<Services>): Services {
 function compile(definition: ValveDefinition<never>, config: unknown, services: Services) {
   const issues: ConfigIssue[] = [];
   const registry = new ValveRegistry([definition]);
-  const source = { file: 'test-pipe.json', config: { id: 'test', valves: [{ name: definition.name, enabled: true, proceed_on_error: false, config: structuredClone(config) as Record<string, unknown> }], response: [] } };
+  const source = {
+    file: 'test-pipe.json',
+    config: {
+      id: 'test',
+      valves: [
+        { name: definition.name, enabled: true, proceed_on_error: false, config: structuredClone(config) as Record<string, unknown> },
+      ],
+      response: [],
+    },
+  };
   const { pipes } = compilePipes([source], registry, services, issues);
   return { pipe: pipes.get('test'), issues };
 }

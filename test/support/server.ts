@@ -13,7 +13,12 @@ export interface RunningServer {
   /** The management listener (metrics, readyz, admin API, console, traced calls). */
   managementUrl: string;
   /** PUT /api/authentication/<operation> through real HTTP (fetch), on the public listener unless `via` says management. */
-  call(operation: string, body: unknown, headers?: Record<string, string>, via?: 'public' | 'management'): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    operation: string,
+    body: unknown,
+    headers?: Record<string, string>,
+    via?: 'public' | 'management',
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 

@@ -30,11 +30,15 @@ export function describeWithSlapd(name: string, body: () => void): void {
   } else if (process.env.CI === 'true') {
     describe(name, () => {
       it('needs a real slapd', () => {
-        throw new Error(`slapd is not installed (${SLAPD}, ${SLAPADD}, back_mdb); CI must run the LDAP suite (apt-get install slapd ldap-utils)`);
+        throw new Error(
+          `slapd is not installed (${SLAPD}, ${SLAPADD}, back_mdb); CI must run the LDAP suite (apt-get install slapd ldap-utils)`,
+        );
       });
     });
   } else {
-    process.stderr.write(`\n*** SKIPPED "${name}": slapd is not installed (apt-get install slapd ldap-utils). CI=true fails instead. ***\n\n`);
+    process.stderr.write(
+      `\n*** SKIPPED "${name}": slapd is not installed (apt-get install slapd ldap-utils). CI=true fails instead. ***\n\n`,
+    );
     describe.skip(name, body);
   }
 }
@@ -66,7 +70,10 @@ export async function startSlapd(options: SlapdOptions): Promise<Slapd> {
     mkdirSync(join(dir, 'data'));
     const conf = join(dir, 'slapd.conf');
     writeFileSync(conf, slapdConf(dir, options.tls));
-    writeFileSync(join(dir, 'data.ldif'), `dn: ${SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n\n${options.ldif.trim()}\n`);
+    writeFileSync(
+      join(dir, 'data.ldif'),
+      `dn: ${SUFFIX}\nobjectClass: dcObject\nobjectClass: organization\no: Example\ndc: example\n\n${options.ldif.trim()}\n`,
+    );
     const added = spawnSync(SLAPADD, ['-f', conf, '-l', join(dir, 'data.ldif')], { encoding: 'utf8' });
     if (added.status !== 0) throw new Error(`slapadd failed (${added.status}): ${added.stderr}`);
     // A free port can be taken between probing and binding: try a few.
@@ -125,7 +132,6 @@ function slapdConf(dir: string, tls: SlapdOptions['tls']): string {
     '',
   ].join('\n');
 }
-
 
 async function waitListening(child: ChildProcess, port: number): Promise<void> {
   const deadline = Date.now() + 10_000;

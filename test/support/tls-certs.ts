@@ -21,9 +21,39 @@ export function makeTestCerts(): TestCerts | null {
   const path = (name: string) => join(dir, name);
   writeFileSync(path('ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   const steps = [
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('ca.key'), '-out', path('ca.crt'), '-days', '1', '-subj', '/CN=authpipe test CA'],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      path('ca.key'),
+      '-out',
+      path('ca.crt'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=authpipe test CA',
+    ],
     ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', '/CN=localhost'],
-    ['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.crt'), '-CAkey', path('ca.key'), '-CAcreateserial', '-out', path('server.crt'), '-days', '1', '-extfile', path('ext.cnf')],
+    [
+      'x509',
+      '-req',
+      '-in',
+      path('server.csr'),
+      '-CA',
+      path('ca.crt'),
+      '-CAkey',
+      path('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      path('server.crt'),
+      '-days',
+      '1',
+      '-extfile',
+      path('ext.cnf'),
+    ],
   ];
   for (const args of steps) {
     const run = spawnSync('openssl', args, { encoding: 'utf8' });
@@ -32,5 +62,11 @@ export function makeTestCerts(): TestCerts | null {
       throw new Error(`openssl ${args[0]} failed: ${run.stderr}`);
     }
   }
-  return { dir, ca: path('ca.crt'), cert: path('server.crt'), key: path('server.key'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    ca: path('ca.crt'),
+    cert: path('server.crt'),
+    key: path('server.key'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }

@@ -53,7 +53,9 @@ describe('amr and acr', () => {
   });
 
   it('amr and acr are registered: a configured claim of that name fails the load', async () => {
-    const bad = tokenFixture({ pipes: { 'user-login': { valves: [{ name: 'token-mint', config: { kind: 'user', claims: { amr: 'pwd' } } }], response: [] } } });
+    const bad = tokenFixture({
+      pipes: { 'user-login': { valves: [{ name: 'token-mint', config: { kind: 'user', claims: { amr: 'pwd' } } }], response: [] } },
+    });
     try {
       await expect(startServer({ configFile: bad.mainFile })).rejects.toThrow(/user-login\.json: \/valves\/0\/config\/claims\/amr/);
     } finally {

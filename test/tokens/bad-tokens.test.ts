@@ -28,7 +28,6 @@ function es256(header: object, payload: object, key: KeyObject): string {
   return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
 }
 
-
 beforeAll(async () => {
   // Values up to 20000 characters, so a token over 8 KiB reaches the valve through a property too.
   fixture = tokenFixture({ http: { max_value_length: 20000, max_body_bytes: 65536 } });
@@ -71,7 +70,10 @@ function cases(): [string, Forge][] {
     ['kid not a string', (h, p) => es256({ ...h, kid: 7 }, p, ours.key)],
     ['jku header', (h, p) => es256({ ...h, jku: 'https://attacker.example/jwks.json' }, p, ours.key)],
     ['x5u header', (h, p) => es256({ ...h, x5u: 'https://attacker.example/cert.pem' }, p, ours.key)],
-    ['jwk header with the signing key embedded', (h, p) => es256({ ...h, jwk: attacker.publicKey.export({ format: 'jwk' }) }, p, attacker.privateKey)],
+    [
+      'jwk header with the signing key embedded',
+      (h, p) => es256({ ...h, jwk: attacker.publicKey.export({ format: 'jwk' }) }, p, attacker.privateKey),
+    ],
     ['x5c header', (h, p) => es256({ ...h, x5c: ['MIIB'] }, p, ours.key)],
     ['crit header', (h, p) => es256({ ...h, crit: ['exp'] }, p, ours.key)],
     ['typ JWT', (h, p) => es256({ ...h, typ: 'JWT' }, p, ours.key)],
@@ -86,17 +88,38 @@ function cases(): [string, Forge][] {
     ['no tenant', (h, p) => es256(h, { ...p, tenant: undefined }, ours.key)],
     ['another tenant', (h, p) => es256(h, { ...p, tenant: 'acme' }, ours.key)],
     ['exp as a string', (h, p) => es256(h, { ...p, exp: String(now + 600) }, ours.key)],
-    ['payload not JSON', (h) => { const input = `${b64(h)}.${b64('not json')}`; return `${input}.${sign('sha256', Buffer.from(input), { key: ours.key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`; }],
-    ['signature respelled (same bytes, non-canonical last character)', (h, p) => {
-      const t = es256(h, p, ours.key);
-      const last = t.at(-1) as string;
-      // 64 bytes end on a character with 4 spare bits; flip the lowest of them.
-      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-      return t.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string);
-    }],
+    [
+      'payload not JSON',
+      (h) => {
+        const input = `${b64(h)}.${b64('not json')}`;
+        return `${input}.${sign('sha256', Buffer.from(input), { key: ours.key, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+      },
+    ],
+    [
+      'signature respelled (same bytes, non-canonical last character)',
+      (h, p) => {
+        const t = es256(h, p, ours.key);
+        const last = t.at(-1) as string;
+        // 64 bytes end on a character with 4 spare bits; flip the lowest of them.
+        const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+        return t.slice(0, -1) + (alphabet[alphabet.indexOf(last) ^ 1] as string);
+      },
+    ],
     ['signature in its high-S form (valid ECDSA, not canonical)', (h, p) => highS(es256(h, p, ours.key))],
-    ['signature tampered', (h, p) => { const t = es256(h, p, ours.key); return t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA'); }],
-    ['payload tampered after signing', (h, p) => { const [a, , c] = es256(h, p, ours.key).split('.'); return `${a}.${b64({ ...p, sub: 'admin' })}.${c}`; }],
+    [
+      'signature tampered',
+      (h, p) => {
+        const t = es256(h, p, ours.key);
+        return t.slice(0, -4) + (t.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+      },
+    ],
+    [
+      'payload tampered after signing',
+      (h, p) => {
+        const [a, , c] = es256(h, p, ours.key).split('.');
+        return `${a}.${b64({ ...p, sub: 'admin' })}.${c}`;
+      },
+    ],
     ['two segments', (h, p) => es256(h, p, ours.key).split('.').slice(0, 2).join('.')],
     ['four segments', (h, p) => `${es256(h, p, ours.key)}.${b64('x')}`],
     ['five segments (a JWE shape)', (h, p) => `${es256(h, p, ours.key)}.e30.e30`],
@@ -116,7 +139,15 @@ function expectInvalid(res: { status: number; body: any }, property: string): vo
 
 describe('access tokens (token-verify)', () => {
   const header = () => ({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid });
-  const payload = { iss: ISSUER, sub: 'till-001', aud: AUDIENCE, iat: now, exp: now + 600, jti: 'b9b1b0c2-0f1e-4b8e-9c63-5f0c2a7f1e11', tenant: 'demo' };
+  const payload = {
+    iss: ISSUER,
+    sub: 'till-001',
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 600,
+    jti: 'b9b1b0c2-0f1e-4b8e-9c63-5f0c2a7f1e11',
+    tenant: 'demo',
+  };
 
   it('the unaltered forged baseline passes, so each case below fails for its one change', async () => {
     const res = await server.call('introspect', {}, { authorization: `Bearer ${es256(header(), payload, ours.key)}` });
@@ -135,21 +166,37 @@ describe('access tokens (token-verify)', () => {
   it('a doubled Authorization header is refused', async () => {
     const token = es256(header(), payload, ours.key);
     const { port } = server.server.address() as AddressInfo;
-    const res = await rawRequest(port, rawPut('/api/authentication/introspect', ['tenant: demo', 'Content-Type: application/json', `Authorization: Bearer ${token}`, `Authorization: Bearer ${token}`], '{}'));
+    const res = await rawRequest(
+      port,
+      rawPut(
+        '/api/authentication/introspect',
+        ['tenant: demo', 'Content-Type: application/json', `Authorization: Bearer ${token}`, `Authorization: Bearer ${token}`],
+        '{}',
+      ),
+    );
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body).errorTranslationKeys).toEqual(['TOKEN_INVALID']);
   });
 
   it('arbitrary strings and single-character mutations of a valid token are refused, never a 500', async () => {
     const valid = es256(header(), payload, ours.key);
-    const mutation = fc.record({ at: fc.nat({ max: valid.length - 1 }), char: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.') });
+    const mutation = fc.record({
+      at: fc.nat({ max: valid.length - 1 }),
+      char: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.'),
+    });
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }), mutation.map(({ at, char }) => valid.slice(0, at) + char + valid.slice(at + 1))), async (token) => {
-        if (token === valid) return;
-        const res = await server.call('introspect-property', { token });
-        expect(res.status).toBe(403);
-        expect(res.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ minLength: 1, maxLength: 300, unit: 'grapheme' }),
+          mutation.map(({ at, char }) => valid.slice(0, at) + char + valid.slice(at + 1)),
+        ),
+        async (token) => {
+          if (token === valid) return;
+          const res = await server.call('introspect-property', { token });
+          expect(res.status).toBe(403);
+          expect(res.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
+        },
+      ),
       { numRuns: 150 },
     );
   });

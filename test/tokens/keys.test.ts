@@ -29,7 +29,10 @@ async function serve(f: ConfigFixture): Promise<RunningServer> {
   return s;
 }
 const keysDir = (f: ConfigFixture) => join(f.dir, 'var', 'keys');
-const keyFiles = (f: ConfigFixture) => readdirSync(keysDir(f)).filter((n) => n.endsWith('.json')).sort();
+const keyFiles = (f: ConfigFixture) =>
+  readdirSync(keysDir(f))
+    .filter((n) => n.endsWith('.json'))
+    .sort();
 async function jwks(s: RunningServer): Promise<{ kid: string; alg: string; kty: string; crv?: string }[]> {
   return ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string; kty: string }[] }).keys;
 }
@@ -96,7 +99,9 @@ describe('the key folder', () => {
     const rotated = await cli(keys, ['rotate', '--config', f.mainFile]);
     expect(rotated.code).toBe(0);
     expect(keyFiles(f)).toHaveLength(2);
-    const newKid = keyFiles(f).map((n) => n.replace('.json', '')).find((k) => k !== oldKid) as string;
+    const newKid = keyFiles(f)
+      .map((n) => n.replace('.json', ''))
+      .find((k) => k !== oldKid) as string;
     expect(rotated.out).toContain(newKid);
     for (const name of keyFiles(f)) expect(statSync(join(keysDir(f), name)).mode & 0o777).toBe(0o600);
 
@@ -106,7 +111,9 @@ describe('the key folder', () => {
     expect((await jwks(s)).map((k) => k.kid)).toEqual([newKid, oldKid]);
     // Published, not yet signing: a relying party with yesterday's JWKS meets no unknown kid.
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
-    expect((await cli(keys, ['list', '--config', f.mainFile])).out).toMatch(new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`));
+    expect((await cli(keys, ['list', '--config', f.mainFile])).out).toMatch(
+      new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`),
+    );
     expect((await cli(keys, ['activate', newKid, '--config', f.mainFile])).code).toBe(0);
     expect(s.app.reload().ok).toBe(true);
     const newToken = await mint(s);
@@ -114,7 +121,8 @@ describe('the key folder', () => {
     const listed = await cli(keys, ['list', '--config', f.mainFile]);
     expect(listed.out).toMatch(new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+signs`));
     expect(listed.out).toMatch(new RegExp(`${oldKid}\\s+ES256\\s+\\S+\\s+published`));
-    for (const token of [oldToken, newToken]) expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
+    for (const token of [oldToken, newToken])
+      expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
 
     rmSync(join(keysDir(f), `${oldKid}.json`));
     expect(s.app.reload().ok).toBe(true);
@@ -133,7 +141,9 @@ describe('the key folder', () => {
     const s = await serve(f);
     const oldKid = fixtureKey(f).kid;
     expect((await cli(keys, ['rotate', '--config', f.mainFile])).code).toBe(0);
-    const newKid = keyFiles(f).map((n) => n.replace('.json', '')).find((k) => k !== oldKid) as string;
+    const newKid = keyFiles(f)
+      .map((n) => n.replace('.json', ''))
+      .find((k) => k !== oldKid) as string;
     expect(s.app.reload().ok).toBe(true);
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     // No signal, no reload call: the server switches at the key's activate_at.
@@ -161,7 +171,11 @@ describe('the key folder', () => {
     for (const token of [esToken, edToken]) expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
     const [h, p, sig] = edToken.split('.') as [string, string, string];
     const swapped = { ...JSON.parse(Buffer.from(h, 'base64url').toString()), alg: 'ES256' };
-    const res = await s.call('introspect', {}, { authorization: `Bearer ${Buffer.from(JSON.stringify(swapped)).toString('base64url')}.${p}.${sig}` });
+    const res = await s.call(
+      'introspect',
+      {},
+      { authorization: `Bearer ${Buffer.from(JSON.stringify(swapped)).toString('base64url')}.${p}.${sig}` },
+    );
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
   });
@@ -226,9 +240,20 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     ['an HMAC key', { kty: 'oct', k: 'c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0', alg: 'HS256' }, '/alg'],
     ['alg none', () => ({ ...ec(), alg: 'none' }), '/alg'],
     ['no alg', () => ec(), '/alg'],
-    ['a public key only', () => { const { d: _d, ...pub } = ec(); return { ...pub, alg: 'ES256' }; }, '/d'],
+    [
+      'a public key only',
+      () => {
+        const { d: _d, ...pub } = ec();
+        return { ...pub, alg: 'ES256' };
+      },
+      '/d',
+    ],
     ['an EC key labelled EdDSA', () => ({ ...ec(), alg: 'EdDSA' }), '/alg'],
-    ['RSA under 2048 bits', () => ({ ...generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' }), alg: 'RS256' }), '/alg'],
+    [
+      'RSA under 2048 bits',
+      () => ({ ...generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' }), alg: 'RS256' }),
+      '/alg',
+    ],
     ['a kid with path characters', () => ({ ...ec(), alg: 'ES256', kid: '../x' }), '/kid'],
     ['use enc', () => ({ ...ec(), alg: 'ES256', use: 'enc' }), '/use'],
     ['invalid JSON', '{"kty":', ''],
@@ -262,16 +287,24 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     write(f, 'zz-bad.json', { kty: 'oct', k: 'c2VjcmV0', alg: 'HS256' });
     const result = s.app.reload();
     expect(result.ok).toBe(false);
-    expect((await jwks(s))).toHaveLength(1);
+    expect(await jwks(s)).toHaveLength(1);
     expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 });
 
 describe('token valve configuration', () => {
   it('refuses a configured claim with a registered name, at its pointer', async () => {
-    const f = fixture({ pipes: { 'bad-claims': { valves: [{ name: 'token-mint', config: { kind: 'system', claims: { sub: 'admin', tenant: 'acme' } } }] } } });
+    const f = fixture({
+      pipes: { 'bad-claims': { valves: [{ name: 'token-mint', config: { kind: 'system', claims: { sub: 'admin', tenant: 'acme' } } }] } },
+    });
     const issues = await loadIssues(f);
-    expect(issues).toEqual([{ file: expect.stringMatching(/bad-claims\.json$/), pointer: '/valves/0/config/claims/sub', message: expect.stringContaining('registered claim') }]);
+    expect(issues).toEqual([
+      {
+        file: expect.stringMatching(/bad-claims\.json$/),
+        pointer: '/valves/0/config/claims/sub',
+        message: expect.stringContaining('registered claim'),
+      },
+    ]);
   });
 
   it('refuses refresh settings on kind system and a refresh_ttl beyond the family lifetime', async () => {
@@ -282,7 +315,10 @@ describe('token valve configuration', () => {
       },
     });
     const issues = await loadIssues(f);
-    expect(issues.map((i) => `${i.file.replace(/.*\//, '')}${i.pointer}`).sort()).toEqual(['a.json/valves/0/config/refresh_ttl', 'b.json/valves/0/config/refresh_ttl']);
+    expect(issues.map((i) => `${i.file.replace(/.*\//, '')}${i.pointer}`).sort()).toEqual([
+      'a.json/valves/0/config/refresh_ttl',
+      'b.json/valves/0/config/refresh_ttl',
+    ]);
   });
 
   it('refuses token valves when the main file has no tokens section, and serves no JWKS', async () => {

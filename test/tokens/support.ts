@@ -34,14 +34,19 @@ const TOKEN_PIPES: Record<string, unknown> = {
     response: ['active', 'sub', 'scope', 'exp', 'tenant', 'store'],
   },
   'introspect-property': {
-    valves: [{ name: 'token-verify', config: { property: 'token' } }, { name: 'property-set', config: { properties: { active: 'true' } } }],
+    valves: [
+      { name: 'token-verify', config: { property: 'token' } },
+      { name: 'property-set', config: { properties: { active: 'true' } } },
+    ],
     response: ['active', 'sub'],
   },
   logout: { valves: [{ name: 'token-revoke' }], response: [] },
   'logout-access': { valves: [{ name: 'token-revoke', config: { type: 'access' } }], response: [] },
 };
 
-export function tokenFixture(options: { tokens?: Record<string, unknown>; pipes?: Record<string, unknown>; http?: Record<string, unknown> } = {}): ConfigFixture {
+export function tokenFixture(
+  options: { tokens?: Record<string, unknown>; pipes?: Record<string, unknown>; http?: Record<string, unknown> } = {},
+): ConfigFixture {
   const pipes = { ...TOKEN_PIPES, ...options.pipes };
   const operations = Object.keys(pipes);
   return ConfigFixture.minimal(
@@ -62,10 +67,20 @@ export function fixtureKey(fixture: ConfigFixture): { kid: string; key: KeyObjec
   const dir = join(fixture.dir, 'var', 'keys');
   const [name] = readdirSync(dir).filter((n) => n.endsWith('.json'));
   if (!name) throw new Error('no key generated');
-  const jwk = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { kid: string; kty: string; crv: string; x: string; y: string; d: string };
-  return { kid: jwk.kid, key: createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' }), file: join(dir, name) };
+  const jwk = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
+    kid: string;
+    kty: string;
+    crv: string;
+    x: string;
+    y: string;
+    d: string;
+  };
+  return {
+    kid: jwk.kid,
+    key: createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' }),
+    file: join(dir, name),
+  };
 }
-
 
 /**
  * A real MemoryStore behind a network-like delay on every operation, so that parallel calls

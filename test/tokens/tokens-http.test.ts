@@ -36,7 +36,15 @@ describe('GET /.well-known/jwks.json', () => {
     const jwks = (await res.json()) as { keys: Record<string, string>[] };
     expect(jwks.keys).toHaveLength(1);
     const [key] = jwks.keys;
-    expect(key).toEqual({ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/), alg: 'ES256', use: 'sig' });
+    expect(key).toEqual({
+      kty: 'EC',
+      crv: 'P-256',
+      x: expect.any(String),
+      y: expect.any(String),
+      kid: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
+      alg: 'ES256',
+      use: 'sig',
+    });
     expect(key).not.toHaveProperty('d');
   });
 });
@@ -67,7 +75,12 @@ describe('token-mint kind system', () => {
   it('verifies independently with jose createRemoteJWKSet pointed at the running server', async () => {
     const { body } = await server.call('system-login', { username: 'till-002' });
     const jwks = createRemoteJWKSet(new URL(`${server.url}/.well-known/jwks.json`));
-    const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: ['ES256'] });
+    const { payload, protectedHeader } = await jwtVerify(body.access_token, jwks, {
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      typ: 'at+jwt',
+      algorithms: ['ES256'],
+    });
     expect(payload.sub).toBe('till-002');
     expect(protectedHeader.typ).toBe('at+jwt');
   });
@@ -84,7 +97,13 @@ describe('token-verify (introspect)', () => {
     const { body } = await server.call('system-login', { username: 'till-001' });
     const res = await server.call('introspect', {}, bearer(body.access_token));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ active: 'true', sub: 'till-001', scope: 'data:read data:write', exp: String(decodeJwt(body.access_token).exp), tenant: 'demo' });
+    expect(res.body).toEqual({
+      active: 'true',
+      sub: 'till-001',
+      scope: 'data:read data:write',
+      exp: String(decodeJwt(body.access_token).exp),
+      tenant: 'demo',
+    });
   });
 
   it('reads the token from a request property when configured', async () => {
@@ -116,9 +135,21 @@ describe('token-mint kind user and token-refresh', () => {
   it('answers a 30-minute access token, configured claims, and a refresh token of its own type', async () => {
     const res = await server.call('user-login', { username: 'user-1', locale: 'sv-SE' });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: '1800', refresh_token: expect.any(String) });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: '1800',
+      refresh_token: expect.any(String),
+    });
     const access = decodeJwt(res.body.access_token);
-    expect(access).toMatchObject({ sub: 'user-1', scope: 'profile', store: 'store-7', locale: 'sv-SE', tenant: 'demo', sid: expect.any(String) });
+    expect(access).toMatchObject({
+      sub: 'user-1',
+      scope: 'profile',
+      store: 'store-7',
+      locale: 'sv-SE',
+      tenant: 'demo',
+      sid: expect.any(String),
+    });
     // RFC 9068 wants client_id on every access token: a user token minted without a client names the tenant.
     expect(access.client_id).toBe('demo');
     expect(decodeProtectedHeader(res.body.refresh_token).typ).toBe('refresh+jwt');
@@ -136,7 +167,12 @@ describe('token-mint kind user and token-refresh', () => {
     const first = await userLogin();
     const res = await server.call('token-refresh', { refresh_token: first.refresh_token });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: '1800', refresh_token: expect.any(String) });
+    expect(res.body).toEqual({
+      access_token: expect.any(String),
+      token_type: 'Bearer',
+      expires_in: '1800',
+      refresh_token: expect.any(String),
+    });
     expect(res.body.refresh_token).not.toBe(first.refresh_token);
     const before = decodeJwt(first.access_token);
     const after = decodeJwt(res.body.access_token);

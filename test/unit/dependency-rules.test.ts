@@ -42,7 +42,14 @@ describe('dependency rules', () => {
   }, 60_000);
 
   it('fail when a leaf config helper imports the loader', async () => {
-    appendFileSync(join(dir, 'src/config-kit/patterns.ts'), "\nimport type { LoadedConfig } from '../config/load.js';\nexport type Loaded = LoadedConfig;\n");
-    expect(await violations()).toContainEqual({ rule: 'config-kit-imports-no-loader', from: 'src/config-kit/patterns.ts', to: 'src/config/load.ts' });
+    appendFileSync(
+      join(dir, 'src/config-kit/patterns.ts'),
+      "\nimport type { LoadedConfig } from '../config/load.js';\nexport type Loaded = LoadedConfig;\n",
+    );
+    expect(await violations()).toContainEqual({
+      rule: 'config-kit-imports-no-loader',
+      from: 'src/config-kit/patterns.ts',
+      to: 'src/config/load.ts',
+    });
   }, 60_000);
 });

@@ -13,14 +13,18 @@ const valve = (definition: unknown) => definition as ValveDefinition<never>;
 
 describe('property-set', () => {
   it('renders templates onto the item, or the session', async () => {
-    const onItem = await buildValve(valve(propertySet), { properties: { greeting: 'hi {{request.name}}' } }).call({ request: { name: 'ann' } });
+    const onItem = await buildValve(valve(propertySet), { properties: { greeting: 'hi {{request.name}}' } }).call({
+      request: { name: 'ann' },
+    });
     expect(onItem.item).toEqual({ greeting: 'hi ann' });
     const onSession = await buildValve(valve(propertySet), { properties: { seen: '1' }, target: 'session' }).call();
     expect([onSession.item, onSession.session]).toEqual([{}, { seen: '1' }]);
   });
 
   it('a broken template is a load issue at its pointer', () => {
-    expect(valveIssues(valve(propertySet), { properties: { a: '{{request.' } }).map((i) => i.pointer)).toEqual(['/valves/0/config/properties/a']);
+    expect(valveIssues(valve(propertySet), { properties: { a: '{{request.' } }).map((i) => i.pointer)).toEqual([
+      '/valves/0/config/properties/a',
+    ]);
   });
 });
 
@@ -31,7 +35,9 @@ describe('property-copy', () => {
   });
 
   it('renames with a map and copies between item and session', async () => {
-    const { session } = await buildValve(valve(propertyCopy), { from: 'item', to: 'session', properties: { target: 'source' } }).call({ item: { source: 'v' } });
+    const { session } = await buildValve(valve(propertyCopy), { from: 'item', to: 'session', properties: { target: 'source' } }).call({
+      item: { source: 'v' },
+    });
     expect(session).toEqual({ target: 'v' });
   });
 });
@@ -50,7 +56,9 @@ describe('flow-fail', () => {
   });
 
   it('takes refusal codes only: a fault code is a load issue', () => {
-    expect(valveIssues(valve(flowFail), { code: 'INTERNAL_ERROR' }).map((i) => [i.pointer, i.code])).toEqual([['/valves/0/config/code', 'CONFIG_SCHEMA']]);
+    expect(valveIssues(valve(flowFail), { code: 'INTERNAL_ERROR' }).map((i) => [i.pointer, i.code])).toEqual([
+      ['/valves/0/config/code', 'CONFIG_SCHEMA'],
+    ]);
   });
 });
 
@@ -71,7 +79,9 @@ describe('input-validate', () => {
   });
 
   it('an invalid regular expression is a load issue at its pointer', () => {
-    expect(valveIssues(valve(inputValidate), { properties: { a: { pattern: '(' } } }).map((i) => i.pointer)).toEqual(['/valves/0/config/properties/a/pattern']);
+    expect(valveIssues(valve(inputValidate), { properties: { a: { pattern: '(' } } }).map((i) => i.pointer)).toEqual([
+      '/valves/0/config/properties/a/pattern',
+    ]);
   });
 });
 

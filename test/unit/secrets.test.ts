@@ -22,7 +22,9 @@ describe('resolveSecrets', () => {
 
   it('reads ${env:NAME}', () => {
     const value = randomBytes(8).toString('hex');
-    expect(resolveSecrets('${env:AUTHPIPE_TEST_SECRET}', 'main.json', { env: { AUTHPIPE_TEST_SECRET: value }, baseDir: dir }, [])).toBe(value);
+    expect(resolveSecrets('${env:AUTHPIPE_TEST_SECRET}', 'main.json', { env: { AUTHPIPE_TEST_SECRET: value }, baseDir: dir }, [])).toBe(
+      value,
+    );
   });
 
   it('a missing file or variable is a CONFIG_SECRET issue at the pointer of the string', () => {

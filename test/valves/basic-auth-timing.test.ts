@@ -41,7 +41,10 @@ beforeAll(async () => {
     { username: 't-disabled', password_hash: await scrypt(PASS), status: 'disabled' },
     { username: 't-locked', password_hash: await scrypt(PASS) },
     { username: 't-locked-cached', password_hash: await scrypt(PASS) },
-    { username: 't-argon-poisoned', password_hash: await argon2Hash(PASS, { algorithm: 2, memoryCost: 16384, timeCost: 2, parallelism: 1 }) },
+    {
+      username: 't-argon-poisoned',
+      password_hash: await argon2Hash(PASS, { algorithm: 2, memoryCost: 16384, timeCost: 2, parallelism: 1 }),
+    },
   ].map((t) => ({ ...t, store: 'store-01' }));
   for (const tenant of Object.values(directory.tenants) as { tills?: unknown[]; clients?: { secret_hash: string }[] }[]) {
     tenant.tills = [];
@@ -55,8 +58,16 @@ beforeAll(async () => {
   // then the padding's. (The calibrated floor has its own test, basic-auth-calibration.)
   main.password_checks = { failure_floor_ms: 250, queue: 16 };
   fixture.writeMain(main);
-  fixture.writePipe('t-nolock', { valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }], response: ['sub'] });
-  fixture.writePipe('t-lock', { valves: [{ name: 'basic-auth', config: { kind: 'till', cache_ttl_seconds: 3600, lockout: { lock_seconds: 600, max_lock_seconds: 600 } } }], response: ['sub'] });
+  fixture.writePipe('t-nolock', {
+    valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }],
+    response: ['sub'],
+  });
+  fixture.writePipe('t-lock', {
+    valves: [
+      { name: 'basic-auth', config: { kind: 'till', cache_ttl_seconds: 3600, lockout: { lock_seconds: 600, max_lock_seconds: 600 } } },
+    ],
+    response: ['sub'],
+  });
   server = await startServer({ configFile: fixture.mainFile });
   client = lightClient(server.url);
 
@@ -126,7 +137,10 @@ describe('one failure cost', () => {
     const floor = failureFloorMs();
     expect(Math.min(...walls)).toBeGreaterThanOrEqual(floor - 2);
     // The figures ride along so that a failure shows them.
-    const figures = { wall: Object.fromEntries(Object.keys(wall).map((k, i) => [k, walls[i]])), cpu: Object.fromEntries(Object.keys(cpu).map((k, i) => [k, cpus[i]])) };
+    const figures = {
+      wall: Object.fromEntries(Object.keys(wall).map((k, i) => [k, walls[i]])),
+      cpu: Object.fromEntries(Object.keys(cpu).map((k, i) => [k, cpus[i]])),
+    };
     expect({ wall: spread(walls) <= 0.1, cpu: spread(cpus) <= 0.2, figures }).toEqual({ wall: true, cpu: true, figures });
     // The refusal work is real: at least the dearest profile's CPU, not a sleep.
     expect(Math.min(...cpus)).toBeGreaterThan(0.7 * passwordCosts.slowest().cpuMs);
@@ -157,7 +171,10 @@ describe('one failure cost', () => {
     const walls = Object.values(wall).map(median);
     const cpus = Object.values(cpu).map(trimmedMean);
     // The figures ride along so that a failure shows them.
-    const figures = { wall: Object.fromEntries(Object.keys(wall).map((k, i) => [k, walls[i]])), cpu: Object.fromEntries(Object.keys(cpu).map((k, i) => [k, cpus[i]])) };
+    const figures = {
+      wall: Object.fromEntries(Object.keys(wall).map((k, i) => [k, walls[i]])),
+      cpu: Object.fromEntries(Object.keys(cpu).map((k, i) => [k, cpus[i]])),
+    };
     expect({ wall: spread(walls) <= 0.1, cpu: spread(cpus) <= 0.2, figures }).toEqual({ wall: true, cpu: true, figures });
     // Shared: 16 requests cost far less than 16 checks.
     expect(Math.max(...cpus)).toBeLessThan(0.5 * passwordCosts.slowest().cpuMs);
@@ -176,7 +193,9 @@ describe('one failure cost', () => {
     // The pool saturated with cold checks while the floor is probed: each probe is refused
     // at once by the budget, or takes the floor; none takes less than the floor.
     const burst = Array.from({ length: 100 }, (_, i) => client.put('t-nolock', {}, { authorization: basic(`spray-${i}`, 'x') }));
-    const guesses = Array.from({ length: 5 }, (_, i) => client.put('t-lock', {}, { authorization: basic('t-argon-poisoned', `guess-${i}`) }));
+    const guesses = Array.from({ length: 5 }, (_, i) =>
+      client.put('t-lock', {}, { authorization: basic('t-argon-poisoned', `guess-${i}`) }),
+    );
     const started = performance.now();
     const during = await client.put('t-nolock', {}, { authorization: basic('probe-during', 'x') });
     const duringMs = performance.now() - started;

@@ -39,7 +39,8 @@ beforeAll(async () => {
     ['cache-1', 'cache-1-pass'],
     ['burst-till', 'burst-till-pass'],
   ];
-  for (const [username, password] of extra) directory.tenants.demo.tills.push({ username, password_hash: await fast(password), store: 'store-01' });
+  for (const [username, password] of extra)
+    directory.tenants.demo.tills.push({ username, password_hash: await fast(password), store: 'store-01' });
   // Default cost, to compare a refused-before-hashing call with a real verification.
   directory.tenants.demo.tills.push({ username: 'slow-till', password_hash: await hashPassword('slow-till-pass'), store: 'store-01' });
   directory.tenants.acme.tills.push({ username: 'lock-1', password_hash: await fast('lock-1-pass'), store: 'acme-store-1' });
@@ -50,8 +51,14 @@ beforeAll(async () => {
   // Bursts of 20 cold checks below: room for them all in the budget's queue.
   main.password_checks = { queue: 64 };
   fixture.writeMain(main);
-  fixture.writePipe('till-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'till' } }], response: ['sub', 'kind', 'store', 'tenant'] });
-  fixture.writePipe('client-whoami', { valves: [{ name: 'basic-auth', config: { kind: 'client' } }], response: ['sub', 'kind', 'tenant', 'scope'] });
+  fixture.writePipe('till-whoami', {
+    valves: [{ name: 'basic-auth', config: { kind: 'till' } }],
+    response: ['sub', 'kind', 'store', 'tenant'],
+  });
+  fixture.writePipe('client-whoami', {
+    valves: [{ name: 'basic-auth', config: { kind: 'client' } }],
+    response: ['sub', 'kind', 'tenant', 'scope'],
+  });
   fixture.writePipe('till-login-body', { valves: [{ name: 'basic-auth', config: { kind: 'till', from: ['body'] } }], response: ['sub'] });
   server = await startServer({ configFile: fixture.mainFile, clock, logger });
 });
@@ -61,7 +68,8 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-const tillLogin = (headers: Record<string, string>, body: unknown = {}, tenant = 'demo') => server.call('till-login', body, { tenant, ...headers });
+const tillLogin = (headers: Record<string, string>, body: unknown = {}, tenant = 'demo') =>
+  server.call('till-login', body, { tenant, ...headers });
 
 function expectRefused(res: Answer, code: string, properties?: string[]): void {
   expect(res.status).toBe(403);
@@ -103,28 +111,60 @@ describe('accepted credentials', () => {
   });
 
   it('imported argon2id and bcrypt hashes', async () => {
-    expect((await tillLogin({ authorization: basic('till-002', 'till-002-pass') })).body).toMatchObject({ sub: 'till-002', token_type: 'Bearer', expires_in: '600' });
-    expect((await tillLogin({ authorization: basic('till-003', 'till-003-pass') })).body).toMatchObject({ sub: 'till-003', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: basic('till-002', 'till-002-pass') })).body).toMatchObject({
+      sub: 'till-002',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
+    expect((await tillLogin({ authorization: basic('till-003', 'till-003-pass') })).body).toMatchObject({
+      sub: 'till-003',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
   });
 
   it('the RFC 7617 examples: Aladdin / open sesame and UTF-8 test / 123£', async () => {
-    expect((await tillLogin({ authorization: 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==' })).body).toMatchObject({ sub: 'Aladdin', token_type: 'Bearer', expires_in: '600' });
-    expect((await tillLogin({ authorization: 'Basic dGVzdDoxMjPCow==' })).body).toMatchObject({ sub: 'test', token_type: 'Bearer', expires_in: '600' });
-    expect((await tillLogin({}, { username: 'test', password: '123£' })).body).toMatchObject({ sub: 'test', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: 'Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==' })).body).toMatchObject({
+      sub: 'Aladdin',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
+    expect((await tillLogin({ authorization: 'Basic dGVzdDoxMjPCow==' })).body).toMatchObject({
+      sub: 'test',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
+    expect((await tillLogin({}, { username: 'test', password: '123£' })).body).toMatchObject({
+      sub: 'test',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
   });
 
   it('a colon in the password, and the scheme in any case', async () => {
-    expect((await tillLogin({ authorization: basic('colon-till', 'pa:ss:word') })).body).toMatchObject({ sub: 'colon-till', token_type: 'Bearer', expires_in: '600' });
-    expect((await tillLogin({ authorization: `bAsIc ${Buffer.from('colon-till:pa:ss:word').toString('base64')}` })).body).toMatchObject({ sub: 'colon-till', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: basic('colon-till', 'pa:ss:word') })).body).toMatchObject({
+      sub: 'colon-till',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
+    expect((await tillLogin({ authorization: `bAsIc ${Buffer.from('colon-till:pa:ss:word').toString('base64')}` })).body).toMatchObject({
+      sub: 'colon-till',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
   });
 
   it('a password typed decomposed matches its NFC hash', async () => {
-    expect((await tillLogin({ authorization: basic('cafe-till', 'cafe\u0301') })).body).toMatchObject({ sub: 'cafe-till', token_type: 'Bearer', expires_in: '600' });
+    expect((await tillLogin({ authorization: basic('cafe-till', 'cafe\u0301') })).body).toMatchObject({
+      sub: 'cafe-till',
+      token_type: 'Bearer',
+      expires_in: '600',
+    });
   });
 });
 
 describe('refused credentials: one answer for all', () => {
-  it('wrong password, unknown till, disabled till, another tenant\'s till', async () => {
+  it("wrong password, unknown till, disabled till, another tenant's till", async () => {
     expectInvalidCredentials(await tillLogin({ authorization: basic('till-001', 'wrong') }));
     expectInvalidCredentials(await tillLogin({ authorization: basic('till-404', 'till-001-pass') }));
     expectInvalidCredentials(await tillLogin({ authorization: basic('till-009', 'till-009-pass') }));
@@ -135,12 +175,18 @@ describe('refused credentials: one answer for all', () => {
   });
 
   it('a till cannot log in as an API client, nor a client as a till', async () => {
-    expectRefused(await server.call('client-login', {}, { authorization: basic('till-001', 'till-001-pass') }), 'INVALID_CREDENTIALS', ['client_id', 'client_secret']);
+    expectRefused(await server.call('client-login', {}, { authorization: basic('till-001', 'till-001-pass') }), 'INVALID_CREDENTIALS', [
+      'client_id',
+      'client_secret',
+    ]);
     expectInvalidCredentials(await tillLogin({ authorization: basic('pos-server-1', 'pos-server-1-secret') }));
   });
 
   it('tenant acme may not call client-login at all', async () => {
-    expectRefused(await server.call('client-login', {}, { tenant: 'acme', authorization: basic('pos-server-1', 'pos-server-1-secret') }), 'OPERATION_NOT_ALLOWED');
+    expectRefused(
+      await server.call('client-login', {}, { tenant: 'acme', authorization: basic('pos-server-1', 'pos-server-1-secret') }),
+      'OPERATION_NOT_ALLOWED',
+    );
   });
 
   it('the log tells the cases apart; the caller cannot', async () => {
@@ -152,7 +198,12 @@ describe('refused credentials: one answer for all', () => {
     const bodies = answers.map((a) => ({ ...a.body, requestId: undefined }));
     expect(bodies[1]).toEqual(bodies[0]);
     expect(bodies[2]).toEqual(bodies[0]);
-    expect(refusalDetails(lines, answers.map((a) => a.body.requestId))).toEqual(['wrong password', 'unknown user', 'account disabled']);
+    expect(
+      refusalDetails(
+        lines,
+        answers.map((a) => a.body.requestId),
+      ),
+    ).toEqual(['wrong password', 'unknown user', 'account disabled']);
   });
 });
 
@@ -171,17 +222,47 @@ describe('bad input: a coded 403, never a 500', () => {
     ['invalid base64 @@', { authorization: 'Basic @@' }, {}, 'INVALID_REQUEST', ['authorization']],
     ['embedded spaces', { authorization: 'Basic dGls bC0wMDE6 dGlsbC0wMDEtcGFzcw==' }, {}, 'INVALID_REQUEST', ['authorization']],
     ['an asterisk', { authorization: 'Basic dGlsbC0wMDE6*GlsbC0wMDEtcGFzcw==' }, {}, 'INVALID_REQUEST', ['authorization']],
-    ['base64url characters', { authorization: `Basic ${b64('till-001:>>>???').replace(/\+/g, '-').replace(/\//g, '_')}` }, {}, 'INVALID_REQUEST', ['authorization']],
-    ['missing padding', { authorization: `Basic ${b64('till-001:till-001-pass').replace(/=+$/, '')}` }, {}, 'INVALID_REQUEST', ['authorization']],
-    ['invalid UTF-8', { authorization: `Basic ${b64([0x74, 0x69, 0x6c, 0x6c, 0x3a, 0xff, 0xfe])}` }, {}, 'INVALID_REQUEST', ['authorization']],
-    ['a NUL in the header password', { authorization: basic('till-001', 'till-001-pass\u0000x') }, {}, 'INVALID_REQUEST', ['authorization']],
+    [
+      'base64url characters',
+      { authorization: `Basic ${b64('till-001:>>>???').replace(/\+/g, '-').replace(/\//g, '_')}` },
+      {},
+      'INVALID_REQUEST',
+      ['authorization'],
+    ],
+    [
+      'missing padding',
+      { authorization: `Basic ${b64('till-001:till-001-pass').replace(/=+$/, '')}` },
+      {},
+      'INVALID_REQUEST',
+      ['authorization'],
+    ],
+    [
+      'invalid UTF-8',
+      { authorization: `Basic ${b64([0x74, 0x69, 0x6c, 0x6c, 0x3a, 0xff, 0xfe])}` },
+      {},
+      'INVALID_REQUEST',
+      ['authorization'],
+    ],
+    [
+      'a NUL in the header password',
+      { authorization: basic('till-001', 'till-001-pass\u0000x') },
+      {},
+      'INVALID_REQUEST',
+      ['authorization'],
+    ],
     ['a control character in the header user', { authorization: basic('till\u0007001', 'x') }, {}, 'INVALID_REQUEST', ['authorization']],
     ['a NUL in the body password', {}, { username: 'till-001', password: 'till-001-pass\u0000' }, 'INVALID_REQUEST', ['password']],
     ['a newline in the body user', {}, { username: 'till-001\n', password: 'x' }, 'INVALID_REQUEST', ['username']],
     ['a C1 control in the body password', {}, { username: 'till-001', password: 'a\u0085b' }, 'INVALID_REQUEST', ['password']],
     ['a password over the valve cap (256 bytes)', {}, { username: 'till-001', password: 'p'.repeat(257) }, 'INVALID_REQUEST', ['password']],
     ['a user over the valve cap (128 bytes)', { authorization: basic('u'.repeat(129), 'x') }, {}, 'INVALID_REQUEST', ['authorization']],
-    ['header and body both', { authorization: basic('till-001', 'till-001-pass') }, { username: 'till-001', password: 'till-001-pass' }, 'INVALID_REQUEST', ['authorization', 'username', 'password']],
+    [
+      'header and body both',
+      { authorization: basic('till-001', 'till-001-pass') },
+      { username: 'till-001', password: 'till-001-pass' },
+      'INVALID_REQUEST',
+      ['authorization', 'username', 'password'],
+    ],
   ])('%s', async (_name, headers, body, code, properties) => {
     expectRefused(await tillLogin(headers as Record<string, string>, body), code as string, properties as string[]);
   });
@@ -190,7 +271,16 @@ describe('bad input: a coded 403, never a 500', () => {
     const { port } = server.server.address() as AddressInfo;
     const res = await rawRequest(
       port,
-      rawPut('/api/authentication/till-login', ['tenant: demo', 'Content-Type: application/json', `Authorization: ${basic('till-001', 'till-001-pass')}`, `Authorization: ${basic('till-002', 'till-002-pass')}`], '{}'),
+      rawPut(
+        '/api/authentication/till-login',
+        [
+          'tenant: demo',
+          'Content-Type: application/json',
+          `Authorization: ${basic('till-001', 'till-001-pass')}`,
+          `Authorization: ${basic('till-002', 'till-002-pass')}`,
+        ],
+        '{}',
+      ),
     );
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body)).toMatchObject({ errorTranslationKeys: ['INVALID_REQUEST'], erroneousProperties: ['authorization'] });
@@ -198,7 +288,9 @@ describe('bad input: a coded 403, never a 500', () => {
 
   it('a header with raw non-ASCII bytes', async () => {
     const { port } = server.server.address() as AddressInfo;
-    const head = Buffer.from('PUT /api/authentication/till-login HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 2\r\nAuthorization: Basic ');
+    const head = Buffer.from(
+      'PUT /api/authentication/till-login HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: 2\r\nAuthorization: Basic ',
+    );
     const res = await rawRequest(port, Buffer.concat([head, Buffer.from([0xc3, 0xa9, 0xff]), Buffer.from('\r\n\r\n{}')]));
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body)).toMatchObject({ errorTranslationKeys: ['INVALID_REQUEST'] });
@@ -304,13 +396,21 @@ describe('lockout', () => {
     const answers: Answer[] = [];
     for (let i = 0; i < 6; i++) answers.push(await tillLogin({ authorization: basic('ghost-till', `guess-${i}`) }));
     for (const a of answers) expectInvalidCredentials(a);
-    expect(refusalDetails(lines, answers.map((a) => a.body.requestId)).at(-1)).toBe('account locked');
+    expect(
+      refusalDetails(
+        lines,
+        answers.map((a) => a.body.requestId),
+      ).at(-1),
+    ).toBe('account locked');
   });
 
   it('20 parallel wrong guesses: at most 5 reach verification', async () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => tillLogin({ authorization: basic('lock-3', `parallel-${i}`) })));
     for (const a of answers) expectInvalidCredentials(a);
-    const details = refusalDetails(lines, answers.map((a) => a.body.requestId));
+    const details = refusalDetails(
+      lines,
+      answers.map((a) => a.body.requestId),
+    );
     expect(details).toHaveLength(20);
     const verified = details.filter((d) => d.startsWith('wrong password'));
     expect(verified.length).toBeLessThanOrEqual(5);
@@ -323,7 +423,9 @@ describe('lockout', () => {
 describe('parallel logins with the right password on a cold cache', () => {
   it('all succeed: identical credentials share one verification and one attempt slot', async () => {
     const size = verifiedCredentials.size;
-    const answers = await Promise.all(Array.from({ length: 20 }, () => tillLogin({ authorization: basic('burst-till', 'burst-till-pass') })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => tillLogin({ authorization: basic('burst-till', 'burst-till-pass') })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
     expect(verifiedCredentials.size).toBe(size + 1);
     expect(await server.app.store.get('authpipe:{demo}:lockout:till:burst-till:attempts')).toBeNull();
@@ -367,7 +469,8 @@ describe('config reloads', () => {
     fixture.write('config/directory.json', '{"tenants": {"demo": {"tills": [{"username": "x"}]}}}');
     const result = server.app.reload();
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.issues[0]).toMatchObject({ pointer: '/tenants/demo/tills/0', message: expect.stringContaining('password_hash') });
+    if (!result.ok)
+      expect(result.issues[0]).toMatchObject({ pointer: '/tenants/demo/tills/0', message: expect.stringContaining('password_hash') });
     expect((await tillLogin({ authorization: basic('till-001', 'till-001-pass') })).status).toBe(200);
   });
 });

@@ -20,7 +20,11 @@ beforeAll(async () => {
   const file = join(fixture.dir, 'config', 'directory.json');
   const directory = JSON.parse(readFileSync(file, 'utf8'));
   for (const name of ['budget-till', 'cached-till', 'locked-till']) {
-    directory.tenants.demo.tills.push({ username: name, password_hash: await hashPassword(`${name}-pass`, { ln: 12, r: 8, p: 1 }), store: 'store-01' });
+    directory.tenants.demo.tills.push({
+      username: name,
+      password_hash: await hashPassword(`${name}-pass`, { ln: 12, r: 8, p: 1 }),
+      store: 'store-01',
+    });
   }
   fixture.write('config/directory.json', directory);
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
@@ -50,7 +54,9 @@ describe('budget of cold checks', () => {
     expect(checked.length).toBeGreaterThanOrEqual(2);
     expect(limited.length).toBeGreaterThanOrEqual(6);
     for (const a of limited) expect([a.status, a.headers.get('retry-after')]).toEqual([403, '1']);
-    const limitedNames = answers.flatMap((a, i) => (a.body.errorTranslationKeys?.[0] === 'RATE_LIMITED' ? [i % 2 ? 'known' : 'unknown'] : []));
+    const limitedNames = answers.flatMap((a, i) =>
+      a.body.errorTranslationKeys?.[0] === 'RATE_LIMITED' ? [i % 2 ? 'known' : 'unknown'] : [],
+    );
     expect(new Set(limitedNames)).toEqual(new Set(['known', 'unknown']));
   }, 30_000);
 

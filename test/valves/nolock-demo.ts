@@ -10,6 +10,9 @@ export function nolockDemoFixture(): ConfigFixture {
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
   main.modules[0].config.tenant[0].allowedOperation.push(NOLOCK_PIPE);
   fixture.writeMain(main);
-  fixture.writePipe(NOLOCK_PIPE, { valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }], response: ['sub'] });
+  fixture.writePipe(NOLOCK_PIPE, {
+    valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false } } }],
+    response: ['sub'],
+  });
   return fixture;
 }

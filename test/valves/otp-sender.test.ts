@@ -28,7 +28,10 @@ beforeAll(async () => {
       valves: [
         {
           name: 'otp-issue',
-          config: { user_by: 'none', sender: { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: 200, retries: 1, backoff_ms: 0 } },
+          config: {
+            user_by: 'none',
+            sender: { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: 200, retries: 1, backoff_ms: 0 },
+          },
         },
       ],
       response: ['transaction_id'],
@@ -58,8 +61,15 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
   }
 }
 
-const deadLetters = async () => (await server.app.store.listRange(deadLetterKey(senderId({ type: 'webhook', url: new URL(gateway.url).href })), 100)).map((t) => JSON.parse(t));
-const deliveries = async (result: string) => sample(await (server.app.metrics as NonNullable<typeof server.app.metrics>).registry.metrics(), `authpipe_otp_deliveries_total{tenant="demo",channel="sms",result="${result}"}`) ?? 0;
+const deadLetters = async () =>
+  (await server.app.store.listRange(deadLetterKey(senderId({ type: 'webhook', url: new URL(gateway.url).href })), 100)).map((t) =>
+    JSON.parse(t),
+  );
+const deliveries = async (result: string) =>
+  sample(
+    await (server.app.metrics as NonNullable<typeof server.app.metrics>).registry.metrics(),
+    `authpipe_otp_deliveries_total{tenant="demo",channel="sms",result="${result}"}`,
+  ) ?? 0;
 
 describe('otp-issue with the webhook sender, through the delivery queue', () => {
   it('delivers a signed message and the code it carried verifies', async () => {
@@ -71,7 +81,9 @@ describe('otp-issue with the webhook sender, through the delivery queue', () => 
     expect(signatureValid(hit, SECRET)).toBe(true);
     const sent = JSON.parse(hit.body);
     expect(sent.transaction_id).toBe(res.body.transaction_id);
-    expect((await server.call('otp-verify', { transaction_id: sent.transaction_id, otp: sent.code })).body).toEqual({ recipient: '+15550000101' });
+    expect((await server.call('otp-verify', { transaction_id: sent.transaction_id, otp: sent.code })).body).toEqual({
+      recipient: '+15550000101',
+    });
     expect(await until(async () => ((await deliveries('delivered')) >= 1 ? true : undefined))).toBe(true);
   });
 
@@ -79,28 +91,34 @@ describe('otp-issue with the webhook sender, through the delivery queue', () => 
     ['answers 500', answer(500), 2],
     ['hangs', hang, 2],
     ['redirects', answer(307, { location: 'http://127.0.0.1:1/elsewhere' }), 1],
-  ])('when the gateway %s the caller gets the usual 200 at once; the job is retried if it may pass, then dead-lettered, counted and audited', async (label, behaviour, attempts) => {
-    const mobile = `+1555000020${['answers 500', 'hangs', 'redirects'].indexOf(label as string)}`;
-    gateway.received.length = 0;
-    gateway.behave(behaviour);
-    const failedBefore = await deliveries('failed');
-    const started = Date.now();
-    const res = await server.call('otp-start', { mobile });
-    expect(Date.now() - started).toBeLessThan(150);
-    expect(res.status).toBe(200);
-    expect(res.body.transaction_id).toMatch(/^[A-Za-z0-9_-]{32}$/);
-    const dead = await until(async () => (await deadLetters()).find((d) => d.transaction_id === res.body.transaction_id));
-    expect(gateway.received).toHaveLength(attempts);
-    expect(dead).toMatchObject({ tenant: 'demo', channel: 'sms', attempts });
-    expect(JSON.stringify(dead)).not.toContain(JSON.parse(gateway.received[0]?.body as string).code);
-    expect(await deliveries('failed')).toBe(failedBefore + 1);
-    expect(audit.filter((e) => e.event === 'otp.delivery_failed' && e.attempts === attempts).length).toBeGreaterThanOrEqual(1);
-    gateway.behave(answer(200));
-  });
+  ])(
+    'when the gateway %s the caller gets the usual 200 at once; the job is retried if it may pass, then dead-lettered, counted and audited',
+    async (label, behaviour, attempts) => {
+      const mobile = `+1555000020${['answers 500', 'hangs', 'redirects'].indexOf(label as string)}`;
+      gateway.received.length = 0;
+      gateway.behave(behaviour);
+      const failedBefore = await deliveries('failed');
+      const started = Date.now();
+      const res = await server.call('otp-start', { mobile });
+      expect(Date.now() - started).toBeLessThan(150);
+      expect(res.status).toBe(200);
+      expect(res.body.transaction_id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      const dead = await until(async () => (await deadLetters()).find((d) => d.transaction_id === res.body.transaction_id));
+      expect(gateway.received).toHaveLength(attempts);
+      expect(dead).toMatchObject({ tenant: 'demo', channel: 'sms', attempts });
+      expect(JSON.stringify(dead)).not.toContain(JSON.parse(gateway.received[0]?.body as string).code);
+      expect(await deliveries('failed')).toBe(failedBefore + 1);
+      expect(audit.filter((e) => e.event === 'otp.delivery_failed' && e.attempts === attempts).length).toBeGreaterThanOrEqual(1);
+      gateway.behave(answer(200));
+    },
+  );
 });
 
 describe('sender problems are load errors naming the file and pointer', () => {
-  const pipe = (sender: unknown) => ({ valves: [{ name: 'otp-issue', config: { user_by: 'none', sender } }], response: ['transaction_id'] });
+  const pipe = (sender: unknown) => ({
+    valves: [{ name: 'otp-issue', config: { user_by: 'none', sender } }],
+    response: ['transaction_id'],
+  });
 
   function loadIssues(sender: unknown, env: Record<string, string> = {}) {
     const fx = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['otp-start'] }], { 'otp-start': pipe(sender) });
@@ -124,9 +142,16 @@ describe('sender problems are load errors naming the file and pointer', () => {
 
   it('a webhook without secret, a stray setting, a bad URL', () => {
     expect(loadIssues({ type: 'webhook', url: 'https://sms.example/otp' })).toEqual([
-      { file: 'pipes/otp-start.json', pointer: '/valves/0/config/sender', code: 'CONFIG_SCHEMA', message: 'missing required property "secret"' },
+      {
+        file: 'pipes/otp-start.json',
+        pointer: '/valves/0/config/sender',
+        code: 'CONFIG_SCHEMA',
+        message: 'missing required property "secret"',
+      },
     ]);
     expect(loadIssues({ type: 'outbox', url: 'https://sms.example/otp' })[0]).toMatchObject({ pointer: '/valves/0/config/sender/url' });
-    expect(loadIssues({ type: 'webhook', url: 'file:///etc/passwd', secret: SECRET })[0]).toMatchObject({ pointer: '/valves/0/config/sender/url' });
+    expect(loadIssues({ type: 'webhook', url: 'file:///etc/passwd', secret: SECRET })[0]).toMatchObject({
+      pointer: '/valves/0/config/sender/url',
+    });
   });
 });

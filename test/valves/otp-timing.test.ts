@@ -34,7 +34,12 @@ beforeAll(async () => {
       valves: [
         {
           name: 'otp-issue',
-          config: { user_by: 'mobile', cooldown_seconds: 0, max_per_hour: 1000, sender: { type: 'webhook', url: urls[mode], secret: SECRET, timeout_ms: 1000, retries: 1, backoff_ms: 50 } },
+          config: {
+            user_by: 'mobile',
+            cooldown_seconds: 0,
+            max_per_hour: 1000,
+            sender: { type: 'webhook', url: urls[mode], secret: SECRET, timeout_ms: 1000, retries: 1, backoff_ms: 50 },
+          },
         },
       ],
       response: ['transaction_id'],
@@ -60,34 +65,38 @@ const median = (xs: number[]) => {
 let unknownSeq = 0;
 
 describe('otp start answers the same for everyone', () => {
-  it.each(MODES)('sender %s: known and unknown recipients get the same 200, with medians within 10%%', async (mode) => {
-    const timed = async (mobile: string) => {
-      const started = performance.now();
-      const res = await client.put(`otp-${mode}`, { mobile });
-      const ms = performance.now() - started;
-      expect(res.status).toBe(200);
-      expect(Object.keys(res.body)).toEqual(['transaction_id']);
-      await new Promise((r) => setTimeout(r, 15));
-      return ms;
-    };
-    const unknown = () => `+1555077${String(unknownSeq++).padStart(4, '0')}`;
-    for (let i = 0; i < 3; i++) await timed(i % 2 ? '+15550000001' : unknown());
-    const known: number[] = [];
-    const other: number[] = [];
-    for (let i = 0; i < 21; i++) {
-      if (i % 2 === 0) {
-        known.push(await timed('+15550000001'));
-        other.push(await timed(unknown()));
-      } else {
-        other.push(await timed(unknown()));
-        known.push(await timed('+15550000001'));
+  it.each(MODES)(
+    'sender %s: known and unknown recipients get the same 200, with medians within 10%%',
+    async (mode) => {
+      const timed = async (mobile: string) => {
+        const started = performance.now();
+        const res = await client.put(`otp-${mode}`, { mobile });
+        const ms = performance.now() - started;
+        expect(res.status).toBe(200);
+        expect(Object.keys(res.body)).toEqual(['transaction_id']);
+        await new Promise((r) => setTimeout(r, 15));
+        return ms;
+      };
+      const unknown = () => `+1555077${String(unknownSeq++).padStart(4, '0')}`;
+      for (let i = 0; i < 3; i++) await timed(i % 2 ? '+15550000001' : unknown());
+      const known: number[] = [];
+      const other: number[] = [];
+      for (let i = 0; i < 21; i++) {
+        if (i % 2 === 0) {
+          known.push(await timed('+15550000001'));
+          other.push(await timed(unknown()));
+        } else {
+          other.push(await timed(unknown()));
+          known.push(await timed('+15550000001'));
+        }
       }
-    }
-    const [k, u] = [median(known), median(other)];
-    // Every answer takes otp-issue's min_answer_ms (100 ms) and nobody waits for the sender
-    // (a slow one takes 300 ms, a down one fails and retries).
-    expect(Math.min(k, u)).toBeGreaterThanOrEqual(99);
-    expect(Math.max(k, u)).toBeLessThan(250);
-    expect({ ratio: Math.abs(k - u) / Math.min(k, u) <= 0.1, k, u }).toEqual({ ratio: true, k, u });
-  }, 30_000);
+      const [k, u] = [median(known), median(other)];
+      // Every answer takes otp-issue's min_answer_ms (100 ms) and nobody waits for the sender
+      // (a slow one takes 300 ms, a down one fails and retries).
+      expect(Math.min(k, u)).toBeGreaterThanOrEqual(99);
+      expect(Math.max(k, u)).toBeLessThan(250);
+      expect({ ratio: Math.abs(k - u) / Math.min(k, u) <= 0.1, k, u }).toEqual({ ratio: true, k, u });
+    },
+    30_000,
+  );
 });

@@ -64,7 +64,14 @@ describe('otp-issue', () => {
     expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
     const sent = [await messageFor(outbox, id)];
     expect(readOutbox(outbox).filter((m) => m.transaction_id === id)).toHaveLength(1);
-    expect(sent[0]).toEqual({ tenant: 'demo', recipient: mobile, channel: 'sms', code: expect.stringMatching(/^[0-9]{6}$/), transaction_id: id, at: new Date(clock.now()).toISOString() });
+    expect(sent[0]).toEqual({
+      tenant: 'demo',
+      recipient: mobile,
+      channel: 'sms',
+      code: expect.stringMatching(/^[0-9]{6}$/),
+      transaction_id: id,
+      at: new Date(clock.now()).toISOString(),
+    });
 
     const stored = await server.app.store.get(`${tenantPrefix('demo')}otp:tx:${id}`);
     expect(stored).not.toBeNull();

@@ -16,8 +16,15 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 
 beforeAll(async () => {
-  const login = (extra: Record<string, unknown>) => ({ valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false }, cache_ttl_seconds: 0, ...extra } }], response: ['sub'] });
-  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['nfc', 'as-sent'] }], { nfc: login({}), 'as-sent': login({ password_normalization: 'none' }) }, { directory: 'directory.json' });
+  const login = (extra: Record<string, unknown>) => ({
+    valves: [{ name: 'basic-auth', config: { kind: 'till', lockout: { enabled: false }, cache_ttl_seconds: 0, ...extra } }],
+    response: ['sub'],
+  });
+  fixture = ConfigFixture.minimal(
+    [{ id: 'demo', allowedOperation: ['nfc', 'as-sent'] }],
+    { nfc: login({}), 'as-sent': login({ password_normalization: 'none' }) },
+    { directory: 'directory.json' },
+  );
   const low = { ln: 10, r: 8, p: 1 };
   fixture.write('config/directory.json', {
     tenants: {
@@ -37,7 +44,8 @@ afterAll(async () => {
   fixture?.cleanup();
 });
 
-const status = async (operation: string, till: string, password: string) => (await server.call(operation, {}, { authorization: basic(till, password) })).status;
+const status = async (operation: string, till: string, password: string) =>
+  (await server.call(operation, {}, { authorization: basic(till, password) })).status;
 
 describe('basic-auth password_normalization', () => {
   it('nfc (the default): either form matches a hash of the NFC password', async () => {

@@ -33,7 +33,10 @@ const failureLimited = (key: string, limit: number) => ({
 beforeAll(async () => {
   fixture = ConfigFixture.minimal(
     [
-      { id: 'demo', allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst', 'failures-by-ip', 'failures-by-user', 'failures-burst'] },
+      {
+        id: 'demo',
+        allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst', 'failures-by-ip', 'failures-by-user', 'failures-burst'],
+      },
       { id: 'acme', allowedOperation: ['by-ip'] },
     ],
     {
@@ -100,8 +103,10 @@ describe('rate-limit', () => {
 
   it('count "failures": successes and uncounted refusals never count; the limit-th failure closes the door to everyone from there', async () => {
     for (let i = 0; i < 10; i++) expect((await server.call('failures-by-ip', {})).status).toBe(200);
-    for (let i = 0; i < 5; i++) expect((await server.call('failures-by-ip', { outcome: 'deny' })).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
-    for (let i = 0; i < 3; i++) expect((await server.call('failures-by-ip', { outcome: 'fail' })).body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
+    for (let i = 0; i < 5; i++)
+      expect((await server.call('failures-by-ip', { outcome: 'deny' })).body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
+    for (let i = 0; i < 3; i++)
+      expect((await server.call('failures-by-ip', { outcome: 'fail' })).body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
     const refused = await server.call('failures-by-ip', {});
     expect(refused.status).toBe(403);
     expect(refused.body.errorTranslationKeys).toEqual(['RATE_LIMITED']);
@@ -133,7 +138,10 @@ describe('rate-limit', () => {
   it('a bad key template fails the load with its pointer', () => {
     const error = loadError(limited('{{nowhere.thing}}', 1, 1));
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/key', message: expect.stringContaining('nowhere') });
+    expect((error as ConfigError).issues[0]).toMatchObject({
+      pointer: '/valves/0/config/key',
+      message: expect.stringContaining('nowhere'),
+    });
   });
 });
 

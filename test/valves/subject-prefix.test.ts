@@ -53,7 +53,13 @@ describe('subject prefixes', () => {
   it('idp-lookup with a prefix puts the approver beside the till', async () => {
     const res = await server.call('two-ids', { approver: 'manager-01' }, TILL);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ sub: 'till-001', store: 'store-01', approver_id: 'u-2001', approver_username: 'manager-01', approver_givenName: 'Maja' });
+    expect(res.body).toEqual({
+      sub: 'till-001',
+      store: 'store-01',
+      approver_id: 'u-2001',
+      approver_username: 'manager-01',
+      approver_givenName: 'Maja',
+    });
   });
 
   it('an unknown approver is still the refusal idp-lookup gives', async () => {

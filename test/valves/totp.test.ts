@@ -63,8 +63,12 @@ beforeAll(async () => {
     response: ['sub'],
   });
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-  for (const tenant of main.modules[0].config.tenant) tenant.allowedOperation.push('totp-login', 'totp-login-email', 'totp-login-sub', 'totp-login-sha256', 'totp-login-sha512');
-  main.modules[0].config.tenant = main.modules[0].config.tenant.map((t: { allowedOperation: string[] }) => ({ ...t, allowedOperation: [...new Set(t.allowedOperation)] }));
+  for (const tenant of main.modules[0].config.tenant)
+    tenant.allowedOperation.push('totp-login', 'totp-login-email', 'totp-login-sub', 'totp-login-sha256', 'totp-login-sha512');
+  main.modules[0].config.tenant = main.modules[0].config.tenant.map((t: { allowedOperation: string[] }) => ({
+    ...t,
+    allowedOperation: [...new Set(t.allowedOperation)],
+  }));
   fixture.writeMain(main);
   server = await startServer({ configFile: fixture.mainFile, clock, store: slowStore(new MemoryStore(clock)) });
 });
@@ -74,9 +78,13 @@ afterAll(async () => {
 });
 
 /** The hashed failure-counter name of a directory user (test users are ids u-t<n>). */
-const failKeyOf = (name: string) => createHash('sha256').update(`id\nu-t${name.replace('totp-user-', '')}`).digest('base64url');
+const failKeyOf = (name: string) =>
+  createHash('sha256')
+    .update(`id\nu-t${name.replace('totp-user-', '')}`)
+    .digest('base64url');
 
-const login = (username: string, otp: string, operation = 'totp-login-sub', tenant = 'demo') => server.call(operation, { username, otp }, { tenant });
+const login = (username: string, otp: string, operation = 'totp-login-sub', tenant = 'demo') =>
+  server.call(operation, { username, otp }, { tenant });
 const codeOf = (name: string, offsetSteps = 0) => totp(secrets.get(name) as Buffer, clock.now() + offsetSteps * STEP);
 
 function expectRefused(res: { status: number; body: any }, code = 'OTP_INVALID'): void {
@@ -145,7 +153,17 @@ describe('totp-login (demo)', () => {
     const name = user();
     const code = codeOf(name);
     const fullWidth = [...code].map((d) => String.fromCharCode(0xff10 + Number(d))).join('');
-    const bad = [` ${code}`, `${code.slice(0, 3)} ${code.slice(3)}`, fullWidth, 'abcdef', code.slice(0, 5), `${code}1`, '', '1'.repeat(1000), `${code}\t`];
+    const bad = [
+      ` ${code}`,
+      `${code.slice(0, 3)} ${code.slice(3)}`,
+      fullWidth,
+      'abcdef',
+      code.slice(0, 5),
+      `${code}1`,
+      '',
+      '1'.repeat(1000),
+      `${code}\t`,
+    ];
     for (const otp of bad) {
       const res = await login(name, otp);
       expectRefused(res);
@@ -178,7 +196,13 @@ describe('totp-login (demo)', () => {
   });
 
   it('counts failures per user, however an email lookup is spelt', async () => {
-    const spellings = ['case.user@example.com', 'Case.User@example.com', 'CASE.USER@EXAMPLE.COM', 'case.USER@example.com', 'Case.user@Example.com'];
+    const spellings = [
+      'case.user@example.com',
+      'Case.User@example.com',
+      'CASE.USER@EXAMPLE.COM',
+      'case.USER@example.com',
+      'Case.user@Example.com',
+    ];
     for (const email of spellings) expectRefused(await server.call('totp-login-email', { email, otp: '000000' }));
     expectRefused(await server.call('totp-login-email', { email: 'cAse.user@example.com', otp: '000000' }), 'RATE_LIMITED');
   });

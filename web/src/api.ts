@@ -15,7 +15,11 @@ export interface Issue {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Answer's default
-export async function call<T = any>(method: string, path: string, options: { body?: unknown; ifMatch?: string | null } = {}): Promise<Answer<T>> {
+export async function call<T = any>(
+  method: string,
+  path: string,
+  options: { body?: unknown; ifMatch?: string | null } = {},
+): Promise<Answer<T>> {
   const s = session();
   if (!s) throw new Error('signed out');
   const headers: Record<string, string> = { authorization: `Bearer ${s.token}`, tenant: s.tenant };

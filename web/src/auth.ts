@@ -58,7 +58,10 @@ export function useToken(token: string, tenant: string): void {
 }
 
 const b64url = (bytes: ArrayBuffer | Uint8Array) =>
-  btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  btoa(String.fromCharCode(...new Uint8Array(bytes)))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 
 function random(): string {
   return b64url(crypto.getRandomValues(new Uint8Array(32)));
@@ -108,7 +111,13 @@ export async function finishSignIn(settings: Settings): Promise<string | null> {
   sessionStorage.removeItem(PENDING);
   history.replaceState(null, '', '/console');
   if (!pending || !settings.oidc) throw new Error('no sign-in was started from this tab');
-  const { verifier, state, tenant, issuer, back } = JSON.parse(pending) as { verifier: string; state: string; tenant: string; issuer: string; back: string };
+  const { verifier, state, tenant, issuer, back } = JSON.parse(pending) as {
+    verifier: string;
+    state: string;
+    tenant: string;
+    issuer: string;
+    back: string;
+  };
   if (params.get('error')) throw new Error(`sign-in refused: ${params.get('error')}`);
   if (params.get('state') !== state) throw new Error('sign-in answer does not match the request (state)');
   const meta = await discover(issuer);

@@ -37,7 +37,13 @@ function items(array: SyntaxNode): SyntaxNode[] {
 export function rangeOf(state: EditorState, pointer: string): { from: number; to: number } {
   let node: SyntaxNode | null = syntaxTree(state).topNode.firstChild;
   if (!node) return { from: 0, to: Math.min(1, state.doc.length) };
-  const segments = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segments =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   let last: SyntaxNode = node;
   let keyNode: SyntaxNode | null = null;
   for (const segment of segments) {

@@ -91,7 +91,14 @@ function SignIn({ settings, error }: { settings: Settings; error: string | null 
           }}
         >
           <label for="token">Bearer access token of an Admin-group subject</label>
-          <textarea id="token" rows={4} value={token} onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)} autocomplete="off" spellcheck={false} />
+          <textarea
+            id="token"
+            rows={4}
+            value={token}
+            onInput={(e) => setToken((e.target as HTMLTextAreaElement).value)}
+            autocomplete="off"
+            spellcheck={false}
+          />
           <button type="submit">Use this token</button>
         </form>
       </details>
@@ -124,7 +131,10 @@ function App({ settings, error }: { settings: Settings; error: string | null }) 
           <ul>
             {PAGES.map((p) => (
               <li>
-                <a href={p.hash} aria-current={hash.startsWith(p.hash) || (p.hash === '#/pipes' && hash.startsWith('#/edit')) ? 'page' : undefined}>
+                <a
+                  href={p.hash}
+                  aria-current={hash.startsWith(p.hash) || (p.hash === '#/pipes' && hash.startsWith('#/edit')) ? 'page' : undefined}
+                >
                   {p.title}
                 </a>
               </li>

@@ -35,23 +35,36 @@ function header(req: IncomingMessage, name: string): string[] {
   return raw ?? [];
 }
 
-export async function authenticateAdmin(req: IncomingMessage, config: LoadedConfig, listenerId: string, now: number): Promise<AdminSubject> {
+export async function authenticateAdmin(
+  req: IncomingMessage,
+  config: LoadedConfig,
+  listenerId: string,
+  now: number,
+): Promise<AdminSubject> {
   const authorization = header(req, 'authorization');
   const match = authorization.length === 1 ? BEARER.exec(authorization[0] as string) : null;
   if (!match) {
-    throw new AdminError('TOKEN_MISSING', 'send exactly one Authorization: Bearer <access token> header', ['authorization'], { 'www-authenticate': CHALLENGE });
+    throw new AdminError('TOKEN_MISSING', 'send exactly one Authorization: Bearer <access token> header', ['authorization'], {
+      'www-authenticate': CHALLENGE,
+    });
   }
   // One message for every way a token fails, so the answer says nothing about other tenants; the log says why.
   const rejected = (why: string) => {
-    const error = new AdminError('TOKEN_REJECTED', 'the access token was not accepted (not ours, malformed, expired, revoked, or not for this tenant)', ['authorization'], {
-      'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
-    });
+    const error = new AdminError(
+      'TOKEN_REJECTED',
+      'the access token was not accepted (not ours, malformed, expired, revoked, or not for this tenant)',
+      ['authorization'],
+      {
+        'www-authenticate': `${CHALLENGE}, error="invalid_token"`,
+      },
+    );
     error.detail = why;
     return error;
   };
 
   const tenants = header(req, 'tenant');
-  if (tenants.length !== 1 || !TENANT.test(tenants[0] as string)) throw new AdminError('BAD_TENANT', 'send exactly one tenant header naming the tenant whose groups you manage', ['tenant']);
+  if (tenants.length !== 1 || !TENANT.test(tenants[0] as string))
+    throw new AdminError('BAD_TENANT', 'send exactly one tenant header naming the tenant whose groups you manage', ['tenant']);
   const tenant = tenants[0] as string;
   // The management listener serves every tenant; a public one only its own.
   const served = config.listeners.some((l) => (listenerId === MANAGEMENT_LISTENER || l.http.id === listenerId) && l.tenants.has(tenant));
@@ -59,21 +72,30 @@ export async function authenticateAdmin(req: IncomingMessage, config: LoadedConf
   if (!served) throw rejected('not issued for this tenant');
 
   const { tokens, directory, accessGroups } = config.services;
-  if (!tokens || !accessGroups) throw new AdminError('NOT_CONFIGURED', 'the main config file has no tokens section, so no admin token can be verified');
+  if (!tokens || !accessGroups)
+    throw new AdminError('NOT_CONFIGURED', 'the main config file has no tokens section, so no admin token can be verified');
   let claims;
   try {
     claims = await tokens.verify(match[1] as string, { type: 'access', tenant, now, property: 'authorization' });
-    if (typeof claims.sid === 'string' && !(await familyIsLive(prefixedStore(config.services.store, tenantPrefix(tenant)), claims.sid, now))) {
+    if (
+      typeof claims.sid === 'string' &&
+      !(await familyIsLive(prefixedStore(config.services.store, tenantPrefix(tenant)), claims.sid, now))
+    ) {
       throw rejected('its login was revoked or has ended');
     }
   } catch (err) {
-    if (err instanceof AuthpipeError && err.code === 'TOKEN_INVALID') throw rejected(err.detail?.replace(/^access token: /, '') ?? 'invalid');
+    if (err instanceof AuthpipeError && err.code === 'TOKEN_INVALID')
+      throw rejected(err.detail?.replace(/^access token: /, '') ?? 'invalid');
     throw err;
   }
   const kind = typeof claims.kind === 'string' ? claims.kind : '';
   const resolved = accessGroups.resolve(directory, tenant, { kind, sub: claims.sub });
   if (!resolved.ok || resolved.group.id !== ADMIN_GROUP_ID) {
-    const why = !kind ? 'the token carries no kind claim, so its subject cannot be looked up' : resolved.ok ? `${kind} "${claims.sub}" is in group ${resolved.group.id}` : resolved.reason;
+    const why = !kind
+      ? 'the token carries no kind claim, so its subject cannot be looked up'
+      : resolved.ok
+        ? `${kind} "${claims.sub}" is in group ${resolved.group.id}`
+        : resolved.reason;
     // The caller is not told their group (that is for an admin to see); the log has it.
     const error = new AdminError('NOT_ADMIN', 'only subjects in the built-in Admin group may manage access groups');
     error.detail = why;

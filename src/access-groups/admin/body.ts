@@ -31,7 +31,8 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return undefined;
   const type = req.headersDistinct['content-type'];
-  if (!type || type.length !== 1 || !JSON_TYPE.test(type[0] as string)) throw new AdminError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
+  if (!type || type.length !== 1 || !JSON_TYPE.test(type[0] as string))
+    throw new AdminError('UNSUPPORTED_MEDIA_TYPE', 'send the body as Content-Type: application/json');
   let text: string;
   try {
     text = UTF8.decode(Buffer.concat(chunks));
@@ -42,7 +43,11 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
     return parseStrictJson(text);
   } catch (err) {
     if (!(err instanceof StrictJsonError)) throw err;
-    throw new AdminError('BAD_BODY', `the body is not strict JSON: ${err.message} (duplicate keys, __proto__, a byte order mark and lone surrogates are refused)`, err.pointer ? [err.pointer] : []);
+    throw new AdminError(
+      'BAD_BODY',
+      `the body is not strict JSON: ${err.message} (duplicate keys, __proto__, a byte order mark and lone surrogates are refused)`,
+      err.pointer ? [err.pointer] : [],
+    );
   }
 }
 
@@ -53,7 +58,12 @@ const groupRef = { anyOf: [{ type: 'string', pattern: GROUP_ID_PATTERN }, { type
 const moveList = {
   type: 'array',
   maxItems: 1000,
-  items: { anyOf: [storeId, { type: 'object', additionalProperties: false, required: ['store', 'from'], properties: { store: storeId, from: groupRef } }] },
+  items: {
+    anyOf: [
+      storeId,
+      { type: 'object', additionalProperties: false, required: ['store', 'from'], properties: { store: storeId, from: groupRef } },
+    ],
+  },
 };
 
 const bodySchemas = {
@@ -61,7 +71,12 @@ const bodySchemas = {
     type: 'object',
     additionalProperties: false,
     required: ['name'],
-    properties: { id: { type: 'string', pattern: GROUP_ID_PATTERN }, name: groupNameSchema, description: groupDescriptionSchema, permissions: permissionsSchema },
+    properties: {
+      id: { type: 'string', pattern: GROUP_ID_PATTERN },
+      name: groupNameSchema,
+      description: groupDescriptionSchema,
+      permissions: permissionsSchema,
+    },
   }),
   edit: ajv.compile({
     type: 'object',
@@ -114,11 +129,18 @@ export function checkBody<T>(kind: BodyKind, body: unknown): T {
   if (unknown.length > 0) {
     throw new AdminError('UNKNOWN_RESOURCE', unknown.map(([, m]) => m).join('; '), [...new Set(unknown.map(([e]) => pointerOf(e)))]);
   }
-  throw new AdminError('BAD_BODY', errors.map((e) => `${e.instancePath || '/'}: ${describeBodyError(e)}`).join('; '), [...new Set(errors.map(pointerOf))]);
+  throw new AdminError('BAD_BODY', errors.map((e) => `${e.instancePath || '/'}: ${describeBodyError(e)}`).join('; '), [
+    ...new Set(errors.map(pointerOf)),
+  ]);
 }
 
 /** The JSON pointer an ajv error is about: the member that is unknown or missing, else the instance. */
 export function pointerOf(e: ErrorObject): string {
-  const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}` : e.keyword === 'required' ? `/${String((e.params as { missingProperty: string }).missingProperty)}` : '';
-  return (e.instancePath + extra) || '/';
+  const extra =
+    e.keyword === 'additionalProperties'
+      ? `/${String((e.params as { additionalProperty: string }).additionalProperty)}`
+      : e.keyword === 'required'
+        ? `/${String((e.params as { missingProperty: string }).missingProperty)}`
+        : '';
+  return e.instancePath + extra || '/';
 }

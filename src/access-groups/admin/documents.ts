@@ -46,11 +46,19 @@ async function readJson(path: string): Promise<{ text: string; value: unknown }>
 
 /** The current files, checked as a load would check them. */
 export async function readDocuments(files: AdminFiles, tenants: ReadonlySet<string>): Promise<DiskDocuments> {
-  if (files.groups === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it');
+  if (files.groups === null)
+    throw new AdminError(
+      'NOT_CONFIGURED',
+      'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it',
+    );
   const groupsRead = await readJson(files.groups);
   const issues: ConfigIssue[] = [];
   const checked = checkAccessGroups(groupsRead.value, files.groups, tenants, issues);
-  if (!checked) throw new AdminError('CONFIG_INVALID', `the access groups file on disk is invalid; fix it by hand first: ${issues.map(formatIssue).join('; ')}`);
+  if (!checked)
+    throw new AdminError(
+      'CONFIG_INVALID',
+      `the access groups file on disk is invalid; fix it by hand first: ${issues.map(formatIssue).join('; ')}`,
+    );
   let directoryText: string | null = null;
   let directory: RawDirectory = {};
   if (files.directory !== null) {
@@ -60,7 +68,15 @@ export async function readDocuments(files: AdminFiles, tenants: ReadonlySet<stri
   }
   const groups = new AccessGroups(checked);
   const state: AdminState = { groups, stores: (tenant) => (directory.tenants?.[tenant]?.stores ?? []) as StoreRef[] };
-  return { groupsPath: files.groups, groupsText: groupsRead.text, groups: groupsRead.value as AccessGroupsFile, directoryPath: files.directory, directoryText, directory, state };
+  return {
+    groupsPath: files.groups,
+    groupsText: groupsRead.text,
+    groups: groupsRead.value as AccessGroupsFile,
+    directoryPath: files.directory,
+    directoryText,
+    directory,
+    state,
+  };
 }
 
 export function formatGroups(doc: AccessGroupsFile): string {

@@ -70,7 +70,11 @@ function idFromName(docs: DiskDocuments, tenant: string, name: string): string {
 }
 
 function nameTaken(holder: AccessGroup, name: string): AdminError {
-  return new AdminError('NAME_TAKEN', `the name "${name}" is already used by ${holder.builtIn ? 'the built-in' : 'the'} group "${holder.id}" (names are compared ignoring case and look-alike letters)`, ['/name']);
+  return new AdminError(
+    'NAME_TAKEN',
+    `the name "${name}" is already used by ${holder.builtIn ? 'the built-in' : 'the'} group "${holder.id}" (names are compared ignoring case and look-alike letters)`,
+    ['/name'],
+  );
 }
 
 export interface CreateBody {
@@ -83,7 +87,8 @@ export interface CreateBody {
 /** The name as stored (NFKC), refused when normalising made it break the name rules. */
 function storedName(name: string): string {
   const stored = normalizeGroupName(name);
-  if (!GROUP_NAME.test(stored)) throw new AdminError('BAD_BODY', `the name "${stored}" (NFKC of what was sent) is not a valid group name`, ['/name']);
+  if (!GROUP_NAME.test(stored))
+    throw new AdminError('BAD_BODY', `the name "${stored}" (NFKC of what was sent) is not a valid group name`, ['/name']);
   return stored;
 }
 
@@ -91,7 +96,8 @@ export function createGroup(docs: DiskDocuments, tenant: string, body: CreateBod
   const name = storedName(body.name);
   const holder = nameHolder(docs, tenant, name);
   if (holder) throw nameTaken(holder, name);
-  if (body.id !== undefined && idTaken(docs, tenant, body.id)) throw new AdminError('ID_TAKEN', `the id "${body.id}" is already used or reserved (ids are compared ignoring case)`, ['/id']);
+  if (body.id !== undefined && idTaken(docs, tenant, body.id))
+    throw new AdminError('ID_TAKEN', `the id "${body.id}" is already used or reserved (ids are compared ignoring case)`, ['/id']);
   const id = body.id ?? idFromName(docs, tenant, name);
   const record: GroupRecord = {
     id,
@@ -136,11 +142,21 @@ export function setStatus(docs: DiskDocuments, tenant: string, id: string, statu
   if (status === 'inactive') {
     const stores = allocatedTo(docs.state, tenant, id);
     if (stores.length > 0) {
-      const shown = stores.slice(0, 10).map((s) => s.id).join(', ') + (stores.length > 10 ? ', …' : '');
-      throw new AdminError('STORES_ALLOCATED', `group "${id}" still has ${stores.length} store(s) allocated (${shown}); remove them from the group before deactivating it`);
+      const shown =
+        stores
+          .slice(0, 10)
+          .map((s) => s.id)
+          .join(', ') + (stores.length > 10 ? ', …' : '');
+      throw new AdminError(
+        'STORES_ALLOCATED',
+        `group "${id}" still has ${stores.length} store(s) allocated (${shown}); remove them from the group before deactivating it`,
+      );
     }
     if (docs.state.groups.defaultGroup(tenant)?.id === id) {
-      throw new AdminError('DEFAULT_GROUP', `group "${id}" is the default group of tenant "${tenant}"; make another group the default before deactivating it`);
+      throw new AdminError(
+        'DEFAULT_GROUP',
+        `group "${id}" is the default group of tenant "${tenant}"; make another group the default before deactivating it`,
+      );
     }
   }
   record.status = status;
@@ -158,7 +174,8 @@ export function setDefault(docs: DiskDocuments, tenant: string, group: string | 
   } else {
     const target = docs.state.groups.group(tenant, group);
     if (!target) throw new AdminError('UNKNOWN_GROUP', `group "${group}" does not exist`, ['/group']);
-    if (target.status !== 'active') throw new AdminError('GROUP_INACTIVE', `group "${group}" is inactive; only an active group can be the default`, ['/group']);
+    if (target.status !== 'active')
+      throw new AdminError('GROUP_INACTIVE', `group "${group}" is inactive; only an active group can be the default`, ['/group']);
     record.default = group;
   }
   return { file: 'groups', text: formatGroups(docs.groups), groupId: group ?? '' };
@@ -178,7 +195,13 @@ export interface StoresBody {
  * group it is taken from. When the store is elsewhere by now (another admin moved it), the
  * change is refused with 409 STORE_MOVED instead of silently undoing theirs.
  */
-export function allocateStores(docs: DiskDocuments, tenant: string, id: string, body: StoresBody, options: { allowAdminStores: boolean }): Plan | null {
+export function allocateStores(
+  docs: DiskDocuments,
+  tenant: string,
+  id: string,
+  body: StoresBody,
+  options: { allowAdminStores: boolean },
+): Plan | null {
   const group = docs.state.groups.group(tenant, id) as AccessGroup;
   const moves = body.add ?? [];
   const add = moves.map((m) => (typeof m === 'string' ? m : m.store));
@@ -186,18 +209,34 @@ export function allocateStores(docs: DiskDocuments, tenant: string, id: string, 
   const twice = add.filter((s, i) => add.indexOf(s) !== i);
   if (twice.length > 0) throw new AdminError('BAD_BODY', `store(s) added twice: ${twice.join(', ')}`, ['/add']);
   if (add.length > 0 && id === ADMIN_GROUP_ID && !options.allowAdminStores) {
-    throw new AdminError('ADMIN_STORES_REFUSED', 'stores cannot be allocated to the built-in Admin group: every till of the store would become an admin (set admin_api.allow_admin_stores in the main file to allow it)', ['/add']);
+    throw new AdminError(
+      'ADMIN_STORES_REFUSED',
+      'stores cannot be allocated to the built-in Admin group: every till of the store would become an admin (set admin_api.allow_admin_stores in the main file to allow it)',
+      ['/add'],
+    );
   }
   const both = add.filter((s) => remove.includes(s));
   if (both.length > 0) throw new AdminError('BAD_BODY', `store(s) both added and removed: ${both.join(', ')}`, ['/add', '/remove']);
-  if (docs.directoryPath === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no directory file, so there are no stores to allocate');
+  if (docs.directoryPath === null)
+    throw new AdminError('NOT_CONFIGURED', 'the main config file names no directory file, so there are no stores to allocate');
   const stores = docs.state.stores(tenant);
   const indexOf = new Map(stores.map((s, i) => [s.id, i]));
   const unknown = [...add, ...remove].filter((s) => !indexOf.has(s));
-  if (unknown.length > 0) throw new AdminError('UNKNOWN_STORE', `no such store in tenant "${tenant}": ${unknown.join(', ')}`, unknown.map((s) => (add.includes(s) ? `/add/${add.indexOf(s)}` : `/remove/${remove.indexOf(s)}`)));
-  if (add.length > 0 && group.status !== 'active') throw new AdminError('GROUP_INACTIVE', `group "${id}" is inactive; activate it before allocating stores to it`);
+  if (unknown.length > 0)
+    throw new AdminError(
+      'UNKNOWN_STORE',
+      `no such store in tenant "${tenant}": ${unknown.join(', ')}`,
+      unknown.map((s) => (add.includes(s) ? `/add/${add.indexOf(s)}` : `/remove/${remove.indexOf(s)}`)),
+    );
+  if (add.length > 0 && group.status !== 'active')
+    throw new AdminError('GROUP_INACTIVE', `group "${id}" is inactive; activate it before allocating stores to it`);
   const notHere = remove.filter((s) => stores[indexOf.get(s) as number]?.access_group !== id);
-  if (notHere.length > 0) throw new AdminError('STORE_NOT_IN_GROUP', `store(s) not allocated to group "${id}": ${notHere.join(', ')}`, notHere.map((s) => `/remove/${remove.indexOf(s)}`));
+  if (notHere.length > 0)
+    throw new AdminError(
+      'STORE_NOT_IN_GROUP',
+      `store(s) not allocated to group "${id}": ${notHere.join(', ')}`,
+      notHere.map((s) => `/remove/${remove.indexOf(s)}`),
+    );
   const moved = moves.flatMap((m, i) => {
     const expected = typeof m === 'string' ? null : m.from;
     const current = stores[indexOf.get(add[i] as string) as number]?.access_group ?? null;
@@ -206,7 +245,12 @@ export function allocateStores(docs: DiskDocuments, tenant: string, id: string, 
   if (moved.length > 0) {
     throw new AdminError(
       'STORE_MOVED',
-      moved.map((m) => `store ${m.store} is in ${m.current === null ? 'no group' : `group "${m.current}"`}; name it as {"store": "${m.store}", "from": ${JSON.stringify(m.current)}} to move it`).join('; '),
+      moved
+        .map(
+          (m) =>
+            `store ${m.store} is in ${m.current === null ? 'no group' : `group "${m.current}"`}; name it as {"store": "${m.store}", "from": ${JSON.stringify(m.current)}} to move it`,
+        )
+        .join('; '),
       moved.map((m) => m.at),
     );
   }

@@ -16,7 +16,10 @@ export { LockBusy } from './file-lock.js';
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  const mode = await stat(path).then((s) => s.mode & 0o777, () => 0o644);
+  const mode = await stat(path).then(
+    (s) => s.mode & 0o777,
+    () => 0o644,
+  );
   const file = await open(tmp, 'wx', mode);
   try {
     await file.writeFile(text, 'utf8');
@@ -47,18 +50,22 @@ const WAIT_MS = 3_000;
 /** Runs `fn` holding the lock at `lockPath`; LockBusy when another process holds it too long. */
 export function withLock<T>(lockPath: string, fn: () => Promise<T>, waitMs = WAIT_MS): Promise<T> {
   const previous = chains.get(lockPath) ?? Promise.resolve();
-  const run = previous.catch(() => undefined).then(async () => {
-    const token = await acquireFileLock(lockPath, waitMs);
-    try {
-      return await fn();
-    } finally {
-      await releaseFileLock(lockPath, token);
-    }
-  });
+  const run = previous
+    .catch(() => undefined)
+    .then(async () => {
+      const token = await acquireFileLock(lockPath, waitMs);
+      try {
+        return await fn();
+      } finally {
+        await releaseFileLock(lockPath, token);
+      }
+    });
   chains.set(lockPath, run);
   // Forget the chain once it is idle, so the map does not grow.
-  void run.catch(() => undefined).then(() => {
-    if (chains.get(lockPath) === run) chains.delete(lockPath);
-  });
+  void run
+    .catch(() => undefined)
+    .then(() => {
+      if (chains.get(lockPath) === run) chains.delete(lockPath);
+    });
   return run;
 }

@@ -25,7 +25,18 @@ import { AdminError } from './admin-error.js';
 import { authenticateAdmin, type AdminSubject } from './auth.js';
 import { checkBody, readBody } from './body.js';
 import type { DiskDocuments } from './documents.js';
-import { allocateStores, createGroup, editGroup, setDefault, setStatus, type Actor, type CreateBody, type EditBody, type Plan, type StoresBody } from './operations.js';
+import {
+  allocateStores,
+  createGroup,
+  editGroup,
+  setDefault,
+  setStatus,
+  type Actor,
+  type CreateBody,
+  type EditBody,
+  type Plan,
+  type StoresBody,
+} from './operations.js';
 import { defaultEtag, detailOf, groupEtag, ifMatchHolds, summaryOf, type AdminState } from './views.js';
 import { writeChange, type AdminApiOptions } from './write.js';
 
@@ -50,13 +61,18 @@ function requireIfMatch(req: Request): string {
   const values = req.headersDistinct['if-match'];
   const value = values?.join(', ').trim() ?? '';
   if (value === '' || value === '*') {
-    throw new AdminError('PRECONDITION_REQUIRED', 'send If-Match with the ETag of your last GET, so that you cannot overwrite a change you have not seen (* is not accepted)', ['if-match']);
+    throw new AdminError(
+      'PRECONDITION_REQUIRED',
+      'send If-Match with the ETag of your last GET, so that you cannot overwrite a change you have not seen (* is not accepted)',
+      ['if-match'],
+    );
   }
   return value;
 }
 
 function checkEtag(ifMatch: string, current: string): void {
-  if (!ifMatchHolds(ifMatch, current)) throw new AdminError('PRECONDITION_FAILED', 'the group changed since you read it; GET it again and reapply your change', ['if-match']);
+  if (!ifMatchHolds(ifMatch, current))
+    throw new AdminError('PRECONDITION_FAILED', 'the group changed since you read it; GET it again and reapply your change', ['if-match']);
 }
 
 /** Mounts the API on `app`; returns what it serves ("METHOD /admin/access-groups/{id}"). */
@@ -82,7 +98,8 @@ class AccessGroupsApi {
 
   readonly list: AdminHandler = async (req, res, { tenant }) => {
     const query = new URL(req.originalUrl, 'http://admin').searchParams;
-    for (const key of query.keys()) if (key !== 'name') throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; only name is accepted`, [key]);
+    for (const key of query.keys())
+      if (key !== 'name') throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; only name is accepted`, [key]);
     const names = query.getAll('name');
     if (names.length > 1) throw new AdminError('BAD_QUERY', 'give name at most once', ['name']);
     const part = (names[0] ?? '').toLowerCase();
@@ -148,7 +165,9 @@ class AccessGroupsApi {
     const body = checkBody<StoresBody>('stores', await readBody(req));
     await this.write(req, subject, (docs) => {
       onGroup(docs, subject.tenant, id, ifMatch, false);
-      return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: this.options.holder.current.main.admin_api.allow_admin_stores });
+      return allocateStores(docs, subject.tenant, id, body, {
+        allowAdminStores: this.options.holder.current.main.admin_api.allow_admin_stores,
+      });
     });
     this.showGroup(res, 200, subject.tenant, id);
   };
@@ -172,7 +191,11 @@ class AccessGroupsApi {
 /** The precondition of a write on group `id`, checked against the files on disk. */
 function onGroup(docs: DiskDocuments, tenant: string, id: string, ifMatch: string, editsRecord: boolean): AccessGroup {
   const group = found(docs.state, tenant, id);
-  if (editsRecord && group.builtIn) throw new AdminError('BUILT_IN_READ_ONLY', `"${id}" is a built-in group; built-in groups cannot be edited, deactivated or activated (create a custom group instead)`);
+  if (editsRecord && group.builtIn)
+    throw new AdminError(
+      'BUILT_IN_READ_ONLY',
+      `"${id}" is a built-in group; built-in groups cannot be edited, deactivated or activated (create a custom group instead)`,
+    );
   checkEtag(ifMatch, groupEtag(detailOf(docs.state, tenant, group)));
   return group;
 }

@@ -29,11 +29,20 @@ export interface AdminApiOptions {
 }
 
 /** Lock, read from disk, plan, write, reload; a plan of null writes nothing. */
-export async function writeChange(options: AdminApiOptions, req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> {
+export async function writeChange(
+  options: AdminApiOptions,
+  req: Request,
+  subject: AdminSubject,
+  plan: (docs: DiskDocuments, actor: Actor) => Plan | null,
+): Promise<void> {
   const { holder, logger } = options;
   const config = holder.current;
   const files = accessGroupFiles(config.main, config.dir);
-  if (files.groups === null) throw new AdminError('NOT_CONFIGURED', 'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it');
+  if (files.groups === null)
+    throw new AdminError(
+      'NOT_CONFIGURED',
+      'the main config file names no access_groups file; add "access_groups": "access-groups.json" to it',
+    );
   try {
     await withLock(`${files.groups}.lock`, async () => {
       const docs = await readDocuments(files, configuredTenants(config.main));
@@ -48,12 +57,21 @@ export async function writeChange(options: AdminApiOptions, req: Request, subjec
         options.reload();
         throw reloadFailed(options, req, reloaded.issues);
       }
-      logger.info({ tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version }, 'access groups changed');
-      holder.current.services.audit?.event('admin.access_groups_changed', { subject: subject.sub, tenant: subject.tenant, group: step.groupId, version: reloaded.version });
+      logger.info(
+        { tenant: subject.tenant, admin: subject.sub, file: path, group: step.groupId, version: reloaded.version },
+        'access groups changed',
+      );
+      holder.current.services.audit?.event('admin.access_groups_changed', {
+        subject: subject.sub,
+        tenant: subject.tenant,
+        group: step.groupId,
+        version: reloaded.version,
+      });
       await propagated(options.propagate, reloaded.version);
     });
   } catch (err) {
-    if (err instanceof LockBusy) throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
+    if (err instanceof LockBusy)
+      throw new AdminError('BUSY', 'another change is being written; retry in a moment', [], { 'retry-after': '1' });
     throw err;
   }
 }

@@ -22,12 +22,31 @@ export const senderSchema = {
   description: 'Where codes go: outbox (a JSON-lines file), webhook (a signed POST) or log (development only).',
   properties: {
     type: { enum: ['outbox', 'webhook', 'log'], description: 'The kind of sender; each takes only its own settings.' },
-    file: { type: 'string', minLength: 1, description: `outbox: the file; a relative path resolves against the working folder (default ${DEFAULT_OUTBOX}).` },
+    file: {
+      type: 'string',
+      minLength: 1,
+      description: `outbox: the file; a relative path resolves against the working folder (default ${DEFAULT_OUTBOX}).`,
+    },
     url: { type: 'string', minLength: 1, description: 'webhook: http(s) URL the message is POSTed to.' },
-    secret: { type: 'string', minLength: 16, description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.' },
+    secret: {
+      type: 'string',
+      minLength: 16,
+      description: 'webhook: HMAC-SHA256 key for x-authpipe-signature; use ${env:NAME} or ${file:path}.',
+    },
     timeout_ms: { type: 'integer', minimum: 50, maximum: 30000, description: 'webhook: per attempt (default 2000).' },
-    retries: { type: 'integer', minimum: 0, maximum: 5, description: 'webhook: deliveries tried again after the first fails (network, timeout, 408, 429, 5xx), from the delivery queue (default 2).' },
-    backoff_ms: { type: 'integer', minimum: 0, maximum: 5000, description: 'webhook: wait before retry n is backoff_ms x 2^(n-1) (default 200).' },
+    retries: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 5,
+      description:
+        'webhook: deliveries tried again after the first fails (network, timeout, 408, 429, 5xx), from the delivery queue (default 2).',
+    },
+    backoff_ms: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 5000,
+      description: 'webhook: wait before retry n is backoff_ms x 2^(n-1) (default 200).',
+    },
   },
   // Each type takes its own settings only: a stray `url` on an outbox is a mistake worth a load error.
   // So the defaults live in each type's branch, where Ajv applies them only for that type.
@@ -36,11 +55,20 @@ export const senderSchema = {
       if: { properties: { type: { const: 'webhook' } } },
       then: {
         required: ['url', 'secret'],
-        properties: { url: { type: 'string' }, secret: { type: 'string' }, timeout_ms: { default: 2000 }, retries: { default: 2 }, backoff_ms: { default: 200 } },
+        properties: {
+          url: { type: 'string' },
+          secret: { type: 'string' },
+          timeout_ms: { default: 2000 },
+          retries: { default: 2 },
+          backoff_ms: { default: 200 },
+        },
       },
     },
     { if: { properties: { type: { const: 'outbox' } } }, then: { properties: { file: { default: DEFAULT_OUTBOX } } } },
-    { if: { properties: { type: { enum: ['outbox', 'log'] } } }, then: { properties: Object.fromEntries(WEBHOOK_ONLY.map((p) => [p, false])) } },
+    {
+      if: { properties: { type: { enum: ['outbox', 'log'] } } },
+      then: { properties: Object.fromEntries(WEBHOOK_ONLY.map((p) => [p, false])) },
+    },
     { if: { properties: { type: { enum: ['webhook', 'log'] } } }, then: { properties: { file: false } } },
   ],
 } as const;
@@ -55,10 +83,18 @@ export function createSender(config: SenderConfig, env: Readonly<Record<string, 
     case 'outbox':
       // The outbox branch of the schema defaults the file. A local file rarely fails; two retries
       // cover a full disk for a moment.
-      return { sender: outboxSender(config.file), id: senderId({ type: 'outbox', file: config.file as string }), retries: 2, backoffMs: 200 };
+      return {
+        sender: outboxSender(config.file),
+        id: senderId({ type: 'outbox', file: config.file as string }),
+        retries: 2,
+        backoffMs: 200,
+      };
     case 'log':
       if (env.NODE_ENV === 'production') {
-        return { pointer: '/type', message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"' };
+        return {
+          pointer: '/type',
+          message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"',
+        };
       }
       return { sender: logSender(), id: senderId({ type: 'log' }), retries: 0, backoffMs: 0 };
     case 'webhook': {
@@ -68,8 +104,10 @@ export function createSender(config: SenderConfig, env: Readonly<Record<string, 
       } catch {
         return { pointer: '/url', message: `"${config.url}" is not a URL; expected http(s)://host/path` };
       }
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
-      if (url.username || url.password) return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
+      if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
+      if (url.username || url.password)
+        return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
       return {
         id: senderId({ type: 'webhook', url: url.href }),
         retries: config.retries as number,

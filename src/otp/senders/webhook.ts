@@ -20,7 +20,10 @@ export interface WebhookOptions {
 
 class WebhookError extends Error {
   /** Whether a later attempt may succeed (network, timeout, 408, 429, 5xx); a 3xx or other 4xx is final. */
-  constructor(message: string, readonly retryable: boolean) {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
     super(message);
   }
 }

@@ -111,7 +111,11 @@ function GroupDetail({ id }: { id: string }) {
   const [store, setStore] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const load = async () => {
-    const [res, cat, st] = await Promise.all([call<Detail>('GET', `/admin/access-groups/${encodeURIComponent(id)}`), call<Resources>('GET', '/admin/resources'), call<{ stores: Store[] }>('GET', '/admin/directory/stores')]);
+    const [res, cat, st] = await Promise.all([
+      call<Detail>('GET', `/admin/access-groups/${encodeURIComponent(id)}`),
+      call<Resources>('GET', '/admin/resources'),
+      call<{ stores: Store[] }>('GET', '/admin/directory/stores'),
+    ]);
     if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
     setGroup(res.body);
     setEtag(res.etag);
@@ -166,7 +170,9 @@ function GroupDetail({ id }: { id: string }) {
             onClick={async () => {
               const current = await call('GET', '/admin/access-groups/default');
               const res = await call('PUT', '/admin/access-groups/default', { ifMatch: current.etag, body: { group: id } });
-              setMessage(res.status === 200 ? { kind: 'ok', text: `${group.name} is the default now.` } : { kind: 'error', text: problem(res) });
+              setMessage(
+                res.status === 200 ? { kind: 'ok', text: `${group.name} is the default now.` } : { kind: 'error', text: problem(res) },
+              );
               await load();
             }}
           >
@@ -231,7 +237,10 @@ function GroupDetail({ id }: { id: string }) {
         {group.stores.map((s) => (
           <li>
             {s.name} (<code>{s.id}</code>){' '}
-            <button type="button" onClick={() => act(`${s.id} returned to the default group.`, 'POST', `${base}/stores`, { remove: [s.id] })}>
+            <button
+              type="button"
+              onClick={() => act(`${s.id} returned to the default group.`, 'POST', `${base}/stores`, { remove: [s.id] })}
+            >
               Remove {s.id}
             </button>
           </li>
@@ -244,7 +253,9 @@ function GroupDetail({ id }: { id: string }) {
             e.preventDefault();
             const chosen = stores.find((s) => s.id === (store || candidates[0]?.id));
             if (!chosen) return;
-            void act(`${chosen.id} allocated to ${group.name}.`, 'POST', `${base}/stores`, { add: [chosen.access_group ? { store: chosen.id, from: chosen.access_group } : chosen.id] });
+            void act(`${chosen.id} allocated to ${group.name}.`, 'POST', `${base}/stores`, {
+              add: [chosen.access_group ? { store: chosen.id, from: chosen.access_group } : chosen.id],
+            });
           }}
         >
           <label for="store">Allocate a store</label>

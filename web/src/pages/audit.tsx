@@ -27,7 +27,11 @@ export function AuditPage() {
   const field = (name: keyof typeof filters, label: string) => (
     <>
       <label for={`audit-${name}`}>{label}</label>
-      <input id={`audit-${name}`} value={filters[name]} onInput={(e) => setFilters({ ...filters, [name]: (e.target as HTMLInputElement).value })} />
+      <input
+        id={`audit-${name}`}
+        value={filters[name]}
+        onInput={(e) => setFilters({ ...filters, [name]: (e.target as HTMLInputElement).value })}
+      />
     </>
   );
   return (

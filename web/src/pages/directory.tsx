@@ -89,14 +89,23 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
                         type="button"
                         onClick={async () => {
                           const res = await call('POST', `${path(row)}/unlock`);
-                          setMessage(res.status === 200 ? { kind: 'ok', text: `${id} is unlocked.` } : { kind: 'error', text: problem(res) });
+                          setMessage(
+                            res.status === 200 ? { kind: 'ok', text: `${id} is unlocked.` } : { kind: 'error', text: problem(res) },
+                          );
                           await load();
                         }}
                       >
                         Unlock {id}
                       </button>
                     )}
-                    <button type="button" onClick={() => write(row, `${id} ${row.status === 'disabled' ? 'enabled' : 'disabled'}.`, 'PATCH', '', { status: row.status === 'disabled' ? 'active' : 'disabled' })}>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        write(row, `${id} ${row.status === 'disabled' ? 'enabled' : 'disabled'}.`, 'PATCH', '', {
+                          status: row.status === 'disabled' ? 'active' : 'disabled',
+                        })
+                      }
+                    >
                       {row.status === 'disabled' ? 'Enable' : 'Disable'} {id}
                     </button>
                     {kind === 'tills' && (
@@ -140,21 +149,39 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
             onSubmit={async (e) => {
               e.preventDefault();
               const res = await call('POST', '/admin/directory/tills', { body: { ...newTill, store: newTill.store || stores[0]?.id } });
-              setMessage(res.status === 201 ? { kind: 'ok', text: `Till ${newTill.username} created.` } : { kind: 'error', text: problem(res) });
+              setMessage(
+                res.status === 201 ? { kind: 'ok', text: `Till ${newTill.username} created.` } : { kind: 'error', text: problem(res) },
+              );
               if (res.status === 201) setNewTill({ username: '', store: '', password: '' });
               await load();
             }}
           >
             <label for="till-username">Till code</label>
-            <input id="till-username" required value={newTill.username} onInput={(e) => setNewTill({ ...newTill, username: (e.target as HTMLInputElement).value })} />
+            <input
+              id="till-username"
+              required
+              value={newTill.username}
+              onInput={(e) => setNewTill({ ...newTill, username: (e.target as HTMLInputElement).value })}
+            />
             <label for="till-store">Store</label>
-            <select id="till-store" value={newTill.store || stores[0]?.id} onChange={(e) => setNewTill({ ...newTill, store: (e.target as HTMLSelectElement).value })}>
+            <select
+              id="till-store"
+              value={newTill.store || stores[0]?.id}
+              onChange={(e) => setNewTill({ ...newTill, store: (e.target as HTMLSelectElement).value })}
+            >
               {stores.map((s) => (
                 <option value={s.id}>{s.name}</option>
               ))}
             </select>
             <label for="till-password">Password (8 to 256 bytes; hashed on the server)</label>
-            <input id="till-password" type="password" autocomplete="new-password" required value={newTill.password} onInput={(e) => setNewTill({ ...newTill, password: (e.target as HTMLInputElement).value })} />
+            <input
+              id="till-password"
+              type="password"
+              autocomplete="new-password"
+              required
+              value={newTill.password}
+              onInput={(e) => setNewTill({ ...newTill, password: (e.target as HTMLInputElement).value })}
+            />
             <button type="submit" class="primary">
               Create till
             </button>

@@ -22,7 +22,12 @@ import { Alert, PageTitle } from '../ui';
 function schemaCompletions(props: Record<string, JsonSchema>, quoted: boolean): Completion[] {
   return Object.entries(props)
     .filter(([name]) => name !== '$schema')
-    .map(([name, s]) => ({ label: quoted ? JSON.stringify(name) : name, apply: quoted ? JSON.stringify(name) : name, type: 'property', ...(s.description ? { info: s.description } : {}) }));
+    .map(([name, s]) => ({
+      label: quoted ? JSON.stringify(name) : name,
+      apply: quoted ? JSON.stringify(name) : name,
+      type: 'property',
+      ...(s.description ? { info: s.description } : {}),
+    }));
 }
 
 function completer(cat: Catalogue) {
@@ -63,7 +68,12 @@ function completer(cat: Catalogue) {
 function diagnosticsOf(state: EditorState, issues: readonly Issue[], file: RegExp): Diagnostic[] {
   return issues
     .filter((i) => file.test(i.file))
-    .map((i) => ({ ...rangeOf(state, i.pointer), severity: 'error' as const, message: `${i.pointer || '/'}: ${i.message}`, source: 'authpipe' }));
+    .map((i) => ({
+      ...rangeOf(state, i.pointer),
+      severity: 'error' as const,
+      message: `${i.pointer || '/'}: ${i.message}`,
+      source: 'authpipe',
+    }));
 }
 
 export function PipeEditor({ id }: { id: string }) {
@@ -158,7 +168,13 @@ export function PipeEditor({ id }: { id: string }) {
       const list: Issue[] = res.body?.issues ?? [];
       serverIssues.current = list;
       setIssues(list);
-      setMessage({ kind: 'error', text: res.status === 412 ? 'Someone saved this pipe since you opened it. Reload it and reapply your change.' : `Not saved: ${problem(res)}` });
+      setMessage({
+        kind: 'error',
+        text:
+          res.status === 412
+            ? 'Someone saved this pipe since you opened it. Reload it and reapply your change.'
+            : `Not saved: ${problem(res)}`,
+      });
     }
     forceLinting(v);
   };
@@ -167,7 +183,8 @@ export function PipeEditor({ id }: { id: string }) {
     <section>
       <PageTitle>Edit pipe {id}</PageTitle>
       <p id="editor-help" class="muted">
-        Ctrl-Space completes valve names and settings. Problems are underlined as the server would report them; Tab indents (Escape, then Tab, leaves the editor).
+        Ctrl-Space completes valve names and settings. Problems are underlined as the server would report them; Tab indents (Escape, then
+        Tab, leaves the editor).
       </p>
       <p>
         <button type="button" class="primary" onClick={save} disabled={saving}>

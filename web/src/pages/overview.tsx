@@ -91,7 +91,9 @@ export function Overview() {
             <dd>
               {data.lastReloadError ? (
                 <>
-                  <span class="bad">{data.lastReloadError.count} issue(s) at {when(data.lastReloadError.at)}</span>
+                  <span class="bad">
+                    {data.lastReloadError.count} issue(s) at {when(data.lastReloadError.at)}
+                  </span>
                   <ul>
                     {(data.lastReloadError.issues ?? []).map((i) => (
                       <li>

@@ -38,7 +38,9 @@ export function PipeList() {
   const [pipes, setPipes] = useState<PipeSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void call<{ pipes: PipeSummary[] }>('GET', '/admin/pipes').then((res) => (res.status === 200 ? setPipes(res.body.pipes) : setError(problem(res))));
+    void call<{ pipes: PipeSummary[] }>('GET', '/admin/pipes').then((res) =>
+      res.status === 200 ? setPipes(res.body.pipes) : setError(problem(res)),
+    );
   }, []);
   return (
     <section>
@@ -85,7 +87,9 @@ export function PipeView({ id }: { id: string }) {
   const [chosen, setChosen] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) => (res.status === 200 ? setPipe(res.body) : setError(problem(res))));
+    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) =>
+      res.status === 200 ? setPipe(res.body) : setError(problem(res)),
+    );
     void catalogue().then(setCat, (e: Error) => setError(e.message));
   }, [id]);
   const step = chosen === null ? undefined : pipe?.valves[chosen];
@@ -155,7 +159,9 @@ export function PipeView({ id }: { id: string }) {
                             <code>{name}</code>
                             {s.default !== undefined && <span class="muted"> (default {JSON.stringify(s.default)})</span>}
                           </dt>
-                          <dd>{s.description ?? (s.enum ? `one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}` : String(s.type ?? ''))}</dd>
+                          <dd>
+                            {s.description ?? (s.enum ? `one of ${s.enum.map((e) => JSON.stringify(e)).join(', ')}` : String(s.type ?? ''))}
+                          </dd>
                         </>
                       ))}
                     </dl>

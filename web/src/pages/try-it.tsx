@@ -55,7 +55,10 @@ export function TryIt({ operation: initial }: { operation: string }) {
     e.preventDefault();
     setError(null);
     const parsedHeaders: Record<string, string> = {};
-    for (const line of headers.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    for (const line of headers
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)) {
       const at = line.indexOf(':');
       if (at < 1) return setError(`Header line "${line}" is not "name: value".`);
       parsedHeaders[line.slice(0, at).trim()] = line.slice(at + 1).trim();
@@ -77,7 +80,13 @@ export function TryIt({ operation: initial }: { operation: string }) {
         <label for="body">Body (a flat JSON object of strings)</label>
         <textarea id="body" rows={6} spellcheck={false} value={body} onInput={(e) => setBody((e.target as HTMLTextAreaElement).value)} />
         <label for="headers">Headers, one "name: value" per line</label>
-        <textarea id="headers" rows={2} spellcheck={false} value={headers} onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)} />
+        <textarea
+          id="headers"
+          rows={2}
+          spellcheck={false}
+          value={headers}
+          onInput={(e) => setHeaders((e.target as HTMLTextAreaElement).value)}
+        />
         <button type="submit" class="primary">
           Run as a dry run
         </button>
