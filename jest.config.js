@@ -18,6 +18,7 @@ const UNIT = [
   'credentials/hash',
   'credentials/hash-threads',
   'credentials/lockout',
+  'credentials/presented',
   'credentials/verified-cache',
   'directory/.*',
   'docs/.*',
