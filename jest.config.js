@@ -2,7 +2,9 @@
  * Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only), in three tiers:
  * - unit: no servers (no Redis, slapd, browser, child process or listening port), under 60 s:
  *   `npm run test:unit`;
- * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners);
+ * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners), two files
+ *   at a time (`--maxWorkers=2` in package.json: jest's default on 2 cores is one worker, and
+ *   these files spend much of their time waiting on sockets, timers and child processes);
  * - serial: timing and cluster tests, one file at a time so they do not disturb each other.
  * `npm test` runs typecheck, build and all three. A new test file is integration unless it is
  * listed here as unit or serial.
@@ -11,6 +13,7 @@ const UNIT = [
   'access-groups/load',
   'access-groups/persist',
   'cli/hash-password',
+  'cli/validate',
   'cli/run',
   'cli/totp',
   'config/.*',
@@ -21,7 +24,7 @@ const UNIT = [
   'credentials/presented',
   'credentials/verified-cache',
   'directory/.*',
-  'docs/.*',
+  'docs/error-codes',
   'engine/condition',
   'engine/template',
   'http/flat-json',
@@ -33,9 +36,10 @@ const UNIT = [
   'otp/hotp',
   'store/memory',
   'store/settings',
+  'tokens/low-s',
   'unit/.*',
 ];
-const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'cli/workers', 'store/fail-closed'];
+const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
 

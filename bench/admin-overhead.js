@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { cpuTicks } from './measure.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -65,11 +66,7 @@ const request = {
 };
 const rps = variants.map(() => []);
 const cpu = variants.map(() => []);
-const TICKS = 100; // USER_HZ on Linux
-function cpuSeconds(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime
-}
+const cpuSeconds = (pid) => cpuTicks(pid) / 100; // USER_HZ on Linux
 try {
   for (let round = 0; round < rounds; round += 1) {
     for (const [i, v] of variants.entries()) {

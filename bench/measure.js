@@ -1,25 +1,73 @@
-// What the bench reads off a server under load: autocannon figures, and the server process's
-// CPU time and RSS from /proc.
-import { readFileSync } from 'node:fs';
+// What the bench reads off a server under load: autocannon figures, and the CPU time and RSS
+// from /proc of the server's whole process tree (with `serve --workers N` the primary only
+// forks and supervises; the requests are served by its workers).
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
+// The fields of /proc/<pid>/stat after the command name, which may itself hold spaces or ')'.
+function statFields(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+}
+
+/** The pid and every live descendant of it (read from each process's parent pid in /proc). */
+export function processTree(pid) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const ppid = Number(statFields(name)[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* exited while we looked */
+    }
+  }
+  const tree = [];
+  for (const queue = [pid]; queue.length > 0; ) {
+    const next = queue.shift();
+    tree.push(next);
+    queue.push(...(children.get(next) ?? []));
+  }
+  return tree;
+}
+
+function sumOverTree(pid, read) {
+  let total = 0;
+  for (const member of processTree(pid)) {
+    try {
+      total += read(member);
+    } catch {
+      /* exited while we looked: its CPU moved to its parent's children's time, read below */
+    }
+  }
+  return total;
+}
+
+/** Resident memory of the server: the sum over its process tree (shared pages count once per process). */
 export function rssMiB(pid) {
   try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+    const kb = sumOverTree(pid, (member) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${member}/status`, 'utf8'))?.[1] ?? 0));
     return Math.round(kb / 1024);
   } catch {
     return NaN;
   }
 }
 
-// utime + stime of a process, in clock ticks (USER_HZ, 100 on Linux).
+/**
+ * CPU time of the server, in clock ticks (USER_HZ, 100 on Linux): utime + stime of every live
+ * process of its tree, plus cutime + cstime (what their exited, reaped children used, so a
+ * worker that died and was replaced during a round still counts).
+ */
 export function cpuTicks(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return Number(fields[11]) + Number(fields[12]);
+    statFields(pid);
   } catch {
     return NaN;
   }
+  return sumOverTree(pid, (member) => {
+    const fields = statFields(member);
+    return Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  });
 }
 
 export async function load(url, request, duration, connections = Number(process.env.BENCH_CONNECTIONS ?? 32)) {
@@ -36,6 +84,7 @@ export async function load(url, request, duration, connections = Number(process.
 
 /**
  * One measured round against a running server: autocannon's figures plus the server's CPU %
+ * (of one core; above 100 when workers use several)
  * and CPU µs per request over the round (the steadier figure on a small machine where the
  * load generator competes for the same cores; CPU % shows whether the server was the limit).
  */

@@ -77,7 +77,7 @@ export const servers = {
       // Start-up calibrates the password hashes: on a loaded machine that takes well over 10 s.
       await waitReady(`${url}/healthz`, 600, 300);
       const stop = stopper(child);
-      // With workers, the CPU and RSS figures are the primary's; req/s and latency are the whole server's.
+      // With workers, the CPU and RSS figures are the whole process tree's (bench/measure.js).
       return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };
     },
   },

@@ -12,7 +12,7 @@ import type { ClientMetadata } from 'oidc-provider';
 import type { DirectoryClient } from '../directory/directory.js';
 import { verifyPassword } from '../credentials/hash.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
-import { failureFloorMs } from '../credentials/check.js';
+import { failureFloorMs, padTo } from '../credentials/check.js';
 import { passwordBudget } from '../credentials/budget.js';
 import { passwordCosts } from '../credentials/calibration.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
@@ -23,10 +23,7 @@ const CACHE_TTL_MS = 60_000;
 const MAX_SECRET_BYTES = 256;
 
 /** Every refused secret answers no sooner than the process's failure floor, as basic-auth's refusals do. */
-async function padTo(startedAt: number): Promise<void> {
-  const wait = failureFloorMs(passwordCosts) - (performance.now() - startedAt);
-  if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-}
+const padToFloor = (startedAt: number) => padTo(startedAt, failureFloorMs(passwordCosts));
 
 export function clientMetadata(client: DirectoryClient): ClientMetadata {
   const secret = client.secret_hash !== undefined ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const } : { token_endpoint_auth_method: 'none' as const };
@@ -74,7 +71,7 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
     const started = performance.now();
     const hash = parsed.get(this.clientId);
     if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {
-      await padTo(started);
+      await padToFloor(started);
       return false;
     }
     const secret = normalizeCredential(actual);
@@ -95,7 +92,7 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
       verifiedCredentials.remember(key, now, CACHE_TTL_MS);
       return true;
     }
-    await padTo(started);
+    await padToFloor(started);
     return false;
   } as never;
 }

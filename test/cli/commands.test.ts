@@ -97,6 +97,15 @@ describe('help, version and usage errors (cli/main.ts in-process; the built comm
     expect(bad.stderr).toMatch(/^authpipe validate: Unknown option '--nope'/);
     expect(bad.stderr).not.toMatch(STACK);
     expect(cli(['frobnicate']).code).toBe(2);
+    // The exit codes of a command that finishes: validate on a copy of the demo, then on a broken copy.
+    const demo = ConfigFixture.fromDemo();
+    try {
+      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({ code: 0, stdout: expect.stringMatching(/valid \(version [0-9a-f]{12}/) });
+      demo.writePipe('echo', { valves: [{ name: 'basic-authh' }] });
+      expect(cli(['validate', '--config', demo.mainFile])).toMatchObject({ code: 1, stdout: expect.stringMatching(/pipes\/echo\.json: \/valves\/0\/name: unknown valve "basic-authh"/) });
+    } finally {
+      demo.cleanup();
+    }
   });
 });
 

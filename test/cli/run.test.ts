@@ -1,4 +1,3 @@
-import { main } from '../../src/cli/main.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { run } from '../../src/cli/run.js';
 import { dryRun } from '../../src/cli/dry-run.js';
@@ -9,6 +8,7 @@ import { silentLogger } from '../../src/logger.js';
 import { formatTrace } from '../../src/observe/trace-format.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { createRegistry } from '../../src/valves/index.js';
+import { runCli } from '../support/cli.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { LOGIN_PIPES } from '../support/pipes.js';
 
@@ -26,22 +26,8 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-/** Runs the command as the shell would (cli/main.ts), capturing what it prints. */
-async function cli(args: string[]): Promise<{ code: number | undefined; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const write = { out: process.stdout.write, err: process.stderr.write };
-  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
-  try {
-    // Through the dispatcher, as the shell would: it turns a bad option into exit 2 with the usage.
-    const code = await main(['run', ...args, '--config', fixture.mainFile]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = write.out;
-    process.stderr.write = write.err;
-  }
-}
+/** `authpipe run …` on the fixture, in this process (see test/support/cli.ts). */
+const cli = (args: string[]) => runCli(['run', ...args, '--config', fixture.mainFile]);
 
 describe('dry run trace', () => {
   it('records every step: ran or skipped and why, changes, outcome and time', async () => {

@@ -1,21 +1,11 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ConfigFixture, ROOT } from '../support/fixture.js';
+import { runCli } from '../support/cli.js';
+import { ConfigFixture } from '../support/fixture.js';
 
-/** `authpipe validate`, run as the built command admins use (npm test builds dist/ first). */
-const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'cli.js');
-
-async function validate(configFile: string): Promise<{ code: number; stdout: string }> {
-  try {
-    const { stdout } = await run(process.execPath, [CLI, 'validate', '--config', configFile]);
-    return { code: 0, stdout };
-  } catch (err) {
-    const e = err as { code: number; stdout: string };
-    return { code: e.code, stdout: e.stdout };
-  }
+/** `authpipe validate` on copies of the demo config (in this process, through cli/main.ts as the shell would run it). */
+async function validate(configFile: string): Promise<{ code: number | undefined; stdout: string }> {
+  const { code, out } = await runCli(['validate', '--config', configFile]);
+  return { code, stdout: out };
 }
 
 let fixture: ConfigFixture | undefined;
@@ -23,7 +13,8 @@ afterEach(() => fixture?.cleanup());
 
 describe('authpipe validate', () => {
   it('exits 0 on the shipped demo config', async () => {
-    const result = await validate(join(ROOT, 'config', 'authpipe.json'));
+    fixture = ConfigFixture.fromDemo();
+    const result = await validate(fixture.mainFile);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/valid \(version [0-9a-f]{12}/);
   });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { createRegistry } from '../../src/valves/index.js';
 import { CapturedLines, capturingLogger } from '../support/capture.js';
-import { ConfigFixture, ROOT } from '../support/fixture.js';
+import { ConfigFixture } from '../support/fixture.js';
 
 /**
  * The directory (password hashes, TOTP secrets) and `${file:…}` secrets are warned about at
@@ -71,7 +71,9 @@ describe('secret files every user can read', () => {
 
 describe('the shipped demo', () => {
   it('keeps TOTP secrets out of the directory file: every totp_secret is a ${file:…} or ${env:…} reference', () => {
-    const directory = JSON.parse(readFileSync(join(ROOT, 'config', 'directory.json'), 'utf8'));
+    const demo = ConfigFixture.fromDemo();
+    const directory = demo.readJson('config/directory.json') as { tenants: unknown };
+    demo.cleanup();
     const secrets = Object.values(directory.tenants as Record<string, { users?: { totp_secret?: string }[] }>).flatMap((t) => (t.users ?? []).map((u) => u.totp_secret).filter((s) => s !== undefined));
     expect(secrets.length).toBeGreaterThan(0);
     for (const secret of secrets) expect(secret).toMatch(/^\$\{(file|env):[^}]+\}$/);

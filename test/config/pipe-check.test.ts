@@ -1,27 +1,18 @@
-import { execFile } from 'node:child_process';
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { ConfigFixture, ROOT } from '../support/fixture.js';
+import { runCli } from '../support/cli.js';
+import { ConfigFixture } from '../support/fixture.js';
 
 /**
- * The pipe check through `authpipe validate` (the built command; npm test builds dist/ first),
- * on temp copies of the demo: each mistake an admin makes is printed with its file, pointer,
- * property and the valves that set it or something like it. The shipped demo has none.
+ * The pipe check through `authpipe validate` (in this process, through cli/main.ts as the
+ * shell would run it), on temp copies of the demo: each mistake an admin makes is printed
+ * with its file, pointer, property and the valves that set it or something like it. The
+ * shipped demo has none.
  */
-const run = promisify(execFile);
-const CLI = join(ROOT, 'dist', 'cli.js');
-
-async function validate(configFile: string): Promise<{ code: number; lines: string[] }> {
-  let stdout: string;
-  let code = 0;
-  try {
-    ({ stdout } = await run(process.execPath, [CLI, 'validate', '--config', configFile]));
-  } catch (err) {
-    ({ code, stdout } = err as { code: number; stdout: string });
-  }
-  return { code, lines: stdout.split('\n').filter((l) => l !== '') };
+async function validate(configFile: string): Promise<{ code: number | undefined; lines: string[] }> {
+  const { code, out } = await runCli(['validate', '--config', configFile]);
+  return { code, lines: out.split('\n').filter((l) => l !== '') };
 }
 
 function pipeOf(fixture: ConfigFixture, id: string): any {
@@ -59,7 +50,7 @@ describe('authpipe validate: the shipped demo', () => {
 
 describe('authpipe validate: every kind of pipe-check error, with its pointer', () => {
   let fixture: ConfigFixture;
-  let result: { code: number; lines: string[] };
+  let result: { code: number | undefined; lines: string[] };
 
   beforeAll(async () => {
     fixture = ConfigFixture.fromDemo();

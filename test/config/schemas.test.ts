@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { editorSchemas } from '../../src/config/editor-schemas.js';
 import { referenceDocs } from '../../src/config/reference-docs.js';
-import { ROOT } from '../support/fixture.js';
+import { ConfigFixture, ROOT } from '../support/fixture.js';
 
 /** schemas/ is generated from the code; this fails when someone forgot `authpipe schemas`. */
 describe('schemas/', () => {
@@ -13,11 +13,17 @@ describe('schemas/', () => {
   });
 
   it('every shipped config and pipe file points at its schema', () => {
-    const files = [join('config', 'authpipe.json'), ...readdirSync(join(ROOT, 'pipes')).map((f) => join('pipes', f))];
-    for (const file of files) {
-      const json = JSON.parse(readFileSync(join(ROOT, file), 'utf8'));
-      expect(typeof json.$schema).toBe('string');
-      expect(readFileSync(join(ROOT, file.split('/')[0] as string, json.$schema), 'utf8')).toContain('"$id"');
+    const demo = ConfigFixture.fromDemo();
+    try {
+      const files = [join('config', 'authpipe.json'), ...readdirSync(join(demo.dir, 'pipes')).map((f) => join('pipes', f))];
+      for (const file of files) {
+        const json = demo.readJson(file) as { $schema?: unknown };
+        expect(typeof json.$schema).toBe('string');
+        // Resolved as an editor would from the file's folder in the repository, where schemas/ sits beside it.
+        expect(readFileSync(join(ROOT, file.split('/')[0] as string, json.$schema as string), 'utf8')).toContain('"$id"');
+      }
+    } finally {
+      demo.cleanup();
     }
   });
 });

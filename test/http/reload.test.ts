@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -123,8 +124,9 @@ describe('hot reload', () => {
       socket.on('data', (c) => chunks.push(c)).on('close', () => resolve(Buffer.concat(chunks).toString()));
     });
     // Headers now, body later: the call has started and is waiting for its body.
+    const arrived = once(server.server, 'request');
     socket.write(`PUT /api/authentication/echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\ntenant: demo\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n{"a"`);
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived;
     fixture.writePipe('echo', versioned('new'));
     expect(server.app.reload('test')).toMatchObject({ ok: true });
     expect((await server.call('echo', {})).body).toEqual({ v: 'new' });

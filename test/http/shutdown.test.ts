@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ConfigFixture } from '../support/fixture.js';
@@ -40,8 +41,9 @@ describe('graceful shutdown', () => {
     const { port } = server.server.address() as AddressInfo;
     // An idle keep-alive connection from an earlier call must not hold shutdown up.
     expect((await server.call('echo', { a: 'warm-up' })).status).toBe(200);
+    const arrived = once(server.server, 'request');
     const call = slowCall(port);
-    await sleep(100);
+    await arrived; // the call is in flight: headers read, body pending
 
     let closed = false;
     const closing = server.close().then(() => {
@@ -68,8 +70,9 @@ describe('graceful shutdown', () => {
     const store = closeTrackingStore();
     const server = await startServer({ configFile: fixture.mainFile, store });
     const { port } = server.server.address() as AddressInfo;
+    const arrived = once(server.server, 'request');
     const call = slowCall(port); // never finished
-    await sleep(100);
+    await arrived;
     const started = performance.now();
     await server.close();
     const took = performance.now() - started;

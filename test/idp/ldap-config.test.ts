@@ -5,8 +5,7 @@ import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { createRegistry } from '../../src/valves/index.js';
-import { join } from 'node:path';
-import { ConfigFixture, ROOT } from '../support/fixture.js';
+import { ConfigFixture } from '../support/fixture.js';
 
 /** Load-time checks of LDAP connections and ldap-source valve configs: no server needed. */
 const fixtures: ConfigFixture[] = [];
@@ -53,7 +52,9 @@ describe('LDAP configuration', () => {
 
   it('ships a config that validates on a fresh clone: no LDAP server, no environment', async () => {
     const store = new MemoryStore(systemClock);
-    const loaded = loadConfig(join(ROOT, 'config', 'authpipe.json'), {
+    const demo = ConfigFixture.fromDemo();
+    fixtures.push(demo);
+    const loaded = loadConfig(demo.mainFile, {
       registry: createRegistry(),
       runtime: () => ({ store, clock: systemClock, logger: silentLogger() }),
       env: {},

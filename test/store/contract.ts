@@ -5,10 +5,11 @@ import { sleep } from '../support/redis.js';
 
 /**
  * The one store contract, run against every implementation (memory, Redis standalone,
- * Sentinel, Cluster). TTLs are real time on purpose: Redis keeps its own clock. Every key
- * is fresh per test, so the suite can share one server with other suites.
+ * Sentinel, Cluster). `elapse` lets TTLs run out: real time for Redis, which keeps its own
+ * clock (the default), a ManualClock moved by hand for the memory store. Every key is fresh
+ * per test, so the suite can share one server with other suites.
  */
-export function storeContract(name: string, open: () => Promise<Store>): void {
+export function storeContract(name: string, open: () => Promise<Store>, elapse: (ms: number) => Promise<void> = sleep): void {
   describe(`store contract: ${name}`, () => {
     let store: Store;
     let key: () => string;
@@ -49,7 +50,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(left).not.toBeNull();
       expect(left as number).toBeGreaterThan(0);
       expect(left as number).toBeLessThanOrEqual(300);
-      await sleep(450);
+      await elapse(450);
       expect(await store.get(k)).toBeNull();
       expect(await store.ttl(k)).toBeNull();
     });
@@ -59,7 +60,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await store.set(k, 'a', 100);
       await store.set(k, 'b');
       expect(await store.ttl(k)).toBeNull();
-      await sleep(180);
+      await elapse(180);
       expect(await store.get(k)).toBe('b');
     });
 
@@ -81,11 +82,11 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     it('incr sets the TTL only when it creates the key (a window, not a sliding one)', async () => {
       const k = key();
       await store.incr(k, 300);
-      await sleep(120);
+      await elapse(120);
       await store.incr(k, 300);
       const left = await store.ttl(k);
       expect(left as number).toBeLessThanOrEqual(200);
-      await sleep(250);
+      await elapse(250);
       expect(await store.get(k)).toBeNull();
       expect(await store.incr(k, 300)).toBe(1);
     });
@@ -124,7 +125,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     it('take of an expired key is null', async () => {
       const k = key();
       await store.set(k, 'v', 50);
-      await sleep(120);
+      await elapse(120);
       expect(await store.take(k)).toBeNull();
     });
 
@@ -160,7 +161,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
     it('compareAndSet with expected null succeeds again once the key expired', async () => {
       const k = key();
       expect(await store.compareAndSet(k, null, 'a', 50)).toBe(true);
-      await sleep(120);
+      await elapse(120);
       expect(await store.compareAndSet(k, null, 'b', 1_000)).toBe(true);
       expect(await store.get(k)).toBe('b');
     });

@@ -3,7 +3,8 @@ import { ManualClock } from '../../src/engine/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { storeContract } from './contract.js';
 
-storeContract('memory', async () => new MemoryStore());
+const contractClock = new ManualClock();
+storeContract('memory', async () => new MemoryStore(contractClock), async (ms) => contractClock.advance(ms));
 
 describe('memory store: counters are capped and fail closed', () => {
   const make = (maxCounters: number, clock = new ManualClock()) => {

@@ -122,7 +122,9 @@ describeWithRedis('two engines on one Redis', () => {
 
     it('failures on both engines add up to one lock, seen by both', async () => {
       // The demo threshold is 5: alternate the failures over the two engines.
+      let locking = 0;
       for (let i = 0; i < 5; i++) {
+        if (i === 4) locking = performance.now();
         const res = await login(i % 2 === 0 ? e.a : e.b, `wrong-${i}`);
         expect(res.status).toBe(403);
         expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
@@ -133,7 +135,8 @@ describeWithRedis('two engines on one Redis', () => {
         expect(res.body.errorTranslationKeys).toEqual(['INVALID_CREDENTIALS']);
       }
       const pttl = Number(/^:(\d+)/.exec(await redis.command('PTTL', 'authpipe:{demo}:lockout:till:till-002:lock'))?.[1]);
-      expect(pttl).toBeGreaterThan(50_000);
+      // A 60 s lock, less what has passed since the failure that set it (a loaded machine may take seconds).
+      expect(pttl).toBeGreaterThan(60_000 - (performance.now() - locking) - 1_000);
       expect(pttl).toBeLessThanOrEqual(60_000);
       // The lock is the only thing in the way: without it, the right password passes on both.
       await redis.command('DEL', 'authpipe:{demo}:lockout:till:till-002:lock');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { basic } from './credentials.js';
 import { ConfigFixture } from './fixture.js';
 import type { RunningServer } from './server.js';
-import { readOutbox } from '../otp/outbox.js';
+import { outboxOf, readOutbox } from '../otp/outbox.js';
 
 /**
  * The shipped till-approval demo (pipes/till-approval-start.json, till-approval-verify.json)
@@ -41,7 +41,8 @@ export async function startApproval(server: RunningServer, outbox: string, till:
   const res = await server.call('till-approval-start', {}, { authorization: basic(till, TILLS[till]) });
   expect(res.status).toBe(200);
   expect(Object.keys(res.body)).toEqual(['flow_id']);
-  const sent = readOutbox(outbox).slice(before);
+  // The code is delivered after the answer (off the caller's time): wait for it to land.
+  const sent = (await outboxOf(outbox, before + 1)).slice(before);
   expect(sent).toHaveLength(1);
   expect(sent[0]?.recipient).toBe(mobile);
   return { flowId: res.body.flow_id as string, code: sent[0]?.code as string };

@@ -1,13 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { ROOT } from './fixture.js';
 
 /**
  * The authpipe command compiled from the current sources into a throwaway folder, for tests
  * that need real separate processes (node:cluster workers exec a JavaScript file). Uses the
  * repository's node_modules through a symlink; never touches dist/.
+ *
+ * Transpiled file by file with esbuild (well under a second) rather than tsc (tens of seconds
+ * on 2 cores): the sources are written for isolatedModules, so each file compiles alone, and
+ * the types are checked by `npm run typecheck`, not here.
  */
 export interface BuiltCli {
   /** Path of cli.js. */
@@ -21,15 +26,13 @@ export async function buildCli(): Promise<BuiltCli> {
   const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', name, version }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const child = spawn(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', join(dir, 'dist'), '--sourceMap', 'false'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  if (code !== 0) {
+  const src = join(ROOT, 'src');
+  const sources = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')).map((f) => join(src, f));
+  try {
+    await build({ entryPoints: sources, outdir: join(dir, 'dist'), outbase: src, format: 'esm', platform: 'node', target: 'node20', logLevel: 'silent' });
+  } catch (err) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`tsc failed (${code}):\n${output}`);
+    throw err;
   }
   return { cli: join(dir, 'dist', 'cli.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
