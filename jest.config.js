@@ -33,6 +33,7 @@ const UNIT = [
   'observe/aggregate-metrics',
   'observe/hot-metrics',
   'observe/log-destination',
+  'otp/delivery',
   'otp/hotp',
   'store/memory',
   'store/settings',
