@@ -21,6 +21,7 @@ const UNIT = [
   'credentials/hash',
   'credentials/hash-threads',
   'credentials/lockout',
+  'credentials/presented',
   'credentials/verified-cache',
   'directory/.*',
   'docs/error-codes',

@@ -3,12 +3,8 @@ import { dirname, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { ConfigHolder } from './config/holder.js';
-import { ConfigError, formatIssue, type ConfigIssue } from './config-kit/issues.js';
-import { loadConfig, type LoadedConfig } from './config/load.js';
-import { closeConfigServices } from './config/services.js';
+import type { LoadedConfig } from './config/load.js';
 import type { Propagate } from './config/cluster-sync.js';
-import type { FileOverlay } from './config-kit/json-file.js';
-import { managementAddress } from './config/management-schema.js';
 import type { Audit } from './engine/audit.js';
 import { systemClock, type Clock } from './engine/clock.js';
 import type { ValveRegistry } from './engine/registry.js';
@@ -24,7 +20,8 @@ import { ConfigLifecycle, type ReloadResult } from './app/config-lifecycle.js';
 import { startPasswordChecks } from './app/password-checks.js';
 import { ProcessServices } from './app/process-services.js';
 import { managementListener, publicListener } from './app/request-listeners.js';
-import { Servers } from './app/servers.js';
+import { managementSpec, publicSpecs, Servers } from './app/servers.js';
+import { configLoader } from './app/config-loader.js';
 
 /**
  * The composition root: wires config, registry, store, engine and HTTP from the pieces in
@@ -78,31 +75,17 @@ export interface AuthpipeApp {
 export function createApp(options: AppOptions): AuthpipeApp {
   const env = options.env ?? process.env;
   const clock = options.clock ?? systemClock;
-  const configFile = options.configFile;
   const registry = createRegistry(options.valves);
   const { logger, store: givenStore, auditStream } = options;
-  const services = new ProcessServices({ env, clock, configDir: dirname(resolve(configFile)), logger, store: givenStore, auditStream });
-  const runtime = services.runtimeFor;
-  const load = (): LoadedConfig => {
-    const loaded = loadConfig(configFile, { registry, runtime, env });
-    // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
-    for (const warning of loaded.warnings)
-      services.logger?.warn(
-        { file: warning.file, pointer: warning.pointer, problem: warning.message },
-        `config warning: ${formatIssue(warning)}`,
-      );
-    return loaded;
-  };
-  const check = (overlay: FileOverlay): readonly ConfigIssue[] => {
-    try {
-      void closeConfigServices(loadConfig(configFile, { registry, runtime, env, readOnly: true, overlay }).services);
-      return [];
-    } catch (err) {
-      if (err instanceof ConfigError) return err.issues;
-      throw err;
-    }
-  };
-
+  const services = new ProcessServices({
+    env,
+    clock,
+    configDir: dirname(resolve(options.configFile)),
+    logger,
+    store: givenStore,
+    auditStream,
+  });
+  const { load, check } = configLoader(options.configFile, { registry, runtime: services.runtimeFor, env }, () => services.logger);
   let first: LoadedConfig;
   try {
     first = load();
@@ -115,7 +98,16 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const log = services.logger as Logger;
   const store = services.store as Store;
   const { metrics, audit } = services;
-  const lifecycle = new ConfigLifecycle({ holder, load, configFile, store, logger: log, metrics, audit, propagate: options.propagate });
+  const lifecycle = new ConfigLifecycle({
+    holder,
+    load,
+    configFile: options.configFile,
+    store,
+    logger: log,
+    metrics,
+    audit,
+    propagate: options.propagate,
+  });
   const observers = callObservers({ metrics, audit, auditSuccess: services.auditSuccess, extra: options.observers, logger: log });
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
   const servers = new Servers(log, metrics);
@@ -136,10 +128,10 @@ export function createApp(options: AppOptions): AuthpipeApp {
       clock,
       env,
       registry,
+      check,
       observers: observers.traced,
       metrics: metricsSource,
       recentAudit: services.recentAudit,
-      check,
       reload: lifecycle.reload,
       propagate: lifecycle.propagate,
       published: lifecycle.publishedStatus,
@@ -158,18 +150,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
     watch: () => lifecycle.watch(),
     async listen() {
       await calibrated;
-      for (const [index, listener] of holder.current.listeners.entries()) {
-        // PORT and HOST override the first listener, so `PORT=9000 npm start` works.
-        const port = index === 0 && env.PORT !== undefined ? Number(env.PORT) : listener.http.port;
-        const host = index === 0 && env.HOST !== undefined ? env.HOST : listener.http.host;
-        const limits = { total: listener.http.max_connections, perAddress: listener.http.max_connections_per_address };
-        await servers.start(httpApp(listener.http.id), { name: listener.http.id, port, host, limits });
-      }
+      for (const spec of publicSpecs(holder.current, env)) await servers.start(httpApp(spec.id), spec);
       lifecycle.pollStore();
-      // MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one.
-      const { host, port } = managementAddress(holder.current.main.management, env);
-      // Operators' tools only: the public defaults are plenty.
-      await servers.start(managementApp(), { name: 'management', port, host, limits: { total: 1024, perAddress: 256 } });
+      await servers.start(managementApp(), managementSpec(holder.current, env));
       return servers.started;
     },
     close() {

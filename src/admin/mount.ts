@@ -1,6 +1,6 @@
 /**
  * Everything the management listener serves under /admin besides the access groups: the
- * route tables of each resource, the OpenAPI document, wired to the app's reload and check.
+ * route lists of each resource, the OpenAPI document, wired to the app's reload and check.
  */
 import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';

@@ -5,6 +5,8 @@
  */
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/load.js';
+import { managementAddress } from '../config/management-schema.js';
 import { answerClientError } from '../http/client-error.js';
 import { hardenServer, type ConnectionCaps } from '../http/server-edges.js';
 import type { AppMetrics } from '../observe/prometheus.js';
@@ -15,6 +17,25 @@ export interface ServerSpec {
   port: number;
   host: string;
   limits: ConnectionCaps;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where each public listener listens, by its id. PORT and HOST override the first, so `PORT=9000 npm start` works. */
+export function publicSpecs(config: LoadedConfig, env: Env): (ServerSpec & { id: string })[] {
+  return config.listeners.map(({ http }, index) => ({
+    id: http.id,
+    name: http.id,
+    port: index === 0 && env.PORT !== undefined ? Number(env.PORT) : http.port,
+    host: index === 0 && env.HOST !== undefined ? env.HOST : http.host,
+    limits: { total: http.max_connections, perAddress: http.max_connections_per_address },
+  }));
+}
+
+/** Where the management listener listens; MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one. */
+export function managementSpec(config: LoadedConfig, env: Env): ServerSpec {
+  // Operators' tools only: the public defaults are plenty.
+  return { name: 'management', ...managementAddress(config.main.management, env), limits: { total: 1024, perAddress: 256 } };
 }
 
 export class Servers {
