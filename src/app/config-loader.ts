@@ -12,12 +12,20 @@ export interface ConfigLoader {
 }
 
 /** The app's two ways of loading its config file: for real, and as a dry check of an admin change. */
-export function configLoader(configFile: string, options: Pick<LoadOptions, 'registry' | 'runtime' | 'env'>, logger: () => Logger | undefined): ConfigLoader {
+export function configLoader(
+  configFile: string,
+  options: Pick<LoadOptions, 'registry' | 'runtime' | 'env'>,
+  logger: () => Logger | undefined,
+): ConfigLoader {
   return {
     load() {
       const loaded = loadConfig(configFile, options);
       // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
-      for (const warning of loaded.warnings) logger()?.warn({ file: warning.file, pointer: warning.pointer, problem: warning.message }, `config warning: ${formatIssue(warning)}`);
+      for (const warning of loaded.warnings)
+        logger()?.warn(
+          { file: warning.file, pointer: warning.pointer, problem: warning.message },
+          `config warning: ${formatIssue(warning)}`,
+        );
       return loaded;
     },
     check(overlay) {

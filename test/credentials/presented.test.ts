@@ -4,11 +4,19 @@ import type { CallContext } from '../../src/engine/valve.js';
 import { AuthpipeError } from '../../src/errors.js';
 
 /** What the reader sees of a call: its headers and request properties. */
-const call = (request: Record<string, string>, authorization?: string[]) => ({ request, headers: authorization ? { authorization } : {} }) as unknown as CallContext;
+const call = (request: Record<string, string>, authorization?: string[]) =>
+  ({ request, headers: authorization ? { authorization } : {} }) as unknown as CallContext;
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 const reader = (from: CredentialSource[] = ['header', 'body'], passwordForm = (p: string) => p) =>
-  presentedCredentials({ from: new Set(from), userProp: 'username', passProp: 'password', maxUserBytes: 16, maxPassBytes: 32, passwordForm });
+  presentedCredentials({
+    from: new Set(from),
+    userProp: 'username',
+    passProp: 'password',
+    maxUserBytes: 16,
+    maxPassBytes: 32,
+    passwordForm,
+  });
 
 /** The refusal as [code, erroneousProperties]. */
 function refusal(read: () => unknown): [string, readonly string[]] {
@@ -30,7 +38,10 @@ describe('presented credentials', () => {
 
   it('refuses credentials in both places, two headers and a malformed header as INVALID_REQUEST naming where', () => {
     const read = reader();
-    expect(refusal(() => read(call({ username: 'a' }, [basic('a', 'b')])))).toEqual(['INVALID_REQUEST', ['authorization', 'username', 'password']]);
+    expect(refusal(() => read(call({ username: 'a' }, [basic('a', 'b')])))).toEqual([
+      'INVALID_REQUEST',
+      ['authorization', 'username', 'password'],
+    ]);
     expect(refusal(() => read(call({}, [basic('a', 'b'), basic('a', 'b')])))).toEqual(['INVALID_REQUEST', ['authorization']]);
     expect(refusal(() => read(call({}, ['Bearer abc'])))).toEqual(['INVALID_REQUEST', ['authorization']]);
   });
@@ -51,6 +62,9 @@ describe('presented credentials', () => {
 
   it('ignores a place it is not configured to read', () => {
     expect(refusal(() => reader(['body'])(call({}, [basic('a', 'b')])))).toEqual(['INVALID_CREDENTIALS', ['username', 'password']]);
-    expect(refusal(() => reader(['header'])(call({ username: 'a', password: 'b' })))).toEqual(['INVALID_CREDENTIALS', ['username', 'password']]);
+    expect(refusal(() => reader(['header'])(call({ username: 'a', password: 'b' })))).toEqual([
+      'INVALID_CREDENTIALS',
+      ['username', 'password'],
+    ]);
   });
 });

@@ -56,7 +56,8 @@ describe('credential accounts', () => {
   });
 
   it('puts the subject of each kind on the item', () => {
-    const accounts = (kind: 'till' | 'client' | 'user', name: string) => new CredentialAccounts(kind, directory).find('demo', name) as NonNullable<ReturnType<CredentialAccounts['find']>>;
+    const accounts = (kind: 'till' | 'client' | 'user', name: string) =>
+      new CredentialAccounts(kind, directory).find('demo', name) as NonNullable<ReturnType<CredentialAccounts['find']>>;
     const props: Record<string, string> = {};
     putSubject(props, 'till', 'demo', accounts('till', 'till-1'));
     expect(props).toEqual({ tenant: 'demo', kind: 'till', sub: 'till-1', store: 's1' });
