@@ -1,7 +1,7 @@
 /**
  * Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only), in three tiers:
  * - unit: no servers (no Redis, slapd, browser, child process or listening port), under 60 s:
- *   `npm run test:unit`;
+ *   `npm run test:unit`, two files at a time (CPU-bound; jest's default on 2 cores is one worker);
  * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners), two files
  *   at a time (`--maxWorkers=2` in package.json: jest's default on 2 cores is one worker, and
  *   these files spend much of their time waiting on sockets, timers and child processes);
