@@ -23,7 +23,7 @@ const UNIT = [
   'credentials/lockout',
   'credentials/verified-cache',
   'directory/.*',
-  'docs/.*',
+  'docs/error-codes',
   'engine/condition',
   'engine/template',
   'http/flat-json',
@@ -32,9 +32,11 @@ const UNIT = [
   'observe/aggregate-metrics',
   'observe/hot-metrics',
   'observe/log-destination',
+  'otp/delivery',
   'otp/hotp',
   'store/memory',
   'store/settings',
+  'tokens/low-s',
   'unit/.*',
 ];
 const SERIAL = ['valves/basic-auth-timing', 'valves/basic-auth-calibration', 'valves/check-budget', 'valves/otp-timing', 'cli/workers', 'store/fail-closed'];

@@ -16,7 +16,7 @@
  * hash threads like the hashes), calibrated at start too.
  */
 import { dummyLike, verifyPassword } from './hash.js';
-import { hashThreads } from './hash-threads.js';
+import { HashThreads, hashThreads } from './hash-threads.js';
 import { costProfile, parsePhc, type ParsedHash } from './phc.js';
 
 export interface ProfileCost {
@@ -50,8 +50,8 @@ function workUnits(hash: ParsedHash): number {
   }
 }
 
-async function pbkdf2(iterations: number): Promise<void> {
-  await hashThreads.run({ op: 'pbkdf2', iterations });
+async function pbkdf2(iterations: number, threads: HashThreads = hashThreads): Promise<void> {
+  await threads.run({ op: 'pbkdf2', iterations });
 }
 
 async function timed(work: () => Promise<unknown>): Promise<{ cpuMs: number; wallMs: number }> {
@@ -87,18 +87,27 @@ export class CostTable {
   calibrate(hashes: Iterable<ParsedHash>): Promise<void> {
     const wanted = [...REFERENCES, ...hashes];
     this.running = this.running.then(async () => {
-      if (this.burnCpuMsPerIteration === 0) {
-        const probe = await measure(() => pbkdf2(BURN_PROBE_ITERATIONS));
-        this.burnCpuMsPerIteration = Math.max(probe.cpuMs, 0.01) / BURN_PROBE_ITERATIONS;
+      // Timed on a thread of normal priority, not on the low-priority hash threads: what is
+      // measured is a hash's cost on this machine, and a start on a busy machine (tests beside
+      // it, a rolling restart) would otherwise time the wait for spare CPU and set a floor
+      // far above it. Serving then runs the same work at low priority.
+      const threads = new HashThreads(1, 0);
+      try {
+        if (this.burnCpuMsPerIteration === 0) {
+          const probe = await measure(() => pbkdf2(BURN_PROBE_ITERATIONS, threads));
+          this.burnCpuMsPerIteration = Math.max(probe.cpuMs, 0.01) / BURN_PROBE_ITERATIONS;
+        }
+        for (const hash of wanted) {
+          const profile = costProfile(hash);
+          if (this.costs.get(profile)?.measured) continue;
+          const dummy = dummyLike(hash);
+          const cost = await measure(() => verifyPassword('', dummy, threads));
+          this.costs.set(profile, { ...cost, measured: true, units: workUnits(hash), algorithm: hash.algorithm });
+        }
+        this.calibratedOnce = true;
+      } finally {
+        await threads.close();
       }
-      for (const hash of wanted) {
-        const profile = costProfile(hash);
-        if (this.costs.get(profile)?.measured) continue;
-        const dummy = dummyLike(hash);
-        const cost = await measure(() => verifyPassword('', dummy));
-        this.costs.set(profile, { ...cost, measured: true, units: workUnits(hash), algorithm: hash.algorithm });
-      }
-      this.calibratedOnce = true;
     });
     return this.running;
   }

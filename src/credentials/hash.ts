@@ -9,7 +9,7 @@
  * salt and digest: verifying an unknown user against it costs what a known user costs.
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { hashThreads } from './hash-threads.js';
+import { hashThreads, type HashThreads } from './hash-threads.js';
 import { BCRYPT_ALPHABET, formatArgon2id, formatScrypt, parsePhc, type ParsedHash } from './phc.js';
 
 /** N = 2^15, r = 8, p = 1: 32 MiB and about 100 ms per hash on the 2-core reference machine. */
@@ -17,8 +17,8 @@ export const DEFAULT_SCRYPT = { ln: 15, r: 8, p: 1, saltBytes: 16, keyBytes: 32 
 
 export type ScryptParams = { ln: number; r: number; p: number; saltBytes?: number; keyBytes?: number };
 
-async function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions): Promise<Buffer> {
-  const key = await hashThreads.run({ op: 'scrypt', password, salt, keylen, options });
+async function scrypt(password: Buffer, salt: Buffer, keylen: number, options: ScryptOptions, threads: HashThreads = hashThreads): Promise<Buffer> {
+  const key = await threads.run({ op: 'scrypt', password, salt, keylen, options });
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
 
@@ -41,16 +41,16 @@ export async function hashPassword(password: string, params: ScryptParams = DEFA
 }
 
 /** Whether `password` matches the parsed hash. Costs one full verification whatever the answer. */
-export async function verifyPassword(password: string, hash: ParsedHash): Promise<boolean> {
+export async function verifyPassword(password: string, hash: ParsedHash, threads: HashThreads = hashThreads): Promise<boolean> {
   switch (hash.algorithm) {
     case 'scrypt': {
-      const derived = await scrypt(Buffer.from(password, 'utf8'), hash.salt, hash.digest.length, scryptOptions(hash.ln, hash.r, hash.p));
+      const derived = await scrypt(Buffer.from(password, 'utf8'), hash.salt, hash.digest.length, scryptOptions(hash.ln, hash.r, hash.p), threads);
       return timingSafeEqual(derived, hash.digest);
     }
     case 'argon2id':
-      return hashThreads.run({ op: 'argon2id', phc: hash.phc, password });
+      return threads.run({ op: 'argon2id', phc: hash.phc, password });
     case 'bcrypt':
-      return hashThreads.run({ op: 'bcrypt', phc: hash.phc, password });
+      return threads.run({ op: 'bcrypt', phc: hash.phc, password });
   }
 }
 

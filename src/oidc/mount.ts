@@ -37,12 +37,12 @@ const built = new WeakMap<LoadedConfig, Map<string, Doors>>();
 const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
 
-const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy': "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'",
-  'x-frame-options': 'DENY',
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'no-referrer',
-};
+const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
+  ['content-security-policy', "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"],
+  ['x-frame-options', 'DENY'],
+  ['x-content-type-options', 'nosniff'],
+  ['referrer-policy', 'no-referrer'],
+];
 
 /** The handler of everything under /oidc on one listener; `requestId` and the base headers are set. */
 export function oidcHandler(holder: ConfigHolder, listenerId: string, logger: Logger): (req: IncomingMessage, res: ServerResponse, requestId: string) => void {
@@ -61,7 +61,7 @@ export function oidcHandler(holder: ConfigHolder, listenerId: string, logger: Lo
       sendJson(res, 404, { error: 'not_found' });
       return;
     }
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    for (const [name, value] of SECURITY_HEADERS) res.setHeader(name, value);
     // The provider sets its own caching (discovery and JWKS may be cached, the rest is no-store).
     res.removeHeader('cache-control');
     const rest = match[2] ?? '/';

@@ -15,8 +15,14 @@
  * `otp.delivery_failed` audit event. Decoys are dropped by the worker without a trace.
  *
  * A job waits in the store with its code in clear until delivered (normally milliseconds) or
- * expired (the code's TTL): the same exposure as the sender's own queue. A process that dies
- * between popping a job and handing it over loses that job (at most once): the user asks again.
+ * expired (the code's TTL): the same exposure as the sender's own queue.
+ *
+ * Delivery is at least once. A worker takes a job by moving it, atomically, to the queue's
+ * in-flight list, and sets a lease (a key with a TTL) on it; the job leaves the in-flight list
+ * only once it is delivered, requeued for a retry or dead-lettered. Every worker sweeps the
+ * in-flight list now and then: a job seen there without a lease on two sweeps RECOVER_AFTER_MS
+ * apart belonged to a process that died mid-delivery, and goes back to the queue. A code may
+ * then reach the user twice; it is never lost.
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -64,6 +70,17 @@ export interface DeliveryRuntime {
 const POLL_MS = 50;
 const MAX_IN_FLIGHT = 8;
 const DEAD_LETTERS_KEPT = 1000;
+/** Longer than any send may take (a webhook's timeout and its redirects): a live worker's lease never runs out. */
+const LEASE_MS = 60_000;
+/** How often the in-flight list is swept, and how long a job must stay there unleased before it is requeued. */
+const SWEEP_MS = 5_000;
+const RECOVER_AFTER_MS = 5_000;
+const SWEPT_AT_ONCE = 100;
+
+export interface RecoveryTimings {
+  sweepMs: number;
+  recoverAfterMs: number;
+}
 
 /** A stable id of where a sender delivers (type and target, not its secret). */
 export function senderId(parts: Record<string, unknown>): string {
@@ -72,6 +89,16 @@ export function senderId(parts: Record<string, unknown>): string {
 
 export function queueKey(id: string): string {
   return `authpipe:otp-delivery:{${id}}:queue`;
+}
+
+/** Jobs taken by a worker and not yet done with (same hash tag as the queue: one Redis Cluster slot). */
+export function inFlightKey(id: string): string {
+  return `authpipe:otp-delivery:{${id}}:in-flight`;
+}
+
+/** The lease a worker holds on a job it took (keyed by the job's text: each text is one job). */
+export function leaseKey(id: string, text: string): string {
+  return `authpipe:otp-delivery:{${id}}:lease:${createHash('sha256').update(text).digest('base64url').slice(0, 22)}`;
 }
 
 export function deadLetterKey(id: string): string {
@@ -89,6 +116,9 @@ export class DeliveryQueue {
   private draining = false;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
+  /** In-flight jobs seen without a lease, and when first seen so. */
+  private readonly unleased = new Map<string, number>();
+  private lastSweep = 0;
 
   constructor(
     private readonly store: Store,
@@ -96,6 +126,7 @@ export class DeliveryQueue {
     private sender: OtpSender,
     private policy: RetryPolicy,
     private runtime: DeliveryRuntime,
+    private readonly recovery: RecoveryTimings = { sweepMs: SWEEP_MS, recoverAfterMs: RECOVER_AFTER_MS },
   ) {}
 
   /** A reload may bring a new sender object or policy for the same target: the newest serves. */
@@ -131,27 +162,73 @@ export class DeliveryQueue {
     this.draining = true;
     try {
       const key = queueKey(this.id);
+      const taken = inFlightKey(this.id);
+      if (this.runtime.clock.now() - this.lastSweep >= this.recovery.sweepMs) await this.sweep();
       let budget = await this.store.listLength(key);
       while (budget-- > 0 && this.inFlight < MAX_IN_FLIGHT && !this.stopped) {
-        const text = await this.store.listPop(key);
+        const text = await this.store.listMove(key, taken);
         if (text === null) break;
+        await this.store.set(leaseKey(this.id, text), '1', LEASE_MS);
         const job = JSON.parse(text) as DeliveryJob;
-        if (job.decoy) continue;
+        if (job.decoy) {
+          await this.done(text);
+          continue;
+        }
         if (job.due > this.runtime.clock.now()) {
           await this.store.listPush(key, text); // not yet: back to the end of the line
+          await this.done(text);
           continue;
         }
         this.inFlight++;
-        const delivery = this.deliver(job).finally(() => {
-          this.inFlight--;
-          this.running.delete(delivery);
-        });
+        const delivery = this.deliver(job)
+          .then(() => this.done(text))
+          .catch((err: unknown) => this.runtime.log.warn({ err, queue: this.id }, 'otp delivery: a taken job could not be finished; a sweep will requeue it'))
+          .finally(() => {
+            this.inFlight--;
+            this.running.delete(delivery);
+          });
         this.running.add(delivery);
       }
     } catch (err) {
       this.runtime.log.warn({ err, queue: this.id }, 'otp delivery queue unreachable; retrying');
     } finally {
       this.draining = false;
+    }
+  }
+
+  /** A taken job is finished with (delivered, requeued or dead-lettered): off the in-flight list, lease gone. */
+  private async done(text: string): Promise<void> {
+    await this.store.listRemove(inFlightKey(this.id), text);
+    await this.store.del(leaseKey(this.id, text));
+  }
+
+  /**
+   * Requeues the in-flight jobs whose taker died: those seen without a lease on two sweeps at
+   * least `recoverAfterMs` apart (a live taker sets its lease right after taking the job).
+   */
+  private async sweep(): Promise<void> {
+    const now = this.runtime.clock.now();
+    this.lastSweep = now;
+    const texts = await this.store.listRange(inFlightKey(this.id), SWEPT_AT_ONCE);
+    const seen = new Set(texts);
+    for (const text of this.unleased.keys()) if (!seen.has(text)) this.unleased.delete(text);
+    for (const text of texts) {
+      if ((await this.store.get(leaseKey(this.id, text))) !== null) {
+        this.unleased.delete(text);
+        continue;
+      }
+      const since = this.unleased.get(text);
+      if (since === undefined) {
+        this.unleased.set(text, now);
+        continue;
+      }
+      if (now - since < this.recovery.recoverAfterMs) continue;
+      this.unleased.delete(text);
+      // Of several sweepers, the one whose remove succeeds requeues it.
+      if (await this.store.listRemove(inFlightKey(this.id), text)) {
+        await this.store.listPush(queueKey(this.id), text);
+        this.runtime.log.warn({ queue: this.id }, 'otp delivery: requeued a job whose worker stopped before finishing it');
+      }
     }
   }
 
@@ -189,12 +266,12 @@ export class DeliveryQueue {
 const queues = new WeakMap<Store, Map<string, DeliveryQueue>>();
 
 /** The delivery queue of a sender on a store, made once and updated by later config loads. */
-export function deliveryQueue(store: Store, id: string, sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime): DeliveryQueue {
+export function deliveryQueue(store: Store, id: string, sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime, recovery?: RecoveryTimings): DeliveryQueue {
   let byId = queues.get(store);
   if (!byId) queues.set(store, (byId = new Map()));
   let queue = byId.get(id);
   if (queue) queue.update(sender, policy, runtime);
-  else byId.set(id, (queue = new DeliveryQueue(store, id, sender, policy, runtime)));
+  else byId.set(id, (queue = new DeliveryQueue(store, id, sender, policy, runtime, recovery)));
   return queue;
 }
 

@@ -38,5 +38,5 @@ export function createStore(config: StoreConfig, runtime: StoreRuntime): Store {
 
 function unusableStore(reason: string): Store {
   const fail = () => Promise.reject(new AuthpipeError('INTERNAL_ERROR', { detail: `store not configured: ${reason}` }));
-  return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, listPush: fail, listPop: fail, listRange: fail, listLength: fail, ping: fail, close: () => Promise.resolve() };
+  return { get: fail, set: fail, incr: fail, take: fail, compareAndSet: fail, del: fail, ttl: fail, listPush: fail, listPop: fail, listMove: fail, listRemove: fail, listRange: fail, listLength: fail, ping: fail, close: () => Promise.resolve() };
 }

@@ -154,6 +154,21 @@ export class MemoryStore implements Store {
     return value;
   }
 
+  async listMove(from: string, to: string): Promise<string | null> {
+    const value = await this.listPop(from);
+    if (value !== null) await this.listPush(to, value);
+    return value;
+  }
+
+  async listRemove(key: string, value: string): Promise<boolean> {
+    const list = this.lists.get(key);
+    const at = list?.indexOf(value) ?? -1;
+    if (!list || at < 0) return false;
+    list.splice(at, 1);
+    if (list.length === 0) this.lists.delete(key);
+    return true;
+  }
+
   async listRange(key: string, count: number): Promise<string[]> {
     return (this.lists.get(key) ?? []).slice(0, Math.max(0, count));
   }

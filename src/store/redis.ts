@@ -129,6 +129,14 @@ export class RedisStore implements Store {
     return this.run('listPop', () => this.client.lpop(key));
   }
 
+  listMove(from: string, to: string): Promise<string | null> {
+    return this.run('listMove', () => this.client.lmove(from, to, 'LEFT', 'RIGHT'));
+  }
+
+  async listRemove(key: string, value: string): Promise<boolean> {
+    return (await this.run('listRemove', () => this.client.lrem(key, 1, value))) > 0;
+  }
+
   listRange(key: string, count: number): Promise<string[]> {
     return count <= 0 ? Promise.resolve([]) : this.run('listRange', () => this.client.lrange(key, 0, count - 1));
   }

@@ -26,6 +26,14 @@ export interface Store {
   listPush(key: string, value: string, maxLength?: number): Promise<void>;
   /** Atomically removes and returns the list's first value (null when empty): of parallel pops, each value goes to one. */
   listPop(key: string): Promise<string | null>;
+  /**
+   * Atomically removes the first value of `from` and appends it to `to` (null when `from` is
+   * empty): a job taken this way is never in neither list, so a taker that dies leaves it in
+   * `to` for another to find. On Redis Cluster both keys need the same hash tag.
+   */
+  listMove(from: string, to: string): Promise<string | null>;
+  /** Removes the first occurrence of `value` from the list; whether there was one (of parallel removes, one wins). */
+  listRemove(key: string, value: string): Promise<boolean>;
   /** The first `count` values of the list, oldest first, without removing them. */
   listRange(key: string, count: number): Promise<string[]>;
   listLength(key: string): Promise<number>;
@@ -46,6 +54,8 @@ export function prefixedStore(store: Store, prefix: string): Store {
     ttl: (k) => store.ttl(prefix + k),
     listPush: (k, v, max) => store.listPush(prefix + k, v, max),
     listPop: (k) => store.listPop(prefix + k),
+    listMove: (from, to) => store.listMove(prefix + from, prefix + to),
+    listRemove: (k, v) => store.listRemove(prefix + k, v),
     listRange: (k, n) => store.listRange(prefix + k, n),
     listLength: (k) => store.listLength(prefix + k),
     ping: () => store.ping(),
@@ -75,6 +85,8 @@ export function wrapStore(inner: Store, around: <T>(op: StoreOp, call: () => Pro
     ttl: (k) => around('ttl', () => inner.ttl(k)),
     listPush: (k, v, max) => around('listPush', () => inner.listPush(k, v, max)),
     listPop: (k) => around('listPop', () => inner.listPop(k)),
+    listMove: (from, to) => around('listMove', () => inner.listMove(from, to)),
+    listRemove: (k, v) => around('listRemove', () => inner.listRemove(k, v)),
     listRange: (k, n) => around('listRange', () => inner.listRange(k, n)),
     listLength: (k) => around('listLength', () => inner.listLength(k)),
     ping: () => around('ping', () => inner.ping()),

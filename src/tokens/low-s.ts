@@ -7,6 +7,8 @@
  */
 const P256_N = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
 const HALF_N = P256_N >> 1n;
+/** n/2 as 32 big-endian bytes: s > n/2 is a byte comparison, no BigInt on every signature. */
+const HALF_N_BYTES = Buffer.from(HALF_N.toString(16).padStart(64, '0'), 'hex');
 
 function sOf(signature: Buffer): bigint {
   return BigInt(`0x${signature.subarray(32, 64).toString('hex')}`);
@@ -14,7 +16,7 @@ function sOf(signature: Buffer): bigint {
 
 /** Whether a raw (IEEE P1363, r ‖ s) ES256 signature is in the high form. */
 export function isHighS(signature: Buffer): boolean {
-  return signature.length === 64 && sOf(signature) > HALF_N;
+  return signature.length === 64 && Buffer.compare(signature.subarray(32, 64), HALF_N_BYTES) > 0;
 }
 
 /** The low form of a raw ES256 signature (itself when already low). */
@@ -31,13 +33,25 @@ export function lowS(signature: Buffer): Buffer {
  */
 export function lowSCompact(token: string): string {
   const dot = token.lastIndexOf('.');
-  if (dot < 0) return token;
-  try {
-    const header = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8')) as { alg?: unknown };
-    if (header.alg !== 'ES256') return token;
-  } catch {
-    return token;
-  }
+  if (dot < 0 || !isES256Header(token.slice(0, token.indexOf('.')))) return token;
   const signature = Buffer.from(token.slice(dot + 1), 'base64url');
   return isHighS(signature) ? `${token.slice(0, dot + 1)}${lowS(signature).toString('base64url')}` : token;
+}
+
+// A provider signs with a handful of headers (one per key and token type): each is parsed once.
+const headerIsES256 = new Map<string, boolean>();
+const HEADERS_REMEMBERED = 64;
+
+function isES256Header(segment: string): boolean {
+  let known = headerIsES256.get(segment);
+  if (known === undefined) {
+    try {
+      known = (JSON.parse(Buffer.from(segment, 'base64url').toString('utf8')) as { alg?: unknown }).alg === 'ES256';
+    } catch {
+      known = false;
+    }
+    if (headerIsES256.size >= HEADERS_REMEMBERED) headerIsES256.clear();
+    headerIsES256.set(segment, known);
+  }
+  return known;
 }

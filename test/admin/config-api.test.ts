@@ -54,6 +54,14 @@ describe('who may call it', () => {
     // Known path, wrong method: 405 with Allow, only after authentication.
     const wrong = await api(server, 'PATCH', '/admin/pipes', { token });
     expect([wrong.status, wrong.headers.get('allow')]).toEqual([405, 'GET, POST']);
+    // HEAD is a method like any other (the router must not answer it with the GET handler).
+    const head = await api(server, 'HEAD', '/admin/pipes/echo', { token });
+    expect([head.status, head.headers.get('allow')]).toEqual([405, 'GET, PUT, DELETE']);
+    // Paths are case-sensitive, a parameter that is not valid percent-encoding names nothing, and no path is deeper than its route.
+    for (const path of ['/admin/PIPES', '/admin/pipes/%zz', '/admin/pipes/echo/validate/x']) {
+      const res = await api(server, 'GET', path, { token });
+      expect([path, res.status, res.body.errorTranslationKeys]).toEqual([path, 404, ['INVALID_REQUEST', 'NOT_FOUND']]);
+    }
   });
 
   it('serves the OpenAPI document without a token', async () => {

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import express from 'express';
+import { mountAccessGroupsAdmin, type AdminApiOptions } from '../../src/access-groups/admin/router.js';
 import { configAdminRoutes, type ConfigAdminOptions } from '../../src/admin/mount.js';
 import { ACCESS_GROUP_DOCS, keyOf, ROUTE_DOCS } from '../../src/admin/openapi.js';
 import { createRegistry } from '../../src/valves/index.js';
@@ -37,6 +39,11 @@ describe('OpenAPI document', () => {
   it('describes exactly the routes the router serves', () => {
     const routes = configAdminRoutes({ registry: createRegistry() } as ConfigAdminOptions).map(keyOf).sort();
     expect(routes).toEqual(Object.keys(ROUTE_DOCS).sort());
+  });
+
+  it('describes exactly the access-groups routes their router serves', () => {
+    const served = mountAccessGroupsAdmin(express(), {} as AdminApiOptions);
+    expect([...served].sort()).toEqual(Object.keys(ACCESS_GROUP_DOCS).sort());
   });
 
   it('matches the running server, operation by operation', async () => {

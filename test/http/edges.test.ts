@@ -59,6 +59,7 @@ describe('requests node or express would answer their own way', () => {
     expectCoded(await rawRequest(port, put(['tenant: demo'], { host: '' })), 'INVALID_REQUEST');
     expectCoded(await rawRequest(port, put(['tenant: demo'], { host: null })), 'INVALID_REQUEST');
     expectCoded(await rawRequest(port, put(['tenant: demo', 'Host: other'])), 'INVALID_REQUEST');
+    expectCoded(await rawRequest(port, put(['tenant: demo', 'hOsT: other'])), 'INVALID_REQUEST');
   });
 
   it('a malformed absolute-form target, on any path (express: an HTML 404)', async () => {

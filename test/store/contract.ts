@@ -227,6 +227,35 @@ export function storeContract(name: string, open: () => Promise<Store>, elapse: 
       expect(await store.listLength(k)).toBe(0);
     });
 
+    it('lists: move takes the first value of one list to the end of another, remove takes one occurrence', async () => {
+      const from = key();
+      const to = `${from}-to`;
+      expect(await store.listMove(from, to)).toBeNull();
+      for (const v of ['a', 'b']) await store.listPush(from, v);
+      await store.listPush(to, 'z');
+      expect(await store.listMove(from, to)).toBe('a');
+      expect(await store.listRange(from, 10)).toEqual(['b']);
+      expect(await store.listRange(to, 10)).toEqual(['z', 'a']);
+      await store.listPush(to, 'a');
+      expect(await store.listRemove(to, 'a')).toBe(true);
+      expect(await store.listRange(to, 10)).toEqual(['z', 'a']);
+      expect(await store.listRemove(to, 'nothing')).toBe(false);
+      expect(await store.listRemove(`${from}-none`, 'a')).toBe(false);
+    });
+
+    it('lists: of 100 parallel moves each of 50 values goes to exactly one, and lands in the other list', async () => {
+      const from = key();
+      const to = `${from}-to`;
+      for (let i = 0; i < 50; i++) await store.listPush(from, `j${i}`);
+      const moved = (await Promise.all(Array.from({ length: 100 }, () => store.listMove(from, to)))).filter((v): v is string => v !== null);
+      expect(new Set(moved).size).toBe(50);
+      expect(await store.listLength(from)).toBe(0);
+      expect(await store.listLength(to)).toBe(50);
+      const removed = await Promise.all(moved.flatMap((v) => [store.listRemove(to, v), store.listRemove(to, v)]));
+      expect(removed.filter(Boolean)).toHaveLength(50);
+      expect(await store.listLength(to)).toBe(0);
+    });
+
     it('ping answers', async () => {
       await expect(store.ping()).resolves.toBeUndefined();
     });

@@ -16,6 +16,8 @@ export function closeTrackingStore(): Store & { closedAt: number | null } {
     ttl: (k: string) => memory.ttl(k),
     listPush: (k: string, v: string, max?: number) => memory.listPush(k, v, max),
     listPop: (k: string) => memory.listPop(k),
+    listMove: (from: string, to: string) => memory.listMove(from, to),
+    listRemove: (k: string, v: string) => memory.listRemove(k, v),
     listRange: (k: string, n: number) => memory.listRange(k, n),
     listLength: (k: string) => memory.listLength(k),
     ping: () => memory.ping(),

@@ -86,6 +86,8 @@ export function withLatency(store: Store, ms: number): Store {
     ttl: (k) => later(() => store.ttl(k)),
     listPush: (k, v, max) => later(() => store.listPush(k, v, max)),
     listPop: (k) => later(() => store.listPop(k)),
+    listMove: (from, to) => later(() => store.listMove(from, to)),
+    listRemove: (k, v) => later(() => store.listRemove(k, v)),
     listRange: (k, n) => later(() => store.listRange(k, n)),
     listLength: (k) => later(() => store.listLength(k)),
     ping: () => store.ping(),

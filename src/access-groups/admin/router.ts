@@ -16,7 +16,7 @@
  *   POST   /admin/access-groups/:id/stores        {"add": [...], "remove": [...]}  If-Match
  */
 import type { Express, Request, Response } from 'express';
-import { addPath, adminRouter, closeRouter, type AdminHandler } from '../../admin/express-routes.js';
+import { AdminRouter, type AdminHandler } from '../../admin/express-routes.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
@@ -59,116 +59,122 @@ function checkEtag(ifMatch: string, current: string): void {
   if (!ifMatchHolds(ifMatch, current)) throw new AdminError('PRECONDITION_FAILED', 'the group changed since you read it; GET it again and reapply your change', ['if-match']);
 }
 
-export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): void {
-  const { holder, listenerId, logger, clock } = options;
-  const send = (res: Response, status: number, body: unknown, headers?: Record<string, string>) => sendJson(res, status, body, headers);
+/** Mounts the API on `app`; returns what it serves ("METHOD /admin/access-groups/{id}"). */
+export function mountAccessGroupsAdmin(app: Express, options: AdminApiOptions): readonly string[] {
+  const { holder, listenerId, clock } = options;
+  const api = new AccessGroupsApi(options);
+  // Authenticate first: before that, every path and method answers alike, so nobody learns
+  // which admin paths and methods exist. /default is matched before /:id.
+  const router = new AdminRouter(ADMIN_PATH, (req) => authenticateAdmin(req, holder.current, listenerId, clock.now()));
+  router.add('/', { GET: api.list, POST: api.create });
+  router.add('/default', { GET: api.getDefault, PUT: api.putDefault });
+  router.add('/:id', { GET: api.getGroup, PATCH: api.edit });
+  router.add('/:id/deactivate', { POST: api.setStatus('inactive') });
+  router.add('/:id/activate', { POST: api.setStatus('active') });
+  router.add('/:id/stores', { POST: api.allocate });
+  router.mount(app, options.logger);
+  return router.served;
+}
 
-  /** Lock, read from disk, plan, write, reload; the answer is built from the config now active. */
-  const write = (req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> => writeChange(options, req, subject, plan);
+/** One handler per operation; reads answer from the active config, writes go through write.ts. */
+class AccessGroupsApi {
+  constructor(private readonly options: AdminApiOptions) {}
 
-  const showGroup = (res: Response, status: number, tenant: string, id: string, extra: Record<string, string> = {}) => {
-    const state = activeState(holder.current);
-    const detail = detailOf(state, tenant, found(state, tenant, id));
-    send(res, status, detail, { etag: groupEtag(detail), ...extra });
-  };
-
-  const showDefault = (res: Response, tenant: string) => {
-    const state = activeState(holder.current);
-    send(res, 200, { group: state.groups.defaultGroup(tenant)?.id ?? null }, { etag: defaultEtag(state, tenant) });
-  };
-
-  /** The precondition of a write on group `id`, checked against the files on disk. */
-  const onGroup = (docs: DiskDocuments, tenant: string, id: string, ifMatch: string, editsRecord: boolean): AccessGroup => {
-    const group = found(docs.state, tenant, id);
-    if (editsRecord && group.builtIn) throw new AdminError('BUILT_IN_READ_ONLY', `"${id}" is a built-in group; built-in groups cannot be edited, deactivated or activated (create a custom group instead)`);
-    checkEtag(ifMatch, groupEtag(detailOf(docs.state, tenant, group)));
-    return group;
-  };
-
-  const list: AdminHandler = async (req, res, { tenant }) => {
+  readonly list: AdminHandler = async (req, res, { tenant }) => {
     const query = new URL(req.originalUrl, 'http://admin').searchParams;
     for (const key of query.keys()) if (key !== 'name') throw new AdminError('BAD_QUERY', `unknown query parameter "${key}"; only name is accepted`, [key]);
     const names = query.getAll('name');
     if (names.length > 1) throw new AdminError('BAD_QUERY', 'give name at most once', ['name']);
     const part = (names[0] ?? '').toLowerCase();
-    const state = activeState(holder.current);
+    const state = activeState(this.options.holder.current);
     const groups = state.groups.groups(tenant).filter((g) => g.name.toLowerCase().includes(part));
-    send(res, 200, { groups: groups.map((g) => summaryOf(state, tenant, g)), default: state.groups.defaultGroup(tenant)?.id ?? null });
+    sendJson(res, 200, { groups: groups.map((g) => summaryOf(state, tenant, g)), default: state.groups.defaultGroup(tenant)?.id ?? null });
   };
 
-  const create: AdminHandler = async (req, res, subject) => {
+  readonly create: AdminHandler = async (req, res, subject) => {
     const body = checkBody<CreateBody>('create', await readBody(req));
     let id = '';
-    await write(req, subject, (docs, actor) => {
+    await this.write(req, subject, (docs, actor) => {
       const plan = createGroup(docs, subject.tenant, body, actor);
       id = plan.groupId;
       return plan;
     });
-    showGroup(res, 201, subject.tenant, id, { location: `${ADMIN_PATH}/${encodeURIComponent(id)}` });
+    this.showGroup(res, 201, subject.tenant, id, { location: `${ADMIN_PATH}/${encodeURIComponent(id)}` });
   };
 
-  const getDefault: AdminHandler = async (_req, res, { tenant }) => showDefault(res, tenant);
+  readonly getDefault: AdminHandler = async (_req, res, { tenant }) => this.showDefault(res, tenant);
 
-  const putDefault: AdminHandler = async (req, res, subject) => {
+  readonly putDefault: AdminHandler = async (req, res, subject) => {
     const { tenant } = subject;
     const ifMatch = requireIfMatch(req);
     const body = checkBody<{ group: string | null }>('default', await readBody(req));
-    await write(req, subject, (docs) => {
+    await this.write(req, subject, (docs) => {
       checkEtag(ifMatch, defaultEtag(docs.state, tenant));
       return setDefault(docs, tenant, body.group);
     });
-    showDefault(res, tenant);
+    this.showDefault(res, tenant);
   };
 
-  const getGroup: AdminHandler = async (req, res, { tenant }) => showGroup(res, 200, tenant, idOf(req));
+  readonly getGroup: AdminHandler = async (req, res, { tenant }) => this.showGroup(res, 200, tenant, idOf(req));
 
-  const editOne: AdminHandler = async (req, res, subject) => {
+  readonly edit: AdminHandler = async (req, res, subject) => {
     const { tenant } = subject;
     const id = idOf(req);
     const ifMatch = requireIfMatch(req);
     const body = checkBody<EditBody>('edit', await readBody(req));
-    await write(req, subject, (docs, actor) => {
+    await this.write(req, subject, (docs, actor) => {
       onGroup(docs, tenant, id, ifMatch, true);
       return editGroup(docs, tenant, id, body, actor);
     });
-    showGroup(res, 200, tenant, id);
+    this.showGroup(res, 200, tenant, id);
   };
 
-  const setStatusTo =
-    (status: 'active' | 'inactive'): AdminHandler =>
-    async (req, res, subject) => {
+  setStatus(status: 'active' | 'inactive'): AdminHandler {
+    return async (req, res, subject) => {
       const id = idOf(req);
       const ifMatch = requireIfMatch(req);
       await readBody(req); // nothing to read; drained so the connection can be reused
-      await write(req, subject, (docs, actor) => {
+      await this.write(req, subject, (docs, actor) => {
         onGroup(docs, subject.tenant, id, ifMatch, true);
         return setStatus(docs, subject.tenant, id, status, actor);
       });
-      showGroup(res, 200, subject.tenant, id);
+      this.showGroup(res, 200, subject.tenant, id);
     };
+  }
 
-  const allocate: AdminHandler = async (req, res, subject) => {
+  readonly allocate: AdminHandler = async (req, res, subject) => {
     const id = idOf(req);
     const ifMatch = requireIfMatch(req);
     const body = checkBody<StoresBody>('stores', await readBody(req));
-    await write(req, subject, (docs) => {
+    await this.write(req, subject, (docs) => {
       onGroup(docs, subject.tenant, id, ifMatch, false);
-      return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: holder.current.main.admin_api.allow_admin_stores });
+      return allocateStores(docs, subject.tenant, id, body, { allowAdminStores: this.options.holder.current.main.admin_api.allow_admin_stores });
     });
-    showGroup(res, 200, subject.tenant, id);
+    this.showGroup(res, 200, subject.tenant, id);
   };
 
-  // Authenticate first: before that, every path and method answers alike, so nobody learns
-  // which admin paths and methods exist. /default is matched before /:id.
-  const router = adminRouter((req) => authenticateAdmin(req, holder.current, listenerId, clock.now()));
-  addPath(router, '/', { GET: list, POST: create });
-  addPath(router, '/default', { GET: getDefault, PUT: putDefault });
-  addPath(router, '/:id', { GET: getGroup, PATCH: editOne });
-  addPath(router, '/:id/deactivate', { POST: setStatusTo('inactive') });
-  addPath(router, '/:id/activate', { POST: setStatusTo('active') });
-  addPath(router, '/:id/stores', { POST: allocate });
-  closeRouter(router, logger);
-  app.use(ADMIN_PATH, router);
+  private write(req: Request, subject: AdminSubject, plan: (docs: DiskDocuments, actor: Actor) => Plan | null): Promise<void> {
+    return writeChange(this.options, req, subject, plan);
+  }
+
+  private showGroup(res: Response, status: number, tenant: string, id: string, extra: Record<string, string> = {}): void {
+    const state = activeState(this.options.holder.current);
+    const detail = detailOf(state, tenant, found(state, tenant, id));
+    sendJson(res, status, detail, { etag: groupEtag(detail), ...extra });
+  }
+
+  private showDefault(res: Response, tenant: string): void {
+    const state = activeState(this.options.holder.current);
+    sendJson(res, 200, { group: state.groups.defaultGroup(tenant)?.id ?? null }, { etag: defaultEtag(state, tenant) });
+  }
+}
+
+/** The precondition of a write on group `id`, checked against the files on disk. */
+function onGroup(docs: DiskDocuments, tenant: string, id: string, ifMatch: string, editsRecord: boolean): AccessGroup {
+  const group = found(docs.state, tenant, id);
+  if (editsRecord && group.builtIn) throw new AdminError('BUILT_IN_READ_ONLY', `"${id}" is a built-in group; built-in groups cannot be edited, deactivated or activated (create a custom group instead)`);
+  checkEtag(ifMatch, groupEtag(detailOf(docs.state, tenant, group)));
+  return group;
 }
 
 /** The group id of the path, percent-decoded by express. */

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
 
 /**
- * The delivery contract of otp-issue: one message per issued code. `send` resolves once the
- * message is handed over, and rejects when it was not; the valve then answers 500 and keeps
- * nothing that says a code went out.
+ * The delivery contract of otp-issue: one message per issued code, sent by the delivery queue
+ * (otp/delivery.ts), never on the caller's time. `send` resolves once the message is handed
+ * over, and rejects when it was not; the queue then retries it or moves it to its dead letters.
  */
 export type OtpChannel = 'sms' | 'email';
 
