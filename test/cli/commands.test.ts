@@ -172,7 +172,7 @@ describe('serve, reload and run --server', () => {
     url = `http://${summary.listeners[0]}`;
     managementUrl = `http://${summary.management}`;
     expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(server.child.pid));
-  });
+  }, 45_000); // the wait above allows 30 s: start-up calibrates the password hashes, slow on a loaded machine
 
   it('authpipe reload signals the server through the pid file', async () => {
     const r = cli(['reload', '--pid-file', pidFile()]);
