@@ -82,11 +82,19 @@ export default defineValve({
       const storeKey = `${failuresOnly ? 'failurelimit' : 'ratelimit'}:${config.bucket ?? ctx.operation}:${value}`;
       const count = await ctx.store.incr(storeKey, windowMs);
       if (count <= config.limit) {
-        // The unit reserved is given back unless the call ends with a counted refusal.
+        // The unit reserved is given back unless the call ends with a counted refusal. After a
+        // fault (the store itself may be what failed) the answer does not wait for it: a hung
+        // store would otherwise hold the call for a second timeout.
         if (failuresOnly)
-          whenSettled(ctx, (error) =>
-            error && counted.has(error.code) ? undefined : ctx.store.incr(storeKey, windowMs, -1).then(() => undefined),
-          );
+          whenSettled(ctx, (error) => {
+            if (error && counted.has(error.code)) return undefined;
+            const giveBack = ctx.store.incr(storeKey, windowMs, -1).then(() => undefined);
+            if (error === undefined || error.isRefusal) return giveBack;
+            giveBack.catch((err: unknown) =>
+              ctx.log.warn({ requestId: ctx.requestId, err }, 'rate-limit: a reserved unit could not be given back'),
+            );
+            return undefined;
+          });
         return;
       }
       // A call refused here is no failure of its own: it leaves the count where it was.
