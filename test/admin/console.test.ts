@@ -6,33 +6,18 @@
  * group and allocate a store, unlock a locked till, and scan every page with axe-core (no
  * serious or critical violation). Screenshots go to AUTHPIPE_SCREENS (outside git) when set.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
+import type { Browser, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { basic, editJson } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package`);
-  console.warn(`\n\n*** SKIPPING the console browser tests: ${CHROMIUM} is not installed ***\n`);
-}
-const describeBrowser = available ? describe : describe.skip;
+const describeBrowser = describeWithChromium('the console browser tests');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENS = process.env.AUTHPIPE_SCREENS;
 jest.setTimeout(60_000);
@@ -57,7 +42,7 @@ describeBrowser('the console in Chromium', () => {
         configFile: fixture.mainFile,
         env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(managementPort), HOST: '127.0.0.1', REDIS_URL: undefined },
       }),
-      chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+      launchChromium(),
     ]);
     page = await (await browser.newContext()).newPage();
     page.on('console', (m) => {

@@ -4,31 +4,14 @@
  * pool, and the SMS code of the partners pool read from the outbox. Nothing listens on the
  * apps' ports: the test reads the callback URL off the browser's request to it.
  */
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-const available = existsSync(CHROMIUM);
-if (!available) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: CI must install Debian's chromium package`);
-  console.warn(`\n\n*** SKIPPING the browser tests of the hosted login: ${CHROMIUM} is not installed ***\n`);
-}
-const describeBrowser = available ? describe : describe.skip;
+const describeBrowser = describeWithChromium('the browser tests of the hosted login');
 
 const APPS = {
   'shop-web': 'http://localhost:3000/callback',
@@ -45,7 +28,7 @@ describeBrowser('hosted login in Chromium', () => {
   const callbacks: string[] = [];
 
   beforeAll(async () => {
-    [demo, browser] = await Promise.all([startOidcDemo(), chromium.launch({ executablePath: CHROMIUM, args: ARGS })]);
+    [demo, browser] = await Promise.all([startOidcDemo(), launchChromium()]);
     context = await browser.newContext();
     page = await context.newPage();
     page.on('request', (request) => {
