@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 import { describeWithRedis, freePort, RedisServer, sleep, startCluster } from '../support/redis.js';
 import { failsClosed, openRedis, unreadyRedis } from '../support/redis-store.js';
-import { makeTestCerts, type TestCerts } from '../support/tls-certs.js';
+import { makeCertificate, type TestCertificate } from '../support/tls.js';
 import { storeContract } from './contract.js';
 
 /**
@@ -81,22 +81,27 @@ describeWithRedis('redis topologies', () => {
   });
 
   describe('tls', () => {
-    let certs: TestCerts | null;
+    let certs: TestCertificate | null;
     let redis: RedisServer;
     let tlsPort: number;
     beforeAll(async () => {
-      certs = makeTestCerts();
-      if (!certs) return;
+      // Self-signed: the certificate is its own CA. Null when openssl cannot make one (needCerts decides).
+      try {
+        certs = makeCertificate();
+      } catch {
+        certs = null;
+        return;
+      }
       tlsPort = await freePort();
       redis = await RedisServer.start([
         '--tls-port',
         String(tlsPort),
         '--tls-cert-file',
-        certs.cert,
+        certs.certFile,
         '--tls-key-file',
-        certs.key,
+        certs.keyFile,
         '--tls-ca-cert-file',
-        certs.ca,
+        certs.certFile,
         '--tls-auth-clients',
         'no',
       ]);
@@ -115,7 +120,7 @@ describeWithRedis('redis topologies', () => {
 
     it('speaks TLS with the configured CA (rediss://, tls.ca_file)', async () => {
       if (!needCerts()) return;
-      const store = await openRedis({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca_file: certs!.ca } });
+      const store = await openRedis({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca_file: certs!.certFile } });
       try {
         await store.set(`${tenantPrefix('tls')}k`, 'over-tls', 10_000);
         expect(await store.incr(`${tenantPrefix('tls')}n`, 10_000)).toBe(1);
