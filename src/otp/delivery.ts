@@ -18,7 +18,7 @@
  * expired (the code's TTL): the same exposure as the sender's own queue.
  *
  * Delivery is at least once. A worker takes a job by moving it, atomically, to the queue's
- * in-flight list, and sets a lease (a key with a TTL) on it; the job leaves the in-flight list
+ * in-flight list, and sets a lease (a key with a TTL) on it before sending; the job leaves the in-flight list
  * only once it is delivered, requeued for a retry or dead-lettered. Every worker sweeps the
  * in-flight list now and then: a job seen there without a lease on two sweeps RECOVER_AFTER_MS
  * apart belonged to a process that died mid-delivery, and goes back to the queue. A code may
@@ -168,17 +168,19 @@ export class DeliveryQueue {
       while (budget-- > 0 && this.inFlight < MAX_IN_FLIGHT && !this.stopped) {
         const text = await this.store.listMove(key, taken);
         if (text === null) break;
-        await this.store.set(leaseKey(this.id, text), '1', LEASE_MS);
         const job = JSON.parse(text) as DeliveryJob;
+        // Dropped or put back at once, these need no lease: a sweep requeues only a job it saw
+        // unleased on two sweeps apart, and a decoy requeued by a crash is dropped again.
         if (job.decoy) {
-          await this.done(text);
+          await this.store.listRemove(taken, text);
           continue;
         }
         if (job.due > this.runtime.clock.now()) {
           await this.store.listPush(key, text); // not yet: back to the end of the line
-          await this.done(text);
+          await this.store.listRemove(taken, text);
           continue;
         }
+        await this.store.set(leaseKey(this.id, text), '1', LEASE_MS);
         this.inFlight++;
         const delivery = this.deliver(job)
           .then(() => this.done(text))
@@ -198,7 +200,7 @@ export class DeliveryQueue {
     }
   }
 
-  /** A taken job is finished with (delivered, requeued or dead-lettered): off the in-flight list, lease gone. */
+  /** A delivered job is finished with (delivered, requeued for a retry or dead-lettered): off the in-flight list, lease gone. */
   private async done(text: string): Promise<void> {
     await this.store.listRemove(inFlightKey(this.id), text);
     await this.store.del(leaseKey(this.id, text));
