@@ -69,11 +69,7 @@ let server: RunningServer;
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
   // The demo writes OTP codes to an outbox in the working folder: keep the test's in its copy.
-  for (const pipe of ['otp-start', 'till-approval-start']) {
-    const config = fixture.readJson(`pipes/${pipe}.json`) as { valves: { name: string; config: { sender?: { file?: string } } }[] };
-    for (const valve of config.valves) if (valve.config?.sender?.file) valve.config.sender.file = join(fixture.dir, 'outbox.jsonl');
-    fixture.write(`pipes/${pipe}.json`, config);
-  }
+  fixture.keepOutboxInside('otp-start', 'till-approval-start');
   server = await startServer({ configFile: fixture.mainFile, env: { ...process.env, PORT: '0', HOST: '127.0.0.1' } });
 });
 afterAll(async () => {

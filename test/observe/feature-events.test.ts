@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CapturedLines } from '../support/capture.js';
 import { basic } from '../support/credentials.js';
 import { ConfigFixture } from '../support/fixture.js';
@@ -21,10 +20,7 @@ const WRONG = 'not-the-password-1';
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  outbox = join(fixture.dir, 'var', 'otp-outbox.jsonl');
-  const start = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'otp-start.json'), 'utf8'));
-  start.valves.find((v: { name: string }) => v.name === 'otp-issue').config.sender.file = outbox;
-  fixture.writePipe('otp-start', start);
+  outbox = fixture.keepOutboxInside('otp-start');
   fixture.writePipe('logout', { valves: [{ name: 'token-revoke' }], response: [] });
   const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
   main.modules[0].config.tenant.find((t: { id: string }) => t.id === 'demo').allowedOperation.push('logout');

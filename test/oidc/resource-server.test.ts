@@ -4,13 +4,12 @@
  * tokens) when configured for the issuing tenant, and refuse another tenant's: jose's
  * jwtVerify with a remote JWKS, and oauth4webapi's validateJwtAccessToken (RFC 9068).
  */
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { hotp } from '../../src/otp/hotp.js';
-import { readOutbox } from '../otp/outbox.js';
+import { codeFor } from '../otp/outbox.js';
 import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
 
 const AUDIENCE = 'https://api.demo.example';
@@ -21,14 +20,8 @@ const tokens: Record<string, string> = {};
 let acmeToken: string;
 
 beforeAll(async () => {
-  demo = await startOidcDemo({
-    // The demo sends OTP codes to the outbox in the working folder: keep this test's in its fixture.
-    edit: (fixture) => {
-      const otpStart = JSON.parse(readFileSync(`${fixture.dir}/pipes/otp-start.json`, 'utf8'));
-      otpStart.valves.find((v: { name: string }) => v.name === 'otp-issue').config.sender.file = `${fixture.dir}/outbox.jsonl`;
-      fixture.write('pipes/otp-start.json', otpStart);
-    },
-  });
+  // The demo sends OTP codes to the outbox in the working folder: keep this test's in its fixture.
+  demo = await startOidcDemo({ edit: (fixture) => fixture.keepOutboxInside('otp-start') });
   const cc = await client.clientCredentialsGrant(await discover(demo.issuer(), 'pos-server-1', 'pos-server-1-secret'));
   tokens['oidc client credentials'] = cc.access_token;
   const web = await discover(demo.issuer(), 'shop-web');
@@ -48,7 +41,7 @@ beforeAll(async () => {
     await demo.server.call('client-login', {}, { authorization: basic('pos-server-1', 'pos-server-1-secret') })
   ).body.access_token;
   const started = await demo.server.call('otp-start', { mobile: '+15550000002' });
-  const code = readOutbox(`${demo.fixture.dir}/outbox.jsonl`).find((m) => m.transaction_id === started.body.transaction_id)?.code as string;
+  const code = await codeFor(demo.outbox, started.body.transaction_id);
   tokens['PUT otp-verify'] = (
     await demo.server.call('otp-verify', { transaction_id: started.body.transaction_id, otp: code })
   ).body.access_token;

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
@@ -18,10 +16,7 @@ export interface OidcDemo {
 
 export async function startOidcDemo(options: { store?: Store; edit?: (fixture: ConfigFixture) => void } = {}): Promise<OidcDemo> {
   const fixture = ConfigFixture.fromDemo();
-  const outbox = join(fixture.dir, 'outbox.jsonl');
-  const sms = JSON.parse(readFileSync(join(fixture.dir, 'pipes', 'login-sms-send.json'), 'utf8'));
-  sms.valves[0].config.sender.file = outbox;
-  fixture.write('pipes/login-sms-send.json', sms);
+  const outbox = fixture.keepOutboxInside('login-sms-send');
   // The demo's log level is info; tests keep quiet.
   options.edit?.(fixture);
   const port = await freePort();

@@ -73,6 +73,25 @@ export class ConfigFixture {
     return this;
   }
 
+  /**
+   * Points the outbox sender of every otp-issue valve in the named pipes at `var/otp-outbox.jsonl`
+   * inside the fixture (the demo's relative path resolves against the working folder, which is
+   * the repository under test), and answers that file's path.
+   */
+  keepOutboxInside(...pipes: string[]): string {
+    const outbox = join(this.dir, 'var', 'otp-outbox.jsonl');
+    for (const id of pipes) {
+      const pipe = this.readJson(`pipes/${id}.json`) as {
+        valves: { name: string; config: { sender?: { type?: string; file?: string } } }[];
+      };
+      const senders = pipe.valves.filter((v) => v.name === 'otp-issue' && v.config.sender?.type === 'outbox');
+      if (senders.length === 0) throw new Error(`pipe ${id} has no otp-issue valve with an outbox sender`);
+      for (const valve of senders) (valve.config.sender as { file: string }).file = outbox;
+      this.write(`pipes/${id}.json`, pipe);
+    }
+    return outbox;
+  }
+
   /** A JSON file of the fixture, parsed (relative to the fixture folder). */
   readJson(relative: string): unknown {
     return JSON.parse(readFileSync(join(this.dir, relative), 'utf8'));
