@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/logger.js';
 import { DeliveryQueue, inFlightKey, leaseKey, queueKey, type DeliveryJob } from '../../src/otp/delivery.js';
 import type { OtpMessage, OtpSender } from '../../src/otp/senders/index.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { until } from '../support/until.js';
 
 /**
  * The delivery queue is at least once: a job a worker took and never finished (its process
@@ -35,14 +36,6 @@ const job = (transaction: string): DeliveryJob => ({
   due: 0,
 });
 
-async function until(check: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 const stores: MemoryStore[] = [];
 const queues: DeliveryQueue[] = [];
 afterEach(async () => {
@@ -63,8 +56,8 @@ describe('otp delivery queue: at least once', () => {
   it('delivers a queued job once and leaves nothing in flight', async () => {
     const { store, sender, queue } = setUp();
     await queue.enqueue(job('t-normal'));
-    await until(() => sender.sent.length === 1);
-    await until(async () => (await store.listLength(inFlightKey('q1'))) === 0);
+    await until(() => sender.sent.length === 1 || undefined, 3000);
+    await until(async () => (await store.listLength(inFlightKey('q1'))) === 0 || undefined, 3000);
     expect(sender.sent.map((m) => m.transaction_id)).toEqual(['t-normal']);
     expect(await store.listLength(queueKey('q1'))).toBe(0);
   });
@@ -76,10 +69,10 @@ describe('otp delivery queue: at least once', () => {
     expect(await store.listMove(queueKey('q1'), inFlightKey('q1'))).not.toBeNull();
     const started = Date.now();
     queue.start();
-    await until(() => sender.sent.length === 1);
+    await until(() => sender.sent.length === 1 || undefined, 3000);
     expect(sender.sent[0]?.transaction_id).toBe('t-orphan');
     expect(Date.now() - started).toBeGreaterThanOrEqual(FAST.recoverAfterMs);
-    await until(async () => (await store.listLength(inFlightKey('q1'))) === 0);
+    await until(async () => (await store.listLength(inFlightKey('q1'))) === 0 || undefined, 3000);
     await new Promise((resolve) => setTimeout(resolve, 3 * FAST.recoverAfterMs));
     expect(sender.sent).toHaveLength(1); // delivered once, not again
   });

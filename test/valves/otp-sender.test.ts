@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import { deadLetterKey, senderId } from '../../src/otp/delivery.js';
 import { sample } from '../support/metrics-text.js';
 import { ConfigFixture } from '../support/fixture.js';
+import { until } from '../support/until.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { answer, hang, signatureValid, startGateway, type Gateway } from '../otp/webhook-server.js';
 
@@ -50,16 +51,6 @@ afterAll(async () => {
   await gateway.close();
   fixture.cleanup();
 });
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const deadLetters = async () =>
   (await server.app.store.listRange(deadLetterKey(senderId({ type: 'webhook', url: new URL(gateway.url).href })), 100)).map((t) =>
