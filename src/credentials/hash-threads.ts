@@ -21,8 +21,11 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { defaultBudget } from './budget.js';
 
+/** node:crypto's scrypt options, as a job carries them to its thread. */
+export type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
+
 export type HashJob =
-  | { op: 'scrypt'; password: Uint8Array; salt: Uint8Array; keylen: number; options: { N: number; r: number; p: number; maxmem: number } }
+  | { op: 'scrypt'; password: Uint8Array; salt: Uint8Array; keylen: number; options: ScryptOptions }
   | { op: 'argon2id'; phc: string; password: string }
   | { op: 'bcrypt'; phc: string; password: string }
   | { op: 'pbkdf2'; iterations: number };

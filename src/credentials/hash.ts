@@ -9,7 +9,7 @@
  * salt and digest: verifying an unknown user against it costs what a known user costs.
  */
 import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { hashThreads, type HashThreads } from './hash-threads.js';
+import { hashThreads, type HashThreads, type ScryptOptions } from './hash-threads.js';
 import { BCRYPT_ALPHABET, formatArgon2id, formatScrypt, parsePhc, type ParsedHash } from './phc.js';
 
 /** N = 2^15, r = 8, p = 1: 32 MiB and about 100 ms per hash on the 2-core reference machine. */
@@ -27,8 +27,6 @@ async function scrypt(
   const key = await threads.run({ op: 'scrypt', password, salt, keylen, options });
   return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
 }
-
-type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
 
 function scryptOptions(ln: number, r: number, p: number): ScryptOptions {
   const N = 2 ** ln;
