@@ -16,6 +16,7 @@ const UNIT = [
   'cli/hash-password',
   'cli/validate',
   'cli/run',
+  'cli/serve',
   'cli/totp',
   'config/.*',
   'credentials/basic-header',

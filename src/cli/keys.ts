@@ -1,13 +1,7 @@
 import { resolve, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ajvIssues } from '../config-kit/ajv-issues.js';
 import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
-import { readJsonFile } from '../config-kit/json-file.js';
-import { mainSchema, type MainConfig } from '../config/main-schema.js';
-import { resolveSecrets } from '../config-kit/secrets.js';
-import { newAjv } from '../engine/registry.js';
 import { ALGORITHMS, isAlgorithm } from '../tokens/algorithms.js';
-import { loadKeySet, setActivation, writeNewKey } from '../tokens/key-store.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
 /**
@@ -28,7 +22,7 @@ export const keys: Command = {
     '  list              show the keys and which one signs\n' +
     '  --config FILE     the main config file (default config/authpipe.json)\n' +
     '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
-  run(args) {
+  async run(args) {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
@@ -39,6 +33,11 @@ export const keys: Command = {
       process.stderr.write('usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n');
       return 2;
     }
+    // The config schema and the key store load only now: help and usage errors answer without them.
+    const [{ tokensSection }, { loadKeySet, setActivation, writeNewKey }] = await Promise.all([
+      import('./keys-config.js'),
+      import('../tokens/key-store.js'),
+    ]);
     const file = resolve(values.config as string);
     const issues: ConfigIssue[] = [];
     const tokens = tokensSection(file, issues);
@@ -89,19 +88,3 @@ export const keys: Command = {
     return issues.length === 0 ? 0 : 1;
   },
 };
-
-function tokensSection(file: string, issues: ConfigIssue[]): NonNullable<MainConfig['tokens']> | null {
-  const read = readJsonFile(file, issues);
-  if (!read) return null;
-  const main = resolveSecrets(read.value, file, { env: process.env, baseDir: dirname(file) }, issues) as MainConfig;
-  const validate = newAjv({ useDefaults: true }).compile(mainSchema);
-  if (!validate(main)) {
-    issues.push(...ajvIssues(file, '', validate.errors));
-    return null;
-  }
-  if (!main.tokens) {
-    issues.push({ file, pointer: '/tokens', message: 'no "tokens" section: add {"issuer", "audience", "keys_dir"} to use signing keys' });
-    return null;
-  }
-  return issues.length === 0 ? main.tokens : null;
-}

@@ -1,16 +1,11 @@
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue } from '../config-kit/issues.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { closeConfigServices } from '../config/services.js';
+import type { LoadedConfig } from '../config/load.js';
 import { systemClock } from '../engine/clock.js';
-import { createLogger } from '../logger.js';
 import { formatTrace } from '../observe/trace-format.js';
-import { createStore } from '../store/create.js';
 import type { Store } from '../store/store.js';
-import { createRegistry } from '../valves/index.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
-import { dryRun } from './dry-run.js';
 import { remoteRun, type RemoteResult } from './remote-run.js';
 
 /**
@@ -88,6 +83,15 @@ export const run: Command = {
       return EXIT[result.status] ?? 4;
     }
 
+    // The engine loads only now: help, usage errors and --server runs answer without it.
+    const [{ loadConfig }, { closeConfigServices }, { createRegistry }, { dryRun }, { createLogger }, { createStore }] = await Promise.all([
+      import('../config/load.js'),
+      import('../config/services.js'),
+      import('../valves/index.js'),
+      import('./dry-run.js'),
+      import('../logger.js'),
+      import('../store/create.js'),
+    ]);
     let store: Store | undefined;
     let config: LoadedConfig;
     const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', destination: process.stderr });

@@ -1,8 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { editorSchemas } from '../config/editor-schemas.js';
-import { referenceDocs } from '../config/reference-docs.js';
 import type { Command } from './command.js';
 
 /** `authpipe schemas [--out DIR] [--docs DIR]`: writes the JSON Schemas editors use through "$schema", and the reference docs. */
@@ -11,11 +9,16 @@ export const schemas: Command = {
     'write schemas/*.schema.json and docs/reference/*.md from the code (main file, pipes with every valve, directory, access groups)',
   usage:
     'usage: authpipe schemas [--out DIR] [--docs DIR]\n\nWrites the JSON Schemas editors use through "$schema", and the reference docs.\n  --out DIR    where to write the schemas (default schemas)\n  --docs DIR   where to write the reference docs (default docs/reference)\n',
-  run(args) {
+  async run(args) {
     const { values } = parseArgs({
       args,
       options: { out: { type: 'string', default: 'schemas' }, docs: { type: 'string', default: 'docs/reference' } },
     });
+    // Every valve's schema loads only now: help and usage errors answer without them.
+    const [{ editorSchemas }, { referenceDocs }] = await Promise.all([
+      import('../config/editor-schemas.js'),
+      import('../config/reference-docs.js'),
+    ]);
     for (const [name, schema] of Object.entries(editorSchemas())) {
       writeFileSync(join(values.out as string, name), `${JSON.stringify(schema, null, 2)}\n`);
       process.stdout.write(`wrote ${join(values.out as string, name)}\n`);

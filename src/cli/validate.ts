@@ -1,10 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, formatIssue } from '../config-kit/issues.js';
-import { loadConfig } from '../config/load.js';
 import { systemClock } from '../engine/clock.js';
-import { silentLogger } from '../logger.js';
-import { MemoryStore } from '../store/memory.js';
-import { createRegistry } from '../valves/index.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
 /** `authpipe validate [--config FILE]`: exit 0 when valid (warnings printed first), else 1 and one line per issue. */
@@ -15,8 +11,15 @@ export const validate: Command = {
     'Checks the main file, every pipe and every valve config; prints each problem as\n' +
     '<file>: <json pointer>: <message>, and warnings as warning: …. Exit 0 valid, 1 invalid.\n' +
     '  --config FILE   the main config file (default config/authpipe.json)\n',
-  run(args) {
+  async run(args) {
     const { values } = parseArgs({ args, options: { config: { type: 'string', default: DEFAULT_CONFIG } } });
+    // The engine loads only now: help and usage errors answer without it.
+    const [{ loadConfig }, { createRegistry }, { silentLogger }, { MemoryStore }] = await Promise.all([
+      import('../config/load.js'),
+      import('../valves/index.js'),
+      import('../logger.js'),
+      import('../store/memory.js'),
+    ]);
     const store = new MemoryStore(systemClock);
     try {
       const loaded = loadConfig(values.config as string, {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCli, CliProcess, type BuiltCli } from '../support/built-cli.js';
@@ -9,8 +9,8 @@ import { ADMIN_SECRET, basic, editJson, TILL_PASSWORD } from '../access-groups/s
 import { freePort } from '../support/net.js';
 
 /**
- * `authpipe serve --workers N` as real processes: refused with the memory store, and with
- * Redis N workers share one port, each with its own store connection, and share lockout
+ * `authpipe serve --workers N` as real processes (what it refuses before forking is in
+ * serve.test.ts): with Redis, N workers share one port, each with its own store connection, and share lockout
  * state; a dead worker is replaced; SIGTERM stops them all.
  */
 let built: BuiltCli;
@@ -56,24 +56,6 @@ function alive(pid: number): boolean {
     return false;
   }
 }
-
-describe('serve --workers, refused', () => {
-  it('refuses several workers with the memory store, with a clear message', async () => {
-    const p = serve(['--workers', '2']);
-    const { code } = await p.exited;
-    expect(code).toBe(1);
-    expect(p.stderr).toMatch(/--workers 2 needs the redis store/);
-    expect(p.stderr).toMatch(/REDIS_URL/);
-  });
-
-  it('refuses a worker count that is not a whole number from 1 to 64', async () => {
-    const runs = ['0', 'two', '1.5', '65'].map((bad) => serve(['--workers', bad]));
-    for (const p of runs) {
-      expect((await p.exited).code).toBe(2);
-      expect(p.stderr).toMatch(/--workers must be a whole number/);
-    }
-  });
-});
 
 describeWithRedis('serve --workers 2 on Redis', () => {
   let redis: RedisServer;

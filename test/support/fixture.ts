@@ -1,10 +1,37 @@
+import { hashSync as argon2HashSync } from '@node-rs/argon2';
+import { hashSync as bcryptHashSync } from '@node-rs/bcrypt';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { cpSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { formatScrypt } from '../../src/credentials/phc.js';
 
 /** The repository root, for reading the shipped demo config. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** The demo directory's passwords and client secrets, by username or client id (the docs use them too). */
+export const DEMO_SECRETS: Readonly<Record<string, string>> = {
+  'till-001': 'till-001-pass',
+  'till-002': 'till-002-pass',
+  'till-003': 'till-003-pass',
+  'till-009': 'till-009-pass',
+  'till-201': 'till-201-pass',
+  'acme-till-1': 'acme-till-1-pass',
+  alice: 'alice-pass-1',
+  bob: 'bob-pass-1',
+  'ops-admin': 'ops-admin-pass',
+  'pos-server-1': 'pos-server-1-secret',
+  'admin-console': 'admin-console-secret',
+};
+
+/** `password` hashed with the algorithm of `model` at about the lowest cost it allows. */
+function cheapLike(model: string, password: string): string {
+  if (model.startsWith('$argon2id$')) return argon2HashSync(password, { algorithm: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+  if (model.startsWith('$2')) return bcryptHashSync(password, 4);
+  const salt = randomBytes(16);
+  return formatScrypt({ ln: 10, r: 8, p: 1, salt, digest: scryptSync(password, salt, 32, { N: 2 ** 10, r: 8, p: 1 }) });
+}
 
 /**
  * A throwaway config folder: `config/authpipe.json` plus `pipes/*.json`. Start from the
@@ -17,12 +44,16 @@ export class ConfigFixture {
     this.dir = dir;
   }
 
-  /** A copy of the shipped config/ and pipes/ folders. */
-  static fromDemo(): ConfigFixture {
+  /**
+   * A copy of the shipped config/ and pipes/ folders. Its directory's passwords and secrets
+   * are re-hashed at a low cost (`cheapHashes`) unless `hashes: 'shipped'` asks for the
+   * shipped ones, for a test about what the demo's costs do.
+   */
+  static fromDemo(options: { hashes?: 'cheap' | 'shipped' } = {}): ConfigFixture {
     const fixture = new ConfigFixture(mkdtempSync(join(tmpdir(), 'authpipe-')));
     cpSync(join(ROOT, 'config'), join(fixture.dir, 'config'), { recursive: true });
     cpSync(join(ROOT, 'pipes'), join(fixture.dir, 'pipes'), { recursive: true });
-    return fixture;
+    return options.hashes === 'shipped' ? fixture : fixture.cheapHashes();
   }
 
   /** One listener, the given tenants, and the given pipes. */
@@ -90,6 +121,35 @@ export class ConfigFixture {
       this.write(`pipes/${id}.json`, pipe);
     }
     return outbox;
+  }
+
+  /**
+   * Re-hashes every password and client secret of the copied demo directory with the same
+   * algorithm at a low cost. The failure floor follows the dearest hash the directory holds
+   * (about 240 ms at the demo's cost), and every refusal waits it out; the start of each process
+   * times every profile too. For a test that is not about the cost, this keeps a dozen
+   * refusals from taking seconds.
+   */
+  private cheapHashes(): this {
+    const file = join(this.dir, 'config', 'directory.json');
+    let text = readFileSync(file, 'utf8');
+    const directory = JSON.parse(text) as { tenants: Record<string, Record<string, unknown>> };
+    for (const tenant of Object.values(directory.tenants)) {
+      for (const entries of Object.values(tenant)) {
+        if (!Array.isArray(entries)) continue;
+        for (const entry of entries as { username?: string; client_id?: string; password_hash?: string; secret_hash?: string }[]) {
+          const name = (entry.username ?? entry.client_id) as string;
+          const model = entry.password_hash ?? entry.secret_hash;
+          if (model === undefined) continue;
+          const secret = DEMO_SECRETS[name];
+          if (secret === undefined) throw new Error(`no demo secret known for ${name}: add it to DEMO_SECRETS`);
+          // In the text, so the file keeps its layout (tests of the admin API compare it line by line).
+          text = text.replace(JSON.stringify(model), JSON.stringify(cheapLike(model, secret)));
+        }
+      }
+    }
+    writeFileSync(file, text);
+    return this;
   }
 
   /** A JSON file of the fixture, parsed (relative to the fixture folder). */

@@ -29,7 +29,7 @@ let client: LightClient;
 const PASS = 'right-pass';
 
 beforeAll(async () => {
-  fixture = ConfigFixture.fromDemo();
+  fixture = ConfigFixture.fromDemo({ hashes: 'shipped' });
   const file = join(fixture.dir, 'config', 'directory.json');
   const directory = JSON.parse(readFileSync(file, 'utf8'));
   const scrypt = (pw: string) => hashPassword(pw, { ln: 14, r: 8, p: 1 });

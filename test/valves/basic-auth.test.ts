@@ -45,8 +45,12 @@ beforeAll(async () => {
   ];
   for (const [username, password] of extra)
     directory.tenants.demo.tills.push({ username, password_hash: await fast(password), store: 'store-01' });
-  // Default cost, to compare a refused-before-hashing call with a real verification.
-  directory.tenants.demo.tills.push({ username: 'slow-till', password_hash: await hashPassword('slow-till-pass'), store: 'store-01' });
+  // The dearest hash here (it sets the failure floor), to compare a refused-before-hashing call with a real verification.
+  directory.tenants.demo.tills.push({
+    username: 'slow-till',
+    password_hash: await hashPassword('slow-till-pass', { ln: 14, r: 8, p: 1 }),
+    store: 'store-01',
+  });
   directory.tenants.acme.tills.push({ username: 'lock-1', password_hash: await fast('lock-1-pass'), store: 'acme-store-1' });
   fixture.write('config/directory.json', directory);
 

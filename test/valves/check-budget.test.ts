@@ -16,7 +16,7 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 
 beforeAll(async () => {
-  fixture = ConfigFixture.fromDemo();
+  fixture = ConfigFixture.fromDemo({ hashes: 'shipped' });
   const file = join(fixture.dir, 'config', 'directory.json');
   const directory = JSON.parse(readFileSync(file, 'utf8'));
   for (const name of ['budget-till', 'cached-till', 'locked-till']) {
