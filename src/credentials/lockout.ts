@@ -110,7 +110,7 @@ export const LOCKOUT_PROPERTIES = {
 export type LockoutConfig = { [K in keyof typeof LOCKOUT_PROPERTIES]: K extends 'enabled' ? boolean : number };
 
 /** A lockout section left at its schema defaults. */
-export const LOCKOUT_DEFAULTS: LockoutConfig = defaultsOf(LOCKOUT_PROPERTIES);
+const LOCKOUT_DEFAULTS: LockoutConfig = defaultsOf(LOCKOUT_PROPERTIES);
 
 function lockoutPolicy(config: LockoutConfig): LockoutPolicy {
   return {

@@ -74,7 +74,7 @@ const idpLookup: ValveDefinition<Config> = {
   dataflow: (config): ValveDataflow => {
     const prefix = config.prefix ?? '';
     if (config.source === 'directory') {
-      const lookups = [{ pointer: '/value', by: `user.${config.by ?? 'username'}` as ValueKind }];
+      const lookups = [{ pointer: '/value', by: `user.${config.by}` as ValueKind }];
       if (config.attributes) {
         return {
           lookups,
