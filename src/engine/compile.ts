@@ -95,7 +95,7 @@ export function compilePipes(
     const stepFacts: StepFacts[] = [];
     const steps = compileSteps(source, registry, services, issues, pipes, pipeCalls, stepFacts);
     calls.set(source.config.id, pipeCalls);
-    facts.set(source.config.id, { id: source.config.id, file: source.file, steps: stepFacts, response: source.config.response ?? [] });
+    facts.set(source.config.id, { id: source.config.id, file: source.file, steps: stepFacts, response: source.config.response });
     pipes.set(source.config.id, {
       id: source.config.id,
       description: source.config.description ?? '',

@@ -114,7 +114,7 @@ export default defineValve({
     const accounts = new CredentialAccounts(kind, tools.services.directory);
     const passwords = new PasswordCheck({ lockout: lockoutFrom(config.lockout, tools.fail), cacheTtlMs: config.cache_ttl_seconds * 1000 });
     const lockBy = config.lockout.by ?? (kind === 'client' ? 'source' : 'account');
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     const erroneous = [userProp, passProp];
 
     return async (ctx) => {
@@ -142,7 +142,7 @@ export default defineValve({
   },
   dataflow: (config) =>
     ({
-      sets: itemSets(config.prefix ?? '', [
+      sets: itemSets(config.prefix, [
         { name: 'sub', kind: config.kind === 'till' ? 'till.username' : config.kind === 'user' ? 'user.id' : 'client.id' },
         'kind',
         'tenant',

@@ -34,12 +34,12 @@ export default defineValve({
       },
     },
   },
-  dataflow: (config) => ({ restores: { place: config.into ?? 'session', prefix: config.prefix ?? '' } }),
+  dataflow: (config) => ({ restores: { place: config.into, prefix: config.prefix } }),
   create(config, tools) {
     const handleTemplate = tools.template(config.handle, '/handle');
     const blamed = [soleRequestProperty(handleTemplate.source) ?? 'flow_id'];
     const intoSession = config.into === 'session';
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     const keep = config.keep === true;
     const invalid = (detail: string) => refuse('FLOW_INVALID', { erroneousProperties: blamed, detail: `flow-restore: ${detail}` });
 

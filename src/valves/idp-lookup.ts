@@ -24,7 +24,8 @@ import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
 import { IDP_LOCKOUT_DEFAULTS, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
 
-type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
+// prefix has a schema default, so the loader always sets it.
+type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix: string };
 
 const sources = [directorySource, ldapSource, httpSource] as const;
 
@@ -60,7 +61,7 @@ const idpLookup: ValveDefinition<Config> = {
   },
   create(config, tools): ValveRun {
     const source = sources.find((s) => s.source === config.source) as IdpSource<Config>;
-    const { prefix = '', ...rest } = config;
+    const { prefix, ...rest } = config;
     const sourceConfig = rest as Config;
     const run = guarded(sourceConfig, source.create(sourceConfig, tools), tools);
     if (prefix === '') return run;
@@ -72,7 +73,7 @@ const idpLookup: ValveDefinition<Config> = {
     };
   },
   dataflow: (config): ValveDataflow => {
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     if (config.source === 'directory') {
       const lookups = [{ pointer: '/value', by: `user.${config.by}` as ValueKind }];
       if (config.attributes) {

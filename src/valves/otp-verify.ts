@@ -53,9 +53,9 @@ export default defineValve({
     const txTemplate = tools.template(config.transaction_id, '/transaction_id');
     const otpTemplate = tools.template(config.otp, '/otp');
     const maxAttempts = config.max_attempts;
-    const expects = config.expects ?? 'user';
+    const expects = config.expects;
     const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) =>
       refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
@@ -120,8 +120,8 @@ export default defineValve({
     };
   },
   dataflow: (config) => {
-    const prefix = config.prefix ?? '';
-    if ((config.expects ?? 'user') === 'recipient') return { sets: itemSets(prefix, ['channel', 'recipient']) };
+    const prefix = config.prefix;
+    if (config.expects === 'recipient') return { sets: itemSets(prefix, ['channel', 'recipient']) };
     return { sets: itemSets(prefix, ['channel', 'recipient', ...USER_SETS]), setsAny: [{ place: 'item', prefix }] };
   },
 });

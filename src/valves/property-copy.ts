@@ -45,8 +45,8 @@ export default defineValve({
     };
   },
   dataflow: (config) => {
-    const from = config.from ?? 'request';
-    const to = config.to ?? 'item';
+    const from = config.from;
+    const to = config.to;
     const pairs = Array.isArray(config.properties) ? config.properties.map((n) => [n, n] as const) : Object.entries(config.properties);
     // Request properties may or may not be sent; input-validate is where presence is enforced.
     if (from === 'request') return { sets: pairs.map(([target]) => ({ place: to, name: target, maybe: true })) };

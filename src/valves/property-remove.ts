@@ -29,5 +29,5 @@ export default defineValve({
       for (const name of config.properties) delete props[name];
     };
   },
-  dataflow: (config) => ({ removes: config.properties.map((name) => ({ place: config.from ?? 'item', name })) }),
+  dataflow: (config) => ({ removes: config.properties.map((name) => ({ place: config.from, name })) }),
 });

@@ -34,5 +34,5 @@ export default defineValve({
       for (const [name, template] of entries) props[name] = template.render(scope);
     };
   },
-  dataflow: (config) => ({ sets: Object.keys(config.properties).map((name) => ({ place: config.target ?? 'item', name })) }),
+  dataflow: (config) => ({ sets: Object.keys(config.properties).map((name) => ({ place: config.target, name })) }),
 });

@@ -59,7 +59,7 @@ export default defineValve({
     };
   },
   dataflow: (config) => {
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     // Our tokens always carry these; scope, client_id, sid and configured claims only some.
     return {
       sets: itemSets(prefix, [

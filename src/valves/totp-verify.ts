@@ -71,7 +71,7 @@ export default defineValve({
     const userTemplate = tools.template(config.user ?? `{{request.${userBy}}}`, '/user');
     const otpTemplate = tools.template(config.otp, '/otp');
     const userProperty = soleRequestProperty(userTemplate.source);
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     const options = { algorithm: config.algorithm, digits: config.digits, period: config.period, window: config.window };
     const codeShape = new RegExp(`^[0-9]{${options.digits}}$`);
     const maxFailures = config.max_failures;
@@ -129,11 +129,11 @@ export default defineValve({
     };
   },
   dataflow: (config) => {
-    const prefix = config.prefix ?? '';
+    const prefix = config.prefix;
     return {
       sets: itemSets(prefix, USER_SETS),
       setsAny: [{ place: 'item', prefix }],
-      lookups: [{ pointer: '/user', by: `user.${config.user_by ?? 'username'}` as ValueKind }],
+      lookups: [{ pointer: '/user', by: `user.${config.user_by}` as ValueKind }],
     };
   },
 });

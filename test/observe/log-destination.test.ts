@@ -1,8 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileDestination, flushAllSync, LineBatch, LOG_BATCH_CHARS } from '../../src/observe/log-destination.js';
+import { until } from '../support/until.js';
 
 /** Records what the batch hands to its writer (the part under test is the batching, not the I/O). */
 function recordingWriter() {
@@ -10,7 +11,10 @@ function recordingWriter() {
   return { writes, write: (text: string) => writes.push(text), flush: () => {}, flushSync: () => {} };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// The flush timer is moved by hand: a busy machine delays real timers, never these.
+afterEach(() => {
+  jest.useRealTimers();
+});
 
 describe('log destination: lines are batched', () => {
   it('holds short lines, then hands them over as one write, in order, once 4 KiB have gathered', () => {
@@ -26,14 +30,17 @@ describe('log destination: lines are batched', () => {
     expect(writer.writes[0]?.startsWith('0')).toBe(true);
   });
 
-  it('writes what is pending when the flush interval comes round, and nothing when idle', async () => {
+  it('writes what is pending when the flush interval comes round, and nothing when idle', () => {
+    jest.useFakeTimers();
     const writer = recordingWriter();
     const batch = new LineBatch(writer, 20);
     batch.write('{"a":1}\n');
     batch.write('{"b":2}\n');
-    await sleep(80);
+    jest.advanceTimersByTime(19);
+    expect(writer.writes).toEqual([]);
+    jest.advanceTimersByTime(1);
     expect(writer.writes).toEqual(['{"a":1}\n{"b":2}\n']);
-    await sleep(80);
+    jest.advanceTimersByTime(100);
     expect(writer.writes).toHaveLength(1);
   });
 
@@ -51,7 +58,9 @@ describe('log destination: lines are batched', () => {
     const dir = mkdtempSync(join(tmpdir(), 'authpipe-log-'));
     try {
       const destination = fileDestination('logs/audit.jsonl', dir);
-      await sleep(50); // the file opens asynchronously
+      // The file opens asynchronously; it exists once it is open.
+      await until(() => existsSync(join(dir, 'logs', 'audit.jsonl')) || undefined);
+      await new Promise((r) => setImmediate(r));
       destination.write('{"event":"auth.success"}\n');
       flushAllSync(); // what the process 'exit' hook runs
       expect(readFileSync(join(dir, 'logs', 'audit.jsonl'), 'utf8')).toBe('{"event":"auth.success"}\n');
@@ -62,7 +71,8 @@ describe('log destination: lines are batched', () => {
 });
 
 describe('log destination: a broken writer', () => {
-  it('loses the lines, never throws into the caller or the flush timer', async () => {
+  it('loses the lines, never throws into the caller or the flush timer', () => {
+    jest.useFakeTimers();
     const broken = {
       write: () => {
         throw new Error('SonicBoom destroyed');
@@ -73,7 +83,7 @@ describe('log destination: a broken writer', () => {
     const batch = new LineBatch(broken, 10);
     expect(() => batch.write(`${'x'.repeat(LOG_BATCH_CHARS)}\n`)).not.toThrow();
     batch.write('pending\n');
-    await sleep(40); // the timer's drain runs against the broken writer; an uncaught throw would fail the test run
+    expect(() => jest.advanceTimersByTime(40)).not.toThrow(); // the timer's drain runs against the broken writer
     expect(() => batch.flush()).not.toThrow();
   });
 });
