@@ -40,6 +40,15 @@ beforeAll(async () => {
       };
       main.modules[0]?.config.tenant.find((t) => t.id === 'demo')?.allowedOperation.push('otp-verify-scoped');
       fixture.writeMain(main);
+      const directory = fixture.readJson('config/directory.json') as { tenants: { demo: { clients: object[] } } };
+      directory.tenants.demo.clients.push({
+        client_id: 'retired-app',
+        type: 'userapp',
+        pool: 'shoppers',
+        status: 'disabled',
+        redirect_uris: ['http://localhost:3009/callback'],
+      });
+      fixture.write('config/directory.json', directory);
     },
   });
   ours = fixtureKey(demo.fixture);
@@ -140,8 +149,20 @@ describe('userinfo refuses with 401 invalid_token', () => {
     ['a login that was never recorded (unknown sid)', (_h, p) => Object.assign(p, { sid: 'no-such-login' })],
     ['a subject the directory does not know', (_h, p) => Object.assign(p, { sub: 'u-nobody' })],
     ['a user token naming a client the front door does not know', (_h, p) => Object.assign(p, { client_id: 'no-such-app' })],
+    ['a user token naming a disabled app', (_h, p) => Object.assign(p, { client_id: 'retired-app' })],
   ])('%s', async (_name, change) => {
     await expectInvalidToken(forged(change));
+  });
+
+  it('still introspects a user token naming a client the front door does not know (active, 200)', async () => {
+    const gateway = await discover(demo.issuer(), 'pos-server-1', 'pos-server-1-secret');
+    for (const clientId of ['no-such-app', 'retired-app']) {
+      const answer = await client.tokenIntrospection(
+        gateway,
+        forged((_h, p) => Object.assign(p, { client_id: clientId })),
+      );
+      expect(answer).toMatchObject({ active: true, sub: 'u-1002', client_id: clientId });
+    }
   });
 
   it("this tenant's user token at another tenant's userinfo", async () => {
