@@ -1,8 +1,8 @@
 /**
  * Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only), in three tiers:
  * - unit: no servers (no Redis, slapd, browser, child process or listening port), under 60 s:
- *   `npm run test:unit`, one file at a time (jest's default on 2 cores): credentials/hash compares
- *   dummy and real hash times, which a neighbour file hashing at the same time upsets;
+ *   `npm run test:unit`, two files at a time (`--maxWorkers=2`; jest's default on 2 cores is
+ *   one): what a unit file compares it measures in CPU time, which a neighbour does not move;
  * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners), two files
  *   at a time (`--maxWorkers=2` in package.json: jest's default on 2 cores is one worker, and
  *   these files spend much of their time waiting on sockets, timers and child processes);

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer } from '../scripts/build-server.mjs';
 import { load, measureRound } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
@@ -37,10 +38,8 @@ const git = (...args) => execFileSync('git', args, { cwd: root, stdio: ['ignore'
 git('worktree', 'add', '--detach', worktree, rev);
 try {
   symlinkSync(join(root, 'node_modules'), join(worktree, 'node_modules'));
-  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: worktree,
-    stdio: 'inherit',
-  });
+  // Both sides compiled the same way, by this tree's build, whatever the revision's own build was.
+  await buildServer(join(worktree, 'dist'), join(worktree, 'src'));
   const sides = [
     { name: `A ${rev}`, root: worktree, rps: [], cpu: [] },
     { name: 'B working tree', root, rps: [], cpu: [] },

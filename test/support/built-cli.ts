@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { buildServer } from '../../scripts/build-server.mjs';
 import { ROOT } from './fixture.js';
 
 /**
@@ -10,9 +10,8 @@ import { ROOT } from './fixture.js';
  * that need real separate processes (node:cluster workers exec a JavaScript file). Uses the
  * repository's node_modules through a symlink; never touches dist/.
  *
- * Transpiled file by file with esbuild (well under a second) rather than tsc (tens of seconds
- * on 2 cores): the sources are written for isolatedModules, so each file compiles alone, and
- * the types are checked by `npm run typecheck`, not here.
+ * Built as `npm run build` builds dist/ (scripts/build-server.mjs: esbuild, file by file,
+ * well under a second); the types are checked by `npm run typecheck`, not here.
  */
 export interface BuiltCli {
   /** Path of cli.js. */
@@ -26,20 +25,8 @@ export async function buildCli(): Promise<BuiltCli> {
   const { name, version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', name, version }));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const src = join(ROOT, 'src');
-  const sources = (readdirSync(src, { recursive: true }) as string[])
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-    .map((f) => join(src, f));
   try {
-    await build({
-      entryPoints: sources,
-      outdir: join(dir, 'dist'),
-      outbase: src,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'silent',
-    });
+    await buildServer(join(dir, 'dist'));
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { isHighS, lowS, lowSCompact } from '../../src/tokens/low-s.js';
 
