@@ -3,7 +3,9 @@
  * included: a token from the demo's otp-verify pipe gets the directory user's claims for its
  * scope, the same as a hosted-login token for that scope, whether it names one of the tenant's
  * apps or only the tenant. Every other bearer (expired, another tenant's, another audience's,
- * not an access token, a revoked login, a system token) gets 401 invalid_token (RFC 6750).
+ * not an access token, a revoked login, a system token, a subject the directory does not know,
+ * a client the front door does not know) gets 401 invalid_token (RFC 6750). The tenant, the
+ * client of PUT user tokens naming no app, can do nothing else at the front door.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
