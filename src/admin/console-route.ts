@@ -57,7 +57,7 @@ function securityHeaders(res: Response): void {
 function settingsOf(holder: ConfigHolder, env: Env, host: string | undefined): Record<string, unknown> {
   const config = holder.current;
   const tenants = config.listeners.flatMap((l) => [...l.tenants.keys()]);
-  const clientId = config.main.management?.console_client ?? 'authpipe-console';
+  const clientId = config.main.management.console_client;
   const issuers: Record<string, string> = {};
   for (const [tenant, issuer] of oidcIssuers(config.main, env)) {
     if (config.services.directory.client(tenant, clientId)) issuers[tenant] = issuer;

@@ -21,6 +21,7 @@ import { callFields } from '../engine/audit.js';
 import type { CallContext } from '../engine/valve.js';
 import { passwordBudget, type BudgetSettings, type CheckBudget } from './budget.js';
 import { passwordCosts, type CostTable } from './calibration.js';
+import { PASSWORD_CHECKS_DEFAULTS } from './feature.js';
 import { verifyPassword } from './hash.js';
 import { hashThreads } from './hash-threads.js';
 import type { Lockout } from './lockout.js';
@@ -34,23 +35,23 @@ export interface FloorSettings {
   margin: number;
 }
 
-const DEFAULT_FLOOR: FloorSettings = { fixedMs: 0, margin: 1.25 };
+const DEFAULT_FLOOR: FloorSettings = { fixedMs: PASSWORD_CHECKS_DEFAULTS.failure_floor_ms, margin: PASSWORD_CHECKS_DEFAULTS.floor_margin };
 
 let floorSettings: FloorSettings = DEFAULT_FLOOR;
 
 /** Settings read once, at start (main file `password_checks`). */
 export function configurePasswordChecks(
-  settings: Partial<BudgetSettings> & Partial<FloorSettings> & { nice?: number },
+  settings: Partial<BudgetSettings> & FloorSettings & { nice: number },
   budget: CheckBudget = passwordBudget,
 ): void {
-  floorSettings = { fixedMs: settings.fixedMs ?? DEFAULT_FLOOR.fixedMs, margin: settings.margin ?? DEFAULT_FLOOR.margin };
+  floorSettings = { fixedMs: settings.fixedMs, margin: settings.margin };
   const current = { concurrency: settings.concurrency, queue: settings.queue };
   if (current.concurrency !== undefined || current.queue !== undefined) {
     const concurrency = current.concurrency ?? budget.settingsNow().concurrency;
     budget.configure({ concurrency, queue: current.queue ?? 4 * concurrency });
   }
   // One hash thread per budget slot: the budget decides how many hash at once, the threads run them.
-  if (budget === passwordBudget) hashThreads.configure(budget.settingsNow().concurrency, settings.nice ?? 19);
+  if (budget === passwordBudget) hashThreads.configure(budget.settingsNow().concurrency, settings.nice);
 }
 
 /** The wall time every refusal takes at least, in ms. */

@@ -4,6 +4,7 @@
  * composition root; a reload does not change them.
  */
 import { defineFeature } from '../config/feature.js';
+import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { ConfigOf } from '../engine/valve.js';
 
 const passwordChecksSchema = {
@@ -54,6 +55,9 @@ declare module '../config/main-schema.js' {
     password_checks: ConfigOf<typeof passwordChecksSchema>;
   }
 }
+
+/** The section's defaults, for the process before `password_checks` is read at start. */
+export const PASSWORD_CHECKS_DEFAULTS = defaultsOf(passwordChecksSchema.properties);
 
 export const passwordChecksFeature = defineFeature({
   name: 'password checks',

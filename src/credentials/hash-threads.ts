@@ -20,6 +20,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { defaultBudget } from './budget.js';
+import { PASSWORD_CHECKS_DEFAULTS } from './feature.js';
 
 /** node:crypto's scrypt options, as a job carries them to its thread. */
 export type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
@@ -174,4 +175,4 @@ export class HashThreads {
 }
 
 /** The process's hash threads; `configurePasswordChecks` sets their number and priority at start. */
-export const hashThreads = new HashThreads(defaultBudget().concurrency, 19);
+export const hashThreads = new HashThreads(defaultBudget().concurrency, PASSWORD_CHECKS_DEFAULTS.nice);

@@ -8,6 +8,7 @@
  * the lock count is remembered for `memory`. Unknown user names are counted the same way,
  * so a lock reveals nothing about whether the account exists.
  */
+import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { Store } from '../store/store.js';
 
 export interface LockoutPolicy {
@@ -105,39 +106,32 @@ export const LOCKOUT_PROPERTIES = {
   memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
 } as const;
 
-export interface LockoutConfig {
-  enabled?: boolean;
-  threshold?: number;
-  lock_seconds?: number;
-  max_lock_seconds?: number;
-  window_seconds?: number;
-  memory_seconds?: number;
-}
+/** A `lockout` section with every option set: the loader fills the defaults in, or `LOCKOUT_DEFAULTS` does. */
+export type LockoutConfig = { [K in keyof typeof LOCKOUT_PROPERTIES]: K extends 'enabled' ? boolean : number };
 
-/** The policy of a `lockout` config; an option left out takes its default from LOCKOUT_PROPERTIES. */
-function lockoutPolicy(config: LockoutConfig = {}): LockoutPolicy {
-  const seconds = (key: 'lock_seconds' | 'max_lock_seconds' | 'window_seconds' | 'memory_seconds') =>
-    (config[key] ?? LOCKOUT_PROPERTIES[key].default) * 1000;
+/** A lockout section left at its schema defaults. */
+const LOCKOUT_DEFAULTS: LockoutConfig = defaultsOf(LOCKOUT_PROPERTIES);
+
+function lockoutPolicy(config: LockoutConfig): LockoutPolicy {
   return {
-    threshold: config.threshold ?? LOCKOUT_PROPERTIES.threshold.default,
-    lockMs: seconds('lock_seconds'),
-    maxLockMs: seconds('max_lock_seconds'),
-    windowMs: seconds('window_seconds'),
-    memoryMs: seconds('memory_seconds'),
+    threshold: config.threshold,
+    lockMs: config.lock_seconds * 1000,
+    maxLockMs: config.max_lock_seconds * 1000,
+    windowMs: config.window_seconds * 1000,
+    memoryMs: config.memory_seconds * 1000,
   };
 }
 
-/** The policy of a lockout section left at its defaults (the admin unlock, tests). */
-export const DEFAULT_LOCKOUT: LockoutPolicy = lockoutPolicy();
+/** The policy of a lockout section left at its defaults (the admin unlock). */
+export const DEFAULT_LOCKOUT: LockoutPolicy = lockoutPolicy(LOCKOUT_DEFAULTS);
 
 /** The Lockout a valve's `lockout` config asks for (null when disabled); `fail` reports a load error at a pointer. */
 export function lockoutFrom(
-  config: LockoutConfig | undefined,
+  config: LockoutConfig,
   fail: (pointer: string, message: string) => never,
   pointer = '/lockout',
 ): Lockout | null {
-  // A section the loader defaulted is complete; one a valve builds itself ({} to switch it on) is not.
-  if (config?.enabled === false) return null;
+  if (!config.enabled) return null;
   const lockout = new Lockout(lockoutPolicy(config));
   if (lockout.policy.maxLockMs < lockout.policy.lockMs) fail(`${pointer}/max_lock_seconds`, 'must be at least lock_seconds');
   return lockout;

@@ -10,11 +10,12 @@ export const OIDC_PATH = '/oidc';
 /** The external base URL: `public_url`, else the first listener (HOST and PORT applied, as `serve` does). */
 function publicBaseUrl(main: MainConfig, env: Readonly<Record<string, string | undefined>>): string {
   if (main.oidc?.public_url) return main.oidc.public_url;
-  const first = main.http_configuration[0];
-  let host = env.HOST ?? first?.host ?? '127.0.0.1';
+  // The schema asks for at least one listener, and fills in its host and port.
+  const first = main.http_configuration[0] as MainConfig['http_configuration'][number];
+  let host = env.HOST ?? first.host;
   if (host === '0.0.0.0' || host === '::') host = 'localhost';
   if (host.includes(':')) host = `[${host}]`;
-  const port = env.PORT ?? String(first?.port ?? 8080);
+  const port = env.PORT ?? String(first.port);
   return `http://${host}:${port}`;
 }
 

@@ -36,9 +36,9 @@ export default defineValve({
   },
   dataflow: (config) => ({ restores: { place: config.into ?? 'session', prefix: config.prefix ?? '' } }),
   create(config, tools) {
-    const handleTemplate = tools.template(config.handle ?? '{{request.flow_id}}', '/handle');
+    const handleTemplate = tools.template(config.handle, '/handle');
     const blamed = [soleRequestProperty(handleTemplate.source) ?? 'flow_id'];
-    const intoSession = (config.into ?? 'session') === 'session';
+    const intoSession = config.into === 'session';
     const prefix = config.prefix ?? '';
     const keep = config.keep === true;
     const invalid = (detail: string) => refuse('FLOW_INVALID', { erroneousProperties: blamed, detail: `flow-restore: ${detail}` });

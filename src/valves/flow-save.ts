@@ -46,15 +46,15 @@ export default defineValve({
     },
   },
   dataflow: (config) => ({
-    saves: { place: config.from ?? 'item', names: config.properties, operations: config.continue_with, pointer: '/properties' },
-    sets: [{ place: 'item', name: config.handle_property ?? 'flow_id' }],
+    saves: { place: config.from, names: config.properties, operations: config.continue_with, pointer: '/properties' },
+    sets: [{ place: 'item', name: config.handle_property }],
   }),
   create(config) {
     const names = config.properties;
     const fromSession = config.from === 'session';
     const ops = [...config.continue_with];
-    const ttlMs = (config.ttl_seconds ?? 600) * 1000;
-    const handleProperty = config.handle_property ?? 'flow_id';
+    const ttlMs = config.ttl_seconds * 1000;
+    const handleProperty = config.handle_property;
     return async (ctx) => {
       const source = fromSession ? ctx.session : ctx.item().props;
       const saved: Record<string, string> = {};

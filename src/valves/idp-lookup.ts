@@ -22,7 +22,7 @@ import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow
 import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
-import { idpLockoutSchema, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
+import { IDP_LOCKOUT_DEFAULTS, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';
 
 type Config = (DirectorySourceConfig | LdapSourceConfig | HttpSourceConfig) & { prefix?: string };
 
@@ -74,7 +74,7 @@ const idpLookup: ValveDefinition<Config> = {
   dataflow: (config): ValveDataflow => {
     const prefix = config.prefix ?? '';
     if (config.source === 'directory') {
-      const lookups = [{ pointer: '/value', by: `user.${config.by ?? 'username'}` as ValueKind }];
+      const lookups = [{ pointer: '/value', by: `user.${config.by}` as ValueKind }];
       if (config.attributes) {
         return {
           lookups,
@@ -133,14 +133,15 @@ function withFailureFloor(run: ValveRun, floorMs: number): ValveRun {
 
 /** The source's run behind its lockout (ldap with a password by default, http when configured). */
 function locking(config: LdapSourceConfig | HttpSourceConfig, run: ValveRun, tools: CompileTools): ValveRun {
-  const lockoutConfig: IdpLockoutConfig =
-    config.source === 'ldap'
-      ? (config.lockout ?? (config.password === undefined ? { enabled: false } : {}))
-      : (config.lockout ?? { enabled: false });
+  // Left out, the section is on for ldap with a password and off otherwise: a default the
+  // schema cannot carry, so the valve fills the section from the schema's defaults itself.
+  const lockoutConfig: IdpLockoutConfig = config.lockout ?? {
+    ...IDP_LOCKOUT_DEFAULTS,
+    enabled: config.source === 'ldap' && config.password !== undefined,
+  };
   const lockout = lockoutFrom(lockoutConfig, tools.fail);
   if (lockout === null) return run;
-  // A section switched on by this valve ({}) has no defaults applied: the key's comes from the schema.
-  const key = tools.template(lockoutConfig.key ?? idpLockoutSchema.properties.key.default, '/lockout/key');
+  const key = tools.template(lockoutConfig.key, '/lockout/key');
   // Locked: the refusal a wrong password gets from this source.
   const code = config.source === 'http' ? config.failure_code : config.not_found_code;
   const erroneousProperties = config.source === 'http' ? [] : config.erroneous_properties;

@@ -200,7 +200,7 @@ export default defineValve({
     };
   },
   dataflow: (config) => {
-    const userBy = config.user_by ?? ((config.channel ?? 'sms') === 'sms' ? 'mobile' : 'email');
+    const userBy = config.user_by ?? (config.channel === 'sms' ? 'mobile' : 'email');
     const by: ValueKind = userBy === 'store_manager' ? 'store.id' : (`user.${userBy}` as ValueKind);
     return { sets: itemSets('', ['transaction_id']), ...(userBy === 'none' ? {} : { lookups: [{ pointer: '/user', by }] }) };
   },

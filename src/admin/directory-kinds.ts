@@ -1,0 +1,89 @@
+/**
+ * The kinds of directory record the admin API edits (tills, API clients, users): which array
+ * and key each lives under, what the API may set, what it never shows, what search looks
+ * at, and the JSON Schemas of the request bodies that follow from it.
+ */
+export type Record_ = Record<string, unknown>;
+
+export interface Kind {
+  /** The directory array and the path segment. */
+  readonly name: 'tills' | 'clients' | 'users';
+  readonly key: 'username' | 'client_id' | 'id';
+  /** The hashed credential member, and the body member and path that set it. */
+  readonly secret?: { member: 'password_hash' | 'secret_hash'; body: 'password' | 'secret' };
+  /** Lockout account prefix, as basic-auth counts it. */
+  readonly lockout?: 'till' | 'client';
+  /** Members the API may set besides the key. */
+  readonly fields: Readonly<Record<string, object>>;
+  readonly required: readonly string[];
+  /** Members that are never shown. */
+  readonly hidden: readonly string[];
+  readonly search: readonly string[];
+}
+
+const status = { enum: ['active', 'disabled'] };
+const text = (max = 128) => ({ type: 'string', minLength: 1, maxLength: max });
+const secretField = { type: 'string', minLength: 1, maxLength: 4096 };
+
+export const KINDS: readonly Kind[] = [
+  {
+    name: 'tills',
+    key: 'username',
+    secret: { member: 'password_hash', body: 'password' },
+    lockout: 'till',
+    fields: { store: text(), status },
+    required: ['username', 'store', 'password'],
+    hidden: ['password_hash'],
+    search: ['username', 'store'],
+  },
+  {
+    name: 'clients',
+    key: 'client_id',
+    secret: { member: 'secret_hash', body: 'secret' },
+    lockout: 'client',
+    fields: { scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) }, status, access_group: text() },
+    required: ['client_id', 'secret'],
+    hidden: ['secret_hash'],
+    search: ['client_id', 'access_group'],
+  },
+  {
+    name: 'users',
+    key: 'id',
+    fields: {
+      username: text(),
+      mobile: text(32),
+      email: text(254),
+      status,
+      access_group: text(),
+      attributes: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1024 } },
+    },
+    required: ['id'],
+    hidden: ['totp_secret'],
+    search: ['id', 'username', 'mobile', 'email'],
+  },
+];
+
+/** A field set to null in a change is removed (e.g. access_group: back to the default). */
+function nullable(schema: object): object {
+  return { anyOf: [schema, { type: 'null' }] };
+}
+
+/** The request bodies of a kind: create, edit (null removes a field), and set-secret. */
+export function schemasOf(kind: Kind) {
+  const create = {
+    type: 'object',
+    additionalProperties: false,
+    required: kind.required,
+    properties: { [kind.key]: text(), ...kind.fields, ...(kind.secret ? { [kind.secret.body]: secretField } : {}) },
+  };
+  const edit = {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: Object.fromEntries(Object.entries(kind.fields).map(([k, v]) => [k, k === 'status' || k === 'store' ? v : nullable(v)])),
+  };
+  const secret = kind.secret
+    ? { type: 'object', additionalProperties: false, required: [kind.secret.body], properties: { [kind.secret.body]: secretField } }
+    : undefined;
+  return { create, edit, secret };
+}
