@@ -10,9 +10,15 @@
  * the built token: userinfo refuses a token naming an audience, and ours all do. A token
  * the provider minted names its grant (`gid`): introspection and userinfo then refuse it once
  * the grant is revoked (a reused refresh token, a logout).
+ *
+ * A user token a PUT pipe minted has no provider grant: its login is its token family (`sid`),
+ * already checked live above. Userinfo wants a grant naming the token's account and client and
+ * the OpenID scopes granted, so such a token names a login grant whose id holds exactly those
+ * (`Grant.find` builds it from the id; provider grant ids are nanoids, never with the prefix).
+ * A PUT login is an authentication of the user, so its token acts with scope `openid` besides
+ * its own: userinfo answers `sub`, and the claims of any OpenID scope the token carries.
  */
 import type Provider from 'oidc-provider';
-import type { DirectoryClient } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import { familyIsLive } from '../tokens/families.js';
 import { lowSCompact } from '../tokens/low-s.js';
@@ -24,8 +30,12 @@ export interface OurTokens {
   tenant: string;
   tokens: TokenService;
   store: Store;
-  clients: ReadonlyMap<string, DirectoryClient>;
+  /** The ids of the clients the provider knows: the tenant's active apps, and the tenant itself (see tenantClientMetadata). */
+  clients: ReadonlySet<string>;
 }
+
+/** Grant ids of PUT logins; the provider's own are nanoids (A-Z, a-z, 0-9, _ and -). */
+const LOGIN_GRANT = 'login:';
 
 type Finder = (value: string, options?: { ignoreExpiration?: boolean }) => Promise<unknown>;
 
@@ -43,9 +53,11 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
   };
   const clientOf = (claims: Claims) => (typeof claims.client_id === 'string' ? claims.client_id : claims.sub);
   /**
-   * A provider account token: a user's, for one of the tenant's registered apps. Anything else
-   * (system tokens, and user tokens a PUT pipe minted without such an app) is shown as a
-   * client's token with its subject, since the provider only knows accounts of its apps.
+   * A provider account token: a user's, for a client the provider knows (one of the tenant's
+   * apps, or the tenant itself, which PUT pipes naming no client put in `client_id`). Anything
+   * else (system tokens, and user tokens naming a client the provider does not know: a disabled
+   * app, an id a pipe made up) is shown as a client's token with its subject, since the
+   * provider only knows accounts of its clients.
    */
   const isAccountToken = (claims: Claims) =>
     (claims.kind === 'user' || typeof claims.sid === 'string') && ours.clients.has(clientOf(claims));
@@ -64,10 +76,22 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
     },
   });
 
-  const models = provider as unknown as Record<'AccessToken' | 'ClientCredentials', { find: Finder; new (payload: object): object }>;
-  const { AccessToken, ClientCredentials } = models;
+  /** A PUT login's token: the token's scope with `openid`, and the login grant holding exactly that. */
+  const loginPayload = (claims: Claims) => {
+    const scope = ['openid', ...(typeof claims.scope === 'string' ? claims.scope.split(' ') : [])]
+      .filter((s, i, all) => s !== '' && all.indexOf(s) === i)
+      .join(' ');
+    const grant = JSON.stringify([claims.sub, clientOf(claims), scope]);
+    return { scope, grantId: LOGIN_GRANT + Buffer.from(grant).toString('base64url') };
+  };
+
+  const models = provider as unknown as Record<'AccessToken' | 'ClientCredentials', { find: Finder; new (payload: object): object }> & {
+    Grant: { find: Finder; new (payload: object): { addOIDCScope(scope: string): void } };
+  };
+  const { AccessToken, ClientCredentials, Grant } = models;
   const findAccess = AccessToken.find.bind(AccessToken);
   const findClient = ClientCredentials.find.bind(ClientCredentials);
+  const findGrant = Grant.find.bind(Grant);
   // The provider signs its JWT access tokens itself; ours have one spelling (low-S, see
   // tokens/low-s.ts), so its tokens are given theirs before they leave the token endpoint.
   for (const Model of [AccessToken, ClientCredentials] as unknown as { prototype: { save: (...args: unknown[]) => Promise<unknown> } }[]) {
@@ -80,11 +104,24 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
   AccessToken.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findAccess(value, options);
-    return isAccountToken(claims) ? new AccessToken({ ...payloadOf(claims, false), accountId: claims.sub }) : undefined;
+    if (!isAccountToken(claims)) return undefined;
+    const login = typeof claims.sid === 'string' ? loginPayload(claims) : {};
+    return new AccessToken({ ...payloadOf(claims, false), ...login, accountId: claims.sub });
   };
   ClientCredentials.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findClient(value, options);
     return isAccountToken(claims) ? undefined : new ClientCredentials(payloadOf(claims, true));
+  };
+  Grant.find = async (id, options) => {
+    if (typeof id !== 'string' || !id.startsWith(LOGIN_GRANT)) return findGrant(id, options);
+    try {
+      const [accountId, clientId, scope] = JSON.parse(Buffer.from(id.slice(LOGIN_GRANT.length), 'base64url').toString()) as string[];
+      const grant = new Grant({ accountId, clientId });
+      grant.addOIDCScope(scope as string);
+      return grant;
+    } catch {
+      return undefined;
+    }
   };
 }

@@ -7,6 +7,7 @@
  * against that hash, through the same verified-credential cache and failure timing floor as
  * basic-auth. No algorithm that would use the secret as an HMAC key is enabled.
  */
+import { randomBytes } from 'node:crypto';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { DirectoryClient } from '../directory/directory.js';
@@ -40,6 +41,24 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
     response_types: ['code'],
     redirect_uris: [...client.redirect_uris],
     post_logout_redirect_uris: [...client.post_logout_redirect_uris],
+  };
+}
+
+/**
+ * The tenant as a client of its own provider. A user token minted by a PUT pipe that names no
+ * client carries the tenant id as `client_id`, and userinfo answers only for a token whose
+ * client the provider knows. This client can do nothing else: no grant type, no response type,
+ * no redirect URI, and a random secret with no directory hash behind it, so
+ * compareClientSecret refuses it at every endpoint.
+ */
+export function tenantClientMetadata(tenant: string): ClientMetadata {
+  return {
+    client_id: tenant,
+    client_secret: randomBytes(32).toString('base64url'),
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: [],
+    response_types: [],
+    redirect_uris: [],
   };
 }
 

@@ -13,7 +13,7 @@ import type { Directory } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
-import { clientMetadata, verifyClientSecrets } from './clients.js';
+import { clientMetadata, tenantClientMetadata, verifyClientSecrets } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import type { OidcPoolConfig } from './schema.js';
 
@@ -62,6 +62,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const signing = tokens.keys.signing;
   const clients = directory.clients(tenant);
   const clientById = new Map(clients.map((c) => [c.client_id, c]));
+  const registered = clients.filter((c) => c.status === 'active').map(clientMetadata);
+  // The tenant itself, for PUT-minted user tokens naming no client (unless an app has its id).
+  if (!clientById.has(tenant)) registered.push(tenantClientMetadata(tenant));
 
   /** The access group's scope of a sysapp, as the PUT client-login pipe gives it. */
   const groupOf = (clientId: string) => {
@@ -88,7 +91,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
   const configuration: Configuration = {
     adapter: storeAdapter(options.store),
-    clients: clients.filter((c) => c.status === 'active').map(clientMetadata),
+    clients: registered,
     // The active key first: oidc-provider signs with the first key of the algorithm.
     jwks: {
       keys: [signing, ...tokens.keys.keys.filter((k) => k !== signing)].map((k) => ({
@@ -222,7 +225,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       body.aud = audience;
   });
   verifyClientSecrets(provider, tenant, clientById);
-  acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: clientById });
+  acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: new Set(registered.map((c) => c.client_id)) });
   return provider;
 }
 

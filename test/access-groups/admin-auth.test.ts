@@ -1,11 +1,10 @@
-import { lowS } from '../../src/tokens/low-s.js';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { ManualClock } from '../support/clock.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { fixtureKey } from '../tokens/support.js';
+import { b64, es256, fixtureKey } from '../tokens/support.js';
 import { ADMIN_SECRET, adminCall, adminToken, allow, basic, editJson, readJson, TILL_PASSWORD } from './support.js';
 
 /**
@@ -19,12 +18,6 @@ const clock = new ManualClock(Date.UTC(2026, 2, 9, 9, 0, 0));
 let fixture: ConfigFixture;
 let server: RunningServer;
 let ours: { kid: string; key: KeyObject };
-
-const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-function es256(header: object, payload: object, key: KeyObject): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
-}
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { lowS } from '../../src/tokens/low-s.js';
-import { highS } from './support.js';
+import { b64, es256, highS } from './support.js';
 import { createHmac, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -20,13 +19,6 @@ import { AUDIENCE, fixtureKey, ISSUER, tokenFixture } from './support.js';
 let fixture: ConfigFixture;
 let server: RunningServer;
 let ours: { kid: string; key: KeyObject; file: string };
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
-
-function es256(header: object, payload: object, key: KeyObject): string {
-  const input = `${b64(header)}.${b64(payload)}`;
-  // As the engine signs: the low-S form, the only one it accepts.
-  return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
-}
 
 beforeAll(async () => {
   // Values up to 20000 characters, so a token over 8 KiB reaches the valve through a property too.

@@ -1,8 +1,9 @@
-import { createPrivateKey, type KeyObject } from 'node:crypto';
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigFixture } from '../support/fixture.js';
 import type { Store } from '../../src/store/store.js';
+import { lowS } from '../../src/tokens/low-s.js';
 
 export const ISSUER = 'https://auth.test.example';
 export const AUDIENCE = 'https://api.test.example';
@@ -105,6 +106,15 @@ export function withLatency(store: Store, ms: number): Store {
     ping: () => store.ping(),
     close: () => store.close(),
   };
+}
+
+/** A JWT segment: a string as is, anything else as JSON, base64url-encoded. */
+export const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+
+/** A JWT signed with ES256 as the engine signs (the low-S form, the only one it accepts), to forge near-valid tokens. */
+export function es256(header: object, payload: object, key: KeyObject): string {
+  const input = `${b64(header)}.${b64(payload)}`;
+  return `${input}.${lowS(sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' })).toString('base64url')}`;
 }
 
 /** The same signature in its high-S form: (r, n − s) is valid ECDSA too. */
