@@ -73,9 +73,12 @@ beforeAll(async () => {
 
   // The two locked tills: one with its right password in the verified-credential cache.
   expect((await server.call('t-lock', {}, { authorization: basic('t-locked-cached', PASS) })).status).toBe(200);
-  for (const username of ['t-locked', 't-locked-cached']) {
-    for (let i = 0; i < 5; i++) await server.call('t-lock', {}, { authorization: basic(username, `wrong-${i}`) });
-  }
+  // Each refusal takes the floor: the two accounts are locked side by side.
+  await Promise.all(
+    ['t-locked', 't-locked-cached'].map(async (username) => {
+      for (let i = 0; i < 5; i++) await server.call('t-lock', {}, { authorization: basic(username, `wrong-${i}`) });
+    }),
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -169,7 +172,10 @@ describe('one failure cost', () => {
       }
     }
     const walls = Object.values(wall).map(median);
-    const cpus = Object.values(cpu).map(trimmedMean);
+    // The least a case cost over the rounds: a burst's share of one check is about a tenth of
+    // a check, so a garbage collection or a stall landing in a round (noise only ever adds)
+    // would move a mean; a case that skipped or added work would cost less or more every round.
+    const cpus = Object.values(cpu).map((xs) => Math.min(...xs));
     // The figures ride along so that a failure shows them.
     const figures = {
       wall: Object.fromEntries(Object.keys(wall).map((k, i) => [k, walls[i]])),
