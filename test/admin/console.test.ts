@@ -106,6 +106,8 @@ describeBrowser('the console in Chromium', () => {
     await scan('pipes');
     await page.getByRole('link', { name: 'till-login', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Pipe till-login' }).waitFor();
+    // The steps render after the heading, once the pipe has loaded: wait for the last one.
+    await page.locator('ol.diagram li.step[data-valve="token-mint"]').waitFor();
     expect(await page.locator('ol.diagram li.step').evaluateAll((els) => els.map((e) => e.getAttribute('data-valve')))).toEqual([
       'rate-limit',
       'basic-auth',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
 import { randomUUID } from 'node:crypto';
@@ -22,6 +22,11 @@ import { startServer, type RunningServer } from '../support/server.js';
  * set well above them so that wall time is the padding's, not the load's, on a busy machine. Cases are
  * interleaved so that load from elsewhere falls on all of them alike, and compared by medians.
  */
+// The figures come from whatever machine runs this: a noisy moment (another tenant of the VM,
+// a garbage collection) can push one comparison past its margin, while a leak is systematic
+// and fails every try. A failed test runs again, up to twice, its failure logged first.
+jest.retryTimes(2, { logErrorsBeforeRetry: true });
+
 let fixture: ConfigFixture;
 let server: RunningServer;
 let client: LightClient;
@@ -214,6 +219,7 @@ describe('one failure cost', () => {
     const after: number[] = [];
     for (let i = 0; i < 7; i++) after.push(await probe());
     expect(failureFloorMs()).toBe(floorBefore);
-    expect(Math.abs(median(after) - median(calm)) / median(calm)).toBeLessThanOrEqual(0.1);
+    // Every probe takes at least the floor; a poisoned floor would raise the least of them.
+    expect(Math.abs(Math.min(...after) - Math.min(...calm)) / Math.min(...calm)).toBeLessThanOrEqual(0.1);
   }, 60_000);
 });

@@ -31,7 +31,7 @@ beforeAll(async () => {
           name: 'otp-issue',
           config: {
             user_by: 'none',
-            sender: { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: 200, retries: 1, backoff_ms: 0 },
+            sender: { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: 300, retries: 1, backoff_ms: 0 },
           },
         },
       ],
@@ -91,7 +91,8 @@ describe('otp-issue with the webhook sender, through the delivery queue', () => 
       const failedBefore = await deliveries('failed');
       const started = Date.now();
       const res = await server.call('otp-start', { mobile });
-      expect(Date.now() - started).toBeLessThan(150);
+      // The answer keeps otp-issue's 100 ms floor and never waits for the gateway (300 ms to time out).
+      expect(Date.now() - started).toBeLessThan(250);
       expect(res.status).toBe(200);
       expect(res.body.transaction_id).toMatch(/^[A-Za-z0-9_-]{32}$/);
       const dead = await until(async () => (await deadLetters()).find((d) => d.transaction_id === res.body.transaction_id));
