@@ -57,13 +57,15 @@ describe('log destination: lines are batched', () => {
   it('at exit, pending lines reach the file synchronously', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'authpipe-log-'));
     try {
+      const file = join(dir, 'logs', 'audit.jsonl');
       const destination = fileDestination('logs/audit.jsonl', dir);
-      // The file opens asynchronously; it exists once it is open.
-      await until(() => existsSync(join(dir, 'logs', 'audit.jsonl')) || undefined);
-      await new Promise((r) => setImmediate(r));
+      // The file opens asynchronously: a first line, written by the flush timer, shows it is
+      // open (the file merely existing does not: the writer learns its descriptor a moment later).
+      destination.write('{"event":"first"}\n');
+      await until(() => (existsSync(file) && readFileSync(file, 'utf8') !== '' ? true : undefined));
       destination.write('{"event":"auth.success"}\n');
       flushAllSync(); // what the process 'exit' hook runs
-      expect(readFileSync(join(dir, 'logs', 'audit.jsonl'), 'utf8')).toBe('{"event":"auth.success"}\n');
+      expect(readFileSync(file, 'utf8')).toBe('{"event":"first"}\n{"event":"auth.success"}\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
