@@ -57,7 +57,7 @@ class DirectoryRecords {
     return directoryPath(this.options.holder.current);
   }
 
-  store(tenant: string): Store {
+  private store(tenant: string): Store {
     return prefixedStore(this.options.holder.current.services.store, tenantPrefix(tenant));
   }
 
@@ -77,14 +77,29 @@ class DirectoryRecords {
     return { doc, record: list[index] as Record_ };
   }
 
+  /** The account's lockout name, as basic-auth counts it: `till:<username>` or `client:<client_id>`. */
+  private account(prefix: NonNullable<Kind['lockout']>, id: string): string {
+    return `${prefix}:${id}`;
+  }
+
+  /** Seconds the account stays locked (rounded up), or null when it is not locked. */
+  async lockedForSeconds(tenant: string, prefix: NonNullable<Kind['lockout']>, id: string): Promise<number | null> {
+    const ms = await lockout.lockedForMs(this.store(tenant), this.account(prefix, id));
+    return ms === null ? null : Math.ceil(ms / 1000);
+  }
+
+  unlock(tenant: string, prefix: NonNullable<Kind['lockout']>, id: string): Promise<void> {
+    return lockout.unlock(this.store(tenant), this.account(prefix, id));
+  }
+
   /** A record as the API shows it: without hidden members, with its lock state. */
   async view(kind: Kind, tenant: string, record: Record_): Promise<Record_> {
     const shown: Record_ = {};
     for (const [k, v] of Object.entries(record)) if (!kind.hidden.includes(k)) shown[k] = v;
     if (kind.lockout) {
-      const ms = await lockout.lockedForMs(this.store(tenant), `${kind.lockout}:${String(record[kind.key])}`);
-      shown.locked = ms !== null;
-      if (ms !== null) shown.lockedForSeconds = Math.ceil(ms / 1000);
+      const seconds = await this.lockedForSeconds(tenant, kind.lockout, String(record[kind.key]));
+      shown.locked = seconds !== null;
+      if (seconds !== null) shown.lockedForSeconds = seconds;
     }
     return shown;
   }
@@ -133,11 +148,13 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
         const { tenant } = call.subject;
         const disk = new Disk();
         const accounts = [];
-        for (const kind of KINDS.filter((k) => k.lockout)) {
+        for (const kind of KINDS) {
+          const prefix = kind.lockout;
+          if (!prefix) continue;
           for (const record of (await records.list(disk, tenant, kind)).list.slice(0, MAX_LISTED)) {
             const id = String(record[kind.key]);
-            const ms = await lockout.lockedForMs(records.store(tenant), `${kind.lockout}:${id}`);
-            if (ms !== null) accounts.push({ kind: kind.lockout, id, lockedForSeconds: Math.ceil(ms / 1000) });
+            const lockedForSeconds = await records.lockedForSeconds(tenant, prefix, id);
+            if (lockedForSeconds !== null) accounts.push({ kind: prefix, id, lockedForSeconds });
           }
         }
         call.send(200, { accounts });
@@ -234,7 +251,7 @@ function unlockRoute(records: DirectoryRecords, kind: Kind, prefix: NonNullable<
       const id = call.params.id as string;
       const { tenant, sub } = call.subject;
       await records.find(new Disk(), tenant, kind, id);
-      await lockout.unlock(records.store(tenant), `${prefix}:${id}`);
+      await records.unlock(tenant, prefix, id);
       options.logger.info({ tenant, admin: sub, kind: prefix, account: id }, 'account unlocked by the admin API');
       options.holder.current.services.audit?.event('admin.account_unlocked', { subject: sub, tenant, kind: prefix, account: id });
       await records.show(call, kind, id);

@@ -9,6 +9,7 @@
  * so a lock reveals nothing about whether the account exists.
  */
 import { defaultsOf } from '../config-kit/schema-defaults.js';
+import type { ConfigOf } from '../engine/valve.js';
 import type { Store } from '../store/store.js';
 
 export interface LockoutPolicy {
@@ -106,8 +107,8 @@ export const LOCKOUT_PROPERTIES = {
   memory_seconds: { type: 'integer', minimum: 1, default: 86400, description: 'How long past locks count for the doubling.' },
 } as const;
 
-/** A `lockout` section with every option set: the loader fills the defaults in, or `LOCKOUT_DEFAULTS` does. */
-export type LockoutConfig = { [K in keyof typeof LOCKOUT_PROPERTIES]: K extends 'enabled' ? boolean : number };
+/** A `lockout` section with every option set (each has a default): the loader fills them in, or `LOCKOUT_DEFAULTS` does. */
+export type LockoutConfig = ConfigOf<{ type: 'object'; additionalProperties: false; properties: typeof LOCKOUT_PROPERTIES }>;
 
 /** A lockout section left at its schema defaults. */
 const LOCKOUT_DEFAULTS: LockoutConfig = defaultsOf(LOCKOUT_PROPERTIES);

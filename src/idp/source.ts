@@ -8,7 +8,7 @@ import { REFUSAL_CODES, refuse, type AuthpipeError, type RefusalCode } from '../
 import type { JSONSchema } from 'json-schema-to-ts';
 import type { CompileTools, ConfigOf, ValveRun } from '../engine/valve.js';
 import { defaultsOf } from '../config-kit/schema-defaults.js';
-import { LOCKOUT_PROPERTIES, type LockoutConfig } from '../credentials/lockout.js';
+import { LOCKOUT_PROPERTIES } from '../credentials/lockout.js';
 
 export interface IdpSource<C> {
   readonly source: string;
@@ -64,7 +64,7 @@ export function failureFloorSchema(defaultMs: number) {
   } as const;
 }
 
-export type IdpLockoutConfig = LockoutConfig & { key: string };
+export type IdpLockoutConfig = ConfigOf<typeof idpLockoutSchema>;
 
 /** The idp `lockout` section at its schema defaults, for a source that switches it on by itself. */
 export const IDP_LOCKOUT_DEFAULTS: IdpLockoutConfig = defaultsOf(idpLockoutSchema.properties);

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigFixture } from '../support/fixture.js';
+import { basic } from '../support/credentials.js';
+import { ConfigFixture, DEMO_SECRETS } from '../support/fixture.js';
 import type { RunningServer } from '../support/server.js';
 import { answerOf } from '../support/net.js';
 
-/** Demo secrets (documented in README): the directory holds only their hashes. */
-export const TILL_PASSWORD = 'till-001-pass';
-export const ADMIN_SECRET = 'admin-console-secret';
+/** Demo secrets the tests here use most (the directory holds only their hashes). */
+export const TILL_PASSWORD = DEMO_SECRETS['till-001'] as string;
+export const ADMIN_SECRET = DEMO_SECRETS['admin-console'] as string;
 
-export function basic(username: string, password: string): string {
-  return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
-}
+export { basic };
 
 export function readJson(fixture: ConfigFixture, relative: string): any {
   return JSON.parse(readFileSync(join(fixture.dir, relative), 'utf8'));

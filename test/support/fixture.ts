@@ -25,6 +25,19 @@ export const DEMO_SECRETS: Readonly<Record<string, string>> = {
   'admin-console': 'admin-console-secret',
 };
 
+/** Every password or secret hash of a directory document, with the username or client id it belongs to. */
+export function directoryHashes(directory: unknown): { name: string; phc: string }[] {
+  type Entry = { username?: string; client_id?: string; password_hash?: string; secret_hash?: string };
+  const out: { name: string; phc: string }[] = [];
+  for (const tenant of Object.values((directory as { tenants: Record<string, Record<string, unknown>> }).tenants))
+    for (const entries of Object.values(tenant))
+      for (const entry of (Array.isArray(entries) ? entries : []) as Entry[]) {
+        const phc = entry.password_hash ?? entry.secret_hash;
+        if (phc !== undefined) out.push({ name: (entry.username ?? entry.client_id) as string, phc });
+      }
+  return out;
+}
+
 /** `password` hashed with the algorithm of `model` at about the lowest cost it allows. */
 function cheapLike(model: string, password: string): string {
   if (model.startsWith('$argon2id$')) return argon2HashSync(password, { algorithm: 2, memoryCost: 1024, timeCost: 1, parallelism: 1 });
@@ -133,20 +146,11 @@ export class ConfigFixture {
   private cheapHashes(): this {
     const file = join(this.dir, 'config', 'directory.json');
     let text = readFileSync(file, 'utf8');
-    const directory = JSON.parse(text) as { tenants: Record<string, Record<string, unknown>> };
-    for (const tenant of Object.values(directory.tenants)) {
-      for (const entries of Object.values(tenant)) {
-        if (!Array.isArray(entries)) continue;
-        for (const entry of entries as { username?: string; client_id?: string; password_hash?: string; secret_hash?: string }[]) {
-          const name = (entry.username ?? entry.client_id) as string;
-          const model = entry.password_hash ?? entry.secret_hash;
-          if (model === undefined) continue;
-          const secret = DEMO_SECRETS[name];
-          if (secret === undefined) throw new Error(`no demo secret known for ${name}: add it to DEMO_SECRETS`);
-          // In the text, so the file keeps its layout (tests of the admin API compare it line by line).
-          text = text.replace(JSON.stringify(model), JSON.stringify(cheapLike(model, secret)));
-        }
-      }
+    for (const { name, phc } of directoryHashes(JSON.parse(text))) {
+      const secret = DEMO_SECRETS[name];
+      if (secret === undefined) throw new Error(`no demo secret known for ${name}: add it to DEMO_SECRETS`);
+      // In the text, so the file keeps its layout (tests of the admin API compare it line by line).
+      text = text.replace(JSON.stringify(phc), JSON.stringify(cheapLike(phc, secret)));
     }
     writeFileSync(file, text);
     return this;

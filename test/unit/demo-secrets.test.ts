@@ -1,28 +1,19 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { verifyPassword } from '../../src/credentials/hash.js';
 import { parsePhc, type ParsedHash } from '../../src/credentials/phc.js';
-import { ConfigFixture, DEMO_SECRETS } from '../support/fixture.js';
+import { ConfigFixture, DEMO_SECRETS, directoryHashes } from '../support/fixture.js';
 
 /**
  * The tests' table of demo secrets matches the shipped demo directory, and `fromDemo`'s cheap hashes (its default)
  * keeps every secret valid while it lowers the cost: a test that logs in with a demo
  * password on a cheapened copy is testing the same accounts.
  */
-type Entry = { username?: string; client_id?: string; password_hash?: string; secret_hash?: string };
-
 function hashes(fixture: ConfigFixture): [string, ParsedHash][] {
-  const directory = fixture.readJson('config/directory.json') as { tenants: Record<string, Record<string, Entry[]>> };
-  const out: [string, ParsedHash][] = [];
-  for (const tenant of Object.values(directory.tenants))
-    for (const entries of Object.values(tenant))
-      for (const entry of Array.isArray(entries) ? entries : []) {
-        const phc = entry.password_hash ?? entry.secret_hash;
-        if (phc === undefined) continue;
-        const parsed = parsePhc(phc);
-        if (typeof parsed === 'string') throw new Error(parsed);
-        out.push([(entry.username ?? entry.client_id) as string, parsed]);
-      }
-  return out;
+  return directoryHashes(fixture.readJson('config/directory.json')).map(({ name, phc }) => {
+    const parsed = parsePhc(phc);
+    if (typeof parsed === 'string') throw new Error(parsed);
+    return [name, parsed];
+  });
 }
 
 const demo = ConfigFixture.fromDemo({ hashes: 'shipped' });
