@@ -14,19 +14,16 @@ import { freePort } from '../support/net.js';
  * state; a dead worker is replaced; SIGTERM stops them all.
  */
 let built: BuiltCli;
-let fixture: ConfigFixture;
 const started: CliProcess[] = [];
 const workerPids = new Set<number>();
 
 beforeAll(async () => {
   built = await buildCli();
-  fixture = ConfigFixture.fromDemo();
 }, 120_000);
 afterAll(() => {
   for (const p of started) p.kill('SIGKILL');
   for (const pid of workerPids) if (alive(pid)) process.kill(pid, 'SIGKILL');
   built?.cleanup();
-  fixture?.cleanup();
 });
 
 /**
@@ -35,7 +32,7 @@ afterAll(() => {
  * of its own, known to the test.
  */
 let managementPort = 0;
-function serve(args: string[], env: Record<string, string> = {}, config: ConfigFixture = fixture): CliProcess {
+function serve(args: string[], env: Record<string, string>, config: ConfigFixture): CliProcess {
   const { REDIS_URL: _ignored, ...base } = process.env;
   const p = new CliProcess(built.cli, ['serve', '--config', config.mainFile, ...args], {
     ...base,
