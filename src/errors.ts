@@ -78,6 +78,11 @@ export const ADMIN_REASONS = {
   NOT_ADMIN: { status: 403, code: 'ACCESS_DENIED', description: "The token's access group does not grant this config resource." },
   BUILT_IN_READ_ONLY: { status: 403, code: 'ACCESS_DENIED', description: 'Built-in groups (POS, Instore, Admin) cannot be changed.' },
   OTHER_TENANT: { status: 403, code: 'ACCESS_DENIED', description: "The path names another tenant than the token's." },
+  OPERATOR_ONLY: {
+    status: 403,
+    code: 'ACCESS_DENIED',
+    description: "Only an operator may change this (a shared pipe, another tenant); a tenant admin changes its own tenant's.",
+  },
   ADMIN_STORES_REFUSED: {
     status: 403,
     code: 'ACCESS_DENIED',

@@ -8,7 +8,8 @@
  * answers 422 with the issues `authpipe validate` would print, and no file is touched.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import { LockBusy, withLock, writeFileAtomic } from '../access-groups/admin/persist.js';
@@ -53,6 +54,8 @@ export interface Change {
   readonly files: ReadonlyMap<string, string | null>;
   /** What the audit event says changed. */
   readonly audit: AuditFields & { resource: string; action: string; id: string };
+  /** The tenants whose audit feed shows the change (a shared pipe: every tenant that runs it); default the admin's. */
+  readonly tenants?: readonly string[];
   /** A refused delete is a reference problem rather than a broken file. */
   readonly refusal?: 'PIPE_IN_USE';
 }
@@ -138,15 +141,25 @@ export async function applyChange(
         );
       }
       logger.info(
-        { tenant: subject.tenant, admin: subject.sub, ...change.audit, version: reloaded.version },
+        {
+          tenant: subject.tenant,
+          admin: subject.sub,
+          role: subject.role,
+          ...change.audit,
+          tenants: change.tenants,
+          version: reloaded.version,
+        },
         'config changed by the admin API',
       );
-      holder.current.services.audit?.event('admin.config_changed', {
-        ...change.audit,
-        subject: subject.sub,
-        tenant: subject.tenant,
-        version: reloaded.version,
-      });
+      for (const tenant of new Set(change.tenants ?? [subject.tenant])) {
+        holder.current.services.audit?.event('admin.config_changed', {
+          ...change.audit,
+          subject: subject.sub,
+          role: subject.role,
+          tenant,
+          version: reloaded.version,
+        });
+      }
       await propagated(options.propagate, reloaded.version);
       return reloaded.version;
     });
@@ -176,6 +189,10 @@ export async function propagated(propagate: (version: string) => Promise<void>, 
 async function writeAll(files: ReadonlyMap<string, string | null>): Promise<void> {
   for (const [path, text] of files) {
     if (text === null) await rm(path, { force: true });
-    else await writeFileAtomic(path, text);
+    else {
+      // A tenant's first own pipe creates its folder.
+      await mkdir(dirname(path), { recursive: true });
+      await writeFileAtomic(path, text);
+    }
   }
 }

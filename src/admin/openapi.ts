@@ -3,6 +3,7 @@
  * the server has is described here by "METHOD path" (test/admin/openapi.test.ts walks the
  * real routes against it, so neither can change alone).
  */
+import type { AdminRole } from '../access-groups/admin/auth.js';
 import type { AdminRoute } from './routes.js';
 
 interface Doc {
@@ -14,6 +15,10 @@ interface Doc {
   body?: object;
   /** Extra refusal statuses beyond the ones every admin route has. */
   refusals?: number[];
+  /** The role the route needs: an operator, or an admin of the tenant it acts on (operators too). */
+  role?: AdminRole;
+  /** What on a tenant admin's route only an operator may do. */
+  operatorOnly?: string;
 }
 
 const obj = { type: 'object' };
@@ -65,27 +70,42 @@ export const ROUTE_DOCS: Record<string, Doc> = {
     summary: 'Tenants, config version, last reload error, store and LDAP health, call counters of the tenant',
     ok: 200,
   },
-  'GET /admin/tenants': { summary: 'Every tenant with its display name and operations', ok: 200 },
-  'GET /admin/tenants/{id}': { summary: 'One tenant; ETag', ok: 200 },
+  'GET /admin/tenants': { summary: 'Your tenant (an operator: every tenant) with its display name and operations', ok: 200 },
+  'GET /admin/tenants/{id}': { summary: 'One tenant; ETag', ok: 200, operatorOnly: 'another tenant than the tenant header names' },
   'PATCH /admin/tenants/{id}': {
     summary: 'Change displayName or allowedOperation of your own tenant',
     ok: 200,
     ifMatch: true,
     body: obj,
     refusals: CONFIG_WRITE,
+    operatorOnly: 'another tenant than the tenant header names',
   },
-  'GET /admin/pipes': { summary: 'Every pipe with its tenants and the pipes it calls', ok: 200 },
-  'POST /admin/pipes': { summary: 'Create a pipe (the body is the pipe file)', ok: 201, body: obj, refusals: CONFIG_WRITE },
-  'GET /admin/pipes/{id}': { summary: 'The pipe file; ETag', ok: 200 },
-  'PUT /admin/pipes/{id}': { summary: 'Replace a pipe', ok: 200, ifMatch: true, body: obj, refusals: CONFIG_WRITE },
+  'GET /admin/pipes': { summary: "The tenant's pipes (its own, then shared ones) with owner, tenants and the pipes each calls", ok: 200 },
+  'POST /admin/pipes': {
+    summary: "Create a pipe (the body is the pipe file; ?owner=tenant|shared, default the tenant's for a tenant admin)",
+    ok: 201,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: 'a shared pipe (?owner=shared)',
+  },
+  'GET /admin/pipes/{id}': { summary: 'The pipe file the tenant runs; ETag; x-pipe-owner: shared or the tenant', ok: 200 },
+  'PUT /admin/pipes/{id}': {
+    summary: 'Replace a pipe',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: 'a shared pipe',
+  },
   'POST /admin/pipes/{id}/validate': { summary: 'Check a pipe as a save would, writing nothing: {issues}', ok: 200, body: obj },
   'GET /admin/resources': { summary: 'The APIs and resources access groups grant, and the access levels', ok: 200 },
   'GET /admin/valves': { summary: 'Every valve with its summary and config schema, and the members of a pipe and a step', ok: 200 },
   'DELETE /admin/pipes/{id}': {
-    summary: 'Delete a pipe no tenant allows and no pipe calls',
+    summary: 'Delete a pipe no tenant allows and no pipe calls (a tenant pipe: the shared one of its id applies again)',
     ok: 204,
     ifMatch: true,
     refusals: CONFIG_WRITE,
+    operatorOnly: 'a shared pipe',
   },
   'GET /admin/directory/stores': { summary: 'Stores of your tenant', ok: 200 },
   'GET /admin/locked': { summary: 'Locked tills and clients of your tenant', ok: 200 },
@@ -160,8 +180,14 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
       '404': { $ref: '#/components/responses/Failure' },
     };
     for (const status of doc.refusals ?? []) responses[String(status)] = { $ref: '#/components/responses/Failure' };
+    const role = doc.role ?? 'tenant-admin';
     (paths[path] ??= {})[method.toLowerCase()] = {
       summary: doc.summary,
+      description:
+        role === 'operator'
+          ? 'Role: operator.'
+          : `Role: tenant admin of the tenant header's tenant, or operator.${doc.operatorOnly ? ` Operator only: ${doc.operatorOnly}.` : ''}`,
+      'x-authpipe-role': role,
       parameters: [
         { $ref: '#/components/parameters/Tenant' },
         ...params,
@@ -177,7 +203,7 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
       title: 'authpipe admin API',
       version: '1',
       description:
-        'On the management listener. Bearer access tokens of subjects in the built-in Admin group of the tenant named in the tenant header.',
+        'On the management listener. Bearer access tokens of an operator (listed in management.operators of the main file; acts on any tenant) or of a tenant admin (a subject in the built-in Admin group of the tenant named in the tenant header; acts on that tenant only). Each operation names its role in x-authpipe-role.',
     },
     security: [{ bearer: [] }],
     paths,

@@ -71,15 +71,22 @@ export function overviewRoutes(holder: ConfigHolder, metrics: MetricsSource | un
           PROBE_MS,
           'down',
         );
-        const ldap = Promise.all((config.main.ldap ?? []).map(async (c) => ({ id: c.id, url: c.url, reachable: await reachable(c.url) })));
+        const operator = call.subject.role === 'operator';
+        // The installation's servers and reload issues (which may name any tenant's files) are the operator's to see.
+        const ldap = Promise.all(
+          (operator ? (config.main.ldap ?? []) : []).map(async (c) => ({ id: c.id, url: c.url, reachable: await reachable(c.url) })),
+        );
         const text = metrics ? await metrics.metrics().catch(() => null) : null;
         call.send(200, {
           tenant: call.subject.tenant,
           admin: call.subject.sub,
+          role: call.subject.role,
           tenants: config.listeners.flatMap((l) =>
-            [...l.tenants.values()].map((t) => ({ id: t.id, displayName: t.displayName, operations: [...t.allowedOperations] })),
+            [...l.tenants.values()]
+              .filter((t) => operator || t.id === call.subject.tenant)
+              .map((t) => ({ id: t.id, displayName: t.displayName, operations: [...t.allowedOperations] })),
           ),
-          ...reloadStatus(holder, true),
+          ...reloadStatus(holder, operator),
           store: await store,
           ldap: await ldap,
           time: new Date().toISOString(),

@@ -1,24 +1,66 @@
 /**
- * Pipes, one file each in the pipes folder: read, create, replace, delete. The id is the
- * file name, so only ids the operation pattern allows ever reach a path (no "..", no "/",
- * no look-alike letters). A write is loaded with the whole config before it is made, so a
- * pipe with an unknown valve, a bad template or a pipe-call cycle is refused (422 with
- * file and pointer), and deleting a pipe a tenant allows or another pipe calls is refused
- * (409 PIPE_IN_USE, with the references as issues).
+ * Pipes, one file each: shared pipes in the pipes folder are the operator's; a tenant's own
+ * pipes in pipes/<tenant>/ are its admins', and its calls run its own pipe of an id before
+ * a shared one. Every route acts in the tenant of the `tenant` header: it lists and shows
+ * what that tenant runs, and writes where a save belongs (a tenant admin's writes to a
+ * shared pipe are 403 OPERATOR_ONLY; creating its own pipe of that id overrides it for the
+ * tenant alone). The id is the file name, so only ids the operation pattern allows ever
+ * reach a path (no "..", no "/"). A write is loaded with the whole config before it is
+ * made, so a pipe with an unknown valve, a bad template or a pipe-call cycle is refused
+ * (422 with file and pointer), and deleting a pipe a tenant allows or another pipe calls is
+ * refused (409 PIPE_IN_USE). A change to a shared pipe is audited in every tenant that runs it.
  */
 import { resolve } from 'node:path';
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import type { LoadedConfig } from '../config/load.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
-import { formatJson } from './format-json.js';
-import type { AdminCall, AdminRoute } from './routes.js';
+import { formatJson as formatPipe } from './format-json.js';
+import type { AdminSubject } from '../access-groups/admin/auth.js';
+import type { CompiledPipe } from '../engine/pipe.js';
+import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 
 const PIPE_ID = new RegExp(OPERATION_PATTERN);
 
-function pipePath(config: LoadedConfig, id: string): string {
+/** Who a pipe file belongs to: the operator (shared, pipes/) or one tenant (pipes/<tenant>/). */
+type Owner = { shared: true } | { shared: false; tenant: string };
+
+function pipePath(config: LoadedConfig, owner: Owner, id: string): string {
   if (!PIPE_ID.test(id)) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist (pipe ids are ${OPERATION_PATTERN})`);
-  return resolve(config.dir, config.main.pipes, `${id}.json`);
+  const dir = resolve(config.dir, config.main.pipes);
+  return owner.shared ? resolve(dir, `${id}.json`) : resolve(dir, owner.tenant, `${id}.json`);
+}
+
+const ownerName = (owner: Owner) => (owner.shared ? 'shared' : owner.tenant);
+
+/** The pipe the tenant's calls run under this id: its own, else the shared one, else none. */
+async function effective(disk: Disk, config: LoadedConfig, tenant: string, id: string): Promise<{ owner: Owner; path: string } | null> {
+  for (const owner of [{ shared: false, tenant }, { shared: true }] as Owner[]) {
+    const path = pipePath(config, owner, id);
+    if ((await disk.text(path)) !== null) return { owner, path };
+  }
+  return null;
+}
+
+/** Shared pipes are the operator's: a tenant admin gets a coded 403 that names no other tenant. */
+function mayWrite(subject: AdminSubject, owner: Owner): void {
+  if (owner.shared && subject.role !== 'operator')
+    throw new AdminError(
+      'OPERATOR_ONLY',
+      'this pipe is shared by every tenant and only an operator may change it; create your own pipe of this id (POST /admin/pipes) to change it for your tenant',
+    );
+}
+
+/** The tenants whose calls run the shared pipe `id` (those without their own of that id). */
+function tenantsRunning(config: LoadedConfig, id: string): string[] {
+  const tenants = new Set<string>();
+  for (const listener of config.listeners)
+    for (const t of listener.tenants.values()) if (t.allowedOperations.has(id) && !config.tenantPipes.get(t.id)?.has(id)) tenants.add(t.id);
+  for (const [tenant, section] of Object.entries(config.main.oidc?.tenants ?? {}))
+    for (const pool of Object.values(section.pools ?? {}))
+      for (const step of pool.steps)
+        if ((step.operation === id || step.start === id) && !config.tenantPipes.get(tenant)?.has(id)) tenants.add(tenant);
+  return [...tenants].sort();
 }
 
 interface RawPipe {
@@ -33,30 +75,53 @@ function callsOf(pipe: RawPipe): string[] {
     .map((v) => v.config?.pipe as string);
 }
 
+/** The pipe file's text, with the schema reference its folder needs for editor support. */
+function formatJson(pipe: Record<string, unknown>, owner: Owner): string {
+  const schema = owner.shared ? '../schemas/pipe.schema.json' : '../../schemas/pipe.schema.json';
+  return formatPipe({ ...pipe, $schema: pipe.$schema === SHARED_SCHEMA || pipe.$schema === TENANT_SCHEMA ? schema : pipe.$schema });
+}
+
+const SHARED_SCHEMA = '../schemas/pipe.schema.json';
+const TENANT_SCHEMA = '../../schemas/pipe.schema.json';
+
 function pipeBody(body: unknown): Record<string, unknown> {
   if (body === undefined) throw new AdminError('BAD_BODY', 'send the pipe as a JSON object');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new AdminError('BAD_BODY', 'the pipe must be a JSON object');
   // Keep editor support in the file: the schema reference every shipped pipe carries.
   const { $schema, ...rest } = body as Record<string, unknown>;
-  return { $schema: typeof $schema === 'string' ? $schema : '../schemas/pipe.schema.json', ...rest };
+  return { $schema: typeof $schema === 'string' ? $schema : SHARED_SCHEMA, ...rest };
 }
 
 export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
   const { holder } = options;
 
   const show = async (call: AdminCall, status: number, id: string, extra: Record<string, string> = {}) => {
-    const text = await new Disk().text(pipePath(holder.current, id));
-    if (text === null) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
-    call.send(status, JSON.parse(text), { etag: etagOf(text), ...extra });
+    const disk = new Disk();
+    const found = await effective(disk, holder.current, call.subject.tenant, id);
+    if (!found) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
+    const text = (await disk.text(found.path)) as string;
+    const editable = !found.owner.shared || call.subject.role === 'operator';
+    call.send(status, JSON.parse(text), {
+      etag: etagOf(text),
+      'x-pipe-owner': ownerName(found.owner),
+      'x-pipe-editable': String(editable),
+      ...extra,
+    });
   };
 
-  const current = async (disk: Disk, call: AdminCall, id: string): Promise<string> => {
-    const path = pipePath(holder.current, id);
-    const text = await disk.text(path);
-    if (text === null) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
-    checkIfMatch(call.req.headersDistinct['if-match'], etagOf(text));
-    return path;
+  /** The pipe a write of `id` changes, checked against If-Match and the caller's role. */
+  const current = async (disk: Disk, call: AdminCall, id: string): Promise<{ owner: Owner; path: string }> => {
+    const found = await effective(disk, holder.current, call.subject.tenant, id);
+    if (!found) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
+    mayWrite(call.subject, found.owner);
+    checkIfMatch(call.req.headersDistinct['if-match'], etagOf((await disk.text(found.path)) as string));
+    return found;
   };
+
+  const audited = (owner: Owner, action: string, id: string) => ({
+    audit: { resource: 'pipe', action, id, owner: ownerName(owner) },
+    ...(owner.shared ? { tenants: tenantsRunning(holder.current, id) } : {}),
+  });
 
   return [
     {
@@ -64,18 +129,24 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       path: '/admin/pipes',
       async handle(call) {
         const config = holder.current;
+        const tenant = call.subject.tenant;
+        const own = config.tenantPipes.get(tenant) ?? new Map();
         const disk = new Disk();
         const pipes = [];
-        for (const pipe of config.pipes.values()) {
-          const raw = ((await disk.text(pipePath(config, pipe.id))) ?? '{}') as string;
-          const usedBy = config.listeners.flatMap((l) =>
-            [...l.tenants.values()].filter((t) => t.allowedOperations.has(pipe.id)).map((t) => t.id),
-          );
+        for (const [owner, pipe] of [
+          ...[...own.values()].map((p) => [{ shared: false, tenant }, p] as const),
+          ...[...config.pipes.values()].filter((p) => !own.has(p.id)).map((p) => [{ shared: true }, p] as const),
+        ] as [Owner, CompiledPipe][]) {
+          const raw = ((await disk.text(pipePath(config, owner, pipe.id))) ?? '{}') as string;
+          const allowed = config.listeners.some((l) => l.tenants.get(tenant)?.allowedOperations.has(pipe.id));
           pipes.push({
             id: pipe.id,
             description: pipe.description,
             valves: pipe.steps.length,
-            usedBy,
+            owner: ownerName(owner),
+            editable: !owner.shared || call.subject.role === 'operator',
+            // A tenant admin sees whether its own tenant runs the pipe; an operator, every tenant that does.
+            usedBy: call.subject.role === 'operator' && owner.shared ? tenantsRunning(config, pipe.id) : allowed ? [tenant] : [],
             calls: callsOf(JSON.parse(raw) as RawPipe),
           });
         }
@@ -87,15 +158,21 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       method: 'POST',
       path: '/admin/pipes',
       async handle(call) {
+        const { owner: wanted } = queryOf(call, ['owner']);
+        if (wanted !== undefined && wanted !== 'shared' && wanted !== 'tenant')
+          throw new AdminError('BAD_QUERY', 'owner is "tenant" (your tenant\'s own pipe) or "shared" (operators only)', ['owner']);
+        const shared = wanted === undefined ? call.subject.role === 'operator' : wanted === 'shared';
+        const owner: Owner = shared ? { shared: true } : { shared: false, tenant: call.subject.tenant };
+        mayWrite(call.subject, owner);
         const pipe = pipeBody(await call.body());
         if (typeof pipe.id !== 'string' || !PIPE_ID.test(pipe.id))
           throw new AdminError('BAD_BODY', `the pipe needs an "id" matching ${OPERATION_PATTERN}`, ['/id']);
         const id = pipe.id;
         await applyChange(options, call.subject, async (disk) => {
-          const path = pipePath(holder.current, id);
+          const path = pipePath(holder.current, owner, id);
           if ((await disk.text(path)) !== null)
             throw new AdminError('ID_TAKEN', `pipe "${id}" already exists; replace it with PUT /admin/pipes/${id}`, ['/id']);
-          return { files: new Map([[path, formatJson(pipe)]]), audit: { resource: 'pipe', action: 'create', id } };
+          return { files: new Map([[path, formatJson(pipe, owner)]]), ...audited(owner, 'create', id) };
         });
         await show(call, 201, id, { location: `/admin/pipes/${id}` });
       },
@@ -105,11 +182,11 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       path: '/admin/pipes/{id}',
       async handle(call) {
         const id = call.params.id as string;
-        pipePath(holder.current, id);
+        pipePath(holder.current, { shared: true }, id);
         const pipe = pipeBody(await call.body());
         await applyChange(options, call.subject, async (disk) => {
-          const path = await current(disk, call, id);
-          return { files: new Map([[path, formatJson(pipe)]]), audit: { resource: 'pipe', action: 'replace', id } };
+          const { owner, path } = await current(disk, call, id);
+          return { files: new Map([[path, formatJson(pipe, owner)]]), ...audited(owner, 'replace', id) };
         });
         await show(call, 200, id);
       },
@@ -119,9 +196,14 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       method: 'POST',
       path: '/admin/pipes/{id}/validate',
       async handle(call) {
-        const path = pipePath(holder.current, call.params.id as string);
+        const id = call.params.id as string;
+        pipePath(holder.current, { shared: true }, id);
+        const found = await effective(new Disk(), holder.current, call.subject.tenant, id);
+        // Where a save would write: the pipe itself, or for a tenant admin over a shared pipe, its own new one.
+        const owner: Owner =
+          found && (!found.owner.shared || call.subject.role === 'operator') ? found.owner : { shared: false, tenant: call.subject.tenant };
         const pipe = pipeBody(await call.body());
-        call.send(200, { issues: options.check(new Map([[path, formatJson(pipe)]])) });
+        call.send(200, { issues: options.check(new Map([[pipePath(holder.current, owner, id), formatJson(pipe, owner)]])) });
       },
     },
     {
@@ -130,8 +212,8 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
       async handle(call) {
         const id = call.params.id as string;
         await applyChange(options, call.subject, async (disk) => {
-          const path = await current(disk, call, id);
-          return { files: new Map([[path, null]]), audit: { resource: 'pipe', action: 'delete', id }, refusal: 'PIPE_IN_USE' };
+          const { owner, path } = await current(disk, call, id);
+          return { files: new Map([[path, null]]), ...audited(owner, 'delete', id), refusal: 'PIPE_IN_USE' };
         });
         call.res.statusCode = 204;
         call.res.end();

@@ -1,6 +1,6 @@
 /**
- * Tenants in the main file: their display name and the operations they may call. Every
- * tenant is listed; only the admin's own tenant may be changed. The edit touches just the
+ * Tenants in the main file: their display name and the operations they may call. An
+ * operator sees and changes every tenant; a tenant admin only its own. The edit touches just the
  * members it changes (json-edit), so the hand-written layout of the main file stays.
  */
 import { AdminError } from '../access-groups/admin/admin-error.js';
@@ -57,17 +57,30 @@ export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
       method: 'GET',
       path: '/admin/tenants',
       async handle(call) {
-        const tenants = holder.current.main.modules.flatMap((m) => m.config.tenant.map(viewOf));
+        // A tenant admin sees its own tenant only; an operator every tenant.
+        const tenants = holder.current.main.modules
+          .flatMap((m) => m.config.tenant.map(viewOf))
+          .filter((t) => call.subject.role === 'operator' || t.id === call.subject.tenant);
         call.send(200, { tenants: tenants.map((t) => ({ ...t, own: t.id === call.subject.tenant })) });
       },
     },
-    { method: 'GET', path: '/admin/tenants/{id}', handle: (call) => show(call, new Disk(), call.params.id as string) },
+    {
+      method: 'GET',
+      path: '/admin/tenants/{id}',
+      async handle(call) {
+        const id = call.params.id as string;
+        // Another tenant is answered as if it did not exist: a tenant admin learns no other tenant's name.
+        if (id !== call.subject.tenant && call.subject.role !== 'operator')
+          throw new AdminError('NOT_FOUND', `tenant "${id}" does not exist`);
+        await show(call, new Disk(), id);
+      },
+    },
     {
       method: 'PATCH',
       path: '/admin/tenants/{id}',
       async handle(call) {
         const id = call.params.id as string;
-        if (id !== call.subject.tenant)
+        if (id !== call.subject.tenant && call.subject.role !== 'operator')
           throw new AdminError('OTHER_TENANT', `an admin of tenant "${call.subject.tenant}" may change only that tenant`);
         const body = checkedBody<{ displayName?: string; allowedOperation?: string[] }>(EDIT, await call.body());
         const file = holder.current.file;
@@ -78,7 +91,7 @@ export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
           for (const key of ['displayName', 'allowedOperation'] as const) {
             if (body[key] !== undefined) text = setMember(text, found.path, key, body[key]);
           }
-          return { files: new Map([[file, text]]), audit: { resource: 'tenant', action: 'edit', id } };
+          return { files: new Map([[file, text]]), audit: { resource: 'tenant', action: 'edit', id }, tenants: [id] };
         });
         await show(call, new Disk(), id);
       },

@@ -41,7 +41,7 @@ export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<
   let ctx: CallContext | undefined;
   try {
     const { listener, tenant } = tenantOf(config, input.tenant);
-    const pipe = config.pipes.get(input.operation);
+    const pipe = tenant.pipes.get(input.operation);
     if (!OPERATION.test(input.operation) || !tenant.allowedOperations.has(input.operation) || !pipe) {
       throw refuse('OPERATION_NOT_ALLOWED', { detail: `operation ${input.operation}` });
     }

@@ -61,8 +61,8 @@ export interface FeatureContext {
 export interface CompiledContext {
   main: MainConfig;
   file: string;
-  /** Ids of the pipes that compiled. */
-  pipes: ReadonlySet<string>;
+  /** Whether `tenant` has a pipe of this id that compiled (its own or a shared one). */
+  hasPipe(tenant: string, id: string): boolean;
   services: Services;
   issues: ConfigIssue[];
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readdirSync } from 'node:fs';
+import { readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { compilePipes, type PipeSource } from '../engine/compile.js';
+import { compilePipes, type PipeFacts, type PipeSource } from '../engine/compile.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { newAjv, type ValveRegistry } from '../engine/registry.js';
 import type { Services } from '../engine/services.js';
@@ -16,6 +16,7 @@ import { resolveSecrets } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { checkPipes } from './pipe-check.js';
 
 /**
@@ -30,6 +31,8 @@ export interface Tenant {
   readonly id: string;
   readonly displayName: string;
   readonly allowedOperations: ReadonlySet<string>;
+  /** The pipes this tenant's operations and login steps run: its own first, then the shared ones. */
+  readonly pipes: ReadonlyMap<string, CompiledPipe>;
 }
 
 export interface Listener {
@@ -44,7 +47,10 @@ export interface LoadedConfig {
   readonly dir: string;
   readonly main: MainConfig;
   readonly listeners: readonly Listener[];
+  /** The shared pipes (the pipes folder itself), the operator's. */
   readonly pipes: ReadonlyMap<string, CompiledPipe>;
+  /** Each tenant's own pipes (pipes/<tenant>/), which its admins edit; tenants without any are absent. */
+  readonly tenantPipes: ReadonlyMap<string, ReadonlyMap<string, CompiledPipe>>;
   readonly services: Services;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
@@ -102,15 +108,49 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   });
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
-  const sources = readPipes(pipesDir, env, issues, hash, overlay);
+  const folders = readPipeFolders(pipesDir, issues, overlay);
+  const sources = readPipes(folders.shared, { env, secrets: true }, issues, hash, overlay);
   const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
-  checkCompiledFeatures({ main, file: display(file), pipes: new Set(pipes.keys()), services, issues });
-  const listeners = buildListeners(main, file, pipes, issues);
+  const declared = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
+  const tenantPipes = new Map<string, ReadonlyMap<string, CompiledPipe>>();
+  const tenantFacts = new Map<string, Map<string, PipeFacts>>();
+  for (const [tenant, folder] of folders.tenants) {
+    const shown = display(folder.dir);
+    if (!declared.has(tenant)) {
+      issues.push({
+        file: shown,
+        pointer: '',
+        code: 'CONFIG_REFERENCE',
+        message: `folder "${tenant}" names no tenant; expected one of ${[...declared].join(', ')}`,
+      });
+      continue;
+    }
+    // A tenant's pipes are written by its admins: no ${env:} or ${file:} is read for them.
+    const own = readPipes(folder, { env, secrets: false }, issues, hash, overlay);
+    sources.push(...own);
+    const compiled = compilePipes(own, options.registry, services, issues, pipes);
+    const visible = new Map([...pipes, ...compiled.pipes]);
+    checkPipeCalls(visible, compiled.calls, issues);
+    tenantPipes.set(tenant, compiled.pipes);
+    tenantFacts.set(tenant, new Map([...facts, ...compiled.facts]));
+  }
+  checkCompiledFeatures({
+    main,
+    file: display(file),
+    hasPipe: (tenant, id) => pipes.has(id) || (tenantPipes.get(tenant)?.has(id) ?? false),
+    services,
+    issues,
+  });
+  const listeners = buildListeners(main, file, pipes, tenantPipes, issues);
   // Following pipes is only meaningful once every valve compiled: a missing one would look like a missing property.
   if (issues.length === 0) {
     const operations = new Set(listeners.flatMap((l) => [...l.tenants.values()].flatMap((t) => [...t.allowedOperations])));
     checkPipes(facts, operations, issues, warnings);
+    // A tenant's pipes are checked as its calls run them: its own over the shared ones.
+    for (const view of tenantFacts.values()) checkPipes(view, operations, issues, warnings);
+    dedupe(issues);
+    dedupe(warnings);
   }
 
   if (issues.length > 0) throw new ConfigError(issues);
@@ -121,28 +161,33 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     main,
     listeners,
     pipes,
+    tenantPipes,
     services,
     files: [...files, ...sources.map((s) => resolve(s.file))],
     warnings,
   };
 }
 
-function readPipes(
+interface PipeFolder {
+  readonly dir: string;
+  /** File names ending in .json, sorted. */
+  readonly names: readonly string[];
+}
+
+/**
+ * The shared pipes folder and its tenant folders (`pipes/<tenant>/`), each with the pipe
+ * files it holds on disk as the overlay changes them: an admin's first pipe of a tenant
+ * creates the folder.
+ */
+function readPipeFolders(
   pipesDir: string,
-  env: Readonly<Record<string, string | undefined>>,
   issues: ConfigIssue[],
-  hash: ReturnType<typeof createHash>,
   overlay?: FileOverlay,
-): PipeSource[] {
-  let names: string[];
+): { shared: PipeFolder; tenants: Map<string, PipeFolder> } {
+  const files = new Map<string, Set<string>>([[pipesDir, new Set()]]);
+  let entries: Dirent[];
   try {
-    const found = new Set(readdirSync(pipesDir).filter((n) => n.endsWith('.json')));
-    for (const [path, text] of overlay ?? []) {
-      if (dirname(path) !== pipesDir || !path.endsWith('.json')) continue;
-      if (text === null) found.delete(basename(path));
-      else found.add(basename(path));
-    }
-    names = [...found].sort();
+    entries = readdirSync(pipesDir, { withFileTypes: true });
   } catch (err) {
     issues.push({
       file: display(pipesDir),
@@ -150,16 +195,72 @@ function readPipes(
       code: 'CONFIG_READ',
       message: `cannot read the pipes folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
     });
-    return [];
+    return { shared: { dir: pipesDir, names: [] }, tenants: new Map() };
   }
+  const folder = (dir: string) => files.get(dir) ?? (files.set(dir, new Set()).get(dir) as Set<string>);
+  for (const entry of entries) {
+    if (entry.isFile() && entry.name.endsWith('.json')) folder(pipesDir).add(entry.name);
+    else if (entry.isDirectory() && TENANT.test(entry.name)) {
+      const dir = join(pipesDir, entry.name);
+      try {
+        for (const name of readdirSync(dir)) if (name.endsWith('.json')) folder(dir).add(name);
+      } catch (err) {
+        issues.push({
+          file: display(dir),
+          pointer: '',
+          code: 'CONFIG_READ',
+          message: `cannot read the folder (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+        });
+      }
+    }
+  }
+  for (const [path, text] of overlay ?? []) {
+    const dir = dirname(path);
+    if (!path.endsWith('.json') || (dir !== pipesDir && dirname(dir) !== pipesDir)) continue;
+    if (dir !== pipesDir && !TENANT.test(basename(dir))) continue;
+    if (text === null) files.get(dir)?.delete(basename(path));
+    else folder(dir).add(basename(path));
+  }
+  const of = (dir: string): PipeFolder => ({ dir, names: [...(files.get(dir) ?? [])].sort() });
+  const tenants = new Map<string, PipeFolder>();
+  for (const dir of [...files.keys()].sort()) if (dir !== pipesDir && (files.get(dir)?.size ?? 0) > 0) tenants.set(basename(dir), of(dir));
+  return { shared: of(pipesDir), tenants };
+}
+
+const TENANT = new RegExp(TENANT_PATTERN);
+/** What a tenant's pipe may not hold: a reference that would read the machine. */
+const SECRET_REFERENCE = /\$\{\s*(env|file)\s*:/i;
+
+function readPipes(
+  folder: PipeFolder,
+  read: { env: Readonly<Record<string, string | undefined>>; secrets: boolean },
+  issues: ConfigIssue[],
+  hash: ReturnType<typeof createHash>,
+  overlay?: FileOverlay,
+): PipeSource[] {
   const sources: PipeSource[] = [];
-  for (const name of names) {
-    const path = join(pipesDir, name);
+  for (const name of folder.names) {
+    const path = join(folder.dir, name);
     const shown = display(path);
-    const read = readJsonFile(path, issues, overlay);
-    if (!read) continue;
-    hash.update(name).update(read.text);
-    const config = resolveSecrets(read.value, shown, { env, baseDir: pipesDir }, issues) as PipeConfig;
+    const parsed = readJsonFile(path, issues, overlay);
+    if (!parsed) continue;
+    hash.update(path).update(parsed.text);
+    let config: PipeConfig;
+    if (read.secrets) config = resolveSecrets(parsed.value, shown, { env: read.env, baseDir: folder.dir }, issues) as PipeConfig;
+    else {
+      const found = secretReferenceAt(parsed.value, '');
+      if (found !== null) {
+        issues.push({
+          file: shown,
+          pointer: found,
+          code: 'CONFIG_SECRET',
+          message:
+            "a tenant's pipe cannot use ${env:} or ${file:}; secrets are read only in the operator's files (the main file, shared pipes, data files)",
+        });
+        continue;
+      }
+      config = parsed.value as PipeConfig;
+    }
     if (!validatePipe(config)) {
       issues.push(...ajvIssues(shown, '', validatePipe.errors));
       continue;
@@ -172,6 +273,28 @@ function readPipes(
     sources.push({ file: shown, config });
   }
   return sources;
+}
+
+/** The pointer of the first string (key or value) holding a secret reference, or null. */
+function secretReferenceAt(value: unknown, at: string): string | null {
+  if (typeof value === 'string') return SECRET_REFERENCE.test(value) ? at : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, v] of Object.entries(value)) {
+    const here = `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+    if (SECRET_REFERENCE.test(key)) return here;
+    const found = secretReferenceAt(v, here);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+function dedupe(list: ConfigIssue[]): void {
+  const seen = new Set<string>();
+  const kept = list.filter((i) => {
+    const key = `${i.file}\n${i.pointer}\n${i.message}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  list.splice(0, list.length, ...kept);
 }
 
 function checkPipeCalls(
@@ -207,7 +330,13 @@ function checkPipeCalls(
   for (const id of calls.keys()) if (!state.has(id)) visit(id, []);
 }
 
-function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<string, CompiledPipe>, issues: ConfigIssue[]): Listener[] {
+function buildListeners(
+  main: MainConfig,
+  file: string,
+  shared: ReadonlyMap<string, CompiledPipe>,
+  tenantPipes: ReadonlyMap<string, ReadonlyMap<string, CompiledPipe>>,
+  issues: ConfigIssue[],
+): Listener[] {
   const shown = display(file);
   const byId = new Map<string, { http: HttpConfiguration; tenants: Map<string, Tenant> }>();
   main.http_configuration.forEach((http, i) => {
@@ -242,13 +371,15 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
           message: `tenant "${tenant.id}" is declared twice on this listener`,
         });
       }
+      const own = tenantPipes.get(tenant.id);
+      const pipes = own ? new Map([...shared, ...own]) : shared;
       tenant.allowedOperation.forEach((operation, o) => {
         if (!pipes.has(operation)) {
           issues.push({
             file: shown,
             code: 'CONFIG_REFERENCE',
             pointer: pointer('modules', m, 'config', 'tenant', t, 'allowedOperation', o),
-            message: `operation "${operation}" has no pipe (expected ${main.pipes}/${operation}.json)`,
+            message: `operation "${operation}" has no pipe (expected ${main.pipes}/${operation}.json or ${main.pipes}/${tenant.id}/${operation}.json)`,
           });
         }
       });
@@ -256,6 +387,7 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
         id: tenant.id,
         displayName: tenant.displayName ?? tenant.id,
         allowedOperations: new Set(tenant.allowedOperation),
+        pipes,
       });
     });
   });

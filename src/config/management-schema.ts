@@ -7,7 +7,9 @@
 import { invalidProxyEntry } from '../http/client-ip.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { defineFeature } from './feature.js';
+import type { MainConfig } from './main-schema.js';
 import { pointer, type ConfigIssue } from '../config-kit/issues.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
 
 const managementSchema = {
   type: 'object',
@@ -31,6 +33,27 @@ const managementSchema = {
       description:
         'The public userapp (directory client) the console signs in with, in each tenant that has it, through the hosted login (PKCE).',
     },
+    operators: {
+      type: 'array',
+      default: [],
+      maxItems: 100,
+      description:
+        "Who runs the installation through the admin API and the console: listeners, shared pipes and every tenant. Each is a subject of one tenant (its tokens are verified there); everyone else in a tenant's Admin group is an admin of that tenant only. Empty: no operator, shared pipes are edited on disk only.",
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['tenant', 'sub'],
+        properties: {
+          tenant: { type: 'string', pattern: TENANT_PATTERN, description: 'The tenant whose tokens the operator signs in with.' },
+          kind: {
+            enum: ['user', 'till', 'client'],
+            default: 'user',
+            description: "What the subject is in that tenant's directory: a user (signs in to the console), a till or an API client.",
+          },
+          sub: { type: 'string', minLength: 1, maxLength: 128, description: 'The subject: a user id, till username or client id.' },
+        },
+      },
+    },
     trusted_proxies: {
       type: 'array',
       items: { type: 'string', minLength: 1 },
@@ -52,7 +75,7 @@ export const managementFeature = defineFeature({
   name: 'management listener',
   sections: { management: managementSchema },
   build(ctx) {
-    checkManagementSection(ctx.main.management, ctx.file, ctx.issues);
+    checkManagementSection(ctx.main, ctx.file, ctx.issues);
     return undefined;
   },
 });
@@ -66,9 +89,20 @@ export function managementAddress(
   return { host: env.MANAGEMENT_HOST ?? section.host, port };
 }
 
-function checkManagementSection(section: ManagementConfig, file: string, issues: ConfigIssue[]): void {
+function checkManagementSection(main: MainConfig, file: string, issues: ConfigIssue[]): void {
+  const section = main.management;
   section.trusted_proxies.forEach((entry, i) => {
     const problem = invalidProxyEntry(entry);
     if (problem) issues.push({ file, pointer: pointer('management', 'trusted_proxies', i), message: problem });
+  });
+  const tenants = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
+  section.operators.forEach((operator, i) => {
+    if (!tenants.has(operator.tenant))
+      issues.push({
+        file,
+        pointer: pointer('management', 'operators', i, 'tenant'),
+        code: 'CONFIG_REFERENCE',
+        message: `names tenant "${operator.tenant}"; expected one of ${[...tenants].join(', ')}`,
+      });
   });
 }

@@ -36,7 +36,9 @@ export function watchConfig(
 
   const relevant = (dir: string, name: string | null): boolean => {
     if (name === null) return true; // the platform did not say which file: assume it matters
-    if (dir === pipesDir && name.endsWith('.json')) return true;
+    // A pipe, shared or a tenant's (pipes/<tenant>/), or a tenant folder appearing; not the admin API's temp files.
+    if ((dir === pipesDir || dirname(dir) === pipesDir) && name.endsWith('.json')) return true;
+    if (dir === pipesDir && !name.startsWith('.')) return true;
     return files.has(resolve(dir, name));
   };
 

@@ -25,6 +25,8 @@ class CompileFailure extends Error {
   }
 }
 
+type PipeLookup = (id: string) => CompiledPipe | undefined;
+
 export interface PipeSource {
   file: string;
   config: PipeConfig;
@@ -81,19 +83,26 @@ export interface PipeFacts {
   readonly response: readonly string[];
 }
 
+/**
+ * `inherited` are pipes compiled before, which these may call but not replace the meaning of:
+ * a tenant's own pipes are compiled over the shared ones, and a call from them resolves to
+ * the tenant's pipe of that id first.
+ */
 export function compilePipes(
   sources: readonly PipeSource[],
   registry: ValveRegistry,
   services: Services,
   issues: ConfigIssue[],
+  inherited?: ReadonlyMap<string, CompiledPipe>,
 ): CompileResult {
   const pipes = new Map<string, CompiledPipe>();
+  const lookup = (id: string) => pipes.get(id) ?? inherited?.get(id);
   const calls = new Map<string, { target: string; pointer: string }[]>();
   const facts = new Map<string, PipeFacts>();
   for (const source of sources) {
     const pipeCalls: { target: string; pointer: string }[] = [];
     const stepFacts: StepFacts[] = [];
-    const steps = compileSteps(source, registry, services, issues, pipes, pipeCalls, stepFacts);
+    const steps = compileSteps(source, registry, services, issues, lookup, pipeCalls, stepFacts);
     calls.set(source.config.id, pipeCalls);
     facts.set(source.config.id, { id: source.config.id, file: source.file, steps: stepFacts, response: source.config.response });
     pipes.set(source.config.id, {
@@ -112,7 +121,7 @@ function compileSteps(
   registry: ValveRegistry,
   services: Services,
   issues: ConfigIssue[],
-  pipes: ReadonlyMap<string, CompiledPipe>,
+  pipes: PipeLookup,
   pipeCalls: { target: string; pointer: string }[],
   stepFacts: StepFacts[],
 ): CompiledStep[] {
@@ -236,7 +245,7 @@ function written(config: unknown, at: string): boolean {
   return true;
 }
 
-function tools(base: string, services: Services, pipes: ReadonlyMap<string, CompiledPipe>, raw: unknown, reads: ReadFact[]): CompileTools {
+function tools(base: string, services: Services, pipes: PipeLookup, raw: unknown, reads: ReadFact[]): CompileTools {
   return {
     services,
     template(source, at) {
@@ -274,7 +283,7 @@ function tools(base: string, services: Services, pipes: ReadonlyMap<string, Comp
       // Resolved at call time: the target may be compiled after the caller.
       return {
         run(ctx: CallContext) {
-          const target = pipes.get(id);
+          const target = pipes(id);
           if (!target) throw new Error(`pipe "${id}" is not loaded`);
           return runSteps(target, ctx);
         },

@@ -98,7 +98,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });
       if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
       tenant = tenantOf(req, listener);
-      ({ operation, pipe } = operationOf(path, tenant, config));
+      ({ operation, pipe } = operationOf(path, tenant));
       checkContentType(req);
       const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
       if (!parsed.ok) {
@@ -192,11 +192,11 @@ function tenantOf(req: IncomingMessage, listener: Listener): Tenant {
   return tenant;
 }
 
-function operationOf(url: string, tenant: Tenant, config: LoadedConfig): { operation: string; pipe: CompiledPipe } {
+function operationOf(url: string, tenant: Tenant): { operation: string; pipe: CompiledPipe } {
   const match = OPERATION_PATH.exec(url);
   const operation = match?.[1];
   if (operation === undefined) throw refuse('OPERATION_NOT_ALLOWED', { detail: 'malformed operation path' });
-  const pipe = config.pipes.get(operation);
+  const pipe = tenant.pipes.get(operation);
   if (!tenant.allowedOperations.has(operation) || !pipe) throw refuse('OPERATION_NOT_ALLOWED', { detail: `operation ${operation}` });
   return { operation, pipe };
 }

@@ -15,7 +15,7 @@ const FORM_OWN = new Set([LOGIN_SUB, 'csrf']);
 export function checkOidcConfig(
   main: MainConfig,
   file: string,
-  pipes: ReadonlySet<string>,
+  hasPipe: (tenant: string, id: string) => boolean,
   directory: Directory,
   issues: ConfigIssue[],
 ): void {
@@ -40,13 +40,13 @@ export function checkOidcConfig(
     for (const [pool, poolConfig] of Object.entries(pools)) {
       poolConfig.steps.forEach((step, s) => {
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
-        if (!pipes.has(step.operation))
+        if (!hasPipe(tenant, step.operation))
           issues.push({
             file,
             pointer: at('operation'),
             message: `login step "${step.operation}" has no pipe (expected ${main.pipes}/${step.operation}.json)`,
           });
-        if (step.start !== undefined && !pipes.has(step.start))
+        if (step.start !== undefined && !hasPipe(tenant, step.start))
           issues.push({
             file,
             pointer: at('start'),

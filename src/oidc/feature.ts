@@ -18,5 +18,5 @@ export const oidcFeature = defineFeature({
   name: 'oidc',
   sections: { oidc: oidcSchema },
   build: () => undefined,
-  checkCompiled: (ctx) => checkOidcConfig(ctx.main, ctx.file, ctx.pipes, ctx.services.directory, ctx.issues),
+  checkCompiled: (ctx) => checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues),
 });

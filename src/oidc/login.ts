@@ -17,7 +17,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig, Tenant } from '../config/load.js';
 import { AuthpipeError, fault, toAuthpipeError, type ErrorCode } from '../errors.js';
 import { createCallContext } from '../engine/context.js';
 import { emptyProps } from '../engine/props.js';
@@ -43,7 +43,7 @@ export interface LoginContext {
   /** The interaction's path, where its forms post to. */
   path: string;
   config: LoadedConfig;
-  tenant: { id: string; displayName: string };
+  tenant: Pick<Tenant, 'id' | 'displayName' | 'pipes'>;
   provider: Provider;
   pools: Readonly<Record<string, OidcPoolConfig>>;
   poolOf(clientId: string): string | undefined;
@@ -219,7 +219,7 @@ type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; e
 
 /** Runs a login step's pipe as the PUT handler would, without the HTTP contract around it. */
 async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>): Promise<StepOutcome> {
-  const pipe = ctx.config.pipes.get(operation);
+  const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();
   if (!pipe) return { ok: false, error: fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
   const call = createCallContext(

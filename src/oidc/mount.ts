@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import type { ConfigHolder } from '../config/holder.js';
-import type { LoadedConfig } from '../config/load.js';
+import type { LoadedConfig, Tenant } from '../config/load.js';
 import { prefixedStore, tenantPrefix } from '../store/store.js';
 import { sendJson } from '../http/respond.js';
 import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
@@ -20,7 +20,7 @@ import { handleInteraction } from './login.js';
 import type { OidcPoolConfig } from './schema.js';
 
 interface TenantDoor {
-  readonly tenant: { id: string; displayName: string };
+  readonly tenant: Tenant;
   readonly provider: Provider;
   readonly callback: (req: IncomingMessage, res: ServerResponse) => unknown;
   readonly pools: Readonly<Record<string, OidcPoolConfig>>;
@@ -128,7 +128,7 @@ function doorsOf(config: LoadedConfig, listenerId: string): Doors | undefined {
     });
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
-      tenant: { id: tenant.id, displayName: tenant.displayName },
+      tenant,
       provider,
       callback,
       pools,

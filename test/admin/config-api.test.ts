@@ -26,6 +26,8 @@ beforeAll(async () => {
   });
   editJson(fixture, 'config/authpipe.json', (m) => {
     m.modules[0].config.tenant[1].allowedOperation.push('client-login');
+    // These tests change shared pipes and every tenant: the demo's API admin client is made an operator.
+    m.management.operators.push({ tenant: 'demo', kind: 'client', sub: 'admin-console' });
   });
   server = await startServer({ configFile: fixture.mainFile });
   token = await adminToken(server);

@@ -130,7 +130,14 @@ describe('dry run trace', () => {
       ],
     };
     const result = await dryRun(
-      { ...config, pipes: new Map([['login', broken]]) },
+      // Every door runs the tenant's view of the pipes.
+      {
+        ...config,
+        listeners: config.listeners.map((l) => ({
+          ...l,
+          tenants: new Map([...l.tenants].map(([id, t]) => [id, { ...t, pipes: new Map([...t.pipes, ['login', broken]]) }])),
+        })),
+      },
       { operation: 'login', tenant: 'demo', data: '{}', trace: true },
     );
     expect(result.status).toBe(500);

@@ -6,6 +6,8 @@ export interface Answer<T = any> {
   status: number;
   body: T;
   etag: string | null;
+  /** A pipe's x-pipe-owner (shared or the tenant) and whether the signed-in admin may save it (x-pipe-editable). */
+  pipe: { owner: string; editable: boolean } | null;
 }
 
 export interface Issue {
@@ -29,7 +31,9 @@ export async function call<T = any>(
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
   if (res.status === 401) signOut();
-  return { status: res.status, body, etag: res.headers.get('etag') };
+  const owner = res.headers.get('x-pipe-owner');
+  const pipe = owner === null ? null : { owner, editable: res.headers.get('x-pipe-editable') === 'true' };
+  return { status: res.status, body, etag: res.headers.get('etag'), pipe };
 }
 
 /** A refusal in words: the server's message, or its codes. */

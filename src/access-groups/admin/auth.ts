@@ -24,10 +24,18 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;
 const TENANT = new RegExp(TENANT_PATTERN);
 const CHALLENGE = 'Bearer realm="authpipe-admin"';
 
+/**
+ * An operator runs the installation (listeners, shared pipes, every tenant); a tenant admin
+ * (the Admin group of one tenant) only what belongs to that tenant.
+ */
+export type AdminRole = 'operator' | 'tenant-admin';
+
 export interface AdminSubject {
+  /** The tenant the call acts on (its `tenant` header). */
   readonly tenant: string;
   readonly sub: string;
   readonly kind: string;
+  readonly role: AdminRole;
 }
 
 function header(req: IncomingMessage, name: string): string[] {
@@ -74,21 +82,46 @@ export async function authenticateAdmin(
   const { tokens, directory, accessGroups } = config.services;
   if (!tokens || !accessGroups)
     throw new AdminError('NOT_CONFIGURED', 'the main config file has no tokens section, so no admin token can be verified');
+  const verify = async (home: string) => {
+    try {
+      const claims = await tokens.verify(match[1] as string, { type: 'access', tenant: home, now, property: 'authorization' });
+      if (
+        typeof claims.sid === 'string' &&
+        !(await familyIsLive(prefixedStore(config.services.store, tenantPrefix(home)), claims.sid, now))
+      ) {
+        throw rejected('its login was revoked or has ended');
+      }
+      return claims;
+    } catch (err) {
+      if (err instanceof AuthpipeError && err.code === 'TOKEN_INVALID')
+        throw rejected(err.detail?.replace(/^access token: /, '') ?? 'invalid');
+      throw err;
+    }
+  };
+  const operators = config.main.management.operators;
+  // Listed in the operator's main file, and still an active account of its tenant's directory.
+  const isOperator = (home: string, kind: string, sub: string) => {
+    if (!operators.some((o) => o.tenant === home && o.kind === kind && o.sub === sub)) return false;
+    const account =
+      kind === 'user' ? directory.user(home, 'id', sub) : kind === 'till' ? directory.till(home, sub) : directory.client(home, sub);
+    return account !== undefined && account.status !== 'disabled';
+  };
+
   let claims;
   try {
-    claims = await tokens.verify(match[1] as string, { type: 'access', tenant, now, property: 'authorization' });
-    if (
-      typeof claims.sid === 'string' &&
-      !(await familyIsLive(prefixedStore(config.services.store, tenantPrefix(tenant)), claims.sid, now))
-    ) {
-      throw rejected('its login was revoked or has ended');
+    claims = await verify(tenant);
+  } catch (first) {
+    // An operator acts on every tenant with a token of its own tenant.
+    for (const home of new Set(operators.map((o) => o.tenant))) {
+      if (home === tenant) continue;
+      const theirs = await verify(home).catch(() => undefined);
+      const kind = typeof theirs?.kind === 'string' ? theirs.kind : '';
+      if (theirs && isOperator(home, kind, theirs.sub)) return { tenant, sub: theirs.sub, kind, role: 'operator' };
     }
-  } catch (err) {
-    if (err instanceof AuthpipeError && err.code === 'TOKEN_INVALID')
-      throw rejected(err.detail?.replace(/^access token: /, '') ?? 'invalid');
-    throw err;
+    throw first;
   }
   const kind = typeof claims.kind === 'string' ? claims.kind : '';
+  if (isOperator(tenant, kind, claims.sub)) return { tenant, sub: claims.sub, kind, role: 'operator' };
   const resolved = accessGroups.resolve(directory, tenant, { kind, sub: claims.sub });
   if (!resolved.ok || resolved.group.id !== ADMIN_GROUP_ID) {
     const why = !kind
@@ -101,5 +134,5 @@ export async function authenticateAdmin(
     error.detail = why;
     throw error;
   }
-  return { tenant, sub: claims.sub, kind };
+  return { tenant, sub: claims.sub, kind, role: 'tenant-admin' };
 }

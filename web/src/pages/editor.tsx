@@ -84,6 +84,8 @@ export function PipeEditor({ id }: { id: string }) {
   const [issues, setIssues] = useState<Issue[]>([]);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [saving, setSaving] = useState(false);
+  /** False while a tenant admin looks at a shared pipe: Save then creates the tenant's own pipe of this id. */
+  const [editable, setEditable] = useState(true);
   const file = new RegExp(`(^|/)${id.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.json$`);
 
   useEffect(() => {
@@ -93,6 +95,7 @@ export function PipeEditor({ id }: { id: string }) {
       if (destroyed || !host.current) return;
       if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
       etag.current = res.etag;
+      setEditable(res.pipe?.editable !== false);
       const serverLint = linter(
         async (v) => {
           let parsed: unknown;
@@ -157,10 +160,13 @@ export function PipeEditor({ id }: { id: string }) {
       return setMessage({ kind: 'error', text: `Not valid JSON: ${(err as Error).message}` });
     }
     setSaving(true);
-    const res = await call('PUT', `/admin/pipes/${encodeURIComponent(id)}`, { body: parsed, ifMatch: etag.current });
+    const res = editable
+      ? await call('PUT', `/admin/pipes/${encodeURIComponent(id)}`, { body: parsed, ifMatch: etag.current })
+      : await call('POST', '/admin/pipes?owner=tenant', { body: parsed });
     setSaving(false);
-    if (res.status === 200) {
+    if (res.status === 200 || res.status === 201) {
       etag.current = res.etag;
+      setEditable(true);
       serverIssues.current = [];
       setIssues([]);
       setMessage({ kind: 'ok', text: `Saved. ${id} serves the new version now.` });
@@ -188,7 +194,7 @@ export function PipeEditor({ id }: { id: string }) {
       </p>
       <p>
         <button type="button" class="primary" onClick={save} disabled={saving}>
-          {saving ? 'Saving…' : 'Save'}
+          {saving ? 'Saving…' : editable ? 'Save' : "Save as your tenant's own pipe"}
         </button>{' '}
         <a class="button" href={`#/pipes/${encodeURIComponent(id)}`}>
           Back to the diagram

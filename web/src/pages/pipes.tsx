@@ -15,6 +15,9 @@ interface PipeSummary {
   valves: number;
   usedBy: string[];
   calls: string[];
+  /** "shared" (the operator's) or the tenant whose own pipe it is. */
+  owner: string;
+  editable: boolean;
 }
 
 interface Step {
@@ -53,6 +56,7 @@ export function PipeList() {
             <tr>
               <th scope="col">Pipe</th>
               <th scope="col">Valves</th>
+              <th scope="col">Owner</th>
               <th scope="col">Tenants</th>
               <th scope="col">Calls</th>
               <th scope="col">Description</th>
@@ -65,6 +69,7 @@ export function PipeList() {
                   <a href={`#/pipes/${encodeURIComponent(p.id)}`}>{p.id}</a>
                 </th>
                 <td>{p.valves}</td>
+                <td>{p.owner === 'shared' ? (p.editable ? 'shared' : 'shared (operator)') : p.owner}</td>
                 <td>{p.usedBy.join(', ') || '—'}</td>
                 <td>{p.calls.join(', ') || '—'}</td>
                 <td>{p.description}</td>
@@ -83,13 +88,16 @@ function condition(value: unknown): string {
 
 export function PipeView({ id }: { id: string }) {
   const [pipe, setPipe] = useState<Pipe | null>(null);
+  const [editable, setEditable] = useState(false);
   const [cat, setCat] = useState<Catalogue | null>(null);
   const [chosen, setChosen] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) =>
-      res.status === 200 ? setPipe(res.body) : setError(problem(res)),
-    );
+    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) => {
+      if (res.status !== 200) return setError(problem(res));
+      setPipe(res.body);
+      setEditable(res.pipe?.editable === true);
+    });
     void catalogue().then(setCat, (e: Error) => setError(e.message));
   }, [id]);
   const step = chosen === null ? undefined : pipe?.valves[chosen];
@@ -98,8 +106,9 @@ export function PipeView({ id }: { id: string }) {
     <section>
       <PageTitle>Pipe {id}</PageTitle>
       <p>
+        {/* A shared pipe is the operator's: a tenant admin edits a copy of its own instead. */}
         <a class="button" href={`#/edit/${encodeURIComponent(id)}`}>
-          Edit {id}
+          {editable ? `Edit ${id}` : `Make your tenant's own ${id}`}
         </a>{' '}
         <a class="button" href={`#/try?operation=${encodeURIComponent(id)}`}>
           Try {id}
