@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { fault, failureBody, refuse, toAuthpipeError } from '../errors.js';
 import type { ConfigHolder } from '../config/holder.js';
-import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
+import type { Listener, Tenant } from '../config/load.js';
 import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { pickResponse, runCall, StepFailure, type RunObserver } from '../engine/runner.js';
