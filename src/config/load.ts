@@ -12,7 +12,7 @@ import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js'
 import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
-import { resolveSecrets } from '../config-kit/secrets.js';
+import { resolveSecrets, SecretLedger, type SecretSources } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
@@ -50,6 +50,8 @@ export interface LoadedConfig {
   readonly files: readonly string[];
   /** Problems that did not stop the load but must be seen (config-kit/file-mode.ts, the pipe check's warnings). */
   readonly warnings: readonly ConfigIssue[];
+  /** Every value a `${…}` reference resolved to: what a trace or message shows must pass through its `redact`. */
+  readonly secrets: SecretLedger;
 }
 
 /** What a load needs from outside: the valves, and the services that outlive a reload. */
@@ -69,7 +71,24 @@ const ajv = newAjv({ useDefaults: true });
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
 
+/**
+ * The load, with every issue and warning told as written: a message that quotes a value a
+ * reference resolved to (a template error quoting the whole string) shows the `${…}`
+ * reference instead, so no issue (validate, reload, an admin 422) carries file content.
+ */
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
+  const secrets = new SecretLedger();
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadWith(mainFile, options, secrets);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(secrets.redactIssues(err.issues));
+    throw err;
+  }
+  return { ...loaded, warnings: secrets.redactIssues(loaded.warnings) };
+}
+
+function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger): LoadedConfig {
   const file = resolve(mainFile);
   const dir = dirname(file);
   const env = options.env ?? process.env;
@@ -81,7 +100,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const mainRead = readJsonFile(file, issues, overlay);
   if (!mainRead) throw new ConfigError(issues);
   hash.update(mainRead.text);
-  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings }, issues) as MainConfig;
+  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings, ledger: secrets }, issues) as MainConfig;
   if (!validateMain(main)) {
     issues.push(...ajvIssues(display(file), '', validateMain.errors));
     throw new ConfigError(issues);
@@ -95,6 +114,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     env,
     issues,
     warnings,
+    secrets,
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
@@ -102,7 +122,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   });
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
-  const sources = readPipes(pipesDir, env, issues, hash, overlay);
+  const sources = readPipes(pipesDir, { env, baseDir: pipesDir, ledger: secrets }, issues, hash, overlay);
   const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   checkCompiledFeatures({ main, file: display(file), pipes: new Set(pipes.keys()), services, issues });
@@ -124,12 +144,13 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     services,
     files: [...files, ...sources.map((s) => resolve(s.file))],
     warnings,
+    secrets,
   };
 }
 
 function readPipes(
   pipesDir: string,
-  env: Readonly<Record<string, string | undefined>>,
+  secretSources: SecretSources,
   issues: ConfigIssue[],
   hash: ReturnType<typeof createHash>,
   overlay?: FileOverlay,
@@ -159,7 +180,7 @@ function readPipes(
     const read = readJsonFile(path, issues, overlay);
     if (!read) continue;
     hash.update(name).update(read.text);
-    const config = resolveSecrets(read.value, shown, { env, baseDir: pipesDir }, issues) as PipeConfig;
+    const config = resolveSecrets(read.value, shown, secretSources, issues) as PipeConfig;
     if (!validatePipe(config)) {
       issues.push(...ajvIssues(shown, '', validatePipe.errors));
       continue;
