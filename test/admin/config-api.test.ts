@@ -214,7 +214,7 @@ describe('directory', () => {
       body: { username: 'till-100', store: 'store-01', password: 'till-100-pass' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ username: 'till-100', store: 'store-01', status: 'active', locked: false });
+    expect(created.body).toEqual({ username: 'till-100', store: 'store-01', status: 'active', has_password: true, locked: false });
     expect(file('config/directory.json')).toMatch(
       /\{ "username": "till-100", "password_hash": "\$scrypt\$[^"]+", "store": "store-01", "status": "active" \}/,
     );
