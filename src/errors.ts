@@ -123,6 +123,12 @@ export const ADMIN_REASONS = {
     code: 'INVALID_REQUEST',
     description: 'The whole config with the change does not load; the answer lists the issues, nothing was written.',
   },
+  SECRET_REFERENCE: {
+    status: 422,
+    code: 'INVALID_REQUEST',
+    description:
+      'The body holds a ${env:…} or ${file:…} reference (or a spelling of one); they are resolved only in files the operator edits on disk.',
+  },
   PRECONDITION_FAILED: { status: 412, code: 'INVALID_REQUEST', description: 'If-Match names a version that is no longer current.' },
   PAYLOAD_TOO_LARGE: { status: 413, code: 'INVALID_REQUEST', description: 'The body is over the admin limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, code: 'INVALID_REQUEST', description: 'Content-Type must be application/json.' },

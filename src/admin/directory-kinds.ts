@@ -16,8 +16,8 @@ export interface Kind {
   /** Members the API may set besides the key. */
   readonly fields: Readonly<Record<string, object>>;
   readonly required: readonly string[];
-  /** Members that are never shown. */
-  readonly hidden: readonly string[];
+  /** The hashed credential a record may have, and the boolean the API shows for it instead. */
+  readonly credential: { member: 'password_hash' | 'secret_hash'; shown: 'has_password' | 'has_secret' };
   readonly search: readonly string[];
 }
 
@@ -33,7 +33,7 @@ export const KINDS: readonly Kind[] = [
     lockout: 'till',
     fields: { store: text(), status },
     required: ['username', 'store', 'password'],
-    hidden: ['password_hash'],
+    credential: { member: 'password_hash', shown: 'has_password' },
     search: ['username', 'store'],
   },
   {
@@ -43,7 +43,7 @@ export const KINDS: readonly Kind[] = [
     lockout: 'client',
     fields: { scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) }, status, access_group: text() },
     required: ['client_id', 'secret'],
-    hidden: ['secret_hash'],
+    credential: { member: 'secret_hash', shown: 'has_secret' },
     search: ['client_id', 'access_group'],
   },
   {
@@ -58,7 +58,7 @@ export const KINDS: readonly Kind[] = [
       attributes: { type: 'object', maxProperties: 100, additionalProperties: { type: 'string', maxLength: 1024 } },
     },
     required: ['id'],
-    hidden: ['totp_secret'],
+    credential: { member: 'password_hash', shown: 'has_password' },
     search: ['id', 'username', 'mobile', 'email'],
   },
 ];
@@ -86,4 +86,28 @@ export function schemasOf(kind: Kind) {
     ? { type: 'object', additionalProperties: false, required: [kind.secret.body], properties: { [kind.secret.body]: secretField } }
     : undefined;
   return { create, edit, secret };
+}
+
+/**
+ * Members no admin answer carries, at any depth: every hash (by name, so a hashed member
+ * added later cannot leak) and TOTP seeds. They are still in the file and still checked.
+ */
+function isHidden(member: string): boolean {
+  return member.endsWith('_hash') || member === 'totp_secret';
+}
+
+function withoutHidden(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutHidden);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record_ = {};
+  for (const [k, v] of Object.entries(value)) if (!isHidden(k)) out[k] = withoutHidden(v);
+  return out;
+}
+
+/** A record as admin answers show it: no hidden member, and whether it has its credential (`has_password`, `has_secret`). */
+export function shownRecord(kind: Kind, record: Record_): Record_ {
+  const shown = withoutHidden(record) as Record_;
+  const hash = record[kind.credential.member];
+  shown[kind.credential.shown] = typeof hash === 'string' && hash !== '';
+  return shown;
 }

@@ -16,7 +16,7 @@ import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 import { checkedBody } from './bodies.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
-import { KINDS, schemasOf, type Kind, type Record_ } from './directory-kinds.js';
+import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 
 /** A password or secret set through the API: at least this long, at most what basic-auth reads by default. */
@@ -92,10 +92,9 @@ class DirectoryRecords {
     return lockout.unlock(this.store(tenant), this.account(prefix, id));
   }
 
-  /** A record as the API shows it: without hidden members, with its lock state. */
+  /** A record as the API shows it: without hashes or secrets (shownRecord), with its lock state. */
   async view(kind: Kind, tenant: string, record: Record_): Promise<Record_> {
-    const shown: Record_ = {};
-    for (const [k, v] of Object.entries(record)) if (!kind.hidden.includes(k)) shown[k] = v;
+    const shown = shownRecord(kind, record);
     if (kind.lockout) {
       const seconds = await this.lockedForSeconds(tenant, kind.lockout, String(record[kind.key]));
       shown.locked = seconds !== null;

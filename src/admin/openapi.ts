@@ -180,6 +180,8 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
       '404': { $ref: '#/components/responses/Failure' },
     };
     for (const status of doc.refusals ?? []) responses[String(status)] = { $ref: '#/components/responses/Failure' };
+    // Every body is refused with 422 SECRET_REFERENCE when it holds a ${…} reference (readBody).
+    if (doc.body) responses['422'] = { $ref: '#/components/responses/Failure' };
     const role = doc.role ?? 'tenant-admin';
     (paths[path] ??= {})[method.toLowerCase()] = {
       summary: doc.summary,

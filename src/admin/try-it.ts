@@ -45,21 +45,26 @@ export function tryItRoutes(holder: ConfigHolder): AdminRoute[] {
           headers[lower] = [value];
         }
         const data = typeof input.body === 'string' ? input.body : JSON.stringify(input.body ?? {});
-        const result = await dryRun(holder.current, {
+        const config = holder.current;
+        const result = await dryRun(config, {
           operation: input.operation,
           tenant: call.subject.tenant,
           data,
           headers,
           trace: true,
         });
+        // A value a `${…}` reference resolved to (an operator's secret file) shows as the reference.
+        const redact = (text: string) => config.secrets.redact(text);
         const body: Record<string, unknown> = {};
         for (const [name, value] of Object.entries(result.body))
-          body[name] = typeof value === 'string' && isSecretName(name) ? MASK : value;
+          body[name] = typeof value === 'string' ? (isSecretName(name) ? MASK : redact(value)) : value;
         call.send(200, {
           status: result.status,
           body,
           headers: result.headers,
-          ...(result.error ? { error: { code: result.error.code, detail: result.error.detail ?? null } } : {}),
+          ...(result.error
+            ? { error: { code: result.error.code, detail: result.error.detail === undefined ? null : redact(result.error.detail) } }
+            : {}),
           trace: result.trace,
         });
       },

@@ -37,7 +37,7 @@ const OPERATION = new RegExp(OPERATION_PATTERN);
 
 export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<DryRunResult> {
   const requestId = `dry-run-${randomUUID()}`;
-  const recorder = input.trace ? new TraceRecorder() : undefined;
+  const recorder = input.trace ? new TraceRecorder(undefined, (text) => config.secrets.redact(text)) : undefined;
   let ctx: CallContext | undefined;
   try {
     const { listener, tenant } = tenantOf(config, input.tenant);

@@ -47,7 +47,12 @@ function readOnce(ctx: FeatureContext, path: string): DataFile {
   let value: unknown;
   if (read) {
     ctx.hash(read.text);
-    value = resolveSecrets(read.value, shown, { env: ctx.env, baseDir: dirname(path), warnings: ctx.warnings }, issues);
+    value = resolveSecrets(
+      read.value,
+      shown,
+      { env: ctx.env, baseDir: dirname(path), warnings: ctx.warnings, ledger: ctx.secrets },
+      issues,
+    );
   }
   // readJsonFile names the file by its absolute path; say it the way the other issues do.
   const named = issues.map((i) => (i.file === path ? { ...i, file: shown } : i));

@@ -34,6 +34,7 @@
 import type { FeatureServices, Services } from '../engine/services.js';
 import type { ConfigIssue } from '../config-kit/issues.js';
 import type { FileOverlay } from '../config-kit/json-file.js';
+import type { SecretLedger } from '../config-kit/secrets.js';
 import type { MainConfig } from './main-schema.js';
 
 /** What a feature's `build` gets on each load. */
@@ -47,6 +48,8 @@ export interface FeatureContext {
   issues: ConfigIssue[];
   /** Problems that do not stop the load but must be seen (a secret file others can read); logged at warn level. */
   warnings: ConfigIssue[];
+  /** Records what each `${…}` reference resolved to, so messages can show the reference instead. */
+  secrets: SecretLedger;
   /** Feed every data file's text into the config version hash. */
   hash(text: string): void;
   /** Record a data file so the reload watcher sees it. */

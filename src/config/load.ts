@@ -12,7 +12,7 @@ import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js'
 import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
-import { resolveSecrets } from '../config-kit/secrets.js';
+import { looksLikeReference, resolveSecrets, SecretLedger, type SecretSources } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
@@ -56,6 +56,8 @@ export interface LoadedConfig {
   readonly files: readonly string[];
   /** Problems that did not stop the load but must be seen (config-kit/file-mode.ts, the pipe check's warnings). */
   readonly warnings: readonly ConfigIssue[];
+  /** Every value a `${…}` reference resolved to: what a trace or message shows must pass through its `redact`. */
+  readonly secrets: SecretLedger;
 }
 
 /** What a load needs from outside: the valves, and the services that outlive a reload. */
@@ -75,7 +77,24 @@ const ajv = newAjv({ useDefaults: true });
 const validateMain = ajv.compile(mainSchema);
 const validatePipe = ajv.compile(pipeSchema);
 
+/**
+ * The load, with every issue and warning told as written: a message that quotes a value a
+ * reference resolved to (a template error quoting the whole string) shows the `${…}`
+ * reference instead, so no issue (validate, reload, an admin 422) carries file content.
+ */
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
+  const secrets = new SecretLedger();
+  let loaded: LoadedConfig;
+  try {
+    loaded = loadWith(mainFile, options, secrets);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(secrets.redactIssues(err.issues));
+    throw err;
+  }
+  return { ...loaded, warnings: secrets.redactIssues(loaded.warnings) };
+}
+
+function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger): LoadedConfig {
   const file = resolve(mainFile);
   const dir = dirname(file);
   const env = options.env ?? process.env;
@@ -87,7 +106,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const mainRead = readJsonFile(file, issues, overlay);
   if (!mainRead) throw new ConfigError(issues);
   hash.update(mainRead.text);
-  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings }, issues) as MainConfig;
+  const main = resolveSecrets(mainRead.value, display(file), { env, baseDir: dir, warnings, ledger: secrets }, issues) as MainConfig;
   if (!validateMain(main)) {
     issues.push(...ajvIssues(display(file), '', validateMain.errors));
     throw new ConfigError(issues);
@@ -101,6 +120,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     env,
     issues,
     warnings,
+    secrets,
     hash: (text) => hash.update(text),
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
@@ -109,7 +129,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
   const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
   const pipesDir = resolve(dir, main.pipes);
   const folders = readPipeFolders(pipesDir, issues, overlay);
-  const sources = readPipes(folders.shared, { env, secrets: true }, issues, hash, overlay);
+  const sources = readPipes(folders.shared, { env, baseDir: folders.shared.dir, ledger: secrets }, issues, hash, overlay);
   const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
   checkPipeCalls(pipes, calls, issues);
   const declared = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
@@ -127,7 +147,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
       continue;
     }
     // A tenant's pipes are written by its admins: no ${env:} or ${file:} is read for them.
-    const own = readPipes(folder, { env, secrets: false }, issues, hash, overlay);
+    const own = readPipes(folder, null, issues, hash, overlay);
     sources.push(...own);
     const compiled = compilePipes(own, options.registry, services, issues, pipes);
     const visible = new Map([...pipes, ...compiled.pipes]);
@@ -165,6 +185,7 @@ export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig
     services,
     files: [...files, ...sources.map((s) => resolve(s.file))],
     warnings,
+    secrets,
   };
 }
 
@@ -228,12 +249,11 @@ function readPipeFolders(
 }
 
 const TENANT = new RegExp(TENANT_PATTERN);
-/** What a tenant's pipe may not hold: a reference that would read the machine. */
-const SECRET_REFERENCE = /\$\{\s*(env|file)\s*:/i;
 
 function readPipes(
   folder: PipeFolder,
-  read: { env: Readonly<Record<string, string | undefined>>; secrets: boolean },
+  /** Where references resolve; null for a tenant's folder, where none may be written. */
+  secretSources: SecretSources | null,
   issues: ConfigIssue[],
   hash: ReturnType<typeof createHash>,
   overlay?: FileOverlay,
@@ -246,7 +266,7 @@ function readPipes(
     if (!parsed) continue;
     hash.update(path).update(parsed.text);
     let config: PipeConfig;
-    if (read.secrets) config = resolveSecrets(parsed.value, shown, { env: read.env, baseDir: folder.dir }, issues) as PipeConfig;
+    if (secretSources) config = resolveSecrets(parsed.value, shown, secretSources, issues) as PipeConfig;
     else {
       const found = secretReferenceAt(parsed.value, '');
       if (found !== null) {
@@ -277,11 +297,11 @@ function readPipes(
 
 /** The pointer of the first string (key or value) holding a secret reference, or null. */
 function secretReferenceAt(value: unknown, at: string): string | null {
-  if (typeof value === 'string') return SECRET_REFERENCE.test(value) ? at : null;
+  if (typeof value === 'string') return looksLikeReference(value) ? at : null;
   if (value === null || typeof value !== 'object') return null;
   for (const [key, v] of Object.entries(value)) {
     const here = `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (SECRET_REFERENCE.test(key)) return here;
+    if (looksLikeReference(key)) return here;
     const found = secretReferenceAt(v, here);
     if (found !== null) return found;
   }

@@ -72,7 +72,7 @@ export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
     if (!settings.enabled || asked.length !== 1 || asked[0] === '') return undefined;
     if (settings.token && !timingSafeEqual(digest(asked[0] as string), settings.token)) return undefined;
     if (!listed(settings.clients, call.clientIp)) return undefined;
-    const recorder = new TraceRecorder(inner);
+    const recorder = new TraceRecorder(inner, (text) => call.config.secrets.redact(text));
     return {
       observer: recorder,
       end(res, ctx, status, error) {

@@ -74,8 +74,15 @@ export class TraceRecorder implements RunObserver {
   private head: Pick<Trace, 'pipe' | 'tenant' | 'operation' | 'requestId'> | undefined;
   private readonly started = performance.now();
 
-  /** `inner` keeps watching too (metrics), so tracing a call does not hide it from them. */
-  constructor(private readonly inner?: RunObserver) {}
+  /**
+   * `inner` keeps watching too (metrics), so tracing a call does not hide it from them.
+   * `redact` is the config's SecretLedger: a value a `${…}` reference resolved to (a valve
+   * config's value copied into a property, a condition, an error detail) shows as the reference.
+   */
+  constructor(
+    private readonly inner?: RunObserver,
+    private readonly redact: (text: string) => string = (text) => text,
+  ) {}
 
   stepStart(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext): void {
     this.begin(pipe, ctx);
@@ -125,6 +132,8 @@ export class TraceRecorder implements RunObserver {
         if (change.value !== undefined) change.value = this.mask(change.name, change.value);
         if (change.previous !== undefined) change.previous = this.mask(change.name, change.previous);
       }
+      if (row.detail !== undefined) row.detail = this.redact(row.detail);
+      if (row.condition !== undefined) row.condition = redactDeep(row.condition, this.redact);
     }
     const trace: Trace = {
       pipe: this.head?.pipe ?? '',
@@ -206,7 +215,7 @@ export class TraceRecorder implements RunObserver {
   }
 
   private mask(name: string, value: string): string {
-    return isSecretName(name) || this.secretValues.has(value) ? MASK : value;
+    return isSecretName(name) || this.secretValues.has(value) ? MASK : this.redact(value);
   }
 
   private maskAll(props: Readonly<Props>): Record<string, string> {
@@ -214,6 +223,15 @@ export class TraceRecorder implements RunObserver {
     for (const name of Object.keys(props)) out[name] = this.mask(name, props[name] as string);
     return out;
   }
+}
+
+/** Every string inside a JSON value passed through `redact` (a condition as written in the pipe). */
+function redactDeep(value: unknown, redact: (text: string) => string): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactDeep(v, redact));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redact(k), redactDeep(v, redact)]));
+  return value;
 }
 
 function round(ms: number): number {

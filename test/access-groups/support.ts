@@ -23,6 +23,11 @@ export function editJson(fixture: ConfigFixture, relative: string, edit: (value:
 }
 
 /** Adds operations (not yet listed) to a tenant of the fixture's main file. */
+/** Lists a demo subject (default the API client admin-console) as an operator: it may change shared pipes and every tenant. */
+export function makeOperator(fixture: ConfigFixture, sub = 'admin-console', kind = 'client'): void {
+  editJson(fixture, 'config/authpipe.json', (m) => m.management.operators.push({ tenant: 'demo', kind, sub }));
+}
+
 export function allow(fixture: ConfigFixture, tenant: string, operations: string[]): void {
   editJson(fixture, 'config/authpipe.json', (main) => {
     const entry = main.modules[0].config.tenant.find((t: { id: string }) => t.id === tenant);

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { adminToken, api, basic, editJson, TILL_PASSWORD } from './support.js';
+import { adminToken, api, basic, editJson, makeOperator, TILL_PASSWORD } from './support.js';
 
 /**
  * The admin API for the whole config: every write is loaded with the rest of the config
@@ -26,9 +26,9 @@ beforeAll(async () => {
   });
   editJson(fixture, 'config/authpipe.json', (m) => {
     m.modules[0].config.tenant[1].allowedOperation.push('client-login');
-    // These tests change shared pipes and every tenant: the demo's API admin client is made an operator.
-    m.management.operators.push({ tenant: 'demo', kind: 'client', sub: 'admin-console' });
   });
+  // These tests change shared pipes and every tenant: the demo's API admin client is made an operator.
+  makeOperator(fixture);
   server = await startServer({ configFile: fixture.mainFile });
   token = await adminToken(server);
 });
@@ -216,7 +216,7 @@ describe('directory', () => {
       body: { username: 'till-100', store: 'store-01', password: 'till-100-pass' },
     });
     expect(created.status).toBe(201);
-    expect(created.body).toEqual({ username: 'till-100', store: 'store-01', status: 'active', locked: false });
+    expect(created.body).toEqual({ username: 'till-100', store: 'store-01', status: 'active', has_password: true, locked: false });
     expect(file('config/directory.json')).toMatch(
       /\{ "username": "till-100", "password_hash": "\$scrypt\$[^"]+", "store": "store-01", "status": "active" \}/,
     );

@@ -202,6 +202,14 @@ describeBrowser('the console in Chromium', () => {
     expect((await login('till-003-pass')).status).toBe(200);
   });
 
+  it('shows whether a user has a password, never its hash', async () => {
+    await open('#/directory/users', 'Directory: Users');
+    await page.locator('tr[data-id="u-1001"] .chip', { hasText: 'password set' }).waitFor();
+    await page.locator('tr[data-id="u-1003"] .chip', { hasText: 'no password' }).waitFor();
+    const text = await page.locator('main').innerText();
+    expect(text).not.toMatch(/\$(scrypt|argon2|2[aby]|pbkdf2)|_hash|totp_secret/);
+  });
+
   it('lists the audit events, and every page passed axe without a CSP violation', async () => {
     await open('#/audit', 'Audit');
     await page.getByLabel('Event (prefix)').fill('admin.');

@@ -1,1 +1,1 @@
-export { adminRequest as api, adminToken, basic, editJson, TILL_PASSWORD } from '../access-groups/support.js';
+export { adminRequest as api, adminToken, basic, editJson, makeOperator, TILL_PASSWORD } from '../access-groups/support.js';

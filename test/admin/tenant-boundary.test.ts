@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/config-kit/issues.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { adminToken, api, basic, editJson, TILL_PASSWORD } from './support.js';
+import { adminToken, api, basic, editJson, makeOperator, TILL_PASSWORD } from './support.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
@@ -38,8 +38,9 @@ beforeAll(async () => {
   });
   editJson(fixture, 'config/authpipe.json', (m) => {
     m.modules[0].config.tenant[1].allowedOperation.push('client-login');
-    m.management.operators.push({ tenant: 'demo', kind: 'client', sub: 'admin-console' });
   });
+  // These tests change shared pipes and every tenant: the demo's API admin client is made an operator.
+  makeOperator(fixture);
   server = await startServer({ configFile: fixture.mainFile });
   operator = await adminToken(server);
   demoAdmin = await adminToken(server, 'demo', 'demo-admin');

@@ -3,7 +3,9 @@
  * authentication API's bodies (strict-json.ts), then checked against a schema
  * compiled once. A permission on an API or resource the catalogue does not have is named
  * as such (UNKNOWN_RESOURCE, with its pointer and the valid names); anything else that
- * breaks the schema is BAD_BODY with the pointers of every problem.
+ * breaks the schema is BAD_BODY with the pointers of every problem. Every admin body of
+ * both routers passes here, so a `${…}` secret reference anywhere in one is refused here
+ * (SECRET_REFERENCE, secret-references.ts), for every route at once.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ErrorObject } from 'ajv';
@@ -12,6 +14,7 @@ import { parseStrictJson, StrictJsonError } from '../../http/strict-json.js';
 import { APIS, API_TITLES, RESOURCES, isApi } from '../catalogue.js';
 import { GROUP_ID_PATTERN, groupDescriptionSchema, groupNameSchema, permissionsSchema } from '../schema.js';
 import { AdminError } from './admin-error.js';
+import { refuseSecretReferences } from './secret-references.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 /** ignoreBOM keeps a byte order mark in the text, where the strict parser refuses it. */
@@ -39,8 +42,9 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new AdminError('BAD_BODY', 'the body is not valid UTF-8');
   }
+  let body: unknown;
   try {
-    return parseStrictJson(text);
+    body = parseStrictJson(text);
   } catch (err) {
     if (!(err instanceof StrictJsonError)) throw err;
     throw new AdminError(
@@ -49,6 +53,8 @@ export async function readBody(req: IncomingMessage): Promise<unknown> {
       err.pointer ? [err.pointer] : [],
     );
   }
+  refuseSecretReferences(body);
+  return body;
 }
 
 const ajv = newAjv();
