@@ -158,6 +158,7 @@ export const CONFIG_ISSUE_CODES = {
   CONFIG_SCHEMA: 'A value breaks the JSON Schema of its file (schemas/).',
   CONFIG_SECRET: 'A ${env:NAME} or ${file:path} reference cannot be resolved.',
   CONFIG_REFERENCE: 'A name points at nothing: a pipe, tenant, listener, store, group, LDAP connection or key.',
+  CONFIG_OUTBOUND: "A URL's host and port are not on outbound.allow of the main file (the operator chooses where the server may call).",
   CONFIG_INVALID: 'Any other rule the schema cannot express (duplicates, conflicting options, bad templates).',
 } as const;
 

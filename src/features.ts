@@ -12,11 +12,13 @@ import { passwordChecksFeature } from './credentials/feature.js';
 import { directoryFeature } from './directory/feature.js';
 import { ldapFeature } from './idp/ldap-feature.js';
 import { oidcFeature } from './oidc/feature.js';
+import { outboundFeature } from './outbound/feature.js';
 import { storeFeature } from './store/feature.js';
 import { tokensFeature } from './tokens/feature.js';
 
 export const features: readonly Feature<never>[] = [
   storeFeature,
+  outboundFeature,
   operationsFeature,
   managementFeature,
   passwordChecksFeature,

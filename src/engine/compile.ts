@@ -9,6 +9,7 @@ import type { CallContext, CompileTools } from './valve.js';
 import { ajvIssues } from '../config-kit/ajv-issues.js';
 import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { PipeConfig } from './pipe-schema.js';
+import type { ConfigIssueCode } from '../errors.js';
 
 /**
  * Compiles validated pipe files into CompiledPipes: each valve's config is checked against
@@ -20,6 +21,7 @@ class CompileFailure extends Error {
   constructor(
     readonly pointer: string,
     message: string,
+    readonly code?: ConfigIssueCode,
   ) {
     super(message);
   }
@@ -189,7 +191,8 @@ function compileSteps(
         }),
       });
     } catch (err) {
-      if (err instanceof CompileFailure) issues.push({ file, pointer: err.pointer, message: err.message });
+      if (err instanceof CompileFailure)
+        issues.push({ file, pointer: err.pointer, message: err.message, ...(err.code ? { code: err.code } : {}) });
       else issues.push({ file, pointer: `${at}/config`, message: `valve "${valve.name}" could not be built: ${(err as Error).message}` });
     }
   });
@@ -289,8 +292,8 @@ function tools(base: string, services: Services, pipes: PipeLookup, raw: unknown
         },
       };
     },
-    fail(at, message): never {
-      throw new CompileFailure(base + at, message);
+    fail(at, message, code): never {
+      throw new CompileFailure(base + at, message, code);
     },
   };
 }

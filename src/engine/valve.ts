@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { Services } from './services.js';
 import type { RunObserver } from './runner.js';
 import type { ValveDataflow } from './dataflow.js';
+import type { ConfigIssueCode } from '../errors.js';
 
 /**
  * The valve contract. A valve is one file exporting a ValveDefinition: its type name,
@@ -57,8 +58,8 @@ export interface CompileTools {
   condition(expr: unknown, pointer: string): Condition;
   /** Another pipe by id, resolved once every pipe is compiled. */
   pipe(id: string): { run(ctx: CallContext): Promise<void> };
-  /** A load error at `pointer` (relative to the valve's config). */
-  fail(pointer: string, message: string): never;
+  /** A load error at `pointer` (relative to the valve's config); CONFIG_INVALID unless `code` says another kind. */
+  fail(pointer: string, message: string, code?: ConfigIssueCode): never;
   readonly services: Services;
 }
 

@@ -5,8 +5,10 @@
  * - Success: mapped `fields` and the two list-of-values maps become item properties;
  * - Failure: a 403 carrying the adapter's errorTranslationKeys and erroneousProperties,
  *   UNKNOWN_ERROR when it gave no key;
- * - no complete answer within `timeout_ms`, a 5xx, an answer over `max_response_bytes`, or
- *   one that is not a well-formed AuthenticationResponse: 500 COMMUNICATION_ERROR.
+ * - no complete answer within `timeout_ms`, a 5xx, a redirect (never followed), an answer over
+ *   `max_response_bytes`, one that is not a well-formed AuthenticationResponse, or a destination
+ *   the operator's outbound policy refuses when it resolves: 500 COMMUNICATION_ERROR.
+ * The URL's host and port must be on `outbound.allow` of the main file (src/outbound/).
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +23,8 @@ import type { ConfigOf } from '../engine/valve.js';
 import { defineSource, failureFloorSchema, idpLockoutSchema, PROPERTY_NAME } from './source.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
 import { parseStrictJson, StrictJsonError } from '../http/strict-json.js';
+import { OutboundPolicy } from '../outbound/policy.js';
+import { post } from '../outbound/post.js';
 
 const REQUEST_REFERENCE = /^\{\{\s*request\.([A-Za-z0-9_-]+)\s*\}\}$/;
 
@@ -149,6 +153,10 @@ export const httpSource = defineSource({
   schema,
   create(config, tools) {
     const target = parseUrl(config.url, tools);
+    // Hand-built services without the feature: nothing is allowed, so the load says so.
+    const outbound = tools.services.outbound ?? new OutboundPolicy([], []);
+    const refused = outbound.refusal(target);
+    if (refused !== undefined) tools.fail('/url', refused, 'CONFIG_OUTBOUND');
     const properties = Object.entries(config.properties).map(
       ([name, source]) => [name, tools.template(source, pointer('properties', name))] as const,
     );
@@ -184,8 +192,9 @@ export const httpSource = defineSource({
 
       let answer: { status: number; body: Buffer };
       try {
-        answer = await post(target, body, headers, agent, timeoutMs, maxBytes);
+        answer = await post(target, { body, headers, agent, policy: outbound, timeoutMs, maxBytes });
       } catch (err) {
+        // A refused destination fails as an unreachable one; the log says why.
         throw fault((err as Error).message, err);
       }
       if (answer.status >= 500 || answer.status < 200 || (answer.status >= 300 && answer.status < 400))
@@ -321,48 +330,5 @@ function failure(
     extraKeys: keys.filter((k) => k !== code),
     erroneousProperties,
     detail: `adapter answered Failure [${keys.join(', ')}] on [${answer.erroneousProperties.join(', ')}]`,
-  });
-}
-
-function post(
-  target: URL,
-  body: Buffer,
-  headers: Record<string, string>,
-  agent: http.Agent,
-  timeoutMs: number,
-  maxBytes: number,
-): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolvePost, rejectPost) => {
-    let settled = false;
-    const finish = (err: Error | null, value?: { status: number; body: Buffer }) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      if (err) {
-        req.destroy();
-        rejectPost(err);
-      } else {
-        resolvePost(value as { status: number; body: Buffer });
-      }
-    };
-    const request = target.protocol === 'https:' ? https.request : http.request;
-    const req = request(target, { method: 'POST', headers, agent }, (res) => {
-      const status = res.statusCode ?? 0;
-      const declared = Number(res.headers['content-length']);
-      if (declared > maxBytes) return finish(new Error(`answer of ${declared} bytes is over the ${maxBytes}-byte cap`));
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBytes) return finish(new Error(`answer is over the ${maxBytes}-byte cap`));
-        chunks.push(chunk);
-      });
-      res.on('end', () => finish(null, { status, body: Buffer.concat(chunks) }));
-      res.on('error', (err) => finish(err));
-      res.on('close', () => finish(new Error('the connection closed before the answer was complete')));
-    });
-    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('error', (err) => finish(err));
-    req.end(body);
   });
 }

@@ -79,8 +79,8 @@ export default defineValve({
     const channel = config.channel;
     const contactKey: UserKey = channel === 'sms' ? 'mobile' : 'email';
     const userBy = config.user_by ?? contactKey;
-    const built = createSender(config.sender, tools.services.env);
-    if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message);
+    const built = createSender(config.sender, tools.services.env, tools.services.outbound);
+    if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message, built.code);
     const { logger, clock, metrics, audit, store: shared } = tools.services;
     // Jobs go to the shared store (any process may deliver them), not the tenant's view.
     const queue = deliveryQueue(

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
+import { outboundFor } from '../support/outbound.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
 /** One JSON line per call with the fields admins filter on; secrets never appear. */
@@ -17,20 +18,24 @@ let fixture: ConfigFixture;
 let server: RunningServer;
 
 beforeAll(async () => {
-  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['login', 'broken'] }], {
-    login: {
-      valves: [
-        { name: 'input-validate', config: { properties: { username: { required: true }, password: { required: true } } } },
-        { name: 'property-copy', config: { properties: ['username'] } },
-      ],
-      response: ['username'],
+  fixture = ConfigFixture.minimal(
+    [{ id: 'demo', allowedOperation: ['login', 'broken'] }],
+    {
+      login: {
+        valves: [
+          { name: 'input-validate', config: { properties: { username: { required: true }, password: { required: true } } } },
+          { name: 'property-copy', config: { properties: ['username'] } },
+        ],
+        response: ['username'],
+      },
+      broken: {
+        valves: [
+          { name: 'idp-lookup', config: { source: 'http', url: 'http://127.0.0.1:1/adapter', properties: { a: 'b' }, timeout_ms: 1000 } },
+        ],
+      },
     },
-    broken: {
-      valves: [
-        { name: 'idp-lookup', config: { source: 'http', url: 'http://127.0.0.1:1/adapter', properties: { a: 'b' }, timeout_ms: 1000 } },
-      ],
-    },
-  });
+    { outbound: outboundFor('http://127.0.0.1:1/adapter') },
+  );
   server = await startServer({ configFile: fixture.mainFile, logger: createLogger({ level: 'debug', destination: sink }) });
 });
 afterAll(async () => {

@@ -5,6 +5,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { outboundFor } from '../support/outbound.js';
 import { closedPort } from '../support/tcp-proxy.js';
 import { makeCertificate, type TestCertificate } from '../support/tls.js';
 
@@ -201,10 +202,13 @@ beforeAll(async () => {
     ],
     response: [],
   };
-  pipes['a-refused'] = config(`http://127.0.0.1:${await closedPort()}/x`);
+  const closed = `http://127.0.0.1:${await closedPort()}/x`;
+  pipes['a-refused'] = config(closed);
   pipes['a-tls'] = config(`${secureBase}/success`, { tls: { ca_file: cert.certFile } });
   pipes['a-tls-untrusted'] = config(`${secureBase}/success`);
-  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: Object.keys(pipes) }], pipes);
+  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: Object.keys(pipes) }], pipes, {
+    outbound: outboundFor(base, secureBase, closed),
+  });
   server = await startServer({
     configFile: fixture.mainFile,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', TEST_ADAPTER_TOKEN: BEARER },

@@ -6,6 +6,8 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { silentLogger } from '../../src/logger.js';
 import { createSender, type OtpMessage, type OtpSender } from '../../src/otp/senders/index.js';
+import type { OutboundPolicy } from '../../src/outbound/policy.js';
+import { policyFor } from '../support/outbound.js';
 import { answer, hang, signatureValid, startGateway, type Gateway, type Received } from './webhook-server.js';
 
 const SECRET = 'gateway-shared-secret-0123456789';
@@ -19,8 +21,9 @@ const message = (over: Partial<OtpMessage> = {}): OtpMessage => ({
   ...over,
 });
 
+/** Builds a sender whose webhook URL, if any, is on the outbound allowlist. */
 function build(config: Parameters<typeof createSender>[0], env: Record<string, string> = {}): OtpSender {
-  const built = createSender(config, env);
+  const built = createSender(config, env, policyFor(typeof config.url === 'string' ? [config.url] : []));
   if ('pointer' in built) throw new Error(`${built.pointer}: ${built.message}`);
   return built.sender;
 }
@@ -81,7 +84,7 @@ describe('webhook sender, against a real HTTP server', () => {
     const started = Date.now();
     const result = await failure({ timeout_ms: 150 });
     const took = Date.now() - started;
-    expect(result).toEqual({ message: expect.stringMatching(/TimeoutError|aborted/i), retryable: true });
+    expect(result).toEqual({ message: expect.stringContaining('no complete answer within 150 ms'), retryable: true });
     expect(took).toBeGreaterThanOrEqual(140);
     expect(took).toBeLessThan(2000);
   });
@@ -110,17 +113,81 @@ describe('webhook sender, against a real HTTP server', () => {
   });
 });
 
+describe('webhook destinations: only hosts and ports on outbound.allow', () => {
+  let gateway: Gateway;
+  beforeAll(async () => {
+    gateway = await startGateway();
+  });
+  afterAll(() => gateway.close());
+
+  const webhookAt = (url: string, policy: OutboundPolicy | undefined) =>
+    createSender({ type: 'webhook', url, secret: SECRET, timeout_ms: 1000, retries: 1, backoff_ms: 0 }, {}, policy);
+  const sendOutcome = async (url: string, policy: OutboundPolicy) => {
+    const built = webhookAt(url, policy);
+    if (!('sender' in built)) throw new Error(built.message);
+    return built.sender.send(message(), silentLogger()).then(
+      () => 'sent',
+      (err: Error & { retryable?: boolean }) => ({ message: err.message, retryable: err.retryable }),
+    );
+  };
+  /** A fake DNS answer: the only thing a test cannot provoke for real. */
+  const resolvesTo = (address: string, family: number) => () => Promise.resolve([{ address, family }]);
+  const named = () => `http://sms.example.com:${new URL(gateway.url).port}/otp`;
+
+  it.each(['http://127.0.0.1:8089/otp', 'http://169.254.169.254/latest/meta-data', 'http://[::1]:8089/otp', 'https://10.0.0.1/otp'])(
+    '%s, not listed: CONFIG_OUTBOUND at /url, before anything is sent',
+    (url) => {
+      const listed = policyFor(['https://sms.example.com/otp', 'http://127.0.0.1:8090/']);
+      expect(webhookAt(url, listed)).toEqual({
+        pointer: '/url',
+        code: 'CONFIG_OUTBOUND',
+        message: expect.stringContaining('outbound.allow'),
+      });
+      // Without the feature's policy (hand-built services), nothing is allowed.
+      expect(webhookAt(url, undefined)).toMatchObject({ code: 'CONFIG_OUTBOUND' });
+    },
+  );
+
+  it('a listed name that resolves to loopback is refused when it connects: final, and nothing reaches the server', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(200));
+    const outcome = await sendOutcome(named(), policyFor([named()], [], resolvesTo('127.0.0.1', 4)));
+    expect(outcome).toEqual({ message: expect.stringContaining('resolves to 127.0.0.1 (loopback)'), retryable: false });
+    expect(gateway.received).toHaveLength(0);
+  });
+
+  it('judges an IPv4-mapped answer as its IPv4 address', async () => {
+    const outcome = await sendOutcome(named(), policyFor([named()], [], resolvesTo('::ffff:169.254.169.254', 6)));
+    expect(outcome).toMatchObject({ message: expect.stringContaining('(link-local)'), retryable: false });
+  });
+
+  it('localhost, listed by name only, is refused (real resolution)', async () => {
+    gateway.received.length = 0;
+    const url = `http://localhost:${new URL(gateway.url).port}/otp`;
+    expect(await sendOutcome(url, policyFor([url]))).toMatchObject({ message: expect.stringContaining('(loopback)'), retryable: false });
+    expect(gateway.received).toHaveLength(0);
+  });
+
+  it('a name under outbound.internal connects to the address it was checked at (the fake answer: no second lookup)', async () => {
+    gateway.received.length = 0;
+    gateway.behave(answer(200));
+    expect(await sendOutcome(named(), policyFor([named()], ['sms.example.com'], resolvesTo('127.0.0.1', 4)))).toBe('sent');
+    expect(gateway.received).toHaveLength(1);
+    expect(gateway.received[0]?.headers.host).toBe(new URL(named()).host);
+  });
+});
+
 describe('sender config checks', () => {
   it('refuses the log sender when NODE_ENV is production, at its /type', () => {
-    const built = createSender({ type: 'log' }, { NODE_ENV: 'production' });
+    const built = createSender({ type: 'log' }, { NODE_ENV: 'production' }, undefined);
     expect(built).toEqual({ pointer: '/type', message: expect.stringContaining('production') });
-    expect('sender' in createSender({ type: 'log' }, { NODE_ENV: 'development' })).toBe(true);
+    expect('sender' in createSender({ type: 'log' }, { NODE_ENV: 'development' }, undefined)).toBe(true);
   });
 
   it('refuses webhook URLs that are not http(s) or carry credentials', () => {
-    expect(createSender({ type: 'webhook', url: 'ftp://x/y', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
-    expect(createSender({ type: 'webhook', url: 'not a url', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
-    expect(createSender({ type: 'webhook', url: 'https://u:p@x/y', secret: SECRET }, {})).toMatchObject({ pointer: '/url' });
+    expect(createSender({ type: 'webhook', url: 'ftp://x/y', secret: SECRET }, {}, undefined)).toMatchObject({ pointer: '/url' });
+    expect(createSender({ type: 'webhook', url: 'not a url', secret: SECRET }, {}, undefined)).toMatchObject({ pointer: '/url' });
+    expect(createSender({ type: 'webhook', url: 'https://u:p@x/y', secret: SECRET }, {}, undefined)).toMatchObject({ pointer: '/url' });
   });
 });
 

@@ -8,6 +8,7 @@ import { sample } from '../support/metrics-text.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { until } from '../support/until.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { outboundFor } from '../support/outbound.js';
 import { answer, hang, signatureValid, startGateway, type Gateway } from '../otp/webhook-server.js';
 
 /**
@@ -24,21 +25,32 @@ const audit: Record<string, unknown>[] = [];
 
 beforeAll(async () => {
   gateway = await startGateway();
-  fixture = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }], {
-    'otp-start': {
-      valves: [
-        {
-          name: 'otp-issue',
-          config: {
-            user_by: 'none',
-            sender: { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: 300, retries: 1, backoff_ms: 0 },
+  fixture = ConfigFixture.minimal(
+    [{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }],
+    {
+      'otp-start': {
+        valves: [
+          {
+            name: 'otp-issue',
+            config: {
+              user_by: 'none',
+              sender: {
+                type: 'webhook',
+                url: gateway.url,
+                secret: '${env:OTP_WEBHOOK_SECRET}',
+                timeout_ms: 300,
+                retries: 1,
+                backoff_ms: 0,
+              },
+            },
           },
-        },
-      ],
-      response: ['transaction_id'],
+        ],
+        response: ['transaction_id'],
+      },
+      'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['recipient'] },
     },
-    'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['recipient'] },
-  });
+    { outbound: outboundFor(gateway.url) },
+  );
   server = await startServer({
     configFile: fixture.mainFile,
     clock,
@@ -145,5 +157,16 @@ describe('sender problems are load errors naming the file and pointer', () => {
     expect(loadIssues({ type: 'webhook', url: 'file:///etc/passwd', secret: SECRET })[0]).toMatchObject({
       pointer: '/valves/0/config/sender/url',
     });
+  });
+
+  it('a webhook to a host and port the main file does not list in outbound.allow', () => {
+    expect(loadIssues({ type: 'webhook', url: 'http://169.254.169.254/latest', secret: SECRET })).toEqual([
+      {
+        file: 'pipes/otp-start.json',
+        pointer: '/valves/0/config/sender/url',
+        code: 'CONFIG_OUTBOUND',
+        message: expect.stringContaining('169.254.169.254:80 is not on outbound.allow'),
+      },
+    ]);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigFixture } from '../support/fixture.js';
 import { lightClient, type LightClient } from '../support/light-client.js';
 import { closedPort } from '../support/tcp-proxy.js';
+import { outboundFor } from '../support/outbound.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { answer, startGateway, type Gateway } from '../otp/webhook-server.js';
 
@@ -45,6 +46,7 @@ beforeAll(async () => {
       response: ['transaction_id'],
     });
   }
+  main.outbound = outboundFor(...Object.values(urls));
   fixture.writeMain(main);
   server = await startServer({ configFile: fixture.mainFile });
   client = lightClient(server.url);

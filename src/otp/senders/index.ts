@@ -1,9 +1,12 @@
 /**
  * The senders an otp-issue valve may name in its `sender` config, with that config's schema.
- * Building one checks what the schema cannot: the webhook URL's scheme, and the rule that the
- * `log` sender is refused in production. Problems come back as (pointer, message) so the
- * valve reports them at the right place in the pipe file.
+ * Building one checks what the schema cannot: the webhook URL's scheme, its place on the
+ * operator's outbound allowlist, and the rule that the `log` sender is refused in production.
+ * Problems come back as (pointer, message) so the valve reports them at the right place in
+ * the pipe file.
  */
+import type { ConfigIssueCode } from '../../errors.js';
+import { OutboundPolicy } from '../../outbound/policy.js';
 import { logSender } from './log.js';
 import { DEFAULT_OUTBOX, outboxSender } from './outbox.js';
 import type { ConfigOf } from '../../engine/valve.js';
@@ -76,9 +79,14 @@ export const senderSchema = {
 /** A sender's validated config (the type-specific rules and defaults live in the schema's branches). */
 export type SenderConfig = ConfigOf<typeof senderSchema>;
 
-export type SenderResult = { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string };
+export type SenderResult =
+  { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string; code?: ConfigIssueCode };
 
-export function createSender(config: SenderConfig, env: Readonly<Record<string, string | undefined>>): SenderResult {
+export function createSender(
+  config: SenderConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  outbound: OutboundPolicy | undefined,
+): SenderResult {
   switch (config.type) {
     case 'outbox':
       // The outbox branch of the schema defaults the file. A local file rarely fails; two retries
@@ -108,13 +116,18 @@ export function createSender(config: SenderConfig, env: Readonly<Record<string, 
         return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
       if (url.username || url.password)
         return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
+      // Hand-built services without the feature: nothing is allowed, so the load says so.
+      const policy = outbound ?? new OutboundPolicy([], []);
+      const refused = policy.refusal(url);
+      if (refused !== undefined) return { pointer: '/url', message: refused, code: 'CONFIG_OUTBOUND' };
       return {
         id: senderId({ type: 'webhook', url: url.href }),
         retries: config.retries as number,
         backoffMs: config.backoff_ms as number,
         sender: webhookSender({
-          url: url.href,
+          url,
           secret: config.secret as string,
+          policy,
           // The webhook branch of the schema defaults these.
           timeoutMs: config.timeout_ms as number,
         }),

@@ -7,15 +7,22 @@
  * timeout; the delivery queue (otp/delivery.ts) retries what may pass (network errors,
  * timeouts, 408, 429, 5xx: the error says `retryable`). A redirect is not followed (it would
  * resend the code to an address nobody configured): a 3xx answer is a delivery failure,
- * final like a 4xx, and is not retried.
+ * final like a 4xx, and is not retried. The URL's host and port must be on the operator's
+ * `outbound.allow`; a name resolving to an internal address it does not list fails, final too.
  */
 import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { OutboundRefused, type OutboundPolicy } from '../../outbound/policy.js';
+import { post } from '../../outbound/post.js';
 import type { OtpSender } from './sender.js';
 
 export interface WebhookOptions {
-  url: string;
+  url: URL;
   secret: string;
   timeoutMs: number;
+  /** The operator's outbound allowlist, checked again when the gateway's name resolves. */
+  policy: OutboundPolicy;
 }
 
 class WebhookError extends Error {
@@ -32,43 +39,43 @@ const RETRYABLE = (status: number) => status === 408 || status === 429 || status
 
 export function webhookSender(options: WebhookOptions): OtpSender {
   const key = Buffer.from(options.secret, 'utf8');
+  const where = redactUrl(options.url);
+  // Idle keep-alive sockets are unref'd by node, so they never hold the process open.
+  const agent = options.url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   return {
     type: 'webhook',
     async send(message) {
-      const body = JSON.stringify(message);
+      const body = Buffer.from(JSON.stringify(message));
       const t = Math.floor(Date.now() / 1000);
-      const signature = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
-      let res: Response;
+      const signature = createHmac('sha256', key).update(`${t}.`).update(body).digest('hex');
+      let status: number;
       try {
-        res = await fetch(options.url, {
-          method: 'POST',
+        ({ status } = await post(options.url, {
+          body,
           headers: {
             'content-type': 'application/json',
+            'content-length': String(body.length),
             'x-authpipe-signature': `t=${t},v1=${signature}`,
             'idempotency-key': message.transaction_id,
           },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(options.timeoutMs),
-        });
+          agent,
+          policy: options.policy,
+          timeoutMs: options.timeoutMs,
+          // Read to the end so the connection is reusable; its content is not ours to trust.
+          maxBytes: 'discard',
+        }));
       } catch (err) {
         const problem = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        throw new WebhookError(`otp webhook ${redactUrl(options.url)} failed: ${problem}`, true);
+        // A refused destination stays refused: retrying would only repeat the refusal.
+        throw new WebhookError(`otp webhook ${where} failed: ${problem}`, !(err instanceof OutboundRefused));
       }
-      // Drain the body so the connection is reusable; its content is not ours to trust.
-      await res.arrayBuffer().catch(() => undefined);
-      if (res.ok) return;
-      throw new WebhookError(`otp webhook ${redactUrl(options.url)} failed: answered ${res.status}`, RETRYABLE(res.status));
+      if (status >= 200 && status < 300) return;
+      throw new WebhookError(`otp webhook ${where} failed: answered ${status}`, RETRYABLE(status));
     },
   };
 }
 
 /** The URL without credentials or query, for messages that reach the log. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid url)';
-  }
+function redactUrl(u: URL): string {
+  return `${u.protocol}//${u.host}${u.pathname}`;
 }
