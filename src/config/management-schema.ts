@@ -8,6 +8,7 @@ import { invalidProxyEntry } from '../http/client-ip.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { defineFeature } from './feature.js';
 import { pointer, type ConfigIssue } from '../config-kit/issues.js';
+import { hostEntryProblem } from './management-hosts.js';
 
 const managementSchema = {
   type: 'object',
@@ -23,6 +24,13 @@ const managementSchema = {
       maximum: 65535,
       default: 9090,
       description: 'Overridden by the MANAGEMENT_PORT environment variable.',
+    },
+    hosts: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        "The names this listener answers for (the Host header): a name (localhost, 127.0.0.1, [::1]) served at the port it listens on, or an origin a proxy serves it at (https://admin.example.com). Any other, missing or doubled Host is refused 403 HOST_NOT_ALLOWED. The console signs in at each (its client may come back to each). Empty: the listener's own address and localhost; loopback names only (localhost, 127.0.0.1, [::1]) when it listens on 0.0.0.0 or ::.",
     },
     console_client: {
       type: 'string',
@@ -70,5 +78,9 @@ function checkManagementSection(section: ManagementConfig, file: string, issues:
   section.trusted_proxies.forEach((entry, i) => {
     const problem = invalidProxyEntry(entry);
     if (problem) issues.push({ file, pointer: pointer('management', 'trusted_proxies', i), message: problem });
+  });
+  section.hosts.forEach((entry, i) => {
+    const problem = hostEntryProblem(entry);
+    if (problem) issues.push({ file, pointer: pointer('management', 'hosts', i), message: problem });
   });
 }
