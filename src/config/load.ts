@@ -16,6 +16,7 @@ import { resolveSecrets } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
+import { connectionCapsProblem } from './connection-schema.js';
 import { checkPipes } from './pipe-check.js';
 
 /**
@@ -221,6 +222,8 @@ function buildListeners(main: MainConfig, file: string, pipes: ReadonlyMap<strin
       const problem = invalidProxyEntry(entry);
       if (problem) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'trusted_proxies', p), message: problem });
     });
+    const caps = connectionCapsProblem(http);
+    if (caps) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'max_connections_per_address'), message: caps });
     byId.set(http.id, { http, tenants: new Map() });
   });
   main.modules.forEach((module, m) => {

@@ -8,6 +8,7 @@ import { invalidProxyEntry } from '../http/client-ip.js';
 import type { ConfigOf } from '../engine/valve.js';
 import { defineFeature } from './feature.js';
 import { pointer, type ConfigIssue } from '../config-kit/issues.js';
+import { connectionCapsProblem, connectionProperties } from './connection-schema.js';
 import { hostEntryProblem } from './management-hosts.js';
 
 const managementSchema = {
@@ -32,6 +33,7 @@ const managementSchema = {
       description:
         "The names this listener answers for (the Host header): a name (localhost, 127.0.0.1, [::1]) served at the port it listens on, or an origin a proxy serves it at (https://admin.example.com). Any other, missing or doubled Host is refused 403 HOST_NOT_ALLOWED. The console signs in at each (its client may come back to each). Empty: the listener's own address and localhost; loopback names only (localhost, 127.0.0.1, [::1]) when it listens on 0.0.0.0 or ::.",
     },
+    ...connectionProperties,
     console_client: {
       type: 'string',
       minLength: 1,
@@ -79,6 +81,8 @@ function checkManagementSection(section: ManagementConfig, file: string, issues:
     const problem = invalidProxyEntry(entry);
     if (problem) issues.push({ file, pointer: pointer('management', 'trusted_proxies', i), message: problem });
   });
+  const caps = connectionCapsProblem(section);
+  if (caps) issues.push({ file, pointer: pointer('management', 'max_connections_per_address'), message: caps });
   section.hosts.forEach((entry, i) => {
     const problem = hostEntryProblem(entry);
     if (problem) issues.push({ file, pointer: pointer('management', 'hosts', i), message: problem });
