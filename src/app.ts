@@ -1,7 +1,9 @@
 import type { RequestListener, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ManagementHosts } from './admin/management-hosts.js';
 import { ConfigHolder } from './config/holder.js';
 import type { LoadedConfig } from './config/load.js';
 import type { Propagate } from './config/cluster-sync.js';
@@ -113,11 +115,12 @@ export function createApp(options: AppOptions): AuthpipeApp {
   const servers = new Servers(log, metrics);
   let closing: Promise<void> | undefined;
 
+  const managementHosts = new ManagementHosts(holder, env);
   const apps = new Map<string, RequestListener>();
   const httpApp = (listenerId?: string) => {
     const id = listenerId ?? (holder.current.listeners[0]?.http.id as string);
     let app = apps.get(id);
-    if (!app) apps.set(id, (app = publicListener(holder, id, log, observers.public)));
+    if (!app) apps.set(id, (app = publicListener(holder, id, log, observers.public, managementHosts)));
     return app;
   };
   let management: RequestListener | undefined;
@@ -127,6 +130,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
       logger: log,
       clock,
       env,
+      hosts: managementHosts,
       registry,
       check,
       observers: observers.traced,
@@ -152,7 +156,8 @@ export function createApp(options: AppOptions): AuthpipeApp {
       await calibrated;
       for (const spec of publicSpecs(holder.current, env)) await servers.start(httpApp(spec.id), spec);
       lifecycle.pollStore();
-      await servers.start(managementApp(), managementSpec(holder.current, env));
+      const managementServer = await servers.start(managementApp(), managementSpec(holder.current, env));
+      managementHosts.listening((managementServer.address() as AddressInfo).port);
       return servers.started;
     },
     close() {

@@ -88,6 +88,11 @@ export const ADMIN_REASONS = {
     code: 'ACCESS_DENIED',
     description: 'Stores cannot be allocated to the built-in Admin group unless admin_api.allow_admin_stores is set.',
   },
+  HOST_NOT_ALLOWED: {
+    status: 403,
+    code: 'ACCESS_DENIED',
+    description: 'The management listener does not answer for this Host (missing, doubled or not in management.hosts).',
+  },
   BAD_TENANT: { status: 400, code: 'INVALID_REQUEST', description: 'The tenant in the path is not configured, or not the token’s tenant.' },
   BAD_BODY: { status: 400, code: 'INVALID_REQUEST', description: 'The body is not JSON or does not match the resource’s schema.' },
   BAD_QUERY: { status: 400, code: 'INVALID_REQUEST', description: 'A query parameter is unknown or malformed.' },

@@ -11,7 +11,9 @@ import { readFileSync } from 'node:fs';
 import type { Express, Request, Response } from 'express';
 import type { ConfigHolder } from '../config/holder.js';
 import { sendJson } from '../http/respond.js';
+import { CONSOLE_CALLBACK } from '../oidc/console-client.js';
 import { oidcIssuers } from '../oidc/issuer.js';
+import type { ManagementHosts } from './management-hosts.js';
 
 /** dist/console, from src/admin (tests) or dist/admin (built). */
 const ASSETS = new URL('../../dist/console/', import.meta.url);
@@ -51,10 +53,11 @@ function securityHeaders(res: Response): void {
 
 /**
  * What the page needs before sign-in: the tenants to choose from, and the hosted login of
- * each tenant whose directory has the console's client (a userapp), with the redirect URI
- * this listener is reached at (it must be one the client registered).
+ * each tenant whose directory has the console's client (a userapp), with the redirect URI at
+ * the listener's name the browser used (management-hosts.ts: a Host that is not one of its
+ * names never gets this far). The provider lets the console's client come back to each name.
  */
-function settingsOf(holder: ConfigHolder, env: Env, host: string | undefined): Record<string, unknown> {
+function settingsOf(holder: ConfigHolder, env: Env, origin: string | null): Record<string, unknown> {
   const config = holder.current;
   const tenants = config.listeners.flatMap((l) => [...l.tenants.keys()]);
   const clientId = config.main.management.console_client;
@@ -62,8 +65,8 @@ function settingsOf(holder: ConfigHolder, env: Env, host: string | undefined): R
   for (const [tenant, issuer] of oidcIssuers(config.main, env)) {
     if (config.services.directory.client(tenant, clientId)) issuers[tenant] = issuer;
   }
-  if (Object.keys(issuers).length === 0 || !host) return { tenants };
-  return { tenants, oidc: { clientId, issuers, redirectUri: `http://${host}/console/callback` } };
+  if (Object.keys(issuers).length === 0 || !origin) return { tenants };
+  return { tenants, oidc: { clientId, issuers, redirectUri: `${origin}${CONSOLE_CALLBACK}` } };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -75,8 +78,8 @@ function connectSources(holder: ConfigHolder, env: Env): string {
   return [...origins].join(' ');
 }
 
-export function mountConsole(app: Express, holder: ConfigHolder, env: Env): void {
-  app.get('/console/settings.json', (req: Request, res: Response) => sendJson(res, 200, settingsOf(holder, env, req.headers.host)));
+export function mountConsole(app: Express, holder: ConfigHolder, env: Env, hosts: ManagementHosts): void {
+  app.get('/console/settings.json', (req: Request, res: Response) => sendJson(res, 200, settingsOf(holder, env, hosts.originOf(req))));
   app.get('/console/assets/:file', (req: Request, res: Response) => {
     const name = String(req.params.file);
     const body = ASSET_NAME.test(name) ? read(name) : null;

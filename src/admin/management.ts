@@ -4,6 +4,9 @@
  * their tools use this listener; the public one serves only what callers need, so a
  * firewall in front of this port keeps every operational surface off the internet.
  *
+ * It answers only for its own names (management-hosts.ts): any other Host is refused before
+ * routing, so a page that rebinds its DNS name to this address reads nothing.
+ *
  * A call on this listener runs on the public listener that serves its tenant (the same
  * limits and trusted proxies), with the trace switch honoured; the public listeners never
  * trace.
@@ -17,6 +20,7 @@ import { authenticationHandler, type CallObservers } from '../http/authenticatio
 import { createRequestListener, type AuthenticateCall } from '../http/app.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { mountReadyz } from '../http/readyz.js';
+import { refuseHost, type ManagementHosts } from './management-hosts.js';
 
 export interface ManagementOptions {
   holder: ConfigHolder;
@@ -25,6 +29,8 @@ export interface ManagementOptions {
   observers: CallObservers;
   /** Routes of the features served here (metrics, admin API, console). */
   mount: (app: Express) => void;
+  /** The names it answers for. */
+  hosts: ManagementHosts;
   /** The config version engines on the store agreed on, for /readyz (config/published-version.ts). */
   published?: () => PublishedStatus | null;
 }
@@ -44,7 +50,7 @@ export function createManagementListener(options: ManagementOptions): RequestLis
     const listener = (named?.length === 1 && listeners.find((l) => l.tenants.has(named[0] as string))) || listeners[0];
     return handlerOf(listener?.http.id as string)(req, res, requestId, path);
   };
-  return createRequestListener({
+  const serve = createRequestListener({
     holder,
     listenerId: MANAGEMENT_LISTENER,
     logger,
@@ -54,4 +60,5 @@ export function createManagementListener(options: ManagementOptions): RequestLis
       options.mount(app);
     },
   });
+  return (req, res) => (options.hosts.originOf(req) === null ? refuseHost(req, res, logger) : serve(req, res));
 }

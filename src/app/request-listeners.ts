@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import type { RecentAudit } from '../admin/audit-feed.js';
 import { mountConsole } from '../admin/console-route.js';
 import { createManagementListener } from '../admin/management.js';
+import type { ManagementHosts } from '../admin/management-hosts.js';
 import { mountConfigAdmin } from '../admin/mount.js';
 import { mountAccessGroupsAdmin } from '../access-groups/admin/router.js';
 import type { ConfigHolder } from '../config/holder.js';
@@ -28,15 +29,23 @@ import { oidcHandler } from '../oidc/mount.js';
 import type { ReloadResult } from './config-lifecycle.js';
 
 /** A public listener of the main file (`http_configuration[].id`). */
-export function publicListener(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers): RequestListener {
+export function publicListener(
+  holder: ConfigHolder,
+  listenerId: string,
+  logger: Logger,
+  observers: CallObservers,
+  managementHosts: ManagementHosts,
+): RequestListener {
   const mount = (express: Express) => mountJwks(express, holder);
+  // The console's client may come back to every name of the management listener.
+  const consoleOrigins = () => managementHosts.origins();
   return createRequestListener({
     holder,
     listenerId,
     logger,
     observers,
     mount,
-    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger) }],
+    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger, consoleOrigins) }],
   });
 }
 
@@ -45,6 +54,8 @@ export interface ManagementOptions {
   logger: Logger;
   clock: Clock;
   env: Readonly<Record<string, string | undefined>>;
+  /** The names the listener answers for; the console's redirect URI is one of them. */
+  hosts: ManagementHosts;
   registry: ValveRegistry;
   /** Calls there honour the trace switch. */
   observers: CallObservers;
@@ -74,8 +85,15 @@ export function managementListener(options: ManagementOptions): RequestListener 
       recentAudit: options.recentAudit,
       registry: options.registry,
     });
-    mountConsole(express, holder, options.env);
+    mountConsole(express, holder, options.env, options.hosts);
     metricsRoute?.(express);
   };
-  return createManagementListener({ holder, logger, observers: options.observers, mount, published: options.published });
+  return createManagementListener({
+    holder,
+    logger,
+    observers: options.observers,
+    mount,
+    hosts: options.hosts,
+    published: options.published,
+  });
 }

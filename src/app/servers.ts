@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import { managementAddress } from '../config/management-schema.js';
 import { answerClientError } from '../http/client-error.js';
+import { closeSilentConnections, type ConnectionTimeouts } from '../http/connection-timeouts.js';
 import { hardenServer, type ConnectionCaps } from '../http/server-edges.js';
 import type { AppMetrics } from '../observe/prometheus.js';
 
@@ -17,6 +18,22 @@ export interface ServerSpec {
   port: number;
   host: string;
   limits: ConnectionCaps;
+  timeouts: ConnectionTimeouts;
+}
+
+interface ConnectionSettings {
+  readonly max_connections: number;
+  readonly max_connections_per_address: number;
+  readonly head_timeout_ms: number;
+  readonly idle_timeout_ms: number;
+}
+
+/** A listener's caps and timeouts from its section (config/connection-schema.ts). */
+function connectionSpec(settings: ConnectionSettings): Pick<ServerSpec, 'limits' | 'timeouts'> {
+  return {
+    limits: { total: settings.max_connections, perAddress: settings.max_connections_per_address },
+    timeouts: { headMs: settings.head_timeout_ms, idleMs: settings.idle_timeout_ms },
+  };
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -28,14 +45,14 @@ export function publicSpecs(config: LoadedConfig, env: Env): (ServerSpec & { id:
     name: http.id,
     port: index === 0 && env.PORT !== undefined ? Number(env.PORT) : http.port,
     host: index === 0 && env.HOST !== undefined ? env.HOST : http.host,
-    limits: { total: http.max_connections, perAddress: http.max_connections_per_address },
+    ...connectionSpec(http),
   }));
 }
 
 /** Where the management listener listens; MANAGEMENT_PORT and MANAGEMENT_HOST override it, as PORT and HOST the first public one. */
 export function managementSpec(config: LoadedConfig, env: Env): ServerSpec {
-  // Operators' tools only: the public defaults are plenty.
-  return { name: 'management', ...managementAddress(config.main.management, env), limits: { total: 1024, perAddress: 256 } };
+  const section = config.main.management;
+  return { name: 'management', ...managementAddress(section, env), ...connectionSpec(section) };
 }
 
 export class Servers {
@@ -46,15 +63,14 @@ export class Servers {
     private readonly metrics: AppMetrics | undefined,
   ) {}
 
-  async start(listener: RequestListener, { name, port, host, limits }: ServerSpec): Promise<Server> {
+  async start(listener: RequestListener, { name, port, host, limits, timeouts }: ServerSpec): Promise<Server> {
     // Host is checked by request-edges.ts, which answers the contract's way (node: a bare 400).
     const server = createServer({ requireHostHeader: false }, listener);
     server.on('clientError', answerClientError);
-    hardenServer(server, limits, this.metrics?.connections(name));
+    const observers = this.metrics?.connections(name);
+    hardenServer(server, limits, observers);
+    closeSilentConnections(server, timeouts, observers?.closed);
     server.listen(port, host);
-    server.requestTimeout = 10_000;
-    server.headersTimeout = 5_000;
-    server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
     this.logger.info({ listener: name, address: server.address() }, 'listening');
     this.started.push(server);

@@ -17,6 +17,7 @@ import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
+import { connectionCapsProblem } from './connection-schema.js';
 import { checkPipes } from './pipe-check.js';
 
 /**
@@ -370,6 +371,8 @@ function buildListeners(
       const problem = invalidProxyEntry(entry);
       if (problem) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'trusted_proxies', p), message: problem });
     });
+    const caps = connectionCapsProblem(http);
+    if (caps) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'max_connections_per_address'), message: caps });
     byId.set(http.id, { http, tenants: new Map() });
   });
   main.modules.forEach((module, m) => {

@@ -8,6 +8,7 @@
 import type { ConfigOf } from '../engine/valve.js';
 import { features } from '../features.js';
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
+import { connectionProperties } from './connection-schema.js';
 
 const coreSchema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -62,22 +63,7 @@ const coreSchema = {
             default: 8192,
             description: 'Longest value, in characters, of one request property; a longer one is refused as INVALID_REQUEST.',
           },
-          max_connections: {
-            type: 'integer',
-            minimum: 0,
-            maximum: 1000000,
-            default: 1024,
-            description:
-              'Open connections this listener keeps at most (per process); more are answered 403 RATE_LIMITED and closed. 0: no cap. Read at start.',
-          },
-          max_connections_per_address: {
-            type: 'integer',
-            minimum: 0,
-            maximum: 1000000,
-            default: 256,
-            description:
-              'Open connections from one client address (the socket address: behind a proxy, the proxy) at most. 0: no cap. Read at start.',
-          },
+          ...connectionProperties,
         },
       },
     },

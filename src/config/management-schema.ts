@@ -10,6 +10,8 @@ import { defineFeature } from './feature.js';
 import type { MainConfig } from './main-schema.js';
 import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
+import { connectionCapsProblem, connectionProperties } from './connection-schema.js';
+import { hostEntryProblem } from './management-hosts.js';
 
 const managementSchema = {
   type: 'object',
@@ -26,6 +28,14 @@ const managementSchema = {
       default: 9090,
       description: 'Overridden by the MANAGEMENT_PORT environment variable.',
     },
+    hosts: {
+      type: 'array',
+      items: { type: 'string', minLength: 1 },
+      default: [],
+      description:
+        "The names this listener answers for (the Host header): a name (localhost, 127.0.0.1, [::1]) served at the port it listens on, or an origin a proxy serves it at (https://admin.example.com). Any other, missing or doubled Host is refused 403 HOST_NOT_ALLOWED. The console signs in at each (its client may come back to each). Empty: the listener's own address and localhost; loopback names only (localhost, 127.0.0.1, [::1]) when it listens on 0.0.0.0 or ::.",
+    },
+    ...connectionProperties,
     console_client: {
       type: 'string',
       minLength: 1,
@@ -104,5 +114,11 @@ function checkManagementSection(main: MainConfig, file: string, issues: ConfigIs
         code: 'CONFIG_REFERENCE',
         message: `names tenant "${operator.tenant}"; expected one of ${[...tenants].join(', ')}`,
       });
+  });
+  const caps = connectionCapsProblem(section);
+  if (caps) issues.push({ file, pointer: pointer('management', 'max_connections_per_address'), message: caps });
+  section.hosts.forEach((entry, i) => {
+    const problem = hostEntryProblem(entry);
+    if (problem) issues.push({ file, pointer: pointer('management', 'hosts', i), message: problem });
   });
 }

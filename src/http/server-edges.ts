@@ -2,6 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { failureBody, refuse, type AuthpipeError } from '../errors.js';
 import { rawRefusal } from './client-error.js';
+import type { TimeoutReason } from './connection-timeouts.js';
 import { requestIdOf } from './request-id.js';
 import { baseHeaders, sendJson } from './respond.js';
 
@@ -14,7 +15,8 @@ import { baseHeaders, sendJson } from './respond.js';
  * - connections over the listener's caps, in total and per client address (each open
  *   connection costs memory even while it sends nothing: 5,000 half-sent bodies held
  *   143 MB). Refused connections are counted by reason.
- * The request-level checks (target, Host, header count) are in request-edges.ts.
+ * The request-level checks (target, Host, header count) are in request-edges.ts; connections
+ * that send nothing in time are closed by connection-timeouts.ts.
  */
 
 export interface ConnectionCaps {
@@ -26,6 +28,8 @@ export interface ConnectionCaps {
 export interface ServerEdgeObservers {
   /** A connection refused by a cap. */
   refused?(reason: 'total' | 'per_address'): void;
+  /** A connection closed for sending no whole request head in time, or for idling (connection-timeouts.ts). */
+  closed?(reason: TimeoutReason): void;
   /** The number of open connections changed. */
   open?(count: number): void;
 }

@@ -82,6 +82,12 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     labelNames: ['listener', 'reason'],
     registers: [registry],
   });
+  const connectionsClosed = new Counter({
+    name: 'authpipe_http_connections_closed_total',
+    help: 'Connections the server closed for sending no whole request head in time (head_timeout: head_timeout_ms) or for idling after an answer (idle_timeout: idle_timeout_ms), by listener and reason.',
+    labelNames: ['listener', 'reason'],
+    registers: [registry],
+  });
   const counters = new Map<CounterName, Counter<string>>();
   for (const [name, spec] of Object.entries(COUNTERS) as [CounterName, (typeof COUNTERS)[CounterName]][]) {
     counters.set(
@@ -156,6 +162,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
       const label = listener.slice(0, MAX_LABEL);
       return {
         refused: (reason) => connectionsRefused.inc({ listener: label, reason }),
+        closed: (reason) => connectionsClosed.inc({ listener: label, reason }),
         open: (count) => connectionsOpen.set({ listener: label }, count),
       };
     },

@@ -49,6 +49,8 @@ export function oidcHandler(
   holder: ConfigHolder,
   listenerId: string,
   logger: Logger,
+  /** The management listener's origins, where the console's client may come back to. */
+  consoleOrigins: () => readonly string[],
 ): (req: IncomingMessage, res: ServerResponse, requestId: string) => void {
   const fail = (res: ServerResponse, requestId: string, err: unknown) => {
     logger.error({ requestId, err }, 'unhandled error in the OpenID Connect front door');
@@ -59,7 +61,7 @@ export function oidcHandler(
     const config = holder.current;
     const path = (req.url ?? '').slice(OIDC_PATH.length);
     const match = config.main.oidc ? TENANT_PATH.exec(path) : null;
-    const doors = match ? doorsOf(config, listenerId) : undefined;
+    const doors = match ? doorsOf(config, listenerId, consoleOrigins) : undefined;
     const door = match ? doors?.byTenant.get(match[1] as string) : undefined;
     if (!match || !door || !doors) {
       sendJson(res, 404, { error: 'not_found' });
@@ -99,7 +101,7 @@ export function oidcHandler(
   };
 }
 
-function doorsOf(config: LoadedConfig, listenerId: string): Doors | undefined {
+function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[]): Doors | undefined {
   let perListener = built.get(config);
   if (!perListener) built.set(config, (perListener = new Map()));
   let doors = perListener.get(listenerId);
@@ -125,6 +127,7 @@ function doorsOf(config: LoadedConfig, listenerId: string): Doors | undefined {
       cookieKeys: oidc.cookie_keys ?? defaultCookieKeys(),
       proxy: listener.http.trusted_proxies.length > 0,
       clockTolerance: tokens.settings.clockTolerance,
+      console: { clientId: config.main.management.console_client, origins: consoleOrigins },
     });
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {

@@ -15,6 +15,7 @@ import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
 import { clientMetadata, tenantClientMetadata, verifyClientSecrets } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
+import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
@@ -47,6 +48,8 @@ export interface TenantOidcOptions {
   /** Honour X-Forwarded-Proto (trusted proxies are configured). */
   proxy: boolean;
   clockTolerance: number;
+  /** The console's client and the management listener's names it may come back to. */
+  console?: ConsoleClient;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -132,6 +135,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     // client when the origin is one of its redirect URIs' (oidc-provider 9's default), refused otherwise.
     clientBasedCORS(_ctx, origin, client) {
       if (client.clientAuthMethod !== 'none') return false;
+      if (consoleOrigin(options.console, client.clientId, origin)) return true;
       return (client.redirectUris ?? []).some((uri) => {
         try {
           return new URL(uri).origin === origin;
@@ -225,6 +229,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       body.aud = audience;
   });
   verifyClientSecrets(provider, tenant, clientById);
+  if (options.console) allowConsoleOrigins(provider, options.console);
   acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: new Set(registered.map((c) => c.client_id)) });
   return provider;
 }

@@ -50,7 +50,7 @@ describe('request targets', () => {
     ]) {
       const res = await rawRequest(
         port,
-        `GET ${target} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
+        `GET ${target} HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
       );
       expect(res.status).toBe(403);
       expect(JSON.parse(res.body).errorTranslationKeys[0]).toBe('INVALID_REQUEST');
@@ -62,7 +62,7 @@ describe('request targets', () => {
   it('a well-formed absolute-form target is served like its path', async () => {
     const res = await rawRequest(
       port,
-      `GET http://localhost/admin/access-groups HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
+      `GET http://localhost/admin/access-groups HTTP/1.1\r\nHost: localhost:${port}\r\nConnection: close\r\nAuthorization: Bearer ${token}\r\ntenant: demo\r\n\r\n`,
     );
     expect(res.status).toBe(200);
   });

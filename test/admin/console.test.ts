@@ -1,7 +1,7 @@
 /**
  * The console in headless Chromium (playwright-core, the system browser): sign in through the
- * hosted login as the demo's ops-admin (staff pool, PKCE), open till-login and see its
- * valves, break a valve's config and see the server's issue at its pointer, fix it, save a
+ * hosted login as the demo's ops-admin (staff pool, PKCE), at localhost and a port of its own
+ * (the directory lists 127.0.0.1:9090 only), open till-login and see its valves, break a valve's config and see the server's issue at its pointer, fix it, save a
  * pipe and see a PUT call behave as saved, run a dry run and read its trace, create an access
  * group and allocate a store, unlock a locked till, and scan every page with axe-core (no
  * serious or critical violation). Screenshots go to AUTHPIPE_SCREENS (outside git) when set.
@@ -15,7 +15,7 @@ import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { basic, editJson } from './support.js';
+import { basic } from './support.js';
 
 const describeBrowser = describeWithChromium('the console browser tests');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -32,11 +32,9 @@ describeBrowser('the console in Chromium', () => {
 
   beforeAll(async () => {
     fixture = ConfigFixture.fromDemo();
+    // The directory lists only 127.0.0.1:9090 for the console: at localhost and another port it
+    // signs in all the same (the provider lets it back to each name of the management listener).
     const [port, managementPort] = [await freePort(), await freePort()];
-    editJson(fixture, 'config/directory.json', (d) => {
-      const console = d.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'authpipe-console');
-      console.redirect_uris = [`http://127.0.0.1:${managementPort}/console/callback`];
-    });
     [server, browser] = await Promise.all([
       startServer({
         configFile: fixture.mainFile,
@@ -83,7 +81,7 @@ describeBrowser('the console in Chromium', () => {
   }
 
   it('signs in through the hosted login of the staff pool; the token stays in memory', async () => {
-    await page.goto(`${server.managementUrl}/console`);
+    await page.goto(`http://localhost:${new URL(server.managementUrl).port}/console`);
     const headers = (await page.reload())?.headers() ?? {};
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
     expect(headers['content-security-policy']).not.toContain('unsafe-inline');

@@ -112,7 +112,8 @@ describe('connection caps', () => {
   beforeAll(async () => {
     capped = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['echo'] }], { echo: ECHO });
     const main = JSON.parse(readFileSync(capped.mainFile, 'utf8'));
-    main.http_configuration[0].max_connections = 5;
+    // 16 addresses at the per-address cap fill the total, the fewest the loader allows.
+    main.http_configuration[0].max_connections = 48;
     main.http_configuration[0].max_connections_per_address = 3;
     capped.writeMain(main);
     s = await startServer({ configFile: capped.mainFile });
@@ -151,9 +152,10 @@ describe('connection caps', () => {
   });
 
   it('in total: past max_connections every address is refused; the metric counts both reasons and the open connections', async () => {
-    await idle('127.0.0.3');
-    const sixth = await idle('127.0.0.4');
-    expect(await answerOn(sixth)).toMatch(/RATE_LIMITED/);
+    // 4 are open: fill up to 48 from 127.0.0.3 on, 3 each (15 more addresses).
+    for (let i = 0; i < 44; i++) await idle(`127.0.0.${3 + Math.floor(i / 3)}`);
+    const over = await idle('127.0.0.100');
+    expect(await answerOn(over)).toMatch(/RATE_LIMITED/);
     // Free one; the scrape goes to the management listener, so 4 stay open on this one.
     sockets[0]?.destroy();
     await new Promise((r) => setTimeout(r, 100));
@@ -161,6 +163,6 @@ describe('connection caps', () => {
     const res = await fetch(`${s.managementUrl}/metrics`).then(async (r) => ({ body: await r.text() }));
     expect(sample(res.body, 'authpipe_http_connections_refused_total{listener="http",reason="per_address"}')).toBe(1);
     expect(sample(res.body, 'authpipe_http_connections_refused_total{listener="http",reason="total"}')).toBe(1);
-    expect(sample(res.body, 'authpipe_http_connections{listener="http"}')).toBe(4);
+    expect(sample(res.body, 'authpipe_http_connections{listener="http"}')).toBe(47);
   });
 });
