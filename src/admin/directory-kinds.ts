@@ -9,6 +9,8 @@ export interface Kind {
   /** The directory array and the path segment. */
   readonly name: 'tills' | 'clients' | 'users';
   readonly key: 'username' | 'client_id' | 'id';
+  /** The token `kind` claim of such a record's subject. */
+  readonly subject: 'till' | 'client' | 'user';
   /** The hashed credential member, and the body member and path that set it. */
   readonly secret?: { member: 'password_hash' | 'secret_hash'; body: 'password' | 'secret' };
   /** Lockout account prefix, as basic-auth counts it. */
@@ -29,6 +31,7 @@ export const KINDS: readonly Kind[] = [
   {
     name: 'tills',
     key: 'username',
+    subject: 'till',
     secret: { member: 'password_hash', body: 'password' },
     lockout: 'till',
     fields: { store: text(), status },
@@ -39,6 +42,7 @@ export const KINDS: readonly Kind[] = [
   {
     name: 'clients',
     key: 'client_id',
+    subject: 'client',
     secret: { member: 'secret_hash', body: 'secret' },
     lockout: 'client',
     fields: { scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) }, status, access_group: text() },
@@ -49,6 +53,7 @@ export const KINDS: readonly Kind[] = [
   {
     name: 'users',
     key: 'id',
+    subject: 'user',
     fields: {
       username: text(),
       mobile: text(32),

@@ -14,6 +14,7 @@ import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { LoadedConfig } from '../config/load.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 import { checkedBody } from './bodies.js';
+import { isOperatorAccount } from '../access-groups/admin/auth.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
 import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';
@@ -110,6 +111,9 @@ class DirectoryRecords {
 
   /** Writes the document `edit` returns back to the directory file, audited as `action` on the record. */
   write(call: AdminCall, kind: Kind, id: string, action: string, edit: (disk: Disk) => Promise<DirectoryDoc>) {
+    const { subject } = call;
+    if (subject.role !== 'operator' && isOperatorAccount(this.options.holder.current, subject.tenant, kind.subject, id))
+      throw new AdminError('OPERATOR_ONLY', `${kind.subject} "${id}" is an operator's account; only an operator may change it`);
     return applyChange(this.options, call.subject, async (disk) => ({
       files: new Map([[this.path, formatJson(await edit(disk))]]),
       audit: { resource: kind.name.slice(0, -1), action, id },

@@ -16,7 +16,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson as formatPipe } from './format-json.js';
-import type { AdminSubject } from '../access-groups/admin/auth.js';
+import { operatorHome, type AdminSubject } from '../access-groups/admin/auth.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 
@@ -43,12 +43,15 @@ async function effective(disk: Disk, config: LoadedConfig, tenant: string, id: s
 }
 
 /** Shared pipes are the operator's: a tenant admin gets a coded 403 that names no other tenant. */
-function mayWrite(subject: AdminSubject, owner: Owner): void {
-  if (owner.shared && subject.role !== 'operator')
+function mayWrite(config: LoadedConfig, subject: AdminSubject, owner: Owner): void {
+  if (subject.role === 'operator') return;
+  if (owner.shared)
     throw new AdminError(
       'OPERATOR_ONLY',
       'this pipe is shared by every tenant and only an operator may change it; create your own pipe of this id (POST /admin/pipes) to change it for your tenant',
     );
+  if (operatorHome(config, subject.tenant))
+    throw new AdminError('OPERATOR_ONLY', "an operator signs in through this tenant, so only an operator may change this tenant's pipes");
 }
 
 /** The tenants whose calls run the shared pipe `id` (those without their own of that id). */
@@ -100,7 +103,7 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
     const found = await effective(disk, holder.current, call.subject.tenant, id);
     if (!found) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
     const text = (await disk.text(found.path)) as string;
-    const editable = !found.owner.shared || call.subject.role === 'operator';
+    const editable = call.subject.role === 'operator' || (!found.owner.shared && !operatorHome(holder.current, call.subject.tenant));
     call.send(status, JSON.parse(text), {
       etag: etagOf(text),
       'x-pipe-owner': ownerName(found.owner),
@@ -113,7 +116,7 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
   const current = async (disk: Disk, call: AdminCall, id: string): Promise<{ owner: Owner; path: string }> => {
     const found = await effective(disk, holder.current, call.subject.tenant, id);
     if (!found) throw new AdminError('NOT_FOUND', `pipe "${id}" does not exist`);
-    mayWrite(call.subject, found.owner);
+    mayWrite(holder.current, call.subject, found.owner);
     checkIfMatch(call.req.headersDistinct['if-match'], etagOf((await disk.text(found.path)) as string));
     return found;
   };
@@ -144,7 +147,7 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
             description: pipe.description,
             valves: pipe.steps.length,
             owner: ownerName(owner),
-            editable: !owner.shared || call.subject.role === 'operator',
+            editable: call.subject.role === 'operator' || (!owner.shared && !operatorHome(config, tenant)),
             // A tenant admin sees whether its own tenant runs the pipe; an operator, every tenant that does.
             usedBy: call.subject.role === 'operator' && owner.shared ? tenantsRunning(config, pipe.id) : allowed ? [tenant] : [],
             calls: callsOf(JSON.parse(raw) as RawPipe),
@@ -163,7 +166,7 @@ export function pipeRoutes(options: ChangeOptions): AdminRoute[] {
           throw new AdminError('BAD_QUERY', 'owner is "tenant" (your tenant\'s own pipe) or "shared" (operators only)', ['owner']);
         const shared = wanted === undefined ? call.subject.role === 'operator' : wanted === 'shared';
         const owner: Owner = shared ? { shared: true } : { shared: false, tenant: call.subject.tenant };
-        mayWrite(call.subject, owner);
+        mayWrite(holder.current, call.subject, owner);
         const pipe = pipeBody(await call.body());
         if (typeof pipe.id !== 'string' || !PIPE_ID.test(pipe.id))
           throw new AdminError('BAD_BODY', `the pipe needs an "id" matching ${OPERATION_PATTERN}`, ['/id']);

@@ -118,50 +118,77 @@ describe('a tenant admin stays inside its tenant', () => {
   });
 
   it('a pipe id with ../ in a body is refused', async () => {
-    const answer = await api(server, 'POST', '/admin/pipes', { token: demoAdmin, body: { ...refusing, id: '../till-login' } });
+    const answer = await api(server, 'POST', '/admin/pipes', {
+      token: acmeAdmin,
+      tenant: 'acme',
+      body: { ...refusing, id: '../till-login' },
+    });
     expect([answer.status, codeOf(answer)]).toEqual([400, 'BAD_BODY']);
   });
 
   it('creates its own pipe of a shared id, which only its tenant runs, audited in its feed only', async () => {
-    const created = await api(server, 'POST', '/admin/pipes', { token: demoAdmin, body: refusing });
-    expect([created.status, created.headers.get('x-pipe-owner')]).toEqual([201, 'demo']);
-    expect(existsSync(file('pipes/demo/till-login.json'))).toBe(true);
+    const created = await api(server, 'POST', '/admin/pipes', { token: acmeAdmin, tenant: 'acme', body: refusing });
+    expect([created.status, created.headers.get('x-pipe-owner')]).toEqual([201, 'acme']);
+    expect(existsSync(file('pipes/acme/till-login.json'))).toBe(true);
 
-    expect((await tillLogin('demo', 'till-001', TILL_PASSWORD)).status).toBe(403);
-    expect((await tillLogin('acme', 'acme-till-1', TILL_PASSWORD)).status).toBe(200);
-    // acme's admin sees the shared pipe, not demo's, and nothing of the change in its audit feed.
-    const acmeView = await api(server, 'GET', '/admin/pipes/till-login', { token: acmeAdmin, tenant: 'acme' });
-    expect([acmeView.headers.get('x-pipe-owner'), acmeView.body.valves.length > 1]).toEqual(['shared', true]);
-    const demoList = await api(server, 'GET', '/admin/pipes', { token: demoAdmin });
-    expect(demoList.body.pipes.find((p: { id: string }) => p.id === 'till-login')).toMatchObject({ owner: 'demo', editable: true });
-    expect(demoList.body.pipes.find((p: { id: string }) => p.id === 'echo')).toMatchObject({ owner: 'shared', editable: false });
-    expect((await auditOf(acmeAdmin, 'acme')).filter((e) => e.id === 'till-login')).toEqual([]);
-    expect((await auditOf(demoAdmin, 'demo')).filter((e) => e.id === 'till-login')).toHaveLength(1);
+    expect((await tillLogin('acme', 'acme-till-1', TILL_PASSWORD)).status).toBe(403);
+    expect((await tillLogin('demo', 'till-001', TILL_PASSWORD)).status).toBe(200);
+    // demo's admin sees the shared pipe, not acme's, and nothing of the change in its audit feed.
+    const demoView = await api(server, 'GET', '/admin/pipes/till-login', { token: demoAdmin });
+    expect([demoView.headers.get('x-pipe-owner'), demoView.body.valves.length > 1]).toEqual(['shared', true]);
+    const acmeList = await api(server, 'GET', '/admin/pipes', { token: acmeAdmin, tenant: 'acme' });
+    expect(acmeList.body.pipes.find((p: { id: string }) => p.id === 'till-login')).toMatchObject({ owner: 'acme', editable: true });
+    expect(acmeList.body.pipes.find((p: { id: string }) => p.id === 'echo')).toMatchObject({ owner: 'shared', editable: false });
+    expect((await auditOf(demoAdmin, 'demo')).filter((e) => e.id === 'till-login')).toEqual([]);
+    expect((await auditOf(acmeAdmin, 'acme')).filter((e) => e.id === 'till-login')).toHaveLength(1);
 
     // Deleting its own pipe brings the shared one back.
-    const own = await api(server, 'GET', '/admin/pipes/till-login', { token: demoAdmin });
+    const own = await api(server, 'GET', '/admin/pipes/till-login', { token: acmeAdmin, tenant: 'acme' });
     const deleted = await api(server, 'DELETE', '/admin/pipes/till-login', {
-      token: demoAdmin,
+      token: acmeAdmin,
+      tenant: 'acme',
       ifMatch: own.headers.get('etag') as string,
     });
     expect(deleted.status).toBe(204);
-    expect((await tillLogin('demo', 'till-001', TILL_PASSWORD)).status).toBe(200);
+    expect((await tillLogin('acme', 'acme-till-1', TILL_PASSWORD)).status).toBe(200);
   });
 
-  it("another tenant's admin cannot see or change demo's own pipe", async () => {
-    const created = await api(server, 'POST', '/admin/pipes', { token: demoAdmin, body: { ...refusing, id: 'demo-only' } });
+  it("another tenant's admin cannot see or change a tenant's own pipe", async () => {
+    const created = await api(server, 'POST', '/admin/pipes', { token: acmeAdmin, tenant: 'acme', body: { ...refusing, id: 'acme-only' } });
     expect(created.status).toBe(201);
-    const seen = await api(server, 'GET', '/admin/pipes/demo-only', { token: acmeAdmin, tenant: 'acme' });
+    const seen = await api(server, 'GET', '/admin/pipes/acme-only', { token: demoAdmin });
     expect([seen.status, codeOf(seen)]).toEqual([404, 'NOT_FOUND']);
-    const list = await api(server, 'GET', '/admin/pipes', { token: acmeAdmin, tenant: 'acme' });
-    expect(list.body.pipes.map((p: { id: string }) => p.id)).not.toContain('demo-only');
-    const replaced = await api(server, 'PUT', '/admin/pipes/demo-only', {
-      token: acmeAdmin,
-      tenant: 'acme',
-      body: refusing,
+    const list = await api(server, 'GET', '/admin/pipes', { token: demoAdmin });
+    expect(list.body.pipes.map((p: { id: string }) => p.id)).not.toContain('acme-only');
+    const replaced = await api(server, 'PUT', '/admin/pipes/acme-only', { token: demoAdmin, body: refusing, ifMatch: '"x"' });
+    expect([replaced.status, codeOf(replaced)]).toEqual([404, 'NOT_FOUND']);
+  });
+
+  it("in the operators' home tenant, cannot change an operator's account or write the tenant's own pipes", async () => {
+    // demo is where the operator admin-console signs in: its admins could otherwise set its secret, or mint its tokens.
+    const secret = await api(server, 'POST', '/admin/directory/clients/admin-console/secret', {
+      token: demoAdmin,
+      body: { secret: 'taken-over-by-a-tenant-admin' },
       ifMatch: '"x"',
     });
-    expect([replaced.status, codeOf(replaced)]).toEqual([404, 'NOT_FOUND']);
+    expect([secret.status, codeOf(secret)]).toEqual([403, 'OPERATOR_ONLY']);
+    const disabled = await api(server, 'PATCH', '/admin/directory/users/u-ops', {
+      token: demoAdmin,
+      body: { status: 'disabled' },
+      ifMatch: '"x"',
+    });
+    expect([disabled.status, codeOf(disabled)]).toEqual([403, 'OPERATOR_ONLY']);
+    const mint = {
+      id: 'mint-operator',
+      valves: [
+        { name: 'property-set', config: { properties: { sub: 'admin-console' } } },
+        { name: 'token-mint', config: { kind: 'system', sub: '{{item.sub}}' } },
+      ],
+      response: ['access_token'],
+    };
+    const created = await api(server, 'POST', '/admin/pipes', { token: demoAdmin, body: mint });
+    expect([created.status, codeOf(created)]).toEqual([403, 'OPERATOR_ONLY']);
+    expect(existsSync(file('pipes/demo/mint-operator.json'))).toBe(false);
   });
 });
 

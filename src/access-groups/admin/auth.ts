@@ -38,6 +38,19 @@ export interface AdminSubject {
   readonly role: AdminRole;
 }
 
+/**
+ * An operator signs in as a subject of its home tenant, so that tenant's admins could become
+ * one by changing the operator's account or by writing a pipe that mints its tokens or
+ * weakens its login: in an operator's home tenant both are the operator's.
+ */
+export function operatorHome(config: LoadedConfig, tenant: string): boolean {
+  return config.main.management.operators.some((o) => o.tenant === tenant);
+}
+
+export function isOperatorAccount(config: LoadedConfig, tenant: string, kind: string, sub: string): boolean {
+  return config.main.management.operators.some((o) => o.tenant === tenant && o.kind === kind && o.sub === sub);
+}
+
 function header(req: IncomingMessage, name: string): string[] {
   const raw = req.headersDistinct[name];
   return raw ?? [];
@@ -101,7 +114,7 @@ export async function authenticateAdmin(
   const operators = config.main.management.operators;
   // Listed in the operator's main file, and still an active account of its tenant's directory.
   const isOperator = (home: string, kind: string, sub: string) => {
-    if (!operators.some((o) => o.tenant === home && o.kind === kind && o.sub === sub)) return false;
+    if (!isOperatorAccount(config, home, kind, sub)) return false;
     const account =
       kind === 'user' ? directory.user(home, 'id', sub) : kind === 'till' ? directory.till(home, sub) : directory.client(home, sub);
     return account !== undefined && account.status !== 'disabled';
