@@ -49,6 +49,7 @@ const SERIAL = [
   'valves/otp-timing',
   'cli/workers',
   'store/fail-closed',
+  'oidc/pool-timing',
 ];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
