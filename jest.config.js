@@ -50,6 +50,7 @@ const SERIAL = [
   'cli/workers',
   'store/fail-closed',
   'oidc/pool-timing',
+  'oidc/client-auth-timing',
 ];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;
