@@ -49,6 +49,8 @@ const SERIAL = [
   'valves/otp-timing',
   'cli/workers',
   'store/fail-closed',
+  'oidc/pool-timing',
+  'oidc/client-auth-timing',
 ];
 
 const pattern = (names) => `/test/(${names.join('|')})\\.test\\.ts$`;

@@ -82,6 +82,12 @@ export interface CheckRequest {
   readonly dummy: ParsedHash;
   /** Where failures count towards a lock (account, or client and source address); null: no lockout. */
   readonly lockoutKey: string | null;
+  /**
+   * Checks with a different tag never share a flight or a cached success, even for the same
+   * name and password (an account refused for a pool it is not in must not share the verdict
+   * of the same account signing in to its own pool at that moment).
+   */
+  readonly apart?: string;
 }
 
 export type CheckVerdict = { ok: true } | { ok: false; reason: string; lockedForMs: number | null };
@@ -118,7 +124,13 @@ export class PasswordCheck {
     const started = performance.now();
     const tenant = ctx.tenant.id;
     const account = req.account;
-    const key = this.cache.keyOf(tenant, req.kind, req.username, req.password, account?.hash.phc ?? '');
+    const key = this.cache.keyOf(
+      tenant,
+      req.apart ? `${req.kind}|${req.apart}` : req.kind,
+      req.username,
+      req.password,
+      account?.hash.phc ?? '',
+    );
     const lockout = this.options.lockout;
 
     // Hot path: a credential verified a moment ago. The lock is still read on every call; a

@@ -16,6 +16,8 @@ export interface CallInput {
   clientIp: string;
   headers: Readonly<Record<string, readonly string[]>>;
   observer?: RunObserver | undefined;
+  /** The user pool of a hosted-login step (the OpenID Connect door); absent on the PUT door. */
+  loginPool?: string | undefined;
 }
 
 /** Names the engine sets on `request`; a body may not carry them (see http/body.ts). */
@@ -52,6 +54,7 @@ export function createCallContext(input: CallInput, services: Services, log: Log
     log,
     services,
     observer: input.observer,
+    loginPool: input.loginPool,
     responseHeaders: {},
     item(): Item {
       if (ctx.flow.length !== 1) {

@@ -41,6 +41,11 @@ export interface CallContext {
   readonly services: Services;
   /** Watches each step (traces, metrics); absent on the plain hot path. */
   readonly observer: RunObserver | undefined;
+  /**
+   * The user pool a hosted-login step signs in to (set by the OpenID Connect door only, never
+   * from a request): a credential valve refuses an account that is not in it as a wrong password.
+   */
+  readonly loginPool?: string | undefined;
   /** Response headers a valve wants on a 200 (a refusal carries its own). */
   readonly responseHeaders: Record<string, string>;
   /** The single current item. A fault when the flow holds none or several. */

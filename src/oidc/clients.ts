@@ -7,7 +7,9 @@
  * against that hash, through the same verified-credential cache and failure timing floor as
  * basic-auth. No algorithm that would use the secret as an HMAC key is enabled.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import type { DirectoryClient } from '../directory/directory.js';
@@ -17,6 +19,8 @@ import { failureFloorMs, padTo } from '../credentials/check.js';
 import { passwordBudget } from '../credentials/budget.js';
 import { passwordCosts } from '../credentials/calibration.js';
 import { verifiedCredentials } from '../credentials/verified-cache.js';
+import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
+import type { Store } from '../store/store.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
 
 /** As basic-auth's default: a verified secret skips the hash for a minute. */
@@ -81,28 +85,103 @@ async function coldCheck(secret: string, hash: ParsedHash): Promise<boolean> {
   }
 }
 
-export function verifyClientSecrets(provider: Provider, tenant: string, clients: ReadonlyMap<string, DirectoryClient>): void {
+/** The refusal work of basic-auth: one verification, then PBKDF2 up to the dearest profile's CPU. */
+async function refusalWork(secret: string, hash: ParsedHash): Promise<void> {
+  await coldCheck(secret, hash);
+  await passwordCosts.burn(passwordCosts.slowest().cpuMs - passwordCosts.costOf(hash).cpuMs);
+}
+
+/** Client authentication failures one address may have per window, every client of the tenant together. */
+const CLIENT_AUTH_LIMITS = { failuresPerAddress: 100, windowMs: 5 * 60_000 } as const;
+
+/** What a client-authenticating request of the token, introspection or revocation endpoint knows of itself. */
+interface ClientAuthCall {
+  readonly address: string;
+  /** Set when compareClientSecret ran: the refusal work is done. */
+  compared: boolean;
+}
+
+const calls = new AsyncLocalStorage<ClientAuthCall>();
+const addresses = new WeakMap<IncomingMessage, string>();
+
+/** The caller's address (trusted proxies applied), set by the mount before the provider sees the request. */
+export function rememberAddress(req: IncomingMessage, address: string): void {
+  addresses.set(req, address);
+}
+
+const CLIENT_AUTH_PATH = /^\/token(\/introspection|\/revocation)?\/?$/;
+
+/**
+ * Client authentication at the token, introspection and revocation endpoints is as strong as
+ * basic-auth at the PUT door:
+ * - every `invalid_client` (unknown id, disabled or public client, wrong secret, a locked
+ *   client and address) answers no sooner than the failure floor, after the same work (one
+ *   verification within the hash budget, against the client's hash or the tenant's dummy, then
+ *   the refusal work), so client ids cannot be enumerated by time or CPU;
+ * - failures are counted per client and address (the PUT `client-login` lockout: 5 lock that
+ *   client from that address for 60 s, doubling to 15 min), and per address across clients
+ *   (`CLIENT_AUTH_LIMITS`: beyond, 429 `temporarily_unavailable` with Retry-After before any
+ *   hashing). A success from one address does not wait for another address's lock.
+ */
+export function guardClientAuthentication(
+  provider: Provider,
+  tenant: string,
+  store: Store,
+  clients: ReadonlyMap<string, DirectoryClient>,
+  dummy: () => ParsedHash,
+): void {
+  const lockout = new Lockout(DEFAULT_LOCKOUT);
   const parsed = new Map<string, ParsedHash>();
   for (const client of clients.values()) {
     if (client.secret_hash === undefined) continue;
     const hash = parsePhc(client.secret_hash);
     if (typeof hash !== 'string') parsed.set(client.client_id, hash);
   }
+  provider.use(async (ctx, next) => {
+    if (ctx.method !== 'POST' || !CLIENT_AUTH_PATH.test(ctx.path)) return next();
+    const started = performance.now();
+    const address = addresses.get(ctx.req) ?? ctx.req.socket.remoteAddress ?? '';
+    const limitKey = `oidc-client-failures:${address}`;
+    const failures = Number((await store.get(limitKey)) ?? 0);
+    if (failures >= CLIENT_AUTH_LIMITS.failuresPerAddress) {
+      const ttl = await store.ttl(limitKey);
+      ctx.status = 429;
+      ctx.set('retry-after', String(Math.max(1, Math.ceil((ttl ?? CLIENT_AUTH_LIMITS.windowMs) / 1000))));
+      ctx.set('cache-control', 'no-store');
+      ctx.body = { error: 'temporarily_unavailable', error_description: 'too many failed client authentications from this address' };
+      return;
+    }
+    const call: ClientAuthCall = { address, compared: false };
+    await calls.run(call, next);
+    const body = ctx.body as { error?: unknown } | undefined;
+    if (ctx.status !== 401 || body?.error !== 'invalid_client') return;
+    await store.incr(limitKey, CLIENT_AUTH_LIMITS.windowMs);
+    // Refused before any secret was compared (an unknown, disabled or public client, a method
+    // mismatch): the same work as a wrong secret, against the tenant's dummy.
+    if (!call.compared) await refusalWork(randomBytes(16).toString('base64url'), dummy());
+    await padToFloor(started);
+  });
+
   const inFlight = new Map<string, Promise<boolean>>();
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(
     this: { clientId: string },
     actual: string,
   ): Promise<boolean> {
     const started = performance.now();
+    const call = calls.getStore();
+    if (call) call.compared = true;
     const hash = parsed.get(this.clientId);
     if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {
+      await refusalWork(typeof actual === 'string' ? actual.slice(0, MAX_SECRET_BYTES) : '', hash ?? dummy());
       await padToFloor(started);
       return false;
     }
     const secret = normalizeCredential(actual);
+    const lockKey = `client:${this.clientId}@${call?.address ?? ''}`;
     const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
     const now = Date.now();
-    if (verifiedCredentials.has(key, now)) return true;
+    const locked = await lockout.isLocked(store, lockKey);
+    if (!locked && verifiedCredentials.has(key, now)) return true;
     // Identical secrets in flight share one cold check (a client's first burst at a cold cache
     // takes one budget slot, not one each, so it is not refused by its own parallelism).
     let flight = inFlight.get(key);
@@ -113,10 +192,13 @@ export function verifyClientSecrets(provider: Provider, tenant: string, clients:
       flight.then(landed, landed);
     }
     const matches = await flight;
-    if (matches) {
+    if (matches && !locked) {
       verifiedCredentials.remember(key, now, CACHE_TTL_MS);
+      await lockout.succeeded(store, lockKey);
       return true;
     }
+    await passwordCosts.burn(passwordCosts.slowest().cpuMs - passwordCosts.costOf(hash).cpuMs);
+    if (!locked) await lockout.countFailure(store, lockKey);
     await padToFloor(started);
     return false;
   } as never;

@@ -23,6 +23,7 @@ import { createCallContext } from '../engine/context.js';
 import { emptyProps } from '../engine/props.js';
 import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
 import type { Store } from '../store/store.js';
+import { failureFloorMs, padTo } from '../credentials/check.js';
 import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import { escapeHtml, simplePage } from './provider.js';
 
@@ -116,6 +117,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, ctx, poolConfig, step, state, action);
   if (req.method !== 'POST') return page(res, 405, 'Not allowed', '<p role="alert" data-code="method_not_allowed">Use the form.</p>');
 
+  const posted = performance.now();
   const body = await readForm(req);
   if (!body.ok) return form(res, 400, ctx, poolConfig, step, state, action, 'INVALID_REQUEST');
   if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
@@ -131,7 +133,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   if (state.started) for (const [name, value] of Object.entries(state.started)) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
 
-  const outcome = await runStepPipe(ctx, step.operation, request);
+  const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
     if (outcome.error.status === 500) return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
     return form(res, 403, ctx, poolConfig, step, state, action, outcome.error.code);
@@ -144,6 +146,25 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     );
     return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
   }
+  if (state.step === 0 && !mayUsePool(ctx, sub, pool)) {
+    // The first step's own check refuses a user of another pool (basic-auth does, with the
+    // pool it is given); this catches any other first step: the same refusal, no sooner than
+    // the failure floor, and no further step is opened.
+    ctx.logger.info(
+      {
+        requestId: ctx.requestId,
+        tenant: ctx.tenant.id,
+        operation: step.operation,
+        outcome: 'refused',
+        code: 'INVALID_CREDENTIALS',
+        door: 'oidc',
+        detail: `not in pool ${pool}`,
+      },
+      'call',
+    );
+    await padTo(posted, failureFloorMs());
+    return form(res, 403, ctx, poolConfig, step, state, action, 'INVALID_CREDENTIALS');
+  }
   const next = state.step + 1;
   if (next < poolConfig.steps.length) {
     const nextStep = poolConfig.steps[next] as OidcStepConfig;
@@ -151,7 +172,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (nextStep.start) {
       const startRequest = emptyProps();
       startRequest[LOGIN_SUB] = sub;
-      const started = await runStepPipe(ctx, nextStep.start, startRequest);
+      const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
       if (!started.ok)
         return form(
           res,
@@ -171,8 +192,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     res.end();
     return;
   }
-  const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', sub);
-  if (!user || user.status === 'disabled' || (user.pools !== undefined && !user.pools.includes(pool))) {
+  if (!mayUsePool(ctx, sub, pool)) {
     // Not an account of this pool: refused like a wrong password, from the first step again.
     await ctx.store.set(stateKey(uid), JSON.stringify({ step: 0, csrf: state.csrf }), ttlMs);
     return form(
@@ -215,15 +235,21 @@ async function finishConsent(
   await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
 }
 
+/** An active directory user listed in this pool (or listing no pools). */
+function mayUsePool(ctx: LoginContext, sub: string, pool: string): boolean {
+  const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', sub);
+  return user !== undefined && user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
+}
+
 type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; error: AuthpipeError };
 
 /** Runs a login step's pipe as the PUT handler would, without the HTTP contract around it. */
-async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>): Promise<StepOutcome> {
+async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>, pool: string): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();
   if (!pipe) return { ok: false, error: fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
   const call = createCallContext(
-    { requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {} },
+    { requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {}, loginPool: pool },
     ctx.config.services,
     ctx.logger,
   );

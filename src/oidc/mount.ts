@@ -17,6 +17,7 @@ import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip
 import { OIDC_PATH } from './issuer.js';
 import { createTenantProvider, defaultCookieKeys, TTL } from './provider.js';
 import { handleInteraction } from './login.js';
+import { rememberAddress } from './clients.js';
 import type { OidcPoolConfig } from './schema.js';
 
 interface TenantDoor {
@@ -71,6 +72,7 @@ export function oidcHandler(
     // The provider sets its own caching (discovery and JWKS may be cached, the rest is no-store).
     res.removeHeader('cache-control');
     const rest = match[2] ?? '/';
+    const address = clientIp(req, doors.proxies);
     const interaction = INTERACTION_PATH.exec(rest);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
@@ -83,7 +85,7 @@ export function oidcHandler(
         poolOf: door.poolOf,
         store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
         logger,
-        clientIp: clientIp(req, doors.proxies),
+        clientIp: address,
         requestId,
         ttlSeconds: TTL.Interaction,
       }).catch((err: unknown) => fail(res, requestId, err));
@@ -92,6 +94,7 @@ export function oidcHandler(
     // The provider routes on the path below its issuer's (the mount path it adds to URLs itself).
     // As a mounting framework would: the provider builds its URLs from originalUrl minus url.
     (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+    rememberAddress(req, address);
     req.url = rest;
     try {
       door.callback(req, res);

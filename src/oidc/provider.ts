@@ -13,7 +13,8 @@ import type { Directory } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
-import { clientMetadata, tenantClientMetadata, verifyClientSecrets } from './clients.js';
+import { CredentialAccounts } from '../directory/accounts.js';
+import { clientMetadata, guardClientAuthentication, tenantClientMetadata } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
@@ -228,7 +229,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer')
       body.aud = audience;
   });
-  verifyClientSecrets(provider, tenant, clientById);
+  const clientAccounts = new CredentialAccounts('client', directory);
+  guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
   acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: new Set(registered.map((c) => c.client_id)) });
   return provider;

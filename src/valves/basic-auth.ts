@@ -122,17 +122,24 @@ export default defineValve({
       const tenant = ctx.tenant.id;
       const account = accounts.find(tenant, username);
       const accountKey = `${kind}:${username}`;
+      const lockoutKey = lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`;
+      // A hosted login for a pool the user is not in: refused as a wrong password, after the
+      // same work (the account's own hash, then the refusal work) and the same floor. Its
+      // failures count on a counter of their own for that pool, never on the account's, so a
+      // public pool's page cannot lock a staff account out of its own pool.
+      const outsider = ctx.loginPool !== undefined && account !== undefined && !inPool(account, ctx.loginPool);
       const verdict = await passwords.check(ctx, {
         kind,
         username,
         password,
-        account: account ? { hash: accounts.hashOf(account), active: account.status === 'active' } : undefined,
+        account: account ? { hash: accounts.hashOf(account), active: account.status === 'active' && !outsider } : undefined,
         dummy: accounts.dummyHash(tenant),
-        lockoutKey: lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`,
+        lockoutKey: outsider ? `${lockoutKey}@pool:${ctx.loginPool}` : lockoutKey,
+        ...(outsider ? { apart: `not-in:${ctx.loginPool}` } : {}),
       });
       if (!verdict.ok) {
-        const detail =
-          verdict.lockedForMs === null ? verdict.reason : `${verdict.reason}; account now locked for ${verdict.lockedForMs / 1000} s`;
+        const reason = outsider && verdict.reason === 'account disabled' ? `not in pool ${ctx.loginPool}` : verdict.reason;
+        const detail = verdict.lockedForMs === null ? reason : `${reason}; account now locked for ${verdict.lockedForMs / 1000} s`;
         throw refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
       }
       const found = account as Account;
@@ -154,3 +161,9 @@ export default defineValve({
       ]),
     }) satisfies ValveDataflow,
 });
+
+/** A user may sign in to the pools it lists (every pool when it lists none); tills and clients are in no pool. */
+function inPool(account: Account, pool: string): boolean {
+  if (!('id' in account)) return false;
+  return account.pools === undefined || account.pools.includes(pool);
+}
