@@ -93,7 +93,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
 
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
   const configuration: Configuration = {
-    adapter: storeAdapter(options.store),
+    // An ended grant's access tokens are refused for as long as any of them can live.
+    adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000),
     clients: registered,
     // The active key first: oidc-provider signs with the first key of the algorithm.
     jwks: {
@@ -230,7 +231,13 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   });
   verifyClientSecrets(provider, tenant, clientById);
   if (options.console) allowConsoleOrigins(provider, options.console);
-  acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: new Set(registered.map((c) => c.client_id)) });
+  acceptOurAccessTokens(provider, {
+    tenant,
+    tokens,
+    store: options.store,
+    clients: new Set(registered.map((c) => c.client_id)),
+    clockTolerance: options.clockTolerance,
+  });
   return provider;
 }
 
