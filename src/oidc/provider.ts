@@ -91,7 +91,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     }),
   );
 
-  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
+  // Scoped to this tenant's door: another tenant's provider neither reads nor ends this session.
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true, path: options.mountPath };
   const configuration: Configuration = {
     // An ended grant's access tokens are refused for as long as any of them can live.
     adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000),
@@ -225,6 +226,14 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   // gateways check `aud` there (RFC 7662).
   provider.use(async (ctx, next) => {
     await next();
+    // The provider's auto-submitting pages (form_post) run one inline script: it gets a nonce
+    // of this answer, and the CSP allows that script only (no 'unsafe-inline').
+    if (typeof ctx.body === 'string' && ctx.body.includes('<script>')) {
+      const nonce = randomBytes(18).toString('base64');
+      ctx.body = ctx.body.replaceAll('<script>', `<script nonce="${nonce}">`);
+      const csp = ctx.response.get('content-security-policy');
+      if (csp) ctx.set('content-security-policy', `${csp}; script-src 'nonce-${nonce}'`);
+    }
     const body = ctx.body as { active?: unknown; aud?: unknown; token_type?: unknown } | undefined;
     if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer')
       body.aud = audience;
