@@ -9,7 +9,9 @@
  * tokens and PUT-minted ones are then alike to every endpoint. The audience is left out of
  * the built token: userinfo refuses a token naming an audience, and ours all do. A token
  * the provider minted names its grant (`gid`): introspection and userinfo then refuse it once
- * the grant is revoked (a reused refresh token, a logout).
+ * the grant is revoked (a reused refresh token, a logout), and every other door too: the
+ * storage adapter marks an ended grant (tokens/revocation.ts). Revoking one of our access
+ * tokens (RFC 7009) marks its jti revoked until it expires.
  *
  * A user token a PUT pipe minted has no provider grant: its login is its token family (`sid`),
  * already checked live above. Userinfo wants a grant naming the token's account and client and
@@ -20,7 +22,7 @@
  */
 import type Provider from 'oidc-provider';
 import type { Store } from '../store/store.js';
-import { familyIsLive } from '../tokens/families.js';
+import { revokeAccessToken, tokenIsLive } from '../tokens/revocation.js';
 import { lowSCompact } from '../tokens/low-s.js';
 import { MAX_TOKEN_LENGTH, type Claims, type TokenService } from '../tokens/service.js';
 
@@ -32,6 +34,8 @@ export interface OurTokens {
   store: Store;
   /** The ids of the clients the provider knows: the tenant's active apps, and the tenant itself (see tenantClientMetadata). */
   clients: ReadonlySet<string>;
+  /** Seconds of clock skew forgiven on exp: a revoked token's marker lives that much longer. */
+  clockTolerance: number;
 }
 
 /** Grant ids of PUT logins; the provider's own are nanoids (A-Z, a-z, 0-9, _ and -). */
@@ -45,7 +49,7 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
     try {
       const now = Date.now();
       const claims = await ours.tokens.verify(value, { type: 'access', tenant: ours.tenant, now, property: 'token' });
-      if (typeof claims.sid === 'string' && !(await familyIsLive(ours.store, claims.sid, now))) return undefined;
+      if (!(await tokenIsLive(ours.store, claims, now))) return undefined;
       return claims;
     } catch {
       return undefined;
@@ -85,6 +89,13 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
     return { scope, grantId: LOGIN_GRANT + Buffer.from(grant).toString('base64url') };
   };
 
+  /** The claims of each token object built from one of our JWTs, for its revocation. */
+  const claimsOf = new WeakMap<object, Claims>();
+  const built = <T extends object>(token: T, claims: Claims): T => {
+    claimsOf.set(token, claims);
+    return token;
+  };
+
   const models = provider as unknown as Record<'AccessToken' | 'ClientCredentials', { find: Finder; new (payload: object): object }> & {
     Grant: { find: Finder; new (payload: object): { addOIDCScope(scope: string): void } };
   };
@@ -101,17 +112,29 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
       return typeof value === 'string' ? lowSCompact(value) : value;
     };
   }
+  // RFC 7009: the revocation endpoint destroys the token it found; one of our JWTs is not a
+  // stored record, so its jti is marked revoked instead, until it expires (tokens/revocation.ts).
+  for (const Model of [AccessToken, ClientCredentials] as unknown as {
+    prototype: { destroy: (...args: unknown[]) => Promise<unknown> };
+  }[]) {
+    const destroy = Model.prototype.destroy;
+    Model.prototype.destroy = async function destroyOurs(this: object, ...args: unknown[]) {
+      const claims = claimsOf.get(this);
+      if (claims) await revokeAccessToken(ours.store, claims, Date.now(), ours.clockTolerance * 1000);
+      return destroy.apply(this, args);
+    };
+  }
   AccessToken.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findAccess(value, options);
     if (!isAccountToken(claims)) return undefined;
     const login = typeof claims.sid === 'string' ? loginPayload(claims) : {};
-    return new AccessToken({ ...payloadOf(claims, false), ...login, accountId: claims.sub });
+    return built(new AccessToken({ ...payloadOf(claims, false), ...login, accountId: claims.sub }), claims);
   };
   ClientCredentials.find = async (value, options) => {
     const claims = await verify(value);
     if (!claims) return findClient(value, options);
-    return isAccountToken(claims) ? undefined : new ClientCredentials(payloadOf(claims, true));
+    return isAccountToken(claims) ? undefined : built(new ClientCredentials(payloadOf(claims, true)), claims);
   };
   Grant.find = async (id, options) => {
     if (typeof id !== 'string' || !id.startsWith(LOGIN_GRANT)) return findGrant(id, options);

@@ -5,9 +5,12 @@
  * tenant, on the tenant's prefixed store. Every record has its TTL in the store; the indexes
  * (a grant's records, a session's uid) are records of their own with the same TTL, and
  * updates that two engines could race on (consume, a grant's index) are compare-and-set loops.
+ * Destroying a grant (logout, refresh-token reuse, revocation) also marks it ended for every
+ * token check (tokens/revocation.ts), since its access tokens are JWTs that no record holds.
  */
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.js';
+import { revokeGrant } from '../tokens/revocation.js';
 
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc-grant:${grantId}`;
@@ -22,7 +25,8 @@ const MAX_CAS_TRIES = 20;
 
 export type AdapterClass = new (name: string) => Adapter;
 
-export function storeAdapter(store: Store): AdapterClass {
+/** `grantTokenTtlMs`: how long an ended grant's access tokens could still be presented. */
+export function storeAdapter(store: Store, grantTokenTtlMs: number): AdapterClass {
   return class StoreAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
@@ -64,6 +68,7 @@ export function storeAdapter(store: Store): AdapterClass {
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.model === 'Grant') await revokeGrant(store, id, grantTokenTtlMs);
       await store.del(recordKey(this.model, id));
     }
 

@@ -89,6 +89,9 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>',
     );
   const clientId = String(details.params.client_id ?? '');
+  // The forms post here, and the answer redirects on to the app: the app's origin may end the chain.
+  const redirectOrigin = originOf(details.params.redirect_uri);
+  if (redirectOrigin) res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${redirectOrigin}`);
 
   if (details.prompt.name === 'consent') {
     await finishConsent(req, res, ctx.provider, details);
@@ -332,6 +335,15 @@ async function readForm(req: IncomingMessage): Promise<FormBody> {
     values.set(name, value);
   }
   return { ok: true, values };
+}
+
+function originOf(uri: unknown): string | undefined {
+  try {
+    const origin = typeof uri === 'string' ? new URL(uri).origin : 'null';
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
 }
 
 function page(res: ServerResponse, status: number, title: string, body: string): void {

@@ -4,7 +4,8 @@
  * loaded config are built on its first OpenID request and kept with that config (a WeakMap):
  * a reload swaps them with everything else, and state lives in the store, so a sign-in begun
  * before a reload finishes after it. Every page under /oidc is unframeable and has a CSP
- * without inline script or style.
+ * without inline style, and inline script only by a per-answer nonce (the provider's
+ * auto-submitting form_post page, provider.ts); hosted-login pages restrict form-action.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
@@ -38,8 +39,9 @@ const built = new WeakMap<LoadedConfig, Map<string, Doors>>();
 const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
 
+const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
-  ['content-security-policy', "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'"],
+  ['content-security-policy', CSP],
   ['x-frame-options', 'DENY'],
   ['x-content-type-options', 'nosniff'],
   ['referrer-policy', 'no-referrer'],
@@ -76,6 +78,8 @@ export function oidcHandler(
     const interaction = INTERACTION_PATH.exec(rest);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
+      // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects).
+      res.setHeader('content-security-policy', `${CSP}; form-action 'self'`);
       handleInteraction(req, res, interaction[1] as string, {
         path: `${OIDC_PATH}/${door.tenant.id}${rest}`,
         config,

@@ -92,9 +92,11 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     }),
   );
 
-  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
+  // Scoped to this tenant's door: another tenant's provider neither reads nor ends this session.
+  const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true, path: options.mountPath };
   const configuration: Configuration = {
-    adapter: storeAdapter(options.store),
+    // An ended grant's access tokens are refused for as long as any of them can live.
+    adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000),
     clients: registered,
     // The active key first: oidc-provider signs with the first key of the algorithm.
     jwks: {
@@ -225,6 +227,14 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   // gateways check `aud` there (RFC 7662).
   provider.use(async (ctx, next) => {
     await next();
+    // The provider's auto-submitting pages (form_post) run one inline script: it gets a nonce
+    // of this answer, and the CSP allows that script only (no 'unsafe-inline').
+    if (typeof ctx.body === 'string' && ctx.body.includes('<script>')) {
+      const nonce = randomBytes(18).toString('base64');
+      ctx.body = ctx.body.replaceAll('<script>', `<script nonce="${nonce}">`);
+      const csp = ctx.response.get('content-security-policy');
+      if (csp) ctx.set('content-security-policy', `${csp}; script-src 'nonce-${nonce}'`);
+    }
     const body = ctx.body as { active?: unknown; aud?: unknown; token_type?: unknown } | undefined;
     if (ctx.oidc?.route === 'introspection' && body?.active === true && body.aud === undefined && body.token_type === 'Bearer')
       body.aud = audience;
@@ -232,7 +242,13 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const clientAccounts = new CredentialAccounts('client', directory);
   guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
-  acceptOurAccessTokens(provider, { tenant, tokens, store: options.store, clients: new Set(registered.map((c) => c.client_id)) });
+  acceptOurAccessTokens(provider, {
+    tenant,
+    tokens,
+    store: options.store,
+    clients: new Set(registered.map((c) => c.client_id)),
+    clockTolerance: options.clockTolerance,
+  });
   return provider;
 }
 

@@ -26,6 +26,8 @@ export interface Family {
   refresh_ttl: number;
   /** Absolute end of the family, ms since the epoch. */
   exp: number;
+  /** Access tokens of this login revoked one by one (RFC 7009), refused while the family lives. */
+  revoked_jtis?: string[];
 }
 
 interface Revoked {
@@ -84,12 +86,25 @@ export async function revokeFamily(store: Store, sid: string, now: number): Prom
   await revoke(store, sid, record.exp, now);
 }
 
-/** Whether tokens of the family may still be used (not revoked, not expired). */
-export async function familyIsLive(store: Store, sid: string, now: number): Promise<boolean> {
+/** Whether tokens of the family may still be used (not revoked, not expired), and the access token `jti` not revoked alone. */
+export async function familyIsLive(store: Store, sid: string, now: number, jti?: string): Promise<boolean> {
   const current = await store.get(familyKey(sid));
   if (current === null) return false;
   const record = parse(current);
-  return !('revoked' in record) && record.exp > now;
+  return !('revoked' in record) && record.exp > now && (jti === undefined || !record.revoked_jtis?.includes(jti));
+}
+
+/** Revokes one access token of the family (RFC 7009); the login and its other tokens go on. */
+export async function revokeFamilyToken(store: Store, sid: string, jti: string, now: number): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const current = await store.get(familyKey(sid));
+    if (current === null) return;
+    const record = parse(current);
+    if ('revoked' in record || record.exp <= now || record.revoked_jtis?.includes(jti)) return;
+    const next: Family = { ...record, revoked_jtis: [...(record.revoked_jtis ?? []), jti] };
+    if (await store.compareAndSet(familyKey(sid), current, JSON.stringify(next), record.exp - now)) return;
+  }
+  throw new Error(`refresh family ${sid}: could not revoke an access token (contention)`);
 }
 
 async function revoke(store: Store, sid: string, exp: number, now: number): Promise<void> {

@@ -1,12 +1,13 @@
 /**
  * token-verify: accepts an access token (Bearer header, or a request property) only when
  * jose verifies it against our keys with our algorithms, issuer, audience, typ at+jwt and
- * tenant; a refresh token never passes. User tokens are also refused once their refresh
- * family is revoked (logout, reuse). The claims become item properties.
+ * tenant; a refresh token never passes. Tokens are also refused once their login has ended
+ * (logout, refresh-token reuse, revocation of the front door's grant) or they were revoked
+ * themselves (RFC 7009), one store read (tokens/revocation.ts). The claims become item properties.
  */
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
-import { familyIsLive } from '../tokens/families.js';
+import { tokenIsLive } from '../tokens/revocation.js';
 import { findToken } from '../tokens/source.js';
 import { itemSets } from '../engine/dataflow.js';
 
@@ -32,7 +33,7 @@ export default defineValve({
       check_revocation: {
         type: 'boolean',
         default: true,
-        description: 'Refuse user tokens whose refresh family is revoked (one store read).',
+        description: 'Refuse tokens whose login has ended (logout, refresh-token reuse, revocation) or that were revoked (one store read).',
       },
     },
   },
@@ -51,7 +52,7 @@ export default defineValve({
         property,
         ...(config.audience ? { audience: config.audience } : {}),
       });
-      if (checkRevocation && typeof claims.sid === 'string' && !(await familyIsLive(ctx.store, claims.sid, now))) {
+      if (checkRevocation && !(await tokenIsLive(ctx.store, claims, now))) {
         throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'access token: its login was revoked or has ended' });
       }
       const props = ctx.item().props;

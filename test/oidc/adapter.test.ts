@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import { systemClock } from '../../src/engine/clock.js';
+import { tokenIsLive } from '../../src/tokens/revocation.js';
 import { storeAdapter } from '../../src/oidc/adapter.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
@@ -25,7 +26,7 @@ function adapterContract(name: string, open: () => Promise<Store>): void {
     afterAll(() => raw?.close());
 
     it('stores with a TTL, finds, consumes once, destroys', async () => {
-      const Codes = storeAdapter(store);
+      const Codes = storeAdapter(store, 60_000);
       const codes = new Codes('AuthorizationCode');
       await codes.upsert('c1', { accountId: 'u-1', grantId: 'g1' }, 60);
       expect(await codes.find('c1')).toEqual({ accountId: 'u-1', grantId: 'g1' });
@@ -39,14 +40,14 @@ function adapterContract(name: string, open: () => Promise<Store>): void {
     });
 
     it('finds a session by its uid', async () => {
-      const Sessions = storeAdapter(store);
+      const Sessions = storeAdapter(store, 60_000);
       await new Sessions('Session').upsert('s1', { uid: 'uid-1', accountId: 'u-1' }, 60);
       expect(await new Sessions('Session').findByUid('uid-1')).toMatchObject({ accountId: 'u-1' });
       expect(await new Sessions('Session').findByUid('uid-unknown')).toBeUndefined();
     });
 
     it('revokes every record of a grant', async () => {
-      const Models = storeAdapter(store);
+      const Models = storeAdapter(store, 60_000);
       await new Models('RefreshToken').upsert('r1', { grantId: 'g2' }, 60);
       await new Models('AccessToken').upsert('a1', { grantId: 'g2' }, 60);
       await new Models('RefreshToken').upsert('r2', { grantId: 'other' }, 60);
@@ -54,6 +55,17 @@ function adapterContract(name: string, open: () => Promise<Store>): void {
       expect(await new Models('RefreshToken').find('r1')).toBeUndefined();
       expect(await new Models('AccessToken').find('a1')).toBeUndefined();
       expect(await new Models('RefreshToken').find('r2')).toEqual({ grantId: 'other' });
+    });
+
+    it("marks a destroyed grant ended for every token check, for the tokens' longest life", async () => {
+      const Models = storeAdapter(store, 60_000);
+      const token = { jti: 'j1', exp: Math.floor(Date.now() / 1000) + 60, gid: 'g3' };
+      expect(await tokenIsLive(store, token, Date.now())).toBe(true);
+      await new Models('Grant').upsert('g3', { accountId: 'u-1' }, 60);
+      await new Models('Grant').destroy('g3');
+      expect(await tokenIsLive(store, token, Date.now())).toBe(false);
+      expect(await tokenIsLive(store, { ...token, gid: 'g4' }, Date.now())).toBe(true);
+      expect(await store.ttl('revoked-grant:g3')).toBeGreaterThan(50_000);
     });
   });
 }

@@ -8,6 +8,7 @@
  * when the server names a console client; or a bearer token pasted in (for operators
  * who mint one with curl, and for setups without OpenID Connect).
  */
+import { checkCallback } from './callback';
 export interface Session {
   readonly token: string;
   readonly tenant: string;
@@ -118,8 +119,7 @@ export async function finishSignIn(settings: Settings): Promise<string | null> {
     issuer: string;
     back: string;
   };
-  if (params.get('error')) throw new Error(`sign-in refused: ${params.get('error')}`);
-  if (params.get('state') !== state) throw new Error('sign-in answer does not match the request (state)');
+  checkCallback(params, { state, issuer });
   const meta = await discover(issuer);
   const res = await fetch(meta.token_endpoint, {
     method: 'POST',

@@ -1,7 +1,7 @@
 /**
  * Who may use the admin API: a bearer access token that this engine minted, verified by the
  * token service (the same checks as the token-verify valve: our keys and algorithms only,
- * issuer, audience, typ at+jwt, expiry, the tenant, and a live login for user tokens), whose
+ * issuer, audience, typ at+jwt, expiry, the tenant, and a live login and token: tokens/revocation.ts), whose
  * subject is in the built-in Admin group *now*. Membership is resolved from the directory
  * on every call rather than trusted from the token, so moving a client out of Admin takes
  * effect at once, not when its token expires.
@@ -16,7 +16,7 @@ import { MANAGEMENT_LISTENER } from '../../http/client-access.js';
 import type { LoadedConfig } from '../../config/load.js';
 import { TENANT_PATTERN } from '../../config-kit/patterns.js';
 import { prefixedStore, tenantPrefix } from '../../store/store.js';
-import { familyIsLive } from '../../tokens/families.js';
+import { tokenIsLive } from '../../tokens/revocation.js';
 import { ADMIN_GROUP_ID } from '../catalogue.js';
 import { AdminError } from './admin-error.js';
 
@@ -98,10 +98,7 @@ export async function authenticateAdmin(
   const verify = async (home: string) => {
     try {
       const claims = await tokens.verify(match[1] as string, { type: 'access', tenant: home, now, property: 'authorization' });
-      if (
-        typeof claims.sid === 'string' &&
-        !(await familyIsLive(prefixedStore(config.services.store, tenantPrefix(home)), claims.sid, now))
-      ) {
+      if (!(await tokenIsLive(prefixedStore(config.services.store, tenantPrefix(home)), claims, now))) {
         throw rejected('its login was revoked or has ended');
       }
       return claims;
