@@ -13,6 +13,7 @@ import type { Directory } from '../directory/directory.js';
 import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
+import type { PendingInteractions } from './pending.js';
 import { clientMetadata, tenantClientMetadata, verifyClientSecrets } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
@@ -50,6 +51,8 @@ export interface TenantOidcOptions {
   clockTolerance: number;
   /** The console's client and the management listener's names it may come back to. */
   console?: ConsoleClient;
+  /** Counts the tenant's pending sign-ins (Interaction records), for the cap at /auth. */
+  pending?: PendingInteractions;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -93,7 +96,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
 
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true };
   const configuration: Configuration = {
-    adapter: storeAdapter(options.store),
+    adapter: storeAdapter(options.store, options.pending),
     clients: registered,
     // The active key first: oidc-provider signs with the first key of the algorithm.
     jwks: {
