@@ -37,6 +37,11 @@ const REFUSALS = {
 const FAULTS = {
   COMMUNICATION_ERROR: { status: 500, description: 'An upstream system or the store did not answer correctly, or not in time.' },
   INTERNAL_ERROR: { status: 500, description: 'A bug or misconfiguration inside the server.' },
+  INTERACTIONS_FULL: {
+    status: 503,
+    description:
+      'OpenID Connect: the tenant holds as many pending sign-ins as oidc.interactions.max_pending allows; a new one is refused (a page with this code) until some finish or expire.',
+  },
   BUSY: {
     status: 503,
     description: 'The admin API could not take the config lock in time (another change holds it); retry after Retry-After.',

@@ -26,6 +26,10 @@ export const COUNTERS = {
     help: 'Memory store: new counters refused because the table was full of live counts (the call is refused: fail closed).',
     labels: [],
   },
+  oidc_interactions_refused: {
+    help: 'OpenID Connect: sign-ins refused at /auth, by reason (rate_limited: the per-address limit; full: the pending cap).',
+    labels: ['tenant', 'reason'],
+  },
   store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 

@@ -11,6 +11,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.js';
 import { revokeGrant } from '../tokens/revocation.js';
+import type { PendingInteractions } from './pending.js';
 
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
 const grantKey = (grantId: string) => `oidc-grant:${grantId}`;
@@ -25,14 +26,24 @@ const MAX_CAS_TRIES = 20;
 
 export type AdapterClass = new (name: string) => Adapter;
 
-/** `grantTokenTtlMs`: how long an ended grant's access tokens could still be presented. */
-export function storeAdapter(store: Store, grantTokenTtlMs: number): AdapterClass {
+/**
+ * `grantTokenTtlMs`: how long an ended grant's access tokens could still be presented;
+ * `pending` counts the Interaction records (sign-ins begun), for the cap at /auth.
+ */
+export function storeAdapter(store: Store, grantTokenTtlMs: number, pending?: PendingInteractions): AdapterClass {
   return class StoreAdapter implements Adapter {
     constructor(private readonly model: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const ttlMs = expiresIn > 0 ? expiresIn * 1000 : undefined;
-      await store.set(recordKey(this.model, id), JSON.stringify(payload), ttlMs);
+      const key = recordKey(this.model, id);
+      if (pending && this.model === 'Interaction') {
+        // Counted once, when it is first written (later writes carry the login's result).
+        if (await store.compareAndSet(key, null, JSON.stringify(payload), ttlMs)) await pending.added(createdAt(payload));
+        else await store.set(key, JSON.stringify(payload), ttlMs);
+      } else {
+        await store.set(key, JSON.stringify(payload), ttlMs);
+      }
       if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string')
         await addToGrant(store, payload.grantId, `${this.model}:${id}`, ttlMs);
       if (typeof payload.uid === 'string') await store.set(uidKey(payload.uid), id, ttlMs);
@@ -69,6 +80,11 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number): AdapterClas
 
     async destroy(id: string): Promise<void> {
       if (this.model === 'Grant') await revokeGrant(store, id, grantTokenTtlMs);
+      if (pending && this.model === 'Interaction') {
+        const text = await store.take(recordKey(this.model, id));
+        if (text !== null) await pending.removed(createdAt(JSON.parse(text) as AdapterPayload));
+        return;
+      }
       await store.del(recordKey(this.model, id));
     }
 
@@ -81,6 +97,11 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number): AdapterClas
       }
     }
   };
+}
+
+/** When a record was first written: its `iat` (seconds), or now. */
+function createdAt(payload: AdapterPayload): number {
+  return typeof payload.iat === 'number' ? payload.iat * 1000 : Date.now();
 }
 
 /** Adds a record to its grant's index, keeping the index alive as long as its longest record. */

@@ -64,6 +64,22 @@ const MESSAGES: Partial<Record<ErrorCode, string>> & { default: string } = {
   default: 'Sign-in was refused.',
 };
 
+/**
+ * The message when the next step's `start` pipe (one that sends a code) refuses: the details
+ * on this page were not what failed. A rate limit says how long to wait, from its Retry-After.
+ */
+function startRefusal(error: AuthpipeError): string {
+  if (error.code !== 'RATE_LIMITED') return 'The next step of sign-in could not be started. Try again later.';
+  const seconds = Number(error.headers['retry-after']);
+  const wait =
+    !Number.isFinite(seconds) || seconds <= 0
+      ? 'a while'
+      : seconds < 60
+        ? `${Math.ceil(seconds)} seconds`
+        : `${Math.ceil(seconds / 60)} minute${Math.ceil(seconds / 60) === 1 ? '' : 's'}`;
+  return `No code could be sent just now: too many codes were sent recently. Wait ${wait}, then try again.`;
+}
+
 const stateKey = (uid: string) => `oidc-login:${uid}`;
 
 /** GET and POST of one interaction; answers every case itself (never throws). */
@@ -176,6 +192,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       const startRequest = emptyProps();
       startRequest[LOGIN_SUB] = sub;
       const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
+      // Said on this step's page, so it says what failed: not these details, the sending of the next step's code.
       if (!started.ok)
         return form(
           res,
@@ -186,6 +203,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
           state,
           action,
           started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
+          started.error.status === 500 ? undefined : startRefusal(started.error),
         );
       nextState.started = started.answer;
     }
@@ -368,12 +386,13 @@ function form(
   state: LoginState,
   action: string,
   code?: ErrorCode,
+  message?: string,
 ): void {
   const title = step.title ?? (state.step === 0 ? 'Sign in' : 'Confirm it is you');
   const error =
     code === undefined
       ? ''
-      : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
+      : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(message ?? MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
   const inputs = step.fields
     .map((field, i) => {
       const id = `f-${i}`;

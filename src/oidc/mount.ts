@@ -14,9 +14,11 @@ import type { ConfigHolder } from '../config/holder.js';
 import type { LoadedConfig, Tenant } from '../config/load.js';
 import { prefixedStore, tenantPrefix } from '../store/store.js';
 import { sendJson } from '../http/respond.js';
+import { AuthpipeError } from '../errors.js';
 import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
 import { OIDC_PATH } from './issuer.js';
-import { createTenantProvider, defaultCookieKeys, TTL } from './provider.js';
+import { createTenantProvider, defaultCookieKeys, simplePage, TTL } from './provider.js';
+import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { rememberAddress } from './clients.js';
 import type { OidcPoolConfig } from './schema.js';
@@ -27,6 +29,7 @@ interface TenantDoor {
   readonly callback: (req: IncomingMessage, res: ServerResponse) => unknown;
   readonly pools: Readonly<Record<string, OidcPoolConfig>>;
   poolOf(clientId: string): string | undefined;
+  readonly pending: PendingInteractions;
 }
 
 interface Doors {
@@ -38,6 +41,8 @@ const built = new WeakMap<LoadedConfig, Map<string, Doors>>();
 
 const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
+/** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
+const AUTH_PATH = /^\/auth\/?(\?|$)/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -97,15 +102,72 @@ export function oidcHandler(
     }
     // The provider routes on the path below its issuer's (the mount path it adds to URLs itself).
     // As a mounting framework would: the provider builds its URLs from originalUrl minus url.
-    (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-    rememberAddress(req, address);
-    req.url = rest;
-    try {
-      door.callback(req, res);
-    } catch (err) {
-      fail(res, requestId, err);
-    }
+    const toProvider = () => {
+      (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
+      rememberAddress(req, address);
+      req.url = rest;
+      try {
+        door.callback(req, res);
+      } catch (err) {
+        fail(res, requestId, err);
+      }
+    };
+    if (!AUTH_PATH.test(rest)) return toProvider();
+    admitSignIn(config, door, clientIp(req, doors.proxies), res)
+      .then((admitted) => {
+        if (admitted) toProvider();
+      })
+      .catch((err: unknown) => fail(res, requestId, err));
   };
+}
+
+/**
+ * Before a sign-in starts (and stores its interaction): the per-address limit, then the
+ * tenant's cap on pending sign-ins. A refusal is a page with its code; the store is not touched
+ * beyond one counter, so a flood costs a bounded amount of memory.
+ */
+async function admitSignIn(config: LoadedConfig, door: TenantDoor, ip: string, res: ServerResponse): Promise<boolean> {
+  const limits = config.main.oidc?.interactions;
+  if (!limits) return true;
+  const store = prefixedStore(config.services.store, tenantPrefix(door.tenant.id));
+  const windowMs = limits.window_seconds * 1000;
+  const key = `oidc-auth-rate:${ip}`;
+  let started: number;
+  try {
+    started = await store.incr(key, windowMs);
+  } catch (err) {
+    // The memory store refuses a new counter when its table is full: closed, like the cap.
+    if (err instanceof AuthpipeError && err.code === 'RATE_LIMITED') started = Infinity;
+    else throw err;
+  }
+  if (started > limits.per_address) {
+    const left = Number.isFinite(started) ? ((await store.ttl(key)) ?? windowMs) : 1000;
+    config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'rate_limited' });
+    refusalPage(
+      res,
+      429,
+      'RATE_LIMITED',
+      Math.ceil(left / 1000),
+      'Too many sign-ins were started from your address. Wait a little, then try again.',
+    );
+    return false;
+  }
+  if ((await door.pending.count()) >= limits.max_pending) {
+    config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'full' });
+    refusalPage(res, 503, 'INTERACTIONS_FULL', 60, 'Sign-in is busy right now. Try again in a minute.');
+    return false;
+  }
+  return true;
+}
+
+function refusalPage(res: ServerResponse, status: number, code: string, retryAfter: number, message: string): void {
+  const html = simplePage('Sign-in not available', `<p role="alert" data-code="${code}">${message}</p>`);
+  res.statusCode = status;
+  res.setHeader('retry-after', String(Math.max(1, retryAfter)));
+  res.setHeader('cache-control', 'no-store');
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(html));
+  res.end(html);
 }
 
 function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[]): Doors | undefined {
@@ -122,6 +184,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
     const tenant = listener.tenants.get(tenantId);
     if (!tenant) continue;
     const pools = tenantConfig.pools ?? {};
+    const pending = pendingInteractions(prefixedStore(config.services.store, tenantPrefix(tenantId)), TTL.Interaction);
     const provider = createTenantProvider({
       tenant: tenantId,
       issuer: tokens.issuerOf(tenantId),
@@ -135,6 +198,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       proxy: listener.http.trusted_proxies.length > 0,
       clockTolerance: tokens.settings.clockTolerance,
       console: { clientId: config.main.management.console_client, origins: consoleOrigins },
+      pending,
     });
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
@@ -142,6 +206,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       provider,
       callback,
       pools,
+      pending,
       poolOf: (clientId) => config.services.directory.client(tenantId, clientId)?.pool,
     });
   }

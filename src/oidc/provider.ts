@@ -14,6 +14,7 @@ import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
 import { CredentialAccounts } from '../directory/accounts.js';
+import type { PendingInteractions } from './pending.js';
 import { clientMetadata, guardClientAuthentication, tenantClientMetadata } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
@@ -51,6 +52,8 @@ export interface TenantOidcOptions {
   clockTolerance: number;
   /** The console's client and the management listener's names it may come back to. */
   console?: ConsoleClient;
+  /** Counts the tenant's pending sign-ins (Interaction records), for the cap at /auth. */
+  pending?: PendingInteractions;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -96,7 +99,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const cookie = { httpOnly: true, sameSite: 'lax' as const, signed: true, overwrite: true, path: options.mountPath };
   const configuration: Configuration = {
     // An ended grant's access tokens are refused for as long as any of them can live.
-    adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000),
+    adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000, options.pending),
     clients: registered,
     // The active key first: oidc-provider signs with the first key of the algorithm.
     jwks: {

@@ -80,6 +80,37 @@ export const oidcSchema = {
       description:
         'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
     },
+    interactions: {
+      description:
+        'Limits on starting a sign-in (the authorization endpoint, /auth), each per tenant: every start stores a pending interaction (about 4 KiB) for its lifetime (10 minutes).',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        max_pending: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 1000000,
+          default: 5000,
+          description:
+            'Pending sign-ins the store holds per tenant; past it /auth answers 503 INTERACTIONS_FULL (fail closed) until some finish or expire.',
+        },
+        per_address: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          default: 30,
+          description: 'Sign-ins one client address may start per tenant in `window_seconds`; past it /auth answers 429 RATE_LIMITED.',
+        },
+        window_seconds: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 3600,
+          default: 60,
+          description: 'The window of `per_address`.',
+        },
+      },
+    },
     tenants: {
       description: 'Tenants with an issuer, by tenant id; each must be declared in modules[].config.tenant.',
       type: 'object',

@@ -35,6 +35,18 @@ export interface OtpRecord {
   k?: 'user' | 'recipient';
   /** The operation that issued it; otp-verify's `issued_by` names the ones it accepts. */
   o?: string;
+  /**
+   * What the code is for (otp-issue's `purpose`); otp-verify's `purposes` names the ones it
+   * accepts. Absent in records written before it existed: read as the default, `sign-in`.
+   */
+  p?: string;
+}
+
+/** A purpose name: what otp-issue's `purpose` and otp-verify's `purposes` hold. */
+export const PURPOSE_PATTERN = '^[a-z0-9][a-z0-9-]{0,39}$';
+
+export function transactionPurpose(record: OtpRecord): string {
+  return record.p ?? 'sign-in';
 }
 
 export function transactionKind(record: OtpRecord): 'user' | 'recipient' {

@@ -1,8 +1,11 @@
 /**
  * otp-issue: sends a one-time code and answers a `transaction_id` for otp-verify.
  * Enforces: codes from the CSPRNG, stored only as a salted HMAC under a fresh 192-bit
- * transaction id with a TTL; a resend cooldown and an hourly issue limit per recipient,
- * both atomic in the store. An unknown or disabled user gets the same answer, the same rate
+ * transaction id with a TTL, bound to its purpose (otp-verify's `purposes`) and its operation;
+ * a resend cooldown and an hourly issue limit per operation and recipient, both atomic in the
+ * store, so one operation's callers never hold back another's codes (a public otp-start never
+ * blocks an approval or a hosted-login code). Only a code that is issued starts a cooldown: a
+ * refusal by the hourly limit, or a store or queue fault, gives the cooldown back. An unknown or disabled user gets the same answer, the same rate
  * limits, the same store work and the same count in otp_issued as a known one, but no code:
  * a decoy transaction that no code opens, and a decoy job in the delivery queue, stand in
  * for the real ones. The code is delivered from the queue (otp/delivery.ts), never on the
@@ -15,7 +18,7 @@ import { findUser, type DirectoryUser, type UserKey, type UserLookup } from '../
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema } from '../otp/senders/index.js';
 import { deliveryQueue, type DeliveryJob } from '../otp/delivery.js';
-import { decoySeal, newCode, newTransactionId, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
+import { decoySeal, newCode, newTransactionId, PURPOSE_PATTERN, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
 import { itemSets, type ValueKind } from '../engine/dataflow.js';
 
@@ -55,14 +58,22 @@ export default defineValve({
         minimum: 0,
         maximum: 3600,
         default: 30,
-        description: 'Minimum time between two codes to one recipient.',
+        description: 'Minimum time between two codes this operation sends to one recipient (only a code sent starts it).',
       },
       max_per_hour: {
         type: 'integer',
         minimum: 1,
         maximum: 1000,
         default: 5,
-        description: 'Codes per recipient per hour (the hour starts at the first).',
+        description:
+          'Codes this operation sends to one recipient per hour (the hour starts at the first); other operations count their own.',
+      },
+      purpose: {
+        type: 'string',
+        pattern: PURPOSE_PATTERN,
+        default: 'sign-in',
+        description:
+          "What the code is for, kept in its transaction: only an otp-verify whose `purposes` name it redeems it (e.g. 'approval' for a manager's approval, which the public otp-verify never accepts).",
       },
       min_answer_ms: {
         type: 'integer',
@@ -105,6 +116,7 @@ export default defineValve({
     const ttlMs = config.ttl_seconds * 1000;
     const cooldownMs = config.cooldown_seconds * 1000;
     const maxPerHour = config.max_per_hour;
+    const purpose = config.purpose;
 
     const invalid = (why: string) => refuse('INVALID_REQUEST', { erroneousProperties: blamed, detail: `otp-issue: ${why}` });
 
@@ -141,19 +153,31 @@ export default defineValve({
     const issue = async (ctx: CallContext): Promise<void> => {
       const { rateKey, recipient, user } = resolve(ctx);
       const store = ctx.store;
-      const coolKey = `otp:cool:${rateKey}`;
-      const hourKey = `otp:hour:${rateKey}`;
+      // Per operation and recipient: another operation's callers never spend this one's budget.
+      const coolKey = `otp:cool:${ctx.operation}:${rateKey}`;
+      const hourKey = `otp:hour:${ctx.operation}:${rateKey}`;
 
       if (cooldownMs > 0 && !(await store.compareAndSet(coolKey, null, '1', cooldownMs))) {
         const left = (await store.ttl(coolKey)) ?? cooldownMs;
         throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'otp-issue: resend cooldown' });
       }
-      const issued = await store.incr(hourKey, HOUR_MS);
-      if (issued > maxPerHour) {
-        const left = (await store.ttl(hourKey)) ?? HOUR_MS;
-        throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'otp-issue: hourly limit' });
+      // From here the cooldown is claimed; it stays only if a code (or its decoy) goes out.
+      let sent = false;
+      try {
+        const issued = await store.incr(hourKey, HOUR_MS);
+        if (issued > maxPerHour) {
+          const left = (await store.ttl(hourKey)) ?? HOUR_MS;
+          throw refuse('RATE_LIMITED', { headers: { 'retry-after': String(Math.ceil(left / 1000)) }, detail: 'otp-issue: hourly limit' });
+        }
+        await send(ctx, recipient, user);
+        sent = true;
+      } finally {
+        if (!sent && cooldownMs > 0) await store.del(coolKey).catch(() => undefined);
       }
+    };
 
+    const send = async (ctx: CallContext, recipient: string | null, user: DirectoryUser | null): Promise<void> => {
+      const store = ctx.store;
       const id = newTransactionId();
       const now = ctx.clock.now();
       const code = recipient !== null ? newCode(digits) : '';
@@ -184,6 +208,7 @@ export default defineValve({
         e: now + ttlMs,
         k: kind,
         o: ctx.operation,
+        p: purpose,
       };
       await store.set(txKey(id), JSON.stringify(record), ttlMs);
       ctx.item().props.transaction_id = id;

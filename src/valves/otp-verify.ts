@@ -5,13 +5,24 @@
  * store is touched); a constant-time hash comparison; at most `max_attempts` tries counted
  * atomically (parallel guesses cannot exceed it), after which the transaction is dead;
  * single use through an atomic take, so of N parallel right answers exactly one succeeds;
- * expiry; and the issuing tenant (the store is tenant-scoped and the tenant is in the MAC).
+ * expiry; the issuing tenant (the store is tenant-scoped and the tenant is in the MAC); and
+ * the code's purpose, so a code sent for an approval never signs anyone in at a verify that
+ * expects sign-in codes (the default).
  */
 import { AuthpipeError, refuse } from '../errors.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
-import { attemptsKey, codeMatches, parseRecord, TRANSACTION_ID, transactionKind, txKey } from '../otp/transaction.js';
+import {
+  attemptsKey,
+  codeMatches,
+  parseRecord,
+  PURPOSE_PATTERN,
+  TRANSACTION_ID,
+  transactionKind,
+  transactionPurpose,
+  txKey,
+} from '../otp/transaction.js';
 import { putUser, usable } from '../otp/user-props.js';
 import { itemSets } from '../engine/dataflow.js';
 import { USER_SETS } from '../otp/user-props.js';
@@ -46,6 +57,14 @@ export default defineValve({
         items: { type: 'string', pattern: OPERATION_PATTERN },
         description: 'Operations whose codes this verify accepts; absent: any of this tenant.',
       },
+      purposes: {
+        type: 'array',
+        minItems: 1,
+        uniqueItems: true,
+        items: { type: 'string', pattern: PURPOSE_PATTERN },
+        default: ['sign-in'],
+        description: "Purposes (otp-issue's `purpose`) whose codes this verify redeems; a code issued for any other is refused.",
+      },
       prefix: subjectPrefixSchema,
     },
   },
@@ -55,6 +74,7 @@ export default defineValve({
     const maxAttempts = config.max_attempts;
     const expects = config.expects;
     const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
+    const purposes = new Set(config.purposes);
     const prefix = config.prefix;
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) =>
@@ -76,6 +96,8 @@ export default defineValve({
       // Decided by the issuing pipe's config, never by whether its user existed: no enumeration.
       if (transactionKind(record) !== expects)
         throw badTransaction(`a ${transactionKind(record)} transaction; this verify expects ${expects}`);
+      if (!purposes.has(transactionPurpose(record)))
+        throw badTransaction(`a code for ${transactionPurpose(record)}; this verify redeems ${[...purposes].join(', ')}`);
       if (issuedBy !== null && !issuedBy.has(record.o ?? ''))
         throw badTransaction(`issued by ${record.o ?? 'an unnamed operation'}, not one of issued_by`);
       if (code.length !== record.d) throw badCode(`expected ${record.d} digits`);
