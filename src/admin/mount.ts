@@ -19,6 +19,7 @@ import { pipeRoutes } from './pipes.js';
 import { mountAdminRoutes, type AdminRoute } from './routes.js';
 import { tenantRoutes } from './tenants.js';
 import { tryItRoutes } from './try-it.js';
+import type { ReportCall } from '../http/call-report.js';
 
 export interface ConfigAdminOptions extends ChangeOptions {
   holder: ConfigHolder;
@@ -27,6 +28,8 @@ export interface ConfigAdminOptions extends ChangeOptions {
   metrics: MetricsSource | undefined;
   recentAudit: RecentAudit | undefined;
   registry: ValveRegistry;
+  /** Tells dry runs as calls of the dry-run door. */
+  report: ReportCall;
 }
 
 const OPENAPI_PATH = '/admin/openapi.json';
@@ -38,7 +41,7 @@ export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
     ...pipeRoutes(options),
     ...catalogueRoutes(options.registry),
     ...directoryRoutes(options),
-    ...tryItRoutes(options.holder),
+    ...tryItRoutes(options.holder, options.report),
     ...auditRoutes(options.recentAudit),
   ];
 }

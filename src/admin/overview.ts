@@ -44,14 +44,15 @@ function reachable(url: string): Promise<boolean> {
   });
 }
 
-const CALL_LINE = /^authpipe_calls_total\{tenant="([^"]*)",operation="([^"]*)",outcome="([^"]*)",code="([^"]*)"\} (\S+)$/;
+const CALL_LINE = /^authpipe_calls_total\{tenant="([^"]*)",operation="([^"]*)",outcome="([^"]*)",code="([^"]*)",door="([^"]*)"\} (\S+)$/;
 
 /** The tenant's call counters from Prometheus text. */
-function callCounters(text: string, tenant: string): { operation: string; outcome: string; code: string; count: number }[] {
+function callCounters(text: string, tenant: string): { door: string; operation: string; outcome: string; code: string; count: number }[] {
   const out = [];
   for (const line of text.split('\n')) {
     const m = CALL_LINE.exec(line);
-    if (m && m[1] === tenant) out.push({ operation: m[2] as string, outcome: m[3] as string, code: m[4] as string, count: Number(m[5]) });
+    if (m && m[1] === tenant)
+      out.push({ door: m[5] as string, operation: m[2] as string, outcome: m[3] as string, code: m[4] as string, count: Number(m[6]) });
   }
   return out;
 }

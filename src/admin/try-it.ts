@@ -8,6 +8,7 @@
 import { AdminError } from '../access-groups/admin/admin-error.js';
 import { dryRun } from '../cli/dry-run.js';
 import type { ConfigHolder } from '../config/holder.js';
+import type { ReportCall } from '../http/call-report.js';
 import { isSecretName } from '../engine/props.js';
 import { MASK } from '../observe/trace.js';
 import { checkedBody } from './bodies.js';
@@ -27,7 +28,7 @@ const DRY_RUN = {
 /** Headers a dry run may not set: the engine sets them, or they would change who is calling. */
 const FIXED_HEADERS = new Set(['tenant', 'content-type', 'content-length', 'host', 'x-forwarded-for']);
 
-export function tryItRoutes(holder: ConfigHolder): AdminRoute[] {
+export function tryItRoutes(holder: ConfigHolder, report: ReportCall): AdminRoute[] {
   return [
     {
       method: 'POST',
@@ -52,6 +53,7 @@ export function tryItRoutes(holder: ConfigHolder): AdminRoute[] {
           data,
           headers,
           trace: true,
+          report,
         });
         // A value a `${…}` reference resolved to (an operator's secret file) shows as the reference.
         const redact = (text: string) => config.secrets.redact(text);

@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import type { Audit } from '../engine/audit.js';
 import { combineObservers } from '../engine/observers.js';
-import type { CallEvent, CallObservers } from '../http/authentication.js';
+import type { CallEvent } from '../engine/execute.js';
+import type { CallObservers } from '../http/authentication.js';
 import type { AppMetrics } from '../observe/prometheus.js';
 import { traceSwitch } from '../observe/trace-switch.js';
 
@@ -32,6 +33,7 @@ export function callObservers(options: CallObserverOptions): { public: CallObser
           subject: event.authenticated,
           tenant: event.tenant,
           operation: event.operation,
+          door: event.door,
           requestId: event.requestId,
         });
       }
@@ -42,6 +44,7 @@ export function callObservers(options: CallObserverOptions): { public: CallObser
         tenant: event.tenant,
         operation: event.operation,
         code: event.code,
+        door: event.door,
         requestId: event.requestId,
       });
     }

@@ -26,6 +26,7 @@ import { mountJwks } from '../http/jwks.js';
 import { mountMetrics, type MetricsSource } from '../http/metrics-route.js';
 import { OIDC_PATH } from '../oidc/issuer.js';
 import { oidcHandler } from '../oidc/mount.js';
+import { callReporter } from '../http/call-report.js';
 import type { ReloadResult } from './config-lifecycle.js';
 
 /** A public listener of the main file (`http_configuration[].id`). */
@@ -45,7 +46,7 @@ export function publicListener(
     logger,
     observers,
     mount,
-    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger, consoleOrigins) }],
+    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger, consoleOrigins, observers.callEnd) }],
   });
 }
 
@@ -84,6 +85,7 @@ export function managementListener(options: ManagementOptions): RequestListener 
       metrics,
       recentAudit: options.recentAudit,
       registry: options.registry,
+      report: callReporter(logger, options.observers.callEnd),
     });
     mountConsole(express, holder, options.env, options.hosts);
     metricsRoute?.(express);

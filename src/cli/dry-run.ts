@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { AuthpipeError, failureBody, refuse, toAuthpipeError } from '../errors.js';
 import type { Listener, LoadedConfig, Tenant } from '../config/load.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
-import { createCallContext, RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { pickResponse, runCall, StepFailure } from '../engine/runner.js';
+import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
+import { execute } from '../engine/execute.js';
+import type { ReportCall } from '../http/call-report.js';
 import type { CallContext } from '../engine/valve.js';
 import { parseFlatJson } from '../http/flat-json.js';
 import { TraceRecorder, type Trace } from '../observe/trace.js';
@@ -22,6 +23,8 @@ export interface DryRunInput {
   headers?: Readonly<Record<string, readonly string[]>>;
   clientIp?: string;
   trace?: boolean;
+  /** Tells the call as the dry-run door (metrics, audit), when run by the server. */
+  report?: ReportCall;
 }
 
 export interface DryRunResult {
@@ -37,6 +40,7 @@ const OPERATION = new RegExp(OPERATION_PATTERN);
 
 export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<DryRunResult> {
   const requestId = `dry-run-${randomUUID()}`;
+  const started = performance.now();
   const recorder = input.trace ? new TraceRecorder(undefined, (text) => config.secrets.redact(text)) : undefined;
   let ctx: CallContext | undefined;
   try {
@@ -59,7 +63,8 @@ export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<
         detail: `body: ${parsed.problem}`,
       });
     }
-    ctx = createCallContext(
+    const outcome = await execute(
+      pipe,
       {
         requestId,
         tenant: { id: tenant.id, displayName: tenant.displayName },
@@ -72,14 +77,17 @@ export async function dryRun(config: LoadedConfig, input: DryRunInput): Promise<
       config.services,
       config.services.logger,
     );
-    await runCall(pipe, ctx);
-    const result: DryRunResult = { status: 200, body: pickResponse(pipe, ctx), headers: ctx.responseHeaders };
+    ctx = outcome.ctx;
+    if (!outcome.ok) throw outcome.error;
+    const result: DryRunResult = { status: 200, body: outcome.answer, headers: ctx.responseHeaders };
     if (recorder) result.trace = recorder.finish(ctx, 200);
+    input.report?.({ door: 'dry-run', requestId, tenant: tenant.id, operation: input.operation, pipe: pipe.id, started, ctx });
     return result;
   } catch (thrown) {
-    const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
+    const error = toAuthpipeError(thrown);
     const result: DryRunResult = { status: error.status, body: { ...failureBody(error, requestId) }, headers: error.headers, error };
     if (recorder) result.trace = recorder.finish(ctx, error.status, error);
+    input.report?.({ door: 'dry-run', requestId, tenant: input.tenant, operation: input.operation, pipe: undefined, started, error, ctx });
     return result;
   }
 }

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { COUNTERS, type CounterName, type Metrics } from '../engine/metrics.js';
 import type { CompiledPipe, CompiledStep } from '../engine/pipe.js';
 import type { RunObserver, StepOutcome } from '../engine/runner.js';
-import type { CallEvent } from '../http/authentication.js';
+import type { CallEvent } from '../engine/execute.js';
 import type { ServerEdgeObservers } from '../http/server-edges.js';
 import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-metrics.js';
 
@@ -36,7 +36,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
 
   const calls = new HotCounter(
     'authpipe_calls_total',
-    'Calls answered on the authentication API, by tenant, operation, outcome (success, refused, fault) and error code.',
+    'Calls answered, by tenant, operation, outcome (success, refused, fault), error code and door (put, hosted, token, dry-run).',
     registry,
   );
   const pipeSeconds = new HotHistogram(
@@ -112,19 +112,33 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     }
     return series;
   };
-  const callSeries = new Map<string, Map<string, Map<string, { calls: CounterSeries; seconds: HistogramSeries }>>>();
+  // door -> tenant -> operation -> code: one lookup per level, no key strings built per call.
+  const callSeries = new Map<string, Map<string, Map<string, Map<string, { calls: CounterSeries; seconds: HistogramSeries }>>>>();
+  const level = <V>(map: Map<string, V>, key: string, make: () => V): V => {
+    let value = map.get(key);
+    if (value === undefined) map.set(key, (value = make()));
+    return value;
+  };
   const callSeriesOf = (event: CallEvent) => {
     const tenant = event.tenant ?? '';
     const operation = event.operation ?? '';
     const code = event.code ?? '';
-    let byOperation = callSeries.get(tenant);
-    if (!byOperation) callSeries.set(tenant, (byOperation = new Map()));
-    let byCode = byOperation.get(operation);
-    if (!byCode) byOperation.set(operation, (byCode = new Map()));
+    const byCode = level(
+      level(
+        level(callSeries, event.door, () => new Map()),
+        tenant,
+        () => new Map(),
+      ),
+      operation,
+      () => new Map(),
+    );
     let series = byCode.get(code);
     if (!series) {
       const outcome = outcomeOf(event.status);
-      series = { calls: calls.series({ tenant, operation, outcome, code }), seconds: pipeSeconds.series({ pipe: operation, outcome }) };
+      series = {
+        calls: calls.series({ tenant, operation, outcome, code, door: event.door }),
+        seconds: pipeSeconds.series({ pipe: operation, outcome }),
+      };
       byCode.set(code, series);
     }
     return series;

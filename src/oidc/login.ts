@@ -18,10 +18,10 @@ import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
 import { errors as oidcErrors } from 'oidc-provider';
 import type { LoadedConfig, Tenant } from '../config/load.js';
-import { AuthpipeError, fault, toAuthpipeError, type ErrorCode } from '../errors.js';
-import { createCallContext } from '../engine/context.js';
+import { AuthpipeError, fault, type ErrorCode } from '../errors.js';
+import { execute } from '../engine/execute.js';
 import { emptyProps } from '../engine/props.js';
-import { pickResponse, runSteps, StepFailure } from '../engine/runner.js';
+import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
 import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
@@ -52,6 +52,8 @@ export interface LoginContext {
   logger: Logger;
   clientIp: string;
   requestId: string;
+  /** Tells the call (call line, metrics, audit) as every door does. */
+  report: ReportCall;
   /** Seconds a login state may live: the provider's interaction lifetime. */
   ttlSeconds: number;
 }
@@ -265,54 +267,24 @@ function mayUsePool(ctx: LoginContext, sub: string, pool: string): boolean {
 type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; error: AuthpipeError };
 
 /** Runs a login step's pipe as the PUT handler would, without the HTTP contract around it. */
+/** Runs a login step's pipe through the one `execute` every door uses, reported as the hosted door. */
 async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>, pool: string): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();
-  if (!pipe) return { ok: false, error: fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` }) };
-  const call = createCallContext(
+  const base = { door: 'hosted' as const, requestId: ctx.requestId, tenant: ctx.tenant.id, operation, started };
+  if (!pipe) {
+    const error = fault('INTERNAL_ERROR', { detail: `login step pipe ${operation} is missing` });
+    ctx.report({ ...base, pipe: undefined, error, ctx: undefined });
+    return { ok: false, error };
+  }
+  const outcome = await execute(
+    pipe,
     { requestId: ctx.requestId, tenant: ctx.tenant, operation, body, clientIp: ctx.clientIp, headers: {}, loginPool: pool },
     ctx.config.services,
     ctx.logger,
   );
-  try {
-    await runSteps(pipe, call);
-    ctx.logger.info(
-      {
-        requestId: ctx.requestId,
-        tenant: ctx.tenant.id,
-        operation,
-        pipe: pipe.id,
-        outcome: 'success',
-        door: 'oidc',
-        ms: Math.round(performance.now() - started),
-      },
-      'call',
-    );
-    return { ok: true, answer: pickResponse(pipe, call) };
-  } catch (thrown) {
-    const error = thrown instanceof StepFailure ? thrown.error : toAuthpipeError(thrown);
-    const valve = thrown instanceof StepFailure ? thrown.step : undefined;
-    if (error.status === 500)
-      ctx.logger.error(
-        { requestId: ctx.requestId, tenant: ctx.tenant.id, operation, valve, code: error.code, err: error.cause ?? error },
-        'fault',
-      );
-    else
-      ctx.logger.info(
-        {
-          requestId: ctx.requestId,
-          tenant: ctx.tenant.id,
-          operation,
-          valve,
-          outcome: 'refused',
-          code: error.code,
-          detail: error.detail,
-          door: 'oidc',
-        },
-        'call',
-      );
-    return { ok: false, error };
-  }
+  ctx.report({ ...base, pipe: pipe.id, ...(outcome.ok ? {} : { error: outcome.error, step: outcome.step }), ctx: outcome.ctx });
+  return outcome.ok ? { ok: true, answer: outcome.answer } : { ok: false, error: outcome.error };
 }
 
 async function loadState(store: Store, uid: string): Promise<LoginState | undefined> {

@@ -10,11 +10,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { ConfigHolder } from '../config/holder.js';
 import type { LoadedConfig, Tenant } from '../config/load.js';
 import { prefixedStore, tenantPrefix } from '../store/store.js';
 import { sendJson } from '../http/respond.js';
-import { AuthpipeError } from '../errors.js';
+import { AuthpipeError, fault, refuse } from '../errors.js';
+import type { CallEvent } from '../engine/execute.js';
+import { callReporter, type ReportCall } from '../http/call-report.js';
 import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
 import { OIDC_PATH } from './issuer.js';
 import { createTenantProvider, defaultCookieKeys, simplePage, TTL } from './provider.js';
@@ -59,17 +62,21 @@ export function oidcHandler(
   logger: Logger,
   /** The management listener's origins, where the console's client may come back to. */
   consoleOrigins: () => readonly string[],
+  /** Where hosted-login steps and token grants are told, as PUT calls are. */
+  callEnd?: (event: CallEvent) => void,
 ): (req: IncomingMessage, res: ServerResponse, requestId: string) => void {
+  const report = callReporter(logger, callEnd);
   const fail = (res: ServerResponse, requestId: string, err: unknown) => {
     logger.error({ requestId, err }, 'unhandled error in the OpenID Connect front door');
     if (res.headersSent) return void res.destroy();
     sendJson(res, 500, { error: 'server_error' });
   };
   return (req, res, requestId) => {
+    const started = performance.now();
     const config = holder.current;
     const path = (req.url ?? '').slice(OIDC_PATH.length);
     const match = config.main.oidc ? TENANT_PATH.exec(path) : null;
-    const doors = match ? doorsOf(config, listenerId, consoleOrigins) : undefined;
+    const doors = match ? doorsOf(config, listenerId, consoleOrigins, report) : undefined;
     const door = match ? doors?.byTenant.get(match[1] as string) : undefined;
     if (!match || !door || !doors) {
       sendJson(res, 404, { error: 'not_found' });
@@ -96,6 +103,7 @@ export function oidcHandler(
         logger,
         clientIp: address,
         requestId,
+        report,
         ttlSeconds: TTL.Interaction,
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
@@ -105,6 +113,7 @@ export function oidcHandler(
     const toProvider = () => {
       (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
       rememberAddress(req, address);
+      calls.set(req, { requestId, started });
       req.url = rest;
       try {
         door.callback(req, res);
@@ -170,7 +179,42 @@ function refusalPage(res: ServerResponse, status: number, code: string, retryAft
   res.end(html);
 }
 
-function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[]): Doors | undefined {
+/** When and as which request a call reached the provider, for the token door's report. */
+const calls = new WeakMap<IncomingMessage, { requestId: string; started: number }>();
+
+/**
+ * Token grants are told as calls of the token door: the grant type as the operation, the
+ * OAuth error as the code of a refusal, the client as the subject.
+ */
+function reportGrants(provider: Provider, tenant: string, report: ReportCall): void {
+  const tell = (ctx: KoaContextWithOIDC, error?: { error?: string; statusCode?: number; message?: string }) => {
+    const call = calls.get(ctx.req);
+    const grant = ctx.oidc?.params?.grant_type;
+    const status = error ? ((error.statusCode ?? 400) >= 500 ? 500 : 403) : 200;
+    report({
+      door: 'token',
+      requestId: call?.requestId ?? '',
+      tenant,
+      operation: typeof grant === 'string' ? grant : undefined,
+      pipe: undefined,
+      started: call?.started ?? performance.now(),
+      ...(error ? { error: grantError(error, status) } : {}),
+      ctx: undefined,
+      subject: ctx.oidc?.client?.clientId,
+    });
+  };
+  provider.on('grant.success', (ctx: KoaContextWithOIDC) => tell(ctx));
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error?: string; statusCode?: number }) => tell(ctx, error));
+}
+
+function grantError(error: { error?: string; message?: string }, status: number): AuthpipeError {
+  const detail = error.error ?? error.message ?? 'grant refused';
+  return status === 500
+    ? fault('INTERNAL_ERROR', { detail })
+    : refuse(error.error === 'invalid_client' ? 'INVALID_CREDENTIALS' : 'INVALID_REQUEST', { detail });
+}
+
+function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[], report: ReportCall): Doors | undefined {
   let perListener = built.get(config);
   if (!perListener) built.set(config, (perListener = new Map()));
   let doors = perListener.get(listenerId);
@@ -200,6 +244,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       console: { clientId: config.main.management.console_client, origins: consoleOrigins },
       pending,
     });
+    reportGrants(provider, tenantId, report);
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
       tenant,

@@ -163,7 +163,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     for (let i = 0; i < 6; i++) {
       const { status, text } = await scrape();
       expect(status).toBe(200);
-      expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code=""}')).toBe(K);
+      expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code="",door="put"}')).toBe(K);
       expect(sample(text, 'authpipe_pipe_duration_seconds_count{pipe="echo",outcome="success"}')).toBe(K);
       expect(sample(text, 'authpipe_pipe_duration_seconds_bucket{le="+Inf",pipe="echo",outcome="success"}')).toBe(K);
       expect(text.match(/^authpipe_config_info\{.*$/gm)).toEqual([expect.stringMatching(/ 1$/)]); // one version, not one per worker
@@ -184,7 +184,7 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     }
     const after = await scrape();
     expect(after.status).toBe(200);
-    expect(sample(after.text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code=""}')).toBe(K);
+    expect(sample(after.text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code="",door="put"}')).toBe(K);
 
     p.kill('SIGTERM');
     expect((await p.exited).code).toBe(0);

@@ -35,11 +35,13 @@ describe('GET /metrics', () => {
     const { status, type, text } = await scrape(server);
     expect(status).toBe(200);
     expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="success",code=""}')).toBe(1);
-    expect(sample(text, 'authpipe_calls_total{tenant="acme",operation="login",outcome="success",code=""}')).toBe(1);
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="refused",code="ACCESS_DENIED"}')).toBe(1);
-    expect(sample(text, 'authpipe_calls_total{tenant="",operation="",outcome="refused",code="UNKNOWN_TENANT"}')).toBe(1);
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="",outcome="refused",code="OPERATION_NOT_ALLOWED"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="success",code="",door="put"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="acme",operation="login",outcome="success",code="",door="put"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="refused",code="ACCESS_DENIED",door="put"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="",operation="",outcome="refused",code="UNKNOWN_TENANT",door="put"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="",outcome="refused",code="OPERATION_NOT_ALLOWED",door="put"}')).toBe(
+      1,
+    );
     // What a caller sends never becomes a label value.
     expect(text).not.toContain('evil-tenant-4711');
     expect(text).not.toContain('nothing-here');

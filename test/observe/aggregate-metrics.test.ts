@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AggregatorRegistry, Registry } from 'prom-client';
-import type { CallEvent } from '../../src/http/authentication.js';
+import type { CallEvent } from '../../src/engine/execute.js';
 import { aggregateMetrics, type MetricJson } from '../../src/observe/aggregate-metrics.js';
 import { HotCounter } from '../../src/observe/hot-metrics.js';
 import { createMetrics } from '../../src/observe/prometheus.js';
@@ -12,6 +12,7 @@ import { sample } from '../support/metrics-text.js';
  */
 const call = (operation: string, status: number, ms: number): CallEvent => ({
   requestId: 'r',
+  door: 'put',
   tenant: 'demo',
   operation,
   status,
@@ -37,9 +38,9 @@ describe('aggregateMetrics', () => {
     b.reloaded('success', 'v1');
 
     const text = await aggregateMetrics([await json(a.registry), await json(b.registry)]).metrics();
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="success",code=""}')).toBe(5);
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code=""}')).toBe(1);
-    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="refused",code="ACCESS_DENIED"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="success",code="",door="put"}')).toBe(5);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="echo",outcome="success",code="",door="put"}')).toBe(1);
+    expect(sample(text, 'authpipe_calls_total{tenant="demo",operation="login",outcome="refused",code="ACCESS_DENIED",door="put"}')).toBe(1);
     // Each series keeps its own buckets: login's are not added to echo's or to the refused ones.
     const login = (le: string) => sample(text, `authpipe_pipe_duration_seconds_bucket{le="${le}",pipe="login",outcome="success"}`);
     expect([login('0.0005'), login('0.005'), login('0.05'), login('0.5'), login('+Inf')]).toEqual([2, 3, 4, 5, 5]);

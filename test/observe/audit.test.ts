@@ -44,6 +44,7 @@ describe('audit events', () => {
         subject: 'till-001',
         tenant: 'demo',
         operation: 'login',
+        door: 'put',
         requestId: ok.headers.get('x-request-id'),
       });
       expect(audit.named('auth.failure')).toEqual([
@@ -52,6 +53,7 @@ describe('audit events', () => {
           tenant: 'demo',
           operation: 'login',
           code: 'ACCESS_DENIED',
+          door: 'put',
           requestId: refused.headers.get('x-request-id'),
         }),
         expect.objectContaining({ code: 'UNKNOWN_TENANT', requestId: unknown.headers.get('x-request-id') }),

@@ -3,6 +3,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import type { Store } from '../../src/store/store.js';
+import type { AppOptions } from '../../src/app.js';
 
 /** The shipped demo on a free port, its SMS outbox in the fixture folder. */
 export interface OidcDemo {
@@ -14,7 +15,9 @@ export interface OidcDemo {
   close(): Promise<void>;
 }
 
-export async function startOidcDemo(options: { store?: Store; edit?: (fixture: ConfigFixture) => void } = {}): Promise<OidcDemo> {
+export async function startOidcDemo(
+  options: { store?: Store; edit?: (fixture: ConfigFixture) => void; app?: Partial<AppOptions> } = {},
+): Promise<OidcDemo> {
   const fixture = ConfigFixture.fromDemo();
   const outbox = fixture.keepOutboxInside('login-sms-send');
   // The demo's log level is info; tests keep quiet.
@@ -24,6 +27,7 @@ export async function startOidcDemo(options: { store?: Store; edit?: (fixture: C
     configFile: fixture.mainFile,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: undefined },
     ...(options.store ? { store: options.store } : {}),
+    ...options.app,
   });
   const base = server.url;
   return {

@@ -9,6 +9,8 @@ import { call, problem } from '../api';
 import { Alert, PageTitle, when } from '../ui';
 
 interface Counter {
+  /** put, hosted, token or dry-run. */
+  door: string;
   operation: string;
   outcome: string;
   code: string;
@@ -30,10 +32,10 @@ const WINDOW_MS = 5 * 60_000;
 const samples: { at: number; calls: Counter[] }[] = [];
 
 function key(c: Counter): string {
-  return `${c.operation}\u0000${c.outcome}\u0000${c.code}`;
+  return `${c.door}\u0000${c.operation}\u0000${c.outcome}\u0000${c.code}`;
 }
 
-/** Per operation: calls, successes and refusals by code, over the window. */
+/** Per door and operation ("hosted · login-password"): calls, successes and refusals by code, over the window. */
 function recent(): Map<string, { total: number; success: number; codes: Map<string, number> }> {
   const out = new Map<string, { total: number; success: number; codes: Map<string, number> }>();
   const last = samples[samples.length - 1];
@@ -42,11 +44,12 @@ function recent(): Map<string, { total: number; success: number; codes: Map<stri
   const before = new Map(first.calls.map((c) => [key(c), c.count]));
   for (const c of last.calls) {
     const delta = samples.length === 1 ? c.count : c.count - (before.get(key(c)) ?? 0);
-    const row = out.get(c.operation) ?? { total: 0, success: 0, codes: new Map() };
+    const name = `${c.door} · ${c.operation || '(none)'}`;
+    const row = out.get(name) ?? { total: 0, success: 0, codes: new Map() };
     row.total += delta;
     if (c.outcome === 'success') row.success += delta;
     else if (delta > 0) row.codes.set(c.code, (row.codes.get(c.code) ?? 0) + delta);
-    out.set(c.operation, row);
+    out.set(name, row);
   }
   return out;
 }
@@ -153,7 +156,7 @@ export function Overview() {
               <caption class="sr-only">Calls and refusals by code per operation</caption>
               <thead>
                 <tr>
-                  <th scope="col">Operation</th>
+                  <th scope="col">Door · operation</th>
                   <th scope="col">Calls</th>
                   <th scope="col">Succeeded</th>
                   <th scope="col">Refused or failed, by code</th>

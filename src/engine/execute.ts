@@ -1,0 +1,54 @@
+/**
+ * The one way a pipe runs for a call, whatever door it came through (the PUT API, the hosted
+ * login, a dry run): a call context from the input, the steps, the settle hooks
+ * (`whenSettled`: a rate limit that counts failures only learns here how the call ended),
+ * then the answer or the coded error, with the step that raised it. Each door then reports
+ * the call through the same `CallEvent`, labelled with its door, so metrics, the audit log
+ * and the console see every door alike.
+ */
+import type { Logger } from 'pino';
+import { toAuthpipeError, type AuthpipeError } from '../errors.js';
+import { authenticatedOf, subjectOf } from './audit.js';
+import { createCallContext, type CallInput } from './context.js';
+import type { CompiledPipe } from './pipe.js';
+import { pickResponse, runCall, StepFailure } from './runner.js';
+import type { Services } from './services.js';
+import type { CallContext } from './valve.js';
+
+/** Where a call came in: a label on metrics, audit events and the call log. */
+export type Door = 'put' | 'hosted' | 'token' | 'dry-run';
+
+export type Outcome =
+  | { readonly ok: true; readonly answer: Record<string, string>; readonly ctx: CallContext }
+  | { readonly ok: false; readonly error: AuthpipeError; readonly step: string | undefined; readonly ctx: CallContext };
+
+export async function execute(pipe: CompiledPipe, input: CallInput, services: Services, logger: Logger): Promise<Outcome> {
+  const ctx = createCallContext(input, services, logger);
+  try {
+    await runCall(pipe, ctx);
+    return { ok: true, answer: pickResponse(pipe, ctx), ctx };
+  } catch (thrown) {
+    if (thrown instanceof StepFailure) return { ok: false, error: thrown.error, step: thrown.step, ctx };
+    return { ok: false, error: toAuthpipeError(thrown), step: undefined, ctx };
+  }
+}
+
+/** One answered call, whatever its door: what metrics, the audit log and the console count. */
+export interface CallEvent {
+  requestId: string;
+  door: Door;
+  tenant: string | undefined;
+  operation: string | undefined;
+  status: number;
+  code: string | undefined;
+  ms: number;
+  /** Who the call was about (engine/audit.ts subjectOf), when the pipe got that far. */
+  subject: string | undefined;
+  /** The subject the pipe established, if any: only then is a 200 an authentication. */
+  authenticated: string | undefined;
+}
+
+/** Who the call was about, and whom it authenticated, for its CallEvent. */
+export function subjectsOf(ctx: CallContext | undefined): { subject: string | undefined; authenticated: string | undefined } {
+  return ctx ? { subject: subjectOf(ctx), authenticated: authenticatedOf(ctx) } : { subject: undefined, authenticated: undefined };
+}
