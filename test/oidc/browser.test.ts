@@ -26,11 +26,16 @@ describeBrowser('hosted login in Chromium', () => {
   let page: Page;
   /** Requests the browser made to an app's callback (which nobody answers). */
   const callbacks: string[] = [];
+  /** What the browser said the CSP blocked. */
+  const violations: string[] = [];
 
   beforeAll(async () => {
     [demo, browser] = await Promise.all([startOidcDemo(), launchChromium()]);
     context = await browser.newContext();
     page = await context.newPage();
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+    });
     page.on('request', (request) => {
       if (/^http:\/\/localhost:300[0-2]\/callback\?/.test(request.url())) callbacks.push(request.url());
     });
@@ -111,5 +116,44 @@ describeBrowser('hosted login in Chromium', () => {
     expect(tokens.claims()?.sub).toBe('u-1001');
     const access = JSON.parse(Buffer.from(tokens.access_token.split('.')[1] as string, 'base64url').toString());
     expect(access.pool).toBe('partners');
+  });
+
+  it('switches from alice to bob in one browser: sign out through the provider, then sign in as bob', async () => {
+    const alice = await start('shop-web');
+    // Signed in already when the tests before ran; else through the form.
+    if (page.url().startsWith(demo.issuer())) {
+      await page.getByLabel('Username').fill('alice');
+      await page.getByLabel('Password').fill('alice-pass-1');
+      await page.getByRole('button', { name: 'Continue' }).click();
+    }
+    const aliceTokens = await exchange('shop-web', alice);
+    expect(aliceTokens.claims()?.sub).toBe('u-1001');
+    const logout = client.buildEndSessionUrl(alice.config, {
+      id_token_hint: aliceTokens.id_token as string,
+      post_logout_redirect_uri: 'http://localhost:3000/',
+    });
+    const landed = page.waitForRequest((r) => r.url() === 'http://localhost:3000/');
+    // The provider's logout form submits itself (its script runs under the CSP nonce) and lands on the app.
+    await page.goto(logout.href).catch(() => undefined);
+    const confirm = page.getByRole('button', { name: 'Sign out' });
+    if ((await confirm.count()) > 0) await confirm.click();
+    await landed;
+    const bob = await start('shop-web');
+    await page.getByLabel('Username').fill('bob');
+    await page.getByLabel('Password').fill('bob-pass-1');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    expect((await exchange('shop-web', bob)).claims()?.sub).toBe('u-1002');
+    expect(violations).toEqual([]);
+  });
+
+  it('answers response_mode=form_post with a page whose one script runs under the CSP nonce', async () => {
+    const posted = page.waitForRequest((r) => r.url() === APPS['shop-web'] && r.method() === 'POST');
+    const config = await discover(demo.issuer(), 'shop-web');
+    const request = await authorizationRequest(config, APPS['shop-web'], { response_mode: 'form_post' });
+    await page.goto(request.url).catch(() => undefined);
+    const body = new URLSearchParams((await posted).postData() ?? '');
+    expect(body.get('state')).toBe(request.state);
+    expect(body.get('code')).toBeTruthy();
+    expect(violations).toEqual([]);
   });
 });
