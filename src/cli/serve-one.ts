@@ -5,6 +5,7 @@ import { ConfigError, formatIssue } from '../config-kit/issues.js';
 import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
 import { workerMetricsSource } from '../observe/worker-metrics.js';
 import { removePidFile, writePidFile } from './pid-file.js';
+import { writeReloadOutcome } from './reload-outcome.js';
 import { countKeyFiles, startSummary } from './start-summary.js';
 
 /**
@@ -46,7 +47,7 @@ export async function serveOne(configFile: string, pidFile: string): Promise<num
     },
     'authpipe started',
   );
-  process.on('SIGHUP', () => app.reload('SIGHUP'));
+  process.on('SIGHUP', () => writeReloadOutcome(pidFile, app.reload('SIGHUP')));
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

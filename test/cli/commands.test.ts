@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { editJson } from '../access-groups/support.js';
@@ -174,11 +174,28 @@ describe('serve, reload and run --server', () => {
     expect(readFileSync(pidFile(), 'utf8').trim()).toBe(String(server.child.pid));
   }, 45_000); // the wait above allows 30 s: start-up calibrates the password hashes, slow on a loaded machine
 
-  it('authpipe reload signals the server through the pid file', async () => {
+  it('authpipe reload signals the server through the pid file and waits for the outcome', async () => {
     const r = cli(['reload', '--pid-file', pidFile()]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`pid ${server.child.pid}`));
+    expect(r.stdout).toMatch(
+      new RegExp(`^reloaded: authpipe serve \\(pid ${server.child.pid}\\) serves config version [0-9a-f]{12}$`, 'm'),
+    );
     await server.waitFor(() => server.logs().find((l) => l.msg === 'config reloaded' && l.trigger === 'SIGHUP'), 10_000);
+  });
+
+  it('authpipe reload on a broken config exits 1 with each issue and its pointer; the server keeps serving', async () => {
+    const pipe = join(fixture.dir, 'pipes', 'once.json');
+    const good = readFileSync(pipe, 'utf8');
+    writeFileSync(pipe, good.replace('"rate-limit"', '"no-such-valve"'));
+    try {
+      const r = cli(['reload', '--pid-file', pidFile()]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/refused the new config/);
+      expect(r.stderr).toMatch(/pipes\/once\.json: \/valves\/0\/name: unknown valve "no-such-valve"/);
+    } finally {
+      writeFileSync(pipe, good);
+    }
+    expect(cli(['reload', '--pid-file', pidFile()]).code).toBe(0);
   });
 
   it("authpipe run --server sees the server's state and brings its trace back; in-process it would not", async () => {
