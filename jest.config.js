@@ -35,6 +35,7 @@ const UNIT = [
   'observe/aggregate-metrics',
   'observe/hot-metrics',
   'observe/log-destination',
+  'observe/pretty-lines',
   'otp/delivery',
   'otp/hotp',
   'store/memory',

@@ -1,5 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { standardDestination } from './observe/log-destination.js';
+import { prettyDestination } from './observe/pretty-lines.js';
 
 /**
  * JSON logs through pino. Secrets are redacted by field name wherever our log lines put
@@ -16,10 +17,13 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; defaults to stdout, batched (observe/log-destination.ts). */
   destination?: pino.DestinationStream;
+  /** `pretty`: readable lines for a terminal (LOG_FORMAT); anything else: JSON. */
+  format?: string | undefined;
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const destination = options.destination ?? standardDestination(1);
+  const target = options.destination ?? standardDestination(1);
+  const destination = options.format === 'pretty' ? prettyDestination(target) : target;
   return pino(
     {
       level: options.level ?? 'info',

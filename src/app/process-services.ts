@@ -47,7 +47,7 @@ export class ProcessServices {
   /** The loader's `runtime`: runs on every load, builds the services on the first. */
   readonly runtimeFor = (main: MainConfig) => {
     const { env, clock, configDir } = this.options;
-    const logger = (this.logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log.level }));
+    const logger = (this.logger ??= createLogger({ level: env.LOG_LEVEL ?? main.log.level, format: env.LOG_FORMAT }));
     const section = JSON.stringify(main.store);
     if (this.storeSection !== undefined && section !== this.storeSection)
       logger.warn('the store section changed; it takes effect at the next restart');

@@ -53,7 +53,7 @@ export function runPrimary(configFile: string, count: number, pidFile: string, e
     return 1;
   }
 
-  const logger = createLogger({ level: env.LOG_LEVEL ?? main.log.level });
+  const logger = createLogger({ level: env.LOG_LEVEL ?? main.log.level, format: env.LOG_FORMAT });
   cluster.setupPrimary({ exec: process.argv[1] as string, args: ['serve', '--config', configFile] });
   const listened = new WeakSet<Worker>();
   let stopping = false;
