@@ -27,6 +27,7 @@ const UNIT = [
   'credentials/verified-cache',
   'directory/.*',
   'docs/error-codes',
+  'docs/links',
   'engine/condition',
   'engine/template',
   'http/flat-json',
