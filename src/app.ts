@@ -166,6 +166,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
         await servers.drain(holder.current.main.shutdown.grace_ms);
         await lifecycle.closeServices();
         await stopDeliveries(store);
+        await services.recentAudit?.close();
         await store.close();
         services.auditLog?.flush();
         log.flush?.();

@@ -1,51 +1,119 @@
 /**
- * The recent audit events of this process, kept in a ring for the console's Audit page
- * (the audit stream itself is the record; this is a window on it). Events are kept by
- * reference, not copied: audit calls sit on the hot path. Under `--workers` each worker
- * keeps its own window, so the page shows the events of the worker that answered it.
+ * The audit events the console's Audit page shows, kept in the store: shared by every worker
+ * and every engine on the store, and on Redis kept across restarts. The audit stream itself
+ * is still written first, line by line; the store gets the events of a quarter second as one
+ * batch (one write, whatever the load: audit calls sit on the hot path), bounded by count
+ * (`audit.keep.events`) and age (`audit.keep.days`). A store that fails loses the page's copy
+ * of a batch, never a call: the stream has every line.
  */
+import type { Logger } from 'pino';
 import type { Audit, AuditEventType, AuditFields } from '../engine/audit.js';
+import type { Store } from '../store/store.js';
 import { queryOf, type AdminRoute } from './routes.js';
 
-const KEEP = 1000;
+const KEY = 'audit:events';
+const FLUSH_MS = 250;
+const MAX_BATCH = 100;
+const DAY_MS = 86_400_000;
+/** Rows one page answers at most. */
+const MAX_LIMIT = 1000;
 
-export class RecentAudit implements Audit {
-  private readonly ring: { at: number; type: AuditEventType; fields: AuditFields }[] = [];
-  private next = 0;
+interface Entry {
+  at: number;
+  type: AuditEventType;
+  fields: AuditFields;
+}
 
-  constructor(private readonly inner: Audit) {}
+export interface AuditKeep {
+  events: number;
+  days: number;
+}
+
+export class StoredAudit implements Audit {
+  private pending: Entry[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly inner: Audit,
+    private readonly store: Store,
+    private readonly keep: AuditKeep,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
 
   event(type: AuditEventType, fields: AuditFields): void {
     this.inner.event(type, fields);
-    const entry = { at: Date.now(), type, fields };
-    if (this.ring.length < KEEP) this.ring.push(entry);
-    else this.ring[this.next] = entry;
-    this.next = (this.next + 1) % KEEP;
+    this.pending.push({ at: Date.now(), type, fields });
+    if (this.pending.length >= MAX_BATCH) void this.flush();
   }
 
-  /** Newest first. */
-  recent(): { at: number; type: AuditEventType; fields: AuditFields }[] {
-    return [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].reverse();
+  async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.store.listPush(KEY, JSON.stringify(batch), this.keep.events);
+    } catch (err) {
+      this.logger.warn({ err, events: batch.length }, 'audit events not kept in the store (the audit stream has them)');
+    }
+  }
+
+  /** Newest first, within the age and count kept. */
+  async recent(): Promise<Entry[]> {
+    await this.flush();
+    const since = Date.now() - this.keep.days * DAY_MS;
+    const out: Entry[] = [];
+    for (const text of await this.store.listRange(KEY, this.keep.events)) {
+      try {
+        for (const entry of JSON.parse(text) as Entry[]) if (entry.at >= since) out.push(entry);
+      } catch {
+        // a batch that does not parse is skipped, not fatal to the page
+      }
+    }
+    return out.reverse().slice(0, this.keep.events);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
   }
 }
 
-export function auditRoutes(recent: RecentAudit | undefined): AdminRoute[] {
+export function auditRoutes(recent: StoredAudit | undefined): AdminRoute[] {
   return [
     {
       method: 'GET',
       path: '/admin/audit',
       async handle(call) {
-        const q = queryOf(call, ['tenant', 'subject', 'event', 'limit']);
-        const limit = Math.min(Math.max(Number(q.limit ?? 200) || 200, 1), KEEP);
+        const q = queryOf(call, ['tenant', 'subject', 'event', 'door', 'since', 'until', 'limit', 'format']);
+        const limit = Math.min(Math.max(Number(q.limit ?? 200) || 200, 1), MAX_LIMIT);
+        const since = q.since === undefined ? -Infinity : Date.parse(q.since);
+        const until = q.until === undefined ? Infinity : Date.parse(q.until);
         const events = [];
-        for (const { at, type, fields } of recent?.recent() ?? []) {
+        for (const { at, type, fields } of (await recent?.recent()) ?? []) {
           // Only the admin's own tenant, and events that belong to no tenant (reloads).
           if (fields.tenant !== undefined && fields.tenant !== call.subject.tenant) continue;
           if (q.tenant !== undefined && (fields.tenant ?? '') !== q.tenant) continue;
           if (q.event && !type.startsWith(q.event)) continue;
-          if (q.subject && !(fields.subject ?? '').toLowerCase().includes(q.subject.toLowerCase())) continue;
+          if (q.door && fields.door !== q.door) continue;
+          if (!(at >= since && at <= until)) continue;
+          if (
+            q.subject &&
+            !String(fields.subject ?? '')
+              .toLowerCase()
+              .includes(q.subject.toLowerCase())
+          )
+            continue;
           events.push({ time: new Date(at).toISOString(), event: type, ...fields });
           if (events.length >= limit) break;
+        }
+        if (q.format === 'jsonl') {
+          call.res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+          call.res.setHeader('cache-control', 'no-store');
+          call.res.end(events.map((e) => `${JSON.stringify(e)}\n`).join(''));
+          return;
         }
         call.send(200, { events });
       },

@@ -19,6 +19,7 @@ import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
 import type { FileOverlay } from '../config-kit/json-file.js';
 import type { AuditFields } from '../engine/audit.js';
 import type { AdminSubject } from '../access-groups/admin/auth.js';
+import { changeDiff } from './change-diff.js';
 
 /** A 422: the config with the change does not load; nothing was written. */
 class ConfigRefused extends AdminError {
@@ -151,6 +152,10 @@ export async function applyChange(
         },
         'config changed by the admin API',
       );
+      const diff = changeDiff(
+        new Map([...change.files].map(([path, after]) => [path, { before: previous.get(path) ?? null, after }])),
+        holder.current.dir,
+      );
       for (const tenant of new Set(change.tenants ?? [subject.tenant])) {
         holder.current.services.audit?.event('admin.config_changed', {
           ...change.audit,
@@ -158,6 +163,7 @@ export async function applyChange(
           role: subject.role,
           tenant,
           version: reloaded.version,
+          diff,
         });
       }
       await propagated(options.propagate, reloaded.version);

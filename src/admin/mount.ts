@@ -8,7 +8,7 @@ import type { ConfigHolder } from '../config/holder.js';
 import type { Clock } from '../engine/clock.js';
 import type { MetricsSource } from '../http/metrics-route.js';
 import { sendJson } from '../http/respond.js';
-import { auditRoutes, type RecentAudit } from './audit-feed.js';
+import { auditRoutes, type StoredAudit } from './audit-feed.js';
 import type { ChangeOptions } from './config-change.js';
 import { directoryRoutes } from './directory.js';
 import { catalogueRoutes } from './catalogue.js';
@@ -26,7 +26,7 @@ export interface ConfigAdminOptions extends ChangeOptions {
   logger: Logger;
   clock: Clock;
   metrics: MetricsSource | undefined;
-  recentAudit: RecentAudit | undefined;
+  recentAudit: StoredAudit | undefined;
   registry: ValveRegistry;
   /** Tells dry runs as calls of the dry-run door. */
   report: ReportCall;

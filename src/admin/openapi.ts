@@ -110,7 +110,11 @@ export const ROUTE_DOCS: Record<string, Doc> = {
   'GET /admin/directory/stores': { summary: 'Stores of your tenant', ok: 200 },
   'GET /admin/locked': { summary: 'Locked tills and clients of your tenant', ok: 200 },
   'POST /admin/dry-run': { summary: 'Run an operation of your tenant with a trace {operation, body, headers}', ok: 200, body: obj },
-  'GET /admin/audit': { summary: 'Recent audit events (?tenant, ?subject, ?event, ?limit)', ok: 200 },
+  'GET /admin/audit': {
+    summary:
+      'Audit events kept in the store, newest first (?tenant, ?subject, ?event, ?door, ?since, ?until, ?limit; ?format=jsonl: JSON lines)',
+    ok: 200,
+  },
 };
 for (const [kind, secret] of [
   ['tills', 'password'],

@@ -5,7 +5,7 @@
  */
 import type { DestinationStream, Logger } from 'pino';
 import type { MainConfig } from '../config/main-schema.js';
-import { RecentAudit } from '../admin/audit-feed.js';
+import { StoredAudit } from '../admin/audit-feed.js';
 import { noopAudit, type Audit } from '../engine/audit.js';
 import type { Clock } from '../engine/clock.js';
 import { noopMetrics } from '../engine/metrics.js';
@@ -34,8 +34,8 @@ export class ProcessServices {
   metrics: AppMetrics | undefined;
   /** The audit stream itself (flushed at close). */
   auditLog: AuditLog | undefined;
-  /** The audit stream, plus a window of recent events for the console. */
-  recentAudit: RecentAudit | undefined;
+  /** The audit stream, plus the events kept in the store for the console. */
+  recentAudit: StoredAudit | undefined;
   /** `audit.success` as read at start. */
   auditSuccess = true;
   private storeSection: string | undefined;
@@ -61,7 +61,7 @@ export class ProcessServices {
       const base = this.options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       this.store = metrics ? countStoreErrors(base, metrics) : base;
     }
-    this.recentAudit ??= this.auditLog ? new RecentAudit(this.auditLog) : undefined;
+    this.recentAudit ??= this.auditLog ? new StoredAudit(this.auditLog, this.store, main.audit.keep, logger) : undefined;
     return { store: this.store, clock, logger, metrics: this.metrics ?? noopMetrics, audit: this.audit };
   };
 

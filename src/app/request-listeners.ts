@@ -7,7 +7,7 @@
 import type { RequestListener } from 'node:http';
 import type { Express } from 'express';
 import type { Logger } from 'pino';
-import type { RecentAudit } from '../admin/audit-feed.js';
+import type { StoredAudit } from '../admin/audit-feed.js';
 import { mountConsole } from '../admin/console-route.js';
 import { createManagementListener } from '../admin/management.js';
 import type { ManagementHosts } from '../admin/management-hosts.js';
@@ -62,7 +62,7 @@ export interface ManagementOptions {
   observers: CallObservers;
   /** What GET /metrics serves; undefined when metrics are off. */
   metrics: MetricsSource | undefined;
-  recentAudit: RecentAudit | undefined;
+  recentAudit: StoredAudit | undefined;
   reload(): ReloadResult;
   propagate(version: string): Promise<void>;
   /** Loads with an admin change overlaid, writing nothing: the issues, or none. */
