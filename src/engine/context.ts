@@ -56,6 +56,7 @@ export function createCallContext(input: CallInput, services: Services, log: Log
     observer: input.observer,
     loginPool: input.loginPool,
     responseHeaders: {},
+    proved: { amr: [], acr: undefined, handles: [] },
     item(): Item {
       if (ctx.flow.length !== 1) {
         throw fault('INTERNAL_ERROR', { detail: `expected one item in the flow, found ${ctx.flow.length}` });

@@ -48,6 +48,13 @@ export interface CallContext {
   readonly loginPool?: string | undefined;
   /** Response headers a valve wants on a 200 (a refusal carries its own). */
   readonly responseHeaders: Record<string, string>;
+  /**
+   * What the call proved, for a login that spans pipes (the hosted login reads it): `amr` the
+   * RFC 8176 methods passed, in order (a credential valve adds its own when it accepts:
+   * basic-auth `pwd`, otp-verify and totp-verify `otp`; token-mint its configured `amr`), `acr`
+   * the class token-mint rendered, and `handles` the item properties flow-save put a handle on.
+   */
+  readonly proved: { readonly amr: string[]; acr: string | undefined; readonly handles: string[] };
   /** The single current item. A fault when the flow holds none or several. */
   item(): Item;
   scope(): Scope;

@@ -2,9 +2,13 @@
  * The hosted login page, `/oidc/<tenant>/interaction/<uid>`: oidc-provider sends the browser
  * here when a sign-in is needed, and each step of the client's user pool is one form whose
  * inputs are the request properties of that step's pipe. Submitting runs the pipe, so a
- * login step gets the pipe's lockout, rate limits and timing floor like any PUT call. The
- * first step's answer names the subject (`sub`); later steps see it as `login_sub`, and must
- * not name anyone else. After the last step the subject becomes the provider's account.
+ * login step gets the pipe's lockout, rate limits and timing floor like any PUT call. Steps
+ * share state the way PUT calls of one flow do: a step's answer names the subject (`sub`), or
+ * carries a flow handle (flow-save's `flow_id`) that is kept here, server-side, and given to
+ * the next step's pipe as the request property of the same name, so a PUT pair written with
+ * flow-save / flow-restore is a pair of steps unchanged. Once named, the subject is given to
+ * later steps as `login_sub`, and they must not name anyone else. After the last step the
+ * subject becomes the provider's account, with the `amr` and `acr` the steps proved.
  * Consent is implied (every client is one of ours): the grant is given without a page.
  *
  * CSRF: the interaction cookie is SameSite=Lax (a cross-site POST does not carry it), and
@@ -21,6 +25,7 @@ import type { LoadedConfig, Tenant } from '../config/load.js';
 import { AuthpipeError, fault, type ErrorCode } from '../errors.js';
 import { execute } from '../engine/execute.js';
 import { emptyProps } from '../engine/props.js';
+import type { CallContext } from '../engine/valve.js';
 import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
@@ -35,9 +40,19 @@ const MAX_VALUE_CHARS = 1024;
 interface LoginState {
   step: number;
   csrf: string;
+  /** The subject, once a step has named it. */
   sub?: string;
-  /** The answer of the current step's `start` pipe, added to its request. */
+  /**
+   * Added to the current step's request, never shown to the browser: the flow handles the step
+   * before answered, and the answer of this step's `start` pipe.
+   */
+  carry?: Record<string, string>;
+  /** What `carry` was called in states stored before it (a sign-in under way across an upgrade). */
   started?: Record<string, string>;
+  /** RFC 8176 methods of the steps passed so far, each once. */
+  amr?: string[];
+  /** The authentication context class, from the latest step that gave one. */
+  acr?: string;
 }
 
 export interface LoginContext {
@@ -63,6 +78,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> & { default: string } = {
   OTP_INVALID: 'That code was not accepted, or it has expired.',
   RATE_LIMITED: 'Too many attempts. Wait a while, then try again.',
   INVALID_REQUEST: 'Fill in every field, and try again.',
+  FLOW_INVALID: 'This sign-in has expired or was already used. Sign in again.',
   default: 'Sign-in was refused.',
 };
 
@@ -151,26 +167,41 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
   const request = emptyProps();
   for (const field of step.fields) request[field.name] = body.values.get(field.name) ?? '';
-  if (state.started) for (const [name, value] of Object.entries(state.started)) request[name] = value;
+  // Kept server-side, never from the form: a posted field of the same name is overwritten.
+  for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
 
   const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
     if (outcome.error.status === 500) return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
+    if (outcome.error.code === 'FLOW_INVALID' && state.step > 0) {
+      // The flow this step continues is used up or expired (a wrong code ends it, as over PUT):
+      // the sign-in starts again from the first step, as a PUT client starts the flow again.
+      const first: LoginState = { step: 0, csrf: state.csrf };
+      await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
+      return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
+    }
     return form(res, 403, ctx, poolConfig, step, state, action, outcome.error.code);
   }
-  const sub = outcome.answer.sub ?? state.sub;
-  if (sub === undefined || sub === '' || (state.sub !== undefined && sub !== state.sub)) {
+  const last = state.step + 1 >= poolConfig.steps.length;
+  const answered = outcome.answer.sub === '' ? undefined : outcome.answer.sub;
+  const sub = answered ?? state.sub;
+  const handles = handlesOf(outcome.answer, outcome.proved.handles);
+  if (
+    (state.sub !== undefined && answered !== undefined && answered !== state.sub) ||
+    (sub === undefined && (last || handles === undefined))
+  ) {
     ctx.logger.error(
       { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
-      'login step answered no subject, or another one than the earlier steps',
+      'login step answered no subject (nor a flow handle before the last step), or another subject than the earlier steps',
     );
     return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
   }
-  if (state.step === 0 && !mayUsePool(ctx, sub, pool)) {
+  // Membership is checked when a step first names the subject, and again after the last step.
+  if (sub !== undefined && (state.sub === undefined || last) && !mayUsePool(ctx, sub, pool)) {
     // The first step's own check refuses a user of another pool (basic-auth does, with the
-    // pool it is given); this catches any other first step: the same refusal, no sooner than
-    // the failure floor, and no further step is opened.
+    // pool it is given); this catches any other step: the same refusal, no sooner than the
+    // failure floor, from the first step again, and no further step is opened.
     ctx.logger.info(
       {
         requestId: ctx.requestId,
@@ -184,15 +215,27 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       'call',
     );
     await padTo(posted, failureFloorMs());
-    return form(res, 403, ctx, poolConfig, step, state, action, 'INVALID_CREDENTIALS');
+    const first: LoginState = { step: 0, csrf: state.csrf };
+    await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
+    return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, first, action, 'INVALID_CREDENTIALS');
   }
-  const next = state.step + 1;
-  if (next < poolConfig.steps.length) {
+  const amr = addMethods(state.amr, step.amr ?? outcome.proved.amr);
+  const acr = step.acr ?? outcome.proved.acr ?? state.acr;
+  if (!last) {
+    const next = state.step + 1;
     const nextStep = poolConfig.steps[next] as OidcStepConfig;
-    const nextState: LoginState = { step: next, csrf: state.csrf, sub };
+    const nextState: LoginState = {
+      step: next,
+      csrf: state.csrf,
+      amr,
+      ...(sub !== undefined ? { sub } : {}),
+      ...(acr !== undefined ? { acr } : {}),
+    };
+    if (handles) nextState.carry = handles;
     if (nextStep.start) {
       const startRequest = emptyProps();
-      startRequest[LOGIN_SUB] = sub;
+      if (handles) for (const [name, value] of Object.entries(handles)) startRequest[name] = value;
+      if (sub !== undefined) startRequest[LOGIN_SUB] = sub;
       const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
       // Said on this step's page, so it says what failed: not these details, the sending of the next step's code.
       if (!started.ok)
@@ -207,7 +250,9 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
           started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
           started.error.status === 500 ? undefined : startRefusal(started.error),
         );
-      nextState.started = started.answer;
+      nextState.carry = { ...handles, ...started.answer };
+      if (!nextStep.amr) nextState.amr = addMethods(amr, started.proved.amr);
+      if (!nextStep.acr && started.proved.acr !== undefined) nextState.acr = started.proved.acr;
     }
     await ctx.store.set(stateKey(uid), JSON.stringify(nextState), ttlMs);
     res.statusCode = 303;
@@ -215,22 +260,26 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     res.end();
     return;
   }
-  if (!mayUsePool(ctx, sub, pool)) {
-    // Not an account of this pool: refused like a wrong password, from the first step again.
-    await ctx.store.set(stateKey(uid), JSON.stringify({ step: 0, csrf: state.csrf }), ttlMs);
-    return form(
-      res,
-      403,
-      ctx,
-      poolConfig,
-      poolConfig.steps[0] as OidcStepConfig,
-      { step: 0, csrf: state.csrf },
-      action,
-      'INVALID_CREDENTIALS',
-    );
-  }
   await ctx.store.del(stateKey(uid));
-  await ctx.provider.interactionFinished(req, res, { login: { accountId: sub, remember: false } }, { mergeWithLastSubmission: false });
+  const login = { accountId: sub as string, remember: false, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
+  await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+}
+
+/** The flow handles (flow-save's `flow_id`, …) a step's pipe answered, by answer name; undefined when none. */
+function handlesOf(answer: Record<string, string>, names: readonly string[]): Record<string, string> | undefined {
+  let handles: Record<string, string> | undefined;
+  for (const name of names) {
+    const value = answer[name];
+    if (value !== undefined && value !== '') (handles ??= {})[name] = value;
+  }
+  return handles;
+}
+
+/** The login's methods so far, then a step's, each once, in the order first proved. */
+function addMethods(before: readonly string[] | undefined, methods: readonly string[]): string[] {
+  const all = [...(before ?? [])];
+  for (const method of methods) if (!all.includes(method)) all.push(method);
+  return all;
 }
 
 /** Every client is first-party: the grant covers what was asked, without a consent page. */
@@ -264,9 +313,8 @@ function mayUsePool(ctx: LoginContext, sub: string, pool: string): boolean {
   return user !== undefined && user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
 }
 
-type StepOutcome = { ok: true; answer: Record<string, string> } | { ok: false; error: AuthpipeError };
+type StepOutcome = { ok: true; answer: Record<string, string>; proved: CallContext['proved'] } | { ok: false; error: AuthpipeError };
 
-/** Runs a login step's pipe as the PUT handler would, without the HTTP contract around it. */
 /** Runs a login step's pipe through the one `execute` every door uses, reported as the hosted door. */
 async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>, pool: string): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
@@ -284,7 +332,7 @@ async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnTyp
     ctx.logger,
   );
   ctx.report({ ...base, pipe: pipe.id, ...(outcome.ok ? {} : { error: outcome.error, step: outcome.step }), ctx: outcome.ctx });
-  return outcome.ok ? { ok: true, answer: outcome.answer } : { ok: false, error: outcome.error };
+  return outcome.ok ? { ok: true, answer: outcome.answer, proved: outcome.ctx.proved } : { ok: false, error: outcome.error };
 }
 
 async function loadState(store: Store, uid: string): Promise<LoginState | undefined> {

@@ -4,7 +4,8 @@
  * published ahead of activation follow), its clients the tenant's directory clients, its
  * storage our store, its accounts the directory's users. Access tokens are RFC 9068 JWTs for
  * the configured audience, signed by the same keys as PUT-minted tokens and carrying the same
- * private claims (`tenant`, `kind`, `access_group` or `pool`).
+ * private claims (`tenant`, `kind`, `access_group` or `pool`), and a user's `amr` and `acr`
+ * from the hosted login's steps, in the id_token too.
  */
 import { randomBytes } from 'node:crypto';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
@@ -126,7 +127,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
         },
       };
     },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email'], phone: ['phone_number'] },
+    // amr and acr with sub: the id_token says how the user signed in, when the login said (login.ts).
+    claims: { openid: ['sub', 'amr', 'acr'], profile: ['name', 'preferred_username'], email: ['email'], phone: ['phone_number'] },
     scopes: [...OIDC_SCOPES],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: { id_token_signed_response_alg: signing.alg, grant_types: ['authorization_code'], response_types: ['code'] },
@@ -193,7 +195,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     formats: {
       customizers: {
         // The claims our PUT tokens carry, so token-verify and the admin API read both alike.
-        jwt(_ctx, token, jwt) {
+        jwt(ctx, token, jwt) {
           const payload = jwt.payload as Record<string, unknown>;
           payload.tenant = tenant;
           const client = clientById.get(token.clientId ?? '');
@@ -211,6 +213,12 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
             if (client?.pool) payload.pool = client.pool;
             // The grant, so that userinfo and introspection can tell a revoked login (refresh reuse, logout).
             if (token.grantId) payload.gid = token.grantId;
+            // How the user signed in (the hosted login's steps), as the id_token says it: from the
+            // code or refresh token this access token is issued for, which carry the login's.
+            const login = (ctx.oidc?.entities.AuthorizationCode ?? ctx.oidc?.entities.RefreshToken) as
+              { amr?: string[]; acr?: string } | undefined;
+            if (login?.amr?.length) payload.amr = login.amr;
+            if (login?.acr) payload.acr = login.acr;
           }
           return jwt;
         },

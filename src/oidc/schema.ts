@@ -8,7 +8,7 @@ import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
 import type { ConfigOf } from '../engine/valve.js';
 
-/** The request property later login steps find the subject in. */
+/** The request property later login steps find the subject in (once a step has named it). */
 export const LOGIN_SUB = 'login_sub';
 
 /** A request property a login form may fill (the engine's own names are refused at load). */
@@ -41,13 +41,29 @@ const step = {
       type: 'string',
       pattern: OPERATION_PATTERN,
       description:
-        'The pipe that decides this step. Its answer names the subject in `sub` (the first step) and may carry more properties for later steps.',
+        "The pipe that completes this step: the step's form submits to it. Its answer names the subject in `sub` (at the latest by the last step) or carries a flow handle (flow-save's `flow_id`), which the hosted login keeps server-side and gives the next step's pipe as the same request property, as a PUT client sends it back.",
     },
     start: {
       type: 'string',
       pattern: OPERATION_PATTERN,
       description:
-        "A pipe run once when the step opens (e.g. send an SMS code), with `login_sub` set to the subject so far; its answer is kept server-side and added to the step's request.",
+        "A pipe run once when the step opens, without a form (e.g. send an SMS code), with `login_sub` set to the subject so far and the flow handles of the step before; its answer is kept server-side and added to the step's request.",
+    },
+    amr: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 8,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,32}$' },
+      description:
+        "RFC 8176 methods this step stands for in the login's `amr` claim, instead of those its pipes proved (basic-auth `pwd`, otp-verify and totp-verify `otp`, token-mint's `amr`).",
+    },
+    acr: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description:
+        "The login's `acr` claim once this step has passed (a later step's acr wins); default: the acr a step's token-mint rendered.",
     },
     title: { type: 'string', minLength: 1, maxLength: 128, description: "Heading of the step's page." },
     fields: {

@@ -143,6 +143,7 @@ export default defineValve({
         throw refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
       }
       const found = account as Account;
+      ctx.proved.amr.push('pwd');
       if (prefix === '') putSubject(ctx.item().props, kind, tenant, found);
       else writePrefixed(ctx.item().props, prefix, (props) => putSubject(props, kind, tenant, found));
     };

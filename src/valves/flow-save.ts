@@ -63,6 +63,7 @@ export default defineValve({
       const record: FlowRecord = { v: 1, t: ctx.tenant.id, o: ctx.operation, ops, p: saved, e: ctx.clock.now() + ttlMs };
       await ctx.store.set(flowKey(handle), JSON.stringify(record), ttlMs);
       ctx.item().props[handleProperty] = handle;
+      ctx.proved.handles.push(handleProperty);
     };
   },
 });

@@ -122,6 +122,7 @@ export default defineValve({
         props.recipient = record.r;
         if (user !== undefined) putUser(props, user);
       });
+      ctx.proved.amr.push('otp');
     };
 
     return async (ctx) => {

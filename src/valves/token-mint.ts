@@ -123,8 +123,14 @@ export default defineValve({
         claims: extra,
         ttl,
       };
-      if (amr !== undefined) grant.amr = amr;
-      if (acr !== null) grant.acr = acr.render(scopeView);
+      if (amr !== undefined) {
+        grant.amr = amr;
+        ctx.proved.amr.push(...amr);
+      }
+      if (acr !== null) {
+        grant.acr = acr.render(scopeView);
+        if (grant.acr !== '') ctx.proved.acr = grant.acr;
+      }
       const props = ctx.item().props;
       const now = ctx.clock.now();
       if (user) {

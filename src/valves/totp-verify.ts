@@ -126,6 +126,7 @@ export default defineValve({
 
       await store.del(failKey);
       writePrefixed(ctx.item().props, prefix, (props) => putUser(props, user));
+      ctx.proved.amr.push('otp');
     };
   },
   dataflow: (config) => {
