@@ -209,10 +209,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         operation: step.operation,
         outcome: 'refused',
         code: 'INVALID_CREDENTIALS',
-        door: 'oidc',
+        door: 'hosted',
         detail: `not in pool ${pool}`,
       },
-      'call',
+      // Not a second `call` line: the step's own call was told already; this is what the login made of it.
+      'hosted login refused',
     );
     await padTo(posted, failureFloorMs());
     const first: LoginState = { step: 0, csrf: state.csrf };
