@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StoreConfig } from './schema.js';
+import type { ConfigIssueCode } from '../errors.js';
 
 /**
  * Which store to build, read from the main file's `store` section and the REDIS_URL
@@ -44,6 +45,7 @@ export interface SettingsProblem {
   /** JSON pointer into the main file. */
   pointer: string;
   message: string;
+  code: ConfigIssueCode;
 }
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
@@ -61,6 +63,7 @@ export function resolveStoreSettings(
   } else if (!REDIS_URL.test(envUrl)) {
     problems.push({
       pointer: '/store',
+      code: 'CONFIG_INVALID',
       message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port',
     });
   }
@@ -80,10 +83,15 @@ export function resolveStoreSettings(
 
   const given = (['url', 'sentinels', 'cluster'] as const).filter((k) => store[k] !== undefined);
   if (given.length > 1) {
-    problems.push({ pointer: `/store/${given[1]}`, message: `give one of url, sentinels or cluster, not ${given.join(' and ')}` });
+    problems.push({
+      pointer: `/store/${given[1]}`,
+      code: 'CONFIG_INVALID',
+      message: `give one of url, sentinels or cluster, not ${given.join(' and ')}`,
+    });
   }
   if (store.cluster) {
-    if (store.db !== undefined) problems.push({ pointer: '/store/db', message: 'Redis Cluster has only database 0; remove db' });
+    if (store.db !== undefined)
+      problems.push({ pointer: '/store/db', code: 'CONFIG_INVALID', message: 'Redis Cluster has only database 0; remove db' });
     return { settings: { ...common, mode: 'cluster', nodes: store.cluster }, problems };
   }
   const db = store.db === undefined ? {} : { db: store.db };
@@ -109,12 +117,17 @@ function readTls(tls: StoreConfig['tls'], configDir: string, problems: SettingsP
     } catch (err) {
       problems.push({
         pointer: `/store/tls/${name}_file`,
+        code: 'CONFIG_READ',
         message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
       });
     }
   }
   if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
-    problems.push({ pointer: '/store/tls', message: 'cert_file and key_file go together (a client certificate needs its key)' });
+    problems.push({
+      pointer: '/store/tls',
+      code: 'CONFIG_INVALID',
+      message: 'cert_file and key_file go together (a client certificate needs its key)',
+    });
   }
   if (tls.servername !== undefined) out.servername = tls.servername;
   if (tls.reject_unauthorized === false) out.rejectUnauthorized = false;
