@@ -5,7 +5,7 @@
  */
 import { defineFeature } from '../config/feature.js';
 import { storeSchema, type StoreConfig } from './schema.js';
-import { resolveStoreSettings } from './settings.js';
+import { resolveStoreSettings } from './create.js';
 
 declare module '../config/main-schema.js' {
   interface FeatureSections {

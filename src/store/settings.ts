@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { StoreConfig } from './schema.js';
-import type { ConfigIssueCode } from '../errors.js';
+import type { SettingsProblem, StoreWhere } from './backend.js';
+import type { RedisConfig } from './redis.js';
 
 /**
- * Which store to build, read from the main file's `store` section and the REDIS_URL
- * environment variable (which wins and selects Redis). Resolved without touching the
- * network, so the same function both checks a config (problems with JSON pointers) and
- * feeds the store factory.
+ * How the redis backend connects, read from the main file's `store` section and the REDIS_URL
+ * environment variable (which wins, and selects this backend whatever the section's type).
+ * Resolved without touching the network, so the same function both checks a config
+ * (problems with JSON pointers) and feeds the store factory.
  */
 interface RedisNode {
   host: string;
@@ -39,28 +39,13 @@ export type RedisSettings =
   | (RedisCommon & { mode: 'sentinel'; sentinels: RedisNode[]; master: string; sentinelPassword?: string; db?: number })
   | (RedisCommon & { mode: 'cluster'; nodes: RedisNode[] });
 
-export type StoreSettings = { type: 'memory'; maxCounters: number } | RedisSettings;
-
-export interface SettingsProblem {
-  /** JSON pointer into the main file. */
-  pointer: string;
-  message: string;
-  code: ConfigIssueCode;
-}
-
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
-export function resolveStoreSettings(
-  store: StoreConfig,
-  env: Readonly<Record<string, string | undefined>>,
-  configDir: string,
-): { settings: StoreSettings; problems: SettingsProblem[] } {
+export function resolveRedisSettings(store: RedisConfig, where: StoreWhere): { settings: RedisSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
-  const envUrl = env.REDIS_URL;
-  if (envUrl === undefined || envUrl === '') {
-    if (store.type === 'memory') return { settings: { type: 'memory', maxCounters: store.max_counters }, problems };
-  } else if (!REDIS_URL.test(envUrl)) {
+  const envUrl = where.env.REDIS_URL || undefined;
+  if (envUrl !== undefined && !REDIS_URL.test(envUrl)) {
     problems.push({
       pointer: '/store',
       code: 'CONFIG_INVALID',
@@ -76,7 +61,7 @@ export function resolveStoreSettings(
   };
   if (store.username !== undefined) common.username = store.username;
   if (store.password !== undefined) common.password = store.password;
-  const tls = readTls(store.tls, configDir, problems);
+  const tls = readTls(store.tls, where.configDir, problems);
   if (tls) common.tls = tls;
 
   if (envUrl) return { settings: { ...common, mode: 'standalone', url: envUrl }, problems };
@@ -105,7 +90,7 @@ export function resolveStoreSettings(
   return { settings: { ...common, ...db, mode: 'standalone', url: store.url ?? DEFAULT_URL }, problems };
 }
 
-function readTls(tls: StoreConfig['tls'], configDir: string, problems: SettingsProblem[]): RedisTls | undefined {
+function readTls(tls: RedisConfig['tls'], configDir: string, problems: SettingsProblem[]): RedisTls | undefined {
   if (tls === undefined || tls === false) return undefined;
   const out: RedisTls = { rejectUnauthorized: true };
   if (tls === true) return out;
