@@ -160,7 +160,9 @@ export type AdminReason = keyof typeof ADMIN_REASONS;
 
 /**
  * Codes of config issues (load, reload, `authpipe validate`, /readyz): what kind of problem
- * an admin has to fix, beside the file, the JSON pointer and the message.
+ * an admin has to fix, beside the file, the JSON pointer and the message. Every issue and
+ * warning carries one (ConfigIssue.code is required). To add a kind: one line here and one
+ * row in docs/contract.md; test/docs/error-codes.test.ts checks both directions.
  */
 export const CONFIG_ISSUE_CODES = {
   CONFIG_READ: 'A file or folder cannot be read.',
@@ -169,6 +171,10 @@ export const CONFIG_ISSUE_CODES = {
   CONFIG_SECRET: 'A ${env:NAME} or ${file:path} reference cannot be resolved.',
   CONFIG_REFERENCE: 'A name points at nothing: a pipe, tenant, listener, store, group, LDAP connection or key.',
   CONFIG_OUTBOUND: "A URL's host and port are not on outbound.allow of the main file (the operator chooses where the server may call).",
+  CONFIG_MISSING: 'A valve or section needs another section of the main file that is not there (the tokens section).',
+  CONFIG_DATAFLOW:
+    'The pipe check: a valve reads what no earlier valve sets (or sets only conditionally), a step never runs, a flow cannot continue.',
+  CONFIG_EXPOSED: 'A file that holds secrets (a key, a secret file, the directory) can be read by other users of the machine.',
   CONFIG_INVALID: 'Any other rule the schema cannot express (duplicates, conflicting options, bad templates).',
 } as const;
 

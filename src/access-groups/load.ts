@@ -43,6 +43,7 @@ export function checkAccessGroups(
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenant, ...tokens);
     if (!tenants.has(tenant))
       issues.push({
+        code: 'CONFIG_REFERENCE',
         file,
         pointer: at(),
         message: `tenant "${tenant}" is not configured in the main file; expected one of: ${[...tenants].join(', ')}`,
@@ -54,6 +55,7 @@ export function checkAccessGroups(
       const seenId = ids.get(g.id.toLowerCase());
       if (seenId)
         issues.push({
+          code: 'CONFIG_INVALID',
           file,
           pointer: at('groups', i, 'id'),
           message: `group id "${g.id}" is already used by ${seenId} (ids are compared ignoring case)`,
@@ -62,6 +64,7 @@ export function checkAccessGroups(
       const seenName = names.get(nameSkeleton(g.name));
       if (seenName)
         issues.push({
+          code: 'CONFIG_INVALID',
           file,
           pointer: at('groups', i, 'name'),
           message: `group name "${g.name}" is already used by ${seenName} (names are compared ignoring case and look-alike letters)`,
@@ -69,6 +72,7 @@ export function checkAccessGroups(
       else names.set(nameSkeleton(g.name), `group ${g.id}`);
       if (g.name !== normalizeGroupName(g.name))
         issues.push({
+          code: 'CONFIG_INVALID',
           file,
           pointer: at('groups', i, 'name'),
           message: `group name "${g.name}" is not NFKC-normalised; write it as "${normalizeGroupName(g.name)}"`,
@@ -79,12 +83,14 @@ export function checkAccessGroups(
       const custom = groups.find((g) => g.id === source.default);
       if (!builtIn && !custom) {
         issues.push({
+          code: 'CONFIG_REFERENCE',
           file,
           pointer: at('default'),
           message: `default group "${source.default}" does not exist; expected one of: ${[...BUILT_IN_GROUPS.map((g) => g.id), ...groups.map((g) => g.id)].join(', ')}`,
         });
       } else if (custom && custom.status !== 'active') {
         issues.push({
+          code: 'CONFIG_INVALID',
           file,
           pointer: at('default'),
           message: `default group "${source.default}" is inactive; the default must be an active group`,
@@ -117,6 +123,7 @@ function checkDirectoryReferences(directory: unknown, file: string, groups: Acce
         if (typeof named !== 'string' || groups.group(tenant, named)) return;
         const known = groups.groups(tenant).map((g) => g.id);
         issues.push({
+          code: 'CONFIG_REFERENCE',
           file,
           pointer: pointer('tenants', tenant, list, i, 'access_group'),
           message: `access group "${named}" does not exist in tenant "${tenant}"; expected one of: ${known.join(', ')}`,

@@ -5,6 +5,7 @@
  */
 import type { AdminRole } from '../access-groups/admin/auth.js';
 import type { AdminRoute } from './routes.js';
+import { CONFIG_ISSUE_CODES } from '../errors.js';
 
 interface Doc {
   summary: string;
@@ -158,7 +159,15 @@ const FAILURE = {
     issues: {
       type: 'array',
       description: 'On 422: what `authpipe validate` would print for the config with the change.',
-      items: { type: 'object', properties: { file: { type: 'string' }, pointer: { type: 'string' }, message: { type: 'string' } } },
+      items: {
+        type: 'object',
+        properties: {
+          file: { type: 'string' },
+          pointer: { type: 'string' },
+          message: { type: 'string' },
+          code: { enum: Object.keys(CONFIG_ISSUE_CODES), description: 'The kind of problem (config issue codes in docs/contract.md).' },
+        },
+      },
     },
   },
 };

@@ -60,7 +60,14 @@ export class ConfigLifecycle {
       const issues =
         err instanceof ConfigError
           ? err.issues
-          : [{ file: this.options.configFile, pointer: '', message: `reload failed: ${(err as Error).message}` }];
+          : [
+              {
+                file: this.options.configFile,
+                pointer: '',
+                message: `reload failed: ${(err as Error).message}`,
+                code: 'CONFIG_INVALID' as const,
+              },
+            ];
       holder.refused(issues);
       for (const issue of issues) log.error({ ...issue, trigger }, 'config reload refused; the last good config keeps serving');
       metrics?.reloaded('failure');

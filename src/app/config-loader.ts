@@ -23,7 +23,7 @@ export function configLoader(
       // Loud on every load, until fixed: secrets others can read (config-kit/file-mode.ts).
       for (const warning of loaded.warnings)
         logger()?.warn(
-          { file: warning.file, pointer: warning.pointer, problem: warning.message },
+          { file: warning.file, pointer: warning.pointer, code: warning.code, problem: warning.message },
           `config warning: ${formatIssue(warning)}`,
         );
       return loaded;

@@ -21,7 +21,12 @@ export function tokensSection(file: string, issues: ConfigIssue[]): NonNullable<
     return null;
   }
   if (!main.tokens) {
-    issues.push({ file, pointer: '/tokens', message: 'no "tokens" section: add {"issuer", "audience", "keys_dir"} to use signing keys' });
+    issues.push({
+      code: 'CONFIG_MISSING',
+      file,
+      pointer: '/tokens',
+      message: 'no "tokens" section: add {"issuer", "audience", "keys_dir"} to use signing keys',
+    });
     return null;
   }
   return issues.length === 0 ? main.tokens : null;

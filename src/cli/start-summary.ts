@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { dirname, resolve } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import { describeRedis, resolveStoreSettings } from '../store/settings.js';
+import { resolveStoreSettings } from '../store/create.js';
 import { tokensSchema } from '../tokens/feature.js';
 
 /**
@@ -44,7 +44,7 @@ export function startSummary(
   keysAfter: number | null,
   env: Readonly<Record<string, string | undefined>>,
 ) {
-  const { settings } = resolveStoreSettings(config.main.store, env, config.dir);
+  const store = resolveStoreSettings(config.main.store, env, config.dir);
   const tenants = [...new Set(config.listeners.flatMap((l) => [...l.tenants.keys()]))];
   return {
     pid: process.pid,
@@ -52,7 +52,7 @@ export function startSummary(
     version: config.version,
     tenants,
     pipes: config.pipes.size,
-    store: settings.type === 'memory' ? 'memory' : describeRedis(settings),
+    store: store.describe(),
     // The management listener starts last (app.ts): operators' routes, traced calls, the console.
     listeners: servers.slice(0, -1).map(addressOf),
     management: servers.length > 0 ? addressOf(servers[servers.length - 1] as Server) : null,

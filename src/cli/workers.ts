@@ -7,7 +7,7 @@ import { systemClock } from '../engine/clock.js';
 import { createLogger, silentLogger } from '../logger.js';
 import { CLUSTER_METRICS_ENV } from '../observe/cluster-protocol.js';
 import { MemoryStore } from '../store/memory.js';
-import { resolveStoreSettings } from '../store/settings.js';
+import { resolveStoreSettings } from '../store/create.js';
 import { createRegistry } from '../valves/index.js';
 import { answerMetricsAsks } from './workers-metrics.js';
 import { removePidFile, writePidFile } from './pid-file.js';
@@ -44,10 +44,10 @@ export function runPrimary(configFile: string, count: number, pidFile: string, e
   } finally {
     void placeholder.close();
   }
-  const { settings } = resolveStoreSettings(main.store, env, dirname(resolve(configFile)));
-  if (settings.type === 'memory') {
+  const store = resolveStoreSettings(main.store, env, dirname(resolve(configFile)));
+  if (!store.shared) {
     process.stderr.write(
-      `authpipe serve: --workers ${count} needs the redis store; with the memory store every worker would keep its own ` +
+      `authpipe serve: --workers ${count} needs the redis store; with the ${store.type} store every worker would keep its own ` +
         'lockout counters, OTPs and refresh tokens. Set "store": {"type": "redis", ...} in the config, or REDIS_URL.\n',
     );
     return 1;

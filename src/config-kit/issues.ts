@@ -4,13 +4,14 @@ import type { ConfigIssueCode } from '../errors.js';
  * A load problem an admin has to fix: which file, where in it (RFC 6901 JSON pointer),
  * and what was expected. Loading collects every issue before failing, so one run of
  * `authpipe validate` shows them all. `code` (from the catalogue in src/errors.ts) says what
- * kind of problem it is; an issue without one is CONFIG_INVALID (see issueCode).
+ * kind of problem it is. Every issue and every warning carries one: a new place that pushes
+ * an issue picks the code that fits, or adds one to the catalogue and to docs/contract.md.
  */
 export interface ConfigIssue {
   file: string;
   pointer: string;
   message: string;
-  code?: ConfigIssueCode;
+  code: ConfigIssueCode;
 }
 
 export class ConfigError extends Error {

@@ -108,6 +108,6 @@ function fileValue(whole: string, name: string, file: string, sources: SecretSou
     return '';
   }
   const exposed = sources.warnings && worldReadableProblem(path, 'a secret');
-  if (exposed) sources.warnings?.push({ file, pointer: at, message: exposed });
+  if (exposed) sources.warnings?.push({ code: 'CONFIG_EXPOSED', file, pointer: at, message: exposed });
   return text;
 }

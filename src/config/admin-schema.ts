@@ -195,11 +195,12 @@ function checkAdminSections(main: MainConfig, file: string, issues: ConfigIssue[
   for (const [section, list] of lists) {
     list.forEach((entry, i) => {
       const problem = invalidProxyEntry(entry);
-      if (problem) issues.push({ file, pointer: pointer(section, 'clients', i), message: problem });
+      if (problem) issues.push({ code: 'CONFIG_INVALID', file, pointer: pointer(section, 'clients', i), message: problem });
     });
   }
   if (main.trace.output === 'header' && main.trace.token === undefined) {
     issues.push({
+      code: 'CONFIG_INVALID',
       file,
       pointer: '/trace/output',
       message: '"header" sends traces back to callers: set trace.token (e.g. "${env:AUTHPIPE_TRACE_TOKEN}") so only you can ask for one',

@@ -288,7 +288,12 @@ function readPipes(
     }
     const expected = basename(name, '.json');
     if (config.id !== expected) {
-      issues.push({ file: shown, pointer: '/id', message: `pipe id "${config.id}" must equal the file name "${expected}"` });
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file: shown,
+        pointer: '/id',
+        message: `pipe id "${config.id}" must equal the file name "${expected}"`,
+      });
       continue;
     }
     sources.push({ file: shown, config });
@@ -341,7 +346,7 @@ function checkPipeCalls(
     for (const { target, pointer: at } of calls.get(id) ?? []) {
       if (state.get(target) === 'visiting') {
         const cycle = [...path.slice(path.indexOf(target)), id, target].join(' -> ');
-        issues.push({ file: pipes.get(id)?.file ?? id, pointer: at, message: `pipe-call cycle: ${cycle}` });
+        issues.push({ code: 'CONFIG_INVALID', file: pipes.get(id)?.file ?? id, pointer: at, message: `pipe-call cycle: ${cycle}` });
       } else if (!state.has(target) && calls.has(target)) {
         visit(target, [...path, id]);
       }
@@ -363,16 +368,29 @@ function buildListeners(
   main.http_configuration.forEach((http, i) => {
     if (byId.has(http.id))
       issues.push({
+        code: 'CONFIG_INVALID',
         file: shown,
         pointer: pointer('http_configuration', i, 'id'),
         message: `duplicate http configuration id "${http.id}"`,
       });
     http.trusted_proxies.forEach((entry, p) => {
       const problem = invalidProxyEntry(entry);
-      if (problem) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'trusted_proxies', p), message: problem });
+      if (problem)
+        issues.push({
+          code: 'CONFIG_INVALID',
+          file: shown,
+          pointer: pointer('http_configuration', i, 'trusted_proxies', p),
+          message: problem,
+        });
     });
     const caps = connectionCapsProblem(http);
-    if (caps) issues.push({ file: shown, pointer: pointer('http_configuration', i, 'max_connections_per_address'), message: caps });
+    if (caps)
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file: shown,
+        pointer: pointer('http_configuration', i, 'max_connections_per_address'),
+        message: caps,
+      });
     byId.set(http.id, { http, tenants: new Map() });
   });
   main.modules.forEach((module, m) => {
@@ -389,6 +407,7 @@ function buildListeners(
     module.config.tenant.forEach((tenant, t) => {
       if (listener.tenants.has(tenant.id)) {
         issues.push({
+          code: 'CONFIG_INVALID',
           file: shown,
           pointer: pointer('modules', m, 'config', 'tenant', t, 'id'),
           message: `tenant "${tenant.id}" is declared twice on this listener`,

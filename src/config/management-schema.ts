@@ -103,7 +103,7 @@ function checkManagementSection(main: MainConfig, file: string, issues: ConfigIs
   const section = main.management;
   section.trusted_proxies.forEach((entry, i) => {
     const problem = invalidProxyEntry(entry);
-    if (problem) issues.push({ file, pointer: pointer('management', 'trusted_proxies', i), message: problem });
+    if (problem) issues.push({ code: 'CONFIG_INVALID', file, pointer: pointer('management', 'trusted_proxies', i), message: problem });
   });
   const tenants = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
   section.operators.forEach((operator, i) => {
@@ -116,9 +116,9 @@ function checkManagementSection(main: MainConfig, file: string, issues: ConfigIs
       });
   });
   const caps = connectionCapsProblem(section);
-  if (caps) issues.push({ file, pointer: pointer('management', 'max_connections_per_address'), message: caps });
+  if (caps) issues.push({ code: 'CONFIG_INVALID', file, pointer: pointer('management', 'max_connections_per_address'), message: caps });
   section.hosts.forEach((entry, i) => {
     const problem = hostEntryProblem(entry);
-    if (problem) issues.push({ file, pointer: pointer('management', 'hosts', i), message: problem });
+    if (problem) issues.push({ code: 'CONFIG_INVALID', file, pointer: pointer('management', 'hosts', i), message: problem });
   });
 }

@@ -15,6 +15,7 @@ import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { PipeFacts, ReadFact, StepFacts } from '../engine/compile.js';
 import type { Place, ValueKind } from '../engine/dataflow.js';
 import type { ConfigIssue } from '../config-kit/issues.js';
+import type { ConfigIssueCode } from '../errors.js';
 
 type Reason = 'condition' | 'data' | null;
 
@@ -81,7 +82,8 @@ class State {
 }
 
 interface Report {
-  error(file: string, pointer: string, message: string): void;
+  /** An issue; CONFIG_DATAFLOW unless `code` says another kind. */
+  error(file: string, pointer: string, message: string, code?: ConfigIssueCode): void;
   warning(file: string, pointer: string, message: string): void;
 }
 
@@ -113,13 +115,16 @@ export function checkPipes(
   for (const id of roots) walkPipe(facts, id, new State(), { operation: id, stack: [id], via: '' }, silent, saved, null);
 
   const seen = new Set<string>();
-  const push = (list: ConfigIssue[], file: string, pointer: string, message: string) => {
+  const push = (list: ConfigIssue[], file: string, pointer: string, message: string, code: ConfigIssueCode) => {
     const key = `${file}\n${pointer}\n${message}`;
     if (seen.has(key)) return;
     seen.add(key);
-    list.push({ file, pointer, message });
+    list.push({ file, pointer, message, code });
   };
-  const report: Report = { error: (f, p, m) => push(issues, f, p, m), warning: (f, p, m) => push(warnings, f, p, m) };
+  const report: Report = {
+    error: (f, p, m, code = 'CONFIG_DATAFLOW') => push(issues, f, p, m, code),
+    warning: (f, p, m) => push(warnings, f, p, m, 'CONFIG_DATAFLOW'),
+  };
   for (const id of roots) {
     const pipe = facts.get(id) as PipeFacts;
     const end = walkPipe(facts, id, new State(), { operation: id, stack: [id], via: '' }, report, new Map(), saved);
@@ -415,7 +420,7 @@ function checkFlowLinks(pipe: PipeFacts, facts: ReadonlyMap<string, PipeFacts>, 
     step.dataflow.saves?.operations.forEach((operation, i) => {
       const target = facts.get(operation);
       const at = `${step.pointer}/config/continue_with/${i}`;
-      if (!target) report.error(pipe.file, at, `names operation "${operation}", which has no pipe`);
+      if (!target) report.error(pipe.file, at, `names operation "${operation}", which has no pipe`, 'CONFIG_REFERENCE');
       else if (!restoresAnywhere(target, facts, new Set()))
         report.error(pipe.file, at, `names operation "${operation}", whose pipe has no flow-restore to continue the flow`);
     });

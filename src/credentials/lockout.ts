@@ -11,6 +11,7 @@
 import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { ConfigOf } from '../engine/valve.js';
 import type { Store } from '../store/store.js';
+import type { ConfigIssueCode } from '../errors.js';
 
 export interface LockoutPolicy {
   threshold: number;
@@ -129,11 +130,12 @@ export const DEFAULT_LOCKOUT: LockoutPolicy = lockoutPolicy(LOCKOUT_DEFAULTS);
 /** The Lockout a valve's `lockout` config asks for (null when disabled); `fail` reports a load error at a pointer. */
 export function lockoutFrom(
   config: LockoutConfig,
-  fail: (pointer: string, message: string) => never,
+  fail: (pointer: string, message: string, code: ConfigIssueCode) => never,
   pointer = '/lockout',
 ): Lockout | null {
   if (!config.enabled) return null;
   const lockout = new Lockout(lockoutPolicy(config));
-  if (lockout.policy.maxLockMs < lockout.policy.lockMs) fail(`${pointer}/max_lock_seconds`, 'must be at least lock_seconds');
+  if (lockout.policy.maxLockMs < lockout.policy.lockMs)
+    fail(`${pointer}/max_lock_seconds`, 'must be at least lock_seconds', 'CONFIG_INVALID');
   return lockout;
 }

@@ -126,13 +126,14 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
   for (const [tenantId, source] of Object.entries(data.tenants)) {
     const at = (...tokens: (string | number)[]) => pointer('tenants', tenantId, ...tokens);
     const unique = <T>(map: Map<string, T>, key: string, entry: T, where: string, what: string): void => {
-      if (map.has(key)) issues.push({ file, pointer: where, message: `duplicate ${what} "${key}" in tenant "${tenantId}"` });
+      if (map.has(key))
+        issues.push({ code: 'CONFIG_INVALID', file, pointer: where, message: `duplicate ${what} "${key}" in tenant "${tenantId}"` });
       else map.set(key, entry);
     };
     const hashOf = (phc: string, where: string, profiles: Map<string, { count: number; hash: ParsedHash }>): void => {
       const result = parsed.get(phc) ?? parsePhc(phc);
       if (typeof result === 'string') {
-        issues.push({ file, pointer: where, message: result });
+        issues.push({ code: 'CONFIG_INVALID', file, pointer: where, message: result });
         return;
       }
       parsed.set(phc, result);
@@ -160,6 +161,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     (source.tills ?? []).forEach((t, i) => {
       if (!stores.has(t.store)) {
         issues.push({
+          code: 'CONFIG_REFERENCE',
           file,
           pointer: at('tills', i, 'store'),
           message: `store "${t.store}" does not exist in tenant "${tenantId}"; expected one of: ${[...stores.keys()].join(', ') || '(no stores)'}`,
@@ -173,7 +175,8 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     const clients = new Map<string, DirectoryClient>();
     const clientProfiles = new Map<string, { count: number; hash: ParsedHash }>();
     (source.clients ?? []).forEach((c, i) => {
-      for (const problem of clientProblems(c)) issues.push({ file, pointer: at('clients', i, ...problem.at), message: problem.message });
+      for (const problem of clientProblems(c))
+        issues.push({ code: 'CONFIG_INVALID', file, pointer: at('clients', i, ...problem.at), message: problem.message });
       if (c.secret_hash !== undefined) hashOf(c.secret_hash, at('clients', i, 'secret_hash'), clientProfiles);
       const client: DirectoryClient = Object.freeze({
         client_id: c.client_id,
@@ -210,6 +213,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
     (source.stores ?? []).forEach((s, i) => {
       if (s.manager !== undefined && !users.id.has(s.manager)) {
         issues.push({
+          code: 'CONFIG_REFERENCE',
           file,
           pointer: at('stores', i, 'manager'),
           message: `user "${s.manager}" does not exist in tenant "${tenantId}"; expected the id of one of its users`,
@@ -271,7 +275,7 @@ export function loadDirectory(ctx: FeatureContext): EmbeddedDirectory {
   const path = resolve(ctx.dir, ctx.main.directory);
   const file = readDataFile(ctx, path);
   const exposed = worldReadableProblem(path, 'its password hashes and TOTP secrets');
-  if (exposed) ctx.warnings.push({ file: file.shown, pointer: '', message: exposed });
+  if (exposed) ctx.warnings.push({ code: 'CONFIG_EXPOSED', file: file.shown, pointer: '', message: exposed });
   if (file.ok) {
     const directory = buildDirectory(file.value, file.shown, file.issues);
     if (file.issues.length === 0) return directory;

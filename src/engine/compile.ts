@@ -21,7 +21,7 @@ class CompileFailure extends Error {
   constructor(
     readonly pointer: string,
     message: string,
-    readonly code?: ConfigIssueCode,
+    readonly code: ConfigIssueCode,
   ) {
     super(message);
   }
@@ -191,9 +191,14 @@ function compileSteps(
         }),
       });
     } catch (err) {
-      if (err instanceof CompileFailure)
-        issues.push({ file, pointer: err.pointer, message: err.message, ...(err.code ? { code: err.code } : {}) });
-      else issues.push({ file, pointer: `${at}/config`, message: `valve "${valve.name}" could not be built: ${(err as Error).message}` });
+      if (err instanceof CompileFailure) issues.push({ file, pointer: err.pointer, message: err.message, code: err.code });
+      else
+        issues.push({
+          file,
+          pointer: `${at}/config`,
+          message: `valve "${valve.name}" could not be built: ${(err as Error).message}`,
+          code: 'CONFIG_INVALID',
+        });
     }
   });
   return steps;
@@ -204,7 +209,7 @@ function optionalCondition(expr: unknown, at: string): Condition | null {
   try {
     return compileCondition(expr);
   } catch (err) {
-    if (err instanceof ConditionSyntaxError) throw new CompileFailure(at, err.message);
+    if (err instanceof ConditionSyntaxError) throw new CompileFailure(at, err.message, 'CONFIG_INVALID');
     throw err;
   }
 }
@@ -268,7 +273,7 @@ function tools(base: string, services: Services, pipes: PipeLookup, raw: unknown
         }
         return template;
       } catch (err) {
-        if (err instanceof TemplateSyntaxError) throw new CompileFailure(base + at, err.message);
+        if (err instanceof TemplateSyntaxError) throw new CompileFailure(base + at, err.message, 'CONFIG_INVALID');
         throw err;
       }
     },
@@ -278,7 +283,7 @@ function tools(base: string, services: Services, pipes: PipeLookup, raw: unknown
         reads.push(...conditionReads(expr, base + at));
         return condition;
       } catch (err) {
-        if (err instanceof ConditionSyntaxError) throw new CompileFailure(base + at, err.message);
+        if (err instanceof ConditionSyntaxError) throw new CompileFailure(base + at, err.message, 'CONFIG_INVALID');
         throw err;
       }
     },

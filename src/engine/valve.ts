@@ -70,8 +70,8 @@ export interface CompileTools {
   condition(expr: unknown, pointer: string): Condition;
   /** Another pipe by id, resolved once every pipe is compiled. */
   pipe(id: string): { run(ctx: CallContext): Promise<void> };
-  /** A load error at `pointer` (relative to the valve's config); CONFIG_INVALID unless `code` says another kind. */
-  fail(pointer: string, message: string, code?: ConfigIssueCode): never;
+  /** A load error at `pointer` (relative to the valve's config), with the code of its kind (src/errors.ts). */
+  fail(pointer: string, message: string, code: ConfigIssueCode): never;
   readonly services: Services;
 }
 

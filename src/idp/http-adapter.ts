@@ -227,10 +227,10 @@ function parseUrl(source: string, tools: CompileTools): URL {
   try {
     url = new URL(source);
   } catch {
-    return tools.fail('/url', `"${source}" is not a URL`);
+    return tools.fail('/url', `"${source}" is not a URL`, 'CONFIG_INVALID');
   }
-  if (url.username || url.password) tools.fail('/url', 'must not carry credentials; use "auth"');
-  if (url.hash) tools.fail('/url', 'must not carry a #fragment');
+  if (url.username || url.password) tools.fail('/url', 'must not carry credentials; use "auth"', 'CONFIG_INVALID');
+  if (url.hash) tools.fail('/url', 'must not carry a #fragment', 'CONFIG_INVALID');
   return url;
 }
 
@@ -240,7 +240,7 @@ function buildAgent(target: URL, tls: Partial<NonNullable<HttpSourceConfig['tls'
     // Defaults fill a written tls object, so look at what can only have been written.
     const written =
       tls.ca_file !== undefined || tls.cert_file !== undefined || tls.key_file !== undefined || tls.reject_unauthorized === false;
-    if (written) tools.fail('/tls', 'TLS options need an https:// URL');
+    if (written) tools.fail('/tls', 'TLS options need an https:// URL', 'CONFIG_INVALID');
     return new http.Agent({ keepAlive: true, maxSockets: 64 });
   }
   const read = (file: string | undefined, at: string): string | undefined => {
@@ -249,7 +249,7 @@ function buildAgent(target: URL, tls: Partial<NonNullable<HttpSourceConfig['tls'
     try {
       return readFileSync(path, 'utf8');
     } catch (err) {
-      return tools.fail(at, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+      return tools.fail(at, `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`, 'CONFIG_READ');
     }
   };
   const ca = read(tls.ca_file, '/tls/ca_file');

@@ -38,10 +38,12 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
   const options: LdapConnectionOptions[] = [];
   entries.forEach((entry, i) => {
     const at = (...rest: (string | number)[]) => pointer('ldap', i, ...rest);
-    if (seen.has(entry.id)) ctx.issues.push({ file: ctx.file, pointer: at('id'), message: `duplicate LDAP connection id "${entry.id}"` });
+    if (seen.has(entry.id))
+      ctx.issues.push({ code: 'CONFIG_INVALID', file: ctx.file, pointer: at('id'), message: `duplicate LDAP connection id "${entry.id}"` });
     seen.add(entry.id);
     if (entry.bind_dn !== undefined && entry.bind_password === '') {
       ctx.issues.push({
+        code: 'CONFIG_INVALID',
         file: ctx.file,
         pointer: at('bind_password'),
         message: 'is empty; an empty password binds anonymously (set it with ${env:NAME})',
@@ -53,6 +55,7 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
     const startTls = tls.start_tls === true;
     if (secure && startTls)
       ctx.issues.push({
+        code: 'CONFIG_INVALID',
         file: ctx.file,
         pointer: at('tls', 'start_tls'),
         message: 'StartTLS is for ldap:// URLs; ldaps:// is TLS already',
@@ -60,7 +63,12 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
     // Defaults fill a written tls object, so look at what can only have been written.
     const tlsOptions = tls.ca_file !== undefined || tls.server_name !== undefined || tls.reject_unauthorized === false;
     if (!secure && !startTls && tlsOptions) {
-      ctx.issues.push({ file: ctx.file, pointer: at('tls'), message: 'TLS options need an ldaps:// URL or "start_tls": true' });
+      ctx.issues.push({
+        code: 'CONFIG_INVALID',
+        file: ctx.file,
+        pointer: at('tls'),
+        message: 'TLS options need an ldaps:// URL or "start_tls": true',
+      });
     }
     let ca: string | undefined;
     if (tls.ca_file !== undefined) {
@@ -71,6 +79,7 @@ function buildLdapConnections(ctx: FeatureContext): LdapConnections | undefined 
         ctx.watch(path);
       } catch (err) {
         ctx.issues.push({
+          code: 'CONFIG_READ',
           file: ctx.file,
           pointer: at('tls', 'ca_file'),
           message: `cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,

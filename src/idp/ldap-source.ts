@@ -71,10 +71,11 @@ export const ldapSource = defineSource({
       tools.fail(
         '/connection',
         `names LDAP connection "${config.connection}"; ${known.length ? `expected one of ${known.join(', ')}` : 'the main file defines none (section "ldap")'}`,
+        'CONFIG_REFERENCE',
       );
     const filter = compileFilterTemplate(config.filter, tools, '/filter');
     const syntax = filterSyntaxError(filter.sample('x'));
-    if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`);
+    if (syntax) tools.fail('/filter', `is not an LDAP filter: ${syntax}`, 'CONFIG_INVALID');
     const password = config.password === undefined ? null : tools.template(config.password, '/password');
     const passwordForm = normalizePassword(config.password_normalization, 'none');
     const mapping = Object.entries(config.attributes).map(([property, attribute]) => [property, attribute.toLowerCase()] as const);

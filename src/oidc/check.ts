@@ -23,6 +23,7 @@ export function checkOidcConfig(
   if (!oidc) return;
   if (!main.tokens)
     issues.push({
+      code: 'CONFIG_MISSING',
       file,
       pointer: '/oidc',
       message:
@@ -32,6 +33,7 @@ export function checkOidcConfig(
   for (const [tenant, config] of Object.entries(oidc.tenants)) {
     if (!tenants.has(tenant))
       issues.push({
+        code: 'CONFIG_REFERENCE',
         file,
         pointer: pointer('oidc', 'tenants', tenant),
         message: `tenant "${tenant}" is not declared in modules[].config.tenant`,
@@ -42,12 +44,14 @@ export function checkOidcConfig(
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
         if (!hasPipe(tenant, step.operation))
           issues.push({
+            code: 'CONFIG_REFERENCE',
             file,
             pointer: at('operation'),
             message: `login step "${step.operation}" has no pipe (expected ${main.pipes}/${step.operation}.json)`,
           });
         if (step.start !== undefined && !hasPipe(tenant, step.start))
           issues.push({
+            code: 'CONFIG_REFERENCE',
             file,
             pointer: at('start'),
             message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
@@ -56,12 +60,18 @@ export function checkOidcConfig(
         step.fields.forEach((field, f) => {
           if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
             issues.push({
+              code: 'CONFIG_INVALID',
               file,
               pointer: at('fields', f, 'name'),
               message: `"${field.name}" is set by the engine or the login page, not by a form field`,
             });
           if (seen.has(field.name))
-            issues.push({ file, pointer: at('fields', f, 'name'), message: `field "${field.name}" is listed twice` });
+            issues.push({
+              code: 'CONFIG_INVALID',
+              file,
+              pointer: at('fields', f, 'name'),
+              message: `field "${field.name}" is listed twice`,
+            });
           seen.add(field.name);
         });
       });
@@ -69,6 +79,7 @@ export function checkOidcConfig(
     for (const client of directory.clients(tenant)) {
       if (client.type === 'userapp' && client.pool !== undefined && !Object.hasOwn(pools, client.pool)) {
         issues.push({
+          code: 'CONFIG_REFERENCE',
           file,
           pointer: pointer('oidc', 'tenants', tenant, 'pools'),
           message: `directory client "${client.client_id}" signs users in to pool "${client.pool}", which tenant "${tenant}" does not define here`,

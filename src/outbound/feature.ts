@@ -56,7 +56,8 @@ export const outboundFeature = defineFeature({
     const allow: AllowEntry[] = [];
     section.allow.forEach((text, i) => {
       const entry = parseAllowEntry(text);
-      if (typeof entry === 'string') ctx.issues.push({ file: ctx.file, pointer: pointer('outbound', 'allow', i), message: entry });
+      if (typeof entry === 'string')
+        ctx.issues.push({ code: 'CONFIG_INVALID', file: ctx.file, pointer: pointer('outbound', 'allow', i), message: entry });
       else allow.push(entry);
     });
     section.internal.forEach((name, i) => {
@@ -64,6 +65,7 @@ export const outboundFeature = defineFeature({
       const listed = typeof entry !== 'string' && entry.port === undefined && allow.some((e) => e.host === entry.host);
       if (!listed)
         ctx.issues.push({
+          code: 'CONFIG_REFERENCE',
           file: ctx.file,
           pointer: pointer('outbound', 'internal', i),
           message: `"${name}" is not a host name of outbound.allow; expected one of its names, without a port`,

@@ -1,39 +1,56 @@
-import type { Logger } from 'pino';
-import type { Clock } from '../engine/clock.js';
-import type { Metrics } from '../engine/metrics.js';
-import type { StoreConfig } from './schema.js';
 import { fault } from '../errors.js';
-import { MemoryStore } from './memory.js';
-import { RedisStore } from './redis.js';
-import { resolveStoreSettings } from './settings.js';
+import type { ErasedStoreBackend, SettingsProblem, StoreRuntime } from './backend.js';
+import { BACKENDS, type StoreType } from './backends.js';
+import type { StoreConfig } from './schema.js';
 import type { Store } from './store.js';
 
-export interface StoreRuntime {
-  clock: Clock;
-  logger: Logger;
-  env: Readonly<Record<string, string | undefined>>;
-  /** The main file's folder: TLS file paths resolve against it. */
-  configDir: string;
-  /** Counts the memory store's counter evictions and refusals. */
-  metrics?: Metrics;
+export type { StoreRuntime } from './backend.js';
+
+/** The backend a config selects, with its settings read (without touching the network). */
+export interface ResolvedStore {
+  readonly type: StoreType;
+  /** Whether every process sees the same state (`serve --workers` needs it). */
+  readonly shared: boolean;
+  readonly settings: unknown;
+  readonly problems: readonly SettingsProblem[];
+  /** Where the store lives, for the start summary: never a password. */
+  describe(): string;
+  create(runtime: StoreRuntime): Store;
 }
 
 /**
- * Builds the store the config names (REDIS_URL wins and selects Redis). A store section
- * with problems yields a store that refuses everything: the same load reports those
- * problems with their pointers (config/services.ts) and fails, so it is never served.
+ * Which backend the `store` section selects: the one whose environment variable is set
+ * (REDIS_URL), else the one `type` names.
+ */
+export function resolveStoreSettings(
+  config: StoreConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  configDir: string,
+): ResolvedStore {
+  const backend =
+    BACKENDS.find((b) => b.selectedBy !== undefined && (env[b.selectedBy] ?? '') !== '') ??
+    BACKENDS.find((b) => b.type === config.type) ??
+    (BACKENDS[0] as ErasedStoreBackend);
+  const { settings, problems } = backend.resolve(config, { env, configDir });
+  return {
+    type: backend.type as StoreType,
+    shared: backend.shared,
+    settings,
+    problems,
+    describe: () => backend.describe(settings),
+    create: (runtime) => backend.create(settings, runtime),
+  };
+}
+
+/**
+ * Builds the store the config names. A store section with problems yields a store that
+ * refuses everything: the same load reports those problems with their pointers (the store
+ * feature) and fails, so it is never served.
  */
 export function createStore(config: StoreConfig, runtime: StoreRuntime): Store {
-  const { settings, problems } = resolveStoreSettings(config, runtime.env, runtime.configDir);
-  if (problems.length > 0) return unusableStore(problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
-  if (settings.type === 'memory') {
-    const metrics = runtime.metrics;
-    return new MemoryStore(runtime.clock, undefined, {
-      maxCounters: settings.maxCounters,
-      onCounters: (event, n) => metrics?.inc(event === 'evicted' ? 'store_counters_evicted' : 'store_counters_refused', {}, n),
-    });
-  }
-  return new RedisStore(settings, runtime.logger);
+  const resolved = resolveStoreSettings(config, runtime.env, runtime.configDir);
+  if (resolved.problems.length > 0) return unusableStore(resolved.problems.map((p) => `${p.pointer}: ${p.message}`).join('; '));
+  return resolved.create(runtime);
 }
 
 function unusableStore(reason: string): Store {

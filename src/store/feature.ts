@@ -5,7 +5,7 @@
  */
 import { defineFeature } from '../config/feature.js';
 import { storeSchema, type StoreConfig } from './schema.js';
-import { resolveStoreSettings } from './settings.js';
+import { resolveStoreSettings } from './create.js';
 
 declare module '../config/main-schema.js' {
   interface FeatureSections {
@@ -18,7 +18,7 @@ export const storeFeature = defineFeature({
   sections: { store: storeSchema },
   build(ctx) {
     const { problems } = resolveStoreSettings(ctx.main.store, ctx.env, ctx.dir);
-    for (const p of problems) ctx.issues.push({ file: ctx.file, pointer: p.pointer, message: p.message });
+    for (const p of problems) ctx.issues.push({ file: ctx.file, ...p });
     return undefined;
   },
 });

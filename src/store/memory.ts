@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../engine/clock.js';
 import { refuse } from '../errors.js';
+import { defineStoreBackend } from './backend.js';
 import type { Store } from './store.js';
 
 /**
@@ -188,3 +189,29 @@ export class MemoryStore implements Store {
     for (const [key, entry] of this.data) if (entry.expiresAt <= now) this.drop(key);
   }
 }
+
+/** `"store": {"type": "memory"}`: the default; one process only. */
+export const memoryBackend = defineStoreBackend({
+  type: 'memory',
+  summary: 'one process only.',
+  options: {
+    max_counters: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 100000000,
+      default: DEFAULT_MAX_COUNTERS,
+      description:
+        'memory: the most counters (lockout, rate limits) kept at once. When full, expired and zeroed counters are evicted; if none is, a new counter is refused (RATE_LIMITED): fail closed, never forgetting a live count.',
+    },
+  },
+  shared: false,
+  resolve: (config) => ({ settings: { type: 'memory' as const, maxCounters: config.max_counters }, problems: [] }),
+  create(settings, runtime) {
+    const metrics = runtime.metrics;
+    return new MemoryStore(runtime.clock, undefined, {
+      maxCounters: settings.maxCounters,
+      onCounters: (event, n) => metrics?.inc(event === 'evicted' ? 'store_counters_evicted' : 'store_counters_refused', {}, n),
+    });
+  },
+  describe: () => 'memory',
+});

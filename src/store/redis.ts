@@ -1,7 +1,9 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
+import type { JSONSchema } from 'json-schema-to-ts';
 import { fault } from '../errors.js';
-import { describeRedis, type RedisSettings } from './settings.js';
+import { defineStoreBackend, type OptionsConfig } from './backend.js';
+import { describeRedis, resolveRedisSettings, type RedisSettings } from './settings.js';
 import type { Store } from './store.js';
 
 /**
@@ -239,3 +241,80 @@ function connect(settings: RedisSettings): Client {
   }
   return new Redis(settings.url, options) as Client;
 }
+
+const REDIS_NODES = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'port'],
+    properties: {
+      host: { type: 'string', minLength: 1, description: 'Host name or address of the node.' },
+      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port of the node.' },
+    },
+  },
+} as const;
+
+const redisOptions = {
+  url: {
+    type: 'string',
+    pattern: '^rediss?://',
+    description: 'redis://[user:password@]host:port[/db]; rediss:// for TLS. Default redis://127.0.0.1:6379.',
+  },
+  sentinels: { ...REDIS_NODES, description: 'Sentinel addresses; the master is looked up by sentinel_master.' },
+  sentinel_master: { type: 'string', minLength: 1, description: 'The master name the sentinels monitor.' },
+  sentinel_password: { type: 'string', description: 'Password of the sentinels themselves (use ${env:NAME}).' },
+  cluster: { ...REDIS_NODES, description: 'Seed nodes of a Redis Cluster; the rest is discovered.' },
+  username: { type: 'string', minLength: 1, description: 'Redis ACL user to authenticate as (with password); absent: the default user.' },
+  password: { type: 'string', description: 'Use ${env:NAME} or ${file:path}; a password in the url wins.' },
+  db: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 65535,
+    description: 'Database number to select; absent: the one in the url, else 0. Not allowed with cluster.',
+  },
+  tls: {
+    description: 'true: TLS with the system CAs. An object: custom CA, client certificate, server name.',
+    type: ['boolean', 'object'],
+    additionalProperties: false,
+    properties: {
+      ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle, relative to this file.' },
+      cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (with key_file).' },
+      key_file: { type: 'string', minLength: 1, description: 'PEM client key (with cert_file).' },
+      servername: { type: 'string', minLength: 1, description: 'The name the server certificate must carry, when not the host.' },
+      reject_unauthorized: { type: 'boolean', default: true, description: 'false disables certificate checks: tests only.' },
+    },
+  },
+  command_timeout_ms: {
+    type: 'integer',
+    minimum: 10,
+    maximum: 60000,
+    default: 500,
+    description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).',
+  },
+  connect_timeout_ms: {
+    type: 'integer',
+    minimum: 100,
+    maximum: 60000,
+    default: 2000,
+    description:
+      'The longest, in milliseconds, a connection (and a cluster slot refresh) may take to open before the attempt fails and is retried.',
+  },
+} as const satisfies Record<string, JSONSchema>;
+
+/** The redis options of the `store` section, defaults applied. */
+export type RedisConfig = OptionsConfig<typeof redisOptions>;
+
+/** `"store": {"type": "redis", …}`, or REDIS_URL: standalone, Sentinel or Cluster, shared by every process. */
+export const redisBackend = defineStoreBackend({
+  type: 'redis',
+  summary: 'shared by every process (needed for --workers > 1).',
+  options: redisOptions,
+  dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
+  selectedBy: 'REDIS_URL',
+  shared: true,
+  resolve: (config: RedisConfig, where) => resolveRedisSettings(config, where),
+  create: (settings, runtime) => new RedisStore(settings, runtime.logger),
+  describe: describeRedis,
+});

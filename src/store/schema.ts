@@ -1,89 +1,50 @@
 /**
  * The `store` section of the main file: where shared state lives (lockouts, rate limits,
- * OTP transactions, token families). Read once at start; REDIS_URL in the environment
- * overrides it (see settings.ts).
+ * OTP transactions, token families). Read once at start. Its schema comes from the list of
+ * backends (backends.ts): `type` names one of them (the first is the default), and each
+ * backend adds its own options; an environment variable a backend is selected by (REDIS_URL)
+ * overrides `type`.
  */
-import type { ConfigOf } from '../engine/valve.js';
+import type { JSONSchema } from 'json-schema-to-ts';
+import type { ErasedStoreBackend, OptionsConfig } from './backend.js';
+import { BACKENDS, type STORE_BACKENDS, type StoreType } from './backends.js';
 
-const REDIS_NODES = {
-  type: 'array',
-  minItems: 1,
-  items: {
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+type BackendConfig<B> = B extends { readonly options: infer O } ? OptionsConfig<O> : never;
+
+/** The section as the loader hands it on: `type`, and every backend's options (defaults applied). */
+export type StoreConfig = { type: StoreType } & UnionToIntersection<BackendConfig<(typeof STORE_BACKENDS)[number]>>;
+
+/** The section's schema for a list of backends: one flat object, so an option name belongs to one backend. */
+export function storeSectionSchema(backends: readonly ErasedStoreBackend[]): Readonly<Record<string, unknown>> {
+  const [first] = backends;
+  if (!first) throw new Error('no store backend');
+  const properties: Record<string, JSONSchema> = {
+    type: { enum: backends.map((b) => b.type), description: backends.map((b) => `${b.type}: ${b.summary}`).join(' ') },
+  };
+  const owners = new Map<string, string>([['type', 'the section']]);
+  const dependentRequired: Record<string, readonly string[]> = {};
+  for (const backend of backends) {
+    for (const [name, schema] of Object.entries(backend.options)) {
+      const owner = owners.get(name);
+      if (owner !== undefined) throw new Error(`store option "${name}" of backend "${backend.type}" is already declared by ${owner}`);
+      owners.set(name, `backend "${backend.type}"`);
+      properties[name] = schema;
+    }
+    Object.assign(dependentRequired, backend.dependentRequired);
+  }
+  const overrides = backends
+    .filter((b) => b.selectedBy !== undefined)
+    .map((b) => ` ${b.selectedBy} in the environment overrides this and selects ${b.type}.`);
+  return {
+    description: `Where shared state lives.${overrides.join('')}`,
     type: 'object',
     additionalProperties: false,
-    required: ['host', 'port'],
-    properties: {
-      host: { type: 'string', minLength: 1, description: 'Host name or address of the node.' },
-      port: { type: 'integer', minimum: 1, maximum: 65535, description: 'TCP port of the node.' },
-    },
-  },
-} as const;
+    required: ['type'],
+    properties,
+    ...(Object.keys(dependentRequired).length > 0 ? { dependentRequired } : {}),
+    default: { type: first.type },
+  };
+}
 
-export const storeSchema = {
-  description: 'Where shared state lives. REDIS_URL in the environment overrides this and selects redis.',
-  type: 'object',
-  additionalProperties: false,
-  required: ['type'],
-  properties: {
-    type: {
-      enum: ['memory', 'redis'],
-      description: 'memory: one process only. redis: shared by every process (needed for --workers > 1).',
-    },
-    url: {
-      type: 'string',
-      pattern: '^rediss?://',
-      description: 'redis://[user:password@]host:port[/db]; rediss:// for TLS. Default redis://127.0.0.1:6379.',
-    },
-    sentinels: { ...REDIS_NODES, description: 'Sentinel addresses; the master is looked up by sentinel_master.' },
-    sentinel_master: { type: 'string', minLength: 1, description: 'The master name the sentinels monitor.' },
-    sentinel_password: { type: 'string', description: 'Password of the sentinels themselves (use ${env:NAME}).' },
-    cluster: { ...REDIS_NODES, description: 'Seed nodes of a Redis Cluster; the rest is discovered.' },
-    username: { type: 'string', minLength: 1, description: 'Redis ACL user to authenticate as (with password); absent: the default user.' },
-    password: { type: 'string', description: 'Use ${env:NAME} or ${file:path}; a password in the url wins.' },
-    db: {
-      type: 'integer',
-      minimum: 0,
-      maximum: 65535,
-      description: 'Database number to select; absent: the one in the url, else 0. Not allowed with cluster.',
-    },
-    tls: {
-      description: 'true: TLS with the system CAs. An object: custom CA, client certificate, server name.',
-      type: ['boolean', 'object'],
-      additionalProperties: false,
-      properties: {
-        ca_file: { type: 'string', minLength: 1, description: 'PEM CA bundle, relative to this file.' },
-        cert_file: { type: 'string', minLength: 1, description: 'PEM client certificate (with key_file).' },
-        key_file: { type: 'string', minLength: 1, description: 'PEM client key (with cert_file).' },
-        servername: { type: 'string', minLength: 1, description: 'The name the server certificate must carry, when not the host.' },
-        reject_unauthorized: { type: 'boolean', default: true, description: 'false disables certificate checks: tests only.' },
-      },
-    },
-    command_timeout_ms: {
-      type: 'integer',
-      minimum: 10,
-      maximum: 60000,
-      default: 500,
-      description: 'The longest a store operation may take; then the call fails with COMMUNICATION_ERROR (500).',
-    },
-    connect_timeout_ms: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 60000,
-      default: 2000,
-      description:
-        'The longest, in milliseconds, a connection (and a cluster slot refresh) may take to open before the attempt fails and is retried.',
-    },
-    max_counters: {
-      type: 'integer',
-      minimum: 100,
-      maximum: 100000000,
-      default: 200000,
-      description:
-        'memory: the most counters (lockout, rate limits) kept at once. When full, expired and zeroed counters are evicted; if none is, a new counter is refused (RATE_LIMITED): fail closed, never forgetting a live count.',
-    },
-  },
-  dependentRequired: { sentinels: ['sentinel_master'], sentinel_master: ['sentinels'], sentinel_password: ['sentinels'] },
-  default: { type: 'memory' },
-} as const;
-
-export type StoreConfig = ConfigOf<typeof storeSchema>;
+export const storeSchema = storeSectionSchema(BACKENDS);

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { StoreConfig } from './schema.js';
+import type { SettingsProblem, StoreWhere } from './backend.js';
+import type { RedisConfig } from './redis.js';
 
 /**
- * Which store to build, read from the main file's `store` section and the REDIS_URL
- * environment variable (which wins and selects Redis). Resolved without touching the
- * network, so the same function both checks a config (problems with JSON pointers) and
- * feeds the store factory.
+ * How the redis backend connects, read from the main file's `store` section and the REDIS_URL
+ * environment variable (which wins, and selects this backend whatever the section's type).
+ * Resolved without touching the network, so the same function both checks a config
+ * (problems with JSON pointers) and feeds the store factory.
  */
 interface RedisNode {
   host: string;
@@ -38,29 +39,16 @@ export type RedisSettings =
   | (RedisCommon & { mode: 'sentinel'; sentinels: RedisNode[]; master: string; sentinelPassword?: string; db?: number })
   | (RedisCommon & { mode: 'cluster'; nodes: RedisNode[] });
 
-export type StoreSettings = { type: 'memory'; maxCounters: number } | RedisSettings;
-
-export interface SettingsProblem {
-  /** JSON pointer into the main file. */
-  pointer: string;
-  message: string;
-}
-
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const REDIS_URL = /^rediss?:\/\/[^\s]+$/;
 
-export function resolveStoreSettings(
-  store: StoreConfig,
-  env: Readonly<Record<string, string | undefined>>,
-  configDir: string,
-): { settings: StoreSettings; problems: SettingsProblem[] } {
+export function resolveRedisSettings(store: RedisConfig, where: StoreWhere): { settings: RedisSettings; problems: SettingsProblem[] } {
   const problems: SettingsProblem[] = [];
-  const envUrl = env.REDIS_URL;
-  if (envUrl === undefined || envUrl === '') {
-    if (store.type === 'memory') return { settings: { type: 'memory', maxCounters: store.max_counters }, problems };
-  } else if (!REDIS_URL.test(envUrl)) {
+  const envUrl = where.env.REDIS_URL || undefined;
+  if (envUrl !== undefined && !REDIS_URL.test(envUrl)) {
     problems.push({
       pointer: '/store',
+      code: 'CONFIG_INVALID',
       message: 'the REDIS_URL environment variable must look like redis://host:port or rediss://host:port',
     });
   }
@@ -73,17 +61,22 @@ export function resolveStoreSettings(
   };
   if (store.username !== undefined) common.username = store.username;
   if (store.password !== undefined) common.password = store.password;
-  const tls = readTls(store.tls, configDir, problems);
+  const tls = readTls(store.tls, where.configDir, problems);
   if (tls) common.tls = tls;
 
   if (envUrl) return { settings: { ...common, mode: 'standalone', url: envUrl }, problems };
 
   const given = (['url', 'sentinels', 'cluster'] as const).filter((k) => store[k] !== undefined);
   if (given.length > 1) {
-    problems.push({ pointer: `/store/${given[1]}`, message: `give one of url, sentinels or cluster, not ${given.join(' and ')}` });
+    problems.push({
+      pointer: `/store/${given[1]}`,
+      code: 'CONFIG_INVALID',
+      message: `give one of url, sentinels or cluster, not ${given.join(' and ')}`,
+    });
   }
   if (store.cluster) {
-    if (store.db !== undefined) problems.push({ pointer: '/store/db', message: 'Redis Cluster has only database 0; remove db' });
+    if (store.db !== undefined)
+      problems.push({ pointer: '/store/db', code: 'CONFIG_INVALID', message: 'Redis Cluster has only database 0; remove db' });
     return { settings: { ...common, mode: 'cluster', nodes: store.cluster }, problems };
   }
   const db = store.db === undefined ? {} : { db: store.db };
@@ -97,7 +90,7 @@ export function resolveStoreSettings(
   return { settings: { ...common, ...db, mode: 'standalone', url: store.url ?? DEFAULT_URL }, problems };
 }
 
-function readTls(tls: StoreConfig['tls'], configDir: string, problems: SettingsProblem[]): RedisTls | undefined {
+function readTls(tls: RedisConfig['tls'], configDir: string, problems: SettingsProblem[]): RedisTls | undefined {
   if (tls === undefined || tls === false) return undefined;
   const out: RedisTls = { rejectUnauthorized: true };
   if (tls === true) return out;
@@ -109,12 +102,17 @@ function readTls(tls: StoreConfig['tls'], configDir: string, problems: SettingsP
     } catch (err) {
       problems.push({
         pointer: `/store/tls/${name}_file`,
+        code: 'CONFIG_READ',
         message: `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
       });
     }
   }
   if ((tls.cert_file === undefined) !== (tls.key_file === undefined)) {
-    problems.push({ pointer: '/store/tls', message: 'cert_file and key_file go together (a client certificate needs its key)' });
+    problems.push({
+      pointer: '/store/tls',
+      code: 'CONFIG_INVALID',
+      message: 'cert_file and key_file go together (a client certificate needs its key)',
+    });
   }
   if (tls.servername !== undefined) out.servername = tls.servername;
   if (tls.reject_unauthorized === false) out.rejectUnauthorized = false;

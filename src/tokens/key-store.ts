@@ -10,6 +10,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } fr
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../config-kit/issues.js';
+import type { ConfigIssueCode } from '../errors.js';
 import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm, type Signer } from './algorithms.js';
 
 /** What a kid may look like, here and in a token header: no path, quote or SQL characters. */
@@ -95,6 +96,7 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
       writeNewKey(options.dir, options.algorithm, options.now);
     } catch (err) {
       issues.push({
+        code: 'CONFIG_READ',
         file: options.configFile,
         pointer: options.pointer,
         message: `cannot create the first signing key in ${options.dir} (${errorCode(err)})`,
@@ -110,7 +112,12 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
     if (!key) continue;
     const other = seen.get(key.kid);
     if (other !== undefined) {
-      issues.push({ file: key.file, pointer: '/kid', message: `kid "${key.kid}" is also used by ${other}; every key needs its own kid` });
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file: key.file,
+        pointer: '/kid',
+        message: `kid "${key.kid}" is also used by ${other}; every key needs its own kid`,
+      });
       continue;
     }
     seen.set(key.kid, key.file);
@@ -118,7 +125,12 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
   }
   if (keys.length === 0) {
     if (issues.length === 0)
-      issues.push({ file: options.configFile, pointer: options.pointer, message: `no usable signing key in ${options.dir}` });
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file: options.configFile,
+        pointer: options.pointer,
+        message: `no usable signing key in ${options.dir}`,
+      });
     return null;
   }
   return keySetOf(keys, options.now);
@@ -150,6 +162,7 @@ function listKeyFiles(options: KeyDirOptions, issues: ConfigIssue[]): string[] |
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return [];
     issues.push({
+      code: 'CONFIG_READ',
       file: options.configFile,
       pointer: options.pointer,
       message: `cannot read the keys folder ${options.dir} (${errorCode(err)})`,
@@ -159,24 +172,28 @@ function listKeyFiles(options: KeyDirOptions, issues: ConfigIssue[]): string[] |
 }
 
 function readKeyFile(file: string, issues: ConfigIssue[]): SigningKey | null {
-  const fail = (pointer: string, message: string): null => {
-    issues.push({ file, pointer, message });
+  const fail = (pointer: string, message: string, code: ConfigIssueCode = 'CONFIG_INVALID'): null => {
+    issues.push({ file, pointer, message, code });
     return null;
   };
   let text: string;
   let mtime: number;
   try {
     const stat = statSync(file);
-    if (!stat.isFile()) return fail('', 'not a regular file');
+    if (!stat.isFile()) return fail('', 'not a regular file', 'CONFIG_READ');
     if (stat.size > MAX_KEY_FILE_BYTES) return fail('', `over ${MAX_KEY_FILE_BYTES} bytes; expected one JWK`);
     // A private key others can read is a leaked key: refuse it, as ssh does.
     if (process.platform !== 'win32' && (stat.mode & 0o077) !== 0) {
-      return fail('', `mode ${(stat.mode & 0o777).toString(8)} lets others read a private key; expected 600 (chmod 600 ${file})`);
+      return fail(
+        '',
+        `mode ${(stat.mode & 0o777).toString(8)} lets others read a private key; expected 600 (chmod 600 ${file})`,
+        'CONFIG_EXPOSED',
+      );
     }
     mtime = stat.mtimeMs;
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    return fail('', `cannot read the key file (${errorCode(err)})`);
+    return fail('', `cannot read the key file (${errorCode(err)})`, 'CONFIG_READ');
   }
   let jwk: Record<string, unknown>;
   try {
@@ -184,7 +201,7 @@ function readKeyFile(file: string, issues: ConfigIssue[]): SigningKey | null {
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return fail('', 'expected a JWK object');
     jwk = parsed as Record<string, unknown>;
   } catch {
-    return fail('', 'invalid JSON; expected one private JWK');
+    return fail('', 'invalid JSON; expected one private JWK', 'CONFIG_PARSE');
   }
   if (!isAlgorithm(jwk.alg)) return fail('/alg', `expected one of ${ALGORITHMS.join(', ')}; "none" and HMAC are never accepted`);
   if (jwk.use !== undefined && jwk.use !== 'sig') return fail('/use', 'expected "sig"');

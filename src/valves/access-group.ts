@@ -62,7 +62,7 @@ export default defineValve({
   },
   create(config, tools) {
     const groups = tools.services.accessGroups;
-    if (!groups) return tools.fail('', 'access-group needs the access groups service (built with every config load)');
+    if (!groups) return tools.fail('', 'access-group needs the access groups service (built with every config load)', 'CONFIG_MISSING');
     const directory = tools.services.directory;
     const sub = tools.template(config.sub, '/sub');
     const kind = tools.template(config.kind, '/kind');
@@ -70,7 +70,7 @@ export default defineValve({
     const check = config.mode === 'check';
     const names = config.request_properties;
     if (new Set(Object.values(names)).size !== 3)
-      tools.fail('/request_properties', 'api, resource and access must be three different properties');
+      tools.fail('/request_properties', 'api, resource and access must be three different properties', 'CONFIG_INVALID');
 
     /** What the request asks, or INVALID_REQUEST naming every bad property at once. */
     const asked = (request: Readonly<Record<string, string>>): { api: Api; resource: string; rank: number } => {

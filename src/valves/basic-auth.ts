@@ -102,7 +102,7 @@ export default defineValve({
     const kind = config.kind;
     const userProp = config.username_property ?? DEFAULT_PROPERTIES[kind][0];
     const passProp = config.password_property ?? DEFAULT_PROPERTIES[kind][1];
-    if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property');
+    if (userProp === passProp) tools.fail('/password_property', 'must differ from username_property', 'CONFIG_INVALID');
     const presented = presentedCredentials({
       from: new Set(config.from),
       userProp,

@@ -55,7 +55,7 @@ export default defineValve({
         try {
           pattern = new RegExp(rule.pattern, 'u');
         } catch (err) {
-          tools.fail(pointer('properties', name, 'pattern'), `not a valid regular expression: ${(err as Error).message}`);
+          tools.fail(pointer('properties', name, 'pattern'), `not a valid regular expression: ${(err as Error).message}`, 'CONFIG_INVALID');
         }
       }
       return { name, required: rule.required, min: rule.min_length, max: rule.max_length ?? Infinity, pattern };

@@ -103,7 +103,7 @@ export default defineValve({
     );
     queue.start();
     if (userBy === 'none' && config.user !== undefined)
-      tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key');
+      tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key', 'CONFIG_INVALID');
     // Bound into the transaction from the config, so a decoy is indistinguishable at verify.
     const kind = userBy === 'none' ? 'recipient' : 'user';
     const userTemplate = userBy === 'none' ? null : tools.template(config.user ?? `{{request.${userBy}}}`, '/user');

@@ -74,7 +74,7 @@ export default defineValve({
     const erroneousProperties = config.erroneous_properties;
     const failuresOnly = config.count === 'failures';
     if (!failuresOnly && config.failure_codes !== undefined)
-      tools.fail('/failure_codes', 'failure_codes applies only with count "failures"');
+      tools.fail('/failure_codes', 'failure_codes applies only with count "failures"', 'CONFIG_INVALID');
     const counted = new Set<string>(config.failure_codes);
     return async (ctx) => {
       let value = key.render(ctx.scope());

@@ -76,21 +76,28 @@ export default defineValve({
   },
   create(config, tools) {
     const tokens = tools.services.tokens;
-    if (!tokens) return tools.fail('', 'token-mint needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    if (!tokens)
+      return tools.fail('', 'token-mint needs the "tokens" section in the main config file (issuer, audience, keys_dir)', 'CONFIG_MISSING');
     const user = config.kind === 'user';
-    if (!user && config.refresh_ttl !== undefined) tools.fail('/refresh_ttl', 'only kind "user" has refresh tokens');
-    if (!user && config.family_lifetime !== undefined) tools.fail('/family_lifetime', 'only kind "user" has refresh tokens');
+    if (!user && config.refresh_ttl !== undefined) tools.fail('/refresh_ttl', 'only kind "user" has refresh tokens', 'CONFIG_INVALID');
+    if (!user && config.family_lifetime !== undefined)
+      tools.fail('/family_lifetime', 'only kind "user" has refresh tokens', 'CONFIG_INVALID');
     // The schema's kind branches default ttl for both kinds and family_lifetime for users.
     const lifetime = config.family_lifetime as number;
     const refreshTtl = config.refresh_ttl ?? lifetime;
-    if (refreshTtl > lifetime) tools.fail('/refresh_ttl', `a refresh token cannot outlive its family (family_lifetime ${lifetime})`);
+    if (refreshTtl > lifetime)
+      tools.fail('/refresh_ttl', `a refresh token cannot outlive its family (family_lifetime ${lifetime})`, 'CONFIG_INVALID');
     const ttl = config.ttl as number;
     const sub = tools.template(config.sub, '/sub');
     const scope = tools.template(config.scope, '/scope');
     const clientId = tools.template(config.client_id, '/client_id');
     const claims = Object.entries(config.claims).map(([name, source]) => {
       if (REGISTERED_CLAIMS.has(name))
-        tools.fail(pointer('claims', name), `"${name}" is a registered claim the engine sets itself; choose another name`);
+        tools.fail(
+          pointer('claims', name),
+          `"${name}" is a registered claim the engine sets itself; choose another name`,
+          'CONFIG_INVALID',
+        );
       return [name, tools.template(source, pointer('claims', name))] as const;
     });
     const audience = config.audience ?? tokens.settings.audience;

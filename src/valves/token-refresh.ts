@@ -25,7 +25,12 @@ export default defineValve({
   },
   create(config, tools) {
     const tokens = tools.services.tokens;
-    if (!tokens) return tools.fail('', 'token-refresh needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    if (!tokens)
+      return tools.fail(
+        '',
+        'token-refresh needs the "tokens" section in the main config file (issuer, audience, keys_dir)',
+        'CONFIG_MISSING',
+      );
     const source = config.property;
     return async (ctx) => {
       const { token, property } = findToken(ctx, source);

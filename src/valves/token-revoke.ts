@@ -27,7 +27,12 @@ export default defineValve({
   },
   create(config, tools) {
     const tokens = tools.services.tokens;
-    if (!tokens) return tools.fail('', 'token-revoke needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    if (!tokens)
+      return tools.fail(
+        '',
+        'token-revoke needs the "tokens" section in the main config file (issuer, audience, keys_dir)',
+        'CONFIG_MISSING',
+      );
     const type = config.type;
     const source = config.property ?? (type === 'refresh' ? 'refresh_token' : undefined);
     return async (ctx) => {

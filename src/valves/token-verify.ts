@@ -39,7 +39,12 @@ export default defineValve({
   },
   create(config, tools) {
     const tokens = tools.services.tokens;
-    if (!tokens) return tools.fail('', 'token-verify needs the "tokens" section in the main config file (issuer, audience, keys_dir)');
+    if (!tokens)
+      return tools.fail(
+        '',
+        'token-verify needs the "tokens" section in the main config file (issuer, audience, keys_dir)',
+        'CONFIG_MISSING',
+      );
     const prefix = config.prefix;
     const checkRevocation = config.check_revocation;
     return async (ctx) => {

@@ -101,7 +101,12 @@ describe('directory errors name the file and the pointer', () => {
       demo: { stores: [{ id: 's1', name: 'S' }], tills: [{ username: 't', password_hash: SCRYPT, store: 's2' }] },
     });
     expect(issues).toEqual([
-      { file: 'directory.json', pointer: '/tenants/demo/tills/0/store', message: expect.stringMatching(/store "s2" does not exist.*s1/) },
+      {
+        file: 'directory.json',
+        pointer: '/tenants/demo/tills/0/store',
+        code: 'CONFIG_REFERENCE',
+        message: expect.stringMatching(/store "s2" does not exist.*s1/),
+      },
     ]);
   });
 
@@ -120,6 +125,7 @@ describe('directory errors name the file and the pointer', () => {
       {
         file: 'directory.json',
         pointer: '/tenants/demo/stores/1/manager',
+        code: 'CONFIG_REFERENCE',
         message: expect.stringContaining('user "u-9" does not exist in tenant "demo"'),
       },
     ]);
@@ -220,6 +226,7 @@ describe('directory errors name the file and the pointer', () => {
       {
         file: expect.stringMatching(/config\/directory\.json$/),
         pointer: '/tenants/demo/tills/0/store',
+        code: 'CONFIG_REFERENCE',
         message: expect.stringContaining('store-99'),
       },
     ]);

@@ -180,7 +180,7 @@ describe('webhook destinations: only hosts and ports on outbound.allow', () => {
 describe('sender config checks', () => {
   it('refuses the log sender when NODE_ENV is production, at its /type', () => {
     const built = createSender({ type: 'log' }, { NODE_ENV: 'production' }, undefined);
-    expect(built).toEqual({ pointer: '/type', message: expect.stringContaining('production') });
+    expect(built).toEqual({ pointer: '/type', code: 'CONFIG_INVALID', message: expect.stringContaining('production') });
     expect('sender' in createSender({ type: 'log' }, { NODE_ENV: 'development' }, undefined)).toBe(true);
   });
 

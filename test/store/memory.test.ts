@@ -1,14 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../support/clock.js';
 import { MemoryStore } from '../../src/store/memory.js';
-import { storeContract } from './contract.js';
 
-const contractClock = new ManualClock();
-storeContract(
-  'memory',
-  async () => new MemoryStore(contractClock),
-  async (ms) => contractClock.advance(ms),
-);
+// The store contract runs on the memory store in contract.test.ts, as on every backend.
 
 describe('memory store: counters are capped and fail closed', () => {
   const make = (maxCounters: number, clock = new ManualClock()) => {

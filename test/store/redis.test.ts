@@ -7,7 +7,6 @@ import { tenantPrefix } from '../../src/store/store.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { describeWithRedis, freePort, RedisServer, sleep } from '../support/redis.js';
 import { failsClosed, openRedis, redisSettings } from '../support/redis-store.js';
-import { storeContract } from './contract.js';
 import { storeConfig } from '../support/config-defaults.js';
 
 describeWithRedis('redis store', () => {
@@ -20,7 +19,7 @@ describeWithRedis('redis store', () => {
     await redis?.stop();
   });
 
-  storeContract('redis', () => openRedis({ url: redis.url }));
+  // The store contract runs on Redis in contract.test.ts (and on Sentinel and Cluster in topologies.test.ts).
 
   describe('on the server', () => {
     let store: RedisStore;

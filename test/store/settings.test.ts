@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createApp } from '../../src/app.js';
 import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { silentLogger } from '../../src/logger.js';
-import { describeRedis, resolveStoreSettings } from '../../src/store/settings.js';
+import { memoryBackend } from '../../src/store/memory.js';
+import { redisBackend } from '../../src/store/redis.js';
+import { resolveStoreSettings } from '../../src/store/create.js';
+import { storeSchema, storeSectionSchema } from '../../src/store/schema.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { storeConfig } from '../support/config-defaults.js';
 
@@ -113,8 +116,31 @@ describe('resolveStoreSettings', () => {
   });
 
   it('logs name the server, never its password', () => {
-    const { settings } = resolveStoreSettings(storeConfig({ type: 'redis', url: 'redis://user:s3cret@cache:6379/0' }), {}, '.');
-    if (settings.type !== 'redis') throw new Error('expected redis');
-    expect(describeRedis(settings)).toBe('redis://cache:6379 (config)');
+    const resolved = resolveStoreSettings(storeConfig({ type: 'redis', url: 'redis://user:s3cret@cache:6379/0' }), {}, '.');
+    expect(resolved.describe()).toBe('redis://cache:6379 (config)');
+  });
+
+  it('REDIS_URL selects redis over a memory section; an empty one does not', () => {
+    expect(resolveStoreSettings(storeConfig({ type: 'memory' }), { REDIS_URL: 'redis://cache:6379' }, '.')).toMatchObject({
+      type: 'redis',
+      shared: true,
+    });
+    expect(resolveStoreSettings(storeConfig({ type: 'memory' }), { REDIS_URL: '' }, '.')).toMatchObject({ type: 'memory', shared: false });
+  });
+});
+
+describe('the store section comes from the list of backends', () => {
+  it('type names each backend, the first is the default, and each backend adds its options', () => {
+    const schema = storeSchema as { properties: Record<string, { enum?: string[] }>; default: unknown };
+    expect(schema.properties.type?.enum).toEqual(['memory', 'redis']);
+    expect(schema.default).toEqual({ type: 'memory' });
+    expect(Object.keys(schema.properties)).toEqual(['type', ...Object.keys(memoryBackend.options), ...Object.keys(redisBackend.options)]);
+  });
+
+  it('refuses two backends that declare one option name', () => {
+    const other = { ...memoryBackend, type: 'other' };
+    expect(() => storeSectionSchema([memoryBackend, other] as never)).toThrow(
+      'store option "max_counters" of backend "other" is already declared by backend "memory"',
+    );
   });
 });

@@ -22,5 +22,6 @@ function withDefaults<S extends object>(schema: S, value: unknown): ConfigOf<S> 
 export type StoreInput = Omit<Partial<StoreConfig>, 'tls'> & { tls?: boolean | Record<string, unknown> };
 
 export function storeConfig(value: StoreInput & { type: StoreConfig['type'] }): StoreConfig {
-  return withDefaults(storeSchema, value);
+  // The section's schema is built from the list of backends; its type is StoreConfig.
+  return withDefaults(storeSchema, value) as StoreConfig;
 }

@@ -3,12 +3,12 @@ import { storeConfig, type StoreInput } from './config-defaults.js';
 import { AuthpipeError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { RedisStore } from '../../src/store/redis.js';
-import { resolveStoreSettings, type RedisSettings } from '../../src/store/settings.js';
+import { resolveRedisSettings, type RedisSettings } from '../../src/store/settings.js';
 
 /** Redis stores built from a store config section, as the app would, for store tests. */
 export function redisSettings(config: Omit<StoreInput, 'type'>, configDir = process.cwd()): RedisSettings {
-  const { settings, problems } = resolveStoreSettings(storeConfig({ type: 'redis', ...config }), {}, configDir);
-  if (problems.length > 0 || settings.type !== 'redis') throw new Error(JSON.stringify(problems));
+  const { settings, problems } = resolveRedisSettings(storeConfig({ type: 'redis', ...config }), { env: {}, configDir });
+  if (problems.length > 0) throw new Error(JSON.stringify(problems));
   return settings;
 }
 

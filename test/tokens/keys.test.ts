@@ -256,20 +256,20 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     ],
     ['a kid with path characters', () => ({ ...ec(), alg: 'ES256', kid: '../x' }), '/kid'],
     ['use enc', () => ({ ...ec(), alg: 'ES256', use: 'enc' }), '/use'],
-    ['invalid JSON', '{"kty":', ''],
+    ['invalid JSON', '{"kty":', '', 'CONFIG_PARSE'],
     ['a broken key', { kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA', d: 'AA', alg: 'ES256' }, ''],
-  ])('%s', async (_name, content, pointer) => {
+  ])('%s', async (_name, content, pointer, code = 'CONFIG_INVALID') => {
     const f = fixture();
     const file = write(f, 'bad.json', typeof content === 'function' ? content() : content);
     const issues = await loadIssues(f);
-    expect(issues).toContainEqual({ file, pointer, message: expect.any(String) });
+    expect(issues).toContainEqual({ file, pointer, code, message: expect.any(String) });
   });
 
   it('a key file others can read', async () => {
     const f = fixture();
     const file = write(f, 'k.json', { ...ec(), alg: 'ES256' }, 0o644);
     const issues = await loadIssues(f);
-    expect(issues).toEqual([{ file, pointer: '', message: expect.stringContaining('chmod 600') }]);
+    expect(issues).toEqual([{ file, pointer: '', code: 'CONFIG_EXPOSED', message: expect.stringContaining('chmod 600') }]);
   });
 
   it('two files with one kid', async () => {
@@ -277,7 +277,9 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     const key = { ...ec(), alg: 'ES256', kid: 'same' };
     write(f, 'a.json', key);
     const second = write(f, 'b.json', key);
-    expect(await loadIssues(f)).toEqual([{ file: second, pointer: '/kid', message: expect.stringContaining('same') }]);
+    expect(await loadIssues(f)).toEqual([
+      { file: second, pointer: '/kid', code: 'CONFIG_INVALID', message: expect.stringContaining('same') },
+    ]);
   });
 
   it('a reload onto a bad key file is refused and the running keys keep serving', async () => {
@@ -302,6 +304,7 @@ describe('token valve configuration', () => {
       {
         file: expect.stringMatching(/bad-claims\.json$/),
         pointer: '/valves/0/config/claims/sub',
+        code: 'CONFIG_INVALID',
         message: expect.stringContaining('registered claim'),
       },
     ]);

@@ -139,7 +139,12 @@ describe('sender problems are load errors naming the file and pointer', () => {
 
   it('the log sender with NODE_ENV=production', () => {
     expect(loadIssues({ type: 'log' }, { NODE_ENV: 'production' })).toEqual([
-      { file: 'pipes/otp-start.json', pointer: '/valves/0/config/sender/type', message: expect.stringContaining('NODE_ENV is production') },
+      {
+        file: 'pipes/otp-start.json',
+        pointer: '/valves/0/config/sender/type',
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('NODE_ENV is production'),
+      },
     ]);
     expect(loadIssues({ type: 'log' }, { NODE_ENV: 'development' })).toEqual([]);
   });

@@ -80,7 +80,7 @@ export const senderSchema = {
 export type SenderConfig = ConfigOf<typeof senderSchema>;
 
 export type SenderResult =
-  { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string; code?: ConfigIssueCode };
+  { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string; code: ConfigIssueCode };
 
 export function createSender(
   config: SenderConfig,
@@ -101,6 +101,7 @@ export function createSender(
       if (env.NODE_ENV === 'production') {
         return {
           pointer: '/type',
+          code: 'CONFIG_INVALID',
           message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"',
         };
       }
@@ -110,12 +111,16 @@ export function createSender(
       try {
         url = new URL(config.url as string);
       } catch {
-        return { pointer: '/url', message: `"${config.url}" is not a URL; expected http(s)://host/path` };
+        return { pointer: '/url', code: 'CONFIG_INVALID', message: `"${config.url}" is not a URL; expected http(s)://host/path` };
       }
       if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return { pointer: '/url', message: `expected an http or https URL, got ${url.protocol}` };
+        return { pointer: '/url', code: 'CONFIG_INVALID', message: `expected an http or https URL, got ${url.protocol}` };
       if (url.username || url.password)
-        return { pointer: '/url', message: 'credentials in the URL would reach logs; the signature authenticates us' };
+        return {
+          pointer: '/url',
+          code: 'CONFIG_INVALID',
+          message: 'credentials in the URL would reach logs; the signature authenticates us',
+        };
       // Hand-built services without the feature: nothing is allowed, so the load says so.
       const policy = outbound ?? new OutboundPolicy([], []);
       const refused = policy.refusal(url);
