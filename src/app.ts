@@ -14,7 +14,6 @@ import type { ValveDefinition } from './engine/valve.js';
 import type { CallObservers } from './http/authentication.js';
 import type { MetricsSource } from './http/metrics-route.js';
 import type { AppMetrics } from './observe/prometheus.js';
-import { stopDeliveries } from './otp/delivery.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 import { callObservers } from './app/call-observers.js';
@@ -165,7 +164,6 @@ export function createApp(options: AppOptions): AuthpipeApp {
         lifecycle.stop();
         await servers.drain(holder.current.main.shutdown.grace_ms);
         await lifecycle.closeServices();
-        await stopDeliveries(store);
         await store.close();
         services.auditLog?.flush();
         log.flush?.();
