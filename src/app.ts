@@ -46,6 +46,8 @@ export interface AppOptions {
   metricsSource?: (registry: Registry) => MetricsSource;
   /** Under `serve --workers N`: makes every other worker reload to a version (config/cluster-sync.ts). */
   propagate?: Propagate;
+  /** How long a swapped-out config keeps what it owns before it is closed (tests; default 30 s, longer than any call). */
+  retireGraceMs?: number;
 }
 
 export interface AuthpipeApp {
@@ -108,6 +110,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     metrics,
     audit,
     propagate: options.propagate,
+    ...(options.retireGraceMs === undefined ? {} : { retireGraceMs: options.retireGraceMs }),
   });
   const observers = callObservers({ metrics, audit, auditSuccess: services.auditSuccess, extra: options.observers, logger: log });
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;

@@ -30,8 +30,9 @@ export class ConfigRuntime {
     return this.owned.length;
   }
 
-  get started(): boolean {
-    return this.state === 'started';
+  /** built: nothing runs yet (a read-only load stays so); started: it may serve; closed: retired. */
+  get phase(): 'built' | 'started' | 'closed' {
+    return this.state;
   }
 
   /** Starts every owned resource (a config about to serve); once only, and never after close. */
