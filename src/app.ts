@@ -14,7 +14,6 @@ import type { ValveDefinition } from './engine/valve.js';
 import type { CallObservers } from './http/authentication.js';
 import type { MetricsSource } from './http/metrics-route.js';
 import type { AppMetrics } from './observe/prometheus.js';
-import { stopDeliveries } from './otp/delivery.js';
 import type { Store } from './store/store.js';
 import { createRegistry } from './valves/index.js';
 import { callObservers } from './app/call-observers.js';
@@ -47,6 +46,8 @@ export interface AppOptions {
   metricsSource?: (registry: Registry) => MetricsSource;
   /** Under `serve --workers N`: makes every other worker reload to a version (config/cluster-sync.ts). */
   propagate?: Propagate;
+  /** How long a swapped-out config keeps what it owns before it is closed (tests; default 30 s, longer than any call). */
+  retireGraceMs?: number;
 }
 
 export interface AuthpipeApp {
@@ -109,6 +110,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     metrics,
     audit,
     propagate: options.propagate,
+    ...(options.retireGraceMs === undefined ? {} : { retireGraceMs: options.retireGraceMs }),
   });
   const observers = callObservers({ metrics, audit, auditSuccess: services.auditSuccess, extra: options.observers, logger: log });
   const metricsSource = metrics ? (options.metricsSource?.(metrics.registry) ?? metrics.registry) : undefined;
@@ -165,7 +167,6 @@ export function createApp(options: AppOptions): AuthpipeApp {
         lifecycle.stop();
         await servers.drain(holder.current.main.shutdown.grace_ms);
         await lifecycle.closeServices();
-        await stopDeliveries(store);
         await services.recentAudit?.close();
         await store.close();
         services.auditLog?.flush();

@@ -12,6 +12,7 @@ import { passwordChecksFeature } from './credentials/feature.js';
 import { directoryFeature } from './directory/feature.js';
 import { ldapFeature } from './idp/ldap-feature.js';
 import { oidcFeature } from './oidc/feature.js';
+import { otpDeliveryFeature } from './otp/feature.js';
 import { outboundFeature } from './outbound/feature.js';
 import { storeFeature } from './store/feature.js';
 import { tokensFeature } from './tokens/feature.js';
@@ -19,6 +20,7 @@ import { tokensFeature } from './tokens/feature.js';
 export const features: readonly Feature<never>[] = [
   storeFeature,
   outboundFeature,
+  otpDeliveryFeature,
   operationsFeature,
   managementFeature,
   passwordChecksFeature,

@@ -29,6 +29,8 @@ export interface LifecycleOptions {
   audit: Audit;
   /** Under `serve --workers N`: makes every other worker reload to a version. */
   propagate: Propagate | undefined;
+  /** How long a swapped-out config is kept before closeConfigServices (default RETIRE_GRACE_MS). */
+  retireGraceMs?: number;
 }
 
 /** Longer than server.requestTimeout, so no call still runs on a retired config. */
@@ -81,7 +83,7 @@ export class ConfigLifecycle {
     }
     if (trigger !== 'api' && trigger !== 'SIGHUP' && next.version === holder.current.version) {
       // A save that changed nothing (or a change already loaded by SIGHUP): nothing to swap.
-      void closeConfigServices(next.services);
+      closeConfigServices(next.services).catch((err: unknown) => log.warn({ err }, 'an unchanged config did not close cleanly'));
       holder.clearError();
       log.debug({ version: next.version }, 'config unchanged');
       return { ok: true, version: next.version };
@@ -156,13 +158,16 @@ export class ConfigLifecycle {
 
   /**
    * A swapped-out config still serves the calls that started on it: release what it holds
-   * open (LDAP connections) after a grace period longer than any call may run.
+   * open (its runtime's delivery workers, LDAP connections) after a grace period longer than
+   * any call may run.
    */
   private retire(previous: LoadedConfig): void {
     const timer = setTimeout(() => {
       this.retired.delete(previous);
-      void closeConfigServices(previous.services);
-    }, RETIRE_GRACE_MS);
+      closeConfigServices(previous.services).catch((err: unknown) =>
+        this.options.logger.warn({ err, version: previous.version }, 'a retired config did not close cleanly'),
+      );
+    }, this.options.retireGraceMs ?? RETIRE_GRACE_MS);
     timer.unref();
     this.retired.set(previous, timer);
   }

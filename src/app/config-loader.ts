@@ -30,7 +30,8 @@ export function configLoader(
     },
     check(overlay) {
       try {
-        void closeConfigServices(loadConfig(configFile, { ...options, readOnly: true, overlay }).services);
+        // Read-only: it started nothing; closing drops what it built.
+        closeConfigServices(loadConfig(configFile, { ...options, readOnly: true, overlay }).services).catch(() => undefined);
         return [];
       } catch (err) {
         if (err instanceof ConfigError) return err.issues;

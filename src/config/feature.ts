@@ -27,6 +27,11 @@
  *
  * 2. one line in the list of src/features.ts (the list's order is the build order).
  *
+ * A service that runs something (a worker, a timer) does not start it in `build`: it hands
+ * it to `ctx.own` (a Resource with `start` and `close`), which starts it only once the load
+ * succeeded and may serve, never for `validate` or an admin change's check, and closes it
+ * when that config retires. `close` is for what `build` opened at once (LDAP connections).
+ *
  * The section is validated with the main file, with its defaults applied (so `build` reads
  * `ctx.main.oidc.x` and never repeats a default); what a schema cannot say is reported
  * as issues on `ctx.issues` with the file and the JSON pointer.
@@ -36,6 +41,7 @@ import type { ConfigIssue } from '../config-kit/issues.js';
 import type { FileOverlay } from '../config-kit/json-file.js';
 import type { SecretLedger } from '../config-kit/secrets.js';
 import type { MainConfig } from './main-schema.js';
+import type { Resource } from '../engine/runtime.js';
 
 /** What a feature's `build` gets on each load. */
 export interface FeatureContext {
@@ -58,6 +64,8 @@ export interface FeatureContext {
   readOnly?: boolean;
   /** Texts to read instead of the files on disk (an admin change checked before it is written). */
   overlay?: FileOverlay;
+  /** Hands a resource to this load's runtime (engine/runtime.ts): started if the load may serve, closed when it retires. */
+  own<R extends Resource>(resource: R): R;
 }
 
 /** What a feature's `checkCompiled` gets: the load's result so far, every pipe compiled. */

@@ -7,6 +7,7 @@ import { newAjv, type ValveRegistry } from '../engine/registry.js';
 import type { Services } from '../engine/services.js';
 import { noopAudit } from '../engine/audit.js';
 import { noopMetrics } from '../engine/metrics.js';
+import { ConfigRuntime } from '../engine/runtime.js';
 import { ajvIssues } from '../config-kit/ajv-issues.js';
 import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js';
 import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
@@ -25,7 +26,9 @@ import { checkPipes } from './pipe-check.js';
  * config, and the cross references (allowedOperation without a pipe, pipe-call targets and
  * cycles). Either everything is valid and compiled, or a ConfigError lists every issue with
  * its file and JSON pointer. Nothing here touches the running server: reload swaps only a
- * fully loaded result.
+ * fully loaded result. What the load builds that runs or must be released (delivery workers,
+ * timers) is owned by its `runtime`: started only when the load succeeded and is not
+ * read-only, closed with the config (closeConfigServices), and at once when the load fails.
  */
 
 export interface Tenant {
@@ -53,6 +56,8 @@ export interface LoadedConfig {
   /** Each tenant's own pipes (pipes/<tenant>/), which its admins edit; tenants without any are absent. */
   readonly tenantPipes: ReadonlyMap<string, ReadonlyMap<string, CompiledPipe>>;
   readonly services: Services;
+  /** What this config owns (workers, timers): started by a load that may serve, closed by closeConfigServices. */
+  readonly runtime: ConfigRuntime;
   /** Every file read, for the reload watcher. */
   readonly files: readonly string[];
   /** Problems that did not stop the load but must be seen (config-kit/file-mode.ts, the pipe check's warnings). */
@@ -67,7 +72,7 @@ export interface LoadOptions {
   /** Built from the main file on first use (the store type is configured there), then reused. */
   runtime: (main: MainConfig) => Pick<Services, 'store' | 'clock' | 'logger'> & Partial<Pick<Services, 'metrics' | 'audit'>>;
   env?: Readonly<Record<string, string | undefined>>;
-  /** Check only: builders write nothing (see ConfigServiceContext.readOnly). */
+  /** Check only: builders write nothing (see FeatureContext.readOnly), and nothing the load owns is started. */
   readOnly?: boolean;
   /** Texts that replace (or, null, delete) files on disk for this load: an admin change checked before it is written. */
   overlay?: FileOverlay;
@@ -85,17 +90,21 @@ const validatePipe = ajv.compile(pipeSchema);
  */
 export function loadConfig(mainFile: string, options: LoadOptions): LoadedConfig {
   const secrets = new SecretLedger();
+  const runtime = new ConfigRuntime();
   let loaded: LoadedConfig;
   try {
-    loaded = loadWith(mainFile, options, secrets);
+    loaded = loadWith(mainFile, options, secrets, runtime);
   } catch (err) {
+    // Never started, so closing only drops what was built.
+    void runtime.close().catch(() => undefined);
     if (err instanceof ConfigError) throw new ConfigError(secrets.redactIssues(err.issues));
     throw err;
   }
+  if (!options.readOnly) runtime.start();
   return { ...loaded, warnings: secrets.redactIssues(loaded.warnings) };
 }
 
-function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger): LoadedConfig {
+function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger, runtime: ConfigRuntime): LoadedConfig {
   const file = resolve(mainFile);
   const dir = dirname(file);
   const env = options.env ?? process.env;
@@ -126,8 +135,17 @@ function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger)
     watch: (f) => files.push(f),
     ...(options.readOnly ? { readOnly: true } : {}),
     ...(overlay ? { overlay } : {}),
+    own: (resource) => runtime.own(resource),
   });
-  const services: Services = { metrics: noopMetrics, audit: noopAudit, ...options.runtime(main), ...configServices, configDir: dir, env };
+  const services: Services = {
+    metrics: noopMetrics,
+    audit: noopAudit,
+    ...options.runtime(main),
+    ...configServices,
+    configDir: dir,
+    env,
+    runtime,
+  };
   const pipesDir = resolve(dir, main.pipes);
   const folders = readPipeFolders(pipesDir, issues, overlay);
   const sources = readPipes(folders.shared, { env, baseDir: folders.shared.dir, ledger: secrets }, issues, hash, overlay);
@@ -184,6 +202,7 @@ function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger)
     pipes,
     tenantPipes,
     services,
+    runtime,
     files: [...files, ...sources.map((s) => resolve(s.file))],
     warnings,
     secrets,

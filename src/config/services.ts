@@ -22,11 +22,18 @@ export function checkCompiledFeatures(ctx: CompiledContext): void {
   for (const feature of features) feature.checkCompiled?.(ctx);
 }
 
-/** Releases what a loaded config holds open (LDAP connections), once no call uses it. */
+/**
+ * Releases what a loaded config holds open, once no call uses it: first what its runtime owns
+ * (delivery workers, timers: engine/runtime.ts), then each feature's service (LDAP connections).
+ */
 export async function closeConfigServices(services: Services): Promise<void> {
-  const held = services as unknown as Record<string, unknown>;
-  for (const feature of features) {
-    const service = feature.service === undefined ? undefined : held[feature.service];
-    if (service !== undefined && feature.close) await (feature.close as (s: unknown) => void | Promise<void>)(service);
+  try {
+    await services.runtime?.close();
+  } finally {
+    const held = services as unknown as Record<string, unknown>;
+    for (const feature of features) {
+      const service = feature.service === undefined ? undefined : held[feature.service];
+      if (service !== undefined && feature.close) await (feature.close as (s: unknown) => void | Promise<void>)(service);
+    }
   }
 }

@@ -300,5 +300,11 @@ function tools(base: string, services: Services, pipes: PipeLookup, raw: unknown
     fail(at, message, code): never {
       throw new CompileFailure(base + at, message, code);
     },
+    own(resource) {
+      // Hand-built Services (a test's) carry no runtime: nothing could ever close the resource.
+      if (!services.runtime)
+        throw new CompileFailure(base, 'this valve holds a resource, and these services own none (no runtime)', 'CONFIG_INVALID');
+      return services.runtime.own(resource);
+    },
   };
 }

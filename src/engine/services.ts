@@ -3,6 +3,7 @@ import type { Audit } from './audit.js';
 import type { Clock } from './clock.js';
 import type { Metrics } from './metrics.js';
 import type { Store } from '../store/store.js';
+import type { ConfigRuntime } from './runtime.js';
 
 /**
  * The services of config features (the directory, access groups, tokens, LDAP, …), keyed by
@@ -39,4 +40,9 @@ export interface Services extends FeatureServices {
   readonly metrics?: Metrics;
   /** The audit log (engine/audit.ts): `services.audit?.event('account.lockout', callFields(ctx, { subject }))`. Same as metrics. */
   readonly audit?: Audit;
+  /**
+   * What this load owns (engine/runtime.ts): valves add to it with `tools.own`, and it is
+   * closed with the config. Always set on a loaded config; absent only on hand-built Services.
+   */
+  readonly runtime?: ConfigRuntime;
 }

@@ -10,6 +10,7 @@ import type { Services } from './services.js';
 import type { RunObserver } from './runner.js';
 import type { ValveDataflow } from './dataflow.js';
 import type { ConfigIssueCode } from '../errors.js';
+import type { Resource } from './runtime.js';
 
 /**
  * The valve contract. A valve is one file exporting a ValveDefinition: its type name,
@@ -72,6 +73,13 @@ export interface CompileTools {
   pipe(id: string): { run(ctx: CallContext): Promise<void> };
   /** A load error at `pointer` (relative to the valve's config), with the code of its kind (src/errors.ts). */
   fail(pointer: string, message: string, code: ConfigIssueCode): never;
+  /**
+   * Hands a resource that must be released (a worker, a timer, a connection) to the config
+   * being loaded, and returns it. Its `start` runs only once that config may serve (never for
+   * `validate` or an admin change's check); its `close` runs when the config retires. Start
+   * nothing in `create` itself: a read-only load compiles every valve too.
+   */
+  own<R extends Resource>(resource: R): R;
   readonly services: Services;
 }
 

@@ -216,7 +216,11 @@ function grantError(error: { error?: string; message?: string }, status: number)
 
 function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[], report: ReportCall): Doors | undefined {
   let perListener = built.get(config);
-  if (!perListener) built.set(config, (perListener = new Map()));
+  if (!perListener) {
+    built.set(config, (perListener = new Map()));
+    // Built lazily per config, dropped with it when it retires (a provider holds nothing open to close).
+    if (config.runtime.phase !== 'closed') config.runtime.own({ close: () => void built.delete(config) });
+  }
   let doors = perListener.get(listenerId);
   if (doors) return doors;
   const listener = config.listeners.find((l) => l.http.id === listenerId);

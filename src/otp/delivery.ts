@@ -5,9 +5,14 @@
  * to the sender, off the caller's time. So neither the answer nor its timing tells whether a
  * code went out, or whether the sender is slow, failing or redirecting.
  *
- * Jobs live in the shared store (a Redis list, or memory), one list per sender (keyed by a
- * digest of its type, file or URL, never its secret): any process may deliver what another
- * queued, and each job is popped by exactly one. A failed delivery is retried with a growing
+ * Jobs live in the shared store (a Redis list, or memory), one list per sender config (keyed
+ * by a digest of its whole config: type, file or URL, a digest of its secret, timeout and
+ * retry policy; the secret itself never appears): any process with the same sender config may
+ * deliver what another queued, and each job is popped by exactly one. So a job always goes out
+ * with the sender config that queued it: a config with another secret queues to another list.
+ * Each loaded config has its own workers (OtpDeliveries, owned by the config's runtime): none
+ * runs for a read-only load, and a retired config's workers stop. A job a retired config left queued
+ * (a retry not yet due) waits for a process that still runs that sender config, or expires. A failed delivery is retried with a growing
  * backoff (`retries`, `backoff_ms` of the sender config) while the error may pass (network,
  * timeout, 408, 429, 5xx); a final one (a redirect, another 4xx, retries spent, or the code
  * expired while waiting) moves the job, without its code, to the dead-letter list (the newest
@@ -82,7 +87,7 @@ export interface RecoveryTimings {
   recoverAfterMs: number;
 }
 
-/** A stable id of where a sender delivers (type and target, not its secret). */
+/** A stable id of a sender config (its parts; a secret enters only as a digest, see otp/senders/index.ts). */
 export function senderId(parts: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16);
 }
@@ -123,18 +128,11 @@ export class DeliveryQueue {
   constructor(
     private readonly store: Store,
     readonly id: string,
-    private sender: OtpSender,
-    private policy: RetryPolicy,
-    private runtime: DeliveryRuntime,
+    private readonly sender: OtpSender,
+    private readonly policy: RetryPolicy,
+    private readonly runtime: DeliveryRuntime,
     private readonly recovery: RecoveryTimings = { sweepMs: SWEEP_MS, recoverAfterMs: RECOVER_AFTER_MS },
   ) {}
-
-  /** A reload may bring a new sender object or policy for the same target: the newest serves. */
-  update(sender: OtpSender, policy: RetryPolicy, runtime: DeliveryRuntime): void {
-    this.sender = sender;
-    this.policy = policy;
-    this.runtime = runtime;
-  }
 
   async enqueue(job: DeliveryJob): Promise<void> {
     await this.store.listPush(queueKey(this.id), JSON.stringify(job));
@@ -148,12 +146,14 @@ export class DeliveryQueue {
     this.timer.unref();
   }
 
-  /** Stops polling and waits for the deliveries in flight. */
+  /** Stops polling, waits for the deliveries in flight, then releases the sender (a webhook's sockets). */
   async stop(): Promise<void> {
+    if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     await Promise.allSettled([...this.running]);
+    this.sender.close?.();
   }
 
   /** Pops what is there (at most one pass over the queue), delivering up to MAX_IN_FLIGHT at once. */
@@ -297,29 +297,57 @@ export class DeliveryQueue {
   }
 }
 
-const queues = new WeakMap<Store, Map<string, DeliveryQueue>>();
-
-/** The delivery queue of a sender on a store, made once and updated by later config loads. */
-export function deliveryQueue(
-  store: Store,
-  id: string,
-  sender: OtpSender,
-  policy: RetryPolicy,
-  runtime: DeliveryRuntime,
-  recovery?: RecoveryTimings,
-): DeliveryQueue {
-  let byId = queues.get(store);
-  if (!byId) queues.set(store, (byId = new Map()));
-  let queue = byId.get(id);
-  if (queue) queue.update(sender, policy, runtime);
-  else byId.set(id, (queue = new DeliveryQueue(store, id, sender, policy, runtime, recovery)));
-  return queue;
+/** A built sender (otp/senders/index.ts): its id is a digest of its whole config. */
+export interface SenderOfConfig {
+  readonly id: string;
+  readonly sender: OtpSender;
+  readonly retries: number;
+  readonly backoffMs: number;
 }
 
-/** Stops every delivery worker on `store` (app close, before the store closes). */
-export async function stopDeliveries(store: Store): Promise<void> {
-  const byId = queues.get(store);
-  if (!byId) return;
-  await Promise.all([...byId.values()].map((q) => q.stop()));
-  queues.delete(store);
+/**
+ * The delivery queues of one loaded config, one per distinct sender config (type, target,
+ * secret, timeout, retry policy: the sender's id), each with its own worker. The config owns
+ * it (`ctx.own` / `tools.own`): no worker polls before the config is started, which a
+ * read-only load never is, and every worker stops when the config retires. A queue is never
+ * shared with another config nor updated by one, so a config that was never applied cannot
+ * change what the live one sends with.
+ */
+export class OtpDeliveries {
+  private readonly queues = new Map<string, DeliveryQueue>();
+  private started = false;
+  private closed = false;
+
+  constructor(private readonly recovery?: RecoveryTimings) {}
+
+  /** The queue of this sender config, made on first use (two valves with the same sender config share it). */
+  queue(built: SenderOfConfig, store: Store, runtime: DeliveryRuntime): DeliveryQueue {
+    let queue = this.queues.get(built.id);
+    if (!queue) {
+      queue = new DeliveryQueue(
+        store,
+        built.id,
+        built.sender,
+        { retries: built.retries, backoffMs: built.backoffMs },
+        runtime,
+        this.recovery,
+      );
+      this.queues.set(built.id, queue);
+      if (this.started && !this.closed) queue.start();
+    }
+    return queue;
+  }
+
+  /** Starts every worker (the config is about to serve): each also delivers what other processes queued. */
+  start(): void {
+    if (this.closed) return;
+    this.started = true;
+    for (const queue of this.queues.values()) queue.start();
+  }
+
+  /** Stops every worker and waits for the deliveries in flight (the config retired, or the app closes). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.queues.values()].map((q) => q.stop()));
+  }
 }

@@ -17,7 +17,7 @@ import { defineValve, type CallContext } from '../engine/valve.js';
 import { findUser, type DirectoryUser, type UserKey, type UserLookup } from '../directory/directory.js';
 import { normalizeRecipient, recipientKey } from '../otp/recipient.js';
 import { createSender, senderSchema } from '../otp/senders/index.js';
-import { deliveryQueue, type DeliveryJob } from '../otp/delivery.js';
+import { OtpDeliveries, type DeliveryJob } from '../otp/delivery.js';
 import { decoySeal, newCode, newTransactionId, PURPOSE_PATTERN, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
 import { itemSets, type ValueKind } from '../engine/dataflow.js';
@@ -93,15 +93,11 @@ export default defineValve({
     const built = createSender(config.sender, tools.services.env, tools.services.outbound);
     if ('pointer' in built) return tools.fail(`/sender${built.pointer}`, built.message, built.code);
     const { logger, clock, metrics, audit, store: shared } = tools.services;
+    // The config's delivery service, keyed by the whole sender config: nothing starts here (a
+    // read-only load compiles this too); its workers run once the config serves, and stop with it.
+    const deliveries = tools.services.otpDelivery ?? tools.own(new OtpDeliveries());
     // Jobs go to the shared store (any process may deliver them), not the tenant's view.
-    const queue = deliveryQueue(
-      shared,
-      built.id,
-      built.sender,
-      { retries: built.retries, backoffMs: built.backoffMs },
-      { log: logger, clock, metrics, audit },
-    );
-    queue.start();
+    const queue = deliveries.queue(built, shared, { log: logger, clock, metrics, audit });
     if (userBy === 'none' && config.user !== undefined)
       tools.fail('/user', 'user is ignored when user_by is "none"; remove it or pick a directory key', 'CONFIG_INVALID');
     // Bound into the transaction from the config, so a decoy is indistinguishable at verify.

@@ -3,12 +3,13 @@ import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../support/clock.js';
 import { silentLogger } from '../../src/logger.js';
-import { deadLetterKey, senderId } from '../../src/otp/delivery.js';
+import { deadLetterKey } from '../../src/otp/delivery.js';
+import { createSender } from '../../src/otp/senders/index.js';
 import { sample } from '../support/metrics-text.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { until } from '../support/until.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { outboundFor } from '../support/outbound.js';
+import { outboundFor, policyFor } from '../support/outbound.js';
 import { answer, hang, signatureValid, startGateway, type Gateway } from '../otp/webhook-server.js';
 
 /**
@@ -64,10 +65,17 @@ afterAll(async () => {
   fixture.cleanup();
 });
 
-const deadLetters = async () =>
-  (await server.app.store.listRange(deadLetterKey(senderId({ type: 'webhook', url: new URL(gateway.url).href })), 100)).map((t) =>
-    JSON.parse(t),
+/** The queue's id is a digest of the whole sender config (secret included), as the valve builds it. */
+const queueId = () => {
+  const built = createSender(
+    { type: 'webhook', url: gateway.url, secret: SECRET, timeout_ms: 300, retries: 1, backoff_ms: 0 },
+    {},
+    policyFor([gateway.url]),
   );
+  if (!('id' in built)) throw new Error(built.message);
+  return built.id;
+};
+const deadLetters = async () => (await server.app.store.listRange(deadLetterKey(queueId()), 100)).map((t) => JSON.parse(t));
 const deliveries = async (result: string) =>
   sample(
     await (server.app.metrics as NonNullable<typeof server.app.metrics>).registry.metrics(),

@@ -5,6 +5,7 @@
  * Problems come back as (pointer, message) so the valve reports them at the right place in
  * the pipe file.
  */
+import { createHash } from 'node:crypto';
 import type { ConfigIssueCode } from '../../errors.js';
 import { OutboundPolicy } from '../../outbound/policy.js';
 import { logSender } from './log.js';
@@ -79,6 +80,7 @@ export const senderSchema = {
 /** A sender's validated config (the type-specific rules and defaults live in the schema's branches). */
 export type SenderConfig = ConfigOf<typeof senderSchema>;
 
+/** A built sender and its retry policy; `id` is a digest of the whole sender config, which keys its delivery queue. */
 export type SenderResult =
   { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string; code: ConfigIssueCode };
 
@@ -126,7 +128,17 @@ export function createSender(
       const refused = policy.refusal(url);
       if (refused !== undefined) return { pointer: '/url', message: refused, code: 'CONFIG_OUTBOUND' };
       return {
-        id: senderId({ type: 'webhook', url: url.href }),
+        // Every setting that changes what goes out or how it is retried: another secret is another queue.
+        id: senderId({
+          type: 'webhook',
+          url: url.href,
+          secret: createHash('sha256')
+            .update(`authpipe otp webhook secret\0${config.secret as string}`)
+            .digest('hex'),
+          timeout_ms: config.timeout_ms,
+          retries: config.retries,
+          backoff_ms: config.backoff_ms,
+        }),
         retries: config.retries as number,
         backoffMs: config.backoff_ms as number,
         sender: webhookSender({

@@ -20,4 +20,6 @@ export interface OtpMessage {
 export interface OtpSender {
   readonly type: string;
   send(message: OtpMessage, log: Logger): Promise<void>;
+  /** Releases what it holds open (a webhook's keep-alive sockets); called once its queue stopped. */
+  close?(): void;
 }

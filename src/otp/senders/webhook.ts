@@ -72,6 +72,9 @@ export function webhookSender(options: WebhookOptions): OtpSender {
       if (status >= 200 && status < 300) return;
       throw new WebhookError(`otp webhook ${where} failed: answered ${status}`, RETRYABLE(status));
     },
+    close() {
+      agent.destroy();
+    },
   };
 }
 
