@@ -27,6 +27,8 @@ export interface DirectoryUser {
   readonly username?: string;
   readonly mobile?: string;
   readonly email?: string;
+  /** The directory vouches for `email` (the OpenID Connect `email_verified` claim; false when absent). */
+  readonly email_verified?: boolean;
   readonly status?: Status;
   /** Extra string attributes returned by lookups (givenName, …). */
   readonly attributes?: Readonly<Record<string, string>>;

@@ -105,7 +105,7 @@ describe('userinfo with a PUT-minted user token', () => {
 
   it("answers the claims of the token's scope, for a token naming one of the tenant's apps or only the tenant", async () => {
     const hosted = await expectClaims(await hostedLogin('openid profile email'));
-    expect(hosted).toEqual({ sub: 'u-1002', name: 'Bob Berg', preferred_username: 'bob', email: 'bob@example.com' });
+    expect(hosted).toEqual({ sub: 'u-1002', name: 'Bob Berg', preferred_username: 'bob', email: 'bob@example.com', email_verified: false });
     const forApp = await otpLogin('otp-verify-scoped', { client_id: 'shop-web' });
     expect(decodeJwt(forApp.access_token)).toMatchObject({ client_id: 'shop-web', scope: 'profile email' });
     expect(await expectClaims(forApp.access_token)).toEqual(hosted);
