@@ -7,8 +7,11 @@
  * - the JWKS and discovery may be cached for 5 minutes; token answers carry `Pragma: no-cache` (RFC 6749 §5.1);
  * - a known endpoint asked with a method it does not serve is 405 with `Allow`, not 404;
  * - `prompt=select_account` is read as `prompt=login` (a session holds one account: choosing one is logging in);
- * - a refresh token stands for offline access: re-sending `offline_access` in a refresh's `scope` is accepted.
+ * - a refresh token stands for offline access: re-sending `offline_access` in a refresh's `scope` is accepted;
+ * - RFC 8414 metadata is discovery without the OpenID-only members (the mount routes
+ *   `/.well-known/oauth-authorization-server/oidc/<tenant>` to discovery, marked by `askForOAuthMetadata`).
  */
+import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
@@ -27,6 +30,34 @@ const ALLOWED: readonly (readonly [RegExp, string])[] = [
   [/^\/session\/end\/confirm\/?$/, 'POST'],
   [/^\/session\/end\/success\/?$/, 'GET, HEAD'],
 ];
+
+/** Discovery members that only OpenID Connect defines, left out of the RFC 8414 document. */
+const OPENID_ONLY = [
+  'userinfo_endpoint',
+  'end_session_endpoint',
+  'check_session_iframe',
+  'id_token_signing_alg_values_supported',
+  'id_token_encryption_alg_values_supported',
+  'id_token_encryption_enc_values_supported',
+  'userinfo_signing_alg_values_supported',
+  'request_object_signing_alg_values_supported',
+  'subject_types_supported',
+  'claims_supported',
+  'claim_types_supported',
+  'claims_parameter_supported',
+  'acr_values_supported',
+  'frontchannel_logout_supported',
+  'frontchannel_logout_session_supported',
+  'backchannel_logout_supported',
+  'backchannel_logout_session_supported',
+] as const;
+
+const oauthMetadataRequests = new WeakSet<IncomingMessage>();
+
+/** The request (routed to discovery) asks for the RFC 8414 document. */
+export function askForOAuthMetadata(req: IncomingMessage): void {
+  oauthMetadataRequests.add(req);
+}
 
 const TOKEN_ROUTES = new Set(['token', 'introspection', 'revocation']);
 
@@ -74,7 +105,15 @@ export function conformanceHooks(provider: Provider): void {
       return;
     }
     if (route === 'jwks' || route === 'discovery') {
-      if (ctx.status === 200) ctx.set('cache-control', `public, max-age=${METADATA_MAX_AGE}`);
+      if (ctx.status !== 200) return;
+      ctx.set('cache-control', `public, max-age=${METADATA_MAX_AGE}`);
+      if (route === 'discovery' && oauthMetadataRequests.has(ctx.req)) {
+        const metadata = { ...(ctx.body as Record<string, unknown>) };
+        for (const member of OPENID_ONLY) delete metadata[member];
+        // Scopes: only those OAuth clients can use without OpenID Connect.
+        if (Array.isArray(metadata.scopes_supported)) metadata.scopes_supported = metadata.scopes_supported.filter((s) => s !== 'openid');
+        ctx.body = metadata;
+      }
       return;
     }
     if (route !== undefined && TOKEN_ROUTES.has(route)) ctx.set('pragma', 'no-cache');
