@@ -8,9 +8,13 @@
  * - a known endpoint asked with a method it does not serve is 405 with `Allow`, not 404;
  * - `prompt=select_account` is read as `prompt=login` (a session holds one account: choosing one is logging in);
  * - a refresh token stands for offline access: re-sending `offline_access` in a refresh's `scope` is accepted;
+ * - a refresh token used again within `refreshGraceMs` of its first use (two tabs, a retry) is
+ *   honoured as if unused, giving another valid pair of the same login; a later use is reuse
+ *   and ends the login, as oidc-provider does;
  * - RFC 8414 metadata is discovery without the OpenID-only members (the mount routes
  *   `/.well-known/oauth-authorization-server/oidc/<tenant>` to discovery, marked by `askForOAuthMetadata`).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -63,7 +67,25 @@ const TOKEN_ROUTES = new Set(['token', 'introspection', 'revocation']);
 
 type ErrorBody = { error?: unknown; error_description?: unknown } | undefined;
 
-export function conformanceHooks(provider: Provider): void {
+/** Set while the token endpoint runs: only a refresh grant's lookup sees the grace window. */
+const tokenCalls = new AsyncLocalStorage<true>();
+
+type RefreshFinder = (value: unknown, options?: object) => Promise<{ consumed?: number } | undefined>;
+
+export function conformanceHooks(provider: Provider, options: { refreshGraceMs: number }): void {
+  const RefreshToken = provider.RefreshToken as unknown as { find: RefreshFinder };
+  const findRefresh = RefreshToken.find.bind(RefreshToken);
+  if (options.refreshGraceMs > 0) {
+    RefreshToken.find = async (value, findOptions) => {
+      const token = await findRefresh(value, findOptions);
+      // `consumed` is the first use, in seconds (the adapter keeps it): the window is measured
+      // from the start of that second, so it is never longer than configured.
+      if (token?.consumed !== undefined && tokenCalls.getStore() && Date.now() - token.consumed * 1000 < options.refreshGraceMs)
+        delete token.consumed;
+      return token;
+    };
+  }
+
   // A refresh token is offline access itself (oidc-provider drops `offline_access` from the
   // grant unless consent was prompted, but our userapps always get refresh tokens).
   const refreshProto = provider.RefreshToken.prototype as object;
@@ -91,7 +113,8 @@ export function conformanceHooks(provider: Provider): void {
         ctx.querystring = params.toString();
       }
     }
-    await next();
+    if (options.refreshGraceMs > 0 && ctx.method === 'POST' && /^\/token\/?$/.test(ctx.path)) await tokenCalls.run(true, next);
+    else await next();
     const route = ctx.oidc?.route;
     const body = ctx.body as ErrorBody;
     if (route === undefined && ctx.status === 404) {

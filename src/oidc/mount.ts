@@ -257,6 +257,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       clockTolerance: tokens.settings.clockTolerance,
       console: { clientId: config.main.management.console_client, origins: consoleOrigins },
       pending,
+      refreshGraceSeconds: oidc.refresh_grace_seconds,
     });
     reportGrants(provider, tenantId, report);
     const callback = provider.callback() as unknown as TenantDoor['callback'];

@@ -55,6 +55,8 @@ export interface TenantOidcOptions {
   console?: ConsoleClient;
   /** Counts the tenant's pending sign-ins (Interaction records), for the cap at /auth. */
   pending?: PendingInteractions;
+  /** Seconds in which a used refresh token may be used again (`oidc.refresh_grace_seconds`). */
+  refreshGraceSeconds?: number;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -254,7 +256,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const clientAccounts = new CredentialAccounts('client', directory);
   guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
-  conformanceHooks(provider);
+  conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
     tenant,
     tokens,
