@@ -52,6 +52,8 @@ export interface DirectoryClient {
   readonly scopes: readonly string[];
   readonly status: Status;
   readonly access_group?: string;
+  /** May introspect every token of the tenant (an API gateway); needs a secret. */
+  readonly resource_server?: boolean;
   readonly redirect_uris: readonly string[];
   readonly post_logout_redirect_uris: readonly string[];
   /** userapp: its user pool. */

@@ -169,6 +169,12 @@ export const directorySchema = {
                 },
                 status,
                 access_group: accessGroup,
+                resource_server: {
+                  type: 'boolean',
+                  default: false,
+                  description:
+                    'An API gateway or resource server: may introspect every token of the tenant at the OpenID front door. Other clients introspect only tokens issued to them (others answer active: false). Needs secret_hash.',
+                },
                 redirect_uris: {
                   type: 'array',
                   minItems: 1,

@@ -163,7 +163,14 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A token is introspected by the client it was issued to, or by a confidential client the
+        // directory names a resource server (an API gateway); anyone else learns only active: false.
+        allowedPolicy: (_ctx, caller, token) =>
+          token.clientId === caller.clientId ||
+          (caller.clientAuthMethod !== 'none' && clientById.get(caller.clientId)?.resource_server === true),
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
