@@ -18,9 +18,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-store.js';
 
 /** Seconds the JWKS and discovery may be cached (docs/oidc.md, key rotation). */
-export const METADATA_MAX_AGE = 300;
+const METADATA_MAX_AGE = JWKS_MAX_AGE_SECONDS;
 
 /** The methods each endpoint serves, by its path under the issuer (HEAD with GET, OPTIONS for CORS). */
 const ALLOWED: readonly (readonly [RegExp, string])[] = [
