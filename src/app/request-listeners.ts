@@ -25,7 +25,7 @@ import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { mountJwks } from '../http/jwks.js';
 import { mountMetrics, type MetricsSource } from '../http/metrics-route.js';
 import { OIDC_PATH } from '../oidc/issuer.js';
-import { oidcHandler } from '../oidc/mount.js';
+import { OAUTH_METADATA_PATH, oidcHandler } from '../oidc/mount.js';
 import { callReporter } from '../http/call-report.js';
 import type { ReloadResult } from './config-lifecycle.js';
 
@@ -40,13 +40,17 @@ export function publicListener(
   const mount = (express: Express) => mountJwks(express, holder);
   // The console's client may come back to every name of the management listener.
   const consoleOrigins = () => managementHosts.origins();
+  const oidc = oidcHandler(holder, listenerId, logger, consoleOrigins, observers.callEnd);
   return createRequestListener({
     holder,
     listenerId,
     logger,
     observers,
     mount,
-    direct: [{ prefix: OIDC_PATH, handle: oidcHandler(holder, listenerId, logger, consoleOrigins, observers.callEnd) }],
+    direct: [
+      { prefix: OIDC_PATH, handle: oidc },
+      { prefix: OAUTH_METADATA_PATH, handle: oidc },
+    ],
   });
 }
 

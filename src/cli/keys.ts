@@ -9,16 +9,19 @@ import { DEFAULT_CONFIG, type Command } from './command.js';
  * key (mode 0600) into the configured folder that activates after `tokens.activation_delay_seconds`:
  * the running server publishes it at the next reload (SIGHUP, or the folder watch) and signs
  * with it from then on by itself, so every relying party's cached JWKS has it first.
- * `activate <kid>` makes a published key sign now. Older keys stay published and accepted
+ * `activate <kid>` makes a published key sign now, but not sooner than the JWKS cache lifetime
+ * after the key was written (relying parties would refuse its tokens until they refetch)
+ * unless `--force`. Older keys stay published and accepted
  * until their files are removed.
  */
 export const keys: Command = {
   summary:
     'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
   usage:
-    'usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
+    'usage: authpipe keys rotate|activate <kid> [--force]|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
     '  rotate            write a new key (mode 0600): published at the next reload, signing after tokens.activation_delay_seconds\n' +
-    '  activate <kid>    let a published key sign now (then reload)\n' +
+    '  activate <kid>    let a published key sign now (then reload); refused within the JWKS cache lifetime (300 s) of the key being written\n' +
+    '  --force           activate anyway: relying parties holding an older JWKS refuse its tokens until they refetch\n' +
     '  list              show the keys and which one signs\n' +
     '  --config FILE     the main config file (default config/authpipe.json)\n' +
     '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
@@ -26,15 +29,21 @@ export const keys: Command = {
     const { values, positionals } = parseArgs({
       args,
       allowPositionals: true,
-      options: { config: { type: 'string', default: DEFAULT_CONFIG }, algorithm: { type: 'string' } },
+      options: {
+        config: { type: 'string', default: DEFAULT_CONFIG },
+        algorithm: { type: 'string' },
+        force: { type: 'boolean', default: false },
+      },
     });
     const action = positionals[0];
     if (action !== 'rotate' && action !== 'list' && action !== 'activate') {
-      process.stderr.write('usage: authpipe keys rotate|activate <kid>|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n');
+      process.stderr.write(
+        'usage: authpipe keys rotate|activate <kid> [--force]|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n',
+      );
       return 2;
     }
     // The config schema and the key store load only now: help and usage errors answer without them.
-    const [{ tokensSection }, { loadKeySet, setActivation, writeNewKey }] = await Promise.all([
+    const [{ tokensSection }, { loadKeySet, setActivation, writeNewKey, JWKS_MAX_AGE_SECONDS }] = await Promise.all([
       import('./keys-config.js'),
       import('../tokens/key-store.js'),
     ]);
@@ -65,6 +74,16 @@ export const keys: Command = {
       const key = set?.byKid.get(positionals[1] ?? '');
       if (!key) {
         process.stderr.write(`no key "${positionals[1] ?? ''}" in ${dir}; see: authpipe keys list\n`);
+        return 1;
+      }
+      // The key's file was written at `created`; it is published at the reload after, so relying
+      // parties may hold a JWKS without it for at least the cache lifetime from then.
+      const safeFrom = key.created + JWKS_MAX_AGE_SECONDS * 1000;
+      if (now < safeFrom && values.force !== true) {
+        process.stderr.write(
+          `${key.kid} was written ${Math.floor((now - key.created) / 1000)} s ago; relying parties cache the JWKS for ${JWKS_MAX_AGE_SECONDS} s, ` +
+            `so some would refuse its tokens. Activate from ${new Date(safeFrom).toISOString()}, or pass --force\n`,
+        );
         return 1;
       }
       setActivation(key.file, now);

@@ -27,6 +27,8 @@ export interface DirectoryUser {
   readonly username?: string;
   readonly mobile?: string;
   readonly email?: string;
+  /** The directory vouches for `email` (the OpenID Connect `email_verified` claim; false when absent). */
+  readonly email_verified?: boolean;
   readonly status?: Status;
   /** Extra string attributes returned by lookups (givenName, …). */
   readonly attributes?: Readonly<Record<string, string>>;
@@ -50,6 +52,8 @@ export interface DirectoryClient {
   readonly scopes: readonly string[];
   readonly status: Status;
   readonly access_group?: string;
+  /** May introspect every token of the tenant (an API gateway); needs a secret. */
+  readonly resource_server?: boolean;
   readonly redirect_uris: readonly string[];
   readonly post_logout_redirect_uris: readonly string[];
   /** userapp: its user pool. */

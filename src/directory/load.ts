@@ -185,6 +185,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         scopes: Object.freeze([...c.scopes]),
         status: c.status,
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
+        ...(c.resource_server === true ? { resource_server: true } : {}),
         redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
         // A sysapp has none; the schema's userapp branch defaults both for userapps.
         post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
@@ -255,6 +256,8 @@ function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   }
   if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
   if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
+  if (c.resource_server === true && c.secret_hash === undefined)
+    problems.push({ at: ['resource_server'], message: 'a resource server must authenticate: it needs "secret_hash"' });
   if (c.require_pkce === false && c.secret_hash === undefined)
     problems.push({
       at: ['require_pkce'],

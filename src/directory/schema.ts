@@ -109,6 +109,11 @@ export const directorySchema = {
                 username: { ...name, description: 'Sign-in name, unique in the tenant; no colon.' },
                 mobile: { type: 'string', pattern: '^\\+[1-9][0-9]{6,14}$', description: 'E.164, e.g. +15550000001.' },
                 email: { type: 'string', format: 'email', description: 'Email address; a lookup key and the recipient of email OTPs.' },
+                email_verified: {
+                  type: 'boolean',
+                  default: false,
+                  description: "The address is known to be the user's (the OpenID Connect `email_verified` claim); false unless set.",
+                },
                 status,
                 attributes: {
                   type: 'object',
@@ -164,6 +169,12 @@ export const directorySchema = {
                 },
                 status,
                 access_group: accessGroup,
+                resource_server: {
+                  type: 'boolean',
+                  default: false,
+                  description:
+                    'An API gateway or resource server: may introspect every token of the tenant at the OpenID front door. Other clients introspect only tokens issued to them (others answer active: false). Needs secret_hash.',
+                },
                 redirect_uris: {
                   type: 'array',
                   minItems: 1,

@@ -25,7 +25,7 @@ import { combineObservers } from '../engine/observers.js';
  */
 
 const MAX_DRAIN_BYTES = 64 * 1024;
-const OPERATION_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})$/;
+const OPERATION_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_-]{0,99})\/?$/;
 const JSON_TYPE = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 interface ListenerRuntime {

@@ -1,6 +1,7 @@
 import type { Express, Request, Response } from 'express';
 import type { ConfigHolder } from '../config/holder.js';
 import { sendJson } from './respond.js';
+import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-store.js';
 
 /**
  * GET /.well-known/jwks.json: the public signing keys of the active config, serialised once
@@ -9,7 +10,6 @@ import { sendJson } from './respond.js';
  * within minutes; jose's createRemoteJWKSet also refetches on an unknown kid.
  */
 const JWKS_PATH = '/.well-known/jwks.json';
-const JWKS_MAX_AGE = 300;
 
 export function mountJwks(app: Express, holder: ConfigHolder): void {
   app.get(JWKS_PATH, (_req: Request, res: Response) => {
@@ -20,7 +20,7 @@ export function mountJwks(app: Express, holder: ConfigHolder): void {
     }
     const body = tokens.jwks;
     // Replaces the no-store every answer starts with (http/app.ts).
-    res.setHeader('cache-control', `public, max-age=${JWKS_MAX_AGE}`);
+    res.setHeader('cache-control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`);
     res.setHeader('content-type', 'application/json; charset=utf-8');
     res.setHeader('content-length', Buffer.byteLength(body));
     res.statusCode = 200;

@@ -71,6 +71,8 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number, pending?: Pe
         const text = await store.get(key);
         if (text === null) return;
         const payload = JSON.parse(text) as AdapterPayload;
+        // The first use stands: a repeat within the refresh grace window does not move it on.
+        if (payload.consumed !== undefined) return;
         payload.consumed = Math.floor(Date.now() / 1000);
         const ttl = await store.ttl(key);
         if (await store.compareAndSet(key, text, JSON.stringify(payload), ttl ?? undefined)) return;

@@ -24,6 +24,7 @@ import { createTenantProvider, defaultCookieKeys, simplePage, TTL } from './prov
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { rememberAddress } from './clients.js';
+import { askForOAuthMetadata } from './conformance.js';
 import type { OidcPoolConfig } from './schema.js';
 
 interface TenantDoor {
@@ -42,6 +43,10 @@ interface Doors {
 
 const built = new WeakMap<LoadedConfig, Map<string, Doors>>();
 
+/** RFC 8414 §3: the issuer's path follows the well-known name, `/.well-known/oauth-authorization-server/oidc/<tenant>`. */
+export const OAUTH_METADATA_PATH = '/.well-known/oauth-authorization-server';
+const OAUTH_METADATA_TENANT = /^\/oidc\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\/?(\?.*)?$/;
+
 const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
@@ -55,7 +60,10 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ['referrer-policy', 'no-referrer'],
 ];
 
-/** The handler of everything under /oidc on one listener; `requestId` and the base headers are set. */
+/**
+ * The handler of everything under /oidc on one listener, and of the RFC 8414 metadata of its
+ * issuers (served as discovery without the OpenID-only members); `requestId` and the base headers are set.
+ */
 export function oidcHandler(
   holder: ConfigHolder,
   listenerId: string,
@@ -74,6 +82,12 @@ export function oidcHandler(
   return (req, res, requestId) => {
     const started = performance.now();
     const config = holder.current;
+    if (req.url?.startsWith(OAUTH_METADATA_PATH)) {
+      const tenant = OAUTH_METADATA_TENANT.exec(req.url.slice(OAUTH_METADATA_PATH.length))?.[1];
+      if (tenant === undefined) return void sendJson(res, 404, { error: 'not_found' });
+      req.url = `${OIDC_PATH}/${tenant}/.well-known/openid-configuration`;
+      askForOAuthMetadata(req);
+    }
     const path = (req.url ?? '').slice(OIDC_PATH.length);
     const match = config.main.oidc ? TENANT_PATH.exec(path) : null;
     const doors = match ? doorsOf(config, listenerId, consoleOrigins, report) : undefined;
@@ -247,6 +261,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       clockTolerance: tokens.settings.clockTolerance,
       console: { clientId: config.main.management.console_client, origins: consoleOrigins },
       pending,
+      refreshGraceSeconds: oidc.refresh_grace_seconds,
     });
     reportGrants(provider, tenantId, report);
     const callback = provider.callback() as unknown as TenantDoor['callback'];

@@ -18,6 +18,7 @@ import { CredentialAccounts } from '../directory/accounts.js';
 import type { PendingInteractions } from './pending.js';
 import { clientMetadata, guardClientAuthentication, tenantClientMetadata } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
+import { conformanceHooks } from './conformance.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
 
@@ -55,6 +56,8 @@ export interface TenantOidcOptions {
   console?: ConsoleClient;
   /** Counts the tenant's pending sign-ins (Interaction records), for the cap at /auth. */
   pending?: PendingInteractions;
+  /** Seconds in which a used refresh token may be used again (`oidc.refresh_grace_seconds`). */
+  refreshGraceSeconds?: number;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -121,14 +124,20 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
             sub: id,
             ...(user.username !== undefined ? { preferred_username: user.username } : {}),
             ...(user.name !== undefined ? { name: user.name } : {}),
-            ...(user.email !== undefined ? { email: user.email } : {}),
+            // Verified only when the directory says so: an address typed in is not proven by it.
+            ...(user.email !== undefined ? { email: user.email, email_verified: user.email_verified === true } : {}),
             ...(user.mobile !== undefined ? { phone_number: user.mobile } : {}),
           };
         },
       };
     },
     // amr and acr with sub: the id_token says how the user signed in, when the login said (login.ts).
-    claims: { openid: ['sub', 'amr', 'acr'], profile: ['name', 'preferred_username'], email: ['email'], phone: ['phone_number'] },
+    claims: {
+      openid: ['sub', 'amr', 'acr'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      phone: ['phone_number'],
+    },
     scopes: [...OIDC_SCOPES],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     clientDefaults: { id_token_signed_response_alg: signing.alg, grant_types: ['authorization_code'], response_types: ['code'] },
@@ -161,14 +170,21 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A token is introspected by the client it was issued to, or by a confidential client the
+        // directory names a resource server (an API gateway); anyone else learns only active: false.
+        allowedPolicy: (_ctx, caller, token) =>
+          token.clientId === caller.clientId ||
+          (caller.clientAuthMethod !== 'none' && clientById.get(caller.clientId)?.resource_server === true),
+      },
       revocation: { enabled: true },
       userinfo: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx: KoaContextWithOIDC, form: string) {
           ctx.type = 'html';
-          ctx.body = logoutPage(form);
+          ctx.body = logoutPage(form, hintedBySignedIn(ctx));
         },
         postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
           ctx.type = 'html';
@@ -201,6 +217,13 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
           const client = clientById.get(token.clientId ?? '');
           if (token.kind === 'ClientCredentials') {
             const group = groupOf(token.clientId ?? '');
+            // A scope asked for that the group does not hold is refused, not widened to the group.
+            const asked = ctx?.oidc.params?.scope;
+            if (typeof asked === 'string' && asked !== '') {
+              const held = new Set((group?.scope ?? '').split(' '));
+              const unknown = asked.split(' ').filter((s) => s !== '' && !held.has(s));
+              if (unknown.length > 0) throw new errors.InvalidScope('requested scope is not allowed', unknown.join(' '));
+            }
             payload.kind = 'client';
             if (group) payload.access_group = group.id;
             // No scope asked for: the whole group, as the PUT client-login gives.
@@ -253,6 +276,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const clientAccounts = new CredentialAccounts('client', directory);
   guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
+  conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
     tenant,
     tokens,
@@ -279,8 +303,27 @@ function errorPage(code: string, status: number): string {
   );
 }
 
-/** The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a button, no script. */
-function logoutPage(form: string): string {
+/**
+ * Whether the logout request carries a valid `id_token_hint` (oidc-provider validated it, and its
+ * client is the one named) for the account signed in here: the app itself asks to sign this user
+ * out, so there is nothing to confirm.
+ */
+function hintedBySignedIn(ctx: KoaContextWithOIDC): boolean {
+  const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
+  const accountId = ctx.oidc.session?.accountId;
+  return hint?.payload?.sub !== undefined && accountId !== undefined && hint.payload.sub === accountId;
+}
+
+/**
+ * The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a
+ * button. With a valid id_token_hint for the signed-in user, the form submits itself (one
+ * script, given the answer's CSP nonce by the mount) and the button stays for browsers without script.
+ */
+function logoutPage(form: string, auto: boolean): string {
+  if (auto) {
+    const self = form.replace('</form>', '<input type="hidden" name="logout" value="yes"><button type="submit">Sign out</button></form>');
+    return simplePage('Signing out', `${self}<script>document.getElementById('op.logoutForm').submit()</script>`);
+  }
   const withButton = form.replace('</form>', '<button type="submit" name="logout" value="yes">Sign out</button></form>');
   return simplePage('Sign out', `${withButton}<p>Do you want to sign out?</p>`);
 }

@@ -96,6 +96,14 @@ export const oidcSchema = {
       description:
         'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
     },
+    refresh_grace_seconds: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 60,
+      default: 5,
+      description:
+        'Seconds after a refresh token is used in which the same token may be used again (two tabs, a retried request) and gets a fresh valid pair; a use after that counts as reuse and ends the login. 0: every repeat ends it.',
+    },
     interactions: {
       description:
         'Limits on starting a sign-in (the authorization endpoint, /auth), each per tenant: every start stores a pending interaction (about 4 KiB) for its lifetime (10 minutes).',

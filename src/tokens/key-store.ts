@@ -13,6 +13,12 @@ import type { ConfigIssue } from '../config-kit/issues.js';
 import type { ConfigIssueCode } from '../errors.js';
 import { generateKeyPair, isAlgorithm, keyMismatch, signerFor, thumbprint, ALGORITHMS, type Algorithm, type Signer } from './algorithms.js';
 
+/**
+ * Seconds relying parties may cache the JWKS (`Cache-Control: public, max-age=…` on
+ * `/.well-known/jwks.json` and `<issuer>/jwks`): a key signs no sooner than that after it is published.
+ */
+export const JWKS_MAX_AGE_SECONDS = 300;
+
 /** What a kid may look like, here and in a token header: no path, quote or SQL characters. */
 export const KID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 const MAX_KEY_FILE_BYTES = 64 * 1024;

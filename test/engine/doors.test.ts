@@ -106,7 +106,7 @@ describe('every door runs the pipe the same way', () => {
         authorization: basic('pos-server-1', DEMO_SECRETS['pos-server-1'] as string),
         'content-type': 'application/x-www-form-urlencoded',
       },
-      body: 'grant_type=client_credentials&scope=data:read',
+      body: 'grant_type=client_credentials',
     });
     expect(res.status).toBe(200);
     const token = events.filter((e) => e.door === 'token');

@@ -14,6 +14,7 @@ import {
   expectPage,
   follow,
   passwordLogin,
+  setRefreshGrace,
   startOidcDemo,
   type OidcDemo,
 } from './support.js';
@@ -22,7 +23,8 @@ const SHOP_WEB = 'http://localhost:3000/callback';
 
 let demo: OidcDemo;
 beforeAll(async () => {
-  demo = await startOidcDemo();
+  // A refresh token's immediate repeat is reuse here (conformance-refresh.test.ts covers the grace window).
+  demo = await startOidcDemo({ edit: (f) => setRefreshGrace(f, 0) });
 });
 afterAll(() => demo?.close());
 

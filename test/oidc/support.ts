@@ -43,6 +43,16 @@ export async function startOidcDemo(
   };
 }
 
+/**
+ * Sets `oidc.refresh_grace_seconds`: 0 for a suite where a refresh token's immediate repeat
+ * must count as reuse (the demo allows a few seconds for concurrent refreshes).
+ */
+export function setRefreshGrace(fixture: ConfigFixture, seconds: number): void {
+  const main = fixture.readJson('config/authpipe.json') as { oidc: Record<string, unknown> };
+  main.oidc.refresh_grace_seconds = seconds;
+  fixture.writeMain(main);
+}
+
 /** openid-client's configuration for a demo client, over plain http. */
 export function discover(issuer: string, clientId: string, secret?: string): Promise<client.Configuration> {
   return client.discovery(new URL(issuer), clientId, secret, secret === undefined ? client.None() : client.ClientSecretBasic(secret), {

@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import * as client from 'openid-client';
 import { codeFor } from '../otp/outbox.js';
 import { es256, fixtureKey } from '../tokens/support.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import { authorizationRequest, CookieJar, discover, passwordLogin, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -42,6 +42,8 @@ beforeAll(async () => {
       };
       main.modules[0]?.config.tenant.find((t) => t.id === 'demo')?.allowedOperation.push('otp-verify-scoped');
       fixture.writeMain(main);
+      // A refresh token's immediate repeat is reuse here (conformance-refresh.test.ts covers the grace window).
+      setRefreshGrace(fixture, 0);
       const directory = fixture.readJson('config/directory.json') as { tenants: { demo: { clients: object[] } } };
       directory.tenants.demo.clients.push({
         client_id: 'retired-app',
@@ -105,7 +107,7 @@ describe('userinfo with a PUT-minted user token', () => {
 
   it("answers the claims of the token's scope, for a token naming one of the tenant's apps or only the tenant", async () => {
     const hosted = await expectClaims(await hostedLogin('openid profile email'));
-    expect(hosted).toEqual({ sub: 'u-1002', name: 'Bob Berg', preferred_username: 'bob', email: 'bob@example.com' });
+    expect(hosted).toEqual({ sub: 'u-1002', name: 'Bob Berg', preferred_username: 'bob', email: 'bob@example.com', email_verified: false });
     const forApp = await otpLogin('otp-verify-scoped', { client_id: 'shop-web' });
     expect(decodeJwt(forApp.access_token)).toMatchObject({ client_id: 'shop-web', scope: 'profile email' });
     expect(await expectClaims(forApp.access_token)).toEqual(hosted);

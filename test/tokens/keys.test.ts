@@ -114,7 +114,21 @@ describe('the key folder', () => {
     expect((await cli(keys, ['list', '--config', f.mainFile])).out).toMatch(
       new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`),
     );
-    expect((await cli(keys, ['activate', newKid, '--config', f.mainFile])).code).toBe(0);
+    // Written moments ago: relying parties may still hold a JWKS without it.
+    let err = '';
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    try {
+      expect((await cli(keys, ['activate', newKid, '--config', f.mainFile])).code).toBe(1);
+    } finally {
+      stderr.mockRestore();
+    }
+    expect(err).toMatch(new RegExp(`${newKid} was written \\d+ s ago; relying parties cache the JWKS for 300 s.*--force`));
+    expect(s.app.reload().ok).toBe(true);
+    expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
+    expect((await cli(keys, ['activate', newKid, '--force', '--config', f.mainFile])).code).toBe(0);
     expect(s.app.reload().ok).toBe(true);
     const newToken = await mint(s);
     expect(decodeProtectedHeader(newToken).kid).toBe(newKid);
@@ -163,7 +177,7 @@ describe('the key folder', () => {
     const before = keyFiles(f);
     expect((await cli(keys, ['rotate', '--algorithm', 'EdDSA', '--config', f.mainFile])).code).toBe(0);
     const edKid = (keyFiles(f).find((n) => !before.includes(n)) as string).replace('.json', '');
-    expect((await cli(keys, ['activate', edKid, '--config', f.mainFile])).code).toBe(0);
+    expect((await cli(keys, ['activate', edKid, '--force', '--config', f.mainFile])).code).toBe(0);
     expect(s.app.reload().ok).toBe(true);
     const edToken = await mint(s);
     expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA');
