@@ -28,6 +28,7 @@ const UNIT = [
   'directory/.*',
   'docs/error-codes',
   'docs/links',
+  'docs/src-map',
   'engine/condition',
   'engine/template',
   'http/flat-json',

@@ -11,14 +11,14 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import { AdminError } from '../access-groups/admin/admin-error.js';
-import { LockBusy, withLock, writeFileAtomic } from '../access-groups/admin/persist.js';
+import { AdminError } from './admin-error.js';
+import { LockBusy, withLock, writeFileAtomic } from './persist.js';
 import { accessGroupFiles } from '../access-groups/load.js';
 import type { ConfigHolder } from '../config/holder.js';
 import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
 import type { FileOverlay } from '../config-kit/json-file.js';
 import type { AuditFields } from '../engine/audit.js';
-import type { AdminSubject } from '../access-groups/admin/auth.js';
+import type { AdminSubject } from './auth.js';
 import { changeDiff } from './change-diff.js';
 
 /** A 422: the config with the change does not load; nothing was written. */

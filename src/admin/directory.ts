@@ -7,14 +7,14 @@
  * layout it ships in (one record per line), after the whole config loaded with the change.
  */
 import { resolve } from 'node:path';
-import { AdminError } from '../access-groups/admin/admin-error.js';
+import { AdminError } from './admin-error.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
 import { hashPassword } from '../credentials/hash.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { LoadedConfig } from '../config/load.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 import { checkedBody } from './bodies.js';
-import { isOperatorAccount } from '../access-groups/admin/auth.js';
+import { isOperatorAccount } from './auth.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
 import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';

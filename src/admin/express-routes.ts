@@ -8,8 +8,8 @@
  */
 import { Router, type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { AdminError } from '../access-groups/admin/admin-error.js';
-import type { AdminSubject } from '../access-groups/admin/auth.js';
+import { AdminError } from './admin-error.js';
+import type { AdminSubject } from './auth.js';
 import { sendJson } from '../http/respond.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';

@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { AdminError } from '../access-groups/admin/admin-error.js';
+import { AdminError } from './admin-error.js';
 import type { ConfigHolder } from '../config/holder.js';
 import type { LoadedConfig } from '../config/load.js';
 import { hostEntries, hostNames } from '../config/management-hosts.js';

@@ -3,7 +3,7 @@
  * the server has is described here by "METHOD path" (test/admin/openapi.test.ts walks the
  * real routes against it, so neither can change alone).
  */
-import type { AdminRole } from '../access-groups/admin/auth.js';
+import type { AdminRole } from './auth.js';
 import type { AdminRoute } from './routes.js';
 import { CONFIG_ISSUE_CODES } from '../errors.js';
 

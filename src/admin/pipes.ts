@@ -11,12 +11,12 @@
  * refused (409 PIPE_IN_USE). A change to a shared pipe is audited in every tenant that runs it.
  */
 import { resolve } from 'node:path';
-import { AdminError } from '../access-groups/admin/admin-error.js';
+import { AdminError } from './admin-error.js';
 import type { LoadedConfig } from '../config/load.js';
 import { OPERATION_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson as formatPipe } from './format-json.js';
-import { operatorHome, type AdminSubject } from '../access-groups/admin/auth.js';
+import { operatorHome, type AdminSubject } from './auth.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 

@@ -9,10 +9,10 @@
  */
 import type { Express, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { AdminError } from '../access-groups/admin/admin-error.js';
-import { authenticateAdmin, type AdminSubject } from '../access-groups/admin/auth.js';
+import { AdminError } from './admin-error.js';
+import { authenticateAdmin, type AdminSubject } from './auth.js';
 import { AdminRouter, type AdminHandler, type Method } from './express-routes.js';
-import { readBody } from '../access-groups/admin/body.js';
+import { readBody } from './read-body.js';
 import type { ConfigHolder } from '../config/holder.js';
 import type { Clock } from '../engine/clock.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';

@@ -3,8 +3,8 @@
  * operator sees and changes every tenant; a tenant admin only its own. The edit touches just the
  * members it changes (json-edit), so the hand-written layout of the main file stays.
  */
-import { AdminError } from '../access-groups/admin/admin-error.js';
-import { setMember } from '../access-groups/admin/json-edit.js';
+import { AdminError } from './admin-error.js';
+import { setMember } from './json-edit.js';
 import type { MainConfig } from '../config/main-schema.js';
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';

@@ -5,7 +5,7 @@
  * The trace is masked as the CLI masks it, and secret-named members of the answer too: the
  * console shows it on screen.
  */
-import { AdminError } from '../access-groups/admin/admin-error.js';
+import { AdminError } from './admin-error.js';
 import { dryRun } from '../cli/dry-run.js';
 import type { ConfigHolder } from '../config/holder.js';
 import type { ReportCall } from '../http/call-report.js';

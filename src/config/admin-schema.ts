@@ -117,14 +117,15 @@ const adminSchemaProperties = {
         additionalProperties: false,
         default: {},
         description:
-          'What the store keeps for the console\'s Audit page, shared by every worker and engine on the store and kept across restarts (on Redis).',
+          "What the store keeps for the console's Audit page, shared by every worker and engine on the store and kept across restarts (on Redis).",
         properties: {
           events: {
             type: 'integer',
             minimum: 100,
             maximum: 1000000,
             default: 20000,
-            description: 'At most this many of the newest events are shown; the store holds at most this many batches (a batch is the events of a quarter second, up to 100).',
+            description:
+              'At most this many of the newest events are shown; the store holds at most this many batches (a batch is the events of a quarter second, up to 100).',
           },
           days: { type: 'integer', minimum: 1, maximum: 3650, default: 30, description: 'Events older than this are not shown.' },
         },

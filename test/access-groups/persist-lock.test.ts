@@ -2,8 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { acquireFileLock, releaseFileLock } from '../../src/access-groups/admin/file-lock.js';
-import { LockBusy, withLock } from '../../src/access-groups/admin/persist.js';
+import { acquireFileLock, releaseFileLock } from '../../src/admin/file-lock.js';
+import { LockBusy, withLock } from '../../src/admin/persist.js';
 
 /**
  * The cross-process lock around admin writes: a stale lock (its holder died) is broken, a

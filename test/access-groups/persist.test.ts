@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { setMember } from '../../src/access-groups/admin/json-edit.js';
-import { withLock, writeFileAtomic } from '../../src/access-groups/admin/persist.js';
+import { setMember } from '../../src/admin/json-edit.js';
+import { withLock, writeFileAtomic } from '../../src/admin/persist.js';
 
 /** The pieces under the admin API's writes: in-place JSON edits, atomic files, the lock. */
 

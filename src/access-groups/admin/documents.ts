@@ -10,8 +10,8 @@ import { formatIssue } from '../../config-kit/issues.js';
 import { AccessGroups } from '../groups.js';
 import { checkAccessGroups } from '../load.js';
 import type { AccessGroupsFile } from '../schema.js';
-import { AdminError } from './admin-error.js';
-import { setMember } from './json-edit.js';
+import { AdminError } from '../../admin/admin-error.js';
+import { setMember } from '../../admin/json-edit.js';
 import type { AdminState, StoreRef } from './views.js';
 
 interface RawDirectory {

@@ -8,7 +8,7 @@
  */
 import type { Permissions } from '../catalogue.js';
 import type { AccessGroup } from '../groups.js';
-import { AdminError } from './admin-error.js';
+import { AdminError } from '../../admin/admin-error.js';
 import { directoryTextWith, formatGroups, type DiskDocuments } from './documents.js';
 import { allocatedTo } from './views.js';
 import { nameSkeleton, normalizeGroupName } from '../names.js';

@@ -21,9 +21,10 @@ import type { LoadedConfig } from '../../config/load.js';
 import { sendJson } from '../../http/respond.js';
 import type { AccessGroup } from '../groups.js';
 import { GROUP_ID_PATTERN } from '../schema.js';
-import { AdminError } from './admin-error.js';
-import { authenticateAdmin, type AdminSubject } from './auth.js';
-import { checkBody, readBody } from './body.js';
+import { AdminError } from '../../admin/admin-error.js';
+import { authenticateAdmin, type AdminSubject } from '../../admin/auth.js';
+import { checkBody } from './body.js';
+import { readBody } from '../../admin/read-body.js';
 import type { DiskDocuments } from './documents.js';
 import {
   allocateStores,

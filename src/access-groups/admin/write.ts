@@ -12,11 +12,11 @@ import { formatIssue, type ConfigIssue } from '../../config-kit/issues.js';
 import type { Clock } from '../../engine/clock.js';
 import { clientAllowed } from '../../http/client-access.js';
 import { accessGroupFiles, configuredTenants } from '../load.js';
-import { AdminError } from './admin-error.js';
-import type { AdminSubject } from './auth.js';
+import { AdminError } from '../../admin/admin-error.js';
+import type { AdminSubject } from '../../admin/auth.js';
 import { readDocuments, type DiskDocuments } from './documents.js';
 import type { Actor, Plan } from './operations.js';
-import { LockBusy, withLock, writeFileAtomic } from './persist.js';
+import { LockBusy, withLock, writeFileAtomic } from '../../admin/persist.js';
 
 export interface AdminApiOptions {
   holder: ConfigHolder;

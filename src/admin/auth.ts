@@ -11,13 +11,13 @@
  * subject is not in Admin: 403 (authenticated, not allowed).
  */
 import type { IncomingMessage } from 'node:http';
-import { AuthpipeError } from '../../errors.js';
-import { MANAGEMENT_LISTENER } from '../../http/client-access.js';
-import type { LoadedConfig } from '../../config/load.js';
-import { TENANT_PATTERN } from '../../config-kit/patterns.js';
-import { prefixedStore, tenantPrefix } from '../../store/store.js';
-import { tokenIsLive } from '../../tokens/revocation.js';
-import { ADMIN_GROUP_ID } from '../catalogue.js';
+import { AuthpipeError } from '../errors.js';
+import { MANAGEMENT_LISTENER } from '../http/client-access.js';
+import type { LoadedConfig } from '../config/load.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
+import { prefixedStore, tenantPrefix } from '../store/store.js';
+import { tokenIsLive } from '../tokens/revocation.js';
+import { ADMIN_GROUP_ID } from '../access-groups/catalogue.js';
 import { AdminError } from './admin-error.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;

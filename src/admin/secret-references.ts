@@ -5,8 +5,8 @@
  * signing key). readBody refuses them in every string of every body, keys included, after
  * the JSON is parsed (so `\u0024\u007b` escapes are seen decoded), before any route reads it.
  */
-import { escapePointer } from '../../config-kit/issues.js';
-import { looksLikeReference } from '../../config-kit/secrets.js';
+import { escapePointer } from '../config-kit/issues.js';
+import { looksLikeReference } from '../config-kit/secrets.js';
 import { AdminError } from './admin-error.js';
 
 /** The JSON pointers of every key or string value of `value` that holds a reference. */
