@@ -25,7 +25,10 @@ const REFUSALS = {
   RATE_LIMITED: { status: 403, description: 'Too many calls; retry later.' },
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },
-  FLOW_FAILED: { status: 403, description: 'The pipe refused on purpose (flow-fail valve).' },
+  FLOW_FAILED: {
+    status: 403,
+    description: 'The pipe refused on purpose (the refuse valve, formerly flow-fail). The code keeps its name: callers match on it.',
+  },
   FLOW_INVALID: {
     status: 403,
     description:
@@ -175,6 +178,7 @@ export const CONFIG_ISSUE_CODES = {
   CONFIG_DATAFLOW:
     'The pipe check: a valve reads what no earlier valve sets (or sets only conditionally), a step never runs, a flow cannot continue.',
   CONFIG_EXPOSED: 'A file that holds secrets (a key, a secret file, the directory) can be read by other users of the machine.',
+  CONFIG_DEPRECATED: 'A warning: a former name (of a valve) that still works for one release; use the name the message gives.',
   CONFIG_INVALID: 'Any other rule the schema cannot express (duplicates, conflicting options, bad templates).',
 } as const;
 

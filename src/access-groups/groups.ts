@@ -1,11 +1,11 @@
 /**
- * The access groups of one loaded config, per tenant: built-ins from the catalogue, custom
+ * The access groups of one loaded config, per tenant: built-ins from resources.ts, custom
  * groups and the default from config/access-groups.json. Everything a call needs is
  * computed here once per load (the scope string, a rank per resource), so resolving and
  * checking on the hot path are a few Map reads. Allocation is read from the directory.
  */
 import type { Directory, UserKey } from '../directory/directory.js';
-import { APIS, BUILT_IN_GROUPS, LEVEL_RANK, RESOURCES, type Api, type Level, type Permissions } from './catalogue.js';
+import { APIS, BUILT_IN_GROUPS, LEVEL_RANK, RESOURCES, type Api, type Level, type Permissions } from './resources.js';
 import type { GroupRecord, GroupStatus } from './schema.js';
 
 export interface AccessGroup {
@@ -53,7 +53,7 @@ function normalizePermissions(permissions: Permissions): Record<Api, Record<stri
   return out;
 }
 
-/** Scope entries in catalogue order; write also lists read, so a read check needs one entry. */
+/** Scope entries in the order resources.ts lists them; write also lists read, so a read check needs one entry. */
 function scopeOf(permissions: Record<Api, Record<string, Level>>): string {
   const entries: string[] = [];
   for (const api of APIS) {

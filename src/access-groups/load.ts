@@ -13,7 +13,7 @@ import { readDataFile } from '../config/data-file.js';
 import type { MainConfig } from '../config/main-schema.js';
 import type { FeatureContext } from '../config/feature.js';
 import { newAjv } from '../engine/registry.js';
-import { BUILT_IN_GROUPS } from './catalogue.js';
+import { BUILT_IN_GROUPS } from './resources.js';
 import { AccessGroups, emptyAccessGroups } from './groups.js';
 import { accessGroupsSchema, type AccessGroupsFile, type GroupRecord } from './schema.js';
 

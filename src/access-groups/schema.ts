@@ -1,14 +1,14 @@
 /**
  * The JSON Schema of config/access-groups.json: per tenant, its custom groups and its
- * default group. Built-in groups are not in the file (they come from catalogue.ts), and
+ * default group. Built-in groups are not in the file (they come from resources.ts), and
  * neither are store allocations: a store names its group in the directory, the one place
- * allocation lives. Resource names are enumerated from the catalogue, so an editor
+ * allocation lives. Resource names are enumerated from resources.ts, so an editor
  * completes them and a permission on a resource that does not exist fails the load.
  * `authpipe schemas` writes this to schemas/access-groups.schema.json.
  */
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { INVISIBLE_CHARACTERS } from './names.js';
-import { APIS, API_TITLES, LEVELS, RESOURCES, type Permissions } from './catalogue.js';
+import { APIS, API_TITLES, LEVELS, RESOURCES, type Permissions } from './resources.js';
 
 export const GROUP_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 /**

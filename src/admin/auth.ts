@@ -17,7 +17,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { TENANT_PATTERN } from '../config-kit/patterns.js';
 import { prefixedStore, tenantPrefix } from '../store/store.js';
 import { tokenIsLive } from '../tokens/revocation.js';
-import { ADMIN_GROUP_ID } from '../access-groups/catalogue.js';
+import { ADMIN_GROUP_ID } from '../access-groups/resources.js';
 import { AdminError } from './admin-error.js';
 
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i;

@@ -10,8 +10,8 @@ import type { MetricsSource } from '../http/metrics-route.js';
 import { sendJson } from '../http/respond.js';
 import { auditRoutes, type StoredAudit } from './audit-feed.js';
 import type { ChangeOptions } from './config-change.js';
-import { directoryRoutes } from './directory.js';
-import { catalogueRoutes } from './catalogue.js';
+import { directoryRoutes } from './directory-routes.js';
+import { referenceRoutes } from './reference-routes.js';
 import type { ValveRegistry } from '../engine/registry.js';
 import { openApiDocument } from './openapi.js';
 import { overviewRoutes } from './overview.js';
@@ -39,7 +39,7 @@ export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
     ...overviewRoutes(options.holder, options.metrics),
     ...tenantRoutes(options),
     ...pipeRoutes(options),
-    ...catalogueRoutes(options.registry),
+    ...referenceRoutes(options.registry),
     ...directoryRoutes(options),
     ...tryItRoutes(options.holder, options.report),
     ...auditRoutes(options.recentAudit),

@@ -149,7 +149,7 @@ function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger,
   const pipesDir = resolve(dir, main.pipes);
   const folders = readPipeFolders(pipesDir, issues, overlay);
   const sources = readPipes(folders.shared, { env, baseDir: folders.shared.dir, ledger: secrets }, issues, hash, overlay);
-  const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues);
+  const { pipes, calls, facts } = compilePipes(sources, options.registry, services, issues, warnings);
   checkPipeCalls(pipes, calls, issues);
   const declared = new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)));
   const tenantPipes = new Map<string, ReadonlyMap<string, CompiledPipe>>();
@@ -168,7 +168,7 @@ function loadWith(mainFile: string, options: LoadOptions, secrets: SecretLedger,
     // A tenant's pipes are written by its admins: no ${env:} or ${file:} is read for them.
     const own = readPipes(folder, null, issues, hash, overlay);
     sources.push(...own);
-    const compiled = compilePipes(own, options.registry, services, issues, pipes);
+    const compiled = compilePipes(own, options.registry, services, issues, warnings, pipes);
     const visible = new Map([...pipes, ...compiled.pipes]);
     checkPipeCalls(visible, compiled.calls, issues);
     tenantPipes.set(tenant, compiled.pipes);

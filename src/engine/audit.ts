@@ -55,14 +55,14 @@ export const noopAudit: Audit = { event() {} };
  * established it, else the `username` or `client_id` the caller claimed.
  */
 /** The subject a pipe established (a valve put `sub` on the item), as opposed to one a caller claimed. */
-export function authenticatedOf(ctx: { flow: readonly { props: Readonly<Record<string, string>> }[] }): string | undefined {
-  return ctx.flow.length === 1 ? ctx.flow[0]?.props.sub : undefined;
+export function authenticatedOf(ctx: { items: readonly { props: Readonly<Record<string, string>> }[] }): string | undefined {
+  return ctx.items.length === 1 ? ctx.items[0]?.props.sub : undefined;
 }
 
 export function subjectOf(ctx: {
-  flow: readonly { props: Readonly<Record<string, string>> }[];
+  items: readonly { props: Readonly<Record<string, string>> }[];
   request: Readonly<Record<string, string>>;
 }): string | undefined {
-  const item = ctx.flow.length === 1 ? ctx.flow[0]?.props : undefined;
+  const item = ctx.items.length === 1 ? ctx.items[0]?.props : undefined;
   return item?.sub ?? item?.subject ?? ctx.request.username ?? ctx.request.client_id;
 }

@@ -95,6 +95,7 @@ export function compilePipes(
   registry: ValveRegistry,
   services: Services,
   issues: ConfigIssue[],
+  warnings: ConfigIssue[],
   inherited?: ReadonlyMap<string, CompiledPipe>,
 ): CompileResult {
   const pipes = new Map<string, CompiledPipe>();
@@ -104,7 +105,7 @@ export function compilePipes(
   for (const source of sources) {
     const pipeCalls: { target: string; pointer: string }[] = [];
     const stepFacts: StepFacts[] = [];
-    const steps = compileSteps(source, registry, services, issues, lookup, pipeCalls, stepFacts);
+    const steps = compileSteps(source, registry, services, issues, warnings, lookup, pipeCalls, stepFacts);
     calls.set(source.config.id, pipeCalls);
     facts.set(source.config.id, { id: source.config.id, file: source.file, steps: stepFacts, response: source.config.response });
     pipes.set(source.config.id, {
@@ -123,6 +124,7 @@ function compileSteps(
   registry: ValveRegistry,
   services: Services,
   issues: ConfigIssue[],
+  warnings: ConfigIssue[],
   pipes: PipeLookup,
   pipeCalls: { target: string; pointer: string }[],
   stepFacts: StepFacts[],
@@ -141,6 +143,13 @@ function compileSteps(
       });
       return;
     }
+    if (registered.formerName !== undefined)
+      warnings.push({
+        file,
+        pointer: `${at}/name`,
+        code: 'CONFIG_DEPRECATED',
+        message: `valve "${registered.formerName}" is now called "${registered.definition.name}"; the old name works for this release only`,
+      });
     const valveConfig = valve.config ?? {};
     // As written, before validation can fill in defaults: a template the file does not hold is the valve's own default.
     const written = structuredClone(valveConfig);

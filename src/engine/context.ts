@@ -46,7 +46,7 @@ export function createCallContext(input: CallInput, services: Services, log: Log
     operation: input.operation,
     request,
     headers: input.headers,
-    flow: [{ id: input.requestId, props: emptyProps() }],
+    items: [{ id: input.requestId, props: emptyProps() }],
     session: emptyProps(),
     error: null,
     store: tenantStore(services.store, input.tenant.id),
@@ -58,15 +58,15 @@ export function createCallContext(input: CallInput, services: Services, log: Log
     responseHeaders: {},
     proved: { amr: [], acr: undefined, handles: [] },
     item(): Item {
-      if (ctx.flow.length !== 1) {
-        throw fault('INTERNAL_ERROR', { detail: `expected one item in the flow, found ${ctx.flow.length}` });
+      if (ctx.items.length !== 1) {
+        throw fault('INTERNAL_ERROR', { detail: `expected one item, found ${ctx.items.length}` });
       }
-      return ctx.flow[0] as Item;
+      return ctx.items[0] as Item;
     },
     scope(): Scope {
       return {
         request,
-        item: ctx.flow.length === 1 ? (ctx.flow[0] as Item).props : emptyProps(),
+        item: ctx.items.length === 1 ? (ctx.items[0] as Item).props : emptyProps(),
         session: ctx.session,
         tenant: input.tenant,
         operation: input.operation,

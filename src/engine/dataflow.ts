@@ -38,7 +38,7 @@ export interface ValveDataflow {
   readonly lookups?: readonly { readonly pointer: string; readonly by: ValueKind }[];
   /** Only these request properties can exist after this valve (input-validate with strict). */
   readonly requestOnly?: readonly string[];
-  /** The valve refuses whenever it runs (flow-fail). */
+  /** The valve refuses whenever it runs (refuse). */
   readonly alwaysRefuses?: boolean;
   /** Runs this pipe here (pipe-call). */
   readonly calls?: string;

@@ -9,6 +9,8 @@ import type { ValveDefinition } from './valve.js';
 export interface RegisteredValve {
   readonly definition: ValveDefinition<unknown>;
   readonly validate: ValidateFunction;
+  /** Set when the name asked for is a former name of this valve (ValveDefinition.formerly). */
+  readonly formerName?: string;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
@@ -33,14 +35,19 @@ export class ValveRegistry {
     for (const def of definitions) this.register(def as unknown as ValveDefinition<unknown>);
   }
 
+  private readonly former = new Map<string, RegisteredValve>();
+
   private register(definition: ValveDefinition<unknown>): void {
-    if (this.valves.has(definition.name)) throw new Error(`valve "${definition.name}" is registered twice`);
+    for (const name of [definition.name, ...(definition.formerly ?? [])])
+      if (this.valves.has(name) || this.former.has(name)) throw new Error(`valve "${name}" is registered twice`);
     const validate = this.ajv.compile(definition.configSchema);
     this.valves.set(definition.name, { definition, validate });
+    for (const name of definition.formerly ?? []) this.former.set(name, { definition, validate, formerName: name });
   }
 
+  /** The valve of this name, or of this former name (with `formerName` set). */
   get(name: string): RegisteredValve | undefined {
-    return this.valves.get(name);
+    return this.valves.get(name) ?? this.former.get(name);
   }
 
   names(): string[] {

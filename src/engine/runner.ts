@@ -111,7 +111,7 @@ function skipped(step: CompiledStep, ctx: CallContext): string | null {
 export function pickResponse(pipe: CompiledPipe, ctx: CallContext): Record<string, string> {
   const out: Record<string, string> = {};
   if (pipe.response.length === 0) return out;
-  const props = ctx.flow.length === 1 ? (ctx.flow[0]?.props ?? emptyProps()) : ctx.item().props;
+  const props = ctx.items.length === 1 ? (ctx.items[0]?.props ?? emptyProps()) : ctx.item().props;
   for (const name of pipe.response) if (hasProp(props, name)) out[name] = props[name] as string;
   return out;
 }

@@ -18,7 +18,7 @@ import type { Resource } from './runtime.js';
  * load and returns the function run per call. The engine knows valves only through this.
  */
 
-/** An item of the flow: an id plus string properties. Most valves act on the single current item. */
+/** An item of a call: an id plus string properties. Most valves act on the single current item. */
 export interface Item {
   id: string;
   props: Props;
@@ -32,7 +32,7 @@ export interface CallContext {
   readonly request: Readonly<Props>;
   /** Request headers by lower-case name, every value kept (a doubled header has two). */
   readonly headers: Readonly<Record<string, readonly string[]>>;
-  flow: Item[];
+  items: Item[];
   session: Props;
   error: Scope['error'];
   /** The store, scoped to this call's tenant. */
@@ -86,6 +86,8 @@ export interface CompileTools {
 export interface ValveDefinition<C = unknown> {
   /** The type name pipes use in `valves[].name`. */
   readonly name: string;
+  /** Names this valve had before: still accepted for one release, with a CONFIG_DEPRECATED warning at load. */
+  readonly formerly?: readonly string[];
   /** One line for the docs and the generated schema. */
   readonly summary: string;
   /** JSON Schema (draft 2020-12) of `config`; validated with ajv before `create`. */

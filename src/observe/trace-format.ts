@@ -4,7 +4,7 @@ import type { Trace, TraceChange, TraceStep } from './trace.js';
  * The trace as an admin reads it in a terminal: one line per step (nested pipe-call steps
  * indented under their caller), then one line per property it touched.
  *
- *   #2 check-password (flow-fail)   refused   0.041 ms  INVALID_CREDENTIALS: wrong password
+ *   #2 check-password (refuse)   refused   0.041 ms  INVALID_CREDENTIALS: wrong password
  *        + item.sub = "till-001"
  */
 export function formatTrace(trace: Trace): string {

@@ -173,7 +173,7 @@ export class TraceRecorder implements RunObserver {
 
   private snapshot(ctx: CallContext): Snapshot {
     const items = new Map<string, Props>();
-    for (const item of ctx.flow) {
+    for (const item of ctx.items) {
       items.set(item.id, { ...item.props });
       this.learnSecrets(item.props);
     }

@@ -11,7 +11,7 @@
 import { refuse } from '../errors.js';
 import { hasProp } from '../engine/props.js';
 import { defineValve } from '../engine/valve.js';
-import { isApi, isResource, type Api } from '../access-groups/catalogue.js';
+import { isApi, isResource, type Api } from '../access-groups/resources.js';
 import { itemSets } from '../engine/dataflow.js';
 
 /** read and GET need rank 1; write and the writing methods rank 2. */

@@ -19,7 +19,7 @@ import { lockoutFrom } from '../credentials/lockout.js';
 import type { CallContext, CompileTools, Item, ValveDefinition, ValveRun } from '../engine/valve.js';
 import { emptyProps, subjectPrefixSchema, writePrefixed } from '../engine/props.js';
 import { itemSets, type ValveDataflow, type ValueKind } from '../engine/dataflow.js';
-import { directorySource, type DirectorySourceConfig } from '../idp/directory.js';
+import { directorySource, type DirectorySourceConfig } from '../idp/directory-source.js';
 import { httpSource, type HttpSourceConfig } from '../idp/http-adapter.js';
 import { ldapSource, type LdapSourceConfig } from '../idp/ldap-source.js';
 import { IDP_LOCKOUT_DEFAULTS, type IdpLockoutConfig, type IdpSource } from '../idp/source.js';

@@ -3,7 +3,7 @@ import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
-import flowFail from './flow-fail.js';
+import refuse from './refuse.js';
 import flowRestore from './flow-restore.js';
 import flowSave from './flow-save.js';
 import idpLookup from './idp-lookup.js';
@@ -24,7 +24,7 @@ import totpVerify from './totp-verify.js';
 const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
-  flowFail,
+  refuse,
   flowRestore,
   flowSave,
   idpLookup,

@@ -7,7 +7,7 @@ import { systemClock } from '../../src/engine/clock.js';
 import { silentLogger } from '../../src/logger.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { createRegistry } from '../../src/valves/index.js';
-import { RESOURCES } from '../../src/access-groups/catalogue.js';
+import { RESOURCES } from '../../src/access-groups/resources.js';
 import { ConfigFixture } from '../support/fixture.js';
 
 /**

@@ -59,7 +59,7 @@ const tillLogin = (tenant: string, username: string, password: string) =>
 const refusing = {
   id: 'till-login',
   description: 'closed for this tenant',
-  valves: [{ name: 'flow-fail', config: { code: 'ACCESS_DENIED' } }],
+  valves: [{ name: 'refuse', config: { code: 'ACCESS_DENIED' } }],
   response: [],
 };
 

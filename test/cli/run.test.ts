@@ -94,7 +94,7 @@ describe('dry run trace', () => {
   it('marks a pipe-call step whose called pipe failed', async () => {
     const nested = ConfigFixture.minimal([{ id: 'demo', allowedOperation: ['outer'] }], {
       outer: { valves: [{ name: 'pipe-call', config: { pipe: 'inner' } }] },
-      inner: { valves: [{ name: 'flow-fail', config: { code: 'INVALID_CREDENTIALS' } }] },
+      inner: { valves: [{ name: 'refuse', config: { code: 'INVALID_CREDENTIALS' } }] },
     });
     const failing = loadConfig(nested.mainFile, {
       registry: createRegistry(),
@@ -177,7 +177,7 @@ describe('authpipe run', () => {
       '--trace',
     ]);
     expect(code).toBe(0);
-    expect(out).toMatch(/#2 otp-branch \(flow-fail\)\s+skipped\s+exec_if is false: \{"==":\[\{"var":"request.mode"\},"otp"\]\}/);
+    expect(out).toMatch(/#2 otp-branch \(refuse\)\s+skipped\s+exec_if is false: \{"==":\[\{"var":"request.mode"\},"otp"\]\}/);
     expect(out).toMatch(/\+ item\.username = "till-001"/);
     expect(out).toMatch(/~ item\.stage = "final" \(was "checked"\)/);
     expect(out).toMatch(/- item\.password/);
@@ -189,7 +189,7 @@ describe('authpipe run', () => {
   it('exits 3 on a refusal and names the refusing step', async () => {
     const { code, out, err } = await cli(['login', '--tenant', 'demo', '--data', '{"username":"blocked"}', '--trace']);
     expect(code).toBe(3);
-    expect(out).toMatch(/#8 deny \(flow-fail\)\s+refused\s+\d+\.\d{3} ms\s+ACCESS_DENIED: user is blocked/);
+    expect(out).toMatch(/#8 deny \(refuse\)\s+refused\s+\d+\.\d{3} ms\s+ACCESS_DENIED: user is blocked/);
     expect(out).toMatch(/^403 \{"status":"Failure","errorTranslationKeys":\["ACCESS_DENIED"\]/m);
     expect(err).toContain('refused: ACCESS_DENIED: user is blocked');
   });

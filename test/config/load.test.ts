@@ -52,6 +52,20 @@ describe('loadConfig', () => {
     expect(issues[0]?.message).toMatch(/unknown valve "no-such-valve"/);
   });
 
+  it('loads a valve by its former name with a CONFIG_DEPRECATED warning naming the new one', () => {
+    fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['p'] }], {
+      p: {
+        valves: [
+          ok.valves[0],
+          { name: 'flow-fail', exec_if: { '==': [{ var: 'request.deny' }, 'yes'] }, config: { code: 'ACCESS_DENIED' } },
+        ],
+      },
+    });
+    const loaded = load();
+    expect(loaded.warnings.map((w) => [w.pointer, w.code])).toContainEqual(['/valves/1/name', 'CONFIG_DEPRECATED']);
+    expect(loaded.warnings.find((w) => w.code === 'CONFIG_DEPRECATED')?.message).toMatch(/"flow-fail" is now called "refuse"/);
+  });
+
   it("validates each valve config against the valve's own schema", () => {
     fixture = ConfigFixture.minimal([{ id: 't', allowedOperation: ['p'] }], {
       p: { valves: [{ name: 'property-set', config: { properties: { a: 1 }, extra: true } }] },

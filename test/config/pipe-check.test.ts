@@ -72,16 +72,16 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
     fixture.writePipe('cond-typo', {
       valves: [
         { name: 'basic-auth', config: { kind: 'till' } },
-        { name: 'flow-fail', config: { code: 'ACCESS_DENIED' }, exec_if: { '!=': [{ var: 'item.kindd' }, 'till'] } },
-        { name: 'flow-fail', config: { code: 'ACCESS_DENIED' }, skip_if: { '==': [{ var: 'username' }, 'x'] } },
+        { name: 'refuse', config: { code: 'ACCESS_DENIED' }, exec_if: { '!=': [{ var: 'item.kindd' }, 'till'] } },
+        { name: 'refuse', config: { code: 'ACCESS_DENIED' }, skip_if: { '==': [{ var: 'username' }, 'x'] } },
       ],
       response: ['sub'],
     });
-    // 5. Unreachable valves: after an unconditional flow-fail, and behind a constant exec_if.
+    // 5. Unreachable valves: after an unconditional refuse, and behind a constant exec_if.
     fixture.writePipe('dead-end', {
       valves: [
         { name: 'property-set', config: { properties: { a: 'b' } }, exec_if: false },
-        { name: 'flow-fail', config: { code: 'ACCESS_DENIED' } },
+        { name: 'refuse', config: { code: 'ACCESS_DENIED' } },
         { name: 'property-set', config: { properties: { c: 'd' } } },
       ],
       response: [],
@@ -146,7 +146,7 @@ describe('authpipe validate: every kind of pipe-check error, with its pointer', 
   it('valves that never run', () => {
     expect(lineAt(result.lines, 'dead-end', '/valves/0')).toContain('property-set never runs: its exec_if is always false');
     expect(lineAt(result.lines, 'dead-end', '/valves/2')).toContain(
-      'property-set is unreachable: flow-fail at /valves/1 always refuses before it',
+      'property-set is unreachable: refuse at /valves/1 always refuses before it',
     );
   });
 

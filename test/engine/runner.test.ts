@@ -12,7 +12,7 @@ import { emptyDirectory } from '../../src/directory/load.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 
-/** Pipe semantics through real pipes and HTTP: conditions, proceed_on_error, flow-fail, pipe-call. */
+/** Pipe semantics through real pipes and HTTP: conditions, proceed_on_error, refuse, pipe-call. */
 let fixture: ConfigFixture;
 let server: RunningServer;
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
         { name: 'input-validate', id: 'check', proceed_on_error: true, config: { properties: { username: { required: true } } } },
         { name: 'property-set', exec_if: { var: 'error' }, config: { properties: { fallback: '{{error.code}} at {{error.valve}}' } } },
         {
-          name: 'flow-fail',
+          name: 'refuse',
           exec_if: { '==': [{ var: 'request.fail' }, 'yes'] },
           config: { code: 'ACCESS_DENIED', erroneous_properties: ['fail'] },
         },
@@ -85,13 +85,13 @@ describe('conditions', () => {
   });
 });
 
-describe('proceed_on_error and flow-fail', () => {
+describe('proceed_on_error and refuse', () => {
   it('records a swallowed refusal so a later valve can react', async () => {
     const res = await server.call('recover', {});
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ fallback: 'INVALID_REQUEST at check' });
   });
-  it('flow-fail refuses with its configured code and properties', async () => {
+  it('refuse refuses with its configured code and properties', async () => {
     const res = await server.call('recover', { username: 'x', fail: 'yes' });
     expect(res.status).toBe(403);
     expect(res.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);

@@ -113,10 +113,10 @@ describe('audit events', () => {
 
   it('takes the subject from the item once established, else from the claimed username or client id', () => {
     const props = (o: Record<string, string>) => Object.assign(Object.create(null), o) as Record<string, string>;
-    expect(subjectOf({ flow: [{ props: props({ sub: 'u-1' }) }], request: props({ username: 'alice' }) })).toBe('u-1');
-    expect(subjectOf({ flow: [{ props: props({}) }], request: props({ username: 'alice' }) })).toBe('alice');
-    expect(subjectOf({ flow: [{ props: props({}) }], request: props({ client_id: 'pos-1' }) })).toBe('pos-1');
-    expect(subjectOf({ flow: [], request: props({}) })).toBeUndefined();
+    expect(subjectOf({ items: [{ props: props({ sub: 'u-1' }) }], request: props({ username: 'alice' }) })).toBe('u-1');
+    expect(subjectOf({ items: [{ props: props({}) }], request: props({ username: 'alice' }) })).toBe('alice');
+    expect(subjectOf({ items: [{ props: props({}) }], request: props({ client_id: 'pos-1' }) })).toBe('pos-1');
+    expect(subjectOf({ items: [], request: props({}) })).toBeUndefined();
   });
 
   it('writes to the configured file, relative to the main file', async () => {

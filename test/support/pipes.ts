@@ -8,7 +8,7 @@ export const LOGIN_PIPES = {
     valves: [
       { name: 'input-validate', config: { properties: { username: { required: true, max_length: 64 } } } },
       { name: 'property-copy', config: { from: 'request', properties: ['username', 'password'] } },
-      { id: 'otp-branch', name: 'flow-fail', exec_if: { '==': [{ var: 'request.mode' }, 'otp'] }, config: { code: 'OTP_INVALID' } },
+      { id: 'otp-branch', name: 'refuse', exec_if: { '==': [{ var: 'request.mode' }, 'otp'] }, config: { code: 'OTP_INVALID' } },
       { name: 'property-set', config: { properties: { stage: 'checked', pw_copy: '{{request.password}}' } } },
       { name: 'property-set', config: { properties: { stage: 'final' } } },
       { name: 'property-set', config: { target: 'session', properties: { seen: '{{request.username}}' } } },
@@ -16,7 +16,7 @@ export const LOGIN_PIPES = {
       { name: 'pipe-call', config: { pipe: 'shared' } },
       {
         id: 'deny',
-        name: 'flow-fail',
+        name: 'refuse',
         skip_if: { '!=': [{ var: 'request.username' }, 'blocked'] },
         config: { code: 'ACCESS_DENIED', message: 'user is blocked' },
       },

@@ -81,7 +81,7 @@ export function buildValve(definition: ValveDefinition<never>, config: unknown, 
         if (!(err instanceof StepFailure)) throw err;
         error = err.error;
       }
-      const item = ctx.flow.length === 1 ? { ...ctx.flow[0]!.props } : {};
+      const item = ctx.items.length === 1 ? { ...ctx.items[0]!.props } : {};
       return { error, item, session: { ...ctx.session }, ctx };
     },
   };
@@ -113,6 +113,6 @@ function compile(definition: ValveDefinition<never>, config: unknown, services: 
       response: [],
     },
   };
-  const { pipes } = compilePipes([source], registry, services, issues);
+  const { pipes } = compilePipes([source], registry, services, issues, []);
   return { pipe: pipes.get('test'), issues };
 }

@@ -1,7 +1,7 @@
 /** The helper valves run directly (test/support/run-valve.ts): no HTTP, no config files. */
 import { describe, expect, it } from '@jest/globals';
 import type { ValveDefinition } from '../../src/engine/valve.js';
-import flowFail from '../../src/valves/flow-fail.js';
+import refuse from '../../src/valves/refuse.js';
 import inputValidate from '../../src/valves/input-validate.js';
 import propertyCopy from '../../src/valves/property-copy.js';
 import propertyRemove from '../../src/valves/property-remove.js';
@@ -49,14 +49,14 @@ describe('property-remove', () => {
   });
 });
 
-describe('flow-fail', () => {
+describe('refuse', () => {
   it('refuses with its code and erroneous properties', async () => {
-    const { error } = await buildValve(valve(flowFail), { code: 'ACCESS_DENIED', erroneous_properties: ['x'] }).call();
+    const { error } = await buildValve(valve(refuse), { code: 'ACCESS_DENIED', erroneous_properties: ['x'] }).call();
     expect([error?.code, error?.status, error?.erroneousProperties]).toEqual(['ACCESS_DENIED', 403, ['x']]);
   });
 
   it('takes refusal codes only: a fault code is a load issue', () => {
-    expect(valveIssues(valve(flowFail), { code: 'INTERNAL_ERROR' }).map((i) => [i.pointer, i.code])).toEqual([
+    expect(valveIssues(valve(refuse), { code: 'INTERNAL_ERROR' }).map((i) => [i.pointer, i.code])).toEqual([
       ['/valves/0/config/code', 'CONFIG_SCHEMA'],
     ]);
   });

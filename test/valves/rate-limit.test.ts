@@ -23,8 +23,8 @@ const limited = (key: string, limit: number, window: number, extra: Record<strin
 const failureLimited = (key: string, limit: number) => ({
   valves: [
     { name: 'rate-limit', config: { key, limit, window_seconds: 60, count: 'failures' } },
-    { name: 'flow-fail', exec_if: { '==': [{ var: 'request.outcome' }, 'fail'] }, config: { code: 'INVALID_CREDENTIALS' } },
-    { name: 'flow-fail', exec_if: { '==': [{ var: 'request.outcome' }, 'deny'] }, config: { code: 'ACCESS_DENIED' } },
+    { name: 'refuse', exec_if: { '==': [{ var: 'request.outcome' }, 'fail'] }, config: { code: 'INVALID_CREDENTIALS' } },
+    { name: 'refuse', exec_if: { '==': [{ var: 'request.outcome' }, 'deny'] }, config: { code: 'ACCESS_DENIED' } },
     { name: 'property-set', config: { properties: { ok: 'yes' } } },
   ],
   response: ['ok'],

@@ -1,12 +1,12 @@
 /**
  * The access-groups API's request bodies (read by the admin core, src/admin/read-body.ts),
- * checked against a schema compiled once. A permission on an API or resource the catalogue
- * does not have is named as such (UNKNOWN_RESOURCE, with its pointer and the valid names);
+ * checked against a schema compiled once. A permission on an API or resource that does not exist
+ * (resources.ts) is named as such (UNKNOWN_RESOURCE, with its pointer and the valid names);
  * anything else that breaks the schema is BAD_BODY with the pointers of every problem.
  */
 import type { ErrorObject } from 'ajv';
 import { newAjv } from '../../engine/registry.js';
-import { APIS, API_TITLES, RESOURCES, isApi } from '../catalogue.js';
+import { APIS, API_TITLES, RESOURCES, isApi } from '../resources.js';
 import { GROUP_ID_PATTERN, groupDescriptionSchema, groupNameSchema, permissionsSchema } from '../schema.js';
 import { AdminError } from '../../admin/admin-error.js';
 import { describeBodyError, pointerOf } from '../../admin/bodies.js';

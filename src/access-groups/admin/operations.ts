@@ -6,14 +6,14 @@
  * stores allocated, or the tenant default, cannot be deactivated; only an active group can
  * receive stores or become the default.
  */
-import type { Permissions } from '../catalogue.js';
+import type { Permissions } from '../resources.js';
 import type { AccessGroup } from '../groups.js';
 import { AdminError } from '../../admin/admin-error.js';
 import { directoryTextWith, formatGroups, type DiskDocuments } from './documents.js';
 import { allocatedTo } from './views.js';
 import { nameSkeleton, normalizeGroupName } from '../names.js';
 import { GROUP_NAME_PATTERN, type GroupRecord, type TenantGroupsRecord } from '../schema.js';
-import { ADMIN_GROUP_ID } from '../catalogue.js';
+import { ADMIN_GROUP_ID } from '../resources.js';
 
 const GROUP_NAME = new RegExp(GROUP_NAME_PATTERN, 'u');
 

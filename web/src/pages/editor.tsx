@@ -1,5 +1,5 @@
 /**
- * Editing a pipe: CodeMirror with the JSON language, completion from the valve catalogue
+ * Editing a pipe: CodeMirror with the JSON language, completion from the valves' schemas
  * (pipe and step members, valve names, each valve's settings and their values), and lint:
  * syntax errors at once, and, a moment after typing stops, the issues the server finds when
  * it loads the whole config with this pipe (nothing is written). Save sends the pipe with
@@ -14,7 +14,7 @@ import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@cod
 import { linter, lintGutter, forceLinting, type Diagnostic } from '@codemirror/lint';
 import { autocompletion, type CompletionContext, type CompletionResult, type Completion } from '@codemirror/autocomplete';
 import { call, problem, type Issue } from '../api';
-import { catalogue, type Catalogue, type JsonSchema } from '../catalogue';
+import { valveSchemas, type ValveSchemas, type JsonSchema } from '../valve-schemas';
 import { enclosingObject, memberString, pathAt, rangeOf } from '../json-tree';
 import { editorNonce } from '../nonce';
 import { Alert, PageTitle } from '../ui';
@@ -30,7 +30,7 @@ function schemaCompletions(props: Record<string, JsonSchema>, quoted: boolean): 
     }));
 }
 
-function completer(cat: Catalogue) {
+function completer(cat: ValveSchemas) {
   return (ctx: CompletionContext): CompletionResult | null => {
     const { path, node } = pathAt(ctx.state, ctx.pos);
     const word = ctx.matchBefore(/"?[\w$-]*"?/);
@@ -91,7 +91,7 @@ export function PipeEditor({ id }: { id: string }) {
   useEffect(() => {
     let destroyed = false;
     void (async () => {
-      const [res, cat] = await Promise.all([call('GET', `/admin/pipes/${encodeURIComponent(id)}`), catalogue()]);
+      const [res, cat] = await Promise.all([call('GET', `/admin/pipes/${encodeURIComponent(id)}`), valveSchemas()]);
       if (destroyed || !host.current) return;
       if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
       etag.current = res.etag;

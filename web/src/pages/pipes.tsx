@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem } from '../api';
-import { catalogue, type Catalogue } from '../catalogue';
+import { valveSchemas, type ValveSchemas } from '../valve-schemas';
 import { Alert, Json, PageTitle } from '../ui';
 
 interface PipeSummary {
@@ -89,7 +89,7 @@ function condition(value: unknown): string {
 export function PipeView({ id }: { id: string }) {
   const [pipe, setPipe] = useState<Pipe | null>(null);
   const [editable, setEditable] = useState(false);
-  const [cat, setCat] = useState<Catalogue | null>(null);
+  const [cat, setCat] = useState<ValveSchemas | null>(null);
   const [chosen, setChosen] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
@@ -98,7 +98,7 @@ export function PipeView({ id }: { id: string }) {
       setPipe(res.body);
       setEditable(res.pipe?.editable === true);
     });
-    void catalogue().then(setCat, (e: Error) => setError(e.message));
+    void valveSchemas().then(setCat, (e: Error) => setError(e.message));
   }, [id]);
   const step = chosen === null ? undefined : pipe?.valves[chosen];
   const valve = step && cat?.valves.find((v) => v.name === step.name);

@@ -1,5 +1,5 @@
 /**
- * flow-fail: refuses on purpose with a configured refusal code, usually behind `exec_if`
+ * refuse (formerly flow-fail): refuses on purpose with a configured refusal code, usually behind `exec_if`
  * (e.g. after a valve that ran with proceed_on_error). Only 403 codes may be configured:
  * a pipe cannot fake a server fault.
  */
@@ -7,7 +7,8 @@ import { REFUSAL_CODES, refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 
 export default defineValve({
-  name: 'flow-fail',
+  name: 'refuse',
+  formerly: ['flow-fail'],
   summary: 'Refuse with a configured code (usually behind exec_if).',
   configSchema: {
     type: 'object',
@@ -22,7 +23,7 @@ export default defineValve({
         default: [],
         description: 'Request properties named in the refusal.',
       },
-      message: { type: 'string', default: 'flow-fail', description: 'Logged, never sent to the caller.' },
+      message: { type: 'string', default: 'refused by the pipe', description: 'Logged, never sent to the caller.' },
     },
   },
   create(config) {

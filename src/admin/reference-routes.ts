@@ -7,9 +7,9 @@
 import type { ValveRegistry } from '../engine/registry.js';
 import { pipeSchema } from '../engine/pipe-schema.js';
 import type { AdminRoute } from './routes.js';
-import { API_TITLES, APIS, RESOURCES } from '../access-groups/catalogue.js';
+import { API_TITLES, APIS, RESOURCES } from '../access-groups/resources.js';
 
-export function catalogueRoutes(registry: ValveRegistry): AdminRoute[] {
+export function referenceRoutes(registry: ValveRegistry): AdminRoute[] {
   const body = JSON.stringify({
     pipe: pipeSchema.properties,
     step: pipeSchema.properties.valves.items.properties,
@@ -23,7 +23,7 @@ export function catalogueRoutes(registry: ValveRegistry): AdminRoute[] {
   });
   return [
     {
-      // The access-groups permissions table: its rows, from the one resource catalogue.
+      // The access-groups permissions table: its rows, from the one list of resources (access-groups/resources.ts).
       method: 'GET',
       path: '/admin/resources',
       async handle(call) {

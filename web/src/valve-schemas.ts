@@ -1,4 +1,4 @@
-/** The valve catalogue (GET /admin/valves), fetched once per session. */
+/** Every valve's summary and config schema (GET /admin/valves), fetched once per session. */
 import { call } from './api';
 
 export interface JsonSchema {
@@ -11,16 +11,16 @@ export interface JsonSchema {
   required?: string[];
 }
 
-export interface Catalogue {
+export interface ValveSchemas {
   pipe: Record<string, JsonSchema>;
   step: Record<string, JsonSchema>;
   valves: { name: string; summary: string; configSchema: JsonSchema }[];
 }
 
-let loaded: Promise<Catalogue> | null = null;
+let loaded: Promise<ValveSchemas> | null = null;
 
-export function catalogue(): Promise<Catalogue> {
-  loaded ??= call<Catalogue>('GET', '/admin/valves').then((res) => {
+export function valveSchemas(): Promise<ValveSchemas> {
+  loaded ??= call<ValveSchemas>('GET', '/admin/valves').then((res) => {
     if (res.status !== 200) {
       loaded = null;
       throw new Error(`valves: HTTP ${res.status}`);

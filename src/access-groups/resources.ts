@@ -1,5 +1,5 @@
 /**
- * The resource catalogue and the built-in groups, defined once, in code. Resources are the
+ * The resources access groups grant, and the built-in groups, defined once, in code. Resources are the
  * API surface the gateway protects: they change with releases of the software, not with a
  * tenant's wishes, so an admin cannot add one that no API serves, and "Admin: everything"
  * cannot drift from what everything is. The access-groups schema (schemas/) and the admin
