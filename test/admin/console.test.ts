@@ -80,7 +80,7 @@ describeBrowser('the console in Chromium', () => {
     await page.keyboard.insertText(text);
   }
 
-  it('signs in through the hosted login of the staff pool; the token stays in memory', async () => {
+  it('signs in through the hosted login of the staff pool; the tokens stay in memory', async () => {
     await page.goto(`http://localhost:${new URL(server.managementUrl).port}/console`);
     const headers = (await page.reload())?.headers() ?? {};
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -94,9 +94,32 @@ describeBrowser('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await expect(page.getByText('u-ops')).toBeTruthy();
-    expect(await page.evaluate(() => [(globalThis as any).localStorage.length, (globalThis as any).sessionStorage.length])).toEqual([0, 0]);
     await page.getByRole('heading', { name: /Calls of demo/ }).waitFor();
     await scan('overview');
+  });
+
+  /** What the page keeps where scripts can read it: localStorage, and sessionStorage as [key, value] pairs. */
+  const storage = () =>
+    page.evaluate(() => {
+      const { localStorage, sessionStorage } = globalThis as any;
+      return { local: localStorage.length, session: Object.entries(sessionStorage) };
+    });
+
+  it('stays signed in across a reload, from the live session (prompt=none), with no token stored', async () => {
+    // Only the tenant's name marks the tab as signed in: no token, no code verifier left behind.
+    expect(await storage()).toEqual({ local: 0, session: [['authpipe-console-tenant', 'demo']] });
+    const authorizations: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/oidc/demo/auth')) authorizations.push(r.url());
+    });
+    await open('#/pipes', 'Pipes');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Pipes' }).waitFor();
+    expect(page.url()).toMatch(/\/console#\/pipes$/);
+    expect(authorizations).toHaveLength(1);
+    expect(new URL(authorizations[0] as string).searchParams.get('prompt')).toBe('none');
+    expect(await storage()).toEqual({ local: 0, session: [['authpipe-console-tenant', 'demo']] });
+    page.removeAllListeners('request');
   });
 
   it('shows till-login as a diagram; a valve shows its config and its settings', async () => {
@@ -227,5 +250,40 @@ describeBrowser('the console in Chromium', () => {
       'audit',
     ]);
     expect(cspViolations).toEqual([]);
+  });
+
+  it('signs out of the single sign-on session: the next sign-in asks for the password, a reload does not sign in', async () => {
+    await open('#/overview', 'Overview');
+    const [logout] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/oidc/demo/session/end')),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ]);
+    const asked = new URL(logout.url()).searchParams;
+    expect([asked.get('client_id'), asked.get('post_logout_redirect_uri')]).toEqual([
+      'authpipe-console',
+      `http://localhost:${new URL(server.managementUrl).port}/console`,
+    ]);
+    expect(asked.get('id_token_hint')).toMatch(/^ey/);
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console');
+    expect(await storage()).toEqual({ local: 0, session: [] });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with demo' }).click();
+    await page.getByLabel('Password').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('a reload after the session ended elsewhere shows the sign-in page, with no error', async () => {
+    await page.getByLabel('Username').fill('ops-admin');
+    await page.getByLabel('Password').fill('ops-admin-pass');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The session's cookies go (as when it ends at the issuer); the tab's marker stays.
+    await page.context().clearCookies();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await storage()).toEqual({ local: 0, session: [] });
   });
 });

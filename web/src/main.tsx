@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { readNonce } from './nonce';
-import { finishSignIn, onSessionChange, session, signOut, startSignIn, useToken, type Settings } from './auth';
+import { finishSignIn, onSessionChange, resumeSignIn, session, signOut, startSignIn, useToken, type Settings } from './auth';
 import { settings as loadSettings } from './api';
 import { Alert } from './ui';
 import { Overview } from './pages/overview';
@@ -122,7 +122,7 @@ function App({ settings, error }: { settings: Settings; error: string | null }) 
         <span class="who">
           {s.subject} · tenant <strong>{s.tenant}</strong>
         </span>
-        <button type="button" onClick={signOut}>
+        <button type="button" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>
@@ -157,6 +157,8 @@ async function start(): Promise<void> {
   try {
     const back = await finishSignIn(settings);
     if (back) location.hash = back;
+    // A reload of a signed-in tab: renew from the issuer's session (the page is left, nothing to render).
+    else if (await resumeSignIn(settings)) return;
   } catch (err) {
     error = (err as Error).message;
   }
