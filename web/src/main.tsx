@@ -14,6 +14,7 @@ import { PipeEditor } from './pages/editor';
 import { TryIt } from './pages/try-it';
 import { AccessGroups } from './pages/access-groups';
 import { DirectoryPage } from './pages/directory';
+import { DirectoryRecord } from './pages/directory-record';
 import { AuditPage } from './pages/audit';
 
 const PAGES: { hash: string; title: string }[] = [
@@ -49,7 +50,11 @@ function Page({ hash }: { hash: string }) {
     case 'access-groups':
       return <AccessGroups key={parts[1] ?? ''} id={parts[1]} />;
     case 'directory':
-      return <DirectoryPage kind={(parts[1] as 'tills' | 'clients' | 'users') ?? 'tills'} />;
+      return parts[2] ? (
+        <DirectoryRecord key={`${parts[1]}/${parts[2]}`} kind={parts[1] as 'tills' | 'clients' | 'users'} id={parts[2]} />
+      ) : (
+        <DirectoryPage kind={(parts[1] as 'tills' | 'clients' | 'users') ?? 'tills'} />
+      );
     case 'audit':
       return <AuditPage />;
     default:
