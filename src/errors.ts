@@ -121,6 +121,11 @@ export const ADMIN_REASONS = {
   STORE_NOT_IN_GROUP: { status: 409, code: 'INVALID_REQUEST', description: 'A store to remove is not allocated to this group.' },
   STORE_MOVED: { status: 409, code: 'INVALID_REQUEST', description: 'The store moved to another group since it was read.' },
   PIPE_IN_USE: { status: 409, code: 'INVALID_REQUEST', description: 'The pipe is still allowed for a tenant or called by another pipe.' },
+  PUBLIC_CLIENT: {
+    status: 409,
+    code: 'INVALID_REQUEST',
+    description: 'A public client has no secret to rotate (giving it one would make it confidential).',
+  },
   NOT_CONFIGURED: {
     status: 409,
     code: 'INVALID_REQUEST',

@@ -13,8 +13,10 @@ export interface Kind {
   readonly subject: 'till' | 'client' | 'user';
   /** The hashed credential member, and the body member and path that set it. */
   readonly secret?: { member: 'password_hash' | 'secret_hash'; body: 'password' | 'secret' };
-  /** Lockout account prefix, as basic-auth counts it. */
-  readonly lockout?: 'till' | 'client';
+  /** The lockout account as basic-auth counts it: `<prefix>:<the record's member>` (a user is counted by its username). */
+  readonly lockout?: { prefix: 'till' | 'client' | 'user'; member: 'username' | 'client_id' };
+  /** Whether the server may make a new secret and show it once (API clients: nobody types theirs). */
+  readonly rotate?: boolean;
   /** Members the API may set besides the key. */
   readonly fields: Readonly<Record<string, object>>;
   readonly required: readonly string[];
@@ -26,6 +28,7 @@ export interface Kind {
 const status = { enum: ['active', 'disabled'] };
 const text = (max = 128) => ({ type: 'string', minLength: 1, maxLength: max });
 const secretField = { type: 'string', minLength: 1, maxLength: 4096 };
+const uris = { type: 'array', uniqueItems: true, maxItems: 50, items: text(2000) };
 
 export const KINDS: readonly Kind[] = [
   {
@@ -33,7 +36,7 @@ export const KINDS: readonly Kind[] = [
     key: 'username',
     subject: 'till',
     secret: { member: 'password_hash', body: 'password' },
-    lockout: 'till',
+    lockout: { prefix: 'till', member: 'username' },
     fields: { store: text(), status },
     required: ['username', 'store', 'password'],
     credential: { member: 'password_hash', shown: 'has_password' },
@@ -44,8 +47,16 @@ export const KINDS: readonly Kind[] = [
     key: 'client_id',
     subject: 'client',
     secret: { member: 'secret_hash', body: 'secret' },
-    lockout: 'client',
-    fields: { scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) }, status, access_group: text() },
+    lockout: { prefix: 'client', member: 'client_id' },
+    rotate: true,
+    fields: {
+      scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) },
+      status,
+      access_group: text(),
+      // Checked as URIs by the directory's schema when the config loads with the change (a 422 at the pointer).
+      redirect_uris: uris,
+      post_logout_redirect_uris: uris,
+    },
     required: ['client_id', 'secret'],
     credential: { member: 'secret_hash', shown: 'has_secret' },
     search: ['client_id', 'access_group'],
@@ -54,8 +65,11 @@ export const KINDS: readonly Kind[] = [
     name: 'users',
     key: 'id',
     subject: 'user',
+    secret: { member: 'password_hash', body: 'password' },
+    lockout: { prefix: 'user', member: 'username' },
     fields: {
       username: text(),
+      name: text(256),
       mobile: text(32),
       email: text(254),
       status,

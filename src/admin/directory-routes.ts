@@ -1,11 +1,13 @@
 /**
  * Tills, API clients and users of the admin's own tenant, in the directory file: list and
  * search, create, change (status to disable or enable; store, access group, scopes,
- * contact data), set a till's password or a client's secret (hashed here with the default
- * scrypt profile: the plain text is never stored or logged), unlock an account, and list
- * the locked ones. Hashes and TOTP secrets are never sent back. The file is rewritten in the
+ * redirect URIs, contact data), set a till's or a user's password or a client's secret
+ * (hashed here with the default scrypt profile: the plain text is never stored or logged),
+ * rotate a client's secret (made here, shown once), unlock an account, and list the locked
+ * ones. Hashes and TOTP secrets are never sent back. The file is rewritten in the
  * layout it ships in (one record per line), after the whole config loaded with the change.
  */
+import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { AdminError } from './admin-error.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
@@ -78,50 +80,58 @@ class DirectoryRecords {
     return { doc, record: list[index] as Record_ };
   }
 
-  /** The account's lockout name, as basic-auth counts it: `till:<username>` or `client:<client_id>`. */
-  private account(prefix: NonNullable<Kind['lockout']>, id: string): string {
-    return `${prefix}:${id}`;
+  /** The account's lockout name, as basic-auth counts it (`till:<username>`, `client:<client_id>`, `user:<username>`); null when the record has no such member. */
+  private account(lock: NonNullable<Kind['lockout']>, record: Record_): string | null {
+    const name = record[lock.member];
+    return typeof name === 'string' ? `${lock.prefix}:${name}` : null;
   }
 
   /** Seconds the account stays locked (rounded up), or null when it is not locked. */
-  async lockedForSeconds(tenant: string, prefix: NonNullable<Kind['lockout']>, id: string): Promise<number | null> {
-    const ms = await lockout.lockedForMs(this.store(tenant), this.account(prefix, id));
+  async lockedForSeconds(tenant: string, lock: NonNullable<Kind['lockout']>, record: Record_): Promise<number | null> {
+    const account = this.account(lock, record);
+    const ms = account === null ? null : await lockout.lockedForMs(this.store(tenant), account);
     return ms === null ? null : Math.ceil(ms / 1000);
   }
 
-  unlock(tenant: string, prefix: NonNullable<Kind['lockout']>, id: string): Promise<void> {
-    return lockout.unlock(this.store(tenant), this.account(prefix, id));
+  async unlock(tenant: string, lock: NonNullable<Kind['lockout']>, record: Record_): Promise<void> {
+    const account = this.account(lock, record);
+    if (account !== null) await lockout.unlock(this.store(tenant), account);
   }
 
   /** A record as the API shows it: without hashes or secrets (shownRecord), with its lock state. */
   async view(kind: Kind, tenant: string, record: Record_): Promise<Record_> {
     const shown = shownRecord(kind, record);
     if (kind.lockout) {
-      const seconds = await this.lockedForSeconds(tenant, kind.lockout, String(record[kind.key]));
+      const seconds = await this.lockedForSeconds(tenant, kind.lockout, record);
       shown.locked = seconds !== null;
       if (seconds !== null) shown.lockedForSeconds = seconds;
     }
     return shown;
   }
 
-  async show(call: AdminCall, kind: Kind, id: string, status = 200, extra: Record<string, string> = {}): Promise<void> {
+  async show(call: AdminCall, kind: Kind, id: string, status = 200, extra: Record<string, string> = {}, once?: Record_): Promise<void> {
     const { record } = await this.find(new Disk(), call.subject.tenant, kind, id);
-    call.send(status, await this.view(kind, call.subject.tenant, record), { etag: etagOf(record), ...extra });
+    call.send(status, { ...(await this.view(kind, call.subject.tenant, record)), ...once }, { etag: etagOf(record), ...extra });
+  }
+
+  /** An operator's account is changed (or unlocked) by an operator only: a tenant admin of its home tenant could take it over. */
+  checkNotOperator(call: AdminCall, kind: Kind, id: string): void {
+    const { subject } = call;
+    if (subject.role !== 'operator' && isOperatorAccount(this.options.holder.current, subject.tenant, kind.subject, id))
+      throw new AdminError('OPERATOR_ONLY', `${kind.subject} "${id}" is an operator's account; only an operator may change it`);
   }
 
   /** Writes the document `edit` returns back to the directory file, audited as `action` on the record. */
   write(call: AdminCall, kind: Kind, id: string, action: string, edit: (disk: Disk) => Promise<DirectoryDoc>) {
-    const { subject } = call;
-    if (subject.role !== 'operator' && isOperatorAccount(this.options.holder.current, subject.tenant, kind.subject, id))
-      throw new AdminError('OPERATOR_ONLY', `${kind.subject} "${id}" is an operator's account; only an operator may change it`);
+    this.checkNotOperator(call, kind, id);
     return applyChange(this.options, call.subject, async (disk) => ({
       files: new Map([[this.path, formatJson(await edit(disk))]]),
       audit: { resource: kind.name.slice(0, -1), action, id },
     }));
   }
 
-  /** Changes one record under If-Match, then answers it. */
-  async change(call: AdminCall, kind: Kind, action: string, apply: (record: Record_) => void): Promise<void> {
+  /** Changes one record under If-Match, then answers it (with `once`: members this answer alone carries). */
+  async change(call: AdminCall, kind: Kind, action: string, apply: (record: Record_) => void, once?: Record_): Promise<void> {
     const id = call.params.id as string;
     await this.write(call, kind, id, action, async (disk) => {
       const { doc, record } = await this.find(disk, call.subject.tenant, kind, id);
@@ -129,7 +139,7 @@ class DirectoryRecords {
       apply(record);
       return doc;
     });
-    await this.show(call, kind, id);
+    await this.show(call, kind, id, 200, {}, once);
   }
 }
 
@@ -152,12 +162,11 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
         const disk = new Disk();
         const accounts = [];
         for (const kind of KINDS) {
-          const prefix = kind.lockout;
-          if (!prefix) continue;
+          const lock = kind.lockout;
+          if (!lock) continue;
           for (const record of (await records.list(disk, tenant, kind)).list.slice(0, MAX_LISTED)) {
-            const id = String(record[kind.key]);
-            const lockedForSeconds = await records.lockedForSeconds(tenant, prefix, id);
-            if (lockedForSeconds !== null) accounts.push({ kind: prefix, id, lockedForSeconds });
+            const lockedForSeconds = await records.lockedForSeconds(tenant, lock, record);
+            if (lockedForSeconds !== null) accounts.push({ kind: lock.prefix, id: String(record[kind.key]), lockedForSeconds });
           }
         }
         call.send(200, { accounts });
@@ -166,6 +175,7 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
     ...KINDS.flatMap((kind) => [
       ...kindRoutes(records, kind),
       ...(kind.secret ? [secretRoute(records, kind, kind.secret)] : []),
+      ...(kind.secret && kind.rotate ? [rotateRoute(records, kind, kind.secret)] : []),
       ...(kind.lockout ? [unlockRoute(records, kind, kind.lockout, options)] : []),
     ]),
   ];
@@ -185,8 +195,13 @@ function kindRoutes(records: DirectoryRecords, kind: Kind): AdminRoute[] {
         const { list } = await records.list(new Disk(), call.subject.tenant, kind);
         const hits = list.filter((r) => kind.search.some((f) => typeof r[f] === 'string' && (r[f] as string).toLowerCase().includes(part)));
         const shown = [];
-        for (const r of hits.slice(0, MAX_LISTED)) shown.push(await records.view(kind, call.subject.tenant, r));
-        call.send(200, { [kind.name]: shown, total: hits.length });
+        // Each record's ETag as a single GET gives it: a change made from the list names the version the admin saw.
+        const etags: Record<string, string> = {};
+        for (const r of hits.slice(0, MAX_LISTED)) {
+          shown.push(await records.view(kind, call.subject.tenant, r));
+          etags[String(r[kind.key])] = etagOf(r);
+        }
+        call.send(200, { [kind.name]: shown, total: hits.length, etags });
       },
     },
     {
@@ -197,7 +212,9 @@ function kindRoutes(records: DirectoryRecords, kind: Kind): AdminRoute[] {
         const id = body[kind.key] as string;
         // Members in the order the shipped file has them: key, credential, the rest.
         const record: Record_ = { [kind.key]: id };
-        if (kind.secret) record[kind.secret.member] = await hashedSecret(body[kind.secret.body] as string, kind.secret.body);
+        // A user may be created without a password (it signs in by OTP, or gets one later).
+        if (kind.secret && body[kind.secret.body] !== undefined)
+          record[kind.secret.member] = await hashedSecret(body[kind.secret.body] as string, kind.secret.body);
         for (const field of Object.keys(kind.fields)) if (body[field] !== undefined) record[field] = body[field];
         if (kind.lockout && record.status === undefined) record.status = 'active';
         await records.write(call, kind, id, 'create', async (disk) => {
@@ -245,18 +262,50 @@ function secretRoute(records: DirectoryRecords, kind: Kind, secret: NonNullable<
   };
 }
 
+/**
+ * Replaces a client's secret with one made here (32 bytes from the CSPRNG, base64url): the
+ * answer is the only place it ever appears (not the file, which gets its hash, nor the log
+ * or the audit event, which say only that it was rotated). A public client has no secret to
+ * rotate: giving it one would make it confidential, a change of what it is.
+ */
+function rotateRoute(records: DirectoryRecords, kind: Kind, secret: NonNullable<Kind['secret']>): AdminRoute {
+  return {
+    method: 'POST',
+    path: `/admin/directory/${kind.name}/{id}/${secret.body}/rotate`,
+    async handle(call) {
+      const fresh = randomBytes(32).toString('base64url');
+      const hash = await hashedSecret(fresh, secret.body);
+      await records.change(
+        call,
+        kind,
+        `rotate-${secret.body}`,
+        (record) => {
+          if (typeof record[secret.member] !== 'string')
+            throw new AdminError(
+              'PUBLIC_CLIENT',
+              `${kind.subject} "${String(record[kind.key])}" has no ${secret.body} to rotate (a public client)`,
+            );
+          record[secret.member] = hash;
+        },
+        { [secret.body]: fresh },
+      );
+    },
+  };
+}
+
 /** Unlocks an account the directory has: unknown names are counted too, but an admin unlocks accounts. */
-function unlockRoute(records: DirectoryRecords, kind: Kind, prefix: NonNullable<Kind['lockout']>, options: ChangeOptions): AdminRoute {
+function unlockRoute(records: DirectoryRecords, kind: Kind, lock: NonNullable<Kind['lockout']>, options: ChangeOptions): AdminRoute {
   return {
     method: 'POST',
     path: `/admin/directory/${kind.name}/{id}/unlock`,
     async handle(call) {
       const id = call.params.id as string;
       const { tenant, sub } = call.subject;
-      await records.find(new Disk(), tenant, kind, id);
-      await records.unlock(tenant, prefix, id);
-      options.logger.info({ tenant, admin: sub, kind: prefix, account: id }, 'account unlocked by the admin API');
-      options.holder.current.services.audit?.event('admin.account_unlocked', { subject: sub, tenant, kind: prefix, account: id });
+      records.checkNotOperator(call, kind, id);
+      const { record } = await records.find(new Disk(), tenant, kind, id);
+      await records.unlock(tenant, lock, record);
+      options.logger.info({ tenant, admin: sub, kind: lock.prefix, account: id }, 'account unlocked by the admin API');
+      options.holder.current.services.audit?.event('admin.account_unlocked', { subject: sub, tenant, kind: lock.prefix, account: id });
       await records.show(call, kind, id);
     },
   };

@@ -120,11 +120,11 @@ export const ROUTE_DOCS: Record<string, Doc> = {
 for (const [kind, secret] of [
   ['tills', 'password'],
   ['clients', 'secret'],
-  ['users', null],
+  ['users', 'password'],
 ] as const) {
   const base = `/admin/directory/${kind}`;
   Object.assign(ROUTE_DOCS, {
-    [`GET ${base}`]: { summary: `List or search (?q=) ${kind}`, ok: 200 },
+    [`GET ${base}`]: { summary: `List or search (?q=) ${kind}, with each record's ETag in etags`, ok: 200 },
     [`POST ${base}`]: { summary: `Create one of the ${kind}`, ok: 201, body: obj, refusals: CONFIG_WRITE },
     [`GET ${base}/{id}`]: { summary: `One of the ${kind}; ETag`, ok: 200 },
     [`PATCH ${base}/{id}`]: {
@@ -133,19 +133,27 @@ for (const [kind, secret] of [
       ifMatch: true,
       body: obj,
       refusals: CONFIG_WRITE,
+      operatorOnly: "an operator's account",
     },
   });
-  if (secret) {
-    ROUTE_DOCS[`POST ${base}/{id}/${secret}`] = {
-      summary: `Set the ${secret} (hashed on the server)`,
-      ok: 200,
-      ifMatch: true,
-      body: obj,
-      refusals: CONFIG_WRITE,
-    };
-    ROUTE_DOCS[`POST ${base}/{id}/unlock`] = { summary: 'Clear the lockout of the account', ok: 200 };
-  }
+  ROUTE_DOCS[`POST ${base}/{id}/${secret}`] = {
+    summary: `Set the ${secret} (hashed on the server; 8 characters to 256 bytes)`,
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: "an operator's account",
+  };
+  ROUTE_DOCS[`POST ${base}/{id}/unlock`] = { summary: 'Clear the lockout of the account', ok: 200, operatorOnly: "an operator's account" };
 }
+ROUTE_DOCS['POST /admin/directory/clients/{id}/secret/rotate'] = {
+  summary:
+    'Replace the secret with one made on the server; the answer carries it as secret, once (409 PUBLIC_CLIENT for a client without one)',
+  ok: 200,
+  ifMatch: true,
+  refusals: CONFIG_WRITE,
+  operatorOnly: "an operator's account",
+};
 
 const FAILURE = {
   type: 'object',

@@ -16,6 +16,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { basic } from './support.js';
+import { CookieJar, authorizationRequest, discover, expectPage, follow, submit } from '../oidc/support.js';
 
 const describeBrowser = describeWithChromium('the console browser tests');
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -80,7 +81,7 @@ describeBrowser('the console in Chromium', () => {
     await page.keyboard.insertText(text);
   }
 
-  it('signs in through the hosted login of the staff pool; the token stays in memory', async () => {
+  it('signs in through the hosted login of the staff pool; the tokens stay in memory', async () => {
     await page.goto(`http://localhost:${new URL(server.managementUrl).port}/console`);
     const headers = (await page.reload())?.headers() ?? {};
     expect(headers['content-security-policy']).toContain("frame-ancestors 'none'");
@@ -94,9 +95,32 @@ describeBrowser('the console in Chromium', () => {
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
     await expect(page.getByText('u-ops')).toBeTruthy();
-    expect(await page.evaluate(() => [(globalThis as any).localStorage.length, (globalThis as any).sessionStorage.length])).toEqual([0, 0]);
     await page.getByRole('heading', { name: /Calls of demo/ }).waitFor();
     await scan('overview');
+  });
+
+  /** What the page keeps where scripts can read it: localStorage, and sessionStorage as [key, value] pairs. */
+  const storage = () =>
+    page.evaluate(() => {
+      const { localStorage, sessionStorage } = globalThis as any;
+      return { local: localStorage.length, session: Object.entries(sessionStorage) };
+    });
+
+  it('stays signed in across a reload, from the live session (prompt=none), with no token stored', async () => {
+    // Only the tenant's name marks the tab as signed in: no token, no code verifier left behind.
+    expect(await storage()).toEqual({ local: 0, session: [['authpipe-console-tenant', 'demo']] });
+    const authorizations: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/oidc/demo/auth')) authorizations.push(r.url());
+    });
+    await open('#/pipes', 'Pipes');
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Pipes' }).waitFor();
+    expect(page.url()).toMatch(/\/console#\/pipes$/);
+    expect(authorizations).toHaveLength(1);
+    expect(new URL(authorizations[0] as string).searchParams.get('prompt')).toBe('none');
+    expect(await storage()).toEqual({ local: 0, session: [['authpipe-console-tenant', 'demo']] });
+    page.removeAllListeners('request');
   });
 
   it('shows till-login as a diagram; a valve shows its config and its settings', async () => {
@@ -227,5 +251,107 @@ describeBrowser('the console in Chromium', () => {
       'audit',
     ]);
     expect(cspViolations).toEqual([]);
+  });
+
+  /** A shopper's sign-in at the hosted login (shop-web, the shoppers pool): the callback URL, or the page it stopped at. */
+  async function shopperLogin(username: string, password: string) {
+    const shopWeb = 'http://localhost:3000/callback';
+    const config = await discover(`${server.url}/oidc/demo`, 'shop-web');
+    const jar = new CookieJar();
+    const { url } = await authorizationRequest(config, shopWeb);
+    const page = expectPage(await follow(jar, url, shopWeb));
+    return submit(jar, page, { username, password }, shopWeb);
+  }
+
+  it('creates a user, sets its password in a masked form; the user signs in, locks, and is unlocked here', async () => {
+    await open('#/directory/users', 'Directory: Users');
+    await page.getByLabel('User id (the subject of its tokens)').fill('u-4001');
+    await page.getByLabel('Username').fill('dora');
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await page.getByRole('heading', { level: 1, name: 'User u-4001' }).waitFor();
+    const field = page.getByLabel(/New password of u-4001/);
+    expect([await field.getAttribute('type'), await field.getAttribute('autocomplete')]).toEqual(['password', 'new-password']);
+    await scan('directory-record');
+    await field.fill('short');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    // The browser's own check (minlength) stops it; the server would answer 400 all the same.
+    expect(await field.evaluate((el) => (el as any).validity.tooShort)).toBe(true);
+    await field.fill('dora-pass-4001');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByRole('status').filter({ hasText: 'Password of u-4001 set.' }).waitFor();
+    expect(readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8')).not.toContain('dora-pass-4001');
+    expect(await shopperLogin('dora', 'dora-pass-4001')).toHaveProperty('callback');
+
+    for (let i = 0; i < 5; i++) expect(await shopperLogin('dora', `wrong-${i}`)).toHaveProperty('page');
+    expect(await shopperLogin('dora', 'dora-pass-4001')).toHaveProperty('page');
+    await open('#/directory/users', 'Directory: Users');
+    await page.getByRole('link', { name: 'Open u-4001' }).click();
+    await page.getByRole('heading', { level: 1, name: 'User u-4001' }).waitFor();
+    await page.getByRole('button', { name: 'Unlock u-4001' }).click();
+    await page.getByRole('status').filter({ hasText: 'u-4001 is unlocked.' }).waitFor();
+    expect(await shopperLogin('dora', 'dora-pass-4001')).toHaveProperty('callback');
+  });
+
+  it("rotates a client's secret, shown once, which the token endpoint then takes; edits a userapp's redirect URIs", async () => {
+    await open('#/directory/clients/pos-server-1', 'API client pos-server-1');
+    await page.getByRole('button', { name: 'Rotate secret of pos-server-1' }).click();
+    await page.getByRole('status').filter({ hasText: 'Secret of pos-server-1 rotated' }).waitFor();
+    const secret = await page.getByLabel('New secret of pos-server-1').inputValue();
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const token = await fetch(`${server.url}/oidc/demo/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic('pos-server-1', secret) },
+      body: 'grant_type=client_credentials',
+    });
+    expect(token.status).toBe(200);
+    // Leaving the page forgets it.
+    await open('#/directory/clients/shop-web', 'API client shop-web');
+    expect(await page.content()).not.toContain(secret);
+    await page
+      .getByLabel('Redirect URIs (one a line)', { exact: true })
+      .fill('http://localhost:3000/callback\nhttps://shop.example.com/callback');
+    await page.getByRole('button', { name: 'Save shop-web' }).click();
+    await page.getByRole('status').filter({ hasText: 'shop-web saved.' }).waitFor();
+    const directory = JSON.parse(readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8'));
+    expect(directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'shop-web').redirect_uris).toEqual([
+      'http://localhost:3000/callback',
+      'https://shop.example.com/callback',
+    ]);
+    expect(cspViolations).toEqual([]);
+  });
+
+  it('signs out of the single sign-on session: the next sign-in asks for the password, a reload does not sign in', async () => {
+    await open('#/overview', 'Overview');
+    const [logout] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/oidc/demo/session/end')),
+      page.getByRole('button', { name: 'Sign out' }).click(),
+    ]);
+    const asked = new URL(logout.url()).searchParams;
+    expect([asked.get('client_id'), asked.get('post_logout_redirect_uri')]).toEqual([
+      'authpipe-console',
+      `http://localhost:${new URL(server.managementUrl).port}/console`,
+    ]);
+    expect(asked.get('id_token_hint')).toMatch(/^ey/);
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/console');
+    expect(await storage()).toEqual({ local: 0, session: [] });
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in with demo' }).click();
+    await page.getByLabel('Password').waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+  });
+
+  it('a reload after the session ended elsewhere shows the sign-in page, with no error', async () => {
+    await page.getByLabel('Username').fill('ops-admin');
+    await page.getByLabel('Password').fill('ops-admin-pass');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    // The session's cookies go (as when it ends at the issuer); the tab's marker stays.
+    await page.context().clearCookies();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign in with demo' }).waitFor();
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(await storage()).toEqual({ local: 0, session: [] });
   });
 });

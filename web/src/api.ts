@@ -1,5 +1,5 @@
 /** The admin API, with the session's bearer token and tenant. Answers keep their status, body and ETag. */
-import { session, signOut } from './auth';
+import { forget, session } from './auth';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pages read the JSON bodies they asked for; `unknown` would need a cast at every read
 export interface Answer<T = any> {
@@ -30,7 +30,8 @@ export async function call<T = any>(
   const res = await fetch(path, { method, headers, ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}) });
   const text = await res.text();
   const body = text ? JSON.parse(text) : null;
-  if (res.status === 401) signOut();
+  // The token was refused (expired, revoked): sign in again; the issuer's session is not this page's to end.
+  if (res.status === 401) forget();
   const owner = res.headers.get('x-pipe-owner');
   const pipe = owner === null ? null : { owner, editable: res.headers.get('x-pipe-editable') === 'true' };
   return { status: res.status, body, etag: res.headers.get('etag'), pipe };

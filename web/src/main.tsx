@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { readNonce } from './nonce';
-import { finishSignIn, onSessionChange, session, signOut, startSignIn, useToken, type Settings } from './auth';
+import { finishSignIn, onSessionChange, resumeSignIn, session, signOut, startSignIn, useToken, type Settings } from './auth';
 import { settings as loadSettings } from './api';
 import { Alert } from './ui';
 import { Overview } from './pages/overview';
@@ -14,6 +14,7 @@ import { PipeEditor } from './pages/editor';
 import { TryIt } from './pages/try-it';
 import { AccessGroups } from './pages/access-groups';
 import { DirectoryPage } from './pages/directory';
+import { DirectoryRecord } from './pages/directory-record';
 import { AuditPage } from './pages/audit';
 
 const PAGES: { hash: string; title: string }[] = [
@@ -49,7 +50,11 @@ function Page({ hash }: { hash: string }) {
     case 'access-groups':
       return <AccessGroups key={parts[1] ?? ''} id={parts[1]} />;
     case 'directory':
-      return <DirectoryPage kind={(parts[1] as 'tills' | 'clients' | 'users') ?? 'tills'} />;
+      return parts[2] ? (
+        <DirectoryRecord key={`${parts[1]}/${parts[2]}`} kind={parts[1] as 'tills' | 'clients' | 'users'} id={parts[2]} />
+      ) : (
+        <DirectoryPage kind={(parts[1] as 'tills' | 'clients' | 'users') ?? 'tills'} />
+      );
     case 'audit':
       return <AuditPage />;
     default:
@@ -122,7 +127,7 @@ function App({ settings, error }: { settings: Settings; error: string | null }) 
         <span class="who">
           {s.subject} · tenant <strong>{s.tenant}</strong>
         </span>
-        <button type="button" onClick={signOut}>
+        <button type="button" onClick={() => void signOut()}>
           Sign out
         </button>
       </header>
@@ -157,6 +162,8 @@ async function start(): Promise<void> {
   try {
     const back = await finishSignIn(settings);
     if (back) location.hash = back;
+    // A reload of a signed-in tab: renew from the issuer's session (the page is left, nothing to render).
+    else if (await resumeSignIn(settings)) return;
   } catch (err) {
     error = (err as Error).message;
   }

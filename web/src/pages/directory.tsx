@@ -1,9 +1,11 @@
 /**
  * Directory: the tills, API clients and users of the signed-in tenant, with what the admin
- * API does to them: search, create a till, disable or enable, set a till's password, move a
- * client or user to another access group, and unlock a locked till or client.
+ * API does to them: search, create a till or a user, disable or enable, move a client or user
+ * to another access group, unlock, and open one (directory-record.tsx) to edit it, set its
+ * password or rotate its secret. A change from the list carries the ETag the list answer gave
+ * for that record: the version the admin saw, not one read again just before the write.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { call, problem } from '../api';
 import { Alert, PageTitle, SearchForm } from '../ui';
 
@@ -26,23 +28,32 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
   const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [newTill, setNewTill] = useState({ username: '', store: '', password: '' });
+  const [newUser, setNewUser] = useState({ id: '', username: '', email: '' });
   const [stores, setStores] = useState<{ id: string; name: string }[]>([]);
+  const [etags, setEtags] = useState<Record<string, string>>({});
+  // Only the newest list request's answer is shown: a late one (another tab, an older search) is dropped.
+  const latest = useRef(0);
   const load = async (part = q) => {
+    const mine = ++latest.current;
     const res = await call('GET', `/admin/directory/${kind}${part ? `?q=${encodeURIComponent(part)}` : ''}`);
-    if (res.status === 200) setRows(res.body[kind]);
-    else setMessage({ kind: 'error', text: problem(res) });
+    if (mine !== latest.current) return;
+    if (res.status === 200) {
+      setRows(res.body[kind]);
+      setEtags(res.body.etags ?? {});
+    } else setMessage({ kind: 'error', text: problem(res) });
   };
   useEffect(() => {
     setRows(null);
+    setMessage(null);
     void load('');
     void call('GET', '/admin/access-groups').then((r) => r.status === 200 && setGroups(r.body.groups));
     void call('GET', '/admin/directory/stores').then((r) => r.status === 200 && setStores(r.body.stores));
   }, [kind]);
   const path = (row: Row) => `/admin/directory/${kind}/${encodeURIComponent(String(row[KEY[kind]]))}`;
-  /** Reads the record's ETag, then writes: the console never overwrites a change it has not seen. */
+  /** Writes with the ETag of the list read the row came from: a change made since is a 412, never overwritten. */
   const write = async (row: Row, what: string, method: string, suffix: string, body?: unknown) => {
-    const current = await call('GET', path(row));
-    const res = await call(method, `${path(row)}${suffix}`, { ifMatch: current.etag, ...(body !== undefined ? { body } : {}) });
+    const etag = etags[String(row[KEY[kind]])] ?? null;
+    const res = await call(method, `${path(row)}${suffix}`, { ifMatch: etag, ...(body !== undefined ? { body } : {}) });
     setMessage(res.status === 200 ? { kind: 'ok', text: what } : { kind: 'error', text: problem(res) });
     await load();
   };
@@ -77,7 +88,11 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
               const id = String(row[KEY[kind]]);
               return (
                 <tr data-id={id}>
-                  <th scope="row">{id}</th>
+                  <th scope="row">
+                    <a href={`#/directory/${kind}/${encodeURIComponent(id)}`} aria-label={`Open ${id}`}>
+                      {id}
+                    </a>
+                  </th>
                   <td>
                     {Object.entries(row)
                       .filter(([k]) => ![KEY[kind], 'status', 'locked', 'lockedForSeconds'].includes(k) && !HIDDEN(k))
@@ -114,17 +129,6 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
                     >
                       {row.status === 'disabled' ? 'Enable' : 'Disable'} {id}
                     </button>
-                    {kind === 'tills' && (
-                      <button
-                        type="button"
-                        onClick={() => {
-                          const password = prompt(`New password for ${id} (at least 8 characters)`);
-                          if (password) void write(row, `Password of ${id} set.`, 'POST', '/password', { password });
-                        }}
-                      >
-                        Set password of {id}
-                      </button>
-                    )}
                     {kind !== 'tills' && (
                       <select
                         aria-label={`Access group of ${id}`}
@@ -190,6 +194,49 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
             />
             <button type="submit" class="primary">
               Create till
+            </button>
+          </form>
+        </>
+      )}
+      {kind === 'users' && (
+        <>
+          <h2>New user</h2>
+          <form
+            class="stack"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              const body = Object.fromEntries(Object.entries(newUser).filter(([, v]) => v.trim() !== ''));
+              const res = await call('POST', '/admin/directory/users', { body });
+              if (res.status === 201) {
+                // On to the new user's page, where its password is set.
+                location.hash = `#/directory/users/${encodeURIComponent(newUser.id)}`;
+                return;
+              }
+              setMessage({ kind: 'error', text: problem(res) });
+            }}
+          >
+            <label for="user-id">User id (the subject of its tokens)</label>
+            <input
+              id="user-id"
+              required
+              value={newUser.id}
+              onInput={(e) => setNewUser({ ...newUser, id: (e.target as HTMLInputElement).value })}
+            />
+            <label for="user-username">Username</label>
+            <input
+              id="user-username"
+              value={newUser.username}
+              onInput={(e) => setNewUser({ ...newUser, username: (e.target as HTMLInputElement).value })}
+            />
+            <label for="user-email">Email</label>
+            <input
+              id="user-email"
+              type="email"
+              value={newUser.email}
+              onInput={(e) => setNewUser({ ...newUser, email: (e.target as HTMLInputElement).value })}
+            />
+            <button type="submit" class="primary">
+              Create user
             </button>
           </form>
         </>
