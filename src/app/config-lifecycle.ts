@@ -178,7 +178,7 @@ export class ConfigLifecycle {
    */
   private armKeyActivation(): void {
     clearTimeout(this.keyTimer);
-    const at = this.options.holder.current.services.tokens?.keys.nextActivation;
+    const at = this.options.holder.current.services.tokens?.nextActivation;
     if (at === undefined || this.stopped) return;
     this.keyTimer = setTimeout(() => this.reload('key-activation'), Math.min(Math.max(at - Date.now(), 0) + 50, 2 ** 31 - 1));
     this.keyTimer.unref();

@@ -7,11 +7,15 @@ import { mainSchema, type MainConfig } from '../config/main-schema.js';
 import { newAjv } from '../engine/registry.js';
 
 /**
- * The `tokens` section of the main file for `authpipe keys`, with its defaults, or null with
- * the issues that stop it (an unreadable or invalid file, no tokens section). Only the main
- * file is read: the keys command needs no pipe, directory or store.
+ * The `tokens` section of the main file for `authpipe keys`, with its defaults, and the tenants
+ * the file declares (each has a keys folder of its own), or null with the issues that stop it
+ * (an unreadable or invalid file, no tokens section). Only the main file is read: the keys
+ * command needs no pipe, directory or store.
  */
-export function tokensSection(file: string, issues: ConfigIssue[]): NonNullable<MainConfig['tokens']> | null {
+export function tokensSection(
+  file: string,
+  issues: ConfigIssue[],
+): { tokens: NonNullable<MainConfig['tokens']>; tenants: string[] } | null {
   const read = readJsonFile(file, issues);
   if (!read) return null;
   const main = resolveSecrets(read.value, file, { env: process.env, baseDir: dirname(file) }, issues) as MainConfig;
@@ -29,5 +33,6 @@ export function tokensSection(file: string, issues: ConfigIssue[]): NonNullable<
     });
     return null;
   }
-  return issues.length === 0 ? main.tokens : null;
+  const tenants = [...new Set(main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)))];
+  return issues.length === 0 ? { tokens: main.tokens, tenants } : null;
 }

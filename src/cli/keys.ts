@@ -4,27 +4,32 @@ import { formatIssue, type ConfigIssue } from '../config-kit/issues.js';
 import { ALGORITHMS, isAlgorithm } from '../tokens/algorithms.js';
 import { DEFAULT_CONFIG, type Command } from './command.js';
 
+const USAGE_LINE =
+  'usage: authpipe keys rotate|activate <kid> [--force]|list [--config FILE] [--tenant TENANT] [--algorithm ES256|EdDSA|RS256|PS256]\n';
+
 /**
- * `authpipe keys rotate|activate|list [--config FILE] [--algorithm ALG]`. rotate writes a new
- * key (mode 0600) into the configured folder that activates after `tokens.activation_delay_seconds`:
- * the running server publishes it at the next reload (SIGHUP, or the folder watch) and signs
- * with it from then on by itself, so every relying party's cached JWKS has it first.
- * `activate <kid>` makes a published key sign now, but not sooner than the JWKS cache lifetime
- * after the key was written (relying parties would refuse its tokens until they refetch)
- * unless `--force`. Older keys stay published and accepted
- * until their files are removed.
+ * `authpipe keys rotate|activate|list [--config FILE] [--tenant TENANT] [--algorithm ALG]`.
+ * Each tenant has its own keys (`keys_dir/<tenant>/`, tokens/tenant-keys.ts). rotate writes a
+ * new key of one algorithm (mode 0600) for each tenant (or the one named) that activates after
+ * `tokens.activation_delay_seconds`: the running server publishes it at the next reload (SIGHUP,
+ * or the folder watch) and signs with it from then on by itself, so every relying party's cached
+ * JWKS has it first. `activate <kid>` makes a published key sign now, but not sooner than the
+ * JWKS cache lifetime after the key was written (relying parties would refuse its tokens until
+ * they refetch) unless `--force`. Older keys stay published and accepted until their files are removed.
  */
 export const keys: Command = {
   summary:
     'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
   usage:
-    'usage: authpipe keys rotate|activate <kid> [--force]|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n\n' +
-    '  rotate            write a new key (mode 0600): published at the next reload, signing after tokens.activation_delay_seconds\n' +
+    USAGE_LINE +
+    '\n' +
+    '  rotate            write a new key (mode 0600) for every tenant: published at the next reload, signing after tokens.activation_delay_seconds\n' +
     '  activate <kid>    let a published key sign now (then reload); refused within the JWKS cache lifetime (300 s) of the key being written\n' +
     '  --force           activate anyway: relying parties holding an older JWKS refuse its tokens until they refetch\n' +
-    '  list              show the keys and which one signs\n' +
+    "  list              show each tenant's keys and which one signs each algorithm\n" +
     '  --config FILE     the main config file (default config/authpipe.json)\n' +
-    '  --algorithm ALG   of the new key (default tokens.algorithm, else ES256)\n',
+    "  --tenant TENANT   only this tenant's keys (default: every tenant of the config)\n" +
+    '  --algorithm ALG   of the new key (default tokens.algorithm; RS256 rotates the id_token key)\n',
   async run(args) {
     const { values, positionals } = parseArgs({
       args,
@@ -32,28 +37,34 @@ export const keys: Command = {
       options: {
         config: { type: 'string', default: DEFAULT_CONFIG },
         algorithm: { type: 'string' },
+        tenant: { type: 'string' },
         force: { type: 'boolean', default: false },
       },
     });
     const action = positionals[0];
     if (action !== 'rotate' && action !== 'list' && action !== 'activate') {
-      process.stderr.write(
-        'usage: authpipe keys rotate|activate <kid> [--force]|list [--config FILE] [--algorithm ES256|EdDSA|RS256|PS256]\n',
-      );
+      process.stderr.write(USAGE_LINE);
       return 2;
     }
     // The config schema and the key store load only now: help and usage errors answer without them.
-    const [{ tokensSection }, { loadKeySet, setActivation, writeNewKey, JWKS_MAX_AGE_SECONDS }] = await Promise.all([
+    const [{ tokensSection }, { setActivation, writeNewKey, JWKS_MAX_AGE_SECONDS }, { loadTenantKeys, tenantKeysDir }] = await Promise.all([
       import('./keys-config.js'),
       import('../tokens/key-store.js'),
+      import('../tokens/tenant-keys.js'),
     ]);
     const file = resolve(values.config as string);
     const issues: ConfigIssue[] = [];
-    const tokens = tokensSection(file, issues);
-    if (!tokens) {
+    const section = tokensSection(file, issues);
+    if (!section) {
       for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
       return 1;
     }
+    const { tokens } = section;
+    if (values.tenant !== undefined && !section.tenants.includes(values.tenant)) {
+      process.stderr.write(`--tenant ${values.tenant}: not a tenant of ${file} (${section.tenants.join(', ')})\n`);
+      return 2;
+    }
+    const tenants = values.tenant !== undefined ? [values.tenant] : section.tenants;
     const dir = resolve(dirname(file), tokens.keys_dir);
     const algorithm = values.algorithm ?? tokens.algorithm;
     if (!isAlgorithm(algorithm)) {
@@ -63,17 +74,24 @@ export const keys: Command = {
     const now = Date.now();
     if (action === 'rotate') {
       const delay = tokens.activation_delay_seconds * 1000;
-      const key = writeNewKey(dir, algorithm, now, now + delay);
-      process.stdout.write(
-        `${key.file}: new ${key.alg} key ${key.kid}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`,
-      );
+      for (const tenant of tenants) {
+        const key = writeNewKey(tenantKeysDir(dir, tenant), algorithm, now, now + delay);
+        process.stdout.write(
+          `${key.file}: new ${key.alg} key ${key.kid} of tenant ${tenant}, published at the next reload (SIGHUP), signing from ${new Date(key.activeFrom).toISOString()} (or run: authpipe keys activate ${key.kid})\n`,
+        );
+      }
       return 0;
     }
-    const set = loadKeySet({ dir, algorithm, onEmpty: 'nothing', now, configFile: file, pointer: '/tokens/keys_dir' }, issues);
+    const sets = loadTenantKeys(
+      { dir, tenants, algorithms: [tokens.algorithm], onEmpty: 'nothing', now, configFile: file, pointer: '/tokens/keys_dir' },
+      issues,
+    );
     if (action === 'activate') {
-      const key = set?.byKid.get(positionals[1] ?? '');
+      const kid = positionals[1] ?? '';
+      // A shared key (of an older install) is in every tenant's set; only a tenant's own is activated.
+      const key = [...(sets?.values() ?? [])].flatMap((set) => set.keys).find((k) => k.kid === kid && dirname(k.file) !== dir);
       if (!key) {
-        process.stderr.write(`no key "${positionals[1] ?? ''}" in ${dir}; see: authpipe keys list\n`);
+        process.stderr.write(`no key "${kid}" in the tenants' folders under ${dir}; see: authpipe keys list\n`);
         return 1;
       }
       // The key's file was written at `created`; it is published at the reload after, so relying
@@ -91,18 +109,23 @@ export const keys: Command = {
       return 0;
     }
     for (const issue of issues) process.stdout.write(`${formatIssue(issue)}\n`);
-    if (!set) {
-      if (issues.length === 0) process.stdout.write(`${dir}: no keys yet; the server generates one at first start\n`);
+    if (!sets || sets.size === 0) {
+      if (issues.length === 0) process.stdout.write(`${dir}: no keys yet; the server generates them at first start\n`);
       return issues.length === 0 ? 0 : 1;
     }
-    for (const key of set.keys) {
-      const state =
-        key === set.signing
-          ? 'signs'
-          : key.activeFrom > now
-            ? `published, signs from ${new Date(key.activeFrom).toISOString()}`
-            : 'published';
-      process.stdout.write(`${key.kid}  ${key.alg.padEnd(5)}  ${new Date(key.created).toISOString()}  ${state}  ${key.file}\n`);
+    for (const [tenant, set] of sets) {
+      for (const key of set.keys) {
+        const state =
+          set.signers.get(key.alg) === key
+            ? 'signs'
+            : key.activeFrom > now
+              ? `published, signs from ${new Date(key.activeFrom).toISOString()}`
+              : 'published';
+        const shared = dirname(key.file) === dir ? '  (shared by every tenant: remove once its tokens have expired)' : '';
+        process.stdout.write(
+          `${tenant}  ${key.kid}  ${key.alg.padEnd(5)}  ${new Date(key.created).toISOString()}  ${state}  ${key.file}${shared}\n`,
+        );
+      }
     }
     return issues.length === 0 ? 0 : 1;
   },

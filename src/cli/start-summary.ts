@@ -12,17 +12,30 @@ import { tokensSchema } from '../tokens/feature.js';
  * minted before were signed by a key this server does not have, unless keys are shared).
  */
 
-/** Key files in the configured folder before the first load (read raw, so the schema's default applies by hand), to tell whether the load made one. */
+/**
+ * Key files in the configured folder and its tenant folders before the first load (read raw, so
+ * the schema's default applies by hand), to tell whether the load made one.
+ */
 export function countKeyFiles(configFile: string): number | null {
   try {
     const main = JSON.parse(readFileSync(configFile, 'utf8')) as { tokens?: { keys_dir?: string } };
     if (!main.tokens) return null;
     const dir = resolve(dirname(resolve(configFile)), main.tokens.keys_dir ?? tokensSchema.properties.keys_dir.default);
+    const count = (folder: string): number => {
+      try {
+        const entries = readdirSync(folder, { withFileTypes: true });
+        return entries.filter((e) => e.isFile() && e.name.endsWith('.json')).length;
+      } catch {
+        return 0;
+      }
+    };
+    let files = count(dir);
     try {
-      return readdirSync(dir).filter((n) => n.endsWith('.json')).length;
+      for (const entry of readdirSync(dir, { withFileTypes: true })) if (entry.isDirectory()) files += count(resolve(dir, entry.name));
     } catch {
-      return 0;
+      // No folder yet: the first start makes it.
     }
+    return files;
   } catch {
     return null;
   }

@@ -60,6 +60,10 @@ export interface DirectoryClient {
   readonly pool?: string;
   /** userapp: false only for a confidential client allowed to skip PKCE. */
   readonly require_pkce: boolean;
+  /** userapp: the algorithm of its id_tokens. */
+  readonly id_token_signed_response_alg?: 'RS256' | 'ES256';
+  /** The algorithm of its front-door access tokens; absent: tokens.algorithm. */
+  readonly access_token_signed_response_alg?: 'RS256' | 'ES256';
 }
 
 export type UserKey = 'id' | 'username' | 'mobile' | 'email';

@@ -191,6 +191,10 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
         ...(c.pool !== undefined ? { pool: c.pool } : {}),
         require_pkce: c.require_pkce !== false,
+        ...(c.id_token_signed_response_alg !== undefined ? { id_token_signed_response_alg: c.id_token_signed_response_alg } : {}),
+        ...(c.access_token_signed_response_alg !== undefined
+          ? { access_token_signed_response_alg: c.access_token_signed_response_alg }
+          : {}),
       });
       unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
     });
@@ -249,7 +253,7 @@ function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   const problems: { at: string[]; message: string }[] = [];
   if (c.type === 'sysapp') {
     if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
-    for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce'] as const) {
+    for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce', 'id_token_signed_response_alg'] as const) {
       if (c[name] !== undefined) problems.push({ at: [name], message: `only a userapp has "${name}"` });
     }
     return problems;

@@ -198,12 +198,28 @@ export const directorySchema = {
                   description:
                     'userapp: false lets a confidential client (a backend-for-frontend with a secret) skip PKCE. A public client always needs PKCE S256. Default true.',
                 },
+                id_token_signed_response_alg: {
+                  enum: ['RS256', 'ES256'],
+                  description:
+                    'userapp: the algorithm of its id_tokens at the OpenID front door (OpenID Connect Dynamic Client Registration names it so). Default RS256, what relying parties expect; every tenant holds a key of each.',
+                },
+                access_token_signed_response_alg: {
+                  enum: ['RS256', 'ES256'],
+                  description:
+                    'The algorithm of its access tokens from the OpenID front door. Default: tokens.algorithm of the main file, as PUT-minted tokens.',
+                },
               },
               // A sysapp must not carry the userapp settings, so their defaults apply to userapps only.
               allOf: [
                 {
                   if: { properties: { type: { const: 'userapp' } }, required: ['type'] },
-                  then: { properties: { post_logout_redirect_uris: { default: [] }, require_pkce: { default: true } } },
+                  then: {
+                    properties: {
+                      post_logout_redirect_uris: { default: [] },
+                      require_pkce: { default: true },
+                      id_token_signed_response_alg: { default: 'RS256' },
+                    },
+                  },
                 },
               ],
             },

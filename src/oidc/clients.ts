@@ -41,6 +41,7 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
   return {
     client_id: client.client_id,
     ...secret,
+    ...(client.id_token_signed_response_alg !== undefined ? { id_token_signed_response_alg: client.id_token_signed_response_alg } : {}),
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
     redirect_uris: [...client.redirect_uris],

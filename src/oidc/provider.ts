@@ -1,9 +1,12 @@
 /**
  * One oidc-provider per tenant, built from a loaded config: its issuer is the tenant's (the
- * token service's), its keystore our signing keys (the active key first, so it signs; keys
- * published ahead of activation follow), its clients the tenant's directory clients, its
- * storage our store, its accounts the directory's users. Access tokens are RFC 9068 JWTs for
- * the configured audience, signed by the same keys as PUT-minted tokens and carrying the same
+ * token service's), its keystore the tenant's signing keys (the signing key of each algorithm
+ * first, so it signs; keys published ahead of activation follow), its clients the tenant's
+ * directory clients, its storage our store, its accounts the directory's users. id_tokens are
+ * signed with the client's `id_token_signed_response_alg` (RS256 unless it chooses ES256).
+ * Access tokens are RFC 9068 JWTs for the tenant's audience, signed by the same keys as
+ * PUT-minted tokens (in the client's `access_token_signed_response_alg`, else the configured
+ * algorithm) and carrying the same
  * private claims (`tenant`, `kind`, `access_group` or `pool`), and a user's `amr` and `acr`
  * from the hosted login's steps, in the id_token too.
  */
@@ -69,8 +72,12 @@ export function defaultCookieKeys(): string[] {
 
 export function createTenantProvider(options: TenantOidcOptions): Provider {
   const { tenant, directory, accessGroups, tokens } = options;
-  const audience = tokens.settings.audience;
-  const signing = tokens.keys.signing;
+  const audience = tokens.audienceOf(tenant);
+  const keys = tokens.keysOf(tenant);
+  if (!keys) throw new Error(`no signing keys for tenant ${tenant}`);
+  const signers = new Set(keys.signers.values());
+  /** The key that signs access tokens of `alg` (the configured algorithm's when the set holds none of it). */
+  const accessSigner = (alg: string | undefined) => [...signers].find((k) => k.alg === alg) ?? keys.signing;
   const clients = directory.clients(tenant);
   const clientById = new Map(clients.map((c) => [c.client_id, c]));
   const registered = clients.filter((c) => c.status === 'active').map(clientMetadata);
@@ -105,9 +112,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     // An ended grant's access tokens are refused for as long as any of them can live.
     adapter: storeAdapter(options.store, (TTL.AccessToken + options.clockTolerance) * 1000, options.pending),
     clients: registered,
-    // The active key first: oidc-provider signs with the first key of the algorithm.
+    // The signing key of each algorithm first: oidc-provider signs with the first key of the algorithm.
     jwks: {
-      keys: [signing, ...tokens.keys.keys.filter((k) => k !== signing)].map((k) => ({
+      keys: [...signers, ...keys.keys.filter((k) => !signers.has(k))].map((k) => ({
         ...(k.privateKey.export({ format: 'jwk' }) as object),
         kid: k.kid,
         alg: k.alg,
@@ -140,8 +147,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     },
     scopes: [...OIDC_SCOPES],
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
-    clientDefaults: { id_token_signed_response_alg: signing.alg, grant_types: ['authorization_code'], response_types: ['code'] },
-    enabledJWA: { idTokenSigningAlgValues: [...tokens.keys.algorithms] },
+    // RS256 unless the client chooses: OpenID Connect Core's default, what relying parties expect.
+    clientDefaults: { id_token_signed_response_alg: 'RS256', grant_types: ['authorization_code'], response_types: ['code'] },
+    enabledJWA: { idTokenSigningAlgValues: [...keys.algorithms] },
     responseTypes: ['code'],
     allowOmittingSingleRegisteredRedirectUri: false,
     pkce: {
@@ -203,7 +211,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
             audience,
             accessTokenTTL: sysapp ? TTL.ClientCredentials : TTL.AccessToken,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: signing.alg, kid: signing.kid } },
+            jwt: {
+              sign: (({ alg, kid }) => ({ alg, kid }))(accessSigner(clientById.get(client.clientId)?.access_token_signed_response_alg)),
+            },
           };
         },
       },

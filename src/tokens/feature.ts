@@ -7,7 +7,11 @@
 import { resolve } from 'node:path';
 import { defineFeature, type FeatureContext } from '../config/feature.js';
 import type { ConfigOf } from '../engine/valve.js';
-import { ephemeralKeySet, loadKeySet } from './key-store.js';
+import { ephemeralKeySet, type KeySet } from './key-store.js';
+import { requiredAlgorithms } from './algorithms.js';
+import { loadTenantKeys } from './tenant-keys.js';
+import { TENANT_PATTERN } from '../config-kit/patterns.js';
+import { pointer } from '../config-kit/issues.js';
 import { TokenService } from './service.js';
 import { oidcIssuers } from '../oidc/issuer.js';
 
@@ -22,14 +26,27 @@ export const tokensSchema = {
       minLength: 1,
       default: '../var/keys',
       description:
-        'Folder of private JWK files (mode 0600), relative to this file. Empty: a key is generated at first start. The newest active key signs; all are published.',
+        "Folder of the signing keys (private JWK files, mode 0600), relative to this file: each tenant's own in `<keys_dir>/<tenant>/`, an ES256 and an RS256 key (and one of `algorithm`) generated at first start. Files directly in the folder are the shared keys of an older install: published and accepted by every tenant until removed. The newest active key of each algorithm signs; all are published.",
     },
     issuer: { type: 'string', minLength: 1, description: 'The iss claim of every token, e.g. https://auth.example.com.' },
-    audience: { type: 'string', minLength: 1, description: 'The aud claim of access tokens unless a valve sets its own.' },
+    audience: {
+      type: 'string',
+      minLength: 1,
+      description: 'The aud claim of access tokens of tenants not named in `audiences`, unless a valve sets its own.',
+    },
+    audiences: {
+      type: 'object',
+      propertyNames: { pattern: TENANT_PATTERN },
+      additionalProperties: { type: 'string', minLength: 1 },
+      default: {},
+      description:
+        "Per-tenant aud of access tokens (tenant id: audience), PUT-minted and front-door ones alike, so that a resource server of one tenant refuses another tenant's tokens by their audience too. A tenant not named uses `audience`.",
+    },
     algorithm: {
       enum: ['ES256', 'EdDSA', 'RS256', 'PS256'],
       default: 'ES256',
-      description: 'Algorithm of generated keys. Each key file names its own alg.',
+      description:
+        'Algorithm of the tokens authpipe signs itself (PUT-minted tokens, and front-door access tokens of clients that choose none). RS256 and ES256 keys are always generated besides. Each key file names its own alg.',
     },
     clock_tolerance: {
       type: 'integer',
@@ -74,23 +91,44 @@ function buildTokenService(ctx: FeatureContext): TokenService | undefined {
   const config = ctx.main.tokens;
   if (!config) return undefined;
   const dir = resolve(ctx.dir, config.keys_dir);
-  const algorithm = config.algorithm;
+  const algorithms = requiredAlgorithms(config.algorithm);
+  const tenants = [...new Set(ctx.main.modules.flatMap((m) => m.config.tenant.map((t) => t.id)))];
+  for (const tenant of Object.keys(config.audiences))
+    if (!tenants.includes(tenant))
+      ctx.issues.push({
+        code: 'CONFIG_REFERENCE',
+        file: ctx.file,
+        pointer: pointer('tokens', 'audiences', tenant),
+        message: `tenant "${tenant}" is not declared in modules[].config.tenant`,
+      });
   const now = Date.now();
-  const loaded = loadKeySet(
-    { dir, algorithm, onEmpty: ctx.readOnly ? 'memory' : 'write', now, configFile: ctx.file, pointer: '/tokens/keys_dir' },
+  const loaded = loadTenantKeys(
+    {
+      dir,
+      tenants,
+      algorithms,
+      onEmpty: ctx.readOnly ? 'memory' : 'write',
+      now,
+      activationDelayMs: config.activation_delay_seconds * 1000,
+      configFile: ctx.file,
+      pointer: '/tokens/keys_dir',
+    },
     ctx.issues,
   );
-  // The load has failed with the key issues already; a stand-in key lets the token valves
+  // The load has failed with the key issues already; stand-in keys let the token valves
   // compile and report their own problems instead of a cascade of "no tokens section".
-  const keys = loaded ?? ephemeralKeySet(algorithm, now);
+  const keys: Map<string, KeySet> = loaded ?? new Map(tenants.map((t) => [t, ephemeralKeySet(algorithms, now)]));
   // The version changes when keys come or go; key material itself is never hashed.
-  ctx.hash(`${keys.keys.map((k) => k.kid).join(',')} signs ${keys.signing.kid}`);
-  // The folder, not the files: a reload should also notice a key added by `keys rotate`.
+  for (const [tenant, set] of keys)
+    ctx.hash(`${tenant}: ${set.keys.map((k) => k.kid).join(',')} signs ${[...set.signers.values()].map((k) => k.kid).join(',')}`);
+  // The folders, not the files: a reload should also notice a key added by `keys rotate`.
   ctx.watch(dir);
+  for (const tenant of tenants) ctx.watch(resolve(dir, tenant));
   return new TokenService(keys, {
     issuer: config.issuer,
     issuers: oidcIssuers(ctx.main, ctx.env),
     audience: config.audience,
+    audiences: new Map(Object.entries(config.audiences)),
     clockTolerance: config.clock_tolerance,
   });
 }

@@ -1,6 +1,7 @@
 /**
  * The signing keys: one private JWK per file in a folder outside git. The newest active key
- * signs; every key in the folder is published in the JWKS and accepted by verification until
+ * of each algorithm signs what is signed with that algorithm (the configured one for our own
+ * tokens, a client's choice for id_tokens); every key in the folder is published in the JWKS and accepted by verification until
  * its file is removed, so rotation never breaks a token already out. A key written by
  * `keys rotate` carries `activate_at`: it is published at once but signs only from then on,
  * so relying parties holding a cached JWKS have fetched it before they meet a token it signed. Keys are imported once per
@@ -44,7 +45,10 @@ export interface SigningKey {
 export interface KeySet {
   /** Newest first. */
   readonly keys: readonly SigningKey[];
+  /** The key of the configured algorithm that signs (our own tokens). */
   readonly signing: SigningKey;
+  /** The signing key of each algorithm the set holds (id_tokens and access tokens in a client's choice). */
+  readonly signers: ReadonlyMap<Algorithm, SigningKey>;
   readonly byKid: ReadonlyMap<string, SigningKey>;
   /** The algorithms of the loaded keys: all that verification accepts. */
   readonly algorithms: readonly Algorithm[];
@@ -56,13 +60,20 @@ export interface KeySet {
 
 export interface KeyDirOptions {
   dir: string;
-  /** Algorithm of a key generated into an empty folder. */
-  algorithm: Algorithm;
+  /** The algorithms the set must hold a key of, the configured one (which signs our tokens) first. */
+  algorithms: readonly Algorithm[];
   /**
-   * What an empty folder gets: `write` a first key (serve), a key in `memory` only (validate
-   * writes nothing), or `nothing` (listing).
+   * What a folder without a key of one of those algorithms gets: `write` a first key (serve), a
+   * key in `memory` only (validate writes nothing), or `nothing` (listing).
    */
   onEmpty: 'write' | 'memory' | 'nothing';
+  /**
+   * Keys from elsewhere that belong to the set as if in the folder: the shared keys of an install
+   * from before per-tenant keys. A key generated for an algorithm they hold activates only after
+   * `activationDelayMs`, so the shared key signs until relying parties have the new one.
+   */
+  shared?: readonly SigningKey[];
+  activationDelayMs?: number;
   now: number;
   /** The main file and pointer of keys_dir, for issues about the folder itself. */
   configFile: string;
@@ -93,28 +104,54 @@ export function writeNewKey(dir: string, alg: Algorithm, now: number, activateAt
 
 /** Reads every key in `dir`; issues name the file and what is wrong. Null when no key could be used. */
 export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySet | null {
-  let names = listKeyFiles(options, issues);
+  const names = listKeyFiles(options, issues);
   if (names === null) return null;
-  if (names.length === 0) {
-    if (options.onEmpty === 'nothing') return null;
-    if (options.onEmpty === 'memory') return ephemeralKeySet(options.algorithm, options.now);
-    try {
-      writeNewKey(options.dir, options.algorithm, options.now);
-    } catch (err) {
+  const before = issues.length;
+  const keys = readKeys(options.dir, names, issues);
+  const shared = options.shared ?? [];
+  // A folder with a bad file gets nothing generated: the load fails on the file.
+  if (options.onEmpty !== 'nothing' && issues.length === before) {
+    for (const alg of options.algorithms) {
+      if (keys.some((k) => k.alg === alg)) continue;
+      if (options.onEmpty === 'memory') {
+        keys.push(ephemeralKey(alg, options.now));
+        continue;
+      }
+      const waits = shared.some((k) => k.alg === alg) ? options.now + (options.activationDelayMs ?? 0) : undefined;
+      try {
+        keys.push(writeNewKey(options.dir, alg, options.now, waits));
+      } catch (err) {
+        issues.push({
+          code: 'CONFIG_READ',
+          file: options.configFile,
+          pointer: options.pointer,
+          message: `cannot create the first ${alg} signing key in ${options.dir} (${errorCode(err)})`,
+        });
+        return null;
+      }
+    }
+  }
+  const all = [...keys, ...shared.filter((k) => !keys.some((own) => own.kid === k.kid))];
+  if (all.length === 0) {
+    if (options.onEmpty !== 'nothing' && issues.length === before)
       issues.push({
-        code: 'CONFIG_READ',
+        code: 'CONFIG_INVALID',
         file: options.configFile,
         pointer: options.pointer,
-        message: `cannot create the first signing key in ${options.dir} (${errorCode(err)})`,
+        message: `no usable signing key in ${options.dir}`,
       });
-      return null;
-    }
-    names = listKeyFiles(options, issues) ?? [];
+    return null;
   }
+  if (issues.length > before) return null;
+  return keySetOf(all, options.now, options.algorithms[0] as Algorithm);
+}
+
+/** The keys of the files `names` in `dir`, each kid once; issues for the rest. */
+export function readKeys(dir: string, names: readonly string[], issues: ConfigIssue[]): SigningKey[] {
   const keys: SigningKey[] = [];
   const seen = new Map<string, string>();
   for (const name of names) {
-    const key = readKeyFile(join(options.dir, name), issues);
+    const key = readKeyFile(join(dir, name), issues);
     if (!key) continue;
     const other = seen.get(key.kid);
     if (other !== undefined) {
@@ -129,30 +166,30 @@ export function loadKeySet(options: KeyDirOptions, issues: ConfigIssue[]): KeySe
     seen.set(key.kid, key.file);
     keys.push(key);
   }
-  if (keys.length === 0) {
-    if (issues.length === 0)
-      issues.push({
-        code: 'CONFIG_INVALID',
-        file: options.configFile,
-        pointer: options.pointer,
-        message: `no usable signing key in ${options.dir}`,
-      });
-    return null;
-  }
-  return keySetOf(keys, options.now);
+  return keys;
 }
 
 /**
- * The newest key already active at `now` signs. When none is active yet (every key waits),
- * the one that activates first signs: a key set always has a signer.
+ * Per algorithm, the newest key already active at `now` signs. When none is active yet (every
+ * key of it waits), the one that activates first signs: each algorithm of the set has a signer.
+ * Our own tokens are signed by the signer of `preferred` (else of the newest active key).
  */
-function keySetOf(keys: SigningKey[], now = Date.now()): KeySet {
+function keySetOf(keys: SigningKey[], now: number, preferred: Algorithm): KeySet {
   const sorted = [...keys].sort((a, b) => b.created - a.created || (a.kid < b.kid ? -1 : 1));
-  const active = sorted.find((k) => k.activeFrom <= now) ?? [...sorted].sort((a, b) => a.activeFrom - b.activeFrom)[0];
-  const waiting = sorted.filter((k) => k.activeFrom > now && k.created > (active as SigningKey).created).map((k) => k.activeFrom);
+  const signers = new Map<Algorithm, SigningKey>();
+  const waiting: number[] = [];
+  for (const alg of ALGORITHMS) {
+    const ofAlg = sorted.filter((k) => k.alg === alg);
+    if (ofAlg.length === 0) continue;
+    const active = ofAlg.find((k) => k.activeFrom <= now) ?? [...ofAlg].sort((a, b) => a.activeFrom - b.activeFrom)[0];
+    signers.set(alg, active as SigningKey);
+    for (const k of ofAlg) if (k.activeFrom > now && k.created > (active as SigningKey).created) waiting.push(k.activeFrom);
+  }
+  const newestActive = sorted.find((k) => k.activeFrom <= now) ?? (sorted[0] as SigningKey);
   return {
     keys: sorted,
-    signing: active as SigningKey,
+    signing: signers.get(preferred) ?? (signers.get(newestActive.alg) as SigningKey),
+    signers,
     nextActivation: waiting.length > 0 ? Math.min(...waiting) : undefined,
     byKid: new Map(sorted.map((k) => [k.kid, k])),
     algorithms: ALGORITHMS.filter((alg) => sorted.some((k) => k.alg === alg)),
@@ -160,7 +197,7 @@ function keySetOf(keys: SigningKey[], now = Date.now()): KeySet {
   };
 }
 
-function listKeyFiles(options: KeyDirOptions, issues: ConfigIssue[]): string[] | null {
+export function listKeyFiles(options: Pick<KeyDirOptions, 'dir' | 'configFile' | 'pointer'>, issues: ConfigIssue[]): string[] | null {
   try {
     return readdirSync(options.dir)
       .filter((n) => n.endsWith('.json'))
@@ -239,10 +276,28 @@ function readKeyFile(file: string, issues: ConfigIssue[]): SigningKey | null {
   return toSigningKey(kid, jwk.alg, created, activeFrom, file, privateKey);
 }
 
-/** One key in memory only: for `validate` (which writes nothing) and as a stand-in when the keys failed to load. */
-export function ephemeralKeySet(alg: Algorithm, now: number): KeySet {
-  const { privateKey } = generateKeyPair(alg);
-  return keySetOf([toSigningKey('ephemeral', alg, now, now, '(memory)', privateKey)], now);
+/**
+ * Keys in memory only: for `validate` (which writes nothing) and as a stand-in when the keys
+ * failed to load. One per algorithm and process: they never sign anything that leaves it, and
+ * an RSA key takes a noticeable time to generate for every tenant of every check.
+ */
+const ephemeral = new Map<Algorithm, KeyObject>();
+function ephemeralKey(alg: Algorithm, now: number): SigningKey {
+  let privateKey = ephemeral.get(alg);
+  if (!privateKey) {
+    privateKey = generateKeyPair(alg).privateKey;
+    ephemeral.set(alg, privateKey);
+  }
+  return toSigningKey(`ephemeral-${alg}`, alg, now, now, '(memory)', privateKey);
+}
+
+/** A set of keys in memory only, of `algorithms` (the first signs our tokens). */
+export function ephemeralKeySet(algorithms: readonly Algorithm[], now: number): KeySet {
+  return keySetOf(
+    algorithms.map((alg) => ephemeralKey(alg, now)),
+    now,
+    algorithms[0] as Algorithm,
+  );
 }
 
 function toSigningKey(kid: string, alg: Algorithm, created: number, activeFrom: number, file: string, privateKey: KeyObject): SigningKey {

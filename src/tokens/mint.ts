@@ -75,7 +75,7 @@ export async function mintAccess(
   if (sid !== undefined) claims.sid = sid;
   if (grant.amr !== undefined && grant.amr.length > 0) claims.amr = [...grant.amr];
   if (grant.acr) claims.acr = grant.acr;
-  return { token: await service.sign('access', claims), expiresIn: exp - iat };
+  return { token: await service.sign('access', grant.tenant, claims), expiresIn: exp - iat };
 }
 
 /** A refresh token: only who, which family and which rotation; the family record holds the rest. Its audience is us. */
@@ -91,7 +91,7 @@ function mintRefresh(
   const iat = Math.floor(now / 1000);
   const exp = Math.min(iat + family.refresh_ttl, Math.floor(family.exp / 1000));
   const issuer = service.issuerOf(tenant);
-  return service.sign('refresh', { iss: issuer, sub, aud: issuer, iat, exp, jti, tenant, sid });
+  return service.sign('refresh', tenant, { iss: issuer, sub, aud: issuer, iat, exp, jti, tenant, sid });
 }
 
 /** A new family: the access token, the first refresh token, and the record that makes it usable once. */

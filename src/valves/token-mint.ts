@@ -48,7 +48,11 @@ export default defineValve({
         default: '{{item.client_id}}',
         description: 'Template of the client_id claim (RFC 9068); when empty, kind system uses sub and kind user the tenant id.',
       },
-      audience: { type: 'string', minLength: 1, description: 'aud claim; default tokens.audience of the main file.' },
+      audience: {
+        type: 'string',
+        minLength: 1,
+        description: "aud claim; default the calling tenant's audience (tokens.audiences, else tokens.audience of the main file).",
+      },
       claims: {
         type: 'object',
         description: 'Extra claims from templates; an empty value leaves the claim out. Registered claim names are refused.',
@@ -100,7 +104,6 @@ export default defineValve({
         );
       return [name, tools.template(source, pointer('claims', name))] as const;
     });
-    const audience = config.audience ?? tokens.settings.audience;
     const amr = config.amr === undefined || config.amr.length === 0 ? undefined : Object.freeze([...config.amr]);
     const acr = config.acr === undefined ? null : tools.template(config.acr, '/acr');
 
@@ -122,7 +125,7 @@ export default defineValve({
       const grant: AccessGrant = {
         sub: subject,
         tenant: ctx.tenant.id,
-        aud: audience,
+        aud: config.audience ?? tokens.audienceOf(ctx.tenant.id),
         scope: scope.render(scopeView),
         // RFC 9068 requires client_id: a system token names its subject, a user token without a
         // client names the tenant whose app called the pipe.

@@ -23,7 +23,11 @@ export default defineValve({
         minLength: 1,
         description: 'Read the token from this request property; default: the Authorization: Bearer header.',
       },
-      audience: { type: 'string', minLength: 1, description: 'Expected aud; default tokens.audience of the main file.' },
+      audience: {
+        type: 'string',
+        minLength: 1,
+        description: "Expected aud; default the calling tenant's audience (tokens.audiences, else tokens.audience of the main file).",
+      },
       prefix: {
         type: 'string',
         default: '',

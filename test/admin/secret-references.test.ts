@@ -22,7 +22,7 @@ beforeAll(async () => {
   makeOperator(fixture);
   server = await startServer({ configFile: fixture.mainFile });
   token = await adminToken(server);
-  keysDir = join(fixture.dir, 'var/keys');
+  keysDir = join(fixture.dir, 'var/keys/demo');
   // The signing key the server wrote at start: the file the review read through a pipe.
   expect(readdirSync(keysDir).some((n) => n.endsWith('.json'))).toBe(true);
 });
@@ -55,7 +55,7 @@ function spellings(): Record<string, string> {
   return {
     hostname: literal('${file:/etc/hostname}'),
     signingKey: literal(`\${file:${join(keysDir, keyFile)}}`),
-    relativeKey: literal('${file:../var/keys/' + keyFile + '}'),
+    relativeKey: literal('${file:../var/keys/demo/' + keyFile + '}'),
     path: literal('${env:PATH}'),
     escaped: '"\\u0024\\u007bfile:/etc/hostname}"',
     escapedEnv: '"\\u0024{env:PATH}"',

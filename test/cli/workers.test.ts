@@ -86,8 +86,9 @@ describeWithRedis('serve --workers 2 on Redis', () => {
     while ((await clients()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(await clients()).toBe(2);
 
-    // The primary's config check created the signing key before forking: one key, not one per worker.
-    expect(readdirSync(join(fresh.dir, 'var', 'keys')).filter((n) => n.endsWith('.json'))).toHaveLength(1);
+    // The primary's config check created the signing keys before forking: one ES256 and one RS256 key per tenant, not per worker.
+    for (const tenant of ['demo', 'acme'])
+      expect(readdirSync(join(fresh.dir, 'var', 'keys', tenant)).filter((n) => n.endsWith('.json'))).toHaveLength(2);
 
     const url = `http://127.0.0.1:${port}`;
     const call = () =>

@@ -93,7 +93,7 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
 
   it('token signatures never wait behind password hashes', async () => {
     const settings = { issuer: 'https://auth.test.example', audience: 'https://api.test.example', clockTolerance: 5 };
-    const service = new TokenService(ephemeralKeySet('ES256', Date.now()), settings);
+    const service = new TokenService(new Map([['demo', ephemeralKeySet(['ES256'], Date.now())]]), settings);
     const now = Date.now();
     const claims = {
       iss: settings.issuer,
@@ -106,7 +106,7 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
     };
     let hashesDone = 0;
     const hashes = Array.from({ length: 8 }, () => verifyPassword('wrong', defaultDummyHash()).finally(() => hashesDone++));
-    const token = await service.sign('access', claims);
+    const token = await service.sign('access', 'demo', claims);
     // Had the signature queued behind the hashes on one pool, some would have finished first.
     expect(hashesDone).toBe(0);
     await expect(Promise.all(hashes)).resolves.toEqual(hashes.map(() => false));

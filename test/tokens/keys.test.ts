@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import { keys } from '../../src/cli/keys.js';
 import { validate } from '../../src/cli/validate.js';
 import { ConfigError, type ConfigIssue } from '../../src/config-kit/issues.js';
 import { thumbprint } from '../../src/tokens/algorithms.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import type { ConfigFixture } from '../support/fixture.js';
-import { AUDIENCE, fixtureKey, ISSUER, tokenFixture } from './support.js';
+import { AUDIENCE, es256, fixtureKey, ISSUER, tokenFixture } from './support.js';
 
 const fixtures: ConfigFixture[] = [];
 const servers: RunningServer[] = [];
@@ -28,14 +28,18 @@ async function serve(f: ConfigFixture): Promise<RunningServer> {
   servers.push(s);
   return s;
 }
-const keysDir = (f: ConfigFixture) => join(f.dir, 'var', 'keys');
-const keyFiles = (f: ConfigFixture) =>
-  readdirSync(keysDir(f))
+/** The shared folder (keys of an install from before per-tenant keys), or a tenant's own. */
+const keysDir = (f: ConfigFixture, tenant?: string) => join(f.dir, 'var', 'keys', ...(tenant ? [tenant] : []));
+const keyFiles = (f: ConfigFixture, tenant = 'demo') =>
+  readdirSync(keysDir(f, tenant))
     .filter((n) => n.endsWith('.json'))
     .sort();
-async function jwks(s: RunningServer): Promise<{ kid: string; alg: string; kty: string; crv?: string }[]> {
-  return ((await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; alg: string; kty: string }[] }).keys;
+const kidsOf = (f: ConfigFixture, tenant = 'demo') => keyFiles(f, tenant).map((n) => n.replace('.json', ''));
+async function jwks(s: RunningServer, tenant = 'demo'): Promise<{ kid: string; alg: string; kty: string; crv?: string }[]> {
+  const res = await fetch(`${s.url}/.well-known/jwks/${tenant}.json`);
+  return ((await res.json()) as { keys: { kid: string; alg: string; kty: string }[] }).keys;
 }
+const esKids = async (s: RunningServer, tenant = 'demo') => (await jwks(s, tenant)).filter((k) => k.alg === 'ES256').map((k) => k.kid);
 async function mint(s: RunningServer): Promise<string> {
   const res = await s.call('system-login', { username: 'till-001' });
   expect(res.status).toBe(200);
@@ -65,21 +69,38 @@ async function loadIssues(f: ConfigFixture): Promise<ConfigIssue[]> {
 }
 
 describe('the key folder', () => {
-  it('gets one ES256 key at first start, mode 0600 in a 0700 folder, named by its RFC 7638 thumbprint; a reload reuses it', async () => {
+  it('gets an ES256 and an RS256 key per tenant at first start, mode 0600 in 0700 folders, named by their RFC 7638 thumbprints; a reload reuses them', async () => {
     const f = fixture();
     const s = await serve(f);
-    const files = keyFiles(f);
-    expect(files).toHaveLength(1);
-    const file = join(keysDir(f), files[0] as string);
-    expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(statSync(keysDir(f)).mode & 0o777).toBe(0o700);
-    const jwk = JSON.parse(readFileSync(file, 'utf8'));
-    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig', d: expect.any(String) });
-    expect(jwk.kid).toBe(thumbprint(jwk));
-    expect(files[0]).toBe(`${jwk.kid}.json`);
+    const kids: Record<string, string[]> = {};
+    for (const tenant of ['demo', 'acme']) {
+      const files = keyFiles(f, tenant);
+      expect(files).toHaveLength(2);
+      expect(statSync(keysDir(f, tenant)).mode & 0o777).toBe(0o700);
+      const jwks = files.map((name) => {
+        const file = join(keysDir(f, tenant), name);
+        expect(statSync(file).mode & 0o777).toBe(0o600);
+        const jwk = JSON.parse(readFileSync(file, 'utf8'));
+        expect(jwk.kid).toBe(thumbprint(jwk));
+        expect(name).toBe(`${jwk.kid}.json`);
+        return jwk;
+      });
+      expect(jwks.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+      expect(jwks.find((k) => k.alg === 'ES256')).toMatchObject({ kty: 'EC', crv: 'P-256', use: 'sig', d: expect.any(String) });
+      const rsa = jwks.find((k) => k.alg === 'RS256');
+      expect(rsa).toMatchObject({ kty: 'RSA', use: 'sig', d: expect.any(String) });
+      expect(Buffer.from(rsa.n, 'base64url').length * 8).toBeGreaterThanOrEqual(2048);
+      kids[tenant] = files.map((n) => n.replace('.json', ''));
+    }
+    // No key file is shared: each tenant's JWKS holds its own kids only.
+    expect((kids.demo as string[]).filter((k) => kids.acme?.includes(k))).toEqual([]);
     expect(s.app.reload().ok).toBe(true);
-    expect(keyFiles(f)).toEqual(files);
-    expect((await jwks(s)).map((k) => k.kid)).toEqual([jwk.kid]);
+    expect(kidsOf(f)).toEqual(kids.demo);
+    for (const tenant of ['demo', 'acme']) expect((await jwks(s, tenant)).map((k) => k.kid).sort()).toEqual(kids[tenant]);
+    // /.well-known/jwks.json publishes every tenant's keys; an unknown tenant has none.
+    const all = (await (await fetch(`${s.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(all.keys.map((k) => k.kid).sort()).toEqual([...(kids.demo as string[]), ...(kids.acme as string[])].sort());
+    expect((await fetch(`${s.url}/.well-known/jwks/nobody.json`)).status).toBe(404);
   });
 
   it('is left alone by `authpipe validate` (no key is written)', async () => {
@@ -95,24 +116,27 @@ describe('the key folder', () => {
     const s = await serve(f);
     const oldKid = fixtureKey(f).kid;
     const oldToken = await mint(s);
+    const before = { demo: kidsOf(f), acme: kidsOf(f, 'acme') };
 
     const rotated = await cli(keys, ['rotate', '--config', f.mainFile]);
     expect(rotated.code).toBe(0);
-    expect(keyFiles(f)).toHaveLength(2);
-    const newKid = keyFiles(f)
-      .map((n) => n.replace('.json', ''))
-      .find((k) => k !== oldKid) as string;
+    // One new key per tenant, each in its own folder.
+    const newKid = kidsOf(f).find((k) => !before.demo.includes(k)) as string;
+    const acmeKid = kidsOf(f, 'acme').find((k) => !before.acme.includes(k)) as string;
+    expect(kidsOf(f)).toHaveLength(3);
+    expect(kidsOf(f, 'acme')).toHaveLength(3);
     expect(rotated.out).toContain(newKid);
-    for (const name of keyFiles(f)) expect(statSync(join(keysDir(f), name)).mode & 0o777).toBe(0o600);
+    expect(rotated.out).toContain(acmeKid);
+    for (const name of keyFiles(f)) expect(statSync(join(keysDir(f, 'demo'), name)).mode & 0o777).toBe(0o600);
 
     // Until the reload, the running server signs as before.
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     expect(s.app.reload().ok).toBe(true);
-    expect((await jwks(s)).map((k) => k.kid)).toEqual([newKid, oldKid]);
+    expect(await esKids(s)).toEqual([newKid, oldKid]);
     // Published, not yet signing: a relying party with yesterday's JWKS meets no unknown kid.
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     expect((await cli(keys, ['list', '--config', f.mainFile])).out).toMatch(
-      new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`),
+      new RegExp(`demo  ${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`),
     );
     // Written moments ago: relying parties may still hold a JWKS without it.
     let err = '';
@@ -133,18 +157,52 @@ describe('the key folder', () => {
     const newToken = await mint(s);
     expect(decodeProtectedHeader(newToken).kid).toBe(newKid);
     const listed = await cli(keys, ['list', '--config', f.mainFile]);
-    expect(listed.out).toMatch(new RegExp(`${newKid}\\s+ES256\\s+\\S+\\s+signs`));
-    expect(listed.out).toMatch(new RegExp(`${oldKid}\\s+ES256\\s+\\S+\\s+published`));
+    expect(listed.out).toMatch(new RegExp(`demo  ${newKid}\\s+ES256\\s+\\S+\\s+signs`));
+    expect(listed.out).toMatch(new RegExp(`demo  ${oldKid}\\s+ES256\\s+\\S+\\s+published`));
+    // Activating demo's key leaves acme's waiting.
+    expect(listed.out).toMatch(new RegExp(`acme  ${acmeKid}\\s+ES256\\s+\\S+\\s+published, signs from`));
     for (const token of [oldToken, newToken])
       expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
 
-    rmSync(join(keysDir(f), `${oldKid}.json`));
+    rmSync(join(keysDir(f, 'demo'), `${oldKid}.json`));
     expect(s.app.reload().ok).toBe(true);
-    expect((await jwks(s)).map((k) => k.kid)).toEqual([newKid]);
+    expect(await esKids(s)).toEqual([newKid]);
     const refused = await s.call('introspect', {}, { authorization: `Bearer ${oldToken}` });
     expect(refused.status).toBe(403);
     expect(refused.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
     expect((await s.call('introspect', {}, { authorization: `Bearer ${newToken}` })).status).toBe(200);
+  });
+
+  it("rotate --tenant --algorithm RS256 rotates one tenant's id_token key only; activate and list work per algorithm", async () => {
+    const f = fixture();
+    const s = await serve(f);
+    const before = { demo: kidsOf(f), acme: kidsOf(f, 'acme') };
+    const rsOld = (await jwks(s)).find((k) => k.alg === 'RS256')?.kid as string;
+    const esOld = fixtureKey(f).kid;
+    expect((await cli(keys, ['rotate', '--tenant', 'demo', '--algorithm', 'RS256', '--config', f.mainFile])).code).toBe(0);
+    expect(kidsOf(f, 'acme')).toEqual(before.acme);
+    const rsNew = kidsOf(f).find((k) => !before.demo.includes(k)) as string;
+    expect(JSON.parse(readFileSync(join(keysDir(f, 'demo'), `${rsNew}.json`), 'utf8'))).toMatchObject({ alg: 'RS256', kty: 'RSA' });
+    expect((await cli(keys, ['activate', rsNew, '--force', '--config', f.mainFile])).code).toBe(0);
+    expect(s.app.reload().ok).toBe(true);
+    const listed = (await cli(keys, ['list', '--tenant', 'demo', '--config', f.mainFile])).out;
+    expect(listed).toMatch(new RegExp(`demo  ${rsNew}\\s+RS256\\s+\\S+\\s+signs`));
+    expect(listed).toMatch(new RegExp(`demo  ${rsOld}\\s+RS256\\s+\\S+\\s+published`));
+    expect(listed).toMatch(new RegExp(`demo  ${esOld}\\s+ES256\\s+\\S+\\s+signs`));
+    expect(listed).not.toContain('acme');
+    // PUT-minted tokens keep the configured algorithm.
+    expect(decodeProtectedHeader(await mint(s))).toMatchObject({ alg: 'ES256', kid: esOld });
+    let err = '';
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    try {
+      expect((await cli(keys, ['rotate', '--tenant', 'nobody', '--config', f.mainFile])).code).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err).toContain('--tenant nobody');
   });
 
   it('a rotated key starts signing by itself when its activation delay ends', async () => {
@@ -154,10 +212,9 @@ describe('the key folder', () => {
     f.writeMain(main);
     const s = await serve(f);
     const oldKid = fixtureKey(f).kid;
+    const before = kidsOf(f);
     expect((await cli(keys, ['rotate', '--config', f.mainFile])).code).toBe(0);
-    const newKid = keyFiles(f)
-      .map((n) => n.replace('.json', ''))
-      .find((k) => k !== oldKid) as string;
+    const newKid = kidsOf(f).find((k) => !before.includes(k)) as string;
     expect(s.app.reload().ok).toBe(true);
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     // No signal, no reload call: the server switches at the key's activate_at.
@@ -175,9 +232,15 @@ describe('the key folder', () => {
     const s = await serve(f);
     const esToken = await mint(s);
     const before = keyFiles(f);
+    // Switching our tokens' algorithm: the configured algorithm signs them, so rotate it in and change tokens.algorithm.
     expect((await cli(keys, ['rotate', '--algorithm', 'EdDSA', '--config', f.mainFile])).code).toBe(0);
     const edKid = (keyFiles(f).find((n) => !before.includes(n)) as string).replace('.json', '');
     expect((await cli(keys, ['activate', edKid, '--force', '--config', f.mainFile])).code).toBe(0);
+    expect(s.app.reload().ok).toBe(true);
+    expect(decodeProtectedHeader(await mint(s)).alg).toBe('ES256');
+    const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+    main.tokens.algorithm = 'EdDSA';
+    f.writeMain(main);
     expect(s.app.reload().ok).toBe(true);
     const edToken = await mint(s);
     expect(decodeProtectedHeader(edToken).alg).toBe('EdDSA');
@@ -227,14 +290,90 @@ describe('the key folder', () => {
   });
 });
 
+describe('per-tenant keys and audiences', () => {
+  it("a token signed by acme's key is refused by demo's token-verify, even with demo's issuer, audience and tenant", async () => {
+    const f = fixture();
+    const s = await serve(f);
+    const acme = fixtureKey(f, 'acme');
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { iss: ISSUER, sub: 'till-001', aud: AUDIENCE, iat: now, exp: now + 600, jti: 'j-1', tenant: 'demo' };
+    const forged = es256({ alg: 'ES256', typ: 'at+jwt', kid: acme.kid }, claims, acme.key);
+    const refused = await s.call('introspect', {}, { authorization: `Bearer ${forged}` });
+    expect(refused.status).toBe(403);
+    expect(refused.body.errorTranslationKeys).toEqual(['TOKEN_INVALID']);
+    // The same claims under demo's own key pass: only the key differs.
+    const demo = fixtureKey(f, 'demo');
+    const own = es256({ alg: 'ES256', typ: 'at+jwt', kid: demo.kid }, claims, demo.key);
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${own}` })).status).toBe(200);
+    // And acme's real token (its own key, its own audience) is refused at demo.
+    const acmeToken = (await s.call('system-login', { username: 'till-001' }, { tenant: 'acme' })).body.access_token as string;
+    expect(decodeProtectedHeader(acmeToken).kid).toBe(acme.kid);
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${acmeToken}`, tenant: 'acme' })).status).toBe(200);
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${acmeToken}` })).status).toBe(403);
+  });
+
+  it('tokens.audiences gives a tenant its own aud; the others keep tokens.audience', async () => {
+    const f = fixture({ tokens: { audiences: { acme: 'https://api.acme.example' } } });
+    const s = await serve(f);
+    const acmeToken = (await s.call('system-login', { username: 'till-001' }, { tenant: 'acme' })).body.access_token as string;
+    const demoToken = await mint(s);
+    expect(decodeJwt(acmeToken).aud).toBe('https://api.acme.example');
+    expect(decodeJwt(demoToken).aud).toBe(AUDIENCE);
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${acmeToken}`, tenant: 'acme' })).status).toBe(200);
+    const bad = fixture({ tokens: { audiences: { nobody: 'https://x.example' } } });
+    expect(await loadIssues(bad)).toContainEqual({
+      file: bad.mainFile,
+      pointer: '/tokens/audiences/nobody',
+      code: 'CONFIG_REFERENCE',
+      message: expect.any(String),
+    });
+  });
+
+  it("an install with shared keys keeps working: they verify and sign until each tenant's own key activates, then only verify", async () => {
+    const f = fixture();
+    const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
+    main.tokens.activation_delay_seconds = 1;
+    f.writeMain(main);
+    // The layout before per-tenant keys: one ES256 key directly in keys_dir, for every tenant.
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = privateKey.export({ format: 'jwk' });
+    const sharedKid = thumbprint(jwk);
+    f.write(join('var', 'keys', `${sharedKid}.json`), JSON.stringify({ ...jwk, kid: sharedKid, alg: 'ES256', use: 'sig' }));
+    chmodSync(join(keysDir(f), `${sharedKid}.json`), 0o600);
+    const s = await serve(f);
+    // Until the tenant's own ES256 key activates, the shared one signs: relying parties know it.
+    const before = await mint(s);
+    expect(decodeProtectedHeader(before).kid).toBe(sharedKid);
+    expect(await esKids(s)).toContain(sharedKid);
+    expect(await esKids(s, 'acme')).toContain(sharedKid);
+    const demoKid = fixtureKey(f).kid;
+    const deadline = Date.now() + 5000;
+    let kid = sharedKid;
+    while (kid === sharedKid && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      kid = decodeProtectedHeader(await mint(s)).kid as string;
+    }
+    expect(kid).toBe(demoKid);
+    // The shared key's token still verifies until the key file is removed.
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${before}` })).status).toBe(200);
+    expect((await cli(keys, ['list', '--config', f.mainFile])).out).toContain('shared by every tenant');
+    rmSync(join(keysDir(f), `${sharedKid}.json`));
+    expect(s.app.reload().ok).toBe(true);
+    expect((await s.call('introspect', {}, { authorization: `Bearer ${before}` })).status).toBe(403);
+    const demoKids = (await jwks(s)).map((k) => k.kid);
+    expect((await jwks(s, 'acme')).filter((k) => demoKids.includes(k.kid))).toEqual([]);
+  });
+});
+
 describe.each(['ES256', 'EdDSA', 'RS256', 'PS256'])('algorithm %s', (algorithm) => {
   it('generates its key, signs with it, and verifies independently through the JWKS', async () => {
     const f = fixture({ tokens: { algorithm } });
     const s = await serve(f);
     const token = await mint(s);
     expect(decodeProtectedHeader(token)).toMatchObject({ alg: algorithm, typ: 'at+jwt' });
-    expect((await jwks(s))[0]?.alg).toBe(algorithm);
-    const remote = createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks.json`));
+    // The configured algorithm's key beside the RS256 and ES256 ones every tenant holds.
+    expect((await jwks(s)).map((k) => k.alg).sort()).toEqual([...new Set([algorithm, 'RS256', 'ES256'])].sort());
+    const remote = createRemoteJWKSet(new URL(`${s.url}/.well-known/jwks/demo.json`));
     const { payload } = await jwtVerify(token, remote, { issuer: ISSUER, audience: AUDIENCE, typ: 'at+jwt', algorithms: [algorithm] });
     expect(payload.sub).toBe('till-001');
     expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
@@ -303,7 +442,7 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     write(f, 'zz-bad.json', { kty: 'oct', k: 'c2VjcmV0', alg: 'HS256' });
     const result = s.app.reload();
     expect(result.ok).toBe(false);
-    expect(await jwks(s)).toHaveLength(1);
+    expect(await jwks(s)).toHaveLength(2);
     expect((await s.call('introspect', {}, { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 });

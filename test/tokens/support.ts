@@ -63,19 +63,16 @@ export function tokenFixture(
   );
 }
 
-/** The private signing key the server generated into the fixture (to forge near-valid tokens). */
-export function fixtureKey(fixture: ConfigFixture): { kid: string; key: KeyObject; file: string } {
-  const dir = join(fixture.dir, 'var', 'keys');
-  const [name] = readdirSync(dir).filter((n) => n.endsWith('.json'));
-  if (!name) throw new Error('no key generated');
-  const jwk = JSON.parse(readFileSync(join(dir, name), 'utf8')) as {
-    kid: string;
-    kty: string;
-    crv: string;
-    x: string;
-    y: string;
-    d: string;
-  };
+/** The private ES256 signing key the server generated into the fixture for `tenant` (to forge near-valid tokens). */
+export function fixtureKey(fixture: ConfigFixture, tenant = 'demo'): { kid: string; key: KeyObject; file: string } {
+  const dir = join(fixture.dir, 'var', 'keys', tenant);
+  const jwks = readdirSync(dir)
+    .filter((n) => n.endsWith('.json'))
+    .map((name) => ({ name, jwk: JSON.parse(readFileSync(join(dir, name), 'utf8')) as Record<string, string> }));
+  const found = jwks.find((k) => k.jwk.alg === 'ES256');
+  if (!found) throw new Error('no key generated');
+  const { name } = found;
+  const jwk = found.jwk as { kid: string; kty: string; crv: string; x: string; y: string; d: string };
   return {
     kid: jwk.kid,
     key: createPrivateKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y, d: jwk.d }, format: 'jwk' }),

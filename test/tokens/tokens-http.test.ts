@@ -28,14 +28,19 @@ async function userLogin(s: RunningServer = server, username = 'user-1') {
 }
 
 describe('GET /.well-known/jwks.json', () => {
-  it('publishes the public signing key with kid, alg and use, cacheable for a short time', async () => {
-    const res = await fetch(`${server.url}/.well-known/jwks.json`);
+  it("publishes the public signing keys with kid, alg and use, cacheable for a short time: per tenant, and every tenant's together", async () => {
+    const res = await fetch(`${server.url}/.well-known/jwks/demo.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     expect(res.headers.get('x-request-id')).toBeTruthy();
     const jwks = (await res.json()) as { keys: Record<string, string>[] };
-    expect(jwks.keys).toHaveLength(1);
-    const [key] = jwks.keys;
+    // An ES256 key (our tokens) and an RS256 one (the front door's default for id_tokens).
+    expect(jwks.keys.map((k) => k.alg).sort()).toEqual(['ES256', 'RS256']);
+    const key = jwks.keys.find((k) => k.alg === 'ES256');
+    for (const k of jwks.keys) expect(k).not.toHaveProperty('d');
+    const all = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: Record<string, string>[] };
+    expect(all.keys).toHaveLength(4);
+    expect(all.keys).toEqual(expect.arrayContaining(jwks.keys));
     expect(key).toEqual({
       kty: 'EC',
       crv: 'P-256',
@@ -55,8 +60,8 @@ describe('token-mint kind system', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: '600' });
     const header = decodeProtectedHeader(res.body.access_token);
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
-    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: jwks.keys[0]?.kid });
+    const jwks = (await (await fetch(`${server.url}/.well-known/jwks/demo.json`)).json()) as { keys: { kid: string; alg: string }[] };
+    expect(header).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: jwks.keys.find((k) => k.alg === 'ES256')?.kid });
     const claims = decodeJwt(res.body.access_token);
     expect(claims).toEqual({
       iss: ISSUER,
