@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 
 /** The languages shipped, each complete (the pool's `language` is one of them). */
-export const LANGUAGES = ['en'] as const;
+export const LANGUAGES = ['en', 'sv', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 const FOLDER = new URL('./messages/', import.meta.url);
