@@ -52,13 +52,9 @@ function frame(scope: PageScope, title: string) {
   };
 }
 
-/** A page that says one thing (data-code `code`), optionally with a link to start again. */
-export function noticePage(scope: PageScope, titleKey: string, code: string, text: string, restart?: string): string {
-  return scope.ui.render('notice', frame(scope, scope.t(titleKey)), {
-    code,
-    text,
-    restart: restart === undefined ? undefined : { href: restart, label: scope.t('flow_ended.button') },
-  });
+/** A page that says one thing, with its code in data-code. */
+export function noticePage(scope: PageScope, titleKey: string, code: string, text: string): string {
+  return scope.ui.render('notice', frame(scope, scope.t(titleKey)), { code, text });
 }
 
 const inputKind = (name: string, type: string | undefined) =>

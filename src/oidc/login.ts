@@ -162,14 +162,17 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
     if (outcome.error.status === 500) return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
-    if (outcome.error.code === 'FLOW_INVALID' && state.step > 0) {
-      // The flow this step continues is used up or expired (a wrong code ends it, as over PUT):
-      // the sign-in starts again from the first step, as a PUT client starts the flow again.
+    if (state.step > 0 && (outcome.error.code === 'FLOW_INVALID' || blamesCarried(outcome.error, step, state))) {
+      // The flow this step continues is used up or expired (a wrong code ends it, as over PUT),
+      // or the refusal blames what the sign-in carries, not what was typed (the code's
+      // transaction, dead once its attempts are spent): the same field again could never pass.
+      // The sign-in starts again from the first step, as a PUT client starts the flow again.
       const first: LoginState = { step: 0, csrf: state.csrf };
       await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
       return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
     }
-    return form(res, 403, scope, step, state, action, outcome.error.code);
+    // What was typed stays (never a password or a code), so a wrong password does not clear the username.
+    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, body.values);
   }
   const last = state.step + 1 >= poolConfig.steps.length;
   const answered = outcome.answer.sub === '' ? undefined : outcome.answer.sub;
@@ -389,7 +392,14 @@ function form(
   action: string,
   code?: ErrorCode,
   text?: string,
+  values?: ReadonlyMap<string, string>,
 ): void {
   const error = code === undefined ? undefined : { code, text: text ?? refusalText(scope.t, code) };
-  sendHtml(res, status, formPage(scope, step, state.step === 0, state.csrf, action, error));
+  sendHtml(res, status, formPage(scope, step, state.step === 0, state.csrf, action, error, values));
+}
+
+/** Whether a refusal names a property the sign-in carries server-side (a handle, the start's answer) rather than a field of the form. */
+function blamesCarried(error: AuthpipeError, step: OidcStepConfig, state: LoginState): boolean {
+  const carried = state.carry ?? state.started ?? {};
+  return error.erroneousProperties.some((name) => Object.hasOwn(carried, name) && !step.fields.some((f) => f.name === name));
 }
