@@ -1,11 +1,13 @@
 /**
  * The OIDC feature: owns the main file's `oidc` section (the OpenID Connect front door, one
  * issuer per tenant). The providers themselves are mounted on the public listener by the
- * composition root (oidc/mount.ts), which reads the section from the loaded config; what the
- * schema cannot say is checked once the pipes compile (check.ts).
+ * composition root (oidc/mount.ts), which reads the section from the loaded config; the hosted
+ * login's templates, stylesheet and branding are read and compiled here, once per load
+ * (`services.hostedLogin`); what the schema cannot say is checked once the pipes compile (check.ts).
  */
 import { defineFeature } from '../config/feature.js';
 import { checkOidcConfig } from './check.js';
+import { loadHostedUi, type HostedUi } from './hosted-ui.js';
 import { oidcSchema, type OidcConfig } from './schema.js';
 
 declare module '../config/main-schema.js' {
@@ -14,9 +16,17 @@ declare module '../config/main-schema.js' {
   }
 }
 
+declare module '../engine/services.js' {
+  interface FeatureServices {
+    /** The hosted login's compiled templates, assets and branding; absent without an `oidc` section. */
+    readonly hostedLogin?: HostedUi;
+  }
+}
+
 export const oidcFeature = defineFeature({
   name: 'oidc',
   sections: { oidc: oidcSchema },
-  build: () => undefined,
+  service: 'hostedLogin',
+  build: (ctx) => (ctx.main.oidc ? loadHostedUi(ctx.main.oidc, ctx) : undefined),
   checkCompiled: (ctx) => checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues),
 });

@@ -30,11 +30,12 @@ import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
 import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
-import { escapeHtml, simplePage } from './provider.js';
+import type { HostedUi } from './hosted-ui.js';
+import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type PageScope } from './login-pages.js';
+import { chooseLanguage, translator, type Translate } from './messages.js';
 
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
-const MAX_VALUE_CHARS = 1024;
 
 /** Where a sign-in stands, kept in the store beside the provider's interaction. */
 interface LoginState {
@@ -69,33 +70,29 @@ export interface LoginContext {
   requestId: string;
   /** Tells the call (call line, metrics, audit) as every door does. */
   report: ReportCall;
+  /** The hosted login's compiled templates and branding. */
+  ui: HostedUi;
   /** Seconds a login state may live: the provider's interaction lifetime. */
   ttlSeconds: number;
 }
 
-const MESSAGES: Partial<Record<ErrorCode, string>> & { default: string } = {
-  INVALID_CREDENTIALS: 'Those details were not accepted. Check them and try again.',
-  OTP_INVALID: 'That code was not accepted, or it has expired.',
-  RATE_LIMITED: 'Too many attempts. Wait a while, then try again.',
-  INVALID_REQUEST: 'Fill in every field, and try again.',
-  FLOW_INVALID: 'This sign-in has expired or was already used. Sign in again.',
-  default: 'Sign-in was refused.',
-};
-
 /**
- * The message when the next step's `start` pipe (one that sends a code) refuses: the details
- * on this page were not what failed. A rate limit says how long to wait, from its Retry-After.
+ * The text when the next step's `start` pipe (one that sends a code) refuses: the details on
+ * this page were not what failed. A rate limit says how long to wait, from its Retry-After.
  */
-function startRefusal(error: AuthpipeError): string {
-  if (error.code !== 'RATE_LIMITED') return 'The next step of sign-in could not be started. Try again later.';
+function startRefusal(t: Translate, error: AuthpipeError): string {
+  if (error.code !== 'RATE_LIMITED') return t('start.failed');
   const seconds = Number(error.headers['retry-after']);
+  const minutes = Math.ceil(seconds / 60);
   const wait =
     !Number.isFinite(seconds) || seconds <= 0
-      ? 'a while'
+      ? t('wait.while')
       : seconds < 60
-        ? `${Math.ceil(seconds)} seconds`
-        : `${Math.ceil(seconds / 60)} minute${Math.ceil(seconds / 60) === 1 ? '' : 's'}`;
-  return `No code could be sent just now: too many codes were sent recently. Wait ${wait}, then try again.`;
+        ? t('wait.seconds', { n: Math.ceil(seconds) })
+        : minutes === 1
+          ? t('wait.minute')
+          : t('wait.minutes', { n: minutes });
+  return t('start.rate_limited', { wait });
 }
 
 const stateKey = (uid: string) => `oidc-login:${uid}`;
@@ -106,22 +103,10 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   try {
     details = await ctx.provider.interactionDetails(req, res);
   } catch (err) {
-    if (err instanceof oidcErrors.SessionNotFound)
-      return page(
-        res,
-        400,
-        'Sign-in expired',
-        '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>',
-      );
+    if (err instanceof oidcErrors.SessionNotFound) return expired(req, res, ctx);
     throw err;
   }
-  if (details.uid !== uid)
-    return page(
-      res,
-      400,
-      'Sign-in expired',
-      '<p role="alert" data-code="interaction_expired">This sign-in has expired or is not known here. Go back to the app and start again.</p>',
-    );
+  if (details.uid !== uid) return expired(req, res, ctx);
   const clientId = String(details.params.client_id ?? '');
   // The forms post here, and the answer redirects on to the app: the app's origin may end the chain.
   const redirectOrigin = originOf(details.params.redirect_uri);
@@ -150,20 +135,23 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
   const step = poolConfig.steps[state.step] as OidcStepConfig;
   const action = ctx.path;
+  const language = chooseLanguage(details.params.ui_locales, req.headers['accept-language'], poolConfig.language);
+  const scope: PageScope = {
+    ui: ctx.ui,
+    tenant: ctx.tenant,
+    pool: { id: pool, config: poolConfig },
+    language,
+    t: translator(language),
+  };
 
-  if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, ctx, poolConfig, step, state, action);
-  if (req.method !== 'POST') return page(res, 405, 'Not allowed', '<p role="alert" data-code="method_not_allowed">Use the form.</p>');
+  if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, scope, step, state, action);
+  if (req.method !== 'POST') return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
 
   const posted = performance.now();
   const body = await readForm(req);
-  if (!body.ok) return form(res, 400, ctx, poolConfig, step, state, action, 'INVALID_REQUEST');
+  if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
   if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
-    return page(
-      res,
-      403,
-      'Sign-in refused',
-      '<p role="alert" data-code="csrf">This form is stale or was not sent from this page. Go back to the app and start again.</p>',
-    );
+    return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
 
   const request = emptyProps();
   for (const field of step.fields) request[field.name] = body.values.get(field.name) ?? '';
@@ -173,15 +161,18 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
   const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
-    if (outcome.error.status === 500) return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
-    if (outcome.error.code === 'FLOW_INVALID' && state.step > 0) {
-      // The flow this step continues is used up or expired (a wrong code ends it, as over PUT):
-      // the sign-in starts again from the first step, as a PUT client starts the flow again.
+    if (outcome.error.status === 500) return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
+    if (state.step > 0 && (outcome.error.code === 'FLOW_INVALID' || blamesCarried(outcome.error, step, state))) {
+      // The flow this step continues is used up or expired (a wrong code ends it, as over PUT),
+      // or the refusal blames what the sign-in carries, not what was typed (the code's
+      // transaction, dead once its attempts are spent): the same field again could never pass.
+      // The sign-in starts again from the first step, as a PUT client starts the flow again.
       const first: LoginState = { step: 0, csrf: state.csrf };
       await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
-      return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
+      return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
     }
-    return form(res, 403, ctx, poolConfig, step, state, action, outcome.error.code);
+    // What was typed stays (never a password or a code), so a wrong password does not clear the username.
+    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, body.values);
   }
   const last = state.step + 1 >= poolConfig.steps.length;
   const answered = outcome.answer.sub === '' ? undefined : outcome.answer.sub;
@@ -195,7 +186,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
       'login step answered no subject (nor a flow handle before the last step), or another subject than the earlier steps',
     );
-    return form(res, 500, ctx, poolConfig, step, state, action, 'INTERNAL_ERROR');
+    return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
   }
   // Membership is checked when a step first names the subject, and again after the last step.
   if (sub !== undefined && (state.sub === undefined || last) && !mayUsePool(ctx, sub, pool)) {
@@ -218,7 +209,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     await padTo(posted, failureFloorMs());
     const first: LoginState = { step: 0, csrf: state.csrf };
     await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
-    return form(res, 403, ctx, poolConfig, poolConfig.steps[0] as OidcStepConfig, first, action, 'INVALID_CREDENTIALS');
+    return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'INVALID_CREDENTIALS');
   }
   const amr = addMethods(state.amr, step.amr ?? outcome.proved.amr);
   const acr = step.acr ?? outcome.proved.acr ?? state.acr;
@@ -243,13 +234,12 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         return form(
           res,
           started.error.status === 500 ? 500 : 403,
-          ctx,
-          poolConfig,
+          scope,
           step,
           state,
           action,
           started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
-          started.error.status === 500 ? undefined : startRefusal(started.error),
+          started.error.status === 500 ? undefined : startRefusal(scope.t, started.error),
         );
       nextState.carry = { ...handles, ...started.answer };
       if (!nextStep.amr) nextState.amr = addMethods(amr, started.proved.amr);
@@ -385,52 +375,31 @@ function originOf(uri: unknown): string | undefined {
   }
 }
 
-function page(res: ServerResponse, status: number, title: string, body: string): void {
-  const html = simplePage(title, body);
-  res.statusCode = status;
-  res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(html));
-  res.end(html);
+/** An unknown or expired sign-in: no pool is known, so the tenant's branding, and the browser's language or English. */
+function expired(req: IncomingMessage, res: ServerResponse, ctx: LoginContext): void {
+  const language = chooseLanguage(undefined, req.headers['accept-language'], 'en');
+  const scope: PageScope = { ui: ctx.ui, tenant: ctx.tenant, language, t: translator(language) };
+  sendHtml(res, 400, noticePage(scope, 'expired.title', 'interaction_expired', scope.t('expired.text')));
 }
 
-const defaultLabel = (name: string) =>
-  ({ username: 'Username', password: 'Password', otp: 'Code' })[name] ?? name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
-const inputType = (name: string, type: string | undefined) =>
-  type ?? (name.includes('password') ? 'password' : name === 'otp' || name.endsWith('code') ? 'code' : 'text');
-
+/** A step's form page; the error, when given, is `code` with its text (or `text`, for a start refusal). */
 function form(
   res: ServerResponse,
   status: number,
-  ctx: LoginContext,
-  pool: OidcPoolConfig,
+  scope: PageScope,
   step: OidcStepConfig,
   state: LoginState,
   action: string,
   code?: ErrorCode,
-  message?: string,
+  text?: string,
+  values?: ReadonlyMap<string, string>,
 ): void {
-  const title = step.title ?? (state.step === 0 ? 'Sign in' : 'Confirm it is you');
-  const error =
-    code === undefined
-      ? ''
-      : `<p role="alert" id="error" data-code="${escapeHtml(code)}">${escapeHtml(message ?? MESSAGES[code] ?? (code === 'INTERNAL_ERROR' ? 'Sign-in is not available right now. Try again later.' : MESSAGES.default))}</p>`;
-  const inputs = step.fields
-    .map((field, i) => {
-      const id = `f-${i}`;
-      const kind = inputType(field.name, field.type);
-      const attributes =
-        kind === 'password'
-          ? 'type="password" autocomplete="current-password"'
-          : kind === 'code'
-            ? 'type="text" inputmode="numeric" autocomplete="one-time-code"'
-            : `type="text" autocomplete="${field.name === 'username' ? 'username' : 'off'}" autocapitalize="none" spellcheck="false"`;
-      const described = code !== undefined ? ' aria-describedby="error"' : '';
-      return `<p><label for="${id}">${escapeHtml(field.label ?? defaultLabel(field.name))}</label><br><input id="${id}" name="${escapeHtml(field.name)}" ${attributes} required maxlength="${MAX_VALUE_CHARS}"${described}${i === 0 ? ' autofocus' : ''}></p>`;
-    })
-    .join('');
-  const heading = pool.title
-    ? `<p>${escapeHtml(pool.title)} · ${escapeHtml(ctx.tenant.displayName)}</p>`
-    : `<p>${escapeHtml(ctx.tenant.displayName)}</p>`;
-  const body = `${heading}${error}<form method="post" action="${escapeHtml(action)}" novalidate><input type="hidden" name="${CSRF_FIELD}" value="${escapeHtml(state.csrf)}">${inputs}<p><button type="submit">Continue</button></p></form>`;
-  page(res, status, title, body);
+  const error = code === undefined ? undefined : { code, text: text ?? refusalText(scope.t, code) };
+  sendHtml(res, status, formPage(scope, step, state.step === 0, state.csrf, action, error, values));
+}
+
+/** Whether a refusal names a property the sign-in carries server-side (a handle, the start's answer) rather than a field of the form. */
+function blamesCarried(error: AuthpipeError, step: OidcStepConfig, state: LoginState): boolean {
+  const carried = state.carry ?? state.started ?? {};
+  return error.erroneousProperties.some((name) => Object.hasOwn(carried, name) && !step.fields.some((f) => f.name === name));
 }

@@ -20,7 +20,10 @@ import type { CallEvent } from '../engine/execute.js';
 import { callReporter, type ReportCall } from '../http/call-report.js';
 import { clientIp, trustedProxies, type TrustedProxies } from '../http/client-ip.js';
 import { OIDC_PATH } from './issuer.js';
-import { createTenantProvider, defaultCookieKeys, simplePage, TTL } from './provider.js';
+import { createTenantProvider, defaultCookieKeys, TTL } from './provider.js';
+import type { HostedUi } from './hosted-ui.js';
+import { noticePage, sendHtml } from './login-pages.js';
+import { chooseLanguage, translator } from './messages.js';
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { rememberAddress } from './clients.js';
@@ -34,6 +37,7 @@ interface TenantDoor {
   readonly pools: Readonly<Record<string, OidcPoolConfig>>;
   poolOf(clientId: string): string | undefined;
   readonly pending: PendingInteractions;
+  readonly ui: HostedUi;
 }
 
 interface Doors {
@@ -49,6 +53,10 @@ const OAUTH_METADATA_TENANT = /^\/oidc\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\/?(\?.
 
 const TENANT_PATH = /^\/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})(\/.*)?$/;
 const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
+/** The hosted login's stylesheets and the templates folder's assets (hosted-ui.ts). */
+const ASSET_PATH = /^\/assets\/([A-Za-z0-9][A-Za-z0-9_.-]{0,99})(\?.*)?$/;
+/** A year: an asset's URL carries the hash of its content, so a change is a new URL. */
+const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
 
@@ -101,6 +109,8 @@ export function oidcHandler(
     res.removeHeader('cache-control');
     const rest = match[2] ?? '/';
     const address = clientIp(req, doors.proxies);
+    const asset = ASSET_PATH.exec(rest);
+    if (asset) return sendAsset(req, res, door, asset[1] as string);
     const interaction = INTERACTION_PATH.exec(rest);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
@@ -118,6 +128,7 @@ export function oidcHandler(
         clientIp: address,
         requestId,
         report,
+        ui: door.ui,
         ttlSeconds: TTL.Interaction,
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
@@ -136,7 +147,7 @@ export function oidcHandler(
       }
     };
     if (!AUTH_PATH.test(rest)) return toProvider();
-    admitSignIn(config, door, clientIp(req, doors.proxies), res)
+    admitSignIn(config, door, clientIp(req, doors.proxies), req, res)
       .then((admitted) => {
         if (admitted) toProvider();
       })
@@ -149,7 +160,13 @@ export function oidcHandler(
  * tenant's cap on pending sign-ins. A refusal is a page with its code; the store is not touched
  * beyond one counter, so a flood costs a bounded amount of memory.
  */
-async function admitSignIn(config: LoadedConfig, door: TenantDoor, ip: string, res: ServerResponse): Promise<boolean> {
+async function admitSignIn(
+  config: LoadedConfig,
+  door: TenantDoor,
+  ip: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   const limits = config.main.oidc?.interactions;
   if (!limits) return true;
   const store = prefixedStore(config.services.store, tenantPrefix(door.tenant.id));
@@ -166,31 +183,47 @@ async function admitSignIn(config: LoadedConfig, door: TenantDoor, ip: string, r
   if (started > limits.per_address) {
     const left = Number.isFinite(started) ? ((await store.ttl(key)) ?? windowMs) : 1000;
     config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'rate_limited' });
-    refusalPage(
-      res,
-      429,
-      'RATE_LIMITED',
-      Math.ceil(left / 1000),
-      'Too many sign-ins were started from your address. Wait a little, then try again.',
-    );
+    refusalPage(req, res, door, 429, 'RATE_LIMITED', Math.ceil(left / 1000));
     return false;
   }
   if ((await door.pending.count()) >= limits.max_pending) {
     config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'full' });
-    refusalPage(res, 503, 'INTERACTIONS_FULL', 60, 'Sign-in is busy right now. Try again in a minute.');
+    refusalPage(req, res, door, 503, 'INTERACTIONS_FULL', 60);
     return false;
   }
   return true;
 }
 
-function refusalPage(res: ServerResponse, status: number, code: string, retryAfter: number, message: string): void {
-  const html = simplePage('Sign-in not available', `<p role="alert" data-code="${code}">${message}</p>`);
-  res.statusCode = status;
+/** A refused start, in the language the app or the browser asks for, with the tenant's branding. */
+function refusalPage(req: IncomingMessage, res: ServerResponse, door: TenantDoor, status: number, code: string, retryAfter: number): void {
+  const asked = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('ui_locales') ?? undefined;
+  const language = chooseLanguage(asked, req.headers['accept-language'], 'en');
+  const scope = { ui: door.ui, tenant: door.tenant, language, t: translator(language) };
   res.setHeader('retry-after', String(Math.max(1, retryAfter)));
   res.setHeader('cache-control', 'no-store');
-  res.setHeader('content-type', 'text/html; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(html));
-  res.end(html);
+  sendHtml(res, status, noticePage(scope, 'unavailable.title', code, scope.t(`unavailable.${code}`)));
+}
+
+/** GET or HEAD of an asset: for a year when the URL names its current version, else revalidated by ETag. */
+function sendAsset(req: IncomingMessage, res: ServerResponse, door: TenantDoor, name: string): void {
+  const asset = door.ui.asset(door.tenant.id, name);
+  if (!asset) return void sendJson(res, 404, { error: 'not_found' });
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return void sendJson(res, 405, { error: 'method_not_allowed' });
+  }
+  const etag = `"${asset.version}"`;
+  const version = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('v');
+  res.setHeader('cache-control', version === asset.version ? IMMUTABLE : 'no-cache');
+  res.setHeader('etag', etag);
+  res.setHeader('content-type', asset.type);
+  if (req.headers['if-none-match'] === etag) {
+    res.statusCode = 304;
+    return void res.end();
+  }
+  res.statusCode = 200;
+  res.setHeader('content-length', asset.body.length);
+  res.end(req.method === 'HEAD' ? undefined : asset.body);
 }
 
 /** When and as which request a call reached the provider, for the token door's report. */
@@ -242,6 +275,9 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
   const tokens = config.services.tokens;
   if (!listener || !oidc || !tokens) return undefined;
   const byTenant = new Map<string, TenantDoor>();
+  // Built at load with the oidc section (feature.ts): a load without it does not serve.
+  const ui = config.services.hostedLogin;
+  if (!ui) return undefined;
   for (const [tenantId, tenantConfig] of Object.entries(oidc.tenants)) {
     const tenant = listener.tenants.get(tenantId);
     if (!tenant) continue;
@@ -262,6 +298,8 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       console: { clientId: config.main.management.console_client, origins: consoleOrigins },
       pending,
       refreshGraceSeconds: oidc.refresh_grace_seconds,
+      ui,
+      displayName: tenant.displayName,
     });
     reportGrants(provider, tenantId, report);
     const callback = provider.callback() as unknown as TenantDoor['callback'];
@@ -271,6 +309,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       callback,
       pools,
       pending,
+      ui,
       poolOf: (clientId) => config.services.directory.client(tenantId, clientId)?.pool,
     });
   }

@@ -24,6 +24,8 @@ import { acceptOurAccessTokens } from './access-tokens.js';
 import { conformanceHooks } from './conformance.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
+import type { HostedUi } from './hosted-ui.js';
+import { providerPages } from './provider-pages.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
@@ -61,6 +63,10 @@ export interface TenantOidcOptions {
   pending?: PendingInteractions;
   /** Seconds in which a used refresh token may be used again (`oidc.refresh_grace_seconds`). */
   refreshGraceSeconds?: number;
+  /** The hosted login's templates, for the provider's own pages (sign out, errors). */
+  ui: HostedUi;
+  /** The tenant's display name, on those pages. */
+  displayName: string;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -90,6 +96,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     return resolved?.ok ? resolved.group : undefined;
   };
 
+  const pages = providerPages(options.ui, { id: tenant, displayName: options.displayName });
   const policy = interactionPolicy.base();
   // Single sign-on is per user pool: a session whose logins were all for apps of other pools
   // must log in again for this one (a fresh login in this very interaction counts).
@@ -192,11 +199,11 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
         enabled: true,
         logoutSource(ctx: KoaContextWithOIDC, form: string) {
           ctx.type = 'html';
-          ctx.body = logoutPage(form, hintedBySignedIn(ctx));
+          ctx.body = pages.logout(ctx, form, hintedBySignedIn(ctx));
         },
         postLogoutSuccessSource(ctx: KoaContextWithOIDC) {
           ctx.type = 'html';
-          ctx.body = simplePage('Signed out', '<p>You are signed out.</p>');
+          ctx.body = pages.signedOut(ctx);
         },
       },
       resourceIndicators: {
@@ -259,7 +266,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     },
     renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = errorPage(out.error, ctx.status);
+      ctx.body = pages.error(ctx, out.error, ctx.status);
     },
   } as Configuration;
 
@@ -297,22 +304,6 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   return provider;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] as string);
-}
-
-export function simplePage(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title></head><body><main><h1>${escapeHtml(title)}</h1>${body}</main></body></html>`;
-}
-
-function errorPage(code: string, status: number): string {
-  return simplePage(
-    'Sign-in failed',
-    `<p role="alert" data-code="${escapeHtml(code)}">The request could not be completed (<code>${escapeHtml(code)}</code>, ${status}).</p>`,
-  );
-}
-
 /**
  * Whether the logout request carries a valid `id_token_hint` (oidc-provider validated it, and its
  * client is the one named) for the account signed in here: the app itself asks to sign this user
@@ -322,18 +313,4 @@ function hintedBySignedIn(ctx: KoaContextWithOIDC): boolean {
   const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
   const accountId = ctx.oidc.session?.accountId;
   return hint?.payload?.sub !== undefined && accountId !== undefined && hint.payload.sub === accountId;
-}
-
-/**
- * The end_session confirmation: oidc-provider's form (with its xsrf input), submitted by a
- * button. With a valid id_token_hint for the signed-in user, the form submits itself (one
- * script, given the answer's CSP nonce by the mount) and the button stays for browsers without script.
- */
-function logoutPage(form: string, auto: boolean): string {
-  if (auto) {
-    const self = form.replace('</form>', '<input type="hidden" name="logout" value="yes"><button type="submit">Sign out</button></form>');
-    return simplePage('Signing out', `${self}<script>document.getElementById('op.logoutForm').submit()</script>`);
-  }
-  const withButton = form.replace('</form>', '<button type="submit" name="logout" value="yes">Sign out</button></form>');
-  return simplePage('Sign out', `${withButton}<p>Do you want to sign out?</p>`);
 }

@@ -7,12 +7,71 @@
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { POOL_PATTERN } from '../directory/schema.js';
 import type { ConfigOf } from '../engine/valve.js';
+import { LANGUAGES } from './messages.js';
 
 /** The request property later login steps find the subject in (once a step has named it). */
 export const LOGIN_SUB = 'login_sub';
 
 /** A request property a login form may fill (the engine's own names are refused at load). */
 const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
+
+/** A text of the page: one string, or one per language (`{ "en": "Code", "sv": "Kod" }`). */
+const text = (maxLength: number, description: string) =>
+  ({
+    description: `${description} One string, or one per language ({ "en": …, "sv": … }).`,
+    anyOf: [
+      { type: 'string', minLength: 1, maxLength },
+      {
+        type: 'object',
+        minProperties: 1,
+        propertyNames: { enum: LANGUAGES },
+        additionalProperties: { type: 'string', minLength: 1, maxLength },
+      },
+    ],
+  }) as const;
+
+/** A CSS colour: hex, or a colour function whose arguments hold no character that could end the declaration. */
+const COLOUR_PATTERN =
+  '^(#([0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|(rgba?|hsla?|hwb|lab|lch|oklab|oklch)\\([0-9a-z.%+ ,/-]{1,64}\\))$';
+const colour = (description: string) => ({ type: 'string', pattern: COLOUR_PATTERN, description }) as const;
+
+/** Same-origin by load-time check (branding.ts): a path here, or a URL of the public origin. */
+const assetUrl = (description: string) =>
+  ({
+    type: 'string',
+    minLength: 1,
+    maxLength: 2048,
+    description: `${description} A path on this server (e.g. /oidc/<tenant>/assets/<file>, a file of the templates folder's assets/) or a URL of public_url's origin; an off-site URL is refused at load (no external resources).`,
+  }) as const;
+
+const branding = {
+  type: 'object',
+  additionalProperties: false,
+  description: "How the hosted login looks; a pool's branding overrides its tenant's key by key (colors colour by colour).",
+  properties: {
+    display_name: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      description: "Shown above the form and as the logo's text. Default: the tenant's display name.",
+    },
+    logo: assetUrl('The logo, shown above the form.'),
+    stylesheet: assetUrl('A stylesheet loaded after the default theme, to override any of it.'),
+    colors: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Colours of the default theme (hex such as #0b57d0, or rgb()/hsl()/oklch()…); each one left out keeps the default.',
+      properties: {
+        background: colour('The page behind the card.'),
+        surface: colour('The card.'),
+        text: colour('Text on the card.'),
+        accent: colour('The button, links and the focus ring.'),
+        accent_text: colour('Text on the button.'),
+        error: colour('Error text and the border of a refused field.'),
+      },
+    },
+  },
+} as const;
 
 const field = {
   type: 'object',
@@ -24,7 +83,7 @@ const field = {
       pattern: FIELD_PATTERN,
       description: "The request property of the step's pipe this input fills (username, password, otp, …).",
     },
-    label: { type: 'string', minLength: 1, maxLength: 128, description: 'The visible label; default from the name.' },
+    label: text(128, 'The visible label; default: the message `field.<name>` (username, password, otp), else from the name.'),
     type: {
       enum: ['text', 'password', 'code'],
       description: 'Input kind; default password for names containing "password", code for "otp", else text.',
@@ -65,7 +124,7 @@ const step = {
       description:
         "The login's `acr` claim once this step has passed (a later step's acr wins); default: the acr a step's token-mint rendered.",
     },
-    title: { type: 'string', minLength: 1, maxLength: 128, description: "Heading of the step's page." },
+    title: text(128, "Heading of the step's page; default: the message `sign_in.title` (first step) or `confirm.title`."),
     fields: {
       type: 'array',
       minItems: 1,
@@ -95,6 +154,12 @@ export const oidcSchema = {
       items: { type: 'string', minLength: 32 },
       description:
         'Keys signing the login and session cookies, newest first (use ${env:NAME}). Absent: a random key per process, so sessions end at restart and are not shared by several processes.',
+    },
+    templates_dir: {
+      type: 'string',
+      minLength: 1,
+      description:
+        "A folder of the operator's hosted-login templates (page.html, form.html, notice.html, logout.html, style.css, and an assets/ folder), relative to this file; a file it lacks is taken from the shipped ones (docs/hosted-login.md). Read and compiled at load.",
     },
     refresh_grace_seconds: {
       type: 'integer',
@@ -143,6 +208,7 @@ export const oidcSchema = {
         type: 'object',
         additionalProperties: false,
         properties: {
+          branding,
           pools: {
             description:
               'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
@@ -153,7 +219,13 @@ export const oidcSchema = {
               additionalProperties: false,
               required: ['steps'],
               properties: {
-                title: { type: 'string', minLength: 1, maxLength: 128, description: 'Shown on the login page.' },
+                title: text(128, 'Shown on the login page, under the display name.'),
+                language: {
+                  enum: LANGUAGES,
+                  default: 'en',
+                  description: "The page's language when neither the app's ui_locales nor the browser's Accept-Language names one we ship.",
+                },
+                branding,
                 steps: {
                   type: 'array',
                   minItems: 1,
@@ -174,3 +246,4 @@ export const oidcSchema = {
 export type OidcConfig = ConfigOf<typeof oidcSchema>;
 export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
 export type OidcStepConfig = OidcPoolConfig['steps'][number];
+export type BrandingConfig = NonNullable<OidcPoolConfig['branding']>;

@@ -107,4 +107,42 @@ describe('oidc configuration', () => {
       }),
     ]);
   });
+
+  it('refuses an off-site logo or stylesheet, a colour that is not one, and a missing asset, each at its pointer', async () => {
+    const colour = await issuesOf(
+      demoWith((main) => (main.oidc.tenants.demo.pools.shoppers.branding = { colors: { accent: 'red;} body{display:none' } })),
+    );
+    const at = (code: string, pointer: string) =>
+      expect.objectContaining({ code, pointer, file: expect.stringContaining('authpipe.json') });
+    expect(colour).toEqual([at('CONFIG_SCHEMA', '/oidc/tenants/demo/pools/shoppers/branding/colors/accent')]);
+    // The schema stops the load before the URLs are checked: fix the colour, then see them.
+    const urls = await issuesOf(
+      demoWith((main) => {
+        main.oidc.public_url = 'https://login.example.com';
+        main.oidc.tenants.demo.branding = { logo: 'https://cdn.example.net/logo.svg', stylesheet: '//evil.example/x.css' };
+        main.oidc.tenants.demo.pools.shoppers.branding = {
+          logo: '/oidc/demo/assets/missing.svg',
+          stylesheet: 'https://login.example.com/brand.css',
+          colors: { accent: 'oklch(50% 0.2 250)', background: '#fafafa' },
+        };
+        main.oidc.tenants.demo.pools.partners.branding = { logo: 'javascript:alert(1)' };
+      }),
+    );
+    expect(urls).toEqual([
+      at('CONFIG_INVALID', '/oidc/tenants/demo/branding/logo'),
+      at('CONFIG_INVALID', '/oidc/tenants/demo/branding/stylesheet'),
+      at('CONFIG_REFERENCE', '/oidc/tenants/demo/pools/shoppers/branding/logo'),
+      at('CONFIG_INVALID', '/oidc/tenants/demo/pools/partners/branding/logo'),
+    ]);
+  });
+
+  it('refuses a templates folder that is not there, and a template that does not parse, at templates_dir', async () => {
+    const missing = await issuesOf(demoWith((main) => (main.oidc.templates_dir = 'no-such-folder')));
+    expect(missing).toEqual([expect.objectContaining({ code: 'CONFIG_READ', pointer: '/oidc/templates_dir' })]);
+    const broken = demoWith((main) => (main.oidc.templates_dir = 'login-look'));
+    broken.write('config/login-look/form.html', '<form>{{#fields}}<input name="{{name}}"></form>');
+    expect(await issuesOf(broken)).toEqual([
+      expect.objectContaining({ code: 'CONFIG_INVALID', pointer: '/oidc/templates_dir', message: expect.stringContaining('form.html') }),
+    ]);
+  });
 });

@@ -1,0 +1,114 @@
+/**
+ * The hosted login's pages as template views: a step's form (form.html) and a notice
+ * (notice.html), each inside page.html, in the page's language, with the pool's branding. The
+ * form keeps its field names and the alert its `data-code` (apps' tests and ours read them);
+ * the text of a refusal is chosen by its error code alone.
+ */
+import type { ServerResponse } from 'node:http';
+import type { ErrorCode } from '../errors.js';
+import type { HostedUi } from './hosted-ui.js';
+import { localized, type Language, type Translate } from './messages.js';
+import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
+
+export const MAX_VALUE_CHARS = 1024;
+
+/** Where a page is shown: whose, for which pool (when known), in which language. */
+export interface PageScope {
+  ui: HostedUi;
+  tenant: { id: string; displayName: string };
+  pool?: { id: string; config: OidcPoolConfig } | undefined;
+  language: Language;
+  t: Translate;
+}
+
+/** An error shown on a form: its code (the alert's data-code) and text. */
+export interface ShownError {
+  code: string;
+  text: string;
+}
+
+/** The text of a refusal, by its code only. */
+export function refusalText(t: Translate, code: ErrorCode): string {
+  const key = `error.${code}`;
+  const text = t(key);
+  return text === key ? t('error.default') : text;
+}
+
+export function sendHtml(res: ServerResponse, status: number, html: string): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'text/html; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(html));
+  res.end(html);
+}
+
+function frame(scope: PageScope, title: string) {
+  return {
+    tenant: scope.tenant.id,
+    tenantName: scope.tenant.displayName,
+    pool: scope.pool?.id,
+    lang: scope.language,
+    title,
+    subtitle: localized(scope.pool?.config.title, scope.language),
+  };
+}
+
+/** A page that says one thing, with its code in data-code. */
+export function noticePage(scope: PageScope, titleKey: string, code: string, text: string): string {
+  return scope.ui.render('notice', frame(scope, scope.t(titleKey)), { code, text });
+}
+
+const inputKind = (name: string, type: string | undefined) =>
+  type ?? (name.includes('password') ? 'password' : name === 'otp' || name.endsWith('code') ? 'code' : 'text');
+
+function defaultLabel(t: Translate, name: string): string {
+  const key = `field.${name}`;
+  const text = t(key);
+  return text !== key ? text : name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
+}
+
+/**
+ * A step's form. `values` refills fields after a refusal (never a password or a code); with
+ * one field the error is shown under it, else above the form.
+ */
+export function formPage(
+  scope: PageScope,
+  step: OidcStepConfig,
+  first: boolean,
+  csrf: string,
+  action: string,
+  error?: ShownError,
+  values?: ReadonlyMap<string, string>,
+): string {
+  const { t, language } = scope;
+  const title = localized(step.title, language) ?? t(first ? 'sign_in.title' : 'confirm.title');
+  const beside = error !== undefined && step.fields.length === 1;
+  let focused = false;
+  const fields = step.fields.map((field, i) => {
+    const kind = inputKind(field.name, field.type);
+    const value = kind === 'text' ? (values?.get(field.name) ?? '') : '';
+    const autofocus = !focused && value === '';
+    focused ||= autofocus;
+    return {
+      id: `f-${i}`,
+      name: field.name,
+      label: localized(field.label, language) ?? defaultLabel(t, field.name),
+      type: kind === 'password' ? 'password' : 'text',
+      autocomplete:
+        kind === 'password' ? 'current-password' : kind === 'code' ? 'one-time-code' : field.name === 'username' ? 'username' : 'off',
+      numeric: kind === 'code',
+      plain: kind === 'text',
+      value,
+      maxlength: MAX_VALUE_CHARS,
+      invalid: error !== undefined,
+      autofocus,
+      field_error: beside ? error : undefined,
+    };
+  });
+  return scope.ui.render('form', frame(scope, title), {
+    error: beside ? undefined : error,
+    action,
+    csrf,
+    fields,
+    submit: t('continue'),
+  });
+}

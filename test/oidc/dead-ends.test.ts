@@ -1,0 +1,58 @@
+/**
+ * The hosted login's two former dead ends: the username stays filled in after a wrong password
+ * (the password does not), and once the SMS code's attempts are spent the page goes back to the
+ * first step and says so (FLOW_INVALID) instead of offering a code field that can never pass.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { outboxOf, readOutbox } from '../otp/outbox.js';
+import { authorizationRequest, CookieJar, discover, expectPage, follow, startOidcDemo, submit, type OidcDemo } from './support.js';
+
+const PARTNERS = 'http://localhost:3002/callback';
+
+describe('hosted login dead ends', () => {
+  let demo: OidcDemo;
+  beforeAll(async () => {
+    demo = await startOidcDemo();
+  });
+  afterAll(() => demo?.close());
+
+  async function start() {
+    const jar = new CookieJar();
+    const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), PARTNERS);
+    return { jar, first: expectPage(await follow(jar, request.url, PARTNERS)) };
+  }
+
+  async function codeStep(jar: CookieJar, first: ReturnType<typeof expectPage>) {
+    const before = readOutbox(demo.outbox).length;
+    const page = expectPage(await submit(jar, first, { username: 'alice', password: 'alice-pass-1' }, PARTNERS));
+    expect(page.html).toContain('name="otp"');
+    const code = (await outboxOf(demo.outbox, before + 1))[before]?.code as string;
+    return { page, code, wrong: code === '000000' ? '111111' : '000000' };
+  }
+
+  it('keeps the username after a wrong password, never the password', async () => {
+    const { jar, first } = await start();
+    const refused = expectPage(await submit(jar, first, { username: 'alice', password: 'wrong-password' }, PARTNERS));
+    expect(refused.errorCode).toBe('INVALID_CREDENTIALS');
+    expect(refused.html).toMatch(/<input id="f-0" name="username"[^>]* value="alice"/);
+    expect(refused.html).toMatch(/<input id="f-1" name="password"[^>]* value=""[^>]* autofocus/);
+  });
+
+  it('goes back to the first step once the code attempts are spent', async () => {
+    const { jar, first } = await start();
+    const { page, code, wrong } = await codeStep(jar, first);
+    let current = page;
+    for (let i = 0; i < 3; i++) {
+      current = expectPage(await submit(jar, current, { otp: wrong }, PARTNERS));
+      expect([current.status, current.errorCode, current.html.includes('name="otp"')]).toEqual([403, 'OTP_INVALID', true]);
+    }
+    // The transaction is dead: even the right code cannot pass, so the page no longer asks for one.
+    const over = expectPage(await submit(jar, current, { otp: code }, PARTNERS));
+    expect([over.status, over.errorCode]).toEqual([403, 'FLOW_INVALID']);
+    expect(over.html).toContain('name="password"');
+    expect(over.html).not.toContain('name="otp"');
+    // A new code is the SMS pipe's to allow (its rate limit); the password step is open again.
+    const again = expectPage(await submit(jar, over, { username: 'alice', password: 'alice-pass-1' }, PARTNERS));
+    expect(again.html).not.toContain('data-code="INVALID_CREDENTIALS"');
+  });
+});
