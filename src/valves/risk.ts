@@ -60,7 +60,7 @@ export default defineValve({
         minLength: 1,
         default: '{{request.device_id}}',
         description:
-          "Template of the device id: the hosted login's signed device cookie. Empty counts as a new device and is never recorded. Over PUT it is whatever the caller sends.",
+          "Template of the device id: the hosted login's signed device cookie (device_id is reserved: a PUT body may not carry it). Empty counts as a new device and is never recorded.",
       },
       address: {
         type: 'string',
