@@ -44,6 +44,7 @@ const UNIT = [
   'store/settings',
   'tokens/low-s',
   'unit/.*',
+  'valves/risk',
 ];
 const SERIAL = [
   'valves/basic-auth-timing',

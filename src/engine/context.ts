@@ -20,8 +20,12 @@ export interface CallInput {
   loginPool?: string | undefined;
 }
 
-/** Names the engine sets on `request`; a body may not carry them (see http/body.ts). */
-export const RESERVED_REQUEST_NAMES: ReadonlySet<string> = new Set(['client_ip', 'tenant', 'operation', 'request_id']);
+/**
+ * Names the engine sets on `request`, and `device_id`, which only the hosted login sets (from its
+ * signed device cookie); a body may not carry them (see http/authentication.ts), and a strict
+ * input-validate lets them through.
+ */
+export const RESERVED_REQUEST_NAMES: ReadonlySet<string> = new Set(['client_ip', 'tenant', 'operation', 'request_id', 'device_id']);
 
 const storeByTenant = new WeakMap<Store, Map<string, Store>>();
 

@@ -8,9 +8,11 @@ import { pointer, type ConfigIssue } from '../config-kit/issues.js';
 import type { MainConfig } from '../config/main-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { LOGIN_SUB } from './schema.js';
+import { compileCondition, ConditionSyntaxError, conditionVars } from '../engine/condition.js';
+import { LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
+import { DEVICE_ID } from './device.js';
 
-const FORM_OWN = new Set([LOGIN_SUB, 'csrf']);
+const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, 'csrf']);
 
 export function checkOidcConfig(
   main: MainConfig,
@@ -56,6 +58,7 @@ export function checkOidcConfig(
             pointer: at('start'),
             message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
           });
+        if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
         const seen = new Set<string>();
         step.fields.forEach((field, f) => {
           if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
@@ -87,4 +90,27 @@ export function checkOidcConfig(
       }
     }
   }
+}
+
+/** A step's `skip_if`: a json-logic rule of the allowed operators, reading only `answers.<name>`, never on the first step. */
+function checkSkipIf(rule: unknown, index: number, at: string, file: string, issues: ConfigIssue[]): void {
+  if (index === 0) {
+    issues.push({ code: 'CONFIG_INVALID', file, pointer: at, message: 'the first step cannot be skipped: no step has answered yet' });
+    return;
+  }
+  try {
+    compileCondition(rule);
+  } catch (err) {
+    if (!(err instanceof ConditionSyntaxError)) throw err;
+    issues.push({ code: 'CONFIG_INVALID', file, pointer: at, message: `skip_if: ${err.message}` });
+    return;
+  }
+  for (const { path } of conditionVars(rule))
+    if (!new RegExp(`^${SKIP_IF_ROOT}\\.[A-Za-z_][A-Za-z0-9_-]{0,63}$`).test(path))
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file,
+        pointer: at,
+        message: `skip_if reads "${path}"; it sees only what earlier steps answered, as "${SKIP_IF_ROOT}.<name>"`,
+      });
 }

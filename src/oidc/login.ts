@@ -29,10 +29,14 @@ import type { CallContext } from '../engine/valve.js';
 import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
-import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
+import { LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type PageScope } from './login-pages.js';
 import { chooseLanguage, translator, type Translate } from './messages.js';
+import { defaultCookieKeys } from './provider.js';
+import { DEVICE_ID, deviceOf } from './device.js';
+import { compileCondition, conditionVars, type Condition } from '../engine/condition.js';
+import type { Scope } from '../engine/scope.js';
 
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
@@ -54,6 +58,8 @@ interface LoginState {
   amr?: string[];
   /** The authentication context class, from the latest step that gave one. */
   acr?: string;
+  /** What earlier steps' pipes answered, of the names the pool's `skip_if` rules read. */
+  answers?: Record<string, string>;
 }
 
 export interface LoginContext {
@@ -74,6 +80,8 @@ export interface LoginContext {
   ui: HostedUi;
   /** Seconds a login state may live: the provider's interaction lifetime. */
   ttlSeconds: number;
+  /** Whether the browser came over https (the device cookie is Secure then). */
+  https: boolean;
 }
 
 /**
@@ -128,6 +136,13 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     return;
   }
   const ttlMs = ctx.ttlSeconds * 1000;
+  const deviceId = deviceOf(req, res, {
+    cookieKeys: ctx.config.main.oidc?.cookie_keys ?? defaultCookieKeys(),
+    tenant: ctx.tenant.id,
+    path: ctx.path.slice(0, ctx.path.indexOf('/interaction/')),
+    secure: ctx.https,
+    nowMs: ctx.config.services.clock.now(),
+  });
   let state = await loadState(ctx.store, uid);
   if (!state) {
     state = { step: 0, csrf: randomBytes(24).toString('base64url') };
@@ -158,6 +173,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   // Kept server-side, never from the form: a posted field of the same name is overwritten.
   for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
+  request[DEVICE_ID] = deviceId;
 
   const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
@@ -174,7 +190,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     // What was typed stays (never a password or a code), so a wrong password does not clear the username.
     return form(res, 403, scope, step, state, action, outcome.error.code, undefined, body.values);
   }
-  const last = state.step + 1 >= poolConfig.steps.length;
+  // A step whose `skip_if` holds over what earlier steps answered is passed over, proving nothing.
+  const answers = { ...state.answers, ...readAnswers(poolConfig, outcome.answer) };
+  let next = state.step + 1;
+  while (next < poolConfig.steps.length && skips(poolConfig.steps[next] as OidcStepConfig, answers)) next += 1;
+  const last = next >= poolConfig.steps.length;
   const answered = outcome.answer.sub === '' ? undefined : outcome.answer.sub;
   const sub = answered ?? state.sub;
   const handles = handlesOf(outcome.answer, outcome.proved.handles);
@@ -214,7 +234,6 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   const amr = addMethods(state.amr, step.amr ?? outcome.proved.amr);
   const acr = step.acr ?? outcome.proved.acr ?? state.acr;
   if (!last) {
-    const next = state.step + 1;
     const nextStep = poolConfig.steps[next] as OidcStepConfig;
     const nextState: LoginState = {
       step: next,
@@ -222,12 +241,14 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       amr,
       ...(sub !== undefined ? { sub } : {}),
       ...(acr !== undefined ? { acr } : {}),
+      ...(Object.keys(answers).length > 0 ? { answers } : {}),
     };
     if (handles) nextState.carry = handles;
     if (nextStep.start) {
       const startRequest = emptyProps();
       if (handles) for (const [name, value] of Object.entries(handles)) startRequest[name] = value;
       if (sub !== undefined) startRequest[LOGIN_SUB] = sub;
+      startRequest[DEVICE_ID] = deviceId;
       const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
       // Said on this step's page, so it says what failed: not these details, the sending of the next step's code.
       if (!started.ok)
@@ -254,6 +275,27 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   await ctx.store.del(stateKey(uid));
   const login = { accountId: sub as string, remember: false, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+}
+
+const skipRules = new WeakMap<OidcStepConfig, Condition>();
+
+/** Whether a step's `skip_if` holds over `{answers}`; a step without one is never skipped. */
+function skips(step: OidcStepConfig, answers: Record<string, string>): boolean {
+  if (step.skip_if === undefined) return false;
+  let rule = skipRules.get(step);
+  if (!rule) skipRules.set(step, (rule = compileCondition(step.skip_if)));
+  return rule({ [SKIP_IF_ROOT]: answers } as unknown as Scope);
+}
+
+/** The answer's values of the names some `skip_if` of the pool reads (`answers.<name>`): nothing else is kept. */
+function readAnswers(pool: OidcPoolConfig, answer: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const step of pool.steps)
+    for (const { path } of step.skip_if === undefined ? [] : conditionVars(step.skip_if)) {
+      const name = path.slice(SKIP_IF_ROOT.length + 1);
+      if (path.startsWith(`${SKIP_IF_ROOT}.`) && Object.hasOwn(answer, name)) kept[name] = answer[name] as string;
+    }
+  return kept;
 }
 
 /** The flow handles (flow-save's `flow_id`, …) a step's pipe answered, by answer name; undefined when none. */

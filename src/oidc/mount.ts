@@ -130,6 +130,7 @@ export function oidcHandler(
         report,
         ui: door.ui,
         ttlSeconds: TTL.Interaction,
+        https: isHttps(req, doors.proxies),
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
     }
@@ -153,6 +154,13 @@ export function oidcHandler(
       })
       .catch((err: unknown) => fail(res, requestId, err));
   };
+}
+
+/** TLS on the socket, or X-Forwarded-Proto https when the listener trusts proxies (as the provider's cookies read it). */
+function isHttps(req: IncomingMessage, proxies: TrustedProxies): boolean {
+  if ((req.socket as { encrypted?: boolean }).encrypted === true) return true;
+  const proto = req.headersDistinct['x-forwarded-proto']?.[0]?.split(',')[0]?.trim().toLowerCase();
+  return proxies.any && proto === 'https';
 }
 
 /**

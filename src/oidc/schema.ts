@@ -12,6 +12,9 @@ import { LANGUAGES } from './messages.js';
 /** The request property later login steps find the subject in (once a step has named it). */
 export const LOGIN_SUB = 'login_sub';
 
+/** The root of the data a step's `skip_if` reads: what earlier steps' pipes answered. */
+export const SKIP_IF_ROOT = 'answers';
+
 /** A request property a login form may fill (the engine's own names are refused at load). */
 const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 
@@ -123,6 +126,10 @@ const step = {
       maxLength: 256,
       description:
         "The login's `acr` claim once this step has passed (a later step's acr wins); default: the acr a step's token-mint rendered.",
+    },
+    skip_if: {
+      description:
+        'A json-logic rule over {"answers": {…}}, what the earlier steps\' pipes answered (only names a skip_if reads are kept, e.g. {"var": "answers.step_up"}); when it holds as the step would open, the step is passed over, proving nothing (no amr). Not on the first step. Absent: the step always runs.',
     },
     title: text(128, "Heading of the step's page; default: the message `sign_in.title` (first step) or `confirm.title`."),
     fields: {

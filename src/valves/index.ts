@@ -15,6 +15,7 @@ import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
 import propertySet from './property-set.js';
 import rateLimit from './rate-limit.js';
+import risk from './risk.js';
 import tokenMint from './token-mint.js';
 import tokenRefresh from './token-refresh.js';
 import tokenRevoke from './token-revoke.js';
@@ -36,6 +37,7 @@ const valves: readonly ValveDefinition<never>[] = [
   propertyRemove,
   propertySet,
   rateLimit,
+  risk,
   tokenMint,
   tokenRefresh,
   tokenRevoke,

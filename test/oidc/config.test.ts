@@ -58,6 +58,29 @@ describe('oidc configuration', () => {
     );
   });
 
+  it('refuses a skip_if on the first step, with a forbidden operator, or reading anything but answers', async () => {
+    const issues = await issuesOf(
+      demoWith((main) => {
+        const pools = main.oidc.tenants.demo.pools;
+        pools.partners.steps[0].skip_if = { '==': [{ var: 'answers.step_up' }, 'false'] };
+        pools.partners.steps[1].skip_if = { method: [{ var: 'answers.step_up' }, 'toString'] };
+        pools.shoppers.steps.push({ ...pools.partners.steps[1], skip_if: { '==': [{ var: 'request.client_ip' }, '127.0.0.1'] } });
+        pools.staff.steps[0].fields.push({ name: 'device_id' });
+      }),
+    );
+    const at = (pool: string, step: number, rest = 'skip_if') => `/oidc/tenants/demo/pools/${pool}/steps/${step}/${rest}`;
+    const found = issues.filter((i) => i.pointer.includes('skip_if') || i.pointer.includes('/staff/'));
+    expect(found).toHaveLength(4);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ code: 'CONFIG_INVALID', pointer: at('partners', 0) }),
+        expect.objectContaining({ code: 'CONFIG_INVALID', pointer: at('partners', 1) }),
+        expect.objectContaining({ code: 'CONFIG_INVALID', pointer: at('shoppers', 1) }),
+        expect.objectContaining({ code: 'CONFIG_INVALID', pointer: at('staff', 0, 'fields/2/name') }),
+      ]),
+    );
+  });
+
   it('refuses a userapp whose pool is not defined, and an unknown tenant', async () => {
     const issues = await issuesOf(
       demoWith((main, directory) => {
