@@ -156,9 +156,11 @@ export class ExternalIssuer {
     invalid: (d: string) => AuthpipeError,
     policy: OutboundPolicy,
   ): Promise<JWTVerifyGetKey> {
+    // A fetch that seems to come from the future (the clock went back) counts as stale.
+    const age = (e: KeySetEntry) => (now < e.fetchedAt ? Infinity : now - e.fetchedAt);
     let entry = this.cached;
-    if (entry === undefined || now - entry.fetchedAt >= this.settings.jwksTtlMs) entry = await this.refresh(now, policy);
-    if (typeof kid === 'string' && !entry.kids.has(kid) && now - entry.fetchedAt >= UNKNOWN_KID_REFETCH_MS) {
+    if (entry === undefined || age(entry) >= this.settings.jwksTtlMs) entry = await this.refresh(now, policy);
+    if (typeof kid === 'string' && !entry.kids.has(kid) && age(entry) >= UNKNOWN_KID_REFETCH_MS) {
       entry = await this.refresh(now, policy);
     }
     if (typeof kid === 'string' && !entry.kids.has(kid)) throw invalid(`kid ${kid} is not in the issuer's JWKS`);
