@@ -15,6 +15,7 @@ import { oidcFeature } from './oidc/feature.js';
 import { otpDeliveryFeature } from './otp/feature.js';
 import { outboundFeature } from './outbound/feature.js';
 import { storeFeature } from './store/feature.js';
+import { externalIssuersFeature } from './tokens/external-feature.js';
 import { tokensFeature } from './tokens/feature.js';
 
 export const features: readonly Feature<never>[] = [
@@ -27,6 +28,7 @@ export const features: readonly Feature<never>[] = [
   directoryFeature,
   accessGroupsFeature,
   tokensFeature,
+  externalIssuersFeature,
   ldapFeature,
   oidcFeature,
 ] as unknown as readonly Feature<never>[];

@@ -14,7 +14,7 @@ const outboundSchema = {
   additionalProperties: false,
   default: {},
   description:
-    'Where config may make the server call (HTTP adapters, OTP webhooks): nowhere but these hosts and ports. LDAP and the store are set in this file only, and are not checked against it.',
+    'Where config may make the server call (HTTP adapters, OTP webhooks, the keys of external_issuers): nowhere but these hosts and ports. LDAP and the store are set in this file only, and are not checked against it.',
   properties: {
     allow: {
       type: 'array',

@@ -1,8 +1,8 @@
 /**
- * One POST from config to a destination the operator allowed: checked against the policy
- * before it starts and again when its name resolves (the socket connects to the address
- * checked). Bounded in time and in the answer's size; a redirect is an answer like any
- * other, never followed, so it cannot lead to a host nobody listed.
+ * One POST (or GET) from config to a destination the operator allowed: checked against the
+ * policy before it starts and again when its name resolves (the socket connects to the
+ * address checked). Bounded in time and in the answer's size; a redirect is an answer like
+ * any other, never followed, so it cannot lead to a host nobody listed.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -24,7 +24,20 @@ export interface PostAnswer {
   body: Buffer;
 }
 
+/** A GET (a JWKS, a discovery document): as `post`, without a body. */
+export function get(target: URL, options: Omit<PostOptions, 'body'>): Promise<PostAnswer> {
+  return exchange('GET', target, { ...options, body: undefined });
+}
+
 export function post(target: URL, options: PostOptions): Promise<PostAnswer> {
+  return exchange('POST', target, options);
+}
+
+function exchange(
+  method: 'GET' | 'POST',
+  target: URL,
+  options: Omit<PostOptions, 'body'> & { body: Buffer | undefined },
+): Promise<PostAnswer> {
   const refused = options.policy.refusal(target);
   if (refused !== undefined) return Promise.reject(new OutboundRefused(refused));
   const { body, headers, agent, timeoutMs, maxBytes } = options;
@@ -43,7 +56,7 @@ export function post(target: URL, options: PostOptions): Promise<PostAnswer> {
     };
     const request = target.protocol === 'https:' ? https.request : http.request;
     const lookup = options.policy.lookup(target);
-    const req = request(target, { method: 'POST', headers, agent, lookup }, (res) => {
+    const req = request(target, { method, headers, agent, lookup }, (res) => {
       const status = res.statusCode ?? 0;
       const declared = Number(res.headers['content-length']);
       if (maxBytes !== 'discard' && declared > maxBytes)
@@ -62,6 +75,7 @@ export function post(target: URL, options: PostOptions): Promise<PostAnswer> {
     });
     const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms`)), timeoutMs);
     req.on('error', (err) => finish(err));
-    req.end(body);
+    if (body === undefined) req.end();
+    else req.end(body);
   });
 }

@@ -3,6 +3,7 @@ import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
+import externalToken from './external-token.js';
 import refuse from './refuse.js';
 import flowRestore from './flow-restore.js';
 import flowSave from './flow-save.js';
@@ -25,6 +26,7 @@ import totpVerify from './totp-verify.js';
 const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
+  externalToken,
   refuse,
   flowRestore,
   flowSave,
