@@ -172,7 +172,9 @@ describe('403: authenticated, but not in the Admin group', () => {
       client_id: 'acme-till-1',
       kind: 'till',
     };
-    const res = await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: ours.kid }, claims, ours.key), 'acme');
+    // Signed with acme's own key: each tenant signs with keys of its own.
+    const acmeKey = fixtureKey(fixture, 'acme');
+    const res = await list(es256({ alg: 'ES256', typ: 'at+jwt', kid: acmeKey.kid }, claims, acmeKey.key), 'acme');
     expectForbidden(res);
     const login = await server.call('till-login', {}, { tenant: 'acme', authorization: basic('acme-till-1', 'acme-till-1-pass') });
     expect(login.body.errorTranslationKeys).toEqual(['ACCESS_DENIED']);
