@@ -4,6 +4,7 @@ import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import refuse from './refuse.js';
+import federatedAccount from './federated-account.js';
 import flowRestore from './flow-restore.js';
 import flowSave from './flow-save.js';
 import idpLookup from './idp-lookup.js';
@@ -26,6 +27,7 @@ const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
   basicAuth,
   refuse,
+  federatedAccount,
   flowRestore,
   flowSave,
   idpLookup,
