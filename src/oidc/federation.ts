@@ -49,7 +49,7 @@ interface Pending {
 export type UpstreamResult =
   { step: number; ok: true; claims: Record<string, string> } | { step: number; ok: false; code: ErrorCode; status: number };
 
-export function upstreamOf(config: LoadedConfig, tenant: string, idp: string): UpstreamConfig | undefined {
+function upstreamOf(config: LoadedConfig, tenant: string, idp: string): UpstreamConfig | undefined {
   const upstreams = config.main.oidc?.tenants[tenant]?.upstreams;
   return upstreams && Object.hasOwn(upstreams, idp) ? upstreams[idp] : undefined;
 }
