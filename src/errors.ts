@@ -34,6 +34,16 @@ const REFUSALS = {
     description:
       "The flow handle was not accepted: malformed, unknown, expired, already used, another tenant's, or not continuable by this operation.",
   },
+  UPSTREAM_REFUSED: {
+    status: 403,
+    description:
+      'Hosted login: the upstream identity provider answered an error, or its answer (code, ID token: issuer, audience, signature, nonce, expiry, at_hash) was not accepted.',
+  },
+  LINK_REFUSED: {
+    status: 403,
+    description:
+      'federated-account: the upstream account matches a local account by email, but the upstream does not say the email is verified or the pool does not link by email.',
+  },
 } as const satisfies Record<string, { status: 403; description: string }>;
 
 /** Faults: the server or a dependency failed, never the caller. The body shows only the code. */

@@ -11,6 +11,7 @@ import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { compileCondition, ConditionSyntaxError, conditionVars } from '../engine/condition.js';
 import { LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
 import { DEVICE_ID } from './device.js';
+import { checkUpstreamStep } from './upstream-check.js';
 
 const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, 'csrf']);
 
@@ -59,8 +60,9 @@ export function checkOidcConfig(
             message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
           });
         if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
+        checkUpstreamStep(step, config.upstreams ?? {}, at, file, issues);
         const seen = new Set<string>();
-        step.fields.forEach((field, f) => {
+        (step.fields ?? []).forEach((field, f) => {
           if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
             issues.push({
               code: 'CONFIG_INVALID',

@@ -7,6 +7,7 @@
  */
 import { defineFeature } from '../config/feature.js';
 import { checkOidcConfig } from './check.js';
+import { checkUpstreams } from './upstream-check.js';
 import { loadHostedUi, type HostedUi } from './hosted-ui.js';
 import { oidcSchema, type OidcConfig } from './schema.js';
 
@@ -28,5 +29,8 @@ export const oidcFeature = defineFeature({
   sections: { oidc: oidcSchema },
   service: 'hostedLogin',
   build: (ctx) => (ctx.main.oidc ? loadHostedUi(ctx.main.oidc, ctx) : undefined),
-  checkCompiled: (ctx) => checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues),
+  checkCompiled: (ctx) => {
+    checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues);
+    checkUpstreams(ctx.main, ctx.file, ctx.services.outbound, ctx.issues);
+  },
 });

@@ -19,6 +19,8 @@ export interface PageScope {
   pool?: { id: string; config: OidcPoolConfig } | undefined;
   language: Language;
   t: Translate;
+  /** The button's name of an upstream step (federation.ts). */
+  upstreamName?: (idp: string) => string;
 }
 
 /** An error shown on a form: its code (the alert's data-code) and text. */
@@ -81,9 +83,9 @@ export function formPage(
 ): string {
   const { t, language } = scope;
   const title = localized(step.title, language) ?? t(first ? 'sign_in.title' : 'confirm.title');
-  const beside = error !== undefined && step.fields.length === 1;
+  const beside = error !== undefined && step.fields?.length === 1;
   let focused = false;
-  const fields = step.fields.map((field, i) => {
+  const fields = (step.fields ?? []).map((field, i) => {
     const kind = inputKind(field.name, field.type);
     const value = kind === 'text' ? (values?.get(field.name) ?? '') : '';
     const autofocus = !focused && value === '';
@@ -109,6 +111,7 @@ export function formPage(
     action,
     csrf,
     fields,
-    submit: t('continue'),
+    submit:
+      step.upstream === undefined ? t('continue') : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream }),
   });
 }

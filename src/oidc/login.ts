@@ -37,6 +37,8 @@ import { defaultCookieKeys } from './provider.js';
 import { DEVICE_ID, deviceOf } from './device.js';
 import { compileCondition, conditionVars, type Condition } from '../engine/condition.js';
 import type { Scope } from '../engine/scope.js';
+import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
+import { readFederatedAccount } from './federated-accounts.js';
 
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
@@ -159,17 +161,38 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     t: translator(language),
   };
 
-  if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, scope, step, state, action);
-  if (req.method !== 'POST') return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
-
+  // An upstream step (federation.ts): its button's page may lead to the upstream, and its
+  // callback's result (the verified, mapped claims) is the step's request, taken once.
+  let upstream: Record<string, string> | undefined;
+  if (step.upstream !== undefined) {
+    for (const origin of upstreamOrigins(ctx.config, ctx.tenant.id, step.upstream))
+      res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${origin}`);
+    scope.upstreamName = (idp) => upstreamName(ctx.config, ctx.tenant.id, idp, language);
+    const result = req.method === 'GET' ? await takeUpstreamResult(ctx.store, uid, state.step) : undefined;
+    if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
+    if (result) upstream = result.claims;
+  }
   const posted = performance.now();
-  const body = await readForm(req);
-  if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
-  if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
-    return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
+  let typed: ReadonlyMap<string, string> | undefined;
+  if (upstream === undefined) {
+    if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, scope, step, state, action);
+    if (req.method !== 'POST') return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
+
+    const body = await readForm(req);
+    if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
+    if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
+      return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
+    if (step.upstream !== undefined) {
+      const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
+      if (failed) form(res, failed.status, scope, step, state, action, failed.code);
+      return;
+    }
+    typed = body.values;
+  }
 
   const request = emptyProps();
-  for (const field of step.fields) request[field.name] = body.values.get(field.name) ?? '';
+  for (const field of step.fields ?? []) request[field.name] = typed?.get(field.name) ?? '';
+  if (upstream) for (const [name, value] of Object.entries(upstream)) request[name] = value;
   // Kept server-side, never from the form: a posted field of the same name is overwritten.
   for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
@@ -188,7 +211,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
     }
     // What was typed stays (never a password or a code), so a wrong password does not clear the username.
-    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, body.values);
+    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, typed);
   }
   // A step whose `skip_if` holds over what earlier steps answered is passed over, proving nothing.
   const answers = { ...state.answers, ...readAnswers(poolConfig, outcome.answer) };
@@ -209,7 +232,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
   }
   // Membership is checked when a step first names the subject, and again after the last step.
-  if (sub !== undefined && (state.sub === undefined || last) && !mayUsePool(ctx, sub, pool)) {
+  if (sub !== undefined && (state.sub === undefined || last) && !(await mayUsePool(ctx, sub, pool))) {
     // The first step's own check refuses a user of another pool (basic-auth does, with the
     // pool it is given); this catches any other step: the same refusal, no sooner than the
     // failure floor, from the first step again, and no further step is opened.
@@ -341,9 +364,10 @@ async function finishConsent(
 }
 
 /** An active directory user listed in this pool (or listing no pools). */
-function mayUsePool(ctx: LoginContext, sub: string, pool: string): boolean {
+async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
   const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', sub);
-  return user !== undefined && user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
+  if (user === undefined) return (await readFederatedAccount(ctx.store, sub))?.pools.includes(pool) === true;
+  return user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
 }
 
 type StepOutcome = { ok: true; answer: Record<string, string>; proved: CallContext['proved'] } | { ok: false; error: AuthpipeError };
@@ -443,5 +467,5 @@ function form(
 /** Whether a refusal names a property the sign-in carries server-side (a handle, the start's answer) rather than a field of the form. */
 function blamesCarried(error: AuthpipeError, step: OidcStepConfig, state: LoginState): boolean {
   const carried = state.carry ?? state.started ?? {};
-  return error.erroneousProperties.some((name) => Object.hasOwn(carried, name) && !step.fields.some((f) => f.name === name));
+  return error.erroneousProperties.some((name) => Object.hasOwn(carried, name) && !(step.fields ?? []).some((f) => f.name === name));
 }

@@ -26,6 +26,7 @@ import { noticePage, sendHtml } from './login-pages.js';
 import { chooseLanguage, translator } from './messages.js';
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
+import { handleUpstreamCallback } from './federation.js';
 import { rememberAddress } from './clients.js';
 import { askForOAuthMetadata } from './conformance.js';
 import type { OidcPoolConfig } from './schema.js';
@@ -57,6 +58,8 @@ const INTERACTION_PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})\/?$/;
 const ASSET_PATH = /^\/assets\/([A-Za-z0-9][A-Za-z0-9_.-]{0,99})(\?.*)?$/;
 /** A year: an asset's URL carries the hash of its content, so a change is a new URL. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** Where an upstream OpenID provider sends the browser back (federation.ts). */
+const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/callback\/?(\?.*)?$/;
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
 
@@ -131,6 +134,20 @@ export function oidcHandler(
         ui: door.ui,
         ttlSeconds: TTL.Interaction,
         https: isHttps(req, doors.proxies),
+      }).catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
+    const upstream = FEDERATION_CALLBACK_PATH.exec(rest);
+    if (upstream) {
+      res.setHeader('cache-control', 'no-store');
+      handleUpstreamCallback(req, res, {
+        config,
+        tenant: door.tenant,
+        idp: upstream[1] as string,
+        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
+        ui: door.ui,
+        logger,
+        requestId,
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
     }

@@ -25,6 +25,7 @@ import { conformanceHooks } from './conformance.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
+import { readFederatedAccount } from './federated-accounts.js';
 import { providerPages } from './provider-pages.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
@@ -130,7 +131,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     },
     async findAccount(_ctx, id) {
       const user = directory.user(tenant, 'id', id);
-      if (!user || user.status === 'disabled') return undefined;
+      if (!user) return federatedAccount(options.store, id);
+      if (user.status === 'disabled') return undefined;
       return {
         accountId: id,
         async claims() {
@@ -313,4 +315,22 @@ function hintedBySignedIn(ctx: KoaContextWithOIDC): boolean {
   const hint = ctx.oidc.entities.IdTokenHint as { payload?: { sub?: unknown } } | undefined;
   const accountId = ctx.oidc.session?.accountId;
   return hint?.payload?.sub !== undefined && accountId !== undefined && hint.payload.sub === accountId;
+}
+
+/** A just-in-time account of an upstream sign-in (federated-accounts.ts): its mapped attributes as claims. */
+async function federatedAccount(store: Store, id: string) {
+  const account = await readFederatedAccount(store, id);
+  if (!account) return undefined;
+  const { email, email_verified: verified, name } = account.attributes;
+  return {
+    accountId: id,
+    async claims() {
+      return {
+        sub: id,
+        ...(name !== undefined ? { name } : {}),
+        // As the upstream said at creation: verified only when it said true.
+        ...(email !== undefined ? { email, email_verified: verified === 'true' } : {}),
+      };
+    },
+  };
 }

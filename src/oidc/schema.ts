@@ -15,6 +15,8 @@ export const LOGIN_SUB = 'login_sub';
 /** The root of the data a step's `skip_if` reads: what earlier steps' pipes answered. */
 export const SKIP_IF_ROOT = 'answers';
 
+/** An upstream provider's id: a path segment of its callback, /oidc/<tenant>/federation/<idp>/callback. */
+const UPSTREAM_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$';
 /** A request property a login form may fill (the engine's own names are refused at load). */
 const FIELD_PATTERN = '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$';
 
@@ -97,8 +99,14 @@ const field = {
 const step = {
   type: 'object',
   additionalProperties: false,
-  required: ['operation', 'fields'],
+  required: ['operation'],
   properties: {
+    upstream: {
+      type: 'string',
+      pattern: UPSTREAM_PATTERN,
+      description:
+        'An upstream OpenID provider of this tenant (`upstreams`): the step is a button "Sign in with <name>" that runs the authorization code flow there; the verified ID token\'s mapped claims, with `upstream_idp` and `upstream_sub`, become the request of `operation` (e.g. a pipe with federated-account), which names `sub`. A step has `upstream` or `fields`, not both.',
+    },
     operation: {
       type: 'string',
       pattern: OPERATION_PATTERN,
@@ -137,7 +145,66 @@ const step = {
       minItems: 1,
       maxItems: 8,
       items: field,
-      description: "The inputs of the step's form, in order; each fills one request property of its pipe.",
+      description:
+        "The inputs of the step's form, in order; each fills one request property of its pipe. Required unless the step has `upstream`.",
+    },
+  },
+} as const;
+
+/** The request properties the hosted login sets from an upstream sign-in (never from a form). */
+export const UPSTREAM_IDP = 'upstream_idp';
+export const UPSTREAM_SUB = 'upstream_sub';
+
+const upstream = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['issuer', 'client_id'],
+  description: 'An upstream OpenID Connect provider (docs/federation.md), used by a pool step with `upstream`.',
+  properties: {
+    display_name: text(64, 'The name on the button ("Sign in with <name>"); default: the id.'),
+    issuer: {
+      type: 'string',
+      pattern: '^https?://[^?#\\s]+$',
+      description:
+        "The upstream's issuer URL, exactly as its discovery document and ID tokens say it; <issuer>/.well-known/openid-configuration is read. Its host and port must be on outbound.allow; http only for a loopback host.",
+    },
+    client_id: { type: 'string', minLength: 1, maxLength: 512, description: 'Our client id at the upstream.' },
+    client_secret: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 4096,
+      description: 'Our client secret at the upstream: a ${file:path} or ${env:NAME} reference. Absent: a public client (PKCE only).',
+    },
+    token_auth: {
+      enum: ['client_secret_basic', 'client_secret_post'],
+      default: 'client_secret_basic',
+      description: 'How the secret is sent to the token endpoint.',
+    },
+    scopes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      uniqueItems: true,
+      items: { type: 'string', pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,128}$' },
+      default: ['openid', 'email', 'profile'],
+      description: 'Scopes asked for; must include openid.',
+    },
+    pkce: { type: 'boolean', default: true, description: 'Send a PKCE S256 challenge (state and nonce are always sent).' },
+    claims: {
+      type: 'object',
+      propertyNames: { pattern: FIELD_PATTERN },
+      additionalProperties: { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_:.-]{0,127}$' },
+      maxProperties: 32,
+      default: { email: 'email', email_verified: 'email_verified', name: 'name' },
+      description:
+        'Request properties of the step\'s pipe, each from an ID token claim: { "<request property>": "<upstream claim>" }. A claim the token lacks is left out; true/false and numbers become strings. upstream_idp and upstream_sub are always set.',
+    },
+    timeout_ms: {
+      type: 'integer',
+      minimum: 100,
+      maximum: 30000,
+      default: 5000,
+      description: 'Bound on each call to the upstream (discovery, JWKS, token endpoint); past it the sign-in shows COMMUNICATION_ERROR.',
     },
   },
 } as const;
@@ -216,6 +283,12 @@ export const oidcSchema = {
         additionalProperties: false,
         properties: {
           branding,
+          upstreams: {
+            description: 'Upstream OpenID Connect providers by id, each signed in with by a pool step naming it in `upstream`.',
+            type: 'object',
+            propertyNames: { pattern: UPSTREAM_PATTERN },
+            additionalProperties: upstream,
+          },
           pools: {
             description:
               'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
@@ -253,4 +326,5 @@ export const oidcSchema = {
 export type OidcConfig = ConfigOf<typeof oidcSchema>;
 export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
 export type OidcStepConfig = OidcPoolConfig['steps'][number];
+export type UpstreamConfig = NonNullable<OidcConfig['tenants'][string]['upstreams']>[string];
 export type BrandingConfig = NonNullable<OidcPoolConfig['branding']>;

@@ -5,6 +5,7 @@ import accessGroup from './access-group.js';
 import basicAuth from './basic-auth.js';
 import externalToken from './external-token.js';
 import refuse from './refuse.js';
+import federatedAccount from './federated-account.js';
 import flowRestore from './flow-restore.js';
 import flowSave from './flow-save.js';
 import idpLookup from './idp-lookup.js';
@@ -28,6 +29,7 @@ const valves: readonly ValveDefinition<never>[] = [
   basicAuth,
   externalToken,
   refuse,
+  federatedAccount,
   flowRestore,
   flowSave,
   idpLookup,
