@@ -3,7 +3,7 @@
  * authenticator (node:crypto), and each bad answer refused with its code: a wrong challenge,
  * origin or rp id, a replayed counter, a used challenge, another account's credential.
  */
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { buildValve, type BuiltValve } from '../support/run-valve.js';
 import { ManualClock } from '../support/clock.js';
 import { SoftAuthenticator, type Tamper } from '../support/webauthn.js';
@@ -12,11 +12,17 @@ import passkeyVerify from '../../src/valves/passkey-verify.js';
 import { buildDirectory } from '../../src/directory/load.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import type { ConfigIssue } from '../../src/config-kit/issues.js';
+import type { Store } from '../../src/store/store.js';
+import { createStore } from '../../src/store/create.js';
+import { systemClock } from '../../src/engine/clock.js';
+import { silentLogger } from '../../src/logger.js';
+import { storeConfig } from '../support/config-defaults.js';
+import { STORE_HARNESSES, type HarnessRun } from '../support/store-harnesses.js';
 
 const RP = 'login.example.com';
 const ORIGIN = 'https://login.example.com';
 
-function setup() {
+function setup(store?: Store) {
   const clock = new ManualClock();
   const issues: ConfigIssue[] = [];
   const directory = buildDirectory(
@@ -33,7 +39,7 @@ function setup() {
     'directory.json',
     issues,
   );
-  const services = { clock, store: new MemoryStore(clock), directory };
+  const services = { clock, store: store ?? new MemoryStore(clock), directory };
   const rp = { rp_id: RP };
   return {
     clock,
@@ -170,5 +176,37 @@ describe('passkey valves', () => {
 
   it('refuses options for a registration without a user', async () => {
     expect((await s.regOptions.call({ item: { sub: 'u-404' } })).error?.code).toBe('ACCESS_DENIED');
+  });
+});
+
+STORE_HARNESSES.redis.describe('passkey valves on the Redis store', () => {
+  let run: HarnessRun | undefined;
+  let store: Store;
+  beforeAll(async () => {
+    run = await STORE_HARNESSES.redis.start();
+    store = createStore(storeConfig({ type: 'redis', ...run.section }), {
+      clock: systemClock,
+      logger: silentLogger(),
+      env: {},
+      configDir: process.cwd(),
+    });
+    await run.ready?.(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await run?.stop();
+  });
+
+  it("enrols, signs in, and refuses a replay and another account's credential", async () => {
+    const s = setup(store);
+    const alice = new SoftAuthenticator(RP, ORIGIN);
+    const bob = new SoftAuthenticator(RP, ORIGIN);
+    expect((await enrol(s, 'u-1', alice)).error).toBeUndefined();
+    expect((await enrol(s, 'u-2', bob)).error).toBeUndefined();
+    const ok = await signIn(s, 'alice', alice, 'u-1', { counter: 3 });
+    expect(ok.error).toBeUndefined();
+    expect(ok.item.sub).toBe('u-1');
+    expect((await signIn(s, 'alice', alice, 'u-1', { counter: 3 })).error?.code).toBe('PASSKEY_REPLAYED');
+    expect((await signIn(s, 'alice', bob, 'u-2')).error?.code).toBe('PASSKEY_CREDENTIAL_UNKNOWN');
   });
 });
