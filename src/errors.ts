@@ -44,6 +44,19 @@ const REFUSALS = {
     description:
       'federated-account: the upstream account matches a local account by email, but the upstream does not say the email is verified or the pool does not link by email.',
   },
+  // Passkeys (passkey-verify): the answer to a WebAuthn challenge was not accepted.
+  PASSKEY_CHALLENGE_INVALID: {
+    status: 403,
+    description: "The passkey challenge is unknown, expired, already used, another user's, or not the one the answer signed.",
+  },
+  PASSKEY_ORIGIN_INVALID: { status: 403, description: 'The passkey answer comes from an origin the relying party does not expect.' },
+  PASSKEY_RP_ID_INVALID: { status: 403, description: 'The passkey answer is for another relying party id.' },
+  PASSKEY_REPLAYED: { status: 403, description: "The passkey's signature counter did not move on: a replayed or cloned answer." },
+  PASSKEY_CREDENTIAL_UNKNOWN: {
+    status: 403,
+    description: "The passkey is not registered here (or already is, at registration), or is another account's.",
+  },
+  PASSKEY_INVALID: { status: 403, description: 'The passkey answer is malformed or its attestation or signature did not verify.' },
 } as const satisfies Record<string, { status: 403; description: string }>;
 
 /** Faults: the server or a dependency failed, never the caller. The body shows only the code. */

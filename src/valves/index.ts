@@ -12,6 +12,8 @@ import idpLookup from './idp-lookup.js';
 import inputValidate from './input-validate.js';
 import otpIssue from './otp-issue.js';
 import otpVerify from './otp-verify.js';
+import passkeyOptions from './passkey-options.js';
+import passkeyVerify from './passkey-verify.js';
 import pipeCall from './pipe-call.js';
 import propertyCopy from './property-copy.js';
 import propertyRemove from './property-remove.js';
@@ -36,6 +38,8 @@ const valves: readonly ValveDefinition<never>[] = [
   inputValidate,
   otpIssue,
   otpVerify,
+  passkeyOptions,
+  passkeyVerify,
   pipeCall,
   propertyCopy,
   propertyRemove,
