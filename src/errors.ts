@@ -22,6 +22,10 @@ const REFUSALS = {
   INVALID_CREDENTIALS: { status: 403, description: 'The credentials were not accepted.' },
   ACCESS_DENIED: { status: 403, description: 'The subject may not do this.' },
   OTP_INVALID: { status: 403, description: 'The one-time code or its transaction was not accepted.' },
+  PASSWORD_WEAK: {
+    status: 403,
+    description: 'A new password was refused: too short, too easy to guess (its zxcvbn-ts score), or on the blocked-password list.',
+  },
   RATE_LIMITED: { status: 403, description: 'Too many calls; retry later.' },
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },

@@ -68,6 +68,17 @@ function defaultLabel(t: Translate, name: string): string {
   return text !== key ? text : name.replace(/[_.-]+/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
 
+/** What a page of the hosted login may offer beside its form: links (sign-up, forgot password, back), "send a new code", a notice. */
+export interface FormExtras {
+  links?: readonly { href: string; text: string; id: string }[];
+  /** The text of the "send a new code" button; absent: no button. */
+  resend?: string;
+  /** A notice that is not an error (account created, code sent, password changed), with its code in data-code. */
+  info?: ShownError;
+  /** The heading when the step sets none (a self-service flow's); default sign-in or confirm. */
+  title?: string;
+}
+
 /**
  * A step's form. `values` refills fields after a refusal (never a password or a code); with
  * one field the error is shown under it, else above the form.
@@ -80,9 +91,10 @@ export function formPage(
   action: string,
   error?: ShownError,
   values?: ReadonlyMap<string, string>,
+  extras: FormExtras = {},
 ): string {
   const { t, language } = scope;
-  const title = localized(step.title, language) ?? t(first ? 'sign_in.title' : 'confirm.title');
+  const title = localized(step.title, language) ?? extras.title ?? t(first ? 'sign_in.title' : 'confirm.title');
   const beside = error !== undefined && step.fields?.length === 1;
   let focused = false;
   const fields = (step.fields ?? []).map((field, i) => {
@@ -96,7 +108,15 @@ export function formPage(
       label: localized(field.label, language) ?? defaultLabel(t, field.name),
       type: kind === 'password' ? 'password' : 'text',
       autocomplete:
-        kind === 'password' ? 'current-password' : kind === 'code' ? 'one-time-code' : field.name === 'username' ? 'username' : 'off',
+        kind === 'password'
+          ? field.name.startsWith('new')
+            ? 'new-password'
+            : 'current-password'
+          : kind === 'code'
+            ? 'one-time-code'
+            : field.name === 'username'
+              ? 'username'
+              : 'off',
       numeric: kind === 'code',
       plain: kind === 'text',
       value,
@@ -113,5 +133,9 @@ export function formPage(
     fields,
     submit:
       step.upstream === undefined ? t('continue') : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream }),
+    info: extras.info,
+    resend: extras.resend,
+    links: extras.links ?? [],
+    has_links: (extras.links ?? []).length > 0,
   });
 }

@@ -31,7 +31,8 @@ import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
 import { LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
-import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type PageScope } from './login-pages.js';
+import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type FormExtras, type PageScope } from './login-pages.js';
+import { findAccount } from '../accounts/registry.js';
 import { chooseLanguage, translator, type Translate } from './messages.js';
 import { defaultCookieKeys } from './provider.js';
 import { DEVICE_ID, deviceOf } from './device.js';
@@ -39,6 +40,7 @@ import { compileCondition, conditionVars, type Condition } from '../engine/condi
 import type { Scope } from '../engine/scope.js';
 import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
 import { readFederatedAccount } from './federated-accounts.js';
+import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
 
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
@@ -62,6 +64,10 @@ interface LoginState {
   acr?: string;
   /** What earlier steps' pipes answered, of the names the pool's `skip_if` rules read. */
   answers?: Record<string, string>;
+  /** A self-service flow under way (sign-up, forgot password) instead of the sign-in (self-service.ts). */
+  flow?: SelfServiceFlow;
+  /** A notice (message key) the next page shows once: account created, code sent, … */
+  notice?: string;
 }
 
 export interface LoginContext {
@@ -146,11 +152,15 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     nowMs: ctx.config.services.clock.now(),
   });
   let state = await loadState(ctx.store, uid);
-  if (!state) {
-    state = { step: 0, csrf: randomBytes(24).toString('base64url') };
+  // A link of the first page (`?flow=sign_up`, `?flow=forgot_password`, `?flow=sign_in`) starts that flow afresh.
+  const asked = req.method === 'GET' ? requestedFlow(req.url, poolConfig) : undefined;
+  if (!state || (asked !== undefined && (asked !== (state.flow ?? null) || state.step > 0))) {
+    state = { step: 0, csrf: state?.csrf ?? randomBytes(24).toString('base64url'), ...(asked ? { flow: asked } : {}) };
     await ctx.store.set(stateKey(uid), JSON.stringify(state), ttlMs);
   }
-  const step = poolConfig.steps[state.step] as OidcStepConfig;
+  const flow = state.flow;
+  const steps = flowSteps(poolConfig, flow);
+  const step = steps[state.step] as OidcStepConfig;
   const action = ctx.path;
   const language = chooseLanguage(details.params.ui_locales, req.headers['accept-language'], poolConfig.language);
   const scope: PageScope = {
@@ -172,10 +182,14 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
     if (result) upstream = result.claims;
   }
+  const extras = (st: LoginState, notice?: string) => flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice);
   const posted = performance.now();
   let typed: ReadonlyMap<string, string> | undefined;
   if (upstream === undefined) {
-    if (req.method === 'GET' || req.method === 'HEAD') return form(res, 200, scope, step, state, action);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (state.notice !== undefined) await ctx.store.set(stateKey(uid), JSON.stringify({ ...state, notice: undefined }), ttlMs);
+      return form(res, 200, scope, step, state, action, undefined, undefined, undefined, extras(state, state.notice));
+    }
     if (req.method !== 'POST') return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
 
     const body = await readForm(req);
@@ -186,6 +200,38 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
       return;
+    }
+
+    if (body.values.get('resend') !== undefined && state.step > 0 && step.start) {
+      // "Send a new code": the step's start pipe again, with what the step carries; its own cooldown and limits apply.
+      const again = emptyProps();
+      for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) again[name] = value;
+      if (state.sub !== undefined) again[LOGIN_SUB] = state.sub;
+      again[DEVICE_ID] = deviceId;
+      const resent = await runStepPipe(ctx, step.start, again, pool);
+      if (!resent.ok) {
+        const failed = resent.error.status === 500;
+        const text = failed ? undefined : startRefusal(scope.t, resent.error);
+        return form(
+          res,
+          failed ? 500 : 403,
+          scope,
+          step,
+          state,
+          action,
+          failed ? 'INTERNAL_ERROR' : resent.error.code,
+          text,
+          undefined,
+          extras(state),
+        );
+      }
+      const resentState: LoginState = {
+        ...state,
+        carry: { ...(state.carry ?? state.started), ...resent.answer },
+        notice: 'notice.code_sent',
+      };
+      await ctx.store.set(stateKey(uid), JSON.stringify(resentState), ttlMs);
+      return seeOther(res, action);
     }
     typed = body.values;
   }
@@ -206,24 +252,27 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       // or the refusal blames what the sign-in carries, not what was typed (the code's
       // transaction, dead once its attempts are spent): the same field again could never pass.
       // The sign-in starts again from the first step, as a PUT client starts the flow again.
-      const first: LoginState = { step: 0, csrf: state.csrf };
+      const first: LoginState = { step: 0, csrf: state.csrf, ...(flow ? { flow } : {}) };
       await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
-      return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID');
+      return form(res, 403, scope, steps[0] as OidcStepConfig, first, action, 'FLOW_INVALID', undefined, undefined, extras(first));
     }
     // What was typed stays (never a password or a code), so a wrong password does not clear the username.
-    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, typed);
+    return form(res, 403, scope, step, state, action, outcome.error.code, undefined, typed, extras(state));
   }
   // A step whose `skip_if` holds over what earlier steps answered is passed over, proving nothing.
   const answers = { ...state.answers, ...readAnswers(poolConfig, outcome.answer) };
   let next = state.step + 1;
-  while (next < poolConfig.steps.length && skips(poolConfig.steps[next] as OidcStepConfig, answers)) next += 1;
-  const last = next >= poolConfig.steps.length;
-  const answered = outcome.answer.sub === '' ? undefined : outcome.answer.sub;
+  while (next < steps.length && skips(steps[next] as OidcStepConfig, answers)) next += 1;
+  const last = next >= steps.length;
+  // A self-service flow names no subject: it ends back at sign-in.
+  const answered = flow !== undefined || outcome.answer.sub === '' ? undefined : outcome.answer.sub;
   const sub = answered ?? state.sub;
   const handles = handlesOf(outcome.answer, outcome.proved.handles);
   if (
-    (state.sub !== undefined && answered !== undefined && answered !== state.sub) ||
-    (sub === undefined && (last || handles === undefined))
+    flow !== undefined
+      ? !last && handles === undefined
+      : (state.sub !== undefined && answered !== undefined && answered !== state.sub) ||
+        (sub === undefined && (last || handles === undefined))
   ) {
     ctx.logger.error(
       { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
@@ -252,15 +301,27 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     await padTo(posted, failureFloorMs());
     const first: LoginState = { step: 0, csrf: state.csrf };
     await ctx.store.set(stateKey(uid), JSON.stringify(first), ttlMs);
-    return form(res, 403, scope, poolConfig.steps[0] as OidcStepConfig, first, action, 'INVALID_CREDENTIALS');
+    return form(
+      res,
+      403,
+      scope,
+      poolConfig.steps[0] as OidcStepConfig,
+      first,
+      action,
+      'INVALID_CREDENTIALS',
+      undefined,
+      undefined,
+      extras(first),
+    );
   }
   const amr = addMethods(state.amr, step.amr ?? outcome.proved.amr);
   const acr = step.acr ?? outcome.proved.acr ?? state.acr;
   if (!last) {
-    const nextStep = poolConfig.steps[next] as OidcStepConfig;
+    const nextStep = steps[next] as OidcStepConfig;
     const nextState: LoginState = {
       step: next,
       csrf: state.csrf,
+      ...(flow ? { flow } : {}),
       amr,
       ...(sub !== undefined ? { sub } : {}),
       ...(acr !== undefined ? { acr } : {}),
@@ -284,16 +345,20 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
           action,
           started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
           started.error.status === 500 ? undefined : startRefusal(scope.t, started.error),
+          undefined,
+          extras(state),
         );
       nextState.carry = { ...handles, ...started.answer };
       if (!nextStep.amr) nextState.amr = addMethods(amr, started.proved.amr);
       if (!nextStep.acr && started.proved.acr !== undefined) nextState.acr = started.proved.acr;
     }
     await ctx.store.set(stateKey(uid), JSON.stringify(nextState), ttlMs);
-    res.statusCode = 303;
-    res.setHeader('location', action);
-    res.end();
-    return;
+    return seeOther(res, action);
+  }
+  if (flow !== undefined) {
+    // The flow is done (account created, password changed): back to the sign-in, which says so once.
+    await ctx.store.set(stateKey(uid), JSON.stringify({ step: 0, csrf: state.csrf, notice: `notice.${flow}_done` }), ttlMs);
+    return seeOther(res, action);
   }
   await ctx.store.del(stateKey(uid));
   const login = { accountId: sub as string, remember: false, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
@@ -363,9 +428,15 @@ async function finishConsent(
   await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
 }
 
-/** An active directory user listed in this pool (or listing no pools). */
+function seeOther(res: ServerResponse, location: string): void {
+  res.statusCode = 303;
+  res.setHeader('location', location);
+  res.end();
+}
+
+/** An active user (of the directory file, else a self-service account, else a federated one) listed in this pool (or listing no pools). */
 async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
-  const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', sub);
+  const user = (await findAccount(ctx.config.services.directory, ctx.store, ctx.tenant.id, 'directory+store', 'id', sub))?.user;
   if (user === undefined) return (await readFederatedAccount(ctx.store, sub))?.pools.includes(pool) === true;
   return user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
 }
@@ -459,9 +530,10 @@ function form(
   code?: ErrorCode,
   text?: string,
   values?: ReadonlyMap<string, string>,
+  extras?: FormExtras,
 ): void {
   const error = code === undefined ? undefined : { code, text: text ?? refusalText(scope.t, code) };
-  sendHtml(res, status, formPage(scope, step, state.step === 0, state.csrf, action, error, values));
+  sendHtml(res, status, formPage(scope, step, state.step === 0, state.csrf, action, error, values, extras));
 }
 
 /** Whether a refusal names a property the sign-in carries server-side (a handle, the start's answer) rather than a field of the form. */

@@ -114,13 +114,15 @@ export function oidcHandler(
     const address = clientIp(req, doors.proxies);
     const asset = ASSET_PATH.exec(rest);
     if (asset) return sendAsset(req, res, door, asset[1] as string);
-    const interaction = INTERACTION_PATH.exec(rest);
+    // The first page's links carry a query (`?flow=sign_up`, login.ts); the form posts to the bare path.
+    const restPath = rest.split('?', 1)[0] as string;
+    const interaction = INTERACTION_PATH.exec(restPath);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
       // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects).
       res.setHeader('content-security-policy', `${CSP}; form-action 'self'`);
       handleInteraction(req, res, interaction[1] as string, {
-        path: `${OIDC_PATH}/${door.tenant.id}${rest}`,
+        path: `${OIDC_PATH}/${door.tenant.id}${restPath}`,
         config,
         tenant: door.tenant,
         provider: door.provider,

@@ -18,6 +18,7 @@ import type { Store } from '../store/store.js';
 import type { TokenService } from '../tokens/service.js';
 import { storeAdapter } from './adapter.js';
 import { CredentialAccounts } from '../directory/accounts.js';
+import { findAccount } from '../accounts/registry.js';
 import type { PendingInteractions } from './pending.js';
 import { clientMetadata, guardClientAuthentication, tenantClientMetadata } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
@@ -130,7 +131,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       })) as never,
     },
     async findAccount(_ctx, id) {
-      const user = directory.user(tenant, 'id', id);
+      // The directory file's users, then self-service accounts (sign-up) in the tenant's store, then federated ones.
+      const user = (await findAccount(directory, options.store, tenant, 'directory+store', 'id', id))?.user;
       if (!user) return federatedAccount(options.store, id);
       if (user.status === 'disabled') return undefined;
       return {

@@ -209,6 +209,26 @@ const upstream = {
   },
 } as const;
 
+/** A self-service flow of a pool: hosted-login steps that end back at sign-in, naming no subject. */
+function selfService(description: string) {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    required: ['steps'],
+    description,
+    properties: {
+      steps: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 5,
+        items: step,
+        description:
+          'The flow\'s steps, in order; each but the last answers a flow handle (flow-save\'s flow_id). A step with a `start` offers "send a new code", which runs the start again (its own cooldown and limits apply).',
+      },
+    },
+  } as const;
+}
+
 export const oidcSchema = {
   description:
     'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
@@ -313,6 +333,12 @@ export const oidcSchema = {
                   items: step,
                   description: 'The login steps, in order; the user signs in once every step has passed.',
                 },
+                sign_up: selfService(
+                  'Sign-up, offered as a link on the first page: its steps (e.g. name, password and mobile; then the SMS code), each a pipe like a login step. After the last, the page goes back to sign-in.',
+                ),
+                forgot_password: selfService(
+                  'Forgot password, offered as a link on the first page: its steps (e.g. the username; the code sent to the phone; the new password). After the last, the page goes back to sign-in.',
+                ),
               },
             },
           },

@@ -22,6 +22,8 @@ import { PasswordCheck } from '../credentials/check.js';
 import { LOCKOUT_PROPERTIES, lockoutFrom } from '../credentials/lockout.js';
 import { presentedCredentials } from '../credentials/presented.js';
 import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
+import { accountsSchema, findAccount } from '../accounts/registry.js';
+import type { DirectoryUser } from '../directory/directory.js';
 
 const PROPERTY = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_.-]{0,63}$' } as const;
 const DEFAULT_PROPERTIES = {
@@ -81,6 +83,11 @@ export default defineValve({
         default: 60,
         description: 'How long a verified credential skips the hash; 0: no cache.',
       },
+      accounts: {
+        ...accountsSchema,
+        description:
+          'kind user: where users are looked up: the directory file only, the file then self-service accounts in the store (sign-up; a pending one is refused as a wrong password), or the store only.',
+      },
       prefix: subjectPrefixSchema,
       lockout: {
         description: 'Account lockout: failed checks counted in the store, and the account refused (as a wrong password) while locked.',
@@ -116,11 +123,17 @@ export default defineValve({
     const lockBy = config.lockout.by ?? (kind === 'client' ? 'source' : 'account');
     const prefix = config.prefix;
     const erroneous = [userProp, passProp];
+    const source = config.accounts;
+    if (source !== 'directory' && kind !== 'user')
+      tools.fail('/accounts', 'only users have self-service accounts: use kind user', 'CONFIG_INVALID');
 
     return async (ctx) => {
       const { username, password } = presented(ctx);
       const tenant = ctx.tenant.id;
-      const account = accounts.find(tenant, username);
+      const account =
+        source === 'directory'
+          ? accounts.find(tenant, username)
+          : withPassword((await findAccount(ctx.services.directory, ctx.store, tenant, source, 'username', username))?.user);
       const accountKey = `${kind}:${username}`;
       const lockoutKey = lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`;
       // A hosted login for a pool the user is not in: refused as a wrong password, after the
@@ -162,6 +175,11 @@ export default defineValve({
       ]),
     }) satisfies ValveDataflow,
 });
+
+/** A user without a password has no credential here: unknown, as CredentialAccounts says. */
+function withPassword(user: DirectoryUser | undefined): DirectoryUser | undefined {
+  return user?.password_hash !== undefined ? user : undefined;
+}
 
 /** A user may sign in to the pools it lists (every pool when it lists none); tills and clients are in no pool. */
 function inPool(account: Account, pool: string): boolean {

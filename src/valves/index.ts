@@ -2,6 +2,9 @@
 import type { ValveDefinition } from '../engine/valve.js';
 import { ValveRegistry } from '../engine/registry.js';
 import accessGroup from './access-group.js';
+import accountActivate from './account-activate.js';
+import accountCreate from './account-create.js';
+import accountPassword from './account-password.js';
 import basicAuth from './basic-auth.js';
 import externalToken from './external-token.js';
 import refuse from './refuse.js';
@@ -28,6 +31,9 @@ import totpVerify from './totp-verify.js';
 
 const valves: readonly ValveDefinition<never>[] = [
   accessGroup,
+  accountActivate,
+  accountCreate,
+  accountPassword,
   basicAuth,
   externalToken,
   refuse,

@@ -20,6 +20,7 @@ import { createSender, senderSchema } from '../otp/senders/index.js';
 import { OtpDeliveries, type DeliveryJob } from '../otp/delivery.js';
 import { decoySeal, newCode, newTransactionId, PURPOSE_PATTERN, sealCode, txKey, type OtpRecord } from '../otp/transaction.js';
 import { usable } from '../otp/user-props.js';
+import { accountsSchema, accountStatusSchema, eligible, findAccount } from '../accounts/registry.js';
 import { itemSets, type ValueKind } from '../engine/dataflow.js';
 
 const HOUR_MS = 3_600_000;
@@ -83,6 +84,8 @@ export default defineValve({
         description:
           'Every answer (sent, decoy or refused) takes at least this long, so store and machine jitter cannot tell them apart either.',
       },
+      accounts: accountsSchema,
+      account_status: accountStatusSchema,
       sender: senderSchema,
     },
   },
@@ -117,7 +120,7 @@ export default defineValve({
     const invalid = (why: string) => refuse('INVALID_REQUEST', { erroneousProperties: blamed, detail: `otp-issue: ${why}` });
 
     /** Who gets the code (null: nobody, a decoy answers), and the key rate limits count under. */
-    const resolve = (ctx: CallContext): { rateKey: string; recipient: string | null; user: DirectoryUser | null } => {
+    const resolve = async (ctx: CallContext): Promise<{ rateKey: string; recipient: string | null; user: DirectoryUser | null }> => {
       const scope = ctx.scope();
       if (userTemplate === null) {
         const recipient = normalizeRecipient(channel, (recipientTemplate as Template).render(scope));
@@ -134,8 +137,8 @@ export default defineValve({
       } else if (lookup === '' || lookup.length > 256) {
         throw invalid(`no ${userBy} to look the user up by`);
       }
-      const found = findUser(ctx.services.directory, ctx.tenant.id, userBy as UserLookup, lookup);
-      if (!usable(found)) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
+      const found = await lookUp(ctx, lookup);
+      if (found === undefined) return { rateKey: recipientKey(channel, counted), recipient: null, user: null };
       const recipient = normalizeRecipient(
         channel,
         recipientTemplate !== null ? recipientTemplate.render(scope) : (found[contactKey] ?? ''),
@@ -145,9 +148,25 @@ export default defineValve({
       return { rateKey: recipientKey(channel, recipient ?? counted), recipient, user: recipient === null ? null : found };
     };
 
+    const accounts = config.accounts;
+    const accountStatus = config.account_status;
+    if (accounts !== 'directory' && (userBy === 'none' || userBy === 'store_manager'))
+      tools.fail('/accounts', `store accounts are looked up by id, username, mobile or email, not ${userBy}`, 'CONFIG_INVALID');
+    if (accountStatus === 'pending' && accounts !== 'store')
+      tools.fail('/account_status', 'pending accounts live in the store: set accounts to "store"', 'CONFIG_INVALID');
+    /** The user a lookup names, when it may get a code (the directory file, then the store, as `accounts` says). */
+    const lookUp = async (ctx: CallContext, lookup: string): Promise<DirectoryUser | undefined> => {
+      if (accounts === 'directory') {
+        const found = findUser(ctx.services.directory, ctx.tenant.id, userBy as UserLookup, lookup);
+        return usable(found) ? found : undefined;
+      }
+      const found = await findAccount(ctx.services.directory, ctx.store, ctx.tenant.id, accounts, userBy as UserKey, lookup);
+      return eligible(found, accountStatus) ? found.user : undefined;
+    };
+
     const minAnswerMs = config.min_answer_ms;
     const issue = async (ctx: CallContext): Promise<void> => {
-      const { rateKey, recipient, user } = resolve(ctx);
+      const { rateKey, recipient, user } = await resolve(ctx);
       const store = ctx.store;
       // Per operation and recipient: another operation's callers never spend this one's budget.
       const coolKey = `otp:cool:${ctx.operation}:${rateKey}`;

@@ -23,7 +23,8 @@ import {
   transactionPurpose,
   txKey,
 } from '../otp/transaction.js';
-import { putUser, usable } from '../otp/user-props.js';
+import { putUser } from '../otp/user-props.js';
+import { accountsSchema, accountStatusSchema, eligible, findAccount } from '../accounts/registry.js';
 import { itemSets } from '../engine/dataflow.js';
 import { USER_SETS } from '../otp/user-props.js';
 
@@ -65,6 +66,8 @@ export default defineValve({
         default: ['sign-in'],
         description: "Purposes (otp-issue's `purpose`) whose codes this verify redeems; a code issued for any other is refused.",
       },
+      accounts: accountsSchema,
+      account_status: accountStatusSchema,
       prefix: subjectPrefixSchema,
     },
   },
@@ -76,6 +79,10 @@ export default defineValve({
     const issuedBy = config.issued_by === undefined ? null : new Set(config.issued_by);
     const purposes = new Set(config.purposes);
     const prefix = config.prefix;
+    const accounts = config.accounts;
+    const accountStatus = config.account_status;
+    if (accountStatus === 'pending' && accounts !== 'store')
+      tools.fail('/account_status', 'pending accounts live in the store: set accounts to "store"', 'CONFIG_INVALID');
     const badCode = (detail: string) => refuse('OTP_INVALID', { erroneousProperties: ['otp'], detail: `otp-verify: ${detail}` });
     const badTransaction = (detail: string) =>
       refuse('OTP_INVALID', { erroneousProperties: ['transaction_id'], detail: `otp-verify: ${detail}` });
@@ -114,9 +121,11 @@ export default defineValve({
       // Tidying only: the counter expires soon after the transaction anyway.
       await store.del(attemptsKey(id)).catch(() => undefined);
 
-      const user = record.u === '' ? undefined : ctx.services.directory.user(ctx.tenant.id, 'id', record.u);
-      // Disabled or removed since the code was sent: the code no longer signs anyone in.
-      if (expects === 'user' && !usable(user)) throw badTransaction('user gone or disabled since issue');
+      const found =
+        record.u === '' ? undefined : await findAccount(ctx.services.directory, ctx.store, ctx.tenant.id, accounts, 'id', record.u);
+      // Disabled or removed since the code was sent (or, for a sign-up, activated): the code no longer counts.
+      if (expects === 'user' && !eligible(found, accountStatus)) throw badTransaction('user gone or disabled since issue');
+      const user = eligible(found, accountStatus) ? found.user : undefined;
       writePrefixed(ctx.item().props, prefix, (props) => {
         props.channel = record.c;
         props.recipient = record.r;
