@@ -326,7 +326,7 @@ describe('editing a group', () => {
   });
 
   it('leaves no temp or lock files behind', () => {
-    expect(readdirSync(join(fixture.dir, 'config')).sort()).toEqual(['access-groups.json', 'authpipe.json', 'directory.json', 'secrets']);
+    expect(readdirSync(join(fixture.dir, 'config')).filter((name) => /\.(tmp|lock)$|^\./.test(name))).toEqual([]);
     expect(() => JSON.parse(readFileSync(join(fixture.dir, 'config', 'access-groups.json'), 'utf8'))).not.toThrow();
   });
 });
