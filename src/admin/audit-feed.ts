@@ -1,7 +1,7 @@
 /**
  * The audit events the console's Audit page shows, kept in the store: shared by every worker
  * and every engine on the store, and on Redis kept across restarts. The audit stream itself
- * is still written first, line by line; the store gets the events of a quarter second as one
+ * is still written first, line by line; the store gets the events of a second as one
  * batch (one write, whatever the load: audit calls sit on the hot path), bounded by count
  * (`audit.keep.events`) and age (`audit.keep.days`). A store that fails loses the page's copy
  * of a batch, never a call: the stream has every line.
@@ -12,7 +12,8 @@ import type { Store } from '../store/store.js';
 import { queryOf, type AdminRoute } from './routes.js';
 
 const KEY = 'audit:events';
-const FLUSH_MS = 250;
+// A second: a batch write lands in few of the calls it could slow, and the page is a second behind at most.
+const FLUSH_MS = 1000;
 const MAX_BATCH = 100;
 const DAY_MS = 86_400_000;
 /** Rows one page answers at most. */
