@@ -163,3 +163,13 @@ export function eligible(found: FoundAccount | undefined, status: 'active' | 'pe
   if (status === 'pending') return found.stored?.status === 'pending';
   return found.user.status !== 'disabled';
 }
+
+/** The `account` option of the valves that change a self-service account after otp-verify named it. */
+export const ACCOUNT_OPTION = {
+  account: {
+    type: 'string',
+    minLength: 1,
+    default: '{{item.sub}}',
+    description: 'Template of the account id (otp-verify puts it in sub).',
+  },
+} as const;

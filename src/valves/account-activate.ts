@@ -7,7 +7,7 @@
  */
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
-import { getAccount, updateAccount } from '../accounts/registry.js';
+import { ACCOUNT_OPTION, getAccount, updateAccount } from '../accounts/registry.js';
 
 export default defineValve({
   name: 'account-activate',
@@ -16,12 +16,7 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      account: {
-        type: 'string',
-        minLength: 1,
-        default: '{{item.sub}}',
-        description: 'Template of the account id (otp-verify puts it in sub).',
-      },
+      ...ACCOUNT_OPTION,
       recipient: {
         type: 'string',
         minLength: 1,

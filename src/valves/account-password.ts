@@ -9,7 +9,7 @@
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 import { hashPassword } from '../credentials/hash.js';
-import { getAccount, updateAccount } from '../accounts/registry.js';
+import { ACCOUNT_OPTION, getAccount, updateAccount } from '../accounts/registry.js';
 import { STRENGTH_PROPERTIES, strengthCheck } from '../accounts/strength.js';
 import { soleRequestProperty } from '../engine/template.js';
 
@@ -20,12 +20,7 @@ export default defineValve({
     type: 'object',
     additionalProperties: false,
     properties: {
-      account: {
-        type: 'string',
-        minLength: 1,
-        default: '{{item.sub}}',
-        description: 'Template of the account id (otp-verify puts it in sub).',
-      },
+      ...ACCOUNT_OPTION,
       password: { type: 'string', minLength: 1, default: '{{request.new_password}}', description: 'Template of the new password.' },
       ...STRENGTH_PROPERTIES,
     },
