@@ -111,3 +111,22 @@ function fileValue(whole: string, name: string, file: string, sources: SecretSou
   if (exposed) sources.warnings?.push({ code: 'CONFIG_EXPOSED', file, pointer: at, message: exposed });
   return text;
 }
+
+/**
+ * The JSON pointers of every key or string value of `value` that holds a reference: what the
+ * admin API refuses in a body, and what a tenant's own pipe may not hold.
+ */
+export function referencePointers(value: unknown, at = '', out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (looksLikeReference(value)) out.push(at || '/');
+  } else if (Array.isArray(value)) {
+    value.forEach((v, i) => referencePointers(v, `${at}/${i}`, out));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      const member = `${at}/${escapePointer(key)}`;
+      if (looksLikeReference(key)) out.push(member);
+      referencePointers(v, member, out);
+    }
+  }
+  return out;
+}

@@ -13,7 +13,7 @@ import { ConfigError, pointer, type ConfigIssue } from '../config-kit/issues.js'
 import { readJsonFile, type FileOverlay } from '../config-kit/json-file.js';
 import { mainSchema, type HttpConfiguration, type MainConfig } from './main-schema.js';
 import { pipeSchema, type PipeConfig } from '../engine/pipe-schema.js';
-import { looksLikeReference, resolveSecrets, SecretLedger, type SecretSources } from '../config-kit/secrets.js';
+import { referencePointers, resolveSecrets, SecretLedger, type SecretSources } from '../config-kit/secrets.js';
 import { display } from './data-file.js';
 import { buildConfigServices, checkCompiledFeatures } from './services.js';
 import { invalidProxyEntry } from '../http/client-ip.js';
@@ -288,17 +288,16 @@ function readPipes(
     let config: PipeConfig;
     if (secretSources) config = resolveSecrets(parsed.value, shown, secretSources, issues) as PipeConfig;
     else {
-      const found = secretReferenceAt(parsed.value, '');
-      if (found !== null) {
+      const found = [...new Set(referencePointers(parsed.value))];
+      for (const at of found)
         issues.push({
           file: shown,
-          pointer: found,
+          pointer: at,
           code: 'CONFIG_SECRET',
           message:
             "a tenant's pipe cannot use ${env:} or ${file:}; secrets are read only in the operator's files (the main file, shared pipes, data files)",
         });
-        continue;
-      }
+      if (found.length > 0) continue;
       config = parsed.value as PipeConfig;
     }
     if (!validatePipe(config)) {
@@ -318,19 +317,6 @@ function readPipes(
     sources.push({ file: shown, config });
   }
   return sources;
-}
-
-/** The pointer of the first string (key or value) holding a secret reference, or null. */
-function secretReferenceAt(value: unknown, at: string): string | null {
-  if (typeof value === 'string') return looksLikeReference(value) ? at : null;
-  if (value === null || typeof value !== 'object') return null;
-  for (const [key, v] of Object.entries(value)) {
-    const here = `${at}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
-    if (looksLikeReference(key)) return here;
-    const found = secretReferenceAt(v, here);
-    if (found !== null) return found;
-  }
-  return null;
 }
 
 function dedupe(list: ConfigIssue[]): void {
