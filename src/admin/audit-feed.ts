@@ -11,7 +11,14 @@ import type { Audit, AuditEventType, AuditFields } from '../engine/audit.js';
 import type { Store } from '../store/store.js';
 import { queryOf, type AdminRoute } from './routes.js';
 
-const KEY = 'audit:events';
+/**
+ * Calls (auth.*, token.*) come at the rate of the traffic, everything else (admin changes,
+ * lockouts, reloads) rarely: each has its list, so a busy hour of logins cannot push the
+ * admin changes out, and the calls' list is bounded in events, not only in batches.
+ */
+const CALLS_KEY = 'audit:calls';
+const OTHERS_KEY = 'audit:events';
+const isCall = (type: AuditEventType) => type.startsWith('auth.') || type.startsWith('token.');
 // A second: a batch write lands in few of the calls it could slow, and the page is a second behind at most.
 const FLUSH_MS = 1000;
 const MAX_BATCH = 100;
@@ -31,7 +38,7 @@ export interface AuditKeep {
 }
 
 export class StoredAudit implements Audit {
-  private pending: Entry[] = [];
+  private pending: { calls: Entry[]; others: Entry[] } = { calls: [], others: [] };
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -46,16 +53,23 @@ export class StoredAudit implements Audit {
 
   event(type: AuditEventType, fields: AuditFields): void {
     this.inner.event(type, fields);
-    this.pending.push({ at: Date.now(), type, fields });
-    if (this.pending.length >= MAX_BATCH) void this.flush();
+    const list = isCall(type) ? this.pending.calls : this.pending.others;
+    list.push({ at: Date.now(), type, fields });
+    if (list.length >= MAX_BATCH) void this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
+    const { calls, others } = this.pending;
+    this.pending = { calls: [], others: [] };
+    // Full batches of calls: at most keep.events of them stay; other events are few, a batch each.
+    await this.push(CALLS_KEY, calls, Math.max(1, Math.ceil(this.keep.events / MAX_BATCH)));
+    await this.push(OTHERS_KEY, others, this.keep.events);
+  }
+
+  private async push(key: string, batch: Entry[], batches: number): Promise<void> {
+    if (batch.length === 0) return;
     try {
-      await this.store.listPush(KEY, JSON.stringify(batch), this.keep.events);
+      await this.store.listPush(key, JSON.stringify(batch), batches);
     } catch (err) {
       this.logger.warn({ err, events: batch.length }, 'audit events not kept in the store (the audit stream has them)');
     }
@@ -66,13 +80,16 @@ export class StoredAudit implements Audit {
     await this.flush();
     const since = Date.now() - this.keep.days * DAY_MS;
     const out: Entry[] = [];
-    for (const text of await this.store.listRange(KEY, this.keep.events)) {
-      try {
-        for (const entry of JSON.parse(text) as Entry[]) if (entry.at >= since) out.push(entry);
-      } catch {
-        // a batch that does not parse is skipped, not fatal to the page
+    for (const key of [CALLS_KEY, OTHERS_KEY]) {
+      for (const text of await this.store.listRange(key, this.keep.events)) {
+        try {
+          for (const entry of JSON.parse(text) as Entry[]) if (entry.at >= since) out.push(entry);
+        } catch {
+          // a batch that does not parse is skipped, not fatal to the page
+        }
       }
     }
+    out.sort((a, b) => a.at - b.at);
     return out.reverse().slice(0, this.keep.events);
   }
 

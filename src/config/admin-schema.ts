@@ -125,7 +125,7 @@ const adminSchemaProperties = {
             maximum: 1000000,
             default: 20000,
             description:
-              'At most this many of the newest events are shown; the store holds at most this many batches (a batch is the events of a second, up to 100).',
+              'At most this many of the newest events are shown. Calls (auth.*, token.*) are kept in batches of up to 100 of which at most events/100 stay; other events (admin changes, lockouts, reloads) in a list of their own, at most this many batches.',
           },
           days: { type: 'integer', minimum: 1, maximum: 3650, default: 30, description: 'Events older than this are not shown.' },
         },
