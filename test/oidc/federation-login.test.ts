@@ -119,7 +119,10 @@ beforeAll(async () => {
     edit(fixture) {
       const main = fixture.readJson('config/authpipe.json') as Record<string, any>;
       // Beside what the demo lists already (its stand-in upstream for external-login).
-      main.outbound.allow.push(`127.0.0.1:${upstreamPort}`, `127.0.0.1:${downPort}`, `127.0.0.1:${slowPort}`, `127.0.0.1:${fakePort}`);
+      // A set: free ports picked apart may coincide with each other or with the demo's own.
+      main.outbound.allow = [
+        ...new Set([...main.outbound.allow, ...[upstreamPort, downPort, slowPort, fakePort].map((port) => `127.0.0.1:${port}`)]),
+      ];
       const up = (port: number, extra: Record<string, unknown> = {}) => ({
         issuer: `http://127.0.0.1:${port}`,
         client_id: 'authpipe-demo',
