@@ -2,19 +2,32 @@
 // till-login does, written by hand: parse Basic, check a verified-credential cache keyed by
 // an HMAC of tenant, user, password and stored hash (one scrypt verification on a miss),
 // and sign a 10-minute ES256 JWT with node:crypto on libuv's thread pool, as authpipe does.
-// What authpipe costs beyond this is ours.
+// The answer is authpipe's, byte for byte in shape: the same body members, the same claims
+// (the till's store and access group, the group's scope), a kid as long as a thumbprint. What
+// authpipe costs beyond this is ours.
 import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, scryptSync, sign, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const salt = randomBytes(16);
 const tills = new Map([
-  ['till-001', { hash: scryptSync('till-001-pass', salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), store: 'store-01' }],
+  [
+    'till-001',
+    { hash: scryptSync('till-001-pass', salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 }), store: 'store-01', group: 'POS' },
+  ],
 ]);
 const cacheKey = randomBytes(32);
 const verified = new Map();
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }));
-const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid: 'bench' })).toString('base64url');
+const kid = randomBytes(32).toString('base64url');
+const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid })).toString('base64url');
+// The demo's POS access group.
+const scopes = new Map([
+  [
+    'POS',
+    'data:customer:write data:customer:read data:transaction:write data:transaction:read data:points:write data:points:read data:coupon:read',
+  ],
+]);
 
 /** Calls `done` with the answer, or with null when the credentials fail. */
 function login(authorization, done) {
@@ -34,15 +47,20 @@ function login(authorization, done) {
     verified.set(k, Date.now());
   }
   const now = Math.floor(Date.now() / 1000);
+  const scope = scopes.get(till.group);
   const payload = Buffer.from(
     JSON.stringify({
-      iss: 'https://auth.demo.example',
+      kind: 'till',
+      store: till.store,
+      access_group: till.group,
+      iss: 'http://127.0.0.1:8080/oidc/demo',
       sub: user,
       aud: 'https://api.demo.example',
       iat: now,
       exp: now + 600,
       jti: randomUUID(),
       tenant: 'demo',
+      scope,
       client_id: user,
     }),
   ).toString('base64url');
@@ -50,7 +68,14 @@ function login(authorization, done) {
     done(
       err
         ? null
-        : { sub: user, access_token: `${header}.${payload}.${signature.toString('base64url')}`, token_type: 'Bearer', expires_in: '600' },
+        : {
+            sub: user,
+            access_group: till.group,
+            scope,
+            access_token: `${header}.${payload}.${signature.toString('base64url')}`,
+            token_type: 'Bearer',
+            expires_in: '600',
+          },
     );
   });
 }

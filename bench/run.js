@@ -1,7 +1,7 @@
 // npm run bench: starts each server the scenarios need as its own process, loads it with
 // autocannon (in this process) and prints requests/s, p50/p99 latency and the server's RSS.
 // Options (env): BENCH_ROUNDS (default 3), BENCH_SECONDS per round (default 5),
-// BENCH_CONNECTIONS (default 32), BENCH_ONLY (substring filter on scenario names).
+// BENCH_CONNECTIONS (default 32), BENCH_ONLY (substring filter on scenario names; several separated by |).
 // Results also go to bench/results/ (git-ignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,9 +14,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
-const only = process.env.BENCH_ONLY;
+const only = process.env.BENCH_ONLY?.split('|');
 
-const selected = scenarios.filter((s) => !only || s.name.includes(only));
+const selected = scenarios.filter((s) => !only || only.some((part) => s.name.includes(part)));
 const running = new Map();
 const samples = new Map(selected.map((s) => [s.name, []]));
 const requests = new Map();

@@ -3,7 +3,7 @@ import pino from 'pino';
 
 /**
  * Where log and audit lines go. Lines are batched: handed to the writer (pino's SonicBoom)
- * as one string once 4 KiB have gathered, or every 200 ms, and synchronously at exit.
+ * as one string once 16 KiB have gathered, or every 200 ms, and synchronously at exit.
  * Measured on till-login, which logs three lines (call, auth.success, token.issued): a
  * write per line cost about as much as the ES256 signature, in system calls and in waking
  * whatever reads the pipe. SonicBoom's own batching (minLength) re-measures the whole
@@ -12,7 +12,7 @@ import pino from 'pino';
  * shared by every logger of the process, so the application log and the audit stream on
  * stdout fill one batch.
  */
-export const LOG_BATCH_CHARS = 4096;
+export const LOG_BATCH_CHARS = 16384;
 const LOG_FLUSH_MS = 200;
 
 type Writer = pino.DestinationStream & { flush(cb?: (err?: Error) => void): void; flushSync(): void };

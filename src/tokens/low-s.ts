@@ -5,25 +5,31 @@
  * keys, so a token has exactly one spelling (the verifier already demands canonical base64url).
  * ES256 (P-256) only: the algorithm our generated keys use; the check is skipped for others.
  */
-const P256_N = BigInt('0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551');
-const HALF_N = P256_N >> 1n;
-/** n/2 as 32 big-endian bytes: s > n/2 is a byte comparison, no BigInt on every signature. */
-const HALF_N_BYTES = Buffer.from(HALF_N.toString(16).padStart(64, '0'), 'hex');
-
-function sOf(signature: Buffer): bigint {
-  return BigInt(`0x${signature.subarray(32, 64).toString('hex')}`);
-}
+const P256_N = Buffer.from('FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551', 'hex');
+/** n/2 as 32 big-endian bytes: s > n/2 is a byte comparison. */
+const HALF_N_BYTES = Buffer.from('7FFFFFFF800000007FFFFFFFFFFFFFFFDE737D56D38BCF4279DCE5617E3192A8', 'hex');
 
 /** Whether a raw (IEEE P1363, r ‖ s) ES256 signature is in the high form. */
 export function isHighS(signature: Buffer): boolean {
-  return signature.length === 64 && Buffer.compare(signature.subarray(32, 64), HALF_N_BYTES) > 0;
+  return signature.length === 64 && signature.compare(HALF_N_BYTES, 0, 32, 32, 64) > 0;
 }
 
-/** The low form of a raw ES256 signature (itself when already low). */
+/**
+ * The low form of a raw ES256 signature (itself when already low): r ‖ (n − s), the
+ * subtraction done on the 32 big-endian bytes (half of all signatures take this path: a
+ * BigInt through hex strings cost more than the rest of the token's claims work).
+ */
 export function lowS(signature: Buffer): Buffer {
   if (!isHighS(signature)) return signature;
-  const s = (P256_N - sOf(signature)).toString(16).padStart(64, '0');
-  return Buffer.concat([signature.subarray(0, 32), Buffer.from(s, 'hex')]);
+  const out = Buffer.allocUnsafe(64);
+  signature.copy(out, 0, 0, 32);
+  let borrow = 0;
+  for (let i = 31; i >= 0; i--) {
+    const d = (P256_N[i] as number) - (signature[32 + i] as number) - borrow;
+    borrow = d < 0 ? 1 : 0;
+    out[32 + i] = d & 0xff;
+  }
+  return out;
 }
 
 /**

@@ -6,15 +6,19 @@
  * Retry-After (seconds until the window ends). Counters of different operations are apart
  * unless they name the same `bucket`.
  * With `count: "failures"` only calls that end refused with one of `failure_codes` count (a
- * failed credential check, by default): each call still reserves a unit up front, so that
- * parallel guesses cannot exceed the limit, and gives it back when the pipe ends otherwise.
+ * failed credential check, by default). A call reads the stored count and adds the calls of
+ * this process still in flight for the same key (held in memory, not in the store), so that
+ * parallel guesses cannot pass the limit; only a counted failure writes to the store. A
+ * success therefore costs one store read and no write (it used to reserve a unit and give it
+ * back: two writes on every login). Across processes on a shared store, the calls in flight
+ * on the other processes are not seen, so a burst can pass the limit by at most their number.
  * A spray of failed logins from one address is then stopped before it reaches the hashes,
  * while that address's successful logins go on.
  */
 import { createHash } from 'node:crypto';
 import { REFUSAL_CODES, refuse } from '../errors.js';
 import { whenSettled } from '../engine/runner.js';
-import { defineValve } from '../engine/valve.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
 
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
@@ -76,35 +80,42 @@ export default defineValve({
     if (!failuresOnly && config.failure_codes !== undefined)
       tools.fail('/failure_codes', 'failure_codes applies only with count "failures"', 'CONFIG_INVALID');
     const counted = new Set<string>(config.failure_codes);
-    return async (ctx) => {
+    /** Calls of this process between their check and their end, per store key (count "failures"). */
+    const inFlight = new Map<string, number>();
+    const storeKeyOf = (ctx: CallContext): string => {
       let value = key.render(ctx.scope());
       if (value.length > MAX_KEY_CHARS) value = createHash('sha256').update(value).digest('base64url');
-      const storeKey = `${failuresOnly ? 'failurelimit' : 'ratelimit'}:${config.bucket ?? ctx.operation}:${value}`;
-      const count = await ctx.store.incr(storeKey, windowMs);
-      if (count <= config.limit) {
-        // The unit reserved is given back unless the call ends with a counted refusal. After a
-        // fault (the store itself may be what failed) the answer does not wait for it: a hung
-        // store would otherwise hold the call for a second timeout.
-        if (failuresOnly)
-          whenSettled(ctx, (error) => {
-            if (error && counted.has(error.code)) return undefined;
-            const giveBack = ctx.store.incr(storeKey, windowMs, -1).then(() => undefined);
-            if (error === undefined || error.isRefusal) return giveBack;
-            giveBack.catch((err: unknown) =>
-              ctx.log.warn({ requestId: ctx.requestId, err }, 'rate-limit: a reserved unit could not be given back'),
-            );
-            return undefined;
-          });
-        return;
-      }
-      // A call refused here is no failure of its own: it leaves the count where it was.
-      if (failuresOnly) await ctx.store.incr(storeKey, windowMs, -1);
+      return `${failuresOnly ? 'failurelimit' : 'ratelimit'}:${config.bucket ?? ctx.operation}:${value}`;
+    };
+    const limited = async (ctx: CallContext, storeKey: string, count: number): Promise<never> => {
       const ttl = await ctx.store.ttl(storeKey);
       const retryAfter = Math.max(1, Math.ceil((ttl ?? windowMs) / 1000));
       throw refuse('RATE_LIMITED', {
         erroneousProperties,
         headers: { 'retry-after': String(retryAfter) },
-        detail: `${failuresOnly ? count - 1 : count} ${failuresOnly ? 'failures' : 'calls'} in the window for ${config.key} (limit ${config.limit})`,
+        detail: `${count} ${failuresOnly ? 'failures' : 'calls'} in the window for ${config.key} (limit ${config.limit})`,
+      });
+    };
+    if (!failuresOnly) {
+      return async (ctx) => {
+        const storeKey = storeKeyOf(ctx);
+        const count = await ctx.store.incr(storeKey, windowMs);
+        if (count > config.limit) await limited(ctx, storeKey, count);
+      };
+    }
+    return async (ctx) => {
+      const storeKey = storeKeyOf(ctx);
+      const stored = Number((await ctx.store.get(storeKey)) ?? 0);
+      const running = inFlight.get(storeKey) ?? 0;
+      // A count the store cannot read as a number fails closed, like a store that does not answer.
+      if (!(stored + running < config.limit)) await limited(ctx, storeKey, Number.isFinite(stored) ? stored : config.limit);
+      inFlight.set(storeKey, running + 1);
+      whenSettled(ctx, (error) => {
+        const left = (inFlight.get(storeKey) ?? 1) - 1;
+        if (left > 0) inFlight.set(storeKey, left);
+        else inFlight.delete(storeKey);
+        if (error === undefined || !counted.has(error.code)) return undefined;
+        return ctx.store.incr(storeKey, windowMs).then(() => undefined);
       });
     };
   },

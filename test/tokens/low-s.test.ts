@@ -27,6 +27,8 @@ describe('low-S ES256 signatures', () => {
       if (s > HALF_N) high++;
       const low = lowS(signature);
       expect(isHighS(low)).toBe(false);
+      expect(low.subarray(0, 32).equals(signature.subarray(0, 32))).toBe(true);
+      expect(BigInt(`0x${low.subarray(32).toString('hex')}`)).toBe(s > HALF_N ? N - s : s);
       expect(verify('sha256', data, { key: publicKey.export({ format: 'pem', type: 'spki' }), dsaEncoding: 'ieee-p1363' }, low)).toBe(true);
     }
     expect(high).toBeGreaterThan(50); // about half are high: the test saw both kinds

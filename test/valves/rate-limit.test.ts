@@ -5,11 +5,20 @@ import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
+import { MemoryStore } from '../../src/store/memory.js';
 
 /** rate-limit through real HTTP, with a clock the test moves. */
 let fixture: ConfigFixture;
 let server: RunningServer;
 const clock = new ManualClock();
+/** The keys of the counter writes the server makes: what a success costs the store. */
+const counterWrites: string[] = [];
+class RecordingStore extends MemoryStore {
+  override incr(key: string, ttlMs: number, by?: number): Promise<number> {
+    counterWrites.push(key);
+    return super.incr(key, ttlMs, by);
+  }
+}
 
 const limited = (key: string, limit: number, window: number, extra: Record<string, unknown> = {}) => ({
   valves: [
@@ -50,7 +59,7 @@ beforeAll(async () => {
       'failures-burst': failureLimited('{{request.client_ip}}', 4),
     },
   );
-  server = await startServer({ configFile: fixture.mainFile, clock });
+  server = await startServer({ configFile: fixture.mainFile, clock, store: new RecordingStore(clock) });
 });
 
 afterAll(async () => {
@@ -114,6 +123,16 @@ describe('rate-limit', () => {
     // Refusals by the limit itself do not extend it: the window's end frees the address.
     clock.advance(60_000);
     expect((await server.call('failures-by-ip', {})).status).toBe(200);
+  });
+
+  it('count "failures": a success or an uncounted refusal writes nothing to the store; a counted failure writes once', async () => {
+    clock.advance(60_000);
+    counterWrites.length = 0;
+    for (let i = 0; i < 5; i++) expect((await server.call('failures-by-ip', {})).status).toBe(200);
+    expect((await server.call('failures-by-ip', { outcome: 'deny' })).status).toBe(403);
+    expect(counterWrites).toEqual([]);
+    expect((await server.call('failures-by-ip', { outcome: 'fail' })).status).toBe(403);
+    expect(counterWrites).toEqual([expect.stringMatching(/failurelimit:failures-by-ip:/)]);
   });
 
   it('count "failures" keyed by address and username: another user from the same address is not held up', async () => {
