@@ -7,11 +7,11 @@
  * against that hash, through the same verified-credential cache and failure timing floor as
  * basic-auth. No algorithm that would use the secret as an HMAC key is enabled.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
+import { onClientAssigned } from './client-assigned.js';
 import type { DirectoryClient } from '../directory/directory.js';
 import { verifyPassword } from '../credentials/hash.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
@@ -102,7 +102,17 @@ interface ClientAuthCall {
   compared: boolean;
 }
 
-const calls = new AsyncLocalStorage<ClientAuthCall>();
+/** The client-authenticating requests in flight, by request. */
+const callsByRequest = new WeakMap<IncomingMessage, ClientAuthCall>();
+/**
+ * The call whose client the provider has just loaded: set when the provider assigns it and
+ * taken by compareClientSecret, which the provider calls next in the same synchronous run
+ * (token_auth's loadClient assigns the client, then its auth step checks the expiry and calls
+ * compareClientSecret, with no await between). No AsyncLocalStorage: on Node 20 one run of it
+ * turns on promise hooks for the whole process, making every promise of every door about
+ * three times dearer.
+ */
+let assigned: ClientAuthCall | undefined;
 const addresses = new WeakMap<IncomingMessage, string>();
 
 /** The caller's address (trusted proxies applied), set by the mount before the provider sees the request. */
@@ -153,7 +163,8 @@ export function guardClientAuthentication(
       return;
     }
     const call: ClientAuthCall = { address, compared: false };
-    await calls.run(call, next);
+    callsByRequest.set(ctx.req, call);
+    await next();
     const body = ctx.body as { error?: unknown } | undefined;
     if (ctx.status !== 401 || body?.error !== 'invalid_client') return;
     await store.incr(limitKey, CLIENT_AUTH_LIMITS.windowMs);
@@ -163,13 +174,18 @@ export function guardClientAuthentication(
     await padToFloor(started);
   });
 
+  onClientAssigned(provider, (ctx) => {
+    assigned = callsByRequest.get(ctx.req);
+  });
+
   const inFlight = new Map<string, Promise<boolean>>();
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(
     this: { clientId: string },
     actual: string,
   ): Promise<boolean> {
+    const call = assigned;
+    assigned = undefined;
     const started = performance.now();
-    const call = calls.getStore();
     if (call) call.compared = true;
     const hash = parsed.get(this.clientId);
     if (!hash || typeof actual !== 'string' || credentialTextProblem(actual, MAX_SECRET_BYTES) !== null) {

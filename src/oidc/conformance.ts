@@ -14,8 +14,8 @@
  * - RFC 8414 metadata is discovery without the OpenID-only members (the mount routes
  *   `/.well-known/oauth-authorization-server/oidc/<tenant>` to discovery, marked by `askForOAuthMetadata`).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
+import { onClientAssigned } from './client-assigned.js';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-store.js';
@@ -68,8 +68,26 @@ const TOKEN_ROUTES = new Set(['token', 'introspection', 'revocation']);
 
 type ErrorBody = { error?: unknown; error_description?: unknown } | undefined;
 
-/** Set while the token endpoint runs: only a refresh grant's lookup sees the grace window. */
-const tokenCalls = new AsyncLocalStorage<true>();
+/**
+ * The refresh tokens that refresh grants in flight are presenting, each with the number of
+ * grants presenting it: only their lookups see the grace window. Kept by value rather than in
+ * an AsyncLocalStorage: on Node 20 one AsyncLocalStorage.run turns on promise hooks for the
+ * whole process, which made every promise of every door (the PUT hot path included) about
+ * three times dearer.
+ */
+const refreshing = new Map<string, number>();
+
+function presentRefresh(ctx: KoaContextWithOIDC): void {
+  const value = ctx.oidc?.params?.refresh_token;
+  if (ctx.oidc?.params?.grant_type !== 'refresh_token' || typeof value !== 'string' || ctx.oidc.route !== 'token') return;
+  refreshing.set(value, (refreshing.get(value) ?? 0) + 1);
+  const done = () => {
+    const left = (refreshing.get(value) ?? 1) - 1;
+    if (left > 0) refreshing.set(value, left);
+    else refreshing.delete(value);
+  };
+  ctx.res.once('close', done);
+}
 
 type RefreshFinder = (value: unknown, options?: object) => Promise<{ consumed?: number } | undefined>;
 
@@ -81,10 +99,16 @@ export function conformanceHooks(provider: Provider, options: { refreshGraceMs: 
       const token = await findRefresh(value, findOptions);
       // `consumed` is the first use, in seconds (the adapter keeps it): the window is measured
       // from the start of that second, so it is never longer than configured.
-      if (token?.consumed !== undefined && tokenCalls.getStore() && Date.now() - token.consumed * 1000 < options.refreshGraceMs)
+      if (
+        token?.consumed !== undefined &&
+        typeof value === 'string' &&
+        refreshing.has(value) &&
+        Date.now() - token.consumed * 1000 < options.refreshGraceMs
+      )
         delete token.consumed;
       return token;
     };
+    onClientAssigned(provider, presentRefresh);
   }
 
   // A refresh token is offline access itself (oidc-provider drops `offline_access` from the
@@ -114,8 +138,7 @@ export function conformanceHooks(provider: Provider, options: { refreshGraceMs: 
         ctx.querystring = params.toString();
       }
     }
-    if (options.refreshGraceMs > 0 && ctx.method === 'POST' && /^\/token\/?$/.test(ctx.path)) await tokenCalls.run(true, next);
-    else await next();
+    await next();
     const route = ctx.oidc?.route;
     const body = ctx.body as ErrorBody;
     if (route === undefined && ctx.status === 404) {
