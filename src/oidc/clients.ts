@@ -94,6 +94,9 @@ async function refusalWork(secret: string, hash: ParsedHash): Promise<void> {
 
 /** Client authentication failures one address may have per window, every client of the tenant together. */
 const CLIENT_AUTH_LIMITS = { failuresPerAddress: 100, windowMs: 5 * 60_000 } as const;
+const failuresKey = (address: string) => `oidc-client-failures:${address}`;
+/** A client's lock from one address. */
+const lockKeyOf = (clientId: string, address: string) => `client:${clientId}@${address}`;
 
 /** What a client-authenticating request of the token, introspection or revocation endpoint knows of itself. */
 interface ClientAuthCall {
@@ -140,7 +143,7 @@ export function guardClientAuthentication(
   store: Store,
   clients: ReadonlyMap<string, DirectoryClient>,
   dummy: () => ParsedHash,
-): void {
+): CachedClientAuthentication {
   const lockout = new Lockout(DEFAULT_LOCKOUT);
   const parsed = new Map<string, ParsedHash>();
   for (const client of clients.values()) {
@@ -152,7 +155,7 @@ export function guardClientAuthentication(
     if (ctx.method !== 'POST' || !CLIENT_AUTH_PATH.test(ctx.path)) return next();
     const started = performance.now();
     const address = addresses.get(ctx.req) ?? ctx.req.socket.remoteAddress ?? '';
-    const limitKey = `oidc-client-failures:${address}`;
+    const limitKey = failuresKey(address);
     const failures = Number((await store.get(limitKey)) ?? 0);
     if (failures >= CLIENT_AUTH_LIMITS.failuresPerAddress) {
       const ttl = await store.ttl(limitKey);
@@ -194,7 +197,7 @@ export function guardClientAuthentication(
       return false;
     }
     const secret = normalizeCredential(actual);
-    const lockKey = `client:${this.clientId}@${call?.address ?? ''}`;
+    const lockKey = lockKeyOf(this.clientId, call?.address ?? '');
     const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
     const now = Date.now();
     const locked = await lockout.isLocked(store, lockKey);
@@ -219,4 +222,21 @@ export function guardClientAuthentication(
     await padToFloor(started);
     return false;
   } as never;
+
+  return async (clientId, secret, address) => {
+    const hash = parsed.get(clientId);
+    if (!hash || credentialTextProblem(secret, MAX_SECRET_BYTES) !== null) return false;
+    const key = verifiedCredentials.keyOf(tenant, 'oidc-client', clientId, normalizeCredential(secret), hash.phc);
+    if (!verifiedCredentials.has(key, Date.now())) return false;
+    const [failures, locked] = await Promise.all([store.get(failuresKey(address)), lockout.isLocked(store, lockKeyOf(clientId, address))]);
+    return !locked && Number(failures ?? 0) < CLIENT_AUTH_LIMITS.failuresPerAddress;
+  };
 }
+
+/**
+ * Whether `secret` is `clientId`'s by a check that succeeded within the cache's lifetime, with
+ * the client not locked from `address` and the address under its failure limit: the fast
+ * client-credentials grant's whole authentication. False means "let the provider decide" (a
+ * cold cache, a wrong secret, a lock), never a refusal of its own.
+ */
+export type CachedClientAuthentication = (clientId: string, secret: string, address: string) => Promise<boolean>;

@@ -29,6 +29,7 @@ import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
 import { rememberAddress } from './clients.js';
 import { askForOAuthMetadata } from './conformance.js';
+import { fastGrantOf } from './client-credentials-fast.js';
 import type { OidcPoolConfig } from './schema.js';
 
 interface TenantDoor {
@@ -155,17 +156,32 @@ export function oidcHandler(
     }
     // The provider routes on the path below its issuer's (the mount path it adds to URLs itself).
     // As a mounting framework would: the provider builds its URLs from originalUrl minus url.
-    const toProvider = () => {
-      (req as IncomingMessage & { originalUrl?: string }).originalUrl = req.url;
-      rememberAddress(req, address);
-      calls.set(req, { requestId, started });
-      req.url = rest;
+    const toProvider = (request: IncomingMessage = req) => {
+      (request as IncomingMessage & { originalUrl?: string }).originalUrl = request.url;
+      rememberAddress(request, address);
+      calls.set(request, { requestId, started });
+      request.url = rest;
       try {
-        door.callback(req, res);
+        door.callback(request, res);
       } catch (err) {
         fail(res, requestId, err);
       }
     };
+    const fast = rest === '/token' ? fastGrantOf(door.provider) : undefined;
+    if (fast) {
+      return fast.handle(req, res, address, toProvider, (clientId) =>
+        report({
+          door: 'token',
+          requestId,
+          tenant: door.tenant.id,
+          operation: 'client_credentials',
+          pipe: undefined,
+          started,
+          ctx: undefined,
+          subject: clientId,
+        }),
+      );
+    }
     if (!AUTH_PATH.test(rest)) return toProvider();
     admitSignIn(config, door, clientIp(req, doors.proxies), req, res)
       .then((admitted) => {

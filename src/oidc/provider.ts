@@ -28,6 +28,7 @@ import type { OidcPoolConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { readFederatedAccount } from './federated-accounts.js';
 import { providerPages } from './provider-pages.js';
+import { fastClientCredentials, registerFastGrant } from './client-credentials-fast.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
@@ -295,7 +296,27 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       body.aud = audience;
   });
   const clientAccounts = new CredentialAccounts('client', directory);
-  guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
+  const cachedAuthentication = guardClientAuthentication(provider, tenant, options.store, clientById, () =>
+    clientAccounts.dummyHash(tenant),
+  );
+  registerFastGrant(
+    provider,
+    fastClientCredentials(
+      {
+        tenant,
+        issuer: options.issuer,
+        audience,
+        tokens,
+        ttl: TTL.ClientCredentials,
+        authenticate: cachedAuthentication,
+        groupOf: (clientId) => {
+          const group = groupOf(clientId);
+          return group ? { id: group.id, scope: group.scope } : undefined;
+        },
+      },
+      clients.filter((c) => c.status === 'active').map((c) => ({ directory: c, metadata: clientMetadata(c) as Record<string, unknown> })),
+    ),
+  );
   if (options.console) allowConsoleOrigins(provider, options.console);
   conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
