@@ -410,6 +410,5 @@ export const oidcSchema = {
 export type OidcConfig = ConfigOf<typeof oidcSchema>;
 export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
 export type OidcStepConfig = OidcPoolConfig['steps'][number];
-export type OidcWayConfig = NonNullable<OidcStepConfig['alternatives']>[number];
 export type UpstreamConfig = NonNullable<OidcConfig['tenants'][string]['upstreams']>[string];
 export type BrandingConfig = NonNullable<OidcPoolConfig['branding']>;
