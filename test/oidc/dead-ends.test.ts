@@ -74,4 +74,22 @@ describe('hosted login dead ends', () => {
     expect(fresh.page.html).toContain('name="otp"');
     expectCallback(await submit(jar, fresh.page, { otp: fresh.code }, PARTNERS));
   });
+
+  it('bounds "send a new code" by the hourly limit: the 11th code is refused, and the last one sent still signs in', async () => {
+    const { jar, first } = await start();
+    const before = readOutbox(demo.outbox).length;
+    let page = expectPage(await submit(jar, first, { username: 'bob', password: 'bob-pass-1' }, PARTNERS));
+    expect(page.html).toContain('name="resend"');
+    // login-sms-send allows 10 codes an hour to one user: the step's own, then 9 more.
+    for (let i = 0; i < 9; i++) {
+      page = expectPage(await submit(jar, page, { resend: '1' }, PARTNERS));
+      expect([page.status, page.errorCode]).toEqual([200, 'notice.code_sent']);
+    }
+    const refused = expectPage(await submit(jar, page, { resend: '1' }, PARTNERS));
+    expect([refused.status, refused.errorCode]).toEqual([403, 'RATE_LIMITED']);
+    expect(refused.html).toContain('name="otp"');
+    const sent = await outboxOf(demo.outbox, before + 10);
+    expect(sent.length - before).toBe(10);
+    expectCallback(await submit(jar, refused, { otp: sent[before + 9]?.code as string }, PARTNERS));
+  });
 });
