@@ -2,11 +2,13 @@
  * "Remember me": the shoppers pool offers the checkbox, unticked. Unticked, the provider's
  * session cookie has no Expires (it ends with the browser); ticked, it persists for the pool's
  * remember_me.session_ttl. A pool that does not offer it (partners) ignores a forged
- * `remember=1`, across its later SMS step too.
+ * `remember=1`, across its later SMS step too. Then the same in Chromium, read from the
+ * browser's own cookie store.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import {
   authorizationRequest,
   CookieJar,
@@ -105,4 +107,39 @@ describe('remember me', () => {
     expectCallback(await submit(jar, code, { otp: sent }, PARTNERS));
     expect(lifetime(jar.session())).toBeUndefined();
   });
+});
+
+describeWithChromium('remember me in Chromium')('remember me in Chromium', () => {
+  /** Seconds the browser will keep the session cookie after bob signs in, ticking the box or not; -1 for a browser-session cookie. */
+  async function kept(tick: boolean): Promise<number> {
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      // The app's callback, answered by the browser: the shop is not what is tested.
+      await page.route('http://localhost:3000/**', (route) =>
+        route.fulfill({ contentType: 'text/html', body: '<p id="app">signed in</p>' }),
+      );
+      await page.goto((await authorizationRequest(await discover(demo.issuer(), 'shop-web'), SHOP)).url);
+      await page.getByLabel('Username').fill('bob');
+      await page.getByLabel('Password').fill('bob-pass-1');
+      const box = page.getByLabel('Remember me on this device');
+      expect(await box.isChecked()).toBe(false);
+      if (tick) await box.check();
+      await page.getByRole('button', { name: 'Continue' }).click();
+      await page.waitForSelector('#app');
+      const session = (await context.cookies(demo.issuer())).find((c) => c.name === '_session');
+      if (!session) throw new Error('no session cookie');
+      return session.expires === -1 ? -1 : session.expires - Date.now() / 1000;
+    } finally {
+      await browser.close();
+    }
+  }
+
+  it("keeps the session for the pool's session_ttl when ticked, and for the browser session when not", async () => {
+    expect(await kept(false)).toBe(-1);
+    const seconds = await kept(true);
+    expect(seconds).toBeGreaterThan(SHOP_TTL - 120);
+    expect(seconds).toBeLessThanOrEqual(SHOP_TTL + 1);
+  }, 60_000);
 });
