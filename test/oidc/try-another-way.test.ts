@@ -69,7 +69,11 @@ describe('try another way', () => {
     // The app sends nothing: no "send a new code"; the SMS way is offered back.
     expect(app.html).not.toContain('name="resend"');
     expect(ways(app)).toEqual(['default']);
-    expectCallback(await submit(jar, app, { otp: totp(aliceSecret, Date.now()) }, PARTNERS));
+    // A wrong app code stays on the app's way.
+    const right = totp(aliceSecret, Date.now());
+    const wrong = expectPage(await submit(jar, app, { otp: right === '000000' ? '111111' : '000000' }, PARTNERS));
+    expect([wrong.status, wrong.html.includes('Code from the app'), ways(wrong)]).toEqual([403, true, ['default']]);
+    expectCallback(await submit(jar, wrong, { otp: right }, PARTNERS));
   });
 
   it('refuses a way the step does not list with STEP_NOT_OFFERED, and the step stays', async () => {
