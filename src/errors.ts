@@ -38,6 +38,10 @@ const REFUSALS = {
     description:
       "The flow handle was not accepted: malformed, unknown, expired, already used, another tenant's, or not continuable by this operation.",
   },
+  STEP_NOT_OFFERED: {
+    status: 403,
+    description: 'The hosted login was asked for a way to pass a step ("Try another way") that the step does not offer.',
+  },
   UPSTREAM_REFUSED: {
     status: 403,
     description:

@@ -13,7 +13,7 @@ import { LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
 import { DEVICE_ID } from './device.js';
 import { checkUpstreamStep } from './upstream-check.js';
 
-const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, 'csrf']);
+const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, 'csrf', 'resend', 'way', 'remember']);
 
 export function checkOidcConfig(
   main: MainConfig,
@@ -45,39 +45,23 @@ export function checkOidcConfig(
     for (const [pool, poolConfig] of Object.entries(pools)) {
       poolConfig.steps.forEach((step, s) => {
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
-        if (!hasPipe(tenant, step.operation))
-          issues.push({
-            code: 'CONFIG_REFERENCE',
-            file,
-            pointer: at('operation'),
-            message: `login step "${step.operation}" has no pipe (expected ${main.pipes}/${step.operation}.json)`,
-          });
-        if (step.start !== undefined && !hasPipe(tenant, step.start))
-          issues.push({
-            code: 'CONFIG_REFERENCE',
-            file,
-            pointer: at('start'),
-            message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
-          });
+        checkStepParts(step, at, main.pipes, (id) => hasPipe(tenant, id), file, issues);
         if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
         checkUpstreamStep(step, config.upstreams ?? {}, at, file, issues);
-        const seen = new Set<string>();
-        (step.fields ?? []).forEach((field, f) => {
-          if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
-            issues.push({
-              code: 'CONFIG_INVALID',
-              file,
-              pointer: at('fields', f, 'name'),
-              message: `"${field.name}" is set by the engine or the login page, not by a form field`,
-            });
-          if (seen.has(field.name))
-            issues.push({
-              code: 'CONFIG_INVALID',
-              file,
-              pointer: at('fields', f, 'name'),
-              message: `field "${field.name}" is listed twice`,
-            });
-          seen.add(field.name);
+        if (step.upstream !== undefined && step.alternatives !== undefined)
+          issues.push({
+            code: 'CONFIG_INVALID',
+            file,
+            pointer: at('alternatives'),
+            message: 'an upstream step offers no other ways: make the upstream one of the alternatives of a form step instead',
+          });
+        const ways = new Set<string>();
+        (step.alternatives ?? []).forEach((way, w) => {
+          const wayAt = (...rest: (string | number)[]) => at('alternatives', w, ...rest);
+          if (ways.has(way.id))
+            issues.push({ code: 'CONFIG_INVALID', file, pointer: wayAt('id'), message: `way "${way.id}" is listed twice in this step` });
+          ways.add(way.id);
+          checkStepParts(way, wayAt, main.pipes, (id) => hasPipe(tenant, id), file, issues);
         });
       });
     }
@@ -115,4 +99,47 @@ function checkSkipIf(rule: unknown, index: number, at: string, file: string, iss
         pointer: at,
         message: `skip_if reads "${path}"; it sees only what earlier steps answered, as "${SKIP_IF_ROOT}.<name>"`,
       });
+}
+
+/** What a step and each of its alternatives need: pipes for `operation` and `start`, and fields the form may fill, each once. */
+function checkStepParts(
+  step: { operation: string; start?: string | undefined; fields?: readonly { name: string }[] | undefined },
+  at: (...rest: (string | number)[]) => string,
+  pipesDir: string,
+  hasPipe: (id: string) => boolean,
+  file: string,
+  issues: ConfigIssue[],
+): void {
+  if (!hasPipe(step.operation))
+    issues.push({
+      code: 'CONFIG_REFERENCE',
+      file,
+      pointer: at('operation'),
+      message: `login step "${step.operation}" has no pipe (expected ${pipesDir}/${step.operation}.json)`,
+    });
+  if (step.start !== undefined && !hasPipe(step.start))
+    issues.push({
+      code: 'CONFIG_REFERENCE',
+      file,
+      pointer: at('start'),
+      message: `step start "${step.start}" has no pipe (expected ${pipesDir}/${step.start}.json)`,
+    });
+  const seen = new Set<string>();
+  (step.fields ?? []).forEach((field, f) => {
+    if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file,
+        pointer: at('fields', f, 'name'),
+        message: `"${field.name}" is set by the engine or the login page, not by a form field`,
+      });
+    if (seen.has(field.name))
+      issues.push({
+        code: 'CONFIG_INVALID',
+        file,
+        pointer: at('fields', f, 'name'),
+        message: `field "${field.name}" is listed twice`,
+      });
+    seen.add(field.name);
+  });
 }

@@ -77,6 +77,11 @@ export interface FormExtras {
   info?: ShownError;
   /** The heading when the step sets none (a self-service flow's); default sign-in or confirm. */
   title?: string;
+  /** The "Remember me" checkbox of the first page, when the pool offers it. */
+  remember?: { text: string; checked: boolean };
+  /** "Try another way": the step's other ways (each posts `way=<id>`), under the heading `waysTitle`. */
+  ways?: readonly { id: string; text: string }[];
+  waysTitle?: string;
 }
 
 /**
@@ -137,5 +142,9 @@ export function formPage(
     resend: extras.resend,
     links: extras.links ?? [],
     has_links: (extras.links ?? []).length > 0,
+    remember: extras.remember,
+    ways: extras.ways ?? [],
+    has_ways: (extras.ways ?? []).length > 0,
+    ways_title: extras.waysTitle,
   });
 }

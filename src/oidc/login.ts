@@ -41,8 +41,11 @@ import type { Scope } from '../engine/scope.js';
 import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
 import { readFederatedAccount } from './federated-accounts.js';
 import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
+import { wayOf, waysExtras } from './ways.js';
 
 const CSRF_FIELD = 'csrf';
+const WAY_FIELD = 'way';
+const REMEMBER_FIELD = 'remember';
 const MAX_FORM_BYTES = 8192;
 
 /** Where a sign-in stands, kept in the store beside the provider's interaction. */
@@ -68,6 +71,12 @@ interface LoginState {
   flow?: SelfServiceFlow;
   /** A notice (message key) the next page shows once: account created, code sent, … */
   notice?: string;
+  /** The way the current step is passed, chosen under "Try another way" (ways.ts); absent: the step's own. */
+  way?: string;
+  /** What the current step opened with (before its start ran), kept when it has alternatives: a new way starts from it. */
+  base?: { carry?: Record<string, string>; amr?: string[]; acr?: string };
+  /** "Remember me" was ticked on the first page (and the pool offers it). */
+  remember?: boolean;
 }
 
 export interface LoginContext {
@@ -160,7 +169,9 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
   const flow = state.flow;
   const steps = flowSteps(poolConfig, flow);
-  const step = steps[state.step] as OidcStepConfig;
+  const slot = steps[state.step] as OidcStepConfig;
+  // The way chosen under "Try another way" stands in for the step; self-service flows offer none.
+  const step = (flow === undefined ? wayOf(slot, state.way) : undefined) ?? slot;
   const action = ctx.path;
   const language = chooseLanguage(details.params.ui_locales, req.headers['accept-language'], poolConfig.language);
   const scope: PageScope = {
@@ -182,9 +193,24 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
     if (result) upstream = result.claims;
   }
-  const extras = (st: LoginState, notice?: string) => flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice);
   const posted = performance.now();
   let typed: ReadonlyMap<string, string> | undefined;
+  const extras = (st: LoginState, notice?: string): FormExtras => {
+    const page = flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice);
+    if (st.flow !== undefined) return page;
+    const at = steps[st.step] as OidcStepConfig;
+    const current = wayOf(at, st.way) ?? at;
+    const { resend: _resend, ...rest } = page;
+    return {
+      ...rest,
+      // "Send a new code" follows the way in use: its start, not the step's own.
+      ...(st.step > 0 && current.start !== undefined ? { resend: scope.t('resend') } : {}),
+      ...waysExtras(scope, at, st.way),
+      ...(st.step === 0 && poolConfig.remember_me?.enabled === true
+        ? { remember: { text: scope.t('remember_me'), checked: typed?.get(REMEMBER_FIELD) === '1' } }
+        : {}),
+    };
+  };
   if (upstream === undefined) {
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (state.notice !== undefined) await ctx.store.set(stateKey(uid), JSON.stringify({ ...state, notice: undefined }), ttlMs);
@@ -196,6 +222,42 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
     if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
       return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
+    const chosenWay = body.values.get(WAY_FIELD);
+    if (chosenWay !== undefined) {
+      // Only a way this step lists: a forged or stale choice is refused, and the step stays as it was.
+      const way = flow === undefined ? wayOf(slot, chosenWay) : undefined;
+      if (!way) return form(res, 403, scope, step, state, action, 'STEP_NOT_OFFERED', undefined, undefined, extras(state));
+      const base = state.base ?? {};
+      const switched: LoginState = { ...state, carry: base.carry, amr: base.amr, acr: base.acr, way: chosenWay };
+      if (way.start) {
+        const startRequest = emptyProps();
+        for (const [name, value] of Object.entries(base.carry ?? {})) startRequest[name] = value;
+        if (state.sub !== undefined) startRequest[LOGIN_SUB] = state.sub;
+        startRequest[DEVICE_ID] = deviceId;
+        const started = await runStepPipe(ctx, way.start, startRequest, pool);
+        if (!started.ok) {
+          const failed = started.error.status === 500;
+          const text = failed ? undefined : startRefusal(scope.t, started.error);
+          return form(
+            res,
+            failed ? 500 : 403,
+            scope,
+            step,
+            state,
+            action,
+            failed ? 'INTERNAL_ERROR' : started.error.code,
+            text,
+            undefined,
+            extras(state),
+          );
+        }
+        switched.carry = { ...base.carry, ...started.answer };
+        if (!way.amr) switched.amr = addMethods(base.amr, started.proved.amr);
+        if (!way.acr && started.proved.acr !== undefined) switched.acr = started.proved.acr;
+      }
+      await ctx.store.set(stateKey(uid), JSON.stringify(switched), ttlMs);
+      return seeOther(res, action);
+    }
     if (step.upstream !== undefined) {
       const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
@@ -316,6 +378,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
   const amr = addMethods(state.amr, step.amr ?? outcome.proved.amr);
   const acr = step.acr ?? outcome.proved.acr ?? state.acr;
+  // Ticked on the first page, carried to the last; only where the pool offers it.
+  const remember =
+    flow === undefined &&
+    poolConfig.remember_me?.enabled === true &&
+    (state.step === 0 ? typed?.get(REMEMBER_FIELD) === '1' : state.remember === true);
   if (!last) {
     const nextStep = steps[next] as OidcStepConfig;
     const nextState: LoginState = {
@@ -326,8 +393,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       ...(sub !== undefined ? { sub } : {}),
       ...(acr !== undefined ? { acr } : {}),
       ...(Object.keys(answers).length > 0 ? { answers } : {}),
+      ...(remember ? { remember } : {}),
     };
     if (handles) nextState.carry = handles;
+    if (nextStep.alternatives !== undefined)
+      nextState.base = { ...(handles ? { carry: handles } : {}), amr, ...(acr !== undefined ? { acr } : {}) };
     if (nextStep.start) {
       const startRequest = emptyProps();
       if (handles) for (const [name, value] of Object.entries(handles)) startRequest[name] = value;
@@ -361,7 +431,8 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     return seeOther(res, action);
   }
   await ctx.store.del(stateKey(uid));
-  const login = { accountId: sub as string, remember: false, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
+  // Not remembered: oidc-provider's session is transient, its cookie a browser-session cookie (provider.ts sets the remembered TTL).
+  const login = { accountId: sub as string, remember, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
 }
 

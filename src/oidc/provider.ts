@@ -185,7 +185,21 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: [...options.cookieKeys], long: cookie, short: cookie },
     clockTolerance: options.clockTolerance,
-    ttl: { ...TTL },
+    ttl: {
+      ...TTL,
+      // A sign-in with "Remember me" (not transient) lives, and its cookie persists, for its pool's
+      // remember_me.session_ttl; any other is a browser-session cookie over the default day.
+      Session: (ctx, session) => {
+        if (session.transient) return TTL.Session;
+        let ttl = 0;
+        for (const clientId of [ctx?.oidc?.client?.clientId, ...Object.keys(session.authorizations ?? {})]) {
+          const pool = clientId === undefined ? undefined : clientById.get(clientId)?.pool;
+          const remember = pool === undefined ? undefined : options.pools[pool]?.remember_me;
+          if (remember?.enabled) ttl = Math.max(ttl, remember.session_ttl);
+        }
+        return ttl > 0 ? ttl : TTL.Session;
+      },
+    },
     interactions: { policy, url: (_ctx, interaction) => `${options.mountPath}/interaction/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },

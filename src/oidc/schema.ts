@@ -151,6 +151,48 @@ const step = {
   },
 } as const;
 
+/** The id of a step's own way among its `alternatives` ("Try another way"). */
+export const DEFAULT_WAY = 'default';
+
+/** Another way to pass a step: a step of its own (no skip_if, no upstream), with an id and the text of its choice. */
+const alternative = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'choice', 'operation', 'fields'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: '^[a-z][a-z0-9_-]{0,31}$',
+      not: { const: DEFAULT_WAY },
+      description: `The value the page posts to choose this way (\`way=<id>\`); unique among the step's alternatives, not "${DEFAULT_WAY}" (the step's own way).`,
+    },
+    choice: text(64, 'The button that chooses this way under "Try another way" (e.g. "Use my authenticator app").'),
+    operation: step.properties.operation,
+    start: step.properties.start,
+    amr: step.properties.amr,
+    acr: step.properties.acr,
+    title: step.properties.title,
+    fields: step.properties.fields,
+  },
+} as const;
+
+/** A sign-in step: a step that may offer other ways to pass it. */
+const loginStep = {
+  ...step,
+  properties: {
+    ...step.properties,
+    choice: text(64, 'The button that comes back to this step\'s own way under "Try another way"; default: the message `way.default`.'),
+    alternatives: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 4,
+      items: alternative,
+      description:
+        'Other ways to pass this step, offered under "Try another way" (docs/hosted-login.md): the user chooses one, and its pipe (and its `start`) replaces the step\'s. A choice the step does not list is refused with STEP_NOT_OFFERED. Not on an upstream step.',
+    },
+  },
+} as const;
+
 /** The request properties the hosted login sets from an upstream sign-in (never from a form). */
 export const UPSTREAM_IDP = 'upstream_idp';
 export const UPSTREAM_SUB = 'upstream_sub';
@@ -330,8 +372,24 @@ export const oidcSchema = {
                   type: 'array',
                   minItems: 1,
                   maxItems: 5,
-                  items: step,
+                  items: loginStep,
                   description: 'The login steps, in order; the user signs in once every step has passed.',
+                },
+                remember_me: {
+                  type: 'object',
+                  additionalProperties: false,
+                  description:
+                    'A "Remember me" checkbox on the first page, unticked by default. Ticked, the sign-in session outlives the browser (a persistent cookie for `session_ttl`); unticked or absent, the session cookie ends with the browser.',
+                  properties: {
+                    enabled: { type: 'boolean', default: false, description: 'Offer the checkbox.' },
+                    session_ttl: {
+                      type: 'integer',
+                      minimum: 3600,
+                      maximum: 34560000,
+                      default: 2592000,
+                      description: "Seconds a remembered session lives (default 30 days; at most 400 days, browsers' cap on a cookie).",
+                    },
+                  },
                 },
                 sign_up: selfService(
                   'Sign-up, offered as a link on the first page: its steps (e.g. name, password and mobile; then the SMS code), each a pipe like a login step. After the last, the page goes back to sign-in.',

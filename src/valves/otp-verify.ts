@@ -44,7 +44,14 @@ export default defineValve({
         description: 'Template of the transaction id otp-issue answered.',
       },
       otp: { type: 'string', minLength: 1, default: '{{request.otp}}', description: 'Template of the code the user typed.' },
-      max_attempts: { type: 'integer', minimum: 1, maximum: 10, default: 3, description: 'Tries per transaction; then it is dead.' },
+      max_attempts: {
+        type: 'integer',
+        minimum: 1,
+        maximum: 10,
+        default: 3,
+        description:
+          'Tries per transaction; then it is dead. The last wrong try blames both otp and transaction_id (erroneousProperties), so the caller knows to start again.',
+      },
       expects: {
         enum: ['user', 'recipient'],
         default: 'user',
@@ -114,7 +121,16 @@ export default defineValve({
       // Past the budget the transaction is dead. It is not deleted here: a right answer sent in
       // parallel within the budget may be between its count and its take, and must still win.
       if (attempt > maxAttempts) throw badTransaction('no attempts left');
-      if (!codeMatches(record, ctx.tenant.id, id, code)) throw badCode(`wrong code (attempt ${attempt} of ${maxAttempts})`);
+      if (!codeMatches(record, ctx.tenant.id, id, code)) {
+        // The last try spent: the transaction is dead too, so the caller (the hosted login) can
+        // tell now, not one submit later, that asking for the code again is pointless.
+        if (attempt === maxAttempts)
+          throw refuse('OTP_INVALID', {
+            erroneousProperties: ['otp', 'transaction_id'],
+            detail: `otp-verify: wrong code, no attempts left (attempt ${attempt} of ${maxAttempts})`,
+          });
+        throw badCode(`wrong code (attempt ${attempt} of ${maxAttempts})`);
+      }
       // The right code: only the caller whose take finds the record wins; a parallel twin
       // (or one that outlived the TTL since its read) gets null.
       if ((await store.take(txKey(id))) === null) throw badTransaction('already used');

@@ -168,4 +168,54 @@ describe('oidc configuration', () => {
       expect.objectContaining({ code: 'CONFIG_INVALID', pointer: '/oidc/templates_dir', message: expect.stringContaining('form.html') }),
     ]);
   });
+
+  it('refuses alternatives of a step: a way listed twice, a way without its pipe, a reserved or doubled field', async () => {
+    const issues = await issuesOf(
+      demoWith((main) => {
+        const step = main.oidc.tenants.demo.pools.partners.steps[1];
+        step.alternatives.push(
+          { id: 'app', choice: 'Again', operation: 'login-app-verify', fields: [{ name: 'otp' }] },
+          {
+            id: 'mail',
+            choice: 'E-mail',
+            operation: 'no-such-pipe',
+            start: 'no-such-start',
+            fields: [{ name: 'way' }, { name: 'x' }, { name: 'x' }],
+          },
+        );
+      }),
+    );
+    const at = '/oidc/tenants/demo/pools/partners/steps/1/alternatives';
+    expect(issues.map((i) => [i.code, i.pointer])).toEqual(
+      expect.arrayContaining([
+        ['CONFIG_INVALID', `${at}/1/id`],
+        ['CONFIG_REFERENCE', `${at}/2/operation`],
+        ['CONFIG_REFERENCE', `${at}/2/start`],
+        ['CONFIG_INVALID', `${at}/2/fields/0/name`],
+        ['CONFIG_INVALID', `${at}/2/fields/2/name`],
+      ]),
+    );
+    expect(issues.every((i) => i.file.endsWith('authpipe.json'))).toBe(true);
+  });
+
+  it('refuses a way named "default", a way without its choice text, and remember_me beyond 400 days, at their pointers', async () => {
+    const issues = await issuesOf(
+      demoWith((main) => {
+        const pools = main.oidc.tenants.demo.pools;
+        pools.partners.steps[1].alternatives.push(
+          { id: 'default', choice: 'Mine', operation: 'login-app-verify', fields: [{ name: 'otp' }] },
+          { id: 'plain', operation: 'login-app-verify', fields: [{ name: 'otp' }] },
+        );
+        pools.shoppers.remember_me = { enabled: true, session_ttl: 401 * 86400 };
+      }),
+    );
+    const pointers = issues.map((i) => i.pointer);
+    expect(pointers).toEqual(
+      expect.arrayContaining([
+        '/oidc/tenants/demo/pools/partners/steps/1/alternatives/1/id',
+        '/oidc/tenants/demo/pools/partners/steps/1/alternatives/2',
+        '/oidc/tenants/demo/pools/shoppers/remember_me/session_ttl',
+      ]),
+    );
+  });
 });

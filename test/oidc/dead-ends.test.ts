@@ -1,18 +1,36 @@
 /**
  * The hosted login's two former dead ends: the username stays filled in after a wrong password
  * (the password does not), and once the SMS code's attempts are spent the page goes back to the
- * first step and says so (FLOW_INVALID) instead of offering a code field that can never pass.
+ * first step at the third wrong code and says so (FLOW_INVALID) instead of offering a code field
+ * that can never pass.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
-import { authorizationRequest, CookieJar, discover, expectPage, follow, startOidcDemo, submit, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  expectCallback,
+  expectPage,
+  follow,
+  startOidcDemo,
+  submit,
+  type OidcDemo,
+} from './support.js';
 
 const PARTNERS = 'http://localhost:3002/callback';
 
 describe('hosted login dead ends', () => {
   let demo: OidcDemo;
   beforeAll(async () => {
-    demo = await startOidcDemo();
+    demo = await startOidcDemo({
+      edit(fixture) {
+        // A fresh code right after the dead one (the demo waits 30 s between codes to one user).
+        const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
+        Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, { cooldown_seconds: 0 });
+        fixture.writePipe('login-sms-send', send);
+      },
+    });
   });
   afterAll(() => demo?.close());
 
@@ -38,21 +56,40 @@ describe('hosted login dead ends', () => {
     expect(refused.html).toMatch(/<input id="f-1" name="password"[^>]* value=""[^>]* autofocus/);
   });
 
-  it('goes back to the first step once the code attempts are spent', async () => {
+  it('goes back to the first step on the third wrong code, and a fresh sign-in sends a fresh code', async () => {
     const { jar, first } = await start();
-    const { page, code, wrong } = await codeStep(jar, first);
+    const { page, wrong } = await codeStep(jar, first);
     let current = page;
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 2; i++) {
       current = expectPage(await submit(jar, current, { otp: wrong }, PARTNERS));
       expect([current.status, current.errorCode, current.html.includes('name="otp"')]).toEqual([403, 'OTP_INVALID', true]);
     }
-    // The transaction is dead: even the right code cannot pass, so the page no longer asks for one.
-    const over = expectPage(await submit(jar, current, { otp: code }, PARTNERS));
+    // The third wrong code spends the transaction: the page no longer asks for a code that could never pass.
+    const over = expectPage(await submit(jar, current, { otp: wrong }, PARTNERS));
     expect([over.status, over.errorCode]).toEqual([403, 'FLOW_INVALID']);
     expect(over.html).toContain('name="password"');
     expect(over.html).not.toContain('name="otp"');
-    // A new code is the SMS pipe's to allow (its rate limit); the password step is open again.
-    const again = expectPage(await submit(jar, over, { username: 'alice', password: 'alice-pass-1' }, PARTNERS));
-    expect(again.html).not.toContain('data-code="INVALID_CREDENTIALS"');
+    // Signing in again sends a new code (the SMS pipe's own limits allow it), and that one passes.
+    const fresh = await codeStep(jar, over);
+    expect(fresh.page.html).toContain('name="otp"');
+    expectCallback(await submit(jar, fresh.page, { otp: fresh.code }, PARTNERS));
+  });
+
+  it('bounds "send a new code" by the hourly limit: the 11th code is refused, and the last one sent still signs in', async () => {
+    const { jar, first } = await start();
+    const before = readOutbox(demo.outbox).length;
+    let page = expectPage(await submit(jar, first, { username: 'bob', password: 'bob-pass-1' }, PARTNERS));
+    expect(page.html).toContain('name="resend"');
+    // login-sms-send allows 10 codes an hour to one user: the step's own, then 9 more.
+    for (let i = 0; i < 9; i++) {
+      page = expectPage(await submit(jar, page, { resend: '1' }, PARTNERS));
+      expect([page.status, page.errorCode]).toEqual([200, 'notice.code_sent']);
+    }
+    const refused = expectPage(await submit(jar, page, { resend: '1' }, PARTNERS));
+    expect([refused.status, refused.errorCode]).toEqual([403, 'RATE_LIMITED']);
+    expect(refused.html).toContain('name="otp"');
+    const sent = await outboxOf(demo.outbox, before + 10);
+    expect(sent.length - before).toBe(10);
+    expectCallback(await submit(jar, refused, { otp: sent[before + 9]?.code as string }, PARTNERS));
   });
 });

@@ -169,7 +169,10 @@ describe('otp-verify', () => {
     const second = await start(freshMobile());
     const code2 = await codeFor(outbox, second);
     const wrong2 = code2 === '000000' ? '000001' : '000000';
-    for (let i = 0; i < 3; i++) expect((await verify(second, wrong2)).status).toBe(403);
+    const tries = [];
+    for (let i = 0; i < 3; i++) tries.push((await verify(second, wrong2)).body.erroneousProperties);
+    // The last wrong try says the transaction is spent too: the caller starts again now, not one try later.
+    expect(tries).toEqual([['otp'], ['otp'], ['otp', 'transaction_id']]);
     const late = await verify(second, code2);
     expect(late.status).toBe(403);
     expect(late.body).toMatchObject({ errorTranslationKeys: ['OTP_INVALID'], erroneousProperties: ['transaction_id'] });
