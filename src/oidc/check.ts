@@ -43,6 +43,14 @@ export function checkOidcConfig(
       });
     const pools = config.pools ?? {};
     for (const [pool, poolConfig] of Object.entries(pools)) {
+      for (const [part, id] of Object.entries(poolConfig.passkeys ?? {}))
+        if (typeof id === 'string' && part !== 'acr' && !hasPipe(tenant, id))
+          issues.push({
+            code: 'CONFIG_REFERENCE',
+            file,
+            pointer: pointer('oidc', 'tenants', tenant, 'pools', pool, 'passkeys', part),
+            message: `passkey pipe "${id}" has no pipe (expected ${main.pipes}/${id}.json)`,
+          });
       poolConfig.steps.forEach((step, s) => {
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
         if (!hasPipe(tenant, step.operation))

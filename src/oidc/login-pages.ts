@@ -12,6 +12,9 @@ import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
 
 export const MAX_VALUE_CHARS = 1024;
 
+/** @simplewebauthn/browser's bundle, then the page script that uses it (hosted-ui.ts serves both). */
+const PASSKEY_SCRIPTS = ['webauthn.js', 'passkey.js'] as const;
+
 /** Where a page is shown: whose, for which pool (when known), in which language. */
 export interface PageScope {
   ui: HostedUi;
@@ -77,6 +80,10 @@ export interface FormExtras {
   info?: ShownError;
   /** The heading when the step sets none (a self-service flow's); default sign-in or confirm. */
   title?: string;
+  /** Passkeys on this page (passkey-login.ts): sign in with one, or add one; loads the page script. */
+  passkey?: 'sign_in' | 'enrol';
+  /** The main button's text instead of "Continue". */
+  submit?: string;
 }
 
 /**
@@ -115,7 +122,9 @@ export function formPage(
           : kind === 'code'
             ? 'one-time-code'
             : field.name === 'username'
-              ? 'username'
+              ? extras.passkey === 'sign_in'
+                ? 'username webauthn'
+                : 'username'
               : 'off',
       numeric: kind === 'code',
       plain: kind === 'text',
@@ -126,16 +135,28 @@ export function formPage(
       field_error: beside ? error : undefined,
     };
   });
-  return scope.ui.render('form', frame(scope, title), {
-    error: beside ? undefined : error,
-    action,
-    csrf,
-    fields,
-    submit:
-      step.upstream === undefined ? t('continue') : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream }),
-    info: extras.info,
-    resend: extras.resend,
-    links: extras.links ?? [],
-    has_links: (extras.links ?? []).length > 0,
-  });
+  const passkey =
+    extras.passkey === undefined
+      ? undefined
+      : { mode: extras.passkey, button: t(`passkey.${extras.passkey}`), failed: t('passkey.failed') };
+  return scope.ui.render(
+    'form',
+    { ...frame(scope, title), ...(passkey ? { scripts: PASSKEY_SCRIPTS } : {}) },
+    {
+      error: beside ? undefined : error,
+      action,
+      csrf,
+      fields,
+      submit:
+        extras.submit ??
+        (step.upstream === undefined
+          ? t('continue')
+          : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream })),
+      passkey,
+      info: extras.info,
+      resend: extras.resend,
+      links: extras.links ?? [],
+      has_links: (extras.links ?? []).length > 0,
+    },
+  );
 }

@@ -41,6 +41,14 @@ import type { Scope } from '../engine/scope.js';
 import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
 import { readFederatedAccount } from './federated-accounts.js';
 import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
+import {
+  MAX_PASSKEY_RESPONSE_CHARS,
+  offerEnrolment,
+  PASSKEY_RESPONSE,
+  passkeyOffer,
+  passkeySignIn,
+  type PasskeyDoor,
+} from './passkey-login.js';
 
 const CSRF_FIELD = 'csrf';
 const MAX_FORM_BYTES = 8192;
@@ -111,7 +119,7 @@ function startRefusal(t: Translate, error: AuthpipeError): string {
   return t('start.rate_limited', { wait });
 }
 
-const stateKey = (uid: string) => `oidc-login:${uid}`;
+export const stateKey = (uid: string) => `oidc-login:${uid}`;
 
 /** GET and POST of one interaction; answers every case itself (never throws). */
 export async function handleInteraction(req: IncomingMessage, res: ServerResponse, uid: string, ctx: LoginContext): Promise<void> {
@@ -170,6 +178,8 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     language,
     t: translator(language),
   };
+  const passkeys: PasskeyDoor | undefined = poolConfig.passkeys && { ctx, uid, pool, passkeys: poolConfig.passkeys, scope, ttlMs };
+  if (passkeys && (await passkeyOffer(req, res, passkeys, action))) return;
 
   // An upstream step (federation.ts): its button's page may lead to the upstream, and its
   // callback's result (the verified, mapped claims) is the step's request, taken once.
@@ -182,7 +192,10 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
     if (result) upstream = result.claims;
   }
-  const extras = (st: LoginState, notice?: string) => flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice);
+  const extras = (st: LoginState, notice?: string): FormExtras => ({
+    ...flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice),
+    ...(passkeys && st.step === 0 && st.flow === undefined ? { passkey: 'sign_in' as const } : {}),
+  });
   const posted = performance.now();
   let typed: ReadonlyMap<string, string> | undefined;
   if (upstream === undefined) {
@@ -196,6 +209,12 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
     if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
       return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
+    if (passkeys && body.values.has('passkey') && state.step === 0 && flow === undefined) {
+      const first = state;
+      return passkeySignIn(req, res, passkeys, body.values, (status, code) =>
+        form(res, status, scope, step, first, action, code, undefined, undefined, extras(first)),
+      );
+    }
     if (step.upstream !== undefined) {
       const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
@@ -361,6 +380,10 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     return seeOther(res, action);
   }
   await ctx.store.del(stateKey(uid));
+  if (
+    await offerEnrolment(ctx, uid, poolConfig, { sub: sub as string, amr, ...(acr !== undefined ? { acr } : {}), csrf: state.csrf }, ttlMs)
+  )
+    return seeOther(res, action);
   const login = { accountId: sub as string, remember: false, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
 }
@@ -435,7 +458,7 @@ function seeOther(res: ServerResponse, location: string): void {
 }
 
 /** An active user (of the directory file, else a self-service account, else a federated one) listed in this pool (or listing no pools). */
-async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
+export async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
   const user = (await findAccount(ctx.config.services.directory, ctx.store, ctx.tenant.id, 'directory+store', 'id', sub))?.user;
   if (user === undefined) return (await readFederatedAccount(ctx.store, sub))?.pools.includes(pool) === true;
   return user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
@@ -444,7 +467,12 @@ async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise
 type StepOutcome = { ok: true; answer: Record<string, string>; proved: CallContext['proved'] } | { ok: false; error: AuthpipeError };
 
 /** Runs a login step's pipe through the one `execute` every door uses, reported as the hosted door. */
-async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>, pool: string): Promise<StepOutcome> {
+export async function runStepPipe(
+  ctx: LoginContext,
+  operation: string,
+  body: ReturnType<typeof emptyProps>,
+  pool: string,
+): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();
   const base = { door: 'hosted' as const, requestId: ctx.requestId, tenant: ctx.tenant.id, operation, started };
@@ -468,7 +496,7 @@ async function loadState(store: Store, uid: string): Promise<LoginState | undefi
   return text === null ? undefined : (JSON.parse(text) as LoginState);
 }
 
-function sameToken(given: string | undefined, expected: string): boolean {
+export function sameToken(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -478,7 +506,7 @@ function sameToken(given: string | undefined, expected: string): boolean {
 type FormBody = { ok: true; values: Map<string, string> } | { ok: false };
 
 /** application/x-www-form-urlencoded, at most 8 KiB, each name once, values of sane length. */
-async function readForm(req: IncomingMessage): Promise<FormBody> {
+export async function readForm(req: IncomingMessage): Promise<FormBody> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     req.resume();
@@ -497,7 +525,7 @@ async function readForm(req: IncomingMessage): Promise<FormBody> {
   }
   const values = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
-    if (values.has(name) || value.length > MAX_VALUE_CHARS) return { ok: false };
+    if (values.has(name) || value.length > (name === PASSKEY_RESPONSE ? MAX_PASSKEY_RESPONSE_CHARS : MAX_VALUE_CHARS)) return { ok: false };
     values.set(name, value);
   }
   return { ok: true, values };

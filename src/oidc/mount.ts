@@ -119,8 +119,9 @@ export function oidcHandler(
     const interaction = INTERACTION_PATH.exec(restPath);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
-      // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects).
-      res.setHeader('content-security-policy', `${CSP}; form-action 'self'`);
+      // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects,
+      // so form-action stays last). The passkey script is ours, same-origin, and fetches only from here.
+      res.setHeader('content-security-policy', `${CSP}; script-src 'self'; connect-src 'self'; form-action 'self'`);
       handleInteraction(req, res, interaction[1] as string, {
         path: `${OIDC_PATH}/${door.tenant.id}${restPath}`,
         config,

@@ -229,6 +229,40 @@ function selfService(description: string) {
   } as const;
 }
 
+const pipeId = (description: string) => ({ type: 'string', pattern: OPERATION_PATTERN, description }) as const;
+
+/** Passkeys (WebAuthn) on the hosted login (passkey-login.ts): four pipes, typically passkey-options and passkey-verify. */
+const POOL_PASSKEYS = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sign_in_options', 'sign_in', 'enrol_options', 'enrol'],
+  description:
+    'Passkeys on the hosted login: the first page offers "Sign in with a passkey" (the username typed names whose passkeys; none: usernameless, and the browser\'s autofill offers passkeys too), and a password sign-in is followed once per account by "Add a passkey?". A passkey sign-in replaces the pool\'s steps. Each part is a pipe, so an admin changes it like any other. The page needs JavaScript for passkeys only; the steps work without.',
+  properties: {
+    sign_in_options: pipeId(
+      'Answers passkey_challenge_id and passkey_options (passkey-options, ceremony authentication) for the request property `username`, empty for a usernameless sign-in.',
+    ),
+    sign_in: pipeId(
+      "Verifies the browser's answer (passkey-verify, ceremony authentication) from passkey_response and passkey_challenge_id; answers `sub`. Its proved amr (hwk or swk) is the login's.",
+    ),
+    enrol_options: pipeId(
+      'Answers the registration options (passkey-options, ceremony registration) for `login_sub`, the account just signed in.',
+    ),
+    enrol: pipeId('Verifies and stores the new credential (passkey-verify, ceremony registration) of `login_sub`.'),
+    offer: {
+      type: 'boolean',
+      default: true,
+      description: 'Offer "Add a passkey?" after a sign-in, once per account (a skip is remembered), to accounts that have no passkey.',
+    },
+    acr: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: "The login's `acr` claim after a passkey sign-in; default: the acr the sign_in pipe proved, if any.",
+    },
+  },
+} as const;
+
 export const oidcSchema = {
   description:
     'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
@@ -339,6 +373,7 @@ export const oidcSchema = {
                 forgot_password: selfService(
                   'Forgot password, offered as a link on the first page: its steps (e.g. the username; the code sent to the phone; the new password). After the last, the page goes back to sign-in.',
                 ),
+                passkeys: POOL_PASSKEYS,
               },
             },
           },
