@@ -468,10 +468,10 @@ type StepOutcome = { ok: true; answer: Record<string, string>; proved: CallConte
 
 /** Runs a login step's pipe through the one `execute` every door uses, reported as the hosted door. */
 export async function runStepPipe(
-  ctx: LoginContext,
+  ctx: Pick<LoginContext, 'tenant' | 'config' | 'logger' | 'report' | 'requestId' | 'clientIp'>,
   operation: string,
   body: ReturnType<typeof emptyProps>,
-  pool: string,
+  pool: string | undefined,
 ): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();

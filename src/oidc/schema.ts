@@ -263,6 +263,28 @@ const POOL_PASSKEYS = {
   },
 } as const;
 
+/** The account page (account-page.ts): what it offers beside sessions and links, each a pipe. */
+const ACCOUNT_PAGE = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'The account page at /oidc/<tenant>/account, for whoever has a sign-in session of this issuer: change password, passkeys, signed-in sessions and linked upstream accounts. Absent: no account page.',
+  properties: {
+    change_password: pipeId(
+      "Changes the password of a self-service account: its request is `login_sub`, `username` (the account's), `password` (the current one, as typed) and `new_password` (e.g. basic-auth, then account-password). Absent: no password form.",
+    ),
+    passkey_enrol_options: pipeId(
+      'Registration options for `login_sub` (passkey-options, ceremony registration). Absent with passkey_enrol: passkeys can be listed and removed, not added.',
+    ),
+    passkey_enrol: pipeId('Verifies and stores a new passkey of `login_sub` (passkey-verify, ceremony registration).'),
+    language: {
+      enum: LANGUAGES,
+      default: 'en',
+      description: "The page's language when neither ?ui_locales= nor the browser's Accept-Language names one we ship.",
+    },
+  },
+} as const;
+
 export const oidcSchema = {
   description:
     'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
@@ -337,6 +359,7 @@ export const oidcSchema = {
         additionalProperties: false,
         properties: {
           branding,
+          account: ACCOUNT_PAGE,
           upstreams: {
             description: 'Upstream OpenID Connect providers by id, each signed in with by a pool step naming it in `upstream`.',
             type: 'object',

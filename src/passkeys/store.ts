@@ -85,6 +85,21 @@ export async function addCredential(store: Store, id: string, record: Credential
   throw new Error(`passkeys: the credential list of ${record.u} changed under ${CAS_TRIES} tries`);
 }
 
+/** Removes a credential of `user`; false when it is not theirs (or gone). */
+export async function removeCredential(store: Store, user: string, id: string): Promise<boolean> {
+  const found = await readCredential(store, id);
+  if (found?.record.u !== user) return false;
+  for (let i = 0; i < CAS_TRIES; i += 1) {
+    const before = await store.get(userKey(user));
+    const ids = before === null ? [] : (JSON.parse(before) as string[]);
+    if (await store.compareAndSet(userKey(user), before, JSON.stringify(ids.filter((x) => x !== id)))) {
+      await store.del(credentialKey(id));
+      return true;
+    }
+  }
+  throw new Error(`passkeys: the credential list of ${user} changed under ${CAS_TRIES} tries`);
+}
+
 /** Moves the counter on, atomically against the record read: false when another use came first. */
 export function updateCounter(store: Store, id: string, read: string, record: CredentialRecord, counter: number): Promise<boolean> {
   return store.compareAndSet(credentialKey(id), read, JSON.stringify({ ...record, c: counter }));
