@@ -6,7 +6,7 @@
  *   passkeys) or none (usernameless, discoverable credentials); the browser's answer is posted
  *   back and verified. A passkey sign-in replaces the pool's steps, with the amr its pipe
  *   proved (hwk or swk, passkey-verify's rule) and the pool's `passkeys.acr`.
- * - Enrol: after a sign-in by the pool's steps, an account of the directory that has no passkey
+ * - Enrol: after a sign-in by the pool's steps, an account that has no passkey
  *   is asked once "Add a passkey?" (once per account: the offer is remembered in the store,
  *   taken or skipped); the sign-in finishes after it either way.
  * The challenges a sign-in fetched are listed server-side with it (at most MAX_CHALLENGES), so an
@@ -19,6 +19,7 @@ import type { ErrorCode } from '../errors.js';
 import { sendJson } from '../http/respond.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
 import { credentialsOf } from '../passkeys/store.js';
+import { findAccount } from '../accounts/registry.js';
 import type { Store } from '../store/store.js';
 import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import { formPage, sendHtml, refusalText, noticePage, type PageScope } from './login-pages.js';
@@ -102,12 +103,12 @@ export async function passkeySignIn(
 
 /**
  * After the pool's last step: whether to ask "Add a passkey?" before finishing. Asked once per
- * account of the directory (passkey-options enrols those) that has no passkey yet.
+ * account (of the directory file or a self-service one) that has no passkey yet.
  */
 export async function offerEnrolment(ctx: LoginContext, uid: string, pool: OidcPoolConfig, offer: Offer, ttlMs: number): Promise<boolean> {
   const passkeys = pool.passkeys;
   if (!passkeys || passkeys.offer === false) return false;
-  const user = ctx.config.services.directory.user(ctx.tenant.id, 'id', offer.sub);
+  const user = (await findAccount(ctx.config.services.directory, ctx.store, ctx.tenant.id, 'directory+store', 'id', offer.sub))?.user;
   if (!user || user.status === 'disabled') return false;
   if ((await credentialsOf(ctx.store, offer.sub)).length > 0) return false;
   if (!(await ctx.store.compareAndSet(offeredKey(offer.sub), null, String(ctx.config.services.clock.now())))) return false;

@@ -9,6 +9,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import { SoftAuthenticator, type Tamper } from '../support/webauthn.js';
+import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
+import { hashPassword } from '../../src/credentials/hash.js';
+import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 import {
   authorizationRequest,
   CookieJar,
@@ -212,6 +215,47 @@ it('refuses passkey posts without the CSRF token, and bounds the options one sig
   let last = 0;
   for (let i = 0; i < 21; i += 1) last = (await post(jar, page, { passkey: 'options', username: '' })).status;
   expect(last).toBe(429);
+});
+
+it('offers and signs in with a passkey of a self-service account (in the store) too', async () => {
+  const services = demo.server.app.holder.current.services;
+  const store = prefixedStore(services.store, tenantPrefix('demo'));
+  const dave: StoredAccount = {
+    v: 1,
+    id: newAccountId(),
+    username: 'dave',
+    password_hash: await hashPassword('violet-Harbour-93-kettle'),
+    status: 'pending',
+    pools: ['shoppers'],
+    created: Date.now(),
+  };
+  expect(await createAccount(services.directory, store, 'demo', dave, 60_000)).toBe(true);
+  expect(await updateAccount(store, dave, { ...dave, status: 'active' })).toBe(true);
+  let jar = new CookieJar();
+  let started = await start(jar);
+  const offer = expectPage(await submit(jar, started.page, { username: 'dave', password: 'violet-Harbour-93-kettle' }, REDIRECT));
+  const created = await optionsOf(jar, offer, { passkey: 'enrol_options' });
+  const key = new SoftAuthenticator('127.0.0.1', origin());
+  expectCallback(
+    await submit(
+      jar,
+      offer,
+      { passkey: 'enrol', passkey_challenge_id: created.challenge_id, passkey_response: key.register(created.options) },
+      REDIRECT,
+    ),
+  );
+  jar = new CookieJar();
+  started = await start(jar);
+  const { challenge_id, options } = await optionsOf(jar, started.page, { passkey: 'options', username: '' });
+  const callback = expectCallback(
+    await submit(
+      jar,
+      started.page,
+      { passkey: 'sign_in', passkey_challenge_id: challenge_id, passkey_response: key.authenticate(options, dave.id) },
+      REDIRECT,
+    ),
+  );
+  expect((await tokensOf(started, callback)).claims()?.sub).toBe(dave.id);
 });
 
 it('answers an unknown passkey action with the page and INVALID_REQUEST', async () => {
