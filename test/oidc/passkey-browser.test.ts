@@ -160,6 +160,20 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     expect(credentials[0]?.signCount).toBeGreaterThanOrEqual(3);
   });
 
+  it('on the account page, removes her passkey and adds a new one, which then signs her in', async () => {
+    await page.goto(`${demo.issuer}/account`);
+    await page.getByRole('heading', { name: 'Your account' }).waitFor();
+    await expect(page.locator('#passkeys li').count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Remove this passkey' }).click();
+    await page.getByText('The passkey has been removed.').waitFor();
+    await expect(page.locator('#passkeys li').count()).resolves.toBe(0);
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByText('Your passkey has been added.').waitFor();
+    await expect(page.locator('#passkeys li').count()).resolves.toBe(1);
+    const { claims } = await withButton('');
+    expect(claims?.sub).toBe('u-1001');
+  });
+
   it('works without JavaScript for the password: the passkey part stays hidden', async () => {
     const plain = await browser.newContext({ javaScriptEnabled: false });
     const other = await plain.newPage();
