@@ -119,7 +119,7 @@ function startRefusal(t: Translate, error: AuthpipeError): string {
   return t('start.rate_limited', { wait });
 }
 
-export const stateKey = (uid: string) => `oidc-login:${uid}`;
+const stateKey = (uid: string) => `oidc-login:${uid}`;
 
 /** GET and POST of one interaction; answers every case itself (never throws). */
 export async function handleInteraction(req: IncomingMessage, res: ServerResponse, uid: string, ctx: LoginContext): Promise<void> {
@@ -178,7 +178,15 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     language,
     t: translator(language),
   };
-  const passkeys: PasskeyDoor | undefined = poolConfig.passkeys && { ctx, uid, pool, passkeys: poolConfig.passkeys, scope, ttlMs };
+  const passkeys: PasskeyDoor | undefined = poolConfig.passkeys && {
+    steps: { run: runStepPipe, mayUsePool, readForm, sameToken, forget: () => ctx.store.del(stateKey(uid)) },
+    ctx,
+    uid,
+    pool,
+    passkeys: poolConfig.passkeys,
+    scope,
+    ttlMs,
+  };
   if (passkeys && (await passkeyOffer(req, res, passkeys, action))) return;
 
   // An upstream step (federation.ts): its button's page may lead to the upstream, and its

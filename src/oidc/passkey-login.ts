@@ -23,7 +23,10 @@ import { findAccount } from '../accounts/registry.js';
 import type { Store } from '../store/store.js';
 import { LOGIN_SUB, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import { formPage, sendHtml, refusalText, noticePage, type PageScope } from './login-pages.js';
-import { mayUsePool, readForm, runStepPipe, sameToken, stateKey, type LoginContext } from './login.js';
+// Types only: login.ts hands its step runner and form reader in (PasskeyDoor.steps), so the two modules form no cycle.
+import type * as Login from './login.js';
+
+type LoginContext = Login.LoginContext;
 
 type Passkeys = NonNullable<OidcPoolConfig['passkeys']>;
 
@@ -49,12 +52,22 @@ interface Offer {
 
 /** Where a passkey request of one interaction is answered. */
 export interface PasskeyDoor {
+  steps: LoginSteps;
   ctx: LoginContext;
   uid: string;
   pool: string;
   passkeys: Passkeys;
   scope: PageScope;
   ttlMs: number;
+}
+
+/** What the hosted login lends: its step runner, pool check, form reader, token compare, and forgetting its step state. */
+interface LoginSteps {
+  run: typeof Login.runStepPipe;
+  mayUsePool: typeof Login.mayUsePool;
+  readForm: typeof Login.readForm;
+  sameToken: typeof Login.sameToken;
+  forget(): Promise<void>;
 }
 
 /** The pool's first step with the passkey error, when a passkey sign-in is refused. */
@@ -71,7 +84,7 @@ export async function passkeySignIn(
   values: ReadonlyMap<string, string>,
   showForm: ShowForm,
 ): Promise<void> {
-  const { ctx, uid, passkeys } = door;
+  const { ctx, uid, passkeys, steps } = door;
   const kind = values.get('passkey');
   if (kind === 'options') {
     const request = emptyProps();
@@ -85,17 +98,17 @@ export async function passkeySignIn(
   const request = emptyProps();
   request[PASSKEY_RESPONSE] = values.get(PASSKEY_RESPONSE) ?? '';
   request.passkey_challenge_id = id;
-  const outcome = await runStepPipe(ctx, passkeys.sign_in, request, door.pool);
+  const outcome = await steps.run(ctx, passkeys.sign_in, request, door.pool);
   if (!outcome.ok)
     return showForm(outcome.error.status === 500 ? 500 : 403, outcome.error.status === 500 ? 'INTERNAL_ERROR' : outcome.error.code);
   const sub = outcome.answer.sub;
-  if (!sub || !(await mayUsePool(ctx, sub, door.pool))) {
+  if (!sub || !(await steps.mayUsePool(ctx, sub, door.pool))) {
     // As a password of a user of another pool: the same refusal, no sooner than the floor.
     await padTo(started, failureFloorMs());
     return showForm(403, 'INVALID_CREDENTIALS');
   }
   const acr = passkeys.acr ?? outcome.proved.acr;
-  await ctx.store.del(stateKey(uid));
+  await steps.forget();
   await ctx.store.del(challengesKey(uid));
   const login = { accountId: sub, remember: false, amr: [...outcome.proved.amr], ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
@@ -122,7 +135,7 @@ export async function offerEnrolment(ctx: LoginContext, uid: string, pool: OidcP
  * (the main button, "Not now") skips; the last two finish the sign-in.
  */
 export async function passkeyOffer(req: IncomingMessage, res: ServerResponse, door: PasskeyDoor, action: string): Promise<boolean> {
-  const { ctx, uid, scope } = door;
+  const { ctx, uid, scope, steps } = door;
   const text = await ctx.store.get(offerKey(uid));
   if (text === null) return false;
   const offer = JSON.parse(text) as Offer;
@@ -150,12 +163,12 @@ export async function passkeyOffer(req: IncomingMessage, res: ServerResponse, do
     page(200);
     return true;
   }
-  const body = await readForm(req);
+  const body = await steps.readForm(req);
   if (!body.ok) {
     page(400, 'INVALID_REQUEST');
     return true;
   }
-  if (!sameToken(body.values.get('csrf'), offer.csrf)) {
+  if (!steps.sameToken(body.values.get('csrf'), offer.csrf)) {
     sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
     return true;
   }
@@ -174,7 +187,7 @@ export async function passkeyOffer(req: IncomingMessage, res: ServerResponse, do
     }
     request[PASSKEY_RESPONSE] = body.values.get(PASSKEY_RESPONSE) ?? '';
     request.passkey_challenge_id = id;
-    const outcome = await runStepPipe(ctx, door.passkeys.enrol, request, door.pool);
+    const outcome = await door.steps.run(ctx, door.passkeys.enrol, request, door.pool);
     if (!outcome.ok) {
       // Refused: the page again, to try once more or skip.
       page(outcome.error.status === 500 ? 500 : 403, outcome.error.status === 500 ? 'INTERNAL_ERROR' : outcome.error.code);
@@ -204,7 +217,7 @@ async function issueOptions(
   request: ReturnType<typeof emptyProps>,
 ): Promise<void> {
   const { ctx, uid } = door;
-  const outcome = await runStepPipe(ctx, operation, request, door.pool);
+  const outcome = await door.steps.run(ctx, operation, request, door.pool);
   if (!outcome.ok) return sendJson(res, outcome.error.status === 500 ? 500 : 403, { code: outcome.error.code });
   const id = outcome.answer.passkey_challenge_id ?? '';
   const options = outcome.answer.passkey_options ?? '';
