@@ -71,10 +71,15 @@ async function startDemo(redis?: RedisServer): Promise<void> {
   expect(await updateAccount(store, carol, { ...carol, status: 'active' })).toBe(true);
 }
 
-async function signIn(jar: CookieJar, username: string, password: string): Promise<string> {
+async function signIn(jar: CookieJar, username: string, password: string) {
   const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
   const page = expectPage(await follow(jar, request.url, REDIRECT));
-  return expectCallback(await submit(jar, page, { username, password }, REDIRECT));
+  const callback = expectCallback(await submit(jar, page, { username, password }, REDIRECT));
+  return client.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
 }
 
 async function account(jar: CookieJar, query = ''): Promise<LoginPage> {
@@ -188,7 +193,8 @@ function accountPageTests(): void {
 
     it("ends another session: that browser's account page then says it is signed out", async () => {
       const other = new CookieJar();
-      await signIn(other, 'alice', 'alice-pass-1');
+      const tokens = await signIn(other, 'alice', 'alice-pass-1');
+      expect(tokens.refresh_token).toBeDefined();
       const page = await account(jar);
       const mine = /<li data-id="([^"]+)">[^<]*<strong>/.exec(page.html)?.[1];
       const theirs = (await account(other)).html;
@@ -198,6 +204,8 @@ function accountPageTests(): void {
       const ended = await post(jar, { csrf: page.csrf as string, do: 'end_session', id: otherId });
       expect(ended.status).toBe(303);
       expect((await account(other)).status).toBe(401);
+      // Its grant ended with it: the refresh token is refused.
+      await expect(client.refreshTokenGrant(config, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
       expect(ids((await account(jar)).html, 'sessions')).not.toContain(otherId);
       // Someone else's session id, or a made-up one, is refused.
       const bogus = await post(jar, { csrf: page.csrf as string, do: 'end_session', id: 'nope' });
@@ -221,7 +229,9 @@ function accountPageTests(): void {
 
   describe("carol's account (self-service)", () => {
     const jar = new CookieJar();
-    beforeAll(() => signIn(jar, 'carol', STRONG));
+    beforeAll(async () => {
+      await signIn(jar, 'carol', STRONG);
+    });
 
     it('refuses a wrong current password and a weak new one, then changes it; only the new one signs in', async () => {
       const page = await account(jar);

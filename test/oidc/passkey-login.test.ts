@@ -217,23 +217,31 @@ it('refuses passkey posts without the CSRF token, and bounds the options one sig
   expect(last).toBe(429);
 });
 
-it('offers and signs in with a passkey of a self-service account (in the store) too', async () => {
+const STRONG = 'violet-Harbour-93-kettle';
+
+/** An active self-service account of the shoppers pool, as sign-up leaves one, with password STRONG. */
+async function storeAccount(username: string): Promise<StoredAccount> {
   const services = demo.server.app.holder.current.services;
   const store = prefixedStore(services.store, tenantPrefix('demo'));
-  const dave: StoredAccount = {
+  const account: StoredAccount = {
     v: 1,
     id: newAccountId(),
-    username: 'dave',
-    password_hash: await hashPassword('violet-Harbour-93-kettle'),
+    username,
+    password_hash: await hashPassword(STRONG),
     status: 'pending',
     pools: ['shoppers'],
     created: Date.now(),
   };
-  expect(await createAccount(services.directory, store, 'demo', dave, 60_000)).toBe(true);
-  expect(await updateAccount(store, dave, { ...dave, status: 'active' })).toBe(true);
+  expect(await createAccount(services.directory, store, 'demo', account, 60_000)).toBe(true);
+  expect(await updateAccount(store, account, { ...account, status: 'active' })).toBe(true);
+  return account;
+}
+
+it('offers and signs in with a passkey of a self-service account (in the store) too', async () => {
+  const dave = await storeAccount('dave');
   let jar = new CookieJar();
   let started = await start(jar);
-  const offer = expectPage(await submit(jar, started.page, { username: 'dave', password: 'violet-Harbour-93-kettle' }, REDIRECT));
+  const offer = expectPage(await submit(jar, started.page, { username: 'dave', password: STRONG }, REDIRECT));
   const created = await optionsOf(jar, offer, { passkey: 'enrol_options' });
   const key = new SoftAuthenticator('127.0.0.1', origin());
   expectCallback(
@@ -256,6 +264,25 @@ it('offers and signs in with a passkey of a self-service account (in the store) 
     ),
   );
   expect((await tokensOf(started, callback)).claims()?.sub).toBe(dave.id);
+});
+
+it('refuses an enrolment answer from another origin, and an offer page post without the CSRF token; the offer stays open', async () => {
+  await storeAccount('erin');
+  const jar = new CookieJar();
+  const started = await start(jar);
+  const offer = expectPage(await submit(jar, started.page, { username: 'erin', password: STRONG }, REDIRECT));
+  expect(offer.html).toContain('data-mode="enrol"');
+  const { challenge_id, options } = await optionsOf(jar, offer, { passkey: 'enrol_options' });
+  const key = new SoftAuthenticator('127.0.0.1', 'http://evil.example');
+  const refusedEnrol = expectPage(
+    await submit(jar, offer, { passkey: 'enrol', passkey_challenge_id: challenge_id, passkey_response: key.register(options) }, REDIRECT),
+  );
+  expect(refusedEnrol.status).toBe(403);
+  expect(alertOf(refusedEnrol)).toBe('PASSKEY_ORIGIN_INVALID');
+  const forged = await post(jar, offer, { passkey: 'skip' }, '');
+  expect(forged.status).toBe(403);
+  expect(await forged.text()).toContain('data-code="csrf"');
+  expectCallback(await submit(jar, offer, {}, REDIRECT));
 });
 
 it('answers an unknown passkey action with the page and INVALID_REQUEST', async () => {
