@@ -41,6 +41,10 @@ beforeAll(async () => {
         acr: 'urn:authpipe:passkey',
       };
       main.oidc.interactions = { per_address: 1000 };
+      // Over PUT too, so a test can enrol a passkey for an account of another pool (ops-admin, staff only).
+      main.modules[0].config.tenant
+        .find((t: { id: string }) => t.id === 'demo')
+        .allowedOperation.push('passkey-enrol-options', 'passkey-enrol');
       fixture.writeMain(main);
     },
   });
@@ -283,6 +287,24 @@ it('refuses an enrolment answer from another origin, and an offer page post with
   expect(forged.status).toBe(403);
   expect(await forged.text()).toContain('data-code="csrf"');
   expectCallback(await submit(jar, offer, {}, REDIRECT));
+});
+
+it('refuses a passkey of an account outside the pool like a wrong password (ops-admin is staff only)', async () => {
+  const created = await demo.server.call('passkey-enrol-options', { login_sub: 'u-ops' });
+  expect(created.status).toBe(200);
+  const answer = created.body as { passkey_challenge_id: string; passkey_options: string };
+  const key = new SoftAuthenticator('127.0.0.1', origin());
+  const enrolled = await demo.server.call('passkey-enrol', {
+    login_sub: 'u-ops',
+    passkey_challenge_id: answer.passkey_challenge_id,
+    passkey_response: key.register(JSON.parse(answer.passkey_options)),
+  });
+  expect(enrolled.status).toBe(200);
+  const page = await refused(async (first, jar) => {
+    const { challenge_id, options } = await optionsOf(jar, first, { passkey: 'options', username: '' });
+    return { passkey: 'sign_in', passkey_challenge_id: challenge_id, passkey_response: key.authenticate(options, 'u-ops') };
+  });
+  expect(alertOf(page)).toBe('INVALID_CREDENTIALS');
 });
 
 it('answers an unknown passkey action with the page and INVALID_REQUEST', async () => {
