@@ -7,6 +7,8 @@
  * context and a domain as rp id, so the issuer's public URL is http://localhost:<port>.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
@@ -17,6 +19,7 @@ import { authorizationRequest, discover } from './support.js';
 
 const describeBrowser = describeWithChromium('the passkey tests of the hosted login');
 const REDIRECT = 'http://localhost:3000/callback';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The demo with passkeys on the shoppers pool, its public URL at localhost. */
 async function startPasskeyDemo(): Promise<{ server: RunningServer; fixture: ConfigFixture; issuer: string }> {
@@ -83,6 +86,18 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     demo?.fixture.cleanup();
   });
 
+  /** axe-core on the page as shown: no serious or critical violation. */
+  async function scan(name: string): Promise<void> {
+    await page.evaluate(AXE);
+    const found = await page.evaluate(async () => {
+      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+      return result.violations
+        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+    });
+    expect([name, found]).toEqual([name, []]);
+  }
+
   async function start(on: Page = page) {
     const config = await discover(demo.issuer, 'shop-web');
     const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
@@ -108,6 +123,8 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     await page.getByLabel('Password').fill('alice-pass-1');
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Add a passkey?' }).waitFor();
+    await page.getByRole('button', { name: 'Add a passkey' }).waitFor();
+    await scan('add a passkey?');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     const claims = await claimsOf(started);
     expect(claims?.sub).toBe('u-1001');
@@ -137,6 +154,7 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     page.on('request', listen);
     const started = await start();
     await page.getByRole('button', { name: 'Sign in with a passkey' }).waitFor();
+    if (username === 'alice') await scan('sign in with a passkey');
     if (username !== '') await page.getByLabel('Username').fill(username);
     await authenticator.cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId: authenticator.id, enabled: true });
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
@@ -164,6 +182,7 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     await page.goto(`${demo.issuer}/account`);
     await page.getByRole('heading', { name: 'Your account' }).waitFor();
     await expect(page.locator('#passkeys li').count()).resolves.toBe(1);
+    await scan('account page');
     await page.getByRole('button', { name: 'Remove this passkey' }).click();
     await page.getByText('The passkey has been removed.').waitFor();
     await expect(page.locator('#passkeys li').count()).resolves.toBe(0);
