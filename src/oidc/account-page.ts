@@ -25,7 +25,7 @@ import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from 'pino';
 import { findAccount } from '../accounts/registry.js';
-import { credentialsOf, readCredential, removeCredential } from '../passkeys/store.js';
+import { credentialsOf, readCredential, removeCredential, renameCredential } from '../passkeys/store.js';
 import { accountSessionsKey } from './adapter.js';
 import { linksOf, unlink } from './federated-accounts.js';
 import type { HostedUi } from './hosted-ui.js';
@@ -52,7 +52,9 @@ interface AccountContext {
 }
 
 /** Notices a POST may come back with (?done=<key>), each a message `account.done.<key>`. */
-const DONE = new Set(['password', 'passkey_added', 'passkey_removed', 'session_ended', 'unlinked']);
+const DONE = new Set(['password', 'passkey_added', 'passkey_removed', 'passkey_renamed', 'session_ended', 'unlinked']);
+/** A passkey's name: printable, short. */
+const PASSKEY_NAME = /^[^\p{Cc}\p{Cf}]{1,64}$/u;
 /** Challenges one session may hold for adding passkeys at once. */
 const MAX_CHALLENGES = 10;
 const challengesKey = (session: string) => `oidc-account-ch:${session}`;
@@ -132,6 +134,12 @@ export async function handleAccount(req: IncomingMessage, res: ServerResponse, c
     case 'remove_passkey':
       if (!(await removeCredential(ctx.store, me.id, values.get('id') ?? ''))) return refused(403, 'PASSKEY_CREDENTIAL_UNKNOWN');
       return back('passkey_removed');
+    case 'rename_passkey': {
+      const name = (values.get('name') ?? '').trim();
+      if (!PASSKEY_NAME.test(name)) return refused(400, 'INVALID_REQUEST');
+      if (!(await renameCredential(ctx.store, me.id, values.get('id') ?? '', name))) return refused(403, 'PASSKEY_CREDENTIAL_UNKNOWN');
+      return back('passkey_renamed');
+    }
     case 'end_session': {
       const id = values.get('id') ?? '';
       const ended = (await sessionIds(ctx.store, me.id)).includes(id) ? await ctx.provider.Session.find(id) : undefined;
@@ -209,7 +217,14 @@ async function page(
       password: settings.change_password !== undefined && me.selfService ? { username: me.username } : undefined,
       passkeys: passkeys.flatMap(({ id, found }) =>
         found
-          ? [{ id, label: t('account.passkey_label', { when: when(found.record.at) }), remove_label: t('account.remove_passkey') }]
+          ? [
+              {
+                id,
+                name: found.record.n ?? '',
+                label: t('account.passkey_label', { when: when(found.record.at) }),
+                remove_label: t('account.remove_passkey'),
+              },
+            ]
           : [],
       ),
       passkey: addable ? { button: t('passkey.enrol'), failed: t('passkey.failed') } : undefined,
@@ -224,6 +239,8 @@ async function page(
       t_passkeys: t('account.passkeys'),
       t_no_passkeys: t('account.no_passkeys'),
       t_remove: t('account.remove'),
+      t_name: t('account.passkey_name'),
+      t_rename: t('account.rename'),
       t_sessions: t('account.sessions'),
       t_this_session: t('account.this_session'),
       t_end: t('account.end_session'),

@@ -156,6 +156,14 @@ function accountPageTests(): void {
       page = await account(jar);
       expect(ids(page.html, 'passkeys')).toEqual([key.id]);
 
+      const renamed = await post(jar, { csrf: page.csrf as string, do: 'rename_passkey', id: key.id, name: 'My phone' });
+      expect(renamed.status).toBe(303);
+      expect((await account(jar)).html).toContain('<strong>My phone</strong>');
+      const control = await post(jar, { csrf: page.csrf as string, do: 'rename_passkey', id: key.id, name: 'a\u0007b' });
+      expect(control.status).toBe(400);
+      const notHers = await post(jar, { csrf: page.csrf as string, do: 'rename_passkey', id: 'AAAA', name: 'x' });
+      expect(codeOf(await notHers.text())).toBe('PASSKEY_CREDENTIAL_UNKNOWN');
+
       const passkeySignIn = async () => {
         const other = new CookieJar();
         const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
