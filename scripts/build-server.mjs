@@ -1,7 +1,7 @@
 // Compiles src/ into dist/ for `npm start`, `npm run bench` and the built-CLI tests: esbuild
 // transpiles file by file (under a second), since every source is written for isolatedModules
 // and `npm run typecheck` checks the types. The files a module reads beside itself (the hosted
-// login's templates, stylesheet and messages) are copied as they are. dist/console (the console bundle, web/build.mjs)
+// login's templates, stylesheet, page script and messages) are copied as they are. dist/console (the console bundle, web/build.mjs)
 // is left alone; every other file there is replaced, so a deleted source leaves nothing behind.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -28,7 +28,7 @@ export async function buildServer(outdir, src = join(root, 'src')) {
     sourcemap: true,
     logLevel: 'warning',
   });
-  for (const file of readdirSync(src, { recursive: true }).filter((f) => /\.(html|css|json)$/.test(f))) {
+  for (const file of readdirSync(src, { recursive: true }).filter((f) => /\.(html|css|json|js)$/.test(f))) {
     mkdirSync(dirname(join(outdir, file)), { recursive: true });
     copyFileSync(join(src, file), join(outdir, file));
   }

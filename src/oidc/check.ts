@@ -42,7 +42,23 @@ export function checkOidcConfig(
         message: `tenant "${tenant}" is not declared in modules[].config.tenant`,
       });
     const pools = config.pools ?? {};
+    for (const [part, id] of Object.entries(config.account ?? {}))
+      if (part !== 'language' && typeof id === 'string' && !hasPipe(tenant, id))
+        issues.push({
+          code: 'CONFIG_REFERENCE',
+          file,
+          pointer: pointer('oidc', 'tenants', tenant, 'account', part),
+          message: `account page pipe "${id}" has no pipe (expected ${main.pipes}/${id}.json)`,
+        });
     for (const [pool, poolConfig] of Object.entries(pools)) {
+      for (const [part, id] of Object.entries(poolConfig.passkeys ?? {}))
+        if (typeof id === 'string' && part !== 'acr' && !hasPipe(tenant, id))
+          issues.push({
+            code: 'CONFIG_REFERENCE',
+            file,
+            pointer: pointer('oidc', 'tenants', tenant, 'pools', pool, 'passkeys', part),
+            message: `passkey pipe "${id}" has no pipe (expected ${main.pipes}/${id}.json)`,
+          });
       poolConfig.steps.forEach((step, s) => {
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
         checkStepParts(step, at, main.pipes, (id) => hasPipe(tenant, id), file, issues);

@@ -29,3 +29,45 @@ export async function readFederatedAccount(store: Store, id: string): Promise<Fe
   const text = await store.get(accountKey(id));
   return text === null ? undefined : (JSON.parse(text) as FederatedAccount);
 }
+
+/** A local account's links to upstream accounts (made by email), listed for the account page. */
+interface FederatedLink {
+  readonly upstream: string;
+  readonly sub: string;
+}
+const linksOfKey = (accountId: string) => `fed-links-of:${accountId}`;
+const MAX_LINKS = 16;
+const CAS_TRIES = 5;
+
+async function updateLinks(store: Store, accountId: string, change: (links: FederatedLink[]) => FederatedLink[]): Promise<void> {
+  for (let i = 0; i < CAS_TRIES; i++) {
+    const text = await store.get(linksOfKey(accountId));
+    const links = text === null ? [] : (JSON.parse(text) as FederatedLink[]);
+    if (await store.compareAndSet(linksOfKey(accountId), text, JSON.stringify(change(links).slice(-MAX_LINKS)))) return;
+  }
+  throw new Error(`federated links of ${accountId} changed under ${CAS_TRIES} tries`);
+}
+
+export function indexLink(store: Store, accountId: string, link: FederatedLink): Promise<void> {
+  return updateLinks(store, accountId, (links) => [
+    ...links.filter((l) => l.upstream !== link.upstream || l.sub !== link.sub),
+    { upstream: link.upstream, sub: link.sub },
+  ]);
+}
+
+/** The links of an account that still lead to it. */
+export async function linksOf(store: Store, accountId: string): Promise<FederatedLink[]> {
+  const text = await store.get(linksOfKey(accountId));
+  const links = text === null ? [] : (JSON.parse(text) as FederatedLink[]);
+  const live = await Promise.all(links.map(async (l) => ((await store.get(linkKey(l.upstream, l.sub))) === accountId ? l : undefined)));
+  return live.filter((l): l is FederatedLink => l !== undefined);
+}
+
+/** Ends a link of `accountId`: the upstream account signs in to it no more. False when it is not its link. */
+export async function unlink(store: Store, accountId: string, link: FederatedLink): Promise<boolean> {
+  const key = linkKey(link.upstream, link.sub);
+  if (!(await store.compareAndSet(key, accountId, accountId))) return false;
+  await store.del(key);
+  await updateLinks(store, accountId, (links) => links.filter((l) => l.upstream !== link.upstream || l.sub !== link.sub));
+  return true;
+}

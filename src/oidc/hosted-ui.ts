@@ -9,7 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ConfigIssue } from '../config-kit/issues.js';
 import { mergeBranding, assetNameOf, checkBrandingUrls, type Brand } from './branding.js';
@@ -17,9 +18,22 @@ import { compileTemplate, TemplateSyntaxError, type Scope, type Template } from 
 import type { OidcConfig } from './schema.js';
 
 const SHIPPED = fileURLToPath(new URL('./templates/', import.meta.url));
-const TEMPLATES = ['page', 'form', 'notice', 'logout'] as const;
+const TEMPLATES = ['page', 'form', 'notice', 'logout', 'account'] as const;
 type TemplateName = Exclude<(typeof TEMPLATES)[number], 'page'>;
 const STYLESHEET = 'style.css';
+/**
+ * The page scripts, shipped only (an operator's assets cannot be scripts): @simplewebauthn/browser's
+ * browser bundle, and the passkey page script that uses it (passkey-login.ts). Same-origin, so the
+ * CSP allows them by 'self', never inline.
+ */
+const SCRIPT_TYPE = 'text/javascript; charset=utf-8';
+function shippedScripts(): Map<string, Buffer> {
+  const browser = createRequire(import.meta.url).resolve('@simplewebauthn/browser');
+  return new Map([
+    ['webauthn.js', readFileSync(join(dirname(browser), '..', 'dist', 'bundle', 'index.umd.min.js'))],
+    ['passkey.js', readFileSync(join(SHIPPED, 'passkey.js'))],
+  ]);
+}
 
 const TYPES: Record<string, string> = {
   '.css': 'text/css; charset=utf-8',
@@ -54,6 +68,8 @@ interface PageFrame {
   lang: string;
   title: string;
   subtitle?: string | undefined;
+  /** Shipped scripts the page loads (passkeys), by asset name. */
+  scripts?: readonly string[];
 }
 
 export interface HostedUi {
@@ -114,6 +130,7 @@ export function loadHostedUi(oidc: OidcConfig, ctx: LoadContext): HostedUi | und
   const shared = new Map<string, Asset>();
   const stylesheet = read(STYLESHEET);
   if (stylesheet) shared.set(STYLESHEET, { body: stylesheet, type: TYPES['.css'] as string, version: version(stylesheet) });
+  for (const [name, body] of shippedScripts()) shared.set(name, { body, type: SCRIPT_TYPE, version: version(body) });
   const assetsDir = usable === undefined ? undefined : join(usable, 'assets');
   if (assetsDir !== undefined && existsSync(assetsDir)) {
     let total = 0;
@@ -185,6 +202,7 @@ export function loadHostedUi(oidc: OidcConfig, ctx: LoadContext): HostedUi | und
         brand_name: brand.displayName ?? frame.tenantName,
         logo: brand.logo === undefined ? undefined : linked(frame.tenant, brand.logo),
         stylesheets,
+        scripts: (frame.scripts ?? []).map((name) => ({ src: `${base}${name}?v=${(shared.get(name) as Asset).version}` })),
         content,
       });
     },

@@ -12,6 +12,9 @@ import type { OidcPoolConfig, OidcStepConfig } from './schema.js';
 
 export const MAX_VALUE_CHARS = 1024;
 
+/** @simplewebauthn/browser's bundle, then the page script that uses it (hosted-ui.ts serves both). */
+const PASSKEY_SCRIPTS = ['webauthn.js', 'passkey.js'] as const;
+
 /** Where a page is shown: whose, for which pool (when known), in which language. */
 export interface PageScope {
   ui: HostedUi;
@@ -82,6 +85,10 @@ export interface FormExtras {
   /** "Try another way": the step's other ways (each posts `way=<id>`), under the heading `waysTitle`. */
   ways?: readonly { id: string; text: string }[];
   waysTitle?: string;
+  /** Passkeys on this page (passkey-login.ts): sign in with one, or add one; loads the page script. */
+  passkey?: 'sign_in' | 'enrol';
+  /** The main button's text instead of "Continue". */
+  submit?: string;
 }
 
 /**
@@ -120,7 +127,9 @@ export function formPage(
           : kind === 'code'
             ? 'one-time-code'
             : field.name === 'username'
-              ? 'username'
+              ? extras.passkey === 'sign_in'
+                ? 'username webauthn'
+                : 'username'
               : 'off',
       numeric: kind === 'code',
       plain: kind === 'text',
@@ -131,20 +140,32 @@ export function formPage(
       field_error: beside ? error : undefined,
     };
   });
-  return scope.ui.render('form', frame(scope, title), {
-    error: beside ? undefined : error,
-    action,
-    csrf,
-    fields,
-    submit:
-      step.upstream === undefined ? t('continue') : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream }),
-    info: extras.info,
-    resend: extras.resend,
-    links: extras.links ?? [],
-    has_links: (extras.links ?? []).length > 0,
-    remember: extras.remember,
-    ways: extras.ways ?? [],
-    has_ways: (extras.ways ?? []).length > 0,
-    ways_title: extras.waysTitle,
-  });
+  const passkey =
+    extras.passkey === undefined
+      ? undefined
+      : { mode: extras.passkey, button: t(`passkey.${extras.passkey}`), failed: t('passkey.failed') };
+  return scope.ui.render(
+    'form',
+    { ...frame(scope, title), ...(passkey ? { scripts: PASSKEY_SCRIPTS } : {}) },
+    {
+      error: beside ? undefined : error,
+      action,
+      csrf,
+      fields,
+      submit:
+        extras.submit ??
+        (step.upstream === undefined
+          ? t('continue')
+          : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream })),
+      passkey,
+      info: extras.info,
+      resend: extras.resend,
+      links: extras.links ?? [],
+      has_links: (extras.links ?? []).length > 0,
+      remember: extras.remember,
+      ways: extras.ways ?? [],
+      has_ways: (extras.ways ?? []).length > 0,
+      ways_title: extras.waysTitle,
+    },
+  );
 }

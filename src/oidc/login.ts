@@ -42,6 +42,14 @@ import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from
 import { readFederatedAccount } from './federated-accounts.js';
 import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
 import { wayOf, waysExtras } from './ways.js';
+import {
+  MAX_PASSKEY_RESPONSE_CHARS,
+  offerEnrolment,
+  PASSKEY_RESPONSE,
+  passkeyOffer,
+  passkeySignIn,
+  type PasskeyDoor,
+} from './passkey-login.js';
 
 const CSRF_FIELD = 'csrf';
 const WAY_FIELD = 'way';
@@ -181,6 +189,16 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     language,
     t: translator(language),
   };
+  const passkeys: PasskeyDoor | undefined = poolConfig.passkeys && {
+    steps: { run: runStepPipe, mayUsePool, readForm, sameToken, forget: () => ctx.store.del(stateKey(uid)) },
+    ctx,
+    uid,
+    pool,
+    passkeys: poolConfig.passkeys,
+    scope,
+    ttlMs,
+  };
+  if (passkeys && (await passkeyOffer(req, res, passkeys, action))) return;
 
   // An upstream step (federation.ts): its button's page may lead to the upstream, and its
   // callback's result (the verified, mapped claims) is the step's request, taken once.
@@ -206,6 +224,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       // "Send a new code" follows the way in use: its start, not the step's own.
       ...(st.step > 0 && current.start !== undefined ? { resend: scope.t('resend') } : {}),
       ...waysExtras(scope, at, st.way),
+      ...(passkeys && st.step === 0 ? { passkey: 'sign_in' as const } : {}),
       ...(st.step === 0 && poolConfig.remember_me?.enabled === true
         ? { remember: { text: scope.t('remember_me'), checked: typed?.get(REMEMBER_FIELD) === '1' } }
         : {}),
@@ -257,6 +276,12 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       }
       await ctx.store.set(stateKey(uid), JSON.stringify(switched), ttlMs);
       return seeOther(res, action);
+    }
+    if (passkeys && body.values.has('passkey') && state.step === 0 && flow === undefined) {
+      const first = state;
+      return passkeySignIn(req, res, passkeys, body.values, (status, code) =>
+        form(res, status, scope, step, first, action, code, undefined, undefined, extras(first)),
+      );
     }
     if (step.upstream !== undefined) {
       const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
@@ -431,6 +456,16 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     return seeOther(res, action);
   }
   await ctx.store.del(stateKey(uid));
+  if (
+    await offerEnrolment(
+      ctx,
+      uid,
+      poolConfig,
+      { sub: sub as string, amr, ...(acr !== undefined ? { acr } : {}), csrf: state.csrf, ...(remember ? { remember } : {}) },
+      ttlMs,
+    )
+  )
+    return seeOther(res, action);
   // Not remembered: oidc-provider's session is transient, its cookie a browser-session cookie (provider.ts sets the remembered TTL).
   const login = { accountId: sub as string, remember, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
@@ -506,7 +541,7 @@ function seeOther(res: ServerResponse, location: string): void {
 }
 
 /** An active user (of the directory file, else a self-service account, else a federated one) listed in this pool (or listing no pools). */
-async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
+export async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise<boolean> {
   const user = (await findAccount(ctx.config.services.directory, ctx.store, ctx.tenant.id, 'directory+store', 'id', sub))?.user;
   if (user === undefined) return (await readFederatedAccount(ctx.store, sub))?.pools.includes(pool) === true;
   return user.status !== 'disabled' && (user.pools === undefined || user.pools.includes(pool));
@@ -515,7 +550,12 @@ async function mayUsePool(ctx: LoginContext, sub: string, pool: string): Promise
 type StepOutcome = { ok: true; answer: Record<string, string>; proved: CallContext['proved'] } | { ok: false; error: AuthpipeError };
 
 /** Runs a login step's pipe through the one `execute` every door uses, reported as the hosted door. */
-async function runStepPipe(ctx: LoginContext, operation: string, body: ReturnType<typeof emptyProps>, pool: string): Promise<StepOutcome> {
+export async function runStepPipe(
+  ctx: Pick<LoginContext, 'tenant' | 'config' | 'logger' | 'report' | 'requestId' | 'clientIp'>,
+  operation: string,
+  body: ReturnType<typeof emptyProps>,
+  pool: string | undefined,
+): Promise<StepOutcome> {
   const pipe = ctx.tenant.pipes.get(operation);
   const started = performance.now();
   const base = { door: 'hosted' as const, requestId: ctx.requestId, tenant: ctx.tenant.id, operation, started };
@@ -539,7 +579,7 @@ async function loadState(store: Store, uid: string): Promise<LoginState | undefi
   return text === null ? undefined : (JSON.parse(text) as LoginState);
 }
 
-function sameToken(given: string | undefined, expected: string): boolean {
+export function sameToken(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(expected);
@@ -549,7 +589,7 @@ function sameToken(given: string | undefined, expected: string): boolean {
 type FormBody = { ok: true; values: Map<string, string> } | { ok: false };
 
 /** application/x-www-form-urlencoded, at most 8 KiB, each name once, values of sane length. */
-async function readForm(req: IncomingMessage): Promise<FormBody> {
+export async function readForm(req: IncomingMessage): Promise<FormBody> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) {
     req.resume();
@@ -568,7 +608,7 @@ async function readForm(req: IncomingMessage): Promise<FormBody> {
   }
   const values = new Map<string, string>();
   for (const [name, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) {
-    if (values.has(name) || value.length > MAX_VALUE_CHARS) return { ok: false };
+    if (values.has(name) || value.length > (name === PASSKEY_RESPONSE ? MAX_PASSKEY_RESPONSE_CHARS : MAX_VALUE_CHARS)) return { ok: false };
     values.set(name, value);
   }
   return { ok: true, values };

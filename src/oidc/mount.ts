@@ -27,6 +27,7 @@ import { chooseLanguage, translator } from './messages.js';
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
+import { handleAccount } from './account-page.js';
 import { rememberAddress } from './clients.js';
 import { askForOAuthMetadata } from './conformance.js';
 import { fastGrantOf } from './client-credentials-fast.js';
@@ -63,6 +64,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/callback\/?(\?.*)?$/;
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
+/** The account page of whoever holds a sign-in session here (account-page.ts). */
+const ACCOUNT_PATH = /^\/account\/?$/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -120,8 +123,9 @@ export function oidcHandler(
     const interaction = INTERACTION_PATH.exec(restPath);
     if (interaction) {
       res.setHeader('cache-control', 'no-store');
-      // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects).
-      res.setHeader('content-security-policy', `${CSP}; form-action 'self'`);
+      // Hosted-login forms post only here (login.ts adds the app's origin, where the answer redirects,
+      // so form-action stays last). The passkey script is ours, same-origin, and fetches only from here.
+      res.setHeader('content-security-policy', `${CSP}; script-src 'self'; connect-src 'self'; form-action 'self'`);
       handleInteraction(req, res, interaction[1] as string, {
         path: `${OIDC_PATH}/${door.tenant.id}${restPath}`,
         config,
@@ -137,6 +141,23 @@ export function oidcHandler(
         ui: door.ui,
         ttlSeconds: TTL.Interaction,
         https: isHttps(req, doors.proxies),
+      }).catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
+    if (ACCOUNT_PATH.test(restPath)) {
+      res.setHeader('cache-control', 'no-store');
+      res.setHeader('content-security-policy', `${CSP}; script-src 'self'; connect-src 'self'; form-action 'self'`);
+      handleAccount(req, res, {
+        path: `${OIDC_PATH}/${door.tenant.id}/account`,
+        config,
+        tenant: door.tenant,
+        provider: door.provider,
+        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
+        ui: door.ui,
+        logger,
+        report,
+        clientIp: address,
+        requestId,
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
     }

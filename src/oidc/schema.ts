@@ -271,6 +271,62 @@ function selfService(description: string) {
   } as const;
 }
 
+const pipeId = (description: string) => ({ type: 'string', pattern: OPERATION_PATTERN, description }) as const;
+
+/** Passkeys (WebAuthn) on the hosted login (passkey-login.ts): four pipes, typically passkey-options and passkey-verify. */
+const POOL_PASSKEYS = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['sign_in_options', 'sign_in', 'enrol_options', 'enrol'],
+  description:
+    'Passkeys on the hosted login: the first page offers "Sign in with a passkey" (the username typed names whose passkeys; none: usernameless, and the browser\'s autofill offers passkeys too), and a password sign-in is followed once per account by "Add a passkey?". A passkey sign-in replaces the pool\'s steps. Each part is a pipe, so an admin changes it like any other. The page needs JavaScript for passkeys only; the steps work without.',
+  properties: {
+    sign_in_options: pipeId(
+      'Answers passkey_challenge_id and passkey_options (passkey-options, ceremony authentication) for the request property `username`, empty for a usernameless sign-in.',
+    ),
+    sign_in: pipeId(
+      "Verifies the browser's answer (passkey-verify, ceremony authentication) from passkey_response and passkey_challenge_id; answers `sub`. Its proved amr (hwk or swk) is the login's.",
+    ),
+    enrol_options: pipeId(
+      'Answers the registration options (passkey-options, ceremony registration) for `login_sub`, the account just signed in.',
+    ),
+    enrol: pipeId('Verifies and stores the new credential (passkey-verify, ceremony registration) of `login_sub`.'),
+    offer: {
+      type: 'boolean',
+      default: true,
+      description: 'Offer "Add a passkey?" after a sign-in, once per account (a skip is remembered), to accounts that have no passkey.',
+    },
+    acr: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: "The login's `acr` claim after a passkey sign-in; default: the acr the sign_in pipe proved, if any.",
+    },
+  },
+} as const;
+
+/** The account page (account-page.ts): what it offers beside sessions and links, each a pipe. */
+const ACCOUNT_PAGE = {
+  type: 'object',
+  additionalProperties: false,
+  description:
+    'The account page at /oidc/<tenant>/account, for whoever has a sign-in session of this issuer: change password, passkeys, signed-in sessions and linked upstream accounts. Absent: no account page.',
+  properties: {
+    change_password: pipeId(
+      "Changes the password of a self-service account: its request is `login_sub`, `username` (the account's), `password` (the current one, as typed) and `new_password` (e.g. basic-auth, then account-password). Absent: no password form.",
+    ),
+    passkey_enrol_options: pipeId(
+      'Registration options for `login_sub` (passkey-options, ceremony registration). Absent with passkey_enrol: passkeys can be listed and removed, not added.',
+    ),
+    passkey_enrol: pipeId('Verifies and stores a new passkey of `login_sub` (passkey-verify, ceremony registration).'),
+    language: {
+      enum: LANGUAGES,
+      default: 'en',
+      description: "The page's language when neither ?ui_locales= nor the browser's Accept-Language names one we ship.",
+    },
+  },
+} as const;
+
 export const oidcSchema = {
   description:
     'OpenID Connect / OAuth 2 front door (oidc-provider), one issuer per tenant at <public_url>/oidc/<tenant>. Needs the tokens section.',
@@ -345,6 +401,7 @@ export const oidcSchema = {
         additionalProperties: false,
         properties: {
           branding,
+          account: ACCOUNT_PAGE,
           upstreams: {
             description: 'Upstream OpenID Connect providers by id, each signed in with by a pool step naming it in `upstream`.',
             type: 'object',
@@ -397,6 +454,7 @@ export const oidcSchema = {
                 forgot_password: selfService(
                   'Forgot password, offered as a link on the first page: its steps (e.g. the username; the code sent to the phone; the new password). After the last, the page goes back to sign-in.',
                 ),
+                passkeys: POOL_PASSKEYS,
               },
             },
           },

@@ -31,6 +31,8 @@ export interface CredentialRecord {
   /** Registered with a verified attestation statement (not "none") of a single-device key: amr hwk when the user is also verified. */
   hw: boolean;
   at: number;
+  /** The name its owner gave it on the account page. */
+  n?: string;
 }
 
 /** Credentials kept per user; registering one more forgets the oldest. */
@@ -83,6 +85,28 @@ export async function addCredential(store: Store, id: string, record: Credential
     }
   }
   throw new Error(`passkeys: the credential list of ${record.u} changed under ${CAS_TRIES} tries`);
+}
+
+/** Removes a credential of `user`; false when it is not theirs (or gone). */
+export async function removeCredential(store: Store, user: string, id: string): Promise<boolean> {
+  const found = await readCredential(store, id);
+  if (found?.record.u !== user) return false;
+  for (let i = 0; i < CAS_TRIES; i += 1) {
+    const before = await store.get(userKey(user));
+    const ids = before === null ? [] : (JSON.parse(before) as string[]);
+    if (await store.compareAndSet(userKey(user), before, JSON.stringify(ids.filter((x) => x !== id)))) {
+      await store.del(credentialKey(id));
+      return true;
+    }
+  }
+  throw new Error(`passkeys: the credential list of ${user} changed under ${CAS_TRIES} tries`);
+}
+
+/** Names a credential of `user`; false when it is not theirs (or gone, or changed meanwhile). */
+export async function renameCredential(store: Store, user: string, id: string, name: string): Promise<boolean> {
+  const found = await readCredential(store, id);
+  if (found?.record.u !== user) return false;
+  return store.compareAndSet(credentialKey(id), found.text, JSON.stringify({ ...found.record, n: name }));
 }
 
 /** Moves the counter on, atomically against the record read: false when another use came first. */

@@ -11,7 +11,14 @@
 import { randomBytes } from 'node:crypto';
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
-import { accountKey, FEDERATED_ID_PREFIX, linkKey, readFederatedAccount, type FederatedAccount } from '../oidc/federated-accounts.js';
+import {
+  accountKey,
+  FEDERATED_ID_PREFIX,
+  indexLink,
+  linkKey,
+  readFederatedAccount,
+  type FederatedAccount,
+} from '../oidc/federated-accounts.js';
 import { UPSTREAM_IDP, UPSTREAM_SUB } from '../oidc/schema.js';
 
 export default defineValve({
@@ -66,7 +73,8 @@ export default defineValve({
               detail: `upstream ${upstream}: the email matches a local account, which ${config.link_by_email ? 'an unverified email does not link' : 'this pool does not link by email'}`,
             });
           id = local.id;
-          if (!(await ctx.store.compareAndSet(link, null, id))) id = await ctx.store.get(link);
+          if (await ctx.store.compareAndSet(link, null, id)) await indexLink(ctx.store, id, { upstream, sub: upstreamSub });
+          else id = await ctx.store.get(link);
         } else {
           if (!config.create)
             throw refuse('ACCESS_DENIED', { detail: `upstream ${upstream}: no linked account, and this pool creates none` });

@@ -13,6 +13,7 @@ import { defineValve } from '../engine/valve.js';
 import { itemSets } from '../engine/dataflow.js';
 import { credentialsOf, readCredential, saveChallenge } from '../passkeys/store.js';
 import { relyingParty, RP_SCHEMA } from '../passkeys/relying-party.js';
+import { accountsSchema, findAccount } from '../accounts/registry.js';
 
 export default defineValve({
   name: 'passkey-options',
@@ -32,6 +33,7 @@ export default defineValve({
           'Template of the user: for a registration the signed-in user (e.g. {{item.sub}} after token-verify, {{request.login_sub}} in the hosted login), required; for a sign-in a user named first, or empty (the default) for a usernameless sign-in.',
       },
       user_by: { enum: ['id', 'username'], default: 'id', description: 'Which directory key `user` is.' },
+      accounts: accountsSchema,
       ...RP_SCHEMA,
       rp_name: {
         type: 'string',
@@ -75,7 +77,8 @@ export default defineValve({
     return async (ctx) => {
       const rp = { id: config.rp_id ?? relyingParty(ctx, undefined, undefined).id };
       const name = user?.render(ctx.scope()) ?? '';
-      const found = name === '' ? undefined : directory.user(ctx.tenant.id, config.user_by, name);
+      const found =
+        name === '' ? undefined : (await findAccount(directory, ctx.store, ctx.tenant.id, config.accounts, config.user_by, name))?.user;
       const usable = found !== undefined && found.status !== 'disabled';
       const props = ctx.item().props;
       const uv = config.user_verification;

@@ -15,6 +15,7 @@ import { defineValve, type CallContext } from '../engine/valve.js';
 import { itemSets } from '../engine/dataflow.js';
 import { addCredential, readCredential, takeChallenge, updateCounter, type ChallengeRecord } from '../passkeys/store.js';
 import { relyingParty, RP_SCHEMA } from '../passkeys/relying-party.js';
+import { accountsSchema, findAccount } from '../accounts/registry.js';
 
 const RESPONSE = 'passkey_response';
 const CHALLENGE = 'passkey_challenge_id';
@@ -59,6 +60,7 @@ export default defineValve({
         description:
           "Origins the answer may come from (an app's own origin for a third-party page). Default: the origin of the tenant's issuer.",
       },
+      accounts: accountsSchema,
       require_user_verification: {
         type: 'boolean',
         default: true,
@@ -182,7 +184,7 @@ export default defineValve({
         if (!(await updateCounter(ctx.store, answer.id, stored.text, stored.record, info.newCounter)))
           throw no('PASSKEY_REPLAYED', RESPONSE, 'the credential was used meanwhile');
       }
-      const user = ctx.services.directory.user(ctx.tenant.id, 'id', stored.record.u);
+      const user = (await findAccount(ctx.services.directory, ctx.store, ctx.tenant.id, config.accounts, 'id', stored.record.u))?.user;
       if (!user || user.status === 'disabled') throw no('PASSKEY_CREDENTIAL_UNKNOWN', RESPONSE, 'the account is gone or disabled');
       ctx.item().props.sub = stored.record.u;
       ctx.proved.amr.push(stored.record.hw && info.userVerified ? 'hwk' : 'swk');
