@@ -47,10 +47,10 @@ export interface FastGrantOptions {
 }
 
 /** Told once a token was issued: the token door's call report, as the provider's grant.success gives it. */
-export type GrantIssued = (clientId: string) => void;
+type GrantIssued = (clientId: string) => void;
 
 /** How the door hands a request on to the provider. */
-export type ToProvider = (req: IncomingMessage) => void;
+type ToProvider = (req: IncomingMessage) => void;
 
 export interface FastClientCredentials {
   /** Answers the request, or hands it to the provider (`toProvider`), which then answers. */
