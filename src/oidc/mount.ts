@@ -101,7 +101,7 @@ export function oidcHandler(
     }
     const path = (req.url ?? '').slice(OIDC_PATH.length);
     const match = config.main.oidc ? TENANT_PATH.exec(path) : null;
-    const doors = match ? doorsOf(config, listenerId, consoleOrigins, report) : undefined;
+    const doors = match ? doorsOf(config, listenerId, consoleOrigins, report, logger) : undefined;
     const door = match ? doors?.byTenant.get(match[1] as string) : undefined;
     if (!match || !door || !doors) {
       sendJson(res, 404, { error: 'not_found' });
@@ -288,7 +288,13 @@ function grantError(error: { error?: string; message?: string }, status: number)
     : refuse(error.error === 'invalid_client' ? 'INVALID_CREDENTIALS' : 'INVALID_REQUEST', { detail });
 }
 
-function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[], report: ReportCall): Doors | undefined {
+function doorsOf(
+  config: LoadedConfig,
+  listenerId: string,
+  consoleOrigins: () => readonly string[],
+  report: ReportCall,
+  logger: Logger,
+): Doors | undefined {
   let perListener = built.get(config);
   if (!perListener) {
     built.set(config, (perListener = new Map()));
@@ -327,8 +333,13 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       refreshGraceSeconds: oidc.refresh_grace_seconds,
       ui,
       displayName: tenant.displayName,
+      ...(config.services.outbound ? { outbound: config.services.outbound } : {}),
     });
     reportGrants(provider, tenantId, report);
+    // A logout token the app did not take: the sign-out itself has happened; the app's session lives until its own expiry.
+    provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) =>
+      logger.warn({ tenant: tenantId, client: client.clientId, err: err.message }, 'back-channel logout not delivered'),
+    );
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
       tenant,

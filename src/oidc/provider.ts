@@ -28,6 +28,8 @@ import type { OidcPoolConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { readFederatedAccount } from './federated-accounts.js';
 import { providerPages } from './provider-pages.js';
+import type { OutboundPolicy } from '../outbound/policy.js';
+import { outboundHttpOptions } from './outbound-calls.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
@@ -69,6 +71,8 @@ export interface TenantOidcOptions {
   ui: HostedUi;
   /** The tenant's display name, on those pages. */
   displayName: string;
+  /** Where the provider may call (clients' jwks_uri, back-channel logout); absent: nowhere. */
+  outbound?: OutboundPolicy;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -157,7 +161,10 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       phone: ['phone_number'],
     },
     scopes: [...OIDC_SCOPES],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // private_key_jwt for clients with keys (jwks, jwks_uri) instead of a secret; never client_secret_jwt (the secret is a hash here).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // The provider's own calls (a client's jwks_uri, a back-channel logout) go only where outbound.allow says.
+    httpOptions: outboundHttpOptions(options.outbound),
     // RS256 unless the client chooses: OpenID Connect Core's default, what relying parties expect.
     clientDefaults: { id_token_signed_response_alg: 'RS256', grant_types: ['authorization_code'], response_types: ['code'] },
     enabledJWA: { idTokenSigningAlgValues: [...keys.algorithms] },
@@ -199,6 +206,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx: KoaContextWithOIDC, form: string) {
