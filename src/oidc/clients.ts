@@ -126,10 +126,11 @@ export function rememberAddress(req: IncomingMessage, address: string): void {
   addresses.set(req, address);
 }
 
-const CLIENT_AUTH_PATH = /^\/token(\/introspection|\/revocation)?\/?$/;
+/** Every endpoint that authenticates clients: token, introspection, revocation, pushed authorization requests, device authorization. */
+const CLIENT_AUTH_PATH = /^\/(token(\/introspection|\/revocation)?|request|device\/auth)\/?$/;
 
 /**
- * Client authentication at the token, introspection and revocation endpoints is as strong as
+ * Client authentication at the token, introspection, revocation, PAR and device authorization endpoints is as strong as
  * basic-auth at the PUT door:
  * - every `invalid_client` (unknown id, disabled or public client, wrong secret, a locked
  *   client and address) answers no sooner than the failure floor, after the same work (one

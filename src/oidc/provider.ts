@@ -207,6 +207,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
+      // RFC 9126: any client may push its authorization request; one whose directory entry says
+      // require_pushed_authorization_requests must (its plain requests are refused).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx: KoaContextWithOIDC, form: string) {
