@@ -11,6 +11,8 @@
  * - a refresh token used again within `refreshGraceMs` of its first use (two tabs, a retry) is
  *   honoured as if unused, giving another valid pair of the same login; a later use is reuse
  *   and ends the login, as oidc-provider does;
+ * - a missing (for a client bound to DPoP) or replayed DPoP proof at the token endpoint is
+ *   `invalid_dpop_proof` (RFC 9449 §5), not `invalid_grant`;
  * - RFC 8414 metadata is discovery without the OpenID-only members (the mount routes
  *   `/.well-known/oauth-authorization-server/oidc/<tenant>` to discovery, marked by `askForOAuthMetadata`).
  */
@@ -86,6 +88,12 @@ export function conformanceHooks(provider: Provider, options: { refreshGraceMs: 
       return token;
     };
   }
+
+  // Set on the answer the error handler already wrote (it emits after writing the body).
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: unknown; error_detail?: unknown }) => {
+    if (err.error === 'invalid_grant' && typeof err.error_detail === 'string' && err.error_detail.startsWith('DPoP proof JWT'))
+      ctx.body = { error: 'invalid_dpop_proof', error_description: err.error_detail };
+  });
 
   // A refresh token is offline access itself (oidc-provider drops `offline_access` from the
   // grant unless consent was prompted, but our userapps always get refresh tokens).

@@ -207,6 +207,9 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       revocation: { enabled: true },
       userinfo: { enabled: true },
       backchannelLogout: { enabled: true },
+      // RFC 9449: a proof at the token endpoint binds the tokens to its key (cnf.jkt); a client
+      // whose directory entry says dpop_bound_access_tokens must send one. Proof jtis are kept (no replay).
+      dPoP: { enabled: true, allowReplay: false },
       // RFC 9126: any client may push its authorization request; one whose directory entry says
       // require_pushed_authorization_requests must (its plain requests are refused).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
