@@ -31,7 +31,7 @@ const MAX_SECRET_BYTES = 256;
 const padToFloor = (startedAt: number) => padTo(startedAt, failureFloorMs(passwordCosts));
 
 /** RFC 8628's grant type. */
-const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 export function clientMetadata(client: DirectoryClient): ClientMetadata {
   const secret =

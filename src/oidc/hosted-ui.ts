@@ -17,7 +17,7 @@ import { compileTemplate, TemplateSyntaxError, type Scope, type Template } from 
 import type { OidcConfig } from './schema.js';
 
 const SHIPPED = fileURLToPath(new URL('./templates/', import.meta.url));
-const TEMPLATES = ['page', 'form', 'notice', 'logout'] as const;
+const TEMPLATES = ['page', 'form', 'notice', 'logout', 'device'] as const;
 type TemplateName = Exclude<(typeof TEMPLATES)[number], 'page'>;
 const STYLESHEET = 'style.css';
 

@@ -30,6 +30,7 @@ import { readFederatedAccount } from './federated-accounts.js';
 import { providerPages } from './provider-pages.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { outboundHttpOptions } from './outbound-calls.js';
+import { DEVICE_CODE_TTL_SECONDS, deviceFlowFeature, paceDevicePolling } from './device-flow.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
@@ -41,6 +42,7 @@ export const TTL = {
   Session: 24 * 3600,
   Grant: 30 * 24 * 3600,
   RefreshToken: 30 * 24 * 3600,
+  DeviceCode: DEVICE_CODE_TTL_SECONDS,
 } as const;
 
 /** OpenID scopes a userapp may ask for, besides what its access group grants. */
@@ -210,6 +212,8 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       // RFC 9449: a proof at the token endpoint binds the tokens to its key (cnf.jkt); a client
       // whose directory entry says dpop_bound_access_tokens must send one. Proof jtis are kept (no replay).
       dPoP: { enabled: true, allowReplay: false },
+      // RFC 8628 for userapps whose directory entry says device_authorization (device-flow.ts).
+      deviceFlow: deviceFlowFeature(pages),
       // RFC 9126: any client may push its authorization request; one whose directory entry says
       // require_pushed_authorization_requests must (its plain requests are refused).
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
@@ -311,6 +315,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const clientAccounts = new CredentialAccounts('client', directory);
   guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
+  paceDevicePolling(provider, options.store);
   conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
     tenant,
