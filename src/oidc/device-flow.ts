@@ -19,7 +19,7 @@ import type { ProviderPages } from './provider-pages.js';
 import { DEVICE_CODE_GRANT } from './clients.js';
 
 /** Seconds between polls (RFC 8628 §3.2's default), said in every device authorization answer. */
-export const POLL_INTERVAL_SECONDS = 5;
+const POLL_INTERVAL_SECONDS = 5;
 /** How long a device code and its user code live. */
 export const DEVICE_CODE_TTL_SECONDS = 600;
 

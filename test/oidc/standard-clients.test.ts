@@ -5,20 +5,24 @@
  *   flow with PKCE) in a web app of its own (a node process: the library is CommonJS and
  *   requires openid-client 6, an ES module, which node loads and jest's module registry does not);
  * - oidc-client-ts in a single-page app served from its own origin (CORS included): it signs a
- *   user in, and UserManager.revokeTokens() revokes both tokens, which the door then refuses.
+ *   user in, and UserManager.revokeTokens() revokes both tokens, which the door then refuses;
+ *   and the same under jsdom with node's webcrypto and fetch (in a node process: jsdom 29
+ *   requires an ES module too).
  */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import type { ConfigParams } from 'express-openid-connect';
-import type { UserManager } from 'oidc-client-ts';
+import type { UserManager, UserManagerSettings } from 'oidc-client-ts';
+import type { JSDOM } from 'jsdom';
 import * as client from 'openid-client';
 import type { Browser } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/net.js';
-import { discover, editClients, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, discover, editClients, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
 
 const describeBrowser = describeWithChromium('express-openid-connect and oidc-client-ts in Chromium');
 
@@ -141,4 +145,53 @@ describeBrowser('standard relying parties in Chromium', () => {
     await expect(client.fetchUserInfo(config, user.access, 'u-1001')).rejects.toMatchObject({ status: 401 });
     await expect(client.refreshTokenGrant(config, user.refresh)).rejects.toMatchObject({ error: 'invalid_grant' });
   }, 60_000);
+});
+
+describe('oidc-client-ts under jsdom', () => {
+  it('signs alice in, and revokeTokens() revokes the access and the refresh token', async () => {
+    const settings: UserManagerSettings = {
+      authority: demo.issuer(),
+      client_id: 'shop-web',
+      redirect_uri: 'http://localhost:3000/callback',
+      scope: 'openid profile offline_access',
+    };
+    const domOptions: ConstructorParameters<typeof JSDOM>[1] = { url: 'http://localhost:3000/' };
+    // What oidc-client-ts reads of a browser: jsdom's window (its storage), node's webcrypto as window.crypto; fetch is node's.
+    const program = `
+      import { JSDOM } from 'jsdom';
+      import { createInterface } from 'node:readline';
+      const dom = new JSDOM('<!doctype html><html><body></body></html>', ${JSON.stringify(domOptions)});
+      Object.defineProperty(dom.window, 'crypto', { value: globalThis.crypto });
+      globalThis.window = dom.window;
+      const { UserManager, OidcClient } = await import('oidc-client-ts');
+      const manager = new UserManager(${JSON.stringify(settings)});
+      const request = await new OidcClient(manager.settings).createSigninRequest({});
+      console.log(JSON.stringify({ url: request.url }));
+      for await (const callback of createInterface({ input: process.stdin })) {
+        const user = await manager.signinRedirectCallback(callback);
+        await manager.revokeTokens(['access_token', 'refresh_token']);
+        console.log(JSON.stringify({ sub: user.profile.sub, access: user.access_token, refresh: user.refresh_token }));
+        break;
+      }
+      process.exit(0);
+    `;
+    const rp = spawn(process.execPath, ['--input-type=module', '-e', program], { cwd: process.cwd(), stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const lines = createInterface({ input: rp.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
+      const next = async () => JSON.parse(((await lines.next()).value as string | undefined) ?? 'null') as Record<string, string> | null;
+      const started = await next();
+      // The browser's part: the hosted login, then the app's callback URL handed to oidc-client-ts.
+      const callback = await passwordLogin(new CookieJar(), started?.url as string, settings.redirect_uri, 'alice', 'alice-pass-1');
+      rp.stdin?.write(`${callback}\n`);
+      const user = await next();
+      expect(user?.sub).toBe('u-1001');
+      expect(user?.refresh).toBeTruthy();
+
+      const config = await discover(demo.issuer(), 'shop-web');
+      await expect(client.fetchUserInfo(config, user?.access as string, 'u-1001')).rejects.toMatchObject({ status: 401 });
+      await expect(client.refreshTokenGrant(config, user?.refresh as string)).rejects.toMatchObject({ error: 'invalid_grant' });
+    } finally {
+      rp.kill();
+    }
+  }, 30_000);
 });
