@@ -210,7 +210,7 @@ describe('DPoP at the front door (introspection, userinfo)', () => {
       client_id: 'shop-dpop',
       redirect_uri: SHOP_DPOP,
       response_type: 'code',
-      scope: 'openid profile',
+      scope: 'openid profile offline_access',
       code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     }))
@@ -225,5 +225,20 @@ describe('DPoP at the front door (introspection, userinfo)', () => {
     expect(info.status).toBe(200);
     const asBearer = await fetch(as.userinfo_endpoint as string, { headers: { authorization: `Bearer ${tokens.access_token}` } });
     expect(asBearer.status).toBe(401);
+
+    // A public client's refresh token is bound to the key too: another key cannot use it.
+    const otherKey = oauth.DPoP(app, await oauth.generateKeyPair('ES256'));
+    const stolen = await oauth.refreshTokenGrantRequest(as, app, oauth.None(), tokens.refresh_token as string, {
+      DPoP: otherKey,
+      ...insecure,
+    });
+    expect(stolen.status).toBe(400);
+    expect(await stolen.json()).toMatchObject({ error: 'invalid_grant' });
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      app,
+      await oauth.refreshTokenGrantRequest(as, app, oauth.None(), tokens.refresh_token as string, { DPoP, ...insecure }),
+    );
+    expect(refreshed.token_type).toBe('dpop');
   });
 });
