@@ -62,6 +62,8 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/callback\/?(\?.*)?$/;
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
+/** The device authorization endpoint (RFC 8628): each call stores a device code, so it counts as a sign-in started. */
+const DEVICE_AUTH_PATH = /^\/device\/auth\/?(\?|$)/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -166,6 +168,14 @@ export function oidcHandler(
         fail(res, requestId, err);
       }
     };
+    if (req.method === 'POST' && DEVICE_AUTH_PATH.test(rest)) {
+      admitDeviceStart(config, door, address, res)
+        .then((admitted) => {
+          if (admitted) toProvider();
+        })
+        .catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
     if (!AUTH_PATH.test(rest)) return toProvider();
     admitSignIn(config, door, clientIp(req, doors.proxies), req, res)
       .then((admitted) => {
@@ -219,6 +229,33 @@ async function admitSignIn(
     return false;
   }
   return true;
+}
+
+/**
+ * A device authorization request stores a device code for 10 minutes, and a public app's needs
+ * no secret: it counts on the same per-address limit as starting a sign-in at /auth. Past it,
+ * 429 `temporarily_unavailable` with Retry-After, as JSON (the caller is a device, not a browser).
+ */
+async function admitDeviceStart(config: LoadedConfig, door: TenantDoor, ip: string, res: ServerResponse): Promise<boolean> {
+  const limits = config.main.oidc?.interactions;
+  if (!limits) return true;
+  const store = prefixedStore(config.services.store, tenantPrefix(door.tenant.id));
+  const windowMs = limits.window_seconds * 1000;
+  const key = `oidc-auth-rate:${ip}`;
+  let started: number;
+  try {
+    started = await store.incr(key, windowMs);
+  } catch (err) {
+    if (err instanceof AuthpipeError && err.code === 'RATE_LIMITED') started = Infinity;
+    else throw err;
+  }
+  if (started <= limits.per_address) return true;
+  const left = Number.isFinite(started) ? ((await store.ttl(key)) ?? windowMs) : 1000;
+  config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'rate_limited' });
+  res.setHeader('retry-after', String(Math.max(1, Math.ceil(left / 1000))));
+  res.setHeader('cache-control', 'no-store');
+  sendJson(res, 429, { error: 'temporarily_unavailable', error_description: 'too many device authorization requests from this address' });
+  return false;
 }
 
 /** A refused start, in the language the app or the browser asks for, with the tenant's branding. */

@@ -181,3 +181,17 @@ describeBrowser('device authorization in Chromium', () => {
     expect(result.refresh_token).toBeDefined();
   }, 60_000);
 });
+
+// Last in the file: it uses up this address's sign-in starts for the minute.
+describe('device authorization flood', () => {
+  it('counts device codes on the per-address limit of sign-ins started: 429 temporarily_unavailable', async () => {
+    let refused: Response | undefined;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const res = await startDevice();
+      if (res.status === 429) refused = res;
+      else expect(res.status).toBe(200);
+    }
+    expect(refused?.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(await refused?.json()).toMatchObject({ error: 'temporarily_unavailable' });
+  });
+});
