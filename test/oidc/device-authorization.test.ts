@@ -8,7 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import * as oauth from 'oauth4webapi';
-import type { Browser } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { MemoryStore } from '../../src/store/memory.js';
 import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
@@ -149,6 +151,20 @@ describe('device authorization', () => {
 });
 
 const describeBrowser = describeWithChromium('the device authorization walk');
+const AXE = readFileSync(join(process.cwd(), 'node_modules/axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's serious and critical findings on the page, as the hosted login's own pages are checked. */
+async function axeFindings(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    type Violation = { id: string; impact: string; nodes: { target: string[] }[] };
+    const axe = (globalThis as unknown as { axe: { run(doc: unknown, o: object): Promise<{ violations: Violation[] }> } }).axe;
+    const result = await axe.run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
 
 describeBrowser('device authorization in Chromium', () => {
   let browser: Browser;
@@ -164,10 +180,12 @@ describeBrowser('device authorization in Chromium', () => {
 
     const page = await (await browser.newContext()).newPage();
     await page.goto(started.verification_uri);
+    expect(await axeFindings(page)).toEqual([]);
     await page.fill('#user_code', started.user_code);
     await page.click('button[type="submit"]');
     await page.waitForSelector('button[name="confirm"]');
     expect(await page.textContent('[data-code="user_code"]')).toBe(started.user_code);
+    expect(await axeFindings(page)).toEqual([]);
     await page.click('button[name="confirm"]');
     await page.waitForSelector('input[name="password"]');
     await page.fill('input[name="username"]', 'alice');
