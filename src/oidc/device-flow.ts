@@ -48,7 +48,8 @@ type DeviceFinder = (value: unknown, options?: object) => Promise<unknown>;
 
 const polls = new AsyncLocalStorage<true>();
 
-export function paceDevicePolling(provider: Provider, store: Store): void {
+/** `anyDeviceClient`: some client of the tenant may use the grant; without one no device code exists, and token calls skip the pacing. */
+export function paceDevicePolling(provider: Provider, store: Store, anyDeviceClient: boolean): void {
   const DeviceCode = provider.DeviceCode as unknown as { find: DeviceFinder };
   const find = DeviceCode.find.bind(DeviceCode);
   // Only the device_code grant looks a device code up at the token endpoint.
@@ -64,7 +65,7 @@ export function paceDevicePolling(provider: Provider, store: Store): void {
     return code;
   };
   provider.use(async (ctx, next) => {
-    if (ctx.method === 'POST' && /^\/token\/?$/.test(ctx.path)) await polls.run(true, next);
+    if (anyDeviceClient && ctx.method === 'POST' && /^\/token\/?$/.test(ctx.path)) await polls.run(true, next);
     else await next();
     if (ctx.oidc?.route !== 'device_authorization') return;
     const body = ctx.body as { device_code?: unknown; interval?: unknown; error?: unknown; error_description?: unknown } | undefined;

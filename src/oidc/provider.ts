@@ -315,7 +315,11 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const clientAccounts = new CredentialAccounts('client', directory);
   guardClientAuthentication(provider, tenant, options.store, clientById, () => clientAccounts.dummyHash(tenant));
   if (options.console) allowConsoleOrigins(provider, options.console);
-  paceDevicePolling(provider, options.store);
+  paceDevicePolling(
+    provider,
+    options.store,
+    clients.some((c) => c.status === 'active' && c.device_authorization === true),
+  );
   conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
     tenant,
