@@ -291,7 +291,10 @@ function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
   if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
   if (c.resource_server === true && c.secret_hash === undefined && !keyed)
-    problems.push({ at: ['resource_server'], message: 'a resource server must authenticate: it needs "secret_hash", "jwks" or "jwks_uri"' });
+    problems.push({
+      at: ['resource_server'],
+      message: 'a resource server must authenticate: it needs "secret_hash", "jwks" or "jwks_uri"',
+    });
   if (c.require_pkce === false && c.secret_hash === undefined && !keyed)
     problems.push({
       at: ['require_pkce'],
