@@ -64,6 +64,8 @@ const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63}
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
 /** The device authorization endpoint (RFC 8628): each call stores a device code, so it counts as a sign-in started. */
 const DEVICE_AUTH_PATH = /^\/device\/auth\/?(\?|$)/;
+/** The pushed authorization request endpoint (RFC 9126): each call stores a request; counted apart from /auth, which follows it. */
+const PAR_PATH = /^\/request\/?(\?|$)/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -168,8 +170,9 @@ export function oidcHandler(
         fail(res, requestId, err);
       }
     };
-    if (req.method === 'POST' && DEVICE_AUTH_PATH.test(rest)) {
-      admitDeviceStart(config, door, address, res)
+    const stored = req.method !== 'POST' ? undefined : DEVICE_AUTH_PATH.test(rest) ? 'device' : PAR_PATH.test(rest) ? 'par' : undefined;
+    if (stored) {
+      admitStoredStart(config, door, address, res, stored)
         .then((admitted) => {
           if (admitted) toProvider();
         })
@@ -232,16 +235,24 @@ async function admitSignIn(
 }
 
 /**
- * A device authorization request stores a device code for 10 minutes, and a public app's needs
- * no secret: it counts on the same per-address limit as starting a sign-in at /auth. Past it,
- * 429 `temporarily_unavailable` with Retry-After, as JSON (the caller is a device, not a browser).
+ * A device authorization request stores a device code for 10 minutes, a pushed authorization
+ * request its parameters for a minute, and a public app's needs no secret: each is bounded by
+ * `oidc.interactions.per_address` like starting a sign-in at /auth (device codes on the same
+ * count; pushes on a count of their own, since the /auth that follows a push counts there).
+ * Past it, 429 `temporarily_unavailable` with Retry-After, as JSON (the caller is an app).
  */
-async function admitDeviceStart(config: LoadedConfig, door: TenantDoor, ip: string, res: ServerResponse): Promise<boolean> {
+async function admitStoredStart(
+  config: LoadedConfig,
+  door: TenantDoor,
+  ip: string,
+  res: ServerResponse,
+  kind: 'device' | 'par',
+): Promise<boolean> {
   const limits = config.main.oidc?.interactions;
   if (!limits) return true;
   const store = prefixedStore(config.services.store, tenantPrefix(door.tenant.id));
   const windowMs = limits.window_seconds * 1000;
-  const key = `oidc-auth-rate:${ip}`;
+  const key = kind === 'device' ? `oidc-auth-rate:${ip}` : `oidc-par-rate:${ip}`;
   let started: number;
   try {
     started = await store.incr(key, windowMs);
@@ -254,7 +265,10 @@ async function admitDeviceStart(config: LoadedConfig, door: TenantDoor, ip: stri
   config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'rate_limited' });
   res.setHeader('retry-after', String(Math.max(1, Math.ceil(left / 1000))));
   res.setHeader('cache-control', 'no-store');
-  sendJson(res, 429, { error: 'temporarily_unavailable', error_description: 'too many device authorization requests from this address' });
+  sendJson(res, 429, {
+    error: 'temporarily_unavailable',
+    error_description: `too many ${kind === 'device' ? 'device authorization' : 'pushed authorization'} requests from this address`,
+  });
   return false;
 }
 

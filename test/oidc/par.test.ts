@@ -118,3 +118,27 @@ describe('pushed authorization requests', () => {
     expect(await carriesRequestUri.json()).toMatchObject({ error: 'request_uri_not_supported' });
   });
 });
+
+// Last in the file: it uses up this address's pushes for the minute.
+describe('pushed authorization request flood', () => {
+  it('bounds pushes per address (oidc.interactions.per_address): 429 temporarily_unavailable, nothing stored past it', async () => {
+    const config = await discover(demo.issuer(), 'shop-web');
+    let refused: unknown;
+    for (let i = 0; i < 40 && refused === undefined; i++) {
+      try {
+        await pushed(config, SHOP_WEB);
+      } catch (err) {
+        refused = err;
+      }
+    }
+    expect(refused).toMatchObject({ status: 429, error: 'temporarily_unavailable' });
+    // /auth keeps its own count: a plain sign-in still starts.
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: SHOP_WEB,
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    expect(expectPage(await follow(new CookieJar(), url.href, SHOP_WEB)).csrf).toBeDefined();
+  });
+});
