@@ -28,6 +28,11 @@ const REFUSALS = {
   },
   RATE_LIMITED: { status: 403, description: 'Too many calls; retry later.' },
   TOKEN_INVALID: { status: 403, description: 'The token was not accepted.' },
+  DPOP_INVALID: {
+    status: 403,
+    description:
+      'A DPoP-bound access token (cnf.jkt) came without a valid DPoP proof (RFC 9449): missing or doubled, sent as Bearer, not signed by the bound key, another method or URL, stale, replayed, or for another token.',
+  },
   UNKNOWN_ERROR: { status: 403, description: 'An upstream adapter refused without saying why (a Failure answer with no translation key).' },
   FLOW_FAILED: {
     status: 403,

@@ -47,7 +47,7 @@ export interface DirectoryClient {
   readonly client_id: string;
   /** sysapp: a server (client credentials); userapp: signs users in (authorization code). */
   readonly type: 'sysapp' | 'userapp';
-  /** PHC string; absent only for a public userapp. */
+  /** PHC string; absent for a public userapp or a client with private_key_jwt keys. */
   readonly secret_hash?: string;
   readonly scopes: readonly string[];
   readonly status: Status;
@@ -64,6 +64,18 @@ export interface DirectoryClient {
   readonly id_token_signed_response_alg?: 'RS256' | 'ES256';
   /** The algorithm of its front-door access tokens; absent: tokens.algorithm. */
   readonly access_token_signed_response_alg?: 'RS256' | 'ES256';
+  /** userapp: where the front door POSTs a logout token when the user signs out (Back-Channel Logout). */
+  readonly backchannel_logout_uri?: string;
+  /** Public keys of its private_key_jwt client assertions (instead of a secret). */
+  readonly jwks?: { readonly keys: readonly Readonly<Record<string, unknown>>[] };
+  /** Where its private_key_jwt keys are published (instead of a secret). */
+  readonly jwks_uri?: string;
+  /** Its access tokens are DPoP-bound (RFC 9449). */
+  readonly dpop_bound_access_tokens?: boolean;
+  /** userapp: authorization requests must be pushed first (RFC 9126). */
+  readonly require_pushed_authorization_requests?: boolean;
+  /** userapp: may use the device authorization grant (RFC 8628). */
+  readonly device_authorization?: boolean;
 }
 
 export type UserKey = 'id' | 'username' | 'mobile' | 'email';

@@ -195,6 +195,12 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         ...(c.access_token_signed_response_alg !== undefined
           ? { access_token_signed_response_alg: c.access_token_signed_response_alg }
           : {}),
+        ...(c.backchannel_logout_uri !== undefined ? { backchannel_logout_uri: c.backchannel_logout_uri } : {}),
+        ...(c.jwks !== undefined ? { jwks: c.jwks as DirectoryClient['jwks'] } : {}),
+        ...(c.jwks_uri !== undefined ? { jwks_uri: c.jwks_uri } : {}),
+        ...(c.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {}),
+        ...(c.require_pushed_authorization_requests === true ? { require_pushed_authorization_requests: true } : {}),
+        ...(c.device_authorization === true ? { device_authorization: true } : {}),
       });
       unique(clients, c.client_id, client, at('clients', i, 'client_id'), 'client id');
     });
@@ -248,21 +254,48 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
 
 type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[number];
 
+/** JWK members that only a private key has (RFC 7518 §6.2.2, §6.3.2, §6.4; RFC 8037). */
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
+
 /** What the schema cannot say about a client: which members each type needs or forbids. */
 function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   const problems: { at: string[]; message: string }[] = [];
+  const keyed = c.jwks !== undefined || c.jwks_uri !== undefined;
+  if (c.secret_hash !== undefined && keyed)
+    problems.push({
+      at: [c.jwks !== undefined ? 'jwks' : 'jwks_uri'],
+      message: 'a client authenticates with a secret or with keys (private_key_jwt), not both',
+    });
+  if (c.jwks !== undefined && c.jwks_uri !== undefined) problems.push({ at: ['jwks_uri'], message: 'give "jwks" or "jwks_uri", not both' });
+  (c.jwks?.keys ?? []).forEach((key, k) => {
+    const secret = PRIVATE_JWK_MEMBERS.find((m) => Object.hasOwn(key, m));
+    if (secret !== undefined)
+      problems.push({ at: ['jwks', 'keys', String(k), secret], message: 'a private key member: list only the public keys of the client' });
+  });
   if (c.type === 'sysapp') {
-    if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
-    for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce', 'id_token_signed_response_alg'] as const) {
+    if (c.secret_hash === undefined && !keyed) problems.push({ at: [], message: 'a sysapp needs "secret_hash", "jwks" or "jwks_uri"' });
+    for (const name of [
+      'redirect_uris',
+      'post_logout_redirect_uris',
+      'pool',
+      'require_pkce',
+      'id_token_signed_response_alg',
+      'backchannel_logout_uri',
+      'require_pushed_authorization_requests',
+      'device_authorization',
+    ] as const) {
       if (c[name] !== undefined) problems.push({ at: [name], message: `only a userapp has "${name}"` });
     }
     return problems;
   }
   if (c.redirect_uris === undefined) problems.push({ at: [], message: 'a userapp needs "redirect_uris"' });
   if (c.pool === undefined) problems.push({ at: [], message: 'a userapp needs "pool"' });
-  if (c.resource_server === true && c.secret_hash === undefined)
-    problems.push({ at: ['resource_server'], message: 'a resource server must authenticate: it needs "secret_hash"' });
-  if (c.require_pkce === false && c.secret_hash === undefined)
+  if (c.resource_server === true && c.secret_hash === undefined && !keyed)
+    problems.push({
+      at: ['resource_server'],
+      message: 'a resource server must authenticate: it needs "secret_hash", "jwks" or "jwks_uri"',
+    });
+  if (c.require_pkce === false && c.secret_hash === undefined && !keyed)
     problems.push({
       at: ['require_pkce'],
       message: 'only a confidential userapp (with "secret_hash") may skip PKCE; a public client always needs PKCE S256',

@@ -208,6 +208,46 @@ export const directorySchema = {
                   description:
                     'The algorithm of its access tokens from the OpenID front door. Default: tokens.algorithm of the main file, as PUT-minted tokens.',
                 },
+                backchannel_logout_uri: {
+                  ...REDIRECT_URI,
+                  description:
+                    'userapp: where the OpenID front door POSTs a logout token (OpenID Connect Back-Channel Logout 1.0, with `sid`) when the user signs out, so the app ends its own session. Its host and port must be on outbound.allow of the main file.',
+                },
+                jwks: {
+                  type: 'object',
+                  additionalProperties: false,
+                  required: ['keys'],
+                  properties: {
+                    keys: {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: 10,
+                      items: { type: 'object', required: ['kty'], properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } } },
+                    },
+                  },
+                  description:
+                    'The public keys (a JWK Set) the client signs its client assertions with: it authenticates with private_key_jwt (RFC 7523) instead of a secret. Not with secret_hash or jwks_uri; private key members (d, p, q, …) are refused.',
+                },
+                jwks_uri: {
+                  ...REDIRECT_URI,
+                  description:
+                    'Where the client publishes its public keys for private_key_jwt, fetched when needed (at least a minute apart, longer when its Cache-Control says). Its host and port must be on outbound.allow of the main file. Not with secret_hash or jwks.',
+                },
+                dpop_bound_access_tokens: {
+                  type: 'boolean',
+                  description:
+                    'Its access tokens must be sender-constrained with DPoP (RFC 9449): the token endpoint refuses a request without a DPoP proof, and the tokens carry cnf.jkt, which token-verify and introspection check. Default false.',
+                },
+                require_pushed_authorization_requests: {
+                  type: 'boolean',
+                  description:
+                    'userapp: its authorization requests must first be pushed (RFC 9126, the pushed_authorization_request_endpoint); a plain request to the authorization endpoint is refused. Default false (pushing is always allowed).',
+                },
+                device_authorization: {
+                  type: 'boolean',
+                  description:
+                    'userapp: may use the device authorization grant (RFC 8628), for in-store displays and handhelds: the device shows a code, the user enters it on the hosted login. Default false.',
+                },
               },
               // A sysapp must not carry the userapp settings, so their defaults apply to userapps only.
               allOf: [

@@ -72,6 +72,8 @@ export function acceptOurAccessTokens(provider: Provider, ours: OurTokens): void
     clientId: clientOf(claims),
     ...(typeof claims.scope === 'string' ? { scope: claims.scope } : {}),
     ...(typeof claims.gid === 'string' ? { grantId: claims.gid } : {}),
+    // Bound to a DPoP key: introspection shows cnf.jkt, and userinfo asks for the proof.
+    ...(typeof (claims.cnf as { jkt?: unknown } | undefined)?.jkt === 'string' ? { jkt: (claims.cnf as { jkt: string }).jkt } : {}),
     extra: {
       ...(withSub ? { sub: claims.sub } : {}),
       tenant: claims.tenant,

@@ -9,11 +9,11 @@ import type { MainConfig } from '../config/main-schema.js';
 import type { Directory } from '../directory/directory.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { compileCondition, ConditionSyntaxError, conditionVars } from '../engine/condition.js';
-import { LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
+import { ACR_VALUES, LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
 import { DEVICE_ID } from './device.js';
 import { checkUpstreamStep } from './upstream-check.js';
 
-const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, 'csrf', 'resend', 'way', 'remember']);
+const FORM_OWN = new Set([LOGIN_SUB, DEVICE_ID, ACR_VALUES, 'csrf', 'resend', 'way', 'remember']);
 
 export function checkOidcConfig(
   main: MainConfig,

@@ -30,19 +30,35 @@ const MAX_SECRET_BYTES = 256;
 /** Every refused secret answers no sooner than the process's failure floor, as basic-auth's refusals do. */
 const padToFloor = (startedAt: number) => padTo(startedAt, failureFloorMs(passwordCosts));
 
+/** RFC 8628's grant type. */
+export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+
 export function clientMetadata(client: DirectoryClient): ClientMetadata {
   const secret =
     client.secret_hash !== undefined
       ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const }
-      : { token_endpoint_auth_method: 'none' as const };
+      : client.jwks !== undefined || client.jwks_uri !== undefined
+        ? {
+            token_endpoint_auth_method: 'private_key_jwt' as const,
+            ...(client.jwks !== undefined ? { jwks: structuredClone(client.jwks) as unknown as ClientMetadata['jwks'] } : {}),
+            ...(client.jwks_uri !== undefined ? { jwks_uri: client.jwks_uri } : {}),
+          }
+        : { token_endpoint_auth_method: 'none' as const };
+  const dpop = client.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {};
   if (client.type === 'sysapp') {
-    return { client_id: client.client_id, ...secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+    return { client_id: client.client_id, ...secret, ...dpop, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
   }
   return {
     client_id: client.client_id,
     ...secret,
+    ...dpop,
     ...(client.id_token_signed_response_alg !== undefined ? { id_token_signed_response_alg: client.id_token_signed_response_alg } : {}),
-    grant_types: ['authorization_code', 'refresh_token'],
+    // The logout token always names the session (`sid`), so an app signed in twice ends the right one.
+    ...(client.backchannel_logout_uri !== undefined
+      ? { backchannel_logout_uri: client.backchannel_logout_uri, backchannel_logout_session_required: true }
+      : {}),
+    ...(client.require_pushed_authorization_requests === true ? { require_pushed_authorization_requests: true } : {}),
+    grant_types: ['authorization_code', 'refresh_token', ...(client.device_authorization === true ? [DEVICE_CODE_GRANT] : [])],
     response_types: ['code'],
     redirect_uris: [...client.redirect_uris],
     post_logout_redirect_uris: [...client.post_logout_redirect_uris],
@@ -123,10 +139,11 @@ export function rememberAddress(req: IncomingMessage, address: string): void {
   addresses.set(req, address);
 }
 
-const CLIENT_AUTH_PATH = /^\/token(\/introspection|\/revocation)?\/?$/;
+/** Every endpoint that authenticates clients: token, introspection, revocation, pushed authorization requests, device authorization. */
+const CLIENT_AUTH_PATH = /^\/(token(\/introspection|\/revocation)?|request|device\/auth)\/?$/;
 
 /**
- * Client authentication at the token, introspection and revocation endpoints is as strong as
+ * Client authentication at the token, introspection, revocation, PAR and device authorization endpoints is as strong as
  * basic-auth at the PUT door:
  * - every `invalid_client` (unknown id, disabled or public client, wrong secret, a locked
  *   client and address) answers no sooner than the failure floor, after the same work (one

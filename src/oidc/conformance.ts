@@ -11,11 +11,13 @@
  * - a refresh token used again within `refreshGraceMs` of its first use (two tabs, a retry) is
  *   honoured as if unused, giving another valid pair of the same login; a later use is reuse
  *   and ends the login, as oidc-provider does;
+ * - a missing (for a client bound to DPoP) or replayed DPoP proof at the token endpoint is
+ *   `invalid_dpop_proof` (RFC 9449 §5), not `invalid_grant`;
  * - RFC 8414 metadata is discovery without the OpenID-only members (the mount routes
  *   `/.well-known/oauth-authorization-server/oidc/<tenant>` to discovery, marked by `askForOAuthMetadata`).
  */
 import type { IncomingMessage } from 'node:http';
-import { onClientAssigned } from './client-assigned.js';
+import { valuesPresented } from './client-assigned.js';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { JWKS_MAX_AGE_SECONDS } from '../tokens/key-store.js';
@@ -68,48 +70,29 @@ const TOKEN_ROUTES = new Set(['token', 'introspection', 'revocation']);
 
 type ErrorBody = { error?: unknown; error_description?: unknown } | undefined;
 
-/**
- * The refresh tokens that refresh grants in flight are presenting, each with the number of
- * grants presenting it: only their lookups see the grace window. Kept by value rather than in
- * an AsyncLocalStorage: on Node 20 one AsyncLocalStorage.run turns on promise hooks for the
- * whole process, which made every promise of every door (the PUT hot path included) about
- * three times dearer.
- */
-const refreshing = new Map<string, number>();
-
-function presentRefresh(ctx: KoaContextWithOIDC): void {
-  const value = ctx.oidc?.params?.refresh_token;
-  if (ctx.oidc?.params?.grant_type !== 'refresh_token' || typeof value !== 'string' || ctx.oidc.route !== 'token') return;
-  refreshing.set(value, (refreshing.get(value) ?? 0) + 1);
-  const done = () => {
-    const left = (refreshing.get(value) ?? 1) - 1;
-    if (left > 0) refreshing.set(value, left);
-    else refreshing.delete(value);
-  };
-  ctx.res.once('close', done);
-}
-
 type RefreshFinder = (value: unknown, options?: object) => Promise<{ consumed?: number } | undefined>;
 
 export function conformanceHooks(provider: Provider, options: { refreshGraceMs: number }): void {
   const RefreshToken = provider.RefreshToken as unknown as { find: RefreshFinder };
   const findRefresh = RefreshToken.find.bind(RefreshToken);
   if (options.refreshGraceMs > 0) {
+    // Only a refresh grant's own lookup of the token it presents sees the grace window.
+    const refreshing = valuesPresented(provider, 'refresh_token', 'refresh_token');
     RefreshToken.find = async (value, findOptions) => {
       const token = await findRefresh(value, findOptions);
       // `consumed` is the first use, in seconds (the adapter keeps it): the window is measured
       // from the start of that second, so it is never longer than configured.
-      if (
-        token?.consumed !== undefined &&
-        typeof value === 'string' &&
-        refreshing.has(value) &&
-        Date.now() - token.consumed * 1000 < options.refreshGraceMs
-      )
+      if (token?.consumed !== undefined && refreshing.has(value) && Date.now() - token.consumed * 1000 < options.refreshGraceMs)
         delete token.consumed;
       return token;
     };
-    onClientAssigned(provider, presentRefresh);
   }
+
+  // Set on the answer the error handler already wrote (it emits after writing the body).
+  provider.on('grant.error', (ctx: KoaContextWithOIDC, err: { error?: unknown; error_detail?: unknown }) => {
+    if (err.error === 'invalid_grant' && typeof err.error_detail === 'string' && err.error_detail.startsWith('DPoP proof JWT'))
+      ctx.body = { error: 'invalid_dpop_proof', error_description: err.error_detail };
+  });
 
   // A refresh token is offline access itself (oidc-provider drops `offline_access` from the
   // grant unless consent was prompted, but our userapps always get refresh tokens).

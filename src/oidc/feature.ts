@@ -8,6 +8,7 @@
 import { defineFeature } from '../config/feature.js';
 import { checkOidcConfig } from './check.js';
 import { checkUpstreams } from './upstream-check.js';
+import { checkClientUrls } from './client-check.js';
 import { loadHostedUi, type HostedUi } from './hosted-ui.js';
 import { oidcSchema, type OidcConfig } from './schema.js';
 
@@ -32,5 +33,6 @@ export const oidcFeature = defineFeature({
   checkCompiled: (ctx) => {
     checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues);
     checkUpstreams(ctx.main, ctx.file, ctx.services.outbound, ctx.issues);
+    checkClientUrls(ctx.main, ctx.file, ctx.services.directory, ctx.services.outbound, ctx.issues);
   },
 });

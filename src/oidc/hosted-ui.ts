@@ -18,7 +18,7 @@ import { compileTemplate, TemplateSyntaxError, type Scope, type Template } from 
 import type { OidcConfig } from './schema.js';
 
 const SHIPPED = fileURLToPath(new URL('./templates/', import.meta.url));
-const TEMPLATES = ['page', 'form', 'notice', 'logout', 'account'] as const;
+const TEMPLATES = ['page', 'form', 'notice', 'logout', 'account', 'device'] as const;
 type TemplateName = Exclude<(typeof TEMPLATES)[number], 'page'>;
 const STYLESHEET = 'style.css';
 /**

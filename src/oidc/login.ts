@@ -29,7 +29,7 @@ import type { CallContext } from '../engine/valve.js';
 import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
-import { LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
+import { ACR_VALUES, LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type FormExtras, type PageScope } from './login-pages.js';
 import { findAccount } from '../accounts/registry.js';
@@ -182,6 +182,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   const step = (flow === undefined ? wayOf(slot, state.way) : undefined) ?? slot;
   const action = ctx.path;
   const language = chooseLanguage(details.params.ui_locales, req.headers['accept-language'], poolConfig.language);
+  // What the app asks of the login's strength (OpenID Connect Core §3.1.2.1): each step's pipe sees it and decides (a step up, a refusal).
+  const acrValues =
+    typeof details.params.acr_values === 'string' && details.params.acr_values !== ''
+      ? details.params.acr_values.slice(0, MAX_VALUE_CHARS)
+      : undefined;
   const scope: PageScope = {
     ui: ctx.ui,
     tenant: ctx.tenant,
@@ -233,7 +238,9 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   if (upstream === undefined) {
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (state.notice !== undefined) await ctx.store.set(stateKey(uid), JSON.stringify({ ...state, notice: undefined }), ttlMs);
-      return form(res, 200, scope, step, state, action, undefined, undefined, undefined, extras(state, state.notice));
+      // The app's login_hint fills the first sign-in page's username (OpenID Connect Core §3.1.2.1).
+      const hinted = state.step === 0 && flow === undefined ? hintValues(details.params.login_hint) : undefined;
+      return form(res, 200, scope, step, state, action, undefined, undefined, hinted, extras(state, state.notice));
     }
     if (req.method !== 'POST') return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
 
@@ -295,6 +302,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) again[name] = value;
       if (state.sub !== undefined) again[LOGIN_SUB] = state.sub;
       again[DEVICE_ID] = deviceId;
+      if (acrValues !== undefined) again[ACR_VALUES] = acrValues;
       const resent = await runStepPipe(ctx, step.start, again, pool);
       if (!resent.ok) {
         const failed = resent.error.status === 500;
@@ -330,6 +338,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
   request[DEVICE_ID] = deviceId;
+  if (acrValues !== undefined) request[ACR_VALUES] = acrValues;
 
   const outcome = await runStepPipe(ctx, step.operation, request, pool);
   if (!outcome.ok) {
@@ -428,6 +437,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       if (handles) for (const [name, value] of Object.entries(handles)) startRequest[name] = value;
       if (sub !== undefined) startRequest[LOGIN_SUB] = sub;
       startRequest[DEVICE_ID] = deviceId;
+      if (acrValues !== undefined) startRequest[ACR_VALUES] = acrValues;
       const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
       // Said on this step's page, so it says what failed: not these details, the sending of the next step's code.
       if (!started.ok)
@@ -469,6 +479,12 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   // Not remembered: oidc-provider's session is transient, its cookie a browser-session cookie (provider.ts sets the remembered TTL).
   const login = { accountId: sub as string, remember, ...(amr.length > 0 ? { amr } : {}), ...(acr !== undefined ? { acr } : {}) };
   await ctx.provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
+}
+
+/** The username a login_hint gives the first page, when it is one a form could hold. */
+function hintValues(hint: unknown): ReadonlyMap<string, string> | undefined {
+  if (typeof hint !== 'string' || hint === '' || hint.length > MAX_VALUE_CHARS) return undefined;
+  return new Map([['username', hint]]);
 }
 
 const skipRules = new WeakMap<OidcStepConfig, Condition>();

@@ -66,6 +66,10 @@ const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63}
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
 /** The account page of whoever holds a sign-in session here (account-page.ts). */
 const ACCOUNT_PATH = /^\/account\/?$/;
+/** The device authorization endpoint (RFC 8628): each call stores a device code, so it counts as a sign-in started. */
+const DEVICE_AUTH_PATH = /^\/device\/auth\/?(\?|$)/;
+/** The pushed authorization request endpoint (RFC 9126): each call stores a request; counted apart from /auth, which follows it. */
+const PAR_PATH = /^\/request\/?(\?|$)/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -105,7 +109,7 @@ export function oidcHandler(
     }
     const path = (req.url ?? '').slice(OIDC_PATH.length);
     const match = config.main.oidc ? TENANT_PATH.exec(path) : null;
-    const doors = match ? doorsOf(config, listenerId, consoleOrigins, report) : undefined;
+    const doors = match ? doorsOf(config, listenerId, consoleOrigins, report, logger) : undefined;
     const door = match ? doors?.byTenant.get(match[1] as string) : undefined;
     if (!match || !door || !doors) {
       sendJson(res, 404, { error: 'not_found' });
@@ -203,6 +207,15 @@ export function oidcHandler(
         }),
       );
     }
+    const stored = req.method !== 'POST' ? undefined : DEVICE_AUTH_PATH.test(rest) ? 'device' : PAR_PATH.test(rest) ? 'par' : undefined;
+    if (stored) {
+      admitStoredStart(config, door, address, res, stored)
+        .then((admitted) => {
+          if (admitted) toProvider();
+        })
+        .catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
     if (!AUTH_PATH.test(rest)) return toProvider();
     admitSignIn(config, door, clientIp(req, doors.proxies), req, res)
       .then((admitted) => {
@@ -256,6 +269,44 @@ async function admitSignIn(
     return false;
   }
   return true;
+}
+
+/**
+ * A device authorization request stores a device code for 10 minutes, a pushed authorization
+ * request its parameters for a minute, and a public app's needs no secret: each is bounded by
+ * `oidc.interactions.per_address` like starting a sign-in at /auth (device codes on the same
+ * count; pushes on a count of their own, since the /auth that follows a push counts there).
+ * Past it, 429 `temporarily_unavailable` with Retry-After, as JSON (the caller is an app).
+ */
+async function admitStoredStart(
+  config: LoadedConfig,
+  door: TenantDoor,
+  ip: string,
+  res: ServerResponse,
+  kind: 'device' | 'par',
+): Promise<boolean> {
+  const limits = config.main.oidc?.interactions;
+  if (!limits) return true;
+  const store = prefixedStore(config.services.store, tenantPrefix(door.tenant.id));
+  const windowMs = limits.window_seconds * 1000;
+  const key = kind === 'device' ? `oidc-auth-rate:${ip}` : `oidc-par-rate:${ip}`;
+  let started: number;
+  try {
+    started = await store.incr(key, windowMs);
+  } catch (err) {
+    if (err instanceof AuthpipeError && err.code === 'RATE_LIMITED') started = Infinity;
+    else throw err;
+  }
+  if (started <= limits.per_address) return true;
+  const left = Number.isFinite(started) ? ((await store.ttl(key)) ?? windowMs) : 1000;
+  config.services.metrics?.inc('oidc_interactions_refused', { tenant: door.tenant.id, reason: 'rate_limited' });
+  res.setHeader('retry-after', String(Math.max(1, Math.ceil(left / 1000))));
+  res.setHeader('cache-control', 'no-store');
+  sendJson(res, 429, {
+    error: 'temporarily_unavailable',
+    error_description: `too many ${kind === 'device' ? 'device authorization' : 'pushed authorization'} requests from this address`,
+  });
+  return false;
 }
 
 /** A refused start, in the language the app or the browser asks for, with the tenant's branding. */
@@ -325,7 +376,13 @@ function grantError(error: { error?: string; message?: string }, status: number)
     : refuse(error.error === 'invalid_client' ? 'INVALID_CREDENTIALS' : 'INVALID_REQUEST', { detail });
 }
 
-function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () => readonly string[], report: ReportCall): Doors | undefined {
+function doorsOf(
+  config: LoadedConfig,
+  listenerId: string,
+  consoleOrigins: () => readonly string[],
+  report: ReportCall,
+  logger: Logger,
+): Doors | undefined {
   let perListener = built.get(config);
   if (!perListener) {
     built.set(config, (perListener = new Map()));
@@ -364,8 +421,13 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       refreshGraceSeconds: oidc.refresh_grace_seconds,
       ui,
       displayName: tenant.displayName,
+      ...(config.services.outbound ? { outbound: config.services.outbound } : {}),
     });
     reportGrants(provider, tenantId, report);
+    // A logout token the app did not take: the sign-out itself has happened; the app's session lives until its own expiry.
+    provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) =>
+      logger.warn({ tenant: tenantId, client: client.clientId, err: err.message }, 'back-channel logout not delivered'),
+    );
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
       tenant,

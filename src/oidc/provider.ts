@@ -29,6 +29,9 @@ import type { HostedUi } from './hosted-ui.js';
 import { readFederatedAccount } from './federated-accounts.js';
 import { providerPages } from './provider-pages.js';
 import { fastClientCredentials, registerFastGrant } from './client-credentials-fast.js';
+import type { OutboundPolicy } from '../outbound/policy.js';
+import { outboundHttpOptions } from './outbound-calls.js';
+import { DEVICE_CODE_TTL_SECONDS, deviceFlowFeature, paceDevicePolling } from './device-flow.js';
 
 /** Lifetimes, seconds: system tokens 10 minutes and user tokens 30 (system tokens serve servers and tills; user tokens a person's session). */
 export const TTL = {
@@ -40,6 +43,7 @@ export const TTL = {
   Session: 24 * 3600,
   Grant: 30 * 24 * 3600,
   RefreshToken: 30 * 24 * 3600,
+  DeviceCode: DEVICE_CODE_TTL_SECONDS,
 } as const;
 
 /** OpenID scopes a userapp may ask for, besides what its access group grants. */
@@ -70,6 +74,8 @@ export interface TenantOidcOptions {
   ui: HostedUi;
   /** The tenant's display name, on those pages. */
   displayName: string;
+  /** Where the provider may call (clients' jwks_uri, back-channel logout); absent: nowhere. */
+  outbound?: OutboundPolicy;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -158,7 +164,10 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       phone: ['phone_number'],
     },
     scopes: [...OIDC_SCOPES],
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // private_key_jwt for clients with keys (jwks, jwks_uri) instead of a secret; never client_secret_jwt (the secret is a hash here).
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // The provider's own calls (a client's jwks_uri, a back-channel logout) go only where outbound.allow says.
+    httpOptions: outboundHttpOptions(options.outbound),
     // RS256 unless the client chooses: OpenID Connect Core's default, what relying parties expect.
     clientDefaults: { id_token_signed_response_alg: 'RS256', grant_types: ['authorization_code'], response_types: ['code'] },
     enabledJWA: { idTokenSigningAlgValues: [...keys.algorithms] },
@@ -214,6 +223,15 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
       },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      // RFC 9449: a proof at the token endpoint binds the tokens to its key (cnf.jkt); a client
+      // whose directory entry says dpop_bound_access_tokens must send one. Proof jtis are kept (no replay).
+      dPoP: { enabled: true, allowReplay: false },
+      // RFC 8628 for userapps whose directory entry says device_authorization (device-flow.ts).
+      deviceFlow: deviceFlowFeature(pages),
+      // RFC 9126: any client may push its authorization request; one whose directory entry says
+      // require_pushed_authorization_requests must (its plain requests are refused).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource(ctx: KoaContextWithOIDC, form: string) {
@@ -332,6 +350,11 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     ),
   );
   if (options.console) allowConsoleOrigins(provider, options.console);
+  paceDevicePolling(
+    provider,
+    options.store,
+    clients.some((c) => c.status === 'active' && c.device_authorization === true),
+  );
   conformanceHooks(provider, { refreshGraceMs: (options.refreshGraceSeconds ?? 0) * 1000 });
   acceptOurAccessTokens(provider, {
     tenant,

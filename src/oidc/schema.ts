@@ -12,6 +12,9 @@ import { LANGUAGES } from './messages.js';
 /** The request property later login steps find the subject in (once a step has named it). */
 export const LOGIN_SUB = 'login_sub';
 
+/** The request property every step's pipe finds the app's `acr_values` in (as sent, space-separated), when the app sent one. */
+export const ACR_VALUES = 'acr_values';
+
 /** The root of the data a step's `skip_if` reads: what earlier steps' pipes answered. */
 export const SKIP_IF_ROOT = 'answers';
 

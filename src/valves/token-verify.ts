@@ -3,13 +3,15 @@
  * jose verifies it against our keys with our algorithms, issuer, audience, typ at+jwt and
  * tenant; a refresh token never passes. Tokens are also refused once their login has ended
  * (logout, refresh-token reuse, revocation of the front door's grant) or they were revoked
- * themselves (RFC 7009), one store read (tokens/revocation.ts). The claims become item properties.
+ * themselves (RFC 7009), one store read (tokens/revocation.ts). A token bound to a key (DPoP,
+ * `cnf.jkt`) needs a proof of that key for this request (tokens/dpop.ts). The claims become item properties.
  */
 import { refuse } from '../errors.js';
 import { defineValve } from '../engine/valve.js';
 import { tokenIsLive } from '../tokens/revocation.js';
 import { findToken } from '../tokens/source.js';
 import { itemSets } from '../engine/dataflow.js';
+import { checkDpopProof } from '../tokens/dpop.js';
 
 export default defineValve({
   name: 'token-verify',
@@ -52,7 +54,7 @@ export default defineValve({
     const prefix = config.prefix;
     const checkRevocation = config.check_revocation;
     return async (ctx) => {
-      const { token, property } = findToken(ctx, config.property);
+      const { token, property, scheme } = findToken(ctx, config.property, { dpop: config.property === undefined });
       const now = ctx.clock.now();
       const claims = await tokens.verify(token, {
         type: 'access',
@@ -63,6 +65,27 @@ export default defineValve({
       });
       if (checkRevocation && !(await tokenIsLive(ctx.store, claims, now))) {
         throw refuse('TOKEN_INVALID', { erroneousProperties: [property], detail: 'access token: its login was revoked or has ended' });
+      }
+      const jkt = (claims.cnf as { jkt?: unknown } | undefined)?.jkt;
+      if (typeof jkt === 'string') {
+        // Bound to a key: worth nothing without a proof of that key for this request (tokens/dpop.ts).
+        if (config.property !== undefined)
+          throw refuse('DPOP_INVALID', {
+            erroneousProperties: [property],
+            detail: 'a DPoP-bound access token is read from the Authorization header only',
+          });
+        await checkDpopProof({
+          headers: ctx.headers,
+          operation: ctx.operation,
+          token,
+          scheme,
+          jkt,
+          store: ctx.store,
+          nowMs: now,
+          clockToleranceSeconds: tokens.settings.clockTolerance,
+        });
+      } else if (scheme === 'dpop') {
+        throw refuse('DPOP_INVALID', { erroneousProperties: ['authorization'], detail: 'the DPoP scheme with a token bound to no key' });
       }
       const props = ctx.item().props;
       for (const [name, value] of Object.entries(claims)) props[prefix + name] = claimText(value);

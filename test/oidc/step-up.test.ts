@@ -44,6 +44,7 @@ beforeAll(async () => {
         ['u-9003', 'fay', {}],
         ['u-9004', 'gus', {}],
         ['u-9005', 'carol', { access_group: 'Admin' }],
+        ['u-9006', 'hana', {}],
       ] as const)
         users.push({ id, username, mobile: `+1555000${id.slice(2)}`, password_hash: alice.password_hash, pools: ['partners'], ...extra });
       fixture.write('config/directory.json', directory);
@@ -69,9 +70,16 @@ function post(jar: CookieJar, page: LoginPage, fields: Record<string, string>, i
  * A sign-in to partner-portal (prompt=login, so the session does not answer for it); returns
  * whether the SMS code was asked (and gives it, completing the sign-in), or the refusal code.
  */
-async function signIn(jar: CookieJar, username: string, options: { ip?: string; password?: string } = {}): Promise<string> {
+async function signIn(
+  jar: CookieJar,
+  username: string,
+  options: { ip?: string; password?: string; extra?: Record<string, string> } = {},
+): Promise<string> {
   const ip = options.ip ?? '192.0.2.10';
-  const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), REDIRECT, { prompt: 'login' });
+  const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), REDIRECT, {
+    prompt: 'login',
+    ...options.extra,
+  });
   const first = expectPage(await follow(jar, request.url, REDIRECT));
   const before = readOutbox(demo.outbox).length;
   const answer = await post(jar, first, { username, password: options.password ?? 'alice-pass-1' }, ip);
@@ -153,6 +161,14 @@ describe('partners pool: the SMS code only when it is risky', () => {
     // The same cookie, signed right and not expired, is the known device.
     jar.cookies.set('authpipe_device', deviceCookie(id, Math.floor(Date.now() / 1000) + 3600));
     expect(await signIn(jar, 'gus')).toBe('signed in');
+  });
+
+  it('asks on a known device when the app sends acr_values mfa (the step pipe reads request.acr_values)', async () => {
+    const jar = new CookieJar();
+    expect(await signIn(jar, 'hana')).toBe('sms asked');
+    expect(await signIn(jar, 'hana')).toBe('signed in');
+    expect(await signIn(jar, 'hana', { extra: { acr_values: 'mfa' } })).toBe('sms asked');
+    expect(await signIn(jar, 'hana', { extra: { acr_values: 'urn:other' } })).toBe('signed in');
   });
 
   it('always asks a staff (Admin) account', async () => {

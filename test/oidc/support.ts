@@ -1,4 +1,9 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
+import { createApp } from '../../src/app.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
+import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -186,4 +191,83 @@ export async function passwordLogin(
 ): Promise<string> {
   const page = expectPage(await follow(jar, authUrl, redirectUri));
   return expectCallback(await submit(jar, page, { username, password }, redirectUri));
+}
+
+/** Adds members to (or, with undefined, removes them from) directory clients of `tenant`, and adds clients not yet there. */
+export function editClients(fixture: ConfigFixture, edits: Record<string, Record<string, unknown>>, tenant = 'demo'): void {
+  const directory = fixture.readJson('config/directory.json') as { tenants: Record<string, { clients?: Record<string, unknown>[] }> };
+  const clients = (directory.tenants[tenant] as { clients?: Record<string, unknown>[] }).clients ?? [];
+  for (const [id, members] of Object.entries(edits)) {
+    let entry = clients.find((c) => c.client_id === id);
+    if (!entry) clients.push((entry = { client_id: id }));
+    for (const [name, value] of Object.entries(members)) {
+      if (value === undefined) delete entry[name];
+      else entry[name] = value;
+    }
+  }
+  (directory.tenants[tenant] as { clients?: Record<string, unknown>[] }).clients = clients;
+  fixture.write('config/directory.json', directory);
+}
+
+/** Lists `hostPort` on outbound.allow of the demo's main file, beside what it lists. */
+export function allowOutbound(fixture: ConfigFixture, ...hostPorts: string[]): void {
+  const main = fixture.readJson('config/authpipe.json') as { outbound?: { allow?: string[] } };
+  const allow = new Set([...(main.outbound?.allow ?? []), ...hostPorts]);
+  main.outbound = { ...main.outbound, allow: [...allow] };
+  fixture.writeMain(main);
+}
+
+/** A request a test's listening receiver got. */
+export interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** A real HTTP server on 127.0.0.1 recording what it is sent; `answer` chooses each status (200 by default). */
+export async function startReceiver(answer: (r: Received) => number = () => 200) {
+  const received: Received[] = [];
+  const waiters: (() => void)[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() };
+      received.push(r);
+      res.statusCode = answer(r);
+      res.end();
+      for (const w of waiters.splice(0)) w();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    received,
+    hostPort: `127.0.0.1:${port}`,
+    url: (path: string) => `http://127.0.0.1:${port}${path}`,
+    /** Resolves once `count` requests arrived (or rejects after `ms`). */
+    async until(count: number, ms = 5000): Promise<Received[]> {
+      const deadline = Date.now() + ms;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`receiver got ${received.length} of ${count} requests`);
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 100);
+        });
+      }
+      return received;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The load issues of a fixture's config (none when it loads). */
+export async function loadIssuesOf(fixture: ConfigFixture): Promise<{ code: string; file: string; pointer: string; message: string }[]> {
+  try {
+    await createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: {} }).close();
+    return [];
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    return err.issues.map((i) => ({ ...i, file: i.file.replace(/^.*\/(pipes|config)\//, '$1/') }));
+  }
 }
