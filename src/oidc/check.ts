@@ -60,7 +60,7 @@ export function checkOidcConfig(
             message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
           });
         if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
-        checkUpstreamStep(step, config.upstreams ?? {}, at, file, issues);
+        checkUpstreamStep(step, { ...config.upstreams, ...config.saml_upstreams }, at, file, issues);
         const seen = new Set<string>();
         (step.fields ?? []).forEach((field, f) => {
           if (RESERVED_REQUEST_NAMES.has(field.name) || FORM_OWN.has(field.name))

@@ -7,7 +7,7 @@
  */
 import { defineFeature } from '../config/feature.js';
 import { checkOidcConfig } from './check.js';
-import { checkUpstreams } from './upstream-check.js';
+import { checkSamlUpstreams, checkUpstreams } from './upstream-check.js';
 import { loadHostedUi, type HostedUi } from './hosted-ui.js';
 import { oidcSchema, type OidcConfig } from './schema.js';
 
@@ -32,5 +32,6 @@ export const oidcFeature = defineFeature({
   checkCompiled: (ctx) => {
     checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues);
     checkUpstreams(ctx.main, ctx.file, ctx.services.outbound, ctx.issues);
+    checkSamlUpstreams(ctx.main, ctx.file, ctx.issues);
   },
 });

@@ -40,6 +40,7 @@ import { compileCondition, conditionVars, type Condition } from '../engine/condi
 import type { Scope } from '../engine/scope.js';
 import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
 import { readFederatedAccount } from './federated-accounts.js';
+import { samlUpstreamOf, startSaml } from './saml.js';
 import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
 
 const CSRF_FIELD = 'csrf';
@@ -197,7 +198,10 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
       return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
     if (step.upstream !== undefined) {
-      const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
+      const startArgs = { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream };
+      const failed = samlUpstreamOf(ctx.config, ctx.tenant.id, step.upstream)
+        ? await startSaml(res, startArgs, scope)
+        : await startUpstream(res, startArgs);
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
       return;
     }
