@@ -186,6 +186,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         status: c.status,
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
         ...(c.resource_server === true ? { resource_server: true } : {}),
+        ...(c.token_exchange !== undefined ? { token_exchange: c.token_exchange } : {}),
         redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
         // A sysapp has none; the schema's userapp branch defaults both for userapps.
         post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
@@ -251,6 +252,8 @@ type ClientEntry = NonNullable<DirectoryFile['tenants'][string]['clients']>[numb
 /** What the schema cannot say about a client: which members each type needs or forbids. */
 function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
   const problems: { at: string[]; message: string }[] = [];
+  if (c.token_exchange !== undefined && c.secret_hash === undefined)
+    problems.push({ at: ['token_exchange'], message: 'a client that exchanges tokens must authenticate: it needs "secret_hash"' });
   if (c.type === 'sysapp') {
     if (c.secret_hash === undefined) problems.push({ at: [], message: 'a sysapp needs "secret_hash"' });
     for (const name of ['redirect_uris', 'post_logout_redirect_uris', 'pool', 'require_pkce', 'id_token_signed_response_alg'] as const) {

@@ -22,6 +22,7 @@ import { verifiedCredentials } from '../credentials/verified-cache.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { Store } from '../store/store.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { TOKEN_EXCHANGE } from './token-exchange.js';
 
 /** As basic-auth's default: a verified secret skips the hash for a minute. */
 const CACHE_TTL_MS = 60_000;
@@ -35,14 +36,22 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
     client.secret_hash !== undefined
       ? { client_secret: client.secret_hash, token_endpoint_auth_method: 'client_secret_basic' as const }
       : { token_endpoint_auth_method: 'none' as const };
+  // Registered by token-exchange.ts; only for a client that names the pipe answering it.
+  const exchange = client.token_exchange !== undefined ? [TOKEN_EXCHANGE] : [];
   if (client.type === 'sysapp') {
-    return { client_id: client.client_id, ...secret, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+    return {
+      client_id: client.client_id,
+      ...secret,
+      grant_types: ['client_credentials', ...exchange],
+      response_types: [],
+      redirect_uris: [],
+    };
   }
   return {
     client_id: client.client_id,
     ...secret,
     ...(client.id_token_signed_response_alg !== undefined ? { id_token_signed_response_alg: client.id_token_signed_response_alg } : {}),
-    grant_types: ['authorization_code', 'refresh_token'],
+    grant_types: ['authorization_code', 'refresh_token', ...exchange],
     response_types: ['code'],
     redirect_uris: [...client.redirect_uris],
     post_logout_redirect_uris: [...client.post_logout_redirect_uris],
@@ -108,6 +117,10 @@ const addresses = new WeakMap<IncomingMessage, string>();
 /** The caller's address (trusted proxies applied), set by the mount before the provider sees the request. */
 export function rememberAddress(req: IncomingMessage, address: string): void {
   addresses.set(req, address);
+}
+
+export function addressOf(req: IncomingMessage): string | undefined {
+  return addresses.get(req);
 }
 
 const CLIENT_AUTH_PATH = /^\/token(\/introspection|\/revocation)?\/?$/;

@@ -28,7 +28,8 @@ import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
 import { handleSamlAcs, serveSamlMetadata } from './saml.js';
-import { rememberAddress } from './clients.js';
+import { addressOf, rememberAddress } from './clients.js';
+import { registerTokenExchange } from './token-exchange.js';
 import { askForOAuthMetadata } from './conformance.js';
 import type { OidcPoolConfig } from './schema.js';
 
@@ -352,6 +353,13 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       displayName: tenant.displayName,
     });
     reportGrants(provider, tenantId, report);
+    registerTokenExchange(provider, {
+      tenant,
+      directory: config.services.directory,
+      services: config.services,
+      logger: config.services.logger,
+      callOf: (req) => ({ clientIp: addressOf(req) ?? '', requestId: calls.get(req)?.requestId ?? '' }),
+    });
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
       tenant,
