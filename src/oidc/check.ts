@@ -59,6 +59,15 @@ export function checkOidcConfig(
             pointer: at('start'),
             message: `step start "${step.start}" has no pipe (expected ${main.pipes}/${step.start}.json)`,
           });
+        (step.alternatives ?? []).forEach((alternative, i) => {
+          if (!hasPipe(tenant, alternative.operation))
+            issues.push({
+              code: 'CONFIG_REFERENCE',
+              file,
+              pointer: at('alternatives', i, 'operation'),
+              message: `alternative "${alternative.operation}" has no pipe (expected ${main.pipes}/${alternative.operation}.json)`,
+            });
+        });
         if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
         checkUpstreamStep(step, { ...config.upstreams, ...config.saml_upstreams }, at, file, issues);
         const seen = new Set<string>();

@@ -133,6 +133,11 @@ export function formPage(
     fields,
     submit:
       step.upstream === undefined ? t('continue') : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream }),
+    // Other ways through the step: a button per upstream, each its own small form.
+    alternatives: (step.alternatives ?? []).map((alt) => ({
+      idp: alt.upstream,
+      label: t('federation.button', { name: scope.upstreamName?.(alt.upstream) ?? alt.upstream }),
+    })),
     info: extras.info,
     resend: extras.resend,
     links: extras.links ?? [],

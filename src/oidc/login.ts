@@ -29,7 +29,7 @@ import type { CallContext } from '../engine/valve.js';
 import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
-import { LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
+import { LOGIN_SUB, SKIP_IF_ROOT, UPSTREAM_IDP, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type FormExtras, type PageScope } from './login-pages.js';
 import { findAccount } from '../accounts/registry.js';
@@ -174,14 +174,22 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
   // An upstream step (federation.ts): its button's page may lead to the upstream, and its
   // callback's result (the verified, mapped claims) is the step's request, taken once.
+  // An alternative of the step (`alternatives`) is the same, with its own operation.
   let upstream: Record<string, string> | undefined;
-  if (step.upstream !== undefined) {
-    for (const origin of upstreamOrigins(ctx.config, ctx.tenant.id, step.upstream))
-      res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${origin}`);
+  let operation = step.operation;
+  const idps = [...(step.upstream !== undefined ? [step.upstream] : []), ...(step.alternatives ?? []).map((a) => a.upstream)];
+  if (idps.length > 0) {
+    for (const idp of idps)
+      for (const origin of upstreamOrigins(ctx.config, ctx.tenant.id, idp))
+        res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${origin}`);
     scope.upstreamName = (idp) => upstreamName(ctx.config, ctx.tenant.id, idp, language);
     const result = req.method === 'GET' ? await takeUpstreamResult(ctx.store, uid, state.step) : undefined;
     if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
-    if (result) upstream = result.claims;
+    if (result) {
+      upstream = result.claims;
+      const alternative = step.alternatives?.find((a) => a.upstream === result.claims[UPSTREAM_IDP]);
+      if (alternative) operation = alternative.operation;
+    }
   }
   const extras = (st: LoginState, notice?: string) => flowExtras(scope, poolConfig, st.flow, st.step, steps, action, notice);
   const posted = performance.now();
@@ -197,9 +205,11 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (!body.ok) return form(res, 400, scope, step, state, action, 'INVALID_REQUEST');
     if (!sameToken(body.values.get(CSRF_FIELD), state.csrf))
       return sendHtml(res, 403, noticePage(scope, 'csrf.title', 'csrf', scope.t('csrf.text')));
-    if (step.upstream !== undefined) {
-      const startArgs = { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream };
-      const failed = samlUpstreamOf(ctx.config, ctx.tenant.id, step.upstream)
+    const chosen = body.values.get('upstream');
+    const idp = step.upstream ?? (chosen !== undefined && step.alternatives?.some((a) => a.upstream === chosen) ? chosen : undefined);
+    if (idp !== undefined) {
+      const startArgs = { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp };
+      const failed = samlUpstreamOf(ctx.config, ctx.tenant.id, idp)
         ? await startSaml(res, startArgs, scope)
         : await startUpstream(res, startArgs);
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
@@ -241,14 +251,14 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
 
   const request = emptyProps();
-  for (const field of step.fields ?? []) request[field.name] = typed?.get(field.name) ?? '';
+  if (!upstream) for (const field of step.fields ?? []) request[field.name] = typed?.get(field.name) ?? '';
   if (upstream) for (const [name, value] of Object.entries(upstream)) request[name] = value;
   // Kept server-side, never from the form: a posted field of the same name is overwritten.
   for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
   if (state.sub !== undefined) request[LOGIN_SUB] = state.sub;
   request[DEVICE_ID] = deviceId;
 
-  const outcome = await runStepPipe(ctx, step.operation, request, pool);
+  const outcome = await runStepPipe(ctx, operation, request, pool);
   if (!outcome.ok) {
     if (outcome.error.status === 500) return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
     if (state.step > 0 && (outcome.error.code === 'FLOW_INVALID' || blamesCarried(outcome.error, step, state))) {
@@ -279,7 +289,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         (sub === undefined && (last || handles === undefined))
   ) {
     ctx.logger.error(
-      { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
+      { requestId: ctx.requestId, tenant: ctx.tenant.id, operation },
       'login step answered no subject (nor a flow handle before the last step), or another subject than the earlier steps',
     );
     return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
@@ -293,7 +303,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       {
         requestId: ctx.requestId,
         tenant: ctx.tenant.id,
-        operation: step.operation,
+        operation,
         outcome: 'refused',
         code: 'INVALID_CREDENTIALS',
         door: 'hosted',

@@ -113,6 +113,31 @@ const step = {
       description:
         "The pipe that completes this step: the step's form submits to it. Its answer names the subject in `sub` (at the latest by the last step) or carries a flow handle (flow-save's `flow_id`), which the hosted login keeps server-side and gives the next step's pipe as the same request property, as a PUT client sends it back.",
     },
+    alternatives: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 4,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['upstream', 'operation'],
+        properties: {
+          upstream: {
+            type: 'string',
+            pattern: UPSTREAM_PATTERN,
+            description: 'An upstream identity provider of this tenant (`upstreams` or `saml_upstreams`).',
+          },
+          operation: {
+            type: 'string',
+            pattern: OPERATION_PATTERN,
+            description:
+              "The pipe that completes the step when the user signs in there instead (e.g. with federated-account): it gets the upstream's mapped claims, as an `upstream` step's pipe does.",
+          },
+        },
+      },
+      description:
+        'Other ways through this step, each a button "Sign in with <name>" beside its form: the user fills the form (its `operation`) or signs in at one of these upstreams (that alternative\'s `operation`). The next steps are the same either way.',
+    },
     start: {
       type: 'string',
       pattern: OPERATION_PATTERN,

@@ -30,6 +30,15 @@ export function checkUpstreamStep(
       pointer: at(),
       message: 'a login step has either "fields" (a form) or "upstream" (a button to an upstream provider), not both or neither',
     });
+  (step.alternatives ?? []).forEach((alternative, i) => {
+    if (!Object.hasOwn(upstreams, alternative.upstream))
+      issues.push({
+        code: 'CONFIG_REFERENCE',
+        file,
+        pointer: at('alternatives', i, 'upstream'),
+        message: `upstream "${alternative.upstream}" is not in this tenant's "upstreams" or "saml_upstreams"`,
+      });
+  });
   if (step.upstream !== undefined && !Object.hasOwn(upstreams, step.upstream))
     issues.push({
       code: 'CONFIG_REFERENCE',
