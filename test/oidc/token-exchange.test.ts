@@ -27,6 +27,9 @@ let upstream: ChildProcess;
 let upstreamPort: number;
 let issuer: string;
 let demo: OidcDemo;
+/** A port nothing listens on: the JWKS of the "down" issuer. */
+let closedPort: number;
+const DOWN = 'http://127.0.0.1:9/down';
 
 async function startUpstream(port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -52,6 +55,7 @@ beforeAll(async () => {
   upstreamPort = await freePort();
   issuer = `http://127.0.0.1:${upstreamPort}`;
   upstream = await startUpstream(upstreamPort);
+  closedPort = await freePort();
   demo = await startOidcDemo({
     edit(fixture) {
       const main = fixture.readJson('config/authpipe.json') as Record<string, any>;
@@ -64,10 +68,17 @@ beforeAll(async () => {
         shared_secret: `\${env:${HS_SECRET_ENV}}`,
         tenants: ['demo'],
       };
-      main.outbound.allow = [...new Set([...main.outbound.allow, `127.0.0.1:${upstreamPort}`])];
+      main.external_issuers.down = {
+        issuer: DOWN,
+        jwks_uri: `http://127.0.0.1:${closedPort}/jwks`,
+        audiences: ['authpipe-demo'],
+        tenants: ['demo'],
+        timeout_ms: 500,
+      };
+      main.outbound.allow = [...new Set([...main.outbound.allow, `127.0.0.1:${upstreamPort}`, `127.0.0.1:${closedPort}`])];
       fixture.writeMain(main);
       const pipe = fixture.readJson('pipes/token-exchange.json') as { valves: { name: string; config: Record<string, unknown> }[] };
-      (pipe.valves[1] as { config: Record<string, unknown> }).config.issuers = ['upstream', 'partner'];
+      (pipe.valves[1] as { config: Record<string, unknown> }).config.issuers = ['upstream', 'partner', 'down'];
       fixture.writePipe('token-exchange', pipe);
     },
   });
@@ -165,4 +176,16 @@ test.each<[string, Record<string, string>]>([
 ])('%s is invalid_request', async (_what, fields) => {
   const answer = await exchange(fields);
   expect([answer.status, answer.body.error]).toEqual([400, 'invalid_request']);
+});
+
+test('an issuer whose keys cannot be fetched is temporarily_unavailable, in bounded time', async () => {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({ iss: DOWN, sub: 'x', aud: 'authpipe-demo', iat: now, exp: now + 300 })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k' })
+    .sign(privateKey);
+  const started = Date.now();
+  const answer = await exchange({ subject_token: token });
+  expect(Date.now() - started).toBeLessThan(3000);
+  expect([answer.status, answer.body.error]).toEqual([400, 'temporarily_unavailable']);
 });
