@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import * as client from 'openid-client';
 import { adminRequest, adminToken } from '../access-groups/support.js';
+import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/net.js';
 import {
   authorizationRequest,
@@ -174,7 +175,8 @@ test('an unverified email matching alice links only after alice proves her accou
   });
   expect(removed.status).toBe(204);
   expect(
-    (await adminRequest(demo.server, 'DELETE', `/admin/directory/users/u-1001/links/${encodeURIComponent(links[0]!.id)}`, { token })).status,
+    (await adminRequest(demo.server, 'DELETE', `/admin/directory/users/u-1001/links/${encodeURIComponent(links[0]!.id)}`, { token }))
+      .status,
   ).toBe(404);
   expect(
     ((await adminRequest(demo.server, 'GET', '/admin/directory/users/u-1001/links', { token })).body as { links: unknown[] }).links,
@@ -182,4 +184,50 @@ test('an unverified email matching alice links only after alice proves her accou
   // Unlinked: proof is asked for again.
   const after = await firstPage();
   expect(expectPage(await pressUpstream(after, 'upstream')).html).toContain('Sign in once more to link your accounts');
+});
+
+describeWithChromium('the demo shoppers through the upstream in Chromium')('in Chromium', () => {
+  /** One sign-in to shop-web in a fresh browser context (no single sign-on carried over): the subject it ends with. */
+  async function browserSignIn(act: (page: import('playwright-core').Page) => Promise<void>): Promise<string> {
+    const browser = await launchChromium();
+    try {
+      const page = await (await browser.newContext()).newPage();
+      const config = await discover(demo.issuer(), 'shop-web');
+      const request = await authorizationRequest(config, SHOP);
+      const callback = page.waitForRequest((r) => r.url().startsWith(`${SHOP}?`), { timeout: 20_000 });
+      await page.goto(request.url);
+      await act(page);
+      const tokens = await client.authorizationCodeGrant(config, new URL((await callback).url()), {
+        pkceCodeVerifier: request.verifier,
+        expectedState: request.state,
+        expectedNonce: request.nonce,
+      });
+      return tokens.claims()?.sub as string;
+    } finally {
+      await browser.close();
+    }
+  }
+  const pressUpstreamIn = (page: import('playwright-core').Page) => page.getByRole('button', { name: 'Sign in with Upstream' }).click();
+
+  test('carol signs in through the upstream (an account made just in time), then again (the same account)', async () => {
+    upstreamUser = 'carol-browser';
+    claims = { email: 'carol.browser@example.com', email_verified: true, name: 'Carol' };
+    const first = await browserSignIn(pressUpstreamIn);
+    expect(first).toMatch(/^fed-/);
+    expect(await browserSignIn(pressUpstreamIn)).toBe(first);
+  }, 60_000);
+
+  test("erin's unverified email matches bob: she proves bob's account, and the link is made", async () => {
+    upstreamUser = 'erin';
+    claims = { email: 'bob@example.com', email_verified: false, name: 'Erin' };
+    const sub = await browserSignIn(async (page) => {
+      await pressUpstreamIn(page);
+      await page.getByRole('heading', { name: 'Sign in once more to link your accounts' }).waitFor();
+      await page.getByLabel('Username').fill('bob');
+      await page.getByLabel('Password').fill('bob-pass-1');
+      await page.getByRole('button', { name: 'Continue' }).click();
+    });
+    expect(sub).toBe('u-1002');
+    expect(await browserSignIn(pressUpstreamIn)).toBe('u-1002');
+  }, 60_000);
 });
