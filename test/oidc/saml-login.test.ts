@@ -80,7 +80,14 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
         };
         const pool = (idp: string) => ({ steps: [{ operation: 'login-upstream', upstream: idp }] });
         Object.assign(main.oidc.tenants.demo.pools, {
-          shoppers: { ...main.oidc.tenants.demo.pools.shoppers, steps: [{ operation: 'login-upstream', upstream: 'ssp' }] },
+          // The shoppers' SAML button beside their password form, where the demo has its OpenID upstream.
+          shoppers: {
+            ...main.oidc.tenants.demo.pools.shoppers,
+            steps: [
+              { ...main.oidc.tenants.demo.pools.shoppers.steps[0], alternatives: [{ upstream: 'ssp', operation: 'login-upstream' }] },
+              ...main.oidc.tenants.demo.pools.shoppers.steps.slice(1),
+            ],
+          },
           'saml-post': pool('ssp-post'),
           'saml-forged': pool('forged'),
         });
@@ -144,7 +151,7 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
     expect((await fetch(`${demo.issuer()}/federation/nobody/metadata`)).status).toBe(404);
   });
 
-  it('signs a shopper in to shop-web through SimpleSAMLphp in Chromium (HTTP-Redirect), with a just-in-time account', async () => {
+  it('signs a shopper in to shop-web through SimpleSAMLphp in Chromium (HTTP-Redirect, the button beside the password), with a just-in-time account', async () => {
     const browser = await launchChromium();
     try {
       const page = await (await browser.newContext()).newPage();
@@ -155,6 +162,7 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
       const config = await discover(demo.issuer(), 'shop-web');
       const request = await authorizationRequest(config, SHOP);
       await page.goto(request.url);
+      await page.locator('input[name="password"]').waitFor();
       await page.getByRole('button', { name: 'Sign in with SimpleSAMLphp' }).click();
       await page.waitForURL((url) => url.href.startsWith(ssp.baseUrl));
       await page.locator('input[name="username"]').fill('shopper');
@@ -264,6 +272,8 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
     key?: TestKeyPair | null;
     /** A second, unsigned assertion before the signed one (signature wrapping). */
     wrap?: boolean;
+    /** The signed assertion hidden in samlp:Extensions, an unsigned one in its place (signature wrapping). */
+    hide?: boolean;
   }
 
   function assertionXml(a: Assertion, signed: boolean): string {
@@ -292,6 +302,10 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
         privateKey: key.key,
         signatureAlgorithm: 'sha256',
       });
+    if (a.hide) {
+      const signed = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(xml)?.[0] as string;
+      xml = xml.replace(signed, `<samlp:Extensions>${signed}</samlp:Extensions>${assertionXml(a, false)}`);
+    }
     return Buffer.from(xml, 'utf8').toString('base64');
   }
 
@@ -312,6 +326,7 @@ describeWithSimpleSamlPhp('SAML identity providers', () => {
     ['unsigned', (requestId) => ({ requestId, key: null })],
     ['signed with a key that is not the IdP certificate', (requestId) => ({ requestId, key: stranger })],
     ['wrapped: a second, unsigned assertion beside the signed one', (requestId) => ({ requestId, wrap: true })],
+    ['wrapped: the signed assertion hidden in Extensions, an unsigned one in its place', (requestId) => ({ requestId, hide: true })],
     ['for another audience', (requestId) => ({ requestId, audience: 'urn:test:someone-else' })],
     ['for another recipient', (requestId) => ({ requestId, recipient: `${demo.base}/elsewhere/acs` })],
     [
