@@ -50,12 +50,12 @@ const REFUSALS = {
   UPSTREAM_REFUSED: {
     status: 403,
     description:
-      'Hosted login: the upstream identity provider answered an error, or its answer (code, ID token: issuer, audience, signature, nonce, expiry, at_hash) was not accepted.',
+      'Hosted login: the upstream identity provider answered an error, or its answer (code, ID token: issuer, audience, signature, nonce, expiry, at_hash; SAML assertion: signature, issuer, audience, recipient, InResponseTo, validity, replay) was not accepted.',
   },
   LINK_REFUSED: {
     status: 403,
     description:
-      'federated-account: the upstream account matches a local account by email, but the upstream does not say the email is verified or the pool does not link by email.',
+      'federated-account: the upstream account matches a local account by email, but the upstream does not say the email is verified or the pool does not link by email (and asks no proof); federated-link: the proven account is not the matched one, or the pending link is gone.',
   },
   // Passkeys (passkey-verify): the answer to a WebAuthn challenge was not accepted.
   PASSKEY_CHALLENGE_INVALID: {

@@ -21,6 +21,7 @@ import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './c
 import { formatJson } from './format-json.js';
 import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
+import { linksOf, unlink } from '../oidc/federated-accounts.js';
 
 /** A password or secret set through the API: at least this long, at most what basic-auth reads by default. */
 const MIN_SECRET_CHARS = 8;
@@ -178,6 +179,7 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
       ...(kind.secret && kind.rotate ? [rotateRoute(records, kind, kind.secret)] : []),
       ...(kind.lockout ? [unlockRoute(records, kind, kind.lockout, options)] : []),
     ]),
+    ...linkRoutes(records, options),
   ];
 }
 
@@ -309,4 +311,41 @@ function unlockRoute(records: DirectoryRecords, kind: Kind, lock: NonNullable<Ki
       await records.show(call, kind, id);
     },
   };
+}
+
+/**
+ * A user's links to upstream identities (federated-account, federated-link): listed, and one
+ * removed, after which the next sign-in from that upstream identity is a first one again.
+ */
+function linkRoutes(records: DirectoryRecords, options: ChangeOptions): AdminRoute[] {
+  const users = KINDS.find((k) => k.name === 'users') as Kind;
+  const storeOf = (tenant: string) => prefixedStore(options.holder.current.services.store, tenantPrefix(tenant));
+  return [
+    {
+      method: 'GET',
+      path: '/admin/directory/users/{id}/links',
+      async handle(call) {
+        const id = call.params.id as string;
+        await records.find(new Disk(), call.subject.tenant, users, id);
+        call.send(200, { links: await linksOf(storeOf(call.subject.tenant), id) });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/admin/directory/users/{id}/links/{link}',
+      async handle(call) {
+        const id = call.params.id as string;
+        const link = call.params.link as string;
+        const { tenant, sub } = call.subject;
+        records.checkNotOperator(call, users, id);
+        await records.find(new Disk(), tenant, users, id);
+        if (!(await unlink(storeOf(tenant), id, link)))
+          throw new AdminError('NOT_FOUND', `user "${id}" has no link "${link}" in tenant "${tenant}"`);
+        options.logger.info({ tenant, admin: sub, user: id, link }, 'upstream link removed by the admin API');
+        options.holder.current.services.audit?.event('admin.link_removed', { subject: sub, tenant, user: id, link });
+        call.res.statusCode = 204;
+        call.res.end();
+      },
+    },
+  ];
 }

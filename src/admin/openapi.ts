@@ -146,6 +146,15 @@ for (const [kind, secret] of [
   };
   ROUTE_DOCS[`POST ${base}/{id}/unlock`] = { summary: 'Clear the lockout of the account', ok: 200, operatorOnly: "an operator's account" };
 }
+ROUTE_DOCS['GET /admin/directory/users/{id}/links'] = {
+  summary: "The user's links to upstream identity providers: {links: [{id, upstream, upstream_sub, linked_at, how}]}",
+  ok: 200,
+};
+ROUTE_DOCS['DELETE /admin/directory/users/{id}/links/{link}'] = {
+  summary: 'Remove a link (its id from the list): the next sign-in from that upstream identity is a first one again',
+  ok: 204,
+  operatorOnly: "an operator's account",
+};
 ROUTE_DOCS['POST /admin/directory/clients/{id}/secret/rotate'] = {
   summary:
     'Replace the secret with one made on the server; the answer carries it as secret, once (409 PUBLIC_CLIENT for a client without one)',

@@ -54,6 +54,8 @@ export interface DirectoryClient {
   readonly access_group?: string;
   /** May introspect every token of the tenant (an API gateway); needs a secret. */
   readonly resource_server?: boolean;
+  /** The pipe that answers its RFC 8693 token exchanges at the token endpoint; absent: none allowed. */
+  readonly token_exchange?: string;
   readonly redirect_uris: readonly string[];
   readonly post_logout_redirect_uris: readonly string[];
   /** userapp: its user pool. */

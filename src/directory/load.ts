@@ -186,6 +186,7 @@ export function buildDirectory(value: unknown, file: string, issues: ConfigIssue
         status: c.status,
         ...(c.access_group !== undefined ? { access_group: c.access_group } : {}),
         ...(c.resource_server === true ? { resource_server: true } : {}),
+        ...(c.token_exchange !== undefined ? { token_exchange: c.token_exchange } : {}),
         redirect_uris: Object.freeze([...(c.redirect_uris ?? [])]),
         // A sysapp has none; the schema's userapp branch defaults both for userapps.
         post_logout_redirect_uris: Object.freeze([...(c.post_logout_redirect_uris ?? [])]),
@@ -272,6 +273,8 @@ function clientProblems(c: ClientEntry): { at: string[]; message: string }[] {
     if (secret !== undefined)
       problems.push({ at: ['jwks', 'keys', String(k), secret], message: 'a private key member: list only the public keys of the client' });
   });
+  if (c.token_exchange !== undefined && c.secret_hash === undefined)
+    problems.push({ at: ['token_exchange'], message: 'a client that exchanges tokens must authenticate: it needs "secret_hash"' });
   if (c.type === 'sysapp') {
     if (c.secret_hash === undefined && !keyed) problems.push({ at: [], message: 'a sysapp needs "secret_hash", "jwks" or "jwks_uri"' });
     for (const name of [

@@ -4,7 +4,7 @@
  * schema cannot express (a till's store exists, hashes parse, keys are unique) are in load.ts.
  * `authpipe schemas` writes this to schemas/directory.schema.json.
  */
-import { TENANT_PATTERN } from '../config-kit/patterns.js';
+import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import type { ConfigOf } from '../engine/valve.js';
 
 const status = {
@@ -174,6 +174,12 @@ export const directorySchema = {
                   default: false,
                   description:
                     'An API gateway or resource server: may introspect every token of the tenant at the OpenID front door. Other clients introspect only tokens issued to them (others answer active: false). Needs secret_hash.',
+                },
+                token_exchange: {
+                  type: 'string',
+                  pattern: OPERATION_PATTERN,
+                  description:
+                    "RFC 8693 token exchange at the OpenID front door's token endpoint: the pipe (operation id) that trades the posted subject_token (request properties subject_token, subject_token_type and client_id) for our access token, e.g. with external-token and token-mint. Absent: the client may not exchange tokens (unauthorized_client). Needs secret_hash.",
                 },
                 redirect_uris: {
                   type: 'array',

@@ -9,7 +9,7 @@
  *   the hosted login, passkey.js);
  * - signed-in sessions: listed from the account's session index (adapter.ts), each can be
  *   ended, which also ends its grants (their refresh tokens, and access tokens at every check);
- * - links to upstream accounts made by email (federated-accounts.ts), each can be removed.
+ * - links to upstream accounts (federated-accounts.ts), each can be removed.
  * Every form carries a CSRF token bound to the session (an HMAC of its id under the cookie
  * keys); the session cookie is SameSite=Lax besides. A POST answers 303 back to the page with a
  * notice, so a reload never repeats it.
@@ -150,8 +150,7 @@ export async function handleAccount(req: IncomingMessage, res: ServerResponse, c
       return back('session_ended');
     }
     case 'unlink':
-      if (!(await unlink(ctx.store, me.id, { upstream: values.get('upstream') ?? '', sub: values.get('sub') ?? '' })))
-        return refused(403, 'ACCESS_DENIED');
+      if (!(await unlink(ctx.store, me.id, values.get('link') ?? ''))) return refused(403, 'ACCESS_DENIED');
       return back('unlinked');
     default:
       return refused(400, 'INVALID_REQUEST');
@@ -196,7 +195,7 @@ async function page(
         current: id === me.session,
       });
   }
-  const links = (await linksOf(ctx.store, me.id)).map((l) => ({ ...l, label: l.upstream }));
+  const links = (await linksOf(ctx.store, me.id)).map((l) => ({ id: l.id, upstream: l.upstream, sub: l.upstream_sub, label: l.upstream }));
   const action = ctx.path;
   const addable = settings.passkey_enrol_options !== undefined && settings.passkey_enrol !== undefined;
   const html = scope.ui.render(

@@ -63,13 +63,22 @@ export function checkOidcConfig(
         const at = (...rest: (string | number)[]) => pointer('oidc', 'tenants', tenant, 'pools', pool, 'steps', s, ...rest);
         checkStepParts(step, at, main.pipes, (id) => hasPipe(tenant, id), file, issues);
         if (step.skip_if !== undefined) checkSkipIf(step.skip_if, s, at('skip_if'), file, issues);
-        checkUpstreamStep(step, config.upstreams ?? {}, at, file, issues);
+        (step.upstream_alternatives ?? []).forEach((alternative, i) => {
+          if (!hasPipe(tenant, alternative.operation))
+            issues.push({
+              code: 'CONFIG_REFERENCE',
+              file,
+              pointer: at('upstream_alternatives', i, 'operation'),
+              message: `upstream alternative "${alternative.operation}" has no pipe (expected ${main.pipes}/${alternative.operation}.json)`,
+            });
+        });
+        checkUpstreamStep(step, { ...config.upstreams, ...config.saml_upstreams }, at, file, issues);
         if (step.upstream !== undefined && step.alternatives !== undefined)
           issues.push({
             code: 'CONFIG_INVALID',
             file,
             pointer: at('alternatives'),
-            message: 'an upstream step offers no other ways: make the upstream one of the alternatives of a form step instead',
+            message: 'an upstream step offers no other ways: offer the upstream in the upstream_alternatives of a form step instead',
           });
         const ways = new Set<string>();
         (step.alternatives ?? []).forEach((way, w) => {

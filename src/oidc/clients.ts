@@ -22,6 +22,7 @@ import { verifiedCredentials } from '../credentials/verified-cache.js';
 import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { Store } from '../store/store.js';
 import { credentialTextProblem, normalizeCredential } from '../credentials/credential-text.js';
+import { TOKEN_EXCHANGE } from './token-exchange.js';
 
 /** As basic-auth's default: a verified secret skips the hash for a minute. */
 const CACHE_TTL_MS = 60_000;
@@ -45,8 +46,17 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
           }
         : { token_endpoint_auth_method: 'none' as const };
   const dpop = client.dpop_bound_access_tokens === true ? { dpop_bound_access_tokens: true } : {};
+  // Registered by token-exchange.ts; only for a client that names the pipe answering it.
+  const exchange = client.token_exchange !== undefined ? [TOKEN_EXCHANGE] : [];
   if (client.type === 'sysapp') {
-    return { client_id: client.client_id, ...secret, ...dpop, grant_types: ['client_credentials'], response_types: [], redirect_uris: [] };
+    return {
+      client_id: client.client_id,
+      ...secret,
+      ...dpop,
+      grant_types: ['client_credentials', ...exchange],
+      response_types: [],
+      redirect_uris: [],
+    };
   }
   return {
     client_id: client.client_id,
@@ -58,7 +68,7 @@ export function clientMetadata(client: DirectoryClient): ClientMetadata {
       ? { backchannel_logout_uri: client.backchannel_logout_uri, backchannel_logout_session_required: true }
       : {}),
     ...(client.require_pushed_authorization_requests === true ? { require_pushed_authorization_requests: true } : {}),
-    grant_types: ['authorization_code', 'refresh_token', ...(client.device_authorization === true ? [DEVICE_CODE_GRANT] : [])],
+    grant_types: ['authorization_code', 'refresh_token', ...(client.device_authorization === true ? [DEVICE_CODE_GRANT] : []), ...exchange],
     response_types: ['code'],
     redirect_uris: [...client.redirect_uris],
     post_logout_redirect_uris: [...client.post_logout_redirect_uris],
@@ -137,6 +147,10 @@ const addresses = new WeakMap<IncomingMessage, string>();
 /** The caller's address (trusted proxies applied), set by the mount before the provider sees the request. */
 export function rememberAddress(req: IncomingMessage, address: string): void {
   addresses.set(req, address);
+}
+
+export function addressOf(req: IncomingMessage): string | undefined {
+  return addresses.get(req);
 }
 
 /** Every endpoint that authenticates clients: token, introspection, revocation, pushed authorization requests, device authorization. */

@@ -7,7 +7,7 @@
  */
 import { defineFeature } from '../config/feature.js';
 import { checkOidcConfig } from './check.js';
-import { checkUpstreams } from './upstream-check.js';
+import { checkSamlUpstreams, checkUpstreams } from './upstream-check.js';
 import { checkClientUrls } from './client-check.js';
 import { loadHostedUi, type HostedUi } from './hosted-ui.js';
 import { oidcSchema, type OidcConfig } from './schema.js';
@@ -34,5 +34,6 @@ export const oidcFeature = defineFeature({
     checkOidcConfig(ctx.main, ctx.file, ctx.hasPipe, ctx.services.directory, ctx.issues);
     checkUpstreams(ctx.main, ctx.file, ctx.services.outbound, ctx.issues);
     checkClientUrls(ctx.main, ctx.file, ctx.services.directory, ctx.services.outbound, ctx.issues);
+    checkSamlUpstreams(ctx.main, ctx.file, ctx.issues);
   },
 });

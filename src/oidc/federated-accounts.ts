@@ -24,50 +24,70 @@ export const linkKey = (upstream: string, upstreamSub: string) =>
   `fed-link:${upstream.length}:${upstream}:${Buffer.from(upstreamSub).toString('base64url')}`;
 export const accountKey = (id: string) => `fed-account:${id}`;
 
+/** The handle of a link waiting for the local account's proof (federated-account's prove_local, federated-link). */
+export const LINK_ID = 'link_id';
+export const pendingLinkKey = (handle: string) => `fed-pending-link:${handle}`;
+/** As long as a sign-in may wait (the provider's interaction lifetime). */
+export const PENDING_LINK_MS = 600_000;
+
+/** A link to make once the user proves `account`. */
+export interface PendingLink {
+  readonly upstream: string;
+  readonly upstream_sub: string;
+  readonly account: string;
+}
+
 export async function readFederatedAccount(store: Store, id: string): Promise<FederatedAccount | undefined> {
   if (!id.startsWith(FEDERATED_ID_PREFIX)) return undefined;
   const text = await store.get(accountKey(id));
   return text === null ? undefined : (JSON.parse(text) as FederatedAccount);
 }
 
-/** A local account's links to upstream accounts (made by email), listed for the account page. */
-interface FederatedLink {
+/** A link of a local account to an upstream identity, as the account's index keeps it. */
+export interface AccountLink {
+  /** Stable id of the link within the account: `<upstream>:<base64url of the upstream sub>`. */
+  readonly id: string;
   readonly upstream: string;
-  readonly sub: string;
+  readonly upstream_sub: string;
+  /** ISO time the link was made. */
+  readonly linked_at: string;
+  /** How: email (verified by the upstream), password (the local account proven), created (just in time). */
+  readonly how: 'email' | 'password' | 'created';
 }
-const linksOfKey = (accountId: string) => `fed-links-of:${accountId}`;
-const MAX_LINKS = 16;
-const CAS_TRIES = 5;
 
-async function updateLinks(store: Store, accountId: string, change: (links: FederatedLink[]) => FederatedLink[]): Promise<void> {
-  for (let i = 0; i < CAS_TRIES; i++) {
-    const text = await store.get(linksOfKey(accountId));
-    const links = text === null ? [] : (JSON.parse(text) as FederatedLink[]);
-    if (await store.compareAndSet(linksOfKey(accountId), text, JSON.stringify(change(links).slice(-MAX_LINKS)))) return;
+const indexKey = (id: string) => `fed-links-of:${id}`;
+const linkIdOf = (upstream: string, upstreamSub: string) => `${upstream}:${Buffer.from(upstreamSub).toString('base64url')}`;
+
+export async function linksOf(store: Store, accountId: string): Promise<AccountLink[]> {
+  const text = await store.get(indexKey(accountId));
+  return text === null ? [] : (JSON.parse(text) as AccountLink[]);
+}
+
+/** Rewrites the account's index by compare-and-set, so two links made at once both stay. */
+async function editIndex(store: Store, accountId: string, edit: (links: AccountLink[]) => AccountLink[]): Promise<void> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const before = await store.get(indexKey(accountId));
+    const links = edit(before === null ? [] : (JSON.parse(before) as AccountLink[]));
+    if (await store.compareAndSet(indexKey(accountId), before, JSON.stringify(links))) return;
   }
-  throw new Error(`federated links of ${accountId} changed under ${CAS_TRIES} tries`);
+  throw new Error(`the link index of ${accountId} kept changing`);
 }
 
-export function indexLink(store: Store, accountId: string, link: FederatedLink): Promise<void> {
-  return updateLinks(store, accountId, (links) => [
-    ...links.filter((l) => l.upstream !== link.upstream || l.sub !== link.sub),
-    { upstream: link.upstream, sub: link.sub },
+/** Records a link made (the link key itself is written by the caller, by compare-and-set) in the account's index. */
+export function indexLink(store: Store, accountId: string, link: Omit<AccountLink, 'id' | 'linked_at'>, now: number): Promise<void> {
+  const id = linkIdOf(link.upstream, link.upstream_sub);
+  return editIndex(store, accountId, (links) => [
+    ...links.filter((l) => l.id !== id),
+    { id, ...link, linked_at: new Date(now).toISOString() },
   ]);
 }
 
-/** The links of an account that still lead to it. */
-export async function linksOf(store: Store, accountId: string): Promise<FederatedLink[]> {
-  const text = await store.get(linksOfKey(accountId));
-  const links = text === null ? [] : (JSON.parse(text) as FederatedLink[]);
-  const live = await Promise.all(links.map(async (l) => ((await store.get(linkKey(l.upstream, l.sub))) === accountId ? l : undefined)));
-  return live.filter((l): l is FederatedLink => l !== undefined);
-}
-
-/** Ends a link of `accountId`: the upstream account signs in to it no more. False when it is not its link. */
-export async function unlink(store: Store, accountId: string, link: FederatedLink): Promise<boolean> {
-  const key = linkKey(link.upstream, link.sub);
-  if (!(await store.compareAndSet(key, accountId, accountId))) return false;
-  await store.del(key);
-  await updateLinks(store, accountId, (links) => links.filter((l) => l.upstream !== link.upstream || l.sub !== link.sub));
+/** Removes a link of the account: the next sign-in from that upstream identity is a first one again. False when it has no such link. */
+export async function unlink(store: Store, accountId: string, linkId: string): Promise<boolean> {
+  const link = (await linksOf(store, accountId)).find((l) => l.id === linkId);
+  if (!link) return false;
+  const key = linkKey(link.upstream, link.upstream_sub);
+  if ((await store.get(key)) === accountId) await store.del(key);
+  await editIndex(store, accountId, (links) => links.filter((l) => l.id !== linkId));
   return true;
 }

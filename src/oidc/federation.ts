@@ -32,7 +32,7 @@ import { chooseLanguage, translator } from './messages.js';
 /** Bound on any answer of the upstream (discovery, JWKS, token). */
 const MAX_ANSWER_BYTES = 256 * 1024;
 /** How long a started upstream sign-in, and its result, may wait: the provider's interaction lifetime. */
-const PENDING_MS = 600_000;
+export const PENDING_MS = 600_000;
 
 const stateKey = (state: string) => `oidc-fed-state:${state}`;
 const resultKey = (uid: string) => `oidc-fed-result:${uid}`;
@@ -56,7 +56,8 @@ function upstreamOf(config: LoadedConfig, tenant: string, idp: string): Upstream
 
 /** The button's name: the upstream's display name in the page's language, else its id. */
 export function upstreamName(config: LoadedConfig, tenant: string, idp: string, language: string): string {
-  const name = upstreamOf(config, tenant, idp)?.display_name;
+  const saml = config.main.oidc?.tenants[tenant]?.saml_upstreams;
+  const name = (saml && Object.hasOwn(saml, idp) ? saml[idp] : upstreamOf(config, tenant, idp))?.display_name;
   if (name === undefined) return idp;
   if (typeof name === 'string') return name;
   const byLanguage = name as Record<string, string>;
@@ -65,6 +66,8 @@ export function upstreamName(config: LoadedConfig, tenant: string, idp: string, 
 
 /** The upstream's origins the step's form may lead to (its issuer, its authorization endpoint once known), for the CSP's form-action. */
 export function upstreamOrigins(config: LoadedConfig, tenant: string, idp: string): string[] {
+  const saml = config.main.oidc?.tenants[tenant]?.saml_upstreams;
+  if (saml && Object.hasOwn(saml, idp)) return [new URL((saml[idp] as { sso_url: string }).sso_url).origin];
   const upstream = upstreamOf(config, tenant, idp);
   if (!upstream) return [];
   const origins = new Set([new URL(upstream.issuer).origin]);
@@ -174,6 +177,11 @@ export async function startUpstream(
   return undefined;
 }
 
+/** Leaves an upstream sign-in's result (OpenID here, SAML in saml.ts) for the hosted login to take. */
+export async function storeUpstreamResult(store: Store, uid: string, result: UpstreamResult): Promise<void> {
+  await store.set(resultKey(uid), JSON.stringify(result), PENDING_MS);
+}
+
 /** The callback's result for the sign-in `uid`, taken once; only for the step that started it. */
 export async function takeUpstreamResult(store: Store, uid: string, step: number): Promise<UpstreamResult | undefined> {
   const text = await store.take(resultKey(uid));
@@ -232,7 +240,7 @@ export async function handleUpstreamCallback(
     logger.warn({ requestId, tenant: tenant.id, upstream: idp, code: failure.code, err }, 'upstream sign-in refused');
     result = { step: pending.step, ok: false, ...failure };
   }
-  await store.set(resultKey(pending.uid), JSON.stringify(result), PENDING_MS);
+  await storeUpstreamResult(store, pending.uid, result);
   res.statusCode = 303;
   res.setHeader('cache-control', 'no-store');
   res.setHeader('location', `${OIDC_PATH}/${tenant.id}/interaction/${pending.uid}`);

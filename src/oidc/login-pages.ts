@@ -158,6 +158,11 @@ export function formPage(
           ? t('continue')
           : t('federation.button', { name: scope.upstreamName?.(step.upstream) ?? step.upstream })),
       passkey,
+      // Upstream sign-ins beside the step's form: a button each, each its own small form.
+      alternatives: (step.upstream_alternatives ?? []).map((alt) => ({
+        idp: alt.upstream,
+        label: t('federation.button', { name: scope.upstreamName?.(alt.upstream) ?? alt.upstream }),
+      })),
       info: extras.info,
       resend: extras.resend,
       links: extras.links ?? [],

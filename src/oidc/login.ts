@@ -29,7 +29,7 @@ import type { CallContext } from '../engine/valve.js';
 import type { ReportCall } from '../http/call-report.js';
 import type { Store } from '../store/store.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
-import { ACR_VALUES, LOGIN_SUB, SKIP_IF_ROOT, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
+import { ACR_VALUES, LOGIN_SUB, SKIP_IF_ROOT, UPSTREAM_IDP, type OidcPoolConfig, type OidcStepConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
 import { formPage, MAX_VALUE_CHARS, noticePage, refusalText, sendHtml, type FormExtras, type PageScope } from './login-pages.js';
 import { findAccount } from '../accounts/registry.js';
@@ -40,6 +40,7 @@ import { compileCondition, conditionVars, type Condition } from '../engine/condi
 import type { Scope } from '../engine/scope.js';
 import { startUpstream, takeUpstreamResult, upstreamName, upstreamOrigins } from './federation.js';
 import { readFederatedAccount } from './federated-accounts.js';
+import { samlUpstreamOf, startSaml } from './saml.js';
 import { flowExtras, flowSteps, requestedFlow, type SelfServiceFlow } from './self-service.js';
 import { wayOf, waysExtras } from './ways.js';
 import {
@@ -207,14 +208,22 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
   // An upstream step (federation.ts): its button's page may lead to the upstream, and its
   // callback's result (the verified, mapped claims) is the step's request, taken once.
+  // An upstream offered beside the step's form (`upstream_alternatives`) is the same, with its own operation.
   let upstream: Record<string, string> | undefined;
-  if (step.upstream !== undefined) {
-    for (const origin of upstreamOrigins(ctx.config, ctx.tenant.id, step.upstream))
-      res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${origin}`);
+  let operation = step.operation;
+  const idps = [...(step.upstream !== undefined ? [step.upstream] : []), ...(slot.upstream_alternatives ?? []).map((a) => a.upstream)];
+  if (idps.length > 0) {
+    for (const idp of idps)
+      for (const origin of upstreamOrigins(ctx.config, ctx.tenant.id, idp))
+        res.setHeader('content-security-policy', `${String(res.getHeader('content-security-policy'))} ${origin}`);
     scope.upstreamName = (idp) => upstreamName(ctx.config, ctx.tenant.id, idp, language);
     const result = req.method === 'GET' ? await takeUpstreamResult(ctx.store, uid, state.step) : undefined;
     if (result && !result.ok) return form(res, result.status, scope, step, state, action, result.code);
-    if (result) upstream = result.claims;
+    if (result) {
+      upstream = result.claims;
+      const alternative = slot.upstream_alternatives?.find((a) => a.upstream === result.claims[UPSTREAM_IDP]);
+      if (alternative) operation = alternative.operation;
+    }
   }
   const posted = performance.now();
   let typed: ReadonlyMap<string, string> | undefined;
@@ -290,8 +299,14 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         form(res, status, scope, step, first, action, code, undefined, undefined, extras(first)),
       );
     }
-    if (step.upstream !== undefined) {
-      const failed = await startUpstream(res, { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp: step.upstream });
+    const chosen = body.values.get('upstream');
+    const idp =
+      step.upstream ?? (chosen !== undefined && slot.upstream_alternatives?.some((a) => a.upstream === chosen) ? chosen : undefined);
+    if (idp !== undefined) {
+      const startArgs = { ...ctx, tenant: ctx.tenant.id, uid, step: state.step, idp };
+      const failed = samlUpstreamOf(ctx.config, ctx.tenant.id, idp)
+        ? await startSaml(res, startArgs, scope)
+        : await startUpstream(res, startArgs);
       if (failed) form(res, failed.status, scope, step, state, action, failed.code);
       return;
     }
@@ -332,7 +347,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   }
 
   const request = emptyProps();
-  for (const field of step.fields ?? []) request[field.name] = typed?.get(field.name) ?? '';
+  if (!upstream) for (const field of step.fields ?? []) request[field.name] = typed?.get(field.name) ?? '';
   if (upstream) for (const [name, value] of Object.entries(upstream)) request[name] = value;
   // Kept server-side, never from the form: a posted field of the same name is overwritten.
   for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) request[name] = value;
@@ -340,7 +355,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
   request[DEVICE_ID] = deviceId;
   if (acrValues !== undefined) request[ACR_VALUES] = acrValues;
 
-  const outcome = await runStepPipe(ctx, step.operation, request, pool);
+  const outcome = await runStepPipe(ctx, operation, request, pool);
   if (!outcome.ok) {
     if (outcome.error.status === 500) return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
     if (state.step > 0 && (outcome.error.code === 'FLOW_INVALID' || blamesCarried(outcome.error, step, state))) {
@@ -371,7 +386,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         (sub === undefined && (last || handles === undefined))
   ) {
     ctx.logger.error(
-      { requestId: ctx.requestId, tenant: ctx.tenant.id, operation: step.operation },
+      { requestId: ctx.requestId, tenant: ctx.tenant.id, operation },
       'login step answered no subject (nor a flow handle before the last step), or another subject than the earlier steps',
     );
     return form(res, 500, scope, step, state, action, 'INTERNAL_ERROR');
@@ -385,7 +400,7 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       {
         requestId: ctx.requestId,
         tenant: ctx.tenant.id,
-        operation: step.operation,
+        operation,
         outcome: 'refused',
         code: 'INVALID_CREDENTIALS',
         door: 'hosted',

@@ -28,7 +28,9 @@ import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
 import { handleAccount } from './account-page.js';
-import { rememberAddress } from './clients.js';
+import { handleSamlAcs, serveSamlMetadata } from './saml.js';
+import { addressOf, rememberAddress } from './clients.js';
+import { registerTokenExchange } from './token-exchange.js';
 import { askForOAuthMetadata } from './conformance.js';
 import { fastGrantOf } from './client-credentials-fast.js';
 import type { OidcPoolConfig } from './schema.js';
@@ -61,6 +63,8 @@ const ASSET_PATH = /^\/assets\/([A-Za-z0-9][A-Za-z0-9_.-]{0,99})(\?.*)?$/;
 /** A year: an asset's URL carries the hash of its content, so a change is a new URL. */
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** Where an upstream OpenID provider sends the browser back (federation.ts). */
+/** A SAML identity provider's side of us (saml.ts): our SP metadata, and the assertion consumer service. */
+const SAML_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/(metadata|acs)\/?$/;
 const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63})\/callback\/?(\?.*)?$/;
 /** The authorization endpoint: each call starts a sign-in (its resume, /auth/<uid>, does not). */
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
@@ -161,6 +165,26 @@ export function oidcHandler(
         logger,
         report,
         clientIp: address,
+        requestId,
+      }).catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
+    const saml = SAML_PATH.exec(rest);
+    if (saml) {
+      const [, idp, what] = saml as unknown as [string, string, string];
+      if (what === 'metadata') {
+        if (req.method === 'GET' && serveSamlMetadata(res, config, door.tenant.id, idp)) return;
+        sendJson(res, 404, { error: 'not_found' });
+        return;
+      }
+      res.setHeader('cache-control', 'no-store');
+      handleSamlAcs(req, res, {
+        config,
+        tenant: door.tenant,
+        idp,
+        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
+        ui: door.ui,
+        logger,
         requestId,
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
@@ -428,6 +452,13 @@ function doorsOf(
     provider.on('backchannel.error', (_ctx: unknown, err: Error, client: { clientId: string }) =>
       logger.warn({ tenant: tenantId, client: client.clientId, err: err.message }, 'back-channel logout not delivered'),
     );
+    registerTokenExchange(provider, {
+      tenant,
+      directory: config.services.directory,
+      services: config.services,
+      logger: config.services.logger,
+      callOf: (req) => ({ clientIp: addressOf(req) ?? '', requestId: calls.get(req)?.requestId ?? '' }),
+    });
     const callback = provider.callback() as unknown as TenantDoor['callback'];
     byTenant.set(tenantId, {
       tenant,

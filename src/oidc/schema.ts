@@ -108,13 +108,38 @@ const step = {
       type: 'string',
       pattern: UPSTREAM_PATTERN,
       description:
-        'An upstream OpenID provider of this tenant (`upstreams`): the step is a button "Sign in with <name>" that runs the authorization code flow there; the verified ID token\'s mapped claims, with `upstream_idp` and `upstream_sub`, become the request of `operation` (e.g. a pipe with federated-account), which names `sub`. A step has `upstream` or `fields`, not both.',
+        'An upstream identity provider of this tenant (`upstreams`, OpenID Connect; or `saml_upstreams`): the step is a button "Sign in with <name>" that runs the authorization code flow (or a SAML AuthnRequest) there; the verified ID token\'s (or assertion\'s) mapped claims, with `upstream_idp` and `upstream_sub`, become the request of `operation` (e.g. a pipe with federated-account), which names `sub`. A step has `upstream` or `fields`, not both.',
     },
     operation: {
       type: 'string',
       pattern: OPERATION_PATTERN,
       description:
         "The pipe that completes this step: the step's form submits to it. Its answer names the subject in `sub` (at the latest by the last step) or carries a flow handle (flow-save's `flow_id`), which the hosted login keeps server-side and gives the next step's pipe as the same request property, as a PUT client sends it back.",
+    },
+    upstream_alternatives: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 4,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['upstream', 'operation'],
+        properties: {
+          upstream: {
+            type: 'string',
+            pattern: UPSTREAM_PATTERN,
+            description: 'An upstream identity provider of this tenant (`upstreams` or `saml_upstreams`).',
+          },
+          operation: {
+            type: 'string',
+            pattern: OPERATION_PATTERN,
+            description:
+              "The pipe that completes the step when the user signs in there instead (e.g. with federated-account): it gets the upstream's mapped claims, as an `upstream` step's pipe does.",
+          },
+        },
+      },
+      description:
+        'Upstream sign-ins offered beside this step\'s form, each a button "Sign in with <name>": the user fills the form (its `operation`) or signs in at one of these upstreams (that entry\'s `operation`). The next steps are the same either way. (`alternatives` are other forms, under "Try another way".)',
     },
     start: {
       type: 'string',
@@ -250,6 +275,88 @@ const upstream = {
       maximum: 30000,
       default: 5000,
       description: 'Bound on each call to the upstream (discovery, JWKS, token endpoint); past it the sign-in shows COMMUNICATION_ERROR.',
+    },
+  },
+} as const;
+
+/** A URL the browser is sent to: https, or http on a loopback host (checked at load). */
+const browserUrl = (description: string) =>
+  ({ type: 'string', pattern: '^https?://[^?#\\s]+(\\?[^#\\s]*)?$', maxLength: 2048, description }) as const;
+
+const samlUpstream = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entity_id', 'sso_url', 'idp_cert', 'sp_key', 'sp_cert'],
+  description:
+    'A SAML 2.0 identity provider (docs/federation.md#sign-in-with-a-saml-identity-provider), used by a pool step with `upstream`. Our SP metadata is served at /oidc/<tenant>/federation/<idp>/metadata, the assertion consumer service is /oidc/<tenant>/federation/<idp>/acs (HTTP-POST).',
+  properties: {
+    display_name: text(64, 'The name on the button ("Sign in with <name>"); default: the id.'),
+    entity_id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: "The identity provider's entityID: the Issuer its signed assertions must carry.",
+    },
+    sso_url: browserUrl(
+      "The identity provider's SingleSignOnService URL for `binding`, where the browser takes our signed AuthnRequest. https, or http on a loopback host.",
+    ),
+    binding: {
+      enum: ['HTTP-Redirect', 'HTTP-POST'],
+      default: 'HTTP-Redirect',
+      description:
+        'How the AuthnRequest reaches the identity provider: HTTP-Redirect (a query signed with SigAlg/Signature) or HTTP-POST (an enveloped signature, posted by a form). The answer always comes by HTTP-POST to our ACS.',
+    },
+    idp_cert: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 65536,
+      description:
+        "The identity provider's signing certificate (PEM), usually a ${file:path} reference. Assertions must be signed by it; an unsigned one is refused.",
+    },
+    sp_entity_id: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Our entityID at this identity provider (the audience its assertions must name). Default: the URL of our SP metadata.',
+    },
+    sp_key: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 65536,
+      description: 'The private key (PEM) our AuthnRequests are signed with: a ${file:path} or ${env:NAME} reference.',
+    },
+    sp_cert: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 65536,
+      description: 'The certificate (PEM) of `sp_key`, published in our SP metadata; usually a ${file:path} reference.',
+    },
+    signature_algorithm: {
+      enum: ['sha256', 'sha512'],
+      default: 'sha256',
+      description: 'RSA-SHA digest of our AuthnRequest signatures.',
+    },
+    attributes: {
+      type: 'object',
+      propertyNames: { pattern: FIELD_PATTERN },
+      additionalProperties: { type: 'string', minLength: 1, maxLength: 256 },
+      maxProperties: 32,
+      default: { email: 'email', name: 'name' },
+      description:
+        'Request properties of the step\'s pipe, each from an attribute of the assertion: { "<request property>": "<attribute Name>" } (e.g. "urn:oid:0.9.2342.19200300.100.1.3" for mail). An attribute the assertion lacks is left out; several values are space-separated. upstream_idp and upstream_sub (the NameID) are always set.',
+    },
+    email_verified: {
+      type: 'boolean',
+      default: false,
+      description:
+        'The identity provider vouches for the email addresses it sends: sets email_verified to "true" beside a mapped email, so federated-account may link by email. SAML has no such claim of its own.',
+    },
+    clock_skew_ms: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 300000,
+      default: 60000,
+      description: "Clock difference allowed against the assertion's NotBefore and NotOnOrAfter.",
     },
   },
 } as const;
@@ -411,6 +518,13 @@ export const oidcSchema = {
             propertyNames: { pattern: UPSTREAM_PATTERN },
             additionalProperties: upstream,
           },
+          saml_upstreams: {
+            description:
+              'SAML 2.0 identity providers by id (their ids shared with `upstreams`), each signed in with by a pool step naming it in `upstream`.',
+            type: 'object',
+            propertyNames: { pattern: UPSTREAM_PATTERN },
+            additionalProperties: samlUpstream,
+          },
           pools: {
             description:
               'User pools by id, each with its hosted login steps; a userapp names its pool, and one without a pool here is refused at sign-in.',
@@ -472,4 +586,5 @@ export type OidcConfig = ConfigOf<typeof oidcSchema>;
 export type OidcPoolConfig = NonNullable<OidcConfig['tenants'][string]['pools']>[string];
 export type OidcStepConfig = OidcPoolConfig['steps'][number];
 export type UpstreamConfig = NonNullable<OidcConfig['tenants'][string]['upstreams']>[string];
+export type SamlUpstreamConfig = NonNullable<OidcConfig['tenants'][string]['saml_upstreams']>[string];
 export type BrandingConfig = NonNullable<OidcPoolConfig['branding']>;

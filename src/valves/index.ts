@@ -9,6 +9,7 @@ import basicAuth from './basic-auth.js';
 import externalToken from './external-token.js';
 import refuse from './refuse.js';
 import federatedAccount from './federated-account.js';
+import federatedLink from './federated-link.js';
 import flowRestore from './flow-restore.js';
 import flowSave from './flow-save.js';
 import idpLookup from './idp-lookup.js';
@@ -38,6 +39,7 @@ const valves: readonly ValveDefinition<never>[] = [
   externalToken,
   refuse,
   federatedAccount,
+  federatedLink,
   flowRestore,
   flowSave,
   idpLookup,

@@ -16,6 +16,8 @@ import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { basic } from './support.js';
+import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
+import { indexLink, linkKey } from '../../src/oidc/federated-accounts.js';
 import { CookieJar, authorizationRequest, discover, expectPage, follow, submit } from '../oidc/support.js';
 
 const describeBrowser = describeWithChromium('the console browser tests');
@@ -232,6 +234,20 @@ describeBrowser('the console in Chromium', () => {
     expect(text).not.toMatch(/\$(scrypt|argon2|2[aby]|pbkdf2)|_hash|totp_secret/);
   });
 
+  it("lists a user's links to upstream identities and removes one", async () => {
+    // A link as the hosted login makes it (federation-demo.test.ts makes one through a real upstream).
+    const store = prefixedStore(server.app.holder.current.services.store, tenantPrefix('demo'));
+    await store.set(linkKey('upstream', 'dave'), 'u-1001');
+    await indexLink(store, 'u-1001', { upstream: 'upstream', upstream_sub: 'dave', how: 'password' }, Date.now());
+    await open('#/directory/users/u-1001', 'User u-1001');
+    await page.getByRole('button', { name: 'Remove link to upstream' }).waitFor();
+    await scan('user-links');
+    await page.getByRole('button', { name: 'Remove link to upstream' }).click();
+    await page.getByRole('status').filter({ hasText: 'The link to upstream (dave) is removed' }).waitFor();
+    await page.getByText('No upstream identity is linked to u-1001.').waitFor();
+    expect(await store.get(linkKey('upstream', 'dave'))).toBeNull();
+  });
+
   it('lists the audit events, and every page passed axe without a CSP violation', async () => {
     await open('#/audit', 'Audit');
     await page.getByLabel('Event (prefix)').fill('admin.');
@@ -248,6 +264,7 @@ describeBrowser('the console in Chromium', () => {
       'access-groups',
       'access-group-detail',
       'directory',
+      'user-links',
       'audit',
     ]);
     expect(cspViolations).toEqual([]);

@@ -25,6 +25,8 @@ function demo(directoryMode: number, secretMode: number): ConfigFixture {
   fixtures.push(fixture);
   chmodSync(join(fixture.dir, 'config', 'directory.json'), directoryMode);
   chmodSync(join(fixture.dir, 'config', 'secrets', 'alice.totp'), secretMode);
+  // The demo's other secret file (its upstream client secret) is not what these tests vary.
+  chmodSync(join(fixture.dir, 'config', 'secrets', 'upstream-client.secret'), 0o600);
   return fixture;
 }
 

@@ -24,6 +24,7 @@ function demoCopy(): ConfigFixture {
   const fixture = ConfigFixture.fromDemo();
   chmodSync(join(fixture.dir, 'config', 'directory.json'), 0o600);
   chmodSync(join(fixture.dir, 'config', 'secrets', 'alice.totp'), 0o600);
+  chmodSync(join(fixture.dir, 'config', 'secrets', 'upstream-client.secret'), 0o600);
   return fixture;
 }
 

@@ -223,14 +223,15 @@ function accountPageTests(): void {
 
     it('lists a link to an upstream account and removes it', async () => {
       await store.set(linkKey('upstream', 'up-77'), 'u-1001');
-      await indexLink(store, 'u-1001', { upstream: 'upstream', sub: 'up-77' });
+      await indexLink(store, 'u-1001', { upstream: 'upstream', upstream_sub: 'up-77', how: 'email' }, Date.now());
+      const link = `upstream:${Buffer.from('up-77').toString('base64url')}`;
       const page = await account(jar);
-      expect(page.html).toContain('name="sub" value="up-77"');
-      const res = await post(jar, { csrf: page.csrf as string, do: 'unlink', upstream: 'upstream', sub: 'up-77' });
+      expect(page.html).toContain(`name="link" value="${link}"`);
+      const res = await post(jar, { csrf: page.csrf as string, do: 'unlink', link });
       expect(res.status).toBe(303);
       expect(await store.get(linkKey('upstream', 'up-77'))).toBeNull();
-      expect((await account(jar)).html).not.toContain('up-77');
-      const again = await post(jar, { csrf: page.csrf as string, do: 'unlink', upstream: 'upstream', sub: 'up-77' });
+      expect((await account(jar)).html).not.toContain(link);
+      const again = await post(jar, { csrf: page.csrf as string, do: 'unlink', link });
       expect(again.status).toBe(403);
     });
   });

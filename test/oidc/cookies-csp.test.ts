@@ -83,5 +83,6 @@ it("sets form-action on the hosted login's pages: itself and the app's origin", 
   let res = await jar.fetch(request.url);
   while (res.status >= 300 && res.status < 400) res = await jar.fetch(new URL(res.headers.get('location') as string, demo.base).href);
   expect(res.status).toBe(200);
-  expect(res.headers.get('content-security-policy')).toMatch(/form-action 'self' http:\/\/localhost:3000(;|$)/);
+  // And the demo's upstream, where its "Sign in with Upstream" button leads (a step's alternative).
+  expect(res.headers.get('content-security-policy')).toMatch(/form-action 'self' http:\/\/localhost:3000 http:\/\/127\.0\.0\.1:4000(;|$)/);
 });

@@ -23,6 +23,7 @@ export const DEMO_SECRETS: Readonly<Record<string, string>> = {
   'ops-admin': 'ops-admin-pass',
   'pos-server-1': 'pos-server-1-secret',
   'admin-console': 'admin-console-secret',
+  'mobile-gateway': 'mobile-gateway-secret',
 };
 
 /** Every password or secret hash of a directory document, with the username or client id it belongs to. */

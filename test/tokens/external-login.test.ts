@@ -88,7 +88,8 @@ beforeAll(async () => {
       timeout_ms: TIMEOUT_MS,
     },
   };
-  main.outbound.allow = [`127.0.0.1:${upstreamPort}`, `127.0.0.1:${silent.port}`];
+  // Beside the demo's own list (its shoppers' upstream at 127.0.0.1:4000 must stay allowed).
+  main.outbound.allow = [...new Set([...main.outbound.allow, `127.0.0.1:${upstreamPort}`, `127.0.0.1:${silent.port}`])];
   fixture.writeMain(main);
   const pipe = fixture.readJson('pipes/external-login.json') as { valves: { name: string; config: Record<string, unknown> }[] };
   (pipe.valves[1] as { config: Record<string, unknown> }).config.issuers = ['upstream', 'partner', 'silent'];

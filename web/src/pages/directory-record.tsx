@@ -1,13 +1,14 @@
 /**
  * One till, API client or user: edit its details (a user's names and contact data, a client's
  * redirect URIs), set a password in a masked form, rotate a client's secret (made on the
- * server and shown here once), unlock it. Every write carries the ETag of the read this page
+ * server and shown here once), unlock it; a user's links to upstream identities (user-links.tsx). Every write carries the ETag of the read this page
  * shows, and takes the answer's as the next: a change someone else made meanwhile is a 412,
  * never overwritten.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem, type Answer } from '../api';
 import { Alert, PageTitle } from '../ui';
+import { UserLinks } from './user-links';
 
 type Kind = 'tills' | 'clients' | 'users';
 type Row = Record<string, unknown> & { locked?: boolean; lockedForSeconds?: number; has_secret?: boolean };
@@ -180,6 +181,7 @@ export function DirectoryRecord({ kind, id }: { kind: Kind; id: string }) {
               <button type="submit">Set password</button>
             </form>
           )}
+          {kind === 'users' && <UserLinks id={id} />}
           {kind === 'clients' && record.has_secret && (
             <>
               <h2>Secret</h2>
