@@ -228,7 +228,12 @@ export const directorySchema = {
                       type: 'array',
                       minItems: 1,
                       maxItems: 10,
-                      items: { type: 'object', required: ['kty'], properties: { kty: { enum: ['RSA', 'EC', 'OKP'] } } },
+                      description: 'The public JWKs, each with its own members (kid, alg, use, …) as RFC 7517 names them.',
+                      items: {
+                        type: 'object',
+                        required: ['kty'],
+                        properties: { kty: { enum: ['RSA', 'EC', 'OKP'], description: 'The key type (RFC 7518): RSA, EC or OKP.' } },
+                      },
                     },
                   },
                   description:

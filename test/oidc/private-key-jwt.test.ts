@@ -6,7 +6,9 @@
  * 401 invalid_client, never a 500.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import * as client from 'openid-client';
@@ -195,11 +197,17 @@ describe('private_key_jwt', () => {
 });
 
 describe('client keys at load', () => {
+  /** Where the client added below lands in the issues' pointers: after the demo's own clients. */
+  const added = '/tenants/demo/clients/<added>';
   async function issuesWith(members: Record<string, unknown>) {
     const fixture = ConfigFixture.fromDemo();
     try {
+      const index = JSON.parse(readFileSync(join(fixture.dir, 'config', 'directory.json'), 'utf8')).tenants.demo.clients.length;
       editClients(fixture, { 'pos-new': { type: 'sysapp', ...members } });
-      return await loadIssuesOf(fixture);
+      return (await loadIssuesOf(fixture)).map((issue) => ({
+        ...issue,
+        pointer: issue.pointer.replace(`/tenants/demo/clients/${index}/`, `${added}/`),
+      }));
     } finally {
       fixture.cleanup();
     }
@@ -207,7 +215,7 @@ describe('client keys at load', () => {
 
   it('refuses a jwks_uri not on outbound.allow (CONFIG_OUTBOUND)', async () => {
     expect(await issuesWith({ jwks_uri: 'https://keys.example.com/jwks' })).toEqual([
-      expect.objectContaining({ code: 'CONFIG_OUTBOUND', file: 'config/directory.json', pointer: '/tenants/demo/clients/6/jwks_uri' }),
+      expect.objectContaining({ code: 'CONFIG_OUTBOUND', file: 'config/directory.json', pointer: `${added}/jwks_uri` }),
     ]);
   });
 
@@ -216,10 +224,10 @@ describe('client keys at load', () => {
     const privateJwk = await jose.exportJWK(pair.privateKey);
     const publicJwk = await jose.exportJWK(pair.publicKey);
     expect(await issuesWith({ jwks: { keys: [privateJwk] } })).toEqual([
-      expect.objectContaining({ code: 'CONFIG_INVALID', pointer: '/tenants/demo/clients/6/jwks/keys/0/d' }),
+      expect.objectContaining({ code: 'CONFIG_INVALID', pointer: `${added}/jwks/keys/0/d` }),
     ]);
     const both = await issuesWith({ jwks: { keys: [publicJwk] }, jwks_uri: 'http://127.0.0.1:4000/jwks' });
-    expect(both).toEqual([expect.objectContaining({ code: 'CONFIG_INVALID', pointer: '/tenants/demo/clients/6/jwks_uri' })]);
+    expect(both).toEqual([expect.objectContaining({ code: 'CONFIG_INVALID', pointer: `${added}/jwks_uri` })]);
     const secret = (
       await issuesWith({ jwks: { keys: [publicJwk] }, secret_hash: '$pbkdf2-sha256$i=1000$c2FsdHNhbHQ$' + 'A'.repeat(43) })
     ).map((i) => i.code);
