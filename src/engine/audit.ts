@@ -18,6 +18,7 @@ export const AUDIT_EVENTS = [
   'admin.access_groups_changed', // the admin API wrote an access-group change
   'admin.config_changed', // the admin API wrote a tenant, pipe or directory change
   'admin.account_unlocked', // the admin API cleared an account's lockout
+  'admin.session_ended', // the admin API ended a user's single sign-on session
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

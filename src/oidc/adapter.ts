@@ -11,6 +11,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.js';
 import { revokeGrant } from '../tokens/revocation.js';
+import { indexSession } from './account-sessions.js';
 import type { PendingInteractions } from './pending.js';
 
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -47,6 +48,8 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number, pending?: Pe
       if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string')
         await addToGrant(store, payload.grantId, `${this.model}:${id}`, ttlMs);
       if (typeof payload.uid === 'string') await store.set(uidKey(payload.uid), id, ttlMs);
+      // The admin API finds a user's sessions by account (account-sessions.ts).
+      if (this.model === 'Session' && typeof payload.accountId === 'string') await indexSession(store, id, payload.accountId, ttlMs);
       if (typeof payload.userCode === 'string') await store.set(userCodeKey(payload.userCode), id, ttlMs);
     }
 
