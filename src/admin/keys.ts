@@ -45,6 +45,9 @@ const ACTIVATE = {
   },
 } as const;
 
+/** The request bodies, for the OpenAPI document. */
+export const KEY_BODIES = { rotate: ROTATE, activate: ACTIVATE };
+
 function section(config: LoadedConfig) {
   const tokens = config.main.tokens;
   if (!tokens) throw new AdminError('NOT_CONFIGURED', 'the main config file has no tokens section, so there are no signing keys');

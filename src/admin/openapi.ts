@@ -5,6 +5,7 @@
  */
 import type { AdminRole } from './auth.js';
 import type { AdminRoute } from './routes.js';
+import { SHAPES } from './answer-schemas.js';
 import { CONFIG_ISSUE_CODES } from '../errors.js';
 
 interface Doc {
@@ -247,7 +248,10 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
     const [method, path] = key.split(' ') as [string, string];
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const responses: Record<string, unknown> = {
-      [String(doc.ok)]: doc.ok === 204 ? { description: 'Done' } : { description: 'OK', content: { 'application/json': { schema: obj } } },
+      [String(doc.ok)]:
+        doc.ok === 204
+          ? { description: 'Done' }
+          : { description: 'OK', content: { 'application/json': { schema: SHAPES[key]?.answer ?? obj } } },
       '400': { $ref: '#/components/responses/Failure' },
       '401': { $ref: '#/components/responses/Failure' },
       '403': { $ref: '#/components/responses/Failure' },
@@ -269,7 +273,7 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
         ...params,
         ...(doc.ifMatch ? [{ $ref: '#/components/parameters/IfMatch' }] : []),
       ],
-      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
+      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: SHAPES[key]?.body ?? doc.body } } } } : {}),
       responses,
     };
   }

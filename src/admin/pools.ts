@@ -23,6 +23,8 @@ const CREATE = {
   properties: { id: { type: 'string', pattern: POOL_PATTERN }, ...POOL.properties },
 } as const;
 const POOL_ID = new RegExp(POOL_PATTERN);
+/** The request bodies, for the OpenAPI document. */
+export const POOL_BODIES = { create: CREATE, pool: POOL };
 
 type Pools = Record<string, OidcPoolConfig>;
 

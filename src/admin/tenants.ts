@@ -53,6 +53,9 @@ const CREATE = {
   properties: { id: { type: 'string', pattern: TENANT_PATTERN, maxLength: 64 }, ...EDIT.properties },
 } as const;
 
+/** The request bodies, for the OpenAPI document. */
+export const TENANT_BODIES = { create: CREATE, edit: EDIT };
+
 /** The issuer of the tenant's tokens: its OpenID door's, else the shared tokens.issuer. */
 function issuerOf(options: ChangeOptions, id: string): string | undefined {
   const config = options.holder.current;

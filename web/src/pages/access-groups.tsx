@@ -105,20 +105,24 @@ function GroupList() {
 function GroupDetail({ id }: { id: string }) {
   const [group, setGroup] = useState<Detail | null>(null);
   const [etag, setEtag] = useState<string | null>(null);
+  // The default's version read with the group: "Make default" names it, so a default changed meanwhile is a 412.
+  const [defaultEtag, setDefaultEtag] = useState<string | null>(null);
   const [resources, setResources] = useState<Resources | null>(null);
   const [stores, setStores] = useState<Store[]>([]);
   const [table, setTable] = useState<Record<string, Record<string, string>>>({});
   const [store, setStore] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const load = async () => {
-    const [res, cat, st] = await Promise.all([
+    const [res, cat, st, fallback] = await Promise.all([
       call<Detail>('GET', `/admin/access-groups/${encodeURIComponent(id)}`),
       call<Resources>('GET', '/admin/resources'),
       call<{ stores: Store[] }>('GET', '/admin/directory/stores'),
+      call('GET', '/admin/access-groups/default'),
     ]);
     if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
     setGroup(res.body);
     setEtag(res.etag);
+    setDefaultEtag(fallback.etag);
     setTable(structuredClone(res.body.permissions));
     if (cat.status === 200) setResources(cat.body);
     if (st.status === 200) setStores(st.body.stores);
@@ -168,8 +172,7 @@ function GroupDetail({ id }: { id: string }) {
           <button
             type="button"
             onClick={async () => {
-              const current = await call('GET', '/admin/access-groups/default');
-              const res = await call('PUT', '/admin/access-groups/default', { ifMatch: current.etag, body: { group: id } });
+              const res = await call('PUT', '/admin/access-groups/default', { ifMatch: defaultEtag, body: { group: id } });
               setMessage(
                 res.status === 200 ? { kind: 'ok', text: `${group.name} is the default now.` } : { kind: 'error', text: problem(res) },
               );

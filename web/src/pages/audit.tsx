@@ -13,6 +13,42 @@ interface AuditEvent {
   [k: string]: unknown;
 }
 
+interface Difference {
+  file?: string;
+  pointer?: string;
+  before?: unknown;
+  after?: unknown;
+  more?: number;
+}
+
+/** An admin change's diff (server-masked: secrets are "***"), one member a line: file and pointer, before → after. */
+function Diff({ text }: { text: string }) {
+  let differences: Difference[];
+  try {
+    differences = JSON.parse(text) as Difference[];
+  } catch {
+    return <span class="chip">diff: {text}</span>;
+  }
+  const shown = (value: unknown) => (value === undefined ? '(none)' : JSON.stringify(value));
+  return (
+    <ul class="diff" aria-label="Changes">
+      {differences.map((d) =>
+        d.more !== undefined ? (
+          <li>… and {d.more} more</li>
+        ) : (
+          <li>
+            <code>
+              {d.file}
+              {d.pointer}
+            </code>
+            : {shown(d.before)} → {shown(d.after)}
+          </li>
+        ),
+      )}
+    </ul>
+  );
+}
+
 export function AuditPage() {
   const [filters, setFilters] = useState({ tenant: '', subject: '', event: '' });
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
@@ -67,11 +103,15 @@ export function AuditPage() {
                 <td>{operation ?? ''}</td>
                 <td>{code ?? ''}</td>
                 <td>
-                  {Object.entries(rest).map(([k, v]) => (
-                    <span class="chip">
-                      {k}: {String(v)}
-                    </span>
-                  ))}
+                  {Object.entries(rest).map(([k, v]) =>
+                    k === 'diff' && typeof v === 'string' ? (
+                      <Diff text={v} />
+                    ) : (
+                      <span class="chip">
+                        {k}: {String(v)}
+                      </span>
+                    ),
+                  )}
                 </td>
               </tr>
             ))}

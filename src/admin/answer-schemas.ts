@@ -1,0 +1,80 @@
+/**
+ * The JSON Schemas of the admin API's request bodies and answers that the OpenAPI document
+ * publishes beyond "an object": the console's typed client is generated from them
+ * (`authpipe schemas` writes web/src/admin-api.ts), so a change of an answer's shape here is
+ * a type error in the console, not a blank page. The bodies are the very schemas the routes
+ * check them with.
+ */
+import { KINDS, schemasOf, type Kind } from './directory-kinds.js';
+import { KEY_BODIES } from './keys.js';
+import { POOL_BODIES } from './pools.js';
+import { TENANT_BODIES } from './tenants.js';
+
+interface Shapes {
+  body?: object;
+  answer?: object;
+}
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
+const list = (items: object) => ({ type: 'array', items });
+const object = (properties: Record<string, object>, required: string[] = Object.keys(properties), open = false) => ({
+  type: 'object',
+  required,
+  properties,
+  additionalProperties: open,
+});
+const byId = { type: 'object', additionalProperties: str } as const;
+
+/** A directory record as answers show it: its members (those the API sets, and any other the file has), no hash. */
+function record(kind: Kind): object {
+  const shown: Record<string, object> = { [kind.key]: str, ...kind.fields, [kind.credential.shown]: bool };
+  if (kind.lockout) Object.assign(shown, { locked: bool, lockedForSeconds: int });
+  if (kind.rotate) shown[kind.secret?.body as string] = { ...str, description: 'Made on the server: in this answer only.' };
+  return object(shown, [kind.key, kind.credential.shown], true);
+}
+
+const SESSION = object({ handle: str, signedIn: str, expires: str, clients: list(str) }, ['handle', 'clients']);
+const KEY = object({
+  kid: str,
+  alg: str,
+  state: { enum: ['active', 'published', 'retired'] },
+  created: str,
+  activeFrom: str,
+  shared: bool,
+});
+const KEYS = object({ issuer: str, activationFloorSeconds: int, keys: list(KEY), kid: str }, ['activationFloorSeconds', 'keys']);
+const POOL = { ...POOL_BODIES.pool, required: ['id', 'steps'], properties: { id: str, ...POOL_BODIES.pool.properties } };
+const TENANT = object({ id: str, displayName: str, allowedOperation: list(str) });
+const LISTED_TENANT = object({ ...TENANT.properties, own: bool, issuer: str }, ['id', 'displayName', 'allowedOperation', 'own']);
+const STORE = object({ id: str, name: str, access_group: str, manager: str }, ['id', 'name']);
+
+export const SHAPES: Record<string, Shapes> = {
+  'GET /admin/tenants': { answer: object({ tenants: list(LISTED_TENANT) }) },
+  'POST /admin/tenants': { body: TENANT_BODIES.create, answer: object({ ...TENANT.properties, issuer: str }, ['id']) },
+  'GET /admin/tenants/{id}': { answer: TENANT },
+  'PATCH /admin/tenants/{id}': { body: TENANT_BODIES.edit, answer: TENANT },
+  'GET /admin/directory/stores': { answer: object({ stores: list(STORE) }) },
+  'GET /admin/locked': { answer: object({ accounts: list(object({ kind: str, id: str, lockedForSeconds: int })) }) },
+  'GET /admin/directory/users/{id}/sessions': { answer: object({ sessions: list(SESSION) }) },
+  'GET /admin/keys': { answer: KEYS },
+  'POST /admin/keys/rotate': { body: KEY_BODIES.rotate, answer: KEYS },
+  'POST /admin/keys/{kid}/activate': { body: KEY_BODIES.activate, answer: KEYS },
+  'GET /admin/pools': { answer: object({ pools: list(POOL), etags: byId }) },
+  'POST /admin/pools': { body: POOL_BODIES.create, answer: POOL },
+  'GET /admin/pools/{id}': { answer: POOL },
+  'PUT /admin/pools/{id}': { body: POOL_BODIES.pool, answer: POOL },
+};
+for (const kind of KINDS) {
+  const base = `/admin/directory/${kind.name}`;
+  const bodies = schemasOf(kind);
+  const one = record(kind);
+  SHAPES[`GET ${base}`] = { answer: object({ [kind.name]: list(one), total: int, etags: byId }) };
+  SHAPES[`POST ${base}`] = { body: bodies.create, answer: one };
+  SHAPES[`GET ${base}/{id}`] = { answer: one };
+  SHAPES[`PATCH ${base}/{id}`] = { body: bodies.edit, answer: one };
+  if (kind.secret) SHAPES[`POST ${base}/{id}/${kind.secret.body}`] = { body: bodies.secret as object, answer: one };
+  if (kind.rotate) SHAPES[`POST ${base}/{id}/${kind.secret?.body}/rotate`] = { answer: one };
+  if (kind.lockout) SHAPES[`POST ${base}/{id}/unlock`] = { answer: one };
+}
