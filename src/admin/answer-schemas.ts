@@ -50,7 +50,15 @@ const TENANT = object({ id: str, displayName: str, allowedOperation: list(str) }
 const LISTED_TENANT = object({ ...TENANT.properties, own: bool, issuer: str }, ['id', 'displayName', 'allowedOperation', 'own']);
 const STORE = object({ id: str, name: str, access_group: str, manager: str }, ['id', 'name']);
 
+/** An audit event: its time and type, then the fields it was written with (an admin change's diff as JSON text). */
+const AUDIT_EVENT = object(
+  { time: str, event: str, subject: str, tenant: str, operation: str, code: str, door: str, diff: str },
+  ['time', 'event'],
+  true,
+);
+
 export const SHAPES: Record<string, Shapes> = {
+  'GET /admin/audit': { answer: object({ events: list(AUDIT_EVENT) }) },
   'GET /admin/tenants': { answer: object({ tenants: list(LISTED_TENANT) }) },
   'POST /admin/tenants': { body: TENANT_BODIES.create, answer: object({ ...TENANT.properties, issuer: str }, ['id']) },
   'GET /admin/tenants/{id}': { answer: TENANT },

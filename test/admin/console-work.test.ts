@@ -214,5 +214,23 @@ describeWithRedis('console work on Redis', () => {
       for (const secret of [ERIN_PASSWORD, ...secrets]) expect(html).not.toContain(secret);
       expect(html).not.toMatch(PHC);
     });
+
+    it('exports the filtered events as JSON lines, and filters by time', async () => {
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Export as JSON lines' }).click(),
+      ]);
+      const lines = readFileSync((await download.path()) as string, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
+      expect(lines.length).toBeGreaterThan(5);
+      expect(lines.every((e) => e.event.startsWith('admin.'))).toBe(true);
+      expect(lines.some((e) => e.event === 'admin.session_ended' && e.account === 'u-5001')).toBe(true);
+      await page.getByLabel('Since').fill('2099-01-01T00:00');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByRole('cell', { name: 'admin.session_ended' }).waitFor({ state: 'detached' });
+      expect(await page.locator('main table tbody tr').count()).toBe(0);
+    });
   });
 });

@@ -1130,7 +1130,17 @@ export interface AdminApi {
   "GET /admin/audit": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      events: Array<{
+        time: string;
+        event: string;
+        subject?: string;
+        tenant?: string;
+        operation?: string;
+        code?: string;
+        door?: string;
+        diff?: string;
+        [member: string]: unknown;
+      }>;
     };
   };
 }

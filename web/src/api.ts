@@ -48,6 +48,15 @@ export async function call<T = any>(
   return { status: res.status, body, etag: res.headers.get('etag'), pipe };
 }
 
+/** A GET whose answer is not one JSON document (the audit's JSON lines), as text. */
+export async function fetchText(path: string): Promise<{ status: number; text: string }> {
+  const s = session();
+  if (!s) throw new Error('signed out');
+  const res = await fetch(path, { headers: { authorization: `Bearer ${s.token}`, tenant: s.tenant } });
+  if (res.status === 401) forget();
+  return { status: res.status, text: await res.text() };
+}
+
 /** A refusal in words: the server's message, or its codes. */
 export function problem(answer: Answer): string {
   const b = answer.body ?? {};
