@@ -57,7 +57,38 @@ const AUDIT_EVENT = object(
   true,
 );
 
+const ISSUE = object({ file: str, pointer: str, message: str, code: str }, ['file', 'pointer', 'message'], true);
+const COUNTER = object({ door: str, operation: str, outcome: str, code: str, count: int });
+const OVERVIEW = object(
+  {
+    tenant: str,
+    admin: str,
+    role: { enum: ['operator', 'tenant-admin'] },
+    tenants: list(object({ id: str, displayName: str, operations: list(str) })),
+    version: str,
+    loadedAt: str,
+    lastReloadError: { anyOf: [{ type: 'null' }, object({ at: str, count: int, issues: list(ISSUE) }, ['at', 'count'])] },
+    store: { enum: ['up', 'down'] },
+    ldap: list(object({ id: str, url: str, reachable: bool })),
+    time: str,
+    calls: { anyOf: [{ type: 'null' }, list(COUNTER)] },
+  },
+  ['tenant', 'admin', 'role', 'tenants', 'version', 'loadedAt', 'lastReloadError', 'store', 'ldap', 'time', 'calls'],
+);
+const PIPE_SUMMARY = object({
+  id: str,
+  description: str,
+  valves: int,
+  owner: { ...str, description: "shared (the operator's) or the tenant whose own pipe it is" },
+  editable: bool,
+  usedBy: list(str),
+  calls: list(str),
+});
+
 export const SHAPES: Record<string, Shapes> = {
+  'GET /admin/overview': { answer: OVERVIEW },
+  'GET /admin/pipes': { answer: object({ pipes: list(PIPE_SUMMARY) }) },
+  'POST /admin/pipes/{id}/validate': { answer: object({ issues: list(ISSUE) }) },
   'GET /admin/audit': { answer: object({ events: list(AUDIT_EVENT) }) },
   'GET /admin/tenants': { answer: object({ tenants: list(LISTED_TENANT) }) },
   'POST /admin/tenants': { body: TENANT_BODIES.create, answer: object({ ...TENANT.properties, issuer: str }, ['id']) },

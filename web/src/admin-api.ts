@@ -66,7 +66,41 @@ export interface AdminApi {
   "GET /admin/overview": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      tenant: string;
+      admin: string;
+      role: "operator" | "tenant-admin";
+      tenants: Array<{
+        id: string;
+        displayName: string;
+        operations: string[];
+      }>;
+      version: string;
+      loadedAt: string;
+      lastReloadError: null | {
+        at: string;
+        count: number;
+        issues?: Array<{
+          file: string;
+          pointer: string;
+          message: string;
+          code?: string;
+          [member: string]: unknown;
+        }>;
+      };
+      store: "up" | "down";
+      ldap: Array<{
+        id: string;
+        url: string;
+        reachable: boolean;
+      }>;
+      time: string;
+      calls: null | Array<{
+        door: string;
+        operation: string;
+        outcome: string;
+        code: string;
+        count: number;
+      }>;
     };
   };
   "GET /admin/tenants": {
@@ -116,7 +150,15 @@ export interface AdminApi {
   "GET /admin/pipes": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      pipes: Array<{
+        id: string;
+        description: string;
+        valves: number;
+        owner: string;
+        editable: boolean;
+        usedBy: string[];
+        calls: string[];
+      }>;
     };
   };
   "POST /admin/pipes": {
@@ -150,7 +192,13 @@ export interface AdminApi {
       [member: string]: unknown;
     };
     answer: {
-      [member: string]: unknown;
+      issues: Array<{
+        file: string;
+        pointer: string;
+        message: string;
+        code?: string;
+        [member: string]: unknown;
+      }>;
     };
   };
   "GET /admin/resources": {

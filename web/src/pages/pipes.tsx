@@ -6,19 +6,9 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { call, problem } from '../api';
+import { useRead } from '../hooks';
 import { valveSchemas, type ValveSchemas } from '../valve-schemas';
 import { Alert, Json, PageTitle } from '../ui';
-
-interface PipeSummary {
-  id: string;
-  description: string;
-  valves: number;
-  usedBy: string[];
-  calls: string[];
-  /** "shared" (the operator's) or the tenant whose own pipe it is. */
-  owner: string;
-  editable: boolean;
-}
 
 interface Step {
   name: string;
@@ -38,13 +28,9 @@ export interface Pipe {
 }
 
 export function PipeList() {
-  const [pipes, setPipes] = useState<PipeSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    void call<{ pipes: PipeSummary[] }>('GET', '/admin/pipes').then((res) =>
-      res.status === 200 ? setPipes(res.body.pipes) : setError(problem(res)),
-    );
-  }, []);
+  const read = useRead('GET /admin/pipes', {});
+  const pipes = read.data?.pipes;
+  const error = read.error;
   return (
     <section>
       <PageTitle>Pipes</PageTitle>

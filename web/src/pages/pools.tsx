@@ -7,7 +7,7 @@
  * branding) are kept as they were.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, call, refusal, type Body, type Failure } from '../api';
+import { api, refusal, type Body, type Failure } from '../api';
 import { useRead } from '../hooks';
 import { Alert, PageTitle } from '../ui';
 
@@ -17,16 +17,7 @@ type Message = { kind: 'ok' | 'error'; text: string; issues?: string[] } | null;
 
 /** The operations a step may name: the pipes the tenant runs. */
 function usePipeIds(): string[] {
-  const [ids, setIds] = useState<string[]>([]);
-  useEffect(() => {
-    const controller = new AbortController();
-    void call<{ pipes: { id: string }[] }>('GET', '/admin/pipes', { signal: controller.signal }).then(
-      (res) => res.status === 200 && setIds(res.body.pipes.map((p) => p.id).sort()),
-      () => undefined,
-    );
-    return () => controller.abort();
-  }, []);
-  return ids;
+  return (useRead('GET /admin/pipes', {}).data?.pipes ?? []).map((p) => p.id);
 }
 
 function issuesOf(body: Failure | null): string[] {
