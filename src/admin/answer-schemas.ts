@@ -85,7 +85,41 @@ const PIPE_SUMMARY = object({
   calls: list(str),
 });
 
+const orNull = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
+const GROUP_SUMMARY = object({
+  id: str,
+  name: str,
+  status: str,
+  description: str,
+  builtIn: bool,
+  isDefault: bool,
+  createdOn: orNull(str),
+  createdBy: orNull(str),
+  lastUpdatedOn: orNull(str),
+  lastUpdatedBy: orNull(str),
+  allocatedStores: int,
+});
+const GROUP = object({
+  ...GROUP_SUMMARY.properties,
+  permissions: { type: 'object', additionalProperties: byId },
+  scope: str,
+  stores: list(object({ id: str, name: str })),
+});
+const DEFAULT_GROUP = object({ group: orNull(str) });
+
 export const SHAPES: Record<string, Shapes> = {
+  'GET /admin/access-groups': { answer: object({ groups: list(GROUP_SUMMARY), default: orNull(str) }) },
+  'POST /admin/access-groups': { answer: GROUP },
+  'GET /admin/access-groups/default': { answer: DEFAULT_GROUP },
+  'PUT /admin/access-groups/default': { answer: DEFAULT_GROUP },
+  'GET /admin/access-groups/{id}': { answer: GROUP },
+  'PATCH /admin/access-groups/{id}': { answer: GROUP },
+  'POST /admin/access-groups/{id}/activate': { answer: GROUP },
+  'POST /admin/access-groups/{id}/deactivate': { answer: GROUP },
+  'POST /admin/access-groups/{id}/stores': { answer: GROUP },
+  'GET /admin/resources': {
+    answer: object({ apis: list(object({ id: str, title: str, resources: list(str) })), levels: list(str) }),
+  },
   'GET /admin/overview': { answer: OVERVIEW },
   'GET /admin/pipes': { answer: object({ pipes: list(PIPE_SUMMARY) }) },
   'POST /admin/pipes/{id}/validate': { answer: object({ issues: list(ISSUE) }) },

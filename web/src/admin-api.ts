@@ -4,7 +4,20 @@ export interface AdminApi {
   "GET /admin/access-groups": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      groups: Array<{
+        id: string;
+        name: string;
+        status: string;
+        description: string;
+        builtIn: boolean;
+        isDefault: boolean;
+        createdOn: string | null;
+        createdBy: string | null;
+        lastUpdatedOn: string | null;
+        lastUpdatedBy: string | null;
+        allocatedStores: number;
+      }>;
+      default: string | null;
     };
   };
   "POST /admin/access-groups": {
@@ -12,13 +25,33 @@ export interface AdminApi {
       [member: string]: unknown;
     };
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "GET /admin/access-groups/default": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      group: string | null;
     };
   };
   "PUT /admin/access-groups/default": {
@@ -26,13 +59,33 @@ export interface AdminApi {
       [member: string]: unknown;
     };
     answer: {
-      [member: string]: unknown;
+      group: string | null;
     };
   };
   "GET /admin/access-groups/{id}": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "PATCH /admin/access-groups/{id}": {
@@ -40,19 +93,79 @@ export interface AdminApi {
       [member: string]: unknown;
     };
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "POST /admin/access-groups/{id}/activate": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "POST /admin/access-groups/{id}/deactivate": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "POST /admin/access-groups/{id}/stores": {
@@ -60,7 +173,27 @@ export interface AdminApi {
       [member: string]: unknown;
     };
     answer: {
-      [member: string]: unknown;
+      id: string;
+      name: string;
+      status: string;
+      description: string;
+      builtIn: boolean;
+      isDefault: boolean;
+      createdOn: string | null;
+      createdBy: string | null;
+      lastUpdatedOn: string | null;
+      lastUpdatedBy: string | null;
+      allocatedStores: number;
+      permissions: {
+        [member: string]: {
+          [member: string]: string;
+        };
+      };
+      scope: string;
+      stores: Array<{
+        id: string;
+        name: string;
+      }>;
     };
   };
   "GET /admin/overview": {
@@ -204,7 +337,12 @@ export interface AdminApi {
   "GET /admin/resources": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      apis: Array<{
+        id: string;
+        title: string;
+        resources: string[];
+      }>;
+      levels: string[];
     };
   };
   "GET /admin/valves": {
