@@ -158,6 +158,26 @@ describeWithRedis('console work on Redis', () => {
       expect(await clientCredentials('report-bot', first)).toBe(401);
     });
 
+    it('a late answer for the tab left is dropped: it never replaces the tab opened', async () => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/admin/directory/tills', async (route) => {
+        await held;
+        await route.continue().catch(() => undefined);
+      });
+      const aborted = page.waitForEvent('requestfailed', (r) => r.url().endsWith('/admin/directory/tills'));
+      await open('#/directory/tills', 'Directory: Tills');
+      await open('#/directory/clients', 'Directory: API clients');
+      await page.locator('tr[data-id="report-bot"]').waitFor();
+      // The tills read was aborted when the tab changed, before its answer came.
+      await aborted;
+      release();
+      await page.unroute('**/admin/directory/tills');
+      expect(await page.locator('tr[data-id="till-001"]').count()).toBe(0);
+      expect(await page.locator('tr[data-id="report-bot"]').count()).toBe(1);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Directory: API clients');
+    });
+
     it('rotates a signing key, and adds a step to a new pool', async () => {
       await open('#/keys', 'Signing keys');
       await page.getByText(`http://127.0.0.1:${ports[0]}/oidc/demo`).waitFor();
