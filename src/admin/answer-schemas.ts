@@ -7,6 +7,8 @@
  */
 import { KINDS, schemasOf, type Kind } from './directory-kinds.js';
 import { KEY_BODIES } from './keys.js';
+import { DRY_RUN_BODY } from './try-it.js';
+import { pipeSchema } from '../engine/pipe-schema.js';
 import { POOL_BODIES } from './pools.js';
 import { TENANT_BODIES } from './tenants.js';
 
@@ -26,6 +28,7 @@ const object = (properties: Record<string, object>, required: string[] = Object.
   additionalProperties: open,
 });
 const byId = { type: 'object', additionalProperties: str } as const;
+const orNull = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
 
 /** A directory record as answers show it: its members (those the API sets, and any other the file has), no hash. */
 function record(kind: Kind): object {
@@ -85,7 +88,6 @@ const PIPE_SUMMARY = object({
   calls: list(str),
 });
 
-const orNull = (schema: object) => ({ anyOf: [schema, { type: 'null' }] });
 const GROUP_SUMMARY = object({
   id: str,
   name: str,
@@ -107,7 +109,68 @@ const GROUP = object({
 });
 const DEFAULT_GROUP = object({ group: orNull(str) });
 
+const CHANGE = object({ scope: str, name: str, op: { enum: ['added', 'changed', 'removed'] }, value: str, previous: str }, [
+  'scope',
+  'name',
+  'op',
+]);
+const TRACE_STEP = object(
+  {
+    pipe: str,
+    depth: int,
+    index: int,
+    valve: str,
+    label: str,
+    outcome: str,
+    ms: { type: 'number' },
+    reason: str,
+    condition: {},
+    code: str,
+    detail: str,
+    changes: list(CHANGE),
+  },
+  ['pipe', 'depth', 'index', 'valve', 'label', 'outcome', 'ms', 'changes'],
+);
+const TRACE = object(
+  {
+    pipe: str,
+    tenant: str,
+    operation: str,
+    requestId: str,
+    request: byId,
+    steps: list(TRACE_STEP),
+    status: int,
+    code: str,
+    ms: { type: 'number' },
+  },
+  ['pipe', 'tenant', 'operation', 'requestId', 'request', 'steps'],
+);
+const DRY_RUN_ANSWER = object(
+  {
+    status: int,
+    body: { type: 'object', additionalProperties: {} },
+    headers: byId,
+    error: object({ code: str, detail: orNull(str) }),
+    trace: TRACE,
+  },
+  ['status', 'body', 'headers'],
+);
+/** A member of a pipe or a step, or a valve's config: a JSON Schema, shown to the editor as it is. */
+const SCHEMA = { type: 'object', additionalProperties: {} } as const;
+const VALVES = object({
+  pipe: { type: 'object', additionalProperties: SCHEMA },
+  step: { type: 'object', additionalProperties: SCHEMA },
+  valves: list(object({ name: str, summary: str, configSchema: SCHEMA })),
+});
+/** A pipe file as the API reads and writes it. */
+const PIPE = pipeSchema;
+
 export const SHAPES: Record<string, Shapes> = {
+  'GET /admin/pipes/{id}': { answer: PIPE },
+  'POST /admin/pipes': { body: PIPE, answer: PIPE },
+  'PUT /admin/pipes/{id}': { body: PIPE, answer: PIPE },
+  'POST /admin/dry-run': { body: DRY_RUN_BODY, answer: DRY_RUN_ANSWER },
+  'GET /admin/valves': { answer: VALVES },
   'GET /admin/access-groups': { answer: object({ groups: list(GROUP_SUMMARY), default: orNull(str) }) },
   'POST /admin/access-groups': { answer: GROUP },
   'GET /admin/access-groups/default': { answer: DEFAULT_GROUP },
@@ -122,7 +185,7 @@ export const SHAPES: Record<string, Shapes> = {
   },
   'GET /admin/overview': { answer: OVERVIEW },
   'GET /admin/pipes': { answer: object({ pipes: list(PIPE_SUMMARY) }) },
-  'POST /admin/pipes/{id}/validate': { answer: object({ issues: list(ISSUE) }) },
+  'POST /admin/pipes/{id}/validate': { body: PIPE, answer: object({ issues: list(ISSUE) }) },
   'GET /admin/audit': { answer: object({ events: list(AUDIT_EVENT) }) },
   'GET /admin/tenants': { answer: object({ tenants: list(LISTED_TENANT) }) },
   'POST /admin/tenants': { body: TENANT_BODIES.create, answer: object({ ...TENANT.properties, issuer: str }, ['id']) },

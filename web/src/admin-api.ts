@@ -296,24 +296,104 @@ export interface AdminApi {
   };
   "POST /admin/pipes": {
     body: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
     answer: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
   };
   "GET /admin/pipes/{id}": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
   };
   "PUT /admin/pipes/{id}": {
     body: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
     answer: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
   };
   "DELETE /admin/pipes/{id}": {
@@ -322,7 +402,23 @@ export interface AdminApi {
   };
   "POST /admin/pipes/{id}/validate": {
     body: {
-      [member: string]: unknown;
+      $schema?: string;
+      id: string;
+      description?: string;
+      valves: Array<{
+        name: string;
+        id?: string;
+        description?: string;
+        enabled?: boolean;
+        exec_if?: unknown;
+        skip_if?: unknown;
+        proceed_on_error?: boolean;
+        sets?: string[];
+        config?: {
+          [member: string]: unknown;
+        };
+      }>;
+      response?: string[];
     };
     answer: {
       issues: Array<{
@@ -348,7 +444,23 @@ export interface AdminApi {
   "GET /admin/valves": {
     body: undefined;
     answer: {
-      [member: string]: unknown;
+      pipe: {
+        [member: string]: {
+          [member: string]: unknown;
+        };
+      };
+      step: {
+        [member: string]: {
+          [member: string]: unknown;
+        };
+      };
+      valves: Array<{
+        name: string;
+        summary: string;
+        configSchema: {
+          [member: string]: unknown;
+        };
+      }>;
     };
   };
   "GET /admin/directory/stores": {
@@ -1307,10 +1419,58 @@ export interface AdminApi {
   };
   "POST /admin/dry-run": {
     body: {
-      [member: string]: unknown;
+      operation: string;
+      body?: {
+        [member: string]: unknown;
+      } | string;
+      headers?: {
+        [member: string]: string;
+      };
     };
     answer: {
-      [member: string]: unknown;
+      status: number;
+      body: {
+        [member: string]: unknown;
+      };
+      headers: {
+        [member: string]: string;
+      };
+      error?: {
+        code: string;
+        detail: string | null;
+      };
+      trace?: {
+        pipe: string;
+        tenant: string;
+        operation: string;
+        requestId: string;
+        request: {
+          [member: string]: string;
+        };
+        steps: Array<{
+          pipe: string;
+          depth: number;
+          index: number;
+          valve: string;
+          label: string;
+          outcome: string;
+          ms: number;
+          reason?: string;
+          condition?: unknown;
+          code?: string;
+          detail?: string;
+          changes: Array<{
+            scope: string;
+            name: string;
+            op: "added" | "changed" | "removed";
+            value?: string;
+            previous?: string;
+          }>;
+        }>;
+        status?: number;
+        code?: string;
+        ms?: number;
+      };
     };
   };
   "GET /admin/audit": {

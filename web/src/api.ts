@@ -1,16 +1,15 @@
 /**
  * The admin API, with the session's bearer token and tenant. Answers keep their status, body
  * and ETag. `api` is typed by the OpenAPI document (admin-api.ts, generated from it): the
- * route names the operation, its path parameters, body and answer; `call` is the untyped way
- * the older pages still use.
+ * route names the operation, its path parameters, body and answer, so no page spells a path
+ * or a body type of its own.
  */
 import type { AdminApi } from './admin-api';
 import { forget, session } from './auth';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- pages read the JSON bodies they asked for; `unknown` would need a cast at every read
-export interface Answer<T = any> {
+interface Answer {
   status: number;
-  body: T;
+  body: unknown;
   etag: string | null;
   /** A pipe's x-pipe-owner (shared or the tenant) and whether the signed-in admin may save it (x-pipe-editable). */
   pipe: { owner: string; editable: boolean } | null;
@@ -22,12 +21,11 @@ export interface Issue {
   message: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Answer's default
-export async function call<T = any>(
+async function call(
   method: string,
   path: string,
   options: { body?: unknown; ifMatch?: string | null; signal?: AbortSignal } = {},
-): Promise<Answer<T>> {
+): Promise<Answer> {
   const s = session();
   if (!s) throw new Error('signed out');
   const headers: Record<string, string> = { authorization: `Bearer ${s.token}`, tenant: s.tenant };
@@ -40,7 +38,7 @@ export async function call<T = any>(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const text = await res.text();
-  const body = text ? JSON.parse(text) : null;
+  const body: unknown = text ? JSON.parse(text) : null;
   // The token was refused (expired, revoked): sign in again; the issuer's session is not this page's to end.
   if (res.status === 401) forget();
   const owner = res.headers.get('x-pipe-owner');
@@ -55,12 +53,6 @@ export async function fetchText(path: string): Promise<{ status: number; text: s
   const res = await fetch(path, { headers: { authorization: `Bearer ${s.token}`, tenant: s.tenant } });
   if (res.status === 401) forget();
   return { status: res.status, text: await res.text() };
-}
-
-/** A refusal in words: the server's message, or its codes. */
-export function problem(answer: Answer): string {
-  const b = answer.body ?? {};
-  return b.message ?? (b.errorTranslationKeys ?? []).join(', ') ?? `HTTP ${answer.status}`;
 }
 
 export async function settings(): Promise<import('./auth').Settings> {
@@ -87,7 +79,8 @@ export interface Failure {
 
 /** A typed answer: the operation's answer on success, the failure otherwise. */
 export type Typed<T> =
-  { ok: true; status: number; body: T; etag: string | null } | { ok: false; status: number; body: Failure | null; etag: string | null };
+  | { ok: true; status: number; body: T; etag: string | null; pipe: Answer['pipe'] }
+  | { ok: false; status: number; body: Failure | null; etag: string | null; pipe: Answer['pipe'] };
 
 export interface RequestOptions<R extends Route> {
   params: Params<R>;
@@ -110,9 +103,8 @@ export async function api<R extends Route>(route: R, options: RequestOptions<R>)
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const ok = answer.status >= 200 && answer.status < 300;
-  return ok
-    ? { ok, status: answer.status, body: answer.body as Reply<R>, etag: answer.etag }
-    : { ok, status: answer.status, body: answer.body, etag: answer.etag };
+  const { status, etag, pipe } = answer;
+  return ok ? { ok, status, body: answer.body as Reply<R>, etag, pipe } : { ok, status, body: answer.body as Failure | null, etag, pipe };
 }
 
 /** A refusal of a typed answer in words. */
