@@ -189,6 +189,7 @@ Object.assign(ROUTE_DOCS, {
     ok: 201,
     body: obj,
     refusals: CONFIG_WRITE,
+    operatorOnly: "a pool of an operator's home tenant",
   },
   'GET /admin/pools/{id}': { summary: 'One pool; ETag', ok: 200 },
   'PUT /admin/pools/{id}': {
@@ -197,6 +198,7 @@ Object.assign(ROUTE_DOCS, {
     ifMatch: true,
     body: obj,
     refusals: CONFIG_WRITE,
+    operatorOnly: "a pool of an operator's home tenant",
   },
   'GET /admin/directory/users/{id}/sessions': {
     summary: "The user's single sign-on sessions at the OpenID door: handle, signedIn, expires, clients",

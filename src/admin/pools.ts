@@ -9,6 +9,7 @@ import { AdminError } from './admin-error.js';
 import { checkedBody } from './bodies.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { setMember } from './json-edit.js';
+import { operatorHome } from './auth.js';
 import type { AdminCall, AdminRoute } from './routes.js';
 import type { MainConfig } from '../config/main-schema.js';
 import { POOL_PATTERN } from '../directory/schema.js';
@@ -52,9 +53,15 @@ export function poolRoutes(options: ChangeOptions): AdminRoute[] {
     const { pool } = await find(new Disk(), call.subject.tenant, id);
     call.send(status, { id, ...pool }, { etag: etagOf(pool), ...(status === 201 ? { location: `/admin/pools/${id}` } : {}) });
   };
-  /** Writes pool `id` of the admin's tenant (creating the door's pools member when there is none yet). */
-  const write = (call: AdminCall, id: string, action: string, plan: (disk: Disk) => Promise<{ main: MainConfig; pool: object }>) =>
-    applyChange(options, call.subject, async (disk) => {
+  /**
+   * Writes pool `id` of the admin's tenant (creating the door's pools member when there is none
+   * yet). In an operator's home tenant the pools are the operator's: the console signs in
+   * through one, so a tenant admin who could change its steps could sign in as an operator.
+   */
+  const write = (call: AdminCall, id: string, action: string, plan: (disk: Disk) => Promise<{ main: MainConfig; pool: object }>) => {
+    if (call.subject.role !== 'operator' && operatorHome(holder.current, call.subject.tenant))
+      throw new AdminError('OPERATOR_ONLY', `tenant "${call.subject.tenant}" is an operator's home: only an operator may change its pools`);
+    return applyChange(options, call.subject, async (disk) => {
       const { main, pool } = await plan(disk);
       const tenant = call.subject.tenant;
       let text = (await disk.text(file())) as string;
@@ -63,6 +70,7 @@ export function poolRoutes(options: ChangeOptions): AdminRoute[] {
         : setMember(text, ['oidc', 'tenants', tenant], 'pools', { [id]: pool });
       return { files: new Map([[file(), text]]), audit: { resource: 'pool', action, id } };
     });
+  };
   return [
     {
       method: 'GET',

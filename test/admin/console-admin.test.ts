@@ -196,24 +196,24 @@ describe('pools', () => {
   it('creates a pool and reorders its steps under If-Match; refuses unknown members and unknown pipes', async () => {
     const step = (operation: string) => ({ operation, fields: [{ name: 'username' }, { name: 'password' }] });
     const created = await api(server, 'POST', '/admin/pools', {
-      token: demoAdmin,
+      token: operator,
       body: { id: 'kiosk', title: 'Kiosk', steps: [step('login-password')] },
     });
     expect([created.status, created.body]).toEqual([201, { id: 'kiosk', title: 'Kiosk', steps: [step('login-password')] }]);
     expect(mainFile().oidc.tenants.demo.pools.kiosk.steps).toEqual([step('login-password')]);
-    const taken = await api(server, 'POST', '/admin/pools', { token: demoAdmin, body: { id: 'kiosk', steps: [step('login-password')] } });
+    const taken = await api(server, 'POST', '/admin/pools', { token: operator, body: { id: 'kiosk', steps: [step('login-password')] } });
     expect([taken.status, codeOf(taken)]).toEqual([409, 'ID_TAKEN']);
     const unknown = await api(server, 'POST', '/admin/pools', {
-      token: demoAdmin,
+      token: operator,
       body: { id: 'k2', steps: [step('login-password')], colour: 'red' },
     });
     expect([unknown.status, codeOf(unknown), unknown.body.erroneousProperties]).toEqual([400, 'BAD_BODY', ['/colour']]);
-    const noPipe = await api(server, 'POST', '/admin/pools', { token: demoAdmin, body: { id: 'k3', steps: [step('no-such-pipe')] } });
+    const noPipe = await api(server, 'POST', '/admin/pools', { token: operator, body: { id: 'k3', steps: [step('no-such-pipe')] } });
     expect([noPipe.status, codeOf(noPipe)]).toEqual([422, 'CONFIG_REFUSED']);
 
     const steps = [step('login-password-risk'), { operation: 'login-sms-verify', start: 'login-sms-send', fields: [{ name: 'otp' }] }];
     const edited = await api(server, 'PUT', '/admin/pools/kiosk', {
-      token: demoAdmin,
+      token: operator,
       ifMatch: etag(created),
       body: { title: 'Kiosk', steps },
     });
@@ -221,12 +221,26 @@ describe('pools', () => {
       200,
       ['login-password-risk', 'login-sms-verify'],
     ]);
-    const stale = await api(server, 'PUT', '/admin/pools/kiosk', { token: demoAdmin, ifMatch: etag(created), body: { steps } });
+    const stale = await api(server, 'PUT', '/admin/pools/kiosk', { token: operator, ifMatch: etag(created), body: { steps } });
     expect([stale.status, codeOf(stale)]).toEqual([412, 'PRECONDITION_FAILED']);
     const listed = await api(server, 'GET', '/admin/pools', { token: demoAdmin });
     expect(listed.body.etags.kiosk).toBe(etag(edited));
     const acme = await api(server, 'GET', '/admin/pools/kiosk', { token: operator, tenant: 'acme' });
     expect([acme.status, codeOf(acme)]).toEqual([404, 'NOT_FOUND']);
+    // The console signs in through a pool of an operator's home tenant: its tenant admins may read, not change, the pools.
+    const read = await api(server, 'GET', '/admin/pools/kiosk', { token: demoAdmin });
+    expect(read.status).toBe(200);
+    const byAdmin = await api(server, 'PUT', '/admin/pools/kiosk', { token: demoAdmin, ifMatch: etag(read), body: { steps } });
+    expect([byAdmin.status, codeOf(byAdmin)]).toEqual([403, 'OPERATOR_ONLY']);
+    const staff = await api(server, 'POST', '/admin/pools', { token: demoAdmin, body: { id: 'k9', steps: [step('login-password')] } });
+    expect([staff.status, codeOf(staff)]).toEqual([403, 'OPERATOR_ONLY']);
+    // Another tenant's pools are its own admins' (here the operator acting on acme, whose door has no pools yet).
+    const acmePool = await api(server, 'POST', '/admin/pools', {
+      token: operator,
+      tenant: 'acme',
+      body: { id: 'acme-shop', steps: [step('login-password')] },
+    });
+    expect([acmePool.status, mainFile().oidc.tenants.acme.pools['acme-shop'].steps.length]).toEqual([201, 1]);
   });
 });
 
