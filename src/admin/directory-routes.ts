@@ -16,7 +16,7 @@ import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { LoadedConfig } from '../config/load.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 import { checkedBody } from './bodies.js';
-import { isOperatorAccount } from './auth.js';
+import { isOperatorAccount, operatorHome } from './auth.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
 import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';
@@ -125,8 +125,16 @@ class DirectoryRecords {
   /** An operator's account is changed (or unlocked) by an operator only: a tenant admin of its home tenant could take it over. */
   checkNotOperator(call: AdminCall, kind: Kind, id: string): void {
     const { subject } = call;
-    if (subject.role !== 'operator' && isOperatorAccount(this.options.holder.current, subject.tenant, kind.subject, id))
+    if (subject.role === 'operator') return;
+    const config = this.options.holder.current;
+    if (isOperatorAccount(config, subject.tenant, kind.subject, id))
       throw new AdminError('OPERATOR_ONLY', `${kind.subject} "${id}" is an operator's account; only an operator may change it`);
+    // Operators sign in to the console through its client: whoever sets its redirect URIs receives their codes.
+    if (kind.name === 'clients' && id === config.main.management.console_client && operatorHome(config, subject.tenant))
+      throw new AdminError(
+        'OPERATOR_ONLY',
+        `client "${id}" is the console's, which operators sign in with; only an operator may change it`,
+      );
   }
 
   /** Writes the document `edit` returns back to the directory file, audited as `action` on the record. */

@@ -106,6 +106,25 @@ describe('clients', () => {
     expect([badUri.status, codeOf(badUri)]).toEqual([422, 'CONFIG_REFUSED']);
   });
 
+  it("is the console's client an operator's to change in an operator's home tenant", async () => {
+    const read = await api(server, 'GET', '/admin/directory/clients/authpipe-console', { token: demoAdmin });
+    const body = { redirect_uris: ['https://attacker.example/console/callback'] };
+    const byAdmin = await api(server, 'PATCH', '/admin/directory/clients/authpipe-console', {
+      token: demoAdmin,
+      ifMatch: etag(read),
+      body,
+    });
+    expect([byAdmin.status, codeOf(byAdmin)]).toEqual([403, 'OPERATOR_ONLY']);
+    expect(readFileSync(join(fixture.dir, 'config/directory.json'), 'utf8')).not.toContain('attacker.example');
+    const post = { post_logout_redirect_uris: ['http://127.0.0.1:9090/console', 'http://localhost:9090/console'] };
+    const byOperator = await api(server, 'PATCH', '/admin/directory/clients/authpipe-console', {
+      token: operator,
+      ifMatch: etag(read),
+      body: post,
+    });
+    expect(byOperator.status).toBe(200);
+  });
+
   it('lists a client locked from one address by wrong secrets at the token endpoint, and unlocks it', async () => {
     for (let i = 0; i < 5; i++) expect((await clientCredentials('pos-server-1', `wrong-${i}`)).status).toBe(401);
     expect((await clientCredentials('pos-server-1', 'pos-server-1-secret')).status).toBe(401);
