@@ -138,6 +138,28 @@ describeWithRedis('console work on Redis', () => {
       expect(await erinLogin(ERIN_PASSWORD)).toHaveProperty('callback');
     });
 
+    it('a save names the version read: a change made meanwhile is refused (412), not overwritten', async () => {
+      await open('#/directory/users', 'Directory: Users');
+      await page.getByRole('link', { name: 'Open u-5001' }).click();
+      await page.getByLabel('Full name').waitFor();
+      const token = await adminToken(running());
+      const read = await api(running(), 'GET', '/admin/directory/users/u-5001', { token });
+      const behind = await api(running(), 'PATCH', '/admin/directory/users/u-5001', {
+        token,
+        ifMatch: read.headers.get('etag') as string,
+        body: { name: 'Erin, from elsewhere' },
+      });
+      expect(behind.status).toBe(200);
+      await page.getByLabel('Full name').fill('Erin Eriksson');
+      await page.getByRole('button', { name: 'Save u-5001' }).click();
+      await page.getByRole('alert').filter({ hasText: 'it changed since you read it' }).waitFor();
+      expect(
+        JSON.parse(readFileSync(`${fixture.dir}/config/directory.json`, 'utf8')).tenants.demo.users.find(
+          (u: { id: string }) => u.id === 'u-5001',
+        ).name,
+      ).toBe('Erin, from elsewhere');
+    });
+
     it('creates a sysapp whose secret is shown once, rotates it; each works at the token endpoint', async () => {
       await open('#/directory/clients', 'Directory: API clients');
       await page.getByLabel('Client id').fill('report-bot');
@@ -187,6 +209,19 @@ describeWithRedis('console work on Redis', () => {
       await status(/New ES256 key .* published/);
       expect(await page.locator('tr[data-kid]').count()).toBe(before + 1);
       await page.locator('.chip.state-published').first().waitFor();
+      // A key written moments ago may not sign yet: relying parties may not have it.
+      await page
+        .getByRole('button', { name: /^Activate / })
+        .first()
+        .click();
+      await page.getByRole('alert').filter({ hasText: 'relying parties cache the JWKS' }).waitFor();
+
+      await open('#/tenants', 'Tenants');
+      await page.getByLabel('Tenant id (lower case)').fill('globex');
+      await page.getByLabel('Display name').fill('Globex');
+      await page.getByRole('button', { name: 'Create tenant' }).click();
+      await status(`Tenant globex created; its issuer is http://127.0.0.1:${ports[0]}/oidc/globex.`);
+      await page.locator('tr[data-id="globex"]').waitFor();
 
       await open('#/pools', 'User pools');
       await page.getByLabel('Pool id (lower case)').fill('kiosk');
@@ -216,6 +251,7 @@ describeWithRedis('console work on Redis', () => {
       await page.getByRole('cell', { name: 'admin.session_ended' }).waitFor();
       const table = await page.locator('main table').innerText();
       for (const change of [
+        'id: globex',
         'action: create',
         'id: u-5001',
         'action: set-password',
