@@ -8,6 +8,7 @@
  * shows every one of those changes with its diff, and no secret.
  */
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
@@ -21,6 +22,7 @@ import { adminToken, api, basic, editJson } from './support.js';
 jest.setTimeout(90_000);
 const PHC = /\$(scrypt|argon2|2[aby]|pbkdf2)\$/;
 const ERIN_PASSWORD = 'erin-pass-5001';
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 describeWithRedis('console work on Redis', () => {
   describeWithChromium('the console work browser test')('the console, for everyday work, in Chromium', () => {
@@ -77,6 +79,18 @@ describeWithRedis('console work on Redis', () => {
       await page.getByRole('heading', { level: 1, name: heading }).waitFor();
     }
 
+    /** axe-core in the page: no serious or critical violation. */
+    async function scan(name: string): Promise<void> {
+      await page.evaluate(AXE);
+      const violations = await page.evaluate(async () => {
+        const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
+        return result.violations
+          .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
+      });
+      expect([name, violations]).toEqual([name, []]);
+    }
+
     const status = (text: string | RegExp) => page.getByRole('status').filter({ hasText: text }).waitFor();
 
     /** Erin's sign-in at the hosted login (shop-web, the shoppers pool): the callback, or the page it stopped at. */
@@ -115,6 +129,8 @@ describeWithRedis('console work on Redis', () => {
       await open('#/directory/users', 'Directory: Users');
       await page.getByRole('link', { name: 'Open u-5001' }).click();
       const end = page.getByRole('button', { name: 'End the session of u-5001 in shop-web' });
+      await end.waitFor();
+      await scan('user-sessions');
       await end.click();
       await status('Session of u-5001 ended.');
       await page.getByText('No single sign-on session.').waitFor();
@@ -162,6 +178,7 @@ describeWithRedis('console work on Redis', () => {
 
     it('creates a sysapp whose secret is shown once, rotates it; each works at the token endpoint', async () => {
       await open('#/directory/clients', 'Directory: API clients');
+      await scan('clients');
       await page.getByLabel('Client id').fill('report-bot');
       await page.getByRole('button', { name: 'Create client' }).click();
       await status('Client report-bot created: copy its secret now');
@@ -203,6 +220,8 @@ describeWithRedis('console work on Redis', () => {
     it('rotates a signing key, and adds a step to a new pool', async () => {
       await open('#/keys', 'Signing keys');
       await page.getByText(`http://127.0.0.1:${ports[0]}/oidc/demo`).waitFor();
+      await page.locator('tr[data-kid]').first().waitFor();
+      await scan('keys');
       const before = await page.locator('tr[data-kid]').count();
       await page.getByLabel('Algorithm of the new key').selectOption('ES256');
       await page.getByRole('button', { name: 'Rotate' }).click();
@@ -222,12 +241,14 @@ describeWithRedis('console work on Redis', () => {
       await page.getByRole('button', { name: 'Create tenant' }).click();
       await status(`Tenant globex created; its issuer is http://127.0.0.1:${ports[0]}/oidc/globex.`);
       await page.locator('tr[data-id="globex"]').waitFor();
+      await scan('tenants');
 
       await open('#/pools', 'User pools');
       await page.getByLabel('Pool id (lower case)').fill('kiosk');
       await page.getByLabel("First step's pipe").selectOption('login-password');
       await page.getByRole('button', { name: 'Create pool' }).click();
       await page.getByRole('heading', { level: 1, name: 'Pool kiosk' }).waitFor();
+      await scan('pool');
       await page.getByRole('button', { name: 'Add a step' }).click();
       await page.getByLabel('Step 2: pipe', { exact: true }).selectOption('login-sms-verify');
       await page.getByLabel('Step 2: pipe run when it opens (optional)').selectOption('login-sms-send');
@@ -249,6 +270,7 @@ describeWithRedis('console work on Redis', () => {
       await page.getByLabel('Event (prefix)').fill('admin.');
       await page.getByRole('button', { name: 'Filter' }).click();
       await page.getByRole('cell', { name: 'admin.session_ended' }).waitFor();
+      await scan('audit-diffs');
       const table = await page.locator('main table').innerText();
       for (const change of [
         'id: globex',
