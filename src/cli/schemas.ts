@@ -1,5 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 
@@ -33,8 +33,11 @@ export const schemas: Command = {
       writeFileSync(join(values.docs as string, name), text);
       process.stdout.write(`wrote ${join(values.docs as string, name)}\n`);
     }
-    writeFileSync(values.web as string, consoleApiTypes());
-    process.stdout.write(`wrote ${values.web as string}\n`);
+    // Only a checkout has the console's sources; an installed copy writes the rest.
+    if (existsSync(dirname(values.web as string))) {
+      writeFileSync(values.web as string, consoleApiTypes());
+      process.stdout.write(`wrote ${values.web as string}\n`);
+    }
     return 0;
   },
 };
