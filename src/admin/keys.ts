@@ -12,6 +12,7 @@ import { AdminError } from './admin-error.js';
 import type { AdminSubject } from './auth.js';
 import { checkedBody } from './bodies.js';
 import { checkIfMatch, etagOf, propagated, type ChangeOptions } from './config-change.js';
+import { LockBusy, withLock } from './persist.js';
 import type { AdminCall, AdminRoute } from './routes.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { ConfigIssue } from '../config-kit/issues.js';
@@ -96,22 +97,32 @@ export function keyRoutes(options: ChangeOptions): AdminRoute[] {
     const issuer = config.services.tokens?.settings.issuers?.get(call.subject.tenant) ?? config.main.tokens?.issuer;
     call.send(status, { issuer, activationFloorSeconds: JWKS_MAX_AGE_SECONDS, keys, ...extra }, { etag: etagOf(keys) });
   };
-  /** Checks the If-Match against the set on disk, runs `write`, reloads, audits the states before and after. */
+  /**
+   * Under a lock of the key folders (so two writes naming one version cannot both
+   * pass), checks the If-Match against the set on disk, runs `write`, reloads, and audits the
+   * states before and after.
+   */
   const change = async (call: AdminCall, action: string, write: (set: KeySet, dir: string) => string) => {
     const { subject } = call;
-    const config = holder.current;
-    const { dir } = section(config);
-    const set = readSet(config, subject.tenant);
-    const now = Date.now();
-    const before = viewOf(set, dir, now);
-    checkIfMatch(call.req.headersDistinct['if-match'], etagOf(before));
-    const kid = write(set, tenantKeysDir(dir, subject.tenant));
-    const reloaded = options.reload('api');
-    if (!reloaded.ok)
-      throw new AdminError('RELOAD_FAILED', `the key was written but the config does not reload: ${reloaded.issues[0]?.message}`);
-    audit(options, subject, action, kid, before, viewOf(readSet(holder.current, subject.tenant), dir, Date.now()), reloaded.version);
-    await propagated(options.propagate, reloaded.version);
-    return kid;
+    const { dir } = section(holder.current);
+    const folder = tenantKeysDir(dir, subject.tenant);
+    // Beside the key folders, not in them: the server watches those.
+    const written = await withLock(`${dir}.lock`, async () => {
+      const before = viewOf(readSet(holder.current, subject.tenant), dir, Date.now());
+      checkIfMatch(call.req.headersDistinct['if-match'], etagOf(before));
+      const kid = write(readSet(holder.current, subject.tenant), folder);
+      const reloaded = options.reload('api');
+      if (!reloaded.ok)
+        throw new AdminError('RELOAD_FAILED', `the key was written but the config does not reload: ${reloaded.issues[0]?.message}`);
+      audit(options, subject, action, kid, before, viewOf(readSet(holder.current, subject.tenant), dir, Date.now()), reloaded.version);
+      return { kid, version: reloaded.version };
+    }).catch((err: unknown) => {
+      if (err instanceof LockBusy)
+        throw new AdminError('BUSY', 'another key change is being written; retry in a moment', [], { 'retry-after': '1' });
+      throw err;
+    });
+    await propagated(options.propagate, written.version);
+    return written.kid;
   };
   return [
     { method: 'GET', path: '/admin/keys', handle: async (call) => answer(call, 200) },

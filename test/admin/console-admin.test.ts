@@ -199,7 +199,17 @@ describe('signing keys', () => {
     // Tokens minted from now on carry the new key's kid.
     const token = await adminToken(server, 'demo', 'demo-admin');
     expect(JSON.parse(Buffer.from(token.split('.')[0] as string, 'base64url').toString()).kid).toBe(rotated.body.kid);
-    const missing = await api(server, 'POST', '/admin/keys/nope/activate', { token: operator, ifMatch: etag(forced), body: {} });
+    // Two rotations naming one version: one is written, the other is told it is stale.
+    const current = await api(server, 'GET', '/admin/keys', { token: operator });
+    const both = await Promise.all(
+      [0, 1].map(() => api(server, 'POST', '/admin/keys/rotate', { token: operator, ifMatch: etag(current), body: {} })),
+    );
+    expect(both.map((a) => a.status).sort()).toEqual([201, 412]);
+    const missing = await api(server, 'POST', '/admin/keys/nope/activate', {
+      token: operator,
+      ifMatch: etag(both.find((a) => a.status === 201) as any),
+      body: {},
+    });
     expect([missing.status, codeOf(missing)]).toEqual([404, 'NOT_FOUND']);
   });
 
