@@ -38,7 +38,11 @@ function record(kind: Kind): object {
   return object(shown, [kind.key, kind.credential.shown], true);
 }
 
-const SESSION = object({ handle: str, signedIn: str, expires: str, clients: list(str) }, ['handle', 'clients']);
+const SESSION = object({ handle: str, door: { enum: ['hosted', 'put'] }, signedIn: str, expires: str, clients: list(str) }, [
+  'handle',
+  'door',
+  'clients',
+]);
 const KEY = object({
   kid: str,
   alg: str,

@@ -354,7 +354,7 @@ function sessionRoutes(records: DirectoryRecords, options: ChangeOptions): Admin
       async handle(call) {
         const id = call.params.id as string;
         await records.find(new Disk(), call.subject.tenant, users, id);
-        call.send(200, { sessions: await accountSessions(records.tenantStore(call.subject.tenant), id) });
+        call.send(200, { sessions: await accountSessions(records.tenantStore(call.subject.tenant), id, Date.now()) });
       },
     },
     {
@@ -368,7 +368,7 @@ function sessionRoutes(records: DirectoryRecords, options: ChangeOptions): Admin
         const store = records.tenantStore(tenant);
         const tolerance = options.holder.current.main.tokens?.clock_tolerance ?? 0;
         const Adapter = storeAdapter(store, (TTL.AccessToken + tolerance) * 1000);
-        if (!(await endAccountSession(store, Adapter, id, handle)))
+        if (!(await endAccountSession(store, Adapter, id, handle, Date.now())))
           throw new AdminError('NOT_FOUND', `user "${id}" has no session "${handle}" (it may have ended)`);
         options.logger.info({ tenant, admin: sub, role, user: id }, 'session ended by the admin API');
         options.holder.current.services.audit?.event('admin.session_ended', { subject: sub, role, tenant, account: id, session: handle });

@@ -12,6 +12,7 @@ import { isIP } from 'node:net';
 import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { ConfigOf } from '../engine/valve.js';
 import type { Store } from '../store/store.js';
+import { addToIndex, readIndex } from '../store/ttl-index.js';
 import type { ConfigIssueCode } from '../errors.js';
 
 export interface LockoutPolicy {
@@ -58,13 +59,12 @@ export class Lockout {
       const keys = this.keys(name);
       await Promise.all([store.del(keys.lock), store.del(keys.attempts), store.del(keys.level)]);
     }
-    // Emptied item by item: not every store's del reaches lists.
-    for (const name of await store.listRange(apartIndex(account), APART_KEPT)) await store.listRemove(apartIndex(account), name);
+    await store.del(apartIndex(account));
   }
 
   /** The names locked apart for `account` (`<account>@<address>`, `…@pool:<pool>`) that its index holds. */
   private async apart(store: Store, account: string): Promise<string[]> {
-    const names = await store.listRange(apartIndex(account), APART_KEPT);
+    const names = await readIndex(store, apartIndex(account));
     return [...new Set(names)].filter((name) => name.startsWith(`${account}@`) && isApartSuffix(name.slice(account.length + 1)));
   }
 
@@ -102,12 +102,12 @@ export class Lockout {
     await store.set(keys.lock, String(level), duration);
     // A fresh round of attempts starts when the lock ends.
     await store.del(keys.attempts);
-    await indexApart(store, account);
+    await indexApart(store, account, duration);
     return duration;
   }
 }
 
-/** How many locks counted apart an account's index keeps (the newest); an address past them still expires by itself. */
+/** How many locks counted apart an account's index keeps (the newest); the index lasts as long as its longest lock. */
 const APART_KEPT = 32;
 
 function apartIndex(account: string): string {
@@ -129,9 +129,9 @@ function isApartSuffix(suffix: string): boolean {
  * name it starts with; each reader keeps only names whose rest is an address or a pool. Only
  * locking writes here, never a plain failure, so a guessing burst costs no extra write.
  */
-async function indexApart(store: Store, name: string): Promise<void> {
+async function indexApart(store: Store, name: string, lockMs: number): Promise<void> {
   for (let at = name.indexOf('@'); at >= 0; at = name.indexOf('@', at + 1)) {
-    await store.listPush(apartIndex(name.slice(0, at)), name, APART_KEPT);
+    await addToIndex(store, apartIndex(name.slice(0, at)), name, lockMs, APART_KEPT);
   }
 }
 

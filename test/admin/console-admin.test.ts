@@ -6,6 +6,7 @@ import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { CookieJar, authorizationRequest, discover, expectPage, follow, passwordLogin } from '../oidc/support.js';
 import { adminToken, api, basic, editJson, makeOperator } from './support.js';
+import { hotp } from '../../src/otp/hotp.js';
 
 /**
  * The admin API behind the console's everyday work: clients created as sysapps (a secret made
@@ -145,7 +146,15 @@ describe("a user's sessions", () => {
     const listed = await api(server, 'GET', '/admin/directory/users/u-1001/sessions', { token: demoAdmin });
     expect([listed.status, listed.body.sessions]).toEqual([
       200,
-      [{ handle: expect.stringMatching(/^[\w-]{22}$/), signedIn: expect.any(String), expires: expect.any(String), clients: ['shop-web'] }],
+      [
+        {
+          handle: expect.stringMatching(/^[\w-]{22}$/),
+          door: 'hosted',
+          signedIn: expect.any(String),
+          expires: expect.any(String),
+          clients: ['shop-web'],
+        },
+      ],
     ]);
     // Single sign-on: a second authorization needs no password while the session lives.
     expect(await follow(jar, (await authorizationRequest(config, shopWeb)).url, shopWeb)).toHaveProperty('callback');
@@ -160,6 +169,27 @@ describe("a user's sessions", () => {
     expect([unknown.status, codeOf(unknown)]).toEqual([404, 'NOT_FOUND']);
     const operators = await api(server, 'DELETE', `/admin/directory/users/u-ops/sessions/${handle}`, { token: demoAdmin });
     expect([operators.status, codeOf(operators)]).toEqual([403, 'OPERATOR_ONLY']);
+  });
+
+  it('include logins over PUT that hold a refresh token; ending one refuses its tokens', async () => {
+    const code = hotp(Buffer.from('12345678901234567890'), Math.floor(Date.now() / 30_000), 6, 'SHA1');
+    const login = await server.call('totp-login', { username: 'alice', otp: code });
+    expect([login.status, typeof login.body.refresh_token]).toEqual([200, 'string']);
+    const verify = () =>
+      server
+        .call('introspect', {}, { authorization: `Bearer ${login.body.access_token}` })
+        .then((r) => [r.status, r.body.errorTranslationKeys?.[0]]);
+    expect(await verify()).toEqual([200, undefined]);
+    const listed = await api(server, 'GET', '/admin/directory/users/u-1001/sessions', { token: demoAdmin });
+    const put = listed.body.sessions.filter((s: { door: string }) => s.door === 'put');
+    expect(put).toEqual([{ handle: expect.any(String), door: 'put', expires: expect.any(String), clients: expect.any(Array) }]);
+    const ended = await api(server, 'DELETE', `/admin/directory/users/u-1001/sessions/${put[0].handle}`, { token: demoAdmin });
+    expect(ended.status).toBe(204);
+    expect(await verify()).toEqual([403, 'TOKEN_INVALID']);
+    const refreshed = await server.call('token-refresh', { refresh_token: login.body.refresh_token });
+    expect([refreshed.status, refreshed.body.errorTranslationKeys?.[0]]).toEqual([403, 'TOKEN_INVALID']);
+    const after = await api(server, 'GET', '/admin/directory/users/u-1001/sessions', { token: demoAdmin });
+    expect(after.body.sessions.filter((s: { door: string }) => s.door === 'put')).toEqual([]);
   });
 });
 

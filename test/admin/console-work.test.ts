@@ -133,7 +133,7 @@ describeWithRedis('console work on Redis', () => {
       await scan('user-sessions');
       await end.click();
       await status('Session of u-5001 ended.');
-      await page.getByText('No single sign-on session.').waitFor();
+      await page.getByText('No session.').waitFor();
       // The browser's session cookie names nothing now: the next sign-in asks for the password.
       const shopWeb = 'http://localhost:3000/callback';
       const config = await discover(`${running().url}/oidc/demo`, 'shop-web');

@@ -79,5 +79,9 @@ describe('Lockout', () => {
     expect(await lockout.isLocked(store, 'client:pos@127.0.0.1')).toBe(false);
     expect(await lockout.lockedForMs(store, 'client:pos')).toBeNull();
     expect(await lockout.isLocked(store, 'user:ann@example.com@::1@pool:shoppers')).toBe(true);
+    // The index goes with the lock it names: an account that once locked leaves nothing behind.
+    clock.advance(60_000);
+    expect(await store.get('lockout:user:ann@example.com:apart')).toBeNull();
+    expect(await lockout.lockedForMs(store, 'user:ann@example.com')).toBeNull();
   });
 });

@@ -873,6 +873,7 @@ export interface AdminApi {
     answer: {
       sessions: Array<{
         handle: string;
+        door: "hosted" | "put";
         signedIn?: string;
         expires?: string;
         clients: string[];

@@ -250,7 +250,7 @@ export function OnceSecret({ id, secret }: { id: string; secret: string }) {
   );
 }
 
-/** The user's single sign-on sessions, each ended by a button (its apps' tokens stop working). */
+/** The user's sessions (hosted-login single sign-on, PUT logins with a refresh token), each ended by a button (its tokens stop working). */
 function Sessions({ id }: { id: string }) {
   const sessions = useRead('GET /admin/directory/users/{id}/sessions', { id });
   const [message, setMessage] = useState<Message>(null);
@@ -259,12 +259,13 @@ function Sessions({ id }: { id: string }) {
       <h2>Sessions</h2>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
       {sessions.error && <Alert kind="error">{sessions.error}</Alert>}
-      {sessions.data && sessions.data.sessions.length === 0 && <p>No single sign-on session.</p>}
+      {sessions.data && sessions.data.sessions.length === 0 && <p>No session.</p>}
       {sessions.data && sessions.data.sessions.length > 0 && (
         <table>
           <caption class="sr-only">Sessions of {id}</caption>
           <thead>
             <tr>
+              <th scope="col">Where</th>
               <th scope="col">Signed in</th>
               <th scope="col">Ends</th>
               <th scope="col">Apps</th>
@@ -274,6 +275,7 @@ function Sessions({ id }: { id: string }) {
           <tbody>
             {sessions.data.sessions.map((s) => (
               <tr data-session={s.handle}>
+                <td>{s.door === 'hosted' ? 'hosted login' : 'PUT login'}</td>
                 <td>{when(s.signedIn)}</td>
                 <td>{when(s.expires)}</td>
                 <td>{s.clients.join(', ')}</td>
