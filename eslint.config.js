@@ -9,6 +9,7 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
+import rulesOfHooks from './eslint-rules/rules-of-hooks.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'coverage/', 'var/', 'bench/results/', 'node_modules/'] },
@@ -16,6 +17,12 @@ export default tseslint.config(
   tseslint.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   { files: ['web/src/**'], languageOptions: { globals: { ...globals.browser } } },
+  {
+    // The hooks rule of eslint-plugin-react-hooks, kept here until that plugin is a dependency.
+    files: ['web/src/**/*.{ts,tsx}'],
+    plugins: { console: { rules: { 'rules-of-hooks': rulesOfHooks } } },
+    rules: { 'console/rules-of-hooks': 'error' },
+  },
   {
     rules: {
       // `_name` marks what is unused on purpose (an Express error handler's fourth argument, a

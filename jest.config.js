@@ -38,6 +38,7 @@ const UNIT = [
   'observe/hot-metrics',
   'observe/log-destination',
   'observe/pretty-lines',
+  'admin/console-api-types',
   'otp/delivery',
   'otp/hotp',
   'store/memory',

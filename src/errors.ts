@@ -162,6 +162,11 @@ export const ADMIN_REASONS = {
     code: 'INVALID_REQUEST',
     description: 'A public client has no secret to rotate (giving it one would make it confidential).',
   },
+  KEY_TOO_NEW: {
+    status: 409,
+    code: 'INVALID_REQUEST',
+    description: 'The key was written less than the JWKS cache lifetime ago; relying parties may not have it yet.',
+  },
   NOT_CONFIGURED: {
     status: 409,
     code: 'INVALID_REQUEST',

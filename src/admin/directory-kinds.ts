@@ -50,6 +50,9 @@ export const KINDS: readonly Kind[] = [
     lockout: { prefix: 'client', member: 'client_id' },
     rotate: true,
     fields: {
+      // sysapp: a server with a secret (client credentials); userapp: signs users in, public unless given a secret.
+      type: { enum: ['sysapp', 'userapp'] },
+      pool: text(64),
       scopes: { type: 'array', uniqueItems: true, maxItems: 200, items: text(200) },
       status,
       access_group: text(),
@@ -57,7 +60,8 @@ export const KINDS: readonly Kind[] = [
       redirect_uris: uris,
       post_logout_redirect_uris: uris,
     },
-    required: ['client_id', 'secret'],
+    // A sysapp created without a secret gets one made on the server (shown once); a userapp without one is public.
+    required: ['client_id'],
     credential: { member: 'secret_hash', shown: 'has_secret' },
     search: ['client_id', 'access_group'],
   },
@@ -99,7 +103,9 @@ export function schemasOf(kind: Kind) {
     type: 'object',
     additionalProperties: false,
     minProperties: 1,
-    properties: Object.fromEntries(Object.entries(kind.fields).map(([k, v]) => [k, k === 'status' || k === 'store' ? v : nullable(v)])),
+    properties: Object.fromEntries(
+      Object.entries(kind.fields).map(([k, v]) => [k, k === 'status' || k === 'store' || k === 'type' ? v : nullable(v)]),
+    ),
   };
   const secret = kind.secret
     ? { type: 'object', additionalProperties: false, required: [kind.secret.body], properties: { [kind.secret.body]: secretField } }

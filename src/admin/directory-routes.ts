@@ -16,12 +16,15 @@ import { DEFAULT_LOCKOUT, Lockout } from '../credentials/lockout.js';
 import type { LoadedConfig } from '../config/load.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 import { checkedBody } from './bodies.js';
-import { isOperatorAccount } from './auth.js';
+import { isOperatorAccount, operatorHome } from './auth.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
 import { formatJson } from './format-json.js';
 import { KINDS, schemasOf, shownRecord, type Kind, type Record_ } from './directory-kinds.js';
 import { queryOf, type AdminCall, type AdminRoute } from './routes.js';
 import { linksOf, unlink } from '../oidc/federated-accounts.js';
+import { accountSessions, endAccountSession } from '../oidc/account-sessions.js';
+import { storeAdapter } from '../oidc/adapter.js';
+import { TTL } from '../oidc/provider.js';
 
 /** A password or secret set through the API: at least this long, at most what basic-auth reads by default. */
 const MIN_SECRET_CHARS = 8;
@@ -94,6 +97,11 @@ class DirectoryRecords {
     return ms === null ? null : Math.ceil(ms / 1000);
   }
 
+  /** The tenant's store, where the OpenID door keeps its sessions. */
+  tenantStore(tenant: string): Store {
+    return this.store(tenant);
+  }
+
   async unlock(tenant: string, lock: NonNullable<Kind['lockout']>, record: Record_): Promise<void> {
     const account = this.account(lock, record);
     if (account !== null) await lockout.unlock(this.store(tenant), account);
@@ -118,8 +126,16 @@ class DirectoryRecords {
   /** An operator's account is changed (or unlocked) by an operator only: a tenant admin of its home tenant could take it over. */
   checkNotOperator(call: AdminCall, kind: Kind, id: string): void {
     const { subject } = call;
-    if (subject.role !== 'operator' && isOperatorAccount(this.options.holder.current, subject.tenant, kind.subject, id))
+    if (subject.role === 'operator') return;
+    const config = this.options.holder.current;
+    if (isOperatorAccount(config, subject.tenant, kind.subject, id))
       throw new AdminError('OPERATOR_ONLY', `${kind.subject} "${id}" is an operator's account; only an operator may change it`);
+    // Operators sign in to the console through its client: whoever sets its redirect URIs receives their codes.
+    if (kind.name === 'clients' && id === config.main.management.console_client && operatorHome(config, subject.tenant))
+      throw new AdminError(
+        'OPERATOR_ONLY',
+        `client "${id}" is the console's, which operators sign in with; only an operator may change it`,
+      );
   }
 
   /** Writes the document `edit` returns back to the directory file, audited as `action` on the record. */
@@ -180,6 +196,7 @@ export function directoryRoutes(options: ChangeOptions): AdminRoute[] {
       ...(kind.lockout ? [unlockRoute(records, kind, kind.lockout, options)] : []),
     ]),
     ...linkRoutes(records, options),
+    ...sessionRoutes(records, options),
   ];
 }
 
@@ -214,7 +231,14 @@ function kindRoutes(records: DirectoryRecords, kind: Kind): AdminRoute[] {
         const id = body[kind.key] as string;
         // Members in the order the shipped file has them: key, credential, the rest.
         const record: Record_ = { [kind.key]: id };
-        // A user may be created without a password (it signs in by OTP, or gets one later).
+        // A user may be created without a password (it signs in by OTP, or gets one later). A
+        // server (sysapp) created without a secret gets one made here, answered once, as a rotation.
+        let once: Record_ | undefined;
+        if (kind.secret && body[kind.secret.body] === undefined && kind.rotate && body.type !== 'userapp') {
+          const fresh = madeSecret();
+          body[kind.secret.body] = fresh;
+          once = { [kind.secret.body]: fresh };
+        }
         if (kind.secret && body[kind.secret.body] !== undefined)
           record[kind.secret.member] = await hashedSecret(body[kind.secret.body] as string, kind.secret.body);
         for (const field of Object.keys(kind.fields)) if (body[field] !== undefined) record[field] = body[field];
@@ -228,7 +252,7 @@ function kindRoutes(records: DirectoryRecords, kind: Kind): AdminRoute[] {
           tenantDoc[kind.name] = [...list, record];
           return doc;
         });
-        await records.show(call, kind, id, 201, { location: `${base}/${encodeURIComponent(id)}` });
+        await records.show(call, kind, id, 201, { location: `${base}/${encodeURIComponent(id)}` }, once);
       },
     },
     { method: 'GET', path: `${base}/{id}`, handle: (call) => records.show(call, kind, call.params.id as string) },
@@ -275,7 +299,7 @@ function rotateRoute(records: DirectoryRecords, kind: Kind, secret: NonNullable<
     method: 'POST',
     path: `/admin/directory/${kind.name}/{id}/${secret.body}/rotate`,
     async handle(call) {
-      const fresh = randomBytes(32).toString('base64url');
+      const fresh = madeSecret();
       const hash = await hashedSecret(fresh, secret.body);
       await records.change(
         call,
@@ -293,6 +317,11 @@ function rotateRoute(records: DirectoryRecords, kind: Kind, secret: NonNullable<
       );
     },
   };
+}
+
+/** A client secret made here: 32 bytes from the CSPRNG, base64url. */
+function madeSecret(): string {
+  return randomBytes(32).toString('base64url');
 }
 
 /** Unlocks an account the directory has: unknown names are counted too, but an admin unlocks accounts. */
@@ -343,6 +372,45 @@ function linkRoutes(records: DirectoryRecords, options: ChangeOptions): AdminRou
           throw new AdminError('NOT_FOUND', `user "${id}" has no link "${link}" in tenant "${tenant}"`);
         options.logger.info({ tenant, admin: sub, user: id, link }, 'upstream link removed by the admin API');
         options.holder.current.services.audit?.event('admin.link_removed', { subject: sub, tenant, user: id, link });
+        call.res.statusCode = 204;
+        call.res.end();
+      },
+    },
+  ];
+}
+
+/**
+ * A user's single sign-on sessions at the OpenID door: listed, and ended one by one (its
+ * grants too, so the apps' tokens stop working and the next sign-in asks for the password).
+ */
+function sessionRoutes(records: DirectoryRecords, options: ChangeOptions): AdminRoute[] {
+  const users = KINDS.find((k) => k.name === 'users') as Kind;
+  const base = '/admin/directory/users/{id}/sessions';
+  return [
+    {
+      method: 'GET',
+      path: base,
+      async handle(call) {
+        const id = call.params.id as string;
+        await records.find(new Disk(), call.subject.tenant, users, id);
+        call.send(200, { sessions: await accountSessions(records.tenantStore(call.subject.tenant), id, Date.now()) });
+      },
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/{handle}`,
+      async handle(call) {
+        const { id, handle } = call.params as { id: string; handle: string };
+        const { tenant, sub, role } = call.subject;
+        records.checkNotOperator(call, users, id);
+        await records.find(new Disk(), tenant, users, id);
+        const store = records.tenantStore(tenant);
+        const tolerance = options.holder.current.main.tokens?.clock_tolerance ?? 0;
+        const Adapter = storeAdapter(store, (TTL.AccessToken + tolerance) * 1000);
+        if (!(await endAccountSession(store, Adapter, id, handle, Date.now())))
+          throw new AdminError('NOT_FOUND', `user "${id}" has no session "${handle}" (it may have ended)`);
+        options.logger.info({ tenant, admin: sub, role, user: id }, 'session ended by the admin API');
+        options.holder.current.services.audit?.event('admin.session_ended', { subject: sub, role, tenant, account: id, session: handle });
         call.res.statusCode = 204;
         call.res.end();
       },

@@ -146,3 +146,15 @@ export function setMember(text: string, path: readonly (string | number)[], key:
   if (last) return `${text.slice(0, last.valueEnd)}, ${JSON.stringify(key)}: ${encoded}${text.slice(last.valueEnd)}`;
   return `${text.slice(0, target.start + 1)}${JSON.stringify(key)}: ${encoded}${text.slice(target.start + 1)}`;
 }
+
+/** `text` with `value` appended to the array at `path`, on a line of its own after the last item, indented as it is. */
+export function appendItem(text: string, path: readonly (string | number)[], value: unknown): string {
+  const target = locate(text, path);
+  const last = target.items?.[target.items.length - 1];
+  if (!target.items) throw new Error('not an array');
+  if (!last) return `${text.slice(0, target.start + 1)}${JSON.stringify(value)}${text.slice(target.start + 1)}`;
+  const lineStart = text.lastIndexOf('\n', last.start) + 1;
+  const indent = /^[ \t]*/.exec(text.slice(lineStart, last.start))?.[0] ?? '';
+  const separator = lineStart > target.start ? `,\n${indent}` : ', ';
+  return `${text.slice(0, last.end)}${separator}${JSON.stringify(value)}${text.slice(last.end)}`;
+}

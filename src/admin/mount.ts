@@ -11,6 +11,8 @@ import { sendJson } from '../http/respond.js';
 import { auditRoutes, type StoredAudit } from './audit-feed.js';
 import type { ChangeOptions } from './config-change.js';
 import { directoryRoutes } from './directory-routes.js';
+import { keyRoutes } from './keys.js';
+import { poolRoutes } from './pools.js';
 import { referenceRoutes } from './reference-routes.js';
 import type { ValveRegistry } from '../engine/registry.js';
 import { openApiDocument } from './openapi.js';
@@ -41,6 +43,8 @@ export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
     ...pipeRoutes(options),
     ...referenceRoutes(options.registry),
     ...directoryRoutes(options),
+    ...keyRoutes(options),
+    ...poolRoutes(options),
     ...tryItRoutes(options.holder, options.report),
     ...auditRoutes(options.recentAudit),
   ];

@@ -5,6 +5,7 @@
  */
 import type { AdminRole } from './auth.js';
 import type { AdminRoute } from './routes.js';
+import { SHAPES } from './answer-schemas.js';
 import { CONFIG_ISSUE_CODES } from '../errors.js';
 
 interface Doc {
@@ -72,6 +73,13 @@ export const ROUTE_DOCS: Record<string, Doc> = {
     ok: 200,
   },
   'GET /admin/tenants': { summary: 'Your tenant (an operator: every tenant) with its display name and operations', ok: 200 },
+  'POST /admin/tenants': {
+    summary: 'Create a tenant {id, displayName?, allowedOperation?}; the answer names its issuer',
+    ok: 201,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    role: 'operator',
+  },
   'GET /admin/tenants/{id}': { summary: 'One tenant; ETag', ok: 200, operatorOnly: 'another tenant than the tenant header names' },
   'PATCH /admin/tenants/{id}': {
     summary: 'Change displayName or allowedOperation of your own tenant',
@@ -164,6 +172,54 @@ ROUTE_DOCS['POST /admin/directory/clients/{id}/secret/rotate'] = {
   operatorOnly: "an operator's account",
 };
 
+Object.assign(ROUTE_DOCS, {
+  'GET /admin/keys': {
+    summary: "Your tenant's signing keys with their states (active, published, retired), the issuer and the activation floor; ETag",
+    ok: 200,
+  },
+  'POST /admin/keys/rotate': {
+    summary: 'A new key {algorithm?}: published at once, signing after tokens.activation_delay_seconds',
+    ok: 201,
+    ifMatch: true,
+    body: obj,
+    refusals: [409, 412, 428, 503],
+  },
+  'POST /admin/keys/{kid}/activate': {
+    summary: 'A published key of your tenant signs now {force?}; 409 KEY_TOO_NEW within the JWKS cache lifetime of its writing',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: [409, 412, 428, 503],
+    operatorOnly: 'force',
+  },
+  'GET /admin/pools': { summary: "Your tenant's user pools (oidc.tenants.<tenant>.pools), with each pool's ETag in etags", ok: 200 },
+  'POST /admin/pools': {
+    summary: 'Create a pool {id, steps: [{operation, fields, ...}], title?, ...} as the main file holds it',
+    ok: 201,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: "a pool of an operator's home tenant",
+  },
+  'GET /admin/pools/{id}': { summary: 'One pool; ETag', ok: 200 },
+  'PUT /admin/pools/{id}': {
+    summary: 'Replace a pool: its steps, in order, each naming the pipe that completes it',
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: "a pool of an operator's home tenant",
+  },
+  'GET /admin/directory/users/{id}/sessions': {
+    summary: "The user's single sign-on sessions at the OpenID door: handle, signedIn, expires, clients",
+    ok: 200,
+  },
+  'DELETE /admin/directory/users/{id}/sessions/{handle}': {
+    summary: "End one session of the user and its grants: its apps' tokens are refused, the next sign-in asks again",
+    ok: 204,
+    operatorOnly: "an operator's account",
+  },
+} satisfies Record<string, Doc>);
+
 const FAILURE = {
   type: 'object',
   required: ['status', 'errorTranslationKeys', 'requestId'],
@@ -203,7 +259,10 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
     const [method, path] = key.split(' ') as [string, string];
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const responses: Record<string, unknown> = {
-      [String(doc.ok)]: doc.ok === 204 ? { description: 'Done' } : { description: 'OK', content: { 'application/json': { schema: obj } } },
+      [String(doc.ok)]:
+        doc.ok === 204
+          ? { description: 'Done' }
+          : { description: 'OK', content: { 'application/json': { schema: SHAPES[key]?.answer ?? obj } } },
       '400': { $ref: '#/components/responses/Failure' },
       '401': { $ref: '#/components/responses/Failure' },
       '403': { $ref: '#/components/responses/Failure' },
@@ -225,7 +284,7 @@ export function openApiDocument(routes: readonly AdminRoute[]): object {
         ...params,
         ...(doc.ifMatch ? [{ $ref: '#/components/parameters/IfMatch' }] : []),
       ],
-      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: doc.body } } } } : {}),
+      ...(doc.body ? { requestBody: { required: true, content: { 'application/json': { schema: SHAPES[key]?.body ?? doc.body } } } } : {}),
       responses,
     };
   }

@@ -4,7 +4,7 @@
  * members it changes (json-edit), so the hand-written layout of the main file stays.
  */
 import { AdminError } from './admin-error.js';
-import { setMember } from './json-edit.js';
+import { appendItem, setMember } from './json-edit.js';
 import type { MainConfig } from '../config/main-schema.js';
 import { OPERATION_PATTERN, TENANT_PATTERN } from '../config-kit/patterns.js';
 import { applyChange, checkIfMatch, Disk, etagOf, type ChangeOptions } from './config-change.js';
@@ -46,6 +46,22 @@ const EDIT = {
   },
 } as const;
 
+const CREATE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: TENANT_PATTERN, maxLength: 64 }, ...EDIT.properties },
+} as const;
+
+/** The request bodies, for the OpenAPI document. */
+export const TENANT_BODIES = { create: CREATE, edit: EDIT };
+
+/** The issuer of the tenant's tokens: its OpenID door's, else the shared tokens.issuer. */
+function issuerOf(options: ChangeOptions, id: string): string | undefined {
+  const config = options.holder.current;
+  return config.services.tokens?.settings.issuers?.get(id) ?? config.main.tokens?.issuer;
+}
+
 export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
   const { holder } = options;
   const show = async (call: AdminCall, disk: Disk, id: string) => {
@@ -61,7 +77,37 @@ export function tenantRoutes(options: ChangeOptions): AdminRoute[] {
         const tenants = holder.current.main.modules
           .flatMap((m) => m.config.tenant.map(viewOf))
           .filter((t) => call.subject.role === 'operator' || t.id === call.subject.tenant);
-        call.send(200, { tenants: tenants.map((t) => ({ ...t, own: t.id === call.subject.tenant })) });
+        call.send(200, { tenants: tenants.map((t) => ({ ...t, own: t.id === call.subject.tenant, issuer: issuerOf(options, t.id) })) });
+      },
+    },
+    {
+      method: 'POST',
+      path: '/admin/tenants',
+      async handle(call) {
+        if (call.subject.role !== 'operator') throw new AdminError('OPERATOR_ONLY', 'only an operator may create a tenant');
+        const body = checkedBody<{ id: string; displayName?: string; allowedOperation?: string[] }>(CREATE, await call.body());
+        const file = holder.current.file;
+        const record = {
+          id: body.id,
+          ...(body.displayName ? { displayName: body.displayName } : {}),
+          allowedOperation: body.allowedOperation ?? [],
+        };
+        await applyChange(options, call.subject, async (disk) => {
+          const main = (await disk.json(file)) as MainConfig;
+          if (findTenant(main, body.id)) throw new AdminError('ID_TAKEN', `tenant "${body.id}" already exists`, ['/id']);
+          if ((main.modules ?? []).length === 0) throw new AdminError('NOT_CONFIGURED', 'the main file has no module to add a tenant to');
+          let text = (await disk.text(file)) as string;
+          text = appendItem(text, ['modules', 0, 'config', 'tenant'], record);
+          // With an OpenID door, the tenant gets its own issuer at <public_url>/oidc/<tenant>.
+          if (main.oidc?.tenants && !Object.hasOwn(main.oidc.tenants, body.id)) text = setMember(text, ['oidc', 'tenants'], body.id, {});
+          return {
+            files: new Map([[file, text]]),
+            audit: { resource: 'tenant', action: 'create', id: body.id },
+            tenants: [call.subject.tenant, body.id],
+          };
+        });
+        const view = viewOf(record);
+        call.send(201, { ...view, issuer: issuerOf(options, body.id) }, { etag: etagOf(view), location: `/admin/tenants/${body.id}` });
       },
     },
     {

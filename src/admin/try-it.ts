@@ -25,6 +25,9 @@ const DRY_RUN = {
   },
 } as const;
 
+/** The request body, for the OpenAPI document. */
+export const DRY_RUN_BODY = DRY_RUN;
+
 /** Headers a dry run may not set: the engine sets them, or they would change who is calling. */
 const FIXED_HEADERS = new Set(['tenant', 'content-type', 'content-length', 'host', 'x-forwarded-for']);
 

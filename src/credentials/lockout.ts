@@ -8,9 +8,11 @@
  * the lock count is remembered for `memory`. Unknown user names are counted the same way,
  * so a lock reveals nothing about whether the account exists.
  */
+import { isIP } from 'node:net';
 import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { ConfigOf } from '../engine/valve.js';
 import type { Store } from '../store/store.js';
+import { addToIndex, readIndex } from '../store/ttl-index.js';
 import type { ConfigIssueCode } from '../errors.js';
 
 export interface LockoutPolicy {
@@ -37,17 +39,33 @@ export class Lockout {
     return (await store.get(this.keys(account).lock)) !== null;
   }
 
-  /** How long the account stays locked, in ms; null when it is not locked. */
+  /**
+   * How long the account stays locked, in ms, the longest of its own lock and those counted
+   * apart for it (from one address, or a pool it is not in); null when none is locked.
+   */
   async lockedForMs(store: Store, account: string): Promise<number | null> {
-    const key = this.keys(account).lock;
-    if ((await store.get(key)) === null) return null;
-    return (await store.ttl(key)) ?? 0;
+    let longest: number | null = null;
+    for (const name of [account, ...(await this.apart(store, account))]) {
+      const key = this.keys(name).lock;
+      if ((await store.get(key)) === null) continue;
+      longest = Math.max(longest ?? 0, (await store.ttl(key)) ?? 0);
+    }
+    return longest;
   }
 
-  /** An admin's unlock: the lock, the attempts and the doubling all start over. */
+  /** An admin's unlock: the lock, the attempts and the doubling all start over, for the account and every lock counted apart for it. */
   async unlock(store: Store, account: string): Promise<void> {
-    const keys = this.keys(account);
-    await Promise.all([store.del(keys.lock), store.del(keys.attempts), store.del(keys.level)]);
+    for (const name of [account, ...(await this.apart(store, account))]) {
+      const keys = this.keys(name);
+      await Promise.all([store.del(keys.lock), store.del(keys.attempts), store.del(keys.level)]);
+    }
+    await store.del(apartIndex(account));
+  }
+
+  /** The names locked apart for `account` (`<account>@<address>`, `…@pool:<pool>`) that its index holds. */
+  private async apart(store: Store, account: string): Promise<string[]> {
+    const names = await readIndex(store, apartIndex(account));
+    return [...new Set(names)].filter((name) => name.startsWith(`${account}@`) && isApartSuffix(name.slice(account.length + 1)));
   }
 
   /** Takes one attempt slot; refused when the account is locked or the slots are taken. */
@@ -84,7 +102,36 @@ export class Lockout {
     await store.set(keys.lock, String(level), duration);
     // A fresh round of attempts starts when the lock ends.
     await store.del(keys.attempts);
+    await indexApart(store, account, duration);
     return duration;
+  }
+}
+
+/** How many locks counted apart an account's index keeps (the newest); the index lasts as long as its longest lock. */
+const APART_KEPT = 32;
+
+function apartIndex(account: string): string {
+  return `lockout:${account}:apart`;
+}
+
+/** What follows an account's name in a lock counted apart: an address (maybe unknown: empty), a pool, or both. */
+function isApartSuffix(suffix: string): boolean {
+  const [address, pool, ...rest] = suffix.split('@');
+  if (rest.length > 0) return false;
+  if (pool === undefined) return address === '' || isIP(address as string) !== 0 || /^pool:[a-z0-9_-]+$/.test(address as string);
+  return (address === '' || isIP(address as string) !== 0) && /^pool:[a-z0-9_-]+$/.test(pool);
+}
+
+/**
+ * A lock counted apart (`client:<id>@<address>`, a non-member's `user:<name>@pool:<pool>`)
+ * is listed under the account the admin knows, so the admin API finds and clears it. The
+ * account's own name may hold an @ (a user named by email), so the lock is listed under every
+ * name it starts with; each reader keeps only names whose rest is an address or a pool. Only
+ * locking writes here, never a plain failure, so a guessing burst costs no extra write.
+ */
+async function indexApart(store: Store, name: string, lockMs: number): Promise<void> {
+  for (let at = name.indexOf('@'); at >= 0; at = name.indexOf('@', at + 1)) {
+    await addToIndex(store, apartIndex(name.slice(0, at)), name, lockMs, APART_KEPT);
   }
 }
 

@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = [
   'admin.config_changed', // the admin API wrote a tenant, pipe or directory change
   'admin.account_unlocked', // the admin API cleared an account's lockout
   'admin.link_removed', // the admin API removed a user's link to an upstream identity
+  'admin.session_ended', // the admin API ended a user's single sign-on session
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENTS)[number];

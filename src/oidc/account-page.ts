@@ -26,7 +26,9 @@ import type { Store } from '../store/store.js';
 import type { Logger } from 'pino';
 import { findAccount } from '../accounts/registry.js';
 import { credentialsOf, readCredential, removeCredential, renameCredential } from '../passkeys/store.js';
-import { accountSessionsKey } from './adapter.js';
+import { storeAdapter } from './adapter.js';
+import { accountSessions, endAccountSession, handleOf } from './account-sessions.js';
+import { TTL } from './provider.js';
 import { linksOf, unlink } from './federated-accounts.js';
 import type { HostedUi } from './hosted-ui.js';
 import { noticePage, refusalText, sendHtml, type PageScope } from './login-pages.js';
@@ -141,12 +143,11 @@ export async function handleAccount(req: IncomingMessage, res: ServerResponse, c
       return back('passkey_renamed');
     }
     case 'end_session': {
-      const id = values.get('id') ?? '';
-      const ended = (await sessionIds(ctx.store, me.id)).includes(id) ? await ctx.provider.Session.find(id) : undefined;
-      if (!ended || ended.accountId !== me.id) return refused(403, 'ACCESS_DENIED');
-      for (const { grantId } of Object.values(ended.authorizations ?? {}))
-        if (typeof grantId === 'string') await (await ctx.provider.Grant.find(grantId))?.destroy();
-      await ended.destroy();
+      // Named by its handle (never the session id, the bearer value of a cookie), and only one of this account's.
+      const handle = values.get('id') ?? '';
+      const tolerance = ctx.config.main.tokens?.clock_tolerance ?? 0;
+      const Adapter = storeAdapter(ctx.store, (TTL.AccessToken + tolerance) * 1000);
+      if (!(await endAccountSession(ctx.store, Adapter, me.id, handle, Date.now()))) return refused(403, 'ACCESS_DENIED');
       return back('session_ended');
     }
     case 'unlink':
@@ -165,11 +166,6 @@ interface Me {
   selfService: boolean;
 }
 
-async function sessionIds(store: Store, accountId: string): Promise<string[]> {
-  const text = await store.get(accountSessionsKey(accountId));
-  return text === null ? [] : (JSON.parse(text) as string[]);
-}
-
 async function page(
   res: ServerResponse,
   status: number,
@@ -185,16 +181,12 @@ async function page(
   const passkeys = await Promise.all(
     (await credentialsOf(ctx.store, me.id)).map(async (id) => ({ id, found: await readCredential(ctx.store, id) })),
   );
-  const sessions = [];
-  for (const id of await sessionIds(ctx.store, me.id)) {
-    const session = await ctx.provider.Session.find(id);
-    if (session?.accountId === me.id)
-      sessions.push({
-        id,
-        label: t('account.session_label', { when: when((session.loginTs ?? session.iat ?? 0) * 1000) }),
-        current: id === me.session,
-      });
-  }
+  const current = handleOf(me.session);
+  const sessions = (await accountSessions(ctx.store, me.id, Date.now())).map((s) => ({
+    id: s.handle,
+    label: t('account.session_label', { when: when(Date.parse(s.signedIn ?? s.expires ?? '') || Date.now()) }),
+    current: s.handle === current,
+  }));
   const links = (await linksOf(ctx.store, me.id)).map((l) => ({ id: l.id, upstream: l.upstream, sub: l.upstream_sub, label: l.upstream }));
   const action = ctx.path;
   const addable = settings.passkey_enrol_options !== undefined && settings.passkey_enrol !== undefined;

@@ -11,6 +11,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import type { Store } from '../store/store.js';
 import { revokeGrant } from '../tokens/revocation.js';
+import { indexSession } from './account-sessions.js';
 import type { PendingInteractions } from './pending.js';
 
 const recordKey = (model: string, id: string) => `oidc:${model}:${id}`;
@@ -47,7 +48,8 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number, pending?: Pe
       if (GRANTABLE.has(this.model) && typeof payload.grantId === 'string')
         await addToGrant(store, payload.grantId, `${this.model}:${id}`, ttlMs);
       if (typeof payload.uid === 'string') await store.set(uidKey(payload.uid), id, ttlMs);
-      if (this.model === 'Session' && typeof payload.accountId === 'string') await indexSession(store, payload.accountId, id, ttlMs);
+      // The admin API finds a user's sessions by account (account-sessions.ts).
+      if (this.model === 'Session' && typeof payload.accountId === 'string') await indexSession(store, id, payload.accountId, ttlMs);
       if (typeof payload.userCode === 'string') await store.set(userCodeKey(payload.userCode), id, ttlMs);
     }
 
@@ -100,23 +102,6 @@ export function storeAdapter(store: Store, grantTokenTtlMs: number, pending?: Pe
       }
     }
   };
-}
-
-/** The account page lists an account's sessions: the ids of the sessions it signed in with, newest last. */
-export const accountSessionsKey = (accountId: string) => `oidc-account-sessions:${accountId}`;
-/** Sessions an account's index keeps; an older one drops out of the list (not ended). */
-const MAX_SESSIONS_LISTED = 50;
-
-async function indexSession(store: Store, accountId: string, id: string, ttlMs: number | undefined): Promise<void> {
-  const key = accountSessionsKey(accountId);
-  for (let i = 0; i < MAX_CAS_TRIES; i++) {
-    const text = await store.get(key);
-    const ids = text === null ? [] : (JSON.parse(text) as string[]);
-    if (ids.includes(id)) return;
-    const next = [...ids, id].slice(-MAX_SESSIONS_LISTED);
-    if (await store.compareAndSet(key, text, JSON.stringify(next), ttlMs)) return;
-  }
-  throw new Error('oidc adapter: could not index a session (contention)');
 }
 
 /** When a record was first written: its `iat` (seconds), or now. */

@@ -8,6 +8,7 @@
  */
 import { refuse } from '../errors.js';
 import type { Store } from '../store/store.js';
+import { addToIndex, readIndex } from '../store/ttl-index.js';
 
 export interface Family {
   /** The jti of the one refresh token that may be used next. */
@@ -36,11 +37,27 @@ interface Revoked {
 }
 
 const familyKey = (sid: string) => `token-family:${sid}`;
+/** The logins of one subject, newest last (the admin API's sessions of a user); at most this many are listed. */
+const subjectKey = (sub: string) => `token-families:${sub}`;
+const LISTED = 50;
 
 export async function createFamily(store: Store, sid: string, family: Family, now: number): Promise<void> {
   const created = await store.compareAndSet(familyKey(sid), null, JSON.stringify(family), family.exp - now);
   // A random UUID collided, or something wrote the key first: never share a family.
   if (!created) throw new Error(`refresh family ${sid} already exists`);
+  await addToIndex(store, subjectKey(family.sub), sid, family.exp - now, LISTED);
+}
+
+/** The subject's logins that still live (not revoked, not expired), with their ids. */
+export async function subjectFamilies(store: Store, sub: string, now: number): Promise<{ sid: string; family: Family }[]> {
+  const out = [];
+  for (const sid of await readIndex(store, subjectKey(sub))) {
+    const current = await store.get(familyKey(sid));
+    if (current === null) continue;
+    const record = parse(current);
+    if (!('revoked' in record) && record.exp > now && record.sub === sub) out.push({ sid, family: record });
+  }
+  return out;
 }
 
 /**

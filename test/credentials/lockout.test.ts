@@ -65,4 +65,23 @@ describe('Lockout', () => {
     expect(reservations.filter((r) => r.ok)).toHaveLength(5);
     expect(reservations.filter((r) => !r.ok && r.reason === 'attempts_exhausted')).toHaveLength(15);
   });
+
+  it("finds and clears locks counted apart (per address, per pool) under the account's own name", async () => {
+    const lockout = setup();
+    for (let i = 0; i < 5; i++) await fail(lockout, 'client:pos@127.0.0.1');
+    for (let i = 0; i < 5; i++) await fail(lockout, 'user:ann@example.com@::1@pool:shoppers');
+    expect(await lockout.lockedForMs(store, 'client:pos')).toBe(60_000);
+    expect(await lockout.lockedForMs(store, 'user:ann@example.com')).toBe(60_000);
+    // Another account whose name the locked one starts with is not taken for it.
+    expect(await lockout.lockedForMs(store, 'user:ann')).toBeNull();
+    expect(await lockout.lockedForMs(store, 'client:po')).toBeNull();
+    await lockout.unlock(store, 'client:pos');
+    expect(await lockout.isLocked(store, 'client:pos@127.0.0.1')).toBe(false);
+    expect(await lockout.lockedForMs(store, 'client:pos')).toBeNull();
+    expect(await lockout.isLocked(store, 'user:ann@example.com@::1@pool:shoppers')).toBe(true);
+    // The index goes with the lock it names: an account that once locked leaves nothing behind.
+    clock.advance(60_000);
+    expect(await store.get('lockout:user:ann@example.com:apart')).toBeNull();
+    expect(await lockout.lockedForMs(store, 'user:ann@example.com')).toBeNull();
+  });
 });

@@ -87,7 +87,7 @@ function claimsOf(token: string): Record<string, unknown> {
 }
 
 /** Uses a token obtained elsewhere; the server checks it on every call. */
-export function useToken(token: string, tenant: string, oidc?: Session['oidc']): void {
+export function adoptToken(token: string, tenant: string, oidc?: Session['oidc']): void {
   const claims = claimsOf(token.trim());
   const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : Date.now() + 600_000;
   set({ token: token.trim(), tenant, subject: String(claims.sub ?? '?'), expiresAt: exp, ...(oidc ? { oidc } : {}) });
@@ -206,7 +206,7 @@ async function trade(oidc: NonNullable<Settings['oidc']>, params: URLSearchParam
   });
   const body = (await res.json()) as { access_token?: string; id_token?: string; error?: string };
   if (!res.ok || !body.access_token) throw new Error(`token endpoint: ${body.error ?? res.status}`);
-  useToken(body.access_token, tenant, body.id_token ? { idToken: body.id_token, issuer, clientId: oidc.clientId } : undefined);
+  adoptToken(body.access_token, tenant, body.id_token ? { idToken: body.id_token, issuer, clientId: oidc.clientId } : undefined);
   sessionStorage.setItem(SIGNED_IN, tenant);
   return back || '#/overview';
 }

@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { readNonce } from './nonce';
-import { finishSignIn, onSessionChange, resumeSignIn, session, signOut, startSignIn, useToken, type Settings } from './auth';
+import { finishSignIn, onSessionChange, resumeSignIn, session, signOut, startSignIn, adoptToken, type Settings } from './auth';
 import { settings as loadSettings } from './api';
 import { Alert } from './ui';
 import { Overview } from './pages/overview';
@@ -16,6 +16,9 @@ import { AccessGroups } from './pages/access-groups';
 import { DirectoryPage } from './pages/directory';
 import { DirectoryRecord } from './pages/directory-record';
 import { AuditPage } from './pages/audit';
+import { KeysPage } from './pages/keys';
+import { PoolEditor, PoolsPage } from './pages/pools';
+import { TenantsPage } from './pages/tenants';
 
 const PAGES: { hash: string; title: string }[] = [
   { hash: '#/overview', title: 'Overview' },
@@ -23,6 +26,9 @@ const PAGES: { hash: string; title: string }[] = [
   { hash: '#/try', title: 'Try it' },
   { hash: '#/access-groups', title: 'Access groups' },
   { hash: '#/directory', title: 'Directory' },
+  { hash: '#/pools', title: 'Pools' },
+  { hash: '#/keys', title: 'Keys' },
+  { hash: '#/tenants', title: 'Tenants' },
   { hash: '#/audit', title: 'Audit' },
 ];
 
@@ -57,6 +63,12 @@ function Page({ hash }: { hash: string }) {
       );
     case 'audit':
       return <AuditPage />;
+    case 'pools':
+      return parts[1] ? <PoolEditor key={parts[1]} id={parts[1]} /> : <PoolsPage />;
+    case 'keys':
+      return <KeysPage />;
+    case 'tenants':
+      return <TenantsPage />;
     default:
       return <Overview />;
   }
@@ -89,7 +101,7 @@ function SignIn({ settings, error }: { settings: Settings; error: string | null 
           onSubmit={(e) => {
             e.preventDefault();
             try {
-              useToken(token, tenant);
+              adoptToken(token, tenant);
             } catch (err) {
               setProblem(`That is not an access token (${(err as Error).message}).`);
             }

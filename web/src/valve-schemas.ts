@@ -1,5 +1,5 @@
 /** Every valve's summary and config schema (GET /admin/valves), fetched once per session. */
-import { call } from './api';
+import { api, type Reply } from './api';
 
 export interface JsonSchema {
   type?: string | string[];
@@ -11,21 +11,22 @@ export interface JsonSchema {
   required?: string[];
 }
 
-export interface ValveSchemas {
+/** The answer of GET /admin/valves, its schemas read as the subset of JSON Schema the editor completes from. */
+export type ValveSchemas = Omit<Reply<'GET /admin/valves'>, 'pipe' | 'step' | 'valves'> & {
   pipe: Record<string, JsonSchema>;
   step: Record<string, JsonSchema>;
   valves: { name: string; summary: string; configSchema: JsonSchema }[];
-}
+};
 
 let loaded: Promise<ValveSchemas> | null = null;
 
 export function valveSchemas(): Promise<ValveSchemas> {
-  loaded ??= call<ValveSchemas>('GET', '/admin/valves').then((res) => {
-    if (res.status !== 200) {
+  loaded ??= api('GET /admin/valves', { params: {} }).then((res) => {
+    if (!res.ok) {
       loaded = null;
       throw new Error(`valves: HTTP ${res.status}`);
     }
-    return res.body;
+    return res.body as ValveSchemas;
   });
   return loaded;
 }

@@ -4,60 +4,31 @@
  * activate or deactivate; allocate stores; make a group the tenant default.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { api, refusal, type Reply, type Typed } from '../api';
+import { useRead } from '../hooks';
 import { Alert, PageTitle, SearchForm, when } from '../ui';
 
-interface Summary {
-  id: string;
-  name: string;
-  status: string;
-  description: string;
-  builtIn: boolean;
-  isDefault: boolean;
-  createdOn: string | null;
-  createdBy: string | null;
-  lastUpdatedOn: string | null;
-  lastUpdatedBy: string | null;
-  allocatedStores: number;
-}
-interface Detail extends Summary {
-  permissions: Record<string, Record<string, string>>;
-  scope: string;
-  stores: { id: string; name: string }[];
-}
-interface Resources {
-  apis: { id: string; title: string; resources: string[] }[];
-  levels: string[];
-}
-interface Store {
-  id: string;
-  name: string;
-  access_group?: string;
-}
+type Detail = Reply<'GET /admin/access-groups/{id}'>;
 
 function GroupList() {
-  const [groups, setGroups] = useState<Summary[] | null>(null);
   const [search, setSearch] = useState('');
+  const [applied, setApplied] = useState('');
+  const list = useRead('GET /admin/access-groups', {}, applied ? { name: applied } : undefined);
+  const groups = list.data?.groups;
   const [name, setName] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const load = async (part = search) => {
-    const res = await call<{ groups: Summary[] }>('GET', `/admin/access-groups${part ? `?name=${encodeURIComponent(part)}` : ''}`);
-    if (res.status === 200) setGroups(res.body.groups);
-    else setMessage({ kind: 'error', text: problem(res) });
-  };
-  useEffect(() => void load(''), []);
   const create = async (e: Event) => {
     e.preventDefault();
-    const res = await call<Detail>('POST', '/admin/access-groups', { body: { name } });
-    if (res.status === 201) {
-      location.hash = `#/access-groups/${encodeURIComponent(res.body.id)}`;
-    } else setMessage({ kind: 'error', text: problem(res) });
+    const answer = await api('POST /admin/access-groups', { params: {}, body: { name } });
+    if (answer.ok) location.hash = `#/access-groups/${encodeURIComponent(answer.body.id)}`;
+    else setMessage({ kind: 'error', text: refusal(answer) });
   };
   return (
     <section>
       <PageTitle>Access groups</PageTitle>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      <SearchForm onSearch={() => void load()} button="Search">
+      {list.error && <Alert kind="error">{list.error}</Alert>}
+      <SearchForm onSearch={() => setApplied(search)} button="Search">
         <label for="group-search">Search by name</label>
         <input id="group-search" type="search" value={search} onInput={(e) => setSearch((e.target as HTMLInputElement).value)} />
       </SearchForm>
@@ -103,36 +74,27 @@ function GroupList() {
 }
 
 function GroupDetail({ id }: { id: string }) {
-  const [group, setGroup] = useState<Detail | null>(null);
-  const [etag, setEtag] = useState<string | null>(null);
-  const [resources, setResources] = useState<Resources | null>(null);
-  const [stores, setStores] = useState<Store[]>([]);
-  const [table, setTable] = useState<Record<string, Record<string, string>>>({});
+  const read = useRead('GET /admin/access-groups/{id}', { id });
+  // The default's version read with the group: "Make default" names it, so a default changed meanwhile is a 412.
+  const fallback = useRead('GET /admin/access-groups/default', {});
+  const resources = useRead('GET /admin/resources', {}).data;
+  const storeList = useRead('GET /admin/directory/stores', {});
+  const stores = storeList.data?.stores ?? [];
+  const group = read.data;
+  const [table, setTable] = useState<Detail['permissions']>({});
   const [store, setStore] = useState('');
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const load = async () => {
-    const [res, cat, st] = await Promise.all([
-      call<Detail>('GET', `/admin/access-groups/${encodeURIComponent(id)}`),
-      call<Resources>('GET', '/admin/resources'),
-      call<{ stores: Store[] }>('GET', '/admin/directory/stores'),
-    ]);
-    if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
-    setGroup(res.body);
-    setEtag(res.etag);
-    setTable(structuredClone(res.body.permissions));
-    if (cat.status === 200) setResources(cat.body);
-    if (st.status === 200) setStores(st.body.stores);
+  useEffect(() => {
+    if (group) setTable(structuredClone(group.permissions));
+  }, [group]);
+  /** Shows a write's answer (the group now, with the ETag the next write names); stores moved, so they are read again. */
+  const settle = (answer: Typed<Detail>, what: string) => {
+    read.take(answer);
+    setMessage(answer.ok ? { kind: 'ok', text: what } : { kind: 'error', text: refusal(answer) });
+    if (answer.ok) storeList.reload();
   };
-  useEffect(() => void load(), [id]);
-  const act = async (what: string, method: string, path: string, body?: unknown) => {
-    const res = await call(method, path, { ifMatch: etag, ...(body !== undefined ? { body } : {}) });
-    if (res.status === 200) {
-      setMessage({ kind: 'ok', text: what });
-      await load();
-    } else setMessage({ kind: 'error', text: problem(res) });
-  };
-  if (!group) return <section>{message ? <Alert kind="error">{message.text}</Alert> : <p>Loading…</p>}</section>;
-  const base = `/admin/access-groups/${encodeURIComponent(id)}`;
+  const ifMatch = read.etag;
+  if (!group) return <section>{read.error ? <Alert kind="error">{read.error}</Alert> : <p>Loading…</p>}</section>;
   const candidates = stores.filter((s) => s.access_group !== id);
   return (
     <section>
@@ -156,11 +118,19 @@ function GroupDetail({ id }: { id: string }) {
       <p>
         {!group.builtIn &&
           (group.status === 'active' ? (
-            <button type="button" onClick={() => act('Deactivated.', 'POST', `${base}/deactivate`)}>
+            <button
+              type="button"
+              onClick={async () =>
+                settle(await api('POST /admin/access-groups/{id}/deactivate', { params: { id }, ifMatch }), 'Deactivated.')
+              }
+            >
               Deactivate
             </button>
           ) : (
-            <button type="button" onClick={() => act('Activated.', 'POST', `${base}/activate`)}>
+            <button
+              type="button"
+              onClick={async () => settle(await api('POST /admin/access-groups/{id}/activate', { params: { id }, ifMatch }), 'Activated.')}
+            >
               Activate
             </button>
           ))}{' '}
@@ -168,12 +138,10 @@ function GroupDetail({ id }: { id: string }) {
           <button
             type="button"
             onClick={async () => {
-              const current = await call('GET', '/admin/access-groups/default');
-              const res = await call('PUT', '/admin/access-groups/default', { ifMatch: current.etag, body: { group: id } });
-              setMessage(
-                res.status === 200 ? { kind: 'ok', text: `${group.name} is the default now.` } : { kind: 'error', text: problem(res) },
-              );
-              await load();
+              const answer = await api('PUT /admin/access-groups/default', { params: {}, ifMatch: fallback.etag, body: { group: id } });
+              setMessage(answer.ok ? { kind: 'ok', text: `${group.name} is the default now.` } : { kind: 'error', text: refusal(answer) });
+              fallback.take(answer);
+              read.reload();
             }}
           >
             Make default
@@ -185,7 +153,9 @@ function GroupDetail({ id }: { id: string }) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            void act('Permissions saved.', 'PATCH', base, { permissions: table });
+            void api('PATCH /admin/access-groups/{id}', { params: { id }, ifMatch, body: { permissions: table } }).then((answer) =>
+              settle(answer, 'Permissions saved.'),
+            );
           }}
         >
           {resources.apis.map((api) => (
@@ -239,7 +209,12 @@ function GroupDetail({ id }: { id: string }) {
             {s.name} (<code>{s.id}</code>){' '}
             <button
               type="button"
-              onClick={() => act(`${s.id} returned to the default group.`, 'POST', `${base}/stores`, { remove: [s.id] })}
+              onClick={async () =>
+                settle(
+                  await api('POST /admin/access-groups/{id}/stores', { params: { id }, ifMatch, body: { remove: [s.id] } }),
+                  `${s.id} returned to the default group.`,
+                )
+              }
             >
               Remove {s.id}
             </button>
@@ -253,9 +228,10 @@ function GroupDetail({ id }: { id: string }) {
             e.preventDefault();
             const chosen = stores.find((s) => s.id === (store || candidates[0]?.id));
             if (!chosen) return;
-            void act(`${chosen.id} allocated to ${group.name}.`, 'POST', `${base}/stores`, {
-              add: [chosen.access_group ? { store: chosen.id, from: chosen.access_group } : chosen.id],
-            });
+            const add = [chosen.access_group ? { store: chosen.id, from: chosen.access_group } : chosen.id];
+            void api('POST /admin/access-groups/{id}/stores', { params: { id }, ifMatch, body: { add } }).then((answer) =>
+              settle(answer, `${chosen.id} allocated to ${group.name}.`),
+            );
           }}
         >
           <label for="store">Allocate a store</label>

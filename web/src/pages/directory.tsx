@@ -5,9 +5,11 @@
  * password or rotate its secret. A change from the list carries the ETag the list answer gave
  * for that record: the version the admin saw, not one read again just before the write.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { useState } from 'preact/hooks';
+import { api, refusal, type Typed } from '../api';
+import { useRead } from '../hooks';
 import { Alert, PageTitle, SearchForm } from '../ui';
+import { OnceSecret } from './directory-record';
 
 type Kind = 'tills' | 'clients' | 'users';
 const KEY: Record<Kind, string> = { tills: 'username', clients: 'client_id', users: 'id' };
@@ -23,39 +25,28 @@ function chip(member: string, value: unknown): string {
 }
 
 export function DirectoryPage({ kind }: { kind: Kind }) {
-  const [rows, setRows] = useState<Row[] | null>(null);
   const [q, setQ] = useState('');
-  const [groups, setGroups] = useState<{ id: string; name: string }[]>([]);
+  // The search the list shows: the list is read again when it (or the tab) changes, a late answer of an older one dropped.
+  const [search, setSearch] = useState('');
+  const list = useRead(`GET /admin/directory/${kind}`, {}, search ? { q: search } : undefined);
+  const groups = useRead('GET /admin/access-groups', {});
+  const stores = useRead('GET /admin/directory/stores', {}).data?.stores ?? [];
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
   const [newTill, setNewTill] = useState({ username: '', store: '', password: '' });
   const [newUser, setNewUser] = useState({ id: '', username: '', email: '' });
-  const [stores, setStores] = useState<{ id: string; name: string }[]>([]);
-  const [etags, setEtags] = useState<Record<string, string>>({});
-  // Only the newest list request's answer is shown: a late one (another tab, an older search) is dropped.
-  const latest = useRef(0);
-  const load = async (part = q) => {
-    const mine = ++latest.current;
-    const res = await call('GET', `/admin/directory/${kind}${part ? `?q=${encodeURIComponent(part)}` : ''}`);
-    if (mine !== latest.current) return;
-    if (res.status === 200) {
-      setRows(res.body[kind]);
-      setEtags(res.body.etags ?? {});
-    } else setMessage({ kind: 'error', text: problem(res) });
+  const [newClient, setNewClient] = useState({ client_id: '', type: 'sysapp', pool: '', redirect_uri: '' });
+  const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
+  const rows = (list.data as Record<string, unknown> | null)?.[kind] as Row[] | undefined;
+  const etags = list.data?.etags ?? {};
+  const groupList = (groups.data?.groups as { id: string; name: string }[] | undefined) ?? [];
+  const outcome = (answer: Typed<unknown>, done: string) => {
+    setMessage(answer.ok ? { kind: 'ok', text: done } : { kind: 'error', text: refusal(answer) });
+    list.reload();
   };
-  useEffect(() => {
-    setRows(null);
-    setMessage(null);
-    void load('');
-    void call('GET', '/admin/access-groups').then((r) => r.status === 200 && setGroups(r.body.groups));
-    void call('GET', '/admin/directory/stores').then((r) => r.status === 200 && setStores(r.body.stores));
-  }, [kind]);
-  const path = (row: Row) => `/admin/directory/${kind}/${encodeURIComponent(String(row[KEY[kind]]))}`;
   /** Writes with the ETag of the list read the row came from: a change made since is a 412, never overwritten. */
-  const write = async (row: Row, what: string, method: string, suffix: string, body?: unknown) => {
-    const etag = etags[String(row[KEY[kind]])] ?? null;
-    const res = await call(method, `${path(row)}${suffix}`, { ifMatch: etag, ...(body !== undefined ? { body } : {}) });
-    setMessage(res.status === 200 ? { kind: 'ok', text: what } : { kind: 'error', text: problem(res) });
-    await load();
+  const edit = async (row: Row, done: string, body: Record<string, unknown>) => {
+    const id = String(row[KEY[kind]]);
+    outcome(await api(`PATCH /admin/directory/${kind}/{id}`, { params: { id }, ifMatch: etags[id] ?? null, body }), done);
   };
   return (
     <section>
@@ -68,7 +59,8 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
         ))}
       </nav>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      <SearchForm onSearch={() => void load()} button="Search">
+      {list.error && <Alert kind="error">{list.error}</Alert>}
+      <SearchForm onSearch={() => setSearch(q)} button="Search">
         <label for="dir-search">Search {TITLES[kind].toLowerCase()}</label>
         <input id="dir-search" type="search" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} />
       </SearchForm>
@@ -108,13 +100,9 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
                     {row.locked && (
                       <button
                         type="button"
-                        onClick={async () => {
-                          const res = await call('POST', `${path(row)}/unlock`);
-                          setMessage(
-                            res.status === 200 ? { kind: 'ok', text: `${id} is unlocked.` } : { kind: 'error', text: problem(res) },
-                          );
-                          await load();
-                        }}
+                        onClick={async () =>
+                          outcome(await api(`POST /admin/directory/${kind}/{id}/unlock`, { params: { id } }), `${id} is unlocked.`)
+                        }
                       >
                         Unlock {id}
                       </button>
@@ -122,7 +110,7 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
                     <button
                       type="button"
                       onClick={() =>
-                        write(row, `${id} ${row.status === 'disabled' ? 'enabled' : 'disabled'}.`, 'PATCH', '', {
+                        edit(row, `${id} ${row.status === 'disabled' ? 'enabled' : 'disabled'}.`, {
                           status: row.status === 'disabled' ? 'active' : 'disabled',
                         })
                       }
@@ -135,11 +123,11 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
                         value={row.access_group ?? ''}
                         onChange={(e) => {
                           const value = (e.target as HTMLSelectElement).value;
-                          void write(row, `${id} moved to ${value || 'the default group'}.`, 'PATCH', '', { access_group: value || null });
+                          void edit(row, `${id} moved to ${value || 'the default group'}.`, { access_group: value || null });
                         }}
                       >
                         <option value="">(tenant default)</option>
-                        {groups.map((g) => (
+                        {groupList.map((g) => (
                           <option value={g.id}>{g.name}</option>
                         ))}
                       </select>
@@ -158,12 +146,12 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
             class="stack"
             onSubmit={async (e) => {
               e.preventDefault();
-              const res = await call('POST', '/admin/directory/tills', { body: { ...newTill, store: newTill.store || stores[0]?.id } });
-              setMessage(
-                res.status === 201 ? { kind: 'ok', text: `Till ${newTill.username} created.` } : { kind: 'error', text: problem(res) },
-              );
-              if (res.status === 201) setNewTill({ username: '', store: '', password: '' });
-              await load();
+              const answer = await api('POST /admin/directory/tills', {
+                params: {},
+                body: { ...newTill, store: newTill.store || (stores[0]?.id ?? '') },
+              });
+              outcome(answer, `Till ${newTill.username} created.`);
+              if (answer.ok) setNewTill({ username: '', store: '', password: '' });
             }}
           >
             <label for="till-username">Till code</label>
@@ -205,14 +193,11 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
             class="stack"
             onSubmit={async (e) => {
               e.preventDefault();
-              const body = Object.fromEntries(Object.entries(newUser).filter(([, v]) => v.trim() !== ''));
-              const res = await call('POST', '/admin/directory/users', { body });
-              if (res.status === 201) {
-                // On to the new user's page, where its password is set.
-                location.hash = `#/directory/users/${encodeURIComponent(newUser.id)}`;
-                return;
-              }
-              setMessage({ kind: 'error', text: problem(res) });
+              const body = Object.fromEntries(Object.entries(newUser).filter(([, v]) => v.trim() !== '')) as { id: string };
+              const answer = await api('POST /admin/directory/users', { params: {}, body });
+              // On to the new user's page, where its password is set.
+              if (answer.ok) location.hash = `#/directory/users/${encodeURIComponent(newUser.id)}`;
+              else setMessage({ kind: 'error', text: refusal(answer) });
             }}
           >
             <label for="user-id">User id (the subject of its tokens)</label>
@@ -237,6 +222,74 @@ export function DirectoryPage({ kind }: { kind: Kind }) {
             />
             <button type="submit" class="primary">
               Create user
+            </button>
+          </form>
+        </>
+      )}
+      {kind === 'clients' && (
+        <>
+          <h2>New API client</h2>
+          {created && <OnceSecret id={created.id} secret={created.secret} />}
+          <form
+            class="stack"
+            onSubmit={async (e) => {
+              e.preventDefault();
+              setCreated(null);
+              const userapp = newClient.type === 'userapp';
+              const answer = await api('POST /admin/directory/clients', {
+                params: {},
+                body: {
+                  client_id: newClient.client_id,
+                  type: userapp ? 'userapp' : 'sysapp',
+                  ...(userapp && newClient.pool ? { pool: newClient.pool } : {}),
+                  ...(userapp && newClient.redirect_uri ? { redirect_uris: [newClient.redirect_uri] } : {}),
+                },
+              });
+              outcome(
+                answer,
+                answer.ok && answer.body.secret
+                  ? `Client ${newClient.client_id} created: copy its secret now, it is not shown again.`
+                  : `Client ${newClient.client_id} created.`,
+              );
+              if (answer.ok && answer.body.secret) setCreated({ id: newClient.client_id, secret: answer.body.secret });
+              if (answer.ok) setNewClient({ client_id: '', type: 'sysapp', pool: '', redirect_uri: '' });
+            }}
+          >
+            <label for="client-id">Client id</label>
+            <input
+              id="client-id"
+              required
+              value={newClient.client_id}
+              onInput={(e) => setNewClient({ ...newClient, client_id: (e.target as HTMLInputElement).value })}
+            />
+            <label for="client-type">Kind</label>
+            <select
+              id="client-type"
+              value={newClient.type}
+              onChange={(e) => setNewClient({ ...newClient, type: (e.target as HTMLSelectElement).value })}
+            >
+              <option value="sysapp">sysapp: a server (client credentials; a secret is made and shown once)</option>
+              <option value="userapp">userapp: signs users in (authorization code with PKCE; public)</option>
+            </select>
+            {newClient.type === 'userapp' && (
+              <>
+                <label for="client-pool">User pool</label>
+                <input
+                  id="client-pool"
+                  value={newClient.pool}
+                  onInput={(e) => setNewClient({ ...newClient, pool: (e.target as HTMLInputElement).value })}
+                />
+                <label for="client-redirect">Redirect URI</label>
+                <input
+                  id="client-redirect"
+                  type="url"
+                  value={newClient.redirect_uri}
+                  onInput={(e) => setNewClient({ ...newClient, redirect_uri: (e.target as HTMLInputElement).value })}
+                />
+              </>
+            )}
+            <button type="submit" class="primary">
+              Create client
             </button>
           </form>
         </>

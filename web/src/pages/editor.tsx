@@ -13,7 +13,8 @@ import { json, jsonParseLinter } from '@codemirror/lang-json';
 import { bracketMatching, syntaxHighlighting, defaultHighlightStyle } from '@codemirror/language';
 import { linter, lintGutter, forceLinting, type Diagnostic } from '@codemirror/lint';
 import { autocompletion, type CompletionContext, type CompletionResult, type Completion } from '@codemirror/autocomplete';
-import { call, problem, type Issue } from '../api';
+import { api, refusal, type Issue } from '../api';
+import type { Pipe } from './pipes';
 import { valveSchemas, type ValveSchemas, type JsonSchema } from '../valve-schemas';
 import { enclosingObject, memberString, pathAt, rangeOf } from '../json-tree';
 import { editorNonce } from '../nonce';
@@ -91,21 +92,22 @@ export function PipeEditor({ id }: { id: string }) {
   useEffect(() => {
     let destroyed = false;
     void (async () => {
-      const [res, cat] = await Promise.all([call('GET', `/admin/pipes/${encodeURIComponent(id)}`), valveSchemas()]);
+      const [res, cat] = await Promise.all([api('GET /admin/pipes/{id}', { params: { id } }), valveSchemas()]);
       if (destroyed || !host.current) return;
-      if (res.status !== 200) return setMessage({ kind: 'error', text: problem(res) });
+      if (!res.ok) return setMessage({ kind: 'error', text: refusal(res) });
       etag.current = res.etag;
       setEditable(res.pipe?.editable !== false);
       const serverLint = linter(
         async (v) => {
-          let parsed: unknown;
+          let parsed: Pipe;
           try {
-            parsed = JSON.parse(v.state.doc.toString());
+            // The server checks what the text holds; its issues say where it is not a pipe.
+            parsed = JSON.parse(v.state.doc.toString()) as Pipe;
           } catch {
             return [];
           }
-          const check = await call<{ issues: Issue[] }>('POST', `/admin/pipes/${encodeURIComponent(id)}/validate`, { body: parsed });
-          serverIssues.current = check.status === 200 ? check.body.issues : [];
+          const check = await api('POST /admin/pipes/{id}/validate', { params: { id }, body: parsed });
+          serverIssues.current = check.ok ? check.body.issues : [];
           setIssues(serverIssues.current);
           return diagnosticsOf(v.state, serverIssues.current, file);
         },
@@ -153,18 +155,18 @@ export function PipeEditor({ id }: { id: string }) {
   const save = async () => {
     const v = view.current;
     if (!v) return;
-    let parsed: unknown;
+    let parsed: Pipe;
     try {
-      parsed = JSON.parse(v.state.doc.toString());
+      parsed = JSON.parse(v.state.doc.toString()) as Pipe;
     } catch (err) {
       return setMessage({ kind: 'error', text: `Not valid JSON: ${(err as Error).message}` });
     }
     setSaving(true);
     const res = editable
-      ? await call('PUT', `/admin/pipes/${encodeURIComponent(id)}`, { body: parsed, ifMatch: etag.current })
-      : await call('POST', '/admin/pipes?owner=tenant', { body: parsed });
+      ? await api('PUT /admin/pipes/{id}', { params: { id }, body: parsed, ifMatch: etag.current })
+      : await api('POST /admin/pipes', { params: {}, query: { owner: 'tenant' }, body: parsed });
     setSaving(false);
-    if (res.status === 200 || res.status === 201) {
+    if (res.ok) {
       etag.current = res.etag;
       setEditable(true);
       serverIssues.current = [];
@@ -179,7 +181,7 @@ export function PipeEditor({ id }: { id: string }) {
         text:
           res.status === 412
             ? 'Someone saved this pipe since you opened it. Reload it and reapply your change.'
-            : `Not saved: ${problem(res)}`,
+            : `Not saved: ${refusal(res)}`,
       });
     }
     forceLinting(v);

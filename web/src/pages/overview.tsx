@@ -4,29 +4,13 @@
  * totals since the server started; the page samples them every 10 s and shows what changed
  * over the last five minutes it has seen.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { useEffect } from 'preact/hooks';
+import type { Reply } from '../api';
+import { useRead } from '../hooks';
 import { Alert, PageTitle, when } from '../ui';
 
-interface Counter {
-  /** put, hosted, token or dry-run. */
-  door: string;
-  operation: string;
-  outcome: string;
-  code: string;
-  count: number;
-}
-
-interface Overview {
-  tenant: string;
-  tenants: { id: string; displayName: string; operations: string[] }[];
-  version: string;
-  loadedAt: string;
-  lastReloadError: null | { at: string; count: number; issues?: { file: string; pointer: string; message: string }[] };
-  store: string;
-  ldap: { id: string; url: string; reachable: boolean }[];
-  calls: Counter[] | null;
-}
+/** A call counter: door (put, hosted, token or dry-run), operation, outcome, code and count. */
+type Counter = NonNullable<Reply<'GET /admin/overview'>['calls']>[number];
 
 const WINDOW_MS = 5 * 60_000;
 const samples: { at: number; calls: Counter[] }[] = [];
@@ -55,28 +39,18 @@ function recent(): Map<string, { total: number; success: number; codes: Map<stri
 }
 
 export function Overview() {
-  const [data, setData] = useState<Overview | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const overview = useRead('GET /admin/overview', {});
+  const { data, error, reload } = overview;
+  // Read again every 10 s while the page is open; each answer is one sample of the counters.
   useEffect(() => {
-    let stop = false;
-    const load = async () => {
-      const res = await call<Overview>('GET', '/admin/overview');
-      if (stop) return;
-      if (res.status !== 200) return setError(problem(res));
-      setError(null);
-      if (res.body.calls) {
-        samples.push({ at: Date.now(), calls: res.body.calls });
-        while (samples.length > 0 && (samples[0] as { at: number }).at < Date.now() - 2 * WINDOW_MS) samples.shift();
-      }
-      setData(res.body);
-    };
-    void load();
-    const timer = setInterval(load, 10_000);
-    return () => {
-      stop = true;
-      clearInterval(timer);
-    };
-  }, []);
+    const timer = setInterval(reload, 10_000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  useEffect(() => {
+    if (!data?.calls) return;
+    samples.push({ at: Date.now(), calls: data.calls });
+    while (samples.length > 0 && (samples[0] as { at: number }).at < Date.now() - 2 * WINDOW_MS) samples.shift();
+  }, [data]);
   const rows = recent();
   return (
     <section>

@@ -5,46 +5,18 @@
  * its config beside the valve's schema descriptions.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { api, refusal, type Reply } from '../api';
+import { useRead } from '../hooks';
 import { valveSchemas, type ValveSchemas } from '../valve-schemas';
 import { Alert, Json, PageTitle } from '../ui';
 
-interface PipeSummary {
-  id: string;
-  description: string;
-  valves: number;
-  usedBy: string[];
-  calls: string[];
-  /** "shared" (the operator's) or the tenant whose own pipe it is. */
-  owner: string;
-  editable: boolean;
-}
-
-interface Step {
-  name: string;
-  id?: string;
-  enabled?: boolean;
-  exec_if?: unknown;
-  skip_if?: unknown;
-  proceed_on_error?: boolean;
-  config?: Record<string, unknown>;
-}
-
-export interface Pipe {
-  id: string;
-  description?: string;
-  valves: Step[];
-  response?: string[];
-}
+/** A pipe file as GET /admin/pipes/{id} answers it. */
+export type Pipe = Reply<'GET /admin/pipes/{id}'>;
 
 export function PipeList() {
-  const [pipes, setPipes] = useState<PipeSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    void call<{ pipes: PipeSummary[] }>('GET', '/admin/pipes').then((res) =>
-      res.status === 200 ? setPipes(res.body.pipes) : setError(problem(res)),
-    );
-  }, []);
+  const read = useRead('GET /admin/pipes', {});
+  const pipes = read.data?.pipes;
+  const error = read.error;
   return (
     <section>
       <PageTitle>Pipes</PageTitle>
@@ -93,12 +65,21 @@ export function PipeView({ id }: { id: string }) {
   const [chosen, setChosen] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    void call<Pipe>('GET', `/admin/pipes/${encodeURIComponent(id)}`).then((res) => {
-      if (res.status !== 200) return setError(problem(res));
-      setPipe(res.body);
-      setEditable(res.pipe?.editable === true);
-    });
-    void valveSchemas().then(setCat, (e: Error) => setError(e.message));
+    const controller = new AbortController();
+    void api('GET /admin/pipes/{id}', { params: { id }, signal: controller.signal }).then(
+      (res) => {
+        if (controller.signal.aborted) return;
+        if (!res.ok) return setError(refusal(res));
+        setPipe(res.body);
+        setEditable(res.pipe?.editable === true);
+      },
+      () => undefined,
+    );
+    void valveSchemas().then(
+      (schemas) => !controller.signal.aborted && setCat(schemas),
+      (e: Error) => setError(e.message),
+    );
+    return () => controller.abort();
   }, [id]);
   const step = chosen === null ? undefined : pipe?.valves[chosen];
   const valve = step && cat?.valves.find((v) => v.name === step.name);

@@ -5,52 +5,27 @@
  * outcome and time; then the answer. A dry run is the real pipe on the real store.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { api, refusal, type Reply } from '../api';
 import { session } from '../auth';
+import { useRead } from '../hooks';
 import { Alert, Json, PageTitle } from '../ui';
 
-interface Change {
-  scope: string;
-  name: string;
-  op: 'added' | 'changed' | 'removed';
-  value?: string;
-  previous?: string;
-}
-interface TraceStep {
-  index: number;
-  label: string;
-  valve: string;
-  outcome: string;
-  ms?: number;
-  reason?: string;
-  code?: string;
-  detail?: string;
-  changes: Change[];
-  depth?: number;
-}
-interface Result {
-  status: number;
-  body: Record<string, unknown>;
-  error?: { code: string; detail: string | null };
-  trace?: { steps: TraceStep[]; request: Record<string, string>; ms?: number };
-}
+type Result = Reply<'POST /admin/dry-run'>;
 
 const SIGN = { added: '+', changed: '~', removed: '-' } as const;
 
 export function TryIt({ operation: initial }: { operation: string }) {
-  const [operations, setOperations] = useState<string[]>([]);
+  const tenant = useRead('GET /admin/tenants/{id}', { id: session()?.tenant ?? '' });
+  const operations = tenant.data?.allowedOperation ?? [];
   const [operation, setOperation] = useState(initial);
   const [body, setBody] = useState('{\n  "username": "till-001",\n  "password": "till-001-pass"\n}');
   const [headers, setHeaders] = useState('');
   const [result, setResult] = useState<Result | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Without an operation in the address, the tenant's first one is chosen once its operations are read.
   useEffect(() => {
-    void call('GET', `/admin/tenants/${encodeURIComponent(session()?.tenant ?? '')}`).then((res) => {
-      if (res.status !== 200) return setError(problem(res));
-      setOperations(res.body.allowedOperation);
-      if (!initial) setOperation(res.body.allowedOperation[0] ?? '');
-    });
-  }, []);
+    if (!initial && tenant.data) setOperation((current) => current || (tenant.data?.allowedOperation[0] ?? ''));
+  }, [tenant.data, initial]);
   const run = async (e: Event) => {
     e.preventDefault();
     setError(null);
@@ -63,8 +38,8 @@ export function TryIt({ operation: initial }: { operation: string }) {
       if (at < 1) return setError(`Header line "${line}" is not "name: value".`);
       parsedHeaders[line.slice(0, at).trim()] = line.slice(at + 1).trim();
     }
-    const res = await call<Result>('POST', '/admin/dry-run', { body: { operation, body, headers: parsedHeaders } });
-    if (res.status !== 200) return setError(problem(res));
+    const res = await api('POST /admin/dry-run', { params: {}, body: { operation, body, headers: parsedHeaders } });
+    if (!res.ok) return setError(refusal(res));
     setResult(res.body);
   };
   return (
@@ -91,7 +66,7 @@ export function TryIt({ operation: initial }: { operation: string }) {
           Run as a dry run
         </button>
       </form>
-      {error && <Alert kind="error">{error}</Alert>}
+      {(error ?? tenant.error) && <Alert kind="error">{error ?? tenant.error}</Alert>}
       {result && (
         <div class="result" aria-live="polite">
           <h2>Timeline</h2>

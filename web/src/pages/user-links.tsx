@@ -3,43 +3,31 @@
  * the account's password, or when the account was made): listed, and one removed, after which
  * the next sign-in from that upstream identity is a first one again.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { call, problem } from '../api';
+import { useState } from 'preact/hooks';
+import { api, refusal } from '../api';
+import { useRead } from '../hooks';
 import { Alert } from '../ui';
 
-interface Link {
-  id: string;
-  upstream: string;
-  upstream_sub: string;
-  linked_at: string;
-  how: string;
-}
-
 export function UserLinks({ id }: { id: string }) {
-  const path = `/admin/directory/users/${encodeURIComponent(id)}/links`;
-  const [links, setLinks] = useState<Link[] | null>(null);
+  const links = useRead('GET /admin/directory/users/{id}/links', { id });
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const load = async () => {
-    const res = await call<{ links: Link[] }>('GET', path);
-    if (res.status === 200) setLinks(res.body.links);
-    else setMessage({ kind: 'error', text: problem(res) });
-  };
-  useEffect(() => void load(), [path]);
-  const remove = async (link: Link) => {
-    const res = await call('DELETE', `${path}/${encodeURIComponent(link.id)}`);
+  const remove = async (link: { id: string; upstream: string; upstream_sub: string }) => {
+    const answer = await api('DELETE /admin/directory/users/{id}/links/{link}', { params: { id, link: link.id } });
     setMessage(
-      res.status === 204
+      answer.ok
         ? { kind: 'ok', text: `The link to ${link.upstream} (${link.upstream_sub}) is removed.` }
-        : { kind: 'error', text: problem(res) },
+        : { kind: 'error', text: refusal(answer) },
     );
-    await load();
+    links.reload();
   };
+  const list = links.data?.links;
   return (
     <>
       <h2>Linked sign-ins</h2>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      {links && links.length === 0 && <p>No upstream identity is linked to {id}.</p>}
-      {links && links.length > 0 && (
+      {links.error && <Alert kind="error">{links.error}</Alert>}
+      {list && list.length === 0 && <p>No upstream identity is linked to {id}.</p>}
+      {list && list.length > 0 && (
         <table>
           <thead>
             <tr>
@@ -53,7 +41,7 @@ export function UserLinks({ id }: { id: string }) {
             </tr>
           </thead>
           <tbody>
-            {links.map((link) => (
+            {list.map((link) => (
               <tr key={link.id} data-link={link.id}>
                 <td>{link.upstream}</td>
                 <td>{link.upstream_sub}</td>
