@@ -27,7 +27,8 @@ import { chooseLanguage, translator } from './messages.js';
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
-import { handleAccount } from './account-page.js';
+import { handleAccount, handleAccountSignIn } from './account-page.js';
+import { ACCOUNT_CLIENT } from './account-sign-in.js';
 import { rememberAddress } from './clients.js';
 import { askForOAuthMetadata } from './conformance.js';
 import { fastGrantOf } from './client-credentials-fast.js';
@@ -66,6 +67,8 @@ const FEDERATION_CALLBACK_PATH = /^\/federation\/([A-Za-z0-9][A-Za-z0-9_-]{0,63}
 const AUTH_PATH = /^\/auth\/?(\?|$)/;
 /** The account page of whoever holds a sign-in session here (account-page.ts). */
 const ACCOUNT_PATH = /^\/account\/?$/;
+/** The account page's own sign-in and its return (account-sign-in.ts). */
+const ACCOUNT_SIGN_IN_PATH = /^\/account\/(sign-in|callback)$/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -158,6 +161,20 @@ export function oidcHandler(
         report,
         clientIp: address,
         requestId,
+      }).catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
+    const accountSignIn = ACCOUNT_SIGN_IN_PATH.exec(restPath);
+    if (accountSignIn) {
+      res.setHeader('cache-control', 'no-store');
+      handleAccountSignIn(req, res, accountSignIn[1] as string, {
+        path: `${OIDC_PATH}/${door.tenant.id}/account`,
+        config,
+        tenant: door.tenant,
+        provider: door.provider,
+        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
+        ui: door.ui,
+        https: isHttps(req, doors.proxies),
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
     }
@@ -364,6 +381,7 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       refreshGraceSeconds: oidc.refresh_grace_seconds,
       ui,
       displayName: tenant.displayName,
+      ...(tenantConfig.account?.pool !== undefined ? { accountPool: tenantConfig.account.pool } : {}),
     });
     reportGrants(provider, tenantId, report);
     const callback = provider.callback() as unknown as TenantDoor['callback'];
@@ -374,7 +392,10 @@ function doorsOf(config: LoadedConfig, listenerId: string, consoleOrigins: () =>
       pools,
       pending,
       ui,
-      poolOf: (clientId) => config.services.directory.client(tenantId, clientId)?.pool,
+      poolOf: (clientId) =>
+        clientId === ACCOUNT_CLIENT && tenantConfig.account?.pool !== undefined
+          ? tenantConfig.account.pool
+          : config.services.directory.client(tenantId, clientId)?.pool,
     });
   }
   doors = { byTenant, proxies: trustedProxies(listener.http.trusted_proxies) };
