@@ -82,26 +82,26 @@ export async function finishAccountSignIn(
   const state = query.get('state') ?? '';
   const held = cookieOf(req);
   res.setHeader('set-cookie', cookie(ctx, '', 0));
+  const value = query.get('code') ?? '';
+  const found = value === '' || value.length > 512 ? undefined : await ctx.provider.AuthorizationCode.find(value);
+  const code = found?.clientId === ACCOUNT_CLIENT ? found : undefined;
+  // This client's codes are used up at the first callback that shows one, whatever it decides: none is ever traded at the token endpoint.
+  if (code) await code.destroy();
   if (!STATE.test(state) || held === undefined || held.length !== state.length || !timingSafeEqual(Buffer.from(held), Buffer.from(state)))
     return signedOut(400, 'state_mismatch');
   const verifier = await ctx.store.take(stateKey(state));
   if (verifier === null) return signedOut(400, 'state_mismatch');
   // The provider's own refusal (the shopper cancelled, or may not use the pool).
   if (query.has('error')) return signedOut(401, 'login_required');
-  const value = query.get('code') ?? '';
-  const code = value === '' || value.length > 512 ? undefined : await ctx.provider.AuthorizationCode.find(value);
   const session = await ctx.provider.Session.get({ req, res } as never);
   const proved =
     code !== undefined &&
     !(code as unknown as { consumed?: unknown }).consumed &&
-    code.clientId === ACCOUNT_CLIENT &&
     code.redirectUri === `${ctx.issuer}/account/callback` &&
     code.codeChallengeMethod === 'S256' &&
     code.codeChallenge === challengeOf(verifier) &&
     typeof session.accountId === 'string' &&
     code.accountId === session.accountId;
-  // Used up either way: a code shown in this URL is never traded at the token endpoint.
-  if (code) await code.destroy();
   if (!proved) return signedOut(403, 'login_required');
   res.statusCode = 303;
   res.setHeader('location', ctx.path);

@@ -100,6 +100,18 @@ describe('the account page signs a shopper in itself', () => {
     await started(attacker);
     expect(await callback(attacker, back)).toMatchObject({ status: 400, code: 'state_mismatch' });
     expect((await attacker.fetch(accountUrl)).status).toBe(401);
+    // A code shown at the callback is used up, whatever was decided: the victim's own return no longer counts.
+    expect(await callback(victim, back)).toMatchObject({ status: 403, code: 'login_required' });
+  });
+
+  it("refuses a code of the account page's client issued for another verifier", async () => {
+    const jar = new CookieJar();
+    const first = await started(jar);
+    const second = await started(jar, false);
+    const page = expectPage(await follow(jar, first.auth, callbackUrl));
+    const back = new URL(expectCallback(await submit(jar, page, { username: 'bob', password: 'bob-pass-1' }, callbackUrl)));
+    const code = back.searchParams.get('code') as string;
+    expect(await callback(jar, `${callbackUrl}?code=${code}&state=${second.state}`)).toMatchObject({ status: 403, code: 'login_required' });
   });
 
   it('refuses a forged code and a code of another app, with the state of this browser', async () => {
