@@ -163,7 +163,7 @@ export async function handleAccountSignIn(
   req: IncomingMessage,
   res: ServerResponse,
   which: string,
-  ctx: Pick<AccountContext, 'path' | 'config' | 'tenant' | 'provider' | 'store' | 'ui'> & { https: boolean },
+  ctx: Pick<AccountContext, 'path' | 'config' | 'tenant' | 'provider' | 'ui'> & { https: boolean },
 ): Promise<void> {
   const settings = ctx.config.main.oidc?.tenants[ctx.tenant.id]?.account;
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
@@ -176,7 +176,7 @@ export async function handleAccountSignIn(
     res.setHeader('allow', 'GET, HEAD');
     return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
   }
-  const signIn = { path: ctx.path, issuer, tenant: ctx.tenant, provider: ctx.provider, store: ctx.store, https: ctx.https };
+  const signIn = { path: ctx.path, issuer, provider: ctx.provider, https: ctx.https };
   if (which === 'sign-in') return startAccountSignIn(req, res, signIn);
   return finishAccountSignIn(req, res, signIn, (status, code) => sendSignedOut(res, scope, ctx.path, status, code, true));
 }

@@ -4,26 +4,25 @@
  * starts an authorization code request (PKCE S256) of a built-in public client, ACCOUNT_CLIENT,
  * whose only redirect URI is <issuer>/account/callback. The sign-in is the hosted login of that
  * pool, so single sign-on, step-up and passkeys are the pool's. The callback checks the state
- * against the browser's cookie (single use in the store), then redeems the code here, not over
+ * against the browser's cookie (which also holds the verifier, so a flood of starts writes
+ * nothing on our side; the callback clears it), then redeems the code here, not over
  * HTTP: the code must be this client's, for this redirect URI, unconsumed, with the challenge of
- * the verifier kept for that state, and of the account the session now holds. No token is
+ * the verifier kept beside that state, and of the account the session now holds. No token is
  * issued: the page trusts the provider's session, as it does after an app's sign-in.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
-import type { Tenant } from '../config/load.js';
-import type { Store } from '../store/store.js';
 import { noticePage, sendHtml, type PageScope } from './login-pages.js';
 
 /** The built-in client's id: not a name an operator would give an app (check.ts refuses a directory client by it). */
 export const ACCOUNT_CLIENT = 'authpipe-account-page';
 const STATE_COOKIE = 'authpipe.account_state';
 /** As long as a sign-in may take (the interaction's own lifetime is longer; a late callback signs in again). */
-const STATE_TTL_MS = 15 * 60_000;
-const STATE = /^[A-Za-z0-9_-]{43}$/;
-const stateKey = (state: string) => `oidc-account-signin:${state}`;
+const STATE_TTL_SECONDS = 15 * 60;
+/** The cookie: `<state>.<verifier>`, 32 random bytes each. */
+const HELD = /^([A-Za-z0-9_-]{43})\.([A-Za-z0-9_-]{43})$/;
 
 /** The built-in public client of the account page: code flow with PKCE, back to the page only. */
 export function accountClientMetadata(issuer: string): ClientMetadata {
@@ -40,9 +39,7 @@ interface SignInContext {
   /** /oidc/<tenant>/account */
   path: string;
   issuer: string;
-  tenant: Pick<Tenant, 'id'>;
   provider: Provider;
-  store: Store;
   https: boolean;
 }
 
@@ -50,7 +47,6 @@ interface SignInContext {
 export async function startAccountSignIn(req: IncomingMessage, res: ServerResponse, ctx: SignInContext): Promise<void> {
   const state = randomBytes(32).toString('base64url');
   const verifier = randomBytes(32).toString('base64url');
-  await ctx.store.set(stateKey(state), verifier, STATE_TTL_MS);
   const query = new URLSearchParams({
     client_id: ACCOUNT_CLIENT,
     response_type: 'code',
@@ -62,7 +58,7 @@ export async function startAccountSignIn(req: IncomingMessage, res: ServerRespon
   });
   const locales = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('ui_locales');
   if (locales !== null && locales.length <= 64) query.set('ui_locales', locales);
-  res.setHeader('set-cookie', cookie(ctx, state, STATE_TTL_MS / 1000));
+  res.setHeader('set-cookie', cookie(ctx, `${state}.${verifier}`, STATE_TTL_SECONDS));
   res.statusCode = 303;
   res.setHeader('location', `${ctx.path.slice(0, -'/account'.length)}/auth?${query}`);
   res.end();
@@ -80,17 +76,17 @@ export async function finishAccountSignIn(
 ): Promise<void> {
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
   const state = query.get('state') ?? '';
-  const held = cookieOf(req);
+  const held = HELD.exec(cookieOf(req) ?? '');
   res.setHeader('set-cookie', cookie(ctx, '', 0));
   const value = query.get('code') ?? '';
   const found = value === '' || value.length > 512 ? undefined : await ctx.provider.AuthorizationCode.find(value);
   const code = found?.clientId === ACCOUNT_CLIENT ? found : undefined;
   // This client's codes are used up at the first callback that shows one, whatever it decides: none is ever traded at the token endpoint.
   if (code) await code.destroy();
-  if (!STATE.test(state) || held === undefined || held.length !== state.length || !timingSafeEqual(Buffer.from(held), Buffer.from(state)))
+  const heldState = held?.[1] ?? '';
+  if (!held || state.length !== heldState.length || !timingSafeEqual(Buffer.from(state), Buffer.from(heldState)))
     return signedOut(400, 'state_mismatch');
-  const verifier = await ctx.store.take(stateKey(state));
-  if (verifier === null) return signedOut(400, 'state_mismatch');
+  const verifier = held[2] as string;
   // The provider's own refusal (the shopper cancelled, or may not use the pool).
   if (query.has('error')) return signedOut(401, 'login_required');
   const session = await ctx.provider.Session.get({ req, res } as never);

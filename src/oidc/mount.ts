@@ -172,7 +172,6 @@ export function oidcHandler(
         config,
         tenant: door.tenant,
         provider: door.provider,
-        store: prefixedStore(config.services.store, tenantPrefix(door.tenant.id)),
         ui: door.ui,
         https: isHttps(req, doors.proxies),
       }).catch((err: unknown) => fail(res, requestId, err));
