@@ -35,6 +35,7 @@ import { noticePage, refusalText, sendHtml, type PageScope } from './login-pages
 import { readForm, runStepPipe } from './login.js';
 import { chooseLanguage, translator } from './messages.js';
 import { PASSKEY_RESPONSE } from './passkey-login.js';
+import { finishAccountSignIn, sendSignedOut, startAccountSignIn } from './account-sign-in.js';
 import { defaultCookieKeys } from './provider.js';
 import { LOGIN_SUB, type OidcConfig } from './schema.js';
 
@@ -75,8 +76,7 @@ export async function handleAccount(req: IncomingMessage, res: ServerResponse, c
   }
   const session = await ctx.provider.Session.get({ req, res } as never);
   const accountId = session.accountId;
-  if (typeof accountId !== 'string')
-    return sendHtml(res, 401, noticePage(scope, 'account.title', 'login_required', scope.t('account.signed_out')));
+  if (typeof accountId !== 'string') return sendSignedOut(res, scope, ctx.path, 401, 'login_required', settings.pool !== undefined);
   const csrf = createHmac('sha256', (ctx.config.main.oidc?.cookie_keys ?? defaultCookieKeys())[0] as string)
     .update(`account:${ctx.tenant.id}:${session.jti}`)
     .digest('base64url');
@@ -156,6 +156,29 @@ export async function handleAccount(req: IncomingMessage, res: ServerResponse, c
     default:
       return refused(400, 'INVALID_REQUEST');
   }
+}
+
+/** /account/sign-in and /account/callback: the page's own sign-in, where the tenant names its pool (account-sign-in.ts). */
+export async function handleAccountSignIn(
+  req: IncomingMessage,
+  res: ServerResponse,
+  which: string,
+  ctx: Pick<AccountContext, 'path' | 'config' | 'tenant' | 'provider' | 'ui'> & { https: boolean },
+): Promise<void> {
+  const settings = ctx.config.main.oidc?.tenants[ctx.tenant.id]?.account;
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  const language = chooseLanguage(query.get('ui_locales') ?? undefined, req.headers['accept-language'], settings?.language ?? 'en');
+  const scope: PageScope = { ui: ctx.ui, tenant: ctx.tenant, language, t: translator(language) };
+  const issuer = ctx.config.services.tokens?.issuerOf(ctx.tenant.id);
+  if (!settings?.pool || issuer === undefined)
+    return sendHtml(res, 404, noticePage(scope, 'account.title', 'not_found', scope.t('account.none')));
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, HEAD');
+    return sendHtml(res, 405, noticePage(scope, 'method.title', 'method_not_allowed', scope.t('method.text')));
+  }
+  const signIn = { path: ctx.path, issuer, provider: ctx.provider, https: ctx.https };
+  if (which === 'sign-in') return startAccountSignIn(req, res, signIn);
+  return finishAccountSignIn(req, res, signIn, (status, code) => sendSignedOut(res, scope, ctx.path, status, code, true));
 }
 
 interface Me {

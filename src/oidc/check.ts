@@ -10,6 +10,7 @@ import type { Directory } from '../directory/directory.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import { compileCondition, ConditionSyntaxError, conditionVars } from '../engine/condition.js';
 import { ACR_VALUES, LOGIN_SUB, SKIP_IF_ROOT } from './schema.js';
+import { ACCOUNT_CLIENT } from './account-sign-in.js';
 import { DEVICE_ID } from './device.js';
 import { checkUpstreamStep } from './upstream-check.js';
 
@@ -43,13 +44,20 @@ export function checkOidcConfig(
       });
     const pools = config.pools ?? {};
     for (const [part, id] of Object.entries(config.account ?? {}))
-      if (part !== 'language' && typeof id === 'string' && !hasPipe(tenant, id))
+      if (part !== 'language' && part !== 'pool' && typeof id === 'string' && !hasPipe(tenant, id))
         issues.push({
           code: 'CONFIG_REFERENCE',
           file,
           pointer: pointer('oidc', 'tenants', tenant, 'account', part),
           message: `account page pipe "${id}" has no pipe (expected ${main.pipes}/${id}.json)`,
         });
+    if (config.account?.pool !== undefined && !Object.hasOwn(pools, config.account.pool))
+      issues.push({
+        code: 'CONFIG_REFERENCE',
+        file,
+        pointer: pointer('oidc', 'tenants', tenant, 'account', 'pool'),
+        message: `the account page signs in to pool "${config.account.pool}", which tenant "${tenant}" does not define here`,
+      });
     for (const [pool, poolConfig] of Object.entries(pools)) {
       for (const [part, id] of Object.entries(poolConfig.passkeys ?? {}))
         if (typeof id === 'string' && part !== 'acr' && !hasPipe(tenant, id))
@@ -91,6 +99,13 @@ export function checkOidcConfig(
       });
     }
     for (const client of directory.clients(tenant)) {
+      if (config.account?.pool !== undefined && client.client_id === ACCOUNT_CLIENT)
+        issues.push({
+          code: 'CONFIG_REFERENCE',
+          file,
+          pointer: pointer('oidc', 'tenants', tenant, 'account', 'pool'),
+          message: `directory client "${ACCOUNT_CLIENT}" has the id of the account page's built-in client: rename it, or drop account.pool`,
+        });
       if (client.type === 'userapp' && client.pool !== undefined && !Object.hasOwn(pools, client.pool)) {
         issues.push({
           code: 'CONFIG_REFERENCE',

@@ -58,8 +58,15 @@ function frame(scope: PageScope, title: string) {
 }
 
 /** A page that says one thing, with its code in data-code. */
-export function noticePage(scope: PageScope, titleKey: string, code: string, text: string): string {
-  return scope.ui.render('notice', frame(scope, scope.t(titleKey)), { code, text });
+export function noticePage(
+  scope: PageScope,
+  titleKey: string,
+  code: string,
+  text: string,
+  /** A way on from here (the account page's "Sign in"). */
+  link?: { id: string; href: string; label: string },
+): string {
+  return scope.ui.render('notice', frame(scope, scope.t(titleKey)), { code, text, link });
 }
 
 const inputKind = (name: string, type: string | undefined) =>

@@ -27,7 +27,8 @@ import { chooseLanguage, translator } from './messages.js';
 import { pendingInteractions, type PendingInteractions } from './pending.js';
 import { handleInteraction } from './login.js';
 import { handleUpstreamCallback } from './federation.js';
-import { handleAccount } from './account-page.js';
+import { handleAccount, handleAccountSignIn } from './account-page.js';
+import { ACCOUNT_CLIENT } from './account-sign-in.js';
 import { handleSamlAcs, serveSamlMetadata } from './saml.js';
 import { addressOf, rememberAddress } from './clients.js';
 import { registerTokenExchange } from './token-exchange.js';
@@ -74,6 +75,8 @@ const ACCOUNT_PATH = /^\/account\/?$/;
 const DEVICE_AUTH_PATH = /^\/device\/auth\/?(\?|$)/;
 /** The pushed authorization request endpoint (RFC 9126): each call stores a request; counted apart from /auth, which follows it. */
 const PAR_PATH = /^\/request\/?(\?|$)/;
+/** The account page's own sign-in and its return (account-sign-in.ts). */
+const ACCOUNT_SIGN_IN_PATH = /^\/account\/(sign-in|callback)$/;
 
 const CSP = "default-src 'none'; img-src 'self'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'";
 const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
@@ -166,6 +169,19 @@ export function oidcHandler(
         report,
         clientIp: address,
         requestId,
+      }).catch((err: unknown) => fail(res, requestId, err));
+      return;
+    }
+    const accountSignIn = ACCOUNT_SIGN_IN_PATH.exec(restPath);
+    if (accountSignIn) {
+      res.setHeader('cache-control', 'no-store');
+      handleAccountSignIn(req, res, accountSignIn[1] as string, {
+        path: `${OIDC_PATH}/${door.tenant.id}/account`,
+        config,
+        tenant: door.tenant,
+        provider: door.provider,
+        ui: door.ui,
+        https: isHttps(req, doors.proxies),
       }).catch((err: unknown) => fail(res, requestId, err));
       return;
     }
@@ -446,6 +462,7 @@ function doorsOf(
       ui,
       displayName: tenant.displayName,
       ...(config.services.outbound ? { outbound: config.services.outbound } : {}),
+      ...(tenantConfig.account?.pool !== undefined ? { accountPool: tenantConfig.account.pool } : {}),
     });
     reportGrants(provider, tenantId, report);
     // A logout token the app did not take: the sign-out itself has happened; the app's session lives until its own expiry.
@@ -467,7 +484,10 @@ function doorsOf(
       pools,
       pending,
       ui,
-      poolOf: (clientId) => config.services.directory.client(tenantId, clientId)?.pool,
+      poolOf: (clientId) =>
+        clientId === ACCOUNT_CLIENT && tenantConfig.account?.pool !== undefined
+          ? tenantConfig.account.pool
+          : config.services.directory.client(tenantId, clientId)?.pool,
     });
   }
   doors = { byTenant, proxies: trustedProxies(listener.http.trusted_proxies) };

@@ -23,6 +23,7 @@ import type { PendingInteractions } from './pending.js';
 import { clientMetadata, guardClientAuthentication, tenantClientMetadata } from './clients.js';
 import { acceptOurAccessTokens } from './access-tokens.js';
 import { conformanceHooks } from './conformance.js';
+import { ACCOUNT_CLIENT, accountClientMetadata } from './account-sign-in.js';
 import { allowConsoleOrigins, consoleOrigin, type ConsoleClient } from './console-client.js';
 import type { OidcPoolConfig } from './schema.js';
 import type { HostedUi } from './hosted-ui.js';
@@ -76,6 +77,8 @@ export interface TenantOidcOptions {
   displayName: string;
   /** Where the provider may call (clients' jwks_uri, back-channel logout); absent: nowhere. */
   outbound?: OutboundPolicy;
+  /** The pool of the account page's own sign-in (`account.pool`): its built-in client is registered. */
+  accountPool?: string;
 }
 
 /** A random cookie key per process, for configs that set none (sessions end at restart). */
@@ -98,6 +101,10 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
   const registered = clients.filter((c) => c.status === 'active').map(clientMetadata);
   // The tenant itself, for PUT-minted user tokens naming no client (unless an app has its id).
   if (!clientById.has(tenant)) registered.push(tenantClientMetadata(tenant));
+  // The account page's own client (account-sign-in.ts), unless a directory app has its id (check.ts says so).
+  const accountPool = options.accountPool !== undefined && !clientById.has(ACCOUNT_CLIENT) ? options.accountPool : undefined;
+  if (accountPool !== undefined) registered.push(accountClientMetadata(options.issuer));
+  const poolOf = (clientId: string) => (clientId === ACCOUNT_CLIENT ? accountPool : clientById.get(clientId)?.pool);
 
   /** The access group's scope of a sysapp, as the PUT client-login pipe gives it. */
   const groupOf = (clientId: string) => {
@@ -113,10 +120,10 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
     new interactionPolicy.Check('pool_login', 'login to this user pool is required', (ctx: KoaContextWithOIDC) => {
       const { session, client, result } = ctx.oidc;
       if (!session?.accountId || result?.login) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
-      const pool = clientById.get(client?.clientId ?? '')?.pool;
+      const pool = poolOf(client?.clientId ?? '');
       // The session holds an entry per client it has seen; only those granted count as a login.
       for (const [clientId, authorization] of Object.entries(session.authorizations ?? {})) {
-        if (authorization.grantId && clientById.get(clientId)?.pool === pool) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
+        if (authorization.grantId && poolOf(clientId) === pool) return interactionPolicy.Check.NO_NEED_TO_PROMPT;
       }
       return interactionPolicy.Check.REQUEST_PROMPT;
     }),
@@ -202,7 +209,7 @@ export function createTenantProvider(options: TenantOidcOptions): Provider {
         if (session.transient) return TTL.Session;
         let ttl = 0;
         for (const clientId of [ctx?.oidc?.client?.clientId, ...Object.keys(session.authorizations ?? {})]) {
-          const pool = clientId === undefined ? undefined : clientById.get(clientId)?.pool;
+          const pool = clientId === undefined ? undefined : poolOf(clientId);
           const remember = pool === undefined ? undefined : options.pools[pool]?.remember_me;
           if (remember?.enabled) ttl = Math.max(ttl, remember.session_ttl);
         }

@@ -429,6 +429,13 @@ const ACCOUNT_PAGE = {
       'Registration options for `login_sub` (passkey-options, ceremony registration). Absent with passkey_enrol: passkeys can be listed and removed, not added.',
     ),
     passkey_enrol: pipeId('Verifies and stores a new passkey of `login_sub` (passkey-verify, ceremony registration).'),
+    pool: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 64,
+      description:
+        'The user pool whose hosted login the page\'s "Sign in" link runs, for a visitor without a session: a built-in public client (authpipe-account-page, code flow with PKCE) that comes back to /oidc/<tenant>/account/callback. Absent: such a visitor is told to sign in to an app first.',
+    },
     language: {
       enum: LANGUAGES,
       default: 'en',

@@ -204,9 +204,9 @@ function accountPageTests(): void {
       const tokens = await signIn(other, 'alice', 'alice-pass-1');
       expect(tokens.refresh_token).toBeDefined();
       const page = await account(jar);
-      const mine = /<li data-id="([^"]+)">[^<]*<strong>/.exec(page.html)?.[1];
+      const mine = /<li data-id="([^"]+)"><span>[^<]*<strong>/.exec(page.html)?.[1];
       const theirs = (await account(other)).html;
-      const otherId = /<li data-id="([^"]+)">[^<]*<strong>/.exec(theirs)?.[1] as string;
+      const otherId = /<li data-id="([^"]+)"><span>[^<]*<strong>/.exec(theirs)?.[1] as string;
       expect(otherId).not.toBe(mine);
       expect(ids(page.html, 'sessions')).toContain(otherId);
       const ended = await post(jar, { csrf: page.csrf as string, do: 'end_session', id: otherId });

@@ -23,6 +23,11 @@ import type { Browser, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
+import { freePort } from '../support/net.js';
+import { createAccount, newAccountId, updateAccount } from '../../src/accounts/registry.js';
+import { hashPassword } from '../../src/credentials/hash.js';
+import { addCredential } from '../../src/passkeys/store.js';
+import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 
 const FONT_FILE = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
 /** The pictures are drawn in one font: without it they cannot match, so CI fails and elsewhere the file skips loudly. */
@@ -87,8 +92,41 @@ async function signedInAtLogout(w: Walk): Promise<void> {
   await w.page.waitForSelector('button[name="logout"]');
 }
 
-/** The pages, each reached from a fresh browser. Add a row for a new page. */
-const PAGES: readonly { name: string; reach(w: Walk): Promise<void> }[] = [
+/** A fixed time for every date an account page shows (the session's is the sign-in's own). */
+const FIXED_WHEN = '2026-01-15 09:30 UTC';
+
+/** A self-service account of the shoppers pool (its password is the account page's to change), with `passkey` named when given. */
+async function shopperAccount(demo: OidcDemo, username: string, passkey?: string): Promise<void> {
+  const services = demo.server.app.holder.current.services;
+  const store = prefixedStore(services.store, tenantPrefix('demo'));
+  const id = newAccountId();
+  const account = { v: 1 as const, id, username, password_hash: await hashPassword(STRONG), pools: ['shoppers'], created: Date.now() };
+  expect(await createAccount(services.directory, store, 'demo', { ...account, status: 'pending' }, 60_000)).toBe(true);
+  expect(await updateAccount(store, { ...account, status: 'pending' }, { ...account, status: 'active' })).toBe(true);
+  if (passkey !== undefined)
+    expect(
+      await addCredential(store, `pk-${username}`, {
+        v: 1,
+        u: id,
+        k: 'AA',
+        c: 0,
+        t: ['internal'],
+        hw: false,
+        at: Date.parse(FIXED_WHEN.replace(' UTC', 'Z')),
+        n: passkey,
+      }),
+    ).toBe(true);
+}
+
+/** `username` signed in to the shop (the app's callback answered by the browser itself). */
+async function signedIn(w: Walk, username: string): Promise<void> {
+  await w.page.route('http://localhost:3000/**', (route) => route.fulfill({ contentType: 'text/html', body: '<p id="app">signed in</p>' }));
+  await w.signIn('shop-web');
+  await w.submit({ username, password: STRONG }, '#app');
+}
+
+/** The pages, each reached from a fresh browser (on the passkey demo when `passkeys`). Add a row for a new page. */
+const PAGES: readonly { name: string; passkeys?: true; reach(w: Walk): Promise<void> }[] = [
   { name: 'sign-in', reach: (w) => w.signIn('shop-web') },
   {
     name: 'password-error',
@@ -171,10 +209,53 @@ const PAGES: readonly { name: string; reach(w: Walk): Promise<void> }[] = [
       await w.page.waitForSelector('[role="alert"]');
     },
   },
+  {
+    name: 'passkey-sign-in',
+    passkeys: true,
+    async reach(w) {
+      await w.signIn('shop-web');
+      await w.page.waitForSelector('#passkey-button', { state: 'visible' });
+    },
+  },
+  {
+    name: 'passkey-offer',
+    passkeys: true,
+    async reach(w) {
+      await w.signIn('shop-web');
+      await w.submit({ username: 'bob', password: 'bob-pass-1' }, '#passkey-button');
+      await w.page.waitForSelector('#passkey-button', { state: 'visible' });
+    },
+  },
+  {
+    name: 'account',
+    passkeys: true,
+    async reach(w) {
+      await shopperAccount(w.demo, 'screen-carol', 'Work laptop');
+      await signedIn(w, 'screen-carol');
+      await w.page.goto(`${w.demo.issuer()}/account`);
+      await w.page.waitForSelector('#passkey-button', { state: 'visible' });
+      // The session's date is the sign-in's own: drawn as a fixed one.
+      await w.page.evaluate((fixed) => {
+        const doc = (globalThis as any).document;
+        const walker = doc.createTreeWalker(doc.body, 4 /* NodeFilter.SHOW_TEXT */);
+        for (let node = walker.nextNode(); node; node = walker.nextNode())
+          node.textContent = node.textContent.replace(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/g, fixed);
+      }, FIXED_WHEN);
+    },
+  },
+  {
+    name: 'account-signed-out',
+    async reach(w) {
+      await w.page.goto(`${w.demo.issuer()}/account`);
+      await w.page.waitForSelector('[data-code="login_required"]');
+    },
+  },
 ];
 
 describeBrowser('the hosted-login screenshots')('the hosted login, page by page', () => {
   let demo: OidcDemo;
+  /** The demo with passkeys on the shoppers pool, reached at localhost (WebAuthn's rp id is a domain). */
+  let passkeyDemo: OidcDemo;
   let browser: Browser;
   let failures: string | undefined;
   /** Where a differing picture and its diff go: a temp folder, made at the first one. */
@@ -193,14 +274,35 @@ describeBrowser('the hosted-login screenshots')('the hosted login, page by page'
       }),
       launchChromium(),
     ]);
+    passkeyDemo = await startPasskeyDemo();
     if (UPDATE) mkdirSync(STORED, { recursive: true });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await demo?.close();
+    await passkeyDemo?.close();
   });
 
-  async function walk(): Promise<Walk> {
+  async function startPasskeyDemo(): Promise<OidcDemo> {
+    const port = await freePort();
+    const started = await startOidcDemo({
+      edit(fixture) {
+        const main = fixture.readJson('config/authpipe.json') as any;
+        main.oidc.public_url = `http://localhost:${port}`;
+        main.oidc.tenants.demo.pools.shoppers.passkeys = {
+          sign_in_options: 'passkey-sign-in-options',
+          sign_in: 'passkey-sign-in',
+          enrol_options: 'passkey-enrol-options',
+          enrol: 'passkey-enrol',
+        };
+        fixture.writeMain(main);
+      },
+      app: { env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', REDIS_URL: undefined } },
+    });
+    return { ...started, issuer: (tenant = 'demo') => `http://localhost:${port}/oidc/${tenant}` };
+  }
+
+  async function walk(demo: OidcDemo): Promise<Walk> {
     const context = await browser.newContext({
       bypassCSP: true,
       deviceScaleFactor: 1,
@@ -264,9 +366,9 @@ describeBrowser('the hosted-login screenshots')('the hosted login, page by page'
     return `${name}-${width}: ${differing} pixels differ (actual and diff in ${failures})`;
   }
 
-  for (const { name, reach } of PAGES)
+  for (const { name, passkeys, reach } of PAGES)
     it(`${name}: matches its stored pictures and has no serious or critical axe violation`, async () => {
-      const w = await walk();
+      const w = await walk(passkeys ? passkeyDemo : demo);
       try {
         await reach(w);
         expect([name, await axe(w.page)]).toEqual([name, []]);
