@@ -13,12 +13,13 @@ import { createAccount, newAccountId, updateAccount, type StoredAccount } from '
 import { hashPassword } from '../../src/credentials/hash.js';
 import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
+  PASSKEY_PIPES,
   startOidcDemo,
   submit,
   type LoginPage,
@@ -33,13 +34,7 @@ beforeAll(async () => {
   demo = await startOidcDemo({
     edit(fixture) {
       const main = fixture.readJson('config/authpipe.json') as any;
-      main.oidc.tenants.demo.pools.shoppers.passkeys = {
-        sign_in_options: 'passkey-sign-in-options',
-        sign_in: 'passkey-sign-in',
-        enrol_options: 'passkey-enrol-options',
-        enrol: 'passkey-enrol',
-        acr: 'urn:authpipe:passkey',
-      };
+      main.oidc.tenants.demo.pools.shoppers.passkeys = { ...PASSKEY_PIPES, acr: 'urn:authpipe:passkey' };
       main.oidc.interactions = { per_address: 1000 };
       // Over PUT too, so a test can enrol a passkey for an account of another pool (ops-admin, staff only).
       main.modules[0].config.tenant
@@ -52,10 +47,7 @@ beforeAll(async () => {
 });
 afterAll(() => demo?.close());
 
-async function start(jar: CookieJar) {
-  const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
-  return { request, page: expectPage(await follow(jar, request.url, REDIRECT)) };
-}
+const start = (jar: CookieJar) => openLogin(jar, config, REDIRECT, { prompt: 'login' });
 
 /** A form POST to the page's own address (what the page script sends), raw. */
 function post(jar: CookieJar, page: LoginPage, fields: Record<string, string>, csrf = page.csrf as string) {
@@ -72,13 +64,7 @@ async function optionsOf(jar: CookieJar, page: LoginPage, fields: Record<string,
   return (await res.json()) as { challenge_id: string; options: { challenge: string; rpId?: string; rp?: { id: string } } };
 }
 
-async function tokensOf(started: Awaited<ReturnType<typeof start>>, callback: string) {
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: started.request.verifier,
-    expectedState: started.request.state,
-    expectedNonce: started.request.nonce,
-  });
-}
+const tokensOf = (started: Awaited<ReturnType<typeof start>>, callback: string) => exchangeCode(config, callback, started.request);
 
 const origin = () => new URL(demo.base).origin;
 const keys = new Map<string, SoftAuthenticator>();

@@ -187,3 +187,36 @@ export async function passwordLogin(
   const page = expectPage(await follow(jar, authUrl, redirectUri));
   return expectCallback(await submit(jar, page, { username, password }, redirectUri));
 }
+
+/** The browser `jar` at the first hosted-login page of a new authorization request (PKCE, state, nonce) for `redirectUri`. */
+export async function openLogin(jar: CookieJar, config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  const request = await authorizationRequest(config, redirectUri, extra);
+  return { request, page: expectPage(await follow(jar, request.url, redirectUri)) };
+}
+
+/** The app's side of the callback: the code redeemed with the request's verifier, state and nonce checked. */
+export function exchangeCode(config: client.Configuration, callback: string, request: { verifier: string; state: string; nonce: string }) {
+  return client.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
+}
+
+/** The demo's passkey pipes on a pool (`passkeys` of a pool in config/authpipe.json); a suite adds what it tests. */
+export const PASSKEY_PIPES = {
+  sign_in_options: 'passkey-sign-in-options',
+  sign_in: 'passkey-sign-in',
+  enrol_options: 'passkey-enrol-options',
+  enrol: 'passkey-enrol',
+} as const;
+
+/**
+ * Overrides the login SMS sender's limits (pipes/login-sms-send.json), e.g. `cooldown_seconds: 0`
+ * for a suite that sends one user several codes in a row (the demo waits 30 s between codes).
+ */
+export function setSmsSendLimits(fixture: ConfigFixture, limits: { cooldown_seconds?: number; max_per_hour?: number }): void {
+  const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
+  Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, limits);
+  fixture.writePipe('login-sms-send', send);
+}
