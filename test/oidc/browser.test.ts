@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium } from '../support/chromium.js';
+import { describeWithChromium, launchChromium, recordCspViolations } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
 
@@ -33,9 +33,7 @@ describeBrowser('hosted login in Chromium', () => {
     [demo, browser] = await Promise.all([startOidcDemo(), launchChromium()]);
     context = await browser.newContext();
     page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    recordCspViolations(page, violations);
     page.on('request', (request) => {
       if (/^http:\/\/localhost:300[0-2]\/callback\?/.test(request.url())) callbacks.push(request.url());
     });
