@@ -13,7 +13,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import { openRedis } from '../support/redis-store.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo } from './support.js';
+import { authorizationRequest, CookieJar, discover, exchangeCode, passwordLogin, startOidcDemo } from './support.js';
 
 function adapterContract(name: string, open: () => Promise<Store>): void {
   describe(`adapter on ${name}`, () => {
@@ -93,11 +93,7 @@ describeWithRedis('the front door on Redis', () => {
     const web = await discover(first.issuer(), 'shop-web');
     const request = await authorizationRequest(web, 'http://localhost:3000/callback');
     const callback = await passwordLogin(new CookieJar(), request.url, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await exchangeCode(web, callback, request);
     const issuer = first.issuer();
     await first.server.close();
 

@@ -9,6 +9,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -29,11 +30,7 @@ async function signIn(jar = new CookieJar(), username = 'alice', password = `${u
   const config = await discover(demo.issuer(), 'shop-web');
   const request = await authorizationRequest(config, SHOP_WEB);
   const callback = await passwordLogin(jar, request.url, SHOP_WEB, username, password);
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(config, callback, request);
   return { config, tokens, jar };
 }
 

@@ -9,7 +9,16 @@ import * as oauth from 'oauth4webapi';
 import { MemoryStore } from '../../src/store/memory.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { tenantPrefix } from '../../src/store/store.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  exchangeCode,
+  passwordLogin,
+  setRefreshGrace,
+  startOidcDemo,
+  type OidcDemo,
+} from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 
@@ -26,11 +35,7 @@ afterAll(() => demo?.close());
 async function signIn() {
   const request = await authorizationRequest(config, SHOP_WEB);
   const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  return exchangeCode(config, callback, request);
 }
 
 /** Moves a used refresh token's first use `seconds` into the past, as if that long had gone by. */
@@ -102,11 +107,7 @@ describe('refresh_grace_seconds: 0', () => {
       const web = await discover(strict.issuer(), 'shop-web');
       const request = await authorizationRequest(web, SHOP_WEB);
       const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-      const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-        pkceCodeVerifier: request.verifier,
-        expectedState: request.state,
-        expectedNonce: request.nonce,
-      });
+      const tokens = await exchangeCode(web, callback, request);
       const rotated = await client.refreshTokenGrant(web, tokens.refresh_token as string);
       await expect(client.refreshTokenGrant(web, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
       await expect(client.refreshTokenGrant(web, rotated.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });

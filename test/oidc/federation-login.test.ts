@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import * as jose from 'jose';
-import * as client from 'openid-client';
 import { freePort } from '../support/net.js';
 import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -213,11 +213,7 @@ async function signInThroughUpstream(): Promise<string> {
   expect(page.status).toBe(200);
   expect(page.html).toContain('Sign in with Upstream');
   const back = expectCallback(await submit(jar, page, {}, REDIRECT));
-  const tokens = await client.authorizationCodeGrant(config, new URL(back), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(config, back, request);
   return tokens.claims()!.sub;
 }
 

@@ -13,6 +13,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -108,11 +109,7 @@ async function twoStepLogin(clientId: string, redirect: string) {
   expect([second.status, second.errorCode]).toEqual([200, undefined]);
   expect(second.html).toContain('name="otp"');
   const callback = expectCallback(await submit(jar, second, { otp: await nextCode(before, '+15550000001') }, redirect));
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(config, callback, request);
   return { config, tokens, pages };
 }
 
@@ -133,11 +130,7 @@ describe('amr and acr from the steps that ran', () => {
     const request = await authorizationRequest(config, 'http://localhost:3000/callback');
     const page = expectPage(await follow(jar, request.url, 'http://localhost:3000/callback'));
     const callback = expectCallback(await submit(jar, page, { username: 'bob', password: 'bob-pass-1' }, 'http://localhost:3000/callback'));
-    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await exchangeCode(config, callback, request);
     expect(tokens.claims()?.amr).toEqual(['pwd']);
     expect(payload(tokens.access_token).amr).toEqual(['pwd']);
   });

@@ -10,6 +10,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -78,11 +79,7 @@ describe('authorization code with PKCE', () => {
     config = await discover(demo.issuer(), 'shop-web');
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    tokens = await exchangeCode(config, callback, request);
   });
 
   it('gives a validated id_token, a 30-minute user access token and a refresh token', () => {
@@ -137,11 +134,7 @@ describe('authorization code with PKCE', () => {
   it('revokes a refresh token (RFC 7009)', async () => {
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-    const fresh = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const fresh = await exchangeCode(config, callback, request);
     await client.tokenRevocation(config, fresh.refresh_token as string);
     await expect(client.refreshTokenGrant(config, fresh.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
@@ -150,11 +143,7 @@ describe('authorization code with PKCE', () => {
     const jar = new CookieJar();
     const request = await authorizationRequest(config, SHOP_WEB);
     const callback = await passwordLogin(jar, request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    const own = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const own = await exchangeCode(config, callback, request);
     const endUrl = client.buildEndSessionUrl(config, {
       id_token_hint: own.id_token as string,
       post_logout_redirect_uri: 'http://localhost:3000/',

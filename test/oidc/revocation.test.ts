@@ -14,6 +14,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -81,11 +82,7 @@ describeWithRedis('revocation on two engines sharing Redis', () => {
   async function login(jar = new CookieJar()) {
     const request = await authorizationRequest(web, SHOP_WEB);
     const callback = await passwordLogin(jar, request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    return client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    return exchangeCode(web, callback, request);
   }
 
   it('refuses a token after end_session', async () => {

@@ -13,7 +13,16 @@ import type { KeyObject } from 'node:crypto';
 import * as client from 'openid-client';
 import { codeFor } from '../otp/outbox.js';
 import { es256, fixtureKey } from '../tokens/support.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
+import {
+  authorizationRequest,
+  CookieJar,
+  discover,
+  exchangeCode,
+  passwordLogin,
+  setRefreshGrace,
+  startOidcDemo,
+  type OidcDemo,
+} from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -73,11 +82,7 @@ async function hostedLogin(scope: string): Promise<string> {
   const web = await discover(demo.issuer(), 'shop-web');
   const request = await authorizationRequest(web, SHOP_WEB, { scope });
   const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-  const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(web, callback, request);
   return tokens.access_token;
 }
 
