@@ -13,6 +13,7 @@ import {
   expectCallback,
   expectPage,
   follow,
+  openLogin,
   passwordLogin,
   startOidcDemo,
   type OidcDemo,
@@ -141,8 +142,7 @@ describe('caching and methods', () => {
 describe('authorization and logout', () => {
   it('reads prompt=select_account as a login, not invalid_request', async () => {
     const { config, jar } = await signIn();
-    const request = await authorizationRequest(config, SHOP_WEB, { prompt: 'select_account' });
-    const page = expectPage(await follow(jar, request.url, SHOP_WEB));
+    const { page } = await openLogin(jar, config, SHOP_WEB, { prompt: 'select_account' });
     expect(page.status).toBe(200);
     expect(page.csrf).toBeDefined();
     expect(page.errorCode).toBeUndefined();

@@ -14,13 +14,13 @@ import Provider from 'oidc-provider';
 import * as jose from 'jose';
 import { freePort } from '../support/net.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
   exchangeCode,
   expectCallback,
   expectPage,
   follow,
+  openLogin,
   parsePage,
   startOidcDemo,
   submit,
@@ -202,10 +202,8 @@ afterAll(async () => {
 /** Starts a sign-in of `clientId` and answers its first page: the upstream's button. */
 async function buttonPage(clientId: string) {
   const config = await discover(demo.issuer(), clientId);
-  const request = await authorizationRequest(config, REDIRECT);
   const jar = new CookieJar();
-  const page = expectPage(await follow(jar, request.url, REDIRECT));
-  return { config, request, jar, page };
+  return { config, jar, ...(await openLogin(jar, config, REDIRECT)) };
 }
 
 async function signInThroughUpstream(): Promise<string> {

@@ -53,6 +53,13 @@ export function setRefreshGrace(fixture: ConfigFixture, seconds: number): void {
   fixture.writeMain(main);
 }
 
+/** The listener trusts X-Forwarded-For from 127.0.0.1, so a test can speak for a client's network. */
+export function trustLocalProxy(fixture: ConfigFixture): void {
+  const main = fixture.readJson('config/authpipe.json') as { http_configuration: Record<string, unknown>[] };
+  (main.http_configuration[0] as Record<string, unknown>).trusted_proxies = ['127.0.0.1'];
+  fixture.writeMain(main);
+}
+
 /** openid-client's configuration for a demo client, over plain http. */
 export function discover(issuer: string, clientId: string, secret?: string): Promise<client.Configuration> {
   return client.discovery(new URL(issuer), clientId, secret, secret === undefined ? client.None() : client.ClientSecretBasic(secret), {
