@@ -6,15 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import * as oauth from 'oauth4webapi';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
-  exchangeCode,
   expectCallback,
   expectPage,
   follow,
   openLogin,
-  passwordLogin,
+  passwordTokens,
   startOidcDemo,
   type OidcDemo,
 } from './support.js';
@@ -29,9 +27,7 @@ afterAll(() => demo?.close());
 
 async function signIn(jar = new CookieJar(), username = 'alice', password = `${username}-pass-1`) {
   const config = await discover(demo.issuer(), 'shop-web');
-  const request = await authorizationRequest(config, SHOP_WEB);
-  const callback = await passwordLogin(jar, request.url, SHOP_WEB, username, password);
-  const tokens = await exchangeCode(config, callback, request);
+  const tokens = await passwordTokens(jar, config, SHOP_WEB, username, password);
   return { config, tokens, jar };
 }
 

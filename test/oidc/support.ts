@@ -201,6 +201,19 @@ export async function openLogin(jar: CookieJar, config: client.Configuration, re
   return { request, page: expectPage(await follow(jar, request.url, redirectUri)) };
 }
 
+/** `username` signs in with `password` through the password-only pool in the browser `jar`, and the app redeems the code: its tokens. */
+export async function passwordTokens(
+  jar: CookieJar,
+  config: client.Configuration,
+  redirectUri: string,
+  username: string,
+  password: string,
+  extra: Record<string, string> = {},
+) {
+  const request = await authorizationRequest(config, redirectUri, extra);
+  return exchangeCode(config, await passwordLogin(jar, request.url, redirectUri, username, password), request);
+}
+
 /** The app's side of the callback: the code redeemed with the request's verifier, state and nonce checked. */
 export function exchangeCode(config: client.Configuration, callback: string, request: { verifier: string; state: string; nonce: string }) {
   return client.authorizationCodeGrant(config, new URL(callback), {
