@@ -10,8 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import * as client from 'openid-client';
 import { SoftAuthenticator } from '../support/webauthn.js';
-import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
-import { hashPassword } from '../../src/credentials/hash.js';
 import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import { indexLink, linkKey } from '../../src/oidc/federated-accounts.js';
 import {
@@ -23,6 +21,7 @@ import {
   openLogin,
   PASSKEY_PIPES,
   startOidcDemo,
+  storeShopper,
   submit,
   type LoginPage,
   type OidcDemo,
@@ -49,21 +48,10 @@ async function startDemo(redis?: RedisServer): Promise<void> {
     },
   });
   config = await discover(demo.issuer(), 'shop-web');
-  const services = demo.server.app.holder.current.services;
-  store = prefixedStore(services.store, tenantPrefix('demo'));
+  store = prefixedStore(demo.server.app.holder.current.services.store, tenantPrefix('demo'));
   accountUrl = `${demo.issuer()}/account`;
   // carol: a self-service account of the shoppers pool (as sign-up leaves one), whose password is ours to change.
-  const carol: StoredAccount = {
-    v: 1,
-    id: newAccountId(),
-    username: 'carol',
-    password_hash: await hashPassword(STRONG),
-    status: 'pending',
-    pools: ['shoppers'],
-    created: Date.now(),
-  };
-  expect(await createAccount(services.directory, store, 'demo', carol, 60_000)).toBe(true);
-  expect(await updateAccount(store, carol, { ...carol, status: 'active' })).toBe(true);
+  await storeShopper(demo, 'carol', STRONG);
 }
 
 const openSignIn = (jar: CookieJar) => openLogin(jar, config, REDIRECT, { prompt: 'login' });

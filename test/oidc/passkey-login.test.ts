@@ -9,9 +9,6 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import { SoftAuthenticator, type Tamper } from '../support/webauthn.js';
-import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
-import { hashPassword } from '../../src/credentials/hash.js';
-import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 import {
   CookieJar,
   discover,
@@ -21,6 +18,7 @@ import {
   openLogin,
   PASSKEY_PIPES,
   startOidcDemo,
+  storeShopper,
   submit,
   type LoginPage,
   type OidcDemo,
@@ -210,22 +208,7 @@ it('refuses passkey posts without the CSRF token, and bounds the options one sig
 const STRONG = 'violet-Harbour-93-kettle';
 
 /** An active self-service account of the shoppers pool, as sign-up leaves one, with password STRONG. */
-async function storeAccount(username: string): Promise<StoredAccount> {
-  const services = demo.server.app.holder.current.services;
-  const store = prefixedStore(services.store, tenantPrefix('demo'));
-  const account: StoredAccount = {
-    v: 1,
-    id: newAccountId(),
-    username,
-    password_hash: await hashPassword(STRONG),
-    status: 'pending',
-    pools: ['shoppers'],
-    created: Date.now(),
-  };
-  expect(await createAccount(services.directory, store, 'demo', account, 60_000)).toBe(true);
-  expect(await updateAccount(store, account, { ...account, status: 'active' })).toBe(true);
-  return account;
-}
+const storeAccount = (username: string) => storeShopper(demo, username, STRONG);
 
 it('offers and signs in with a passkey of a self-service account (in the store) too', async () => {
   const dave = await storeAccount('dave');

@@ -2,7 +2,9 @@ import * as client from 'openid-client';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import type { Store } from '../../src/store/store.js';
+import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
+import { hashPassword } from '../../src/credentials/hash.js';
+import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import type { AppOptions } from '../../src/app.js';
 
 /** The shipped demo on a free port, its SMS outbox in the fixture folder. */
@@ -58,6 +60,24 @@ export function trustLocalProxy(fixture: ConfigFixture): void {
   const main = fixture.readJson('config/authpipe.json') as { http_configuration: Record<string, unknown>[] };
   (main.http_configuration[0] as Record<string, unknown>).trusted_proxies = ['127.0.0.1'];
   fixture.writeMain(main);
+}
+
+/** An active self-service account of the demo's shoppers pool, in the store, as sign-up leaves one. */
+export async function storeShopper(demo: OidcDemo, username: string, password: string): Promise<StoredAccount> {
+  const services = demo.server.app.holder.current.services;
+  const store = prefixedStore(services.store, tenantPrefix('demo'));
+  const account: StoredAccount = {
+    v: 1,
+    id: newAccountId(),
+    username,
+    password_hash: await hashPassword(password),
+    status: 'pending',
+    pools: ['shoppers'],
+    created: Date.now(),
+  };
+  if (!(await createAccount(services.directory, store, 'demo', account, 60_000))) throw new Error(`${username} is taken`);
+  if (!(await updateAccount(store, account, { ...account, status: 'active' }))) throw new Error(`${username} was not activated`);
+  return account;
 }
 
 /** openid-client's configuration for a demo client, over plain http. */
