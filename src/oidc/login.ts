@@ -244,6 +244,35 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
         : {}),
     };
   };
+  /**
+   * A `start` pipe (one that sends a code) with what the step carries, who signs in and the device.
+   * Its refusal is shown on this step's page, saying that the sending failed, not these details;
+   * then undefined.
+   */
+  const runStart = async (operation: string, carry: Record<string, string> | undefined, sub: string | undefined) => {
+    const request = emptyProps();
+    for (const [name, value] of Object.entries(carry ?? {})) request[name] = value;
+    if (sub !== undefined) request[LOGIN_SUB] = sub;
+    request[DEVICE_ID] = deviceId;
+    if (acrValues !== undefined) request[ACR_VALUES] = acrValues;
+    const started = await runStepPipe(ctx, operation, request, pool);
+    if (started.ok) return started;
+    const failed = started.error.status === 500;
+    const text = failed ? undefined : startRefusal(scope.t, started.error);
+    form(
+      res,
+      failed ? 500 : 403,
+      scope,
+      step,
+      state,
+      action,
+      failed ? 'INTERNAL_ERROR' : started.error.code,
+      text,
+      undefined,
+      extras(state),
+    );
+    return undefined;
+  };
   if (upstream === undefined) {
     if (req.method === 'GET' || req.method === 'HEAD') {
       if (state.notice !== undefined) await ctx.store.set(stateKey(uid), JSON.stringify({ ...state, notice: undefined }), ttlMs);
@@ -265,27 +294,8 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
       const base = state.base ?? {};
       const switched: LoginState = { ...state, carry: base.carry, amr: base.amr, acr: base.acr, way: chosenWay };
       if (way.start) {
-        const startRequest = emptyProps();
-        for (const [name, value] of Object.entries(base.carry ?? {})) startRequest[name] = value;
-        if (state.sub !== undefined) startRequest[LOGIN_SUB] = state.sub;
-        startRequest[DEVICE_ID] = deviceId;
-        const started = await runStepPipe(ctx, way.start, startRequest, pool);
-        if (!started.ok) {
-          const failed = started.error.status === 500;
-          const text = failed ? undefined : startRefusal(scope.t, started.error);
-          return form(
-            res,
-            failed ? 500 : 403,
-            scope,
-            step,
-            state,
-            action,
-            failed ? 'INTERNAL_ERROR' : started.error.code,
-            text,
-            undefined,
-            extras(state),
-          );
-        }
+        const started = await runStart(way.start, base.carry, state.sub);
+        if (!started) return;
         switched.carry = { ...base.carry, ...started.answer };
         if (!way.amr) switched.amr = addMethods(base.amr, started.proved.amr);
         if (!way.acr && started.proved.acr !== undefined) switched.acr = started.proved.acr;
@@ -313,28 +323,8 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
 
     if (body.values.get('resend') !== undefined && state.step > 0 && step.start) {
       // "Send a new code": the step's start pipe again, with what the step carries; its own cooldown and limits apply.
-      const again = emptyProps();
-      for (const [name, value] of Object.entries(state.carry ?? state.started ?? {})) again[name] = value;
-      if (state.sub !== undefined) again[LOGIN_SUB] = state.sub;
-      again[DEVICE_ID] = deviceId;
-      if (acrValues !== undefined) again[ACR_VALUES] = acrValues;
-      const resent = await runStepPipe(ctx, step.start, again, pool);
-      if (!resent.ok) {
-        const failed = resent.error.status === 500;
-        const text = failed ? undefined : startRefusal(scope.t, resent.error);
-        return form(
-          res,
-          failed ? 500 : 403,
-          scope,
-          step,
-          state,
-          action,
-          failed ? 'INTERNAL_ERROR' : resent.error.code,
-          text,
-          undefined,
-          extras(state),
-        );
-      }
+      const resent = await runStart(step.start, state.carry ?? state.started, state.sub);
+      if (!resent) return;
       const resentState: LoginState = {
         ...state,
         carry: { ...(state.carry ?? state.started), ...resent.answer },
@@ -448,26 +438,9 @@ export async function handleInteraction(req: IncomingMessage, res: ServerRespons
     if (nextStep.alternatives !== undefined)
       nextState.base = { ...(handles ? { carry: handles } : {}), amr, ...(acr !== undefined ? { acr } : {}) };
     if (nextStep.start) {
-      const startRequest = emptyProps();
-      if (handles) for (const [name, value] of Object.entries(handles)) startRequest[name] = value;
-      if (sub !== undefined) startRequest[LOGIN_SUB] = sub;
-      startRequest[DEVICE_ID] = deviceId;
-      if (acrValues !== undefined) startRequest[ACR_VALUES] = acrValues;
-      const started = await runStepPipe(ctx, nextStep.start, startRequest, pool);
       // Said on this step's page, so it says what failed: not these details, the sending of the next step's code.
-      if (!started.ok)
-        return form(
-          res,
-          started.error.status === 500 ? 500 : 403,
-          scope,
-          step,
-          state,
-          action,
-          started.error.status === 500 ? 'INTERNAL_ERROR' : started.error.code,
-          started.error.status === 500 ? undefined : startRefusal(scope.t, started.error),
-          undefined,
-          extras(state),
-        );
+      const started = await runStart(nextStep.start, handles, sub);
+      if (!started) return;
       nextState.carry = { ...handles, ...started.answer };
       if (!nextStep.amr) nextState.amr = addMethods(amr, started.proved.amr);
       if (!nextStep.acr && started.proved.acr !== undefined) nextState.acr = started.proved.acr;

@@ -7,11 +7,11 @@
  * serious or critical violation). Screenshots go to AUTHPIPE_SCREENS (outside git) when set.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium } from '../support/chromium.js';
+import { seriousViolations } from '../support/axe.js';
+import { describeWithChromium, launchChromium, recordCspViolations } from '../support/chromium.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
@@ -21,7 +21,6 @@ import { indexLink, linkKey } from '../../src/oidc/federated-accounts.js';
 import { CookieJar, authorizationRequest, discover, expectPage, follow, submit } from '../oidc/support.js';
 
 const describeBrowser = describeWithChromium('the console browser tests');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENS = process.env.AUTHPIPE_SCREENS;
 jest.setTimeout(60_000);
 
@@ -46,9 +45,7 @@ describeBrowser('the console in Chromium', () => {
       launchChromium(),
     ]);
     page = await (await browser.newContext()).newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
-    });
+    recordCspViolations(page, cspViolations);
     if (SCREENS) mkdirSync(SCREENS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -57,16 +54,9 @@ describeBrowser('the console in Chromium', () => {
     fixture?.cleanup();
   });
 
-  /** axe-core in the page (evaluated through the devtools protocol, which the CSP does not govern). */
+  /** No serious or critical axe-core violation on the page; a screenshot when AUTHPIPE_SCREENS is set. */
   async function scan(name: string): Promise<void> {
-    await page.evaluate(AXE);
-    const violations = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-    });
-    expect([name, violations]).toEqual([name, []]);
+    expect([name, await seriousViolations(page)]).toEqual([name, []]);
     scanned.push(name);
     if (SCREENS) await page.screenshot({ path: join(SCREENS, `console-${name}.png`), fullPage: true });
   }

@@ -10,18 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import * as client from 'openid-client';
 import { SoftAuthenticator } from '../support/webauthn.js';
-import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
-import { hashPassword } from '../../src/credentials/hash.js';
 import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import { indexLink, linkKey } from '../../src/oidc/federated-accounts.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
+  PASSKEY_PIPES,
   startOidcDemo,
+  storeShopper,
   submit,
   type LoginPage,
   type OidcDemo,
@@ -42,44 +42,24 @@ async function startDemo(redis?: RedisServer): Promise<void> {
     edit(fixture) {
       const main = fixture.readJson('config/authpipe.json') as any;
       if (redis) main.store = { type: 'redis', url: redis.url, command_timeout_ms: 2000 };
-      main.oidc.tenants.demo.pools.shoppers.passkeys = {
-        sign_in_options: 'passkey-sign-in-options',
-        sign_in: 'passkey-sign-in',
-        enrol_options: 'passkey-enrol-options',
-        enrol: 'passkey-enrol',
-        offer: false,
-      };
+      main.oidc.tenants.demo.pools.shoppers.passkeys = { ...PASSKEY_PIPES, offer: false };
       main.oidc.interactions = { per_address: 1000 };
       fixture.writeMain(main);
     },
   });
   config = await discover(demo.issuer(), 'shop-web');
-  const services = demo.server.app.holder.current.services;
-  store = prefixedStore(services.store, tenantPrefix('demo'));
+  store = prefixedStore(demo.server.app.holder.current.services.store, tenantPrefix('demo'));
   accountUrl = `${demo.issuer()}/account`;
   // carol: a self-service account of the shoppers pool (as sign-up leaves one), whose password is ours to change.
-  const carol: StoredAccount = {
-    v: 1,
-    id: newAccountId(),
-    username: 'carol',
-    password_hash: await hashPassword(STRONG),
-    status: 'pending',
-    pools: ['shoppers'],
-    created: Date.now(),
-  };
-  expect(await createAccount(services.directory, store, 'demo', carol, 60_000)).toBe(true);
-  expect(await updateAccount(store, carol, { ...carol, status: 'active' })).toBe(true);
+  await storeShopper(demo, 'carol', STRONG);
 }
 
+const openSignIn = (jar: CookieJar) => openLogin(jar, config, REDIRECT, { prompt: 'login' });
+
 async function signIn(jar: CookieJar, username: string, password: string) {
-  const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
-  const page = expectPage(await follow(jar, request.url, REDIRECT));
+  const { request, page } = await openSignIn(jar);
   const callback = expectCallback(await submit(jar, page, { username, password }, REDIRECT));
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  return exchangeCode(config, callback, request);
 }
 
 async function account(jar: CookieJar, query = ''): Promise<LoginPage> {
@@ -166,8 +146,7 @@ function accountPageTests(): void {
 
       const passkeySignIn = async () => {
         const other = new CookieJar();
-        const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
-        const first = expectPage(await follow(other, request.url, REDIRECT));
+        const { page: first } = await openSignIn(other);
         const res = await other.fetch(new URL(first.action as string, first.url).href, {
           method: 'POST',
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -258,7 +237,7 @@ function accountPageTests(): void {
       expect(codeOf((await account(jar, '?done=password')).html)).toBe('account.done.password');
 
       const old = new CookieJar();
-      const oldPage = expectPage(await follow(old, (await authorizationRequest(config, REDIRECT, { prompt: 'login' })).url, REDIRECT));
+      const { page: oldPage } = await openSignIn(old);
       const refused = expectPage(await submit(old, oldPage, { username: 'carol', password: STRONG }, REDIRECT));
       expect(refused.errorCode).toBe('INVALID_CREDENTIALS');
       await signIn(new CookieJar(), 'carol', NEWER);

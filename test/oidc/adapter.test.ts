@@ -13,7 +13,7 @@ import { MemoryStore } from '../../src/store/memory.js';
 import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import { openRedis } from '../support/redis-store.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo } from './support.js';
+import { CookieJar, discover, passwordTokens, startOidcDemo } from './support.js';
 
 function adapterContract(name: string, open: () => Promise<Store>): void {
   describe(`adapter on ${name}`, () => {
@@ -91,13 +91,7 @@ describeWithRedis('the front door on Redis', () => {
     };
     const first = await startOidcDemo({ store: await openRedis({ url: redis.url }), edit: cookieKeys });
     const web = await discover(first.issuer(), 'shop-web');
-    const request = await authorizationRequest(web, 'http://localhost:3000/callback');
-    const callback = await passwordLogin(new CookieJar(), request.url, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await passwordTokens(new CookieJar(), web, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
     const issuer = first.issuer();
     await first.server.close();
 

@@ -8,6 +8,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectPage,
   follow,
   parsePage,
@@ -116,18 +117,8 @@ describe('PKCE', () => {
 describe('codes', () => {
   it('refuses a reused code', async () => {
     const { request, callback } = await codeFor();
-    await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
-    await expect(
-      client.authorizationCodeGrant(web, new URL(callback), {
-        pkceCodeVerifier: request.verifier,
-        expectedState: request.state,
-        expectedNonce: request.nonce,
-      }),
-    ).rejects.toMatchObject({ error: 'invalid_grant' });
+    await exchangeCode(web, callback, request);
+    await expect(exchangeCode(web, callback, request)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('refuses a code issued to another client', async () => {
@@ -155,11 +146,7 @@ describe('codes', () => {
       }),
     ).rejects.toThrow();
     // Caught before the code was sent: the right state still redeems it.
-    await client.authorizationCodeGrant(web, new URL(first.callback), {
-      pkceCodeVerifier: first.request.verifier,
-      expectedState: first.request.state,
-      expectedNonce: first.request.nonce,
-    });
+    await exchangeCode(web, first.callback, first.request);
     const second = await codeFor();
     await expect(
       client.authorizationCodeGrant(web, new URL(second.callback), {
@@ -174,11 +161,7 @@ describe('codes', () => {
 describe('refresh tokens', () => {
   it('refuses one from another client, and one of a revoked grant', async () => {
     const { request, callback } = await codeFor();
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await exchangeCode(web, callback, request);
     await expect(client.refreshTokenGrant(app, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
     await client.tokenRevocation(web, tokens.refresh_token as string);
     await expect(client.refreshTokenGrant(web, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });

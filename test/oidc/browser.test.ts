@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium } from '../support/chromium.js';
+import { describeWithChromium, launchChromium, recordCspViolations } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
-import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
+import { authorizationRequest, discover, exchangeCode, startOidcDemo, type OidcDemo } from './support.js';
 
 const describeBrowser = describeWithChromium('the browser tests of the hosted login');
 
@@ -33,9 +33,7 @@ describeBrowser('hosted login in Chromium', () => {
     [demo, browser] = await Promise.all([startOidcDemo(), launchChromium()]);
     context = await browser.newContext();
     page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    recordCspViolations(page, violations);
     page.on('request', (request) => {
       if (/^http:\/\/localhost:300[0-2]\/callback\?/.test(request.url())) callbacks.push(request.url());
     });
@@ -58,11 +56,7 @@ describeBrowser('hosted login in Chromium', () => {
     const isCallback = (url: string) => url.startsWith(`${APPS[app]}?`) && url.includes(`state=${started.request.state}`);
     if (!callbacks.some(isCallback)) await page.waitForRequest((r) => isCallback(r.url()));
     const callback = callbacks.find(isCallback) as string;
-    return client.authorizationCodeGrant(started.config, new URL(callback), {
-      pkceCodeVerifier: started.request.verifier,
-      expectedState: started.request.state,
-      expectedNonce: started.request.nonce,
-    });
+    return exchangeCode(started.config, callback, started.request);
   }
 
   it('logs alice in to shop-web through the form, with accessible markup and safe headers', async () => {

@@ -7,15 +7,13 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startOidcDemo, type OidcDemo } from './support.js';
+import { startOidcDemo, trustLocalProxy, type OidcDemo } from './support.js';
 
 let demo: OidcDemo;
 beforeAll(async () => {
   demo = await startOidcDemo({
     edit(fixture) {
-      const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-      main.http_configuration[0].trusted_proxies = ['127.0.0.1'];
-      fixture.writeMain(main);
+      trustLocalProxy(fixture);
       const file = join(fixture.dir, 'config', 'directory.json');
       const directory = JSON.parse(readFileSync(file, 'utf8'));
       const pos = directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'pos-server-1');

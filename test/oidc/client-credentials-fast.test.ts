@@ -5,20 +5,13 @@
  * their codes, locks, other parameters), with the body the fast path had read.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { discover, startOidcDemo, type OidcDemo } from './support.js';
+import { discover, startOidcDemo, trustLocalProxy, type OidcDemo } from './support.js';
 
 let demo: OidcDemo;
 beforeAll(async () => {
-  demo = await startOidcDemo({
-    edit(fixture) {
-      const main = JSON.parse(readFileSync(fixture.mainFile, 'utf8'));
-      main.http_configuration[0].trusted_proxies = ['127.0.0.1'];
-      fixture.writeMain(main);
-    },
-  });
+  demo = await startOidcDemo({ edit: trustLocalProxy });
 });
 afterAll(() => demo?.close());
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import * as oauth from 'oauth4webapi';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, discover, passwordTokens, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 
@@ -24,13 +24,7 @@ beforeAll(async () => {
   shopApp = await discover(demo.issuer(), 'shop-app');
   gateway = await discover(demo.issuer(), 'pos-server-1', 'pos-server-1-secret');
   other = await discover(demo.issuer(), 'admin-console', 'admin-console-secret');
-  const request = await authorizationRequest(shopWeb, SHOP_WEB);
-  const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-  user = await client.authorizationCodeGrant(shopWeb, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  user = await passwordTokens(new CookieJar(), shopWeb, SHOP_WEB, 'alice', 'alice-pass-1');
   system = await client.clientCredentialsGrant(gateway);
 });
 afterAll(() => demo?.close());

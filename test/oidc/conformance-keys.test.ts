@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { es256, fixtureKey } from '../tokens/support.js';
-import { authorizationRequest, CookieJar, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, passwordTokens, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 const SHOP_APP = 'http://localhost:3001/callback';
@@ -32,13 +32,7 @@ afterAll(() => demo?.close());
 const insecure = { execute: [client.allowInsecureRequests] };
 
 async function codeFlow(config: client.Configuration, redirect: string) {
-  const request = await authorizationRequest(config, redirect);
-  const callback = await passwordLogin(new CookieJar(), request.url, redirect, 'alice', 'alice-pass-1');
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  return passwordTokens(new CookieJar(), config, redirect, 'alice', 'alice-pass-1');
 }
 
 async function kids(url: string): Promise<string[]> {

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import * as oauth from 'oauth4webapi';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
   expectCallback,
   expectPage,
   follow,
-  passwordLogin,
+  openLogin,
+  passwordTokens,
   startOidcDemo,
   type OidcDemo,
 } from './support.js';
@@ -27,13 +27,7 @@ afterAll(() => demo?.close());
 
 async function signIn(jar = new CookieJar(), username = 'alice', password = `${username}-pass-1`) {
   const config = await discover(demo.issuer(), 'shop-web');
-  const request = await authorizationRequest(config, SHOP_WEB);
-  const callback = await passwordLogin(jar, request.url, SHOP_WEB, username, password);
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await passwordTokens(jar, config, SHOP_WEB, username, password);
   return { config, tokens, jar };
 }
 
@@ -144,8 +138,7 @@ describe('caching and methods', () => {
 describe('authorization and logout', () => {
   it('reads prompt=select_account as a login, not invalid_request', async () => {
     const { config, jar } = await signIn();
-    const request = await authorizationRequest(config, SHOP_WEB, { prompt: 'select_account' });
-    const page = expectPage(await follow(jar, request.url, SHOP_WEB));
+    const { page } = await openLogin(jar, config, SHOP_WEB, { prompt: 'select_account' });
     expect(page.status).toBe(200);
     expect(page.csrf).toBeDefined();
     expect(page.errorCode).toBeUndefined();

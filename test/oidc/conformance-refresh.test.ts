@@ -9,7 +9,7 @@ import * as oauth from 'oauth4webapi';
 import { MemoryStore } from '../../src/store/memory.js';
 import { systemClock } from '../../src/engine/clock.js';
 import { tenantPrefix } from '../../src/store/store.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, discover, passwordTokens, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 
@@ -24,13 +24,7 @@ beforeAll(async () => {
 afterAll(() => demo?.close());
 
 async function signIn() {
-  const request = await authorizationRequest(config, SHOP_WEB);
-  const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  return passwordTokens(new CookieJar(), config, SHOP_WEB, 'alice', 'alice-pass-1');
 }
 
 /** Moves a used refresh token's first use `seconds` into the past, as if that long had gone by. */
@@ -100,13 +94,7 @@ describe('refresh_grace_seconds: 0', () => {
     const strict = await startOidcDemo({ edit: (f) => setRefreshGrace(f, 0) });
     try {
       const web = await discover(strict.issuer(), 'shop-web');
-      const request = await authorizationRequest(web, SHOP_WEB);
-      const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-      const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-        pkceCodeVerifier: request.verifier,
-        expectedState: request.state,
-        expectedNonce: request.nonce,
-      });
+      const tokens = await passwordTokens(new CookieJar(), web, SHOP_WEB, 'bob', 'bob-pass-1');
       const rotated = await client.refreshTokenGrant(web, tokens.refresh_token as string);
       await expect(client.refreshTokenGrant(web, tokens.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
       await expect(client.refreshTokenGrant(web, rotated.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
+  setSmsSendLimits,
   startOidcDemo,
   submit,
   type OidcDemo,
@@ -24,20 +24,15 @@ describe('hosted login dead ends', () => {
   let demo: OidcDemo;
   beforeAll(async () => {
     demo = await startOidcDemo({
-      edit(fixture) {
-        // A fresh code right after the dead one (the demo waits 30 s between codes to one user).
-        const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
-        Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, { cooldown_seconds: 0 });
-        fixture.writePipe('login-sms-send', send);
-      },
+      // A fresh code right after the dead one.
+      edit: (fixture) => setSmsSendLimits(fixture, { cooldown_seconds: 0 }),
     });
   });
   afterAll(() => demo?.close());
 
   async function start() {
     const jar = new CookieJar();
-    const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), PARTNERS);
-    return { jar, first: expectPage(await follow(jar, request.url, PARTNERS)) };
+    return { jar, first: (await openLogin(jar, await discover(demo.issuer(), 'partner-portal'), PARTNERS)).page };
   }
 
   async function codeStep(jar: CookieJar, first: ReturnType<typeof expectPage>) {

@@ -12,15 +12,15 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
 import * as jose from 'jose';
-import * as client from 'openid-client';
 import { freePort } from '../support/net.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
+  openLogin,
   parsePage,
   startOidcDemo,
   submit,
@@ -202,10 +202,8 @@ afterAll(async () => {
 /** Starts a sign-in of `clientId` and answers its first page: the upstream's button. */
 async function buttonPage(clientId: string) {
   const config = await discover(demo.issuer(), clientId);
-  const request = await authorizationRequest(config, REDIRECT);
   const jar = new CookieJar();
-  const page = expectPage(await follow(jar, request.url, REDIRECT));
-  return { config, request, jar, page };
+  return { config, jar, ...(await openLogin(jar, config, REDIRECT)) };
 }
 
 async function signInThroughUpstream(): Promise<string> {
@@ -213,11 +211,7 @@ async function signInThroughUpstream(): Promise<string> {
   expect(page.status).toBe(200);
   expect(page.html).toContain('Sign in with Upstream');
   const back = expectCallback(await submit(jar, page, {}, REDIRECT));
-  const tokens = await client.authorizationCodeGrant(config, new URL(back), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(config, back, request);
   return tokens.claims()!.sub;
 }
 

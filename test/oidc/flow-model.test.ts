@@ -10,12 +10,12 @@ import * as client from 'openid-client';
 import { editJson } from '../admin/support.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
   startOidcDemo,
   submit,
   type LoginPage,
@@ -100,19 +100,15 @@ async function nextCode(before: number, recipient: string): Promise<string> {
 async function twoStepLogin(clientId: string, redirect: string) {
   const jar = new CookieJar();
   const config = await discover(demo.issuer(), clientId);
-  const request = await authorizationRequest(config, redirect);
-  const pages: LoginPage[] = [expectPage(await follow(jar, request.url, redirect))];
+  const { request, page: first } = await openLogin(jar, config, redirect);
+  const pages: LoginPage[] = [first];
   const before = readOutbox(demo.outbox).length;
   pages.push(expectPage(await submit(jar, pages[0] as LoginPage, { username: 'alice', password: 'alice-pass-1' }, redirect)));
   const second = pages[1] as LoginPage;
   expect([second.status, second.errorCode]).toEqual([200, undefined]);
   expect(second.html).toContain('name="otp"');
   const callback = expectCallback(await submit(jar, second, { otp: await nextCode(before, '+15550000001') }, redirect));
-  const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await exchangeCode(config, callback, request);
   return { config, tokens, pages };
 }
 
@@ -130,14 +126,9 @@ describe('amr and acr from the steps that ran', () => {
   it('gives amr ["pwd"] after the password-only shoppers pool', async () => {
     const jar = new CookieJar();
     const config = await discover(demo.issuer(), 'shop-web');
-    const request = await authorizationRequest(config, 'http://localhost:3000/callback');
-    const page = expectPage(await follow(jar, request.url, 'http://localhost:3000/callback'));
+    const { request, page } = await openLogin(jar, config, 'http://localhost:3000/callback');
     const callback = expectCallback(await submit(jar, page, { username: 'bob', password: 'bob-pass-1' }, 'http://localhost:3000/callback'));
-    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await exchangeCode(config, callback, request);
     expect(tokens.claims()?.amr).toEqual(['pwd']);
     expect(payload(tokens.access_token).amr).toEqual(['pwd']);
   });
@@ -170,8 +161,7 @@ describe('a PUT pair with flow-save / flow-restore as pool steps, unchanged', ()
 
   it('refuses a wrong code at the second step, then the flow is used up as over PUT: sign in again from the first step', async () => {
     const jar = new CookieJar();
-    const request = await authorizationRequest(await discover(demo.issuer(), 'loyalty-app'), LOYALTY);
-    const first = expectPage(await follow(jar, request.url, LOYALTY));
+    const { page: first } = await openLogin(jar, await discover(demo.issuer(), 'loyalty-app'), LOYALTY);
     const before = readOutbox(demo.outbox).length;
     const second = expectPage(await submit(jar, first, { username: 'alice', password: 'alice-pass-1' }, LOYALTY));
     const code = await nextCode(before, '+15550000001');
@@ -188,8 +178,7 @@ describe('a PUT pair with flow-save / flow-restore as pool steps, unchanged', ()
 
   it('refuses a user of another pool at the first step, before any code is sent', async () => {
     const jar = new CookieJar();
-    const request = await authorizationRequest(await discover(demo.issuer(), 'loyalty-app'), LOYALTY);
-    const first = expectPage(await follow(jar, request.url, LOYALTY));
+    const { page: first } = await openLogin(jar, await discover(demo.issuer(), 'loyalty-app'), LOYALTY);
     const before = readOutbox(demo.outbox).length;
     // bob's pools are shoppers and partners, not loyalty.
     const refused = expectPage(await submit(jar, first, { username: 'bob', password: 'bob-pass-1' }, LOYALTY));

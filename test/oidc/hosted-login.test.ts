@@ -5,17 +5,16 @@
  * the login and code pages, and a pool's branding (logo from the templates folder's assets,
  * colours) shows. Screenshots go to AUTHPIPE_SCREENS (outside git) when set.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium } from '../support/chromium.js';
+import { seriousViolations } from '../support/axe.js';
+import { describeWithChromium, launchChromium, recordCspViolations } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
 
 const describeBrowser = describeWithChromium('the browser tests of the hosted login');
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const SCREENS = process.env.AUTHPIPE_SCREENS;
 const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><rect width="120" height="32" fill="#0a7d4f"/></svg>';
 jest.setTimeout(60_000);
@@ -44,9 +43,7 @@ describeBrowser('the hosted login in Chromium', () => {
       launchChromium(),
     ]);
     page = await (await browser.newContext()).newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    recordCspViolations(page, violations);
     if (SCREENS) mkdirSync(SCREENS, { recursive: true });
   }, 60_000);
   afterAll(async () => {
@@ -61,14 +58,7 @@ describeBrowser('the hosted login in Chromium', () => {
   }
 
   async function scan(name: string): Promise<void> {
-    await page.evaluate(AXE);
-    const found = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-    });
-    expect([name, found]).toEqual([name, []]);
+    expect([name, await seriousViolations(page)]).toEqual([name, []]);
   }
 
   async function shoot(name: string): Promise<void> {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import * as client from 'openid-client';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import { authorizationRequest, CookieJar, discover, passwordTokens, startOidcDemo, type OidcDemo } from './support.js';
 import { sample } from '../support/metrics-text.js';
 import { pendingInteractions } from '../../src/oidc/pending.js';
 import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
@@ -76,13 +76,7 @@ describe('/auth under a flood', () => {
   });
 
   it('a legitimate PKCE login from another address still succeeds after the flood', async () => {
-    const auth = await authorizationRequest(web, SHOP_WEB);
-    const callback = await passwordLogin(new CookieJar(), auth.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: auth.verifier,
-      expectedState: auth.state,
-      expectedNonce: auth.nonce,
-    });
+    const tokens = await passwordTokens(new CookieJar(), web, SHOP_WEB, 'alice', 'alice-pass-1');
     expect(tokens.claims()?.sub).toBeDefined();
     // A finished sign-in is no longer pending.
     expect(await pending()).toBe(PER_ADDRESS);

@@ -7,19 +7,17 @@
  * context and a domain as rp id, so the issuer's public URL is http://localhost:<port>.
  */
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import * as client from 'openid-client';
 import type { Browser, BrowserContext, CDPSession, Page } from 'playwright-core';
-import { describeWithChromium, launchChromium } from '../support/chromium.js';
+import { seriousViolations } from '../support/axe.js';
+import { describeWithChromium, launchChromium, recordCspViolations } from '../support/chromium.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { authorizationRequest, discover } from './support.js';
+import { authorizationRequest, discover, PASSKEY_PIPES } from './support.js';
 
 const describeBrowser = describeWithChromium('the passkey tests of the hosted login');
 const REDIRECT = 'http://localhost:3000/callback';
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The demo with passkeys on the shoppers pool, its public URL at localhost. */
 async function startPasskeyDemo(): Promise<{ server: RunningServer; fixture: ConfigFixture; issuer: string }> {
@@ -28,12 +26,7 @@ async function startPasskeyDemo(): Promise<{ server: RunningServer; fixture: Con
   const main = fixture.readJson('config/authpipe.json') as any;
   main.oidc.public_url = `http://localhost:${port}`;
   main.oidc.interactions = { per_address: 1000 };
-  main.oidc.tenants.demo.pools.shoppers.passkeys = {
-    sign_in_options: 'passkey-sign-in-options',
-    sign_in: 'passkey-sign-in',
-    enrol_options: 'passkey-enrol-options',
-    enrol: 'passkey-enrol',
-  };
+  main.oidc.tenants.demo.pools.shoppers.passkeys = { ...PASSKEY_PIPES };
   fixture.writeMain(main);
   const server = await startServer({
     configFile: fixture.mainFile,
@@ -72,9 +65,7 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
     [demo, browser] = await Promise.all([startPasskeyDemo(), launchChromium()]);
     context = await browser.newContext();
     page = await context.newPage();
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
+    recordCspViolations(page, violations);
     context.on('request', (request) => {
       if (request.url().startsWith(`${REDIRECT}?`)) callbacks.push(request.url());
     });
@@ -88,14 +79,7 @@ describeBrowser('passkeys on the hosted login in Chromium', () => {
 
   /** axe-core on the page as shown: no serious or critical violation. */
   async function scan(name: string): Promise<void> {
-    await page.evaluate(AXE);
-    const found = await page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => `${v.id}: ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-    });
-    expect([name, found]).toEqual([name, []]);
+    expect([name, await seriousViolations(page)]).toEqual([name, []]);
   }
 
   async function start(on: Page = page) {

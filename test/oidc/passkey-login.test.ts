@@ -9,17 +9,16 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import * as client from 'openid-client';
 import { SoftAuthenticator, type Tamper } from '../support/webauthn.js';
-import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
-import { hashPassword } from '../../src/credentials/hash.js';
-import { prefixedStore, tenantPrefix } from '../../src/store/store.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
+  PASSKEY_PIPES,
   startOidcDemo,
+  storeShopper,
   submit,
   type LoginPage,
   type OidcDemo,
@@ -33,13 +32,7 @@ beforeAll(async () => {
   demo = await startOidcDemo({
     edit(fixture) {
       const main = fixture.readJson('config/authpipe.json') as any;
-      main.oidc.tenants.demo.pools.shoppers.passkeys = {
-        sign_in_options: 'passkey-sign-in-options',
-        sign_in: 'passkey-sign-in',
-        enrol_options: 'passkey-enrol-options',
-        enrol: 'passkey-enrol',
-        acr: 'urn:authpipe:passkey',
-      };
+      main.oidc.tenants.demo.pools.shoppers.passkeys = { ...PASSKEY_PIPES, acr: 'urn:authpipe:passkey' };
       main.oidc.interactions = { per_address: 1000 };
       // Over PUT too, so a test can enrol a passkey for an account of another pool (ops-admin, staff only).
       main.modules[0].config.tenant
@@ -52,10 +45,7 @@ beforeAll(async () => {
 });
 afterAll(() => demo?.close());
 
-async function start(jar: CookieJar) {
-  const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
-  return { request, page: expectPage(await follow(jar, request.url, REDIRECT)) };
-}
+const start = (jar: CookieJar) => openLogin(jar, config, REDIRECT, { prompt: 'login' });
 
 /** A form POST to the page's own address (what the page script sends), raw. */
 function post(jar: CookieJar, page: LoginPage, fields: Record<string, string>, csrf = page.csrf as string) {
@@ -72,13 +62,7 @@ async function optionsOf(jar: CookieJar, page: LoginPage, fields: Record<string,
   return (await res.json()) as { challenge_id: string; options: { challenge: string; rpId?: string; rp?: { id: string } } };
 }
 
-async function tokensOf(started: Awaited<ReturnType<typeof start>>, callback: string) {
-  return client.authorizationCodeGrant(config, new URL(callback), {
-    pkceCodeVerifier: started.request.verifier,
-    expectedState: started.request.state,
-    expectedNonce: started.request.nonce,
-  });
-}
+const tokensOf = (started: Awaited<ReturnType<typeof start>>, callback: string) => exchangeCode(config, callback, started.request);
 
 const origin = () => new URL(demo.base).origin;
 const keys = new Map<string, SoftAuthenticator>();
@@ -224,22 +208,7 @@ it('refuses passkey posts without the CSRF token, and bounds the options one sig
 const STRONG = 'violet-Harbour-93-kettle';
 
 /** An active self-service account of the shoppers pool, as sign-up leaves one, with password STRONG. */
-async function storeAccount(username: string): Promise<StoredAccount> {
-  const services = demo.server.app.holder.current.services;
-  const store = prefixedStore(services.store, tenantPrefix('demo'));
-  const account: StoredAccount = {
-    v: 1,
-    id: newAccountId(),
-    username,
-    password_hash: await hashPassword(STRONG),
-    status: 'pending',
-    pools: ['shoppers'],
-    created: Date.now(),
-  };
-  expect(await createAccount(services.directory, store, 'demo', account, 60_000)).toBe(true);
-  expect(await updateAccount(store, account, { ...account, status: 'active' })).toBe(true);
-  return account;
-}
+const storeAccount = (username: string) => storeShopper(demo, username, STRONG);
 
 it('offers and signs in with a passkey of a self-service account (in the store) too', async () => {
   const dave = await storeAccount('dave');

@@ -6,12 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
   submit,
   startOidcDemo,
   type LoginPage,
@@ -31,8 +30,7 @@ const APPS = {
 } as const;
 
 async function loginPage(jar: CookieJar, app: keyof typeof APPS): Promise<LoginPage> {
-  const request = await authorizationRequest(await discover(demo.issuer(), app), APPS[app]);
-  return expectPage(await follow(jar, request.url, APPS[app]));
+  return (await openLogin(jar, await discover(demo.issuer(), app), APPS[app])).page;
 }
 
 /** The alert's code and text, and the page's form fields: what a browser sees of a refusal. */

@@ -13,7 +13,7 @@ import {
   expectCallback,
   expectPage,
   follow,
-  passwordLogin,
+  passwordTokens,
   setRefreshGrace,
   startOidcDemo,
   type OidcDemo,
@@ -76,13 +76,7 @@ describe('authorization code with PKCE', () => {
 
   beforeAll(async () => {
     config = await discover(demo.issuer(), 'shop-web');
-    const request = await authorizationRequest(config, SHOP_WEB);
-    const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    tokens = await passwordTokens(new CookieJar(), config, SHOP_WEB, 'alice', 'alice-pass-1');
   });
 
   it('gives a validated id_token, a 30-minute user access token and a refresh token', () => {
@@ -135,26 +129,14 @@ describe('authorization code with PKCE', () => {
   });
 
   it('revokes a refresh token (RFC 7009)', async () => {
-    const request = await authorizationRequest(config, SHOP_WEB);
-    const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-    const fresh = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const fresh = await passwordTokens(new CookieJar(), config, SHOP_WEB, 'bob', 'bob-pass-1');
     await client.tokenRevocation(config, fresh.refresh_token as string);
     await expect(client.refreshTokenGrant(config, fresh.refresh_token as string)).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
   it('ends the session and returns to a registered post-logout URI', async () => {
     const jar = new CookieJar();
-    const request = await authorizationRequest(config, SHOP_WEB);
-    const callback = await passwordLogin(jar, request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    const own = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const own = await passwordTokens(jar, config, SHOP_WEB, 'alice', 'alice-pass-1');
     const endUrl = client.buildEndSessionUrl(config, {
       id_token_hint: own.id_token as string,
       post_logout_redirect_uri: 'http://localhost:3000/',

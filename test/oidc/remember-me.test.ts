@@ -15,7 +15,7 @@ import {
   discover,
   expectCallback,
   expectPage,
-  follow,
+  openLogin,
   startOidcDemo,
   submit,
   type OidcDemo,
@@ -53,8 +53,7 @@ beforeAll(async () => {
 afterAll(() => demo?.close());
 
 async function firstPage(client: string, redirect: string, jar = new RecordingJar()) {
-  const request = await authorizationRequest(await discover(demo.issuer(), client), redirect);
-  return { jar, page: expectPage(await follow(jar, request.url, redirect)) };
+  return { jar, page: (await openLogin(jar, await discover(demo.issuer(), client), redirect)).page };
 }
 
 async function shopSignIn(extra: Record<string, string>): Promise<string> {

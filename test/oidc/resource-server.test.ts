@@ -10,7 +10,7 @@ import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
 import { hotp } from '../../src/otp/hotp.js';
 import { codeFor } from '../otp/outbox.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, discover, passwordTokens, startOidcDemo, type OidcDemo } from './support.js';
 
 const AUDIENCE = 'https://api.demo.example';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -25,14 +25,8 @@ beforeAll(async () => {
   const cc = await client.clientCredentialsGrant(await discover(demo.issuer(), 'pos-server-1', 'pos-server-1-secret'));
   tokens['oidc client credentials'] = cc.access_token;
   const web = await discover(demo.issuer(), 'shop-web');
-  const request = await authorizationRequest(web, 'http://localhost:3000/callback');
-  const callback = await passwordLogin(new CookieJar(), request.url, 'http://localhost:3000/callback', 'alice', 'alice-pass-1');
   tokens['oidc authorization code'] = (
-    await client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    })
+    await passwordTokens(new CookieJar(), web, 'http://localhost:3000/callback', 'alice', 'alice-pass-1')
   ).access_token;
   tokens['PUT till-login'] = (
     await demo.server.call('till-login', {}, { authorization: basic('till-001', 'till-001-pass') })

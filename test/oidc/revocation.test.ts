@@ -10,17 +10,7 @@ import * as client from 'openid-client';
 import { ADMIN_SECRET, adminCall, adminToken } from '../access-groups/support.js';
 import { describeWithRedis, RedisServer } from '../support/redis.js';
 import type { ConfigFixture } from '../support/fixture.js';
-import {
-  authorizationRequest,
-  CookieJar,
-  discover,
-  expectCallback,
-  expectPage,
-  follow,
-  passwordLogin,
-  startOidcDemo,
-  type OidcDemo,
-} from './support.js';
+import { CookieJar, discover, expectCallback, expectPage, follow, passwordTokens, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 
@@ -79,13 +69,7 @@ describeWithRedis('revocation on two engines sharing Redis', () => {
   }
 
   async function login(jar = new CookieJar()) {
-    const request = await authorizationRequest(web, SHOP_WEB);
-    const callback = await passwordLogin(jar, request.url, SHOP_WEB, 'alice', 'alice-pass-1');
-    return client.authorizationCodeGrant(web, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    return passwordTokens(jar, web, SHOP_WEB, 'alice', 'alice-pass-1');
   }
 
   it('refuses a token after end_session', async () => {

@@ -13,16 +13,16 @@
  * Each picture is cropped to the page's height (the viewport is short, the shot full-page).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import type { Browser, Page } from 'playwright-core';
+import { seriousViolations } from '../support/axe.js';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
-import { authorizationRequest, discover, startOidcDemo, type OidcDemo } from './support.js';
+import { authorizationRequest, discover, setSmsSendLimits, startOidcDemo, type OidcDemo } from './support.js';
 import { freePort } from '../support/net.js';
 import { createAccount, newAccountId, updateAccount } from '../../src/accounts/registry.js';
 import { hashPassword } from '../../src/credentials/hash.js';
@@ -37,7 +37,6 @@ function describeBrowser(what: string): typeof describe | typeof describe.skip {
   console.warn(`\n\n*** SKIPPING ${what}: ${FONT_FILE} is not installed ***\n`);
   return describe.skip;
 }
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const STORED = join(import.meta.dirname, 'screenshots');
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1' && !process.env.CI;
 const WIDTHS = [360, 1280] as const;
@@ -266,10 +265,8 @@ describeBrowser('the hosted-login screenshots')('the hosted login, page by page'
       startOidcDemo({
         edit(fixture) {
           fixture.keepOutboxInside('signup-send', 'forgot-send');
-          // A code to alice for each page that needs one (the demo waits 30 s between codes to one user).
-          const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
-          Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, { cooldown_seconds: 0, max_per_hour: 100 });
-          fixture.writePipe('login-sms-send', send);
+          // A code to alice for each page that needs one.
+          setSmsSendLimits(fixture, { cooldown_seconds: 0, max_per_hour: 100 });
         },
       }),
       launchChromium(),
@@ -331,16 +328,6 @@ describeBrowser('the hosted-login screenshots')('the hosted login, page by page'
     };
   }
 
-  async function axe(page: Page): Promise<string[]> {
-    await page.evaluate(AXE);
-    return page.evaluate(async () => {
-      const result = await (globalThis as any).axe.run((globalThis as any).document, { resultTypes: ['violations'] });
-      return result.violations
-        .filter((v: any) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v: any) => `${v.id} (${v.impact}): ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`);
-    });
-  }
-
   /** The page at `width`, cropped to its height, against the stored PNG; the reason when it differs. */
   async function compare(page: Page, name: string, width: number): Promise<string | undefined> {
     await page.setViewportSize({ width, height: 200 });
@@ -371,7 +358,7 @@ describeBrowser('the hosted-login screenshots')('the hosted login, page by page'
       const w = await walk(passkeys ? passkeyDemo : demo);
       try {
         await reach(w);
-        expect([name, await axe(w.page)]).toEqual([name, []]);
+        expect([name, await seriousViolations(w.page)]).toEqual([name, []]);
         await w.page.addStyleTag({ content: FONT_RULE });
         const problems: string[] = [];
         for (const width of WIDTHS) {

@@ -12,6 +12,7 @@ import {
   authorizationRequest,
   CookieJar,
   discover,
+  exchangeCode,
   expectCallback,
   expectPage,
   follow,
@@ -130,11 +131,7 @@ describe('sign-up', () => {
     const request = await authorizationRequest(config, REDIRECT, { prompt: 'login' });
     const page = expectPage(await follow(other.jar, request.url, REDIRECT));
     const callback = expectCallback(await post(other, page, { username: 'newshopper', password: STRONG }));
-    const tokens = await client.authorizationCodeGrant(config, new URL(callback), {
-      pkceCodeVerifier: request.verifier,
-      expectedState: request.state,
-      expectedNonce: request.nonce,
-    });
+    const tokens = await exchangeCode(config, callback, request);
     const claims = tokens.claims();
     expect(claims?.sub).toMatch(/^sa-/);
     const info = await client.fetchUserInfo(config, tokens.access_token, claims?.sub as string);

@@ -15,6 +15,7 @@ import {
   expectCallback,
   expectPage,
   follow,
+  setSmsSendLimits,
   startOidcDemo,
   type LoginPage,
   type OidcDemo,
@@ -48,10 +49,8 @@ beforeAll(async () => {
       ] as const)
         users.push({ id, username, mobile: `+1555000${id.slice(2)}`, password_hash: alice.password_hash, pools: ['partners'], ...extra });
       fixture.write('config/directory.json', directory);
-      // Codes as often as the tests sign in (the demo waits 30 s between codes to one user).
-      const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
-      Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, { cooldown_seconds: 0, max_per_hour: 100 });
-      fixture.writePipe('login-sms-send', send);
+      // Codes as often as the tests sign in.
+      setSmsSendLimits(fixture, { cooldown_seconds: 0, max_per_hour: 100 });
     },
   });
 });

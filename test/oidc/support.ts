@@ -7,7 +7,9 @@ import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import type { Store } from '../../src/store/store.js';
+import { createAccount, newAccountId, updateAccount, type StoredAccount } from '../../src/accounts/registry.js';
+import { hashPassword } from '../../src/credentials/hash.js';
+import { prefixedStore, tenantPrefix, type Store } from '../../src/store/store.js';
 import type { AppOptions } from '../../src/app.js';
 
 /** The shipped demo on a free port, its SMS outbox in the fixture folder. */
@@ -56,6 +58,31 @@ export function setRefreshGrace(fixture: ConfigFixture, seconds: number): void {
   const main = fixture.readJson('config/authpipe.json') as { oidc: Record<string, unknown> };
   main.oidc.refresh_grace_seconds = seconds;
   fixture.writeMain(main);
+}
+
+/** The listener trusts X-Forwarded-For from 127.0.0.1, so a test can speak for a client's network. */
+export function trustLocalProxy(fixture: ConfigFixture): void {
+  const main = fixture.readJson('config/authpipe.json') as { http_configuration: Record<string, unknown>[] };
+  (main.http_configuration[0] as Record<string, unknown>).trusted_proxies = ['127.0.0.1'];
+  fixture.writeMain(main);
+}
+
+/** An active self-service account of the demo's shoppers pool, in the store, as sign-up leaves one. */
+export async function storeShopper(demo: OidcDemo, username: string, password: string): Promise<StoredAccount> {
+  const services = demo.server.app.holder.current.services;
+  const store = prefixedStore(services.store, tenantPrefix('demo'));
+  const account: StoredAccount = {
+    v: 1,
+    id: newAccountId(),
+    username,
+    password_hash: await hashPassword(password),
+    status: 'pending',
+    pools: ['shoppers'],
+    created: Date.now(),
+  };
+  if (!(await createAccount(services.directory, store, 'demo', account, 60_000))) throw new Error(`${username} is taken`);
+  if (!(await updateAccount(store, account, { ...account, status: 'active' }))) throw new Error(`${username} was not activated`);
+  return account;
 }
 
 /** openid-client's configuration for a demo client, over plain http. */
@@ -270,4 +297,50 @@ export async function loadIssuesOf(fixture: ConfigFixture): Promise<{ code: stri
     if (!(err instanceof ConfigError)) throw err;
     return err.issues.map((i) => ({ ...i, file: i.file.replace(/^.*\/(pipes|config)\//, '$1/') }));
   }
+}
+
+/** The browser `jar` at the first hosted-login page of a new authorization request (PKCE, state, nonce) for `redirectUri`. */
+export async function openLogin(jar: CookieJar, config: client.Configuration, redirectUri: string, extra: Record<string, string> = {}) {
+  const request = await authorizationRequest(config, redirectUri, extra);
+  return { request, page: expectPage(await follow(jar, request.url, redirectUri)) };
+}
+
+/** `username` signs in with `password` through the password-only pool in the browser `jar`, and the app redeems the code: its tokens. */
+export async function passwordTokens(
+  jar: CookieJar,
+  config: client.Configuration,
+  redirectUri: string,
+  username: string,
+  password: string,
+  extra: Record<string, string> = {},
+) {
+  const request = await authorizationRequest(config, redirectUri, extra);
+  return exchangeCode(config, await passwordLogin(jar, request.url, redirectUri, username, password), request);
+}
+
+/** The app's side of the callback: the code redeemed with the request's verifier, state and nonce checked. */
+export function exchangeCode(config: client.Configuration, callback: string, request: { verifier: string; state: string; nonce: string }) {
+  return client.authorizationCodeGrant(config, new URL(callback), {
+    pkceCodeVerifier: request.verifier,
+    expectedState: request.state,
+    expectedNonce: request.nonce,
+  });
+}
+
+/** The demo's passkey pipes on a pool (`passkeys` of a pool in config/authpipe.json); a suite adds what it tests. */
+export const PASSKEY_PIPES = {
+  sign_in_options: 'passkey-sign-in-options',
+  sign_in: 'passkey-sign-in',
+  enrol_options: 'passkey-enrol-options',
+  enrol: 'passkey-enrol',
+} as const;
+
+/**
+ * Overrides the login SMS sender's limits (pipes/login-sms-send.json), e.g. `cooldown_seconds: 0`
+ * for a suite that sends one user several codes in a row (the demo waits 30 s between codes).
+ */
+export function setSmsSendLimits(fixture: ConfigFixture, limits: { cooldown_seconds?: number; max_per_hour?: number }): void {
+  const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
+  Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, limits);
+  fixture.writePipe('login-sms-send', send);
 }

@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { base32Decode, totp } from '../../src/otp/hotp.js';
 import { outboxOf, readOutbox } from '../otp/outbox.js';
 import {
-  authorizationRequest,
   CookieJar,
   discover,
   expectCallback,
   expectPage,
   follow,
+  openLogin,
+  setSmsSendLimits,
   startOidcDemo,
   submit,
   type LoginPage,
@@ -29,12 +30,8 @@ let demo: OidcDemo;
 let aliceSecret: Buffer;
 beforeAll(async () => {
   demo = await startOidcDemo({
-    edit(fixture) {
-      // Codes as often as the tests ask (the demo waits 30 s between codes to one user).
-      const send = fixture.readJson('pipes/login-sms-send.json') as { valves: { config: Record<string, unknown> }[] };
-      Object.assign((send.valves[0] as { config: Record<string, unknown> }).config, { cooldown_seconds: 0, max_per_hour: 100 });
-      fixture.writePipe('login-sms-send', send);
-    },
+    // Codes as often as the tests ask.
+    edit: (fixture) => setSmsSendLimits(fixture, { cooldown_seconds: 0, max_per_hour: 100 }),
   });
   aliceSecret = base32Decode(readFileSync(join(demo.fixture.dir, 'config', 'secrets', 'alice.totp'), 'utf8').trim()) as Buffer;
 });
@@ -43,8 +40,7 @@ afterAll(() => demo?.close());
 /** A new browser (so the risk asks for the code) at the partners' code step. */
 async function atCodeStep(): Promise<{ jar: CookieJar; page: LoginPage; code: string }> {
   const jar = new CookieJar();
-  const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), PARTNERS);
-  const first = expectPage(await follow(jar, request.url, PARTNERS));
+  const { page: first } = await openLogin(jar, await discover(demo.issuer(), 'partner-portal'), PARTNERS);
   expect(first.html).not.toContain('name="way"');
   const before = readOutbox(demo.outbox).length;
   const page = expectPage(await submit(jar, first, { username: 'alice', password: 'alice-pass-1' }, PARTNERS));
@@ -90,15 +86,13 @@ describe('try another way', () => {
 
   it('refuses a choice on a step without alternatives and inside a self-service flow', async () => {
     const jar = new CookieJar();
-    const request = await authorizationRequest(await discover(demo.issuer(), 'partner-portal'), PARTNERS);
-    const first = expectPage(await follow(jar, request.url, PARTNERS));
+    const { page: first } = await openLogin(jar, await discover(demo.issuer(), 'partner-portal'), PARTNERS);
     const refused = await choose(jar, first, 'app');
     expect([refused.status, refused.errorCode]).toEqual([403, 'STEP_NOT_OFFERED']);
     expect(refused.html).toContain('name="password"');
 
     const shopper = new CookieJar();
-    const shop = await authorizationRequest(await discover(demo.issuer(), 'shop-web'), SHOP);
-    const signIn = expectPage(await follow(shopper, shop.url, SHOP));
+    const { page: signIn } = await openLogin(shopper, await discover(demo.issuer(), 'shop-web'), SHOP);
     const signUp = expectPage(await follow(shopper, `${signIn.url}?flow=sign_up`, SHOP));
     expect(signUp.html).toContain('name="mobile"');
     const inFlow = await choose(shopper, signUp, 'default', SHOP);

@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import * as client from 'openid-client';
 import { codeFor } from '../otp/outbox.js';
 import { es256, fixtureKey } from '../tokens/support.js';
-import { authorizationRequest, CookieJar, discover, passwordLogin, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
+import { CookieJar, discover, passwordTokens, setRefreshGrace, startOidcDemo, type OidcDemo } from './support.js';
 
 const SHOP_WEB = 'http://localhost:3000/callback';
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
@@ -71,13 +71,7 @@ async function otpLogin(pipe = 'otp-verify', extra: Record<string, string> = {})
 /** Bob logs in at the hosted page of shop-web with `scope`; its access token. */
 async function hostedLogin(scope: string): Promise<string> {
   const web = await discover(demo.issuer(), 'shop-web');
-  const request = await authorizationRequest(web, SHOP_WEB, { scope });
-  const callback = await passwordLogin(new CookieJar(), request.url, SHOP_WEB, 'bob', 'bob-pass-1');
-  const tokens = await client.authorizationCodeGrant(web, new URL(callback), {
-    pkceCodeVerifier: request.verifier,
-    expectedState: request.state,
-    expectedNonce: request.nonce,
-  });
+  const tokens = await passwordTokens(new CookieJar(), web, SHOP_WEB, 'bob', 'bob-pass-1', { scope });
   return tokens.access_token;
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core (no browser download is possible here). */
 const CHROMIUM = '/usr/bin/chromium';
@@ -28,4 +28,11 @@ export function describeWithChromium(what: string): typeof describe | typeof des
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+}
+
+/** Keeps the page's Content Security Policy violations (Chromium reports them on the console) in `into`. */
+export function recordCspViolations(page: Page, into: string[]): void {
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) into.push(m.text());
+  });
 }
