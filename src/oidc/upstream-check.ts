@@ -12,7 +12,7 @@ import type { MainConfig } from '../config/main-schema.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
 import type { OutboundPolicy } from '../outbound/policy.js';
 import { DEVICE_ID } from './device.js';
-import { ACR_VALUES, LOGIN_SUB, UPSTREAM_IDP, UPSTREAM_SUB, type OidcStepConfig, type UpstreamConfig } from './schema.js';
+import { ACR_VALUES, LOGIN_SUB, UPSTREAM_IDP, UPSTREAM_SUB, type OidcStepConfig } from './schema.js';
 
 const SET_BY_LOGIN = new Set([LOGIN_SUB, DEVICE_ID, ACR_VALUES, UPSTREAM_IDP, UPSTREAM_SUB]);
 
