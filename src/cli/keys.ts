@@ -17,6 +17,8 @@ const USAGE_LINE =
  * JWKS cache lifetime after the key was written (relying parties would refuse its tokens until
  * they refetch) unless `--force`. Older keys stay published and accepted until their files are removed.
  */
+const OPTION_NAMES = new Set(['--config', '--algorithm', '--tenant', '--force']);
+
 export const keys: Command = {
   summary:
     'signing keys: "rotate" publishes a new key that signs after the activation delay, "activate <kid>" makes it sign now, "list" shows them',
@@ -31,8 +33,11 @@ export const keys: Command = {
     "  --tenant TENANT   only this tenant's keys (default: every tenant of the config)\n" +
     '  --algorithm ALG   of the new key (default tokens.algorithm; RS256 rotates the id_token key)\n',
   async run(args) {
-    const { values, positionals } = parseArgs({
-      args,
+    // A kid is a base64url thumbprint and may begin with '-', which parseArgs would read as an
+    // option: the word after "activate" is the kid whatever it looks like.
+    const kidFirst = args[0] === 'activate' && args[1] !== undefined && !OPTION_NAMES.has(args[1].split('=')[0] as string);
+    const parsed = parseArgs({
+      args: kidFirst ? [args[0] as string, ...args.slice(2)] : args,
       allowPositionals: true,
       options: {
         config: { type: 'string', default: DEFAULT_CONFIG },
@@ -41,6 +46,8 @@ export const keys: Command = {
         force: { type: 'boolean', default: false },
       },
     });
+    const { values } = parsed;
+    const positionals = kidFirst ? [args[0] as string, args[1] as string, ...parsed.positionals.slice(1)] : parsed.positionals;
     const action = positionals[0];
     if (action !== 'rotate' && action !== 'list' && action !== 'activate') {
       process.stderr.write(USAGE_LINE);

@@ -288,6 +288,21 @@ describe('the key folder', () => {
     }
     expect(err).toContain('ES256, EdDSA, RS256, PS256');
   });
+
+  it('`keys activate` takes a kid that begins with "-" (a thumbprint may) as the kid, not as an option', async () => {
+    const f = fixture();
+    let err = '';
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    try {
+      expect(await keys.run(['activate', '-cNotAKidOfThisFolder', '--config', f.mainFile])).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(err).toContain('no key "-cNotAKidOfThisFolder"');
+  });
 });
 
 describe('per-tenant keys and audiences', () => {
