@@ -10,6 +10,7 @@ import { KEY_BODIES } from './keys.js';
 import { DRY_RUN_BODY } from './try-it.js';
 import { pipeSchema } from '../engine/pipe-schema.js';
 import { POOL_BODIES } from './pools.js';
+import { BRANDING } from './branding.js';
 import { TENANT_BODIES } from './tenants.js';
 
 interface Shapes {
@@ -213,6 +214,8 @@ export const SHAPES: Record<string, Shapes> = {
   'POST /admin/pools': { body: POOL_BODIES.create, answer: POOL },
   'GET /admin/pools/{id}': { answer: POOL },
   'PUT /admin/pools/{id}': { body: POOL_BODIES.pool, answer: POOL },
+  'GET /admin/branding': { answer: BRANDING },
+  'PUT /admin/branding': { body: BRANDING, answer: BRANDING },
 };
 for (const kind of KINDS) {
   const base = `/admin/directory/${kind.name}`;

@@ -8,6 +8,7 @@ import type { ConfigHolder } from '../config/holder.js';
 import type { Clock } from '../engine/clock.js';
 import type { MetricsSource } from '../http/metrics-route.js';
 import { sendJson } from '../http/respond.js';
+import { brandingRoutes } from './branding.js';
 import { auditRoutes, type StoredAudit } from './audit-feed.js';
 import type { ChangeOptions } from './config-change.js';
 import { directoryRoutes } from './directory-routes.js';
@@ -45,6 +46,7 @@ export function configAdminRoutes(options: ConfigAdminOptions): AdminRoute[] {
     ...directoryRoutes(options),
     ...keyRoutes(options),
     ...poolRoutes(options),
+    ...brandingRoutes(options),
     ...tryItRoutes(options.holder, options.report),
     ...auditRoutes(options.recentAudit),
   ];

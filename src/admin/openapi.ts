@@ -209,6 +209,21 @@ Object.assign(ROUTE_DOCS, {
     refusals: CONFIG_WRITE,
     operatorOnly: "a pool of an operator's home tenant",
   },
+  'GET /admin/branding': {
+    summary:
+      "The tenant's own branding (oidc.tenants.<tenant>.branding; {} when none), which pools without their own inherit key by key; ETag; ?tenant=: another tenant",
+    ok: 200,
+    operatorOnly: 'another tenant than the tenant header names (?tenant=)',
+  },
+  'PUT /admin/branding': {
+    summary:
+      "Replace the tenant's branding {display_name?, logo?, stylesheet?, colors?}; an off-site logo or stylesheet is a 422 at its pointer",
+    ok: 200,
+    ifMatch: true,
+    body: obj,
+    refusals: CONFIG_WRITE,
+    operatorOnly: "another tenant than the tenant header names (?tenant=), and an operator's home tenant",
+  },
   'GET /admin/directory/users/{id}/sessions': {
     summary: "The user's single sign-on sessions at the OpenID door: handle, signedIn, expires, clients",
     ok: 200,

@@ -1716,6 +1716,50 @@ export interface AdminApi {
       };
     };
   };
+  "GET /admin/branding": {
+    body: undefined;
+    answer: {
+      display_name?: string;
+      logo?: string;
+      stylesheet?: string;
+      colors?: {
+        background?: string;
+        surface?: string;
+        text?: string;
+        accent?: string;
+        accent_text?: string;
+        error?: string;
+      };
+    };
+  };
+  "PUT /admin/branding": {
+    body: {
+      display_name?: string;
+      logo?: string;
+      stylesheet?: string;
+      colors?: {
+        background?: string;
+        surface?: string;
+        text?: string;
+        accent?: string;
+        accent_text?: string;
+        error?: string;
+      };
+    };
+    answer: {
+      display_name?: string;
+      logo?: string;
+      stylesheet?: string;
+      colors?: {
+        background?: string;
+        surface?: string;
+        text?: string;
+        accent?: string;
+        accent_text?: string;
+        error?: string;
+      };
+    };
+  };
   "POST /admin/dry-run": {
     body: {
       operation: string;

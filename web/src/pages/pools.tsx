@@ -3,11 +3,13 @@
  * ordered list, each naming the pipe that completes it (and one run when it opens), with its
  * form's fields. A save replaces the pool, naming the version the page read (If-Match); the
  * server loads the whole config with it first, so a step naming a pipe the tenant cannot call
- * is refused with the issue at its pointer. Members the page does not edit (titles, skip_if,
- * branding) are kept as they were.
+ * is refused with the issue at its pointer. The pool's branding is saved with it; an issue
+ * about one of its fields (an off-site logo) is shown under that field too. Members the page does not edit (titles, skip_if) are
+ * kept as they were.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, refusal, type Body, type Failure } from '../api';
+import { BrandingFields, brandingToSave, fieldIssues, type Branding, type FieldIssue } from '../branding';
 import { useRead } from '../hooks';
 import { Alert, PageTitle } from '../ui';
 
@@ -90,10 +92,17 @@ export function PoolsPage() {
 export function PoolEditor({ id }: { id: string }) {
   const read = useRead('GET /admin/pools/{id}', { id });
   const pipes = usePipeIds();
+  // The tenant's branding, which the pool's empty fields inherit (shown as their placeholders).
+  const tenantBranding = useRead('GET /admin/branding', {}).data ?? undefined;
   const [steps, setSteps] = useState<Step[]>([]);
+  const [branding, setBranding] = useState<Branding>({});
   const [message, setMessage] = useState<Message>(null);
+  const [problems, setProblems] = useState<FieldIssue[]>([]);
   useEffect(() => {
-    if (read.data) setSteps(read.data.steps);
+    if (read.data) {
+      setSteps(read.data.steps);
+      setBranding(read.data.branding ?? {});
+    }
   }, [read.data]);
   const change = (index: number, next: Partial<Step>) => setSteps(steps.map((s, i) => (i === index ? ({ ...s, ...next } as Step) : s)));
   const move = (index: number, by: number) => {
@@ -115,9 +124,15 @@ export function PoolEditor({ id }: { id: string }) {
           class="stack"
           onSubmit={async (e) => {
             e.preventDefault();
-            const { id: _id, ...pool } = read.data as Pool & { id: string };
-            const answer = await api('PUT /admin/pools/{id}', { params: { id }, ifMatch: read.etag, body: { ...pool, steps } });
+            const { id: _id, branding: _branding, ...pool } = read.data as Pool & { id: string };
+            const brand = brandingToSave(branding);
+            const answer = await api('PUT /admin/pools/{id}', {
+              params: { id },
+              ifMatch: read.etag,
+              body: { ...pool, steps, ...(brand ? { branding: brand } : {}) },
+            });
             read.take(answer);
+            setProblems(answer.ok ? [] : fieldIssues(answer.body));
             setMessage(
               answer.ok
                 ? { kind: 'ok', text: `Pool ${id} saved.` }
@@ -186,6 +201,16 @@ export function PoolEditor({ id }: { id: string }) {
               Add a step
             </button>
           </p>
+          <h2>Branding</h2>
+          <p class="muted">How this pool's hosted login looks; a field left empty takes the tenant's branding, else the default look.</p>
+          <BrandingFields
+            id="pool-branding"
+            root="/branding"
+            value={branding}
+            issues={problems}
+            inherited={tenantBranding}
+            onChange={setBranding}
+          />
           <button type="submit" class="primary">
             Save pool {id}
           </button>

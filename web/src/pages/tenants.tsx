@@ -1,11 +1,13 @@
 /**
  * Tenants: each with its display name, operations and issuer (the `iss` of its tokens); an
  * operator creates one here. A tenant admin sees its own tenant, and no create form (the
- * server would refuse it with OPERATOR_ONLY).
+ * server would refuse it with OPERATOR_ONLY). Below, the signed-in tenant's branding.
  */
 import { useState } from 'preact/hooks';
 import { api, refusal } from '../api';
 import { useRead } from '../hooks';
+import { session } from '../auth';
+import { TenantBranding } from './tenant-branding';
 import { Alert, PageTitle } from '../ui';
 
 export function TenantsPage() {
@@ -84,6 +86,7 @@ export function TenantsPage() {
           </form>
         </>
       )}
+      <TenantBranding tenant={session()?.tenant ?? ''} />
     </section>
   );
 }
