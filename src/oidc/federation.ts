@@ -190,20 +190,19 @@ export async function takeUpstreamResult(store: Store, uid: string, step: number
   return result.step === step ? result : undefined;
 }
 
+/** What a request coming back from an upstream (an OpenID callback, a SAML assertion) is handled with. */
+export interface UpstreamReturn {
+  config: LoadedConfig;
+  tenant: { id: string; displayName: string };
+  idp: string;
+  store: Store;
+  ui: HostedUi;
+  logger: Logger;
+  requestId: string;
+}
+
 /** GET /oidc/<tenant>/federation/<idp>/callback: answers every case itself. */
-export async function handleUpstreamCallback(
-  req: IncomingMessage,
-  res: ServerResponse,
-  args: {
-    config: LoadedConfig;
-    tenant: { id: string; displayName: string };
-    idp: string;
-    store: Store;
-    ui: HostedUi;
-    logger: Logger;
-    requestId: string;
-  },
-): Promise<void> {
+export async function handleUpstreamCallback(req: IncomingMessage, res: ServerResponse, args: UpstreamReturn): Promise<void> {
   const { config, tenant, idp, store, logger, requestId } = args;
   const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
   const state = query.get('state');

@@ -26,10 +26,9 @@ import type { ErrorCode } from '../errors.js';
 import type { Store } from '../store/store.js';
 import { OIDC_PATH } from './issuer.js';
 import { UPSTREAM_IDP, UPSTREAM_SUB, type SamlUpstreamConfig } from './schema.js';
-import type { HostedUi } from './hosted-ui.js';
 import { noticePage, sendHtml, type PageScope } from './login-pages.js';
 import { chooseLanguage, translator } from './messages.js';
-import { PENDING_MS, storeUpstreamResult, type UpstreamResult } from './federation.js';
+import { PENDING_MS, storeUpstreamResult, type UpstreamResult, type UpstreamReturn } from './federation.js';
 
 /** Bound on a posted SAML Response (base64 of a signed assertion is a few KiB). */
 const MAX_RESPONSE_BYTES = 256 * 1024;
@@ -143,19 +142,7 @@ export async function startSaml(
 class SamlRefused extends Error {}
 
 /** POST /oidc/<tenant>/federation/<idp>/acs: answers every case itself. */
-export async function handleSamlAcs(
-  req: IncomingMessage,
-  res: ServerResponse,
-  args: {
-    config: LoadedConfig;
-    tenant: { id: string; displayName: string };
-    idp: string;
-    store: Store;
-    ui: HostedUi;
-    logger: Logger;
-    requestId: string;
-  },
-): Promise<void> {
+export async function handleSamlAcs(req: IncomingMessage, res: ServerResponse, args: UpstreamReturn): Promise<void> {
   const { config, tenant, idp, store, logger, requestId } = args;
   const language = chooseLanguage(undefined, req.headers['accept-language'], 'en');
   const scope = { ui: args.ui, tenant, language, t: translator(language) };
