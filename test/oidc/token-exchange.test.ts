@@ -6,17 +6,13 @@
  * grant unauthorized_client, a malformed request invalid_request.
  */
 import { afterAll, beforeAll, expect, it, test } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { ROOT } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
+import { startUpstreamIdp, upstreamIdToken } from '../support/upstream-idp.js';
 import { startOidcDemo, type OidcDemo } from './support.js';
 
-const SCRIPT = join(ROOT, 'examples', 'upstream-idp.mjs');
-const run = promisify(execFile);
 const HS_SECRET_ENV = 'AUTHPIPE_TEST_EXCHANGE_HS';
 const HS_SECRET = 'a-shared-secret-of-the-partner-issuer-0123456789';
 const PARTNER = 'http://127.0.0.1:9/partner';
@@ -31,30 +27,13 @@ let demo: OidcDemo;
 let closedPort: number;
 const DOWN = 'http://127.0.0.1:9/down';
 
-async function startUpstream(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
-  });
-  return child;
-}
-
-async function idToken(client = 'authpipe-demo'): Promise<string> {
-  const { stdout } = await run(process.execPath, [SCRIPT, 'id-token', client], { env: { ...process.env, PORT: String(upstreamPort) } });
-  return stdout.trim();
-}
+const idToken = (client?: string): Promise<string> => upstreamIdToken(upstreamPort, client);
 
 beforeAll(async () => {
   process.env[HS_SECRET_ENV] = HS_SECRET;
   upstreamPort = await freePort();
   issuer = `http://127.0.0.1:${upstreamPort}`;
-  upstream = await startUpstream(upstreamPort);
+  upstream = await startUpstreamIdp(upstreamPort);
   closedPort = await freePort();
   demo = await startOidcDemo({
     edit(fixture) {

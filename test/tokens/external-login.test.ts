@@ -6,20 +6,17 @@
  * COMMUNICATION_ERROR within the fetch bound.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { ConfigFixture, ROOT } from '../support/fixture.js';
+import { ConfigFixture } from '../support/fixture.js';
 import { ManualClock } from '../support/clock.js';
 import { freePort } from '../support/net.js';
+import { startUpstreamIdp, upstreamIdToken } from '../support/upstream-idp.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { startSilentServer } from '../support/tcp-proxy.js';
 
-const SCRIPT = join(ROOT, 'examples', 'upstream-idp.mjs');
-const run = promisify(execFile);
 const TIMEOUT_MS = 700;
 
 let upstream: ChildProcess;
@@ -31,24 +28,7 @@ let fixture: ConfigFixture;
 const clock = new ManualClock(Date.now());
 const partnerIssuer = 'http://127.0.0.1:9/partner';
 
-async function startUpstream(port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.setEncoding('utf8');
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: string) => {
-      out += chunk;
-      if (out.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`upstream exited with ${code}`)));
-  });
-  return child;
-}
-
-async function idToken(client = 'authpipe-demo'): Promise<string> {
-  const { stdout } = await run(process.execPath, [SCRIPT, 'id-token', client], { env: { ...process.env, PORT: String(upstreamPort) } });
-  return stdout.trim();
-}
+const idToken = (client?: string): Promise<string> => upstreamIdToken(upstreamPort, client);
 
 /** A token signed by a key of our own (not in the upstream's JWKS). */
 async function forged(claims: Record<string, unknown>, kid = 'not-upstream'): Promise<string> {
@@ -69,7 +49,7 @@ function expectRefused(answer: { status: number; body: any }) {
 beforeAll(async () => {
   upstreamPort = await freePort();
   issuer = `http://127.0.0.1:${upstreamPort}`;
-  upstream = await startUpstream(upstreamPort);
+  upstream = await startUpstreamIdp(upstreamPort);
   silent = await startSilentServer();
   fixture = ConfigFixture.fromDemo();
   const main = fixture.readJson('config/authpipe.json') as Record<string, any>;
