@@ -6,13 +6,13 @@
  * examples/upstream-idp.mjs; the links are listed and removed through the admin API.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
 import * as client from 'openid-client';
 import { adminRequest, adminToken } from '../access-groups/support.js';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
 import { freePort } from '../support/net.js';
+import { startRealUpstream } from '../support/upstream-idp.js';
 import {
   authorizationRequest,
   CookieJar,
@@ -61,32 +61,12 @@ beforeAll(async () => {
     },
   });
   const callback = `${demo.issuer()}/federation/upstream/callback`;
-  const upstream = new Provider(`http://127.0.0.1:${upstreamPort}`, {
-    clients: [{ client_id: 'authpipe-demo', client_secret: 'authpipe-demo-secret', redirect_uris: [callback] }],
-    cookies: {
-      names: { session: 'up_session', interaction: 'up_interaction', resume: 'up_resume', state: 'up_state' },
-      keys: ['k'.repeat(32)],
-    },
-    conformIdTokenClaims: false,
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, ...claims }) }),
-    async loadExistingGrant(ctx) {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
-      grant.addOIDCScope('openid email profile');
-      await grant.save();
-      return grant;
-    },
-  });
-  const handle = upstream.callback();
-  server = createServer((req, res) => {
-    // The user signs in there at once: the upstream's own login is not what is tested.
-    if (req.url?.startsWith('/interaction/'))
-      return void upstream.interactionFinished(req, res, { login: { accountId: upstreamUser } }, { mergeWithLastSubmission: false });
-    handle(req, res);
-  });
-  await new Promise<void>((resolve) => server.listen(upstreamPort, '127.0.0.1', () => resolve()));
+  server = await startRealUpstream(
+    upstreamPort,
+    callback,
+    () => upstreamUser,
+    () => claims,
+  );
   expect((server.address() as AddressInfo).port).toBe(upstreamPort);
 }, 30_000);
 

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import Provider from 'oidc-provider';
 import * as jose from 'jose';
 import { freePort } from '../support/net.js';
+import { startRealUpstream } from '../support/upstream-idp.js';
 import {
   CookieJar,
   discover,
@@ -32,7 +32,6 @@ const SECRET_ENV = 'AUTHPIPE_TEST_UPSTREAM_SECRET';
 const listeners: Server[] = [];
 let demo: OidcDemo;
 let upstreamPort: number;
-let upstream: Provider;
 /** What the real upstream says of carol: changed by a test. */
 let carol: Record<string, unknown> = { email: 'carol@example.com', email_verified: true, name: 'Carol' };
 /** What the fake upstream's token endpoint gets wrong. */
@@ -161,33 +160,14 @@ beforeAll(async () => {
   });
   const callbackOf = (idp: string) => `${demo.issuer()}/federation/${idp}/callback`;
   await startFake(fakePort, () => callbackOf('fake'));
-  upstream = new Provider(`http://127.0.0.1:${upstreamPort}`, {
-    clients: [{ client_id: 'authpipe-demo', client_secret: 'authpipe-demo-secret', redirect_uris: [callbackOf('upstream')] }],
-    cookies: {
-      names: { session: 'up_session', interaction: 'up_interaction', resume: 'up_resume', state: 'up_state' },
-      keys: ['k'.repeat(32)],
-    },
-    conformIdTokenClaims: false,
-    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
-    pkce: { required: () => true },
-    features: { devInteractions: { enabled: false } },
-    findAccount: (_ctx, id) => ({ accountId: id, claims: () => ({ sub: id, ...carol }) }),
-    async loadExistingGrant(ctx) {
-      const grant = new ctx.oidc.provider.Grant({ clientId: ctx.oidc.client!.clientId, accountId: ctx.oidc.session!.accountId! });
-      grant.addOIDCScope('openid email profile');
-      await grant.save();
-      return grant;
-    },
-  });
-  const callback = upstream.callback();
-  const server = createServer((req, res) => {
-    // Carol signs in at once: the upstream's own login is not what is tested.
-    if (req.url?.startsWith('/interaction/'))
-      return void upstream.interactionFinished(req, res, { login: { accountId: upstreamUser } }, { mergeWithLastSubmission: false });
-    callback(req, res);
-  });
-  listeners.push(server);
-  await listen(server, upstreamPort);
+  listeners.push(
+    await startRealUpstream(
+      upstreamPort,
+      callbackOf('upstream'),
+      () => upstreamUser,
+      () => carol,
+    ),
+  );
 });
 
 afterAll(async () => {
