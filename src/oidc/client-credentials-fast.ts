@@ -150,7 +150,11 @@ function fastCandidate(req: IncomingMessage): { clientId: string; secret: string
   }
 }
 
-/** The whole body (its length is known and small), or undefined when the request ended short. */
+/**
+ * The whole body (its length is known and small) as the bytes sent, or undefined when the
+ * caller went away first. Not http/read-body.ts's reader, which decodes and refuses bad UTF-8:
+ * a body the fast grant does not take is replayed to the provider exactly as it came.
+ */
 function readBody(req: IncomingMessage, length: number): Promise<Buffer | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

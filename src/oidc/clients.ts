@@ -212,6 +212,9 @@ export function guardClientAuthentication(
     assigned = callsByRequest.get(ctx.req);
   });
 
+  /** The verified-credential cache's key of a client's (normalised) secret: one for the provider's check and the fast grant's. */
+  const cacheKeyOf = (clientId: string, secret: string, hash: ParsedHash) =>
+    verifiedCredentials.keyOf(tenant, 'oidc-client', clientId, secret, hash.phc);
   const inFlight = new Map<string, Promise<boolean>>();
   provider.Client.prototype.compareClientSecret = async function compareClientSecret(
     this: { clientId: string },
@@ -229,7 +232,7 @@ export function guardClientAuthentication(
     }
     const secret = normalizeCredential(actual);
     const lockKey = lockKeyOf(this.clientId, call?.address ?? '');
-    const key = verifiedCredentials.keyOf(tenant, 'oidc-client', this.clientId, secret, hash.phc);
+    const key = cacheKeyOf(this.clientId, secret, hash);
     const now = Date.now();
     const locked = await lockout.isLocked(store, lockKey);
     if (!locked && verifiedCredentials.has(key, now)) return true;
@@ -257,7 +260,7 @@ export function guardClientAuthentication(
   return async (clientId, secret, address) => {
     const hash = parsed.get(clientId);
     if (!hash || credentialTextProblem(secret, MAX_SECRET_BYTES) !== null) return false;
-    const key = verifiedCredentials.keyOf(tenant, 'oidc-client', clientId, normalizeCredential(secret), hash.phc);
+    const key = cacheKeyOf(clientId, normalizeCredential(secret), hash);
     if (!verifiedCredentials.has(key, Date.now())) return false;
     const [failures, locked] = await Promise.all([store.get(failuresKey(address)), lockout.isLocked(store, lockKeyOf(clientId, address))]);
     return !locked && Number(failures ?? 0) < CLIENT_AUTH_LIMITS.failuresPerAddress;
