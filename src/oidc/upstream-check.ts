@@ -110,7 +110,7 @@ export function checkSamlUpstreams(main: MainConfig, file: string, issues: Confi
         const key = createPrivateKey(saml.sp_key);
         if (cert && !cert.checkPrivateKey(key)) invalid('sp_cert', 'this certificate is not the one of sp_key');
       } catch {
-        invalid('sp_key', 'expected an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)');
+        invalid('sp_key', 'expected an unencrypted PEM private key (PKCS#8 or PKCS#1, BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)');
       }
       for (const name of Object.keys(saml.attributes))
         if (RESERVED_REQUEST_NAMES.has(name) || SET_BY_LOGIN.has(name) || name === 'email_verified')
