@@ -28,6 +28,19 @@ export function makeOperator(fixture: ConfigFixture, sub = 'admin-console', kind
   editJson(fixture, 'config/authpipe.json', (m) => m.management.operators.push({ tenant: 'demo', kind, sub }));
 }
 
+/**
+ * Adds `demo-admin`, an API client in demo's Admin group (a tenant admin, not an operator)
+ * with the secret of admin-console, and makes admin-console an operator: the two roles the
+ * admin tests compare.
+ */
+export function addOperatorAndTenantAdmin(fixture: ConfigFixture): void {
+  editJson(fixture, 'config/directory.json', (d) => {
+    const adminHash = d.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
+    d.tenants.demo.clients.push({ client_id: 'demo-admin', secret_hash: adminHash, access_group: 'Admin' });
+  });
+  makeOperator(fixture);
+}
+
 export function allow(fixture: ConfigFixture, tenant: string, operations: string[]): void {
   editJson(fixture, 'config/authpipe.json', (main) => {
     const entry = main.modules[0].config.tenant.find((t: { id: string }) => t.id === tenant);

@@ -8,7 +8,6 @@
  * tenant's display name, which a pool without its own shows.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Browser, Page } from 'playwright-core';
 import { describeWithChromium, launchChromium } from '../support/chromium.js';
@@ -16,7 +15,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { authorizationRequest, discover } from '../oidc/support.js';
-import { adminToken, api, editJson, makeOperator } from './support.js';
+import { addOperatorAndTenantAdmin, adminToken, api } from './support.js';
 
 jest.setTimeout(90_000);
 
@@ -30,12 +29,7 @@ let demoAdmin: string;
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const directory = JSON.parse(readFileSync(join(fixture.dir, 'config/directory.json'), 'utf8'));
-  const adminHash = directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
-  editJson(fixture, 'config/directory.json', (d) => {
-    d.tenants.demo.clients.push({ client_id: 'demo-admin', secret_hash: adminHash, access_group: 'Admin' });
-  });
-  makeOperator(fixture);
+  addOperatorAndTenantAdmin(fixture);
   ports = [await freePort(), await freePort()];
   server = await startServer({
     configFile: fixture.mainFile,

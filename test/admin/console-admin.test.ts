@@ -5,7 +5,7 @@ import { ConfigFixture } from '../support/fixture.js';
 import { freePort } from '../support/net.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { CookieJar, authorizationRequest, discover, expectPage, follow, passwordLogin } from '../oidc/support.js';
-import { adminToken, api, basic, editJson, makeOperator } from './support.js';
+import { addOperatorAndTenantAdmin, adminToken, api, basic } from './support.js';
 import { hotp } from '../../src/otp/hotp.js';
 
 /**
@@ -24,12 +24,7 @@ let demoAdmin: string;
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const directory = JSON.parse(readFileSync(join(fixture.dir, 'config/directory.json'), 'utf8'));
-  const adminHash = directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
-  editJson(fixture, 'config/directory.json', (d) => {
-    d.tenants.demo.clients.push({ client_id: 'demo-admin', secret_hash: adminHash, access_group: 'Admin' });
-  });
-  makeOperator(fixture);
+  addOperatorAndTenantAdmin(fixture);
   // A port of its own: the OpenID door's issuers name it.
   const port = await freePort();
   server = await startServer({

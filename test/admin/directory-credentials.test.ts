@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigFixture, DEMO_SECRETS } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
-import { adminToken, api, basic, editJson, makeOperator } from './support.js';
+import { addOperatorAndTenantAdmin, adminToken, api, basic } from './support.js';
 
 /**
  * The credentials an admin sets through the API: a user's password (hashed on the server,
@@ -20,12 +20,7 @@ let demoAdmin: string;
 
 beforeAll(async () => {
   fixture = ConfigFixture.fromDemo();
-  const directory = JSON.parse(readFileSync(join(fixture.dir, 'config/directory.json'), 'utf8'));
-  const adminHash = directory.tenants.demo.clients.find((c: { client_id: string }) => c.client_id === 'admin-console').secret_hash;
-  editJson(fixture, 'config/directory.json', (d) => {
-    d.tenants.demo.clients.push({ client_id: 'demo-admin', secret_hash: adminHash, access_group: 'Admin' });
-  });
-  makeOperator(fixture);
+  addOperatorAndTenantAdmin(fixture);
   server = await startServer({ configFile: fixture.mainFile });
   operator = await adminToken(server);
   demoAdmin = await adminToken(server, 'demo', 'demo-admin');

@@ -1,1 +1,9 @@
-export { adminRequest as api, adminToken, basic, editJson, makeOperator, TILL_PASSWORD } from '../access-groups/support.js';
+export {
+  addOperatorAndTenantAdmin,
+  adminRequest as api,
+  adminToken,
+  basic,
+  editJson,
+  makeOperator,
+  TILL_PASSWORD,
+} from '../access-groups/support.js';
