@@ -4,7 +4,8 @@ import { emptyProps, type Props } from './props.js';
 import type { Scope } from './scope.js';
 import type { Services } from './services.js';
 import type { CallContext, Item } from './valve.js';
-import type { RunObserver } from './runner.js';
+import type { RunObserver, SettledHook } from './runner.js';
+import type { Clock } from './clock.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
 
 export interface CallInput {
@@ -38,45 +39,73 @@ function tenantStore(store: Store, tenant: string): Store {
   return view;
 }
 
-export function createCallContext(input: CallInput, services: Services, log: Logger): CallContext {
-  const request = input.body;
-  request.client_ip = input.clientIp;
-  request.tenant = input.tenant.id;
-  request.operation = input.operation;
-  request.request_id = input.requestId;
-  const ctx: CallContext = {
-    requestId: input.requestId,
-    tenant: input.tenant,
-    operation: input.operation,
-    request,
-    headers: input.headers,
-    items: [{ id: input.requestId, props: emptyProps() }],
-    session: emptyProps(),
-    error: null,
-    store: tenantStore(services.store, input.tenant.id),
-    clock: services.clock,
-    log,
-    services,
-    observer: input.observer,
-    loginPool: input.loginPool,
-    responseHeaders: {},
-    proved: { amr: [], acr: undefined, handles: [] },
-    item(): Item {
-      if (ctx.items.length !== 1) {
-        throw fault('INTERNAL_ERROR', { detail: `expected one item, found ${ctx.items.length}` });
-      }
-      return ctx.items[0] as Item;
-    },
-    scope(): Scope {
-      return {
-        request,
-        item: ctx.items.length === 1 ? (ctx.items[0] as Item).props : emptyProps(),
-        session: ctx.session,
-        tenant: input.tenant,
-        operation: input.operation,
-        error: ctx.error,
-      };
-    },
+/**
+ * A call's context. A class, not a literal with closures: item() and scope() live once on the
+ * prototype instead of being two new closures per call, and every context has one shape.
+ */
+class Call implements CallContext {
+  readonly requestId: string;
+  readonly tenant: { readonly id: string; readonly displayName: string };
+  readonly operation: string;
+  readonly request: Props;
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  items: Item[];
+  session: Props = emptyProps();
+  error: Scope['error'] = null;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly observer: RunObserver | undefined;
+  readonly loginPool: string | undefined;
+  readonly responseHeaders: Record<string, string> = {};
+  readonly proved: { readonly amr: string[]; acr: string | undefined; readonly handles: string[] } = {
+    amr: [],
+    acr: undefined,
+    handles: [],
   };
-  return ctx;
+  /** What runs once the whole pipe has finished (engine/runner.ts whenSettled); none on most calls. */
+  settled: SettledHook[] | undefined = undefined;
+
+  constructor(
+    input: CallInput,
+    readonly services: Services,
+    readonly log: Logger,
+  ) {
+    const request = input.body;
+    request.client_ip = input.clientIp;
+    request.tenant = input.tenant.id;
+    request.operation = input.operation;
+    request.request_id = input.requestId;
+    this.requestId = input.requestId;
+    this.tenant = input.tenant;
+    this.operation = input.operation;
+    this.request = request;
+    this.headers = input.headers;
+    this.items = [{ id: input.requestId, props: emptyProps() }];
+    this.store = tenantStore(services.store, input.tenant.id);
+    this.clock = services.clock;
+    this.observer = input.observer;
+    this.loginPool = input.loginPool;
+  }
+
+  item(): Item {
+    if (this.items.length !== 1) {
+      throw fault('INTERNAL_ERROR', { detail: `expected one item, found ${this.items.length}` });
+    }
+    return this.items[0] as Item;
+  }
+
+  scope(): Scope {
+    return {
+      request: this.request,
+      item: this.items.length === 1 ? (this.items[0] as Item).props : emptyProps(),
+      session: this.session,
+      tenant: this.tenant,
+      operation: this.operation,
+      error: this.error,
+    };
+  }
+}
+
+export function createCallContext(input: CallInput, services: Services, log: Logger): CallContext {
+  return new Call(input, services, log);
 }

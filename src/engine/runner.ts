@@ -34,9 +34,17 @@ export class StepFailure extends Error {
   }
 }
 
-type SettledHook = (error: AuthpipeError | undefined) => Promise<void> | void;
+export type SettledHook = (error: AuthpipeError | undefined) => Promise<void> | void;
 
-const settledHooks = new WeakMap<CallContext, SettledHook[]>();
+/**
+ * Where a context keeps its hooks: a member of the context itself (engine/context.ts), not a
+ * WeakMap keyed by it. Measured: the WeakMap kept every context of a rate-limited call alive
+ * through the young-generation collections that ran while it was in the map, so each call's
+ * objects were copied and promoted, and collection cost grew with the traffic.
+ */
+interface Settling {
+  settled?: SettledHook[] | undefined;
+}
 
 /**
  * Runs `hook` once the call's whole pipe has finished, with the refusal or fault that ended
@@ -44,9 +52,9 @@ const settledHooks = new WeakMap<CallContext, SettledHook[]>();
  * ended (rate-limit counting failures only) reserves early and settles here.
  */
 export function whenSettled(ctx: CallContext, hook: SettledHook): void {
-  let hooks = settledHooks.get(ctx);
-  if (!hooks) settledHooks.set(ctx, (hooks = []));
-  hooks.push(hook);
+  const settling = ctx as CallContext & Settling;
+  if (settling.settled) settling.settled.push(hook);
+  else settling.settled = [hook];
 }
 
 /** Runs a call's pipe, then its settled hooks (a hook that fails is logged, never thrown over the answer). */
@@ -57,7 +65,7 @@ export async function runCall(pipe: CompiledPipe, ctx: CallContext): Promise<voi
   } catch (thrown) {
     failure = thrown;
   }
-  const hooks = settledHooks.get(ctx);
+  const hooks = (ctx as CallContext & Settling).settled;
   if (hooks) {
     const error = failure === undefined ? undefined : failure instanceof StepFailure ? failure.error : toAuthpipeError(failure);
     for (const hook of hooks) {
