@@ -8,6 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Audit, AuditEventType, AuditFields } from '../engine/audit.js';
+import type { AuditLog } from '../observe/audit-log.js';
 import type { Store } from '../store/store.js';
 import { queryOf, type AdminRoute } from './routes.js';
 
@@ -37,12 +38,18 @@ export interface AuditKeep {
   days: number;
 }
 
+/**
+ * Calls are kept as the audit stream's own lines (a batch is a JSON array of them): the line
+ * is built once for both, where serialising each call's entry a second time cost as much as
+ * building its line. Other events keep their whole fields (an admin change's diff is longer
+ * than a stream line keeps of a value).
+ */
 export class StoredAudit implements Audit {
-  private pending: { calls: Entry[]; others: Entry[] } = { calls: [], others: [] };
+  private pending: { calls: string[]; others: Entry[] } = { calls: [], others: [] };
   private readonly timer: NodeJS.Timeout;
 
   constructor(
-    private readonly inner: Audit,
+    private readonly inner: AuditLog,
     private readonly store: Store,
     private readonly keep: AuditKeep,
     private readonly logger: Logger,
@@ -52,26 +59,36 @@ export class StoredAudit implements Audit {
   }
 
   event(type: AuditEventType, fields: AuditFields): void {
+    if (isCall(type)) {
+      const line = this.inner.line(type, fields);
+      if (line === undefined) return;
+      this.inner.write(line);
+      const calls = this.pending.calls;
+      calls.push(line);
+      if (calls.length >= MAX_BATCH) void this.flush();
+      return;
+    }
     this.inner.event(type, fields);
-    const list = isCall(type) ? this.pending.calls : this.pending.others;
-    list.push({ at: Date.now(), type, fields });
-    if (list.length >= MAX_BATCH) void this.flush();
+    const others = this.pending.others;
+    others.push({ at: Date.now(), type, fields });
+    if (others.length >= MAX_BATCH) void this.flush();
   }
 
   async flush(): Promise<void> {
     const { calls, others } = this.pending;
     this.pending = { calls: [], others: [] };
     // Full batches of calls: at most keep.events of them stay; other events are few, a batch each.
-    await this.push(CALLS_KEY, calls, Math.max(1, Math.ceil(this.keep.events / MAX_BATCH)));
-    await this.push(OTHERS_KEY, others, this.keep.events);
+    // Each line ends in a newline, which JSON allows between array members.
+    if (calls.length > 0)
+      await this.push(CALLS_KEY, `[${calls.join(',')}]`, calls.length, Math.max(1, Math.ceil(this.keep.events / MAX_BATCH)));
+    if (others.length > 0) await this.push(OTHERS_KEY, JSON.stringify(others), others.length, this.keep.events);
   }
 
-  private async push(key: string, batch: Entry[], batches: number): Promise<void> {
-    if (batch.length === 0) return;
+  private async push(key: string, batch: string, events: number, batches: number): Promise<void> {
     try {
-      await this.store.listPush(key, JSON.stringify(batch), batches);
+      await this.store.listPush(key, batch, batches);
     } catch (err) {
-      this.logger.warn({ err, events: batch.length }, 'audit events not kept in the store (the audit stream has them)');
+      this.logger.warn({ err, events }, 'audit events not kept in the store (the audit stream has them)');
     }
   }
 
@@ -83,7 +100,11 @@ export class StoredAudit implements Audit {
     for (const key of [CALLS_KEY, OTHERS_KEY]) {
       for (const text of await this.store.listRange(key, this.keep.events)) {
         try {
-          for (const entry of JSON.parse(text) as Entry[]) if (entry.at >= since) out.push(entry);
+          for (const kept of JSON.parse(text) as (Entry | StreamLine)[]) {
+            // Calls are stream lines; other events (and calls kept before lines were) are entries.
+            const entry = (kept as Entry).fields !== undefined ? (kept as Entry) : fromLine(kept as StreamLine);
+            if (entry.at >= since) out.push(entry);
+          }
         } catch {
           // a batch that does not parse is skipped, not fatal to the page
         }
@@ -97,6 +118,17 @@ export class StoredAudit implements Audit {
     clearInterval(this.timer);
     await this.flush();
   }
+}
+
+/** A call as the audit stream wrote it (observe/audit-log.ts). */
+interface StreamLine extends AuditFields {
+  time: number;
+  event: AuditEventType;
+}
+
+function fromLine(line: StreamLine): Entry {
+  const { time, event, level: _level, service: _service, log: _log, ...fields } = line;
+  return { at: time, type: event, fields };
 }
 
 export function auditRoutes(recent: StoredAudit | undefined): AdminRoute[] {

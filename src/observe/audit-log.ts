@@ -16,6 +16,10 @@ const KNOWN: ReadonlySet<string> = new Set(AUDIT_EVENTS);
 const MAX_VALUE = 256;
 
 export interface AuditLog extends Audit {
+  /** The line `event` writes (with its newline), or undefined for an unknown type. */
+  line(type: AuditEventType, fields: AuditFields): string | undefined;
+  /** Writes a line built by `line`. */
+  write(line: string): void;
   flush(): void;
 }
 
@@ -31,19 +35,38 @@ const LINE_BASE = ',"service":"authpipe","log":"audit","event":';
 const RESERVED: ReadonlySet<string> = new Set(['level', 'time', 'service', 'log', 'event']);
 
 export function createAuditLog(destination: pino.DestinationStream): AuditLog {
+  const line = (type: AuditEventType, fields: AuditFields): string | undefined => {
+    if (!KNOWN.has(type)) return undefined;
+    // Built by hand: every member is a string, number or boolean, and the shape is fixed;
+    // through pino a line cost about three times as much, and till-login writes two.
+    let text = LINE_START + String(Date.now()) + LINE_BASE + JSON.stringify(type);
+    for (const key of Object.keys(fields)) {
+      const value = fields[key];
+      if (value === undefined || RESERVED.has(key) || (!FIXED.has(key) && isSecretName(key))) continue;
+      text += `,${JSON.stringify(key)}:${JSON.stringify(typeof value === 'string' ? value.slice(0, MAX_VALUE) : value)}`;
+    }
+    return `${text}}\n`;
+  };
+  const write = (text: string): void => {
+    try {
+      destination.write(text);
+    } catch {
+      // Auditing must not fail a call.
+    }
+  };
   return {
-    event(type: AuditEventType, fields: AuditFields) {
+    line(type, fields) {
       try {
-        if (!KNOWN.has(type)) return;
-        // Built by hand: every member is a string, number or boolean, and the shape is fixed;
-        // through pino a line cost about three times as much, and till-login writes two.
-        let line = LINE_START + String(Date.now()) + LINE_BASE + JSON.stringify(type);
-        for (const key of Object.keys(fields)) {
-          const value = fields[key];
-          if (value === undefined || RESERVED.has(key) || (!FIXED.has(key) && isSecretName(key))) continue;
-          line += `,${JSON.stringify(key)}:${JSON.stringify(typeof value === 'string' ? value.slice(0, MAX_VALUE) : value)}`;
-        }
-        destination.write(`${line}}\n`);
+        return line(type, fields);
+      } catch {
+        return undefined;
+      }
+    },
+    write,
+    event(type, fields) {
+      try {
+        const text = line(type, fields);
+        if (text !== undefined) write(text);
       } catch {
         // Auditing must not fail a call.
       }
