@@ -35,6 +35,7 @@ const UNIT = [
   'idp/ldap-config',
   'idp/ldap-filter',
   'observe/aggregate-metrics',
+  'observe/fixed-line',
   'observe/hot-metrics',
   'observe/log-destination',
   'observe/pretty-lines',

@@ -29,23 +29,22 @@ export function auditDestination(destination: string | undefined, baseDir: strin
   return fileDestination(destination, baseDir);
 }
 
-/** Members every line starts with: what pino wrote with this logger's base and level formatter. */
-const LINE_START = '{"level":"info","time":';
-const LINE_BASE = ',"service":"authpipe","log":"audit","event":';
-const RESERVED: ReadonlySet<string> = new Set(['level', 'time', 'service', 'log', 'event']);
+const RESERVED: ReadonlySet<string> = new Set(['level', 'time', 'service', 'log', 'event', '__proto__']);
 
 export function createAuditLog(destination: pino.DestinationStream): AuditLog {
   const line = (type: AuditEventType, fields: AuditFields): string | undefined => {
     if (!KNOWN.has(type)) return undefined;
-    // Built by hand: every member is a string, number or boolean, and the shape is fixed;
-    // through pino a line cost about three times as much, and till-login writes two.
-    let text = LINE_START + String(Date.now()) + LINE_BASE + JSON.stringify(type);
+    // The members pino would write with this logger's base and level formatter, then the
+    // fields; serialised in one JSON.stringify, which returns a flat string: a line built by
+    // concatenation is a rope that every later join (the log batch, the Audit page's batch)
+    // has to walk piece by piece. Through pino a line cost about three times as much.
+    const out: Record<string, unknown> = { level: 'info', time: Date.now(), service: 'authpipe', log: 'audit', event: type };
     for (const key of Object.keys(fields)) {
       const value = fields[key];
       if (value === undefined || RESERVED.has(key) || (!FIXED.has(key) && isSecretName(key))) continue;
-      text += `,${JSON.stringify(key)}:${JSON.stringify(typeof value === 'string' ? value.slice(0, MAX_VALUE) : value)}`;
+      out[key] = typeof value === 'string' && value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
     }
-    return `${text}}\n`;
+    return `${JSON.stringify(out)}\n`;
   };
   const write = (text: string): void => {
     try {
