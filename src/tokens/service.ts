@@ -131,7 +131,8 @@ export class TokenService {
     if (!own) throw fault('INTERNAL_ERROR', { detail: `no signing keys for tenant ${tenant}` });
     const input = `${own.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const { signing } = own.keys;
-    const signature = await signing.signer.later(Buffer.from(input));
+    // The signing input is base64url and dots, all ASCII: latin1 copies it without the UTF-8 scan.
+    const signature = await signing.signer.later(Buffer.from(input, 'latin1'));
     return `${input}.${(signing.alg === 'ES256' ? lowS(signature) : signature).toString('base64url')}`;
   }
 
