@@ -88,12 +88,20 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     labelNames: ['listener', 'reason'],
     registers: [registry],
   });
-  const counters = new Map<CounterName, Counter<string>>();
+  // The declared counters are hot ones too: token-mint counts every token it signs. A series
+  // is found by its label values joined, once per label set, then updated by reference.
+  interface Declared {
+    readonly metric: HotCounter;
+    readonly labels: readonly string[];
+    readonly series: Map<string, CounterSeries>;
+  }
+  const counters = new Map<CounterName, Declared>();
   for (const [name, spec] of Object.entries(COUNTERS) as [CounterName, (typeof COUNTERS)[CounterName]][]) {
-    counters.set(
-      name,
-      new Counter({ name: `authpipe_${name}_total`, help: spec.help, labelNames: [...spec.labels], registers: [registry] }),
-    );
+    const metric = new HotCounter(`authpipe_${name}_total`, spec.help, registry);
+    const declared: Declared = { metric, labels: spec.labels, series: new Map() };
+    // A counter without labels shows 0 from the start, as prom-client's does.
+    if (spec.labels.length === 0) declared.series.set('', metric.series({}));
+    counters.set(name, declared);
   }
 
   // Series are found once per label set, then kept: per step (WeakMap, so a reload's old
@@ -150,12 +158,23 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
       try {
         const counter = counters.get(name);
         if (!counter || !(by >= 0)) return;
-        const clean: Record<string, string> = {};
-        for (const label of COUNTERS[name].labels) {
-          const value = (labels as Record<string, string | undefined> | undefined)?.[label];
-          clean[label] = value === undefined ? '' : String(value).slice(0, MAX_LABEL);
+        const given = labels as Record<string, string | undefined> | undefined;
+        let key = '';
+        for (const label of counter.labels) {
+          const value = given?.[label];
+          key += `${value === undefined ? '' : String(value).slice(0, MAX_LABEL)}\u0000`;
         }
-        counter.inc(clean, by);
+        let series = counter.series.get(key);
+        if (!series) {
+          const clean: Record<string, string> = {};
+          for (const label of counter.labels) {
+            const value = given?.[label];
+            clean[label] = value === undefined ? '' : String(value).slice(0, MAX_LABEL);
+          }
+          series = counter.metric.series(clean);
+          counter.series.set(key, series);
+        }
+        series.value += by;
       } catch {
         // A metric must never fail a call.
       }

@@ -67,6 +67,7 @@ describe('GET /metrics', () => {
     metrics.inc('otp_issued', { tenant: 'demo', channel: 'sms' }, 2);
     metrics.inc('otp_verified', { tenant: 'demo', result: 'ok' });
     metrics.inc('tokens_issued', { tenant: 'acme', kind: 'user' });
+    metrics.inc('tokens_issued', { kind: 'user', tenant: 'acme' });
     // Mistakes never throw into a call: an undeclared label is dropped, a negative step ignored.
     expect(() => metrics.inc('lockouts', { tenant: 'demo', user: 'x' } as never, -1)).not.toThrow();
     expect(() => metrics.inc('no_such_counter' as never)).not.toThrow();
@@ -74,7 +75,9 @@ describe('GET /metrics', () => {
     expect(sample(text, 'authpipe_lockouts_total{tenant="demo"}')).toBe(1);
     expect(sample(text, 'authpipe_otp_issued_total{tenant="demo",channel="sms"}')).toBe(2);
     expect(sample(text, 'authpipe_otp_verified_total{tenant="demo",result="ok"}')).toBe(1);
-    expect(sample(text, 'authpipe_tokens_issued_total{tenant="acme",kind="user"}')).toBe(1);
+    expect(sample(text, 'authpipe_tokens_issued_total{tenant="acme",kind="user"}')).toBe(2);
+    // A counter without labels shows 0 before anything counts.
+    expect(sample(text, 'authpipe_store_counters_refused_total')).toBe(0);
     expect(text).toMatch(/^# TYPE authpipe_tokens_revoked_total counter$/m);
     expect(text).toMatch(/^authpipe_process_resident_memory_bytes \d+/m);
     expect(sample(text, 'authpipe_config_reloads_total{result="success"}')).toBe(1);
