@@ -136,7 +136,9 @@ export class PasswordCheck {
     // Hot path: a credential verified a moment ago. The lock is still read on every call; a
     // locked account goes the cold way, to be refused after the same work as any refusal.
     if (account?.active && this.options.cacheTtlMs > 0 && this.cache.has(key, ctx.clock.now())) {
-      if (lockout === null || req.lockoutKey === null || !(await lockout.isLocked(ctx.store, req.lockoutKey))) return { ok: true };
+      if (lockout === null || req.lockoutKey === null) return { ok: true };
+      const locked = lockout.isLocked(ctx.store, req.lockoutKey);
+      if (locked === false || (locked !== true && !(await locked))) return { ok: true };
     }
 
     let flight = this.flights.get(key);

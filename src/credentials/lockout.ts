@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import { defaultsOf } from '../config-kit/schema-defaults.js';
 import type { ConfigOf } from '../engine/valve.js';
-import type { Store } from '../store/store.js';
+import { readNow, type Store } from '../store/store.js';
 import { addToIndex, readIndex } from '../store/ttl-index.js';
 import type { ConfigIssueCode } from '../errors.js';
 
@@ -35,8 +35,10 @@ export class Lockout {
     return { attempts: `${base}:attempts`, lock: `${base}:lock`, level: `${base}:level` };
   }
 
-  async isLocked(store: Store, account: string): Promise<boolean> {
-    return (await store.get(this.keys(account).lock)) !== null;
+  /** Whether `account` is locked: at once when the store can answer so (memory), else a promise. */
+  isLocked(store: Store, account: string): boolean | Promise<boolean> {
+    const lock = readNow(store, `lockout:${account}:lock`);
+    return typeof lock === 'string' || lock === null ? lock !== null : lock.then((value) => value !== null);
   }
 
   /**

@@ -101,6 +101,8 @@ export class MemoryStore implements Store {
     return this.live(key)?.value ?? null;
   }
 
+  readonly getNow = (key: string): string | null => this.live(key)?.value ?? null;
+
   async set(key: string, value: string, ttlMs?: number): Promise<void> {
     this.counters.delete(key);
     this.data.set(key, { value, expiresAt: this.expiry(ttlMs) });

@@ -6,6 +6,13 @@
  */
 export interface Store {
   get(key: string): Promise<string | null>;
+  /**
+   * `get` answered at once, without a promise: only a store that holds its data in this
+   * process (the memory store) has it, for reads on every call (a rate limit, a lock). A
+   * networked store leaves it out, and so does a wrapper that must see every operation (a
+   * fault injected in a test): callers read through `readNow`, which falls back to `get`.
+   */
+  readonly getNow?: ((key: string) => string | null) | undefined;
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Atomically add `by` (default 1) and return the new value; the TTL is set when the key is created. */
   incr(key: string, ttlMs: number, by?: number): Promise<number>;
@@ -46,6 +53,7 @@ export interface Store {
 export function prefixedStore(store: Store, prefix: string): Store {
   return {
     get: (k) => store.get(prefix + k),
+    getNow: store.getNow === undefined ? undefined : (k) => (store.getNow as (key: string) => string | null).call(store, prefix + k),
     set: (k, v, ttl) => store.set(prefix + k, v, ttl),
     incr: (k, ttl, by) => store.incr(prefix + k, ttl, by),
     take: (k) => store.take(prefix + k),
@@ -61,6 +69,11 @@ export function prefixedStore(store: Store, prefix: string): Store {
     ping: () => store.ping(),
     close: () => Promise.resolve(),
   };
+}
+
+/** The value of `key`: at once when the store can answer without a round trip, else its promise. */
+export function readNow(store: Store, key: string): string | null | Promise<string | null> {
+  return store.getNow === undefined ? store.get(key) : store.getNow(key);
 }
 
 /** Key prefix of one tenant. The braces are a Redis Cluster hash tag: one tenant, one slot. */

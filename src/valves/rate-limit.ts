@@ -19,6 +19,7 @@ import { createHash } from 'node:crypto';
 import { REFUSAL_CODES, refuse } from '../errors.js';
 import { whenSettled } from '../engine/runner.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
+import { readNow } from '../store/store.js';
 
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
@@ -103,12 +104,11 @@ export default defineValve({
         if (count > config.limit) await limited(ctx, storeKey, count);
       };
     }
-    return async (ctx) => {
-      const storeKey = storeKeyOf(ctx);
-      const stored = Number((await ctx.store.get(storeKey)) ?? 0);
+    const admit = (ctx: CallContext, storeKey: string, value: string | null): Promise<never> | undefined => {
+      const stored = Number(value ?? 0);
       const running = inFlight.get(storeKey) ?? 0;
       // A count the store cannot read as a number fails closed, like a store that does not answer.
-      if (!(stored + running < config.limit)) await limited(ctx, storeKey, Number.isFinite(stored) ? stored : config.limit);
+      if (!(stored + running < config.limit)) return limited(ctx, storeKey, Number.isFinite(stored) ? stored : config.limit);
       inFlight.set(storeKey, running + 1);
       whenSettled(ctx, (error) => {
         const left = (inFlight.get(storeKey) ?? 1) - 1;
@@ -117,6 +117,15 @@ export default defineValve({
         if (error === undefined || !counted.has(error.code)) return undefined;
         return ctx.store.incr(storeKey, windowMs).then(() => undefined);
       });
+      return undefined;
+    };
+    // Not an async function: on a store that answers at once (memory), a call under the limit
+    // passes without a promise; the read and the in-flight count happen in one turn.
+    return (ctx) => {
+      const storeKey = storeKeyOf(ctx);
+      const value = readNow(ctx.store, storeKey);
+      if (typeof value === 'string' || value === null) return admit(ctx, storeKey, value);
+      return value.then((read) => admit(ctx, storeKey, read));
     };
   },
   dataflow: () => ({}),
