@@ -92,6 +92,8 @@ export interface CheckRequest {
 
 export type CheckVerdict = { ok: true } | { ok: false; reason: string; lockedForMs: number | null };
 
+const OK: CheckVerdict = Object.freeze({ ok: true });
+
 export interface PasswordCheckOptions {
   lockout: Lockout | null;
   cacheTtlMs: number;
@@ -117,10 +119,12 @@ export class PasswordCheck {
   }
 
   /**
-   * Checks the password. Resolves with the verdict (a refusal only after the floor); throws
-   * RATE_LIMITED when the budget's queue is full, and store faults as they come.
+   * Checks the password: the verdict at once for a credential verified a moment ago on a store
+   * that answers at once (the hot path, without a promise), else a promise of it (a refusal
+   * only after the floor). Throws (or rejects with) RATE_LIMITED when the budget's queue is
+   * full, and store faults as they come.
    */
-  async check(ctx: CallContext, req: CheckRequest): Promise<CheckVerdict> {
+  check(ctx: CallContext, req: CheckRequest): CheckVerdict | Promise<CheckVerdict> {
     const started = performance.now();
     const tenant = ctx.tenant.id;
     const account = req.account;
@@ -136,11 +140,16 @@ export class PasswordCheck {
     // Hot path: a credential verified a moment ago. The lock is still read on every call; a
     // locked account goes the cold way, to be refused after the same work as any refusal.
     if (account?.active && this.options.cacheTtlMs > 0 && this.cache.has(key, ctx.clock.now())) {
-      if (lockout === null || req.lockoutKey === null) return { ok: true };
+      if (lockout === null || req.lockoutKey === null) return OK;
       const locked = lockout.isLocked(ctx.store, req.lockoutKey);
-      if (locked === false || (locked !== true && !(await locked))) return { ok: true };
+      if (locked === false) return OK;
+      if (locked !== true) return locked.then((isLocked) => (isLocked ? this.checked(ctx, req, key, started) : OK));
     }
+    return this.checked(ctx, req, key, started);
+  }
 
+  /** The check shared by every identical request in flight, and the floor under a refusal. */
+  private async checked(ctx: CallContext, req: CheckRequest, key: string, started: number): Promise<CheckVerdict> {
     let flight = this.flights.get(key);
     if (!flight) {
       flight = this.cold(ctx, req, key);

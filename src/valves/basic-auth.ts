@@ -15,10 +15,10 @@
  */
 import { refuse } from '../errors.js';
 import { subjectPrefixSchema, writePrefixed } from '../engine/props.js';
-import { defineValve } from '../engine/valve.js';
+import { defineValve, type CallContext } from '../engine/valve.js';
 import { CredentialAccounts, putSubject, type Account } from '../directory/accounts.js';
 import { normalizePassword, passwordFormSchema } from '../credentials/password-form.js';
-import { PasswordCheck } from '../credentials/check.js';
+import { PasswordCheck, type CheckVerdict } from '../credentials/check.js';
 import { LOCKOUT_PROPERTIES, lockoutFrom } from '../credentials/lockout.js';
 import { presentedCredentials } from '../credentials/presented.js';
 import { itemSets, type ValveDataflow } from '../engine/dataflow.js';
@@ -127,13 +127,9 @@ export default defineValve({
     if (source !== 'directory' && kind !== 'user')
       tools.fail('/accounts', 'only users have self-service accounts: use kind user', 'CONFIG_INVALID');
 
-    return async (ctx) => {
-      const { username, password } = presented(ctx);
+    /** Checks the presented pair against `account`; at once on the hot path (a cached credential, a memory store). */
+    const verify = (ctx: CallContext, username: string, password: string, account: Account | undefined): Promise<void> | undefined => {
       const tenant = ctx.tenant.id;
-      const account =
-        source === 'directory'
-          ? accounts.find(tenant, username)
-          : withPassword((await findAccount(ctx.services.directory, ctx.store, tenant, source, 'username', username))?.user);
       const accountKey = `${kind}:${username}`;
       const lockoutKey = lockBy === 'account' ? accountKey : `${accountKey}@${ctx.request.client_ip ?? ''}`;
       // A hosted login for a pool the user is not in: refused as a wrong password, after the
@@ -141,7 +137,7 @@ export default defineValve({
       // failures count on a counter of their own for that pool, never on the account's, so a
       // public pool's page cannot lock a staff account out of its own pool.
       const outsider = ctx.loginPool !== undefined && account !== undefined && !inPool(account, ctx.loginPool);
-      const verdict = await passwords.check(ctx, {
+      const verdict = passwords.check(ctx, {
         kind,
         username,
         password,
@@ -150,15 +146,32 @@ export default defineValve({
         lockoutKey: outsider ? `${lockoutKey}@pool:${ctx.loginPool}` : lockoutKey,
         ...(outsider ? { apart: `not-in:${ctx.loginPool}` } : {}),
       });
+      if (verdict instanceof Promise) return verdict.then((settled) => accept(ctx, settled, account, outsider));
+      accept(ctx, verdict, account, outsider);
+      return undefined;
+    };
+
+    const accept = (ctx: CallContext, verdict: CheckVerdict, account: Account | undefined, outsider: boolean): void => {
       if (!verdict.ok) {
         const reason = outsider && verdict.reason === 'account disabled' ? `not in pool ${ctx.loginPool}` : verdict.reason;
         const detail = verdict.lockedForMs === null ? reason : `${reason}; account now locked for ${verdict.lockedForMs / 1000} s`;
         throw refuse('INVALID_CREDENTIALS', { erroneousProperties: erroneous, detail });
       }
       const found = account as Account;
+      const tenant = ctx.tenant.id;
       ctx.proved.amr.push('pwd');
       if (prefix === '') putSubject(ctx.item().props, kind, tenant, found);
       else writePrefixed(ctx.item().props, prefix, (props) => putSubject(props, kind, tenant, found));
+    };
+
+    // Not an async function: a till whose credential was verified a moment ago passes without
+    // a promise when the store answers at once (memory); anything else returns its promise.
+    return (ctx) => {
+      const { username, password } = presented(ctx);
+      if (source === 'directory') return verify(ctx, username, password, accounts.find(ctx.tenant.id, username));
+      return findAccount(ctx.services.directory, ctx.store, ctx.tenant.id, source, 'username', username).then((found) =>
+        verify(ctx, username, password, withPassword(found?.user)),
+      );
     };
   },
   dataflow: (config) =>
