@@ -126,14 +126,22 @@ export class TokenService {
    * hashes never take the pool's threads (they run on their own, credentials/hash-threads.ts),
    * so a signature never queues behind them.
    */
-  async sign(type: TokenType, tenant: string, claims: Readonly<Record<string, unknown>>): Promise<string> {
-    const own = this.tenants.get(tenant);
-    if (!own) throw fault('INTERNAL_ERROR', { detail: `no signing keys for tenant ${tenant}` });
-    const input = `${own.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
-    const { signing } = own.keys;
-    // The signing input is base64url and dots, all ASCII: latin1 copies it without the UTF-8 scan.
-    const signature = await signing.signer.later(Buffer.from(input, 'latin1'));
-    return `${input}.${(signing.alg === 'ES256' ? lowS(signature) : signature).toString('base64url')}`;
+  sign(type: TokenType, tenant: string, claims: Readonly<Record<string, unknown>>): Promise<string> {
+    // Not an async function: the signature's own promise is the only wait (a token is minted
+    // on every login, and each async layer costs a resumption on the event loop).
+    try {
+      const own = this.tenants.get(tenant);
+      if (!own) throw fault('INTERNAL_ERROR', { detail: `no signing keys for tenant ${tenant}` });
+      const input = `${own.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+      const { signing } = own.keys;
+      const es256 = signing.alg === 'ES256';
+      // The signing input is base64url and dots, all ASCII: latin1 copies it without the UTF-8 scan.
+      return signing.signer
+        .later(Buffer.from(input, 'latin1'))
+        .then((signature) => `${input}.${(es256 ? lowS(signature) : signature).toString('base64url')}`);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
   }
 
   async verify(token: string, expect: VerifyExpectations): Promise<Claims> {

@@ -9,7 +9,7 @@ import { fault } from '../errors.js';
 import { pointer } from '../config-kit/issues.js';
 import { callFields } from '../engine/audit.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
-import { mintAccess, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
+import { accessToken, mintUserTokens, REGISTERED_CLAIMS, type AccessGrant } from '../tokens/mint.js';
 import { itemSets } from '../engine/dataflow.js';
 
 const CLAIM_NAME = '^[A-Za-z_][A-Za-z0-9_.:-]{0,63}$';
@@ -112,7 +112,8 @@ export default defineValve({
       ctx.services.audit?.event('token.issued', callFields(ctx, { subject, kind: config.kind }));
     };
 
-    return async (ctx) => {
+    // Not an async function: a system token waits on its signature only.
+    return (ctx) => {
       const scopeView = ctx.scope();
       const subject = sub.render(scopeView);
       // Minting without a subject means the pipe skipped its authentication: a bug, so a fault.
@@ -144,19 +145,21 @@ export default defineValve({
       const props = ctx.item().props;
       const now = ctx.clock.now();
       if (user) {
-        const minted = await mintUserTokens(tokens, ctx.store, grant, refreshTtl, lifetime, now);
-        props.access_token = minted.access_token;
-        props.token_type = minted.token_type;
-        props.expires_in = minted.expires_in;
-        props.refresh_token = minted.refresh_token as string;
-        issued(ctx, subject);
-        return;
+        return mintUserTokens(tokens, ctx.store, grant, refreshTtl, lifetime, now).then((minted) => {
+          props.access_token = minted.access_token;
+          props.token_type = minted.token_type;
+          props.expires_in = minted.expires_in;
+          props.refresh_token = minted.refresh_token as string;
+          issued(ctx, subject);
+        });
       }
-      const access = await mintAccess(tokens, grant, now);
-      props.access_token = access.token;
-      props.token_type = 'Bearer';
-      props.expires_in = String(access.expiresIn);
-      issued(ctx, subject);
+      const access = accessToken(tokens, grant, now);
+      return access.token.then((token) => {
+        props.access_token = token;
+        props.token_type = 'Bearer';
+        props.expires_in = String(access.expiresIn);
+        issued(ctx, subject);
+      });
     };
   },
   dataflow: (config) => ({
