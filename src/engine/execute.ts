@@ -11,7 +11,7 @@ import { toAuthpipeError, type AuthpipeError } from '../errors.js';
 import { authenticatedOf, subjectOf } from './audit.js';
 import { createCallContext, type CallInput } from './context.js';
 import type { CompiledPipe } from './pipe.js';
-import { pickResponse, runCall, StepFailure } from './runner.js';
+import { pickResponse, settleHooks, StepFailure, stepsFrom } from './runner.js';
 import type { Services } from './services.js';
 import type { CallContext } from './valve.js';
 
@@ -22,15 +22,40 @@ export type Outcome =
   | { readonly ok: true; readonly answer: Record<string, string>; readonly ctx: CallContext }
   | { readonly ok: false; readonly error: AuthpipeError; readonly step: string | undefined; readonly ctx: CallContext };
 
-export async function execute(pipe: CompiledPipe, input: CallInput, services: Services, logger: Logger): Promise<Outcome> {
+export function execute(pipe: CompiledPipe, input: CallInput, services: Services, logger: Logger): Promise<Outcome> {
   const ctx = createCallContext(input, services, logger);
+  // Not an async function: a pipe whose steps all finish at once (and its hooks) answers
+  // without a promise of its own; otherwise the steps' promise carries on to the outcome.
+  let pending: Promise<void> | undefined;
   try {
-    await runCall(pipe, ctx);
-    return { ok: true, answer: pickResponse(pipe, ctx), ctx };
+    pending = stepsFrom(pipe, ctx, 0);
   } catch (thrown) {
-    if (thrown instanceof StepFailure) return { ok: false, error: thrown.error, step: thrown.step, ctx };
-    return { ok: false, error: toAuthpipeError(thrown), step: undefined, ctx };
+    return settled(pipe, ctx, thrown);
   }
+  if (pending === undefined) return settled(pipe, ctx, undefined);
+  return pending.then(
+    () => settled(pipe, ctx, undefined),
+    (thrown: unknown) => settled(pipe, ctx, thrown),
+  );
+}
+
+/** The outcome, once the settled hooks have run with how the call ended. */
+function settled(pipe: CompiledPipe, ctx: CallContext, failure: unknown): Promise<Outcome> {
+  const hooks = settleHooks(ctx, failure);
+  if (hooks) return hooks.then(() => outcomeOf(pipe, ctx, failure));
+  return Promise.resolve(outcomeOf(pipe, ctx, failure));
+}
+
+function outcomeOf(pipe: CompiledPipe, ctx: CallContext, failure: unknown): Outcome {
+  if (failure === undefined) {
+    try {
+      return { ok: true, answer: pickResponse(pipe, ctx), ctx };
+    } catch (thrown) {
+      return { ok: false, error: toAuthpipeError(thrown), step: undefined, ctx };
+    }
+  }
+  if (failure instanceof StepFailure) return { ok: false, error: failure.error, step: failure.step, ctx };
+  return { ok: false, error: toAuthpipeError(failure), step: undefined, ctx };
 }
 
 /** One answered call, whatever its door: what metrics, the audit log and the console count. */

@@ -65,23 +65,70 @@ export async function runCall(pipe: CompiledPipe, ctx: CallContext): Promise<voi
   } catch (thrown) {
     failure = thrown;
   }
-  const hooks = (ctx as CallContext & Settling).settled;
-  if (hooks) {
-    const error = failure === undefined ? undefined : failure instanceof StepFailure ? failure.error : toAuthpipeError(failure);
-    for (const hook of hooks) {
-      try {
-        await hook(error);
-      } catch (err) {
-        ctx.log.warn({ requestId: ctx.requestId, err }, 'a settled hook failed');
-      }
-    }
-  }
+  await settleHooks(ctx, failure);
   if (failure !== undefined) throw failure;
 }
 
-export async function runSteps(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
+/**
+ * Runs the settled hooks with how the call ended: undefined when they all finished at once
+ * (the usual case: a failure limit after a success writes nothing), else a promise of the rest.
+ */
+export function settleHooks(ctx: CallContext, failure: unknown): Promise<void> | undefined {
+  const hooks = (ctx as CallContext & Settling).settled;
+  if (!hooks) return undefined;
+  const error = failure === undefined ? undefined : failure instanceof StepFailure ? failure.error : toAuthpipeError(failure);
+  for (let i = 0; i < hooks.length; i++) {
+    const pending = runHook(ctx, hooks[i] as SettledHook, error);
+    if (pending) return restOfHooks(ctx, hooks, i, pending, error);
+  }
+  return undefined;
+}
+
+async function restOfHooks(
+  ctx: CallContext,
+  hooks: readonly SettledHook[],
+  at: number,
+  pending: Promise<void>,
+  error: AuthpipeError | undefined,
+): Promise<void> {
+  await pending;
+  for (let i = at + 1; i < hooks.length; i++) await runHook(ctx, hooks[i] as SettledHook, error);
+}
+
+/** One hook; its failure (thrown or rejected) is logged, and the promise it returned settles either way. */
+function runHook(ctx: CallContext, hook: SettledHook, error: AuthpipeError | undefined): Promise<void> | undefined {
+  const warn = (err: unknown) => ctx.log.warn({ requestId: ctx.requestId, err }, 'a settled hook failed');
+  try {
+    const pending = hook(error);
+    return pending ? pending.then(undefined, warn) : undefined;
+  } catch (err) {
+    warn(err);
+    return undefined;
+  }
+}
+
+/** Runs a pipe's steps; rejects with a StepFailure (or what a nested pipe threw). */
+export function runSteps(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
+  try {
+    return stepsFrom(pipe, ctx, 0) ?? DONE;
+  } catch (thrown) {
+    return Promise.reject(thrown as Error);
+  }
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/**
+ * The steps from `from` on. Steps that finish at once run in one loop, without a promise
+ * (most valves: a header parsed, a cached credential, a group looked up); the first that
+ * returns a promise hands the rest to its continuation. Returns undefined when every step
+ * finished at once; throws (or rejects with) a StepFailure.
+ */
+export function stepsFrom(pipe: CompiledPipe, ctx: CallContext, from: number): Promise<void> | undefined {
   const observer = ctx.observer;
-  for (const step of pipe.steps) {
+  const steps = pipe.steps;
+  for (let i = from; i < steps.length; i++) {
+    const step = steps[i] as CompiledStep;
     const started = observer ? performance.now() : 0;
     const skipReason = skipped(step, ctx);
     if (skipReason) {
@@ -89,22 +136,47 @@ export async function runSteps(pipe: CompiledPipe, ctx: CallContext): Promise<vo
       continue;
     }
     observer?.stepStart?.(pipe, step, ctx);
+    let pending: void | Promise<void>;
     try {
-      const pending = step.run(ctx);
-      if (pending) await pending;
-      observer?.stepEnd(pipe, step, ctx, 'ran', performance.now() - started, {});
+      pending = step.run(ctx);
+      if (!pending) observer?.stepEnd(pipe, step, ctx, 'ran', performance.now() - started, {});
     } catch (thrown) {
-      if (thrown instanceof StepFailure) throw thrown; // from a nested pipe-call, already attributed
-      const error = toAuthpipeError(thrown);
-      if (error.isRefusal && step.proceedOnError) {
-        ctx.error = { code: error.code, valve: step.label };
-        observer?.stepEnd(pipe, step, ctx, 'proceeded', performance.now() - started, { error });
-        continue;
-      }
-      observer?.stepEnd(pipe, step, ctx, error.isRefusal ? 'refused' : 'fault', performance.now() - started, { error });
-      throw new StepFailure(error, pipe.id, step.label);
+      stepFailed(pipe, step, ctx, thrown, started);
+      continue;
+    }
+    if (pending) {
+      const next = i + 1;
+      return pending.then(
+        () => {
+          try {
+            observer?.stepEnd(pipe, step, ctx, 'ran', performance.now() - started, {});
+          } catch (thrown) {
+            stepFailed(pipe, step, ctx, thrown, started);
+          }
+          return stepsFrom(pipe, ctx, next);
+        },
+        (thrown: unknown) => {
+          stepFailed(pipe, step, ctx, thrown, started);
+          return stepsFrom(pipe, ctx, next);
+        },
+      );
     }
   }
+  return undefined;
+}
+
+/** A step that threw: recorded and passed (proceed_on_error on a refusal), else raised as a StepFailure. */
+function stepFailed(pipe: CompiledPipe, step: CompiledStep, ctx: CallContext, thrown: unknown, started: number): void {
+  if (thrown instanceof StepFailure) throw thrown; // from a nested pipe-call, already attributed
+  const observer = ctx.observer;
+  const error = toAuthpipeError(thrown);
+  if (error.isRefusal && step.proceedOnError) {
+    ctx.error = { code: error.code, valve: step.label };
+    observer?.stepEnd(pipe, step, ctx, 'proceeded', performance.now() - started, { error });
+    return;
+  }
+  observer?.stepEnd(pipe, step, ctx, error.isRefusal ? 'refused' : 'fault', performance.now() - started, { error });
+  throw new StepFailure(error, pipe.id, step.label);
 }
 
 function skipped(step: CompiledStep, ctx: CallContext): string | null {
