@@ -41,8 +41,8 @@ try {
   // Both sides compiled the same way, by this tree's build, whatever the revision's own build was.
   await buildServer(join(worktree, 'dist'), join(worktree, 'src'));
   const sides = [
-    { name: `A ${rev}`, root: worktree, rps: [], cpu: [] },
-    { name: 'B working tree', root, rps: [], cpu: [] },
+    { name: `A ${rev}`, root: worktree, rps: [], cpu: [], loop: [] },
+    { name: 'B working tree', root, rps: [], cpu: [], loop: [] },
   ];
   for (let round = 0; round < rounds; round += 1) {
     for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
@@ -53,17 +53,22 @@ try {
         const figures = await measureRound(server, request, seconds);
         side.rps.push(figures.rps);
         side.cpu.push(figures.cpuUsPerReq);
-        console.log(`round ${round + 1} ${side.name}: ${figures.rps} req/s, ${figures.cpuUsPerReq} CPU µs/req`);
+        side.loop.push(figures.loopUsPerReq);
+        console.log(
+          `round ${round + 1} ${side.name}: ${figures.rps} req/s, ${figures.cpuUsPerReq} CPU µs/req, ${figures.loopUsPerReq} event-loop µs/req`,
+        );
       } finally {
         await server.stop();
       }
     }
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  const [a, b] = sides.map((s) => ({ name: s.name, rps: median(s.rps), cpu: median(s.cpu) }));
+  const [a, b] = sides.map((s) => ({ name: s.name, rps: median(s.rps), cpu: median(s.cpu), loop: median(s.loop) }));
   console.log(`\n${scenario.name}: medians of ${rounds} rounds of ${seconds}s`);
-  for (const side of [a, b]) console.log(`  ${side.name}: ${side.rps} req/s, ${side.cpu} CPU µs/req`);
-  console.log(`  B/A: ${(b.rps / a.rps).toFixed(2)}x req/s, ${(a.cpu / b.cpu).toFixed(2)}x less CPU per request`);
+  for (const side of [a, b]) console.log(`  ${side.name}: ${side.rps} req/s, ${side.cpu} CPU µs/req, ${side.loop} event-loop µs/req`);
+  console.log(
+    `  B/A: ${(b.rps / a.rps).toFixed(2)}x req/s, ${(a.cpu / b.cpu).toFixed(2)}x less CPU per request, ${(a.loop / b.loop).toFixed(2)}x less event-loop CPU per request`,
+  );
 } finally {
   git('worktree', 'remove', '--force', worktree);
   rmSync(base, { recursive: true, force: true });

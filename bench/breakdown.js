@@ -84,27 +84,41 @@ try {
       }
     }
     variant.change(dir);
-    running.push({ ...variant, server: await servers.authpipe.start(root, {}, join(dir, 'config', 'authpipe.json')), cpu: [], rps: [] });
+    running.push({
+      ...variant,
+      server: await servers.authpipe.start(root, {}, join(dir, 'config', 'authpipe.json')),
+      cpu: [],
+      loop: [],
+      rps: [],
+    });
   }
-  running.push({ name: 'bare node:http till-login (floor)', server: await servers['bare-login'].start(root), cpu: [], rps: [] });
+  running.push({ name: 'bare node:http till-login (floor)', server: await servers['bare-login'].start(root), cpu: [], loop: [], rps: [] });
   for (const side of running) await load(side.server.url, request, 1);
   for (let round = 0; round < rounds; round += 1) {
     for (const side of round % 2 === 0 ? running : [...running].reverse()) {
       const figures = await measureRound(side.server, request, seconds);
       if (figures.non2xx > 0) throw new Error(`${side.name}: ${figures.non2xx} answers were not 200`);
       side.cpu.push(figures.cpuUsPerReq);
+      side.loop.push(figures.loopUsPerReq);
       side.rps.push(figures.rps);
     }
   }
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const full = median(running[0].cpu);
+  const fullLoop = median(running[0].loop);
+  const delta = (value, base) => `${value - base > 0 ? '+' : ''}${value - base}`;
   console.log(`\ntill-login CPU per request, medians of ${rounds} alternating rounds of ${seconds}s\n`);
-  console.log('| variant | CPU µs/req | vs full pipe | req/s | CPU µs/req by round |');
-  console.log('|---|---|---|---|---|');
+  console.log(
+    '| variant | CPU µs/req | vs full pipe | event-loop µs/req | vs full pipe | req/s | CPU µs/req by round | event-loop µs/req by round |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const side of running) {
     const cpu = median(side.cpu);
-    const delta = side === running[0] ? '' : `${cpu - full > 0 ? '+' : ''}${cpu - full}`;
-    console.log(`| ${side.name} | ${cpu} | ${delta} | ${median(side.rps)} | ${side.cpu.join(' ')} |`);
+    const loop = median(side.loop);
+    const first = side === running[0];
+    console.log(
+      `| ${side.name} | ${cpu} | ${first ? '' : delta(cpu, full)} | ${loop} | ${first ? '' : delta(loop, fullLoop)} | ${median(side.rps)} | ${side.cpu.join(' ')} | ${side.loop.join(' ')} |`,
+    );
   }
 } finally {
   await Promise.all(running.map((side) => side.server.stop()));

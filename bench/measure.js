@@ -70,6 +70,16 @@ export function cpuTicks(pid) {
   });
 }
 
+/**
+ * On-CPU time in ns of the main thread of every process of the tree: the event loops, where a
+ * request's JavaScript runs (from /proc/<pid>/task/<pid>/schedstat, in ns, not clock ticks).
+ * Worker threads (the signature's thread pool, GC helpers) are left out: with the load
+ * generator on the same two cores, the event loop is what limits a server's req/s.
+ */
+export function loopNs(pid) {
+  return sumOverTree(pid, (member) => Number(readFileSync(`/proc/${member}/task/${member}/schedstat`, 'utf8').split(' ')[0]));
+}
+
 export async function load(url, request, duration, connections = Number(process.env.BENCH_CONNECTIONS ?? 32)) {
   const result = await autocannon({
     url: url + request.path,
@@ -94,18 +104,22 @@ export async function load(url, request, duration, connections = Number(process.
  * One measured round against a running server: autocannon's figures plus the server's CPU %
  * (of one core; above 100 when workers use several)
  * and CPU µs per request over the round (the steadier figure on a small machine where the
- * load generator competes for the same cores; CPU % shows whether the server was the limit).
+ * load generator competes for the same cores; CPU % shows whether the server was the limit),
+ * and the event loop's share of it (loopUsPerReq: the main threads only, see loopNs).
  */
 export async function measureRound(server, request, seconds, connections) {
   const ticksBefore = cpuTicks(server.pid);
+  const loopBefore = loopNs(server.pid);
   const started = performance.now();
   const { total, ...figures } = await load(server.url, request, seconds, connections);
   const cpuSeconds = (cpuTicks(server.pid) - ticksBefore) / 100;
+  const loopUs = (loopNs(server.pid) - loopBefore) / 1000;
   const wall = (performance.now() - started) / 1000;
   return {
     ...figures,
     cpuPct: Math.round((cpuSeconds / wall) * 100),
     cpuUsPerReq: Math.round((cpuSeconds * 1e6) / total),
+    loopUsPerReq: Math.round(loopUs / total),
     rssMiB: rssMiB(server.pid),
   };
 }

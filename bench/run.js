@@ -47,9 +47,15 @@ try {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 const results = selected.map((scenario) => {
   const runs = samples.get(scenario.name);
-  const row = { scenario: scenario.name, rounds: runs.map((r) => r.rps), cpuRounds: runs.map((r) => r.cpuUsPerReq) };
+  const row = {
+    scenario: scenario.name,
+    rounds: runs.map((r) => r.rps),
+    cpuRounds: runs.map((r) => r.cpuUsPerReq),
+    loopRounds: runs.map((r) => r.loopUsPerReq),
+  };
   if (runs[0]?.sprayRps !== undefined) row.spray = runs.map((r) => ({ rps: r.sprayRps, status: r.sprayStatus }));
-  for (const field of ['rps', 'p50', 'p99', 'cpuPct', 'cpuUsPerReq', 'rssMiB']) row[field] = median(runs.map((r) => r[field]));
+  for (const field of ['rps', 'p50', 'p99', 'cpuPct', 'cpuUsPerReq', 'loopUsPerReq', 'rssMiB'])
+    row[field] = median(runs.map((r) => r[field]));
   row.non2xx = runs.reduce((sum, r) => sum + r.non2xx, 0);
   row.errors = runs.reduce((sum, r) => sum + r.errors, 0);
   return row;
@@ -64,24 +70,36 @@ for (const row of results) {
     // cancels out of each round's ratio; the median of those is the figure reported.
     const ratios = row.rounds.map((rps, i) => rps / base.rounds[i]);
     const cpuRatios = row.cpuRounds.map((cpu, i) => base.cpuRounds[i] / cpu);
+    const loopRatios = row.loopRounds.map((loop, i) => base.loopRounds[i] / loop);
     const p99Ratio = round(row.p99 / base.p99);
-    return [{ to, ratio: round(median(ratios)), ratios: ratios.map(round), cpuRatio: round(median(cpuRatios)), p99Ratio, target }];
+    return [
+      {
+        to,
+        ratio: round(median(ratios)),
+        ratios: ratios.map(round),
+        cpuRatio: round(median(cpuRatios)),
+        loopRatio: round(median(loopRatios)),
+        p99Ratio,
+        target,
+      },
+    ];
   });
 }
 
 console.log(`\nmedians of ${rounds} rounds of ${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
 console.log(
-  '| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio (target); medians of the per-round ratios |',
+  '| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | event-loop µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio, event-loop/req ratio (target); medians of the per-round ratios |',
 );
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const versus = r.compare
     .map(
-      (c) => `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
+      (c) =>
+        `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, loop ${c.loopRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
     )
     .join('; ');
   console.log(
-    `| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`,
+    `| ${r.scenario} | ${r.rps} | ${r.rounds.join(' ')} | ${r.p50} | ${r.p99} | ${r.cpuPct} | ${r.cpuUsPerReq} | ${r.loopUsPerReq} | ${r.rssMiB} | ${r.non2xx} | ${versus} |`,
   );
 }
 for (const r of results.filter((row) => row.spray))

@@ -50,7 +50,7 @@ export interface MintedTokens {
 }
 
 /** An access token; `notAfter` (ms) caps it at its family's end. */
-export async function mintAccess(
+async function mintAccess(
   service: TokenService,
   grant: AccessGrant,
   now: number,
