@@ -52,19 +52,21 @@ export function callFields(ctx: { requestId: string; tenant: { id: string }; ope
 
 export const noopAudit: Audit = { event() {} };
 
-/**
- * Who a call was about, by convention: the item's `sub` or `subject` once a valve has
- * established it, else the `username` or `client_id` the caller claimed.
- */
 /** The subject a pipe established (a valve put `sub` on the item), as opposed to one a caller claimed. */
 export function authenticatedOf(ctx: { items: readonly { props: Readonly<Record<string, string>> }[] }): string | undefined {
   return ctx.items.length === 1 ? ctx.items[0]?.props.sub : undefined;
 }
 
+/**
+ * Who a call was about, by convention: the item's `sub` or `subject` once a valve has
+ * established it, else the name a credential valve read (`claimed`: the user of an
+ * `Authorization: Basic` header), else the `username` or `client_id` the body claimed.
+ */
 export function subjectOf(ctx: {
   items: readonly { props: Readonly<Record<string, string>> }[];
   request: Readonly<Record<string, string>>;
+  claimed?: string | undefined;
 }): string | undefined {
   const item = ctx.items.length === 1 ? ctx.items[0]?.props : undefined;
-  return item?.sub ?? item?.subject ?? ctx.request.username ?? ctx.request.client_id;
+  return item?.sub ?? item?.subject ?? ctx.claimed ?? ctx.request.username ?? ctx.request.client_id;
 }

@@ -56,6 +56,7 @@ class Call implements CallContext {
   readonly clock: Clock;
   readonly observer: RunObserver | undefined;
   readonly loginPool: string | undefined;
+  claimed: string | undefined = undefined;
   readonly responseHeaders: Record<string, string> = {};
   readonly proved: { readonly amr: string[]; acr: string | undefined; readonly handles: string[] } = {
     amr: [],

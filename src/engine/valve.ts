@@ -47,6 +47,12 @@ export interface CallContext {
    * from a request): a credential valve refuses an account that is not in it as a wrong password.
    */
   readonly loginPool?: string | undefined;
+  /**
+   * The name a credential valve read from the caller (basic-auth: the user of the Basic header
+   * or body pair), before it knows whether the credential is right: the subject of a refused
+   * call's audit event. Never a secret.
+   */
+  claimed: string | undefined;
   /** Response headers a valve wants on a 200 (a refusal carries its own). */
   readonly responseHeaders: Record<string, string>;
   /**

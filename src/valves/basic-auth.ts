@@ -168,6 +168,7 @@ export default defineValve({
     // a promise when the store answers at once (memory); anything else returns its promise.
     return (ctx) => {
       const { username, password } = presented(ctx);
+      ctx.claimed = username;
       if (source === 'directory') return verify(ctx, username, password, accounts.find(ctx.tenant.id, username));
       return findAccount(ctx.services.directory, ctx.store, ctx.tenant.id, source, 'username', username).then((found) =>
         verify(ctx, username, password, withPassword(found?.user)),

@@ -1,7 +1,8 @@
 /**
  * Calls on the console's Audit page: each PUT call's auth.* and token.* events are kept in the
  * store as the audit stream's own lines and read back as events with their time, subject,
- * door, code and request id; batches kept before calls were lines still read.
+ * door, code and request id (a refusal's subject is the user its Basic header named); batches
+ * kept before calls were lines still read.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { StoredAudit } from '../../src/admin/audit-feed.js';
@@ -44,7 +45,7 @@ describe('calls on the Audit page', () => {
     const refused = await server.call('till-login', {}, { tenant: 'demo', authorization: basic('till-001', 'not-the-password') });
     expect([ok.status, refused.status, refused.body.errorTranslationKeys]).toEqual([200, 403, ['INVALID_CREDENTIALS']]);
 
-    const answer = await api(server, 'GET', '/admin/audit?door=put&limit=1000', { token });
+    const answer = await api(server, 'GET', '/admin/audit?door=put&subject=till-001&limit=1000', { token });
     expect(answer.status).toBe(200);
     const rows = answer.body.events as AuditRow[];
     const ofCall = (id: string | null) => rows.filter((r) => r.requestId === id).map((r) => r.event);
