@@ -347,7 +347,9 @@ describe('per-tenant keys and audiences', () => {
   it("an install with shared keys keeps working: they verify and sign until each tenant's own key activates, then only verify", async () => {
     const f = fixture();
     const main = JSON.parse(readFileSync(f.mainFile, 'utf8'));
-    main.tokens.activation_delay_seconds = 1;
+    // Long enough for the first token below to be minted before it, on a loaded machine too
+    // (at 1 s a CI run beside other jobs saw the tenant's key already active).
+    main.tokens.activation_delay_seconds = 3;
     f.writeMain(main);
     // The layout before per-tenant keys: one ES256 key directly in keys_dir, for every tenant.
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -362,7 +364,7 @@ describe('per-tenant keys and audiences', () => {
     expect(await esKids(s)).toContain(sharedKid);
     expect(await esKids(s, 'acme')).toContain(sharedKid);
     const demoKid = fixtureKey(f).kid;
-    const deadline = Date.now() + 5000;
+    const deadline = Date.now() + 8000;
     let kid = sharedKid;
     while (kid === sharedKid && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 100));
