@@ -45,17 +45,20 @@ async function mint(s: RunningServer): Promise<string> {
   expect(res.status).toBe(200);
   return res.body.access_token as string;
 }
-/** Runs a CLI command and returns its exit code and what it printed. */
-async function cli(command: { run(args: string[]): unknown }, args: string[]): Promise<{ code: unknown; out: string }> {
-  let out = '';
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
+/** Runs a CLI command and returns its exit code and what it printed on stdout and stderr. */
+async function cli(command: { run(args: string[]): unknown }, args: string[]): Promise<{ code: unknown; out: string; err: string }> {
+  const printed = { out: '', err: '' };
+  const capture = (stream: NodeJS.WriteStream, into: 'out' | 'err') =>
+    jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      printed[into] += String(chunk);
+      return true;
+    });
+  const spies = [capture(process.stdout, 'out'), capture(process.stderr, 'err')];
   try {
-    return { code: await command.run(args), out };
+    const code = await command.run(args);
+    return { code, ...printed };
   } finally {
-    spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   }
 }
 async function loadIssues(f: ConfigFixture): Promise<ConfigIssue[]> {
@@ -139,17 +142,9 @@ describe('the key folder', () => {
       new RegExp(`demo  ${newKid}\\s+ES256\\s+\\S+\\s+published, signs from`),
     );
     // Written moments ago: relying parties may still hold a JWKS without it.
-    let err = '';
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      expect((await cli(keys, ['activate', newKid, '--config', f.mainFile])).code).toBe(1);
-    } finally {
-      stderr.mockRestore();
-    }
-    expect(err).toMatch(new RegExp(`${newKid} was written \\d+ s ago; relying parties cache the JWKS for 300 s.*--force`));
+    const early = await cli(keys, ['activate', newKid, '--config', f.mainFile]);
+    expect(early.code).toBe(1);
+    expect(early.err).toMatch(new RegExp(`${newKid} was written \\d+ s ago; relying parties cache the JWKS for 300 s.*--force`));
     expect(s.app.reload().ok).toBe(true);
     expect(decodeProtectedHeader(await mint(s)).kid).toBe(oldKid);
     expect((await cli(keys, ['activate', newKid, '--force', '--config', f.mainFile])).code).toBe(0);
@@ -192,17 +187,9 @@ describe('the key folder', () => {
     expect(listed).not.toContain('acme');
     // PUT-minted tokens keep the configured algorithm.
     expect(decodeProtectedHeader(await mint(s))).toMatchObject({ alg: 'ES256', kid: esOld });
-    let err = '';
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      expect((await cli(keys, ['rotate', '--tenant', 'nobody', '--config', f.mainFile])).code).toBe(2);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(err).toContain('--tenant nobody');
+    const nobody = await cli(keys, ['rotate', '--tenant', 'nobody', '--config', f.mainFile]);
+    expect(nobody.code).toBe(2);
+    expect(nobody.err).toContain('--tenant nobody');
   });
 
   it('a rotated key starts signing by itself when its activation delay ends', async () => {
@@ -276,32 +263,16 @@ describe('the key folder', () => {
 
   it('refuses an unknown algorithm in `keys rotate`', async () => {
     const f = fixture();
-    let err = '';
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      expect(await keys.run(['rotate', '--algorithm', 'HS256', '--config', f.mainFile])).toBe(2);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(err).toContain('ES256, EdDSA, RS256, PS256');
+    const res = await cli(keys, ['rotate', '--algorithm', 'HS256', '--config', f.mainFile]);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain('ES256, EdDSA, RS256, PS256');
   });
 
   it('`keys activate` takes a kid that begins with "-" (a thumbprint may) as the kid, not as an option', async () => {
     const f = fixture();
-    let err = '';
-    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      err += String(chunk);
-      return true;
-    });
-    try {
-      expect(await keys.run(['activate', '-cNotAKidOfThisFolder', '--config', f.mainFile])).toBe(1);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(err).toContain('no key "-cNotAKidOfThisFolder"');
+    const res = await cli(keys, ['activate', '-cNotAKidOfThisFolder', '--config', f.mainFile]);
+    expect(res.code).toBe(1);
+    expect(res.err).toContain('no key "-cNotAKidOfThisFolder"');
   });
 });
 
