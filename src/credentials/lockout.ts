@@ -27,18 +27,20 @@ export interface LockoutPolicy {
 
 export type Reservation = { ok: true; attempt: number } | { ok: false; reason: 'locked' | 'attempts_exhausted' };
 
+/** The key whose presence locks `account` (read on every cached login: built alone, not with the others). */
+const lockKey = (account: string): string => `lockout:${account}:lock`;
+
 export class Lockout {
   constructor(readonly policy: LockoutPolicy) {}
 
   private keys(account: string) {
     const base = `lockout:${account}`;
-    return { attempts: `${base}:attempts`, lock: `${base}:lock`, level: `${base}:level` };
+    return { attempts: `${base}:attempts`, lock: lockKey(account), level: `${base}:level` };
   }
 
   /** Whether `account` is locked: at once when the store can answer so (memory), else a promise. */
   isLocked(store: Store, account: string): boolean | Promise<boolean> {
-    const lock = readNow(store, `lockout:${account}:lock`);
-    return typeof lock === 'string' || lock === null ? lock !== null : lock.then((value) => value !== null);
+    return readNow(store, lockKey(account), (lock) => lock !== null);
   }
 
   /**

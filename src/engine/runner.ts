@@ -57,21 +57,11 @@ export function whenSettled(ctx: CallContext, hook: SettledHook): void {
   else settling.settled = [hook];
 }
 
-/** Runs a call's pipe, then its settled hooks (a hook that fails is logged, never thrown over the answer). */
-export async function runCall(pipe: CompiledPipe, ctx: CallContext): Promise<void> {
-  let failure: unknown;
-  try {
-    await runSteps(pipe, ctx);
-  } catch (thrown) {
-    failure = thrown;
-  }
-  await settleHooks(ctx, failure);
-  if (failure !== undefined) throw failure;
-}
-
 /**
- * Runs the settled hooks with how the call ended: undefined when they all finished at once
- * (the usual case: a failure limit after a success writes nothing), else a promise of the rest.
+ * Runs the settled hooks with how the call ended (engine/execute.ts, once the pipe is done):
+ * undefined when they all finished at once (the usual case: a failure limit after a success
+ * writes nothing), else a promise of the rest. A hook that fails is logged, never thrown over
+ * the answer.
  */
 export function settleHooks(ctx: CallContext, failure: unknown): Promise<void> | undefined {
   const hooks = (ctx as CallContext & Settling).settled;

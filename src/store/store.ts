@@ -71,9 +71,14 @@ export function prefixedStore(store: Store, prefix: string): Store {
   };
 }
 
-/** The value of `key`: at once when the store can answer without a round trip, else its promise. */
-export function readNow(store: Store, key: string): string | null | Promise<string | null> {
-  return store.getNow === undefined ? store.get(key) : store.getNow(key);
+/**
+ * `use` applied to the value of `key`: at once when the store can answer without a round trip
+ * (getNow), else once its promise settles.
+ */
+export function readNow<T>(store: Store, key: string, use: (value: string | null) => T): T | Promise<Awaited<T>> {
+  if (store.getNow !== undefined) return use(store.getNow(key));
+  // then() flattens a promise that `use` returns; its typing does not say so.
+  return store.get(key).then(use) as Promise<Awaited<T>>;
 }
 
 /** Key prefix of one tenant. The braces are a Redis Cluster hash tag: one tenant, one slot. */

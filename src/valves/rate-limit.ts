@@ -123,9 +123,7 @@ export default defineValve({
     // passes without a promise; the read and the in-flight count happen in one turn.
     return (ctx) => {
       const storeKey = storeKeyOf(ctx);
-      const value = readNow(ctx.store, storeKey);
-      if (typeof value === 'string' || value === null) return admit(ctx, storeKey, value);
-      return value.then((read) => admit(ctx, storeKey, read));
+      return readNow(ctx.store, storeKey, (value) => admit(ctx, storeKey, value));
     };
   },
   dataflow: () => ({}),

@@ -5,9 +5,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ManualClock } from '../support/clock.js';
 import { compilePipes } from '../../src/engine/compile.js';
-import { createCallContext } from '../../src/engine/context.js';
+import { execute } from '../../src/engine/execute.js';
 import { propsFrom } from '../../src/engine/props.js';
-import { runCall, StepFailure } from '../../src/engine/runner.js';
 import type { Services } from '../../src/engine/services.js';
 import { buildDirectory } from '../../src/directory/load.js';
 import type { ConfigIssue } from '../../src/config-kit/issues.js';
@@ -78,7 +77,8 @@ function build(config: Record<string, unknown> = {}) {
   return {
     clock,
     async call(request: { username?: string; device_id?: string; outcome?: string }, clientIp = '192.0.2.10') {
-      const ctx = createCallContext(
+      const outcome = await execute(
+        pipe,
         {
           requestId: `r-${++n}`,
           tenant: { id: 'acme', displayName: 'acme' },
@@ -90,12 +90,12 @@ function build(config: Record<string, unknown> = {}) {
         services,
         services.logger,
       );
+      const ctx = outcome.ctx;
       let error: AuthpipeError | undefined;
-      try {
-        await runCall(pipe, ctx);
-      } catch (err) {
-        if (!(err instanceof StepFailure)) throw err;
-        error = err.error;
+      if (!outcome.ok) {
+        // A refusal or fault of a step; anything else is a bug of the test's own making.
+        if (outcome.step === undefined) throw outcome.error;
+        error = outcome.error;
       }
       return { error, facts: { ...ctx.item().props } };
     },
