@@ -26,6 +26,12 @@ export interface AppMetrics extends Metrics {
   connections(listener: string): ServerEdgeObservers;
 }
 
+/** A declared label's value as exported: absent is '', anything longer than MAX_LABEL is cut. */
+function labelValue(labels: Record<string, string | undefined> | undefined, label: string): string {
+  const value = labels?.[label];
+  return value === undefined ? '' : String(value).slice(0, MAX_LABEL);
+}
+
 function outcomeOf(status: number): 'success' | 'refused' | 'fault' {
   return status === 200 ? 'success' : status === 500 ? 'fault' : 'refused';
 }
@@ -160,17 +166,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
         if (!counter || !(by >= 0)) return;
         const given = labels as Record<string, string | undefined> | undefined;
         let key = '';
-        for (const label of counter.labels) {
-          const value = given?.[label];
-          key += `${value === undefined ? '' : String(value).slice(0, MAX_LABEL)}\u0000`;
-        }
+        for (const label of counter.labels) key += `${labelValue(given, label)}\u0000`;
         let series = counter.series.get(key);
         if (!series) {
           const clean: Record<string, string> = {};
-          for (const label of counter.labels) {
-            const value = given?.[label];
-            clean[label] = value === undefined ? '' : String(value).slice(0, MAX_LABEL);
-          }
+          for (const label of counter.labels) clean[label] = labelValue(given, label);
           series = counter.metric.series(clean);
           counter.series.set(key, series);
         }
