@@ -12,11 +12,12 @@
  * start so that such an estimate always has a base.
  *
  * Refusals cost the same CPU whatever hash they met: after a verification against a cheaper
- * profile, `burn` spends the difference on PBKDF2 (linear in its iteration count, on the
- * hash threads like the hashes), calibrated at start too.
+ * profile, the verifying thread spends the difference on PBKDF2 (`verify`). The start
+ * figures and wall times stay fixed; the CPU mark a refusal works up to follows what
+ * verifications cost while serving (see `refusalCpuMs`).
  */
-import { dummyLike, verifyPassword } from './hash.js';
-import { HashThreads, hashThreads } from './hash-threads.js';
+import { dummyLike, verifyAndPad, verifyPassword } from './hash.js';
+import { HashThreads } from './hash-threads.js';
 import { costProfile, parsePhc, type ParsedHash } from './phc.js';
 
 export interface ProfileCost {
@@ -50,7 +51,7 @@ function workUnits(hash: ParsedHash): number {
   }
 }
 
-async function pbkdf2(iterations: number, threads: HashThreads = hashThreads): Promise<void> {
+async function pbkdf2(iterations: number, threads: HashThreads): Promise<void> {
   await threads.run({ op: 'pbkdf2', iterations });
 }
 
@@ -71,6 +72,8 @@ async function measure(work: () => Promise<unknown>): Promise<{ cpuMs: number; w
 
 export class CostTable {
   private readonly costs = new Map<string, ProfileCost & { units: number; algorithm: string }>();
+  /** Each profile's running CPU figure from the verifications served, by its thread's clock. */
+  private readonly live = new Map<string, number>();
   private burnCpuMsPerIteration = 0;
   private running: Promise<void> = Promise.resolve();
   private calibratedOnce = false;
@@ -150,10 +153,40 @@ export class CostTable {
     return { cpuMs, wallMs, measured: true };
   }
 
-  /** Spends about `cpuMs` of CPU on the hash threads (nothing when 1 ms or less). */
-  async burn(cpuMs: number): Promise<void> {
-    if (cpuMs <= 1 || this.burnCpuMsPerIteration === 0) return;
-    await pbkdf2(Math.max(1, Math.round(cpuMs / this.burnCpuMsPerIteration)));
+  /**
+   * The CPU every refusal costs its hash thread: the dearest profile's cost as verifications
+   * show it now (each one updates its profile's running figure), the start figure for a
+   * profile not verified since. It follows the machine: under other load, memory-hard hashes
+   * slow down more than the PBKDF2 that pads the cheaper ones, and a mark fixed at start
+   * would let refusals against cheap hashes cost visibly less. Never above twice the start
+   * figure, so that load a caller makes cannot raise what each refusal costs without bound.
+   */
+  refusalCpuMs(): number {
+    let mark = 0;
+    for (const [profile, cost] of this.costs) mark = Math.max(mark, this.live.get(profile) ?? cost.cpuMs);
+    return Math.min(mark, 2 * this.slowest().cpuMs);
+  }
+
+  /**
+   * Verifies `password` against `hash` on a hash thread. When the answer refuses (no match, or
+   * `refuseAnyway`: a locked or disabled account), the same thread then works until it has
+   * spent `refusalCpuMs()` on the job, so every refusal costs the same CPU whatever hash it
+   * met. Without a thread CPU clock (not Linux), the padding is PBKDF2 iterations for the
+   * difference between the profiles' start figures.
+   */
+  async verify(password: string, hash: ParsedHash, refuseAnyway = false): Promise<boolean> {
+    const mark = this.refusalCpuMs();
+    const shortfall = mark - this.costOf(hash).cpuMs;
+    const iterations = shortfall > 1 && this.burnCpuMsPerIteration > 0 ? Math.round(shortfall / this.burnCpuMsPerIteration) : 0;
+    const verified = await verifyAndPad(password, hash, { cpuMs: mark, iterations, evenOnMatch: refuseAnyway });
+    if (verified.cpuMs >= 0) this.learn(costProfile(hash), verified.cpuMs);
+    return verified.matches;
+  }
+
+  /** One verification's CPU into its profile's running figure (a fifth of the way towards it). */
+  private learn(profile: string, cpuMs: number): void {
+    const before = this.live.get(profile) ?? this.costs.get(profile)?.cpuMs ?? cpuMs;
+    this.live.set(profile, before + (cpuMs - before) / 5);
   }
 }
 

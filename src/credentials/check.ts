@@ -4,8 +4,8 @@
  * Enforces, for every refusal (unknown user, disabled account, locked account with a right,
  * cached or wrong password, wrong password against any hash algorithm):
  * - the same work: one verification (against the account's hash, or a dummy of the tenant's
- *   common profile for an unknown user), then PBKDF2 for whatever the verified profile costs
- *   less than the dearest profile of the process (calibration.ts), so the CPU a refusal
+ *   common profile for an unknown user), then PBKDF2 on the same thread until it has spent
+ *   what the dearest profile of the process costs (calibration.ts), so the CPU a refusal
  *   costs, as /metrics shows it, is the same whichever hash it met;
  * - the same wall time: every refusal answers no sooner than the failure floor, a fixed figure
  *   derived at start from the calibrated profiles (or configured), never from timings under
@@ -22,7 +22,6 @@ import type { CallContext } from '../engine/valve.js';
 import { passwordBudget, type BudgetSettings, type CheckBudget } from './budget.js';
 import { passwordCosts, type CostTable } from './calibration.js';
 import { PASSWORD_CHECKS_DEFAULTS } from './feature.js';
-import { verifyPassword } from './hash.js';
 import { hashThreads } from './hash-threads.js';
 import type { Lockout } from './lockout.js';
 import type { ParsedHash } from './phc.js';
@@ -177,14 +176,15 @@ export class PasswordCheck {
         else locked = true;
       }
       const against = req.account?.hash ?? req.dummy;
-      // A locked account is verified too, and the answer not looked at: same work as any refusal.
-      const matches = await verifyPassword(req.password, against);
-      if (matches && !locked && req.account?.active) {
+      // A locked or disabled account is verified too, the answer not looked at, and padded
+      // like every refusal: the same work whatever the reason.
+      const refused = locked || !req.account?.active;
+      const matches = await this.costs.verify(req.password, against, refused);
+      if (matches && !refused) {
         if (lockout && lockoutKey !== null) await lockout.succeeded(ctx.store, lockoutKey);
         this.cache.remember(key, ctx.clock.now(), this.options.cacheTtlMs);
         return { ok: true };
       }
-      await this.costs.burn(this.costs.slowest().cpuMs - this.costs.costOf(against).cpuMs);
       if (locked) return { ok: false, reason: 'account locked', lockedForMs: null };
       const lockedForMs = lockout && lockoutKey !== null ? await lockout.failed(ctx.store, lockoutKey, attempt) : null;
       if (lockedForMs !== null) {

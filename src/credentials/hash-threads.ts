@@ -25,13 +25,28 @@ import { PASSWORD_CHECKS_DEFAULTS } from './feature.js';
 /** node:crypto's scrypt options, as a job carries them to its thread. */
 export type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
 
+/** A password and the hash it is checked against, as a job carries them to its thread. */
+export type VerifyTarget =
+  | { algorithm: 'scrypt'; password: Uint8Array; salt: Uint8Array; digest: Uint8Array; options: ScryptOptions }
+  | { algorithm: 'argon2id' | 'bcrypt'; phc: string; password: string };
+
+/**
+ * Refusal work done on the verifying thread right after a verification that refuses (or after
+ * any verification, `evenOnMatch`): PBKDF2 until the thread has spent `cpuMs` of its own CPU
+ * on the job, verification included, read from the thread's CPU clock; where the thread has
+ * none, `iterations` of PBKDF2 instead.
+ */
+export type RefusalPad = { cpuMs: number; iterations: number; evenOnMatch: boolean };
+
+/** A verification's answer and the CPU the verification alone cost its thread (-1: no thread clock). */
+export type Verified = { matches: boolean; cpuMs: number };
+
 export type HashJob =
   | { op: 'scrypt'; password: Uint8Array; salt: Uint8Array; keylen: number; options: ScryptOptions }
-  | { op: 'argon2id'; phc: string; password: string }
-  | { op: 'bcrypt'; phc: string; password: string }
+  | { op: 'verify'; target: VerifyTarget; pad: RefusalPad | null }
   | { op: 'pbkdf2'; iterations: number };
 
-type Result<J extends HashJob> = J extends { op: 'scrypt' } ? Uint8Array : J extends { op: 'pbkdf2' } ? true : boolean;
+type Result<J extends HashJob> = J extends { op: 'scrypt' } ? Uint8Array : J extends { op: 'pbkdf2' } ? true : Verified;
 
 // The worker is evaluated from this text rather than loaded from a file, so that it runs the
 // same from dist/ and from the TypeScript sources under test. It needs only node's crypto and
@@ -41,21 +56,60 @@ const { parentPort, workerData } = require('node:worker_threads');
 const crypto = require('node:crypto');
 const argon2 = require(workerData.argon2);
 const bcrypt = require(workerData.bcrypt);
+const fs = require('node:fs');
 let niced = false;
 try {
-  const tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+  const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
   if (workerData.nice !== 0) require('node:os').setPriority(tid, workerData.nice);
   niced = true;
 } catch {}
+// This thread's own CPU clock (ns on CPU, first field of its schedstat), read again at offset 0
+// each time; -1 where there is none. The kernel brings it up to date at each scheduler tick,
+// so a padded refusal overshoots its mark by less than one tick, alike for every refusal.
+let clock = null;
+try { clock = fs.openSync('/proc/thread-self/schedstat', 'r'); } catch {}
+const clockText = Buffer.alloc(128);
+function cpuNs() {
+  if (clock === null) return -1;
+  try {
+    const n = fs.readSync(clock, clockText, 0, clockText.length, 0);
+    const ns = Number(clockText.toString('latin1', 0, n).split(' ')[0]);
+    return Number.isFinite(ns) ? ns : -1;
+  } catch { return -1; }
+}
+function burn(iterations) { crypto.pbkdf2Sync('burn', 'authpipe', iterations, 32, 'sha256'); }
+function matches(t) {
+  switch (t.algorithm) {
+    case 'scrypt': return crypto.timingSafeEqual(crypto.scryptSync(t.password, t.salt, t.digest.length, t.options), t.digest);
+    case 'argon2id': return argon2.verifySync(t.phc, t.password);
+    case 'bcrypt': return bcrypt.verifySync(t.password, t.phc);
+    default: throw new Error('unknown hash algorithm ' + t.algorithm);
+  }
+}
+function verify(job) {
+  const started = cpuNs();
+  const ok = matches(job.target);
+  const verified = started < 0 ? -1 : cpuNs();
+  const pad = job.pad;
+  if (pad && (!ok || pad.evenOnMatch)) {
+    if (verified < 0) { if (pad.iterations > 0) burn(pad.iterations); }
+    // Small steps (a quarter of a millisecond or so) so that the thread stops close to the mark.
+    // A clock that fails midway stops the burn rather than spinning.
+    else {
+      const until = started + pad.cpuMs * 1e6;
+      for (let now = cpuNs(); now >= 0 && now < until; now = cpuNs()) burn(1000);
+    }
+  }
+  return { matches: ok, cpuMs: verified < 0 ? -1 : (verified - started) / 1e6 };
+}
 parentPort.postMessage({ niced });
 parentPort.on('message', ({ id, job }) => {
   try {
     let value;
     switch (job.op) {
       case 'scrypt': value = crypto.scryptSync(job.password, job.salt, job.keylen, job.options); break;
-      case 'argon2id': value = argon2.verifySync(job.phc, job.password); break;
-      case 'bcrypt': value = bcrypt.verifySync(job.password, job.phc); break;
-      case 'pbkdf2': crypto.pbkdf2Sync('burn', 'authpipe', job.iterations, 32, 'sha256'); value = true; break;
+      case 'verify': value = verify(job); break;
+      case 'pbkdf2': burn(job.iterations); value = true; break;
       default: throw new Error('unknown hash job ' + job.op);
     }
     parentPort.postMessage({ id, value });

@@ -2,14 +2,14 @@
  * Password hashing and verification. New hashes are scrypt (node:crypto); argon2id and
  * bcrypt hashes imported from other systems verify through @node-rs/argon2 and
  * @node-rs/bcrypt (Rust implementations). Every hash runs on the low-priority hash threads
- * (hash-threads.ts), off the event loop. Our own comparison is constant time; the two
- * libraries compare in constant time themselves.
+ * (hash-threads.ts), off the event loop, and is compared there: our own comparison is
+ * constant time; the two libraries compare in constant time themselves.
  *
  * `dummyLike` makes a hash with the same algorithm and cost as a real one but a random
  * salt and digest: verifying an unknown user against it costs what a known user costs.
  */
-import { randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
-import { hashThreads, type HashThreads, type ScryptOptions } from './hash-threads.js';
+import { randomBytes, randomInt } from 'node:crypto';
+import { hashThreads, type HashThreads, type RefusalPad, type ScryptOptions, type Verified, type VerifyTarget } from './hash-threads.js';
 import { BCRYPT_ALPHABET, formatArgon2id, formatScrypt, parsePhc, type ParsedHash } from './phc.js';
 
 /** N = 2^15, r = 8, p = 1: 32 MiB and about 100 ms per hash on the 2-core reference machine. */
@@ -49,24 +49,40 @@ export async function hashPassword(password: string, params: ScryptParams = DEFA
   return phc;
 }
 
+/** The job's view of a password checked against a parsed hash. */
+function verifyTarget(password: string, hash: ParsedHash): VerifyTarget {
+  switch (hash.algorithm) {
+    case 'scrypt':
+      return {
+        algorithm: 'scrypt',
+        password: Buffer.from(password, 'utf8'),
+        salt: hash.salt,
+        digest: hash.digest,
+        options: scryptOptions(hash.ln, hash.r, hash.p),
+      };
+    case 'argon2id':
+    case 'bcrypt':
+      return { algorithm: hash.algorithm, phc: hash.phc, password };
+  }
+}
+
+/**
+ * Verifies on a hash thread, which then does the refusal work `pad` asks for when the answer
+ * refuses (see RefusalPad). Costs one full verification whatever the answer; the comparison
+ * is constant time.
+ */
+export function verifyAndPad(
+  password: string,
+  hash: ParsedHash,
+  pad: RefusalPad | null,
+  threads: HashThreads = hashThreads,
+): Promise<Verified> {
+  return threads.run({ op: 'verify', target: verifyTarget(password, hash), pad });
+}
+
 /** Whether `password` matches the parsed hash. Costs one full verification whatever the answer. */
 export async function verifyPassword(password: string, hash: ParsedHash, threads: HashThreads = hashThreads): Promise<boolean> {
-  switch (hash.algorithm) {
-    case 'scrypt': {
-      const derived = await scrypt(
-        Buffer.from(password, 'utf8'),
-        hash.salt,
-        hash.digest.length,
-        scryptOptions(hash.ln, hash.r, hash.p),
-        threads,
-      );
-      return timingSafeEqual(derived, hash.digest);
-    }
-    case 'argon2id':
-      return threads.run({ op: 'argon2id', phc: hash.phc, password });
-    case 'bcrypt':
-      return threads.run({ op: 'bcrypt', phc: hash.phc, password });
-  }
+  return (await verifyAndPad(password, hash, null, threads)).matches;
 }
 
 /** Same algorithm and cost as `model`, random salt and digest: matches no password. */

@@ -13,7 +13,6 @@ import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
 import { onClientAssigned } from './client-assigned.js';
 import type { DirectoryClient } from '../directory/directory.js';
-import { verifyPassword } from '../credentials/hash.js';
 import { parsePhc, type ParsedHash } from '../credentials/phc.js';
 import { failureFloorMs, padTo } from '../credentials/check.js';
 import { passwordBudget } from '../credentials/budget.js';
@@ -94,11 +93,12 @@ export function tenantClientMetadata(tenant: string): ClientMetadata {
 }
 
 /**
- * One verification within the process's hash budget, shared with basic-auth. A full queue is
+ * One verification within the process's hash budget, shared with basic-auth, padded to a
+ * refusal's work when it refuses (or always, `refuseAnyway`). A full queue is
  * RATE_LIMITED there; here it is a refused secret (invalid_client), after the floor like any
  * refusal.
  */
-async function coldCheck(secret: string, hash: ParsedHash): Promise<boolean> {
+async function coldCheck(secret: string, hash: ParsedHash, refuseAnyway: boolean): Promise<boolean> {
   let release: () => void;
   try {
     release = await passwordBudget.acquire();
@@ -106,16 +106,15 @@ async function coldCheck(secret: string, hash: ParsedHash): Promise<boolean> {
     return false;
   }
   try {
-    return await verifyPassword(secret, hash);
+    return await passwordCosts.verify(secret, hash, refuseAnyway);
   } finally {
     release();
   }
 }
 
-/** The refusal work of basic-auth: one verification, then PBKDF2 up to the dearest profile's CPU. */
+/** The refusal work of basic-auth: one verification, then PBKDF2 up to the refusal's CPU mark. */
 async function refusalWork(secret: string, hash: ParsedHash): Promise<void> {
-  await coldCheck(secret, hash);
-  await passwordCosts.burn(passwordCosts.slowest().cpuMs - passwordCosts.costOf(hash).cpuMs);
+  await coldCheck(secret, hash, true);
 }
 
 /** Client authentication failures one address may have per window, every client of the tenant together. */
@@ -238,11 +237,13 @@ export function guardClientAuthentication(
     if (!locked && verifiedCredentials.has(key, now)) return true;
     // Identical secrets in flight share one cold check (a client's first burst at a cold cache
     // takes one budget slot, not one each, so it is not refused by its own parallelism).
-    let flight = inFlight.get(key);
+    // A locked client's check is a refusal whatever the answer: a flight of its own.
+    const flightKey = locked ? `${key}|locked` : key;
+    let flight = inFlight.get(flightKey);
     if (!flight) {
-      flight = coldCheck(secret, hash);
-      inFlight.set(key, flight);
-      const landed = () => inFlight.delete(key);
+      flight = coldCheck(secret, hash, locked);
+      inFlight.set(flightKey, flight);
+      const landed = () => inFlight.delete(flightKey);
       flight.then(landed, landed);
     }
     const matches = await flight;
@@ -251,7 +252,6 @@ export function guardClientAuthentication(
       await lockout.succeeded(store, lockKey);
       return true;
     }
-    await passwordCosts.burn(passwordCosts.slowest().cpuMs - passwordCosts.costOf(hash).cpuMs);
     if (!locked) await lockout.countFailure(store, lockKey);
     await padToFloor(started);
     return false;

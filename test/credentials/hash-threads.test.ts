@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { hash as bcryptHash } from '@node-rs/bcrypt';
-import { defaultDummyHash, hashPassword, verifyPassword } from '../../src/credentials/hash.js';
+import { defaultDummyHash, hashPassword, verifyAndPad, verifyPassword } from '../../src/credentials/hash.js';
 import { HashThreads } from '../../src/credentials/hash-threads.js';
 import { parsePhc, type ParsedHash } from '../../src/credentials/phc.js';
 import { ephemeralKeySet } from '../../src/tokens/key-store.js';
@@ -34,6 +34,37 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
   });
 
   const linux = process.platform === 'linux' ? it : it.skip;
+  linux("pads a refusal on the verifying thread to the CPU asked, by the thread's own clock, and only a refusal", async () => {
+    const threads = new HashThreads(1, 0);
+    const cheap = parsed(await bcryptHash('right', 4));
+    const cpuOf = async (password: string, evenOnMatch: boolean) => {
+      const before = process.cpuUsage();
+      const verified = await verifyAndPad(password, cheap, { cpuMs: 60, iterations: 0, evenOnMatch }, threads);
+      const used = process.cpuUsage(before);
+      return { ...verified, processMs: (used.user + used.system) / 1000 };
+    };
+    try {
+      await cpuOf('right', false); // the thread's start
+      const wrong = await cpuOf('wrong', false);
+      const right = await cpuOf('right', false);
+      const locked = await cpuOf('right', true);
+      // The verification alone, by the thread's clock (which moves by scheduler ticks): a
+      // cheap bcrypt is a millisecond or so.
+      expect(wrong.matches).toBe(false);
+      expect(wrong.cpuMs).toBeGreaterThanOrEqual(0);
+      expect(wrong.cpuMs).toBeLessThan(30);
+      // The refusals cost the mark (the clock may lag by a scheduler tick), the match far less.
+      expect(wrong.processMs).toBeGreaterThanOrEqual(55);
+      expect(wrong.processMs).toBeLessThan(90);
+      expect(locked).toMatchObject({ matches: true });
+      expect(locked.processMs).toBeGreaterThanOrEqual(55);
+      expect(right).toMatchObject({ matches: true });
+      expect(right.processMs).toBeLessThan(40);
+    } finally {
+      await threads.close();
+    }
+  });
+
   linux('runs its jobs at nice 19 (configurable), the rest of the process at its own nice (0 unless started under nice)', async () => {
     const threads = new HashThreads(1, 19);
     try {
