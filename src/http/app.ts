@@ -6,7 +6,7 @@ import { authenticationHandler, type CallObservers } from './authentication.js';
 import { requestIdOf } from './request-id.js';
 import { checkRequestEdges } from './request-edges.js';
 import { failureBody, type AuthpipeError } from '../errors.js';
-import { baseHeaders, sendJson } from './respond.js';
+import { answerJson, baseHeaders, sendJson } from './respond.js';
 
 /**
  * The HTTP entry of one listener. `/api/authentication…` goes straight from node:http to
@@ -29,7 +29,10 @@ export interface HttpAppOptions {
   authenticate?: AuthenticateCall;
 }
 
-/** `path` is what follows /api/authentication in the request target, e.g. `/echo`. */
+/**
+ * `path` is what follows /api/authentication in the request target, e.g. `/echo`. The call
+ * answers with the base headers itself (answerJson).
+ */
 export type AuthenticateCall = (req: IncomingMessage, res: ServerResponse, requestId: string, path: string) => Promise<void>;
 
 const API = '/api/authentication';
@@ -57,11 +60,11 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
     if (edge) return refuseEdge(req, res, edge);
     const url = req.url ?? '';
     if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
+      // The handler writes the base headers with its answer (answerJson), in one go.
       const requestId = requestIdOf(req);
-      baseHeaders(res, requestId);
       authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {
         logger.error({ requestId, err }, 'unhandled error in the authentication handler');
-        if (!res.headersSent) sendJson(res, 500, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
+        if (!res.headersSent) answerJson(res, 500, requestId, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
       });
       return;
     }

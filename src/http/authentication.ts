@@ -13,7 +13,7 @@ import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
 import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
 import { readBody } from './read-body.js';
-import { sendJson } from './respond.js';
+import { answerJson } from './respond.js';
 import { stepLogObserver } from './step-log.js';
 import { combineObservers } from '../engine/observers.js';
 
@@ -111,7 +111,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       ctx = outcome.ctx;
       if (outcome.ok) {
         trace?.end(res, ctx, 200);
-        sendJson(res, 200, outcome.answer, ctx.responseHeaders);
+        answerJson(res, 200, requestId, outcome.answer, ctx.responseHeaders);
       } else {
         error = outcome.error;
         step = outcome.step;
@@ -125,7 +125,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const unread = !req.complete;
       if (unread && !(Number(req.headers['content-length']) <= MAX_DRAIN_BYTES)) res.setHeader('connection', 'close');
       trace?.end(res, ctx, error.status, error);
-      sendJson(res, error.status, failureBody(error, requestId), error.headers);
+      answerJson(res, error.status, requestId, failureBody(error, requestId), error.headers);
       if (unread) req.resume();
     }
     // Exactly one call line per call, faults included (the fault line carries the stack).
