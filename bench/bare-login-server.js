@@ -1,12 +1,14 @@
 // The till-login baseline: a bare node:http server doing the same work authpipe's cached
 // till-login does, written by hand: parse Basic, check a verified-credential cache keyed by
 // an HMAC of tenant, user, password and stored hash (one scrypt verification on a miss),
-// and sign a 10-minute ES256 JWT with node:crypto on libuv's thread pool, as authpipe does.
+// and sign a 10-minute ES256 JWT with node:crypto on the batching signing threads authpipe
+// uses (dist/tokens/sign-thread.js, so the thread use is the same by construction).
 // The answer is authpipe's, byte for byte in shape: the same body members, the same claims
 // (the till's store and access group, the group's scope), a kid as long as a thumbprint. What
 // authpipe costs beyond this is ours.
-import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, scryptSync, sign, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, scryptSync, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { signThread } from '../dist/tokens/sign-thread.js';
 
 const salt = randomBytes(16);
 const tills = new Map([
@@ -19,6 +21,7 @@ const cacheKey = randomBytes(32);
 const verified = new Map();
 const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const key = createPrivateKey(privateKey.export({ format: 'pem', type: 'pkcs8' }));
+const signingKey = signThread.key('sha256', { key, dsaEncoding: 'ieee-p1363' });
 const kid = randomBytes(32).toString('base64url');
 const header = Buffer.from(JSON.stringify({ alg: 'ES256', typ: 'at+jwt', kid })).toString('base64url');
 // The demo's POS access group.
@@ -64,7 +67,7 @@ function login(authorization, done) {
       client_id: user,
     }),
   ).toString('base64url');
-  sign('sha256', Buffer.from(`${header}.${payload}`), { key, dsaEncoding: 'ieee-p1363' }, (err, signature) => {
+  const signed = (err, signature) => {
     done(
       err
         ? null
@@ -77,7 +80,11 @@ function login(authorization, done) {
             expires_in: '600',
           },
     );
-  });
+  };
+  signThread.sign(signingKey, Buffer.from(`${header}.${payload}`)).then(
+    (signature) => signed(null, signature),
+    (err) => signed(err),
+  );
 }
 
 const server = createServer((req, res) => {

@@ -5,6 +5,8 @@
  */
 import { constants, createHash, generateKeyPairSync, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 
+import { signThread } from './sign-thread.js';
+
 export const ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
 
@@ -57,15 +59,23 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | null {
   }
 }
 
-/** Signs with one key on libuv's thread pool, off the event loop. */
+/** Signs with one key off the event loop. */
 export interface Signer {
   later(data: Buffer): Promise<Buffer>;
 }
 
-/** A signer bound to one key: what node:crypto needs for the JWS signature of `alg`. */
+/**
+ * A signer bound to one key: what node:crypto needs for the JWS signature of `alg`. ES256 and
+ * EdDSA sign on the batching signing thread (sign-thread.ts); RSA, a thousand times slower a
+ * signature, on libuv's thread pool, several at once.
+ */
 export function signerFor(alg: Algorithm, privateKey: KeyObject): Signer {
   const options = signOptions(alg, privateKey);
   const digest = alg === 'EdDSA' ? null : 'sha256';
+  if (alg === 'ES256' || alg === 'EdDSA') {
+    const key = signThread.key(digest, options);
+    return { later: (data) => signThread.sign(key, data) };
+  }
   return {
     later: (data) =>
       new Promise((resolve, reject) => {

@@ -120,11 +120,12 @@ export class TokenService {
 
   /**
    * A compact JWS of `claims` with `tenant`'s newest key: one JSON.stringify and one signature. The
-   * signature (about 50 µs for ES256, the largest single cost of a login) is made on libuv's
-   * thread pool, in parallel with the event loop's other calls: measured on the hand-written
-   * till-login server, 4.9k req/s signing in line against 8.1k on the pool (2 cores). Password
-   * hashes never take the pool's threads (they run on their own, credentials/hash-threads.ts),
-   * so a signature never queues behind them.
+   * signature (about 50 µs for ES256, the largest single cost of a login) is made off the event
+   * loop, in parallel with its other calls (signing threads for ES256 and EdDSA, libuv's pool
+   * for RSA; algorithms.ts): measured on the hand-written till-login server, 4.9k req/s
+   * signing in line against 8.1k on the pool (2 cores). Password hashes never take those
+   * threads (they run on their own, credentials/hash-threads.ts), so a signature never queues
+   * behind them.
    */
   sign(type: TokenType, tenant: string, claims: Readonly<Record<string, unknown>>): Promise<string> {
     // Not an async function: the signature's own promise is the only wait (a token is minted
