@@ -8,10 +8,13 @@
  * calls a second. The signatures are node:crypto's, as before; RSA keys (milliseconds a
  * signature) stay on the pool, where several sign at once.
  *
- * A thread that dies fails the signatures it held (a fault for those calls) and the next
- * batch starts another. Idle threads do not keep the process alive.
+ * Threads start when signatures are asked for and leave after a few idle seconds (a thread
+ * holds an isolate's worth of memory). Until one is running, signatures are made on libuv's
+ * pool as before, so a signature never waits for a thread to start. A thread that dies fails
+ * the signatures it held (a fault for those calls); the next ones start another. Threads do
+ * not keep the process alive beyond the signatures they hold.
  */
-import type { KeyObject, SignKeyObjectInput } from 'node:crypto';
+import { sign as poolSign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 const WORKER_SOURCE = `
@@ -50,30 +53,49 @@ interface Waiting {
   reject(err: Error): void;
 }
 
-/**
- * A batch goes out at the end of the turn, or sooner once this many wait: a larger batch
- * keeps its first token waiting for the last one's signature while the event loop has
- * nothing to do.
- */
-const MAX_BATCH = 8;
-/** Two threads: one signs a batch while the other takes the next. */
-const THREADS = 2;
+export interface SignThreadSettings {
+  /** Threads at most: one signs a batch while another takes the next. */
+  threads: number;
+  /**
+   * A batch goes out at the end of the turn, or sooner once this many wait: a larger batch
+   * keeps its first token waiting for the last one's signature while the event loop idles.
+   */
+  maxBatch: number;
+  /** A thread with nothing to sign for this long leaves. */
+  idleMs: number;
+}
+
+const DEFAULTS: SignThreadSettings = { threads: 2, maxBatch: 8, idleMs: 5000 };
 
 /** One worker and what it holds: the keys it knows, the batches it signs. */
 class Thread {
   readonly worker: Worker;
   readonly known = new Set<number>();
   readonly inFlight = new Map<number, Waiting[]>();
+  /** Running its code: batches go only to a ready thread. */
+  ready = false;
+  private lastBatch = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
   private gone = false;
 
-  constructor(private readonly onGone: (thread: Thread) => void) {
+  constructor(
+    private readonly idleMs: number,
+    private readonly onGone: (thread: Thread) => void,
+  ) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true });
     this.worker.unref();
+    this.worker.once('online', () => {
+      this.ready = true;
+      this.idleSince();
+    });
     this.worker.on('message', ({ batch, signatures }: { batch: number; signatures: (Uint8Array | string)[] }) => {
       const waiting = this.inFlight.get(batch);
       if (!waiting) return;
       this.inFlight.delete(batch);
-      if (this.inFlight.size === 0) this.worker.unref();
+      if (this.inFlight.size === 0) {
+        this.worker.unref();
+        this.idleSince();
+      }
       waiting.forEach((w, i) => {
         const signature = signatures[i];
         if (typeof signature === 'string' || signature === undefined) w.reject(new Error(`token signature failed: ${signature}`));
@@ -93,9 +115,35 @@ class Thread {
     this.worker.postMessage({ batch, added, jobs: jobs.map((job) => [job.key.id, job.data]) });
   }
 
+  /** Stops the thread; what it held fails. */
+  stop(): Promise<number> {
+    this.fail(new Error('token signing thread stopped'));
+    return this.worker.terminate();
+  }
+
+  /** One timer per idle spell, not one per batch: it checks when the last batch ended. */
+  private idleSince(): void {
+    this.lastBatch = performance.now();
+    if (this.idleTimer) return;
+    const check = () => {
+      const idle = performance.now() - this.lastBatch;
+      if (this.inFlight.size > 0 || idle < this.idleMs) {
+        this.idleTimer = setTimeout(check, this.inFlight.size > 0 ? this.idleMs : this.idleMs - idle);
+        this.idleTimer.unref();
+        return;
+      }
+      this.idleTimer = undefined;
+      void this.stop();
+    };
+    this.idleTimer = setTimeout(check, this.idleMs);
+    this.idleTimer.unref();
+  }
+
   private fail(err: Error): void {
     if (this.gone) return;
     this.gone = true;
+    this.ready = false;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
     this.onGone(this);
     const lost = [...this.inFlight.values()].flat();
     this.inFlight.clear();
@@ -103,17 +151,22 @@ class Thread {
   }
 }
 
-class SignThreads {
+export class SignThreads {
   private threads: Thread[] = [];
   private nextKey = 0;
   private nextBatch = 0;
   private queued: Job[] = [];
+  private readonly settings: SignThreadSettings;
   // A key whose signer is gone (a reload replaced it) is forgotten by the threads too.
   private readonly keys = new FinalizationRegistry<number>((id) => {
     for (const thread of this.threads) {
       if (thread.known.delete(id)) thread.worker.postMessage({ forget: [id] });
     }
   });
+
+  constructor(settings: Partial<SignThreadSettings> = {}) {
+    this.settings = { ...DEFAULTS, ...settings };
+  }
 
   /** A key for `sign`; the threads learn it with the first batch that uses it. */
   key(digest: string | null, options: SignOptions): SignKey {
@@ -124,10 +177,28 @@ class SignThreads {
 
   sign(key: SignKey, data: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
+      if (!this.threads.some((thread) => thread.ready)) {
+        // No thread running yet: this one on libuv's pool, while one starts.
+        if (this.threads.length === 0) this.start();
+        poolSign(key.digest, data, key.options, (err, signature) => (err ? reject(err) : resolve(signature)));
+        return;
+      }
       if (this.queued.length === 0) setImmediate(this.send);
       this.queued.push({ key, data, waiting: { resolve, reject } });
-      if (this.queued.length >= MAX_BATCH) this.send();
+      if (this.queued.length >= this.settings.maxBatch) this.send();
     });
+  }
+
+  /** Threads now: starting or running, and running. */
+  get size(): { threads: number; running: number } {
+    return { threads: this.threads.length, running: this.threads.filter((thread) => thread.ready).length };
+  }
+
+  /** Stops the threads (tests); later signatures start others. */
+  async close(): Promise<void> {
+    const threads = this.threads;
+    this.threads = [];
+    await Promise.all(threads.map((thread) => thread.stop()));
   }
 
   private readonly send = (): void => {
@@ -135,6 +206,12 @@ class SignThreads {
     if (jobs.length === 0) return;
     this.queued = [];
     const thread = this.leastBusy();
+    if (!thread) {
+      // Every thread went between the queueing and now: the pool signs these.
+      for (const { key, data, waiting } of jobs)
+        poolSign(key.digest, data, key.options, (err, signature) => (err ? waiting.reject(err) : waiting.resolve(signature)));
+      return;
+    }
     const added: [number, string | null, SignOptions][] = [];
     for (const { key } of jobs) {
       if (thread.known.has(key.id)) continue;
@@ -144,22 +221,15 @@ class SignThreads {
     thread.post(++this.nextBatch, added, jobs);
   };
 
-  private leastBusy(): Thread {
-    if (this.threads.length < THREADS) {
-      const thread = new Thread((gone) => (this.threads = this.threads.filter((t) => t !== gone)));
-      this.threads.push(thread);
-      return thread;
-    }
-    let best = this.threads[0] as Thread;
-    for (const thread of this.threads) if (thread.inFlight.size < best.inFlight.size) best = thread;
-    return best;
+  private start(): void {
+    this.threads.push(new Thread(this.settings.idleMs, (gone) => (this.threads = this.threads.filter((t) => t !== gone))));
   }
 
-  /** Stops the threads (tests); the next signature starts others. */
-  async close(): Promise<void> {
-    const threads = this.threads;
-    this.threads = [];
-    await Promise.all(threads.map((thread) => thread.worker.terminate()));
+  private leastBusy(): Thread | undefined {
+    if (this.threads.length < this.settings.threads) this.start(); // ready for a later batch
+    let best: Thread | undefined;
+    for (const thread of this.threads) if (thread.ready && (!best || thread.inFlight.size < best.inFlight.size)) best = thread;
+    return best;
   }
 }
 

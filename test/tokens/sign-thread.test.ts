@@ -1,42 +1,68 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, verify } from 'node:crypto';
-import { signThread } from '../../src/tokens/sign-thread.js';
+import { SignThreads } from '../../src/tokens/sign-thread.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed = generateKeyPairSync('ed25519');
-const es256 = signThread.key('sha256', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
-const eddsa = signThread.key(null, ed.privateKey);
+const threads = new SignThreads({ idleMs: 60_000 });
+const es256 = threads.key('sha256', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
+const eddsa = threads.key(null, ed.privateKey);
 
 const es256Valid = (data: Buffer, signature: Buffer) => verify('sha256', data, { key: ec.publicKey, dsaEncoding: 'ieee-p1363' }, signature);
 
-afterAll(() => signThread.close());
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(done()).toBe(true);
+}
 
-describe('the token signing thread', () => {
-  it('signs a turn of requests for two keys in one batch, each with its own key', async () => {
+afterAll(() => threads.close());
+
+describe('the token signing threads', () => {
+  it('sign on the pool while no thread runs yet, and start one meanwhile', async () => {
+    expect(threads.size).toEqual({ threads: 0, running: 0 });
+    const data = Buffer.from('first');
+    expect(es256Valid(data, await threads.sign(es256, data))).toBe(true);
+    await until(() => threads.size.running >= 1);
+  });
+
+  it('sign a turn of requests for two keys in batches, each with its own key, on up to two threads', async () => {
     const inputs = Array.from({ length: 50 }, (_, i) => Buffer.from(`token ${i}`));
-    const signatures = await Promise.all(inputs.map((data, i) => signThread.sign(i % 2 ? eddsa : es256, data)));
+    const signatures = await Promise.all(inputs.map((data, i) => threads.sign(i % 2 ? eddsa : es256, data)));
     signatures.forEach((signature, i) => {
       const data = inputs[i] as Buffer;
       if (i % 2) expect(verify(null, data, ed.publicKey, signature)).toBe(true);
       else expect([signature.length, es256Valid(data, signature)]).toEqual([64, true]);
     });
+    await until(() => threads.size.running === 2);
   });
 
-  it('fails a signature the thread cannot make, and only that one', async () => {
-    const wrong = signThread.key('no-such-digest', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
-    const [bad, good] = await Promise.allSettled([signThread.sign(wrong, Buffer.from('x')), signThread.sign(es256, Buffer.from('y'))]);
+  it('fail a signature a thread cannot make, and only that one', async () => {
+    const wrong = threads.key('no-such-digest', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
+    const [bad, good] = await Promise.allSettled([threads.sign(wrong, Buffer.from('x')), threads.sign(es256, Buffer.from('y'))]);
     expect(bad.status).toBe('rejected');
     expect(good.status).toBe('fulfilled');
   });
 
-  it('fails what a dying thread held, and the next signature starts another thread that knows the keys again', async () => {
-    await signThread.sign(es256, Buffer.from('warm'));
-    const held = Array.from({ length: 3000 }, (_, i) => signThread.sign(es256, Buffer.from(`held ${i}`)));
-    await new Promise((resolve) => setImmediate(resolve)); // the batch is posted
-    await signThread.close();
+  it('fail what a stopped thread held; later signatures start others, which learn the keys again', async () => {
+    const held = Array.from({ length: 3000 }, (_, i) => threads.sign(es256, Buffer.from(`held ${i}`)));
+    await new Promise((resolve) => setImmediate(resolve)); // the batches are posted
+    await threads.close();
     const settled = await Promise.allSettled(held);
-    expect(settled.some((s) => s.status === 'rejected')).toBe(true);
+    expect(settled.filter((s) => s.status === 'rejected').length).toBeGreaterThan(0);
+    expect(threads.size.threads).toBe(0);
+    await threads.sign(es256, Buffer.from('pool'));
+    await until(() => threads.size.running >= 1);
     const data = Buffer.from('after');
-    expect(es256Valid(data, await signThread.sign(es256, data))).toBe(true);
+    expect(es256Valid(data, await threads.sign(es256, data))).toBe(true);
+  });
+
+  it('leave after their idle time', async () => {
+    const brief = new SignThreads({ idleMs: 100 });
+    const key = brief.key('sha256', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
+    await brief.sign(key, Buffer.from('start'));
+    await until(() => brief.size.running === 1);
+    const data = Buffer.from('batched');
+    expect(es256Valid(data, await brief.sign(key, data))).toBe(true);
+    await until(() => brief.size.threads === 0);
   });
 });

@@ -24,9 +24,11 @@ import { startServer, type RunningServer } from '../support/server.js';
  */
 // The figures come from whatever machine runs this: a noisy moment (another tenant of the VM,
 // a garbage collection) can push one comparison past its margin, while a leak is systematic
-// and fails every try. A failed test runs again, up to four times, its failure logged first
-// (on a 2-core VM shared with other jobs one try in two was seen to miss, for the code before
-// and after the same change alike).
+// and fails every try. A failed test runs again, up to four times, its failure logged first.
+// (When the refusal work was sized once at start, a host that got busier afterwards made
+// argon2id and bcrypt refusals 15-20% cheaper in CPU than scrypt ones, and one try in two
+// missed; the padding now follows the verifying thread's own CPU clock, and the CPU spread
+// measured 2-5% with a scrypt loop running beside the test.)
 jest.retryTimes(4, { logErrorsBeforeRetry: true });
 
 let fixture: ConfigFixture;
