@@ -21,6 +21,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { defaultBudget } from './budget.js';
 import { PASSWORD_CHECKS_DEFAULTS } from './feature.js';
+import { workerExecArgv } from '../worker-exec-argv.js';
 
 /** node:crypto's scrypt options, as a job carries them to its thread. */
 export type ScryptOptions = { N: number; r: number; p: number; maxmem: number };
@@ -138,8 +139,7 @@ class HashThread {
     private readonly onFree: (thread: HashThread) => void,
     private readonly onExit: (thread: HashThread) => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ...LIBRARIES, nice } });
-    this.worker.unref();
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv(), workerData: { ...LIBRARIES, nice } });
     this.worker.on('message', (message: { id?: number; value?: unknown; error?: string }) => {
       const pending = this.current;
       if (message.id === undefined || !pending || pending.id !== message.id) return;
@@ -153,6 +153,8 @@ class HashThread {
     // starts another for the next one.
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`password hash thread exited (${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
   }
 
   run(pending: Pending): void {

@@ -16,6 +16,7 @@
  */
 import { sign as poolSign, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { workerExecArgv } from '../worker-exec-argv.js';
 
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
@@ -38,6 +39,9 @@ parentPort.on('message', ({ batch, added, forget, jobs }) => {
 `;
 
 type SignOptions = KeyObject | SignKeyObjectInput;
+
+/** A thread that could not start is not started again for this long; the pool signs meanwhile. */
+const START_BACKOFF_MS = 60_000;
 
 /** A key as the threads know it: sent along with the first batch that needs it on each thread. */
 interface SignKey {
@@ -74,6 +78,8 @@ class Thread {
   readonly inFlight = new Map<number, Waiting[]>();
   /** Running its code: batches go only to a ready thread. */
   ready = false;
+  /** Gone before it ever ran. */
+  diedStarting = false;
   private lastBatch = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private gone = false;
@@ -82,8 +88,7 @@ class Thread {
     private readonly idleMs: number,
     private readonly onGone: (thread: Thread) => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true });
-    this.worker.unref();
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv() });
     this.worker.once('online', () => {
       this.ready = true;
       this.idleSince();
@@ -104,6 +109,8 @@ class Thread {
     });
     this.worker.on('error', (err) => this.fail(err));
     this.worker.on('exit', (code) => this.fail(new Error(`token signing thread exited (${code})`)));
+    // After the listeners: adding a 'message' listener refs the worker again.
+    this.worker.unref();
   }
 
   post(batch: number, added: [number, string | null, SignOptions][], jobs: Job[]): void {
@@ -142,6 +149,7 @@ class Thread {
   private fail(err: Error): void {
     if (this.gone) return;
     this.gone = true;
+    this.diedStarting = !this.ready;
     this.ready = false;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.onGone(this);
@@ -156,6 +164,7 @@ export class SignThreads {
   private nextKey = 0;
   private nextBatch = 0;
   private queued: Job[] = [];
+  private noStartUntil = 0;
   private readonly settings: SignThreadSettings;
   // A key whose signer is gone (a reload replaced it) is forgotten by the threads too.
   private readonly keys = new FinalizationRegistry<number>((id) => {
@@ -222,7 +231,13 @@ export class SignThreads {
   };
 
   private start(): void {
-    this.threads.push(new Thread(this.settings.idleMs, (gone) => (this.threads = this.threads.filter((t) => t !== gone))));
+    if (performance.now() < this.noStartUntil) return;
+    this.threads.push(
+      new Thread(this.settings.idleMs, (gone) => {
+        this.threads = this.threads.filter((t) => t !== gone);
+        if (gone.diedStarting) this.noStartUntil = performance.now() + START_BACKOFF_MS;
+      }),
+    );
   }
 
   private leastBusy(): Thread | undefined {

@@ -1,6 +1,10 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync, verify } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { SignThreads } from '../../src/tokens/sign-thread.js';
+import { buildCli } from '../support/built-cli.js';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const ed = generateKeyPairSync('ed25519');
@@ -65,4 +69,26 @@ describe('the token signing threads', () => {
     expect(es256Valid(data, await brief.sign(key, data))).toBe(true);
     await until(() => brief.size.threads === 0);
   });
+
+  it('keep no process alive: one that signed exits at once, not after the idle time', async () => {
+    const built = await buildCli();
+    try {
+      const script = `
+        import { generateKeyPairSync } from 'node:crypto';
+        import { signThread } from ${JSON.stringify(join(built.cli, '..', 'tokens', 'sign-thread.js'))};
+        const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const key = signThread.key('sha256', { key: ec.privateKey, dsaEncoding: 'ieee-p1363' });
+        await signThread.sign(key, Buffer.from('on the pool; a thread starts'));
+        for (let i = 0; i < 200 && signThread.size.running === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        await signThread.sign(key, Buffer.from('on the thread'));
+        console.log(JSON.stringify(signThread.size));`;
+      const started = performance.now();
+      const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]);
+      expect(JSON.parse(stdout).running).toBeGreaterThanOrEqual(1); // it signed on a thread
+      // Held by the thread, it would live 5 s (the idle time) past its last signature.
+      expect(performance.now() - started).toBeLessThan(4500);
+    } finally {
+      built.cleanup();
+    }
+  }, 30_000);
 });
