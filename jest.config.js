@@ -66,6 +66,8 @@ const common = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }] },
+  // Worker threads a test file started go with it (see the file).
+  setupFilesAfterEnv: ['<rootDir>/test/support/thread-teardown.ts'],
 };
 
 export default {

@@ -35,8 +35,11 @@ describe('webhook sender, against a real HTTP server', () => {
   });
   afterAll(() => gateway.close());
 
+  // A timeout well above an answer's time on a loaded machine (300 ms was once missed by a
+  // first answer in CI, whose late arrival then counted in the next test); the hanging
+  // gateway's test sets its own short one.
   const webhook = (over: Record<string, unknown> = {}) =>
-    build({ type: 'webhook', url: gateway.url, secret: SECRET, timeout_ms: 300, retries: 2, backoff_ms: 10, ...over });
+    build({ type: 'webhook', url: gateway.url, secret: SECRET, timeout_ms: 5000, retries: 2, backoff_ms: 10, ...over });
 
   it('POSTs the message as JSON, HMAC-signed, with the transaction as idempotency key', async () => {
     gateway.received.length = 0;
