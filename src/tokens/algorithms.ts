@@ -3,9 +3,9 @@
  * algorithms: the public half is published, so an HMAC "keyed" with it would be forgeable,
  * and `none` signs nothing. Keys of any other type are refused at load.
  */
-import { constants, createHash, generateKeyPairSync, sign, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 
-import { signThread } from './sign-thread.js';
+import { signOnPool, signThread } from './sign-thread.js';
 
 export const ALGORITHMS = ['ES256', 'EdDSA', 'RS256', 'PS256'] as const;
 export type Algorithm = (typeof ALGORITHMS)[number];
@@ -76,12 +76,7 @@ export function signerFor(alg: Algorithm, privateKey: KeyObject): Signer {
     const key = signThread.key(digest, options);
     return { later: (data) => signThread.sign(key, data) };
   }
-  return {
-    later: (data) =>
-      new Promise((resolve, reject) => {
-        sign(digest, data, options, (err, signature) => (err ? reject(err) : resolve(signature)));
-      }),
-  };
+  return { later: (data) => new Promise((resolve, reject) => signOnPool(digest, data, options, { resolve, reject })) };
 }
 
 function signOptions(alg: Algorithm, privateKey: KeyObject): KeyObject | SignKeyObjectInput {

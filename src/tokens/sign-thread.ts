@@ -57,6 +57,11 @@ interface Waiting {
   reject(err: Error): void;
 }
 
+/** One signature on libuv's thread pool (RSA keys; fast keys while no thread runs), settling `waiting`. */
+export function signOnPool(digest: string | null, data: Buffer, options: SignOptions, waiting: Waiting): void {
+  poolSign(digest, data, options, (err, signature) => (err ? waiting.reject(err) : waiting.resolve(signature)));
+}
+
 export interface SignThreadSettings {
   /** Threads at most: one signs a batch while another takes the next. */
   threads: number;
@@ -189,7 +194,7 @@ export class SignThreads {
       if (!this.threads.some((thread) => thread.ready)) {
         // No thread running yet: this one on libuv's pool, while one starts.
         if (this.threads.length === 0) this.start();
-        poolSign(key.digest, data, key.options, (err, signature) => (err ? reject(err) : resolve(signature)));
+        signOnPool(key.digest, data, key.options, { resolve, reject });
         return;
       }
       if (this.queued.length === 0) setImmediate(this.send);
@@ -217,8 +222,7 @@ export class SignThreads {
     const thread = this.leastBusy();
     if (!thread) {
       // Every thread went between the queueing and now: the pool signs these.
-      for (const { key, data, waiting } of jobs)
-        poolSign(key.digest, data, key.options, (err, signature) => (err ? waiting.reject(err) : waiting.resolve(signature)));
+      for (const { key, data, waiting } of jobs) signOnPool(key.digest, data, key.options, waiting);
       return;
     }
     const added: [number, string | null, SignOptions][] = [];
