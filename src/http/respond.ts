@@ -6,23 +6,35 @@ export function baseHeaders(res: ServerResponse, requestId: string): void {
   res.setHeader('cache-control', 'no-store');
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  if (headers) for (const name of Object.keys(headers)) res.setHeader(name, headers[name] as string);
-  res.setHeader('content-type', JSON_TYPE);
-  res.setHeader('content-length', Buffer.byteLength(text));
-  res.end(text);
-}
-
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
- * A JSON answer with the base headers, `headers` and the body's type and length, all in one
- * writeHead: node validates and stores each setHeader on its own, and on the API's hot path
- * that was about as much as the rest of the answer. Headers set before (a trace header, a
- * connection: close) are kept; node merges them.
+ * A JSON answer: `leading` headers, then `headers`, then the body's type and length, all in
+ * one writeHead. Node validates and stores each setHeader on its own, and on the API's hot
+ * path that was about as much as the rest of the answer. Headers set before (the base
+ * headers of an express route, a trace header, a connection: close) are kept; node merges
+ * them.
  */
+function writeJson(
+  res: ServerResponse,
+  status: number,
+  leading: string[],
+  body: unknown,
+  headers: Readonly<Record<string, string>> | undefined,
+): void {
+  const text = JSON.stringify(body);
+  if (headers) for (const name of Object.keys(headers)) leading.push(name, headers[name] as string);
+  leading.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
+  res.writeHead(status, leading);
+  res.end(text);
+}
+
+/** A JSON answer on a response that already has its base headers (baseHeaders). */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
+  writeJson(res, status, [], body, headers);
+}
+
+/** A JSON answer with the base headers written along with it (the API's hot path). */
 export function answerJson(
   res: ServerResponse,
   status: number,
@@ -30,10 +42,5 @@ export function answerJson(
   body: unknown,
   headers?: Readonly<Record<string, string>>,
 ): void {
-  const text = JSON.stringify(body);
-  const list = ['x-request-id', requestId, 'cache-control', 'no-store'];
-  if (headers) for (const name of Object.keys(headers)) list.push(name, headers[name] as string);
-  list.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
-  res.writeHead(status, list);
-  res.end(text);
+  writeJson(res, status, ['x-request-id', requestId, 'cache-control', 'no-store'], body, headers);
 }
