@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuTicks } from './measure.js';
+import { waitReady } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.env.BENCH_SECONDS ?? 8);
@@ -44,13 +45,7 @@ async function start(configFile) {
   });
   child.stdout.resume(); // logs and audit lines are written and drained, as in production
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i += 1) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) break;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  await waitReady(`${url}/healthz`, 100, 300);
   return {
     url,
     pid: child.pid,

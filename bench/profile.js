@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from './measure.js';
 import { scenarios } from './scenarios.js';
+import { waitReady } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.argv[2] ?? 10);
@@ -32,14 +33,7 @@ const child = spawn(
 );
 child.stdout.resume(); // the info lines, drained as in production
 const url = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 100; i += 1) {
-  try {
-    if ((await fetch(`${url}/healthz`)).ok) break;
-  } catch {
-    /* not yet */
-  }
-  await new Promise((resolve) => setTimeout(resolve, 100));
-}
+await waitReady(`${url}/healthz`, 100, 300);
 await load(url, request, 2); // warm-up: JIT and caches; not in the window below
 const measured = await load(url, request, seconds);
 const ended = new Promise((resolve) => child.once('exit', resolve));

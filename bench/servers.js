@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prepareOtpConfig } from './otp.js';
 
-async function waitReady(url, tries = 100, okBelow = 500) {
+/** Polls `url` every 100 ms until it answers below `okBelow`; throws after `tries`. */
+export async function waitReady(url, tries = 100, okBelow = 500) {
   for (let i = 0; i < tries; i += 1) {
     try {
       const res = await fetch(url);
