@@ -38,7 +38,7 @@ const passwordChecksSchema = {
       maximum: 19,
       default: 19,
       description:
-        'CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest, lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.',
+        "CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest (and Linux's idle scheduling class, where util-linux's chrt is found), lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.",
     },
     floor_margin: {
       type: 'number',

@@ -1,7 +1,8 @@
 /**
  * The threads that do cold password work: scrypt, argon2id and bcrypt verifications, new
  * scrypt hashes and the PBKDF2 burn. They are worker threads of their own, not libuv's pool,
- * so that each can run at the lowest CPU priority (nice 19 by default, `password_checks.nice`):
+ * so that each can run at the lowest CPU priority (nice 19 by default, `password_checks.nice`,
+ * and then Linux's idle scheduling class too):
  * when the cores are busy, the scheduler gives them only what the event loop, token signatures
  * and everything else at normal priority leave over. A spray of unknown usernames can then
  * keep every hash thread busy without taking CPU from cached logins, which never hash; when
@@ -59,11 +60,24 @@ const argon2 = require(workerData.argon2);
 const bcrypt = require(workerData.bcrypt);
 const fs = require('node:fs');
 let niced = false;
+let tid = -1;
 try {
-  const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+  tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
   if (workerData.nice !== 0) require('node:os').setPriority(tid, workerData.nice);
   niced = true;
 } catch {}
+// At nice 19 the thread also asks for Linux's idle scheduling class, which node cannot set
+// itself (hence util-linux's chrt, once per thread). A nice-19 thread that has just taken a core
+// keeps it for up to a scheduler slice (a millisecond or more) when the event loop wakes; an
+// idle-class thread gives it up at once, and a core running only idle-class threads counts as
+// free when the scheduler places a waking thread. Without chrt the thread stays at nice 19.
+let idle = false;
+if (niced && workerData.nice === 19) {
+  try {
+    require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
+    idle = true;
+  } catch {}
+}
 // This thread's own CPU clock (ns on CPU, first field of its schedstat), read again at offset 0
 // each time; -1 where there is none. The kernel brings it up to date at each scheduler tick,
 // so a padded refusal overshoots its mark by less than one tick, alike for every refusal.
@@ -103,7 +117,7 @@ function verify(job) {
   }
   return { matches: ok, cpuMs: verified < 0 ? -1 : (verified - started) / 1e6 };
 }
-parentPort.postMessage({ niced });
+parentPort.postMessage({ niced, idle });
 parentPort.on('message', ({ id, job }) => {
   try {
     let value;
