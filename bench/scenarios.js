@@ -1,5 +1,5 @@
 // What `npm run bench` measures. Each scenario names the server it loads and the request
-// autocannon repeats. `baseline` pairs a scenario with the one it is compared against.
+// autocannon repeats. `compare` pairs a scenario with the ones it is compared against.
 import { otpRoundTripRequests } from './otp.js';
 import { startSpray } from './spray.js';
 
@@ -29,11 +29,6 @@ export const scenarios = [
     },
   },
   {
-    name: 'bare node:http till-login (same crypto)',
-    server: 'bare-login',
-    request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
-  },
-  {
     name: 'oidc-provider client_credentials (ES256 JWT)',
     server: 'oidc',
     prepare: (server) => server.requestOptions,
@@ -59,6 +54,13 @@ export const scenarios = [
     server: 'authpipe-otp',
     compare: [{ to: 'authpipe echo', target: 0.7 }],
     request: { method: 'PUT', path: '/api/authentication/till-check', headers: tillBasic, body: '{}' },
+  },
+  {
+    // Just before authpipe's till-login, so that each round's pair runs back to back and a slow
+    // patch of a shared machine falls on both alike.
+    name: 'bare node:http till-login (same crypto)',
+    server: 'bare-login',
+    request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
   },
   {
     // A till sending Basic on every call: cached verification, then an ES256 system token.
@@ -87,7 +89,7 @@ export const scenarios = [
     // 5 minutes per address soon refuses it before any hash (RATE_LIMITED, counted as 403s).
     name: 'authpipe till-login beside a spray from one address',
     server: 'authpipe',
-    compare: [{ to: 'authpipe till-login (cached Basic + ES256 token)', target: '0.7, p99 2' }],
+    compare: [{ to: 'authpipe till-login (cached Basic + ES256 token)', target: '0.8, p99 2' }],
     alongside: (server) => startSpray(server.url, { connections: 8, rotate: false }),
     request: { method: 'PUT', path: '/api/authentication/till-login', headers: tillBasic, body: '{}' },
   },
