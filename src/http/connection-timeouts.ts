@@ -27,20 +27,38 @@ const KEEP_ALIVE_BUFFER_MS = 1000;
 export type TimeoutReason = 'head_timeout' | 'idle_timeout';
 
 interface Waiting {
-  timer: NodeJS.Timeout;
+  /** The pending timer, if one is pending; none while a request is in flight. */
+  timer: NodeJS.Timeout | undefined;
+  /** When the connection must have sent a whole head (performance.now() ms). */
+  deadline: number;
   /** Requests whose answer is not done yet (pipelined ones included). */
   inFlight: number;
+  /** Runs when an answer is done; one function per connection, not one per request. */
+  readonly answered: () => void;
 }
 
 export function closeSilentConnections(server: Server, timeouts: ConnectionTimeouts, closed?: (reason: TimeoutReason) => void): void {
   const { headMs, idleMs } = timeouts;
   const waiting = new WeakMap<Socket, Waiting>();
-  const expire = (socket: Socket) => {
-    if (socket.destroyed) return;
+  // A timer per connection that lives across its requests: a kept-alive connection's
+  // requests move its deadline and leave the timer be; when the timer fires early it waits
+  // out the rest. Clearing and setting a timer on every request of every connection cost
+  // more than the rest of this bookkeeping.
+  const check = (socket: Socket, state: Waiting) => {
+    state.timer = undefined;
+    if (socket.destroyed || state.inFlight > 0) return;
+    const left = state.deadline - performance.now();
+    if (left > 0) {
+      state.timer = setTimeout(check, left, socket, state).unref();
+      return;
+    }
     closed?.('head_timeout');
     socket.destroy();
   };
-  const wait = (socket: Socket, ms: number) => setTimeout(expire, ms, socket).unref();
+  const waitFor = (socket: Socket, state: Waiting, ms: number) => {
+    state.deadline = performance.now() + ms;
+    state.timer ??= setTimeout(check, ms, socket, state).unref();
+  };
   // Node closes an idle kept-alive connection 1 s after the timeout it advertises (against a
   // client reusing it just as it closes); a head is due `headMs` after that.
   const afterAnswerMs = idleMs + KEEP_ALIVE_BUFFER_MS + headMs;
@@ -58,19 +76,25 @@ export function closeSilentConnections(server: Server, timeouts: ConnectionTimeo
   });
 
   server.on('connection', (socket: Socket) => {
-    const state: Waiting = { timer: wait(socket, headMs), inFlight: 0 };
+    const state: Waiting = {
+      timer: undefined,
+      deadline: 0,
+      inFlight: 0,
+      answered: () => {
+        state.inFlight -= 1;
+        if (state.inFlight === 0 && !socket.destroyed) waitFor(socket, state, afterAnswerMs);
+      },
+    };
+    waitFor(socket, state, headMs);
     waiting.set(socket, state);
     socket.once('close', () => clearTimeout(state.timer));
   });
   server.on('request', (req, res) => {
-    const socket = req.socket;
-    const state = waiting.get(socket);
+    const state = waiting.get(req.socket);
     if (!state) return;
+    // A timer that fires while a request is in flight stops; the answer starts the next wait.
     state.inFlight += 1;
-    clearTimeout(state.timer);
-    res.once('close', () => {
-      state.inFlight -= 1;
-      if (state.inFlight === 0 && !socket.destroyed) state.timer = wait(socket, afterAnswerMs);
-    });
+    // 'close' comes once per response; `on` rather than `once` spares a wrapper per request.
+    res.on('close', state.answered);
   });
 }

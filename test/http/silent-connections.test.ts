@@ -153,6 +153,22 @@ describe.each([
     expect(delta(`authpipe_http_connections_closed_total{listener="${listener}",reason="idle_timeout"}`)).toBe(1);
     expect(delta(`authpipe_http_connections_closed_total{listener="${listener}",reason="head_timeout"}`)).toBe(1);
   });
+
+  it('keeps a connection that goes on asking open well past the head bound', async () => {
+    const port = portFn();
+    const held = await hold(port, '127.0.0.22');
+    let answers = 0;
+    held.socket.on('data', (chunk: Buffer) => (answers += (chunk.toString().match(/HTTP\/1\.1 200/g) ?? []).length));
+    // A request every 300 ms for three head bounds: each answer moves the connection's
+    // deadline, and the timer set when it opened fires in between and waits out the rest.
+    for (let i = 0; i < 8; i++) {
+      held.socket.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(answers).toBe(8);
+    expect(held.socket.destroyed).toBe(false);
+    held.socket.destroy();
+  });
 });
 
 it('refuses at load a per-address cap that lets fewer than 16 addresses fill a listener', () => {

@@ -111,6 +111,44 @@ describe('audit events', () => {
     expect(audit.text).not.toMatch(/secret|123456|eyJ/);
   });
 
+  it('keeps its own members against fields of the same name, cuts long values and writes any text as valid JSON', () => {
+    const audit = new CapturedLines();
+    const log = createAuditLog(audit);
+    const awkward = 'quote " backslash \\ newline \n tab \t nul \u0000 line-sep \u2028 é 🙂';
+    for (let i = 0; i < 2; i++) {
+      // Twice: the second line is built from what the first one learnt about each name.
+      log.event('auth.failure', {
+        subject: awkward,
+        level: 'error',
+        time: 0,
+        service: 'other',
+        log: 'app',
+        event: 'auth.success',
+        detail: 'x'.repeat(300),
+        attempts: 3,
+        locked: true,
+        skipped: undefined,
+        client_secret: SECRET,
+      });
+    }
+    expect(audit.lines).toHaveLength(2);
+    for (const line of audit.lines) {
+      expect(line).toEqual({
+        level: 'info',
+        time: expect.any(Number),
+        service: 'authpipe',
+        log: 'audit',
+        event: 'auth.failure',
+        subject: awkward,
+        detail: 'x'.repeat(256),
+        attempts: 3,
+        locked: true,
+      });
+      expect(line.time).toBeGreaterThan(0);
+    }
+    expect(audit.text).not.toContain(SECRET);
+  });
+
   it('takes the subject from the item once established, else from the claimed username or client id', () => {
     const props = (o: Record<string, string>) => Object.assign(Object.create(null), o) as Record<string, string>;
     expect(subjectOf({ items: [{ props: props({ sub: 'u-1' }) }], request: props({ username: 'alice' }) })).toBe('u-1');
