@@ -1,6 +1,6 @@
 // npm run bench: starts each server the scenarios need as its own process, loads it with
 // autocannon (in this process) and prints requests/s, p50/p99 latency and the server's RSS.
-// Options (env): BENCH_ROUNDS (default 3), BENCH_SECONDS per round (default 5),
+// Options (env): BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 5),
 // BENCH_CONNECTIONS (default 32), BENCH_ONLY (substring filter on scenario names; several separated by |).
 // Results also go to bench/results/ (git-ignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,7 +11,7 @@ import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const only = process.env.BENCH_ONLY?.split('|');
