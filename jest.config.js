@@ -1,7 +1,7 @@
 /**
  * Jest runs the TypeScript sources as native ESM (jose 6 ships ESM only), in three tiers:
- * - unit: no servers (no Redis, slapd, browser, child process or listening port; the hash
- *   threads' one `chrt` each aside), under 60 s:
+ * - unit: no servers (no Redis, slapd, browser, child process or listening port; one
+ *   hash-thread test's `chrt` aside), under 60 s:
  *   `npm run test:unit`, two files at a time (`--maxWorkers=2`; jest's default on 2 cores is
  *   one): what a unit file compares it measures in CPU time, which a neighbour does not move;
  * - integration: real servers on free ports (Redis, slapd, Chromium, HTTP listeners), two files

@@ -17,6 +17,7 @@ export function startPasswordChecks(first: LoadedConfig): Promise<void> {
     fixedMs: checks.failure_floor_ms,
     margin: checks.floor_margin,
     nice: checks.nice,
+    idleClass: checks.idle_class,
   });
   const directory = first.services.directory;
   return passwordCosts.calibrate(directory instanceof EmbeddedDirectory ? directory.checkedProfiles() : [defaultDummyHash()]);

@@ -40,7 +40,7 @@ let floorSettings: FloorSettings = DEFAULT_FLOOR;
 
 /** Settings read once, at start (main file `password_checks`). */
 export function configurePasswordChecks(
-  settings: Partial<BudgetSettings> & FloorSettings & { nice: number },
+  settings: Partial<BudgetSettings> & FloorSettings & { nice: number; idleClass?: boolean },
   budget: CheckBudget = passwordBudget,
 ): void {
   floorSettings = { fixedMs: settings.fixedMs, margin: settings.margin };
@@ -50,7 +50,7 @@ export function configurePasswordChecks(
     budget.configure({ concurrency, queue: current.queue ?? 4 * concurrency });
   }
   // One hash thread per budget slot: the budget decides how many hash at once, the threads run them.
-  if (budget === passwordBudget) hashThreads.configure(budget.settingsNow().concurrency, settings.nice);
+  if (budget === passwordBudget) hashThreads.configure(budget.settingsNow().concurrency, settings.nice, settings.idleClass);
 }
 
 /** The wall time every refusal takes at least, in ms. */

@@ -38,7 +38,13 @@ const passwordChecksSchema = {
       maximum: 19,
       default: 19,
       description:
-        "CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest (and Linux's idle scheduling class, where util-linux's chrt is found), lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.",
+        'CPU priority (Linux nice) of the threads that hash passwords: 19, the lowest, lets cached logins and every other request go first when the cores are busy; 0 hashes at normal priority.',
+    },
+    idle_class: {
+      type: 'boolean',
+      default: false,
+      description:
+        "Linux only, with util-linux's chrt: the hash threads also join the idle scheduling class, below nice 19. Cached logins keep more of their throughput beside a spray of unknown names; on a machine whose cores are saturated, cold checks (first logins, refusals, new passwords) then wait far longer.",
     },
     floor_margin: {
       type: 'number',

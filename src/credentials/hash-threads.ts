@@ -1,8 +1,8 @@
 /**
  * The threads that do cold password work: scrypt, argon2id and bcrypt verifications, new
  * scrypt hashes and the PBKDF2 burn. They are worker threads of their own, not libuv's pool,
- * so that each can run at the lowest CPU priority (nice 19 by default, `password_checks.nice`,
- * and then Linux's idle scheduling class too):
+ * so that each can run at the lowest CPU priority (nice 19 by default, `password_checks.nice`;
+ * Linux's idle scheduling class on top with `password_checks.idle_class`):
  * when the cores are busy, the scheduler gives them only what the event loop, token signatures
  * and everything else at normal priority leave over. A spray of unknown usernames can then
  * keep every hash thread busy without taking CPU from cached logins, which never hash; when
@@ -66,13 +66,11 @@ try {
   if (workerData.nice !== 0) require('node:os').setPriority(tid, workerData.nice);
   niced = true;
 } catch {}
-// At nice 19 the thread also asks for Linux's idle scheduling class, which node cannot set
-// itself (hence util-linux's chrt, once per thread). A nice-19 thread that has just taken a core
-// keeps it for up to a scheduler slice (a millisecond or more) when the event loop wakes; an
-// idle-class thread gives it up at once, and a core running only idle-class threads counts as
-// free when the scheduler places a waking thread. Without chrt the thread stays at nice 19.
+// With password_checks.idle_class the thread also asks for Linux's idle scheduling class,
+// which node cannot set itself (hence util-linux's chrt, once per thread); without chrt it
+// stays at its nice value.
 let idle = false;
-if (niced && workerData.nice === 19) {
+if (niced && workerData.idleClass) {
   try {
     require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
     idle = true;
@@ -137,6 +135,12 @@ parentPort.on('message', ({ id, job }) => {
 const require = createRequire(import.meta.url);
 const LIBRARIES = { argon2: require.resolve('@node-rs/argon2'), bcrypt: require.resolve('@node-rs/bcrypt') };
 
+/** A thread's CPU priority: its nice value, and whether it also joins Linux's idle scheduling class. */
+interface HashPriority {
+  readonly nice: number;
+  readonly idleClass: boolean;
+}
+
 interface Pending {
   id: number;
   job: HashJob;
@@ -149,11 +153,15 @@ class HashThread {
   current: Pending | undefined;
 
   constructor(
-    nice: number,
+    priority: HashPriority,
     private readonly onFree: (thread: HashThread) => void,
     private readonly onExit: (thread: HashThread) => void,
   ) {
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: workerExecArgv(), workerData: { ...LIBRARIES, nice } });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      execArgv: workerExecArgv(),
+      workerData: { ...LIBRARIES, nice: priority.nice, idleClass: priority.idleClass },
+    });
     this.worker.on('message', (message: { id?: number; value?: unknown; error?: string }) => {
       const pending = this.current;
       if (message.id === undefined || !pending || pending.id !== message.id) return;
@@ -192,16 +200,21 @@ export class HashThreads {
   private readonly queue: Pending[] = [];
   private nextId = 0;
 
+  private priority: HashPriority;
+
   constructor(
     private size: number,
-    private nice: number,
-  ) {}
+    nice: number,
+    idleClass = false,
+  ) {
+    this.priority = { nice, idleClass };
+  }
 
-  /** Pool size and priority; threads already started keep theirs until they are replaced. */
-  configure(size: number, nice: number): void {
-    if (nice !== this.nice) void this.close();
+  /** Pool size and priority; threads of another priority are stopped, and later jobs start new ones. */
+  configure(size: number, nice: number, idleClass = false): void {
+    if (nice !== this.priority.nice || idleClass !== this.priority.idleClass) void this.close();
     this.size = size;
-    this.nice = nice;
+    this.priority = { nice, idleClass };
   }
 
   run<J extends HashJob>(job: J): Promise<Result<J>> {
@@ -224,7 +237,7 @@ export class HashThreads {
       let thread = this.idle.pop();
       if (!thread && this.threads.size < this.size) {
         thread = new HashThread(
-          this.nice,
+          this.priority,
           (free) => {
             if (this.threads.has(free)) this.idle.push(free);
             this.dispatch();

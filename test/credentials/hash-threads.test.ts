@@ -76,24 +76,40 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
     }
   });
 
-  linux(
-    'runs its jobs at nice 19 and in the idle scheduling class (configurable), the rest of the process at its own nice (0 unless started under nice)',
-    async () => {
-      const threads = new HashThreads(1, 19);
-      try {
-        const before = threadNices().filter((n) => n === 19).length;
-        const idleBefore = threadStat(41).filter((p) => p === SCHED_IDLE).length;
-        await threads.run({ op: 'pbkdf2', iterations: 1000 });
-        expect(threadNices().filter((n) => n === 19).length).toBe(before + 1);
-        expect(threadNices()).toContain(getPriority());
-        // At nice 19 the thread also joins the idle scheduling class, through util-linux's chrt.
-        if (hasChrt) expect(threadStat(41).filter((p) => p === SCHED_IDLE).length).toBe(idleBefore + 1);
-        else console.warn('hash-threads.test: chrt not found; the idle scheduling class is not checked');
-      } finally {
-        await threads.close();
-      }
-    },
-  );
+  linux('runs its jobs at nice 19 (configurable), the rest of the process at its own nice (0 unless started under nice)', async () => {
+    const threads = new HashThreads(1, 19);
+    try {
+      const before = threadNices().filter((n) => n === 19).length;
+      const idleBefore = threadStat(41).filter((p) => p === SCHED_IDLE).length;
+      await threads.run({ op: 'pbkdf2', iterations: 1000 });
+      expect(threadNices().filter((n) => n === 19).length).toBe(before + 1);
+      expect(threadNices()).toContain(getPriority());
+      // Not in the idle scheduling class unless asked.
+      expect(threadStat(41).filter((p) => p === SCHED_IDLE).length).toBe(idleBefore);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  linux('joins the idle scheduling class when asked (password_checks.idle_class), through chrt', async () => {
+    if (!hasChrt) {
+      console.warn('hash-threads.test: chrt not found; the idle scheduling class is not checked');
+      return;
+    }
+    const threads = new HashThreads(1, 19, true);
+    try {
+      const idleBefore = threadStat(41).filter((p) => p === SCHED_IDLE).length;
+      await threads.run({ op: 'pbkdf2', iterations: 1000 });
+      expect(threadStat(41).filter((p) => p === SCHED_IDLE).length).toBe(idleBefore + 1);
+      // Asked again without it: later jobs run on a thread of the normal class.
+      await threads.close();
+      threads.configure(1, 19, false);
+      await threads.run({ op: 'pbkdf2', iterations: 1000 });
+      expect(threadStat(41).filter((p) => p === SCHED_IDLE).length).toBe(idleBefore);
+    } finally {
+      await threads.close();
+    }
+  });
 
   it('fails a job that throws closed, with the thread still serving the next', async () => {
     const threads = new HashThreads(1, 0);
