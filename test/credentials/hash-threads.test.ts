@@ -65,8 +65,11 @@ describe('hash threads: cold password work on threads of its own, at the lowest 
       expect(wrong.cpuMs).toBeGreaterThanOrEqual(0);
       expect(wrong.cpuMs).toBeLessThan(30);
       // The refusals cost the mark (the clock may lag by a scheduler tick), the match far less.
+      // Read from the whole process's CPU, which the test runner's own work (its GC, another
+      // file's) also moves: the upper bound only catches a pad that runs away (96 ms was seen
+      // once in a CI run for the 60 asked).
       expect(wrong.processMs).toBeGreaterThanOrEqual(55);
-      expect(wrong.processMs).toBeLessThan(90);
+      expect(wrong.processMs).toBeLessThan(150);
       expect(locked).toMatchObject({ matches: true });
       expect(locked.processMs).toBeGreaterThanOrEqual(55);
       expect(right).toMatchObject({ matches: true });
