@@ -30,7 +30,12 @@ export class StepFailure extends Error {
     readonly pipe: string,
     readonly step: string,
   ) {
+    // Only a carrier of `error` to the pipe's end: its own stack is never read (a fault's is
+    // on its cause), so none is captured.
+    const traceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(error.message, { cause: error });
+    Error.stackTraceLimit = traceLimit;
   }
 }
 

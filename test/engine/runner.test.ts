@@ -194,6 +194,35 @@ describe('runSteps', () => {
     expect((failure as StepFailure).error.code).toBe('COMMUNICATION_ERROR');
   });
 
+  it('captures no stack for a refusal, and keeps the stacks of a fault and of what caused it', async () => {
+    const framesOf = (err: Error) => (err.stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).length;
+    const refused = (await runSteps(
+      pipe([
+        step('limit', () => {
+          throw refuse('RATE_LIMITED', { detail: 'over the limit' });
+        }),
+      ]),
+      ctxFor([]),
+    ).catch((e: unknown) => e)) as StepFailure;
+    expect(refused.error.code).toBe('RATE_LIMITED');
+    expect(refused.error.message).toBe('RATE_LIMITED: over the limit');
+    expect(framesOf(refused.error)).toBe(0);
+    expect(framesOf(refused)).toBe(0);
+    const faulted = (await runSteps(
+      pipe([
+        step('boom', () => {
+          throw new TypeError('bug');
+        }),
+      ]),
+      ctxFor([]),
+    ).catch((e: unknown) => e)) as StepFailure;
+    expect(faulted.error.code).toBe('INTERNAL_ERROR');
+    expect(framesOf(faulted.error)).toBeGreaterThan(0);
+    expect(framesOf(faulted.error.cause as Error)).toBeGreaterThan(0);
+    // Stack capture is back to normal for everything else.
+    expect(framesOf(new Error('after'))).toBeGreaterThan(0);
+  });
+
   it('reports each step outcome to the observer', async () => {
     const outcomes: StepOutcome[] = [];
     const ctx = ctxFor(outcomes);
