@@ -69,11 +69,9 @@ try {
 // With password_checks.idle_class the thread also asks for Linux's idle scheduling class,
 // which node cannot set itself (hence util-linux's chrt, once per thread); without chrt it
 // stays at its nice value.
-let idle = false;
 if (niced && workerData.idleClass) {
   try {
     require('node:child_process').execFileSync('chrt', ['--idle', '--pid', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
-    idle = true;
   } catch {}
 }
 // This thread's own CPU clock (ns on CPU, first field of its schedstat), read again at offset 0
@@ -115,7 +113,7 @@ function verify(job) {
   }
   return { matches: ok, cpuMs: verified < 0 ? -1 : (verified - started) / 1e6 };
 }
-parentPort.postMessage({ niced, idle });
+parentPort.postMessage({ niced });
 parentPort.on('message', ({ id, job }) => {
   try {
     let value;
