@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildServer } from '../scripts/build-server.mjs';
-import { load, measureRound } from './measure.js';
+import { load, measureScenarioRound } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -50,16 +50,13 @@ try {
       try {
         const request = scenario.prepare ? await scenario.prepare(server) : scenario.request;
         await load(server.url, request, 1);
-        // The scenario's load alongside (a credential spray), as npm run bench runs it.
-        const alongside = scenario.alongside?.(server);
-        const figures = await measureRound(server, request, seconds);
-        if (alongside) Object.assign(figures, await alongside.stop());
+        const figures = await measureScenarioRound(scenario, server, request, seconds);
         side.rps.push(figures.rps);
         side.cpu.push(figures.cpuUsPerReq);
         side.loop.push(figures.loopUsPerReq);
         console.log(
           `round ${round + 1} ${side.name}: ${figures.rps} req/s, ${figures.cpuUsPerReq} CPU µs/req, ${figures.loopUsPerReq} event-loop µs/req` +
-            (alongside ? `, alongside ${figures.sprayRps} req/s ${JSON.stringify(figures.sprayStatus)}` : ''),
+            (figures.sprayRps !== undefined ? `, alongside ${figures.sprayRps} req/s ${JSON.stringify(figures.sprayStatus)}` : ''),
         );
       } finally {
         await server.stop();

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { load, measureRound } from './measure.js';
+import { load, measureScenarioRound } from './measure.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -32,10 +32,7 @@ try {
         await load(server.url, requests.get(scenario.name), 2, connections); // warm-up: JIT, caches, connections
       }
       const request = requests.get(scenario.name);
-      // A scenario's `alongside` load (e.g. a credential spray) runs only while it is measured.
-      const alongside = scenario.alongside?.(server);
-      const sample = await measureRound(server, request, seconds, connections);
-      if (alongside) Object.assign(sample, await alongside.stop());
+      const sample = await measureScenarioRound(scenario, server, request, seconds, connections);
       samples.get(scenario.name).push(sample);
       console.log(JSON.stringify({ round: round + 1, scenario: scenario.name, ...sample }));
     }
