@@ -66,6 +66,10 @@ const variants = [
       }),
   },
   { name: 'without audit of successes', change: (dir) => main(dir, (c) => (c.audit = { ...(c.audit ?? {}), success: false })) },
+  {
+    name: 'without any audit (audit.enabled false)',
+    change: (dir) => main(dir, (c) => (c.audit = { ...(c.audit ?? {}), enabled: false })),
+  },
   { name: 'without info logs (level warn)', change: (dir) => main(dir, (c) => (c.log = { ...(c.log ?? {}), level: 'warn' })) },
   { name: 'without metrics', change: (dir) => main(dir, (c) => (c.metrics = { ...(c.metrics ?? {}), enabled: false })) },
 ];

@@ -22,9 +22,25 @@ const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
  * applies those in an `if`/`then` branch only when the branch matches: that is how a default
  * that depends on another option is written (token-mint's ttl per kind). Off for request
  * bodies, which must be validated as sent.
+ *
+ * ajv's code optimiser is off: it makes a plain object per generated name (err506, _errs41,
+ * data66...), and a few thousand of those fill V8's table of hidden-class transitions from `{}`
+ * (1536 at most). Until a full collection empties it, every plain object given a new property
+ * name gets a hidden class of its own, and calls served in that window leave the hot path's
+ * inline caches megamorphic for the life of the process: the echo call ran 1.45x slower
+ * (bench/ab.js; test/engine/object-shapes.test.ts guards it). The optimiser only drops unused
+ * variables from generated validators.
  */
 export function newAjv(options: { useDefaults?: boolean } = {}): Ajv2020 {
-  return addFormats(new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: options.useDefaults === true }));
+  return addFormats(
+    new Ajv2020({
+      code: { optimize: false },
+      allErrors: true,
+      strict: true,
+      allowUnionTypes: true,
+      useDefaults: options.useDefaults === true,
+    }),
+  );
 }
 
 export class ValveRegistry {
