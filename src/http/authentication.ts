@@ -94,7 +94,8 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const ip = clientIp(req, runtime.proxies);
       trace = observers.trace?.({ config, headers: req.headersDistinct, clientIp: ip });
       const observer = trace?.observer ?? (logger.isLevelEnabled('debug') ? withDebug : observers.steps);
-      const outcome = await execute(
+      // A pipe that finished at once answers in this turn, without an await.
+      const result = execute(
         pipe,
         {
           requestId,
@@ -108,6 +109,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         config.services,
         logger,
       );
+      const outcome = result instanceof Promise ? await result : result;
       ctx = outcome.ctx;
       if (outcome.ok) {
         trace?.end(res, ctx, 200);
