@@ -56,6 +56,21 @@ describe('VerifiedCache', () => {
     expect(cache.size).toBe(3);
   });
 
+  it('when every entry was used, the oldest goes and the new entry stays; expired entries go first', () => {
+    const cache = new VerifiedCache(3);
+    for (const k of ['a', 'b', 'c']) cache.remember(k, 0, 60_000);
+    for (const k of ['a', 'b', 'c']) expect(cache.has(k, 1)).toBe(true);
+    cache.remember('d', 2, 60_000);
+    expect(cache.size).toBe(3);
+    expect(['a', 'b', 'c', 'd'].filter((k) => cache.has(k, 3))).toEqual(['b', 'c', 'd']);
+    const short = new VerifiedCache(2);
+    short.remember('old', 0, 10);
+    short.remember('live', 0, 60_000);
+    expect(short.has('old', 5)).toBe(true); // used, but past its TTL when room is needed
+    short.remember('new', 20, 60_000);
+    expect(['old', 'live', 'new'].filter((k) => short.has(k, 21))).toEqual(['live', 'new']);
+  });
+
   it('does nothing with a zero TTL', () => {
     const cache = new VerifiedCache(3);
     cache.remember('k', 0, 0);
