@@ -50,9 +50,11 @@ export const scenarios = [
     },
   },
   {
+    // Shown against authpipe's own echo without a target: a ratio to our own door falls
+    // whenever the door gets cheaper, so a target there would punish that.
     name: 'authpipe till-check (cached Basic only)',
     server: 'authpipe-otp',
-    compare: [{ to: 'authpipe echo', target: 0.7 }],
+    compare: [{ to: 'authpipe echo' }],
     request: { method: 'PUT', path: '/api/authentication/till-check', headers: tillBasic, body: '{}' },
   },
   {
@@ -67,7 +69,7 @@ export const scenarios = [
     name: 'authpipe till-login (cached Basic + ES256 token)',
     server: 'authpipe',
     compare: [
-      { to: 'authpipe echo', target: 0.7 },
+      { to: 'authpipe echo' },
       { to: 'bare node:http till-login (same crypto)', target: '0.85, p99 1.5' },
       { to: 'oidc-provider client_credentials (ES256 JWT)', target: 2 },
     ],
