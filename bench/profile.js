@@ -1,10 +1,10 @@
-// Where a till-login's event-loop time goes, by area: the demo server under `node --cpu-prof`,
-// loaded with 32 connections of till-login, then the profile's self time per request bucketed
+// Where a till-login's (or another authpipe scenario's) event-loop time goes, by area: the demo
+// server under `node --cpu-prof`, loaded with 32 connections of that call, then the profile's self time per request bucketed
 // by the file it ran in (the engine, each valve, the http door, logs and audit, metrics, the
 // store, node's http layer, GC...). The profiler inflates every figure, so compare the rows
 // with each other, or with the same run of another build, not with `npm run bench`.
 //
-//   npm run build && node bench/profile.js [seconds]
+//   npm run build && node bench/profile.js [seconds] [scenario]   (e.g. 10 "authpipe echo")
 //
 // The profile itself is left in a temporary folder, named in the last line (open it in
 // Chrome's DevTools, Performance tab, to see the calls).
@@ -19,7 +19,10 @@ import { waitReady } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const seconds = Number(process.argv[2] ?? 10);
-const request = scenarios.find((s) => s.name.startsWith('authpipe till-login (')).request;
+// The scenario: till-login, or the first authpipe scenario whose name contains the second argument.
+const scenario = scenarios.find((s) => s.server === 'authpipe' && s.request && s.name.includes(process.argv[3] ?? 'till-login ('));
+if (!scenario) throw new Error(`no authpipe scenario matches "${process.argv[3]}"`);
+const request = scenario.request;
 const dir = mkdtempSync(join(tmpdir(), 'authpipe-profile-'));
 const port = 18000 + Math.floor(Math.random() * 2000);
 const child = spawn(
@@ -87,7 +90,7 @@ profile.samples.forEach((id, i) => {
   const area = areaOf(nodes.get(id).callFrame);
   byArea.set(area, (byArea.get(area) ?? 0) + (profile.timeDeltas[i] ?? 0));
 });
-console.log(`till-login under --cpu-prof: ${measured.rps} req/s, self time per request by area (µs)\n`);
+console.log(`${scenario.name} under --cpu-prof: ${measured.rps} req/s, self time per request by area (µs)\n`);
 console.log('| area | µs/req |');
 console.log('|---|---|');
 let total = 0;
