@@ -64,7 +64,7 @@ export class VerifiedCache {
   }
 
   remember(key: string, now: number, ttlMs: number): void {
-    if (ttlMs <= 0) return;
+    if (ttlMs <= 0 || this.capacity < 1) return;
     this.entries.delete(key);
     // Room is made before the new entry goes in, so the walk never reaches it. Each turn either
     // drops an entry or clears a flag, so the walk ends within one pass.
