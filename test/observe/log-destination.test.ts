@@ -2,13 +2,25 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileDestination, flushAllSync, LineBatch, LOG_BATCH_CHARS } from '../../src/observe/log-destination.js';
+import { fileDestination, flushAllSync, LineBatch, LOG_BATCH_BYTES } from '../../src/observe/log-destination.js';
 import { until } from '../support/until.js';
 
 /** Records what the batch hands to its writer (the part under test is the batching, not the I/O). */
 function recordingWriter() {
   const writes: string[] = [];
-  return { writes, write: (text: string) => writes.push(text), flush: () => {}, flushSync: () => {} };
+  /** What went by writeSync: the exit path. */
+  const sync: string[] = [];
+  return {
+    writes,
+    sync,
+    write: (chunk: Buffer) => writes.push(chunk.toString('utf8')),
+    writeSync: (chunk: Buffer) => {
+      writes.push(chunk.toString('utf8'));
+      sync.push(chunk.toString('utf8'));
+    },
+    flush: () => {},
+    flushSync: () => {},
+  };
 }
 
 // The flush timer is moved by hand: a busy machine delays real timers, never these.
@@ -21,7 +33,7 @@ describe('log destination: lines are batched', () => {
     const writer = recordingWriter();
     const batch = new LineBatch(writer, 60_000);
     const line = `${'x'.repeat(99)}\n`;
-    const count = Math.ceil(LOG_BATCH_CHARS / line.length);
+    const count = Math.ceil(LOG_BATCH_BYTES / line.length);
     for (let i = 0; i < count - 1; i += 1) batch.write(line.replace('x', String(i % 10)));
     expect(writer.writes).toEqual([]);
     batch.write(line);
@@ -52,6 +64,32 @@ describe('log destination: lines are batched', () => {
     batch.write('two\n');
     batch.flushSync();
     expect(writer.writes).toEqual(['one\n', 'two\n']);
+    // At exit the pending lines are written synchronously, not handed to a background write.
+    expect(writer.sync).toEqual(['two\n']);
+  });
+
+  it('keeps UTF-8 intact, and a line too long for a batch goes on its own, in order', () => {
+    const writer = recordingWriter();
+    const batch = new LineBatch(writer, 60_000);
+    batch.write('{"name":"Åsa 😀"}\n');
+    const long = `${'é'.repeat(3 * LOG_BATCH_BYTES)}\n`;
+    batch.write(long);
+    expect(writer.writes).toEqual(['{"name":"Åsa 😀"}\n', long]);
+    batch.write('after\n');
+    batch.flushSync();
+    expect(writer.writes).toEqual(['{"name":"Åsa 😀"}\n', long, 'after\n']);
+  });
+
+  it('a line that does not fit beside the pending ones drains them first', () => {
+    const writer = recordingWriter();
+    const batch = new LineBatch(writer, 60_000);
+    const small = `${'x'.repeat(LOG_BATCH_BYTES / 2)}\n`;
+    batch.write(small);
+    const big = `${'y'.repeat(LOG_BATCH_BYTES / 2)}\n`;
+    batch.write(big);
+    expect(writer.writes).toEqual([small]);
+    batch.flushSync();
+    expect(writer.writes).toEqual([small, big]);
   });
 
   it('at exit, pending lines reach the file synchronously', async () => {
@@ -79,11 +117,14 @@ describe('log destination: a broken writer', () => {
       write: () => {
         throw new Error('SonicBoom destroyed');
       },
+      writeSync: () => {
+        throw new Error('SonicBoom destroyed');
+      },
       flush: () => {},
       flushSync: () => {},
     };
     const batch = new LineBatch(broken, 10);
-    expect(() => batch.write(`${'x'.repeat(LOG_BATCH_CHARS)}\n`)).not.toThrow();
+    expect(() => batch.write(`${'x'.repeat(LOG_BATCH_BYTES)}\n`)).not.toThrow();
     batch.write('pending\n');
     expect(() => jest.advanceTimersByTime(40)).not.toThrow(); // the timer's drain runs against the broken writer
     expect(() => batch.flush()).not.toThrow();
