@@ -11,8 +11,8 @@ import pino from 'pino';
  * (minLength) re-measures the whole pending buffer on every line (about 10 µs a call at 4 KiB).
  * A line is encoded at once, while it is still in the CPU's cache: gathering the strings and
  * joining them at the batch's end read lines made dozens of calls earlier, scattered through
- * the young generation, and the join, then SonicBoom's UTF-8 encoding of the joined text, cost
- * about 3 µs a call under the profiler against about 1 µs now (bench/profile.js, alternated).
+ * the young generation: cold memory (bench/profile.js on till-login, two runs each way: system
+ * calls and log writes 15-18 -> 13 µs a call, log and audit code 3.9-4.7 -> 2.7-3.1 µs).
  * 200 ms is well below what an admin tailing the log notices. stdout and stderr are shared by
  * every logger of the process, so the application log and the audit stream on stdout fill one
  * batch.
