@@ -107,21 +107,6 @@ export async function load(url, request, duration, connections = Number(process.
  * load generator competes for the same cores; CPU % shows whether the server was the limit),
  * and the event loop's share of it (loopUsPerReq: the main threads only, see loopNs).
  */
-/**
- * One round of `scenario` on `server`: measureRound, with the scenario's load alongside (a
- * credential spray) running only while it is measured; its figures join the round's.
- */
-export async function measureScenarioRound(scenario, server, request, seconds, connections) {
-  const alongside = scenario.alongside?.(server);
-  let figures;
-  try {
-    figures = await measureRound(server, request, seconds, connections);
-  } finally {
-    if (alongside) figures = { ...figures, ...(await alongside.stop()) };
-  }
-  return figures;
-}
-
 export async function measureRound(server, request, seconds, connections) {
   const ticksBefore = cpuTicks(server.pid);
   const loopBefore = loopNs(server.pid);
@@ -137,4 +122,19 @@ export async function measureRound(server, request, seconds, connections) {
     loopUsPerReq: Math.round(loopUs / total),
     rssMiB: rssMiB(server.pid),
   };
+}
+
+/**
+ * One round of `scenario` on `server`: measureRound, with the scenario's load alongside (a
+ * credential spray) running only while it is measured; its figures join the round's.
+ */
+export async function measureScenarioRound(scenario, server, request, seconds, connections) {
+  const alongside = scenario.alongside?.(server);
+  let figures;
+  try {
+    figures = await measureRound(server, request, seconds, connections);
+  } finally {
+    if (alongside) figures = { ...figures, ...(await alongside.stop()) };
+  }
+  return figures;
 }
