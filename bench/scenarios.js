@@ -88,7 +88,9 @@ export const scenarios = [
   },
   {
     // The same spray from one address (127.0.0.2): the demo's limit of 100 failures per
-    // 5 minutes per address soon refuses it before any hash (RATE_LIMITED, counted as 403s).
+    // 5 minutes per address soon refuses it before any hash (RATE_LIMITED, counted as 403s),
+    // each refusal held a second (refusal_delay_ms), so the spray's 8 loops then send about
+    // 8 a second.
     name: 'authpipe till-login beside a spray from one address',
     server: 'authpipe',
     compare: [{ to: 'authpipe till-login (cached Basic + ES256 token)', target: '0.8, p99 2' }],

@@ -5,7 +5,7 @@
 // Source addresses: the demo's till-login allows 100 failed attempts per 5 minutes from one
 // address, and the measured till logins come from 127.0.0.1. So the spray never uses
 // 127.0.0.1. With `rotate: false` it comes from 127.0.0.2 alone: the shipped per-address limit
-// soon answers it without a password check. With `rotate: true` each request comes from the
+// soon answers it without a password check, a second late (the demo's refusal_delay_ms). With `rotate: true` each request comes from the
 // next address of 127.1.0.0/16 (a botnet, or many clients behind many NATs): no address reaches
 // the per-address limit within a round, so every request reaches the hash budget.
 // Linux routes all of 127.0.0.0/8 to loopback, so binding these needs no set-up.

@@ -13,13 +13,16 @@
  * back: two writes on every login). Across processes on a shared store, the calls in flight
  * on the other processes are not seen, so a burst can pass the limit by at most their number.
  * A spray of failed logins from one address is then stopped before it reaches the hashes,
- * while that address's successful logins go on.
+ * while that address's successful logins go on. With `refusal_delay_ms` a RATE_LIMITED
+ * refusal is held that long before it is answered (engine/refusal-delay.ts): a sprayer that
+ * waits for its answers is slowed to that pace.
  */
 import { createHash } from 'node:crypto';
 import { REFUSAL_CODES, refuse } from '../errors.js';
 import { whenSettled } from '../engine/runner.js';
 import { defineValve, type CallContext } from '../engine/valve.js';
 import { readNow } from '../store/store.js';
+import { holdRefusal } from '../engine/refusal-delay.js';
 
 /** Long keys (a caller-chosen value) are hashed so a store key stays small. */
 const MAX_KEY_CHARS = 128;
@@ -51,6 +54,14 @@ export default defineValve({
         items: { type: 'string', minLength: 1 },
         default: [],
         description: 'Request properties named in the RATE_LIMITED refusal.',
+      },
+      refusal_delay_ms: {
+        type: 'integer',
+        minimum: 0,
+        maximum: 10000,
+        default: 0,
+        description:
+          'How long a RATE_LIMITED refusal is held before it is answered: a caller that waits for each answer is slowed to this pace. At most 1,000 refusals are held at once per process; beyond that they are answered at once.',
       },
       count: {
         enum: ['calls', 'failures'],
@@ -88,7 +99,11 @@ export default defineValve({
       if (value.length > MAX_KEY_CHARS) value = createHash('sha256').update(value).digest('base64url');
       return `${failuresOnly ? 'failurelimit' : 'ratelimit'}:${config.bucket ?? ctx.operation}:${value}`;
     };
+    const delayMs = config.refusal_delay_ms;
     const limited = async (ctx: CallContext, storeKey: string, count: number): Promise<never> => {
+      // Held before the window's end is read, so that Retry-After counts from the answer.
+      const hold = holdRefusal(delayMs);
+      if (hold) await hold;
       const ttl = await ctx.store.ttl(storeKey);
       const retryAfter = Math.max(1, Math.ceil((ttl ?? windowMs) / 1000));
       throw refuse('RATE_LIMITED', {

@@ -29,9 +29,9 @@ const limited = (key: string, limit: number, window: number, extra: Record<strin
 });
 
 /** Counts failed calls only: `fail` refuses INVALID_CREDENTIALS, `deny` ACCESS_DENIED (not counted), else 200. */
-const failureLimited = (key: string, limit: number) => ({
+const failureLimited = (key: string, limit: number, extra: Record<string, unknown> = {}) => ({
   valves: [
-    { name: 'rate-limit', config: { key, limit, window_seconds: 60, count: 'failures' } },
+    { name: 'rate-limit', config: { key, limit, window_seconds: 60, count: 'failures', ...extra } },
     { name: 'refuse', exec_if: { '==': [{ var: 'request.outcome' }, 'fail'] }, config: { code: 'INVALID_CREDENTIALS' } },
     { name: 'refuse', exec_if: { '==': [{ var: 'request.outcome' }, 'deny'] }, config: { code: 'ACCESS_DENIED' } },
     { name: 'property-set', config: { properties: { ok: 'yes' } } },
@@ -44,7 +44,18 @@ beforeAll(async () => {
     [
       {
         id: 'demo',
-        allowedOperation: ['by-ip', 'by-user', 'shared-a', 'shared-b', 'burst', 'failures-by-ip', 'failures-by-user', 'failures-burst'],
+        allowedOperation: [
+          'by-ip',
+          'by-user',
+          'shared-a',
+          'shared-b',
+          'burst',
+          'failures-by-ip',
+          'failures-by-user',
+          'failures-burst',
+          'held',
+          'failures-held',
+        ],
       },
       { id: 'acme', allowedOperation: ['by-ip'] },
     ],
@@ -57,6 +68,8 @@ beforeAll(async () => {
       'failures-by-ip': failureLimited('{{request.client_ip}}', 3),
       'failures-by-user': failureLimited('{{request.client_ip}}:{{request.username}}', 2),
       'failures-burst': failureLimited('{{request.client_ip}}', 4),
+      held: limited('{{request.client_ip}}', 1, 60, { refusal_delay_ms: 400 }),
+      'failures-held': failureLimited('{{request.client_ip}}', 1, { refusal_delay_ms: 400 }),
     },
   );
   server = await startServer({ configFile: fixture.mainFile, clock, store: new RecordingStore(clock) });
@@ -146,6 +159,36 @@ describe('rate-limit', () => {
     const codes = answers.map((a) => a.body.errorTranslationKeys[0]);
     expect(codes.filter((c) => c === 'INVALID_CREDENTIALS')).toHaveLength(4);
     expect(codes.filter((c) => c === 'RATE_LIMITED')).toHaveLength(16);
+  });
+
+  it('refusal_delay_ms holds a RATE_LIMITED refusal that long; calls under the limit and other refusals are not held', async () => {
+    const timed = async (operation: string, body: Record<string, string> = {}) => {
+      const started = performance.now();
+      const answer = await server.call(operation, body);
+      return {
+        status: answer.status,
+        code: answer.body.errorTranslationKeys?.[0],
+        ms: performance.now() - started,
+        retryAfter: answer.headers.get('retry-after'),
+      };
+    };
+    const first = await timed('held');
+    expect([first.status, first.ms < 300]).toEqual([200, true]);
+    const over = await timed('held');
+    expect([over.status, over.code, over.retryAfter]).toEqual([403, 'RATE_LIMITED', '60']);
+    expect(over.ms).toBeGreaterThanOrEqual(390);
+    // count "failures": the counted failure itself is answered at once; the limit's refusals after it are held.
+    const failed = await timed('failures-held', { outcome: 'fail' });
+    expect([failed.code, failed.ms < 300]).toEqual(['INVALID_CREDENTIALS', true]);
+    const limitedFailure = await timed('failures-held', {});
+    expect(limitedFailure.code).toBe('RATE_LIMITED');
+    expect(limitedFailure.ms).toBeGreaterThanOrEqual(390);
+  });
+
+  it('refusal_delay_ms above 10 s fails the load with its pointer', () => {
+    const error = loadError(limited('{{request.client_ip}}', 1, 1, { refusal_delay_ms: 10_001 }));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]).toMatchObject({ pointer: '/valves/0/config/refusal_delay_ms' });
   });
 
   it('failure_codes without count "failures" fails the load with its pointer', () => {
