@@ -81,7 +81,7 @@ function login(authorization, done) {
           },
     );
   };
-  signThread.sign(signingKey, Buffer.from(`${header}.${payload}`)).then(
+  signThread.sign(signingKey, `${header}.${payload}`).then(
     (signature) => signed(null, signature),
     (err) => signed(err),
   );

@@ -61,7 +61,8 @@ export function keyMismatch(alg: Algorithm, key: KeyObject): string | null {
 
 /** Signs with one key off the event loop. */
 export interface Signer {
-  later(data: Buffer): Promise<Buffer>;
+  /** The signature of an ASCII signing input (its latin1 bytes). */
+  later(input: string): Promise<Buffer>;
 }
 
 /**
@@ -74,9 +75,9 @@ export function signerFor(alg: Algorithm, privateKey: KeyObject): Signer {
   const digest = alg === 'EdDSA' ? null : 'sha256';
   if (alg === 'ES256' || alg === 'EdDSA') {
     const key = signThread.key(digest, options);
-    return { later: (data) => signThread.sign(key, data) };
+    return { later: (input) => signThread.sign(key, input) };
   }
-  return { later: (data) => new Promise((resolve, reject) => signOnPool(digest, data, options, { resolve, reject })) };
+  return { later: (input) => new Promise((resolve, reject) => signOnPool(digest, input, options, { resolve, reject })) };
 }
 
 function signOptions(alg: Algorithm, privateKey: KeyObject): KeyObject | SignKeyObjectInput {

@@ -136,10 +136,8 @@ export class TokenService {
       const input = `${own.headers[type]}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
       const { signing } = own.keys;
       const es256 = signing.alg === 'ES256';
-      // The signing input is base64url and dots, all ASCII: latin1 copies it without the UTF-8 scan.
-      return signing.signer
-        .later(Buffer.from(input, 'latin1'))
-        .then((signature) => `${input}.${(es256 ? lowS(signature) : signature).toString('base64url')}`);
+      // The signing input is base64url and dots, all ASCII: the signer takes its latin1 bytes.
+      return signing.signer.later(input).then((signature) => `${input}.${(es256 ? lowS(signature) : signature).toString('base64url')}`);
     } catch (err) {
       return Promise.reject(err as Error);
     }
