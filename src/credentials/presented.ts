@@ -38,7 +38,7 @@ export function presentedCredentials(options: PresentedOptions): (ctx: CallConte
 
   /** The raw pair from the header or the body, or a refusal. */
   const raw = (ctx: CallContext): { username: string; password: string; where: CredentialSource } => {
-    const headers = from.has('header') ? ctx.headers.authorization : undefined;
+    const headers = from.has('header') ? ctx.header('authorization') : undefined;
     const inBody = from.has('body') && (hasProp(ctx.request, userProp) || hasProp(ctx.request, passProp));
     if (headers && headers.length > 0) {
       if (headers.length > 1) throw malformed(['authorization'], 'two Authorization headers');

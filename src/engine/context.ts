@@ -7,6 +7,7 @@ import type { CallContext, Item } from './valve.js';
 import type { RunObserver, SettledHook } from './runner.js';
 import type { Clock } from './clock.js';
 import { prefixedStore, tenantPrefix, type Store } from '../store/store.js';
+import { headersByName, headerValues, RawHeaders, type RequestHeaders } from './headers.js';
 
 export interface CallInput {
   requestId: string;
@@ -15,7 +16,8 @@ export interface CallInput {
   /** Already checked flat, string-valued, null-prototype. */
   body: Props;
   clientIp: string;
-  headers: Readonly<Record<string, readonly string[]>>;
+  /** By lower-case name, or node's raw header lines (read by name on demand, engine/headers.ts). */
+  headers: RequestHeaders | RawHeaders;
   observer?: RunObserver | undefined;
   /** The user pool of a hosted-login step (the OpenID Connect door); absent on the PUT door. */
   loginPool?: string | undefined;
@@ -48,7 +50,6 @@ class Call implements CallContext {
   readonly tenant: { readonly id: string; readonly displayName: string };
   readonly operation: string;
   readonly request: Props;
-  readonly headers: Readonly<Record<string, readonly string[]>>;
   items: Item[];
   session: Props = emptyProps();
   error: Scope['error'] = null;
@@ -65,6 +66,9 @@ class Call implements CallContext {
   };
   /** What runs once the whole pipe has finished (engine/runner.ts whenSettled); none on most calls. */
   settled: SettledHook[] | undefined = undefined;
+  /** The headers by name, once built (or as given); until then, the raw lines they come from. */
+  private byName: RequestHeaders | undefined;
+  private readonly lines: readonly string[];
 
   constructor(
     input: CallInput,
@@ -80,12 +84,23 @@ class Call implements CallContext {
     this.tenant = input.tenant;
     this.operation = input.operation;
     this.request = request;
-    this.headers = input.headers;
+    const headers = input.headers;
+    this.byName = headers instanceof RawHeaders ? undefined : headers;
+    this.lines = headers instanceof RawHeaders ? headers.lines : [];
     this.items = [{ id: input.requestId, props: emptyProps() }];
     this.store = tenantStore(services.store, input.tenant.id);
     this.clock = services.clock;
     this.observer = input.observer;
     this.loginPool = input.loginPool;
+  }
+
+  get headers(): RequestHeaders {
+    return (this.byName ??= headersByName(this.lines));
+  }
+
+  header(name: string): readonly string[] | undefined {
+    if (this.byName === undefined) return headerValues(this.lines, name);
+    return Object.hasOwn(this.byName, name) ? this.byName[name] : undefined;
   }
 
   item(): Item {

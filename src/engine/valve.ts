@@ -30,8 +30,10 @@ export interface CallContext {
   readonly operation: string;
   /** The flat body plus client_ip, tenant, operation and request_id set by the engine. */
   readonly request: Readonly<Props>;
-  /** Request headers by lower-case name, every value kept (a doubled header has two). */
+  /** Request headers by lower-case name, every value kept (a doubled header has two); built on first use. */
   readonly headers: Readonly<Record<string, readonly string[]>>;
+  /** The values of one request header (`name` in lower case), without building `headers`. */
+  header(name: string): readonly string[] | undefined;
   items: Item[];
   session: Props;
   error: Scope['error'];

@@ -16,6 +16,7 @@ import { readBody } from './read-body.js';
 import { answerJson } from './respond.js';
 import { stepLogObserver } from './step-log.js';
 import { combineObservers } from '../engine/observers.js';
+import { headerValues, RawHeaders } from '../engine/headers.js';
 
 /**
  * PUT /api/authentication/<operation>: the HTTP contract (docs/contract.md). Checks run in a
@@ -74,6 +75,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
     let trace: CallTrace | undefined;
     let error: AuthpipeError | undefined;
     let step: string | undefined;
+    const lines = req.rawHeaders;
     try {
       const listener = config.listeners.find((l) => l.http.id === listenerId);
       if (!listener) throw fault('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
@@ -81,9 +83,9 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       // The contract has no query parameters: one sent means the caller expects something we do not do.
       if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });
       if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
-      tenant = tenantOf(req, listener);
+      tenant = tenantOf(lines, listener);
       ({ operation, pipe } = operationOf(path, tenant));
-      checkContentType(req);
+      checkContentType(lines);
       const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
       if (!parsed.ok) {
         throw refuse('INVALID_REQUEST', {
@@ -92,7 +94,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         });
       }
       const ip = clientIp(req, runtime.proxies);
-      trace = observers.trace?.({ config, headers: req.headersDistinct, clientIp: ip });
+      trace = observers.trace?.({ config, header: (name) => headerValues(lines, name), clientIp: ip });
       const observer = trace?.observer ?? (logger.isLevelEnabled('debug') ? withDebug : observers.steps);
       // A pipe that finished at once answers in this turn, without an await.
       const result = execute(
@@ -103,7 +105,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
           operation,
           body: parsed.props,
           clientIp: ip,
-          headers: req.headersDistinct as Record<string, string[]>,
+          headers: new RawHeaders(lines),
           observer,
         },
         config.services,
@@ -135,8 +137,8 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
   };
 }
 
-function tenantOf(req: IncomingMessage, listener: Listener): Tenant {
-  const values = req.headersDistinct.tenant;
+function tenantOf(lines: readonly string[], listener: Listener): Tenant {
+  const values = headerValues(lines, 'tenant');
   if (!values || values.length !== 1) {
     throw refuse('UNKNOWN_TENANT', { detail: values ? 'tenant header doubled' : 'no tenant header' });
   }
@@ -154,8 +156,8 @@ function operationOf(url: string, tenant: Tenant): { operation: string; pipe: Co
   return { operation, pipe };
 }
 
-function checkContentType(req: IncomingMessage): void {
-  const values = req.headersDistinct['content-type'];
+function checkContentType(lines: readonly string[]): void {
+  const values = headerValues(lines, 'content-type');
   if (!values || values.length !== 1 || !JSON_TYPE.test(values[0] as string)) {
     throw refuse('UNSUPPORTED_MEDIA_TYPE', { detail: `content-type ${values ? values.join(', ') : 'missing'}` });
   }

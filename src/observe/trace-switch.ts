@@ -31,7 +31,8 @@ export interface CallTrace {
 
 export interface TraceRequest {
   config: LoadedConfig;
-  headers: Readonly<Record<string, readonly string[] | undefined>>;
+  /** The values of one request header (lower-case name). */
+  header(name: string): readonly string[] | undefined;
   clientIp: string;
 }
 
@@ -66,7 +67,7 @@ function digest(text: string): Buffer {
 /** Returns a per-call trace when the switch allows one; `inner` (metrics) keeps observing. */
 export function traceSwitch(logger: Logger, inner: RunObserver | undefined) {
   return (call: TraceRequest): CallTrace | undefined => {
-    const asked = call.headers[TRACE_HEADER];
+    const asked = call.header(TRACE_HEADER);
     if (asked === undefined) return undefined;
     const settings = settingsOf(call.config);
     if (!settings.enabled || asked.length !== 1 || asked[0] === '') return undefined;

@@ -26,7 +26,7 @@ export function findToken(ctx: CallContext, property: string | undefined, option
     }
     return { token: ctx.request[property] as string, property, scheme: 'bearer' };
   }
-  const values = ctx.headers.authorization;
+  const values = ctx.header('authorization');
   if (!values || values.length !== 1) {
     throw refuse('TOKEN_INVALID', {
       erroneousProperties: ['authorization'],

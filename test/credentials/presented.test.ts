@@ -5,7 +5,7 @@ import { AuthpipeError } from '../../src/errors.js';
 
 /** What the reader sees of a call: its headers and request properties. */
 const call = (request: Record<string, string>, authorization?: string[]) =>
-  ({ request, headers: authorization ? { authorization } : {} }) as unknown as CallContext;
+  ({ request, header: (name: string) => (name === 'authorization' ? authorization : undefined) }) as unknown as CallContext;
 const basic = (user: string, pass: string) => `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
 
 const reader = (from: CredentialSource[] = ['header', 'body'], passwordForm = (p: string) => p) =>
