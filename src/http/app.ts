@@ -6,7 +6,7 @@ import { authenticationHandler, type CallObservers } from './authentication.js';
 import { requestIdOf } from './request-id.js';
 import { checkRequestEdges } from './request-edges.js';
 import { failureBody, type AuthpipeError } from '../errors.js';
-import { answerJson, baseHeaders, sendJson } from './respond.js';
+import { baseHeaders, sendJson } from './respond.js';
 
 /**
  * The HTTP entry of one listener. `/api/authentication…` goes straight from node:http to
@@ -31,9 +31,10 @@ export interface HttpAppOptions {
 
 /**
  * `path` is what follows /api/authentication in the request target, e.g. `/echo`. The call
- * answers with the base headers itself (answerJson).
+ * answers with the base headers itself (answerJson), and answers whatever happens: nothing
+ * it meets is thrown out of it.
  */
-export type AuthenticateCall = (req: IncomingMessage, res: ServerResponse, requestId: string, path: string) => Promise<void>;
+export type AuthenticateCall = (req: IncomingMessage, res: ServerResponse, requestId: string, path: string) => void;
 
 const API = '/api/authentication';
 
@@ -61,11 +62,7 @@ export function createRequestListener(options: HttpAppOptions): RequestListener 
     const url = req.url ?? '';
     if (url.startsWith(API) && (url.length === API.length || url[API.length] === '/' || url[API.length] === '?')) {
       // The handler writes the base headers with its answer (answerJson), in one go.
-      const requestId = requestIdOf(req);
-      authenticate(req, res, requestId, url.slice(API.length)).catch((err: unknown) => {
-        logger.error({ requestId, err }, 'unhandled error in the authentication handler');
-        if (!res.headersSent) answerJson(res, 500, requestId, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
-      });
+      authenticate(req, res, requestIdOf(req), url.slice(API.length));
       return;
     }
     for (const route of direct) {

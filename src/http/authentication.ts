@@ -4,7 +4,7 @@ import { fault, failureBody, refuse, toAuthpipeError, type AuthpipeError } from 
 import type { ConfigHolder } from '../config/holder.js';
 import type { Listener, Tenant } from '../config/load.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { execute, type CallEvent } from '../engine/execute.js';
+import { execute, type CallEvent, type Outcome } from '../engine/execute.js';
 import { callReporter } from './call-report.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import type { RunObserver } from '../engine/runner.js';
@@ -64,29 +64,56 @@ export interface CallObservers {
 export function authenticationHandler(holder: ConfigHolder, listenerId: string, logger: Logger, observers: CallObservers = {}) {
   const withDebug = combineObservers(observers.steps, stepLogObserver(logger));
   const report = callReporter(logger, observers.callEnd);
-  /** `path` is what follows /api/authentication in the request target, e.g. `/echo`. */
-  return async (req: IncomingMessage, res: ServerResponse, requestId: string, path: string): Promise<void> => {
+  /**
+   * `path` is what follows /api/authentication in the request target, e.g. `/echo`. Not an
+   * async function: the body and the pipe are waited for with callbacks, and a pipe that
+   * finished at once answers in the body's turn (an async handler, its awaits and its caller's
+   * catch were four of the ten promises of a cached till-login). Nothing thrown escapes: a
+   * throw that is not a coded error ends the call as a fault, like any other.
+   */
+  return (req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void => {
     const started = performance.now();
     const config = holder.current;
+    const lines = req.rawHeaders;
     let tenant: Tenant | undefined;
     let operation: string | undefined;
     let pipe: CompiledPipe | undefined;
     let ctx: CallContext | undefined;
     let trace: CallTrace | undefined;
-    let error: AuthpipeError | undefined;
-    let step: string | undefined;
-    const lines = req.rawHeaders;
-    try {
-      const listener = config.listeners.find((l) => l.http.id === listenerId);
-      if (!listener) throw fault('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
-      const runtime = runtimeOf(listener);
-      // The contract has no query parameters: one sent means the caller expects something we do not do.
-      if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });
-      if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
-      tenant = tenantOf(lines, listener);
-      ({ operation, pipe } = operationOf(path, tenant));
-      checkContentType(lines);
-      const parsed = parseFlatJson(await readBody(req, listener.http.max_body_bytes), runtime.limits);
+
+    /** Answers a refusal or a fault (none after a 200), then writes the call's one report. */
+    const end = (error: AuthpipeError | undefined, step: string | undefined): void => {
+      try {
+        if (error !== undefined && !res.headersSent) {
+          // A refused call's unread body is drained so the connection stays usable; one that is
+          // over the limit (or of unknown size) is not worth reading: that connection is closed.
+          const unread = !req.complete;
+          if (unread && !(Number(req.headers['content-length']) <= MAX_DRAIN_BYTES)) res.setHeader('connection', 'close');
+          trace?.end(res, ctx, error.status, error);
+          answerJson(res, error.status, requestId, failureBody(error, requestId), error.headers);
+          if (unread) req.resume();
+        }
+        // Exactly one call line per call, faults included (the fault line carries the stack).
+        report({ door: 'put', requestId, tenant: tenant?.id, operation, pipe: pipe?.id, started, error, step, ctx });
+      } catch (err) {
+        logger.error({ requestId, err }, 'unhandled error in the authentication handler');
+        if (!res.headersSent) answerJson(res, 500, requestId, { status: 'Failure', errorTranslationKeys: ['INTERNAL_ERROR'], requestId });
+      }
+    };
+    const settle = (outcome: Outcome): void => {
+      ctx = outcome.ctx;
+      if (!outcome.ok) return end(outcome.error, outcome.step);
+      try {
+        trace?.end(res, ctx, 200);
+        answerJson(res, 200, requestId, outcome.answer, ctx.responseHeaders);
+      } catch (thrown) {
+        return end(toAuthpipeError(thrown), undefined);
+      }
+      end(undefined, undefined);
+    };
+    const failed = (thrown: unknown): void => end(toAuthpipeError(thrown), undefined);
+    const run = (runtime: ListenerRuntime, called: Tenant, compiled: CompiledPipe, op: string, text: string): void => {
+      const parsed = parseFlatJson(text, runtime.limits);
       if (!parsed.ok) {
         throw refuse('INVALID_REQUEST', {
           erroneousProperties: parsed.property === undefined ? [] : [parsed.property],
@@ -96,13 +123,12 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const ip = clientIp(req, runtime.proxies);
       trace = observers.trace?.({ config, header: (name) => headerValues(lines, name), clientIp: ip });
       const observer = trace?.observer ?? (logger.isLevelEnabled('debug') ? withDebug : observers.steps);
-      // A pipe that finished at once answers in this turn, without an await.
       const result = execute(
-        pipe,
+        compiled,
         {
           requestId,
-          tenant: { id: tenant.id, displayName: tenant.displayName },
-          operation,
+          tenant: { id: called.id, displayName: called.displayName },
+          operation: op,
           body: parsed.props,
           clientIp: ip,
           headers: new RawHeaders(lines),
@@ -111,29 +137,32 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         config.services,
         logger,
       );
-      const outcome = result instanceof Promise ? await result : result;
-      ctx = outcome.ctx;
-      if (outcome.ok) {
-        trace?.end(res, ctx, 200);
-        answerJson(res, 200, requestId, outcome.answer, ctx.responseHeaders);
-      } else {
-        error = outcome.error;
-        step = outcome.step;
-      }
+      // A pipe that finished at once answers in this turn.
+      if (result instanceof Promise) result.then(settle, failed);
+      else settle(result);
+    };
+    try {
+      const listener = config.listeners.find((l) => l.http.id === listenerId);
+      if (!listener) throw fault('INTERNAL_ERROR', { detail: `listener ${listenerId} is not in the active config` });
+      const runtime = runtimeOf(listener);
+      // The contract has no query parameters: one sent means the caller expects something we do not do.
+      if (path.includes('?')) throw refuse('INVALID_REQUEST', { detail: 'the authentication API takes no query string' });
+      if (req.method !== 'PUT') throw refuse('METHOD_NOT_ALLOWED', { detail: `method ${req.method}` });
+      const called = (tenant = tenantOf(lines, listener));
+      const chosen = operationOf(path, called);
+      ({ operation, pipe } = chosen);
+      checkContentType(lines);
+      readBody(req, listener.http.max_body_bytes, (refused, text) => {
+        if (refused !== undefined) return end(refused, undefined);
+        try {
+          run(runtime, called, chosen.pipe, chosen.operation, text);
+        } catch (thrown) {
+          failed(thrown);
+        }
+      });
     } catch (thrown) {
-      error = toAuthpipeError(thrown);
+      failed(thrown);
     }
-    if (error !== undefined) {
-      // A refused call's unread body is drained so the connection stays usable; one that is
-      // over the limit (or of unknown size) is not worth reading: that connection is closed.
-      const unread = !req.complete;
-      if (unread && !(Number(req.headers['content-length']) <= MAX_DRAIN_BYTES)) res.setHeader('connection', 'close');
-      trace?.end(res, ctx, error.status, error);
-      answerJson(res, error.status, requestId, failureBody(error, requestId), error.headers);
-      if (unread) req.resume();
-    }
-    // Exactly one call line per call, faults included (the fault line carries the stack).
-    report({ door: 'put', requestId, tenant: tenant?.id, operation, pipe: pipe?.id, started, error, step, ctx });
   };
 }
 
