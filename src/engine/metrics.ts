@@ -31,6 +31,10 @@ export const COUNTERS = {
     labels: ['tenant', 'reason'],
   },
   store_errors: { help: 'Store operations that failed (rejected), by operation.', labels: ['op'] },
+  refusals_held: {
+    help: 'RATE_LIMITED refusals of a rate-limit with refusal_delay_ms, by result (held: answered after the delay; cap_full: answered at once, the process already held its maximum).',
+    labels: ['tenant', 'result'],
+  },
 } as const satisfies Record<string, { help: string; labels: readonly string[] }>;
 
 export type CounterName = keyof typeof COUNTERS;

@@ -102,8 +102,11 @@ export default defineValve({
     const delayMs = config.refusal_delay_ms;
     const limited = async (ctx: CallContext, storeKey: string, count: number): Promise<never> => {
       // Held before the window's end is read, so that Retry-After counts from the answer.
-      const hold = holdRefusal(delayMs);
-      if (hold) await hold;
+      if (delayMs > 0) {
+        const hold = holdRefusal(delayMs);
+        ctx.services.metrics?.inc('refusals_held', { tenant: ctx.tenant.id, result: hold ? 'held' : 'cap_full' });
+        if (hold) await hold;
+      }
       const ttl = await ctx.store.ttl(storeKey);
       const retryAfter = Math.max(1, Math.ceil((ttl ?? windowMs) / 1000));
       throw refuse('RATE_LIMITED', {

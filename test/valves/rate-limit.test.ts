@@ -6,6 +6,7 @@ import { silentLogger } from '../../src/logger.js';
 import { ConfigFixture } from '../support/fixture.js';
 import { startServer, type RunningServer } from '../support/server.js';
 import { MemoryStore } from '../../src/store/memory.js';
+import { sample } from '../support/metrics-text.js';
 
 /** rate-limit through real HTTP, with a clock the test moves. */
 let fixture: ConfigFixture;
@@ -183,6 +184,8 @@ describe('rate-limit', () => {
     const limitedFailure = await timed('failures-held', {});
     expect(limitedFailure.code).toBe('RATE_LIMITED');
     expect(limitedFailure.ms).toBeGreaterThanOrEqual(390);
+    const metrics = await (await fetch(`${server.managementUrl}/metrics`)).text();
+    expect(sample(metrics, 'authpipe_refusals_held_total{tenant="demo",result="held"}')).toBe(2);
   });
 
   it('refusal_delay_ms above 10 s fails the load with its pointer', () => {
