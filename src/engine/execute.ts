@@ -28,13 +28,13 @@ export function execute(pipe: CompiledPipe, input: CallInput, services: Services
   // with its outcome, without a promise; otherwise the steps' promise carries on to the
   // outcome. Its callback returns the outcome itself, not a promise of it: a promise returned
   // there costs two more turns of the microtask queue and two promises, on every call.
-  let pending: Promise<void> | undefined;
+  let pending: Promise<void> | StepFailure | undefined;
   try {
     pending = stepsFrom(pipe, ctx, 0);
   } catch (thrown) {
     return settled(pipe, ctx, thrown);
   }
-  if (pending === undefined) return settled(pipe, ctx, undefined);
+  if (pending === undefined || pending instanceof StepFailure) return settled(pipe, ctx, pending);
   return pending.then(
     () => settled(pipe, ctx, undefined),
     (thrown: unknown) => settled(pipe, ctx, thrown),
