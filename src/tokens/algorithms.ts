@@ -3,7 +3,16 @@
  * algorithms: the public half is published, so an HMAC "keyed" with it would be forgeable,
  * and `none` signs nothing. Keys of any other type are refused at load.
  */
-import { constants, createHash, generateKeyPairSync, type JsonWebKey, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
+import {
+  constants,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+  type SignKeyObjectInput,
+} from 'node:crypto';
 
 import { signOnPool, signThread } from './sign-thread.js';
 
@@ -32,16 +41,33 @@ const MIN_RSA_BITS = 2048;
  */
 const NEW_RSA_BITS = 2048;
 
+/**
+ * A new key pair. The generator hands the private key back encoded (PKCS#8 DER), and it is
+ * imported anew: a key object straight from node's generator shares its lock with the
+ * generator's job, and node 20 deadlocks when a collection during an export of that key (to
+ * JWK, as a new key file is written) destroys the job, whose destructor takes the same lock.
+ * Seen as a first start that never listened, its main thread waiting in ~KeyGenJob under
+ * ExportJWKRsaKey; a loop of EC keys exported to JWK with a small young generation hangs within
+ * a few thousand keys (test/tokens/key-generation.test.ts).
+ */
 export function generateKeyPair(alg: Algorithm): { privateKey: KeyObject; publicKey: KeyObject } {
+  const publicKeyEncoding = { type: 'spki', format: 'der' } as const;
+  const privateKeyEncoding = { type: 'pkcs8', format: 'der' } as const;
+  let der: Buffer;
   switch (alg) {
     case 'ES256':
-      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      der = generateKeyPairSync('ec', { namedCurve: 'P-256', publicKeyEncoding, privateKeyEncoding }).privateKey;
+      break;
     case 'EdDSA':
-      return generateKeyPairSync('ed25519');
+      der = generateKeyPairSync('ed25519', { publicKeyEncoding, privateKeyEncoding }).privateKey;
+      break;
     case 'RS256':
     case 'PS256':
-      return generateKeyPairSync('rsa', { modulusLength: NEW_RSA_BITS });
+      der = generateKeyPairSync('rsa', { modulusLength: NEW_RSA_BITS, publicKeyEncoding, privateKeyEncoding }).privateKey;
+      break;
   }
+  const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
 }
 
 /** Why `key` cannot sign with `alg`, or null when it can. */
