@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { buildCli, type BuiltCli } from '../support/built-cli.js';
-import { ConfigFixture } from '../support/fixture.js';
+import { builtCliOnDemo } from '../support/built-cli.js';
 
 /**
  * V8 keeps at most 1536 transitions on one hidden class. Every plain object starts from the
@@ -47,23 +46,13 @@ process.stderr.write('SHAPES ' + JSON.stringify({ freshKeyShares: %HaveSameMap(a
 process.exit(0);
 `;
 
-let built: BuiltCli;
-const fixture = ConfigFixture.fromDemo();
-
-beforeAll(async () => {
-  built = await buildCli();
-}, 60_000);
-
-afterAll(() => {
-  built?.cleanup();
-  fixture.cleanup();
-});
+const { cli, fixture } = builtCliOnDemo();
 
 function probe(): Promise<{ freshKeyShares: boolean; headersShare: boolean; statuses: number[] }> {
-  const script = join(dirname(built.cli), '..', 'shapes-probe.mjs');
+  const script = join(dirname(cli()), '..', 'shapes-probe.mjs');
   writeFileSync(script, PROBE);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--allow-natives-syntax', script, join(dirname(built.cli), 'app.js'), fixture.mainFile], {
+    const child = spawn(process.execPath, ['--allow-natives-syntax', script, join(dirname(cli()), 'app.js'), fixture.mainFile], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

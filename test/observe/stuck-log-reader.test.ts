@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { buildCli, type BuiltCli } from '../support/built-cli.js';
-import { ConfigFixture } from '../support/fixture.js';
+import { builtCliOnDemo } from '../support/built-cli.js';
 import { freePort } from '../support/net.js';
 
 /**
@@ -9,23 +8,13 @@ import { freePort } from '../support/net.js';
  * server from exiting: after SIGTERM it drains its calls, then gives up the log lines it can
  * no longer write within a bounded time, instead of waiting for the reader for ever.
  */
-let built: BuiltCli;
-const fixture = ConfigFixture.fromDemo();
-
-beforeAll(async () => {
-  built = await buildCli();
-}, 60_000);
-
-afterAll(() => {
-  built?.cleanup();
-  fixture.cleanup();
-});
+const { cli, fixture } = builtCliOnDemo();
 
 describe('a stdout nobody reads', () => {
   it('holds the server up at SIGTERM for a bounded time, not until the reader comes back', async () => {
     const port = await freePort();
     const managementPort = await freePort();
-    const child = spawn(process.execPath, [built.cli, 'serve', '--config', fixture.mainFile], {
+    const child = spawn(process.execPath, [cli(), 'serve', '--config', fixture.mainFile], {
       env: { ...process.env, PORT: String(port), MANAGEMENT_PORT: String(managementPort), HOST: '127.0.0.1' },
       stdio: ['ignore', 'pipe', 'ignore'],
     });

@@ -1,9 +1,10 @@
+import { afterAll, beforeAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../../scripts/build-server.mjs';
-import { ROOT } from './fixture.js';
+import { ConfigFixture, ROOT } from './fixture.js';
 
 /**
  * The authpipe command compiled from the current sources into a throwaway folder, for tests
@@ -32,6 +33,29 @@ export async function buildCli(): Promise<BuiltCli> {
     throw err;
   }
   return { cli: join(dir, 'dist', 'cli.js'), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * For a test file that runs the built CLI on a copy of the demo config: builds both before the
+ * file's tests and removes both after. `cli()` is the path of cli.js once built.
+ */
+export function builtCliOnDemo(): { cli(): string; readonly fixture: ConfigFixture } {
+  let built: BuiltCli | undefined;
+  const fixture = ConfigFixture.fromDemo();
+  beforeAll(async () => {
+    built = await buildCli();
+  }, 60_000);
+  afterAll(() => {
+    built?.cleanup();
+    fixture.cleanup();
+  });
+  return {
+    cli: () => {
+      if (!built) throw new Error('the CLI is built in beforeAll');
+      return built.cli;
+    },
+    fixture,
+  };
 }
 
 /** A running `authpipe …` process with its output collected line by line. */
