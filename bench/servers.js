@@ -85,11 +85,32 @@ export const servers = {
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      child.stdout.resume();
+      // Drained as in production. Its first 8 KiB are kept, to say why a server did not come up
+      // (start-up errors are log lines on stdout); after that nothing is read but the drain.
+      let head = '';
+      const keep = (chunk) => {
+        head += chunk;
+        if (head.length < 8192) return;
+        child.stdout.off('data', keep);
+        child.stdout.resume();
+      };
+      child.stdout.on('data', keep);
       const url = `http://127.0.0.1:${port}`;
       // /healthz is on the public listener in every revision (/readyz moved to the management one).
       // Start-up calibrates the password hashes: on a loaded machine that takes well over 10 s.
-      await waitReady(`${url}/healthz`, 600, 300);
+      // A server that exits while starting fails at once, not after the wait.
+      const exited = new Promise((resolve) => child.once('exit', (code) => resolve(new Error(`the server exited ${code}`))));
+      const failure = await Promise.race([
+        waitReady(`${url}/healthz`, 600, 300).then(
+          () => undefined,
+          (err) => err,
+        ),
+        exited,
+      ]);
+      if (failure) {
+        child.kill('SIGKILL');
+        throw new Error(`${failure.message} (${url}); its log began:\n${head.slice(0, 8192)}`);
+      }
       const stop = stopper(child);
       // With workers, the CPU and RSS figures are the whole process tree's (bench/measure.js).
       return { url, pid: child.pid, stop: () => stop().finally(() => redis?.stop()) };
