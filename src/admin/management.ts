@@ -21,6 +21,7 @@ import { createRequestListener, type AuthenticateCall } from '../http/app.js';
 import { MANAGEMENT_LISTENER } from '../http/client-access.js';
 import { mountReadyz } from '../http/readyz.js';
 import { refuseHost, type ManagementHosts } from './management-hosts.js';
+import { headerValues } from '../engine/headers.js';
 
 export interface ManagementOptions {
   holder: ConfigHolder;
@@ -45,7 +46,7 @@ export function createManagementListener(options: ManagementOptions): RequestLis
   };
   const authenticate: AuthenticateCall = (req, res, requestId, path) => {
     const listeners = holder.current.listeners;
-    const named = req.headersDistinct.tenant;
+    const named = headerValues(req.rawHeaders, 'tenant');
     // An unknown or doubled tenant goes to the first listener, which refuses it as UNKNOWN_TENANT.
     const listener = (named?.length === 1 && listeners.find((l) => l.tenants.has(named[0] as string))) || listeners[0];
     return handlerOf(listener?.http.id as string)(req, res, requestId, path);

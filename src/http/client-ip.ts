@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import type { IncomingMessage } from 'node:http';
+import { headerValues } from '../engine/headers.js';
 
 /**
  * The caller's address. X-Forwarded-For is read only when the connection comes from a
@@ -46,7 +47,7 @@ export function listed(list: TrustedProxies, address: string): boolean {
 export function clientIp(req: IncomingMessage, proxies: TrustedProxies): string {
   const remote = normalizeAddress(req.socket.remoteAddress);
   if (!proxies.any || !listed(proxies, remote)) return remote;
-  const forwarded = req.headersDistinct['x-forwarded-for'];
+  const forwarded = headerValues(req.rawHeaders, 'x-forwarded-for');
   if (!forwarded) return remote;
   const hops = forwarded
     .join(',')

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { refuse, type AuthpipeError } from '../errors.js';
+import { headerValues } from '../engine/headers.js';
 
 /**
  * Checks every request passes before any route sees it, whatever its path, so that odd
@@ -21,20 +22,12 @@ const MAX_HEADER_LINES = 100;
 export function checkRequestEdges(req: IncomingMessage): AuthpipeError | null {
   const raw = req.rawHeaders;
   if (raw.length > MAX_HEADER_LINES * 2) return refuse('INVALID_REQUEST', { detail: `more than ${MAX_HEADER_LINES} header lines` });
-  // Host lines counted off rawHeaders: req.headersDistinct would build a second header object
+  // Host lines found in rawHeaders: req.headersDistinct would build a second header object
   // on every request for this one question.
-  let hosts = 0;
-  let host = '';
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] as string;
-    if (name.length === 4 && name.toLowerCase() === 'host') {
-      hosts++;
-      host = raw[i + 1] as string;
-    }
-  }
+  const hosts = headerValues(raw, 'host');
   // HTTP/1.0 has no Host requirement; from 1.1 on it is one, non-empty.
-  const hostless = hosts === 0 && req.httpVersion === '1.0';
-  if (!hostless && (hosts !== 1 || host.trim() === ''))
+  const hostless = hosts === undefined && req.httpVersion === '1.0';
+  if (!hostless && (hosts?.length !== 1 || (hosts[0] as string).trim() === ''))
     return refuse('INVALID_REQUEST', { detail: 'exactly one non-empty Host header is required', erroneousProperties: ['host'] });
   const url = req.url ?? '';
   if (url.charCodeAt(0) === 0x2f /* / */) return null;

@@ -148,6 +148,9 @@ function sonicWriter(options: { dest: string | number; mkdir?: boolean }): Write
   };
 }
 
+/** Waited on for a millisecond's pause (nothing ever wakes it). */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
 /** A whole chunk to `fd`, retrying a descriptor that is momentarily full (a non-blocking pipe) a bounded number of times. */
 function writeAllSync(fd: number, chunk: Buffer): void {
   if (fd < 0) throw new Error('log destination not open yet');
@@ -157,7 +160,7 @@ function writeAllSync(fd: number, chunk: Buffer): void {
       rest = rest.subarray(writeSync(fd, rest));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++busy > 1000) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+      Atomics.wait(PAUSE, 0, 0, 1);
     }
   }
 }
