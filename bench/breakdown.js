@@ -6,7 +6,9 @@
 //
 //   npm run build && node bench/breakdown.js
 //
-// Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 4), BENCH_CONNECTIONS (32).
+// Env: BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 4), BENCH_CONNECTIONS (32),
+// BENCH_ONLY (only the variants whose name contains it, beside the full pipe and the floor: ten
+// servers at once crowd two cores, and fewer give steadier differences).
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -74,10 +76,13 @@ const variants = [
   { name: 'without metrics', change: (dir) => main(dir, (c) => (c.metrics = { ...(c.metrics ?? {}), enabled: false })) },
 ];
 
+const only = process.env.BENCH_ONLY;
+const chosen = only ? variants.filter((v, i) => i === 0 || v.name.includes(only)) : variants;
+
 const copies = [];
 const running = [];
 try {
-  for (const variant of variants) {
+  for (const variant of chosen) {
     const dir = mkdtempSync(join(tmpdir(), 'authpipe-breakdown-'));
     copies.push(dir);
     for (const part of ['config', 'pipes', 'var']) {

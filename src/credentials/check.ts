@@ -86,7 +86,7 @@ export interface CheckRequest {
    * name and password (an account refused for a pool it is not in must not share the verdict
    * of the same account signing in to its own pool at that moment).
    */
-  readonly apart?: string;
+  readonly apart?: string | undefined;
 }
 
 export type CheckVerdict = { ok: true } | { ok: false; reason: string; lockedForMs: number | null };

@@ -28,17 +28,50 @@ export function execute(pipe: CompiledPipe, input: CallInput, services: Services
   // with its outcome, without a promise; otherwise the steps' promise carries on to the
   // outcome. Its callback returns the outcome itself, not a promise of it: a promise returned
   // there costs two more turns of the microtask queue and two promises, on every call.
-  let pending: Promise<void> | StepFailure | undefined;
-  try {
-    pending = stepsFrom(pipe, ctx, 0);
-  } catch (thrown) {
-    return settled(pipe, ctx, thrown);
-  }
-  if (pending === undefined || pending instanceof StepFailure) return settled(pipe, ctx, pending);
+  const pending = firstSteps(pipe, ctx);
+  if (!(pending instanceof Promise)) return settled(pipe, ctx, pending);
   return pending.then(
     () => settled(pipe, ctx, undefined),
     (thrown: unknown) => settled(pipe, ctx, thrown),
   );
+}
+
+/**
+ * `execute` for a door that answers from a callback (the PUT door): `done` gets the outcome,
+ * in this turn when the pipe finished at once. A pipe still running hands its outcome to
+ * `done` from its own continuation: one promise and one turn of the microtask queue fewer
+ * than a `.then` on execute's promise, on every call that waits (a signature, the store).
+ * `failed` gets what a hook's promise was rejected with (a bug: hooks' failures are logged).
+ */
+export function executeThen(
+  pipe: CompiledPipe,
+  input: CallInput,
+  services: Services,
+  logger: Logger,
+  done: (outcome: Outcome) => void,
+  failed: (thrown: unknown) => void,
+): void {
+  const ctx = createCallContext(input, services, logger);
+  const pending = firstSteps(pipe, ctx);
+  if (!(pending instanceof Promise)) return deliver(settled(pipe, ctx, pending), done, failed);
+  pending.then(
+    () => deliver(settled(pipe, ctx, undefined), done, failed),
+    (thrown: unknown) => deliver(settled(pipe, ctx, thrown), done, failed),
+  );
+}
+
+/** The pipe's steps from the first: their promise, or how they ended at once (undefined, a StepFailure or what was thrown). */
+function firstSteps(pipe: CompiledPipe, ctx: CallContext): Promise<void> | unknown {
+  try {
+    return stepsFrom(pipe, ctx, 0);
+  } catch (thrown) {
+    return thrown;
+  }
+}
+
+function deliver(outcome: Outcome | Promise<Outcome>, done: (outcome: Outcome) => void, failed: (thrown: unknown) => void): void {
+  if (outcome instanceof Promise) outcome.then(done, failed);
+  else done(outcome);
 }
 
 /** The outcome, once the settled hooks have run with how the call ended (a promise only while a hook still runs). */

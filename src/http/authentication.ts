@@ -4,7 +4,7 @@ import { fault, failureBody, refuse, toAuthpipeError, type AuthpipeError } from 
 import type { ConfigHolder } from '../config/holder.js';
 import type { Listener, Tenant } from '../config/load.js';
 import { RESERVED_REQUEST_NAMES } from '../engine/context.js';
-import { execute, type CallEvent, type Outcome } from '../engine/execute.js';
+import { executeThen, type CallEvent, type Outcome } from '../engine/execute.js';
 import { callReporter } from './call-report.js';
 import type { CompiledPipe } from '../engine/pipe.js';
 import type { RunObserver } from '../engine/runner.js';
@@ -123,7 +123,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       const ip = clientIp(req, runtime.proxies);
       trace = observers.trace?.({ config, header: (name) => headerValues(lines, name), clientIp: ip });
       const observer = trace?.observer ?? (logger.isLevelEnabled('debug') ? withDebug : observers.steps);
-      const result = execute(
+      executeThen(
         compiled,
         {
           requestId,
@@ -136,10 +136,10 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
         },
         config.services,
         logger,
+        // A pipe that finished at once answers in this turn.
+        settle,
+        failed,
       );
-      // A pipe that finished at once answers in this turn.
-      if (result instanceof Promise) result.then(settle, failed);
-      else settle(result);
     };
     try {
       const listener = config.listeners.find((l) => l.http.id === listenerId);
