@@ -1,14 +1,14 @@
-import { writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import pino from 'pino';
+import type pino from 'pino';
+import { FdWriter, type Writer } from './fd-writer.js';
 
 /**
  * Where log and audit lines go. Lines are batched: encoded into a buffer as they come, which
- * is handed to the writer (pino's SonicBoom, in buffer mode) once 16 KiB have gathered, or
- * every 200 ms, and synchronously at exit. Measured on till-login, which logs three lines
+ * is handed to the writer (fd-writer.ts) once 16 KiB have gathered, or every 200 ms, and
+ * synchronously at exit. Measured on till-login, which logs three lines
  * (call, auth.success, token.issued): a write per line cost about as much as the ES256
- * signature, in system calls and in waking whatever reads the pipe. SonicBoom's own batching
- * (minLength) re-measures the whole pending buffer on every line (about 10 µs a call at 4 KiB).
+ * signature, in system calls and in waking whatever reads the pipe. (SonicBoom's own batching,
+ * minLength, re-measured the whole pending buffer on every line: about 10 µs a call at 4 KiB.)
  * A line is encoded at once, while it is still in the CPU's cache: gathering the strings and
  * joining them at the batch's end read lines made dozens of calls earlier, scattered through
  * the young generation: cold memory (bench/profile.js on till-login, two runs each way: system
@@ -21,14 +21,6 @@ export const LOG_BATCH_BYTES = 16384;
 /** Room for a batch plus the longest line that still joins it (a UTF-16 unit is at most 3 bytes of UTF-8). */
 const BUFFER_BYTES = 2 * LOG_BATCH_BYTES;
 const LOG_FLUSH_MS = 200;
-
-/** Where a batch goes: `write` in the background, `writeSync` at once (the exit path). */
-interface Writer {
-  write(chunk: Buffer): unknown;
-  writeSync(chunk: Buffer): void;
-  flush(cb?: (err?: Error) => void): void;
-  flushSync(): void;
-}
 
 export class LineBatch {
   private buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
@@ -97,7 +89,7 @@ export class LineBatch {
 
 const batches = new Set<LineBatch>();
 
-/** Writes every pending line now; run at exit (pino flushes its own writers then too). */
+/** Writes every pending line now; run at exit. */
 export function flushAllSync(): void {
   for (const batch of batches) {
     try {
@@ -108,62 +100,6 @@ export function flushAllSync(): void {
   }
 }
 process.once('exit', flushAllSync);
-
-type Sonic = { fd: number; write(chunk: Buffer): boolean; flush(cb?: (err?: Error) => void): void; flushSync(): void };
-
-/**
- * How many times a writer waits out a full pipe at exit, 100 ms each in SonicBoom, before it
- * gives up the lines it still holds. Without a bound, a log reader that stopped reading (a
- * stuck shipper, a paused container log) kept the process from exiting after SIGTERM for as
- * long as it stayed stuck (measured: a server still running 15 s after SIGTERM, with a stdout
- * nobody read, until the reader resumed). Until exit, a full pipe is retried every 100 ms in
- * the background for as long as it takes, as before.
- */
-const EXIT_BUSY_RETRIES = 20;
-let exiting = false;
-// First of the exit listeners: pino flushes its SonicBooms from one of its own.
-process.prependListener('exit', () => {
-  exiting = true;
-});
-
-/** pino's SonicBoom in buffer mode, plus a synchronous write straight to its descriptor. */
-function sonicWriter(options: { dest: string | number; mkdir?: boolean }): Writer {
-  let busyAtExit = 0;
-  const sonic: Sonic = pino.destination({
-    ...options,
-    sync: false,
-    contentMode: 'buffer',
-    retryEAGAIN: () => {
-      if (!exiting || ++busyAtExit <= EXIT_BUSY_RETRIES) return true;
-      // Given up: pino's own exit hook would flush this stream again, and wait as long.
-      sonic.flushSync = () => {};
-      return false;
-    },
-  }) as unknown as Sonic;
-  return {
-    write: (chunk) => sonic.write(chunk),
-    flush: (cb) => sonic.flush(cb),
-    flushSync: () => sonic.flushSync(),
-    writeSync: (chunk) => writeAllSync(sonic.fd, chunk),
-  };
-}
-
-/** Waited on for a millisecond's pause (nothing ever wakes it). */
-const PAUSE = new Int32Array(new SharedArrayBuffer(4));
-
-/** A whole chunk to `fd`, retrying a descriptor that is momentarily full (a non-blocking pipe) a bounded number of times. */
-function writeAllSync(fd: number, chunk: Buffer): void {
-  if (fd < 0) throw new Error('log destination not open yet');
-  let rest = chunk;
-  for (let busy = 0; rest.length > 0;) {
-    try {
-      rest = rest.subarray(writeSync(fd, rest));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || ++busy > 1000) throw err;
-      Atomics.wait(PAUSE, 0, 0, 1);
-    }
-  }
-}
 
 function batched(writer: Writer): LineBatch {
   const batch = new LineBatch(writer);
@@ -176,11 +112,11 @@ const standard = new Map<1 | 2, LineBatch>();
 /** The process's stdout (1) or stderr (2), one batch per descriptor for the whole process. */
 export function standardDestination(fd: 1 | 2): pino.DestinationStream {
   let stream = standard.get(fd);
-  if (!stream) standard.set(fd, (stream = batched(sonicWriter({ dest: fd }))));
+  if (!stream) standard.set(fd, (stream = batched(new FdWriter(fd, fd === 1 ? 'stdout' : 'stderr'))));
   return stream;
 }
 
 /** A file (created with its folder); relative paths resolve against `baseDir`. */
 export function fileDestination(file: string, baseDir: string): pino.DestinationStream {
-  return batched(sonicWriter({ dest: resolve(baseDir, file), mkdir: true }));
+  return batched(FdWriter.forFile(resolve(baseDir, file)));
 }

@@ -1,0 +1,120 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FdWriter } from '../../src/observe/fd-writer.js';
+import { until } from '../support/until.js';
+
+/**
+ * The log writer against real descriptors: a file, and a named pipe whose reader is slow,
+ * stuck or gone (the cases a log shipper or a supervisor produces).
+ */
+let dir: string;
+const open: number[] = [];
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'authpipe-fd-writer-'));
+});
+afterEach(() => {
+  for (const fd of open.splice(0)) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed by the test
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A named pipe, both ends open and non-blocking: [reader, writer]. */
+function fifo(): [number, number] {
+  const path = join(dir, 'pipe');
+  execFileSync('mkfifo', [path]);
+  const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  open.push(reader, writer);
+  return [reader, writer];
+}
+
+/** Everything the pipe holds now. */
+function drain(reader: number): string {
+  const buffer = Buffer.alloc(65536);
+  let text = '';
+  for (;;) {
+    try {
+      const n = readSync(reader, buffer, 0, buffer.length, null);
+      if (n === 0) return text;
+      text += buffer.toString('utf8', 0, n);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') return text;
+      throw err;
+    }
+  }
+}
+
+const flushed = (writer: FdWriter) => new Promise<Error | undefined>((resolve) => writer.flush(resolve));
+
+describe('fd writer', () => {
+  it('appends chunks to a file in order, in the background, and makes its folder', async () => {
+    const file = join(dir, 'logs', 'audit.jsonl');
+    const writer = FdWriter.forFile(file);
+    for (let i = 0; i < 50; i++) writer.write(Buffer.from(`{"n":${i}}\n`));
+    expect(await flushed(writer)).toBeUndefined();
+    const lines = readFileSync(file, 'utf8').trim().split('\n');
+    expect(lines).toEqual(Array.from({ length: 50 }, (_, i) => `{"n":${i}}`));
+  });
+
+  it('waits out a full pipe in the background and loses nothing once the reader reads again', async () => {
+    const [reader, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe');
+    // More than a pipe holds (64 KiB on Linux): the rest waits for the reader.
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.from(`${String(i).padStart(2, '0')}${'x'.repeat(4093)}\n`));
+    for (const chunk of chunks) writer.write(chunk);
+    let got = '';
+    const done = flushed(writer);
+    await until(() => {
+      got += drain(reader);
+      return got.length === 40 * 4096 ? true : undefined;
+    });
+    expect(await done).toBeUndefined();
+    expect(got).toBe(Buffer.concat(chunks).toString('utf8'));
+  });
+
+  it('at exit, gives up on a pipe nobody reads within about a second, for all its chunks together', () => {
+    const [, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe');
+    for (let i = 0; i < 64; i++) writer.write(Buffer.alloc(4096, 0x61));
+    const started = performance.now();
+    writer.flushSync(); // what the exit hook runs; the pipe fills and stays full
+    writer.writeSync(Buffer.from('last\n'));
+    const spent = performance.now() - started;
+    expect(spent).toBeGreaterThan(900);
+    expect(spent).toBeLessThan(3000);
+  });
+
+  it('stops when the reader is gone (EPIPE): the exit path returns at once and later lines are dropped', async () => {
+    const [reader, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe');
+    closeSync(reader);
+    open.splice(open.indexOf(reader), 1);
+    writer.write(Buffer.from('lost\n'));
+    const err = await flushed(writer);
+    expect((err as NodeJS.ErrnoException | undefined)?.code).toBe('EPIPE');
+    const started = performance.now();
+    writer.write(Buffer.from('dropped\n'));
+    writer.flushSync();
+    writer.writeSync(Buffer.from('dropped too\n'));
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+
+  it('stops in the exit path too, when that is where the broken pipe is first met', () => {
+    const [reader, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe');
+    closeSync(reader);
+    open.splice(open.indexOf(reader), 1);
+    const started = performance.now();
+    expect(() => writer.writeSync(Buffer.from('shutting down\n'))).not.toThrow();
+    writer.flushSync();
+    expect(performance.now() - started).toBeLessThan(100);
+  });
+});
