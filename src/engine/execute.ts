@@ -8,7 +8,6 @@
  */
 import type { Logger } from 'pino';
 import { toAuthpipeError, type AuthpipeError } from '../errors.js';
-import { authenticatedOf, subjectOf } from './audit.js';
 import { createCallContext, type CallInput } from './context.js';
 import type { CompiledPipe } from './pipe.js';
 import { pickResponse, settleHooks, StepFailure, stepsFrom } from './runner.js';
@@ -106,9 +105,4 @@ export interface CallEvent {
   subject: string | undefined;
   /** The subject the pipe established, if any: only then is a 200 an authentication. */
   authenticated: string | undefined;
-}
-
-/** Who the call was about, and whom it authenticated, for its CallEvent. */
-export function subjectsOf(ctx: CallContext | undefined): { subject: string | undefined; authenticated: string | undefined } {
-  return ctx ? { subject: subjectOf(ctx), authenticated: authenticatedOf(ctx) } : { subject: undefined, authenticated: undefined };
 }

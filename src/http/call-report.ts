@@ -6,7 +6,8 @@
  */
 import type { Logger } from 'pino';
 import type { AuthpipeError } from '../errors.js';
-import { subjectsOf, type CallEvent, type Door } from '../engine/execute.js';
+import { authenticatedOf, subjectOf } from '../engine/audit.js';
+import type { CallEvent, Door } from '../engine/execute.js';
 import type { CallContext } from '../engine/valve.js';
 import { fixedInfoLine } from '../observe/fixed-line.js';
 
@@ -60,11 +61,11 @@ export function callReporter(logger: Logger, callEnd: ((event: CallEvent) => voi
     // spread among literal members, and this runs once per call of every door.
     let subject: string | undefined;
     let authenticated: string | undefined;
-    if (report.ctx || report.subject === undefined) {
-      const subjects = subjectsOf(report.ctx);
-      subject = subjects.subject;
-      authenticated = subjects.authenticated;
-    } else {
+    const ctx = report.ctx;
+    if (ctx !== undefined) {
+      subject = subjectOf(ctx);
+      authenticated = authenticatedOf(ctx);
+    } else if (report.subject !== undefined) {
       subject = report.subject;
       authenticated = error === undefined ? report.subject : undefined;
     }

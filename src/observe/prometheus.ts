@@ -95,11 +95,13 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     registers: [registry],
   });
   // The declared counters are hot ones too: token-mint counts every token it signs. A series
-  // is found by its label values joined, once per label set, then updated by reference.
+  // is found through one map per label, by each value as given: a key joined from the values
+  // would be a new string on every call, hashed anew for its lookup.
   interface Declared {
     readonly metric: HotCounter;
     readonly labels: readonly string[];
-    readonly series: Map<string, CounterSeries>;
+    /** Label value -> the next label's map, and the last label's value -> the series; '' holds a counter without labels. */
+    readonly series: Map<string, unknown>;
   }
   const counters = new Map<CounterName, Declared>();
   for (const [name, spec] of Object.entries(COUNTERS) as [CounterName, (typeof COUNTERS)[CounterName]][]) {
@@ -165,14 +167,21 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
         const counter = counters.get(name);
         if (!counter || !(by >= 0)) return;
         const given = labels as Record<string, string | undefined> | undefined;
-        let key = '';
-        for (const label of counter.labels) key += `${labelValue(given, label)}\u0000`;
-        let series = counter.series.get(key);
+        const names = counter.labels;
+        let level = counter.series;
+        let value = names.length === 0 ? '' : labelValue(given, names[0] as string);
+        for (let i = 1; i < names.length; i++) {
+          let next = level.get(value) as Map<string, unknown> | undefined;
+          if (!next) level.set(value, (next = new Map()));
+          level = next;
+          value = labelValue(given, names[i] as string);
+        }
+        let series = level.get(value) as CounterSeries | undefined;
         if (!series) {
           const clean: Record<string, string> = {};
-          for (const label of counter.labels) clean[label] = labelValue(given, label);
+          for (const label of names) clean[label] = labelValue(given, label);
           series = counter.metric.series(clean);
-          counter.series.set(key, series);
+          level.set(value, series);
         }
         series.value += by;
       } catch {
