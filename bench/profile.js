@@ -50,7 +50,7 @@ const file = readdirSync(dir)
 const profile = JSON.parse(readFileSync(join(dir, file), 'utf8'));
 const AREAS = [
   [
-    /node_modules\/(pino|sonic-boom)|dist\/(observe\/(log-destination|audit-log|fixed-line|pretty-lines)|admin\/audit-feed|http\/call-report)/,
+    /node_modules\/pino|dist\/(observe\/(log-destination|fd-writer|audit-log|fixed-line|pretty-lines)|admin\/audit-feed|http\/call-report)/,
     'logs, audit lines, Audit page copy',
   ],
   [/node_modules\/prom-client|dist\/(observe\/(prometheus|hot-metrics)|app\/call-observers)/, 'metrics and call observers'],
