@@ -3,7 +3,7 @@
  * of its own (a pool's fields override it one by one). Saved with the version the page read
  * (If-Match); an off-site logo or stylesheet is refused with the issue under its field.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, refusal } from '../api';
 import { BrandingFields, brandingToSave, fieldIssues, type Branding, type FieldIssue } from '../branding';
 import { useRead } from '../hooks';
@@ -11,30 +11,32 @@ import { Alert } from '../ui';
 
 export function TenantBranding({ tenant }: { tenant: string }) {
   const read = useRead('GET /admin/branding', {});
-  const [draft, setDraft] = useState<Branding>({});
+  // The saved branding until the admin edits it. Not copied in by an effect: an effect runs after
+  // the form is first shown, and would overwrite what was typed in that moment.
+  const [draft, setDraft] = useState<Branding | undefined>(undefined);
   const [problems, setProblems] = useState<FieldIssue[]>([]);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  useEffect(() => {
-    if (read.data) setDraft(read.data);
-  }, [read.data]);
+  const shown = draft ?? read.data;
   return (
     <>
       <h2>Branding of {tenant}</h2>
       <p class="muted">How the tenant's hosted login looks; a pool's own branding overrides it field by field.</p>
       {message && <Alert kind={message.kind}>{message.text}</Alert>}
       {read.error && <Alert kind="error">{read.error}</Alert>}
-      {read.data && (
+      {shown && (
         <form
           class="stack"
           onSubmit={async (e) => {
             e.preventDefault();
-            const answer = await api('PUT /admin/branding', { params: {}, ifMatch: read.etag, body: brandingToSave(draft) ?? {} });
+            const answer = await api('PUT /admin/branding', { params: {}, ifMatch: read.etag, body: brandingToSave(shown) ?? {} });
             read.take(answer);
+            // Saved: the page shows what the server now holds.
+            if (answer.ok) setDraft(undefined);
             setProblems(answer.ok ? [] : fieldIssues(answer.body));
             setMessage(answer.ok ? { kind: 'ok', text: `Branding of ${tenant} saved.` } : { kind: 'error', text: refusal(answer) });
           }}
         >
-          <BrandingFields id="tenant-branding" root="" value={draft} issues={problems} onChange={setDraft} />
+          <BrandingFields id="tenant-branding" root="" value={shown} issues={problems} onChange={setDraft} />
           <button type="submit" class="primary">
             Save branding
           </button>
