@@ -5,7 +5,7 @@
  * sessions and links to upstream identities (user-links.tsx). Every write carries the ETag of the read this page shows, and takes the answer's
  * as the next: a change someone else made meanwhile is a 412, never overwritten.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, refusal, type Reply, type Typed } from '../api';
 import { useRead } from '../hooks';
 import { Alert, PageTitle, when } from '../ui';
@@ -79,18 +79,19 @@ export function DirectoryRecord({ kind, id }: { kind: Kind; id: string }) {
   const groups = useRead('GET /admin/access-groups', {});
   const pools = useRead('GET /admin/pools', {});
   const [message, setMessage] = useState<Message>(null);
-  const [draft, setDraft] = useState<Record<string, string>>({});
+  const [edited, setDraft] = useState<Record<string, string> | undefined>(undefined);
   const [password, setPassword] = useState('');
   const [secret, setSecret] = useState<string | null>(null);
   const record = read.data;
-  // The form starts from each read or write answer shown.
-  useEffect(() => {
-    if (record) setDraft(draftOf(kind, record));
-  }, [record, kind]);
+  // The form starts from each read or write answer shown, until the admin edits it. Not copied in
+  // by an effect: an effect runs after the form is first shown, and would overwrite an edit made
+  // in that moment.
+  const draft = edited ?? (record ? draftOf(kind, record) : {});
 
   /** Shows a write's answer (the record now, with its ETag for the next write) and says how it went. */
   const settle = (answer: Typed<Row>, done: string) => {
     read.take(answer);
+    if (answer.ok) setDraft(undefined);
     setMessage(answer.ok ? { kind: 'ok', text: done } : { kind: 'error', text: refusal(answer) });
     return answer;
   };

@@ -7,7 +7,7 @@
  * about one of its fields (an off-site logo) is shown under that field too. Members the page does not edit (titles, skip_if) are
  * kept as they were.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, refusal, type Body, type Failure } from '../api';
 import { BrandingFields, brandingToSave, fieldIssues, type Branding, type FieldIssue } from '../branding';
 import { useRead } from '../hooks';
@@ -94,16 +94,14 @@ export function PoolEditor({ id }: { id: string }) {
   const pipes = usePipeIds();
   // The tenant's branding, which the pool's empty fields inherit (shown as their placeholders).
   const tenantBranding = useRead('GET /admin/branding', {}).data ?? undefined;
-  const [steps, setSteps] = useState<Step[]>([]);
-  const [branding, setBranding] = useState<Branding>({});
+  // What was read until the admin edits it. Not copied in by an effect: an effect runs after the
+  // form is first shown, and would overwrite an edit made in that moment.
+  const [editedSteps, setSteps] = useState<Step[] | undefined>(undefined);
+  const [editedBranding, setBranding] = useState<Branding | undefined>(undefined);
+  const steps = editedSteps ?? read.data?.steps ?? [];
+  const branding = editedBranding ?? read.data?.branding ?? {};
   const [message, setMessage] = useState<Message>(null);
   const [problems, setProblems] = useState<FieldIssue[]>([]);
-  useEffect(() => {
-    if (read.data) {
-      setSteps(read.data.steps);
-      setBranding(read.data.branding ?? {});
-    }
-  }, [read.data]);
   const change = (index: number, next: Partial<Step>) => setSteps(steps.map((s, i) => (i === index ? ({ ...s, ...next } as Step) : s)));
   const move = (index: number, by: number) => {
     const next = [...steps];
@@ -132,6 +130,11 @@ export function PoolEditor({ id }: { id: string }) {
               body: { ...pool, steps, ...(brand ? { branding: brand } : {}) },
             });
             read.take(answer);
+            if (answer.ok) {
+              // Saved: the form shows what the server now holds.
+              setSteps(undefined);
+              setBranding(undefined);
+            }
             setProblems(answer.ok ? [] : fieldIssues(answer.body));
             setMessage(
               answer.ok
