@@ -1,5 +1,6 @@
 // The servers the bench can start, each in its own process so RSS and CPU are its own.
 import { fork, spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { prepareOtpConfig } from './otp.js';
@@ -28,7 +29,24 @@ async function startRedis() {
   return { url: `redis://127.0.0.1:${port}`, stop: stopper(child) };
 }
 
+// Servers still running when the bench itself ends (an error, Ctrl-C, a kill) go with it: left
+// behind, they hold ports and CPU and skew the next run (one such server, its stdout's reader
+// gone, also never exited on SIGTERM before logs had their own writer).
+const live = new Set();
+const stopAll = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+process.once('exit', stopAll);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    stopAll();
+    process.exit(128 + constants.signals[signal]);
+  });
+}
+
 function stopper(child) {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
   return () =>
     new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
