@@ -73,13 +73,8 @@ export function prepareOtpConfig(root) {
  * Reads the outbox as it grows (only the new bytes) and hands out each delivered code once,
  * oldest first. Codes are delivered off the caller's time (the delivery worker polls its queue
  * every 50 ms), so a code is not there when otp-start answers: the bench verifies whichever
- * code has arrived, from any connection, rather than waiting for its own. A code read more than
- * a minute ago is dropped: the codes left over from one round would otherwise be verified first in
- * the next, minutes later, and past the code's 5 minutes they are refused (seen as thousands of
- * non-2xx answers in the OTP scenario's last rounds of a nine-round run).
+ * code has arrived, from any connection, rather than waiting for its own.
  */
-const STALE_MS = 60_000;
-
 function outboxReader(file) {
   const codes = new Map();
   let offset = 0;
@@ -102,7 +97,7 @@ function outboxReader(file) {
         for (const line of lines)
           if (line) {
             const m = JSON.parse(line);
-            codes.set(m.transaction_id, { code: m.code, at: performance.now() });
+            codes.set(m.transaction_id, m.code);
           }
       }
     } finally {
@@ -111,11 +106,10 @@ function outboxReader(file) {
   };
   return () => {
     if (codes.size === 0) pull();
-    for (const [transactionId, { code, at }] of codes) {
-      codes.delete(transactionId);
-      if (performance.now() - at < STALE_MS) return { transactionId, code };
-    }
-    return undefined;
+    const first = codes.entries().next();
+    if (first.done) return undefined;
+    codes.delete(first.value[0]);
+    return { transactionId: first.value[0], code: first.value[1] };
   };
 }
 
