@@ -59,3 +59,14 @@ export function useRead<R extends Route>(route: R, params: Params<R>, query?: Re
   }, []);
   return { ...state, reload, take };
 }
+
+/**
+ * A form's value: `saved` (what the page read, or a write's answer) until the user edits it,
+ * then the edit; `discard` goes back to `saved` (after a write the server took). Derived on each
+ * render, not copied into state by an effect: an effect runs after the form is first shown,
+ * and would overwrite an edit made in that moment.
+ */
+export function useEdited<T>(saved: T): [value: T, edit: (next: T) => void, discard: () => void] {
+  const [edited, setEdited] = useState<{ value: T } | undefined>(undefined);
+  return [edited ? edited.value : saved, (next) => setEdited({ value: next }), () => setEdited(undefined)];
+}

@@ -7,7 +7,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, refusal, type Reply, type Typed } from '../api';
-import { useRead } from '../hooks';
+import { useEdited, useRead } from '../hooks';
 import { Alert, PageTitle, when } from '../ui';
 import { UserLinks } from './user-links';
 
@@ -79,19 +79,16 @@ export function DirectoryRecord({ kind, id }: { kind: Kind; id: string }) {
   const groups = useRead('GET /admin/access-groups', {});
   const pools = useRead('GET /admin/pools', {});
   const [message, setMessage] = useState<Message>(null);
-  const [edited, setDraft] = useState<Record<string, string> | undefined>(undefined);
   const [password, setPassword] = useState('');
   const [secret, setSecret] = useState<string | null>(null);
   const record = read.data;
-  // The form starts from each read or write answer shown, until the admin edits it. Not copied in
-  // by an effect: an effect runs after the form is first shown, and would overwrite an edit made
-  // in that moment.
-  const draft = edited ?? (record ? draftOf(kind, record) : {});
+  // The form starts from each read or write answer shown.
+  const [draft, setDraft, discardDraft] = useEdited<Record<string, string>>(record ? draftOf(kind, record) : {});
 
   /** Shows a write's answer (the record now, with its ETag for the next write) and says how it went. */
   const settle = (answer: Typed<Row>, done: string) => {
     read.take(answer);
-    if (answer.ok) setDraft(undefined);
+    if (answer.ok) discardDraft();
     setMessage(answer.ok ? { kind: 'ok', text: done } : { kind: 'error', text: refusal(answer) });
     return answer;
   };

@@ -10,7 +10,7 @@
 import { useState } from 'preact/hooks';
 import { api, refusal, type Body, type Failure } from '../api';
 import { BrandingFields, brandingToSave, fieldIssues, type Branding, type FieldIssue } from '../branding';
-import { useRead } from '../hooks';
+import { useEdited, useRead } from '../hooks';
 import { Alert, PageTitle } from '../ui';
 
 type Pool = Body<'PUT /admin/pools/{id}'>;
@@ -94,12 +94,8 @@ export function PoolEditor({ id }: { id: string }) {
   const pipes = usePipeIds();
   // The tenant's branding, which the pool's empty fields inherit (shown as their placeholders).
   const tenantBranding = useRead('GET /admin/branding', {}).data ?? undefined;
-  // What was read until the admin edits it. Not copied in by an effect: an effect runs after the
-  // form is first shown, and would overwrite an edit made in that moment.
-  const [editedSteps, setSteps] = useState<Step[] | undefined>(undefined);
-  const [editedBranding, setBranding] = useState<Branding | undefined>(undefined);
-  const steps = editedSteps ?? read.data?.steps ?? [];
-  const branding = editedBranding ?? read.data?.branding ?? {};
+  const [steps, setSteps, discardSteps] = useEdited<Step[]>(read.data?.steps ?? []);
+  const [branding, setBranding, discardBranding] = useEdited<Branding>(read.data?.branding ?? {});
   const [message, setMessage] = useState<Message>(null);
   const [problems, setProblems] = useState<FieldIssue[]>([]);
   const change = (index: number, next: Partial<Step>) => setSteps(steps.map((s, i) => (i === index ? ({ ...s, ...next } as Step) : s)));
@@ -132,8 +128,8 @@ export function PoolEditor({ id }: { id: string }) {
             read.take(answer);
             if (answer.ok) {
               // Saved: the form shows what the server now holds.
-              setSteps(undefined);
-              setBranding(undefined);
+              discardSteps();
+              discardBranding();
             }
             setProblems(answer.ok ? [] : fieldIssues(answer.body));
             setMessage(

@@ -6,17 +6,14 @@
 import { useState } from 'preact/hooks';
 import { api, refusal } from '../api';
 import { BrandingFields, brandingToSave, fieldIssues, type Branding, type FieldIssue } from '../branding';
-import { useRead } from '../hooks';
+import { useEdited, useRead } from '../hooks';
 import { Alert } from '../ui';
 
 export function TenantBranding({ tenant }: { tenant: string }) {
   const read = useRead('GET /admin/branding', {});
-  // The saved branding until the admin edits it. Not copied in by an effect: an effect runs after
-  // the form is first shown, and would overwrite what was typed in that moment.
-  const [draft, setDraft] = useState<Branding | undefined>(undefined);
+  const [shown, setDraft, discardDraft] = useEdited<Branding | null>(read.data);
   const [problems, setProblems] = useState<FieldIssue[]>([]);
   const [message, setMessage] = useState<{ kind: 'ok' | 'error'; text: string } | null>(null);
-  const shown = draft ?? read.data;
   return (
     <>
       <h2>Branding of {tenant}</h2>
@@ -31,7 +28,7 @@ export function TenantBranding({ tenant }: { tenant: string }) {
             const answer = await api('PUT /admin/branding', { params: {}, ifMatch: read.etag, body: brandingToSave(shown) ?? {} });
             read.take(answer);
             // Saved: the page shows what the server now holds.
-            if (answer.ok) setDraft(undefined);
+            if (answer.ok) discardDraft();
             setProblems(answer.ok ? [] : fieldIssues(answer.body));
             setMessage(answer.ok ? { kind: 'ok', text: `Branding of ${tenant} saved.` } : { kind: 'error', text: refusal(answer) });
           }}
