@@ -84,6 +84,7 @@ export function createApp(options: AppOptions): AuthpipeApp {
     env,
     clock,
     configDir: dirname(resolve(options.configFile)),
+    configFile: options.configFile,
     logger,
     store: givenStore,
     auditStream,

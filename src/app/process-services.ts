@@ -14,12 +14,16 @@ import { auditDestination, createAuditLog, type AuditLog } from '../observe/audi
 import { createMetrics, type AppMetrics } from '../observe/prometheus.js';
 import { countStoreErrors } from '../observe/store-errors.js';
 import { createStore } from '../store/create.js';
+import { ConfigError } from '../config-kit/issues.js';
+import { display } from '../config/data-file.js';
 import type { Store } from '../store/store.js';
 
 export interface ProcessServiceOptions {
   env: Readonly<Record<string, string | undefined>>;
   clock: Clock;
   configDir: string;
+  /** The main file, for the errors its sections cause here. */
+  configFile: string;
   logger?: Logger | undefined;
   /** A store to use instead of the configured one (tests). */
   store?: Store | undefined;
@@ -55,8 +59,7 @@ export class ProcessServices {
     if (!this.store) {
       const metrics = main.metrics.enabled ? createMetrics({ defaultMetrics: main.metrics.default_metrics }) : undefined;
       this.metrics = metrics;
-      if (main.audit.enabled)
-        this.auditLog = createAuditLog(this.options.auditStream ?? auditDestination(main.audit.destination, configDir));
+      if (main.audit.enabled) this.auditLog = createAuditLog(this.options.auditStream ?? this.auditStream(main.audit.destination));
       this.auditSuccess = main.audit.success;
       const base = this.options.store ?? createStore(main.store, { clock, logger, env, configDir, ...(metrics ? { metrics } : {}) });
       this.store = metrics ? countStoreErrors(base, metrics) : base;
@@ -64,6 +67,22 @@ export class ProcessServices {
     this.recentAudit ??= this.auditLog ? new StoredAudit(this.auditLog, this.store, main.audit.keep, logger) : undefined;
     return { store: this.store, clock, logger, metrics: this.metrics ?? noopMetrics, audit: this.audit };
   };
+
+  /** The configured destination, opened now: one that cannot be is the admin's to fix, so it reads like any config issue. */
+  private auditStream(destination: string): DestinationStream {
+    try {
+      return auditDestination(destination, this.options.configDir);
+    } catch (err) {
+      throw new ConfigError([
+        {
+          file: display(this.options.configFile),
+          pointer: '/audit/destination',
+          message: `expected a file authpipe can create or append to: ${(err as Error).message}`,
+          code: 'CONFIG_READ',
+        },
+      ]);
+    }
+  }
 
   get audit(): Audit {
     return this.recentAudit ?? noopAudit;

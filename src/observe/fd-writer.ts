@@ -3,7 +3,11 @@
  * append), written in the background on libuv's thread pool, one chunk at a time and in order,
  * so a slow disk or a slow reader never holds the event loop. What it promises:
  * - a full non-blocking pipe (EAGAIN), or any error a reader or disk may recover from, is
- *   retried every 100 ms for as long as it takes, and nothing is lost meanwhile;
+ *   retried every 100 ms for as long as it takes, and nothing is lost meanwhile, up to 64 MiB
+ *   held: past that, new chunks are dropped (a stuck reader must not grow the heap until the
+ *   process dies, losing everything), stderr says so once, and when chunks fit again a warn
+ *   line on the destination itself says how many lines were dropped, so the gap shows where
+ *   it is;
  * - a reader that is gone (EPIPE) stops the writer: its lines are dropped from then on, and
  *   one line on stderr says so;
  * - at exit, what it holds is written synchronously, and the whole of that waits out a full
@@ -28,6 +32,8 @@ export interface Writer {
 const RETRY_MS = 100;
 /** At exit, how many 1 ms pauses a full pipe gets, for all the chunks together. */
 const EXIT_PAUSES = 1000;
+/** What a destination may hold unwritten before new chunks are dropped. */
+const MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** Errors after which nothing written to the descriptor can arrive. */
 const GONE = new Set(['EPIPE', 'EBADF', 'ECONNRESET']);
 
@@ -44,23 +50,54 @@ export class FdWriter implements Writer {
   /** The 1 ms pauses the synchronous writes have waited out a full pipe, all together. */
   private paused = 0;
   private waiters: ((err?: Error) => void)[] = [];
+  /** Bytes in the queue. */
+  private held = 0;
+  /** Dropped since chunks last fitted: told on the destination when they fit again. */
+  private droppedLines = 0;
+  private droppedBytes = 0;
 
   constructor(
     private readonly fd: number,
-    /** For the one line on stderr when the writer stops. */
+    /** For the lines on stderr when the writer stops or drops. */
     private readonly name: string,
+    private readonly maxHeld = MAX_HELD_BYTES,
   ) {}
 
   /** A file opened for append, its folder made first. */
   static forFile(file: string): FdWriter {
-    mkdirSync(dirname(file), { recursive: true });
+    makeFolder(dirname(file));
     return new FdWriter(openSync(file, 'a'), file);
   }
 
   write(chunk: Buffer): void {
     if (this.stopped) return;
-    this.queue.push(chunk);
+    if (this.held + chunk.length > this.maxHeld) return this.drop(chunk);
+    if (this.droppedBytes > 0) this.hold(this.gapNotice());
+    this.hold(chunk);
     if (!this.writing && this.retryTimer === undefined) this.next();
+  }
+
+  private hold(chunk: Buffer): void {
+    this.queue.push(chunk);
+    this.held += chunk.length;
+  }
+
+  private drop(chunk: Buffer): void {
+    if (this.droppedBytes === 0)
+      tell(`authpipe: log destination ${this.name} is not being read (${this.held} bytes held); new lines are dropped until it is\n`);
+    this.droppedBytes += chunk.length;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) this.droppedLines++;
+  }
+
+  /** A pino-shaped warn line in the stream itself, where the lines are missing. */
+  private gapNotice(): Buffer {
+    const notice = Buffer.from(
+      `{"level":"warn","time":${Date.now()},"service":"authpipe","dropped_lines":${this.droppedLines},"dropped_bytes":${this.droppedBytes},"msg":"log lines dropped: the destination was not read"}\n`,
+    );
+    tell(`authpipe: log destination ${this.name} is read again; ${this.droppedLines} lines were dropped\n`);
+    this.droppedLines = 0;
+    this.droppedBytes = 0;
+    return notice;
   }
 
   flush(cb?: (err?: Error) => void): void {
@@ -75,8 +112,10 @@ export class FdWriter implements Writer {
     const from = this.writing ? 1 : 0;
     try {
       while (this.queue.length > from) {
-        this.paused = writeAll(this.fd, this.queue[from] as Buffer, this.paused);
+        const chunk = this.queue[from] as Buffer;
+        this.paused = writeAll(this.fd, chunk, this.paused);
         this.queue.splice(from, 1);
+        this.held -= chunk.length;
       }
     } catch (err) {
       this.stop(err as NodeJS.ErrnoException);
@@ -106,6 +145,7 @@ export class FdWriter implements Writer {
         this.retryTimer = setTimeout(() => this.next(), RETRY_MS).unref();
         return;
       }
+      this.held -= written;
       if (written < chunk.length) this.queue[0] = chunk.subarray(written);
       else this.queue.shift();
       this.next();
@@ -122,14 +162,38 @@ export class FdWriter implements Writer {
     if (this.stopped) return;
     this.stopped = err;
     this.queue.length = 0;
+    this.held = 0;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    try {
-      writeSync(2, `authpipe: log destination ${this.name} stopped (${err.code ?? err.message}); its lines are dropped from now on\n`);
-    } catch {
-      // stderr is gone too: nobody is left to tell.
-    }
+    tell(`authpipe: log destination ${this.name} stopped (${err.code ?? err.message}); its lines are dropped from now on\n`);
     this.settle();
+  }
+}
+
+/**
+ * `dir` and the folders above it that are missing. Not mkdirSync's `recursive`: under /proc,
+ * mkdir answers ENOENT while the parent exists, and node's recursive walk then loops for ever;
+ * here each level is tried once more after its parent, and a second failure is thrown.
+ */
+function makeFolder(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir) throw err;
+    makeFolder(parent);
+    mkdirSync(dir);
+  }
+}
+
+/** One line on stderr, about a log destination (which may be stdout, so pino cannot say it). */
+function tell(line: string): void {
+  try {
+    writeSync(2, line);
+  } catch {
+    // stderr is gone too: nobody is left to tell.
   }
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createApp } from '../../src/app.js';
+import { ConfigError } from '../../src/config-kit/issues.js';
 import { callFields, subjectOf } from '../../src/engine/audit.js';
 import { silentLogger } from '../../src/logger.js';
 import { createAuditLog } from '../../src/observe/audit-log.js';
@@ -170,8 +171,6 @@ describe('audit events', () => {
     } finally {
       await app.close();
     }
-    // pino's file destination opens asynchronously; close() flushed what was written.
-    await new Promise((r) => setTimeout(r, 100));
     const lines = readFileSync(join(fixture.dir, 'config', 'audit', 'events.log'), 'utf8')
       .trim()
       .split('\n')
@@ -180,5 +179,27 @@ describe('audit events', () => {
       expect.objectContaining({ log: 'audit', event: 'admin.config_reloaded', subject: 'SIGHUP', version: app.holder.current.version }),
     ]);
     fixture.cleanup();
+  });
+
+  it.each([
+    ['under a file', 'authpipe.json/audit.jsonl'],
+    // mkdir under /proc answers ENOENT with the parent there: node's recursive mkdir looped for ever on it.
+    ['under /proc', '/proc/authpipe-nope/audit.jsonl'],
+  ])('refuses to start, naming /audit/destination, when the file cannot be made (%s)', (_case, destination) => {
+    const fixture = ConfigFixture.minimal(TENANTS, AUDIT_PIPES, { audit: { destination } });
+    try {
+      let thrown: unknown;
+      try {
+        createApp({ configFile: fixture.mainFile, logger: silentLogger(), env: { PORT: '0', HOST: '127.0.0.1', MANAGEMENT_PORT: '0' } });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect((thrown as ConfigError).issues).toEqual([
+        expect.objectContaining({ pointer: '/audit/destination', code: 'CONFIG_READ', file: expect.stringMatching(/authpipe\.json$/) }),
+      ]);
+    } finally {
+      fixture.cleanup();
+    }
   });
 });

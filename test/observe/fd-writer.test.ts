@@ -80,6 +80,26 @@ describe('fd writer', () => {
     expect(got).toBe(Buffer.concat(chunks).toString('utf8'));
   });
 
+  it('holds at most its bound for a reader that does not read, drops the rest, and says in the stream how many lines went', async () => {
+    const [reader, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe', 64 * 4096);
+    // 100 chunks of four 1 KiB lines, handed over before the pool has written any: 64 fit.
+    const chunk = (i: number) =>
+      Buffer.from(Array.from({ length: 4 }, (_, j) => `${String(i * 4 + j).padStart(4, '0')}${'x'.repeat(1019)}\n`).join(''));
+    for (let i = 0; i < 100; i++) writer.write(chunk(i));
+    let got = '';
+    await until(() => {
+      got += drain(reader);
+      return got.length === 64 * 4096 ? true : undefined;
+    });
+    expect(got).toBe(Buffer.concat(Array.from({ length: 64 }, (_, i) => chunk(i))).toString('utf8'));
+    writer.write(Buffer.from('after\n'));
+    expect(await flushed(writer)).toBeUndefined();
+    const [notice, after, rest] = drain(reader).split('\n');
+    expect(JSON.parse(notice as string)).toMatchObject({ level: 'warn', dropped_lines: 36 * 4, dropped_bytes: 36 * 4096 });
+    expect([after, rest]).toEqual(['after', '']);
+  });
+
   it('at exit, gives up on a pipe nobody reads within about a second, for all its chunks together', () => {
     const [, fd] = fifo();
     const writer = new FdWriter(fd, 'the pipe');
