@@ -116,8 +116,11 @@ function outboxReader(file) {
 /**
  * autocannon `requests`: otp-start to the next mobile of the pool, then otp-verify of a delivered code.
  * When no code has arrived yet, the verify is skipped (setupRequest answers null and
- * autocannon goes back to the first request), so starts run ahead of verifies by the
- * delivery queue's beat; req/s counts both kinds.
+ * autocannon goes back to the first request), so starts run ahead of verifies by the codes
+ * still queued; req/s counts both kinds. (Until the delivery worker started its next job as
+ * one ended, it delivered at most 160 codes a second: verifies were a small share of the
+ * round trip, and after a few rounds codes expired in the queue, so that later rounds'
+ * verifies met expired codes and answered 403.)
  */
 /** Recipients the starts cycle through: far below the store's counter bound, and each is sent to far less than max_per_hour (1000) an hour. */
 const MOBILES = 50_000;
