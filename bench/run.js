@@ -1,6 +1,6 @@
 // npm run bench: starts each server the scenarios need as its own process, loads it with
 // autocannon (in this process) and prints requests/s, p50/p99 latency and the server's RSS.
-// Options (env): BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 5),
+// Options (env): BENCH_ROUNDS (default 9), BENCH_SECONDS per round (default 4),
 // BENCH_CONNECTIONS (default 32), BENCH_ONLY (substring filter on scenario names; several separated by |).
 // Results also go to bench/results/ (git-ignored).
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -11,8 +11,11 @@ import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+// Nine rounds: on a shared 2-core host one round's ratio swings by ±20% or more, and the median
+// of five moved from 0.78x to 0.95x between runs of the same code. The spread of a median falls
+// with the square root of the rounds: nine narrow it by about a quarter, for about 40% more time.
+const rounds = Number(process.env.BENCH_ROUNDS ?? 9);
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const only = process.env.BENCH_ONLY?.split('|');
 
