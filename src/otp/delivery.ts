@@ -59,7 +59,12 @@ export interface DeliveryJob {
 export interface RetryPolicy {
   retries: number;
   backoffMs: number;
+  /** Deliveries in flight at once (default DEFAULT_CONCURRENCY). */
+  concurrency?: number;
 }
+
+/** Deliveries a worker keeps going at once, unless its sender says otherwise (a webhook's `concurrency`). */
+export const DEFAULT_CONCURRENCY = 8;
 
 export interface DeliveryRuntime {
   log: Logger;
@@ -71,13 +76,12 @@ export interface DeliveryRuntime {
 /**
  * Deliveries start on the worker's own beat, or as soon as one of its deliveries ends, never
  * from the call that queued them: work done right after a known recipient's answer would be a
- * timing signal of its own. Starting only on the beat capped a worker at MAX_IN_FLIGHT jobs a
- * beat (160 a second) however fast the sender: a burst of starts then queued faster than it
+ * timing signal of its own. Starting only on the beat capped a worker at its concurrency a
+ * beat (8 a beat: 160 a second) however fast the sender: a burst of starts then queued faster than it
  * drained, and codes expired in the queue (measured in the bench's OTP round trip: a backlog
  * of minutes after a few rounds, over 100,000 codes dead-lettered unsent).
  */
 const POLL_MS = 50;
-const MAX_IN_FLIGHT = 8;
 const DEAD_LETTERS_KEPT = 1000;
 /** Longer than any send may take (a webhook's timeout and its redirects): a live worker's lease never runs out. */
 const LEASE_MS = 60_000;
@@ -125,7 +129,7 @@ export class DeliveryQueue {
   private draining = false;
   /** A drain was asked for while one ran: that one runs once more when it ends. */
   private again = false;
-  /** The last pass stopped at MAX_IN_FLIGHT with jobs left. */
+  /** The last pass stopped at the concurrency with jobs left. */
   private capped = false;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
@@ -140,7 +144,9 @@ export class DeliveryQueue {
     private readonly policy: RetryPolicy,
     private readonly runtime: DeliveryRuntime,
     private readonly recovery: RecoveryTimings = { sweepMs: SWEEP_MS, recoverAfterMs: RECOVER_AFTER_MS },
-  ) {}
+  ) {
+    this.concurrency = policy.concurrency ?? DEFAULT_CONCURRENCY;
+  }
 
   async enqueue(job: DeliveryJob): Promise<void> {
     await this.store.listPush(queueKey(this.id), JSON.stringify(job));
@@ -164,7 +170,15 @@ export class DeliveryQueue {
     this.sender.close?.();
   }
 
-  /** Pops what is there (at most one pass over the queue), delivering up to MAX_IN_FLIGHT at once. */
+  /** Deliveries in flight at once: the most any valve sharing this queue asked for. */
+  private concurrency: number;
+
+  /** Lets this worker keep `n` deliveries going at once, if that is more than it does now. */
+  allow(n: number): void {
+    this.concurrency = Math.max(this.concurrency, n);
+  }
+
+  /** Pops what is there (at most one pass over the queue), delivering up to `concurrency` at once. */
   private async drain(): Promise<void> {
     if (this.stopped) return;
     if (this.draining) {
@@ -179,7 +193,7 @@ export class DeliveryQueue {
       let budget = await this.store.listLength(key);
       this.capped = false;
       while (budget > 0 && !this.stopped) {
-        if (this.inFlight >= MAX_IN_FLIGHT) {
+        if (this.inFlight >= this.concurrency) {
           this.capped = true;
           break;
         }
@@ -328,6 +342,8 @@ export interface SenderOfConfig {
   readonly sender: OtpSender;
   readonly retries: number;
   readonly backoffMs: number;
+  /** Deliveries in flight at once per process; not part of the id, so changing it keeps the queue (and what waits in it). */
+  readonly concurrency: number;
 }
 
 /**
@@ -353,13 +369,14 @@ export class OtpDeliveries {
         store,
         built.id,
         built.sender,
-        { retries: built.retries, backoffMs: built.backoffMs },
+        { retries: built.retries, backoffMs: built.backoffMs, concurrency: built.concurrency },
         runtime,
         this.recovery,
       );
       this.queues.set(built.id, queue);
       if (this.started && !this.closed) queue.start();
     }
+    queue.allow(built.concurrency);
     return queue;
   }
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { ServerResponse } from 'node:http';
 import { ConfigError } from '../../src/config-kit/issues.js';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../support/clock.js';
@@ -19,6 +20,14 @@ import { answer, hang, signatureValid, startGateway, type Gateway } from '../otp
  */
 const SECRET = 'gateway-shared-secret-0123456789';
 let gateway: Gateway;
+
+function heldQueuePipe(timeout: number, extra: Record<string, unknown>) {
+  const sender = { type: 'webhook', url: gateway.url, secret: '${env:OTP_WEBHOOK_SECRET}', timeout_ms: timeout, retries: 1, backoff_ms: 0 };
+  return {
+    valves: [{ name: 'otp-issue', config: { user_by: 'none', sender: { ...sender, ...extra } } }],
+    response: ['transaction_id'],
+  };
+}
 let fixture: ConfigFixture;
 let server: RunningServer;
 const clock = new ManualClock();
@@ -27,7 +36,7 @@ const audit: Record<string, unknown>[] = [];
 beforeAll(async () => {
   gateway = await startGateway();
   fixture = ConfigFixture.minimal(
-    [{ id: 'demo', allowedOperation: ['otp-start', 'otp-verify'] }],
+    [{ id: 'demo', allowedOperation: ['otp-start', 'otp-start-2', 'otp-start-8', 'otp-verify'] }],
     {
       'otp-start': {
         valves: [
@@ -48,6 +57,9 @@ beforeAll(async () => {
         ],
         response: ['transaction_id'],
       },
+      // Queues of their own (their timeouts differ), slow to time out while a test holds their deliveries.
+      'otp-start-2': heldQueuePipe(2001, { concurrency: 2 }),
+      'otp-start-8': heldQueuePipe(2002, {}),
       'otp-verify': { valves: [{ name: 'otp-verify', config: { expects: 'recipient' } }], response: ['recipient'] },
     },
     { outbound: outboundFor(gateway.url) },
@@ -126,6 +138,29 @@ describe('otp-issue with the webhook sender, through the delivery queue', () => 
   );
 });
 
+describe('deliveries in flight at once', () => {
+  it.each([
+    ['8 by default', 'otp-start-8', 8, '+1555000031'],
+    ["the webhook's concurrency", 'otp-start-2', 2, '+1555000032'],
+  ])('a worker keeps %s going, no more, and delivers every code', async (_label, operation, most, prefix) => {
+    // The gateway holds every request until the test lets it go.
+    const held: ServerResponse[] = [];
+    gateway.received.length = 0;
+    gateway.behave((_req, res) => void held.push(res));
+    const calls = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => server.call(operation as string, { mobile: `${prefix}${String(i).padStart(2, '0')}` })),
+    );
+    expect(calls.map((c) => c.status)).toEqual(Array(12).fill(200));
+    await until(() => held.length === most || undefined, 5000);
+    // Several beats later, still no more than that.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(held.length).toBe(most);
+    gateway.behave(answer(200));
+    for (const res of held.splice(0)) res.writeHead(200).end('{}');
+    await until(() => gateway.received.length === 12 || undefined, 5000);
+  });
+});
+
 describe('sender problems are load errors naming the file and pointer', () => {
   const pipe = (sender: unknown) => ({
     valves: [{ name: 'otp-issue', config: { user_by: 'none', sender } }],
@@ -167,6 +202,11 @@ describe('sender problems are load errors naming the file and pointer', () => {
       },
     ]);
     expect(loadIssues({ type: 'outbox', url: 'https://sms.example/otp' })[0]).toMatchObject({ pointer: '/valves/0/config/sender/url' });
+    expect(loadIssues({ type: 'outbox', concurrency: 4 })[0]).toMatchObject({ pointer: '/valves/0/config/sender/concurrency' });
+    expect(loadIssues({ type: 'webhook', url: 'https://sms.example/otp', secret: SECRET, concurrency: 0 })[0]).toMatchObject({
+      pointer: '/valves/0/config/sender/concurrency',
+      code: 'CONFIG_SCHEMA',
+    });
     expect(loadIssues({ type: 'webhook', url: 'file:///etc/passwd', secret: SECRET })[0]).toMatchObject({
       pointer: '/valves/0/config/sender/url',
     });

@@ -13,11 +13,11 @@ import { DEFAULT_OUTBOX, outboxSender } from './outbox.js';
 import type { ConfigOf } from '../../engine/valve.js';
 import type { OtpSender } from './sender.js';
 import { webhookSender } from './webhook.js';
-import { senderId } from '../delivery.js';
+import { DEFAULT_CONCURRENCY, senderId } from '../delivery.js';
 
 export type { OtpChannel, OtpMessage, OtpSender } from './sender.js';
 
-const WEBHOOK_ONLY = ['url', 'secret', 'timeout_ms', 'retries', 'backoff_ms'] as const;
+const WEBHOOK_ONLY = ['url', 'secret', 'timeout_ms', 'retries', 'backoff_ms', 'concurrency'] as const;
 
 export const senderSchema = {
   type: 'object',
@@ -51,6 +51,13 @@ export const senderSchema = {
       maximum: 5000,
       description: 'webhook: wait before retry n is backoff_ms x 2^(n-1) (default 200).',
     },
+    concurrency: {
+      type: 'integer',
+      minimum: 1,
+      maximum: 64,
+      description:
+        "webhook: deliveries in flight at once, per process (default 8). Each process sends at most concurrency / (the gateway's answer time) codes a second: 8 to a gateway that answers in 200 ms is 40 a second.",
+    },
   },
   // Each type takes its own settings only: a stray `url` on an outbox is a mistake worth a load error.
   // So the defaults live in each type's branch, where Ajv applies them only for that type.
@@ -65,6 +72,7 @@ export const senderSchema = {
           timeout_ms: { default: 2000 },
           retries: { default: 2 },
           backoff_ms: { default: 200 },
+          concurrency: { default: DEFAULT_CONCURRENCY },
         },
       },
     },
@@ -82,7 +90,8 @@ export type SenderConfig = ConfigOf<typeof senderSchema>;
 
 /** A built sender and its retry policy; `id` is a digest of the whole sender config, which keys its delivery queue. */
 export type SenderResult =
-  { sender: OtpSender; id: string; retries: number; backoffMs: number } | { pointer: string; message: string; code: ConfigIssueCode };
+  | { sender: OtpSender; id: string; retries: number; backoffMs: number; concurrency: number }
+  | { pointer: string; message: string; code: ConfigIssueCode };
 
 export function createSender(
   config: SenderConfig,
@@ -98,6 +107,7 @@ export function createSender(
         id: senderId({ type: 'outbox', file: config.file as string }),
         retries: 2,
         backoffMs: 200,
+        concurrency: DEFAULT_CONCURRENCY,
       };
     case 'log':
       if (env.NODE_ENV === 'production') {
@@ -107,7 +117,7 @@ export function createSender(
           message: 'the "log" sender writes codes to the log and is refused when NODE_ENV is production; use "webhook"',
         };
       }
-      return { sender: logSender(), id: senderId({ type: 'log' }), retries: 0, backoffMs: 0 };
+      return { sender: logSender(), id: senderId({ type: 'log' }), retries: 0, backoffMs: 0, concurrency: DEFAULT_CONCURRENCY };
     case 'webhook': {
       let url: URL;
       try {
@@ -141,6 +151,8 @@ export function createSender(
         }),
         retries: config.retries as number,
         backoffMs: config.backoff_ms as number,
+        // Not in the id: raising it while codes wait keeps them in the same queue.
+        concurrency: config.concurrency as number,
         sender: webhookSender({
           url,
           secret: config.secret as string,
