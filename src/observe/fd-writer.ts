@@ -37,6 +37,13 @@ const MAX_HELD_BYTES = 64 * 1024 * 1024;
 /** Errors after which nothing written to the descriptor can arrive. */
 const GONE = new Set(['EPIPE', 'EBADF', 'ECONNRESET']);
 
+/** Lines dropped since start, by destination name (the metrics read them; observe/prometheus.ts). */
+const droppedTotals = new Map<string, number>();
+
+export function droppedLineTotals(): ReadonlyMap<string, number> {
+  return droppedTotals;
+}
+
 /** Waited on for a millisecond's pause (nothing ever wakes it). */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -86,7 +93,10 @@ export class FdWriter implements Writer {
     if (this.droppedBytes === 0)
       tell(`authpipe: log destination ${this.name} is not being read (${this.held} bytes held); new lines are dropped until it is\n`);
     this.droppedBytes += chunk.length;
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) this.droppedLines++;
+    let lines = 0;
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
+    this.droppedLines += lines;
+    droppedTotals.set(this.name, (droppedTotals.get(this.name) ?? 0) + lines);
   }
 
   /** A pino-shaped warn line in the stream itself, where the lines are missing. */

@@ -5,6 +5,7 @@ import type { RunObserver, StepOutcome } from '../engine/runner.js';
 import type { CallEvent } from '../engine/execute.js';
 import type { ServerEdgeObservers } from '../http/server-edges.js';
 import { HotCounter, HotHistogram, type CounterSeries, type HistogramSeries } from './hot-metrics.js';
+import { droppedLineTotals } from './fd-writer.js';
 
 /**
  * Every metric authpipe exports, on a Registry of its own (never prom-client's global one,
@@ -75,6 +76,16 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): AppMe
     // Under --workers: still 1 per version, not one per worker (two versions while a reload spreads).
     aggregator: 'max',
     registers: [registry],
+  });
+  new Counter({
+    name: 'authpipe_log_lines_dropped_total',
+    help: 'Log and audit lines dropped because their destination (stdout, stderr or a file) was not read while 64 MiB waited for it.',
+    labelNames: ['destination'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [destination, lines] of droppedLineTotals()) this.inc({ destination: destination.slice(0, MAX_LABEL) }, lines);
+    },
   });
   const connectionsOpen = new Gauge({
     name: 'authpipe_http_connections',

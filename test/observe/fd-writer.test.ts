@@ -3,7 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FdWriter } from '../../src/observe/fd-writer.js';
+import { droppedLineTotals, FdWriter } from '../../src/observe/fd-writer.js';
+import { createMetrics } from '../../src/observe/prometheus.js';
+import { sample } from '../support/metrics-text.js';
 import { until } from '../support/until.js';
 
 /**
@@ -86,7 +88,11 @@ describe('fd writer', () => {
     // 100 chunks of four 1 KiB lines, handed over before the pool has written any: 64 fit.
     const chunk = (i: number) =>
       Buffer.from(Array.from({ length: 4 }, (_, j) => `${String(i * 4 + j).padStart(4, '0')}${'x'.repeat(1019)}\n`).join(''));
+    const before = droppedLineTotals().get('the pipe') ?? 0;
     for (let i = 0; i < 100; i++) writer.write(chunk(i));
+    expect(droppedLineTotals().get('the pipe')).toBe(before + 36 * 4);
+    const exported = await createMetrics({ defaultMetrics: false }).registry.metrics();
+    expect(sample(exported, `authpipe_log_lines_dropped_total{destination="the pipe"}`)).toBe(before + 36 * 4);
     let got = '';
     await until(() => {
       got += drain(reader);
