@@ -170,7 +170,9 @@ export function createApp(options: AppOptions): AuthpipeApp {
         await lifecycle.closeServices();
         await services.recentAudit?.close();
         await store.close();
-        services.auditLog?.flush();
+        // Written, not only handed to the writer: whoever closes the app in-process (tests, an
+        // embedding) may read the file next.
+        await services.auditLog?.flush();
         log.flush?.();
       })();
       return closing;

@@ -14,6 +14,8 @@ import { fileDestination, standardDestination } from './log-destination.js';
 const FIXED = new Set(['subject', 'tenant', 'operation', 'code', 'requestId']);
 const KNOWN: ReadonlySet<string> = new Set(AUDIT_EVENTS);
 const MAX_VALUE = 256;
+/** How long close() waits for the audit lines to be written; what is left then goes out at exit, synchronously. */
+const FLUSH_WAIT_MS = 1000;
 /** Printable ASCII without `"` and `\`: all JSON.stringify would do to such a string is quote it. */
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -22,7 +24,8 @@ export interface AuditLog extends Audit {
   line(type: AuditEventType, fields: AuditFields): string | undefined;
   /** Writes a line built by `line`. */
   write(line: string): void;
-  flush(): void;
+  /** Resolves once what was written is out (or after FLUSH_WAIT_MS, for a destination that is not read). */
+  flush(): Promise<void>;
 }
 
 export function auditDestination(destination: string | undefined, baseDir: string): pino.DestinationStream {
@@ -98,7 +101,15 @@ export function createAuditLog(destination: pino.DestinationStream): AuditLog {
       }
     },
     flush() {
-      (destination as { flush?: () => void }).flush?.();
+      const flushable = destination as { flush?: (cb?: (err?: Error) => void) => void };
+      if (typeof flushable.flush !== 'function') return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, FLUSH_WAIT_MS);
+        flushable.flush?.(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
     },
   };
 }

@@ -5,9 +5,10 @@
  * - a full non-blocking pipe (EAGAIN), or any error a reader or disk may recover from, is
  *   retried every 100 ms for as long as it takes, and nothing is lost meanwhile, up to 64 MiB
  *   held: past that, new chunks are dropped (a stuck reader must not grow the heap until the
- *   process dies, losing everything), stderr says so once, and when chunks fit again a warn
- *   line on the destination itself says how many lines were dropped, so the gap shows where
- *   it is;
+ *   process dies, losing everything) until half of that is written, stderr says so (unless
+ *   stderr is the destination's own pipe: a write there would block the process), and when
+ *   chunks are taken again, or at exit, a warn line on the destination itself says how many
+ *   lines were dropped, so the gap shows where it is;
  * - a reader that is gone (EPIPE) stops the writer: its lines are dropped from then on, and
  *   one line on stderr says so;
  * - at exit, what it holds is written synchronously, and the whole of that waits out a full
@@ -16,7 +17,7 @@
  * but EAGAIN without end: a server whose log reader had gone (a supervisor restarted, a pipe
  * closed) never exited after SIGTERM, writing to the broken pipe every 100 ms.
  */
-import { mkdirSync, openSync, write, writeSync } from 'node:fs';
+import { fstatSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 /** What LineBatch hands its chunks to: `write` in the background, `writeSync` at once (the exit path). */
@@ -63,12 +64,17 @@ export class FdWriter implements Writer {
   private droppedLines = 0;
   private droppedBytes = 0;
 
+  /** stderr is this destination, or the same pipe or file: nothing can be told there. */
+  private readonly mute: boolean;
+
   constructor(
     private readonly fd: number,
     /** For the lines on stderr when the writer stops or drops. */
     private readonly name: string,
     private readonly maxHeld = MAX_HELD_BYTES,
-  ) {}
+  ) {
+    this.mute = sameFile(fd, 2);
+  }
 
   /** A file opened for append, its folder made first. */
   static forFile(file: string): FdWriter {
@@ -78,7 +84,9 @@ export class FdWriter implements Writer {
 
   write(chunk: Buffer): void {
     if (this.stopped) return;
-    if (this.held + chunk.length > this.maxHeld) return this.drop(chunk);
+    // Once dropping, chunks are taken again only below half the bound: a reader just slower
+    // than the lines would otherwise flip it between taking and dropping on every batch.
+    if (this.held + chunk.length > (this.droppedBytes > 0 ? this.maxHeld / 2 : this.maxHeld)) return this.drop(chunk);
     if (this.droppedBytes > 0) this.hold(this.gapNotice());
     this.hold(chunk);
     if (!this.writing && this.retryTimer === undefined) this.next();
@@ -91,7 +99,7 @@ export class FdWriter implements Writer {
 
   private drop(chunk: Buffer): void {
     if (this.droppedBytes === 0)
-      tell(`authpipe: log destination ${this.name} is not being read (${this.held} bytes held); new lines are dropped until it is\n`);
+      this.tell(`authpipe: log destination ${this.name} is not being read (${this.held} bytes held); new lines are dropped until it is\n`);
     this.droppedBytes += chunk.length;
     let lines = 0;
     for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
@@ -104,7 +112,7 @@ export class FdWriter implements Writer {
     const notice = Buffer.from(
       `{"level":"warn","time":${Date.now()},"service":"authpipe","dropped_lines":${this.droppedLines},"dropped_bytes":${this.droppedBytes},"msg":"log lines dropped: the destination was not read"}\n`,
     );
-    tell(`authpipe: log destination ${this.name} is read again; ${this.droppedLines} lines were dropped\n`);
+    this.tell(`authpipe: log destination ${this.name} is read again; ${this.droppedLines} lines were dropped\n`);
     this.droppedLines = 0;
     this.droppedBytes = 0;
     return notice;
@@ -135,9 +143,25 @@ export class FdWriter implements Writer {
   writeSync(chunk: Buffer): void {
     if (this.stopped) return;
     try {
+      // The exit path: lines dropped before it are marked here, or nowhere.
+      if (this.droppedBytes > 0) this.paused = writeAll(this.fd, this.gapNotice(), this.paused);
       this.paused = writeAll(this.fd, chunk, this.paused);
     } catch (err) {
       this.stop(err as NodeJS.ErrnoException);
+    }
+  }
+
+  /**
+   * One line on stderr, about this destination (which may be stdout, so pino cannot say it).
+   * Synchronous, so that it is out before an exit; never when stderr is the destination's own
+   * pipe, which is the one not being read.
+   */
+  private tell(line: string): void {
+    if (this.mute) return;
+    try {
+      writeSync(2, line);
+    } catch {
+      // stderr is gone too: nobody is left to tell.
     }
   }
 
@@ -175,7 +199,7 @@ export class FdWriter implements Writer {
     this.held = 0;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    tell(`authpipe: log destination ${this.name} stopped (${err.code ?? err.message}); its lines are dropped from now on\n`);
+    this.tell(`authpipe: log destination ${this.name} stopped (${err.code ?? err.message}); its lines are dropped from now on\n`);
     this.settle();
   }
 }
@@ -194,16 +218,23 @@ function makeFolder(dir: string): void {
     const parent = dirname(dir);
     if (code !== 'ENOENT' || parent === dir) throw err;
     makeFolder(parent);
-    mkdirSync(dir);
+    try {
+      mkdirSync(dir);
+    } catch (again) {
+      // Another process (a sibling worker starting) made it meanwhile.
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
+    }
   }
 }
 
-/** One line on stderr, about a log destination (which may be stdout, so pino cannot say it). */
-function tell(line: string): void {
+/** Whether two descriptors are the same file or pipe (`2>&1`, or a supervisor's one pipe for both). */
+function sameFile(a: number, b: number): boolean {
+  if (a === b) return true;
   try {
-    writeSync(2, line);
+    const [x, y] = [fstatSync(a), fstatSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
   } catch {
-    // stderr is gone too: nobody is left to tell.
+    return false;
   }
 }
 

@@ -112,7 +112,14 @@ const standard = new Map<1 | 2, LineBatch>();
 /** The process's stdout (1) or stderr (2), one batch per descriptor for the whole process. */
 export function standardDestination(fd: 1 | 2): pino.DestinationStream {
   let stream = standard.get(fd);
-  if (!stream) standard.set(fd, (stream = batched(new FdWriter(fd, fd === 1 ? 'stdout' : 'stderr'))));
+  if (!stream) {
+    // Node's own stream for the descriptor, made here for its side effect: on a pipe or socket
+    // it sets O_NONBLOCK. An inherited pipe is blocking until then, and a blocking write to a
+    // pipe whose reader is stuck never returns: the exit path's bounded wait (fd-writer.ts)
+    // relies on EAGAIN. (Some dependency made them already; this makes it ours to rely on.)
+    void (fd === 1 ? process.stdout : process.stderr);
+    standard.set(fd, (stream = batched(new FdWriter(fd, fd === 1 ? 'stdout' : 'stderr'))));
+  }
   return stream;
 }
 

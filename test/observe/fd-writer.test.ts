@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { droppedLineTotals, FdWriter } from '../../src/observe/fd-writer.js';
@@ -104,6 +104,46 @@ describe('fd writer', () => {
     const [notice, after, rest] = drain(reader).split('\n');
     expect(JSON.parse(notice as string)).toMatchObject({ level: 'warn', dropped_lines: 36 * 4, dropped_bytes: 36 * 4096 });
     expect([after, rest]).toEqual(['after', '']);
+  });
+
+  it('once dropping, takes chunks again only when half its bound is written, so a slow reader does not flip it on every batch', async () => {
+    const [reader, fd] = fifo();
+    writeSync(fd, Buffer.from(`${'.'.repeat(65535)}\n`)); // the pipe is full: the writer's chunks wait in its queue
+    const writer = new FdWriter(fd, 'the pipe', 8 * 4096);
+    const chunk = (tag: string) => Buffer.from(`${tag.padEnd(4095, '-')}\n`);
+    for (let i = 0; i < 8; i++) writer.write(chunk(`kept-${i}`)); // exactly the bound
+    writer.write(chunk('dropped-full'));
+    // The reader takes 8 KiB: two chunks go out at the next retry, 6 of 8 stay held, above half.
+    expect(readSync(reader, Buffer.alloc(8192), 0, 8192, null)).toBe(8192);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    writer.write(chunk('dropped-above-half')); // would fit under the bound, but dropping goes on
+    let rest = '';
+    await until(() => {
+      rest += drain(reader);
+      return rest.includes('kept-7') ? true : undefined;
+    });
+    writer.write(chunk('after'));
+    expect(await flushed(writer)).toBeUndefined();
+    rest += drain(reader);
+    const lines = rest.split('\n').filter((l) => !l.startsWith('.'));
+    expect(lines.map((l) => (l.startsWith('{') ? 'notice' : l.replace(/-+$/, '')))).toEqual([
+      ...Array.from({ length: 8 }, (_, i) => `kept-${i}`),
+      'notice',
+      'after',
+      '',
+    ]);
+    expect(JSON.parse(lines[8] as string)).toMatchObject({ dropped_lines: 2, dropped_bytes: 2 * 4096 });
+  });
+
+  it('at exit, marks a gap before the last lines it writes', () => {
+    const [reader, fd] = fifo();
+    const writer = new FdWriter(fd, 'the pipe', 4096);
+    writer.write(Buffer.from(`${'a'.repeat(4095)}\n`));
+    writer.write(Buffer.from('dropped\n'));
+    writer.flushSync();
+    writer.writeSync(Buffer.from('last\n'));
+    const lines = drain(reader).trimEnd().split('\n');
+    expect(lines.slice(-2).map((l) => (l.startsWith('{') ? JSON.parse(l).dropped_lines : l))).toEqual([1, 'last']);
   });
 
   it('at exit, gives up on a pipe nobody reads within about a second, for all its chunks together', () => {
