@@ -92,7 +92,7 @@ export const scenarios = [
     // 403s), each refusal held a second (refusal_delay_ms), so the spray's 8 loops then send
     // about 8 a second. The first 100 are cold checks at the password budget's pace: about 7 s
     // of spraying alone (measured), 3 to 4 rounds of a full run beside the tills; the window
-    // starts again 5 minutes after its first failure. So some rounds measure the hashes, most
+    // starts again 5 minutes after its first failure. So some rounds measure the hashes, others
     // the refusals.
     name: 'authpipe till-login beside a spray from one address',
     server: 'authpipe',
