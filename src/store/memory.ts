@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../engine/clock.js';
 import { refuse } from '../errors.js';
 import { defineStoreBackend } from './backend.js';
 import type { Store } from './store.js';
+import { Deque } from './deque.js';
 
 /**
  * The embedded store: one process, state in a Map. Node runs each method to completion
@@ -30,7 +31,7 @@ interface Entry {
 
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Entry>();
-  private readonly lists = new Map<string, string[]>();
+  private readonly lists = new Map<string, Deque>();
   private readonly counters = new Set<string>();
   private readonly sweeper: NodeJS.Timeout;
   private readonly maxCounters: number;
@@ -144,9 +145,9 @@ export class MemoryStore implements Store {
 
   async listPush(key: string, value: string, maxLength?: number): Promise<void> {
     let list = this.lists.get(key);
-    if (!list) this.lists.set(key, (list = []));
+    if (!list) this.lists.set(key, (list = new Deque()));
     list.push(value);
-    if (maxLength !== undefined && list.length > maxLength) list.splice(0, list.length - maxLength);
+    if (maxLength !== undefined && list.length > maxLength) list.dropFront(list.length - maxLength);
   }
 
   async listPop(key: string): Promise<string | null> {
@@ -165,15 +166,13 @@ export class MemoryStore implements Store {
 
   async listRemove(key: string, value: string): Promise<boolean> {
     const list = this.lists.get(key);
-    const at = list?.indexOf(value) ?? -1;
-    if (!list || at < 0) return false;
-    list.splice(at, 1);
+    if (!list?.remove(value)) return false;
     if (list.length === 0) this.lists.delete(key);
     return true;
   }
 
   async listRange(key: string, count: number): Promise<string[]> {
-    return (this.lists.get(key) ?? []).slice(0, Math.max(0, count));
+    return this.lists.get(key)?.first(count) ?? [];
   }
 
   async listLength(key: string): Promise<number> {
