@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { endsWithTests } from './children.js';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -41,6 +40,11 @@ export function describeWithRedis(name: string, body: () => void): void {
 }
 
 export { freePort };
+
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
 
 export class RedisServer {
   private child: ChildProcess | null = null;
@@ -107,11 +111,13 @@ export class RedisServer {
       this.dir,
       ...this.extraArgs,
     ];
-    const child = endsWithTests(spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
+    live.add(child);
     child.stdout?.on('data', (c: Buffer) => (this.output += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (this.output += c.toString()));
     child.once('exit', () => {
+      live.delete(child);
       if (this.child === child) this.child = null;
     });
     const until = Date.now() + 5000;

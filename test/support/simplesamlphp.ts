@@ -1,5 +1,4 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { endsWithTests } from './children.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -178,12 +177,10 @@ export async function startSimpleSamlPhp(options: SimpleSamlPhpOptions): Promise
       })};\n`,
     );
     trust(config, options.sps ?? []);
-    child = endsWithTests(
-      spawn(PHP, ['-S', `127.0.0.1:${port}`, '-t', join(SSP_ROOT, 'www')], {
-        env: { ...process.env, SIMPLESAMLPHP_CONFIG_DIR: config },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    );
+    child = spawn(PHP, ['-S', `127.0.0.1:${port}`, '-t', join(SSP_ROOT, 'www')], {
+      env: { ...process.env, SIMPLESAMLPHP_CONFIG_DIR: config },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-20_000);
     };

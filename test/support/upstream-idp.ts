@@ -4,7 +4,6 @@
  * and a real oidc-provider in the test's process for hosted-login walks.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { endsWithTests } from './children.js';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -16,9 +15,7 @@ const run = promisify(execFile);
 
 /** Starts it on `port`; resolves once it listens. */
 export async function startUpstreamIdp(port: number): Promise<ChildProcess> {
-  const child = endsWithTests(
-    spawn(process.execPath, [SCRIPT], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] }),
-  );
+  const child = spawn(process.execPath, [SCRIPT], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout?.setEncoding('utf8');
   await new Promise<void>((resolve, reject) => {
