@@ -29,7 +29,9 @@ export class Deque {
 
   /** Drops the `count` oldest. */
   dropFront(count: number): void {
-    this.head = Math.min(this.items.length, this.head + count);
+    const next = Math.min(this.items.length, this.head + count);
+    this.items.fill('', this.head, next); // not kept alive until the next compaction
+    this.head = next;
     this.compact();
   }
 
