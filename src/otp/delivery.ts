@@ -131,6 +131,8 @@ export class DeliveryQueue {
   private again = false;
   /** The last pass stopped at the concurrency with jobs left. */
   private capped = false;
+  /** Deliveries in flight at once: the most any valve sharing this queue asked for. */
+  private concurrency: number;
   private stopped = false;
   private readonly running = new Set<Promise<void>>();
   /** In-flight jobs seen without a lease, and when first seen so. */
@@ -169,9 +171,6 @@ export class DeliveryQueue {
     await Promise.allSettled([...this.running]);
     this.sender.close?.();
   }
-
-  /** Deliveries in flight at once: the most any valve sharing this queue asked for. */
-  private concurrency: number;
 
   /** Lets this worker keep `n` deliveries going at once, if that is more than it does now. */
   allow(n: number): void {
