@@ -8,7 +8,8 @@
  * answers 422 with the issues `authpipe validate` would print, and no file is touched.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { makeFolder } from '../config-kit/make-folder.js';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { AdminError } from './admin-error.js';
@@ -197,7 +198,7 @@ async function writeAll(files: ReadonlyMap<string, string | null>): Promise<void
     if (text === null) await rm(path, { force: true });
     else {
       // A tenant's first own pipe creates its folder.
-      await mkdir(dirname(path), { recursive: true });
+      await makeFolder(dirname(path));
       await writeFileAtomic(path, text);
     }
   }

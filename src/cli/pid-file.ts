@@ -1,4 +1,5 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { makeFolderSync } from '../config-kit/make-folder.js';
 import { dirname, resolve } from 'node:path';
 
 /**
@@ -11,8 +12,12 @@ export const DEFAULT_PID_FILE = 'var/authpipe.pid';
 
 export function writePidFile(path: string, pid = process.pid): void {
   const file = resolve(path);
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, `${pid}\n`);
+  try {
+    makeFolderSync(dirname(file));
+    writeFileSync(file, `${pid}\n`);
+  } catch (err) {
+    throw new Error(`cannot write the pid file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
 }
 
 /** Removes the file only while it still names `pid`: a newer server may have taken it. */

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { makeFolderSync } from '../config-kit/make-folder.js';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
@@ -28,7 +29,7 @@ export const schemas: Command = {
       writeFileSync(join(values.out as string, name), `${JSON.stringify(schema, null, 2)}\n`);
       process.stdout.write(`wrote ${join(values.out as string, name)}\n`);
     }
-    mkdirSync(values.docs as string, { recursive: true });
+    makeFolderSync(values.docs as string);
     for (const [name, text] of Object.entries(referenceDocs())) {
       writeFileSync(join(values.docs as string, name), text);
       process.stdout.write(`wrote ${join(values.docs as string, name)}\n`);

@@ -37,7 +37,13 @@ export async function serveOne(configFile: string, pidFile: string): Promise<num
   app.watch();
   // Under --workers the primary holds the pid file (it forwards SIGHUP); each worker still logs its summary.
   if (!cluster.isWorker) {
-    writePidFile(pidFile);
+    try {
+      writePidFile(pidFile);
+    } catch (err) {
+      // Not served without it: `authpipe reload` and supervisors find the server by that file.
+      await app.close();
+      throw err;
+    }
     process.on('exit', () => removePidFile(pidFile));
   }
   app.logger.info(

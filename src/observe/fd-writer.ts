@@ -17,8 +17,9 @@
  * but EAGAIN without end: a server whose log reader had gone (a supervisor restarted, a pipe
  * closed) never exited after SIGTERM, writing to the broken pipe every 100 ms.
  */
-import { fstatSync, mkdirSync, openSync, write, writeSync } from 'node:fs';
+import { fstatSync, openSync, write, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeFolderSync } from '../config-kit/make-folder.js';
 
 /** What LineBatch hands its chunks to: `write` in the background, `writeSync` at once (the exit path). */
 export interface Writer {
@@ -78,7 +79,7 @@ export class FdWriter implements Writer {
 
   /** A file opened for append, its folder made first. */
   static forFile(file: string): FdWriter {
-    makeFolder(dirname(file));
+    makeFolderSync(dirname(file));
     return new FdWriter(openSync(file, 'a'), file);
   }
 
@@ -201,29 +202,6 @@ export class FdWriter implements Writer {
     this.retryTimer = undefined;
     this.tell(`authpipe: log destination ${this.name} stopped (${err.code ?? err.message}); its lines are dropped from now on\n`);
     this.settle();
-  }
-}
-
-/**
- * `dir` and the folders above it that are missing. Not mkdirSync's `recursive`: under /proc,
- * mkdir answers ENOENT while the parent exists, and node's recursive walk then loops for ever;
- * here each level is tried once more after its parent, and a second failure is thrown.
- */
-function makeFolder(dir: string): void {
-  try {
-    mkdirSync(dir);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return;
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw err;
-    makeFolder(parent);
-    try {
-      mkdirSync(dir);
-    } catch (again) {
-      // Another process (a sibling worker starting) made it meanwhile.
-      if ((again as NodeJS.ErrnoException).code !== 'EEXIST') throw again;
-    }
   }
 }
 

@@ -8,7 +8,8 @@
  * load into KeyObjects; nothing is parsed per token.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { makeFolderSync } from '../config-kit/make-folder.js';
 import { join } from 'node:path';
 import type { ConfigIssue } from '../config-kit/issues.js';
 import type { ConfigIssueCode } from '../errors.js';
@@ -89,7 +90,7 @@ export function writeNewKey(dir: string, alg: Algorithm, now: number, activateAt
   const jwk = privateKey.export({ format: 'jwk' });
   const kid = thumbprint(jwk);
   const file = join(dir, `${kid}.json`);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeFolderSync(dir, 0o700);
   const content = {
     ...jwk,
     kid,

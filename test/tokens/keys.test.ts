@@ -406,6 +406,17 @@ describe('bad key files fail the load, naming the file and what is wrong', () =>
     expect(issues).toContainEqual({ file, pointer, code, message: expect.any(String) });
   });
 
+  it("a key folder that cannot be made (under /proc, where node's recursive mkdir spun for ever)", async () => {
+    const f = fixture({ tokens: { keys_dir: '/proc/authpipe-nope/keys' } });
+    const issues = await loadIssues(f);
+    expect(issues).toContainEqual({
+      file: f.mainFile,
+      pointer: '/tokens/keys_dir',
+      code: 'CONFIG_READ',
+      message: expect.stringMatching(/^cannot create the first ES256 signing key in \/proc\/authpipe-nope\/keys\/demo \(ENOENT\)/),
+    });
+  });
+
   it('a key file others can read', async () => {
     const f = fixture();
     const file = write(f, 'k.json', { ...ec(), alg: 'ES256' }, 0o644);

@@ -6,7 +6,8 @@
  * writes nothing. One appendFile per message is one O_APPEND write, so parallel sends never
  * interleave inside a line.
  */
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
+import { makeFolder } from '../../config-kit/make-folder.js';
 import { dirname, resolve } from 'node:path';
 import type { OtpSender } from './sender.js';
 
@@ -18,7 +19,7 @@ export function outboxSender(file: string = DEFAULT_OUTBOX): OtpSender {
   return {
     type: 'outbox',
     async send(message) {
-      ready ??= mkdir(dirname(path), { recursive: true }).catch((err: unknown) => {
+      ready ??= makeFolder(dirname(path)).catch((err: unknown) => {
         ready = null; // a later send may find the folder fixed
         throw err;
       });
