@@ -31,7 +31,11 @@ return 1`;
 // Push, then keep only the newest ARGV[2] values ('' keeps all).
 const PUSH_LUA = `
 redis.call('RPUSH', KEYS[1], ARGV[1])
-if ARGV[2] ~= '' then redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1) end
+if ARGV[2] ~= '' then
+  local keep = tonumber(ARGV[2])
+  -- LTRIM from -0 would keep the whole list: none kept is a delete.
+  if keep > 0 then redis.call('LTRIM', KEYS[1], -keep, -1) else redis.call('DEL', KEYS[1]) end
+end
 return 1`;
 
 interface Scripts {

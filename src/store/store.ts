@@ -28,7 +28,7 @@ export interface Store {
   ttl(key: string): Promise<number | null>;
   /**
    * Appends to the list at `key` (a queue: OTP deliveries, dead letters); with `maxLength`,
-   * only the newest that many stay. Lists have no TTL.
+   * only the newest that many stay (0: none). Lists have no TTL.
    */
   listPush(key: string, value: string, maxLength?: number): Promise<void>;
   /** Atomically removes and returns the list's first value (null when empty): of parallel pops, each value goes to one. */

@@ -215,6 +215,9 @@ export function storeContract(name: string, open: () => Promise<Store>, elapse: 
       const k = key();
       for (let i = 0; i < 7; i++) await store.listPush(k, `v${i}`, 3);
       expect(await store.listRange(k, 10)).toEqual(['v4', 'v5', 'v6']);
+      // maxLength 0 keeps none, on every store (Redis's LTRIM with -0 would have kept them all).
+      await store.listPush(k, 'v7', 0);
+      expect(await store.listLength(k)).toBe(0);
     });
 
     it('lists: of 100 parallel pops each of 50 values goes to exactly one, the rest get null', async () => {
