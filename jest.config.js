@@ -31,6 +31,7 @@ const UNIT = [
   'docs/links',
   'docs/src-map',
   'engine/condition',
+  'engine/json-text',
   'engine/template',
   'http/flat-json',
   'idp/ldap-config',

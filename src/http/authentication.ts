@@ -13,7 +13,7 @@ import type { CallTrace, TraceRequest } from '../observe/trace-switch.js';
 import { clientIp, trustedProxies, type TrustedProxies } from './client-ip.js';
 import { parseFlatJson, type FlatJsonLimits } from './flat-json.js';
 import { readBody } from './read-body.js';
-import { answerJson } from './respond.js';
+import { answerFlat, answerJson } from './respond.js';
 import { stepLogObserver } from './step-log.js';
 import { combineObservers } from '../engine/observers.js';
 import { headerValues, RawHeaders } from '../engine/headers.js';
@@ -105,7 +105,7 @@ export function authenticationHandler(holder: ConfigHolder, listenerId: string, 
       if (!outcome.ok) return end(outcome.error, outcome.step);
       try {
         trace?.end(res, ctx, 200);
-        answerJson(res, 200, requestId, outcome.answer, ctx.responseHeaders);
+        answerFlat(res, requestId, outcome.answer, ctx.responseHeaders);
       } catch (thrown) {
         return end(toAuthpipeError(thrown), undefined);
       }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { jsonObject } from '../engine/json-text.js';
 
 /** Headers every answer carries, whatever the path or outcome. */
 export function baseHeaders(res: ServerResponse, requestId: string): void {
@@ -19,10 +20,9 @@ function writeJson(
   res: ServerResponse,
   status: number,
   leading: string[],
-  body: unknown,
+  text: string,
   headers: Readonly<Record<string, string>> | undefined,
 ): void {
-  const text = JSON.stringify(body);
   if (headers) for (const name of Object.keys(headers)) leading.push(name, headers[name] as string);
   leading.push('content-type', JSON_TYPE, 'content-length', String(Buffer.byteLength(text)));
   res.writeHead(status, leading);
@@ -31,7 +31,7 @@ function writeJson(
 
 /** A JSON answer on a response that already has its base headers (baseHeaders). */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Readonly<Record<string, string>>): void {
-  writeJson(res, status, [], body, headers);
+  writeJson(res, status, [], JSON.stringify(body), headers);
 }
 
 /** A JSON answer with the base headers written along with it (the API's hot path). */
@@ -42,5 +42,15 @@ export function answerJson(
   body: unknown,
   headers?: Readonly<Record<string, string>>,
 ): void {
-  writeJson(res, status, ['x-request-id', requestId, 'cache-control', 'no-store'], body, headers);
+  writeJson(res, status, ['x-request-id', requestId, 'cache-control', 'no-store'], JSON.stringify(body), headers);
+}
+
+/** answerJson of a 200 whose body is a flat string map (the authentication API's), encoded member by member (engine/json-text.ts). */
+export function answerFlat(
+  res: ServerResponse,
+  requestId: string,
+  body: Readonly<Record<string, string>>,
+  headers?: Readonly<Record<string, string>>,
+): void {
+  writeJson(res, 200, ['x-request-id', requestId, 'cache-control', 'no-store'], jsonObject(body), headers);
 }

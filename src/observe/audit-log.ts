@@ -1,6 +1,7 @@
 import type pino from 'pino';
 import { AUDIT_EVENTS, type Audit, type AuditEventType, type AuditFields } from '../engine/audit.js';
 import { isSecretName } from '../engine/props.js';
+import { jsonString } from '../engine/json-text.js';
 import { fileDestination, standardDestination } from './log-destination.js';
 
 /**
@@ -16,8 +17,6 @@ const KNOWN: ReadonlySet<string> = new Set(AUDIT_EVENTS);
 const MAX_VALUE = 256;
 /** How long close() waits for the audit lines to be written; what is left then goes out at exit, synchronously. */
 const FLUSH_WAIT_MS = 1000;
-/** Printable ASCII without `"` and `\`: all JSON.stringify would do to such a string is quote it. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 export interface AuditLog extends Audit {
   /** The line `event` writes (with its newline), or undefined for an unknown type. */
@@ -72,7 +71,7 @@ export function createAuditLog(destination: pino.DestinationStream): AuditLog {
       const name = nameText(key);
       if (name === null) continue;
       const shown = typeof value === 'string' && value.length > MAX_VALUE ? value.slice(0, MAX_VALUE) : value;
-      text += name + (typeof shown === 'string' && PLAIN.test(shown) ? `"${shown}"` : JSON.stringify(shown));
+      text += name + (typeof shown === 'string' ? jsonString(shown) : JSON.stringify(shown));
     }
     return `${text}}\n`;
   };

@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { jsonMembers } from '../engine/json-text.js';
 
 /**
  * Writes an info line of a fixed shape straight to a pino logger's destination, in that
@@ -27,7 +28,7 @@ export function fixedInfoLine(logger: Logger, msg: string): FixedLine {
   const end = `,${JSON.stringify(String(internals[messageKeySym] ?? 'msg'))}:${JSON.stringify(msg)}}\n`;
   return (members) => {
     if (!logger.isLevelEnabled('info')) return;
-    const body = JSON.stringify(members);
-    stream.write(start + time() + chindings + (body.length > 2 ? `,${body.slice(1, -1)}` : '') + end);
+    const body = jsonMembers(members);
+    stream.write(start + time() + chindings + (body === '' ? '' : `,${body}`) + end);
   };
 }
