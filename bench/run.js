@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, measureScenarioRound } from './measure.js';
+import { medianInterval } from './median-interval.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -72,10 +73,13 @@ for (const row of results) {
     const cpuRatios = row.cpuRounds.map((cpu, i) => base.cpuRounds[i] / cpu);
     const loopRatios = row.loopRounds.map((loop, i) => base.loopRounds[i] / loop);
     const p99Ratio = round(row.p99 / base.p99);
+    const interval = medianInterval(ratios);
     return [
       {
         to,
         ratio: round(median(ratios)),
+        // Where the median ratio lies with at least 90% confidence (bench/median-interval.js).
+        interval: interval && { low: round(interval.low), high: round(interval.high), coverage: round(interval.coverage) },
         ratios: ratios.map(round),
         cpuRatio: round(median(cpuRatios)),
         loopRatio: round(median(loopRatios)),
@@ -88,14 +92,14 @@ for (const row of results) {
 
 console.log(`\nmedians of ${rounds} rounds of ${seconds}s per scenario, ${connections} connections, node ${process.version}\n`);
 console.log(
-  '| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | event-loop µs/req | RSS MiB | non-2xx | vs: req/s ratio (by round), CPU/req ratio, event-loop/req ratio (target); medians of the per-round ratios |',
+  '| scenario | req/s | req/s by round | p50 ms | p99 ms | server CPU % | CPU µs/req | event-loop µs/req | RSS MiB | non-2xx | vs: req/s ratio [where its median lies, at least 90% sure] (by round), CPU/req ratio, event-loop/req ratio (target); medians of the per-round ratios |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of results) {
   const versus = r.compare
     .map(
       (c) =>
-        `${c.to}: ${c.ratio}x (${c.ratios.join(' ')}), ${c.cpuRatio}x, loop ${c.loopRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
+        `${c.to}: ${c.ratio}x${c.interval ? ` [${c.interval.low}–${c.interval.high}]` : ''} (${c.ratios.join(' ')}), ${c.cpuRatio}x, loop ${c.loopRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
     )
     .join('; ');
   console.log(

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { makeFolderSync } from '../config-kit/make-folder.js';
 import { dirname, resolve } from 'node:path';
 
@@ -16,6 +16,13 @@ export function writePidFile(path: string, pid = process.pid): void {
     makeFolderSync(dirname(file));
     writeFileSync(file, `${pid}\n`);
   } catch (err) {
+    // A file emptied but not written (a full disk) names no server: it goes. One that still
+    // names a pid (not writable by us) is left alone.
+    try {
+      if (statSync(file).size === 0) rmSync(file);
+    } catch {
+      // not there, or not ours to remove
+    }
     throw new Error(`cannot write the pid file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
 }

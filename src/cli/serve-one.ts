@@ -41,7 +41,7 @@ export async function serveOne(configFile: string, pidFile: string): Promise<num
       writePidFile(pidFile);
     } catch (err) {
       // Not served without it: `authpipe reload` and supervisors find the server by that file.
-      await app.close();
+      await app.close().catch(() => undefined);
       throw err;
     }
     process.on('exit', () => removePidFile(pidFile));

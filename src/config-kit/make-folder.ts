@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdirSync, statSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 /**
@@ -8,20 +8,22 @@ import { dirname } from 'node:path';
  * /proc), node's recursive walk retries for ever, and a keys folder, log file, pid file or OTP
  * outbox configured there hung the start (or a thread-pool thread) instead of failing. Here
  * each level is tried once more after its parent, and a second failure is thrown. A folder
- * that appears meanwhile (a sibling worker starting at the same moment) is fine. `mode`
- * applies to the folders made, as mkdir's does.
+ * that appears meanwhile (a sibling worker starting at the same moment) is fine; a file in
+ * its place is EEXIST, and a link to nothing ENOENT. `mode` applies to the folders made, as
+ * mkdir's does.
  */
 export function makeFolderSync(dir: string, mode?: number): void {
   try {
     mkdirSync(dir, mode);
   } catch (err) {
     const parent = retryAfterParent(err, dir);
-    if (parent === undefined) return;
+    if (parent === undefined) return folderThere(err, statSync(dir));
     makeFolderSync(parent, mode);
     try {
       mkdirSync(dir, mode);
     } catch (again) {
       existsAlready(again);
+      folderThere(again, statSync(dir));
     }
   }
 }
@@ -32,12 +34,13 @@ export async function makeFolder(dir: string, mode?: number): Promise<void> {
     await mkdir(dir, mode);
   } catch (err) {
     const parent = retryAfterParent(err, dir);
-    if (parent === undefined) return;
+    if (parent === undefined) return folderThere(err, await stat(dir));
     await makeFolder(parent, mode);
     try {
       await mkdir(dir, mode);
     } catch (again) {
       existsAlready(again);
+      folderThere(again, await stat(dir));
     }
   }
 }
@@ -49,6 +52,11 @@ function retryAfterParent(err: unknown, dir: string): string | undefined {
   const parent = dirname(dir);
   if (code !== 'ENOENT' || parent === dir) throw err;
   return parent;
+}
+
+/** After EEXIST: a folder is fine; a file (or anything else) in its place is that EEXIST, as node's own mkdir -p reports it. */
+function folderThere(err: unknown, found: { isDirectory(): boolean }): void {
+  if (!found.isDirectory()) throw err;
 }
 
 function existsAlready(err: unknown): void {

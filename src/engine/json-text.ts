@@ -20,8 +20,9 @@ export function jsonMembers(members: Readonly<Record<string, string | number | b
   let text = '';
   for (const key of Object.keys(members)) {
     const value = members[key];
-    if (value === undefined) continue;
-    text += (text === '' ? '' : ',') + keyText(key) + jsonValue(value);
+    const json = value === undefined ? undefined : jsonValue(value);
+    if (json === undefined) continue;
+    text += (text === '' ? '' : ',') + keyText(key) + json;
   }
   return text;
 }
@@ -39,11 +40,14 @@ function keyText(key: string): string {
   return text;
 }
 
-function jsonValue(value: string | number | boolean): string {
+/** The member's JSON, or undefined for one JSON.stringify leaves out (a function, a symbol). */
+function jsonValue(value: unknown): string | undefined {
   if (typeof value === 'string') return jsonString(value);
   // A finite number's JSON is its String(); NaN and the infinities are null, as JSON.stringify writes them.
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  return value ? 'true' : 'false';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  // Nothing else is declared, but whatever comes is written as JSON.stringify would write it.
+  return JSON.stringify(value) as string | undefined;
 }
 
 /** A flat string map as a JSON object (the 200 body of the authentication API). */

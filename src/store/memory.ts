@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../engine/clock.js';
 import { refuse } from '../errors.js';
 import { defineStoreBackend } from './backend.js';
-import type { Store } from './store.js';
+import { checkListLength, type Store } from './store.js';
 import { Deque } from './deque.js';
 
 /**
@@ -144,6 +144,7 @@ export class MemoryStore implements Store {
   }
 
   async listPush(key: string, value: string, maxLength?: number): Promise<void> {
+    checkListLength(maxLength);
     let list = this.lists.get(key);
     if (!list) this.lists.set(key, (list = new Deque()));
     list.push(value);

@@ -4,7 +4,7 @@ import type { JSONSchema } from 'json-schema-to-ts';
 import { fault } from '../errors.js';
 import { defineStoreBackend, type OptionsConfig } from './backend.js';
 import { describeRedis, resolveRedisSettings, type RedisSettings } from './settings.js';
-import type { Store } from './store.js';
+import { checkListLength, type Store } from './store.js';
 
 /**
  * The shared store: Redis through ioredis, standalone, Sentinel or Cluster. Every operation
@@ -128,6 +128,7 @@ export class RedisStore implements Store {
   }
 
   async listPush(key: string, value: string, maxLength?: number): Promise<void> {
+    checkListLength(maxLength);
     await this.run('listPush', () => this.client.authpipePush(key, value, maxLength === undefined ? '' : String(maxLength)));
   }
 

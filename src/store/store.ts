@@ -28,7 +28,8 @@ export interface Store {
   ttl(key: string): Promise<number | null>;
   /**
    * Appends to the list at `key` (a queue: OTP deliveries, dead letters); with `maxLength`,
-   * only the newest that many stay (0: none). Lists have no TTL.
+   * only the newest that many stay (0: none; anything but a whole number from 0 is refused,
+   * checkListLength). Lists have no TTL.
    */
   listPush(key: string, value: string, maxLength?: number): Promise<void>;
   /** Atomically removes and returns the list's first value (null when empty): of parallel pops, each value goes to one. */
@@ -110,4 +111,10 @@ export function wrapStore(inner: Store, around: <T>(op: StoreOp, call: () => Pro
     ping: () => around('ping', () => inner.ping()),
     close: () => inner.close(),
   };
+}
+
+/** listPush's maxLength: a whole number from 0, the same on every store (a NaN kept everything on one and nothing on another). */
+export function checkListLength(maxLength: number | undefined): void {
+  if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 0))
+    throw new TypeError(`listPush maxLength must be a whole number from 0, not ${maxLength}`);
 }

@@ -33,6 +33,23 @@ describe('json-text', () => {
     for (const s of ['a"b', 'a\\b', 'line\nbreak', '\u0000', 'Ünïcode', '\ud83d', '\u2028']) expect(jsonString(s)).toBe(JSON.stringify(s));
   });
 
+  it('writes values of undeclared types as JSON.stringify does (null, arrays, objects; functions and symbols left out)', () => {
+    const odd = { a: null, b: [1, 'x', null], c: { d: 'e"' }, f: () => 1, g: Symbol('s'), h: new Date(0) } as unknown as Record<
+      string,
+      string
+    >;
+    expect(jsonObject(odd)).toBe(JSON.stringify(odd));
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), fc.jsonValue()),
+        (members) => void expect(jsonObject(members as Record<string, string>)).toBe(JSON.stringify(members)),
+      ),
+      {
+        numRuns: 500,
+      },
+    );
+  });
+
   it('leaves out undefined members and writes NaN and the infinities as null', () => {
     expect(jsonObject({ a: undefined, b: 'x', c: Number.NaN, d: -Infinity, e: -0, f: false })).toBe(
       '{"b":"x","c":null,"d":null,"e":0,"f":false}',

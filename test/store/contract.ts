@@ -218,6 +218,9 @@ export function storeContract(name: string, open: () => Promise<Store>, elapse: 
       // maxLength 0 keeps none, on every store (Redis's LTRIM with -0 would have kept them all).
       await store.listPush(k, 'v7', 0);
       expect(await store.listLength(k)).toBe(0);
+      // Anything but a whole number from 0 is refused, before the push, on every store.
+      for (const bad of [-1, 1.5, Number.NaN, Infinity]) await expect(store.listPush(k, 'v8', bad)).rejects.toThrow(TypeError);
+      expect(await store.listLength(k)).toBe(0);
     });
 
     it('lists: of 100 parallel pops each of 50 values goes to exactly one, the rest get null', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from '@jest/globals';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeFolder, makeFolderSync } from '../../src/config-kit/make-folder.js';
@@ -22,6 +22,15 @@ describe.each([
     expect(statSync(dir).isDirectory()).toBe(true);
     expect(statSync(join(work, name, 'a')).mode & 0o777).toBe(0o700);
     await expect(make(dir)).resolves.toBeUndefined();
+  });
+
+  it('throws EEXIST for a file in its place, and ENOENT for a link to nothing', async () => {
+    const file = join(work, `${name}-in-place`);
+    writeFileSync(file, 'x');
+    await expect(make(file)).rejects.toMatchObject({ code: 'EEXIST' });
+    const link = join(work, `${name}-dangling`);
+    symlinkSync(join(work, 'nothing-here'), link);
+    await expect(make(link)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('throws ENOTDIR under a file', async () => {
