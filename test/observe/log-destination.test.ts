@@ -85,7 +85,8 @@ describe('log destination: lines are batched', () => {
     const batch = new LineBatch(writer, 60_000);
     const small = `${'x'.repeat(LOG_BATCH_BYTES / 2)}\n`;
     batch.write(small);
-    const big = `${'y'.repeat(LOG_BATCH_BYTES / 2)}\n`;
+    // Fits an empty buffer (a batch and a quarter: three bytes a unit at most), not beside half a batch.
+    const big = `${'y'.repeat(LOG_BATCH_BYTES / 4 + 1024)}\n`;
     batch.write(big);
     expect(writer.writes).toEqual([small]);
     batch.flushSync();
