@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load, measureScenarioRound } from './measure.js';
 import { medianInterval } from './median-interval.js';
+import { verdict } from './targets.js';
 import { scenarios } from './scenarios.js';
 import { servers } from './servers.js';
 
@@ -99,7 +100,7 @@ for (const r of results) {
   const versus = r.compare
     .map(
       (c) =>
-        `${c.to}: ${c.ratio}x${c.interval ? ` [${c.interval.low}–${c.interval.high}]` : ''} (${c.ratios.join(' ')}), ${c.cpuRatio}x, loop ${c.loopRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target})` : ''}`,
+        `${c.to}: ${c.ratio}x${c.interval ? ` [${c.interval.low}–${c.interval.high}]` : ''} (${c.ratios.join(' ')}), ${c.cpuRatio}x, loop ${c.loopRatio}x, p99 ${c.p99Ratio}x${c.target ? ` (target ${c.target}: ${verdict(c)})` : ''}`,
     )
     .join('; ');
   console.log(
@@ -110,6 +111,17 @@ for (const r of results.filter((row) => row.spray))
   console.log(
     `${r.scenario}, the spray alongside by round: ${r.spray.map((s) => `${s.rps} req/s ${JSON.stringify(s.status)}`).join('; ')}`,
   );
+// The targets, judged by where each median lies (bench/targets.js). A target the whole
+// interval misses fails the run (exit 1); one within the noise is said, not failed.
+const judged = results.flatMap((r) => r.compare.filter((c) => c.target).map((c) => ({ scenario: r.scenario, ...c, verdict: verdict(c) })));
+if (judged.length > 0) {
+  console.log('\ntargets:');
+  for (const c of judged)
+    console.log(
+      `  ${c.verdict.padEnd(12)} ${c.scenario} vs ${c.to}: ${c.ratio}x${c.interval ? ` [${c.interval.low}–${c.interval.high}]` : ''}, p99 ${c.p99Ratio}x (target ${c.target})`,
+    );
+  if (judged.some((c) => c.verdict === 'missed')) process.exitCode = 1;
+}
 mkdirSync(join(root, 'bench', 'results'), { recursive: true });
 writeFileSync(
   join(root, 'bench', 'results', `${new Date().toISOString().replace(/[:.]/g, '-')}.json`),
