@@ -12,6 +12,7 @@ import { countKeyFiles, startSummary } from './start-summary.js';
  * One serving process of `authpipe serve`: the whole server, or one worker under --workers.
  * Resolves to 1 on an invalid config (one line per issue on stderr), or undefined once it
  * serves; then SIGHUP reloads, and SIGTERM/SIGINT drain and exit (a second signal exits at once).
+ * Rejects, the app closed, when the pid file cannot be written (the command exits 1).
  */
 export async function serveOne(configFile: string, pidFile: string): Promise<number | undefined> {
   let app: AuthpipeApp | undefined;

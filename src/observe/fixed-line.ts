@@ -4,7 +4,8 @@ import { jsonMembers } from '../engine/json-text.js';
 /**
  * Writes an info line of a fixed shape straight to a pino logger's destination, in that
  * logger's own format (its level label, time, bindings and message key), without pino's
- * per-line work: serializers, redaction and a line built member by member. For lines whose
+ * per-line work: serializers, redaction and its per-key serialisation (the members are written
+ * by engine/json-text.ts). For lines whose
  * members are ids, names, codes and numbers (the call line, written once per call of every
  * door); anything else goes through the logger as usual. Measured: about half of pino's
  * cost for the call line.

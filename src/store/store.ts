@@ -113,7 +113,7 @@ export function wrapStore(inner: Store, around: <T>(op: StoreOp, call: () => Pro
   };
 }
 
-/** listPush's maxLength: a whole number from 0, the same on every store (a NaN kept everything on one and nothing on another). */
+/** listPush's maxLength: a whole number from 0, the same on every store (-1 emptied the list in memory and dropped only its oldest value on Redis). */
 export function checkListLength(maxLength: number | undefined): void {
   if (maxLength !== undefined && !(Number.isSafeInteger(maxLength) && maxLength >= 0))
     throw new TypeError(`listPush maxLength must be a whole number from 0, not ${maxLength}`);

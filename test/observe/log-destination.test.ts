@@ -29,7 +29,7 @@ afterEach(() => {
 });
 
 describe('log destination: lines are batched', () => {
-  it('holds short lines, then hands them over as one write, in order, once 4 KiB have gathered', () => {
+  it('holds short lines, then hands them over as one write, in order, once a batch (LOG_BATCH_BYTES) has gathered', () => {
     const writer = recordingWriter();
     const batch = new LineBatch(writer, 60_000);
     const line = `${'x'.repeat(99)}\n`;
