@@ -19,8 +19,7 @@ export function jsonString(value: string): string {
 export function jsonMembers(members: Readonly<Record<string, string | number | boolean | undefined>>): string {
   let text = '';
   for (const key of Object.keys(members)) {
-    const value = members[key];
-    const json = value === undefined ? undefined : jsonValue(value);
+    const json = jsonValue(members[key]);
     if (json === undefined) continue;
     text += (text === '' ? '' : ',') + keyText(key) + json;
   }
@@ -40,8 +39,9 @@ function keyText(key: string): string {
   return text;
 }
 
-/** The member's JSON, or undefined for one JSON.stringify leaves out (a function, a symbol). */
-function jsonValue(value: unknown): string | undefined {
+/** A member's JSON, or undefined for one JSON.stringify leaves out (undefined, a function, a symbol). */
+export function jsonValue(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
   if (typeof value === 'string') return jsonString(value);
   // A finite number's JSON is its String(); NaN and the infinities are null, as JSON.stringify writes them.
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';

@@ -42,7 +42,7 @@ export function answerJson(
   body: unknown,
   headers?: Readonly<Record<string, string>>,
 ): void {
-  writeJson(res, status, ['x-request-id', requestId, 'cache-control', 'no-store'], JSON.stringify(body), headers);
+  writeJson(res, status, baseHeaderList(requestId), JSON.stringify(body), headers);
 }
 
 /** answerJson of a 200 whose body is a flat string map (the authentication API's), encoded member by member (engine/json-text.ts). */
@@ -52,5 +52,10 @@ export function answerFlat(
   body: Readonly<Record<string, string>>,
   headers?: Readonly<Record<string, string>>,
 ): void {
-  writeJson(res, 200, ['x-request-id', requestId, 'cache-control', 'no-store'], jsonObject(body), headers);
+  writeJson(res, 200, baseHeaderList(requestId), jsonObject(body), headers);
+}
+
+/** baseHeaders as writeHead's list, for an answer that writes them along with its own. */
+function baseHeaderList(requestId: string): string[] {
+  return ['x-request-id', requestId, 'cache-control', 'no-store'];
 }
